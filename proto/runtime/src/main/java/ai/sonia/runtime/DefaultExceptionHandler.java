@@ -1,0 +1,46 @@
+package ai.sonia.runtime;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+
+import com.linecorp.armeria.common.RequestContext;
+import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
+
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * The last mapping of exceptions to gRPC statuses: statuses raised by the services pass as they are;
+ * {@link IllegalArgumentException} is INVALID_ARGUMENT; anything else is INTERNAL with a generic
+ * message (the cause stays in the server log, never in the response).
+ */
+final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
+
+    private static final Logger logger = LoggerFactory.getLogger(DefaultExceptionHandler.class);
+
+    @Override
+    @Nullable
+    public Status apply(RequestContext ctx, Status status, Throwable cause, Metadata metadata) {
+        if (cause instanceof StatusRuntimeException || cause instanceof StatusException) {
+            return null; // keep the service's own status and trailers
+        }
+        if (cause instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(cause.getMessage()).withCause(cause);
+        }
+        if (cause instanceof InvalidProtocolBufferException) {
+            // A REST body that is not valid JSON for the request message (unknown field, wrong type).
+            return Status.INVALID_ARGUMENT.withDescription("malformed request: " + cause.getMessage())
+                                          .withCause(cause);
+        }
+        if (status.getCode() == Status.Code.UNKNOWN || status.getCode() == Status.Code.INTERNAL) {
+            logger.warn("Unexpected error in {}", ctx.path(), cause);
+            return Status.INTERNAL.withDescription("internal error").withCause(cause);
+        }
+        return null;
+    }
+}

@@ -1,0 +1,74 @@
+package ai.sonia.runtime;
+
+import java.util.Map;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.edge.ErrorMapping;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+
+/**
+ * Builds gRPC errors that carry {@code google.rpc.ErrorInfo} (reason = the envelope code) and, for
+ * validation errors, {@code BadRequest} field violations, as AIP-193 asks.
+ */
+public final class Errors {
+
+    /** An error with the given envelope code, message and ErrorInfo metadata. */
+    public static StatusRuntimeException of(String domain, ErrorCode code, String message,
+                                            Map<String, String> metadata) {
+        final com.google.rpc.Status status =
+                com.google.rpc.Status.newBuilder()
+                                     .setCode(ErrorMapping.grpcCode(code).value())
+                                     .setMessage(message)
+                                     .addDetails(Any.pack(errorInfo(domain, code, metadata)))
+                                     .build();
+        return StatusProto.toStatusRuntimeException(status);
+    }
+
+    /** INVALID_ARGUMENT naming the offending field. */
+    public static StatusRuntimeException invalidArgument(String domain, String field, String description) {
+        final com.google.rpc.Status status =
+                com.google.rpc.Status.newBuilder()
+                                     .setCode(io.grpc.Status.Code.INVALID_ARGUMENT.value())
+                                     .setMessage(field + ": " + description)
+                                     .addDetails(Any.pack(errorInfo(domain, ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+                                                                    Map.of("field", field))))
+                                     .addDetails(Any.pack(BadRequest.newBuilder().addFieldViolations(
+                                             BadRequest.FieldViolation.newBuilder()
+                                                                      .setField(field)
+                                                                      .setDescription(description)).build()))
+                                     .build();
+        return StatusProto.toStatusRuntimeException(status);
+    }
+
+    /** NOT_FOUND for a named resource. */
+    public static StatusRuntimeException notFound(String domain, String what, String name) {
+        return of(domain, ErrorCode.ERROR_CODE_NOT_FOUND, what + " not found: " + name, Map.of("name", name));
+    }
+
+    /** UNIMPLEMENTED for a method that a later issue builds: honest, with ErrorInfo. */
+    public static StatusRuntimeException unimplemented(String domain, String method) {
+        final com.google.rpc.Status status =
+                com.google.rpc.Status.newBuilder()
+                                     .setCode(io.grpc.Status.Code.UNIMPLEMENTED.value())
+                                     .setMessage(method + " is not implemented in this build")
+                                     .addDetails(Any.pack(errorInfo(domain, ErrorCode.ERROR_CODE_INTERNAL_ERROR,
+                                                                    Map.of("method", method))))
+                                     .build();
+        return StatusProto.toStatusRuntimeException(status);
+    }
+
+    private static ErrorInfo errorInfo(String domain, ErrorCode code, Map<String, String> metadata) {
+        return ErrorInfo.newBuilder()
+                        .setReason(ErrorMapping.wireName(code))
+                        .setDomain(domain)
+                        .putAllMetadata(metadata)
+                        .build();
+    }
+
+    private Errors() {}
+}

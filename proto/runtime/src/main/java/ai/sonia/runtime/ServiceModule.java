@@ -1,0 +1,15 @@
+package ai.sonia.runtime;
+
+/**
+ * One service of the stack, as the launcher sees it: its contract and how to build its server.
+ * Each service module registers its implementation in
+ * {@code META-INF/services/ai.sonia.runtime.ServiceModule}, so the one-JVM launcher finds all six.
+ */
+public interface ServiceModule {
+
+    /** The service's contract (name, port, methods). */
+    ServiceSpec spec();
+
+    /** Builds the service's server (not started) from the stack configuration. */
+    SoniaServer newServer(StackConfig config) throws Exception;
+}

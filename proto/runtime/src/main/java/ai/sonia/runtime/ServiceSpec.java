@@ -1,0 +1,78 @@
+package ai.sonia.runtime;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import com.google.protobuf.Descriptors.MethodDescriptor;
+import com.google.protobuf.Descriptors.ServiceDescriptor;
+
+import ai.sonia.options.v1.MethodContract;
+import ai.sonia.options.v1.OptionsProto;
+import ai.sonia.options.v1.ServiceContract;
+import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
+
+/**
+ * A service's boot contract, read from the {@code (sonia.options.v1.service)} and
+ * {@code (sonia.options.v1.method)} options of its proto descriptor. Nothing else in the
+ * code base names a port or a deadline.
+ */
+public record ServiceSpec(String name, int port, String summary, ServiceDescriptor descriptor,
+                          Map<String, MethodContract> methods) {
+
+    /** The deadline applied when neither the caller nor the contract sets one. */
+    public static final int DEFAULT_DEADLINE_MS = 10_000;
+
+    public ServiceSpec {
+        requireNonNull(name, "name");
+        requireNonNull(descriptor, "descriptor");
+        methods = Map.copyOf(methods);
+    }
+
+    /** Reads the contract of a generated gRPC service, e.g. {@code MemoryServiceGrpc.getServiceDescriptor()}. */
+    public static ServiceSpec of(io.grpc.ServiceDescriptor grpcService) {
+        final Object schema = grpcService.getSchemaDescriptor();
+        if (!(schema instanceof ProtoServiceDescriptorSupplier supplier)) {
+            throw new IllegalArgumentException(grpcService.getName() + " has no proto descriptor");
+        }
+        return of(supplier.getServiceDescriptor());
+    }
+
+    /** Reads the contract of a proto service descriptor. */
+    public static ServiceSpec of(ServiceDescriptor service) {
+        if (!service.getOptions().hasExtension(OptionsProto.service)) {
+            throw new IllegalArgumentException(
+                    service.getFullName() + " declares no (sonia.options.v1.service) option");
+        }
+        final ServiceContract contract = service.getOptions().getExtension(OptionsProto.service);
+        if (contract.getName().isEmpty() || contract.getPort() <= 0 || contract.getPort() > 65535) {
+            throw new IllegalArgumentException(service.getFullName() + " has an invalid contract: " + contract);
+        }
+        final Map<String, MethodContract> methods = new LinkedHashMap<>();
+        for (MethodDescriptor method : service.getMethods()) {
+            methods.put(method.getName(), method.getOptions().getExtension(OptionsProto.method));
+        }
+        return new ServiceSpec(contract.getName(), contract.getPort(), contract.getSummary(), service, methods);
+    }
+
+    /** The gRPC service's full name: {@code sonia.memory.v1.MemoryService}. */
+    public String grpcServiceName() {
+        return descriptor.getFullName();
+    }
+
+    /** The deadline of a method in milliseconds; 0 for streams that live as long as the caller wants. */
+    public long deadlineMillis(String methodName) {
+        final MethodContract contract = methods.get(methodName);
+        if (contract == null || !contract.hasDeadlineMs()) {
+            return DEFAULT_DEADLINE_MS;
+        }
+        return contract.getDeadlineMs();
+    }
+
+    /** Whether a method may be retried on UNAVAILABLE. */
+    public boolean idempotent(String methodName) {
+        final MethodContract contract = methods.get(methodName);
+        return contract != null && contract.getIdempotent();
+    }
+}

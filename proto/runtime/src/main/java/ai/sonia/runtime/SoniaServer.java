@@ -1,0 +1,247 @@
+package ai.sonia.runtime;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE;
+import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD;
+
+import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
+import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
+import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.docs.DocService;
+import com.linecorp.armeria.server.docs.DocServiceFilter;
+import com.linecorp.armeria.server.grpc.GrpcService;
+import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
+import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
+import com.linecorp.armeria.server.metric.MetricCollectingService;
+import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
+
+import ai.sonia.runtime.edge.EnvelopeServerErrorHandler;
+import ai.sonia.runtime.edge.RestEnvelopeDecorator;
+import ai.sonia.runtime.edge.TranscodingErrorHandler;
+import ai.sonia.runtime.status.DependencyProbe;
+import ai.sonia.runtime.status.StatusEndpoints;
+import io.grpc.BindableService;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+/**
+ * One Sonia service on its port: its gRPC services with gRPC-Web and HTTP/JSON transcoding, server
+ * reflection (v1 and v1alpha), {@code grpc.health.v1.Health}, {@code /healthz}, {@code /},
+ * {@code /status}, {@code /metrics} and {@code /docs}, behind the correlation id and the envelope edge.
+ * Every service is started through this class, so none wires these by hand.
+ */
+public final class SoniaServer implements AutoCloseable {
+
+    private static final Logger logger = LoggerFactory.getLogger(SoniaServer.class);
+
+    private final ServiceSpec spec;
+    private final Server server;
+    private final List<AutoCloseable> resources;
+
+    private SoniaServer(ServiceSpec spec, Server server, List<AutoCloseable> resources) {
+        this.spec = spec;
+        this.server = server;
+        this.resources = resources;
+    }
+
+    /** Starts building the server of the service described by {@code spec}. */
+    public static Builder builder(ServiceSpec spec, StackConfig config) {
+        return new Builder(spec, config);
+    }
+
+    /** Starts the server and waits until it listens. */
+    public SoniaServer start() {
+        final long startNanos = System.nanoTime();
+        try (MDC.MDCCloseable ignored = MDC.putCloseable("service", spec.name())) {
+            server.start().join();
+            logger.atInfo().addKeyValue("port", port())
+                  .addKeyValue("start_ms", (System.nanoTime() - startNanos) / 1_000_000)
+                  .log("{} listening on {}", spec.name(), port());
+        }
+        return this;
+    }
+
+    /** The port it actually listens on (useful when the configured port was 0). */
+    public int port() {
+        return server.activeLocalPort();
+    }
+
+    /** The service's contract. */
+    public ServiceSpec spec() {
+        return spec;
+    }
+
+    /** Stops gracefully: in-flight requests finish, new ones are refused, then resources close. */
+    @Override
+    public void close() {
+        try (MDC.MDCCloseable ignored = MDC.putCloseable("service", spec.name())) {
+            server.stop().join();
+            for (AutoCloseable resource : resources) {
+                try {
+                    resource.close();
+                } catch (Exception e) {
+                    logger.warn("Failed to close {}", resource, e);
+                }
+            }
+            logger.info("{} stopped", spec.name());
+        }
+    }
+
+    /** Builds a {@link SoniaServer}. */
+    public static final class Builder {
+        private final ServiceSpec spec;
+        private final StackConfig config;
+        private final List<BindableService> services = new ArrayList<>();
+        private final List<ServerServiceDefinition> definitions = new ArrayList<>();
+        private final List<ServiceSpec> dependencies = new ArrayList<>();
+        private final Map<String, String> configSummary = new LinkedHashMap<>();
+        private final List<Consumer<ServerBuilder>> customizers = new ArrayList<>();
+        private final List<AutoCloseable> resources = new ArrayList<>();
+        private GrpcExceptionHandlerFunction exceptionHandler = new DefaultExceptionHandler();
+        private boolean blocking;
+
+        private Builder(ServiceSpec spec, StackConfig config) {
+            this.spec = requireNonNull(spec, "spec");
+            this.config = requireNonNull(config, "config");
+        }
+
+        /** Adds a gRPC service implementation. */
+        public Builder addService(BindableService service) {
+            services.add(requireNonNull(service, "service"));
+            return this;
+        }
+
+        /** Adds an intercepted gRPC service definition. */
+        public Builder addService(ServerServiceDefinition definition) {
+            definitions.add(requireNonNull(definition, "definition"));
+            return this;
+        }
+
+        /** Maps the service's domain exceptions to statuses; the default mapping applies after it. */
+        public Builder exceptionHandler(GrpcExceptionHandlerFunction handler) {
+            exceptionHandler = requireNonNull(handler, "handler").orElse(new DefaultExceptionHandler());
+            return this;
+        }
+
+        /** Runs gRPC methods on the blocking executor (for services that touch disk or processes). */
+        public Builder useBlockingTaskExecutor(boolean blocking) {
+            this.blocking = blocking;
+            return this;
+        }
+
+        /** Declares a downstream service; {@code /status} probes it. */
+        public Builder dependency(ServiceSpec dependency) {
+            dependencies.add(requireNonNull(dependency, "dependency"));
+            return this;
+        }
+
+        /** Adds an entry to the config summary of {@code /status}. Never pass a secret. */
+        public Builder configSummary(String key, Object value) {
+            configSummary.put(key, String.valueOf(value));
+            return this;
+        }
+
+        /** Adds routes or settings of the service's own (WebSocket, SSE, ...). */
+        public Builder configure(Consumer<ServerBuilder> customizer) {
+            customizers.add(requireNonNull(customizer, "customizer"));
+            return this;
+        }
+
+        /** Closes the resource after the server stopped (stores, executors). */
+        public Builder closeOnStop(AutoCloseable resource) {
+            resources.add(requireNonNull(resource, "resource"));
+            return this;
+        }
+
+        /** Builds the server; nothing listens until {@link SoniaServer#start()}. */
+        public SoniaServer build() {
+            final int port = config.port(spec);
+            final ServerBuilder sb = Server.builder();
+            sb.http(new InetSocketAddress(config.bindAddress(), port));
+            sb.gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(5));
+            sb.requestTimeout(Duration.ofSeconds(60));
+            sb.errorHandler(new EnvelopeServerErrorHandler(spec.name()));
+
+            final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            sb.meterRegistry(registry);
+
+            final GrpcServiceBuilder grpc =
+                    GrpcService.builder()
+                               .supportedSerializationFormats(GrpcSerializationFormats.values())
+                               .enableHttpJsonTranscoding(
+                                       HttpJsonTranscodingOptions.builder()
+                                                                 .queryParamMatchRules(ORIGINAL_FIELD, LOWER_CAMEL_CASE)
+                                                                 .errorHandler(new TranscodingErrorHandler(spec.name()))
+                                                                 .build())
+                               // REST bodies use the proto field names (tool_name, session_id), like the envelope,
+                               // print default values, and reject unknown fields instead of dropping them.
+                               .jsonMarshallerFactory(descriptor -> GrpcJsonMarshaller.builder()
+                                       .jsonMarshallerCustomizer(m -> m.preservingProtoFieldNames(true)
+                                                                       .includingDefaultValueFields(true)
+                                                                       .ignoringUnknownFields(false))
+                                       .build(descriptor))
+                               .enableHealthCheckService(true)
+                               .exceptionHandler(exceptionHandler)
+                               .useBlockingTaskExecutor(blocking)
+                               .addService(ProtoReflectionServiceV1.newInstance());
+            final List<ServerServiceDefinition> listed = new ArrayList<>(definitions);
+            services.forEach(s -> listed.add(s.bindService()));
+            listed.forEach(grpc::addService);
+            grpc.addService(ReflectionV1Alpha.definition(listed));
+            final GrpcService grpcService = grpc.build();
+            final RestEnvelopeDecorator envelope = new RestEnvelopeDecorator(spec.name());
+            sb.service(grpcService, delegate -> delegate.decorate(envelope));
+
+            final List<String> grpcNames = grpcService.services().stream()
+                                                      .map(d -> d.getServiceDescriptor().getName())
+                                                      .sorted().toList();
+            final Server[] self = new Server[1];
+            final StatusEndpoints status = new StatusEndpoints(
+                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port),
+                    new DependencyProbe(config, dependencies));
+            sb.service("/healthz", status.healthz());
+            sb.service("/", status.root());
+            sb.service("/status", status.status());
+            sb.service("/metrics", PrometheusExpositionService.of(registry.getPrometheusRegistry()));
+            sb.serviceUnder("/docs", DocService.builder()
+                                               .exclude(DocServiceFilter.ofServiceName(ReflectionV1Alpha.SERVICE))
+                                               .build());
+
+            customizers.forEach(c -> c.accept(sb));
+
+            sb.decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("sonia.server")));
+            sb.decorator(new CorrelationDecorator(spec.name()));
+            self[0] = sb.build();
+            resources.add(registry::close);
+            return new SoniaServer(spec, self[0], List.copyOf(resources));
+        }
+
+        private Map<String, String> summary(int port) {
+            final Map<String, String> summary = new LinkedHashMap<>();
+            summary.put("bind", config.bindAddress());
+            summary.put("configured_port", String.valueOf(port));
+            summary.put("home", config.home().toString());
+            dependencies.forEach(d -> summary.put("target." + d.name(), config.target(d)));
+            summary.putAll(configSummary);
+            return summary;
+        }
+    }
+}

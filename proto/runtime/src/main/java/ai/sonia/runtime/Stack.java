@@ -1,0 +1,32 @@
+package ai.sonia.runtime;
+
+import java.util.List;
+import java.util.Optional;
+
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.gateway.v1.GatewayServiceGrpc;
+import ai.sonia.memory.v1.MemoryServiceGrpc;
+import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
+import ai.sonia.pipecat.v1.PipecatServiceGrpc;
+import ai.sonia.router.v1.RouterServiceGrpc;
+
+/** The six services of the boot contract, in start order, read from their descriptors. */
+public final class Stack {
+
+    public static final ServiceSpec GATEWAY = ServiceSpec.of(GatewayServiceGrpc.getServiceDescriptor());
+    public static final ServiceSpec ROUTER = ServiceSpec.of(RouterServiceGrpc.getServiceDescriptor());
+    public static final ServiceSpec MEMORY = ServiceSpec.of(MemoryServiceGrpc.getServiceDescriptor());
+    public static final ServiceSpec PIPECAT = ServiceSpec.of(PipecatServiceGrpc.getServiceDescriptor());
+    public static final ServiceSpec OPENCLAW = ServiceSpec.of(OpenClawServiceGrpc.getServiceDescriptor());
+    public static final ServiceSpec EVAOS = ServiceSpec.of(EvaOsServiceGrpc.getServiceDescriptor());
+
+    /** Every service, in port order. */
+    public static final List<ServiceSpec> SERVICES = List.of(GATEWAY, ROUTER, MEMORY, PIPECAT, OPENCLAW, EVAOS);
+
+    /** The service with this contract name ("memory"), if any. */
+    public static Optional<ServiceSpec> byName(String name) {
+        return SERVICES.stream().filter(s -> s.name().equals(name)).findFirst();
+    }
+
+    private Stack() {}
+}

@@ -1,0 +1,166 @@
+package ai.sonia.runtime.edge;
+
+import java.io.IOException;
+import java.util.Base64;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.ListValue;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
+import com.google.protobuf.util.JsonFormat;
+import com.google.rpc.BadRequest;
+import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
+
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpHeaders;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.common.grpc.protocol.GrpcHeaderNames;
+import com.linecorp.armeria.common.logging.RequestLog;
+import com.linecorp.armeria.common.logging.RequestLogProperty;
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.common.v1.Envelope;
+import ai.sonia.common.v1.EnvelopeError;
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.Correlation;
+import io.grpc.Status;
+
+/** Renders the standard envelope, the one shape of every REST response at the edge. */
+public final class Envelopes {
+
+    private static final JsonFormat.Printer printer =
+            JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
+    private static final ObjectMapper mapper = new ObjectMapper();
+
+    /** A success envelope around {@code dataJson}, the proto JSON of the response message. */
+    public static AggregatedHttpResponse success(ServiceRequestContext ctx, String service, String dataJson) {
+        JsonNode data;
+        try {
+            data = mapper.readTree(dataJson);
+        } catch (IOException e) {
+            // Not JSON after all: carry it as a string rather than lose it.
+            data = TextNode.valueOf(dataJson);
+        }
+        return render(HttpStatus.OK, base(ctx, service).setOk(true).build(), data);
+    }
+
+    /** An error envelope for a gRPC status and its {@code google.rpc.Status} details, if any. */
+    public static AggregatedHttpResponse error(ServiceRequestContext ctx, String service, Status.Code code,
+                                               String message, @Nullable com.google.rpc.Status details) {
+        String reason = null;
+        final Struct.Builder detailStruct = Struct.newBuilder();
+        if (details != null) {
+            for (Any any : details.getDetailsList()) {
+                reason = addDetail(detailStruct, any, reason);
+            }
+        }
+        final ErrorCode errorCode = ErrorMapping.errorCode(code, reason);
+        final EnvelopeError error = EnvelopeError.newBuilder()
+                                                 .setCode(ErrorMapping.wireName(errorCode))
+                                                 .setMessage(message)
+                                                 .setDetails(detailStruct)
+                                                 .build();
+        final Envelope envelope = base(ctx, service).setOk(false).setError(error).build();
+        return render(HttpStatus.valueOf(ErrorMapping.httpStatus(code)), envelope, null);
+    }
+
+    /** The {@code google.rpc.Status} carried in {@code grpc-status-details-bin}, if any. */
+    @Nullable
+    public static com.google.rpc.Status statusDetails(HttpHeaders... headersAndTrailers) {
+        for (HttpHeaders headers : headersAndTrailers) {
+            final String encoded = headers.get(GrpcHeaderNames.GRPC_STATUS_DETAILS_BIN);
+            if (encoded != null) {
+                try {
+                    return com.google.rpc.Status.parseFrom(Base64.getDecoder().decode(encoded));
+                } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The operation being served: the gRPC method name when known, else the HTTP method and path. */
+    static String operation(ServiceRequestContext ctx) {
+        final RequestLog log = ctx.log().partial();
+        if (log.isAvailable(RequestLogProperty.NAME) && log.serviceName() != null) {
+            return log.serviceName() + '/' + log.name();
+        }
+        return ctx.method() + " " + ctx.path();
+    }
+
+    private static Envelope.Builder base(ServiceRequestContext ctx, String service) {
+        final long startNanos = ctx.log().partial().requestStartTimeNanos();
+        final double durationMs = (System.nanoTime() - startNanos) / 1_000_000.0;
+        final String correlationId = Correlation.of(ctx);
+        return Envelope.newBuilder()
+                       .setService(service)
+                       .setOperation(operation(ctx))
+                       .setCorrelationId(correlationId == null ? "" : correlationId)
+                       .setDurationMs(Math.round(durationMs * 1000) / 1000.0);
+    }
+
+    private static String addDetail(Struct.Builder out, Any any, @Nullable String reason) {
+        try {
+            if (any.is(ErrorInfo.class)) {
+                final ErrorInfo info = any.unpack(ErrorInfo.class);
+                final Struct.Builder metadata = Struct.newBuilder();
+                info.getMetadataMap().forEach((k, v) -> metadata.putFields(k, string(v)));
+                out.putFields("reason", string(info.getReason()));
+                out.putFields("domain", string(info.getDomain()));
+                out.putFields("metadata", Value.newBuilder().setStructValue(metadata).build());
+                return info.getReason();
+            }
+            if (any.is(BadRequest.class)) {
+                final ListValue.Builder violations = ListValue.newBuilder();
+                for (BadRequest.FieldViolation v : any.unpack(BadRequest.class).getFieldViolationsList()) {
+                    violations.addValues(Value.newBuilder().setStructValue(
+                            Struct.newBuilder().putFields("field", string(v.getField()))
+                                  .putFields("description", string(v.getDescription()))));
+                }
+                out.putFields("field_violations", Value.newBuilder().setListValue(violations).build());
+            } else if (any.is(RetryInfo.class)) {
+                final RetryInfo retry = any.unpack(RetryInfo.class);
+                out.putFields("retry_after_seconds",
+                              Value.newBuilder().setNumberValue(retry.getRetryDelay().getSeconds()).build());
+            }
+        } catch (InvalidProtocolBufferException e) {
+            // A detail we cannot read is left out; the code and message still stand.
+        }
+        return reason;
+    }
+
+    private static Value string(String s) {
+        return Value.newBuilder().setStringValue(s).build();
+    }
+
+    /**
+     * Prints the envelope message, then sets {@code data} from Jackson, so the payload keeps its own
+     * JSON (integers stay integers; a protobuf Value would turn them into doubles).
+     */
+    private static AggregatedHttpResponse render(HttpStatus status, Envelope envelope, @Nullable JsonNode data) {
+        try {
+            final ObjectNode json = (ObjectNode) mapper.readTree(printer.print(envelope));
+            if (data != null) {
+                json.set("data", data);
+            }
+            return AggregatedHttpResponse.of(ResponseHeaders.of(status, "content-type", MediaType.JSON_UTF_8),
+                                             HttpData.wrap(mapper.writeValueAsBytes(json)));
+        } catch (IOException e) {
+            throw new IllegalStateException("envelope cannot be printed", e);
+        }
+    }
+
+    private Envelopes() {}
+}

@@ -1,0 +1,108 @@
+package ai.sonia.runtime.status;
+
+import java.lang.management.ManagementFactory;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.JsonFormat;
+
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.common.v1.DependencyStatus;
+import ai.sonia.common.v1.Healthz;
+import ai.sonia.common.v1.ServiceStatus;
+import ai.sonia.runtime.ServiceSpec;
+import ai.sonia.runtime.edge.Envelopes;
+
+/** {@code GET /healthz}, {@code GET /} and {@code GET /status} of one service. */
+public final class StatusEndpoints {
+
+    private static final JsonFormat.Printer printer =
+            JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence()
+                      .omittingInsignificantWhitespace();
+    private static final String VERSION = versionOf();
+
+    private final ServiceSpec spec;
+    private final Instant startTime = Instant.now();
+    private final Supplier<Integer> port;
+    private final List<String> grpcServices;
+    private final Map<String, String> configSummary;
+    private final DependencyProbe dependencies;
+
+    public StatusEndpoints(ServiceSpec spec, Supplier<Integer> port, List<String> grpcServices,
+                           Map<String, String> configSummary, DependencyProbe dependencies) {
+        this.spec = spec;
+        this.port = port;
+        this.grpcServices = List.copyOf(grpcServices);
+        this.configSummary = Map.copyOf(configSummary);
+        this.dependencies = dependencies;
+    }
+
+    /** {@code {"ok":true,"service":"memory","timestamp":"2026-...Z"}}: answers at once, checks nothing slow. */
+    public HttpService healthz() {
+        return (ctx, req) -> json(Healthz.newBuilder().setOk(true).setService(spec.name())
+                                         .setTimestamp(timestamp(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS))).build());
+    }
+
+    /** The root status: what this is and where to look next. */
+    public HttpService root() {
+        return (ctx, req) -> envelope(ctx, basic().build());
+    }
+
+    /** The detailed status, with a live probe of each dependency. */
+    public HttpService status() {
+        return (ctx, req) -> HttpResponse.of(dependencies.probeAll().thenApply(
+                (List<DependencyStatus> deps) -> envelope(ctx, basic().addAllDependencies(deps).build())));
+    }
+
+    private ServiceStatus.Builder basic() {
+        return ServiceStatus.newBuilder()
+                            .setService(spec.name())
+                            .setVersion(VERSION)
+                            .setStartTime(timestamp(startTime))
+                            .setUptimeMs(java.time.Duration.between(startTime, Instant.now()).toMillis())
+                            .setPort(port.get())
+                            .addAllGrpcServices(grpcServices)
+                            .putAllConfig(configSummary)
+                            .setPid(ProcessHandle.current().pid());
+    }
+
+    private HttpResponse envelope(ServiceRequestContext ctx, Message message) {
+        return Envelopes.success(ctx, spec.name(), print(message)).toHttpResponse();
+    }
+
+    private static HttpResponse json(Message message) {
+        return HttpResponse.of(HttpStatus.OK, MediaType.JSON_UTF_8, print(message));
+    }
+
+    private static String print(Message message) {
+        try {
+            return printer.print(message);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Timestamp timestamp(Instant instant) {
+        return Timestamp.newBuilder().setSeconds(instant.getEpochSecond()).setNanos(instant.getNano()).build();
+    }
+
+    private static String versionOf() {
+        final String fromManifest = StatusEndpoints.class.getPackage().getImplementationVersion();
+        return fromManifest != null ? fromManifest : "0.1.0-SNAPSHOT";
+    }
+
+    /** The JVM's uptime, for start-time reports. */
+    public static long jvmUptimeMillis() {
+        return ManagementFactory.getRuntimeMXBean().getUptime();
+    }
+}
