@@ -1,6 +1,5 @@
 package ai.sonia.runtime;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -8,43 +7,30 @@ import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.InternalServer;
 import io.grpc.Metadata;
-import io.grpc.MethodDescriptor;
 import io.grpc.Server;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
-import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.ServiceDescriptor;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.protobuf.services.ProtoReflectionService;
 
 /**
  * Server reflection under its old name, {@code grpc.reflection.v1alpha.ServerReflection}, which older
- * grpcurl versions ask for. Armeria accepts only one reflection service (it serves v1), and v1alpha's
- * messages are wire-identical to v1's, so this binds a second v1 instance under the v1alpha name and
- * gives it the server context that grpc-java's reflection reads the service list from.
+ * grpcurl versions ask for. Armeria wires only one reflection service (v1) into its server context, so
+ * this binds grpc-java's v1alpha service as a plain definition and gives it, through an interceptor,
+ * the server context from which grpc-java's reflection reads the list of services.
  */
 final class ReflectionV1Alpha {
 
     static final String SERVICE = "grpc.reflection.v1alpha.ServerReflection";
 
     /** The v1alpha definition, listing {@code services} (and itself) to reflection clients. */
+    @SuppressWarnings("deprecation") // v1alpha is deprecated upstream, and still what old clients ask for.
     static ServerServiceDefinition definition(List<ServerServiceDefinition> services) {
-        final ServerServiceDefinition v1 = ProtoReflectionServiceV1.newInstance().bindService();
-        final List<ServerMethodDefinition<?, ?>> methods = new ArrayList<>();
-        for (ServerMethodDefinition<?, ?> method : v1.getMethods()) {
-            methods.add(renamed(method));
-        }
-        // The v1 schema stays attached so DocService and reflection can describe the messages.
-        final ServiceDescriptor.Builder descriptor =
-                ServiceDescriptor.newBuilder(SERVICE)
-                                 .setSchemaDescriptor(v1.getServiceDescriptor().getSchemaDescriptor());
-        methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
-        final ServerServiceDefinition.Builder alpha = ServerServiceDefinition.builder(descriptor.build());
-        methods.forEach(alpha::addMethod);
+        final ServerServiceDefinition alpha = ProtoReflectionService.newInstance().bindService();
         final ListingServer server = new ListingServer(services);
-        return ServerInterceptors.intercept(alpha.build(), new ServerInterceptor() {
+        return ServerInterceptors.intercept(alpha, new ServerInterceptor() {
             @Override
             public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call,
                                                                          Metadata headers,
@@ -53,16 +39,6 @@ final class ReflectionV1Alpha {
                 return Contexts.interceptCall(context, call, headers, next);
             }
         });
-    }
-
-    private static <ReqT, RespT> ServerMethodDefinition<ReqT, RespT> renamed(ServerMethodDefinition<ReqT, RespT> method) {
-        final MethodDescriptor<ReqT, RespT> descriptor = method.getMethodDescriptor();
-        return ServerMethodDefinition.create(
-                descriptor.toBuilder()
-                          .setFullMethodName(MethodDescriptor.generateFullMethodName(
-                                  SERVICE, descriptor.getBareMethodName()))
-                          .build(),
-                method.getServerCallHandler());
     }
 
     /** A stand-in {@link Server} whose only job is to list the services. */

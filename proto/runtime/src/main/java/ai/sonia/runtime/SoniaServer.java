@@ -24,7 +24,6 @@ import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
-import com.linecorp.armeria.server.docs.DocServiceFilter;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
@@ -221,9 +220,7 @@ public final class SoniaServer implements AutoCloseable {
             sb.service("/", status.root());
             sb.service("/status", status.status());
             sb.service("/metrics", PrometheusExpositionService.of(registry.getPrometheusRegistry()));
-            sb.serviceUnder("/docs", DocService.builder()
-                                               .exclude(DocServiceFilter.ofServiceName(ReflectionV1Alpha.SERVICE))
-                                               .build());
+            sb.serviceUnder("/docs", DocService.builder().build());
 
             customizers.forEach(c -> c.accept(sb));
 

@@ -1,0 +1,48 @@
+package ai.sonia.runtime.client;
+
+import java.util.concurrent.TimeUnit;
+
+import ai.sonia.runtime.ServiceSpec;
+import ai.sonia.runtime.StackConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+
+/**
+ * The one way a Sonia service calls another: a channel to the service's configured target whose
+ * deadlines and retry policy come from the contract, and which propagates the correlation id and
+ * the caller's deadline. Generated stubs are built on it ({@code MemoryServiceGrpc.newBlockingStub(ch)});
+ * no service writes its own retry loop.
+ */
+public final class SoniaChannels {
+
+    /** A channel to {@code spec}'s target in {@code config}. Close it with {@link #close(ManagedChannel)}. */
+    public static ManagedChannel forService(StackConfig config, ServiceSpec spec) {
+        return forTarget(config.target(spec), spec);
+    }
+
+    /** A channel to an explicit {@code host:port}. */
+    public static ManagedChannel forTarget(String target, ServiceSpec spec) {
+        return NettyChannelBuilder.forTarget(target)
+                                  .usePlaintext()
+                                  .defaultServiceConfig(ServiceConfigs.of(spec))
+                                  .enableRetry()
+                                  .maxRetryAttempts(ServiceConfigs.MAX_ATTEMPTS)
+                                  .intercept(new ContextPropagatingInterceptor())
+                                  .build();
+    }
+
+    /** Shuts a channel down, waiting briefly for in-flight calls. */
+    public static void close(ManagedChannel channel) {
+        channel.shutdown();
+        try {
+            if (!channel.awaitTermination(2, TimeUnit.SECONDS)) {
+                channel.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            channel.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private SoniaChannels() {}
+}
