@@ -19,10 +19,11 @@ public final class GatewayModule implements ServiceModule {
     @Override
     public SoniaServer newServer(StackConfig config) {
         final var downstream = Stack.SERVICES.stream().filter(s -> s != Stack.GATEWAY).toList();
+        final DependencyProbe probe = new DependencyProbe(config, downstream);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
-                           .addService(new GatewayServiceImpl(new DependencyProbe(config, downstream),
-                                                              Limitations.load()));
+                           .addService(new GatewayServiceImpl(probe, Limitations.load()))
+                           .closeOnStop(probe);
         downstream.forEach(builder::dependency);
         return builder.build();
     }

@@ -213,9 +213,10 @@ public final class SoniaServer implements AutoCloseable {
                                                       .map(d -> d.getServiceDescriptor().getName())
                                                       .sorted().toList();
             final Server[] self = new Server[1];
+            final DependencyProbe probe = new DependencyProbe(config, dependencies);
+            resources.add(probe);
             final StatusEndpoints status = new StatusEndpoints(
-                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port),
-                    new DependencyProbe(config, dependencies));
+                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port), probe);
             sb.service("/healthz", status.healthz());
             sb.service("/", status.root());
             sb.service("/status", status.status());

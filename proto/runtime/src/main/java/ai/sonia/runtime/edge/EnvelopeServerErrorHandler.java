@@ -41,7 +41,13 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
         final String message;
         if (cause instanceof HttpStatusException e) {
             httpStatus = e.httpStatus().code();
-            message = e.httpStatus().reasonPhrase();
+            final Throwable why = e.getCause();
+            if (httpStatus == 400) {
+                message = why != null && why.getMessage() != null ? "malformed request: " + abbreviate(why.getMessage())
+                                                                  : "malformed request body";
+            } else {
+                message = e.httpStatus().reasonPhrase();
+            }
         } else if (cause instanceof IllegalArgumentException) {
             httpStatus = 400;
             message = "malformed request: " + abbreviate(cause.getMessage());

@@ -4,74 +4,102 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.Timestamp;
-
-import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.common.v1.DependencyStatus;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.SoniaChannels;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 
-/** Checks other services by their {@code /healthz}, concurrently, within a short timeout. */
-public final class DependencyProbe {
+/**
+ * Checks other services with the standard {@code grpc.health.v1.Health/Check}, concurrently, within a
+ * short deadline, through the same channels as every other call (so the probe carries the correlation
+ * id into the other service's logs).
+ */
+public final class DependencyProbe implements AutoCloseable {
 
-    private static final long TIMEOUT_MS = 1_500;
+    static final long TIMEOUT_MS = 1_500;
 
     private final List<Target> targets;
 
-    private record Target(ServiceSpec spec, String hostPort, WebClient client) {}
+    private record Target(ServiceSpec spec, String hostPort, ManagedChannel channel) {}
 
     public DependencyProbe(StackConfig config, List<ServiceSpec> dependencies) {
         final List<Target> list = new ArrayList<>();
         for (ServiceSpec spec : dependencies) {
             final String hostPort = config.target(spec);
-            list.add(new Target(spec, hostPort, WebClient.builder("http://" + hostPort)
-                                                         .responseTimeoutMillis(TIMEOUT_MS)
-                                                         .build()));
+            list.add(new Target(spec, hostPort, SoniaChannels.forTarget(hostPort, spec)));
         }
         targets = List.copyOf(list);
     }
 
-    /** Probes every dependency; never fails, a failed probe is a status with {@code ok=false}. */
+    /** Probes every dependency; never fails: a failed probe is a status with {@code ok=false}. */
     public CompletableFuture<List<DependencyStatus>> probeAll() {
         final List<CompletableFuture<DependencyStatus>> probes = targets.stream().map(DependencyProbe::probe).toList();
         return CompletableFuture.allOf(probes.toArray(CompletableFuture[]::new))
                                 .thenApply(unused -> probes.stream().map(CompletableFuture::join).toList());
     }
 
-    /** A short reason: "connection refused", "timed out after 1500 ms", or the root cause's message. */
+    private static CompletableFuture<DependencyStatus> probe(Target target) {
+        final long start = System.nanoTime();
+        final CompletableFuture<DependencyStatus> result = new CompletableFuture<>();
+        final var call = HealthGrpc.newFutureStub(target.channel)
+                                   .withDeadlineAfter(TIMEOUT_MS, TimeUnit.MILLISECONDS)
+                                   .check(HealthCheckRequest.getDefaultInstance());
+        Futures.addCallback(call, new FutureCallback<>() {
+            @Override
+            public void onSuccess(HealthCheckResponse response) {
+                final boolean serving = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
+                result.complete(status(target, start).setOk(serving)
+                                                     .setError(serving ? "" : response.getStatus().name())
+                                                     .build());
+            }
+
+            @Override
+            public void onFailure(Throwable cause) {
+                result.complete(status(target, start).setOk(false).setError(describe(cause)).build());
+            }
+        }, MoreExecutors.directExecutor());
+        return result;
+    }
+
+    private static DependencyStatus.Builder status(Target target, long startNanos) {
+        final Instant now = Instant.now();
+        return DependencyStatus.newBuilder()
+                               .setName(target.spec.name())
+                               .setTarget(target.hostPort)
+                               .setLatencyMs((System.nanoTime() - startNanos) / 1_000_000)
+                               .setCheckTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond())
+                                                      .setNanos(now.getNano()));
+    }
+
+    /** A short reason: "UNAVAILABLE: connection refused", "DEADLINE_EXCEEDED after 1500 ms", ... */
     static String describe(Throwable cause) {
+        final Status status = Status.fromThrowable(cause);
+        if (status.getCode() == Status.Code.DEADLINE_EXCEEDED) {
+            return "DEADLINE_EXCEEDED after " + TIMEOUT_MS + " ms";
+        }
         Throwable root = cause;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        if (root instanceof java.net.ConnectException || String.valueOf(root.getMessage()).contains("refused")) {
-            return "connection refused";
-        }
-        if (root instanceof java.util.concurrent.TimeoutException
-            || root.getClass().getSimpleName().contains("Timeout")) {
-            return "timed out after " + TIMEOUT_MS + " ms";
-        }
-        return root.getClass().getSimpleName() + ": " + root.getMessage();
+        final String detail = String.valueOf(root.getMessage()).contains("refused") ? "connection refused"
+                                                                                   : String.valueOf(root.getMessage());
+        return status.getCode() + ": " + detail;
     }
 
-    private static CompletableFuture<DependencyStatus> probe(Target target) {
-        final long start = System.nanoTime();
-        return target.client.get("/healthz").aggregate().handle((response, cause) -> {
-            final Instant now = Instant.now();
-            final DependencyStatus.Builder status =
-                    DependencyStatus.newBuilder()
-                                    .setName(target.spec.name())
-                                    .setTarget(target.hostPort)
-                                    .setLatencyMs((System.nanoTime() - start) / 1_000_000)
-                                    .setCheckTime(Timestamp.newBuilder().setSeconds(now.getEpochSecond())
-                                                           .setNanos(now.getNano()));
-            if (cause != null) {
-                return status.setOk(false).setError(describe(cause)).build();
-            }
-            final boolean ok = response.status().code() == 200;
-            return status.setOk(ok).setError(ok ? "" : "HTTP " + response.status().code()).build();
-        });
+    @Override
+    public void close() {
+        targets.forEach(t -> SoniaChannels.close(t.channel));
     }
 }
