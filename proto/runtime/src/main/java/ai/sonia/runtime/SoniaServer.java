@@ -14,6 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import com.google.protobuf.util.JsonFormat;
+
 import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule.LOWER_CAMEL_CASE;
 import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatchRule.ORIGINAL_FIELD;
 
@@ -50,6 +52,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 public final class SoniaServer implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(SoniaServer.class);
+    private static final GrpcJsonMarshaller REST_JSON =
+            GrpcJsonMarshaller.builderForGson()
+                              .jsonPrinterCustomizer((JsonFormat.Printer p) -> p.preservingProtoFieldNames()
+                                                                                .alwaysPrintFieldsWithNoPresence())
+                              // Armeria's default parser ignores unknown fields; a typo must be an error.
+                              .jsonParserCustomizer((JsonFormat.Parser p) -> JsonFormat.parser())
+                              .build();
 
     private final ServiceSpec spec;
     private final Server server;
@@ -192,11 +201,8 @@ public final class SoniaServer implements AutoCloseable {
                                                                  .build())
                                // REST bodies use the proto field names (tool_name, session_id), like the envelope,
                                // print default values, and reject unknown fields instead of dropping them.
-                               .jsonMarshallerFactory(descriptor -> GrpcJsonMarshaller.builder()
-                                       .jsonMarshallerCustomizer(m -> m.preservingProtoFieldNames(true)
-                                                                       .includingDefaultValueFields(true)
-                                                                       .ignoringUnknownFields(false))
-                                       .build(descriptor))
+                               // (protobuf's JsonFormat: no per-message bytecode generation at start-up.)
+                               .jsonMarshallerFactory(descriptor -> REST_JSON)
                                .enableHealthCheckService(true)
                                .exceptionHandler(exceptionHandler)
                                .useBlockingTaskExecutor(blocking)

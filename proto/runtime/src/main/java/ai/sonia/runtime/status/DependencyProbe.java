@@ -32,13 +32,35 @@ public final class DependencyProbe implements AutoCloseable {
 
     private final List<Target> targets;
 
-    private record Target(ServiceSpec spec, String hostPort, ManagedChannel channel) {}
+    /** A dependency; its channel is made on the first probe, so nothing of it loads at start-up. */
+    private static final class Target {
+        final ServiceSpec spec;
+        final String hostPort;
+        private ManagedChannel channel;
+
+        Target(ServiceSpec spec, String hostPort) {
+            this.spec = spec;
+            this.hostPort = hostPort;
+        }
+
+        synchronized ManagedChannel channel() {
+            if (channel == null) {
+                channel = SoniaChannels.forTarget(hostPort, spec);
+            }
+            return channel;
+        }
+
+        synchronized void close() {
+            if (channel != null) {
+                SoniaChannels.close(channel);
+            }
+        }
+    }
 
     public DependencyProbe(StackConfig config, List<ServiceSpec> dependencies) {
         final List<Target> list = new ArrayList<>();
         for (ServiceSpec spec : dependencies) {
-            final String hostPort = config.target(spec);
-            list.add(new Target(spec, hostPort, SoniaChannels.forTarget(hostPort, spec)));
+            list.add(new Target(spec, config.target(spec)));
         }
         targets = List.copyOf(list);
     }
@@ -53,7 +75,7 @@ public final class DependencyProbe implements AutoCloseable {
     private static CompletableFuture<DependencyStatus> probe(Target target) {
         final long start = System.nanoTime();
         final CompletableFuture<DependencyStatus> result = new CompletableFuture<>();
-        final var call = HealthGrpc.newFutureStub(target.channel)
+        final var call = HealthGrpc.newFutureStub(target.channel())
                                    .withDeadlineAfter(TIMEOUT_MS, TimeUnit.MILLISECONDS)
                                    .check(HealthCheckRequest.getDefaultInstance());
         Futures.addCallback(call, new FutureCallback<>() {
@@ -100,6 +122,6 @@ public final class DependencyProbe implements AutoCloseable {
 
     @Override
     public void close() {
-        targets.forEach(t -> SoniaChannels.close(t.channel));
+        targets.forEach(Target::close);
     }
 }
