@@ -51,6 +51,7 @@ public final class SoniaLogConfigurator extends ContextAwareBase implements Conf
             file.setName("FILE-" + service);
             file.setFile(Path.of(directory, service + ".log").toString());
             file.setEncoder(encoder(ctx));
+            file.start();
             return file;
         });
         files.start();

@@ -1,0 +1,159 @@
+package ai.sonia.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.testing.TestHomes;
+
+/**
+ * The packaged stack, started as a user starts it (one JVM, {@code StackMain}), on free ports: every
+ * service healthy, a correlation id followed across services into their log files, envelopes for bad
+ * requests, and a graceful stop that frees every port.
+ */
+class StackEndToEndIT {
+
+    private static final ObjectMapper mapper = new ObjectMapper();
+    private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private static final Map<String, Integer> ports = new LinkedHashMap<>();
+    private static Path home;
+    private static Process stack;
+
+    @BeforeAll
+    static void startStack() throws IOException {
+        home = TestHomes.create("e2e");
+        final Path launcher = Path.of(System.getenv().getOrDefault("SONIA_LAUNCHER_DIR", "target"));
+        final ProcessBuilder pb = new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.io.tmpdir=" + home,
+                "-cp", launcher.resolve("sonia-launcher.jar") + java.io.File.pathSeparator + launcher.resolve("lib") + "/*",
+                "ai.sonia.launcher.StackMain");
+        pb.environment().put("SONIA_HOME", home.toString());
+        for (var spec : Stack.SERVICES) {
+            final int port = freePort();
+            ports.put(spec.name(), port);
+            pb.environment().put("SONIA_" + spec.name().toUpperCase() + "_PORT", String.valueOf(port));
+        }
+        pb.redirectErrorStream(true).redirectOutput(home.resolve("stack.out").toFile());
+        stack = pb.start();
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(
+                () -> ports.keySet().stream().allMatch(StackEndToEndIT::healthy) || !stack.isAlive());
+        assertThat(stack.isAlive()).as("stack exited: " + Files.readString(home.resolve("stack.out"))).isTrue();
+    }
+
+    @AfterAll
+    static void stopStack() throws Exception {
+        if (stack != null && stack.isAlive()) {
+            stack.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void everyServiceAnswersHealthzInTheContractShape() throws Exception {
+        for (var entry : ports.entrySet()) {
+            final JsonNode body = mapper.readTree(get(entry.getValue(), "/healthz", Map.of()).body());
+            assertThat(body.get("ok").asBoolean()).isTrue();
+            assertThat(body.get("service").asText()).isEqualTo(entry.getKey());
+            assertThat(body.get("timestamp").asText()).endsWith("Z");
+        }
+    }
+
+    @Test
+    void aCorrelationIdIsEchoedAndLoggedByEveryServiceTheRequestTouched() throws Exception {
+        final String id = "e2e-" + System.nanoTime();
+        final HttpResponse<String> response = get(ports.get("gateway"), "/v1/deps", Map.of("X-Correlation-ID", id));
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("x-correlation-id")).hasValue(id);
+        final JsonNode envelope = mapper.readTree(response.body());
+        assertThat(envelope.get("correlation_id").asText()).isEqualTo(id);
+        assertThat(envelope.at("/data/all_ok").asBoolean()).as(response.body()).isTrue();
+        // /v1/deps probes the five other services over gRPC health: all six logged the id.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (String service : ports.keySet()) {
+                final Path log = home.resolve("logs").resolve(service + ".log");
+                assertThat(log).exists();
+                final List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+                                                 .filter(l -> l.contains(id)).toList();
+                assertThat(lines).as(service + " logged " + id).isNotEmpty();
+                for (String line : lines) {
+                    final JsonNode json = mapper.readTree(line);
+                    assertThat(json.get("correlation_id").asText()).isEqualTo(id);
+                    assertThat(json.get("timestamp").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
+                }
+            }
+        });
+    }
+
+    @Test
+    void unknownRoutesAndMalformedBodiesAnswerEnvelopes() throws Exception {
+        for (int port : ports.values()) {
+            final HttpResponse<String> unknown = get(port, "/no/such/route", Map.of());
+            assertThat(unknown.statusCode()).isEqualTo(404);
+            assertThat(mapper.readTree(unknown.body()).at("/error/code").asText()).isEqualTo("NOT_FOUND");
+        }
+        final HttpResponse<String> malformed = http.send(
+                HttpRequest.newBuilder(uri(ports.get("gateway"), "/v1/chat"))
+                           .header("content-type", "application/json")
+                           .POST(HttpRequest.BodyPublishers.ofString("{\"text\": ")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(malformed.statusCode()).isEqualTo(400);
+        assertThat(mapper.readTree(malformed.body()).at("/error/code").asText()).isEqualTo("INVALID_ARGUMENT");
+    }
+
+    @Test
+    void zzzGracefulStopFreesEveryPort() throws Exception {
+        stack.destroy(); // SIGTERM
+        assertThat(stack.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        for (int port : ports.values()) {
+            try (ServerSocket ignored = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
+                // bound: the port is free
+            }
+        }
+        assertThat(Files.readString(home.resolve("logs").resolve("gateway.log"))).contains("gateway stopped");
+    }
+
+    private static boolean healthy(String service) {
+        try {
+            return get(ports.get(service), "/healthz", Map.of()).statusCode() == 200;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    private static HttpResponse<String> get(int port, String path, Map<String, String> headers) throws Exception {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(10));
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static java.net.URI uri(int port, String path) {
+        return java.net.URI.create("http://127.0.0.1:" + port + path);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
