@@ -1,14 +1,28 @@
 package ai.sonia.gateway;
 
+import java.util.List;
+
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.server.Route;
+
+import ai.sonia.gateway.action.ActionRunner;
+import ai.sonia.gateway.action.ToolDefinitions;
+import ai.sonia.gateway.chat.ChatOrchestrator;
+import ai.sonia.gateway.chat.ChatStreamer;
+import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
+import ai.sonia.gateway.sse.ChatSseService;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.Downstream;
+import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.status.DependencyProbe;
+import io.micrometer.core.instrument.Gauge;
 
-/** Wires the gateway: the public front door, depending on the five other services. */
+/** Wires the gateway: the public front door over the five other services. */
 public final class GatewayModule implements ServiceModule {
 
     @Override
@@ -18,13 +32,44 @@ public final class GatewayModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
-        final var downstream = Stack.SERVICES.stream().filter(s -> s != Stack.GATEWAY).toList();
-        final DependencyProbe probe = new DependencyProbe(config, downstream);
+        return newServer(config, GatewayConfig.from(config));
+    }
+
+    SoniaServer newServer(StackConfig config, GatewayConfig gateway) {
+        final List<ServiceSpec> dependencies = Stack.SERVICES.stream().filter(s -> s != Stack.GATEWAY).toList();
+        final Downstreams downstreams = new Downstreams(config, gateway.downstreamPolicy());
+        final DependencyProbe probe = new DependencyProbe(config, dependencies, downstreams::circuitState);
+        final ToolDefinitions tools = new ToolDefinitions();
+        final ActionRunner actions = new ActionRunner(downstreams, tools);
+        final ChatStreamer streamer = new ChatStreamer(downstreams);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
-                           .addService(new GatewayServiceImpl(probe, Limitations.load()))
-                           .closeOnStop(probe);
-        downstream.forEach(builder::dependency);
+                           .useBlockingTaskExecutor(true)
+                           .addService(new GatewayServiceImpl(new ChatOrchestrator(downstreams, tools, actions),
+                                                              streamer, actions, probe, Limitations.load()))
+                           .dependencyProbe(probe)
+                           .configure(sb -> sb.service(Route.builder().exact("/v1/chat:stream")
+                                                            .methods(HttpMethod.POST).build(),
+                                                       new ChatSseService(streamer)))
+                           .configSummary("circuit.failures_to_open", gateway.downstreamPolicy().failuresToOpen())
+                           .configSummary("circuit.open_duration", gateway.downstreamPolicy().openDuration())
+                           .configSummary("downstream.max_concurrent_calls",
+                                          gateway.downstreamPolicy().maxConcurrentCalls())
+                           .closeOnStop(probe)
+                           .closeOnStop(downstreams);
+        dependencies.forEach(builder::dependency);
+        for (Downstream downstream : downstreams.all()) {
+            // 0 closed, 1 open, 2 half-open (other resilience4j states: 3).
+            Gauge.builder("sonia.downstream.circuit.state", downstream, d -> switch (d.circuitState()) {
+                     case "CLOSED" -> 0;
+                     case "OPEN" -> 1;
+                     case "HALF_OPEN" -> 2;
+                     default -> 3;
+                 })
+                 .tag("service", downstream.spec().name())
+                 .description("Circuit breaker state of a downstream: 0 closed, 1 open, 2 half-open")
+                 .register(builder.meterRegistry());
+        }
         return builder.build();
     }
 }

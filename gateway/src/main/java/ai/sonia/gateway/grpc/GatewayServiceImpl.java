@@ -3,38 +3,72 @@ package ai.sonia.gateway.grpc;
 import java.util.List;
 
 import ai.sonia.common.v1.DependencyStatus;
+import ai.sonia.gateway.Caller;
+import ai.sonia.gateway.action.ActionRunner;
+import ai.sonia.gateway.chat.ChatOrchestrator;
+import ai.sonia.gateway.chat.ChatStreamer;
+import ai.sonia.gateway.v1.ChatRequest;
+import ai.sonia.gateway.v1.ChatResponse;
+import ai.sonia.gateway.v1.ExecuteActionRequest;
+import ai.sonia.gateway.v1.ExecuteActionResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
 import ai.sonia.gateway.v1.GetDependenciesRequest;
 import ai.sonia.gateway.v1.GetDependenciesResponse;
 import ai.sonia.gateway.v1.GetLimitationsRequest;
 import ai.sonia.gateway.v1.GetLimitationsResponse;
+import ai.sonia.gateway.v1.StreamChatRequest;
+import ai.sonia.gateway.v1.StreamChatResponse;
 import ai.sonia.runtime.status.DependencyProbe;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/**
- * The gateway's gRPC API (and, through transcoding, its REST API). Chat, streaming chat and actions
- * are built by the gateway issue and answer UNIMPLEMENTED until then.
- */
+/** The gateway's gRPC API (and, through transcoding, its REST API): adapters over the orchestration. */
 public final class GatewayServiceImpl extends GatewayServiceGrpc.GatewayServiceImplBase {
 
+    private final ChatOrchestrator chat;
+    private final ChatStreamer streamer;
+    private final ActionRunner actions;
     private final DependencyProbe dependencies;
     private final GetLimitationsResponse limitations;
 
-    public GatewayServiceImpl(DependencyProbe dependencies, GetLimitationsResponse limitations) {
+    public GatewayServiceImpl(ChatOrchestrator chat, ChatStreamer streamer, ActionRunner actions,
+                              DependencyProbe dependencies, GetLimitationsResponse limitations) {
+        this.chat = chat;
+        this.streamer = streamer;
+        this.actions = actions;
         this.dependencies = dependencies;
         this.limitations = limitations;
     }
 
     @Override
+    public void chat(ChatRequest request, StreamObserver<ChatResponse> responseObserver) {
+        responseObserver.onNext(chat.chat(request, Caller.LOCAL));
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void streamChat(StreamChatRequest request, StreamObserver<StreamChatResponse> responseObserver) {
+        final ChatStreamer.Cancellation cancellation = streamer.prepare(request, Caller.LOCAL).start(responseObserver);
+        ((ServerCallStreamObserver<StreamChatResponse>) responseObserver)
+                .setOnCancelHandler(() -> cancellation.cancel("client cancelled"));
+    }
+
+    @Override
+    public void executeAction(ExecuteActionRequest request, StreamObserver<ExecuteActionResponse> responseObserver) {
+        responseObserver.onNext(ExecuteActionResponse.newBuilder()
+                                                     .setOutcome(actions.execute(request, Caller.LOCAL)).build());
+        responseObserver.onCompleted();
+    }
+
+    @Override
     public void getDependencies(GetDependenciesRequest request,
                                 StreamObserver<GetDependenciesResponse> responseObserver) {
-        dependencies.probeAll().thenAccept((List<DependencyStatus> deps) -> {
-            responseObserver.onNext(GetDependenciesResponse.newBuilder()
-                                                           .addAllDependencies(deps)
-                                                           .setAllOk(deps.stream().allMatch(DependencyStatus::getOk))
-                                                           .build());
-            responseObserver.onCompleted();
-        });
+        final List<DependencyStatus> deps = dependencies.probeAll().join();
+        responseObserver.onNext(GetDependenciesResponse.newBuilder()
+                                                       .addAllDependencies(deps)
+                                                       .setAllOk(deps.stream().allMatch(DependencyStatus::getOk))
+                                                       .build());
+        responseObserver.onCompleted();
     }
 
     @Override

@@ -22,7 +22,7 @@ import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatc
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
-import com.linecorp.armeria.common.metric.MeterIdPrefixFunction;
+import com.linecorp.armeria.common.grpc.GrpcMeterIdPrefixFunction;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
@@ -123,8 +123,10 @@ public final class SoniaServer implements AutoCloseable {
         private final Map<String, String> configSummary = new LinkedHashMap<>();
         private final List<Consumer<ServerBuilder>> customizers = new ArrayList<>();
         private final List<AutoCloseable> resources = new ArrayList<>();
+        private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         private GrpcExceptionHandlerFunction exceptionHandler = new DefaultExceptionHandler();
         private boolean blocking;
+        private DependencyProbe probe;
 
         private Builder(ServiceSpec spec, StackConfig config) {
             this.spec = requireNonNull(spec, "spec");
@@ -161,6 +163,17 @@ public final class SoniaServer implements AutoCloseable {
             return this;
         }
 
+        /** Uses this probe for {@code /status} (one that knows circuit states, say) instead of a plain one. */
+        public Builder dependencyProbe(DependencyProbe probe) {
+            this.probe = requireNonNull(probe, "probe");
+            return this;
+        }
+
+        /** The registry behind {@code /metrics}, for the service's own meters. */
+        public PrometheusMeterRegistry meterRegistry() {
+            return registry;
+        }
+
         /** Adds an entry to the config summary of {@code /status}. Never pass a secret. */
         public Builder configSummary(String key, Object value) {
             configSummary.put(key, String.valueOf(value));
@@ -188,7 +201,6 @@ public final class SoniaServer implements AutoCloseable {
             sb.requestTimeout(Duration.ofSeconds(60));
             sb.errorHandler(new EnvelopeServerErrorHandler(spec.name()));
 
-            final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             sb.meterRegistry(registry);
 
             final GrpcServiceBuilder grpc =
@@ -206,6 +218,7 @@ public final class SoniaServer implements AutoCloseable {
                                .enableHealthCheckService(true)
                                .exceptionHandler(exceptionHandler)
                                .useBlockingTaskExecutor(blocking)
+                               .intercept(new ContractDeadlineInterceptor(spec))
                                .addService(ProtoReflectionServiceV1.newInstance());
             final List<ServerServiceDefinition> listed = new ArrayList<>(definitions);
             services.forEach(s -> listed.add(s.bindService()));
@@ -219,8 +232,10 @@ public final class SoniaServer implements AutoCloseable {
                                                       .map(d -> d.getServiceDescriptor().getName())
                                                       .sorted().toList();
             final Server[] self = new Server[1];
-            final DependencyProbe probe = new DependencyProbe(config, dependencies);
-            resources.add(probe);
+            if (probe == null) {
+                probe = new DependencyProbe(config, dependencies);
+                resources.add(probe);
+            }
             final StatusEndpoints status = new StatusEndpoints(
                     spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port), probe);
             sb.service("/healthz", status.healthz());
@@ -231,7 +246,7 @@ public final class SoniaServer implements AutoCloseable {
 
             customizers.forEach(c -> c.accept(sb));
 
-            sb.decorator(MetricCollectingService.newDecorator(MeterIdPrefixFunction.ofDefault("sonia.server")));
+            sb.decorator(MetricCollectingService.newDecorator(GrpcMeterIdPrefixFunction.of("sonia.server")));
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();
             resources.add(registry::close);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
@@ -31,6 +32,7 @@ public final class DependencyProbe implements AutoCloseable {
     static final long TIMEOUT_MS = 1_500;
 
     private final List<Target> targets;
+    private final Function<String, String> circuitStates;
 
     /** A dependency; its channel is made on the first probe, so nothing of it loads at start-up. */
     private static final class Target {
@@ -58,6 +60,13 @@ public final class DependencyProbe implements AutoCloseable {
     }
 
     public DependencyProbe(StackConfig config, List<ServiceSpec> dependencies) {
+        this(config, dependencies, name -> "");
+    }
+
+    /** A probe that also reports each dependency's circuit state, as given by {@code circuitStates}. */
+    public DependencyProbe(StackConfig config, List<ServiceSpec> dependencies,
+                           Function<String, String> circuitStates) {
+        this.circuitStates = circuitStates;
         final List<Target> list = new ArrayList<>();
         for (ServiceSpec spec : dependencies) {
             list.add(new Target(spec, config.target(spec)));
@@ -67,14 +76,15 @@ public final class DependencyProbe implements AutoCloseable {
 
     /** Probes every dependency; never fails: a failed probe is a status with {@code ok=false}. */
     public CompletableFuture<List<DependencyStatus>> probeAll() {
-        final List<CompletableFuture<DependencyStatus>> probes = targets.stream().map(DependencyProbe::probe).toList();
+        final List<CompletableFuture<DependencyStatus>> probes = targets.stream().map(this::probe).toList();
         return CompletableFuture.allOf(probes.toArray(CompletableFuture[]::new))
                                 .thenApply(unused -> probes.stream().map(CompletableFuture::join).toList());
     }
 
-    private static CompletableFuture<DependencyStatus> probe(Target target) {
+    private CompletableFuture<DependencyStatus> probe(Target target) {
         final long start = System.nanoTime();
         final CompletableFuture<DependencyStatus> result = new CompletableFuture<>();
+        final String circuit = circuitStates.apply(target.spec.name());
         final var call = HealthGrpc.newFutureStub(target.channel())
                                    .withDeadlineAfter(TIMEOUT_MS, TimeUnit.MILLISECONDS)
                                    .check(HealthCheckRequest.getDefaultInstance());
@@ -82,14 +92,15 @@ public final class DependencyProbe implements AutoCloseable {
             @Override
             public void onSuccess(HealthCheckResponse response) {
                 final boolean serving = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
-                result.complete(status(target, start).setOk(serving)
+                result.complete(status(target, start).setOk(serving).setCircuitState(circuit)
                                                      .setError(serving ? "" : response.getStatus().name())
                                                      .build());
             }
 
             @Override
             public void onFailure(Throwable cause) {
-                result.complete(status(target, start).setOk(false).setError(describe(cause)).build());
+                result.complete(status(target, start).setOk(false).setCircuitState(circuit)
+                                                     .setError(describe(cause)).build());
             }
         }, MoreExecutors.directExecutor());
         return result;

@@ -1,0 +1,129 @@
+package ai.sonia.gateway.action;
+
+import java.util.Map;
+import java.util.TreeSet;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.util.JsonFormat;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.evaos.v1.AuthorizeActionRequest;
+import ai.sonia.evaos.v1.AuthorizeActionResponse;
+import ai.sonia.gateway.Caller;
+import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.v1.ActionOutcome;
+import ai.sonia.gateway.v1.ExecuteActionRequest;
+import ai.sonia.openclaw.v1.ExecuteToolRequest;
+import ai.sonia.openclaw.v1.ExecuteToolResponse;
+import ai.sonia.runtime.Errors;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * The one path of every action, whether a person asks for it ({@code POST /v1/action}) or a model
+ * proposes it in a chat: validate, ask EVA-OS, and run it in OpenClaw only when EVA-OS allows it.
+ */
+public final class ActionRunner {
+
+    static final String DOMAIN = "gateway.sonia.ai";
+
+    private final Downstreams downstreams;
+    private final ToolDefinitions tools;
+
+    public ActionRunner(Downstreams downstreams, ToolDefinitions tools) {
+        this.downstreams = downstreams;
+        this.tools = tools;
+    }
+
+    /**
+     * Runs an action. Throws INVALID_ARGUMENT for an unknown tool, APPROVAL_REQUIRED (with the approval
+     * id) when a person must decide first, POLICY_DENIED when the policy forbids it, and whatever
+     * OpenClaw raised when the tool itself failed.
+     */
+    public ActionOutcome execute(ExecuteActionRequest request, Caller caller) {
+        if (request.getToolName().isEmpty()) {
+            throw Errors.invalidArgument(DOMAIN, "tool_name", "must not be empty");
+        }
+        if (!tools.contains(request.getToolName())) {
+            throw Errors.invalidArgument(DOMAIN, "tool_name", "unknown tool '" + request.getToolName()
+                                                              + "' (expected one of " + new TreeSet<>(tools.names()) + ')');
+        }
+        final AuthorizeActionResponse decision = downstreams.evaos().authorizeAction(
+                AuthorizeActionRequest.newBuilder()
+                                      .setToolName(request.getToolName())
+                                      .setArguments(request.getArgs())
+                                      .setWorkingDirectory(request.getWorkingDirectory())
+                                      .setSessionId(request.getSessionId())
+                                      .setPrincipal(caller.principal())
+                                      .build());
+        final ActionOutcome.Builder outcome = ActionOutcome.newBuilder()
+                                                           .setToolName(request.getToolName())
+                                                           .setRisk(decision.getRisk())
+                                                           .setRule(decision.getRule());
+        switch (decision.getVerdict()) {
+            case VERDICT_ALLOW -> {
+                final String approvalId = decision.hasApproval() ? decision.getApproval().getApprovalId()
+                                                                 : request.getApprovalId();
+                final ExecuteToolResponse result = downstreams.openclaw().executeTool(
+                        ExecuteToolRequest.newBuilder()
+                                          .setToolName(request.getToolName())
+                                          .setArguments(request.getArgs())
+                                          .setWorkingDirectory(request.getWorkingDirectory())
+                                          .setSessionId(request.getSessionId())
+                                          .setApprovalId(approvalId)
+                                          .build());
+                return outcome.setStatus("EXECUTED").setApprovalId(approvalId)
+                              .setResult(toStruct(result)).setDurationMs(result.getDurationMs()).build();
+            }
+            case VERDICT_REQUIRE_APPROVAL -> throw Errors.of(
+                    DOMAIN, ErrorCode.ERROR_CODE_APPROVAL_REQUIRED,
+                    "approval required: " + decision.getReason(),
+                    Map.of("approval_id", decision.getApproval().getApprovalId(), "rule", decision.getRule(),
+                           "risk", decision.getRisk().name(), "action_hash", decision.getActionHash()));
+            default -> throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_POLICY_DENIED,
+                                       "denied by policy: " + decision.getReason(),
+                                       Map.of("rule", decision.getRule(), "risk", decision.getRisk().name()));
+        }
+    }
+
+    /** Like {@link #execute}, but a refusal or failure becomes the outcome's status instead of an error. */
+    public ActionOutcome outcome(ExecuteActionRequest request, Caller caller) {
+        try {
+            return execute(request, caller);
+        } catch (StatusRuntimeException e) {
+            final String code = ai.sonia.gateway.chat.Provenances.errorCode(e);
+            final ActionOutcome.Builder outcome = ActionOutcome.newBuilder().setToolName(request.getToolName());
+            outcome.setStatus("APPROVAL_REQUIRED".equals(code) ? "APPROVAL_REQUIRED"
+                              : "POLICY_DENIED".equals(code) ? "DENIED" : "FAILED: " + code);
+            final String approvalId = ai.sonia.gateway.chat.Provenances.metadata(e, "approval_id");
+            if (approvalId != null) {
+                outcome.setApprovalId(approvalId);
+            }
+            return outcome.build();
+        }
+    }
+
+    /** The tool call's arguments as JSON text (what a model sends) turned into a Struct. */
+    public static Struct arguments(String json) {
+        final Struct.Builder args = Struct.newBuilder();
+        if (json == null || json.isBlank()) {
+            return args.build();
+        }
+        try {
+            JsonFormat.parser().merge(json, args);
+            return args.build();
+        } catch (InvalidProtocolBufferException e) {
+            throw Errors.invalidArgument(DOMAIN, "args", "not a JSON object: " + e.getMessage());
+        }
+    }
+
+    private static Struct toStruct(ExecuteToolResponse result) {
+        try {
+            final Struct.Builder struct = Struct.newBuilder();
+            JsonFormat.parser().merge(JsonFormat.printer().preservingProtoFieldNames().print(result), struct);
+            return struct.build();
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

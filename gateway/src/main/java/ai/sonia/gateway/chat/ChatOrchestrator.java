@@ -1,0 +1,69 @@
+package ai.sonia.gateway.chat;
+
+import java.util.List;
+
+import ai.sonia.gateway.Caller;
+import ai.sonia.gateway.action.ActionRunner;
+import ai.sonia.gateway.action.ToolDefinitions;
+import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.v1.ChatRequest;
+import ai.sonia.gateway.v1.ChatResponse;
+import ai.sonia.gateway.v1.ExecuteActionRequest;
+import ai.sonia.router.v1.Caller.Builder;
+import ai.sonia.common.v1.ToolCall;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * {@code Chat}: recall from memory, route to a model with the memories (and the tool catalog when
+ * asked), store the turn, run the tool calls the model proposed through the action path, and answer
+ * with the provenance of all of it.
+ */
+public final class ChatOrchestrator {
+
+    private final Downstreams downstreams;
+    private final ToolDefinitions tools;
+    private final ActionRunner actions;
+
+    public ChatOrchestrator(Downstreams downstreams, ToolDefinitions tools, ActionRunner actions) {
+        this.downstreams = downstreams;
+        this.tools = tools;
+        this.actions = actions;
+    }
+
+    public ChatResponse chat(ChatRequest request, Caller caller) {
+        final ChatTurn turn = new ChatTurn(downstreams, caller, request.getText(), request.getSessionId(),
+                                           request.getMaxMemories());
+        final ai.sonia.router.v1.ChatResponse answer;
+        try {
+            answer = turn.calls.call("router", "Chat", () -> downstreams.router().chat(
+                    ai.sonia.router.v1.ChatRequest.newBuilder()
+                                                  .setModel(request.getModel())
+                                                  .addAllMessages(turn.messages())
+                                                  .addAllContext(turn.context())
+                                                  .addAllTools(request.getEnableTools() ? tools.all() : List.of())
+                                                  .setCaller(routerCaller(caller))
+                                                  .build()));
+        } catch (StatusRuntimeException e) {
+            turn.degrade("router");
+            throw e; // no answer without the router: its status (UNAVAILABLE, TIMEOUT, ...) is the answer
+        }
+        final String turnMemory = turn.storeTurn(request.getMetadataMap());
+        final ChatResponse.Builder response = turn.response(answer.getContent(), answer.getModel(),
+                                                            answer.getDeployment(), answer.getProvider(),
+                                                            answer.getUsage())
+                                                  .setTurnMemory(turnMemory);
+        for (ToolCall call : answer.getToolCallsList()) {
+            response.addActions(actions.outcome(ExecuteActionRequest.newBuilder()
+                                                                   .setToolName(call.getToolName())
+                                                                   .setArgs(ActionRunner.arguments(call.getArgumentsJson()))
+                                                                   .setSessionId(request.getSessionId())
+                                                                   .build(), caller));
+        }
+        return response.build();
+    }
+
+    static ai.sonia.router.v1.Caller routerCaller(Caller caller) {
+        final Builder builder = ai.sonia.router.v1.Caller.newBuilder();
+        return builder.setTenant(caller.tenant()).setPrincipal(caller.principal()).build();
+    }
+}

@@ -1,0 +1,119 @@
+package ai.sonia.gateway.sse;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.util.JsonFormat;
+
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpResponseWriter;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.gateway.Caller;
+import ai.sonia.gateway.chat.ChatStreamer;
+import ai.sonia.gateway.chat.Provenances;
+import ai.sonia.gateway.v1.StreamChatRequest;
+import ai.sonia.gateway.v1.StreamChatResponse;
+import ai.sonia.runtime.edge.Envelopes;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * {@code POST /v1/chat:stream} as Server-Sent Events: {@code data: {"chunk":"..."}} for each piece,
+ * {@code data: {"final":{...provenance}}}, then {@code data: {"done":true}}; a failure mid-stream is
+ * {@code data: {"error":{"code","message"}}}. A request that fails before streaming (bad body, empty
+ * text) answers the standard envelope with its HTTP status. A client that disconnects cancels the
+ * router's stream.
+ */
+public final class ChatSseService implements HttpService {
+
+    private static final JsonFormat.Printer printer =
+            JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+
+    private final ChatStreamer streamer;
+
+    public ChatSseService(ChatStreamer streamer) {
+        this.streamer = streamer;
+    }
+
+    @Override
+    public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) {
+        ctx.clearRequestTimeout(); // the stream's own deadline (from the contract) bounds the router call
+        return HttpResponse.of(req.aggregate().thenApplyAsync(body -> {
+            final StreamChatRequest.Builder request = StreamChatRequest.newBuilder();
+            try {
+                JsonFormat.parser().merge(body.contentUtf8(), request);
+            } catch (InvalidProtocolBufferException e) {
+                return Envelopes.error(ctx, "gateway", Status.Code.INVALID_ARGUMENT,
+                                       "malformed request: " + e.getMessage(), null).toHttpResponse();
+            }
+            final ChatStreamer.Prepared prepared;
+            try {
+                prepared = streamer.prepare(request.build(), Caller.LOCAL);
+            } catch (StatusRuntimeException e) {
+                return Envelopes.error(ctx, "gateway", e.getStatus().getCode(),
+                                       String.valueOf(e.getStatus().getDescription()), StatusProto.fromThrowable(e))
+                                .toHttpResponse();
+            }
+            final HttpResponseWriter writer = HttpResponse.streaming();
+            writer.write(ResponseHeaders.builder(HttpStatus.OK)
+                                        .contentType(MediaType.EVENT_STREAM)
+                                        .add("cache-control", "no-cache")
+                                        .build());
+            final ChatStreamer.Cancellation cancellation = prepared.start(new SseObserver(writer));
+            writer.whenComplete().handle((unused, cause) -> {
+                if (cause != null) {
+                    cancellation.cancel("client went away");
+                }
+                return null;
+            });
+            return writer;
+        }, ctx.blockingTaskExecutor()));
+    }
+
+    private static final class SseObserver implements StreamObserver<StreamChatResponse> {
+        private final HttpResponseWriter writer;
+
+        SseObserver(HttpResponseWriter writer) {
+            this.writer = writer;
+        }
+
+        @Override
+        public void onNext(StreamChatResponse value) {
+            event(print(value));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            final String message = String.valueOf(Status.fromThrowable(t).getDescription());
+            event("{\"error\":{\"code\":\"" + Provenances.errorCode(t) + "\",\"message\":"
+                  + com.fasterxml.jackson.databind.node.TextNode.valueOf(message) + "}}");
+            writer.close();
+        }
+
+        @Override
+        public void onCompleted() {
+            event("{\"done\":true}");
+            writer.close();
+        }
+
+        private void event(String json) {
+            writer.tryWrite(HttpData.ofUtf8("data: " + json + "\n\n"));
+        }
+
+        private static String print(Message message) {
+            try {
+                return printer.print(message);
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,351 @@
+package ai.sonia.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+
+import ai.sonia.gateway.v1.ChatRequest;
+import ai.sonia.gateway.v1.ChatResponse;
+import ai.sonia.gateway.v1.GatewayServiceGrpc;
+import ai.sonia.gateway.v1.GetDependenciesRequest;
+import ai.sonia.gateway.v1.StreamChatRequest;
+import ai.sonia.gateway.v1.StreamChatResponse;
+import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.DownstreamPolicy;
+import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.testing.TestHomes;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/** The gateway against real loopback servers of its downstreams (scripted by {@link FakeDownstreams}). */
+class GatewayTest {
+
+    private static final ObjectMapper mapper = new ObjectMapper();
+    private static final List<SoniaServer> downstreams = new ArrayList<>();
+    private static final Map<String, String> targets = new java.util.HashMap<>();
+    private SoniaServer gateway;
+    private ManagedChannel channel;
+    private GatewayServiceGrpc.GatewayServiceBlockingStub stub;
+    private WebClient rest;
+
+    @BeforeAll
+    static void startDownstreams() {
+        start(Stack.MEMORY, new FakeDownstreams.Memory());
+        start(Stack.ROUTER, new FakeDownstreams.Router());
+        start(Stack.EVAOS, new FakeDownstreams.EvaOs());
+        start(Stack.OPENCLAW, new FakeDownstreams.OpenClaw());
+        targets.put("SONIA_PIPECAT_TARGET", "127.0.0.1:1"); // nothing there: reported, never called
+    }
+
+    private static void start(ai.sonia.runtime.ServiceSpec spec, io.grpc.BindableService service) {
+        final SoniaServer server = SoniaServer.builder(spec, TestHomes.config("fake-" + spec.name(), spec.name()))
+                                              .addService(service).build().start();
+        downstreams.add(server);
+        targets.put("SONIA_" + spec.name().toUpperCase() + "_TARGET", "127.0.0.1:" + server.port());
+    }
+
+    @AfterAll
+    static void stopDownstreams() {
+        downstreams.forEach(SoniaServer::close);
+    }
+
+    @BeforeEach
+    void startGateway() {
+        FakeDownstreams.reset();
+        final StackConfig config = TestHomes.config("gateway", "gateway").withEnv(targets);
+        gateway = new GatewayModule().newServer(
+                config, new GatewayConfig(new DownstreamPolicy(5, Duration.ofSeconds(1), 64))).start();
+        channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY);
+        stub = GatewayServiceGrpc.newBlockingStub(channel);
+        rest = WebClient.of("http://127.0.0.1:" + gateway.port());
+    }
+
+    @AfterEach
+    void stopGateway() {
+        SoniaChannels.close(channel);
+        gateway.close();
+    }
+
+    @Test
+    void chatAnswersWithProvenance() {
+        final ChatResponse response = stub.chat(ChatRequest.newBuilder().setText("What is my cat called?")
+                                                           .setSessionId("s1").build());
+        assertThat(response.getReply()).isEqualTo("You asked: What is my cat called? (context: 1)");
+        assertThat(response.getTurnMemory()).isEqualTo("memories/turn-1");
+        final var provenance = response.getProvenance();
+        assertThat(provenance.getMemoriesList()).singleElement().satisfies(m -> {
+            assertThat(m.getMemory()).isEqualTo("memories/m1");
+            assertThat(m.getScore()).isEqualTo(0.83);
+            assertThat(m.getSnippet()).contains("Miso");
+        });
+        assertThat(provenance.getModel()).isEqualTo("echo-1");
+        assertThat(provenance.getDeployment()).isEqualTo("fake/echo-1");
+        assertThat(provenance.getProvider()).isEqualTo("fake");
+        assertThat(provenance.getUsage().getTotalTokens()).isEqualTo(17);
+        assertThat(provenance.getUsage().getCostMicros()).isEqualTo(34);
+        assertThat(provenance.getCallsList()).extracting(c -> c.getService() + "/" + c.getMethod())
+                                             .containsExactly("memory/SearchMemories", "router/Chat", "memory/StoreMemory");
+        assertThat(provenance.getCallsList()).allSatisfy(c -> assertThat(c.getErrorCode()).isEmpty());
+        assertThat(provenance.getDegradedList()).isEmpty();
+    }
+
+    @Test
+    void chatOverRestAnswersTheSameInTheEnvelope() throws Exception {
+        final JsonNode envelope = postJson("/v1/chat", "{\"text\":\"hello\",\"session_id\":\"s2\"}");
+        assertThat(envelope.get("ok").asBoolean()).isTrue();
+        assertThat(envelope.at("/data/reply").asText()).startsWith("You asked: hello");
+        assertThat(envelope.at("/data/provenance/memories/0/memory").asText()).isEqualTo("memories/m1");
+        assertThat(envelope.at("/data/provenance/degraded").size()).isZero();
+    }
+
+    @Test
+    void memoryDownStillAnswersAndSaysItIsDegraded() {
+        FakeDownstreams.memoryMode = FakeDownstreams.Mode.UNAVAILABLE;
+        final ChatResponse response = stub.chat(ChatRequest.newBuilder().setText("hello").build());
+        assertThat(response.getReply()).isEqualTo("You asked: hello (context: 0)");
+        assertThat(response.getProvenance().getDegradedList()).containsExactly("memory");
+        assertThat(response.getProvenance().getCallsList()).filteredOn(c -> c.getService().equals("memory"))
+                                                           .allSatisfy(c -> assertThat(c.getErrorCode()).isEqualTo("UNAVAILABLE"));
+    }
+
+    @Test
+    void routerDownIsUnavailableWithTheEnvelope503() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.UNAVAILABLE;
+        final AggregatedHttpResponse response = post("/v1/chat", "{\"text\":\"hello\"}");
+        assertThat(response.status().code()).isEqualTo(503);
+        assertThat(mapper.readTree(response.contentUtf8()).at("/error/code").asText()).isEqualTo("UNAVAILABLE");
+    }
+
+    @Test
+    void badInputNamesTheField() throws Exception {
+        for (String body : List.of("{\"text\":\"\"}", "{\"text\":\"   \"}", "{}", "{\"text\":\"x\",\"max_memories\":-1}")) {
+            final AggregatedHttpResponse response = post("/v1/chat", body);
+            assertThat(response.status().code()).as(body).isEqualTo(400);
+            final JsonNode envelope = mapper.readTree(response.contentUtf8());
+            assertThat(envelope.at("/error/code").asText()).isEqualTo("INVALID_ARGUMENT");
+            assertThat(envelope.at("/error/details/field_violations/0/field").asText()).isIn("text", "max_memories");
+        }
+        assertThat(FakeDownstreams.count("Chat")).isZero();
+    }
+
+    @Test
+    void anAllowedActionRunsInOpenClaw() throws Exception {
+        final JsonNode envelope = postJson("/v1/action", "{\"tool_name\":\"file.list\",\"args\":{\"path\":\".\"}}");
+        assertThat(envelope.at("/data/outcome/status").asText()).isEqualTo("EXECUTED");
+        assertThat(envelope.at("/data/outcome/rule").asText()).isEqualTo("low-risk");
+        assertThat(envelope.at("/data/outcome/result/output/entries").asText()).isEqualTo("a.txt");
+        assertThat(FakeDownstreams.count("ExecuteTool")).isOne();
+    }
+
+    @Test
+    void aRiskyActionWaitsForApprovalAndNothingRuns() throws Exception {
+        final AggregatedHttpResponse response = post("/v1/action", "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"ls\"]}}");
+        assertThat(response.status().code()).isEqualTo(403);
+        final JsonNode envelope = mapper.readTree(response.contentUtf8());
+        assertThat(envelope.at("/error/code").asText()).isEqualTo("APPROVAL_REQUIRED");
+        assertThat(envelope.at("/error/details/metadata/approval_id").asText()).isEqualTo("ap-1");
+        assertThat(FakeDownstreams.count("ExecuteTool")).isZero();
+    }
+
+    @Test
+    void aDeniedActionIsPolicyDeniedAndAnUnknownToolIsInvalid() throws Exception {
+        final AggregatedHttpResponse denied = post("/v1/action", "{\"tool_name\":\"file.delete\",\"args\":{\"path\":\"/\"}}");
+        assertThat(denied.status().code()).isEqualTo(403);
+        assertThat(mapper.readTree(denied.contentUtf8()).at("/error/code").asText()).isEqualTo("POLICY_DENIED");
+        final AggregatedHttpResponse unknown = post("/v1/action", "{\"tool_name\":\"rm.everything\"}");
+        assertThat(unknown.status().code()).isEqualTo(400);
+        assertThat(mapper.readTree(unknown.contentUtf8()).at("/error/details/field_violations/0/field").asText())
+                .isEqualTo("tool_name");
+        assertThat(FakeDownstreams.count("ExecuteTool")).isZero();
+    }
+
+    @Test
+    void toolCallsProposedByTheModelGoThroughTheActionPath() {
+        final ChatResponse response = stub.chat(ChatRequest.newBuilder().setText("please list files")
+                                                           .setEnableTools(true).build());
+        assertThat(response.getActionsList()).singleElement().satisfies(a -> {
+            assertThat(a.getToolName()).isEqualTo("file.list");
+            assertThat(a.getStatus()).isEqualTo("EXECUTED");
+        });
+        assertThat(FakeDownstreams.count("AuthorizeAction")).isOne();
+    }
+
+    @Test
+    void streamingChatSendsChunksThenTheProvenance() {
+        final Iterator<StreamChatResponse> stream = stub.streamChat(StreamChatRequest.newBuilder().setText("hi").build());
+        final StringBuilder text = new StringBuilder();
+        StreamChatResponse last = null;
+        while (stream.hasNext()) {
+            last = stream.next();
+            if (last.hasChunk()) {
+                text.append(last.getChunk());
+            }
+        }
+        assertThat(text).hasToString("Hello, world");
+        assertThat(last.hasFinal()).isTrue();
+        assertThat(last.getFinal().getReply()).isEqualTo("Hello, world");
+        assertThat(last.getFinal().getProvenance().getMemoriesCount()).isOne();
+        assertThat(last.getFinal().getProvenance().getCallsList()).extracting(c -> c.getMethod())
+                                                                  .contains("SearchMemories", "StreamChat", "StoreMemory");
+    }
+
+    @Test
+    void streamingOverRestIsServerSentEvents() {
+        final AggregatedHttpResponse response = post("/v1/chat:stream", "{\"text\":\"hi\"}");
+        assertThat(response.status().code()).isEqualTo(200);
+        assertThat(response.contentType().toString()).startsWith("text/event-stream");
+        final String body = response.contentUtf8();
+        assertThat(body).contains("data: {\"chunk\":\"Hello\"}", "data: {\"chunk\":\", \"}", "data: {\"final\":",
+                                  "\"reply\":\"Hello, world\"");
+        assertThat(body.strip()).endsWith("data: {\"done\":true}");
+        final AggregatedHttpResponse bad = post("/v1/chat:stream", "{\"text\":\"\"}");
+        assertThat(bad.status().code()).isEqualTo(400);
+    }
+
+    @Test
+    void aClientThatCancelsTheStreamCancelsTheRouter() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final Context.CancellableContext context = Context.current().withCancellation();
+        final Iterator<StreamChatResponse> stream =
+                context.call(() -> stub.streamChat(StreamChatRequest.newBuilder().setText("hi").build()));
+        assertThat(stream.next().getChunk()).isEqualTo("Hello");
+        context.cancel(null);
+        assertThat(FakeDownstreams.routerCancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anSseClientThatGoesAwayCancelsTheRouter() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final var response = rest.execute(RequestHeaders.of(HttpMethod.POST, "/v1/chat:stream",
+                                                             "content-type", MediaType.JSON_UTF_8), "{\"text\":\"hi\"}");
+        final var subscriber = new java.util.concurrent.CompletableFuture<Void>();
+        response.subscribe(new org.reactivestreams.Subscriber<>() {
+            private org.reactivestreams.Subscription subscription;
+
+            @Override
+            public void onSubscribe(org.reactivestreams.Subscription s) {
+                subscription = s;
+                s.request(3); // headers and the first events, then walk away
+            }
+
+            @Override
+            public void onNext(com.linecorp.armeria.common.HttpObject o) {
+                if (o instanceof com.linecorp.armeria.common.HttpData data && data.toStringUtf8().contains("Hello")) {
+                    subscription.cancel();
+                    subscriber.complete(null);
+                }
+            }
+
+            @Override
+            public void onError(Throwable t) {}
+
+            @Override
+            public void onComplete() {}
+        });
+        subscriber.get(10, TimeUnit.SECONDS);
+        assertThat(FakeDownstreams.routerCancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void aSlowRouterEndsWithTimeoutAtTheCallersDeadline() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final long start = System.nanoTime();
+        assertThatThrownBy(() -> stub.withDeadlineAfter(1, TimeUnit.SECONDS)
+                                     .chat(ChatRequest.newBuilder().setText("hi").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED));
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        // The deadline travelled downstream: the router's call was cancelled, not left running.
+        assertThat(FakeDownstreams.routerCancelled.await(5, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void retriesHappenOnlyForIdempotentMethods() {
+        FakeDownstreams.memoryFailuresBeforeSuccess = 1; // SearchMemories is idempotent: retried
+        final ChatResponse response = stub.chat(ChatRequest.newBuilder().setText("hello").build());
+        assertThat(response.getProvenance().getDegradedList()).isEmpty();
+        assertThat(FakeDownstreams.count("SearchMemories")).isEqualTo(2);
+
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.UNAVAILABLE; // Chat is not: one attempt
+        assertThatThrownBy(() -> stub.chat(ChatRequest.newBuilder().setText("hello").build()))
+                .isInstanceOf(StatusRuntimeException.class);
+        assertThat(FakeDownstreams.count("Chat")).isEqualTo(2); // the first, successful chat and this one
+    }
+
+    @Test
+    void theBreakerOpensAfterFiveFailuresFailsFastAndClosesWhenTheDependencyReturns() throws Exception {
+        FakeDownstreams.memoryMode = FakeDownstreams.Mode.UNAVAILABLE;
+        for (int i = 0; i < 3; i++) { // each chat: a failed search (after retries) and a failed store
+            stub.chat(ChatRequest.newBuilder().setText("hello").build());
+        }
+        assertThat(circuitOf("memory")).isEqualTo("OPEN");
+        final int before = FakeDownstreams.count("SearchMemories") + FakeDownstreams.count("StoreMemory");
+        final ChatResponse failingFast = stub.chat(ChatRequest.newBuilder().setText("hello").build());
+        assertThat(failingFast.getProvenance().getDegradedList()).containsExactly("memory");
+        assertThat(FakeDownstreams.count("SearchMemories") + FakeDownstreams.count("StoreMemory")).isEqualTo(before);
+
+        FakeDownstreams.memoryMode = FakeDownstreams.Mode.OK;
+        await().atMost(Duration.ofSeconds(5)).until(() -> "HALF_OPEN".equals(circuitOf("memory")));
+        final ChatResponse recovered = stub.chat(ChatRequest.newBuilder().setText("hello").build());
+        assertThat(recovered.getProvenance().getDegradedList()).isEmpty();
+        assertThat(circuitOf("memory")).isEqualTo("CLOSED");
+    }
+
+    @Test
+    void depsReportEveryDependencyWithItsCircuitState() throws Exception {
+        final var deps = stub.getDependencies(GetDependenciesRequest.getDefaultInstance());
+        assertThat(deps.getDependenciesList()).extracting(d -> d.getName())
+                                              .containsExactly("router", "memory", "pipecat", "openclaw", "evaos");
+        assertThat(deps.getDependenciesList()).filteredOn(d -> !d.getName().equals("pipecat"))
+                                              .allSatisfy(d -> {
+                                                  assertThat(d.getOk()).isTrue();
+                                                  assertThat(d.getCircuitState()).isEqualTo("CLOSED");
+                                              });
+        assertThat(deps.getAllOk()).isFalse(); // pipecat is not running in this test
+        final String metrics = rest.get("/metrics").aggregate().join().contentUtf8();
+        assertThat(metrics).contains("sonia_downstream_circuit_state{service=\"memory\"} 0.0");
+    }
+
+    private String circuitOf(String service) {
+        return stub.getDependencies(GetDependenciesRequest.getDefaultInstance()).getDependenciesList().stream()
+                   .filter(d -> d.getName().equals(service)).findFirst().orElseThrow().getCircuitState();
+    }
+
+    private AggregatedHttpResponse post(String path, String json) {
+        return rest.execute(RequestHeaders.of(HttpMethod.POST, path, "content-type", MediaType.JSON_UTF_8), json)
+                   .aggregate().join();
+    }
+
+    private JsonNode postJson(String path, String json) throws Exception {
+        final AggregatedHttpResponse response = post(path, json);
+        assertThat(response.status().code()).as(response.contentUtf8()).isEqualTo(200);
+        return mapper.readTree(response.contentUtf8());
+    }
+
+}
