@@ -37,6 +37,7 @@ import ai.sonia.runtime.edge.RestEnvelopeDecorator;
 import ai.sonia.runtime.edge.TranscodingErrorHandler;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.status.StatusEndpoints;
+import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
@@ -218,7 +219,8 @@ public final class SoniaServer implements AutoCloseable {
                                .enableHealthCheckService(true)
                                .exceptionHandler(exceptionHandler)
                                .useBlockingTaskExecutor(blocking)
-                               .intercept(new ContractDeadlineInterceptor(spec))
+                               // Interceptors run last-added first: the tracing span wraps the deadline.
+                               .intercept(new ContractDeadlineInterceptor(spec), Tracing.get().serverInterceptor())
                                .addService(ProtoReflectionServiceV1.newInstance());
             final List<ServerServiceDefinition> listed = new ArrayList<>(definitions);
             services.forEach(s -> listed.add(s.bindService()));

@@ -106,6 +106,26 @@ class StackEndToEndIT {
     }
 
     @Test
+    void aTraceparentSentToTheGatewayJoinsTheSpansOfEveryService() throws Exception {
+        final String traceId = String.format("%032x", System.nanoTime());
+        final HttpResponse<String> response = get(ports.get("gateway"), "/v1/deps",
+                                                  Map.of("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"));
+        assertThat(response.statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            for (String service : ports.keySet()) {
+                final List<JsonNode> spans = new java.util.ArrayList<>();
+                for (String line : Files.readAllLines(home.resolve("logs").resolve(service + ".log"))) {
+                    if (line.contains(traceId)) {
+                        spans.add(mapper.readTree(line));
+                    }
+                }
+                assertThat(spans).as(service + " has spans of trace " + traceId).isNotEmpty();
+                assertThat(spans).allSatisfy(span -> assertThat(span.get("trace_id").asText()).isEqualTo(traceId));
+            }
+        });
+    }
+
+    @Test
     void unknownRoutesAndMalformedBodiesAnswerEnvelopes() throws Exception {
         for (int port : ports.values()) {
             final HttpResponse<String> unknown = get(port, "/no/such/route", Map.of());

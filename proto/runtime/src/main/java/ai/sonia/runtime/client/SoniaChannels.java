@@ -4,6 +4,7 @@ import java.util.concurrent.TimeUnit;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
@@ -27,7 +28,7 @@ public final class SoniaChannels {
                                   .defaultServiceConfig(ServiceConfigs.of(spec))
                                   .enableRetry()
                                   .maxRetryAttempts(ServiceConfigs.MAX_ATTEMPTS)
-                                  .intercept(new ContextPropagatingInterceptor())
+                                  .intercept(new ContextPropagatingInterceptor(), Tracing.get().clientInterceptor())
                                   .build();
     }
 

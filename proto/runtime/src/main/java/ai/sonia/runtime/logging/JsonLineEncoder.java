@@ -37,6 +37,7 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
         field(line, "level", event.getLevel().toString());
         field(line, "service", ServiceDiscriminator.serviceOf(event));
         final String correlationId = correlationId(event);
+        // (MDC wins over the current request for lines written on behalf of another one, e.g. spans.)
         if (correlationId != null) {
             field(line, "correlation_id", correlationId);
         }
@@ -68,8 +69,8 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
     }
 
     private static String correlationId(ILoggingEvent event) {
-        final String current = Correlation.current();
-        return current != null ? current : event.getMDCPropertyMap().get("correlation_id");
+        final String fromMdc = event.getMDCPropertyMap().get("correlation_id");
+        return fromMdc != null ? fromMdc : Correlation.current();
     }
 
     private static void field(StringBuilder line, String key, String value) {
