@@ -8,6 +8,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
+import com.linecorp.armeria.server.RequestTimeoutException;
 
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -16,7 +17,8 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * The last mapping of exceptions to gRPC statuses: statuses raised by the services pass as they are;
- * {@link IllegalArgumentException} is INVALID_ARGUMENT; anything else is INTERNAL with a generic
+ * a passed request deadline is DEADLINE_EXCEEDED; {@link IllegalArgumentException} is INVALID_ARGUMENT;
+ * anything else is INTERNAL with a generic
  * message (the cause stays in the server log, never in the response).
  */
 final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
@@ -28,6 +30,10 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
     public Status apply(RequestContext ctx, Status status, Throwable cause, Metadata metadata) {
         if (cause instanceof StatusRuntimeException || cause instanceof StatusException) {
             return null; // keep the service's own status and trailers
+        }
+        if (cause instanceof RequestTimeoutException) {
+            // The call's deadline (the caller's, or the contract's) passed on this side first.
+            return Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded").withCause(cause);
         }
         if (cause instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(cause.getMessage()).withCause(cause);
