@@ -22,7 +22,6 @@ import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatc
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
-import com.linecorp.armeria.common.grpc.GrpcMeterIdPrefixFunction;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.docs.DocService;
@@ -248,7 +247,7 @@ public final class SoniaServer implements AutoCloseable {
 
             customizers.forEach(c -> c.accept(sb));
 
-            sb.decorator(MetricCollectingService.newDecorator(GrpcMeterIdPrefixFunction.of("sonia.server")));
+            sb.decorator(MetricCollectingService.newDecorator(new RequestMetrics()));
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();
             resources.add(registry::close);

@@ -25,7 +25,7 @@ public final class RestEnvelopeDecorator implements DecoratingHttpServiceFunctio
         if (isGrpc(req)) {
             return delegate.serve(ctx, req);
         }
-        final HttpResponse response = delegate.serve(ctx, req);
+        final HttpResponse response = delegate.serve(ctx, asJson(req));
         return HttpResponse.of(response.aggregate().thenApply(aggregated -> {
             final MediaType type = aggregated.contentType();
             if (aggregated.status() != HttpStatus.OK || type == null || !type.isJson()) {
@@ -33,6 +33,18 @@ public final class RestEnvelopeDecorator implements DecoratingHttpServiceFunctio
             }
             return Envelopes.success(ctx, service, aggregated.contentUtf8()).toHttpResponse();
         }));
+    }
+
+    /**
+     * The REST surface speaks only JSON: a body sent without a content type, or as a form (what
+     * {@code curl -d} does), is read as the JSON it is.
+     */
+    private static HttpRequest asJson(HttpRequest req) {
+        final MediaType type = req.contentType();
+        if (type != null && !type.is(MediaType.FORM_DATA) && !type.is(MediaType.PLAIN_TEXT)) {
+            return req;
+        }
+        return req.withHeaders(req.headers().toBuilder().contentType(MediaType.JSON_UTF_8).build());
     }
 
     static boolean isGrpc(HttpRequest req) {
