@@ -50,6 +50,8 @@ final class FakeDownstreams {
     static volatile int memoryFailuresBeforeSuccess;
     static volatile CountDownLatch routerCancelled = new CountDownLatch(1);
     static volatile String lastCorrelationId;
+    /** System.nanoTime() of each router call cancellation, for the deadline benchmark. */
+    static final java.util.Queue<Long> routerCancelTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     static void reset() {
         calls.clear();
@@ -107,7 +109,10 @@ final class FakeDownstreams {
                 return;
             }
             if (routerMode == Mode.SLOW) {
-                ((ServerCallStreamObserver<ChatResponse>) out).setOnCancelHandler(() -> routerCancelled.countDown());
+                ((ServerCallStreamObserver<ChatResponse>) out).setOnCancelHandler(() -> {
+                    routerCancelTimes.add(System.nanoTime());
+                    routerCancelled.countDown();
+                });
                 return; // never answers: the caller's deadline must end it
             }
             final String question = request.getMessages(request.getMessagesCount() - 1).getContent();

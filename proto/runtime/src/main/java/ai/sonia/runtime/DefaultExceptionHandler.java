@@ -8,6 +8,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
+import com.linecorp.armeria.common.stream.CancelledSubscriptionException;
+import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
 import io.grpc.Metadata;
@@ -30,6 +32,9 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
     public Status apply(RequestContext ctx, Status status, Throwable cause, Metadata metadata) {
         if (cause instanceof StatusRuntimeException || cause instanceof StatusException) {
             return null; // keep the service's own status and trailers
+        }
+        if (cause instanceof ClosedStreamException || cause instanceof CancelledSubscriptionException) {
+            return Status.CANCELLED.withDescription("cancelled by the caller").withCause(cause); // nothing to log
         }
         if (cause instanceof RequestTimeoutException) {
             // The call's deadline (the caller's, or the contract's) passed on this side first.
