@@ -187,6 +187,11 @@ class OpenClawEndToEndTest {
         assertThat(info(symlink).getMetadataOrThrow("field")).isEqualTo("arguments.path");
         assertThat(symlink.getMessage()).doesNotContain("s3cret");
 
+        Files.createSymbolicLink(home.resolve("data/openclaw/workspace/shadow"), Path.of("/etc/shadow"));
+        final Throwable linked = catchThrowable(() -> tools.executeTool(call("shell.run",
+                                                                             "{\"argv\":[\"cat\",\"shadow\"]}").build()));
+        assertThat(info(linked).getMetadataOrThrow("field")).isEqualTo("arguments.argv[1]");
+
         final Throwable injection = catchThrowable(() -> tools.executeTool(call("shell.run",
                                                                                 "{\"argv\":[\"ls\",\"$(id)\"]}").build()));
         assertThat(info(injection).getMetadataOrThrow("rule")).isEqualTo("shell.run/metacharacters");

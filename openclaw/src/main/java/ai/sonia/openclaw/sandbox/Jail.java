@@ -1,10 +1,15 @@
 package ai.sonia.openclaw.sandbox;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -12,8 +17,8 @@ import org.slf4j.LoggerFactory;
 import com.linecorp.armeria.common.annotation.Nullable;
 
 /**
- * Builds the command line that runs a program in Debian's bubblewrap: the root bound read-only, the
- * workspace bound writable, the Sonia home hidden under a tmpfs, every namespace unshared (the network
+ * Builds the command line that runs a program in Debian's bubblewrap: the root bound read-only with
+ * every non-OS top-level directory and the Sonia home hidden under tmpfs, the workspace bound writable, every namespace unshared (the network
  * too unless the tool is open-world), capabilities dropped, a new session, killed with its parent, a
  * scrubbed environment, and {@code prlimit} caps inside. Without bwrap it builds the same minus the
  * namespaces (prlimit and the scrubbed environment stay).
@@ -25,6 +30,13 @@ public final class Jail {
     static final String BWRAP = "/usr/bin/bwrap";
     static final String PRLIMIT = "/usr/bin/prlimit";
     static final String PATH = "/usr/local/bin:/usr/bin:/bin";
+    /** Secrets of /etc that the jail still shows otherwise (the jail's uid 0 owns them). */
+    static final List<String> SECRET_FILES = List.of("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-",
+                                                     "/etc/sudoers", "/etc/machine-id");
+    static final List<String> SECRET_DIRECTORIES = List.of("/etc/ssh", "/etc/ssl/private", "/etc/sudoers.d");
+    /** What programs need to run: binaries, libraries, configuration, devices, kernel views. */
+    static final Set<String> OS_DIRECTORIES = Set.of("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
+                                                     "dev", "proc", "sys", "tmp");
 
     /** How to isolate: bubblewrap when it works here, or demand it, or never. */
     public enum Mode { AUTO, BWRAP, NONE }
@@ -61,6 +73,19 @@ public final class Jail {
         final List<String> cmd = new ArrayList<>();
         if (jailed()) {
             cmd.addAll(List.of(BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"));
+            for (Path top : topLevelData()) {
+                cmd.addAll(List.of("--tmpfs", top.toString()));
+            }
+            for (String secret : SECRET_FILES) {
+                if (Files.isRegularFile(Path.of(secret), LinkOption.NOFOLLOW_LINKS)) {
+                    cmd.addAll(List.of("--ro-bind", "/dev/null", secret));
+                }
+            }
+            for (String secret : SECRET_DIRECTORIES) {
+                if (Files.isDirectory(Path.of(secret), LinkOption.NOFOLLOW_LINKS)) {
+                    cmd.addAll(List.of("--tmpfs", secret));
+                }
+            }
             for (Path h : hidden) {
                 if (Files.isDirectory(h)) {
                     cmd.addAll(List.of("--tmpfs", h.toString()));
@@ -81,6 +106,21 @@ public final class Jail {
         }
         cmd.addAll(argv);
         return cmd;
+    }
+
+    /**
+     * Top-level directories that hold data rather than the operating system (/home, /root, /var, /srv,
+     * /opt, /work ...): hidden under empty tmpfs mounts, so a symlink planted in the workspace shows
+     * nothing of them. Only the OS directories stay visible, read-only.
+     */
+    static List<Path> topLevelData() {
+        try (Stream<Path> entries = Files.list(Path.of("/"))) {
+            return entries.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
+                          .filter(p -> !OS_DIRECTORIES.contains(p.getFileName().toString()))
+                          .sorted().toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list /", e);
+        }
     }
 
     private static boolean probe() {

@@ -111,11 +111,14 @@ public final class ProcessRunner implements AutoCloseable {
     /** Kills the program and everything it started, by every handle we have on them. */
     private static void killTree(Process process, Optional<PidsCgroup> cgroup) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+        if (process.isAlive()) {
+            // Only when still alive: Process.destroy also closes our ends of the pipes.
+            process.destroyForcibly();
+        }
         cgroup.ifPresent(PidsCgroup::killAll);
     }
 
-    private byte[] capture(InputStream in, AtomicBoolean overflow, Process process) throws IOException {
+    private byte[] capture(InputStream in, AtomicBoolean overflow, Process process) {
         final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
         final byte[] chunk = new byte[8192];
         try (in) {
@@ -131,6 +134,8 @@ public final class ProcessRunner implements AutoCloseable {
                 }
                 buffer.write(chunk, 0, n);
             }
+        } catch (IOException e) {
+            // The pipe was closed by a kill: keep what was read.
         }
         return buffer.toByteArray();
     }

@@ -1,22 +1,30 @@
 package ai.sonia.openclaw.tools;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
+import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.v1.ShellRunArgs;
 
-/** {@code shell.run}: the argv is checked by the policy, then run in the jail without network. */
+/** {@code shell.run}: the argv is checked by the policy and for symlink escapes, then run in the jail without network. */
 final class ShellTool {
 
+    private final Workspace workspace;
     private final CommandPolicy policy;
     private final ProcessRunner runner;
 
-    ShellTool(CommandPolicy policy, ProcessRunner runner) {
+    ShellTool(Workspace workspace, CommandPolicy policy, ProcessRunner runner) {
+        this.workspace = workspace;
         this.policy = policy;
         this.runner = runner;
     }
@@ -24,6 +32,7 @@ final class ShellTool {
     ToolOutcome run(ShellRunArgs args, ToolCall call) {
         final List<String> argv = args.getArgvList();
         policy.check(argv);
+        checkLinks(argv, call);
         final Duration timeout = args.getTimeoutSeconds() > 0 ? Duration.ofSeconds(args.getTimeoutSeconds())
                                                               : runner.limits().defaultTimeout();
         final ProcessResult result = runner.run(argv, call.workingDirectory(), args.getStdin(), timeout, false);
@@ -33,5 +42,31 @@ final class ShellTool {
         out.put("killed_by", result.killedBy());
         out.put("process_cap_hit", result.processCapHit());
         return new ToolOutcome(Outputs.struct(out), result);
+    }
+
+    /**
+     * The Java check under the jail: an argument naming something that exists in the working directory
+     * must not lead out of the workspace through a symbolic link.
+     */
+    private void checkLinks(List<String> argv, ToolCall call) {
+        for (int i = 1; i < argv.size(); i++) {
+            final String arg = argv.get(i);
+            final String value = arg.startsWith("-") && arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : arg;
+            if (value.isEmpty() || value.startsWith("/dev/")) {
+                continue;
+            }
+            final Path path = call.workingDirectory().resolve(value).normalize();
+            if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+                continue;
+            }
+            try {
+                if (!path.toRealPath().startsWith(workspace.root())) {
+                    throw new InvalidArgumentsException("arguments.argv[" + i + ']',
+                                                        "leads out of the workspace through a symbolic link: " + arg);
+                }
+            } catch (IOException e) {
+                throw new InvalidArgumentsException("arguments.argv[" + i + ']', "cannot resolve " + arg);
+            }
+        }
     }
 }

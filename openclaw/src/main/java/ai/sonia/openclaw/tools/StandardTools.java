@@ -31,7 +31,7 @@ public final class StandardTools {
                          MemoryServiceBlockingStub memory, String tenant) {
         final FileTools files = new FileTools(workspace);
         final SystemTools system = new SystemTools(workspace);
-        final ShellTool shell = new ShellTool(policy, runner);
+        final ShellTool shell = new ShellTool(workspace, policy, runner);
         final HttpTool http = new HttpTool(fetcher);
         final MemoryTools memories = new MemoryTools(memory, tenant);
         handlers = Map.ofEntries(

@@ -48,7 +48,7 @@ class ProcessRunnerTest {
     }
 
     @Test
-    void programsRunJailedWithTheWorkspaceWritableAndTheRootReadOnly() {
+    void programsRunJailedWithTheWorkspaceWritableAndTheRootReadOnly() throws Exception {
         assumeThat(bwrapWorks()).as("bubblewrap works here").isTrue();
         try (ProcessRunner runner = runner(Jail.Mode.BWRAP)) {
             System.out.println("jail command line: " + String.join(" ", runner.commandLine(
@@ -70,6 +70,19 @@ class ProcessRunnerTest {
                                                     workspace.root(), "", Duration.ofSeconds(10), false);
             assertThat(hidden.exitCode()).isNotZero();
             assertThat(hidden.stdout()).doesNotContain("s3cret");
+
+            // A symlink planted in the workspace leads nowhere: only the OS directories are visible.
+            java.nio.file.Files.createSymbolicLink(workspace.root().resolve("to-config"), home.resolve("config"));
+            final ProcessResult planted = runner.run(List.of("cat", "to-config/secret.json"), workspace.root(), "",
+                                                     Duration.ofSeconds(10), false);
+            assertThat(planted.exitCode()).isNotZero();
+            assertThat(planted.stdout()).doesNotContain("s3cret");
+            final ProcessResult shadow = runner.run(List.of("cat", "/etc/shadow"), workspace.root(), "",
+                                                    Duration.ofSeconds(10), false);
+            assertThat(shadow.stdout()).isEmpty();
+            final ProcessResult data = runner.run(List.of("ls", "/root", "/home", "/var"), workspace.root(), "",
+                                                  Duration.ofSeconds(10), false);
+            assertThat(data.stdout().replaceAll("(?m)^/\\w+:$", "").trim()).isEmpty();
 
             final ProcessResult net = runner.run(List.of("cat", "/proc/net/dev"), workspace.root(), "",
                                                  Duration.ofSeconds(10), false);
