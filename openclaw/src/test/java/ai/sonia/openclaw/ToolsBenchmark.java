@@ -119,9 +119,15 @@ class ToolsBenchmark {
         Files.writeString(outside.resolve("secret.txt"), "s3cret");
         Files.createSymbolicLink(home.resolve("data/openclaw/workspace/planted"), outside);
         Files.createSymbolicLink(home.resolve("data/openclaw/workspace/etc-link"), Path.of("/etc/passwd"));
-        // A tarball whose member climbs out of the directory it is extracted in.
-        new ProcessBuilder("tar", "-cf", home.resolve("data/openclaw/workspace/evil.tar").toString(), "-P",
-                           home.resolve("outside/secret.txt").toString()).inheritIO().start().waitFor();
+        // A tarball that plants a symlink to the outside, then writes a file through it.
+        final Path staging = Files.createDirectories(home.resolve("staging/a"));
+        Files.createSymbolicLink(staging.resolve("esc"), outside);
+        Files.createDirectories(home.resolve("staging/b/esc"));
+        Files.writeString(home.resolve("staging/b/esc/pwned.txt"), "pwned");
+        final String tar = home.resolve("data/openclaw/workspace/evil.tar").toString();
+        new ProcessBuilder("tar", "-cf", tar, "-C", staging.toString(), "esc").start().waitFor();
+        new ProcessBuilder("tar", "-rf", tar, "-C", home.resolve("staging/b").toString(), "esc/pwned.txt")
+                .start().waitFor();
         final String[][] cases = {
                 {"file.read", "{\"path\":\"../../outside/secret.txt\"}"},
                 {"file.read", "{\"path\":\"/etc/passwd\"}"},
@@ -167,6 +173,7 @@ class ToolsBenchmark {
         };
         int deniedByEvaOs = 0;
         int blockedBySandbox = 0;
+        int contained = 0;
         int escaped = 0;
         final List<String> escapes = new ArrayList<>();
         for (String[] c : cases) {
@@ -177,15 +184,16 @@ class ToolsBenchmark {
                 final String id = outcome.substring("APPROVAL_REQUIRED:".length());
                 eva.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
                 outcome = attempt(oc, request.toBuilder().setApprovalId(id).build());
-                if (outcome.equals("OK")) {
+            }
+            if (outcome.equals("OK") || outcome.equals("RAN")) {
+                final boolean outsideChanged = !Files.readString(outside.resolve("secret.txt")).equals("s3cret")
+                                               || Files.list(outside).count() != 1;
+                if (outcome.equals("OK") || outsideChanged) {
                     escaped++;
                     escapes.add(c[0] + ' ' + c[1]);
                 } else {
-                    blockedBySandbox++;
+                    contained++;
                 }
-            } else if (outcome.equals("OK")) {
-                escaped++;
-                escapes.add(c[0] + ' ' + c[1]);
             } else if (outcome.equals("POLICY_DENIED") || outcome.equals("NOT_FOUND")) {
                 deniedByEvaOs++;
             } else {
@@ -193,21 +201,23 @@ class ToolsBenchmark {
             }
         }
         final boolean secretIntact = Files.readString(outside.resolve("secret.txt")).equals("s3cret")
+                                     && Files.list(outside).count() == 1
                                      && Files.readString(Path.of("/etc/passwd")).contains("root")
                                      && !Files.exists(home.resolve("data/openclaw/workspace/stolen.txt"));
-        System.out.printf(Locale.ROOT, "| cases tried | denied by EVA-OS (or unknown tool) | blocked by the sandbox"
-                                       + " after a blind approval | escaped | outside file intact |%n");
-        System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %s |%n", cases.length, deniedByEvaOs,
-                          blockedBySandbox, escaped, secretIntact);
+        System.out.printf(Locale.ROOT, "| cases tried | denied by EVA-OS (or unknown tool) | refused by OpenClaw's"
+                                       + " checks after a blind approval | ran, contained by the jail | escaped"
+                                       + " | outside intact |%n");
+        System.out.printf(Locale.ROOT, "| %d | %d | %d | %d | %d | %s |%n", cases.length, deniedByEvaOs,
+                          blockedBySandbox, contained, escaped, secretIntact);
         escapes.forEach(x -> System.out.println("ESCAPED: " + x));
     }
 
     private static String attempt(OpenClawServiceGrpc.OpenClawServiceBlockingStub oc, ExecuteToolRequest request) {
         try {
             final var response = oc.executeTool(request);
-            // A program that ran but failed (the jail hid or refused what it reached for) did not escape.
-            return response.getExitCode() == 0 && !response.getStdout().contains("s3cret")
-                   && !response.getOutput().toString().contains("s3cret") ? "OK" : "FAILED_IN_JAIL";
+            // "OK" when it got something secret out; "RAN" when it ran and got nothing (the effect check follows).
+            final String seen = response.getStdout() + response.getOutput();
+            return seen.contains("s3cret") || seen.contains("root:x:0:0") ? "OK" : "RAN";
         } catch (StatusRuntimeException e) {
             final ErrorInfo info = StatusProto.fromThrowable(e).getDetailsList().stream()
                                               .filter(a -> a.is(ErrorInfo.class)).findFirst()
