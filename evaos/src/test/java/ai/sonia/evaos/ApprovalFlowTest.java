@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.ArrayList;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,6 +21,13 @@ import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.rpc.ErrorInfo;
+
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
@@ -283,6 +290,20 @@ class ApprovalFlowTest {
             evaos = new EvaOsTestServer(evaos.home);
             stub = evaos.stub();
         }
+    }
+
+    @Test
+    void restSurfaceAnswersWithTheEnvelope() {
+        final WebClient rest = WebClient.of("http://127.0.0.1:" + evaos.server.port());
+        final AggregatedHttpResponse allowed = rest.execute(
+                RequestHeaders.of(HttpMethod.POST, "/v1/actions:authorize", HttpHeaderNames.CONTENT_TYPE,
+                                  MediaType.JSON_UTF_8),
+                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"ls\"]}}").aggregate().join();
+        assertThat(allowed.status().code()).isEqualTo(200);
+        assertThat(allowed.contentUtf8()).contains("VERDICT_ALLOW").contains("shell.run/read-only-program");
+        final AggregatedHttpResponse missing = rest.get("/v1/approvals/nope").aggregate().join();
+        assertThat(missing.status().code()).isEqualTo(404);
+        assertThat(missing.contentUtf8()).contains("NOT_FOUND");
     }
 
     @Test

@@ -24,7 +24,6 @@ public final class ToolCatalog {
 
     private final List<Tool> tools;
     private final Map<String, Tool> byName;
-    private final Map<String, Descriptor> argumentTypes;
 
     private ToolCatalog(FileDescriptor file) {
         tools = file.getMessageTypes().stream()
@@ -33,11 +32,6 @@ public final class ToolCatalog {
                     .sorted(Comparator.comparing(Tool::getName))
                     .toList();
         byName = tools.stream().collect(Collectors.toUnmodifiableMap(Tool::getName, Function.identity()));
-        argumentTypes = file.getMessageTypes().stream()
-                            .filter(m -> m.getOptions().hasExtension(OptionsProto.tool))
-                            .collect(Collectors.toUnmodifiableMap(
-                                    m -> m.getOptions().getExtension(OptionsProto.tool).getName(),
-                                    Function.identity()));
     }
 
     /** The catalog of the standard tools of {@code sonia/openclaw/v1/tools.proto}. */
@@ -53,11 +47,6 @@ public final class ToolCatalog {
     /** One tool by its dotted name. */
     public Optional<Tool> find(String name) {
         return Optional.ofNullable(byName.get(name));
-    }
-
-    /** The argument message of a tool. */
-    public Optional<Descriptor> argumentType(String name) {
-        return Optional.ofNullable(argumentTypes.get(name));
     }
 
     private static Tool toTool(Descriptor message) {

@@ -3,15 +3,31 @@ package ai.sonia.openclaw.catalog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+
 import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 
+import ai.sonia.memory.v1.MemoryServiceGrpc;
+import ai.sonia.openclaw.sandbox.CommandPolicy;
+import ai.sonia.openclaw.sandbox.HostPolicy;
+import ai.sonia.openclaw.sandbox.HttpFetcher;
+import ai.sonia.openclaw.sandbox.Jail;
+import ai.sonia.openclaw.sandbox.ProcessRunner;
+import ai.sonia.openclaw.sandbox.SandboxLimits;
+import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.tools.StandardTools;
 import ai.sonia.openclaw.v1.FileReadArgs;
 import ai.sonia.openclaw.v1.ShellRunArgs;
 import ai.sonia.openclaw.v1.Tool;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 
 class JsonSchemaGeneratorTest {
 
@@ -29,6 +45,31 @@ class JsonSchemaGeneratorTest {
         final Tool http = catalog.find("http.fetch").orElseThrow();
         assertThat(http.getHints().getOpenWorld()).isTrue();
         assertThat(http.getRisk().name()).isEqualTo("RISK_LEVEL_MEDIUM");
+    }
+
+    @Test
+    void everyToolOfTheContractHasAnImplementation() {
+        final Path root = Path.of("target", "impl-" + UUID.randomUUID());
+        final Workspace ws = new Workspace(root);
+        final ManagedChannel unused = ManagedChannelBuilder.forTarget("127.0.0.1:1").usePlaintext()
+                                                                           .build();
+        try (ProcessRunner runner = new ProcessRunner(
+                new Jail(Jail.Mode.NONE, ws.root(),
+                                                   List.of()),
+                SandboxLimits.defaults())) {
+            final StandardTools tools = new StandardTools(
+                    ws, CommandPolicy.defaults(), runner,
+                    new HttpFetcher(new HostPolicy(
+                            List.of()), 1, Duration.ofSeconds(1)),
+                    MemoryServiceGrpc.newBlockingStub(unused), "t");
+            assertThat(tools.names()).containsExactlyInAnyOrderElementsOf(
+                    ToolCatalog.standard().tools().stream().map(Tool::getName).toList());
+            assertThat(ToolCatalog.standard().tools()).allSatisfy(t -> assertThat(
+                    tools.find(t.getName()).orElseThrow().prototype().getDescriptorForType().getFullName())
+                    .isEqualTo(t.getArgumentType()));
+        } finally {
+            unused.shutdownNow();
+        }
     }
 
     @Test
