@@ -230,6 +230,21 @@ class OpenClawEndToEndTest {
     }
 
     @Test
+    void aProgramOutlivingTheCallersDeadlineIsKilledWithinIt() throws Exception {
+        final ExecuteToolRequest sleep = call("shell.run", "{\"argv\":[\"sleep\",\"31998\"],\"timeout_seconds\":120}")
+                .build();
+        final String id = info(catchThrowable(() -> tools.executeTool(sleep))).getMetadataOrThrow("approval_id");
+        approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
+        final Throwable timeout = catchThrowable(
+                () -> tools.withDeadlineAfter(4, java.util.concurrent.TimeUnit.SECONDS)
+                           .executeTool(sleep.toBuilder().setApprovalId(id).build()));
+        assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(
+                () -> ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                                   .noneMatch(c -> c.contains("sleep 31998")));
+    }
+
+    @Test
     void memoryToolsCallTheMemoryService() throws Exception {
         tools.executeTool(call("memory.store", "{\"text\":\"the cat is called Miso\",\"kind\":\"fact\"}").build());
         final ExecuteToolResponse found = tools.executeTool(call("memory.search", "{\"query\":\"Miso\"}").build());

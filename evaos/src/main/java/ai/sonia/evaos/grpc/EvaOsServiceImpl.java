@@ -110,6 +110,8 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     @Override
     public void watchApprovals(WatchApprovalsRequest request,
                                StreamObserver<WatchApprovalsResponse> responseObserver) {
+        // A watch lives as long as the watcher wants (the contract gives it no deadline).
+        ServiceRequestContext.current().clearRequestTimeout();
         final ServerCallStreamObserver<WatchApprovalsResponse> observer =
                 (ServerCallStreamObserver<WatchApprovalsResponse>) responseObserver;
         final Object lock = new Object();

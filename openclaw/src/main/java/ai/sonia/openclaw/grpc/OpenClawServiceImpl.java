@@ -1,5 +1,6 @@
 package ai.sonia.openclaw.grpc;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -77,13 +78,14 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
         if (request.getToolName().isEmpty()) {
             throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
         }
-        final String principal = ServiceRequestContext.current().request().headers().get(PRINCIPAL_HEADER,
-                                                                                          "anonymous");
+        final ServiceRequestContext ctx = ServiceRequestContext.current();
+        final String principal = ctx.request().headers().get(PRINCIPAL_HEADER, "anonymous");
         final ToolExecutor.Executed executed;
         try {
             executed = executor.execute(new ToolExecutor.Request(
                     request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
-                    request.getApprovalId(), request.getSessionId(), principal, Correlation.current()));
+                    request.getApprovalId(), request.getSessionId(), principal, Correlation.current(),
+                    Duration.ofMillis(ctx.requestTimeoutMillis())));
         } catch (ToolExecutor.UnknownToolException e) {
             throw Errors.notFound(DOMAIN, "tool", request.getToolName());
         } catch (InvalidArgumentsException e) {

@@ -19,6 +19,9 @@ import ai.sonia.openclaw.v1.ShellRunArgs;
 /** {@code shell.run}: the argv is checked by the policy and for symlink escapes, then run in the jail without network. */
 final class ShellTool {
 
+    private static final Duration BUDGET_MARGIN = Duration.ofSeconds(1);
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+
     private final Workspace workspace;
     private final CommandPolicy policy;
     private final ProcessRunner runner;
@@ -33,8 +36,13 @@ final class ShellTool {
         final List<String> argv = args.getArgvList();
         policy.check(argv);
         checkLinks(argv, call);
-        final Duration timeout = args.getTimeoutSeconds() > 0 ? Duration.ofSeconds(args.getTimeoutSeconds())
-                                                              : runner.limits().defaultTimeout();
+        Duration timeout = args.getTimeoutSeconds() > 0 ? Duration.ofSeconds(args.getTimeoutSeconds())
+                                                        : runner.limits().defaultTimeout();
+        if (!call.budget().isZero()) {
+            // Kill it before the caller gives up, so the caller learns it was killed.
+            final Duration budget = call.budget().minus(BUDGET_MARGIN);
+            timeout = budget.compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : budget.compareTo(timeout) < 0 ? budget : timeout;
+        }
         final ProcessResult result = runner.run(argv, call.workingDirectory(), args.getStdin(), timeout, false);
         final Map<String, Object> out = new LinkedHashMap<>();
         out.put("argv", argv);

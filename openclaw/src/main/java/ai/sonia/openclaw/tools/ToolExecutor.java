@@ -2,6 +2,7 @@ package ai.sonia.openclaw.tools;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 
 import com.google.protobuf.Message;
@@ -35,7 +36,7 @@ public final class ToolExecutor {
 
     /** Who asks for what. */
     public record Request(String tool, Struct arguments, String workingDirectory, String approvalId,
-                          String sessionId, String principal, String correlationId) {}
+                          String sessionId, String principal, String correlationId, Duration budget) {}
 
     /** A call that ran, with its audit record id. */
     public record Executed(ToolOutcome outcome, String auditId, long durationMs) {}
@@ -109,7 +110,8 @@ public final class ToolExecutor {
             }
             // Re-resolved at the moment of use: the directory may have been swapped since the check.
             final ToolOutcome outcome = handler.run(arguments, new ToolCall(
-                    workspace.resolve(request.workingDirectory(), "working_directory"), request.sessionId()));
+                    workspace.resolve(request.workingDirectory(), "working_directory"), request.sessionId(),
+                    request.budget()));
             final int exit = outcome.process() == null ? 0 : outcome.process().exitCode();
             if (outcome.process() != null && outcome.process().timedOut()) {
                 record(request, decision, "TIMEOUT", exit, start, "killed after timeout");
