@@ -219,11 +219,8 @@ class OpenClawEndToEndTest {
 
     @Test
     void aTimedOutProgramIsKilledAndReportedAsDeadlineExceeded() throws Exception {
-        final ExecuteToolRequest sleep = call("shell.run", "{\"argv\":[\"sleep\",\"31999\"],\"timeout_seconds\":1}")
-                .build();
-        final String id = info(catchThrowable(() -> tools.executeTool(sleep))).getMetadataOrThrow("approval_id");
-        approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
-        final Throwable timeout = catchThrowable(() -> tools.executeTool(sleep.toBuilder().setApprovalId(id).build()));
+        final ExecuteToolRequest sleep = approved("{\"argv\":[\"sleep\",\"31999\"],\"timeout_seconds\":1}");
+        final Throwable timeout = catchThrowable(() -> tools.executeTool(sleep));
         assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
                                 .filter(c -> c.contains("sleep 31999"))).isEmpty();
@@ -231,13 +228,9 @@ class OpenClawEndToEndTest {
 
     @Test
     void aProgramOutlivingTheCallersDeadlineIsKilledWithinIt() throws Exception {
-        final ExecuteToolRequest sleep = call("shell.run", "{\"argv\":[\"sleep\",\"31998\"],\"timeout_seconds\":120}")
-                .build();
-        final String id = info(catchThrowable(() -> tools.executeTool(sleep))).getMetadataOrThrow("approval_id");
-        approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
+        final ExecuteToolRequest sleep = approved("{\"argv\":[\"sleep\",\"31998\"],\"timeout_seconds\":120}");
         final Throwable timeout = catchThrowable(
-                () -> tools.withDeadlineAfter(4, java.util.concurrent.TimeUnit.SECONDS)
-                           .executeTool(sleep.toBuilder().setApprovalId(id).build()));
+                () -> tools.withDeadlineAfter(4, java.util.concurrent.TimeUnit.SECONDS).executeTool(sleep));
         assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(
                 () -> ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
@@ -268,6 +261,14 @@ class OpenClawEndToEndTest {
                 ch.shutdownNow();
             }
         }
+    }
+
+    /** A shell.run call that asked for approval and got a ONCE grant, with its approval id set. */
+    private static ExecuteToolRequest approved(String arguments) throws Exception {
+        final ExecuteToolRequest request = call("shell.run", arguments).build();
+        final String id = info(catchThrowable(() -> tools.executeTool(request))).getMetadataOrThrow("approval_id");
+        approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
+        return request.toBuilder().setApprovalId(id).build();
     }
 
     private static Throwable catchThrowable(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
