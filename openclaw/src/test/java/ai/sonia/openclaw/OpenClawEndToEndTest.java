@@ -18,6 +18,10 @@ import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.grpc.GrpcService;
 
@@ -120,6 +124,12 @@ class OpenClawEndToEndTest {
                                                      .get("/v1/tools/shell.run").aggregate().join();
         assertThat(rest.status().code()).isEqualTo(200);
         assertThat(rest.contentUtf8()).contains("\"input_schema\"").contains("\"additionalProperties\"");
+        final AggregatedHttpResponse refused = WebClient.of("http://127.0.0.1:" + openclaw.port()).execute(
+                RequestHeaders.of(HttpMethod.POST, "/v1/tools/file.write:execute", HttpHeaderNames.CONTENT_TYPE,
+                                  MediaType.JSON_UTF_8),
+                "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}").aggregate().join();
+        assertThat(refused.status().code()).isEqualTo(403);
+        assertThat(refused.contentUtf8()).contains("APPROVAL_REQUIRED").contains("approval_id");
     }
 
     @Test
