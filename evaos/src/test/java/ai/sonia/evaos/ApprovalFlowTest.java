@@ -169,6 +169,9 @@ class ApprovalFlowTest {
                 .isEqualTo(Verdict.VERDICT_ALLOW);
         assertThat(stub.authorizeAction(action(argv("touch", "p2.sh"), "x").build()).getVerdict())
                 .isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
+        // "*" stays inside one argument: extra arguments cannot ride on the grant.
+        assertThat(stub.authorizeAction(action(argv("touch", "p3.txt", "--", "x.txt"), "x").build()).getVerdict())
+                .isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
         assertThat(stub.authorizeAction(action(argv("touch", "$(id).txt"), "x").build()).getVerdict())
                 .isEqualTo(Verdict.VERDICT_DENY);
     }

@@ -212,17 +212,21 @@ public final class Approvals {
                && glob(a.getPattern()).matcher(CanonicalJson.of(action.arguments())).matches();
     }
 
-    /** A glob over canonical JSON: {@code *} any run of characters, {@code ?} one; everything else literal. */
+    /**
+     * A glob over canonical JSON: {@code *} any run of characters inside one JSON string, {@code ?} one
+     * such character; everything else literal. Neither crosses a quote, so a pattern such as
+     * {@code {"argv":["touch","*.txt"]}} cannot be stretched over extra arguments.
+     */
     static Pattern glob(String glob) {
         final StringBuilder regex = new StringBuilder();
         for (char c : glob.toCharArray()) {
             switch (c) {
-                case '*' -> regex.append(".*");
-                case '?' -> regex.append('.');
+                case '*' -> regex.append("[^\"\\\\]*");
+                case '?' -> regex.append("[^\"\\\\]");
                 default -> regex.append(Pattern.quote(String.valueOf(c)));
             }
         }
-        return Pattern.compile(regex.toString(), Pattern.DOTALL);
+        return Pattern.compile(regex.toString());
     }
 
     private static String scopeName(GrantScope scope) {
