@@ -1,14 +1,37 @@
 package ai.sonia.evaos;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import ai.sonia.evaos.domain.ApprovalEvents;
+import ai.sonia.evaos.domain.Approvals;
+import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
+import ai.sonia.evaos.store.ApprovalStore;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.status.DependencyProbe;
 
-/** Wires the evaos service: risk decisions, approvals and stack health. */
+/**
+ * Wires the evaos service: risk decisions, approvals and stack health. Settings in
+ * {@code services.evaos}: {@code pendingTtlSeconds} (900), {@code grantTtlSeconds} (3600),
+ * {@code refusalTtlSeconds} (86400), {@code maxTtlSeconds} (30 days).
+ */
 public final class EvaOsModule implements ServiceModule {
+
+    private static final Logger logger = LoggerFactory.getLogger(EvaOsModule.class);
 
     @Override
     public ServiceSpec spec() {
@@ -17,9 +40,38 @@ public final class EvaOsModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
-        return SoniaServer.builder(spec(), config)
-                          .addService(new EvaOsServiceImpl())
-                          .dependency(Stack.OPENCLAW)
-                          .build();
+        final JsonNode section = config.service("evaos");
+        final Approvals.Ttls ttls = new Approvals.Ttls(
+                Duration.ofSeconds(section.path("pendingTtlSeconds").asLong(900)),
+                Duration.ofSeconds(section.path("grantTtlSeconds").asLong(3600)),
+                Duration.ofSeconds(section.path("refusalTtlSeconds").asLong(86_400)),
+                Duration.ofSeconds(section.path("maxTtlSeconds").asLong(30L * 86_400)));
+        final ApprovalStore store = new ApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
+        final ApprovalEvents events = new ApprovalEvents();
+        final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, Clock.systemUTC());
+        final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
+            final Thread t = new Thread(r, "evaos-expiry");
+            t.setDaemon(true);
+            return t;
+        });
+        sweeper.scheduleWithFixedDelay(() -> {
+            try {
+                approvals.expireDue();
+            } catch (RuntimeException e) {
+                logger.warn("expiry sweep failed", e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        final List<ServiceSpec> others = Stack.SERVICES.stream().filter(s -> s != Stack.EVAOS).toList();
+        final SoniaServer.Builder builder =
+                SoniaServer.builder(spec(), config)
+                           .addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, others)))
+                           .useBlockingTaskExecutor(true)
+                           .configSummary("pending_ttl_s", ttls.pending().toSeconds())
+                           .configSummary("grant_ttl_s", ttls.grantDefault().toSeconds())
+                           .configSummary("refusal_ttl_s", ttls.refusalDefault().toSeconds())
+                           .closeOnStop(sweeper::shutdownNow)
+                           .closeOnStop(store);
+        others.forEach(builder::dependency);
+        return builder.build();
     }
 }

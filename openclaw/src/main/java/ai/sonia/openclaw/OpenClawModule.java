@@ -1,11 +1,25 @@
 package ai.sonia.openclaw;
 
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.memory.v1.MemoryServiceGrpc;
+import ai.sonia.openclaw.catalog.ToolCatalog;
+import ai.sonia.openclaw.client.EvaOsGate;
 import ai.sonia.openclaw.grpc.OpenClawServiceImpl;
+import ai.sonia.openclaw.sandbox.HostPolicy;
+import ai.sonia.openclaw.sandbox.HttpFetcher;
+import ai.sonia.openclaw.sandbox.Jail;
+import ai.sonia.openclaw.sandbox.ProcessRunner;
+import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.tools.StandardTools;
+import ai.sonia.openclaw.tools.ToolExecutor;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.SoniaChannels;
+import io.grpc.ManagedChannel;
 
 /** Wires the openclaw service: the tool catalog and sandboxed execution. */
 public final class OpenClawModule implements ServiceModule {
@@ -17,9 +31,32 @@ public final class OpenClawModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
+        final OpenClawConfig settings = OpenClawConfig.from(config);
+        final Workspace workspace = new Workspace(settings.workspace());
+        final ProcessRunner runner = new ProcessRunner(
+                new Jail(settings.jail(), workspace.root(), settings.hiddenFromJail()), settings.limits());
+        final HttpFetcher fetcher = new HttpFetcher(new HostPolicy(settings.allowedHosts()), settings.httpMaxBytes(),
+                                                    settings.httpTimeout());
+        final ManagedChannel memory = SoniaChannels.forService(config, Stack.MEMORY);
+        final ManagedChannel evaos = SoniaChannels.forService(config, Stack.EVAOS);
+        final AuditLog audit = new AuditLog(config.dataDir("openclaw").resolve("audit.db"));
+        final StandardTools tools = new StandardTools(workspace, settings.commandPolicy(), runner, fetcher,
+                                                      MemoryServiceGrpc.newBlockingStub(memory), settings.tenant());
+        final ToolExecutor executor = new ToolExecutor(tools, workspace,
+                                                       new EvaOsGate(EvaOsServiceGrpc.newBlockingStub(evaos)), audit);
         return SoniaServer.builder(spec(), config)
-                          .addService(new OpenClawServiceImpl())
+                          .addService(new OpenClawServiceImpl(ToolCatalog.standard(), executor))
+                          .useBlockingTaskExecutor(true)
                           .dependency(Stack.MEMORY)
+                          .dependency(Stack.EVAOS)
+                          .configSummary("workspace", workspace.root())
+                          .configSummary("jail", settings.jail())
+                          .configSummary("allow_shell", settings.commandPolicy().allowShell())
+                          .configSummary("allowed_hosts", settings.allowedHosts())
+                          .closeOnStop(runner)
+                          .closeOnStop(() -> SoniaChannels.close(memory))
+                          .closeOnStop(() -> SoniaChannels.close(evaos))
+                          .closeOnStop(audit)
                           .build();
     }
 }

@@ -1,10 +1,164 @@
 package ai.sonia.evaos.grpc;
 
-import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import java.util.List;
+import java.util.Map;
 
-/**
- * The evaos gRPC API. Its methods are built by the evaos issue; until then every method answers
- * UNIMPLEMENTED (HTTP 501 at the REST edge), honestly.
- */
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.common.v1.DependencyStatus;
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.evaos.domain.ApprovalEvents;
+import ai.sonia.evaos.domain.ApprovalException;
+import ai.sonia.evaos.domain.Approvals;
+import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.AuthorizeActionRequest;
+import ai.sonia.evaos.v1.AuthorizeActionResponse;
+import ai.sonia.evaos.v1.DecideApprovalRequest;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.evaos.v1.GetApprovalRequest;
+import ai.sonia.evaos.v1.GetStackHealthRequest;
+import ai.sonia.evaos.v1.GetStackHealthResponse;
+import ai.sonia.evaos.v1.ListApprovalsRequest;
+import ai.sonia.evaos.v1.ListApprovalsResponse;
+import ai.sonia.evaos.v1.WatchApprovalsRequest;
+import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.status.DependencyProbe;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/** The evaos gRPC API: a thin adapter over {@link Approvals}; maps errors only. */
 public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBase {
+
+    static final String DOMAIN = "evaos.sonia.ai";
+    static final String PRINCIPAL_HEADER = "x-sonia-principal";
+    private static final int DEFAULT_PAGE = 50;
+    private static final int MAX_PAGE = 500;
+
+    private final Approvals approvals;
+    private final ApprovalEvents events;
+    private final DependencyProbe stack;
+
+    public EvaOsServiceImpl(Approvals approvals, ApprovalEvents events, DependencyProbe stack) {
+        this.approvals = approvals;
+        this.events = events;
+        this.stack = stack;
+    }
+
+    @Override
+    public void authorizeAction(AuthorizeActionRequest request,
+                                StreamObserver<AuthorizeActionResponse> responseObserver) {
+        if (request.getToolName().isEmpty()) {
+            throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
+        }
+        final String principal = request.getPrincipal().isEmpty() ? principal() : request.getPrincipal();
+        responseObserver.onNext(approvals.authorize(new Approvals.Action(
+                request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
+                request.getSessionId(), principal, request.getExecute(), request.getApprovalId())));
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void listApprovals(ListApprovalsRequest request, StreamObserver<ListApprovalsResponse> responseObserver) {
+        if (request.getPageSize() < 0) {
+            throw Errors.invalidArgument(DOMAIN, "page_size", request.getPageSize() + " (expected: >= 0)");
+        }
+        if (request.getState() == ApprovalState.UNRECOGNIZED) {
+            throw Errors.invalidArgument(DOMAIN, "state", "unknown state");
+        }
+        final int size = request.getPageSize() == 0 ? DEFAULT_PAGE : Math.min(request.getPageSize(), MAX_PAGE);
+        int offset = 0;
+        if (!request.getPageToken().isEmpty()) {
+            try {
+                offset = Integer.parseInt(request.getPageToken());
+            } catch (NumberFormatException e) {
+                offset = -1;
+            }
+            if (offset < 0) {
+                throw Errors.invalidArgument(DOMAIN, "page_token", "not a token from a previous response");
+            }
+        }
+        final List<Approval> page = approvals.list(request.getState(), offset, size + 1);
+        final ListApprovalsResponse.Builder response =
+                ListApprovalsResponse.newBuilder().addAllApprovals(page.subList(0, Math.min(size, page.size())));
+        if (page.size() > size) {
+            response.setNextPageToken(String.valueOf(offset + size));
+        }
+        responseObserver.onNext(response.build());
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void getApproval(GetApprovalRequest request, StreamObserver<Approval> responseObserver) {
+        if (request.getApprovalId().isEmpty()) {
+            throw Errors.invalidArgument(DOMAIN, "approval_id", "is required");
+        }
+        approvals.expireDue();
+        responseObserver.onNext(call(() -> approvals.get(request.getApprovalId())));
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void decideApproval(DecideApprovalRequest request, StreamObserver<Approval> responseObserver) {
+        responseObserver.onNext(call(() -> approvals.decide(
+                request.getApprovalId(), request.getApprove(), request.getGrantScope(), request.getPattern(),
+                request.getTtlSeconds(), request.getReason(), principal())));
+        responseObserver.onCompleted();
+    }
+
+    @Override
+    public void watchApprovals(WatchApprovalsRequest request,
+                               StreamObserver<WatchApprovalsResponse> responseObserver) {
+        // A watch lives as long as the watcher wants (the contract gives it no deadline).
+        ServiceRequestContext.current().clearRequestTimeout();
+        final ServerCallStreamObserver<WatchApprovalsResponse> observer =
+                (ServerCallStreamObserver<WatchApprovalsResponse>) responseObserver;
+        final Object lock = new Object();
+        // Subscribe before the snapshot, so no change falls between the two.
+        final Runnable unsubscribe = events.subscribe((approval, change) -> {
+            // A grant running out is not news to someone watching only what waits for a decision.
+            if (request.getPendingOnly() && change.equals("EXPIRED") && approval.hasDecideTime()) {
+                return;
+            }
+            synchronized (lock) {
+                if (!observer.isCancelled()) {
+                    observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(approval).setChange(change).build());
+                }
+            }
+        });
+        observer.setOnCancelHandler(unsubscribe::run);
+        synchronized (lock) {
+            for (Approval a : approvals.list(ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
+                observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(a).setChange("SNAPSHOT").build());
+            }
+        }
+    }
+
+    @Override
+    public void getStackHealth(GetStackHealthRequest request,
+                               StreamObserver<GetStackHealthResponse> responseObserver) {
+        final List<DependencyStatus> services = stack.probeAll().join();
+        responseObserver.onNext(GetStackHealthResponse.newBuilder()
+                                                      .setOk(services.stream().allMatch(DependencyStatus::getOk))
+                                                      .addAllServices(services).build());
+        responseObserver.onCompleted();
+    }
+
+    private static String principal() {
+        return ServiceRequestContext.current().request().headers().get(PRINCIPAL_HEADER, "anonymous");
+    }
+
+    private static <T> T call(java.util.function.Supplier<T> body) {
+        try {
+            return body.get();
+        } catch (ApprovalException e) {
+            throw switch (e.kind()) {
+                case NOT_FOUND -> Errors.notFound(DOMAIN, "approval", e.field());
+                case INVALID_ARGUMENT -> Errors.invalidArgument(DOMAIN, e.field(), e.getMessage());
+                case NOT_PENDING -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, e.getMessage(),
+                                              Map.of("approval_id", e.field()));
+            };
+        }
+    }
 }

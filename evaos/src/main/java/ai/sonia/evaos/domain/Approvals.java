@@ -1,0 +1,235 @@
+package ai.sonia.evaos.domain;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+import com.google.protobuf.Struct;
+
+import ai.sonia.evaos.store.ApprovalStore;
+import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.AuthorizeActionResponse;
+import ai.sonia.evaos.v1.GrantScope;
+import ai.sonia.evaos.v1.Verdict;
+
+/**
+ * Decisions with memory. The classifier decides first (LOW runs, CRITICAL is denied, whatever any grant
+ * says); for MEDIUM and HIGH, an approval bound to the action's hash is looked up: a live refusal
+ * denies without asking again, a live grant (ONCE unused, SESSION of this session, PATTERN matching the
+ * canonical arguments) allows, a pending one is returned as is, and otherwise a new one is created.
+ */
+public final class Approvals {
+
+    /** How long things live. */
+    public record Ttls(Duration pending, Duration grantDefault, Duration refusalDefault, Duration max) {}
+
+    /** One action to decide on. */
+    public record Action(String tool, Struct arguments, String workingDirectory, String sessionId,
+                         String principal, boolean execute, String approvalId) {}
+
+    private final RiskClassifier classifier;
+    private final ApprovalStore store;
+    private final ApprovalEvents events;
+    private final Ttls ttls;
+    private final Clock clock;
+
+    public Approvals(RiskClassifier classifier, ApprovalStore store, ApprovalEvents events, Ttls ttls, Clock clock) {
+        this.classifier = classifier;
+        this.store = store;
+        this.events = events;
+        this.ttls = ttls;
+        this.clock = clock;
+    }
+
+    /** Decides on an action; see the class comment. */
+    public synchronized AuthorizeActionResponse authorize(Action action) {
+        final Classification c = classifier.classify(action.tool(), action.arguments(), action.workingDirectory());
+        final String hash = CanonicalJson.actionHash(action.tool(), action.arguments(), action.workingDirectory());
+        final AuthorizeActionResponse.Builder response = AuthorizeActionResponse.newBuilder()
+                .setRisk(c.risk()).setRule(c.rule()).setActionHash(hash);
+        if (c.verdict() != Verdict.VERDICT_REQUIRE_APPROVAL) {
+            return response.setVerdict(c.verdict()).setReason(c.reason()).build();
+        }
+        expireDue();
+        final long now = clock.millis();
+        if (!action.approvalId().isEmpty()) {
+            final Optional<Approval> presented = store.get(action.approvalId());
+            if (presented.isPresent() && !covers(presented.get(), action, hash)) {
+                return response.setVerdict(Verdict.VERDICT_DENY).setApproval(presented.get())
+                               .setReason("approval " + action.approvalId()
+                                          + " was given for a different action; this one needs its own").build();
+            }
+        }
+        final List<Approval> same = store.byHash(hash);
+        for (Approval a : same) {
+            if (a.getState() == ApprovalState.APPROVAL_STATE_DENIED
+                && ApprovalStore.millis(a.getExpireTime()) > now) {
+                return response.setVerdict(Verdict.VERDICT_DENY).setApproval(a)
+                               .setReason("refused before by " + a.getDecidedBy() + ": the refusal is remembered")
+                               .build();
+            }
+        }
+        final Optional<Approval> grant = findGrant(same, action, hash);
+        if (grant.isPresent()) {
+            final Approval g = grant.get();
+            if (action.execute()) {
+                if (g.getGrantScope() == GrantScope.GRANT_SCOPE_ONCE && !store.consume(g.getApprovalId())) {
+                    return authorize(action);
+                }
+                if (g.getGrantScope() != GrantScope.GRANT_SCOPE_ONCE) {
+                    store.countUse(g.getApprovalId());
+                }
+            }
+            return response.setVerdict(Verdict.VERDICT_ALLOW)
+                           .setApproval(store.get(g.getApprovalId()).orElse(g))
+                           .setReason(c.reason() + "; allowed by the " + scopeName(g.getGrantScope())
+                                      + " grant " + g.getApprovalId())
+                           .build();
+        }
+        for (Approval a : same) {
+            if (a.getState() == ApprovalState.APPROVAL_STATE_PENDING && a.getSessionId().equals(action.sessionId())) {
+                return response.setVerdict(Verdict.VERDICT_REQUIRE_APPROVAL).setApproval(a)
+                               .setReason(c.reason() + "; waiting for approval " + a.getApprovalId()).build();
+            }
+        }
+        final Approval created = Approval.newBuilder()
+                .setApprovalId(UUID.randomUUID().toString())
+                .setState(ApprovalState.APPROVAL_STATE_PENDING)
+                .setToolName(action.tool())
+                .setArguments(action.arguments())
+                .setWorkingDirectory(action.workingDirectory())
+                .setActionHash(hash)
+                .setRisk(c.risk())
+                .setRule(c.rule())
+                .setSessionId(action.sessionId())
+                .setRequestedBy(action.principal())
+                .setCreateTime(ApprovalStore.timestamp(now))
+                .setExpireTime(ApprovalStore.timestamp(now + ttls.pending().toMillis()))
+                .build();
+        store.insert(created);
+        events.publish(created, "CREATED");
+        return response.setVerdict(Verdict.VERDICT_REQUIRE_APPROVAL).setApproval(created)
+                       .setReason(c.reason() + "; waiting for approval " + created.getApprovalId()).build();
+    }
+
+    /** Approves or denies a pending approval. */
+    public Approval decide(String id, boolean approve, GrantScope scope, String pattern, long ttlSeconds,
+                           String reason, String decidedBy) {
+        if (id.isEmpty()) {
+            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "approval_id", "is required");
+        }
+        if (ttlSeconds < 0 || ttlSeconds > ttls.max().toSeconds()) {
+            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "ttl_seconds",
+                                        ttlSeconds + " (expected: 0.." + ttls.max().toSeconds() + ')');
+        }
+        final GrantScope effective = scope == GrantScope.GRANT_SCOPE_UNSPECIFIED || !approve ? GrantScope.GRANT_SCOPE_ONCE
+                                                                                              : scope;
+        if (effective == GrantScope.UNRECOGNIZED) {
+            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "grant_scope", "unknown scope");
+        }
+        final Approval current = get(id);
+        if (effective == GrantScope.GRANT_SCOPE_PATTERN) {
+            if (pattern.isEmpty()) {
+                throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
+                                            "is required for GRANT_SCOPE_PATTERN");
+            }
+            if (!glob(pattern).matcher(CanonicalJson.of(current.getArguments())).matches()) {
+                throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
+                                            "does not match the approval's own arguments "
+                                            + CanonicalJson.of(current.getArguments()));
+            }
+        }
+        final long now = clock.millis();
+        final Duration ttl = ttlSeconds > 0 ? Duration.ofSeconds(ttlSeconds)
+                                            : approve ? ttls.grantDefault() : ttls.refusalDefault();
+        final boolean won = store.decide(id, approve ? ApprovalState.APPROVAL_STATE_APPROVED
+                                                     : ApprovalState.APPROVAL_STATE_DENIED,
+                                         effective, effective == GrantScope.GRANT_SCOPE_PATTERN ? pattern : "",
+                                         decidedBy, now, now + ttl.toMillis(), reason, now);
+        if (!won) {
+            expireDue();
+            throw new ApprovalException(ApprovalException.Kind.NOT_PENDING, id,
+                                        "approval " + id + " is no longer pending: " + get(id).getState().name());
+        }
+        final Approval decided = get(id);
+        events.publish(decided, "DECIDED");
+        return decided;
+    }
+
+    /** One approval. */
+    public Approval get(String id) {
+        return store.get(id).orElseThrow(() -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id,
+                                                                      "approval not found: " + id));
+    }
+
+    /** A page, newest first. */
+    public List<Approval> list(ApprovalState state, int offset, int limit) {
+        expireDue();
+        return store.list(state.getNumber(), offset, limit);
+    }
+
+    /** Expires what is due and tells the watchers. */
+    public void expireDue() {
+        store.expireDue(clock.millis()).forEach(a -> events.publish(a, "EXPIRED"));
+    }
+
+    private Optional<Approval> findGrant(List<Approval> same, Action action, String hash) {
+        final long now = clock.millis();
+        for (Approval a : same) {
+            if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || ApprovalStore.millis(a.getExpireTime()) <= now) {
+                continue;
+            }
+            final boolean usable = switch (a.getGrantScope()) {
+                case GRANT_SCOPE_ONCE, GRANT_SCOPE_UNSPECIFIED -> a.getUseCount() == 0;
+                case GRANT_SCOPE_SESSION -> !action.sessionId().isEmpty() && a.getSessionId().equals(action.sessionId());
+                case GRANT_SCOPE_PATTERN -> true;
+                default -> false;
+            };
+            if (usable) {
+                return Optional.of(a);
+            }
+        }
+        final String canonical = CanonicalJson.of(action.arguments());
+        for (Approval a : store.patternGrants(action.tool())) {
+            if (ApprovalStore.millis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
+                    action.workingDirectory()) && glob(a.getPattern()).matcher(canonical).matches()) {
+                return Optional.of(a);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** True when approval {@code a} could allow this action: same hash, or a pattern grant covering it. */
+    private static boolean covers(Approval a, Action action, String hash) {
+        if (a.getActionHash().equals(hash)) {
+            return true;
+        }
+        return a.getGrantScope() == GrantScope.GRANT_SCOPE_PATTERN && a.getToolName().equals(action.tool())
+               && glob(a.getPattern()).matcher(CanonicalJson.of(action.arguments())).matches();
+    }
+
+    /**
+     * A glob over canonical JSON: {@code *} any run of characters inside one JSON string, {@code ?} one
+     * such character; everything else literal. Neither crosses a quote, so a pattern such as
+     * {@code {"argv":["touch","*.txt"]}} cannot be stretched over extra arguments.
+     */
+    static Pattern glob(String glob) {
+        final StringBuilder regex = new StringBuilder();
+        for (char c : glob.toCharArray()) {
+            switch (c) {
+                case '*' -> regex.append("[^\"\\\\]*");
+                case '?' -> regex.append("[^\"\\\\]");
+                default -> regex.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(regex.toString());
+    }
+
+    private static String scopeName(GrantScope scope) {
+        return scope.name().substring("GRANT_SCOPE_".length()).toLowerCase(java.util.Locale.ROOT);
+    }
+}

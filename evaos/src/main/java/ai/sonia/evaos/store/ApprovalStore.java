@@ -1,0 +1,224 @@
+package ai.sonia.evaos.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.JsonFormat;
+
+import ai.sonia.evaos.domain.CanonicalJson;
+import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.GrantScope;
+import ai.sonia.options.v1.RiskLevel;
+
+/**
+ * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
+ * ({@code WHERE state = 'PENDING'}, {@code WHERE use_count = 0}), so of two concurrent deciders or two
+ * concurrent uses of a ONCE grant exactly one wins.
+ */
+public final class ApprovalStore implements AutoCloseable {
+
+    private final Connection connection;
+
+    public ApprovalStore(Path file) {
+        try {
+            Files.createDirectories(file.getParent());
+            connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+            try (Statement s = connection.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA busy_timeout=5000");
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS approvals (
+                          id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
+                          working_directory TEXT NOT NULL, action_hash TEXT NOT NULL, risk INTEGER NOT NULL,
+                          rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
+                          session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
+                          create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
+                          reason TEXT NOT NULL, use_count INTEGER NOT NULL)""");
+                s.execute("CREATE INDEX IF NOT EXISTS approvals_hash ON approvals(action_hash, state)");
+                s.execute("CREATE INDEX IF NOT EXISTS approvals_tool ON approvals(tool, grant_scope, state)");
+                s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open approvals " + file, e);
+        }
+    }
+
+    public synchronized void insert(Approval a) {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "INSERT INTO approvals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+            ps.setString(1, a.getApprovalId());
+            ps.setInt(2, a.getStateValue());
+            ps.setString(3, a.getToolName());
+            ps.setString(4, CanonicalJson.of(a.getArguments()));
+            ps.setString(5, a.getWorkingDirectory());
+            ps.setString(6, a.getActionHash());
+            ps.setInt(7, a.getRiskValue());
+            ps.setString(8, a.getRule());
+            ps.setInt(9, a.getGrantScopeValue());
+            ps.setString(10, a.getPattern());
+            ps.setString(11, a.getSessionId());
+            ps.setString(12, a.getRequestedBy());
+            ps.setString(13, a.getDecidedBy());
+            ps.setLong(14, millis(a.getCreateTime()));
+            ps.setLong(15, millis(a.getDecideTime()));
+            ps.setLong(16, millis(a.getExpireTime()));
+            ps.setString(17, a.getReason());
+            ps.setInt(18, a.getUseCount());
+            ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot store approval", e);
+        }
+    }
+
+    public synchronized Optional<Approval> get(String id) {
+        final List<Approval> found = query("SELECT * FROM approvals WHERE id = ?", id);
+        return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+    }
+
+    /** Approvals of one action, newest first. */
+    public synchronized List<Approval> byHash(String actionHash) {
+        return query("SELECT * FROM approvals WHERE action_hash = ? ORDER BY create_ms DESC, rowid DESC",
+                     actionHash);
+    }
+
+    /** Approved pattern grants of a tool. */
+    public synchronized List<Approval> patternGrants(String tool) {
+        return query("SELECT * FROM approvals WHERE tool = ? AND grant_scope = ? AND state = ? "
+                     + "ORDER BY create_ms, rowid", tool, GrantScope.GRANT_SCOPE_PATTERN_VALUE,
+                     ApprovalState.APPROVAL_STATE_APPROVED_VALUE);
+    }
+
+    /** A page, newest first; {@code state} 0 for all. */
+    public synchronized List<Approval> list(int state, int offset, int limit) {
+        return state == 0
+               ? query("SELECT * FROM approvals ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?", limit, offset)
+               : query("SELECT * FROM approvals WHERE state = ? ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?",
+                       state, limit, offset);
+    }
+
+    /** Moves a PENDING approval to its decision; false when it was no longer pending. */
+    public synchronized boolean decide(String id, ApprovalState state, GrantScope scope, String pattern,
+                                       String decidedBy, long decideMs, long expireMs, String reason, long nowMs) {
+        return update("UPDATE approvals SET state = ?, grant_scope = ?, pattern = ?, decided_by = ?, decide_ms = ?, "
+                      + "expire_ms = ?, reason = ? WHERE id = ? AND state = ? AND expire_ms > ?",
+                      state.getNumber(), scope.getNumber(), pattern, decidedBy, decideMs, expireMs, reason, id,
+                      ApprovalState.APPROVAL_STATE_PENDING_VALUE, nowMs) == 1;
+    }
+
+    /** Uses a ONCE grant; false when it was already used. */
+    public synchronized boolean consume(String id) {
+        return update("UPDATE approvals SET use_count = use_count + 1 WHERE id = ? AND use_count = 0", id) == 1;
+    }
+
+    /** Counts a use of a SESSION or PATTERN grant. */
+    public synchronized void countUse(String id) {
+        update("UPDATE approvals SET use_count = use_count + 1 WHERE id = ?", id);
+    }
+
+    /** Expires pending approvals and grants whose time has come; returns them as they are now. */
+    public synchronized List<Approval> expireDue(long nowMs) {
+        final List<Approval> due = query(
+                "SELECT * FROM approvals WHERE state IN (?, ?) AND expire_ms <= ?",
+                ApprovalState.APPROVAL_STATE_PENDING_VALUE, ApprovalState.APPROVAL_STATE_APPROVED_VALUE, nowMs);
+        final List<Approval> expired = new ArrayList<>();
+        for (Approval a : due) {
+            if (update("UPDATE approvals SET state = ? WHERE id = ? AND state = ?",
+                       ApprovalState.APPROVAL_STATE_EXPIRED_VALUE, a.getApprovalId(), a.getStateValue()) == 1) {
+                expired.add(a.toBuilder().setState(ApprovalState.APPROVAL_STATE_EXPIRED).build());
+            }
+        }
+        return expired;
+    }
+
+    private int update(String sql, Object... params) {
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bind(ps, params);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot update approvals", e);
+        }
+    }
+
+    private List<Approval> query(String sql, Object... params) {
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            bind(ps, params);
+            final List<Approval> list = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    list.add(read(rs));
+                }
+            }
+            return list;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read approvals", e);
+        }
+    }
+
+    private static void bind(PreparedStatement ps, Object... params) throws SQLException {
+        for (int i = 0; i < params.length; i++) {
+            ps.setObject(i + 1, params[i]);
+        }
+    }
+
+    private static Approval read(ResultSet rs) throws SQLException {
+        final Struct.Builder arguments = Struct.newBuilder();
+        try {
+            JsonFormat.parser().merge(rs.getString("arguments"), arguments);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("corrupt arguments in approval " + rs.getString("id"), e);
+        }
+        final Approval.Builder a = Approval.newBuilder()
+                .setApprovalId(rs.getString("id"))
+                .setStateValue(rs.getInt("state"))
+                .setToolName(rs.getString("tool"))
+                .setArguments(arguments)
+                .setWorkingDirectory(rs.getString("working_directory"))
+                .setActionHash(rs.getString("action_hash"))
+                .setRisk(RiskLevel.forNumber(rs.getInt("risk")))
+                .setRule(rs.getString("rule"))
+                .setGrantScopeValue(rs.getInt("grant_scope"))
+                .setPattern(rs.getString("pattern"))
+                .setSessionId(rs.getString("session_id"))
+                .setRequestedBy(rs.getString("requested_by"))
+                .setDecidedBy(rs.getString("decided_by"))
+                .setCreateTime(timestamp(rs.getLong("create_ms")))
+                .setExpireTime(timestamp(rs.getLong("expire_ms")))
+                .setReason(rs.getString("reason"))
+                .setUseCount(rs.getInt("use_count"));
+        if (rs.getLong("decide_ms") > 0) {
+            a.setDecideTime(timestamp(rs.getLong("decide_ms")));
+        }
+        return a.build();
+    }
+
+    public static long millis(Timestamp t) {
+        return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
+    }
+
+    public static Timestamp timestamp(long ms) {
+        return Timestamp.newBuilder().setSeconds(Math.floorDiv(ms, 1000)).setNanos((int) Math.floorMod(ms, 1000) * 1_000_000)
+                        .build();
+    }
+
+    @Override
+    public synchronized void close() throws SQLException {
+        connection.close();
+    }
+}

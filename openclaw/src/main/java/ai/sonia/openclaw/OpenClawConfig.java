@@ -1,0 +1,71 @@
+package ai.sonia.openclaw;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import ai.sonia.openclaw.sandbox.CommandPolicy;
+import ai.sonia.openclaw.sandbox.HostPolicy;
+import ai.sonia.openclaw.sandbox.Jail;
+import ai.sonia.openclaw.sandbox.SandboxLimits;
+import ai.sonia.runtime.StackConfig;
+
+/**
+ * OpenClaw's settings, from the {@code services.openclaw} section of the stack config:
+ * <pre>{@code
+ * { "workspace": "/path", "jail": "auto|bwrap|none", "tenant": "default",
+ *   "shell": { "allowShell": false, "allowedExecutables": ["ls", ...], "deniedOptions": {"find": ["-exec"]} },
+ *   "http": { "allowedHosts": ["localhost"], "maxBytes": 1048576, "timeoutSeconds": 10 },
+ *   "limits": { "timeoutSeconds": 10, "outputBytes": 1048576, "memoryBytes": 1073741824,
+ *               "fileBytes": 67108864, "maxProcesses": 64 } }
+ * }</pre>
+ * Every knob has a safe default: the workspace is {@code dataDir("openclaw")/workspace}, no shell,
+ * loopback-only fetches.
+ */
+public record OpenClawConfig(Path workspace, Jail.Mode jail, String tenant, CommandPolicy commandPolicy,
+                             List<String> allowedHosts, int httpMaxBytes, Duration httpTimeout,
+                             SandboxLimits limits, List<Path> hiddenFromJail) {
+
+    public static OpenClawConfig from(StackConfig config) {
+        final JsonNode section = config.service("openclaw");
+        final Path workspace = section.hasNonNull("workspace") ? Path.of(section.get("workspace").asText())
+                                                               : config.dataDir("openclaw").resolve("workspace");
+        final Jail.Mode jail = Jail.Mode.valueOf(section.path("jail").asText("auto").toUpperCase(Locale.ROOT));
+        final JsonNode shell = section.path("shell");
+        final Set<String> executables = shell.has("allowedExecutables") ? new HashSet<>(strings(shell.get(
+                "allowedExecutables"))) : CommandPolicy.DEFAULT_EXECUTABLES;
+        final Map<String, List<String>> denied = new LinkedHashMap<>(CommandPolicy.DEFAULT_DENIED_OPTIONS);
+        shell.path("deniedOptions").fields().forEachRemaining(e -> denied.put(e.getKey(), strings(e.getValue())));
+        final JsonNode http = section.path("http");
+        final List<String> hosts = http.has("allowedHosts") ? strings(http.get("allowedHosts"))
+                                                            : HostPolicy.DEFAULT_HOSTS;
+        final JsonNode limits = section.path("limits");
+        final SandboxLimits defaults = SandboxLimits.defaults();
+        return new OpenClawConfig(
+                workspace.toAbsolutePath().normalize(), jail, section.path("tenant").asText("default"),
+                new CommandPolicy(executables, denied, shell.path("allowShell").asBoolean(false)),
+                hosts, http.path("maxBytes").asInt(1 << 20),
+                Duration.ofSeconds(http.path("timeoutSeconds").asInt(10)),
+                new SandboxLimits(Duration.ofSeconds(limits.path("timeoutSeconds")
+                                                            .asLong(defaults.defaultTimeout().toSeconds())),
+                                  limits.path("outputBytes").asInt(defaults.outputBytes()),
+                                  limits.path("memoryBytes").asLong(defaults.memoryBytes()),
+                                  limits.path("fileBytes").asLong(defaults.fileBytes()),
+                                  limits.path("maxProcesses").asInt(defaults.maxProcesses())),
+                List.of(config.home(), config.dataDir("openclaw")));
+    }
+
+    private static List<String> strings(JsonNode array) {
+        final List<String> list = new ArrayList<>();
+        array.forEach(n -> list.add(n.asText()));
+        return List.copyOf(list);
+    }
+}

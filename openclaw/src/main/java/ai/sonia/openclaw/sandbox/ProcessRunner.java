@@ -1,0 +1,156 @@
+package ai.sonia.openclaw.sandbox;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs an argv (already checked by {@link CommandPolicy}) in the {@link Jail}, with a scrubbed
+ * environment, standard input, a timeout that kills the whole tree (the jail's pid namespace, the
+ * pids cgroup, the process group and every descendant), and capped output: a program that prints
+ * past the cap is killed and its output marked truncated.
+ */
+public final class ProcessRunner implements AutoCloseable {
+
+    private final Jail jail;
+    private final SandboxLimits limits;
+    private final ExecutorService readers = Executors.newCachedThreadPool(r -> {
+        final Thread t = new Thread(r, "openclaw-process-io");
+        t.setDaemon(true);
+        return t;
+    });
+
+    public ProcessRunner(Jail jail, SandboxLimits limits) {
+        this.jail = jail;
+        this.limits = limits;
+    }
+
+    /** The limits applied. */
+    public SandboxLimits limits() {
+        return limits;
+    }
+
+    /** The command line {@code argv} would run with, for display and audit. */
+    public List<String> commandLine(List<String> argv, Path cwd, boolean network) {
+        return jail.command(argv, cwd, network, limits);
+    }
+
+    /** Runs {@code argv} in {@code cwd} (a real path inside the workspace). */
+    public ProcessResult run(List<String> argv, Path cwd, String stdin, Duration timeout, boolean network) {
+        final long start = System.nanoTime();
+        final boolean jailed = jail.jailed();
+        final Optional<PidsCgroup> cgroup = PidsCgroup.create(limits.maxProcesses());
+        final List<String> command = new ArrayList<>();
+        if (cgroup.isPresent()) {
+            // A fixed launcher, never user input: joins the cgroup, then execs the jail command.
+            command.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "sonia-launch",
+                                   cgroup.get().procsFile().toString()));
+        }
+        command.addAll(jail.command(argv, cwd, network, limits));
+        final ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
+        final Map<String, String> env = builder.environment();
+        env.clear();
+        env.put("PATH", Jail.PATH);
+        env.put("HOME", cwd.toString());
+        env.put("LANG", "C.UTF-8");
+        env.put("TMPDIR", jailed ? "/tmp" : cwd.toString());
+        final Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            cgroup.ifPresent(PidsCgroup::close);
+            throw new UncheckedIOException("cannot start " + argv.get(0) + ": " + e.getMessage(), e);
+        }
+        final AtomicBoolean overflow = new AtomicBoolean();
+        final Future<byte[]> out = readers.submit(() -> capture(process.getInputStream(), overflow, process));
+        final Future<byte[]> err = readers.submit(() -> capture(process.getErrorStream(), overflow, process));
+        readers.submit(() -> feed(process.getOutputStream(), stdin));
+        String killedBy = "";
+        boolean capHit = false;
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                killedBy = "timeout";
+            }
+            killTree(process, cgroup);
+            if (overflow.get() && killedBy.isEmpty()) {
+                killedBy = "output_limit";
+            }
+            process.waitFor(5, TimeUnit.SECONDS);
+            final byte[] stdout = out.get(5, TimeUnit.SECONDS);
+            final byte[] stderr = err.get(5, TimeUnit.SECONDS);
+            capHit = cgroup.map(PidsCgroup::hitProcessCap).orElse(false);
+            return new ProcessResult(process.isAlive() ? -1 : process.exitValue(),
+                                     new String(stdout, StandardCharsets.UTF_8),
+                                     new String(stderr, StandardCharsets.UTF_8), overflow.get(), killedBy, jailed,
+                                     capHit, (System.nanoTime() - start) / 1_000_000);
+        } catch (Exception e) {
+            killTree(process, cgroup);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("running " + argv.get(0) + " failed: " + e, e);
+        } finally {
+            cgroup.ifPresent(PidsCgroup::close);
+        }
+    }
+
+    /** Kills the program and everything it started, by every handle we have on them. */
+    private static void killTree(Process process, Optional<PidsCgroup> cgroup) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        if (process.isAlive()) {
+            // Only when still alive: Process.destroy also closes our ends of the pipes.
+            process.destroyForcibly();
+        }
+        cgroup.ifPresent(PidsCgroup::killAll);
+    }
+
+    private byte[] capture(InputStream in, AtomicBoolean overflow, Process process) {
+        final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        final byte[] chunk = new byte[8192];
+        try (in) {
+            int n;
+            while ((n = in.read(chunk)) >= 0) {
+                final int room = limits.outputBytes() - buffer.size();
+                if (n > room) {
+                    buffer.write(chunk, 0, Math.max(room, 0));
+                    overflow.set(true);
+                    process.descendants().forEach(ProcessHandle::destroyForcibly);
+                    process.destroyForcibly();
+                    break;
+                }
+                buffer.write(chunk, 0, n);
+            }
+        } catch (IOException e) {
+            // The pipe was closed by a kill: keep what was read.
+        }
+        return buffer.toByteArray();
+    }
+
+    private static Void feed(OutputStream stdin, String text) {
+        try (stdin) {
+            stdin.write(text.getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            // The program exited without reading its input: not an error of ours.
+        }
+        return null;
+    }
+
+    @Override
+    public void close() {
+        readers.shutdownNow();
+    }
+}

@@ -1,0 +1,103 @@
+package ai.sonia.openclaw.tools;
+
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.v1.CalcEvalArgs;
+import ai.sonia.openclaw.v1.ProcessListArgs;
+import ai.sonia.openclaw.v1.SystemInfoArgs;
+import ai.sonia.openclaw.v1.TimeNowArgs;
+
+/** time.now, system.info, process.list and calc.eval: read-only tools that run in the service itself. */
+final class SystemTools {
+
+    private final Workspace workspace;
+
+    SystemTools(Workspace workspace) {
+        this.workspace = workspace;
+    }
+
+    ToolOutcome timeNow(TimeNowArgs args, ToolCall call) {
+        final ZoneId zone;
+        try {
+            zone = args.getTimeZone().isEmpty() ? ZoneId.of("UTC") : ZoneId.of(args.getTimeZone());
+        } catch (DateTimeException e) {
+            throw new InvalidArgumentsException("arguments.time_zone", "unknown time zone: " + args.getTimeZone());
+        }
+        final Instant now = Instant.now();
+        final ZonedDateTime local = now.atZone(zone);
+        final Map<String, Object> out = new LinkedHashMap<>();
+        out.put("utc", DateTimeFormatter.ISO_INSTANT.format(now));
+        out.put("local", DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(local));
+        out.put("time_zone", zone.getId());
+        out.put("epoch_ms", now.toEpochMilli());
+        return ToolOutcome.of(Outputs.struct(out));
+    }
+
+    ToolOutcome systemInfo(SystemInfoArgs args, ToolCall call) {
+        final Map<String, Object> out = new LinkedHashMap<>();
+        out.put("os", System.getProperty("os.name") + ' ' + System.getProperty("os.version"));
+        out.put("arch", System.getProperty("os.arch"));
+        out.put("cpus", Runtime.getRuntime().availableProcessors());
+        out.put("java", System.getProperty("java.version"));
+        out.put("jvm_max_memory_bytes", Runtime.getRuntime().maxMemory());
+        try {
+            for (String line : Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemTotal:") || line.startsWith("MemAvailable:")) {
+                    final String[] parts = line.split("\\s+");
+                    out.put(parts[0].equals("MemTotal:") ? "memory_total_bytes" : "memory_available_bytes",
+                            Long.parseLong(parts[1]) * 1024);
+                }
+            }
+            final FileStore store = Files.getFileStore(workspace.root());
+            out.put("workspace_disk_total_bytes", store.getTotalSpace());
+            out.put("workspace_disk_free_bytes", store.getUsableSpace());
+        } catch (IOException e) {
+            out.put("error", "partial: " + e.getMessage());
+        }
+        return ToolOutcome.of(Outputs.struct(out));
+    }
+
+    ToolOutcome processList(ProcessListArgs args, ToolCall call) {
+        final int max = args.getMaxEntries() > 0 ? args.getMaxEntries() : 100;
+        final List<Object> processes = new ArrayList<>();
+        ProcessHandle.allProcesses().sorted(Comparator.comparingLong(ProcessHandle::pid)).forEach(p -> {
+            if (processes.size() >= max) {
+                return;
+            }
+            final ProcessHandle.Info info = p.info();
+            final String command = info.commandLine().or(info::command).orElse("");
+            if (!args.getNameContains().isEmpty() && !command.contains(args.getNameContains())) {
+                return;
+            }
+            final Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("pid", p.pid());
+            entry.put("command", command.length() > 1000 ? command.substring(0, 1000) : command);
+            entry.put("user", info.user().orElse(""));
+            entry.put("start_time", info.startInstant().map(Instant::toString).orElse(""));
+            processes.add(entry);
+        });
+        return ToolOutcome.of(Outputs.struct(Map.of("processes", processes)));
+    }
+
+    ToolOutcome calcEval(CalcEvalArgs args, ToolCall call) {
+        final double value = Calculator.evaluate(args.getExpression());
+        final Map<String, Object> out = new LinkedHashMap<>();
+        out.put("expression", args.getExpression());
+        out.put("value", value);
+        return ToolOutcome.of(Outputs.struct(out));
+    }
+}

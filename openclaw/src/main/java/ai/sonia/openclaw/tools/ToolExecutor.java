@@ -1,0 +1,145 @@
+package ai.sonia.openclaw.tools;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+
+import com.google.protobuf.Message;
+import com.google.protobuf.Struct;
+
+import ai.sonia.evaos.v1.AuthorizeActionResponse;
+import ai.sonia.evaos.v1.Verdict;
+import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.openclaw.client.EvaOsGate;
+import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.store.AuditLog;
+
+/**
+ * One tool call from request to audit record: the tool must exist, its arguments must match its
+ * contract, EVA-OS must allow exactly this call, then it runs in the sandbox. Every outcome, refusals
+ * included, is audited.
+ */
+public final class ToolExecutor {
+
+    private final StandardTools tools;
+    private final Workspace workspace;
+    private final EvaOsGate gate;
+    private final AuditLog audit;
+
+    public ToolExecutor(StandardTools tools, Workspace workspace, EvaOsGate gate, AuditLog audit) {
+        this.tools = tools;
+        this.workspace = workspace;
+        this.gate = gate;
+        this.audit = audit;
+    }
+
+    /** Who asks for what. */
+    public record Request(String tool, Struct arguments, String workingDirectory, String approvalId,
+                          String sessionId, String principal, String correlationId, Duration budget) {}
+
+    /** A call that ran, with its audit record id. */
+    public record Executed(ToolOutcome outcome, String auditId, long durationMs) {}
+
+    /** EVA-OS did not allow the call. */
+    public static final class RefusedException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient AuthorizeActionResponse decision;
+        private final String auditId;
+
+        RefusedException(AuthorizeActionResponse decision, String auditId) {
+            super(decision.getReason(), null, false, false);
+            this.decision = decision;
+            this.auditId = auditId;
+        }
+
+        public AuthorizeActionResponse decision() {
+            return decision;
+        }
+
+        public String auditId() {
+            return auditId;
+        }
+    }
+
+    /** The tool's timeout killed it. */
+    public static final class TimedOutException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient ToolOutcome outcome;
+
+        TimedOutException(String message, ToolOutcome outcome) {
+            super(message, null, false, false);
+            this.outcome = outcome;
+        }
+
+        public ToolOutcome outcome() {
+            return outcome;
+        }
+    }
+
+    /** The tool does not exist. */
+    public static final class UnknownToolException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownToolException(String tool) {
+            super(tool, null, false, false);
+        }
+    }
+
+    /**
+     * Runs the call. Throws {@link UnknownToolException}, {@link InvalidArgumentsException},
+     * {@link RefusedException}, {@link TimedOutException}, or whatever the gate or tool threw.
+     */
+    public Executed execute(Request request) {
+        final long start = System.nanoTime();
+        final Handler<?> handler = tools.find(request.tool())
+                                        .orElseThrow(() -> new UnknownToolException(request.tool()));
+        AuthorizeActionResponse decision = null;
+        try {
+            final Path cwd = workspace.resolve(request.workingDirectory(), "working_directory");
+            if (!Files.isDirectory(cwd)) {
+                throw new InvalidArgumentsException("working_directory", "not a directory: "
+                                                                         + request.workingDirectory());
+            }
+            final Message arguments = handler.parse(request.arguments());
+            decision = gate.authorize(request.tool(), request.arguments(), request.workingDirectory(),
+                                      request.sessionId(), request.principal(), request.approvalId());
+            if (decision.getVerdict() != Verdict.VERDICT_ALLOW) {
+                final String id = record(request, decision, "REFUSED", 0, start, decision.getReason());
+                throw new RefusedException(decision, id);
+            }
+            // Re-resolved at the moment of use: the directory may have been swapped since the check.
+            final ToolOutcome outcome = handler.run(arguments, new ToolCall(
+                    workspace.resolve(request.workingDirectory(), "working_directory"), request.sessionId(),
+                    request.budget()));
+            final int exit = outcome.process() == null ? 0 : outcome.process().exitCode();
+            if (outcome.process() != null && outcome.process().timedOut()) {
+                record(request, decision, "TIMEOUT", exit, start, "killed after timeout");
+                throw new TimedOutException(request.tool() + " timed out; its process group was killed", outcome);
+            }
+            final String id = record(request, decision, outcome.process() != null && outcome.process().truncated()
+                                                         ? "OK_TRUNCATED" : "OK", exit, start, "");
+            return new Executed(outcome, id, (System.nanoTime() - start) / 1_000_000);
+        } catch (RefusedException | TimedOutException e) {
+            throw e;
+        } catch (InvalidArgumentsException e) {
+            record(request, decision, "INVALID_ARGUMENT", 0, start, e.field() + ": " + e.getMessage());
+            throw e;
+        } catch (RuntimeException e) {
+            record(request, decision, "ERROR", 0, start, String.valueOf(e.getMessage()));
+            throw e;
+        }
+    }
+
+    private String record(Request request, AuthorizeActionResponse decision, String outcome, int exitCode,
+                          long start, String detail) {
+        return audit.append(new AuditLog.Entry(
+                "", Instant.now(), request.principal(), request.sessionId(), request.correlationId(),
+                request.tool(), decision == null ? "" : decision.getActionHash(), request.workingDirectory(),
+                decision == null ? "NOT_ASKED" : decision.getVerdict().name(),
+                decision == null ? "" : decision.getRule(),
+                decision != null && decision.hasApproval() ? decision.getApproval().getApprovalId()
+                                                           : request.approvalId(),
+                outcome, exitCode, (System.nanoTime() - start) / 1_000_000, detail)).id();
+    }
+}

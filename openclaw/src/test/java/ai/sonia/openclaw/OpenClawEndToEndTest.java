@@ -1,0 +1,289 @@
+package ai.sonia.openclaw;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.google.protobuf.Struct;
+import com.google.protobuf.util.JsonFormat;
+import com.google.rpc.ErrorInfo;
+
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.server.Server;
+import com.linecorp.armeria.server.grpc.GrpcService;
+
+import ai.sonia.evaos.EvaOsModule;
+import ai.sonia.evaos.v1.DecideApprovalRequest;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.evaos.v1.GrantScope;
+import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.v1.ExecuteToolRequest;
+import ai.sonia.openclaw.v1.ExecuteToolResponse;
+import ai.sonia.openclaw.v1.GetToolRequest;
+import ai.sonia.openclaw.v1.ListToolsRequest;
+import ai.sonia.openclaw.v1.ListToolsResponse;
+import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
+import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.StackConfig;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+
+/** Real EVA-OS and OpenClaw servers on loopback, a real memory gRPC server, real processes. */
+class OpenClawEndToEndTest {
+
+    private static Path home;
+    private static Server memory;
+    private static TestMemoryService memories;
+    private static SoniaServer evaos;
+    private static SoniaServer openclaw;
+    private static ManagedChannel channel;
+    private static ManagedChannel evaosChannel;
+    private static OpenClawServiceGrpc.OpenClawServiceBlockingStub tools;
+    private static EvaOsServiceGrpc.EvaOsServiceBlockingStub approvals;
+
+    @BeforeAll
+    static void start() throws Exception {
+        home = Path.of("target", "e2e-" + UUID.randomUUID()).toAbsolutePath();
+        Files.createDirectories(home.resolve("config"));
+        Files.writeString(home.resolve("config/sonia.json"), "{}");
+        memories = new TestMemoryService();
+        memory = Server.builder().http(0).service(GrpcService.builder().addService(memories).build()).build();
+        memory.start().join();
+        final StackConfig base = StackConfig.load(Map.of("SONIA_HOME", home.toString()));
+        evaos = new EvaOsModule().newServer(base.withPorts(Map.of("evaos", 0))).start();
+        openclaw = new OpenClawModule().newServer(
+                base.withPorts(Map.of("openclaw", 0))
+                    .withEnv(Map.of("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaos.port(),
+                                    "SONIA_MEMORY_TARGET", "127.0.0.1:" + memory.activeLocalPort()))).start();
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", openclaw.port()).usePlaintext().build();
+        evaosChannel = ManagedChannelBuilder.forAddress("127.0.0.1", evaos.port()).usePlaintext().build();
+        tools = OpenClawServiceGrpc.newBlockingStub(channel);
+        approvals = EvaOsServiceGrpc.newBlockingStub(evaosChannel);
+    }
+
+    @AfterAll
+    static void stop() {
+        channel.shutdownNow();
+        evaosChannel.shutdownNow();
+        openclaw.close();
+        evaos.close();
+        memory.stop().join();
+    }
+
+    static Struct json(String text) throws Exception {
+        final Struct.Builder b = Struct.newBuilder();
+        JsonFormat.parser().merge(text, b);
+        return b.build();
+    }
+
+    static ExecuteToolRequest.Builder call(String tool, String arguments) throws Exception {
+        return ExecuteToolRequest.newBuilder().setToolName(tool).setArguments(json(arguments)).setSessionId("e2e");
+    }
+
+    static ErrorInfo info(Throwable e) {
+        try {
+            return StatusProto.fromThrowable(e).getDetailsList().stream().filter(a -> a.is(ErrorInfo.class))
+                              .findFirst().orElseThrow().unpack(ErrorInfo.class);
+        } catch (Exception x) {
+            throw new AssertionError(x);
+        }
+    }
+
+    static Status.Code code(Throwable e) {
+        return ((StatusRuntimeException) e).getStatus().getCode();
+    }
+
+    @Test
+    void catalogIsListedPagedAndServedOverRest() {
+        final ListToolsResponse all = tools.listTools(ListToolsRequest.getDefaultInstance());
+        assertThat(all.getToolsList()).hasSize(13);
+        final ListToolsResponse page = tools.listTools(ListToolsRequest.newBuilder().setPageSize(5).build());
+        assertThat(page.getToolsList()).hasSize(5);
+        final ListToolsResponse next = tools.listTools(ListToolsRequest.newBuilder().setPageSize(5)
+                                                                       .setPageToken(page.getNextPageToken()).build());
+        assertThat(next.getTools(0).getName()).isEqualTo(all.getTools(5).getName());
+        assertThatThrownBy(() -> tools.getTool(GetToolRequest.newBuilder().setToolName("rm.rf").build()))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
+        final AggregatedHttpResponse rest = WebClient.of("http://127.0.0.1:" + openclaw.port())
+                                                     .get("/v1/tools/shell.run").aggregate().join();
+        assertThat(rest.status().code()).isEqualTo(200);
+        assertThat(rest.contentUtf8()).contains("\"input_schema\"").contains("\"additionalProperties\"");
+        final AggregatedHttpResponse refused = WebClient.of("http://127.0.0.1:" + openclaw.port()).execute(
+                RequestHeaders.of(HttpMethod.POST, "/v1/tools/file.write:execute", HttpHeaderNames.CONTENT_TYPE,
+                                  MediaType.JSON_UTF_8),
+                "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}").aggregate().join();
+        assertThat(refused.status().code()).isEqualTo(403);
+        assertThat(refused.contentUtf8()).contains("APPROVAL_REQUIRED").contains("approval_id");
+    }
+
+    @Test
+    void lowRiskToolsRunAtOnceAndLeaveAnAuditRecord() throws Exception {
+        final ExecuteToolResponse now = tools.executeTool(call("time.now", "{\"time_zone\":\"Europe/Paris\"}").build());
+        assertThat(now.getOutput().getFieldsOrThrow("time_zone").getStringValue()).isEqualTo("Europe/Paris");
+        assertThat(now.getAuditRecord()).isNotEmpty();
+        final ExecuteToolResponse calc = tools.executeTool(call("calc.eval", "{\"expression\":\"2*(3+4)^2\"}").build());
+        assertThat(calc.getOutput().getFieldsOrThrow("value").getNumberValue()).isEqualTo(98);
+        final ExecuteToolResponse ls = tools.executeTool(call("shell.run", "{\"argv\":[\"ls\",\"-a\"]}").build());
+        assertThat(ls.getExitCode()).isZero();
+        assertThat(ls.getJailed()).isTrue();
+        try (AuditLog audit = new AuditLog(home.resolve("data/openclaw/audit.db"))) {
+            assertThat(audit.recent(100)).anySatisfy(e -> {
+                assertThat(e.id()).isEqualTo(ls.getAuditRecord());
+                assertThat(e.tool()).isEqualTo("shell.run");
+                assertThat(e.decision()).isEqualTo("VERDICT_ALLOW");
+                assertThat(e.rule()).isEqualTo("shell.run/read-only-program");
+                assertThat(e.outcome()).isEqualTo("OK");
+            });
+        }
+    }
+
+    @Test
+    void anApprovedActionRunsExactlyOnceAndChangedArgumentsNeedANewApproval() throws Exception {
+        final ExecuteToolRequest write = call("file.write", "{\"path\":\"notes/a.txt\",\"content\":\"v1\","
+                                                            + "\"create_parents\":true}").build();
+        final StatusRuntimeException required = (StatusRuntimeException) catchThrowable(() -> tools.executeTool(write));
+        assertThat(required.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(info(required).getReason()).isEqualTo("APPROVAL_REQUIRED");
+        final String approvalId = info(required).getMetadataOrThrow("approval_id");
+        assertThat(home.resolve("data/openclaw/workspace/notes/a.txt")).doesNotExist();
+
+        approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(approvalId).setApprove(true)
+                                                      .setGrantScope(GrantScope.GRANT_SCOPE_ONCE).build());
+        final ExecuteToolRequest changed = call("file.write", "{\"path\":\"notes/a.txt\",\"content\":\"v2\","
+                                                              + "\"create_parents\":true}")
+                .setApprovalId(approvalId).build();
+        final Throwable replay = catchThrowable(() -> tools.executeTool(changed));
+        assertThat(info(replay).getReason()).isEqualTo("POLICY_DENIED");
+
+        tools.executeTool(write.toBuilder().setApprovalId(approvalId).build());
+        assertThat(Files.readString(home.resolve("data/openclaw/workspace/notes/a.txt"))).isEqualTo("v1");
+        final Throwable second = catchThrowable(() -> tools.executeTool(write.toBuilder().setApprovalId(approvalId)
+                                                                             .build()));
+        assertThat(info(second).getReason()).isEqualTo("APPROVAL_REQUIRED");
+        assertThat(info(second).getMetadataOrThrow("approval_id")).isNotEqualTo(approvalId);
+    }
+
+    @Test
+    void escapesAreStoppedByEvaOsOrByTheSandbox() throws Exception {
+        final Throwable traversal = catchThrowable(() -> tools.executeTool(call("file.read",
+                                                                                "{\"path\":\"../../config/sonia.json\"}")
+                                                                                   .build()));
+        assertThat(info(traversal).getReason()).isEqualTo("POLICY_DENIED");
+        assertThat(info(traversal).getMetadataOrThrow("rule")).isEqualTo("path/outside-workspace");
+
+        final Path outside = Files.createDirectories(home.resolve("outside"));
+        Files.writeString(outside.resolve("secret.txt"), "s3cret");
+        Files.createSymbolicLink(home.resolve("data/openclaw/workspace/planted"), outside);
+        final Throwable symlink = catchThrowable(() -> tools.executeTool(call("file.read",
+                                                                              "{\"path\":\"planted/secret.txt\"}")
+                                                                                 .build()));
+        assertThat(code(symlink)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(info(symlink).getMetadataOrThrow("field")).isEqualTo("arguments.path");
+        assertThat(symlink.getMessage()).doesNotContain("s3cret");
+
+        Files.createSymbolicLink(home.resolve("data/openclaw/workspace/shadow"), Path.of("/etc/shadow"));
+        final Throwable linked = catchThrowable(() -> tools.executeTool(call("shell.run",
+                                                                             "{\"argv\":[\"cat\",\"shadow\"]}").build()));
+        assertThat(info(linked).getMetadataOrThrow("field")).isEqualTo("arguments.argv[1]");
+
+        final Throwable injection = catchThrowable(() -> tools.executeTool(call("shell.run",
+                                                                                "{\"argv\":[\"ls\",\"$(id)\"]}").build()));
+        assertThat(info(injection).getMetadataOrThrow("rule")).isEqualTo("shell.run/metacharacters");
+        final Throwable abbreviated = catchThrowable(() -> tools.executeTool(call("shell.run",
+                "{\"argv\":[\"find\",\".\",\"-exec\",\"id\",\"+\"]}").build()));
+        assertThat(info(abbreviated).getReason()).isEqualTo("POLICY_DENIED");
+        final Throwable ssrf = catchThrowable(() -> tools.executeTool(call("http.fetch",
+                                                                           "{\"url\":\"http://0x7f.1/\"}").build()));
+        assertThat(info(ssrf).getMetadataOrThrow("rule")).isEqualTo("http.fetch/obfuscated-host");
+    }
+
+    @Test
+    void badArgumentsNameTheField() throws Exception {
+        final Throwable missing = catchThrowable(() -> tools.executeTool(call("file.read", "{}").build()));
+        assertThat(code(missing)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(info(missing).getMetadataOrThrow("field")).isEqualTo("arguments.path");
+        final Throwable unknown = catchThrowable(() -> tools.executeTool(call("time.now", "{\"tz\":\"x\"}").build()));
+        assertThat(info(unknown).getMetadataOrThrow("field")).isEqualTo("arguments");
+        final Throwable zone = catchThrowable(() -> tools.executeTool(call("time.now", "{\"time_zone\":\"Mars/Base\"}")
+                                                                               .build()));
+        assertThat(info(zone).getMetadataOrThrow("field")).isEqualTo("arguments.time_zone");
+        final Throwable noTool = catchThrowable(() -> tools.executeTool(call("nope", "{}").build()));
+        assertThat(code(noTool)).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void aTimedOutProgramIsKilledAndReportedAsDeadlineExceeded() throws Exception {
+        final ExecuteToolRequest sleep = approved("{\"argv\":[\"sleep\",\"31999\"],\"timeout_seconds\":1}");
+        final Throwable timeout = catchThrowable(() -> tools.executeTool(sleep));
+        assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                                .filter(c -> c.contains("sleep 31999"))).isEmpty();
+    }
+
+    @Test
+    void aProgramOutlivingTheCallersDeadlineIsKilledWithinIt() throws Exception {
+        final ExecuteToolRequest sleep = approved("{\"argv\":[\"sleep\",\"31998\"],\"timeout_seconds\":120}");
+        final Throwable timeout = catchThrowable(
+                () -> tools.withDeadlineAfter(4, java.util.concurrent.TimeUnit.SECONDS).executeTool(sleep));
+        assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(
+                () -> ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
+                                   .noneMatch(c -> c.contains("sleep 31998")));
+    }
+
+    @Test
+    void memoryToolsCallTheMemoryService() throws Exception {
+        tools.executeTool(call("memory.store", "{\"text\":\"the cat is called Miso\",\"kind\":\"fact\"}").build());
+        final ExecuteToolResponse found = tools.executeTool(call("memory.search", "{\"query\":\"Miso\"}").build());
+        assertThat(found.getOutput().getFieldsOrThrow("hits").getListValue().getValuesCount()).isEqualTo(1);
+        assertThat(memories.memories.get(0).getScope().getSession()).isEqualTo("e2e");
+    }
+
+    @Test
+    void withoutEvaOsNothingRuns() throws Exception {
+        final Path other = Path.of("target", "e2e-down-" + UUID.randomUUID()).toAbsolutePath();
+        try (SoniaServer lonely = new OpenClawModule().newServer(
+                StackConfig.load(Map.of("SONIA_HOME", other.toString(), "SONIA_EVAOS_TARGET", "127.0.0.1:1"))
+                           .withPorts(Map.of("openclaw", 0))).start()) {
+            final ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", lonely.port()).usePlaintext()
+                                                           .build();
+            try {
+                final Throwable down = catchThrowable(() -> OpenClawServiceGrpc.newBlockingStub(ch).executeTool(
+                        call("time.now", "{}").build()));
+                assertThat(code(down)).isEqualTo(Status.Code.UNAVAILABLE);
+            } finally {
+                ch.shutdownNow();
+            }
+        }
+    }
+
+    /** A shell.run call that asked for approval and got a ONCE grant, with its approval id set. */
+    private static ExecuteToolRequest approved(String arguments) throws Exception {
+        final ExecuteToolRequest request = call("shell.run", arguments).build();
+        final String id = info(catchThrowable(() -> tools.executeTool(request))).getMetadataOrThrow("approval_id");
+        approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
+        return request.toBuilder().setApprovalId(id).build();
+    }
+
+    private static Throwable catchThrowable(org.assertj.core.api.ThrowableAssert.ThrowingCallable call) {
+        final Throwable t = org.assertj.core.api.Assertions.catchThrowable(call);
+        assertThat(t).isInstanceOf(StatusRuntimeException.class);
+        return t;
+    }
+}

@@ -1,0 +1,113 @@
+package ai.sonia.openclaw.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpStatus;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.server.Server;
+
+import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+
+/** SSRF attempts against a real HTTP server on loopback. */
+class HttpFetcherTest {
+
+    private static Server server;
+    private static int port;
+    private static HttpFetcher fetcher;
+
+    @BeforeAll
+    static void start() {
+        server = Server.builder().http(0)
+                       .service("/ok", (ctx, req) -> HttpResponse.of("hello"))
+                       .service("/big", (ctx, req) -> HttpResponse.of("x".repeat(200_000)))
+                       .service("/to-ok", (ctx, req) -> redirect("/ok"))
+                       .service("/to-evil", (ctx, req) -> redirect("http://example.com/"))
+                       .service("/to-hex", (ctx, req) -> redirect("http://0x7f.1:" + port + "/ok"))
+                       .service("/to-mapped", (ctx, req) -> redirect("http://[::ffff:127.0.0.1]:" + port + "/ok"))
+                       .service("/to-file", (ctx, req) -> redirect("file:///etc/passwd"))
+                       .service("/loop", (ctx, req) -> redirect("/loop"))
+                       .build();
+        server.start().join();
+        port = server.activeLocalPort();
+        fetcher = new HttpFetcher(new HostPolicy(HostPolicy.DEFAULT_HOSTS), 10_000, Duration.ofSeconds(5));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop().join();
+    }
+
+    private static HttpResponse redirect(String location) {
+        return HttpResponse.of(ResponseHeaders.of(HttpStatus.FOUND, "location", location));
+    }
+
+    @Test
+    void allowedHostIsFetchedAndRedirectsInsideAreFollowed() {
+        final HttpFetcher.Fetched ok = fetcher.fetch("http://127.0.0.1:" + port + "/to-ok", "", Map.of(), "");
+        assertThat(ok.status()).isEqualTo(200);
+        assertThat(ok.body()).isEqualTo("hello");
+        assertThat(ok.redirects()).isEqualTo(1);
+        assertThat(fetcher.fetch("http://localhost:" + port + "/ok", "GET", Map.of(), "").body()).isEqualTo("hello");
+    }
+
+    @Test
+    void bodyIsCappedAndMarkedTruncated() {
+        final HttpFetcher.Fetched big = fetcher.fetch("http://127.0.0.1:" + port + "/big", "", Map.of(), "");
+        assertThat(big.truncated()).isTrue();
+        assertThat(big.body()).hasSize(10_000);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/to-evil", "/to-hex", "/to-mapped", "/to-file", "/loop"})
+    void everyRedirectIsCheckedAgain(String path) {
+        assertThatThrownBy(() -> fetcher.fetch("http://127.0.0.1:" + port + path, "", Map.of(), ""))
+                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                        e -> assertThat(e.field()).isEqualTo("arguments.url"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"http://example.com/", "http://0x7f.1/", "http://0x7f000001/", "http://2130706433/",
+                            "http://017700000001/", "http://127.1/", "http://[::ffff:127.0.0.1]/",
+                            "http://[0:0:0:0:0:ffff:7f00:1]/", "http://evil.com@127.0.0.1/", "file:///etc/passwd",
+                            "gopher://127.0.0.1/", "http://169.254.169.254/latest/meta-data", "http://0.0.0.0/",
+                            "http://localhost.evil.com/", "not a url"})
+    void disallowedTargetsAreRefusedBeforeAnyConnection(String url) {
+        assertThatThrownBy(() -> fetcher.fetch(url, "", Map.of(), ""))
+                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                        e -> assertThat(e.field()).isEqualTo("arguments.url"));
+    }
+
+    @Test
+    void anAllowedNameThatResolvesToAPrivateAddressIsRefused() throws Exception {
+        // The machine's own name resolves (through /etc/hosts) to a loopback or private address: an allowed
+        // name that is not a loopback name must resolve to public addresses only.
+        final String hostname = java.net.InetAddress.getLocalHost().getHostName();
+        final HostPolicy policy = new HostPolicy(List.of("localhost.", hostname));
+        assertThat(policy.check("http://localhost./", "u").address().isLoopbackAddress()).isTrue();
+        assertThatThrownBy(() -> policy.check("http://" + hostname + "/", "u"))
+                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                        e -> assertThat(e.getMessage()).contains("forbidden address"));
+    }
+
+    @Test
+    void forbiddenMethodsAndHeadersAreRefused() {
+        assertThatThrownBy(() -> fetcher.fetch("http://127.0.0.1:" + port + "/ok", "DELETE", Map.of(), ""))
+                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                        e -> assertThat(e.field()).isEqualTo("arguments.method"));
+        assertThatThrownBy(() -> fetcher.fetch("http://127.0.0.1:" + port + "/ok", "", Map.of("Host", "x"), ""))
+                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                        e -> assertThat(e.field()).isEqualTo("arguments.headers"));
+    }
+}

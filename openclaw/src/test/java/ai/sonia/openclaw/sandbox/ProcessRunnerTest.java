@@ -1,0 +1,159 @@
+package ai.sonia.openclaw.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Real processes in the real bubblewrap jail (and without it, for the same kill and cap guarantees). */
+class ProcessRunnerTest {
+
+    private Path home;
+    private Workspace workspace;
+    private SandboxLimits limits;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        home = Path.of("target", "runner-" + UUID.randomUUID()).toAbsolutePath();
+        workspace = new Workspace(home.resolve("data/openclaw/workspace"));
+        Files.writeString(Files.createDirectories(home.resolve("config")).resolve("secret.json"), "{\"k\":\"s3cret\"}");
+        limits = new SandboxLimits(Duration.ofSeconds(10), 64 * 1024, 256L << 20, 1L << 20, 32);
+    }
+
+    private ProcessRunner runner(Jail.Mode mode) {
+        return new ProcessRunner(new Jail(mode, workspace.root(), List.of(home)), limits);
+    }
+
+    private boolean bwrapWorks() {
+        return new Jail(Jail.Mode.AUTO, workspace.root(), List.of()).jailed();
+    }
+
+    @AfterEach
+    void noMarkerProcessIsLeft() {
+        assertThat(ProcessHandle.allProcesses()
+                                .map(p -> p.info().commandLine().orElse(""))
+                                .filter(c -> c.contains("sleep 31"))).isEmpty();
+    }
+
+    @Test
+    void programsRunJailedWithTheWorkspaceWritableAndTheRootReadOnly() throws Exception {
+        assumeThat(bwrapWorks()).as("bubblewrap works here").isTrue();
+        try (ProcessRunner runner = runner(Jail.Mode.BWRAP)) {
+            System.out.println("jail command line: " + String.join(" ", runner.commandLine(
+                    List.of("ls", "-l"), workspace.root(), false)));
+            final ProcessResult ok = runner.run(List.of("sh", "-c", "echo hi > made.txt && cat made.txt"),
+                                                workspace.root(), "", Duration.ofSeconds(10), false);
+            assertThat(ok.jailed()).isTrue();
+            assertThat(ok.exitCode()).isZero();
+            assertThat(ok.stdout()).isEqualTo("hi\n");
+            assertThat(workspace.root().resolve("made.txt")).exists();
+
+            final ProcessResult readOnly = runner.run(List.of("touch", "/usr/sonia-escape"), workspace.root(), "",
+                                                      Duration.ofSeconds(10), false);
+            assertThat(readOnly.exitCode()).isNotZero();
+            assertThat(readOnly.stderr()).containsIgnoringCase("read-only");
+            assertThat(Path.of("/usr/sonia-escape")).doesNotExist();
+
+            final ProcessResult hidden = runner.run(List.of("cat", home.resolve("config/secret.json").toString()),
+                                                    workspace.root(), "", Duration.ofSeconds(10), false);
+            assertThat(hidden.exitCode()).isNotZero();
+            assertThat(hidden.stdout()).doesNotContain("s3cret");
+
+            // A symlink planted in the workspace leads nowhere: only the OS directories are visible.
+            java.nio.file.Files.createSymbolicLink(workspace.root().resolve("to-config"), home.resolve("config"));
+            final ProcessResult planted = runner.run(List.of("cat", "to-config/secret.json"), workspace.root(), "",
+                                                     Duration.ofSeconds(10), false);
+            assertThat(planted.exitCode()).isNotZero();
+            assertThat(planted.stdout()).doesNotContain("s3cret");
+            final ProcessResult shadow = runner.run(List.of("cat", "/etc/shadow"), workspace.root(), "",
+                                                    Duration.ofSeconds(10), false);
+            assertThat(shadow.stdout()).isEmpty();
+            final ProcessResult data = runner.run(List.of("ls", "/root", "/home", "/var"), workspace.root(), "",
+                                                  Duration.ofSeconds(10), false);
+            assertThat(data.stdout().replaceAll("(?m)^/\\w+:$", "").trim()).isEmpty();
+
+            final ProcessResult net = runner.run(List.of("cat", "/proc/net/dev"), workspace.root(), "",
+                                                 Duration.ofSeconds(10), false);
+            assertThat(net.stdout()).contains("lo:").doesNotContain("eth");
+
+            final ProcessResult pid = runner.run(List.of("sh", "-c", "echo $$"), workspace.root(), "",
+                                                 Duration.ofSeconds(10), false);
+            assertThat(Integer.parseInt(pid.stdout().trim())).isLessThan(10);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Jail.Mode.class, names = {"BWRAP", "NONE"})
+    void environmentIsScrubbedAndLimitsApplied(Jail.Mode mode) {
+        assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
+        try (ProcessRunner runner = runner(mode)) {
+            final ProcessResult env = runner.run(List.of("env"), workspace.root(), "", Duration.ofSeconds(10), false);
+            final List<String> names = Arrays.stream(env.stdout().split("\n")).map(l -> l.split("=", 2)[0]).toList();
+            assertThat(names).isSubsetOf("PATH", "HOME", "LANG", "TMPDIR", "PWD", "SHLVL", "_");
+            final ProcessResult caps = runner.run(List.of("cat", "/proc/self/limits"), workspace.root(), "",
+                                                  Duration.ofSeconds(10), false);
+            assertThat(caps.stdout()).containsPattern("Max address space\\s+" + (256L << 20));
+            assertThat(caps.stdout()).containsPattern("Max file size\\s+" + (1L << 20));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Jail.Mode.class, names = {"BWRAP", "NONE"})
+    void timeoutKillsTheWholeTreeIncludingDetachedGrandchildren(Jail.Mode mode) {
+        assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
+        try (ProcessRunner runner = runner(mode)) {
+            final String script = "sleep 31" + ThreadLocalRandom.current().nextInt(100, 999)
+                                  + " & setsid sleep 31" + ThreadLocalRandom.current().nextInt(100, 999)
+                                  + " & echo started; sleep 319";
+            final ProcessResult r = runner.run(List.of("sh", "-c", script), workspace.root(), "",
+                                               Duration.ofSeconds(1), false);
+            assertThat(r.timedOut()).isTrue();
+            assertThat(r.stdout()).isEqualTo("started\n");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Jail.Mode.class, names = {"BWRAP", "NONE"})
+    void aProgramPrintingWithoutEndIsCutAtTheCap(Jail.Mode mode) {
+        assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
+        try (ProcessRunner runner = runner(mode)) {
+            final ProcessResult r = runner.run(List.of("head", "-c", "1000000000", "/dev/zero"), workspace.root(),
+                                               "", Duration.ofSeconds(20), false);
+            assertThat(r.truncated()).isTrue();
+            assertThat(r.killedBy()).isEqualTo("output_limit");
+            assertThat(r.stdout().length()).isEqualTo(64 * 1024);
+        }
+    }
+
+    @Test
+    void aForkBombHitsTheProcessCap() {
+        assumeThat(Files.isWritable(PidsCgroup.PARENT.getParent())).as("pids cgroup writable").isTrue();
+        try (ProcessRunner runner = runner(Jail.Mode.AUTO)) {
+            final ProcessResult r = runner.run(
+                    List.of("sh", "-c", "i=0; while [ $i -lt 200 ]; do sleep 31777 & i=$((i+1)); done; wait"),
+                    workspace.root(), "", Duration.ofSeconds(3), false);
+            assertThat(r.processCapHit()).isTrue();
+        }
+    }
+
+    @Test
+    void standardInputReachesTheProgram() {
+        try (ProcessRunner runner = runner(Jail.Mode.AUTO)) {
+            final ProcessResult r = runner.run(List.of("wc", "-l"), workspace.root(), "a\nb\nc\n",
+                                               Duration.ofSeconds(10), false);
+            assertThat(r.stdout().trim()).isEqualTo("3");
+        }
+    }
+}
