@@ -22,8 +22,6 @@ public final class ContractDocs {
         files.put("docs/contract/envelope.schema.json", json(EnvelopeSchema.schema()));
         for (ToolCatalog.Entry tool : ToolCatalog.tools()) {
             final var schema = JsonSchemas.toolParameters(tool.arguments());
-            schema.put("title", tool.contract().getName());
-            schema.put("description", tool.contract().getDescription());
             files.put("docs/contract/tools/" + tool.contract().getName() + ".schema.json", json(schema));
         }
         for (ServiceSpec spec : Stack.SERVICES) {

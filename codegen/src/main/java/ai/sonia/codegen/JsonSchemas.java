@@ -79,11 +79,23 @@ public final class JsonSchemas {
         return root;
     }
 
-    /** The schema of an argument message as an LLM needs it for function calling: self-contained. */
+    /**
+     * The schema of an argument message as an LLM needs it for function calling: self-contained, titled
+     * and described by the message's {@code (sonia.options.v1.tool)} when it has one.
+     */
     public static ObjectNode toolParameters(Descriptor arguments) {
         final ObjectNode schema = standalone(arguments, Direction.INPUT);
         schema.remove("$id");
+        if (arguments.getOptions().hasExtension(OptionsProto.tool)) {
+            schema.put("title", arguments.getOptions().getExtension(OptionsProto.tool).getName());
+            schema.put("description", arguments.getOptions().getExtension(OptionsProto.tool).getDescription());
+        }
         return schema;
+    }
+
+    /** Whether a field is {@code google.api.field_behavior = REQUIRED}. */
+    public static boolean isRequired(FieldDescriptor field) {
+        return field.getOptions().getExtension(FieldBehaviorProto.fieldBehavior).contains(FieldBehavior.REQUIRED);
     }
 
     /** Every nested message schema referenced so far, by full name. */
@@ -104,7 +116,7 @@ public final class JsonSchemas {
                 continue;
             }
             properties.set(field.getName(), fieldSchema(field));
-            if (direction == Direction.INPUT && behaviors.contains(FieldBehavior.REQUIRED)) {
+            if (direction == Direction.INPUT && isRequired(field)) {
                 required.add(field.getName());
             }
         }

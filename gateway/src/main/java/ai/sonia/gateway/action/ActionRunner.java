@@ -17,7 +17,10 @@ import ai.sonia.gateway.v1.ExecuteActionRequest;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.Errors;
+import io.grpc.ClientInterceptor;
+import io.grpc.Metadata;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.MetadataUtils;
 
 /**
  * The one path of every action, whether a person asks for it ({@code POST /v1/action}) or a model
@@ -26,6 +29,8 @@ import io.grpc.StatusRuntimeException;
 public final class ActionRunner {
 
     static final String DOMAIN = "gateway.sonia.ai";
+    private static final Metadata.Key<String> PRINCIPAL =
+            Metadata.Key.of("x-sonia-principal", Metadata.ASCII_STRING_MARSHALLER);
 
     private final Downstreams downstreams;
     private final ToolDefinitions tools;
@@ -48,13 +53,16 @@ public final class ActionRunner {
             throw Errors.invalidArgument(DOMAIN, "tool_name", "unknown tool '" + request.getToolName()
                                                               + "' (expected one of " + new TreeSet<>(tools.names()) + ')');
         }
-        final AuthorizeActionResponse decision = downstreams.evaos().authorizeAction(
+        // A preview (execute=false): it decides without using up a ONCE grant; OpenClaw authorizes the
+        // exact call again, for real, when it runs it.
+        final AuthorizeActionResponse decision = downstreams.evaos().withInterceptors(principal(caller)).authorizeAction(
                 AuthorizeActionRequest.newBuilder()
                                       .setToolName(request.getToolName())
                                       .setArguments(request.getArgs())
                                       .setWorkingDirectory(request.getWorkingDirectory())
                                       .setSessionId(request.getSessionId())
                                       .setPrincipal(caller.principal())
+                                      .setApprovalId(request.getApprovalId())
                                       .build());
         final ActionOutcome.Builder outcome = ActionOutcome.newBuilder()
                                                            .setToolName(request.getToolName())
@@ -64,7 +72,7 @@ public final class ActionRunner {
             case VERDICT_ALLOW -> {
                 final String approvalId = decision.hasApproval() ? decision.getApproval().getApprovalId()
                                                                  : request.getApprovalId();
-                final ExecuteToolResponse result = downstreams.openclaw().executeTool(
+                final ExecuteToolResponse result = downstreams.openclaw().withInterceptors(principal(caller)).executeTool(
                         ExecuteToolRequest.newBuilder()
                                           .setToolName(request.getToolName())
                                           .setArguments(request.getArgs())
@@ -101,6 +109,13 @@ public final class ActionRunner {
             }
             return outcome.build();
         }
+    }
+
+    /** Tells EVA-OS and OpenClaw who asks, for their decisions and audit records. */
+    private static ClientInterceptor principal(Caller caller) {
+        final Metadata headers = new Metadata();
+        headers.put(PRINCIPAL, caller.principal());
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
     }
 
     /** The tool call's arguments as JSON text (what a model sends) turned into a Struct. */

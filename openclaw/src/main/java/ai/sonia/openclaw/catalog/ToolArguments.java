@@ -34,7 +34,7 @@ public final class ToolArguments {
             final String name = "arguments." + field.getName();
             final boolean present = field.isRepeated() ? message.getRepeatedFieldCount(field) > 0
                                                        : message.hasField(field);
-            if (JsonSchemaGenerator.isRequired(field) && !present) {
+            if (ai.sonia.codegen.JsonSchemas.isRequired(field) && !present) {
                 throw new InvalidArgumentsException(name, "is required");
             }
             final FieldContract contract = field.getOptions().getExtension(OptionsProto.field);

@@ -1,42 +1,38 @@
 package ai.sonia.openclaw.catalog;
 
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
-import com.google.protobuf.Descriptors.Descriptor;
-import com.google.protobuf.Descriptors.FileDescriptor;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.util.JsonFormat;
 
+import ai.sonia.codegen.JsonSchemas;
 import ai.sonia.openclaw.v1.Tool;
 import ai.sonia.openclaw.v1.ToolHints;
-import ai.sonia.openclaw.v1.ToolsProto;
-import ai.sonia.options.v1.OptionsProto;
 import ai.sonia.options.v1.ToolContract;
 
 /**
- * The standard tools, read from the contract: every message of {@code tools.proto} that carries
- * {@code (sonia.options.v1.tool)}, with the JSON Schema generated from it. Sorted by name.
+ * The standard tools, read from the contract (codegen's {@link ai.sonia.codegen.ToolCatalog}: every
+ * message of {@code tools.proto} that carries {@code (sonia.options.v1.tool)}), each with the JSON Schema
+ * that codegen generates from it — the same bytes as in {@code docs/contract/tools/}. Sorted by name.
  */
 public final class ToolCatalog {
 
     private final List<Tool> tools;
     private final Map<String, Tool> byName;
 
-    private ToolCatalog(FileDescriptor file) {
-        tools = file.getMessageTypes().stream()
-                    .filter(m -> m.getOptions().hasExtension(OptionsProto.tool))
-                    .map(ToolCatalog::toTool)
-                    .sorted(Comparator.comparing(Tool::getName))
-                    .toList();
+    private ToolCatalog() {
+        tools = ai.sonia.codegen.ToolCatalog.tools().stream().map(ToolCatalog::toTool).toList();
         byName = tools.stream().collect(Collectors.toUnmodifiableMap(Tool::getName, Function.identity()));
     }
 
     /** The catalog of the standard tools of {@code sonia/openclaw/v1/tools.proto}. */
     public static ToolCatalog standard() {
-        return new ToolCatalog(ToolsProto.getDescriptor());
+        return new ToolCatalog();
     }
 
     /** Every tool, sorted by name. */
@@ -49,8 +45,8 @@ public final class ToolCatalog {
         return Optional.ofNullable(byName.get(name));
     }
 
-    private static Tool toTool(Descriptor message) {
-        final ToolContract contract = message.getOptions().getExtension(OptionsProto.tool);
+    private static Tool toTool(ai.sonia.codegen.ToolCatalog.Entry entry) {
+        final ToolContract contract = entry.contract();
         return Tool.newBuilder()
                    .setName(contract.getName())
                    .setDescription(contract.getDescription())
@@ -60,8 +56,18 @@ public final class ToolCatalog {
                                       .setDestructive(contract.getDestructive())
                                       .setIdempotent(contract.getIdempotent())
                                       .setOpenWorld(contract.getOpenWorld()))
-                   .setInputSchema(JsonSchemaGenerator.schemaOf(message))
-                   .setArgumentType(message.getFullName())
+                   .setInputSchema(struct(JsonSchemas.toolParameters(entry.arguments()).toString()))
+                   .setArgumentType(entry.arguments().getFullName())
                    .build();
+    }
+
+    private static Struct struct(String json) {
+        final Struct.Builder struct = Struct.newBuilder();
+        try {
+            JsonFormat.parser().merge(json, struct);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("generated schema is not JSON", e);
+        }
+        return struct.build();
     }
 }

@@ -29,7 +29,7 @@ import ai.sonia.openclaw.v1.Tool;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 
-class JsonSchemaGeneratorTest {
+class ToolCatalogTest {
 
     @Test
     void catalogHasTheThirteenStandardToolsWithGeneratedSchemas() {
@@ -74,7 +74,7 @@ class JsonSchemaGeneratorTest {
 
     @Test
     void schemaCarriesTypesRequiredDescriptionsAndBounds() throws Exception {
-        final Struct schema = JsonSchemaGenerator.schemaOf(ShellRunArgs.getDescriptor());
+        final Struct schema = ToolCatalog.standard().find("shell.run").orElseThrow().getInputSchema();
         final String json = JsonFormat.printer().print(schema);
         assertThat(schema.getFieldsOrThrow("title").getStringValue()).isEqualTo("shell.run");
         assertThat(schema.getFieldsOrThrow("required").getListValue().getValuesList())
@@ -95,9 +95,9 @@ class JsonSchemaGeneratorTest {
 
     @Test
     void generationIsDeterministic() throws Exception {
-        final String first = JsonFormat.printer().print(JsonSchemaGenerator.schemaOf(FileReadArgs.getDescriptor()));
+        final String first = JsonFormat.printer().print(ToolCatalog.standard().find("file.read").orElseThrow().getInputSchema());
         for (int i = 0; i < 20; i++) {
-            assertThat(JsonFormat.printer().print(JsonSchemaGenerator.schemaOf(FileReadArgs.getDescriptor())))
+            assertThat(JsonFormat.printer().print(ToolCatalog.standard().find("file.read").orElseThrow().getInputSchema()))
                     .isEqualTo(first);
         }
     }
