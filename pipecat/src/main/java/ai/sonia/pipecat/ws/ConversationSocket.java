@@ -1,0 +1,150 @@
+package ai.sonia.pipecat.ws;
+
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import com.linecorp.armeria.common.websocket.WebSocket;
+import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
+import com.linecorp.armeria.common.websocket.WebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocketWriter;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
+
+import ai.sonia.pipecat.domain.CloseCode;
+import ai.sonia.pipecat.domain.Conversation;
+import ai.sonia.pipecat.domain.ConversationOutput;
+import ai.sonia.pipecat.domain.Conversations;
+import ai.sonia.pipecat.v1.ConverseRequest;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.runtime.Correlation;
+
+/**
+ * {@code /ws/{session_id}?last_sequence=N}: the connection attaches to the session at once and gets
+ * the events after {@code N}. Text frames carry a {@code ConverseRequest} or a bare {@code SessionEvent}
+ * in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
+ * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}).
+ */
+public final class ConversationSocket implements WebSocketServiceHandler {
+
+    private static final JsonFormat.Parser parser = JsonFormat.parser();
+    private static final JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames()
+                                                                .omittingInsignificantWhitespace();
+
+    private final Conversations conversations;
+
+    public ConversationSocket(Conversations conversations) {
+        this.conversations = conversations;
+    }
+
+    @Override
+    public WebSocket handle(ServiceRequestContext ctx, WebSocket in) {
+        final WebSocketWriter writer = WebSocket.streaming();
+        final String correlationId = Correlation.of(ctx) != null ? Correlation.of(ctx) : Correlation.generate();
+        final Output output = new Output(writer);
+        final Conversation conversation = conversations.newConversation(
+                output, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
+        writer.whenComplete().handle((unused, cause) -> {
+            conversation.closed();
+            return null;
+        });
+        if (conversation.open()) {
+            final String lastSequence = ctx.queryParam("last_sequence");
+            long after = 0;
+            boolean valid = true;
+            if (lastSequence != null) {
+                try {
+                    after = Long.parseLong(lastSequence);
+                } catch (NumberFormatException e) {
+                    valid = false;
+                }
+            }
+            if (valid) {
+                conversation.attach(ctx.pathParam("session_id"), after);
+            } else {
+                conversation.malformed("last_sequence: " + lastSequence + " (expected: an integer)");
+            }
+        }
+        in.subscribe(new Frames(conversation));
+        return writer;
+    }
+
+    /** Reads client frames in order. */
+    private static final class Frames implements Subscriber<WebSocketFrame> {
+        private final Conversation conversation;
+
+        Frames(Conversation conversation) {
+            this.conversation = conversation;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            subscription.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(WebSocketFrame frame) {
+            switch (frame.type()) {
+                case TEXT -> text(frame.text());
+                case BINARY -> conversation.audio(frame.array());
+                default -> {
+                    // Ping, pong and close are handled by Armeria.
+                }
+            }
+        }
+
+        private void text(String json) {
+            final ConverseRequest.Builder request = ConverseRequest.newBuilder();
+            try {
+                parser.merge(json, request);
+                conversation.receive(request.build());
+                return;
+            } catch (InvalidProtocolBufferException notARequest) {
+                // Maybe a bare event, the short form.
+            }
+            final SessionEvent.Builder event = SessionEvent.newBuilder();
+            try {
+                parser.merge(json, event);
+            } catch (InvalidProtocolBufferException e) {
+                conversation.malformed("not a ConverseRequest or SessionEvent in proto JSON: " + e.getMessage());
+                return;
+            }
+            conversation.event(event.build());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            conversation.closed();
+        }
+
+        @Override
+        public void onComplete() {
+            conversation.closed();
+        }
+    }
+
+    /** Writes events as JSON text frames and ends with a close frame. */
+    private static final class Output implements ConversationOutput {
+        private final WebSocketWriter writer;
+
+        Output(WebSocketWriter writer) {
+            this.writer = writer;
+        }
+
+        @Override
+        public void deliver(SessionEvent event) {
+            try {
+                writer.tryWrite(printer.print(event));
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException("cannot print event " + event.getSequence(), e);
+            }
+        }
+
+        @Override
+        public void close(CloseCode code, String reason) {
+            writer.close(code.code() >= 4000 ? WebSocketCloseStatus.ofPrivateUse(code.code(), reason)
+                                             : WebSocketCloseStatus.valueOf(code.code()), reason);
+        }
+    }
+}
