@@ -29,13 +29,13 @@ public final class LiveSession {
     private final RateWindow rate;
     private Session snapshot;
 
-    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, int eventsPerMinute) {
+    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, RateWindow rate) {
         this.store = store;
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
         replay = new ArrayDeque<>(store.recentEvents(snapshot.getSessionId(), replayCapacity));
-        rate = new RateWindow(eventsPerMinute, 60_000);
+        this.rate = rate;
     }
 
     public String id() {
@@ -87,6 +87,15 @@ public final class LiveSession {
     public synchronized void attach(EventSink sink, long lastSequence, String correlationId) {
         if (snapshot.getState() == SessionState.SESSION_STATE_CLOSED) {
             throw SessionException.invalidTransition(id(), snapshot.getState(), "attach to");
+        }
+        final long oldestKept = replay.isEmpty() ? snapshot.getLastSequence() + 1 : replay.getFirst().getSequence();
+        if (lastSequence + 1 < oldestKept) {
+            // Older events are gone: say so instead of pretending the stream is whole.
+            sink.deliver(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setSessionId(id())
+                                     .setRole("system").setCorrelationId(correlationId)
+                                     .setTimestamp(Timestamps.of(clock.instant()))
+                                     .setText("replay_gap after=" + lastSequence + " first_kept=" + oldestKept
+                                              + "; GetSession has the full history").build());
         }
         for (SessionEvent event : replay) {
             if (event.getSequence() > lastSequence) {

@@ -38,6 +38,8 @@ public final class Sessions {
     private final int eventsPerMinute;
     private final Duration ttl;
     private final Map<String, LiveSession> loaded = new ConcurrentHashMap<>();
+    // Kept apart from LiveSession so that a session unloaded between connections keeps its budget.
+    private final Map<String, RateWindow> budgets = new ConcurrentHashMap<>();
     private final AtomicInteger live;
 
     public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, int eventsPerMinute,
@@ -145,6 +147,7 @@ public final class Sessions {
         }
         live.decrementAndGet();
         loaded.remove(sessionId, session);
+        budgets.remove(sessionId);
         return get(sessionId);
     }
 
@@ -217,6 +220,7 @@ public final class Sessions {
         }
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionException.notFound(sessionId));
         return loaded.computeIfAbsent(sessionId,
-                                      id -> new LiveSession(store, clock, stored, replayEvents, eventsPerMinute));
+                                      id -> new LiveSession(store, clock, stored, replayEvents, budgets.computeIfAbsent(
+                                              id, unused -> new RateWindow(eventsPerMinute, 60_000))));
     }
 }

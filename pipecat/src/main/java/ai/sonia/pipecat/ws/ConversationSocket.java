@@ -66,16 +66,18 @@ public final class ConversationSocket implements WebSocketServiceHandler {
                 conversation.malformed("last_sequence: " + lastSequence + " (expected: an integer)");
             }
         }
-        in.subscribe(new Frames(conversation));
+        in.subscribe(new Frames(conversation, writer));
         return writer;
     }
 
     /** Reads client frames in order. */
     private static final class Frames implements Subscriber<WebSocketFrame> {
         private final Conversation conversation;
+        private final WebSocketWriter writer;
 
-        Frames(Conversation conversation) {
+        Frames(Conversation conversation, WebSocketWriter writer) {
             this.conversation = conversation;
+            this.writer = writer;
         }
 
         @Override
@@ -113,14 +115,17 @@ public final class ConversationSocket implements WebSocketServiceHandler {
             conversation.event(event.build());
         }
 
+        // The client closed or vanished: answer its close and let the conversation go.
         @Override
         public void onError(Throwable t) {
             conversation.closed();
+            writer.close();
         }
 
         @Override
         public void onComplete() {
             conversation.closed();
+            writer.close();
         }
     }
 
