@@ -1,5 +1,5 @@
 // Broadcast fan-out: N clients connect; client 0 sends a broadcast; the time until all N clients
-// received it is one sample. Same client, same machine, for pipecat and the Node ws peer.
+// received it is one sample, after warm-up rounds (WARMUP, default 20) that are not counted. Same client, same machine, for pipecat and the Node ws peer.
 //   node fanout-client.js <pipecat|peer> <url> <clients> <rounds>
 const WebSocket = require('ws');
 
@@ -27,6 +27,7 @@ function request(id) {
 
 async function main() {
   const sockets = [];
+  let finished = false;
   let waiting = null;
   let received = 0;
   for (let i = 0; i < clients; i++) {
@@ -38,7 +39,7 @@ async function main() {
       }
     });
     socket.on('close', (code) => {
-      if (code !== 1000 && code !== 1005) {
+      if (!finished && code !== 1000 && code !== 1005) {
         console.error(`client ${i} closed with ${code}`);
         process.exit(1);
       }
@@ -51,14 +52,19 @@ async function main() {
   }
   await new Promise((r) => setTimeout(r, 500));
   const samples = [];
-  for (let round = 0; round < rounds; round++) {
+  const warmup = Number(process.env.WARMUP || 20);
+  for (let round = -warmup; round < rounds; round++) {
     const id = `b-${round}-${Date.now()}`;
     received = 0;
     const done = new Promise((resolve) => { waiting = { id, resolve }; });
     const start = process.hrtime.bigint();
     sockets[0].send(request(id));
     const end = await done;
-    samples.push(Number(end - start) / 1e6);
+    if (round >= 0) {
+      samples.push(Number(end - start) / 1e6);
+    }
+    // A pause between rounds, so each sample is one broadcast's latency, not a queue's.
+    await new Promise((r) => setTimeout(r, 100));
   }
   samples.sort((a, b) => a - b);
   console.log(JSON.stringify({
@@ -67,6 +73,7 @@ async function main() {
     p95_ms: +percentile(samples, 95).toFixed(2),
     p99_ms: +percentile(samples, 99).toFixed(2),
   }));
+  finished = true;
   sockets.forEach((s) => s.terminate());
 }
 

@@ -109,13 +109,7 @@ public final class SessionStore implements AutoCloseable {
         try (PreparedStatement ps = connection.prepareStatement(
                 "SELECT entry FROM history WHERE session_id = ? ORDER BY position")) {
             ps.setString(1, sessionId);
-            final List<HistoryEntry> entries = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    entries.add(HistoryEntry.parseFrom(rs.getBytes(1)));
-                }
-            }
-            return entries;
+            return rows(ps, rs -> HistoryEntry.parseFrom(rs.getBytes(1)));
         } catch (SQLException | InvalidProtocolBufferException e) {
             throw new StoreException("cannot read history of " + sessionId, e);
         }
@@ -160,13 +154,7 @@ public final class SessionStore implements AutoCloseable {
                 + " ORDER BY seq")) {
             ps.setString(1, sessionId);
             ps.setInt(2, limit);
-            final List<SessionEvent> events = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    events.add(SessionEvent.parseFrom(rs.getBytes(1)));
-                }
-            }
-            return events;
+            return rows(ps, rs -> SessionEvent.parseFrom(rs.getBytes(1)));
         } catch (SQLException | InvalidProtocolBufferException e) {
             throw new StoreException("cannot read events of " + sessionId, e);
         }
@@ -205,13 +193,7 @@ public final class SessionStore implements AutoCloseable {
                 ps.setString(i++, afterId);
             }
             ps.setInt(i, limit);
-            final List<Session> sessions = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    sessions.add(Session.parseFrom(rs.getBytes(1)));
-                }
-            }
-            return sessions;
+            return rows(ps, rs -> Session.parseFrom(rs.getBytes(1)));
         } catch (SQLException | InvalidProtocolBufferException e) {
             throw new StoreException("cannot list sessions", e);
         }
@@ -236,14 +218,8 @@ public final class SessionStore implements AutoCloseable {
                 "SELECT session_id FROM sessions WHERE state <> ? AND activity_ms < ?")) {
             ps.setInt(1, SessionState.SESSION_STATE_CLOSED_VALUE);
             ps.setLong(2, beforeMs);
-            final List<String> ids = new ArrayList<>();
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    ids.add(rs.getString(1));
-                }
-            }
-            return ids;
-        } catch (SQLException e) {
+            return rows(ps, rs -> rs.getString(1));
+        } catch (SQLException | InvalidProtocolBufferException e) {
             throw new StoreException("cannot find idle sessions", e);
         }
     }
@@ -251,6 +227,22 @@ public final class SessionStore implements AutoCloseable {
     @Override
     public synchronized void close() throws SQLException {
         connection.close();
+    }
+
+    private static <T> List<T> rows(PreparedStatement ps, Row<T> row)
+            throws SQLException, InvalidProtocolBufferException {
+        final List<T> values = new ArrayList<>();
+        try (ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                values.add(row.read(rs));
+            }
+        }
+        return values;
+    }
+
+    /** Reads one value from the current row. */
+    private interface Row<T> {
+        T read(ResultSet rs) throws SQLException, InvalidProtocolBufferException;
     }
 
     private void rollback() {

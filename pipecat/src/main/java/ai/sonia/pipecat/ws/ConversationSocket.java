@@ -32,6 +32,9 @@ public final class ConversationSocket implements WebSocketServiceHandler {
     private static final JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames()
                                                                 .omittingInsignificantWhitespace();
 
+    // A session delivers one event to all its sockets in a row on one thread: print it once, not once per socket.
+    private static final ThreadLocal<Printed> lastPrinted = new ThreadLocal<>();
+
     private final Conversations conversations;
 
     public ConversationSocket(Conversations conversations) {
@@ -139,11 +142,19 @@ public final class ConversationSocket implements WebSocketServiceHandler {
 
         @Override
         public void deliver(SessionEvent event) {
+            final Printed cached = lastPrinted.get();
+            if (cached != null && cached.event == event) {
+                writer.tryWrite(cached.json);
+                return;
+            }
+            final String json;
             try {
-                writer.tryWrite(printer.print(event));
+                json = printer.print(event);
             } catch (InvalidProtocolBufferException e) {
                 throw new IllegalStateException("cannot print event " + event.getSequence(), e);
             }
+            lastPrinted.set(new Printed(event, json));
+            writer.tryWrite(json);
         }
 
         @Override
@@ -152,4 +163,7 @@ public final class ConversationSocket implements WebSocketServiceHandler {
                                              : WebSocketCloseStatus.valueOf(code.code()), reason);
         }
     }
+
+    /** An event and its JSON. */
+    private record Printed(SessionEvent event, String json) {}
 }
