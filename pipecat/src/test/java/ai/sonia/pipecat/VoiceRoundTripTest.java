@@ -74,11 +74,15 @@ class VoiceRoundTripTest {
         pipecat.gateway.replyWith(text -> reply);
         final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
                                  .getSessionId();
-        final WsClient client = pipecat.ws(id, 0);
+        final WsClient client = WsClient.connect(pipecat.port(), id + "?audio=binary", null);
         client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
         sendSpeech(client, speech("tell me everything"));
         await().atMost(Duration.ofSeconds(30)).until(
                 () -> client.events.stream().filter(e -> e.getType() == EventType.EVENT_TYPE_TTS_AUDIO).count() >= 12);
+        // With ?audio=binary the audio arrives as binary frames, the events without it.
+        assertThat(client.binaryBytes.get()).isPositive();
+        assertThat(client.events).filteredOn(e -> e.getType() == EventType.EVENT_TYPE_TTS_AUDIO)
+                                 .allSatisfy(e -> assertThat(e.getAudio().isEmpty()).isTrue());
         pipecat.gateway.replyWith(text -> "Okay.");
         sendSpeech(client, speech("stop"));
         final SessionEvent interrupted = client.await(e -> e.getType() == EventType.EVENT_TYPE_INTERRUPTED);

@@ -271,6 +271,27 @@ class WebSocketProtocolTest {
         }
     }
 
+    @Test
+    void anInternalFailureSendsAnErrorAndCloses1011() throws Exception {
+        try (PipecatHarness broken = new PipecatHarness("internal", Map.of())) {
+            final String id = broken.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+            final WsClient client = broken.ws(id, 0);
+            client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+            // Break the store under the running server: recording a message id now fails.
+            try (java.sql.Connection db = java.sql.DriverManager.getConnection(
+                    "jdbc:sqlite:" + broken.home.resolve("data/pipecat/pipecat.db"));
+                 java.sql.Statement st = db.createStatement()) {
+                st.execute("DROP TABLE seen_messages");
+            }
+            client.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"x\",\"text\":\"hello\"}");
+            assertThat(client.awaitClose()).isEqualTo(1011);
+            assertThat(client.events).anySatisfy(e -> {
+                assertThat(e.getType()).isEqualTo(EventType.EVENT_TYPE_ERROR);
+                assertThat(e.getErrorCode()).isEqualTo("INTERNAL_ERROR");
+            });
+        }
+    }
+
     private static String newSession() {
         return pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
     }

@@ -23,17 +23,22 @@ final class WsClient implements WebSocket.Listener {
 
     final List<SessionEvent> events = new CopyOnWriteArrayList<>();
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+    final java.util.concurrent.atomic.AtomicLong binaryBytes = new java.util.concurrent.atomic.AtomicLong();
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
 
     static WsClient connect(int port, String sessionId, long lastSequence, String origin) throws Exception {
+        return connect(port, sessionId + "?last_sequence=" + lastSequence, origin);
+    }
+
+    /** Connects to {@code /ws/<pathAndQuery>}. */
+    static WsClient connect(int port, String pathAndQuery, String origin) throws Exception {
         final WsClient client = new WsClient();
         final WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
         if (origin != null) {
             builder.header("Origin", origin);
         }
-        client.socket = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/" + sessionId
-                                                      + "?last_sequence=" + lastSequence), client)
+        client.socket = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/" + pathAndQuery), client)
                                .get();
         return client;
     }
@@ -92,6 +97,13 @@ final class WsClient implements WebSocket.Listener {
             partial.setLength(0);
             events.add(event.build());
         }
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+        binaryBytes.addAndGet(data.remaining());
         webSocket.request(1);
         return null;
     }

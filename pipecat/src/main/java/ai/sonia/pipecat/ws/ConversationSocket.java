@@ -24,7 +24,8 @@ import ai.sonia.runtime.Correlation;
  * {@code /ws/{session_id}?last_sequence=N}: the connection attaches to the session at once and gets
  * the events after {@code N}. Text frames carry a {@code ConverseRequest} or a bare {@code SessionEvent}
  * in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
- * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}).
+ * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}), or
+ * with {@code ?audio=binary} each TTS_AUDIO event without its audio followed by the audio as a binary frame.
  */
 public final class ConversationSocket implements WebSocketServiceHandler {
 
@@ -45,7 +46,7 @@ public final class ConversationSocket implements WebSocketServiceHandler {
     public WebSocket handle(ServiceRequestContext ctx, WebSocket in) {
         final WebSocketWriter writer = WebSocket.streaming();
         final String correlationId = Correlation.of(ctx) != null ? Correlation.of(ctx) : Correlation.generate();
-        final Output output = new Output(writer);
+        final Output output = new Output(writer, "binary".equals(ctx.queryParam("audio")));
         final Conversation conversation = conversations.newConversation(
                 output, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
         writer.whenComplete().handle((unused, cause) -> {
@@ -135,26 +136,37 @@ public final class ConversationSocket implements WebSocketServiceHandler {
     /** Writes events as JSON text frames and ends with a close frame. */
     private static final class Output implements ConversationOutput {
         private final WebSocketWriter writer;
+        private final boolean binaryAudio;
 
-        Output(WebSocketWriter writer) {
+        Output(WebSocketWriter writer, boolean binaryAudio) {
             this.writer = writer;
+            this.binaryAudio = binaryAudio;
         }
 
         @Override
         public void deliver(SessionEvent event) {
+            if (binaryAudio && !event.getAudio().isEmpty()) {
+                // The event without its audio, then the audio itself as a binary frame: no base64 for browsers.
+                writer.tryWrite(print(event.toBuilder().clearAudio().build()));
+                writer.tryWrite(event.getAudio().toByteArray());
+                return;
+            }
             final Printed cached = lastPrinted.get();
             if (cached != null && cached.event == event) {
                 writer.tryWrite(cached.json);
                 return;
             }
-            final String json;
+            final String json = print(event);
+            lastPrinted.set(new Printed(event, json));
+            writer.tryWrite(json);
+        }
+
+        private static String print(SessionEvent event) {
             try {
-                json = printer.print(event);
+                return printer.print(event);
             } catch (InvalidProtocolBufferException e) {
                 throw new IllegalStateException("cannot print event " + event.getSequence(), e);
             }
-            lastPrinted.set(new Printed(event, json));
-            writer.tryWrite(json);
         }
 
         @Override
