@@ -133,6 +133,27 @@ class WebSocketProtocolTest {
     }
 
     @Test
+    void reconnectingAfterMoreThanTheReplayBufferSaysWhatIsGone() throws Exception {
+        final String id = newSession();
+        final WsClient client = pipecat.ws(id, 0);
+        for (int i = 0; i < 105; i++) {
+            client.send("{\"type\":\"EVENT_TYPE_STATUS\"}");
+        }
+        // 105 pings add nothing to the stream; 40 messages add 120 events (message, reply, turn).
+        for (int i = 0; i < 40; i++) {
+            client.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"text\":\"n" + i + "\"}");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.sequences().size() == 2 + 120);
+        final WsClient late = pipecat.ws(id, 1);
+        final SessionEvent gap = late.await(e -> e.getText().startsWith("replay_gap"));
+        assertThat(gap.getSequence()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> late.sequences().size() == 100);
+        assertThat(late.sequences().get(0)).isEqualTo(23L);
+        client.close();
+        late.close();
+    }
+
+    @Test
     void unknownOrClosedSessionCloses4001() throws Exception {
         assertThat(pipecat.ws("no-such-session", 0).awaitClose()).isEqualTo(4001);
         final String id = newSession();
