@@ -1,14 +1,41 @@
 package ai.sonia.pipecat;
 
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.linecorp.armeria.server.ServerListener;
+import com.linecorp.armeria.server.websocket.WebSocketService;
+
+import ai.sonia.pipecat.client.GatewayChatClient;
+import ai.sonia.pipecat.domain.ConnectionLimiter;
+import ai.sonia.pipecat.domain.Conversations;
+import ai.sonia.pipecat.domain.Sessions;
+import ai.sonia.pipecat.grpc.PipecatExceptionHandler;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
+import ai.sonia.pipecat.store.SessionStore;
+import ai.sonia.pipecat.voice.LocalVoice;
+import ai.sonia.pipecat.voice.VoiceMetrics;
+import ai.sonia.pipecat.ws.ConversationSocket;
+import ai.sonia.pipecat.ws.OriginPolicy;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.SoniaChannels;
+import io.grpc.ManagedChannel;
 
 /** Wires the pipecat service: sessions, event streams and voice. */
 public final class PipecatModule implements ServiceModule {
+
+    private static final Logger logger = LoggerFactory.getLogger(PipecatModule.class);
 
     @Override
     public ServiceSpec spec() {
@@ -17,9 +44,69 @@ public final class PipecatModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
+        final PipecatConfig pipecat = PipecatConfig.from(config);
+        final SessionStore store = SessionStore.open(pipecat.dataDir());
+        final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
+                                               pipecat.replayEvents(), pipecat.eventsPerMinute(),
+                                               pipecat.sessionTtl());
+        final ExecutorService workers = Executors.newCachedThreadPool(daemonThreads("pipecat-worker"));
+        final ScheduledExecutorService sweeper =
+                Executors.newSingleThreadScheduledExecutor(daemonThreads("pipecat-ttl"));
+        final long sweepMillis = Math.max(1000, Math.min(30_000, pipecat.sessionTtl().toMillis() / 4));
+        sweeper.scheduleWithFixedDelay(() -> {
+            try {
+                sessions.expireIdle();
+            } catch (RuntimeException e) {
+                logger.warn("Failed to expire idle sessions", e);
+            }
+        }, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+
+        final ManagedChannel gateway = SoniaChannels.forService(config, Stack.GATEWAY);
+        final VoiceMetrics voiceMetrics = new VoiceMetrics();
+        final LocalVoice voice = LocalVoice.defaults(pipecat.dataDir().resolve("tmp"), voiceMetrics,
+                                                     pipecat.ttsRealtime());
+        if (!voice.available()) {
+            logger.warn("Voice engines incomplete, text sessions only: {}", voice.describe());
+        }
+        final Conversations conversations = new Conversations(
+                sessions, new GatewayChatClient(gateway, workers),
+                new ConnectionLimiter(pipecat.maxConnectionsPerIp()), voice, workers);
+        final WebSocketService socket = WebSocketService.builder(new ConversationSocket(conversations))
+                                                        .allowedOrigins("*")
+                                                        .aggregateContinuation(true)
+                                                        .maxFramePayloadLength(1024 * 1024)
+                                                        .build();
         return SoniaServer.builder(spec(), config)
-                          .addService(new PipecatServiceImpl())
+                          .addService(new PipecatServiceImpl(sessions, conversations))
+                          .exceptionHandler(new PipecatExceptionHandler())
+                          .useBlockingTaskExecutor(true)
                           .dependency(Stack.GATEWAY)
+                          .configSummary("session_ttl_seconds", pipecat.sessionTtl().toSeconds())
+                          .configSummary("max_live_sessions", pipecat.maxLiveSessions())
+                          .configSummary("max_connections_per_ip", pipecat.maxConnectionsPerIp())
+                          .configSummary("events_per_minute", pipecat.eventsPerMinute())
+                          .configSummary("allowed_origins", String.join(",", pipecat.allowedOrigins()))
+                          .configSummary("voice", voice.describe())
+                          .configure(sb -> {
+                              sb.service("/ws/{session_id}",
+                                         socket.decorate(new OriginPolicy(pipecat.allowedOrigins())));
+                              sb.serverListener(ServerListener.builder()
+                                                              .whenStarting(s -> voiceMetrics.bind(s.meterRegistry()))
+                                                              .build());
+                          })
+                          .closeOnStop(sweeper::shutdownNow)
+                          .closeOnStop(() -> SoniaChannels.close(gateway))
+                          .closeOnStop(workers::shutdownNow)
+                          .closeOnStop(store)
                           .build();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        final AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            final Thread thread = new Thread(runnable, prefix + '-' + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 }

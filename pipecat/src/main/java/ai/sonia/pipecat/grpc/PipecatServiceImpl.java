@@ -1,10 +1,82 @@
 package ai.sonia.pipecat.grpc;
 
-import ai.sonia.pipecat.v1.PipecatServiceGrpc;
+import com.linecorp.armeria.server.ServiceRequestContext;
 
-/**
- * The pipecat gRPC API. Its methods are built by the pipecat issue; until then every method answers
- * UNIMPLEMENTED (HTTP 501 at the REST edge), honestly.
- */
+import ai.sonia.pipecat.domain.Conversations;
+import ai.sonia.pipecat.domain.Sessions;
+import ai.sonia.pipecat.v1.ConverseRequest;
+import ai.sonia.pipecat.v1.ConverseResponse;
+import ai.sonia.pipecat.v1.GetSessionRequest;
+import ai.sonia.pipecat.v1.ListSessionsRequest;
+import ai.sonia.pipecat.v1.ListSessionsResponse;
+import ai.sonia.pipecat.v1.PauseSessionRequest;
+import ai.sonia.pipecat.v1.PipecatServiceGrpc;
+import ai.sonia.pipecat.v1.ResumeSessionRequest;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.StartSessionRequest;
+import ai.sonia.pipecat.v1.StopSessionRequest;
+import ai.sonia.runtime.Correlation;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/** The pipecat gRPC API: a thin adapter over {@link Sessions} and {@link Conversations}. */
 public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceImplBase {
+
+    private final Sessions sessions;
+    private final Conversations conversations;
+
+    public PipecatServiceImpl(Sessions sessions, Conversations conversations) {
+        this.sessions = sessions;
+        this.conversations = conversations;
+    }
+
+    @Override
+    public void startSession(StartSessionRequest request, StreamObserver<Session> responseObserver) {
+        reply(responseObserver, sessions.start(request.getUserId(), request.getMetadataMap(), request.getVoice(),
+                                               correlationId()));
+    }
+
+    @Override
+    public void getSession(GetSessionRequest request, StreamObserver<Session> responseObserver) {
+        reply(responseObserver, sessions.get(request.getSessionId()));
+    }
+
+    @Override
+    public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> responseObserver) {
+        reply(responseObserver, sessions.list(request.getPageSize(), request.getPageToken(), request.getState()));
+    }
+
+    @Override
+    public void pauseSession(PauseSessionRequest request, StreamObserver<Session> responseObserver) {
+        reply(responseObserver, sessions.pause(request.getSessionId(), correlationId()));
+    }
+
+    @Override
+    public void resumeSession(ResumeSessionRequest request, StreamObserver<Session> responseObserver) {
+        reply(responseObserver, sessions.resume(request.getSessionId(), correlationId()));
+    }
+
+    @Override
+    public void stopSession(StopSessionRequest request, StreamObserver<Session> responseObserver) {
+        reply(responseObserver, sessions.stop(request.getSessionId(), request.getReason(), correlationId()));
+    }
+
+    @Override
+    public StreamObserver<ConverseRequest> converse(StreamObserver<ConverseResponse> responseObserver) {
+        final ServiceRequestContext ctx = ServiceRequestContext.current();
+        // A conversation lasts as long as the client stays; the inactivity TTL bounds it instead.
+        ctx.clearRequestTimeout();
+        return new GrpcConversation(conversations, (ServerCallStreamObserver<ConverseResponse>) responseObserver,
+                                    ctx.clientAddress().getHostAddress(), correlationId());
+    }
+
+    private static String correlationId() {
+        final String id = Correlation.current();
+        return id != null ? id : Correlation.generate();
+    }
+
+    private static <T> void reply(StreamObserver<T> observer, T value) {
+        observer.onNext(value);
+        observer.onCompleted();
+    }
 }

@@ -1,0 +1,103 @@
+package ai.sonia.pipecat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import ai.sonia.runtime.StackConfig;
+
+/**
+ * Pipecat's knobs, from the {@code services.pipecat} section of the stack config with environment
+ * overrides ({@code SONIA_PIPECAT_SESSION_TTL_SECONDS} ...). Immutable; every knob has a safe default.
+ *
+ * @param dataDir where the SQLite file lives
+ * @param sessionTtl inactivity after which a session is closed (default 30 min)
+ * @param maxLiveSessions sessions not closed at once (default 1000)
+ * @param maxConnectionsPerIp live WebSocket/Converse connections from one address (default 5)
+ * @param eventsPerMinute client events a session accepts per minute (default 1000)
+ * @param replayEvents events kept per session for replay after a reconnect (default 100)
+ * @param allowedOrigins browser origins allowed on the WebSocket; "*" allows any
+ * @param ttsRealtime whether synthesized audio is paced at real time (needed for truthful barge-in)
+ */
+public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessions, int maxConnectionsPerIp,
+                            int eventsPerMinute, int replayEvents, List<String> allowedOrigins,
+                            boolean ttsRealtime) {
+
+    /** The origins a browser page served from this machine has. */
+    public static final List<String> LOCAL_ORIGINS = List.of("http://localhost", "https://localhost",
+                                                             "http://127.0.0.1", "https://127.0.0.1",
+                                                             "http://[::1]", "https://[::1]");
+
+    public PipecatConfig {
+        check(sessionTtl.toMillis() > 0, "sessionTtl: " + sessionTtl + " (expected: > 0)");
+        check(maxLiveSessions > 0, "maxLiveSessions: " + maxLiveSessions + " (expected: > 0)");
+        check(maxConnectionsPerIp > 0, "maxConnectionsPerIp: " + maxConnectionsPerIp + " (expected: > 0)");
+        check(eventsPerMinute > 0, "eventsPerMinute: " + eventsPerMinute + " (expected: > 0)");
+        check(replayEvents > 0, "replayEvents: " + replayEvents + " (expected: > 0)");
+        allowedOrigins = List.copyOf(allowedOrigins);
+    }
+
+    /** Reads the config; the environment wins over the file. */
+    public static PipecatConfig from(StackConfig config) {
+        final JsonNode section = config.service("pipecat");
+        final List<String> origins = new ArrayList<>();
+        final String envOrigins = config.env("SONIA_PIPECAT_ALLOWED_ORIGINS");
+        if (envOrigins != null) {
+            for (String origin : envOrigins.split(",")) {
+                if (!origin.isBlank()) {
+                    origins.add(origin.trim());
+                }
+            }
+        } else if (section.path("allowedOrigins").isArray()) {
+            section.path("allowedOrigins").forEach(o -> origins.add(o.asText()));
+        } else {
+            origins.addAll(LOCAL_ORIGINS);
+        }
+        return new PipecatConfig(
+                config.dataDir("pipecat"),
+                Duration.ofSeconds(number(config, section, "sessionTtlSeconds", 1800)),
+                (int) number(config, section, "maxLiveSessions", 1000),
+                (int) number(config, section, "maxConnectionsPerIp", 5),
+                (int) number(config, section, "eventsPerMinute", 1000),
+                (int) number(config, section, "replayEvents", 100),
+                origins,
+                bool(config, section, "ttsRealtime", true));
+    }
+
+    private static long number(StackConfig config, JsonNode section, String key, long fallback) {
+        final String env = config.env(envKey(key));
+        if (env != null) {
+            try {
+                return Long.parseLong(env.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(envKey(key) + ": " + env + " (expected: an integer)", e);
+            }
+        }
+        final JsonNode node = section.get(key);
+        return node != null && node.canConvertToLong() ? node.asLong() : fallback;
+    }
+
+    private static boolean bool(StackConfig config, JsonNode section, String key, boolean fallback) {
+        final String env = config.env(envKey(key));
+        if (env != null) {
+            return Boolean.parseBoolean(env.trim());
+        }
+        final JsonNode node = section.get(key);
+        return node != null && node.isBoolean() ? node.asBoolean() : fallback;
+    }
+
+    // sessionTtlSeconds -> SONIA_PIPECAT_SESSION_TTL_SECONDS
+    private static String envKey(String key) {
+        return "SONIA_PIPECAT_" + key.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

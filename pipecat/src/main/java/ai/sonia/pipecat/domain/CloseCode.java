@@ -1,0 +1,31 @@
+package ai.sonia.pipecat.domain;
+
+/**
+ * Why a conversation ends, with its WebSocket close code. The gRPC stream ends with the matching
+ * status instead.
+ */
+public enum CloseCode {
+    /** The session was stopped; a normal close. */
+    NORMAL(1000),
+    /** A frame that cannot be parsed (bad JSON, odd-length audio, missing attach). */
+    MALFORMED(1002),
+    /** A frame the protocol does not accept here (server-only event types, audio in a text session). */
+    UNSUPPORTED(1003),
+    /** Something failed inside the server; an ERROR event precedes it. */
+    INTERNAL(1011),
+    /** The session is unknown or closed. */
+    UNKNOWN_SESSION(4001),
+    /** A limit was reached: connections per address or events per minute. */
+    LIMIT(4029);
+
+    private final int code;
+
+    CloseCode(int code) {
+        this.code = code;
+    }
+
+    /** The WebSocket close code. */
+    public int code() {
+        return code;
+    }
+}

@@ -1,0 +1,285 @@
+package ai.sonia.pipecat.domain;
+
+import java.util.concurrent.Executor;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import ai.sonia.pipecat.v1.ConverseRequest;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+
+/**
+ * One client connection to one session, whatever the transport: attach with replay, client events
+ * (MESSAGE, STATUS, SESSION_STOP), audio for the voice pipeline, limits and close codes. The WebSocket
+ * handler and the gRPC {@code Converse} stream both drive this class, so they speak one protocol.
+ *
+ * <p>Events of the session stream carry a sequence number from 1. Replies that concern only this
+ * connection (a STATUS pong, a duplicate acknowledgement, a protocol ERROR) carry sequence 0: they are
+ * not part of the session's stream and are not replayed.
+ */
+public final class Conversation {
+
+    private static final Logger logger = LoggerFactory.getLogger(Conversation.class);
+
+    private final Sessions sessions;
+    private final ChatClient chat;
+    private final ConnectionLimiter limiter;
+    private final VoiceSupport voice;
+    private final Executor executor;
+    private final ConversationOutput out;
+    private final String address;
+    private final String correlationId;
+    private final EventSink sink;
+    private LiveSession session;
+    private VoiceTurns voiceTurns;
+    private boolean slotTaken;
+    private volatile boolean ended;
+
+    public Conversation(Sessions sessions, ChatClient chat, ConnectionLimiter limiter, VoiceSupport voice,
+                        Executor executor, ConversationOutput out, String address, String correlationId) {
+        this.sessions = sessions;
+        this.chat = chat;
+        this.limiter = limiter;
+        this.voice = voice;
+        this.executor = executor;
+        this.out = out;
+        this.address = address;
+        this.correlationId = correlationId;
+        sink = event -> {
+            out.deliver(event);
+            if (event.getType() == EventType.EVENT_TYPE_SESSION_STOP) {
+                end(CloseCode.NORMAL, "session closed");
+            }
+        };
+    }
+
+    /** Takes a connection slot for the client's address; false (and the connection closed) at the limit. */
+    public synchronized boolean open() {
+        if (!limiter.tryAcquire(address)) {
+            notice(EventType.EVENT_TYPE_ERROR, "too many connections from this address", "RATE_LIMITED", "");
+            end(CloseCode.LIMIT, "connection limit");
+            return false;
+        }
+        slotTaken = true;
+        return true;
+    }
+
+    /** Whether a session is attached. */
+    public synchronized boolean attached() {
+        return session != null;
+    }
+
+    /** Attaches to a session and replays its events after {@code lastSequence}. */
+    public synchronized void attach(String sessionId, long lastSequence) {
+        if (ended) {
+            return;
+        }
+        if (session != null) {
+            malformed("already attached to a session");
+            return;
+        }
+        if (lastSequence < 0) {
+            malformed("last_sequence: " + lastSequence + " (expected: >= 0)");
+            return;
+        }
+        try {
+            final LiveSession target = sessions.open(sessionId, false);
+            target.attach(sink, lastSequence, correlationId);
+            session = target;
+            if (target.snapshot().getVoice() && voice.available()) {
+                voiceTurns = voice.newTurns(target, chat, executor, correlationId);
+            }
+        } catch (SessionException e) {
+            notice(EventType.EVENT_TYPE_ERROR, e.getMessage(),
+                   e.kind() == SessionException.Kind.NOT_FOUND ? "NOT_FOUND" : "CONFLICT", "");
+            end(CloseCode.UNKNOWN_SESSION, e.kind() == SessionException.Kind.NOT_FOUND ? "unknown session"
+                                                                                         : "session closed");
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /** Handles one client message. */
+    public void receive(ConverseRequest request) {
+        switch (request.getFrameCase()) {
+            case ATTACH -> attach(request.getAttach().getSessionId(), request.getAttach().getLastSequence());
+            case EVENT -> event(request.getEvent());
+            case AUDIO -> audio(request.getAudio().toByteArray());
+            default -> malformed("empty frame: expected attach, event or audio");
+        }
+    }
+
+    /** Handles a client event. */
+    public void event(SessionEvent event) {
+        final LiveSession current = attachedOrClose();
+        if (current == null) {
+            return;
+        }
+        if (!current.tryAcquireEvent()) {
+            notice(EventType.EVENT_TYPE_ERROR, "event rate limit of the session reached", "RATE_LIMITED",
+                   event.getMessageId());
+            end(CloseCode.LIMIT, "event rate limit");
+            return;
+        }
+        try {
+            switch (event.getType()) {
+                case EVENT_TYPE_STATUS -> {
+                    current.touch();
+                    notice(EventType.EVENT_TYPE_STATUS, "state=" + shortName(current.state())
+                                                        + " last_sequence=" + current.snapshot().getLastSequence(),
+                           "", event.getMessageId());
+                }
+                case EVENT_TYPE_MESSAGE -> message(current, event);
+                case EVENT_TYPE_SESSION_STOP -> {
+                    if (firstTime(current, event)) {
+                        sessions.stop(current.id(), event.getText(), correlationId);
+                    }
+                }
+                default -> unsupported("event type " + event.getType() + " cannot be sent by a client");
+            }
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /** Handles a frame of 16 kHz mono PCM16 little-endian audio. */
+    public void audio(byte[] pcm) {
+        final LiveSession current = attachedOrClose();
+        if (current == null) {
+            return;
+        }
+        if (!current.snapshot().getVoice()) {
+            unsupported("audio frames need a session started with voice enabled");
+            return;
+        }
+        if (pcm.length % 2 != 0) {
+            malformed("audio frame of " + pcm.length + " bytes: PCM16 frames have an even length");
+            return;
+        }
+        if (voiceTurns == null) {
+            notice(EventType.EVENT_TYPE_ERROR, "speech engines unavailable: " + voice.describe(), "UNAVAILABLE", "");
+            return;
+        }
+        if (current.state() != SessionState.SESSION_STATE_ACTIVE) {
+            return;
+        }
+        try {
+            voiceTurns.accept(pcm);
+        } catch (RuntimeException e) {
+            failed(e);
+        }
+    }
+
+    /** A frame that cannot be parsed: an ERROR then close code 1002. */
+    public void malformed(String why) {
+        notice(EventType.EVENT_TYPE_ERROR, why, "INVALID_ARGUMENT", "");
+        end(CloseCode.MALFORMED, "malformed frame");
+    }
+
+    /** A frame the protocol does not accept: an ERROR then close code 1003. */
+    public void unsupported(String why) {
+        notice(EventType.EVENT_TYPE_ERROR, why, "INVALID_ARGUMENT", "");
+        end(CloseCode.UNSUPPORTED, "unsupported frame");
+    }
+
+    /** The transport is gone: detach and give the slot back. */
+    public synchronized void closed() {
+        ended = true;
+        if (voiceTurns != null) {
+            voiceTurns.close();
+        }
+        if (session != null) {
+            session.detach(sink);
+            sessions.release(session);
+        }
+        if (slotTaken) {
+            slotTaken = false;
+            limiter.release(address);
+        }
+    }
+
+    private void message(LiveSession current, SessionEvent event) {
+        if (event.getText().isBlank()) {
+            malformed("text: a MESSAGE needs text");
+            return;
+        }
+        if (current.state() != SessionState.SESSION_STATE_ACTIVE) {
+            notice(EventType.EVENT_TYPE_ERROR, "session is " + shortName(current.state()) + "; resume it first",
+                   "CONFLICT", event.getMessageId());
+            return;
+        }
+        if (!firstTime(current, event)) {
+            return;
+        }
+        final SessionEvent stored = current.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE)
+                                                               .setMessageId(event.getMessageId()).setRole("user")
+                                                               .setText(event.getText())
+                                                               .setCorrelationId(correlationId));
+        current.remember("user", event.getText(), stored.getMessageId(), false);
+        if (voiceTurns != null) {
+            voiceTurns.answer(event.getText());
+            return;
+        }
+        final long startNanos = System.nanoTime();
+        chat.reply(current.id(), event.getText(), correlationId).whenCompleteAsync((reply, error) -> {
+            if (current.state() == SessionState.SESSION_STATE_CLOSED) {
+                return;
+            }
+            if (error != null) {
+                Replies.failed(current, error, correlationId);
+                return;
+            }
+            Replies.text(current, reply, correlationId, (System.nanoTime() - startNanos) / 1e6);
+        }, executor);
+    }
+
+    // A client message id seen before is acknowledged and not processed again.
+    private boolean firstTime(LiveSession current, SessionEvent event) {
+        if (event.getMessageId().isEmpty() || current.markSeen(event.getMessageId())) {
+            return true;
+        }
+        notice(EventType.EVENT_TYPE_STATUS, "duplicate message_id ignored", "", event.getMessageId());
+        return false;
+    }
+
+    private synchronized LiveSession attachedOrClose() {
+        if (ended) {
+            return null;
+        }
+        if (session == null) {
+            malformed("the first frame must attach to a session");
+        }
+        return session;
+    }
+
+    private void notice(EventType type, String text, String errorCode, String messageId) {
+        final SessionEvent.Builder event = SessionEvent.newBuilder().setType(type).setRole("system").setText(text)
+                                                       .setErrorCode(errorCode).setMessageId(messageId)
+                                                       .setCorrelationId(correlationId);
+        if (session != null) {
+            event.setSessionId(session.id());
+        }
+        event.setTimestamp(ai.sonia.pipecat.store.Timestamps.of(java.time.Instant.now()));
+        out.deliver(event.build());
+    }
+
+    private void failed(RuntimeException e) {
+        logger.atWarn().addKeyValue("correlation_id", correlationId).setCause(e).log("Conversation failed");
+        notice(EventType.EVENT_TYPE_ERROR, "internal error", "INTERNAL_ERROR", "");
+        end(CloseCode.INTERNAL, "internal error");
+    }
+
+    private void end(CloseCode code, String reason) {
+        if (ended) {
+            return;
+        }
+        ended = true;
+        out.close(code, reason);
+    }
+
+    private static String shortName(SessionState state) {
+        return state.name().substring("SESSION_STATE_".length());
+    }
+}

@@ -1,0 +1,157 @@
+package ai.sonia.pipecat.domain;
+
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import ai.sonia.pipecat.store.SessionStore;
+import ai.sonia.pipecat.store.Timestamps;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.HistoryEntry;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+
+/**
+ * A session held in memory while it is in use: its snapshot, its replay buffer and the connections
+ * attached to it. Every change happens under its monitor, so sequence numbers are gapless, stored
+ * before they are delivered, and delivered to every sink in order.
+ */
+public final class LiveSession {
+
+    private final SessionStore store;
+    private final Clock clock;
+    private final int replayCapacity;
+    private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
+    private final ArrayDeque<SessionEvent> replay;
+    private final RateWindow rate;
+    private Session snapshot;
+
+    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, RateWindow rate) {
+        this.store = store;
+        this.clock = clock;
+        this.snapshot = snapshot;
+        this.replayCapacity = replayCapacity;
+        replay = new ArrayDeque<>(store.recentEvents(snapshot.getSessionId(), replayCapacity));
+        this.rate = rate;
+    }
+
+    public String id() {
+        return snapshot.getSessionId();
+    }
+
+    /** The session as it stands, without history. */
+    public synchronized Session snapshot() {
+        return snapshot;
+    }
+
+    public synchronized SessionState state() {
+        return snapshot.getState();
+    }
+
+    /**
+     * Assigns the next sequence number, a timestamp, the session id and (when missing) a message id,
+     * stores the event, keeps it for replay and delivers it to every attached sink.
+     */
+    public synchronized SessionEvent append(SessionEvent.Builder builder) {
+        final long now = clock.millis();
+        if (builder.getMessageId().isEmpty()) {
+            builder.setMessageId(UUID.randomUUID().toString());
+        }
+        final SessionEvent event = builder.setSessionId(id())
+                                          .setSequence(snapshot.getLastSequence() + 1)
+                                          .setTimestamp(Timestamps.of(java.time.Instant.ofEpochMilli(now)))
+                                          .build();
+        final Session next = snapshot.toBuilder()
+                                     .setLastSequence(event.getSequence())
+                                     .setLastActivityTime(event.getTimestamp())
+                                     .build();
+        store.appendEvent(next, event, replayCapacity);
+        snapshot = next;
+        replay.addLast(event);
+        while (replay.size() > replayCapacity) {
+            replay.removeFirst();
+        }
+        for (EventSink sink : sinks) {
+            sink.deliver(event);
+        }
+        return event;
+    }
+
+    /**
+     * Attaches a sink: replays every kept event after {@code lastSequence}, then delivers new ones, with
+     * nothing between the two lost or doubled. A CREATED session becomes ACTIVE.
+     */
+    public synchronized void attach(EventSink sink, long lastSequence, String correlationId) {
+        if (snapshot.getState() == SessionState.SESSION_STATE_CLOSED) {
+            throw SessionException.invalidTransition(id(), snapshot.getState(), "attach to");
+        }
+        final long oldestKept = replay.isEmpty() ? snapshot.getLastSequence() + 1 : replay.getFirst().getSequence();
+        if (lastSequence + 1 < oldestKept) {
+            // Older events are gone: say so instead of pretending the stream is whole.
+            sink.deliver(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setSessionId(id())
+                                     .setRole("system").setCorrelationId(correlationId)
+                                     .setTimestamp(Timestamps.of(clock.instant()))
+                                     .setText("replay_gap after=" + lastSequence + " first_kept=" + oldestKept
+                                              + "; GetSession has the full history").build());
+        }
+        for (SessionEvent event : replay) {
+            if (event.getSequence() > lastSequence) {
+                sink.deliver(event);
+            }
+        }
+        sinks.add(sink);
+        if (snapshot.getState() == SessionState.SESSION_STATE_CREATED) {
+            transition(SessionState.SESSION_STATE_ACTIVE);
+            append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setRole("system")
+                               .setText("state=ACTIVE").setCorrelationId(correlationId));
+        }
+    }
+
+    /** Stops delivering to a sink. */
+    public void detach(EventSink sink) {
+        sinks.remove(sink);
+    }
+
+    /** How many connections are attached. */
+    public int attached() {
+        return sinks.size();
+    }
+
+    /** Whether a client event fits in this minute's budget. */
+    public boolean tryAcquireEvent() {
+        return rate.tryAcquire(clock.millis());
+    }
+
+    /** Records activity without an event (a STATUS ping), so the inactivity TTL starts over. */
+    public synchronized void touch() {
+        snapshot = snapshot.toBuilder().setLastActivityTime(Timestamps.of(clock.instant())).build();
+        store.save(snapshot);
+    }
+
+    /** Records a client message id; false when it was seen before. */
+    public boolean markSeen(String messageId) {
+        return store.markSeen(id(), messageId);
+    }
+
+    /** Appends to the history. */
+    public synchronized void remember(String role, String text, String messageId, boolean interrupted) {
+        store.appendHistory(id(), HistoryEntry.newBuilder().setRole(role).setText(text).setMessageId(messageId)
+                                              .setCreateTime(Timestamps.of(clock.instant()))
+                                              .setInterrupted(interrupted).build());
+    }
+
+    /** Moves to {@code to} (the caller checked the transition is allowed) and stores it. */
+    synchronized void transition(SessionState to) {
+        final var now = Timestamps.of(clock.instant());
+        snapshot = snapshot.toBuilder().setState(to).setUpdateTime(now).setLastActivityTime(now).build();
+        store.save(snapshot);
+    }
+
+    synchronized void putMetadata(String key, String value) {
+        snapshot = snapshot.toBuilder().putMetadata(key, value).build();
+        store.save(snapshot);
+    }
+}

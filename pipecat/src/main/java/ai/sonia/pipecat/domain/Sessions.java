@@ -1,0 +1,226 @@
+package ai.sonia.pipecat.domain;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import ai.sonia.pipecat.store.SessionStore;
+import ai.sonia.pipecat.store.Timestamps;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.ListSessionsResponse;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+
+/**
+ * The sessions: their state machine (CREATED → ACTIVE ⇄ PAUSED → CLOSED), the live-session limit and
+ * the inactivity TTL. Sessions in use stay in memory as {@link LiveSession}s; the store has them all.
+ */
+public final class Sessions {
+
+    private static final Logger logger = LoggerFactory.getLogger(Sessions.class);
+    private static final int DEFAULT_PAGE_SIZE = 50;
+    private static final int MAX_PAGE_SIZE = 1000;
+
+    private final SessionStore store;
+    private final Clock clock;
+    private final int maxLive;
+    private final int replayEvents;
+    private final int eventsPerMinute;
+    private final Duration ttl;
+    private final Map<String, LiveSession> loaded = new ConcurrentHashMap<>();
+    // Kept apart from LiveSession so that a session unloaded between connections keeps its budget.
+    private final Map<String, RateWindow> budgets = new ConcurrentHashMap<>();
+    private final AtomicInteger live;
+
+    public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, int eventsPerMinute,
+                    Duration ttl) {
+        this.store = store;
+        this.clock = clock;
+        this.maxLive = maxLive;
+        this.replayEvents = replayEvents;
+        this.eventsPerMinute = eventsPerMinute;
+        this.ttl = ttl;
+        live = new AtomicInteger(store.countLive());
+    }
+
+    /** Starts a session in state CREATED; LIMIT when {@code maxLive} sessions are not closed. */
+    public Session start(String userId, Map<String, String> metadata, boolean voice, String correlationId) {
+        if (live.incrementAndGet() > maxLive) {
+            live.decrementAndGet();
+            throw SessionException.limit("live_sessions", maxLive);
+        }
+        final var now = Timestamps.of(clock.instant());
+        final Session session = Session.newBuilder()
+                                       .setSessionId(UUID.randomUUID().toString())
+                                       .setState(SessionState.SESSION_STATE_CREATED)
+                                       .setUserId(userId).setTenant("default")
+                                       .setCreateTime(now).setUpdateTime(now).setLastActivityTime(now)
+                                       .putAllMetadata(metadata).setVoice(voice)
+                                       .build();
+        store.save(session);
+        final LiveSession created = load(session.getSessionId());
+        created.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_START).setRole("system")
+                                   .setCorrelationId(correlationId));
+        return created.snapshot();
+    }
+
+    /** A session with its history; NOT_FOUND when unknown. */
+    public Session get(String sessionId) {
+        requireId(sessionId);
+        final LiveSession inMemory = loaded.get(sessionId);
+        final Session session = inMemory != null ? inMemory.snapshot()
+                                                 : store.find(sessionId).orElseThrow(
+                                                         () -> SessionException.notFound(sessionId));
+        return session.toBuilder().addAllHistory(store.history(sessionId)).build();
+    }
+
+    /** A page of sessions, newest first. */
+    public ListSessionsResponse list(int pageSize, String pageToken, SessionState state) {
+        if (pageSize < 0) {
+            throw SessionException.invalidArgument("page_size", pageSize + " (expected: >= 0)");
+        }
+        final int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
+        long afterMs = 0;
+        String afterId = null;
+        if (!pageToken.isEmpty()) {
+            final String decoded;
+            try {
+                decoded = new String(Base64.getUrlDecoder().decode(pageToken), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                throw SessionException.invalidArgument("page_token", "not a token from a previous response");
+            }
+            final int colon = decoded.indexOf(':');
+            try {
+                afterMs = Long.parseLong(decoded.substring(0, Math.max(colon, 0)));
+            } catch (NumberFormatException e) {
+                throw SessionException.invalidArgument("page_token", "not a token from a previous response");
+            }
+            afterId = decoded.substring(colon + 1);
+        }
+        final List<Session> page = store.list(size + 1, state, afterMs, afterId);
+        final ListSessionsResponse.Builder response = ListSessionsResponse.newBuilder();
+        page.stream().limit(size).forEach(s -> response.addSessions(current(s)));
+        if (page.size() > size) {
+            final Session last = page.get(size - 1);
+            final String token = Timestamps.toMillis(last.getCreateTime()) + ":" + last.getSessionId();
+            response.setNextPageToken(Base64.getUrlEncoder().withoutPadding()
+                                            .encodeToString(token.getBytes(StandardCharsets.UTF_8)));
+        }
+        return response.build();
+    }
+
+    /** ACTIVE → PAUSED. */
+    public Session pause(String sessionId, String correlationId) {
+        return move(sessionId, SessionState.SESSION_STATE_ACTIVE, SessionState.SESSION_STATE_PAUSED, "pause",
+                    correlationId);
+    }
+
+    /** PAUSED → ACTIVE. */
+    public Session resume(String sessionId, String correlationId) {
+        return move(sessionId, SessionState.SESSION_STATE_PAUSED, SessionState.SESSION_STATE_ACTIVE, "resume",
+                    correlationId);
+    }
+
+    /** Any state → CLOSED; stopping a closed session returns it unchanged (the method is idempotent). */
+    public Session stop(String sessionId, String reason, String correlationId) {
+        final LiveSession session = open(sessionId, true);
+        synchronized (session) {
+            if (session.state() == SessionState.SESSION_STATE_CLOSED) {
+                return get(sessionId);
+            }
+            if (!reason.isEmpty()) {
+                session.putMetadata("stop_reason", reason);
+            }
+            session.transition(SessionState.SESSION_STATE_CLOSED);
+            session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_STOP).setRole("system")
+                                       .setText(reason).setCorrelationId(correlationId));
+        }
+        live.decrementAndGet();
+        loaded.remove(sessionId, session);
+        budgets.remove(sessionId);
+        return get(sessionId);
+    }
+
+    /**
+     * The live session to attach to; NOT_FOUND when unknown, INVALID_TRANSITION when closed (unless
+     * {@code allowClosed}).
+     */
+    public LiveSession open(String sessionId, boolean allowClosed) {
+        final LiveSession session = load(sessionId);
+        if (!allowClosed && session.state() == SessionState.SESSION_STATE_CLOSED) {
+            loaded.remove(sessionId, session);
+            throw SessionException.invalidTransition(sessionId, session.state(), "attach to");
+        }
+        return session;
+    }
+
+    /** Closes every session idle for longer than the TTL; returns how many. */
+    public int expireIdle() {
+        final List<String> idle = store.idleSince(clock.millis() - ttl.toMillis());
+        for (String id : idle) {
+            logger.atInfo().addKeyValue("session_id", id).log("Closing session idle for more than {}", ttl);
+            stop(id, "inactivity", "ttl");
+        }
+        return idle.size();
+    }
+
+    /** How many sessions are not closed. */
+    public int liveCount() {
+        return live.get();
+    }
+
+    /** Forgets the in-memory state of a session nobody is attached to (it stays in the store). */
+    public void release(LiveSession session) {
+        if (session.attached() == 0) {
+            loaded.remove(session.id(), session);
+        }
+    }
+
+    private Session move(String sessionId, SessionState from, SessionState to, String operation,
+                         String correlationId) {
+        final LiveSession session = load(sessionId);
+        synchronized (session) {
+            if (session.state() != from) {
+                throw SessionException.invalidTransition(sessionId, session.state(), operation);
+            }
+            session.transition(to);
+            session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setRole("system")
+                                       .setText("state=" + to.name().substring("SESSION_STATE_".length()))
+                                       .setCorrelationId(correlationId));
+        }
+        return get(sessionId);
+    }
+
+    private Session current(Session stored) {
+        final LiveSession inMemory = loaded.get(stored.getSessionId());
+        return inMemory != null ? inMemory.snapshot() : stored;
+    }
+
+    private static void requireId(String sessionId) {
+        if (sessionId.isEmpty()) {
+            throw SessionException.invalidArgument("session_id", "required");
+        }
+    }
+
+    private LiveSession load(String sessionId) {
+        requireId(sessionId);
+        final LiveSession existing = loaded.get(sessionId);
+        if (existing != null) {
+            return existing;
+        }
+        final Session stored = store.find(sessionId).orElseThrow(() -> SessionException.notFound(sessionId));
+        return loaded.computeIfAbsent(sessionId,
+                                      id -> new LiveSession(store, clock, stored, replayEvents, budgets.computeIfAbsent(
+                                              id, unused -> new RateWindow(eventsPerMinute, 60_000))));
+    }
+}

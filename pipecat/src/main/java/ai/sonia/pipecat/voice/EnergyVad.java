@@ -1,0 +1,109 @@
+package ai.sonia.pipecat.voice;
+
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayDeque;
+
+/**
+ * Energy-based voice activity detection on 16 kHz PCM16 frames of 20 ms: speech starts after
+ * {@code startFrames} loud frames in a row and stops after {@code hangoverFrames} quiet ones, so the
+ * short pauses between words do not cut an utterance. A little audio before the start is kept, so
+ * the first phoneme reaches the recognizer.
+ */
+final class EnergyVad {
+
+    /** What a frame changed. */
+    enum Change { NONE, START, STOP }
+
+    static final int SAMPLE_RATE = 16_000;
+    static final int FRAME_BYTES = SAMPLE_RATE / 50 * 2;
+
+    private final double thresholdDbfs;
+    private final int startFrames;
+    private final int hangoverFrames;
+    private final int prerollFrames;
+    private final ArrayDeque<byte[]> preroll = new ArrayDeque<>();
+    private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
+    private ByteArrayOutputStream utterance = new ByteArrayOutputStream();
+    private boolean speaking;
+    private int loud;
+    private int quiet;
+
+    EnergyVad(double thresholdDbfs, int startFrames, int hangoverFrames, int prerollFrames) {
+        this.thresholdDbfs = thresholdDbfs;
+        this.startFrames = startFrames;
+        this.hangoverFrames = hangoverFrames;
+        this.prerollFrames = prerollFrames;
+    }
+
+    /** Defaults: -40 dBFS, 60 ms to start, 400 ms hangover, 200 ms pre-roll. */
+    static EnergyVad defaults() {
+        return new EnergyVad(-40, 3, 20, 10);
+    }
+
+    /** The hangover, the delay VAD adds before it can say speech stopped. */
+    int hangoverMillis() {
+        return hangoverFrames * 20;
+    }
+
+    /**
+     * Feeds audio of any length; {@code listener} hears each START and STOP (with the utterance's audio)
+     * in order.
+     */
+    void accept(byte[] pcm, Listener listener) {
+        pending.write(pcm, 0, pcm.length);
+        final byte[] buffered = pending.toByteArray();
+        int offset = 0;
+        while (buffered.length - offset >= FRAME_BYTES) {
+            final byte[] frame = new byte[FRAME_BYTES];
+            System.arraycopy(buffered, offset, frame, 0, FRAME_BYTES);
+            offset += FRAME_BYTES;
+            frame(frame, listener);
+        }
+        pending.reset();
+        pending.write(buffered, offset, buffered.length - offset);
+    }
+
+    private void frame(byte[] frame, Listener listener) {
+        final boolean voiced = dbfs(frame) > thresholdDbfs;
+        if (!speaking) {
+            preroll.addLast(frame);
+            if (preroll.size() > prerollFrames) {
+                preroll.removeFirst();
+            }
+            loud = voiced ? loud + 1 : 0;
+            if (loud >= startFrames) {
+                speaking = true;
+                quiet = 0;
+                utterance = new ByteArrayOutputStream();
+                preroll.forEach(f -> utterance.write(f, 0, f.length));
+                preroll.clear();
+                listener.onStart();
+            }
+            return;
+        }
+        utterance.write(frame, 0, frame.length);
+        quiet = voiced ? 0 : quiet + 1;
+        if (quiet >= hangoverFrames) {
+            speaking = false;
+            loud = 0;
+            listener.onStop(utterance.toByteArray());
+        }
+    }
+
+    static double dbfs(byte[] frame) {
+        double sum = 0;
+        for (int i = 0; i + 1 < frame.length; i += 2) {
+            final int sample = (short) ((frame[i] & 0xff) | (frame[i + 1] << 8));
+            sum += (double) sample * sample;
+        }
+        final double rms = Math.sqrt(sum / (frame.length / 2.0));
+        return rms == 0 ? -120 : 20 * Math.log10(rms / 32768.0);
+    }
+
+    /** Hears speech start and stop. */
+    interface Listener {
+        void onStart();
+
+        void onStop(byte[] utterance);
+    }
+}

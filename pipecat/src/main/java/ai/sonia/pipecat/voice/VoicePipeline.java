@@ -1,0 +1,280 @@
+package ai.sonia.pipecat.voice;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executor;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.google.protobuf.ByteString;
+
+import ai.sonia.pipecat.domain.ChatClient;
+import ai.sonia.pipecat.domain.LiveSession;
+import ai.sonia.pipecat.domain.Replies;
+import ai.sonia.pipecat.domain.VoiceTurns;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+
+/**
+ * One connection's voice turns: audio → VAD → recognition → chat → synthesis streamed back as TTS_AUDIO
+ * events, sentence by sentence, paced at real time. Speech while the assistant talks (barge-in) stops
+ * the synthesis, emits INTERRUPTED, and the history keeps only the words already played.
+ */
+final class VoicePipeline implements VoiceTurns {
+
+    private static final Logger logger = LoggerFactory.getLogger(VoicePipeline.class);
+    private static final int CHUNK_BYTES = EnergyVad.SAMPLE_RATE / 10 * 2; // 100 ms
+
+    private final LiveSession session;
+    private final ChatClient chat;
+    private final SpeechRecognizer recognizer;
+    private final SpeechSynthesizer synthesizer;
+    private final Executor executor;
+    private final VoiceMetrics metrics;
+    private final String correlationId;
+    private final boolean realtime;
+    private final EnergyVad vad = EnergyVad.defaults();
+    private final Object playback = new Object();
+    private Speech speaking;
+
+    VoicePipeline(LiveSession session, ChatClient chat, SpeechRecognizer recognizer, SpeechSynthesizer synthesizer,
+                  Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime) {
+        this.session = session;
+        this.chat = chat;
+        this.recognizer = recognizer;
+        this.synthesizer = synthesizer;
+        this.executor = executor;
+        this.metrics = metrics;
+        this.correlationId = correlationId;
+        this.realtime = realtime;
+    }
+
+    @Override
+    public synchronized void accept(byte[] pcm) {
+        final long receivedNanos = System.nanoTime();
+        vad.accept(pcm, new EnergyVad.Listener() {
+            @Override
+            public void onStart() {
+                emit(EventType.EVENT_TYPE_VAD_START, "");
+                bargeIn();
+            }
+
+            @Override
+            public void onStop(byte[] utterance) {
+                final long stopNanos = System.nanoTime();
+                emit(EventType.EVENT_TYPE_VAD_STOP, "");
+                final Turn turn = new Turn(stopNanos);
+                turn.stage("vad_ms", vad.hangoverMillis() + (stopNanos - receivedNanos) / 1e6);
+                executor.execute(() -> recognize(utterance, turn));
+            }
+        });
+    }
+
+    @Override
+    public void answer(String userText) {
+        final Turn turn = new Turn(System.nanoTime());
+        executor.execute(() -> reply(userText, turn));
+    }
+
+    @Override
+    public void close() {
+        synchronized (playback) {
+            if (speaking != null) {
+                speaking.cancelled = true;
+                playback.notifyAll();
+            }
+        }
+    }
+
+    private void recognize(byte[] utterance, Turn turn) {
+        final String text;
+        final long start = System.nanoTime();
+        try {
+            text = recognizer.recognize(utterance);
+        } catch (Exception e) {
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Recognition failed");
+            emitError("UNAVAILABLE", "speech recognition failed: " + e.getMessage());
+            return;
+        }
+        turn.stage("asr_ms", (System.nanoTime() - start) / 1e6);
+        if (text.isEmpty() || closed()) {
+            return;
+        }
+        final SessionEvent transcript = session.append(base(EventType.EVENT_TYPE_TRANSCRIPT).setRole("user")
+                                                                                         .setText(text));
+        session.remember("user", text, transcript.getMessageId(), false);
+        reply(text, turn);
+    }
+
+    private void reply(String userText, Turn turn) {
+        final long start = System.nanoTime();
+        final String reply;
+        try {
+            reply = chat.reply(session.id(), userText, correlationId).join();
+        } catch (RuntimeException e) {
+            Replies.failed(session, e, correlationId);
+            return;
+        }
+        turn.stage("first_token_ms", (System.nanoTime() - start) / 1e6);
+        if (!closed()) {
+            speak(reply, turn);
+        }
+    }
+
+    private void speak(String reply, Turn turn) {
+        final Speech speech = new Speech();
+        synchronized (playback) {
+            if (speaking != null) {
+                speaking.cancelled = true;
+                playback.notifyAll();
+            }
+            speaking = speech;
+        }
+        final SessionEvent message = session.append(base(EventType.EVENT_TYPE_MESSAGE).setRole("assistant")
+                                                                                   .setText(reply));
+        session.append(base(EventType.EVENT_TYPE_TTS_START).setRole("assistant"));
+        final List<String> sentences = sentences(reply);
+        final StringBuilder spoken = new StringBuilder();
+        boolean interrupted = false;
+        try {
+            for (String sentence : sentences) {
+                final long synthStart = System.nanoTime();
+                final byte[] audio = synthesizer.synthesize(sentence);
+                turn.stageOnce("tts_ms", (System.nanoTime() - synthStart) / 1e6);
+                final double played = play(audio, speech, turn);
+                if (played < 1) {
+                    appendWords(spoken, sentence, played);
+                    interrupted = true;
+                    break;
+                }
+                appendWords(spoken, sentence, 1);
+            }
+        } catch (Exception e) {
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Synthesis failed");
+            emitError("UNAVAILABLE", "speech synthesis failed: " + e.getMessage());
+        }
+        synchronized (playback) {
+            if (speaking == speech) {
+                speaking = null;
+            }
+        }
+        if (interrupted) {
+            session.append(base(EventType.EVENT_TYPE_INTERRUPTED).setRole("assistant")
+                                                                 .setText(spoken.toString()));
+        }
+        session.append(base(EventType.EVENT_TYPE_TTS_STOP).setRole("assistant"));
+        session.remember("assistant", spoken.toString(), message.getMessageId(), interrupted);
+        session.append(base(EventType.EVENT_TYPE_TURN).setRole("system").setText(interrupted ? "interrupted" : ""));
+        final SessionEvent.Builder figures = base(EventType.EVENT_TYPE_METRICS).setRole("system")
+                                                                             .putAllMetrics(turn.stages);
+        session.append(figures);
+        metrics.record(turn.stages);
+    }
+
+    /** Streams audio in 100 ms chunks; the fraction of it played before a barge-in (1 when all). */
+    private double play(byte[] audio, Speech speech, Turn turn) throws InterruptedException {
+        for (int offset = 0; offset < audio.length; offset += CHUNK_BYTES) {
+            final int end = Math.min(audio.length, offset + CHUNK_BYTES);
+            if (speech.cancelled || closed()) {
+                return (double) offset / audio.length;
+            }
+            session.append(base(EventType.EVENT_TYPE_TTS_AUDIO).setRole("assistant")
+                                   .setAudio(ByteString.copyFrom(Arrays.copyOfRange(audio, offset, end))));
+            if (turn.stageOnce("first_audio_ms", (System.nanoTime() - turn.startNanos) / 1e6)) {
+                turn.stages.put("pipeline_ms", Math.max(0, turn.stages.get("first_audio_ms")
+                                                          - turn.stages.getOrDefault("asr_ms", 0.0)
+                                                          - turn.stages.getOrDefault("first_token_ms", 0.0)
+                                                          - turn.stages.getOrDefault("tts_ms", 0.0)));
+            }
+            if (realtime) {
+                final long chunkMillis = (end - offset) / 2 * 1000L / EnergyVad.SAMPLE_RATE;
+                final long deadline = System.nanoTime() + chunkMillis * 1_000_000;
+                synchronized (playback) {
+                    long left;
+                    while (!speech.cancelled && (left = deadline - System.nanoTime()) > 0) {
+                        playback.wait(Math.max(1, left / 1_000_000));
+                    }
+                }
+                if (speech.cancelled) {
+                    final double heard = 1 - (double) Math.max(0, deadline - System.nanoTime()) / 1e6 / chunkMillis;
+                    return (offset + heard * (end - offset)) / audio.length;
+                }
+            }
+        }
+        return 1;
+    }
+
+    private void bargeIn() {
+        synchronized (playback) {
+            if (speaking != null) {
+                speaking.cancelled = true;
+                playback.notifyAll();
+            }
+        }
+    }
+
+    private boolean closed() {
+        return session.state() == SessionState.SESSION_STATE_CLOSED;
+    }
+
+    private SessionEvent emit(EventType type, String text) {
+        return session.append(base(type).setRole("user").setText(text));
+    }
+
+    private void emitError(String code, String text) {
+        session.append(base(EventType.EVENT_TYPE_ERROR).setRole("system").setErrorCode(code).setText(text));
+    }
+
+    private SessionEvent.Builder base(EventType type) {
+        return SessionEvent.newBuilder().setType(type).setCorrelationId(correlationId);
+    }
+
+    /** Adds the first {@code fraction} of a sentence's words (all words when 1). */
+    static void appendWords(StringBuilder spoken, String sentence, double fraction) {
+        final String[] words = sentence.trim().split("\\s+");
+        final int count = fraction >= 1 ? words.length : (int) Math.floor(words.length * fraction);
+        for (int i = 0; i < count; i++) {
+            if (spoken.length() > 0) {
+                spoken.append(' ');
+            }
+            spoken.append(words[i]);
+        }
+    }
+
+    /** Splits a reply at sentence ends, so the first sentence plays while the rest is synthesized. */
+    static List<String> sentences(String text) {
+        final List<String> sentences = new ArrayList<>();
+        for (String part : text.split("(?<=[.!?;])\\s+")) {
+            if (!part.isBlank()) {
+                sentences.add(part.trim());
+            }
+        }
+        return sentences;
+    }
+
+    /** A playback that a barge-in cancels. */
+    private static final class Speech {
+        volatile boolean cancelled;
+    }
+
+    /** The stages of one turn, in milliseconds. */
+    private static final class Turn {
+        final long startNanos;
+        final java.util.Map<String, Double> stages = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Turn(long startNanos) {
+            this.startNanos = startNanos;
+        }
+
+        void stage(String name, double millis) {
+            stages.put(name, millis);
+        }
+
+        boolean stageOnce(String name, double millis) {
+            return stages.putIfAbsent(name, millis) == null;
+        }
+    }
+}

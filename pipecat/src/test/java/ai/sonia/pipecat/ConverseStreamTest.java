@@ -1,0 +1,102 @@
+package ai.sonia.pipecat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import ai.sonia.pipecat.v1.Attach;
+import ai.sonia.pipecat.v1.ConverseRequest;
+import ai.sonia.pipecat.v1.ConverseResponse;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.StartSessionRequest;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+
+class ConverseStreamTest {
+
+    private static PipecatHarness pipecat;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pipecat = new PipecatHarness("converse");
+    }
+
+    @AfterAll
+    static void stop() {
+        pipecat.close();
+    }
+
+    @Test
+    void theGrpcStreamSpeaksTheSameProtocol() throws Exception {
+        final String id = pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        final Stream stream = new Stream();
+        final StreamObserver<ConverseRequest> requests = pipecat.async().converse(stream);
+        requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
+        requests.onNext(ConverseRequest.newBuilder().setEvent(
+                SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE).setMessageId("g-1").setText("hi"))
+                                       .build());
+        await().atMost(Duration.ofSeconds(20)).until(() -> stream.events.stream().anyMatch(
+                e -> e.getType() == EventType.EVENT_TYPE_MESSAGE && e.getText().equals("echo: hi")));
+        // A WebSocket client of the same session sees the same sequence.
+        final WsClient ws = pipecat.ws(id, 0);
+        ws.await(e -> e.getText().equals("echo: hi"));
+        requests.onNext(ConverseRequest.newBuilder().setEvent(
+                SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_STOP).setText("bye")).build());
+        assertThat(stream.done.get(20, TimeUnit.SECONDS)).isEqualTo(Status.Code.OK);
+        assertThat(ws.awaitClose()).isEqualTo(1000);
+        assertThat(stream.sequences()).isEqualTo(ws.sequences());
+    }
+
+    @Test
+    void unknownSessionEndsWithNotFound() throws Exception {
+        final Stream stream = new Stream();
+        final StreamObserver<ConverseRequest> requests = pipecat.async().converse(stream);
+        requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId("ghost")).build());
+        assertThat(stream.done.get(20, TimeUnit.SECONDS)).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void anEventBeforeAttachIsInvalid() throws Exception {
+        final Stream stream = new Stream();
+        final StreamObserver<ConverseRequest> requests = pipecat.async().converse(stream);
+        requests.onNext(ConverseRequest.newBuilder().setEvent(
+                SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS)).build());
+        assertThat(stream.done.get(20, TimeUnit.SECONDS)).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(stream.events).anySatisfy(e -> assertThat(e.getErrorCode()).isEqualTo("INVALID_ARGUMENT"));
+    }
+
+    /** Records responses and how the stream ended. */
+    private static final class Stream implements StreamObserver<ConverseResponse> {
+        final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+        final CompletableFuture<Status.Code> done = new CompletableFuture<>();
+
+        @Override
+        public void onNext(ConverseResponse value) {
+            events.add(value.getEvent());
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            done.complete(Status.fromThrowable(t).getCode());
+        }
+
+        @Override
+        public void onCompleted() {
+            done.complete(Status.Code.OK);
+        }
+
+        List<Long> sequences() {
+            return events.stream().map(SessionEvent::getSequence).filter(s -> s > 0).toList();
+        }
+    }
+}

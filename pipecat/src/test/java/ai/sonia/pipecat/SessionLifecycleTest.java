@@ -1,0 +1,218 @@
+package ai.sonia.pipecat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.google.rpc.ErrorInfo;
+
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.GetSessionRequest;
+import ai.sonia.pipecat.v1.ListSessionsRequest;
+import ai.sonia.pipecat.v1.ListSessionsResponse;
+import ai.sonia.pipecat.v1.PauseSessionRequest;
+import ai.sonia.pipecat.v1.ResumeSessionRequest;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.pipecat.v1.StartSessionRequest;
+import ai.sonia.pipecat.v1.StopSessionRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+
+class SessionLifecycleTest {
+
+    private static PipecatHarness pipecat;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pipecat = new PipecatHarness("lifecycle", Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
+    }
+
+    @AfterAll
+    static void stop() {
+        pipecat.close();
+    }
+
+    @Test
+    void walksTheStateMachineAndRefusesInvalidTransitions() throws Exception {
+        final var stub = pipecat.blocking();
+        final Session created = stub.startSession(StartSessionRequest.newBuilder().setUserId("ada").build());
+        final String id = created.getSessionId();
+        assertThat(created.getState()).isEqualTo(SessionState.SESSION_STATE_CREATED);
+        assertThat(created.getLastSequence()).isEqualTo(1);
+
+        assertConflict(() -> stub.pauseSession(PauseSessionRequest.newBuilder().setSessionId(id).build()));
+        assertConflict(() -> stub.resumeSession(ResumeSessionRequest.newBuilder().setSessionId(id).build()));
+
+        final WsClient client = pipecat.ws(id, 0);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_STATUS && e.getText().equals("state=ACTIVE"));
+        assertThat(stub.getSession(get(id)).getState()).isEqualTo(SessionState.SESSION_STATE_ACTIVE);
+
+        assertThat(stub.pauseSession(PauseSessionRequest.newBuilder().setSessionId(id).build()).getState())
+                .isEqualTo(SessionState.SESSION_STATE_PAUSED);
+        assertConflict(() -> stub.pauseSession(PauseSessionRequest.newBuilder().setSessionId(id).build()));
+        client.sendEvent(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE).setText("hi").build());
+        assertThat(client.await(e -> e.getType() == EventType.EVENT_TYPE_ERROR).getErrorCode()).isEqualTo("CONFLICT");
+
+        assertThat(stub.resumeSession(ResumeSessionRequest.newBuilder().setSessionId(id).build()).getState())
+                .isEqualTo(SessionState.SESSION_STATE_ACTIVE);
+        final Session stopped = stub.stopSession(StopSessionRequest.newBuilder().setSessionId(id)
+                                                                   .setReason("done").build());
+        assertThat(stopped.getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
+        assertThat(stopped.getMetadataMap()).containsEntry("stop_reason", "done");
+        assertThat(client.awaitClose()).isEqualTo(1000);
+        assertThat(client.sequences()).containsExactly(1L, 2L, 3L, 4L, 5L);
+
+        assertConflict(() -> stub.resumeSession(ResumeSessionRequest.newBuilder().setSessionId(id).build()));
+        assertConflict(() -> stub.pauseSession(PauseSessionRequest.newBuilder().setSessionId(id).build()));
+        // Stopping twice is idempotent.
+        assertThat(stub.stopSession(StopSessionRequest.newBuilder().setSessionId(id).build()).getState())
+                .isEqualTo(SessionState.SESSION_STATE_CLOSED);
+    }
+
+    @Test
+    void unknownSessionIsNotFoundWithErrorInfo() {
+        final var stub = pipecat.blocking();
+        assertThatThrownBy(() -> stub.getSession(get("nope")))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+                    assertThat(errorInfo(e).getReason()).isEqualTo("NOT_FOUND");
+                });
+        assertThatThrownBy(() -> stub.getSession(get("")))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void listsNewestFirstPageByPage() {
+        final var stub = pipecat.blocking();
+        final Set<String> started = new HashSet<>();
+        for (int i = 0; i < 5; i++) {
+            started.add(stub.startSession(StartSessionRequest.newBuilder().setUserId("lister").build()).getSessionId());
+        }
+        final Set<String> seen = new HashSet<>();
+        String token = "";
+        int pages = 0;
+        do {
+            final ListSessionsResponse page = stub.listSessions(
+                    ListSessionsRequest.newBuilder().setPageSize(2).setPageToken(token)
+                                       .setState(SessionState.SESSION_STATE_CREATED).build());
+            assertThat(page.getSessionsCount()).isLessThanOrEqualTo(2);
+            page.getSessionsList().forEach(s -> assertThat(seen.add(s.getSessionId())).isTrue());
+            token = page.getNextPageToken();
+            pages++;
+        } while (!token.isEmpty() && pages < 100);
+        assertThat(seen).containsAll(started);
+        assertThatThrownBy(() -> stub.listSessions(ListSessionsRequest.newBuilder().setPageSize(-1).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        assertThatThrownBy(() -> stub.listSessions(ListSessionsRequest.newBuilder().setPageToken("!!").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void restRoutesAnswerWithTheEnvelope() throws Exception {
+        final HttpClient http = HttpClient.newHttpClient();
+        final String base = "http://127.0.0.1:" + pipecat.port();
+        final HttpResponse<String> started = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/session/start"))
+                           .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\":\"rest\"}"))
+                           .header("content-type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(started.statusCode()).isEqualTo(200);
+        assertThat(started.body()).contains("\"ok\":true").contains("SESSION_STATE_CREATED");
+        final String id = started.body().replaceAll(".*\"session_id\":\"([^\"]+)\".*", "$1");
+        final HttpResponse<String> paused = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/session/pause"))
+                           .POST(HttpRequest.BodyPublishers.ofString("{\"session_id\":\"" + id + "\"}"))
+                           .header("content-type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(paused.statusCode()).isEqualTo(409);
+        assertThat(paused.body()).contains("\"code\":\"CONFLICT\"");
+        final HttpResponse<String> got = http.send(HttpRequest.newBuilder(URI.create(base + "/session/" + id)).build(),
+                                                   HttpResponse.BodyHandlers.ofString());
+        assertThat(got.statusCode()).isEqualTo(200);
+        assertThat(got.body()).contains(id);
+        final HttpResponse<String> missing = http.send(
+                HttpRequest.newBuilder(URI.create(base + "/session/missing")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(missing.statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void refusesSessionsBeyondTheLiveLimit() throws Exception {
+        try (PipecatHarness small = new PipecatHarness("limit", Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "2"))) {
+            final var stub = small.blocking();
+            final String first = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+            stub.startSession(StartSessionRequest.getDefaultInstance());
+            assertThatThrownBy(() -> stub.startSession(StartSessionRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                        assertThat(errorInfo(e).getReason()).isEqualTo("RATE_LIMITED");
+                    });
+            stub.stopSession(StopSessionRequest.newBuilder().setSessionId(first).build());
+            assertThat(stub.startSession(StartSessionRequest.getDefaultInstance()).getState())
+                    .isEqualTo(SessionState.SESSION_STATE_CREATED);
+        }
+    }
+
+    @Test
+    void closesIdleSessionsButPingsKeepThemAlive() throws Exception {
+        try (PipecatHarness ttl = new PipecatHarness("ttl", Map.of("SONIA_PIPECAT_SESSION_TTL_SECONDS", "2"))) {
+            final var stub = ttl.blocking();
+            final String idle = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+            final String pinged = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+            final WsClient client = ttl.ws(pinged, 0);
+            final long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (System.nanoTime() < until) {
+                client.send("{\"type\":\"EVENT_TYPE_STATUS\"}");
+                Thread.sleep(300);
+            }
+            assertThat(stub.getSession(get(idle)).getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
+            assertThat(stub.getSession(get(pinged)).getState()).isEqualTo(SessionState.SESSION_STATE_ACTIVE);
+            await().atMost(Duration.ofSeconds(10))
+                   .until(() -> stub.getSession(get(pinged)).getState() == SessionState.SESSION_STATE_CLOSED);
+            assertThat(client.awaitClose()).isEqualTo(1000);
+        }
+    }
+
+    private static GetSessionRequest get(String id) {
+        return GetSessionRequest.newBuilder().setSessionId(id).build();
+    }
+
+    private static void assertConflict(Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(errorInfo(e).getReason()).isEqualTo("CONFLICT");
+            assertThat(errorInfo(e).getMetadataMap()).containsKeys("session_id", "state");
+        });
+    }
+
+    static ErrorInfo errorInfo(StatusRuntimeException e) {
+        return StatusProto.fromThrowable(e).getDetailsList().stream()
+                          .filter(d -> d.is(ErrorInfo.class))
+                          .map(d -> {
+                              try {
+                                  return d.unpack(ErrorInfo.class);
+                              } catch (Exception ex) {
+                                  throw new IllegalStateException(ex);
+                              }
+                          }).findFirst().orElseThrow();
+    }
+}

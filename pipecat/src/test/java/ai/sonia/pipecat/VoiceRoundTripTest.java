@@ -1,0 +1,140 @@
+package ai.sonia.pipecat;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.GetSessionRequest;
+import ai.sonia.pipecat.v1.HistoryEntry;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.StartSessionRequest;
+
+/** Real speech made by espeak-ng, recognized by pocketsphinx, answered, and spoken back by espeak-ng. */
+class VoiceRoundTripTest {
+
+    private static final String SAID = "what is the weather today";
+    private static PipecatHarness pipecat;
+
+    @BeforeAll
+    static void start() throws Exception {
+        pipecat = new PipecatHarness("voice", Map.of());
+    }
+
+    @AfterAll
+    static void stop() {
+        pipecat.close();
+    }
+
+    @Test
+    void speechIsRecognizedAnsweredAndSpokenBack() throws Exception {
+        pipecat.gateway.replyWith(text -> "It is sunny.");
+        final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                 .getSessionId();
+        final WsClient client = pipecat.ws(id, 0);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+        sendSpeech(client, speech(SAID));
+
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_VAD_START);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_VAD_STOP);
+        final SessionEvent transcript = client.await(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT);
+        final double wer = wordErrorRate(SAID, transcript.getText());
+        System.out.printf("voice round trip: said '%s', heard '%s', WER %.2f%n", SAID, transcript.getText(), wer);
+        assertThat(wer).isLessThanOrEqualTo(0.6);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_START);
+        final SessionEvent audio = client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_AUDIO);
+        assertThat(audio.getAudio().size()).isPositive().isEven();
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_STOP);
+        final SessionEvent metrics = client.await(e -> e.getType() == EventType.EVENT_TYPE_METRICS);
+        System.out.println("voice stage latency (ms): " + metrics.getMetricsMap());
+        assertThat(metrics.getMetricsMap()).containsKeys("vad_ms", "asr_ms", "first_token_ms", "tts_ms",
+                                                         "first_audio_ms", "pipeline_ms");
+        final List<HistoryEntry> history = pipecat.blocking().getSession(
+                GetSessionRequest.newBuilder().setSessionId(id).build()).getHistoryList();
+        assertThat(history).extracting(HistoryEntry::getRole).containsExactly("user", "assistant");
+        assertThat(history.get(1).getText()).isEqualTo("It is sunny.");
+        assertThat(history.get(1).getInterrupted()).isFalse();
+        client.close();
+    }
+
+    @Test
+    void speakingOverTheAssistantInterruptsItAndHistoryKeepsWhatWasSaid() throws Exception {
+        final String reply = "Here is a long answer. It has several sentences so that it takes a while to say. "
+                             + "Nobody will hear the end of it. Because the user talks over it.";
+        pipecat.gateway.replyWith(text -> reply);
+        final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                 .getSessionId();
+        final WsClient client = WsClient.connect(pipecat.port(), id + "?audio=binary", null);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+        sendSpeech(client, speech("tell me everything"));
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> client.events.stream().filter(e -> e.getType() == EventType.EVENT_TYPE_TTS_AUDIO).count() >= 12);
+        // With ?audio=binary the audio arrives as binary frames, the events without it.
+        assertThat(client.binaryBytes.get()).isPositive();
+        assertThat(client.events).filteredOn(e -> e.getType() == EventType.EVENT_TYPE_TTS_AUDIO)
+                                 .allSatisfy(e -> assertThat(e.getAudio().isEmpty()).isTrue());
+        pipecat.gateway.replyWith(text -> "Okay.");
+        sendSpeech(client, speech("stop"));
+        final SessionEvent interrupted = client.await(e -> e.getType() == EventType.EVENT_TYPE_INTERRUPTED);
+        assertThat(reply).startsWith(interrupted.getText());
+        assertThat(interrupted.getText()).isNotEmpty().isNotEqualTo(reply);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            final List<HistoryEntry> history = pipecat.blocking().getSession(
+                    GetSessionRequest.newBuilder().setSessionId(id).build()).getHistoryList();
+            final HistoryEntry cut = history.stream().filter(h -> h.getRole().equals("assistant")).findFirst()
+                                            .orElseThrow();
+            assertThat(cut.getInterrupted()).isTrue();
+            assertThat(cut.getText()).isEqualTo(interrupted.getText());
+        });
+        client.close();
+    }
+
+    private static void sendSpeech(WsClient client, byte[] pcm) {
+        final byte[] padded = Arrays.copyOf(pcm, pcm.length + 16_000 * 2); // one second of silence after
+        for (int offset = 0; offset < padded.length; offset += 640) {
+            client.sendAudio(Arrays.copyOfRange(padded, offset, Math.min(padded.length, offset + 640)));
+        }
+    }
+
+    /** 16 kHz mono PCM16 of {@code text}, made by espeak-ng and sox. */
+    static byte[] speech(String text) throws Exception {
+        final Process process = new ProcessBuilder(
+                "sh", "-c", "espeak-ng -v en-us+m3 -s 140 --stdout \"$1\" | sox -t wav - -t raw -r 16000 -c 1 -b 16"
+                            + " -e signed-integer -L -", "speech", text).start();
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (InputStream in = process.getInputStream()) {
+            in.transferTo(out);
+        }
+        assertThat(process.waitFor()).as("espeak-ng and sox must be installed").isZero();
+        return out.toByteArray();
+    }
+
+    static double wordErrorRate(String reference, String hypothesis) {
+        final String[] ref = reference.toLowerCase().split("\\s+");
+        final String[] hyp = hypothesis.isBlank() ? new String[0] : hypothesis.toLowerCase().split("\\s+");
+        final int[][] d = new int[ref.length + 1][hyp.length + 1];
+        for (int i = 0; i <= ref.length; i++) {
+            d[i][0] = i;
+        }
+        for (int j = 0; j <= hyp.length; j++) {
+            d[0][j] = j;
+        }
+        for (int i = 1; i <= ref.length; i++) {
+            for (int j = 1; j <= hyp.length; j++) {
+                final int cost = ref[i - 1].equals(hyp[j - 1]) ? 0 : 1;
+                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+            }
+        }
+        return (double) d[ref.length][hyp.length] / ref.length;
+    }
+}
