@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
 
+import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 
 import ai.sonia.router.v1.RouterServiceGrpc.RouterServiceBlockingStub;
@@ -20,6 +21,8 @@ final class RouterFixture implements AutoCloseable {
     final Path home;
     final SoniaServer server;
     final RouterServiceBlockingStub stub;
+    // Closed before the server, so that it has no open connection to drain on stop.
+    private final ClientFactory clients = ClientFactory.builder().build();
 
     RouterFixture(String routerSectionJson) {
         this(routerSectionJson, Map.of());
@@ -37,7 +40,8 @@ final class RouterFixture implements AutoCloseable {
         final Map<String, String> all = new java.util.HashMap<>(env);
         all.put("SONIA_HOME", home.toString());
         server = new RouterModule().newServer(StackConfig.load(all).withPorts(Map.of("router", 0))).start();
-        stub = GrpcClients.newClient("http://127.0.0.1:" + server.port(), RouterServiceBlockingStub.class);
+        stub = GrpcClients.builder("http://127.0.0.1:" + server.port()).factory(clients)
+                          .build(RouterServiceBlockingStub.class);
     }
 
     String uri() {
@@ -55,6 +59,11 @@ final class RouterFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        clients.close();
+        // Stopped in the background: Netty's boss group takes its 2 s quiet period, and each test has its own
+        // port and home directory, so nothing waits on it.
+        final Thread stopper = new Thread(server::close, "router-fixture-stop");
+        stopper.setDaemon(true);
+        stopper.start();
     }
 }
