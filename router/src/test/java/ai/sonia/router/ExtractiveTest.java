@@ -11,6 +11,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.MediaType;
+
 import ai.sonia.router.v1.ChatRequest;
 import ai.sonia.router.v1.ChatResponse;
 import ai.sonia.router.v1.ContextPassage;
@@ -93,6 +102,27 @@ class ExtractiveTest {
         }
         assertThat(deltas).hasSizeGreaterThan(10);
         assertThat(String.join("", deltas)).isEqualTo(last.getContent()).contains("> Bob runs it when Alice is away.");
+    }
+
+    @Test
+    void restEdgeServesChatAsAnEnvelope() throws Exception {
+        final AggregatedHttpResponse res = WebClient.of(router.uri()).execute(
+                HttpRequest.of(HttpMethod.POST, "/v1/chat:complete", MediaType.JSON, "{\"messages\":[{\"role\":\"ROLE_USER\",\"content\":"
+                                                    + "\"Who runs the standup?\"}],\"context\":[{\"source\":"
+                                                    + "\"memories/2\",\"text\":\"Bob runs the standup.\"}]}"))
+                                                    .aggregate().join();
+        assertThat(res.status().code()).isEqualTo(200);
+        final JsonNode envelope = new ObjectMapper().readTree(res.contentUtf8());
+        assertThat(envelope.path("ok").asBoolean()).isTrue();
+        assertThat(envelope.path("data").path("provider").asText()).isEqualTo("extractive");
+        assertThat(envelope.path("data").path("content").asText()).contains("> Bob runs the standup.");
+
+        final AggregatedHttpResponse bad = WebClient.of(router.uri()).execute(
+                HttpRequest.of(HttpMethod.POST, "/v1/chat:complete", MediaType.JSON, "{\"messages\":[]}"))
+                                                    .aggregate().join();
+        assertThat(bad.status().code()).isEqualTo(400);
+        assertThat(new ObjectMapper().readTree(bad.contentUtf8()).path("error").path("code").asText())
+                .isEqualTo("INVALID_ARGUMENT");
     }
 
     @Test
