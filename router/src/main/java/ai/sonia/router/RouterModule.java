@@ -1,6 +1,5 @@
 package ai.sonia.router;
 
-import java.net.http.HttpClient;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -8,6 +7,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
+
+import com.linecorp.armeria.client.ClientFactory;
 
 import ai.sonia.router.client.OllamaTags;
 import ai.sonia.router.client.ProviderHttpClient;
@@ -42,8 +43,8 @@ public final class RouterModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config) {
         final RouterConfig rc = RouterConfig.from(config);
         final ExecutorService io = Executors.newCachedThreadPool(daemonThreads("router-provider-"));
-        final HttpClient jdk = ProviderHttpClient.newJdkClient(rc.connectTimeout(), io);
-        final HttpClientBuilder http = ProviderHttpClient.builder(jdk, io);
+        final ClientFactory clients = ClientFactory.builder().connectTimeout(rc.connectTimeout()).build();
+        final HttpClientBuilder http = ProviderHttpClient.builder(clients, io);
         final SqliteLedger ledger = SqliteLedger.open(config.dataDir("router"));
         final ModelCatalog catalog = new ModelCatalog(rc.deployments(), rc.aliases(), rc.defaultModel());
         final HealthBoard health = new HealthBoard(Clock.systemUTC(), rc.failureThreshold(), rc.cooldown());
@@ -63,6 +64,7 @@ public final class RouterModule implements ServiceModule {
                            .configSummary("default_model", rc.defaultModel())
                            .configSummary("ollama_base_url", rc.ollamaBaseUrl())
                            .closeOnStop(ledger)
+                           .closeOnStop(clients)
                            .closeOnStop(io::shutdownNow);
         catalog.deployments().forEach(d -> server.configSummary("deployment." + d.name(), d.provider()));
         rc.aliases().forEach((alias, chain) -> server.configSummary("alias." + alias, String.join(" > ", chain)));

@@ -2,17 +2,24 @@ package ai.sonia.router.client;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient.Version;
-import java.net.http.HttpResponse;
-import java.net.http.HttpResponse.BodyHandlers;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+
+import com.linecorp.armeria.client.ClientFactory;
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpData;
+import com.linecorp.armeria.common.HttpHeaders;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.RequestHeadersBuilder;
+import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.SplitHttpResponse;
 
 import dev.langchain4j.exception.HttpException;
 import dev.langchain4j.http.client.HttpClient;
@@ -23,79 +30,69 @@ import dev.langchain4j.http.client.sse.ServerSentEventListener;
 import dev.langchain4j.http.client.sse.ServerSentEventParser;
 
 /**
- * The HTTP client under every LangChain4j provider model: the JDK client over HTTP/1.1 that keeps the
- * response's {@code Retry-After} on errors (LangChain4j's own client drops headers) and reports a stream
- * cut in the middle as an error rather than as its end.
+ * The HTTP client under every LangChain4j provider model: Armeria's non-blocking client on the server's
+ * own event loops (one connection pool for all providers; plain-HTTP endpoints such as Ollama over
+ * HTTP/1.1, TLS ones negotiating HTTP/2). It keeps the response's {@code Retry-After} on errors
+ * (LangChain4j's own client drops headers) and reports a stream cut in the middle as an error rather
+ * than as its end.
  */
 public final class ProviderHttpClient implements HttpClient {
 
-    private final java.net.http.HttpClient jdk;
-    private final Duration readTimeout;
+    private final WebClient client;
     private final Executor streamExecutor;
 
-    private ProviderHttpClient(java.net.http.HttpClient jdk, Duration readTimeout, Executor streamExecutor) {
-        this.jdk = jdk;
-        this.readTimeout = readTimeout;
+    private ProviderHttpClient(WebClient client, Executor streamExecutor) {
+        this.client = client;
         this.streamExecutor = streamExecutor;
     }
 
-    /** A builder sharing one JDK client (and its connection pool) across all models of the router. */
-    public static HttpClientBuilder builder(java.net.http.HttpClient jdk, Executor streamExecutor) {
-        return new Builder(jdk, streamExecutor);
-    }
-
-    /** The JDK client the router shares: HTTP/1.1 (what Ollama speaks) with a bounded connect time. */
-    public static java.net.http.HttpClient newJdkClient(Duration connectTimeout, Executor executor) {
-        return java.net.http.HttpClient.newBuilder()
-                                       .version(Version.HTTP_1_1)
-                                       .connectTimeout(connectTimeout)
-                                       .executor(executor)
-                                       .build();
+    /** A builder whose clients share {@code factory}'s connections; streams are parsed on {@code streamExecutor}. */
+    public static HttpClientBuilder builder(ClientFactory factory, Executor streamExecutor) {
+        return new Builder(factory, streamExecutor);
     }
 
     @Override
     public SuccessfulHttpResponse execute(HttpRequest request) {
+        final AggregatedHttpResponse response;
         try {
-            final HttpResponse<byte[]> response = jdk.send(toJdk(request), BodyHandlers.ofByteArray());
-            final String body = new String(response.body(), StandardCharsets.UTF_8);
-            if (response.statusCode() / 100 != 2) {
-                throw failure(response, body);
-            }
-            return SuccessfulHttpResponse.builder()
-                                         .statusCode(response.statusCode())
-                                         .headers(response.headers().map())
-                                         .body(body)
-                                         .build();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+            response = client.execute(toArmeria(request)).aggregate().join();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e;
         }
+        final String body = response.contentUtf8();
+        if (response.status().code() / 100 != 2) {
+            throw failure(response.headers(), body);
+        }
+        return SuccessfulHttpResponse.builder()
+                                     .statusCode(response.status().code())
+                                     .headers(headerMap(response.headers()))
+                                     .body(body)
+                                     .build();
     }
 
     @Override
     public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
-        jdk.sendAsync(toJdk(request), BodyHandlers.ofInputStream())
-           .thenAcceptAsync(response -> stream(response, parser, listener), streamExecutor)
-           .exceptionally(error -> {
-               listener.onError(error.getCause() != null ? error.getCause() : error);
-               return null;
-           });
-    }
-
-    private static void stream(HttpResponse<InputStream> response, ServerSentEventParser parser,
-                               ServerSentEventListener listener) {
-        try (InputStream body = response.body()) {
-            if (response.statusCode() / 100 != 2) {
-                listener.onError(failure(response, new String(body.readAllBytes(), StandardCharsets.UTF_8)));
+        final SplitHttpResponse split = client.execute(toArmeria(request)).split();
+        split.headers().thenAccept(headers -> {
+            if (headers.status().code() / 100 != 2) {
+                split.body().collectBytes().handle((bytes, error) -> {
+                    listener.onError(failure(headers, bytes == null ? "" : new String(bytes, java.nio.charset.StandardCharsets.UTF_8)));
+                    return null;
+                });
                 return;
             }
-            listener.onOpen(SuccessfulHttpResponse.builder()
-                                                  .statusCode(response.statusCode())
-                                                  .headers(response.headers().map())
-                                                  .build());
-            final CutDetectingInputStream watched = new CutDetectingInputStream(body);
+            listener.onOpen(SuccessfulHttpResponse.builder().statusCode(headers.status().code())
+                                                  .headers(headerMap(headers)).build());
+            final InputStream body = split.body().toInputStream(data -> data);
+            streamExecutor.execute(() -> parse(body, parser, listener));
+        }).exceptionally(error -> {
+            listener.onError(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+            return null;
+        });
+    }
+
+    private static void parse(InputStream body, ServerSentEventParser parser, ServerSentEventListener listener) {
+        try (CutDetectingInputStream watched = new CutDetectingInputStream(body)) {
             parser.parse(watched, listener);
             if (watched.cut() != null) {
                 listener.onError(watched.cut());
@@ -107,35 +104,44 @@ public final class ProviderHttpClient implements HttpClient {
         }
     }
 
-    private static HttpException failure(HttpResponse<?> response, String body) {
-        return new ProviderHttpException(response.statusCode(), body,
-                                         RetryAfter.parse(response.headers().firstValue("retry-after").orElse(null),
-                                                          Instant.now()));
+    private static HttpException failure(ResponseHeaders headers, String body) {
+        return new ProviderHttpException(headers.status().code(), body,
+                                         RetryAfter.parse(headers.get("retry-after"), Instant.now()));
     }
 
-    private java.net.http.HttpRequest toJdk(HttpRequest request) {
-        final java.net.http.HttpRequest.Builder builder =
-                java.net.http.HttpRequest.newBuilder(URI.create(request.url())).timeout(readTimeout);
-        for (Map.Entry<String, List<String>> header : request.headers().entrySet()) {
-            for (String value : header.getValue()) {
-                builder.header(header.getKey(), value);
+    private static Map<String, List<String>> headerMap(HttpHeaders headers) {
+        final Map<String, List<String>> map = new java.util.LinkedHashMap<>();
+        headers.forEach((name, value) -> map.computeIfAbsent(name.toString(), n -> new java.util.ArrayList<>())
+                                            .add(value));
+        return map;
+    }
+
+    private static com.linecorp.armeria.common.HttpRequest toArmeria(HttpRequest request) {
+        final URI uri = URI.create(request.url());
+        // Plain-HTTP providers (Ollama) speak HTTP/1.1: skip the h2c upgrade attempt.
+        final String scheme = "http".equals(uri.getScheme()) ? "h1c" : uri.getScheme();
+        final RequestHeadersBuilder headers =
+                RequestHeaders.builder(HttpMethod.valueOf(request.method().name()),
+                                       scheme + "://" + uri.getRawAuthority() + uri.getRawPath()
+                                       + (uri.getRawQuery() == null ? "" : '?' + uri.getRawQuery()));
+        request.headers().forEach((name, values) -> {
+            if (!"content-length".equalsIgnoreCase(name) && !"host".equalsIgnoreCase(name)) {
+                values.forEach(v -> headers.add(name, v));
             }
-        }
+        });
         final String body = request.body();
-        builder.method(request.method().name(),
-                       body == null ? java.net.http.HttpRequest.BodyPublishers.noBody()
-                                    : java.net.http.HttpRequest.BodyPublishers.ofString(body));
-        return builder.build();
+        return body == null ? com.linecorp.armeria.common.HttpRequest.of(headers.build())
+                            : com.linecorp.armeria.common.HttpRequest.of(headers.build(), HttpData.ofUtf8(body));
     }
 
     private static final class Builder implements HttpClientBuilder {
-        private final java.net.http.HttpClient jdk;
+        private final ClientFactory factory;
         private final Executor streamExecutor;
         private Duration connectTimeout = Duration.ofSeconds(5);
         private Duration readTimeout = Duration.ofSeconds(60);
 
-        Builder(java.net.http.HttpClient jdk, Executor streamExecutor) {
-            this.jdk = jdk;
+        Builder(ClientFactory factory, Executor streamExecutor) {
+            this.factory = factory;
             this.streamExecutor = streamExecutor;
         }
 
@@ -167,7 +173,9 @@ public final class ProviderHttpClient implements HttpClient {
 
         @Override
         public HttpClient build() {
-            return new ProviderHttpClient(jdk, readTimeout, streamExecutor);
+            // The read timeout bounds a whole unary exchange; streams are bounded per event by the provider.
+            return new ProviderHttpClient(WebClient.builder().factory(factory).responseTimeout(readTimeout)
+                                                   .maxResponseLength(0).build(), streamExecutor);
         }
     }
 }

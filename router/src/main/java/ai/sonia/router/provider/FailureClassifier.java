@@ -2,7 +2,6 @@ package ai.sonia.router.provider;
 
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.http.HttpTimeoutException;
 import java.nio.channels.UnresolvedAddressException;
 import java.time.Duration;
 import java.util.Locale;
@@ -11,6 +10,8 @@ import javax.annotation.Nullable;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+
+import com.linecorp.armeria.client.ResponseTimeoutException;
 
 import ai.sonia.router.client.ProviderHttpException;
 import ai.sonia.router.domain.ProviderFailure;
@@ -38,7 +39,7 @@ final class FailureClassifier {
             if (t instanceof ConnectException || t instanceof UnresolvedAddressException) {
                 return new ProviderFailure(Kind.UNREACHABLE, "unreachable: " + describe(t), null, error);
             }
-            if (t instanceof HttpTimeoutException || t instanceof java.util.concurrent.TimeoutException
+            if (t instanceof ResponseTimeoutException || t instanceof java.util.concurrent.TimeoutException
                 || t instanceof dev.langchain4j.exception.TimeoutException) {
                 return new ProviderFailure(Kind.TIMEOUT, "timed out: " + describe(t), null, error);
             }
