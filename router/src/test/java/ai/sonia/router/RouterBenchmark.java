@@ -79,7 +79,8 @@ public final class RouterBenchmark {
         final FakeProvider provider = new FakeProvider(Dialect.OPENAI, "Sure, here is a short answer for you.");
         final RouterFixture router = new RouterFixture(
                 "{\"deployments\":[{\"name\":\"gpt\",\"provider\":\"openai\",\"model\":\"gpt-test\",\"baseUrl\":\""
-                + provider.baseUrl() + "\",\"inputPriceMicrosPerMtok\":150000,\"outputPriceMicrosPerMtok\":600000}],"
+                + provider.baseUrl() + "\",\"inputPriceMicrosPerMtok\":150000,\"outputPriceMicrosPerMtok\":600000},"
+                + "{\"name\":\"extractive\",\"provider\":\"extractive\"}],"
                 + "\"aliases\":{\"default\":[\"gpt\"]}}");
         Process portkey = null;
         String portkeyUrl = null;
@@ -144,6 +145,24 @@ public final class RouterBenchmark {
             }
         }
         row("unary, sequential", samples);
+        // Where the router's share goes: its gRPC API without the REST edge, and its REST edge without a provider.
+        final long[] grpc = new long[rounds];
+        final long[] extractive = new long[rounds];
+        final long[] direct = new long[rounds];
+        final HttpRequest offline = post(router.uri() + "/v1/chat:complete",
+                                         ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), Map.of());
+        for (int i = 0; i < rounds; i++) {
+            direct[i] = unary(targets.get(0));
+            final long start = System.nanoTime();
+            router.stub.chat(ai.sonia.router.v1.ChatRequest.newBuilder().setModel("gpt")
+                                                            .addMessages(Requests.user("hello there")).build());
+            grpc[i] = System.nanoTime() - start;
+            extractive[i] = unary(new Target("extractive", offline, null));
+        }
+        line("| unary, sequential, router over gRPC (no REST edge) | %s / %s | %s / %s | | |", ms(pct(direct, 50)),
+             ms(pct(direct, 99)), ms(pct(grpc, 50) - pct(direct, 50)), ms(pct(grpc, 99) - pct(direct, 99)));
+        line("| unary, sequential, router REST with the built-in extractive provider (no provider call), total |"
+             + " — | %s / %s | | |", ms(pct(extractive, 50)), ms(pct(extractive, 99)));
     }
 
     private void concurrent(int concurrency, int requests) throws Exception {
@@ -246,6 +265,7 @@ public final class RouterBenchmark {
     private void heap(int requests) throws Exception {
         final Target routerTarget = targets.get(1);
         final long[] used = new long[3];
+        final AtomicLong errors = new AtomicLong();
         used[0] = usedHeapAfterGc();
         final ExecutorService pool = Executors.newFixedThreadPool(16);
         for (int half = 1; half <= 2; half++) {
@@ -254,7 +274,11 @@ public final class RouterBenchmark {
             for (int w = 0; w < 16; w++) {
                 workers.add(CompletableFuture.runAsync(() -> {
                     while (left.getAndDecrement() > 0) {
-                        unary(routerTarget);
+                        try {
+                            unary(routerTarget);
+                        } catch (IllegalStateException e) {
+                            errors.incrementAndGet();
+                        }
                     }
                 }, pool));
             }
@@ -263,8 +287,8 @@ public final class RouterBenchmark {
         }
         pool.shutdown();
         line("Heap used after a full GC (whole benchmark JVM: router, provider and clients): before %d MiB, after %d"
-             + " router requests %d MiB, after %d %d MiB.", used[0] >> 20, requests / 2, used[1] >> 20, requests,
-             used[2] >> 20);
+             + " router requests %d MiB, after %d %d MiB (%d failed requests).", used[0] >> 20, requests / 2,
+             used[1] >> 20, requests, used[2] >> 20, errors.get());
     }
 
     private long unary(Target t) {
@@ -275,7 +299,7 @@ public final class RouterBenchmark {
             if (res.statusCode() != 200) {
                 throw new IllegalStateException(t.name() + ": HTTP " + res.statusCode() + " " + res.body());
             }
-            if (t.name().equals("router")) {
+            if (t.name().startsWith("router")) {
                 final Matcher m = OVERHEAD.matcher(res.body());
                 if (m.find()) {
                     synchronized (reportedOverheadMicros) {

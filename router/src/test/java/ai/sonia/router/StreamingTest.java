@@ -32,7 +32,8 @@ class StreamingTest {
     private final FakeProvider openai = new FakeProvider(Dialect.OPENAI, "a whole other answer");
     private final RouterFixture router = new RouterFixture(
             "{\"deployments\":["
-            + "{\"name\":\"local\",\"provider\":\"ollama\",\"model\":\"llama3.2\",\"baseUrl\":\"" + ollama.baseUrl() + "\"},"
+            + "{\"name\":\"local\",\"provider\":\"ollama\",\"model\":\"llama3.2\",\"baseUrl\":\"" + ollama.baseUrl()
+            + "\",\"timeoutMs\":1000},"
             + "{\"name\":\"claude\",\"provider\":\"anthropic\",\"model\":\"claude-test\",\"baseUrl\":\""
             + anthropic.baseUrl() + "\",\"apiKeyEnv\":\"ANTHROPIC_API_KEY\"},"
             + "{\"name\":\"gpt\",\"provider\":\"openai\",\"model\":\"gpt-test\",\"baseUrl\":\"" + openai.baseUrl()
@@ -121,6 +122,17 @@ class StreamingTest {
         assertThat(last.getAttemptsList()).extracting(a -> a.getDeployment()).containsExactly("claude", "gpt");
         // 11 prompt tokens at 1 USD/Mtok + 4 completion tokens at 2 USD/Mtok = 19 micro-USD
         assertThat(last.getUsage().getCostMicros()).isEqualTo(19);
+    }
+
+    @Test
+    void firstTokenLaterThanTheDeploymentTimeoutFallsOver() {
+        ollama.then(new FakeProvider.Slow(java.time.Duration.ofSeconds(4), "too late"));
+        final List<StreamChatResponse> events = new ArrayList<>();
+        router.stub.streamChat(ask("")).forEachRemaining(events::add);
+        final ChatResponse last = events.get(events.size() - 1).getFinal();
+        assertThat(last.getDeployment()).isEqualTo("gpt");
+        assertThat(last.getAttempts(0).getErrorCode()).isEqualTo("TIMEOUT");
+        assertThat(events).noneSatisfy(e -> assertThat(e.getDelta()).contains("too"));
     }
 
     @Test

@@ -3,14 +3,18 @@ package ai.sonia.router.client;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 import com.linecorp.armeria.client.ClientFactory;
+import com.linecorp.armeria.client.RequestOptions;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpData;
@@ -38,11 +42,18 @@ import dev.langchain4j.http.client.sse.ServerSentEventParser;
  */
 public final class ProviderHttpClient implements HttpClient {
 
+    // A stream may run far longer than one unary answer; the provider bounds each wait for the next token,
+    // and this cap only ends streams that never finish.
+    private static final int STREAM_TIMEOUT_FACTOR = 10;
+
     private final WebClient client;
+    private final RequestOptions streamOptions;
     private final Executor streamExecutor;
 
-    private ProviderHttpClient(WebClient client, Executor streamExecutor) {
+    private ProviderHttpClient(WebClient client, Duration readTimeout, Executor streamExecutor) {
         this.client = client;
+        streamOptions = RequestOptions.builder().responseTimeout(readTimeout.multipliedBy(STREAM_TIMEOUT_FACTOR))
+                                      .build();
         this.streamExecutor = streamExecutor;
     }
 
@@ -72,11 +83,11 @@ public final class ProviderHttpClient implements HttpClient {
 
     @Override
     public void execute(HttpRequest request, ServerSentEventParser parser, ServerSentEventListener listener) {
-        final SplitHttpResponse split = client.execute(toArmeria(request)).split();
+        final SplitHttpResponse split = client.execute(toArmeria(request), streamOptions).split();
         split.headers().thenAccept(headers -> {
             if (headers.status().code() / 100 != 2) {
                 split.body().collectBytes().handle((bytes, error) -> {
-                    listener.onError(failure(headers, bytes == null ? "" : new String(bytes, java.nio.charset.StandardCharsets.UTF_8)));
+                    listener.onError(failure(headers, bytes == null ? "" : new String(bytes, StandardCharsets.UTF_8)));
                     return null;
                 });
                 return;
@@ -110,8 +121,8 @@ public final class ProviderHttpClient implements HttpClient {
     }
 
     private static Map<String, List<String>> headerMap(HttpHeaders headers) {
-        final Map<String, List<String>> map = new java.util.LinkedHashMap<>();
-        headers.forEach((name, value) -> map.computeIfAbsent(name.toString(), n -> new java.util.ArrayList<>())
+        final Map<String, List<String>> map = new LinkedHashMap<>();
+        headers.forEach((name, value) -> map.computeIfAbsent(name.toString(), n -> new ArrayList<>())
                                             .add(value));
         return map;
     }
@@ -175,7 +186,7 @@ public final class ProviderHttpClient implements HttpClient {
         public HttpClient build() {
             // The read timeout bounds a whole unary exchange; streams are bounded per event by the provider.
             return new ProviderHttpClient(WebClient.builder().factory(factory).responseTimeout(readTimeout)
-                                                   .maxResponseLength(0).build(), streamExecutor);
+                                                   .maxResponseLength(0).build(), readTimeout, streamExecutor);
         }
     }
 }
