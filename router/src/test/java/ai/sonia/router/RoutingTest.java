@@ -105,6 +105,18 @@ class RoutingTest {
     }
 
     @Test
+    void retriesStopWhenTheRetryBudgetIsSpent() {
+        start(ollama.baseUrl(), ",\"retry\":{\"maxAttempts\":3,\"budgetRatio\":0,\"budgetCap\":1}");
+        for (int i = 0; i < 6; i++) {
+            ollama.then(new Fail(500, "{\"error\":\"down\"}", Map.of()));
+        }
+        assertThat(router.stub.chat(ask("", "one")).getDeployment()).isEqualTo("claude");
+        assertThat(ollama.requestCount()).as("one call and the budget's only retry").isEqualTo(2);
+        assertThat(router.stub.chat(ask("", "two")).getDeployment()).isEqualTo("claude");
+        assertThat(ollama.requestCount()).as("budget spent: no retry").isEqualTo(3);
+    }
+
+    @Test
     void rateLimitCoolsTheDeploymentDownUntilRetryAfter() {
         start(ollama.baseUrl(), "");
         anthropic.then(new Fail(429, "{\"type\":\"error\",\"error\":{\"type\":\"rate_limit_error\","
