@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import ai.sonia.common.v1.ErrorCode;
@@ -27,6 +28,7 @@ public final class Router {
     private final RetryBudget budget;
     private final RetryConfig retryConfig;
     private final Ledger ledger;
+    private final int maxAttempts;
     private final Map<String, Retry> retries = new ConcurrentHashMap<>();
 
     public Router(ModelCatalog catalog, Map<String, ChatProvider> providers, HealthBoard health,
@@ -36,10 +38,11 @@ public final class Router {
         this.health = health;
         this.budget = budget;
         this.ledger = ledger;
+        maxAttempts = maxAttemptsPerDeployment;
         retryConfig = RetryConfig.custom()
                                  .maxAttempts(maxAttemptsPerDeployment)
                                  .waitDuration(retryWait)
-                                 .retryOnException(this::retryable)
+                                 .retryOnException(error -> error instanceof Retryable)
                                  .build();
         catalog.deployments().forEach(d -> {
             if (!this.providers.containsKey(d.provider())) {
@@ -88,15 +91,25 @@ public final class Router {
                                            + deployment.name() + " could be tried", Map.of("deployment", deployment.name()));
             }
             final AtomicBoolean started = new AtomicBoolean();
+            final AtomicInteger tries = new AtomicInteger();
             final long attemptStart = System.nanoTime();
             ProviderFailure failure;
             try {
                 final Completion completion = retryOf(deployment).executeSupplier(() -> {
                     try {
+                        tries.incrementAndGet();
                         return attempt.run(deployment, started);
                     } catch (ProviderFailure f) {
-                        // Tokens already reached the caller: this deployment is never retried.
-                        throw started.get() ? new MidstreamBreak(f) : f;
+                        if (started.get()) {
+                            // Tokens already reached the caller: this deployment is never retried.
+                            throw new MidstreamBreak(f);
+                        }
+                        // Only a server error is retried, and only while the shared budget has a retry to give.
+                        if (f.kind() == ProviderFailure.Kind.SERVER_ERROR && tries.get() < maxAttempts
+                            && budget.tryWithdraw()) {
+                            throw new Retryable(f);
+                        }
+                        throw f;
                     }
                 });
                 providerNanos += System.nanoTime() - attemptStart;
@@ -142,12 +155,6 @@ public final class Router {
         return new RoutedCompletion(completion, deployment, attempts, latencyMs, cost, midstream, overheadMicros);
     }
 
-    private boolean retryable(Throwable error) {
-        return error instanceof ProviderFailure failure
-               && failure.kind() == ProviderFailure.Kind.SERVER_ERROR
-               && budget.tryWithdraw();
-    }
-
     private Retry retryOf(Deployment deployment) {
         return retries.computeIfAbsent(deployment.name(), name -> Retry.of(name, retryConfig));
     }
@@ -184,6 +191,16 @@ public final class Router {
         final ProviderFailure failure;
 
         MidstreamBreak(ProviderFailure failure) {
+            super(failure.getMessage(), failure, false, false);
+            this.failure = failure;
+        }
+    }
+
+    /** A failure that resilience4j retries; never thrown by the last try, and the budget already paid for it. */
+    private static final class Retryable extends RuntimeException {
+        final ProviderFailure failure;
+
+        Retryable(ProviderFailure failure) {
             super(failure.getMessage(), failure, false, false);
             this.failure = failure;
         }
