@@ -1,14 +1,38 @@
 package ai.sonia.router;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.linecorp.armeria.client.ClientFactory;
+
+import ai.sonia.router.client.OllamaTags;
+import ai.sonia.router.client.ProviderHttpClient;
+import ai.sonia.router.domain.HealthBoard;
+import ai.sonia.router.domain.ModelCatalog;
+import ai.sonia.router.domain.ModelListing;
+import ai.sonia.router.domain.RetryBudget;
+import ai.sonia.router.domain.Router;
+import ai.sonia.router.embed.Embedder;
 import ai.sonia.router.grpc.RouterServiceImpl;
+import ai.sonia.router.provider.ExtractiveProvider;
+import ai.sonia.router.provider.LangChainProvider;
+import ai.sonia.router.store.SqliteLedger;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import dev.langchain4j.http.client.HttpClientBuilder;
 
 /** Wires the router service: routing over LLM providers, embeddings and the ledger. */
 public final class RouterModule implements ServiceModule {
+
+    private static final Duration EMBED_TIMEOUT = Duration.ofSeconds(30);
 
     @Override
     public ServiceSpec spec() {
@@ -17,8 +41,42 @@ public final class RouterModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
-        return SoniaServer.builder(spec(), config)
-                          .addService(new RouterServiceImpl())
-                          .build();
+        final RouterConfig rc = RouterConfig.from(config);
+        final ExecutorService io = Executors.newCachedThreadPool(daemonThreads("router-provider-"));
+        final ClientFactory clients = ClientFactory.builder().connectTimeout(rc.connectTimeout()).build();
+        final HttpClientBuilder http = ProviderHttpClient.builder(clients, io);
+        final SqliteLedger ledger = SqliteLedger.open(config.dataDir("router"));
+        final ModelCatalog catalog = new ModelCatalog(rc.deployments(), rc.aliases(), rc.defaultModel());
+        final HealthBoard health = new HealthBoard(Clock.systemUTC(), rc.failureThreshold(), rc.cooldown());
+        final Router router = new Router(catalog,
+                                         Map.of("ollama", LangChainProvider.ollama(http),
+                                                "anthropic", LangChainProvider.anthropic(http),
+                                                "openai", LangChainProvider.openAi(http),
+                                                ExtractiveProvider.NAME, new ExtractiveProvider()),
+                                         health, new RetryBudget(rc.budgetRatio(), rc.budgetCap()),
+                                         rc.maxAttempts(), rc.retryWait(), ledger);
+        final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
+        final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);
+        final SoniaServer.Builder server =
+                SoniaServer.builder(spec(), config)
+                           .addService(new RouterServiceImpl(router, embedder, ledger, listing))
+                           .useBlockingTaskExecutor(true)
+                           .configSummary("default_model", rc.defaultModel())
+                           .configSummary("ollama_base_url", rc.ollamaBaseUrl())
+                           .closeOnStop(ledger)
+                           .closeOnStop(clients)
+                           .closeOnStop(io::shutdownNow);
+        catalog.deployments().forEach(d -> server.configSummary("deployment." + d.name(), d.provider()));
+        rc.aliases().forEach((alias, chain) -> server.configSummary("alias." + alias, String.join(" > ", chain)));
+        return server.build();
+    }
+
+    private static ThreadFactory daemonThreads(String prefix) {
+        final AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            final Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 }

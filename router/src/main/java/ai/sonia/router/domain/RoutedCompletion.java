@@ -1,0 +1,13 @@
+package ai.sonia.router.domain;
+
+import java.util.List;
+
+/** The answer of a routed request, with the deployment that served it and every try on the way. */
+public record RoutedCompletion(Completion completion, Deployment deployment, List<Attempt> attempts,
+                               long latencyMs, long costMicros, boolean midstreamFallover,
+                               long routerOverheadMicros) {
+
+    public RoutedCompletion {
+        attempts = List.copyOf(attempts);
+    }
+}

@@ -1,0 +1,181 @@
+package ai.sonia.router.store;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.sonia.router.domain.DayTotal;
+import ai.sonia.router.domain.Ledger;
+import ai.sonia.router.domain.UsageRecord;
+import ai.sonia.router.domain.UsageSums;
+
+/**
+ * The token and cost ledger in SQLite (WAL). One row per served request; costs are integers in
+ * micro-USD, so sums are exact. Writes go through one connection, serialized; reads use their own
+ * connection and see a consistent snapshot inside one transaction.
+ */
+public final class SqliteLedger implements Ledger, AutoCloseable {
+
+    private static final String SCHEMA = """
+            CREATE TABLE IF NOT EXISTS usage (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              ts_ms INTEGER NOT NULL,
+              day TEXT NOT NULL,
+              tenant TEXT NOT NULL,
+              principal TEXT NOT NULL,
+              alias TEXT NOT NULL,
+              deployment TEXT NOT NULL,
+              provider TEXT NOT NULL,
+              prompt_tokens INTEGER NOT NULL CHECK (prompt_tokens >= 0),
+              completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),
+              cost_micros INTEGER NOT NULL CHECK (cost_micros >= 0),
+              latency_ms INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS usage_tenant_day ON usage (tenant, day);
+            CREATE INDEX IF NOT EXISTS usage_day ON usage (day);
+            """;
+    private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
+
+    private final Connection writer;
+    private final Connection reader;
+    private final PreparedStatement insert;
+
+    private SqliteLedger(Connection writer, Connection reader) throws SQLException {
+        this.writer = writer;
+        this.reader = reader;
+        insert = writer.prepareStatement(
+                "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
+                + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    }
+
+    /** Opens (creating if needed) {@code usage.db} in the directory. */
+    public static SqliteLedger open(Path directory) {
+        try {
+            Files.createDirectories(directory);
+            final String url = "jdbc:sqlite:" + directory.resolve("usage.db");
+            final Connection writer = DriverManager.getConnection(url);
+            try (Statement s = writer.createStatement()) {
+                s.execute("PRAGMA journal_mode=WAL");
+                s.execute("PRAGMA synchronous=NORMAL");
+                s.execute("PRAGMA busy_timeout=5000");
+                s.executeUpdate(SCHEMA);
+            }
+            final Connection reader = DriverManager.getConnection(url);
+            try (Statement s = reader.createStatement()) {
+                s.execute("PRAGMA busy_timeout=5000");
+            }
+            return new SqliteLedger(writer, reader);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + directory, e);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the ledger in " + directory + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void record(UsageRecord u) {
+        try {
+            insert.setLong(1, u.epochMillis());
+            insert.setString(2, dayOf(u.epochMillis()));
+            insert.setString(3, u.tenant());
+            insert.setString(4, u.principal());
+            insert.setString(5, u.alias());
+            insert.setString(6, u.deployment());
+            insert.setString(7, u.provider());
+            insert.setLong(8, u.promptTokens());
+            insert.setLong(9, u.completionTokens());
+            insert.setLong(10, u.costMicros());
+            insert.setLong(11, u.latencyMs());
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Sums by tenant, deployment and day; the total is a separate SUM over the same snapshot. */
+    public synchronized UsageSums sums(String tenant, String startDay, String endDay) {
+        try {
+            reader.setAutoCommit(false);
+            try {
+                final List<UsageSums.Row> rows = new ArrayList<>();
+                try (PreparedStatement q = reader.prepareStatement(
+                        "SELECT tenant, deployment, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens),"
+                        + " SUM(cost_micros) FROM usage" + GROUP + " GROUP BY tenant, deployment, day"
+                        + " ORDER BY day, tenant, deployment")) {
+                    bind(q, tenant, startDay, endDay);
+                    try (ResultSet rs = q.executeQuery()) {
+                        while (rs.next()) {
+                            rows.add(new UsageSums.Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
+                                                       rs.getLong(5), rs.getLong(6), rs.getLong(7)));
+                        }
+                    }
+                }
+                final UsageSums.Row total;
+                try (PreparedStatement q = reader.prepareStatement(
+                        "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
+                        + " COALESCE(SUM(cost_micros), 0) FROM usage" + GROUP)) {
+                    bind(q, tenant, startDay, endDay);
+                    try (ResultSet rs = q.executeQuery()) {
+                        rs.next();
+                        total = new UsageSums.Row("", "", "", rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+                    }
+                }
+                return new UsageSums(rows, total);
+            } finally {
+                reader.commit();
+                reader.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Total tokens and cost per day from {@code fromDay} (inclusive), oldest first. */
+    public synchronized List<DayTotal> dailyTotals(String tenant, String fromDay) {
+        final List<DayTotal> days = new ArrayList<>();
+        try (PreparedStatement q = reader.prepareStatement(
+                "SELECT day, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros) FROM usage"
+                + GROUP + " GROUP BY day ORDER BY day")) {
+            bind(q, tenant, fromDay, "");
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    days.add(new DayTotal(LocalDate.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+        }
+        return days;
+    }
+
+    static String dayOf(long epochMillis) {
+        return LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC).toString();
+    }
+
+    private static void bind(PreparedStatement q, String tenant, String startDay, String endDay) throws SQLException {
+        q.setString(1, tenant);
+        q.setString(2, tenant);
+        q.setString(3, startDay);
+        q.setString(4, startDay);
+        q.setString(5, endDay);
+        q.setString(6, endDay);
+    }
+
+    @Override
+    public synchronized void close() throws SQLException {
+        insert.close();
+        writer.close();
+        reader.close();
+    }
+}

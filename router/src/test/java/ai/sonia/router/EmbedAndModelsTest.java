@@ -1,0 +1,115 @@
+package ai.sonia.router;
+
+import static ai.sonia.router.Requests.badRequest;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import ai.sonia.router.FakeProvider.Dialect;
+import ai.sonia.router.v1.EmbedRequest;
+import ai.sonia.router.v1.EmbedResponse;
+import ai.sonia.router.v1.ListModelsRequest;
+import ai.sonia.router.v1.ListModelsResponse;
+import ai.sonia.router.v1.Model;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+class EmbedAndModelsTest {
+
+    private static FakeProvider ollama;
+    private static RouterFixture router;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Files.createDirectories(Path.of(System.getProperty("java.io.tmpdir")));
+        ollama = new FakeProvider(Dialect.OLLAMA, "hi");
+        ollama.tags(List.of("llama3.2:latest", "qwen2.5:0.5b"));
+        router = new RouterFixture(
+                "{\"deployments\":[{\"name\":\"local\",\"provider\":\"ollama\",\"model\":\"llama3.2\"},"
+                + "{\"name\":\"extractive\",\"provider\":\"extractive\"}],"
+                + "\"aliases\":{\"default\":[\"local\",\"extractive\"]}}",
+                Map.of("OLLAMA_BASE_URL", ollama.baseUrl()));
+    }
+
+    @AfterAll
+    static void stop() {
+        router.close();
+        ollama.close();
+    }
+
+    @Test
+    void defaultEmbeddingsComeFromTheBundledOfflineModel() {
+        final EmbedResponse response = router.stub.embed(EmbedRequest.newBuilder()
+                .addInputs("The cat sleeps on the sofa.")
+                .addInputs("A kitten is napping on the couch.")
+                .addInputs("Quarterly revenue grew by eight percent.").build());
+        assertThat(response.getModel()).isEqualTo("bge-small-en-v15-q");
+        assertThat(response.getDimensions()).isEqualTo(384);
+        assertThat(response.getEmbeddingsList()).hasSize(3).allSatisfy(e -> assertThat(e.getValuesCount()).isEqualTo(384));
+        final double similar = cosine(response.getEmbeddings(0).getValuesList(), response.getEmbeddings(1).getValuesList());
+        final double unrelated = cosine(response.getEmbeddings(0).getValuesList(), response.getEmbeddings(2).getValuesList());
+        assertThat(similar).isGreaterThan(unrelated);
+    }
+
+    @Test
+    void ollamaEmbeddingsWhenAskedFor() {
+        final EmbedResponse response = router.stub.embed(EmbedRequest.newBuilder().setModel("ollama/nomic-embed-text")
+                                                                     .addInputs("four").addInputs("sixsix").build());
+        assertThat(response.getModel()).isEqualTo("ollama/nomic-embed-text");
+        assertThat(response.getDimensions()).isEqualTo(3);
+        assertThat(response.getEmbeddings(1).getValues(0)).isEqualTo(6f);
+    }
+
+    @Test
+    void badEmbedRequestsNameTheField() {
+        assertInvalid(EmbedRequest.getDefaultInstance(), "inputs");
+        assertInvalid(EmbedRequest.newBuilder().addInputs("ok").addInputs("  ").build(), "inputs[1]");
+        assertInvalid(EmbedRequest.newBuilder().addInputs("ok").setModel("word2vec").build(), "model");
+    }
+
+    @Test
+    void modelsListsDeploymentsAndWhatOllamaReportsLive() {
+        final List<Model> models = router.stub.listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
+        assertThat(models).extracting(Model::getName).containsExactly("local", "extractive", "ollama/qwen2.5:0.5b");
+        assertThat(models.get(0).getLive()).isTrue();
+        assertThat(models.get(0).getAliasesList()).containsExactly("default");
+        assertThat(models.get(2).getProvider()).isEqualTo("ollama");
+
+        final ListModelsResponse page = router.stub.listModels(ListModelsRequest.newBuilder().setPageSize(2).build());
+        assertThat(page.getModelsCount()).isEqualTo(2);
+        final ListModelsResponse next = router.stub.listModels(
+                ListModelsRequest.newBuilder().setPageSize(2).setPageToken(page.getNextPageToken()).build());
+        assertThat(next.getModelsList()).extracting(Model::getName).containsExactly("ollama/qwen2.5:0.5b");
+        assertThat(next.getNextPageToken()).isEmpty();
+        assertThatThrownBy(() -> router.stub.listModels(ListModelsRequest.newBuilder().setPageSize(-1).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo("page_size"));
+    }
+
+    private static void assertInvalid(EmbedRequest request, String field) {
+        assertThatThrownBy(() -> router.stub.embed(request)).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(badRequest(e).getFieldViolations(0).getField()).isEqualTo(field);
+        });
+    }
+
+    private static double cosine(List<Float> a, List<Float> b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.size(); i++) {
+            dot += a.get(i) * b.get(i);
+            na += a.get(i) * a.get(i);
+            nb += b.get(i) * b.get(i);
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+}
