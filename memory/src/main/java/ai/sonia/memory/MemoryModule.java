@@ -3,6 +3,8 @@ package ai.sonia.memory;
 import java.nio.file.Path;
 import java.time.Clock;
 
+import com.linecorp.armeria.server.ServerListener;
+
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
 import ai.sonia.memory.domain.MemoryEngine;
@@ -44,6 +46,8 @@ public final class MemoryModule implements ServiceModule {
                           .addService(new MemoryServiceImpl(engine, backups))
                           .exceptionHandler(new MemoryExceptionHandler())
                           .useBlockingTaskExecutor(true)
+                          .configure(sb -> sb.serverListener(ServerListener.builder()
+                                  .whenStarted(started -> embedder.startLoading()).build()))
                           .configSummary("database", database.file())
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())

@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 import org.slf4j.Logger;
@@ -17,8 +18,8 @@ import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15Quantize
 
 /**
  * Computes embeddings in-process with LangChain4j's bundled, quantized BGE-small-en-v1.5 ONNX model (384
- * dimensions, no network). The model loads on a background thread when the engine starts, so the service
- * answers {@code /healthz} at once; the first embedding waits for it.
+ * dimensions, no network). The model loads on a background thread once the service listens, so the
+ * service answers {@code /healthz} at once; the first embedding waits for it.
  */
 public final class Embedder {
 
@@ -31,23 +32,30 @@ public final class Embedder {
     private static final Logger logger = LoggerFactory.getLogger(Embedder.class);
 
     private final String name;
-    private final CompletableFuture<EmbeddingModel> model;
+    private final Supplier<EmbeddingModel> factory;
+    private final CompletableFuture<EmbeddingModel> model = new CompletableFuture<>();
+    private final AtomicBoolean loading = new AtomicBoolean();
     private final Duration loadTimeout;
 
-    private Embedder(String name, CompletableFuture<EmbeddingModel> model, Duration loadTimeout) {
+    private Embedder(String name, Supplier<EmbeddingModel> factory, Duration loadTimeout) {
         this.name = name;
-        this.model = model;
+        this.factory = factory;
         this.loadTimeout = loadTimeout;
     }
 
-    /** The bundled model, starting to load now in the background. */
+    /** The bundled model; it loads on {@link #startLoading()} or on the first embedding. */
     public static Embedder bundled(Duration loadTimeout) {
-        return loading(BUNDLED_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new, loadTimeout);
+        return new Embedder(BUNDLED_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new, loadTimeout);
     }
 
-    /** A model built by {@code factory} on a background thread. */
-    static Embedder loading(String name, Supplier<EmbeddingModel> factory, Duration loadTimeout) {
-        final CompletableFuture<EmbeddingModel> model = new CompletableFuture<>();
+    /**
+     * Starts loading the model on a background thread, once. The server calls it when it listens, so the
+     * loading (seconds of CPU on two cores) does not delay the start.
+     */
+    public void startLoading() {
+        if (!loading.compareAndSet(false, true)) {
+            return;
+        }
         final Thread loader = new Thread(() -> {
             final long start = System.nanoTime();
             try {
@@ -64,7 +72,6 @@ public final class Embedder {
         }, "memory-embedder-loader");
         loader.setDaemon(true);
         loader.start();
-        return new Embedder(name, model, loadTimeout);
     }
 
     /** The model's name. */
@@ -94,6 +101,7 @@ public final class Embedder {
     }
 
     private EmbeddingModel loadedModel() {
+        startLoading();
         try {
             return model.get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
