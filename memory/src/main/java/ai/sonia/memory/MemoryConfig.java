@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param defaultTopK hits when a search asks for 0
  * @param maxTopK most hits a search may ask for
  * @param candidates how deep each signal (BM25, vectors) is read before fusion
+ * @param approximateAbove from how many vectors a tenant is searched by the HNSW graph, not an exact scan
  * @param rrfK the constant of reciprocal rank fusion
  * @param readers reader connections beside the one writer
  * @param fullSync whether each commit is synced to disk (survives power loss), not only to the OS
@@ -22,7 +23,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param embedderLoadTimeout how long a write or search waits for the embedding model to load
  */
 public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloor, int defaultTopK, int maxTopK,
-                           int candidates, int rrfK, int readers, boolean fullSync, Duration sweepInterval,
+                           int candidates, int approximateAbove, int rrfK, int readers, boolean fullSync, Duration sweepInterval,
                            Duration accessFlushInterval, Duration embedderLoadTimeout) {
 
     public MemoryConfig {
@@ -32,6 +33,7 @@ public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloo
         check(maxTopK > 0, "maxTopK", maxTopK, "> 0");
         check(defaultTopK > 0 && defaultTopK <= maxTopK, "defaultTopK", defaultTopK, "1..maxTopK");
         check(candidates > 0, "candidates", candidates, "> 0");
+        check(approximateAbove > 0, "approximateAbove", approximateAbove, "> 0");
         check(rrfK > 0, "rrfK", rrfK, "> 0");
         check(readers > 0, "readers", readers, "> 0");
     }
@@ -44,6 +46,7 @@ public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloo
                                 section.path("defaultTopK").asInt(10),
                                 section.path("maxTopK").asInt(100),
                                 section.path("candidates").asInt(50),
+                                section.path("approximateAbove").asInt(20_000),
                                 section.path("rrfK").asInt(60),
                                 section.path("readers").asInt(4),
                                 section.path("fullSync").asBoolean(true),

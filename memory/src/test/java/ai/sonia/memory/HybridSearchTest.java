@@ -7,11 +7,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.List;
 
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.v1.GetMemoryStatsRequest;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.SearchHit;
@@ -31,12 +33,15 @@ class HybridSearchTest {
 
     @BeforeAll
     static void start() {
-        server = MemoryTestServer.fresh("search");
+        // Tenants of 3 vectors or more are searched through the HNSW graph, so both paths are exercised.
+        server = MemoryTestServer.fresh("search", "{\"approximateAbove\":3}");
         for (String tenant : List.of("alpha", "beta")) {
             for (String fact : FACTS) {
                 server.store(scope(tenant, "u1", ""), fact);
             }
         }
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(
+                () -> server.stub.getMemoryStats(GetMemoryStatsRequest.getDefaultInstance()).getApproximateIndexReady());
     }
 
     @AfterAll

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import com.linecorp.armeria.client.grpc.GrpcClients;
 
@@ -36,8 +34,24 @@ final class MemoryTestServer implements AutoCloseable {
 
     /** A server over a new, empty ledger. */
     static MemoryTestServer fresh(String name) {
-        final Path home = Path.of("target", "test-home", name + '-' + System.nanoTime()).toAbsolutePath();
+        return new MemoryTestServer(newHome(name));
+    }
+
+    /** A server over a new, empty ledger, with a {@code services.memory} configuration section. */
+    static MemoryTestServer fresh(String name, String memorySection) {
+        final Path home = newHome(name);
+        try {
+            Files.createDirectories(home.resolve("config"));
+            Files.writeString(home.resolve("config/sonia.json"),
+                              "{\"services\":{\"memory\":" + memorySection + "}}");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
         return new MemoryTestServer(home);
+    }
+
+    private static Path newHome(String name) {
+        return Path.of("target", "test-home", name + '-' + System.nanoTime()).toAbsolutePath();
     }
 
     /** A server over the ledger another server left in {@code home}. */
@@ -70,16 +84,5 @@ final class MemoryTestServer implements AutoCloseable {
     @Override
     public void close() {
         server.close();
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

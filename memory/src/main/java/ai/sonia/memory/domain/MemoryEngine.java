@@ -82,7 +82,7 @@ public final class MemoryEngine implements AutoCloseable {
         this.embedder = embedder;
         this.clock = clock;
         writes = new WriteQueue(database);
-        index = new VectorIndex(dims);
+        index = new VectorIndex(dims, config.approximateAbove());
         ranker = new HybridRanker(config.rrfK(), config.halfLife().toMillis(), config.decayFloor());
         housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread thread = new Thread(r, "memory-housekeeping");
@@ -331,7 +331,7 @@ public final class MemoryEngine implements AutoCloseable {
         }
         final long nowMs = nowMs();
         return database.read(c -> SearchQueries.stats(c, tenant, nowMs)).toBuilder()
-                       .setEmbeddingModel(embedder.model()).build();
+                       .setEmbeddingModel(embedder.model()).setApproximateIndexReady(index.graphReady()).build();
     }
 
     /** A page of the audit log, newest first. */
@@ -389,6 +389,10 @@ public final class MemoryEngine implements AutoCloseable {
                 return null;
             });
             index.markLoaded(null);
+            final Thread graph = new Thread(index::buildGraph, "memory-hnsw-build");
+            graph.setDaemon(true);
+            graph.setPriority(Thread.MIN_PRIORITY);
+            graph.start();
             logger.atInfo().addKeyValue("vectors", count[0])
                   .addKeyValue("load_ms", (System.nanoTime() - start) / 1_000_000)
                   .log("Vector index loaded");
@@ -408,5 +412,10 @@ public final class MemoryEngine implements AutoCloseable {
         }
         flushAccesses();
         writes.close();
+        try {
+            index.close();
+        } catch (java.io.IOException e) {
+            logger.warn("Closing the vector index failed", e);
+        }
     }
 }

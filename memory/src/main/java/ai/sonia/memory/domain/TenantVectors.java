@@ -31,10 +31,6 @@ final class TenantVectors {
         return size;
     }
 
-    boolean contains(long id) {
-        return positions.containsKey(id);
-    }
-
     void add(long id, float[] vector) {
         if (vector.length != dims || positions.containsKey(id)) {
             return;
@@ -63,9 +59,17 @@ final class TenantVectors {
         }
     }
 
-    float[] vector(long id) {
-        final Integer position = positions.get(id);
-        return position == null ? null : Arrays.copyOfRange(data, position * dims, (position + 1) * dims);
+    float[] vectorAt(int position) {
+        return Arrays.copyOfRange(data, position * dims, (position + 1) * dims);
+    }
+
+    /** A copy to read without the index's lock. */
+    TenantVectors copy() {
+        final TenantVectors copy = new TenantVectors(dims);
+        copy.ids = Arrays.copyOf(ids, size);
+        copy.data = Arrays.copyOf(data, size * dims);
+        copy.size = size;
+        return copy;
     }
 
     long idAt(int position) {
