@@ -16,6 +16,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param candidates how deep each signal (BM25, vectors) is read before fusion
  * @param approximateAbove from how many vectors a tenant is searched by the HNSW graph, not an exact scan
  * @param rrfK the constant of reciprocal rank fusion
+ * @param bm25Weight the weight of the BM25 ranking in the fusion; the vector ranking weighs 1
  * @param readers reader connections beside the one writer
  * @param fullSync whether each commit is synced to disk (survives power loss), not only to the OS
  * @param sweepInterval how often memories past their TTL are marked expired in the ledger
@@ -23,7 +24,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param embedderLoadTimeout how long a write or search waits for the embedding model to load
  */
 public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloor, int defaultTopK, int maxTopK,
-                           int candidates, int approximateAbove, int rrfK, int readers, boolean fullSync, Duration sweepInterval,
+                           int candidates, int approximateAbove, int rrfK, double bm25Weight, int readers, boolean fullSync, Duration sweepInterval,
                            Duration accessFlushInterval, Duration embedderLoadTimeout) {
 
     public MemoryConfig {
@@ -35,6 +36,7 @@ public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloo
         check(candidates > 0, "candidates", candidates, "> 0");
         check(approximateAbove > 0, "approximateAbove", approximateAbove, "> 0");
         check(rrfK > 0, "rrfK", rrfK, "> 0");
+        check(bm25Weight >= 0 && bm25Weight <= 10, "bm25Weight", bm25Weight, "0..10");
         check(readers > 0, "readers", readers, "> 0");
     }
 
@@ -48,6 +50,7 @@ public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloo
                                 section.path("candidates").asInt(50),
                                 section.path("approximateAbove").asInt(20_000),
                                 section.path("rrfK").asInt(60),
+                                section.path("bm25Weight").asDouble(1.0),
                                 section.path("readers").asInt(4),
                                 section.path("fullSync").asBoolean(true),
                                 Duration.ofMillis(section.path("sweepIntervalMs").asLong(5_000)),

@@ -8,8 +8,8 @@ import java.util.Map;
 import ai.sonia.memory.store.MemoryRows.Row;
 
 /**
- * Fuses the BM25 and vector rankings with reciprocal rank fusion, then weights by recency/access decay.
- * The fused score is normalized so that first place in both lists is 1.0.
+ * Fuses the BM25 and vector rankings with weighted reciprocal rank fusion, then weights by recency/access
+ * decay. The fused score is normalized so that first place in both lists is 1.0.
  */
 final class HybridRanker {
 
@@ -17,11 +17,13 @@ final class HybridRanker {
     record Hit(Row row, double score, int bm25Rank, int vectorRank, double decay) {}
 
     private final int rrfK;
+    private final double bm25Weight;
     private final double halfLifeMs;
     private final double decayFloor;
 
-    HybridRanker(int rrfK, double halfLifeMs, double decayFloor) {
+    HybridRanker(int rrfK, double bm25Weight, double halfLifeMs, double decayFloor) {
         this.rrfK = rrfK;
+        this.bm25Weight = bm25Weight;
         this.halfLifeMs = halfLifeMs;
         this.decayFloor = decayFloor;
     }
@@ -31,10 +33,10 @@ final class HybridRanker {
         final Map<Long, int[]> ranks = new HashMap<>();
         addRanks(ranks, bm25, 0, rows);
         addRanks(ranks, vectors, 1, rows);
-        final double best = 2.0 / (rrfK + 1);
+        final double best = (1 + bm25Weight) / (rrfK + 1);
         final List<Hit> hits = new ArrayList<>(ranks.size());
         ranks.forEach((id, rank) -> {
-            final double fused = (reciprocal(rank[0]) + reciprocal(rank[1])) / best;
+            final double fused = (bm25Weight * reciprocal(rank[0]) + reciprocal(rank[1])) / best;
             final Row row = rows.get(id);
             final double decay = decay(row.referenceMs(), nowMs);
             hits.add(new Hit(row, fused * decay, rank[0], rank[1], decay));

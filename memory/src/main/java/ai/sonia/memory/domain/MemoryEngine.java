@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -83,7 +84,8 @@ public final class MemoryEngine implements AutoCloseable {
         this.clock = clock;
         writes = new WriteQueue(database);
         index = new VectorIndex(dims, config.approximateAbove());
-        ranker = new HybridRanker(config.rrfK(), config.halfLife().toMillis(), config.decayFloor());
+        ranker = new HybridRanker(config.rrfK(), config.bm25Weight(), config.halfLife().toMillis(),
+                                  config.decayFloor());
         housekeeping = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread thread = new Thread(r, "memory-housekeeping");
             thread.setDaemon(true);
@@ -271,14 +273,19 @@ public final class MemoryEngine implements AutoCloseable {
         }
     }
 
-    /** The query's words, each quoted (so FTS5 syntax in user text is inert), OR-ed. */
+    /**
+     * The query's words, each quoted (so FTS5 syntax in user text is inert), OR-ed. Stop words are left out
+     * unless the query has nothing else: they match most memories, which costs time and adds noise.
+     */
     static String ftsQuery(String query) {
         final Set<String> terms = new LinkedHashSet<>();
-        final Matcher matcher = WORD.matcher(query.toLowerCase(java.util.Locale.ROOT));
+        final Set<String> stopWords = new LinkedHashSet<>();
+        final Matcher matcher = WORD.matcher(query.toLowerCase(Locale.ROOT));
         while (matcher.find() && terms.size() < MAX_QUERY_TERMS) {
-            terms.add('"' + matcher.group() + '"');
+            final String word = matcher.group();
+            (StopWords.contains(word) ? stopWords : terms).add('"' + word + '"');
         }
-        return String.join(" OR ", terms);
+        return String.join(" OR ", terms.isEmpty() ? stopWords : terms);
     }
 
     /** A page of a scope's memories, newest first. */
