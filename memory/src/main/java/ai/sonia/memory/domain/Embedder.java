@@ -79,11 +79,6 @@ public final class Embedder {
         return name;
     }
 
-    /** Whether the model is loaded. */
-    public boolean ready() {
-        return model.isDone() && !model.isCompletedExceptionally();
-    }
-
     /** The unit-length embedding of a text to store. */
     public float[] embed(String text) {
         return normalize(loadedModel().embed(text).content().vector());

@@ -98,11 +98,6 @@ public final class MemoryEngine implements AutoCloseable {
                                             config.accessFlushInterval().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The embedding model in use. */
-    public Embedder embedder() {
-        return embedder;
-    }
-
     Database database() {
         return database;
     }
@@ -334,7 +329,7 @@ public final class MemoryEngine implements AutoCloseable {
     /** Counts and sizes, for one tenant or all. */
     public MemoryStats stats(String tenant) {
         if (!tenant.isEmpty()) {
-            RequestChecks.scope("scope", ai.sonia.common.v1.Scope.newBuilder().setTenant(tenant).build(), true);
+            RequestChecks.scopeId("tenant", tenant);
         }
         final long nowMs = nowMs();
         return database.read(c -> SearchQueries.stats(c, tenant, nowMs)).toBuilder()

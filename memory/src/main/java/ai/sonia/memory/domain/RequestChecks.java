@@ -40,7 +40,7 @@ final class RequestChecks {
         }
     }
 
-    private static void scopeId(String field, String value) {
+    static void scopeId(String field, String value) {
         if (!SCOPE_ID.matcher(value).matches()) {
             throw invalid(field, "must be 1-128 characters of letters, digits and ._:@+=-");
         }

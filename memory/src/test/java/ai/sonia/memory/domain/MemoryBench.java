@@ -6,11 +6,16 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -85,6 +90,9 @@ public final class MemoryBench {
             for (String n : System.getProperty("bench.sizes", "10000,100000").split(",")) {
                 scale(Integer.parseInt(n.trim()));
             }
+        }
+        if (sections.contains("soak")) {
+            soak(Integer.parseInt(System.getProperty("bench.kills", "100")));
         }
         if (sections.contains("million")) {
             million(Integer.parseInt(System.getProperty("bench.million", "1000000")));
@@ -308,6 +316,70 @@ public final class MemoryBench {
                           engine.index().graphReady() ? "ready" : "NOT ready", recall / queries);
         lucene.close();
         close(engine);
+    }
+
+    // ---------------------------------------------------------------- soak
+
+    /** Kills a writing child process with SIGKILL at random moments; no acknowledged write may be lost. */
+    private static void soak(int kills) throws Exception {
+        final Path dir = root.resolve("soak-" + System.nanoTime());
+        Files.createDirectories(dir);
+        final Path file = dir.resolve("memory.db");
+        Database.open(file, 1, true).close();
+        final Random random = new Random(13);
+        final String java = ProcessHandle.current().info().command().orElse("java");
+        final Map<String, String> acknowledged = new HashMap<>();
+        int lost = 0;
+        int corrupt = 0;
+        final long start = System.nanoTime();
+        for (int kill = 0; kill < kills; kill++) {
+            final Process child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                                                     System.getProperty("java.class.path"),
+                                                     SoakWriter.class.getName(), file.toString(),
+                                                     String.valueOf(kill * 1_000_000L))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            final BufferedReader acks = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                                                                                 StandardCharsets.UTF_8));
+            // Let it write for a random while after its first acknowledgement, then kill it mid-burst.
+            String line = acks.readLine();
+            final long until = System.nanoTime() + (50 + random.nextInt(400)) * 1_000_000L;
+            while (line != null) {
+                final String[] parts = line.split(" ", 3);
+                acknowledged.put(parts[1], parts[2]);
+                if (System.nanoTime() > until) {
+                    child.destroyForcibly();
+                    break;
+                }
+                line = acks.readLine();
+            }
+            // Acknowledgements already printed before the kill count too.
+            while ((line = acks.readLine()) != null) {
+                final String[] parts = line.split(" ", 3);
+                acknowledged.put(parts[1], parts[2]);
+            }
+            child.waitFor();
+            try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+                 Statement statement = connection.createStatement()) {
+                try (ResultSet rs = statement.executeQuery("PRAGMA integrity_check")) {
+                    rs.next();
+                    corrupt += "ok".equals(rs.getString(1)) ? 0 : 1;
+                }
+                final Set<String> present = new HashSet<>();
+                try (ResultSet rs = statement.executeQuery("SELECT name FROM memories")) {
+                    while (rs.next()) {
+                        present.add(rs.getString(1));
+                    }
+                }
+                lost = (int) acknowledged.keySet().stream().filter(name -> !present.contains(name)).count();
+            }
+            if (lost > 0 || corrupt > 0) {
+                break;
+            }
+        }
+        System.out.printf("%n## durability soak: %d SIGKILLs during 4-thread write bursts, %.0f s%n", kills,
+                          seconds(start));
+        System.out.printf("acknowledged writes: %d; lost: %d; integrity_check failures: %d%n",
+                          acknowledged.size(), lost, corrupt);
     }
 
     // ---------------------------------------------------------------- million
