@@ -40,6 +40,10 @@ final class HnswIndex implements AutoCloseable {
     private static final String TENANT = "tenant";
     private static final String VECTOR = "vector";
 
+    // The graph is searched at least this wide (HNSW's ef), then cut to k: k = 10 alone gives recall@10 ~0.84
+    // on 100k clustered vectors, too low.
+    private static final int MIN_BEAM = 100;
+
     private final IndexWriter writer;
     private final SearcherManager searchers;
     private final AtomicBoolean dirty = new AtomicBoolean();
@@ -93,8 +97,9 @@ final class HnswIndex implements AutoCloseable {
             }
             final IndexSearcher searcher = searchers.acquire();
             try {
+                final int beam = Math.max(k, MIN_BEAM);
                 final TopDocs top = searcher.search(
-                        new KnnFloatVectorQuery(VECTOR, query, k, new TermQuery(new Term(TENANT, tenant))), k);
+                        new KnnFloatVectorQuery(VECTOR, query, beam, new TermQuery(new Term(TENANT, tenant))), k);
                 final List<Scored> scored = new ArrayList<>(top.scoreDocs.length);
                 for (ScoreDoc hit : top.scoreDocs) {
                     final var leaf = searcher.getIndexReader().leaves()

@@ -347,7 +347,8 @@ public final class MemoryBench {
                 final String[] parts = line.split(" ", 3);
                 acknowledged.put(parts[1], parts[2]);
                 if (System.nanoTime() > until) {
-                    child.destroyForcibly();
+                    // SIGKILL through the handle: Process.destroyForcibly would also close our end of the pipe.
+                    child.toHandle().destroyForcibly();
                     break;
                 }
                 line = acks.readLine();
@@ -385,7 +386,7 @@ public final class MemoryBench {
     // ---------------------------------------------------------------- million
 
     private static void million(int n) throws Exception {
-        System.out.printf("%n## approximate vector search at %,d synthetic vectors (Lucene HNSW, M=16, beam 100)%n",
+        System.out.printf("%n## approximate vector search at %,d synthetic vectors (the engine's HNSW index: Lucene, M=16, search beam >= 100)%n",
                           n);
         final Synthetic data = new Synthetic(n, 99, false);
         final HnswIndex hnsw = new HnswIndex();
@@ -616,7 +617,8 @@ public final class MemoryBench {
         }
 
         ScoreDoc[] knn(String tenant, float[] vector, int k) throws IOException {
-            return searcher.search(new KnnFloatVectorQuery("vector", vector, k,
+            // The same beam as the engine's graph search (at least 100), cut to k.
+            return searcher.search(new KnnFloatVectorQuery("vector", vector, Math.max(k, 100),
                                                            new TermQuery(new Term("tenant", tenant))), k).scoreDocs;
         }
 
