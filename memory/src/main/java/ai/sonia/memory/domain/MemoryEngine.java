@@ -13,6 +13,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -134,7 +135,7 @@ public final class MemoryEngine implements AutoCloseable {
                                               request.getSupersedes());
         final Stored stored = writes.write(c -> MemoryLedger.store(c, fresh, actor, nowMs));
         if (stored.created()) {
-            index.add(memory.getScope().getTenant(), stored.row().id(), vector);
+            index.add(memory.getScope().getTenant(), stored.row().id(), memory.getText(), vector);
         }
         return StoreMemoryResponse.newBuilder().setMemory(stored.row().memory()).setCreated(stored.created())
                                   .build();
@@ -239,25 +240,35 @@ public final class MemoryEngine implements AutoCloseable {
     }
 
     List<Long> bm25(String query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
-        final String fts = ftsQuery(query);
-        if (fts.isEmpty()) {
+        final List<String> words = queryWords(query);
+        if (words.isEmpty()) {
             return List.of();
         }
+        if (index.graphReady()) {
+            return eligibleRanked(k -> index.bm25(filter.tenant(), words, k), filter, depth, rows);
+        }
+        final String fts = ftsQuery(words);
         final List<Long> ids = database.read(c -> SearchQueries.bm25(c, fts, filter, depth));
         final List<Long> missing = ids.stream().filter(id -> !rows.containsKey(id)).toList();
         rows.putAll(database.read(c -> MemoryRows.eligible(c, filter, missing)));
         return ids;
     }
 
-    /**
-     * The {@code depth} nearest eligible memories: reads the nearest vectors of the tenant, keeps those that
-     * pass the filter, and reads deeper while a selective filter leaves too few.
-     */
+    /** The {@code depth} nearest eligible memories by vector. */
     List<Long> vectors(float[] query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+        return eligibleRanked(k -> index.nearest(filter.tenant(), query, k), filter, depth, rows);
+    }
+
+    /**
+     * The {@code depth} best eligible memories of a ranking: reads the ranking's top, keeps those that pass
+     * the filter, and reads deeper while a selective filter leaves too few.
+     */
+    private List<Long> eligibleRanked(IntFunction<List<Scored>> ranking, MemoryFilter filter, int depth,
+                                      Map<Long, Row> rows) {
         final int total = index.size(filter.tenant());
         int want = depth;
         while (true) {
-            final List<Scored> nearest = index.nearest(filter.tenant(), query, want);
+            final List<Scored> nearest = ranking.apply(want);
             final List<Long> ids = nearest.stream().map(Scored::id).toList();
             final Map<Long, Row> eligible = database.read(c -> MemoryRows.eligible(c, filter, ids));
             if (eligible.size() >= depth || nearest.size() < want || want >= total) {
@@ -269,18 +280,23 @@ public final class MemoryEngine implements AutoCloseable {
     }
 
     /**
-     * The query's words, each quoted (so FTS5 syntax in user text is inert), OR-ed. Stop words are left out
-     * unless the query has nothing else: they match most memories, which costs time and adds noise.
+     * The query's words, lower-cased. Stop words are left out unless the query has nothing else: they match
+     * most memories, which costs time and adds noise.
      */
-    static String ftsQuery(String query) {
-        final Set<String> terms = new LinkedHashSet<>();
+    static List<String> queryWords(String query) {
+        final Set<String> words = new LinkedHashSet<>();
         final Set<String> stopWords = new LinkedHashSet<>();
         final Matcher matcher = WORD.matcher(query.toLowerCase(Locale.ROOT));
-        while (matcher.find() && terms.size() < MAX_QUERY_TERMS) {
+        while (matcher.find() && words.size() < MAX_QUERY_TERMS) {
             final String word = matcher.group();
-            (StopWords.contains(word) ? stopWords : terms).add('"' + word + '"');
+            (StopWords.contains(word) ? stopWords : words).add(word);
         }
-        return String.join(" OR ", terms.isEmpty() ? stopWords : terms);
+        return List.copyOf(words.isEmpty() ? stopWords : words);
+    }
+
+    /** The words as an FTS5 query: each quoted, so FTS5 syntax in user text is inert, OR-ed. */
+    static String ftsQuery(List<String> words) {
+        return String.join(" OR ", words.stream().map(w -> '"' + w + '"').toList());
     }
 
     /** A page of a scope's memories, newest first. */
@@ -385,13 +401,13 @@ public final class MemoryEngine implements AutoCloseable {
             final int[] count = new int[1];
             database.read(c -> {
                 SearchQueries.vectors(c, (id, tenant, vector) -> {
-                    index.add(tenant, id, vector);
+                    index.addExact(tenant, id, vector);
                     count[0]++;
                 });
                 return null;
             });
             index.markLoaded(null);
-            final Thread graph = new Thread(index::buildGraph, "memory-hnsw-build");
+            final Thread graph = new Thread(this::buildLuceneIndex, "memory-lucene-build");
             graph.setDaemon(true);
             graph.setPriority(Thread.MIN_PRIORITY);
             graph.start();
@@ -401,6 +417,27 @@ public final class MemoryEngine implements AutoCloseable {
         } catch (RuntimeException e) {
             logger.error("Loading the vector index failed", e);
             index.markLoaded(e);
+        }
+    }
+
+    /** Fills the Lucene index (BM25 and HNSW) from the ledger, while FTS5 and exact scans answer. */
+    void buildLuceneIndex() {
+        final long start = System.nanoTime();
+        try {
+            index.startFeeding();
+            final int[] count = new int[1];
+            database.read(c -> {
+                SearchQueries.documents(c, (id, tenant, text, vector) -> {
+                    index.feed(tenant, id, text, vector);
+                    count[0]++;
+                });
+                return null;
+            });
+            index.finishFeeding();
+            logger.atInfo().addKeyValue("memories", count[0])
+                  .addKeyValue("build_ms", (System.nanoTime() - start) / 1_000_000).log("Lucene index built");
+        } catch (RuntimeException e) {
+            logger.error("Building the Lucene index failed; BM25 stays on FTS5 and vectors on exact scans", e);
         }
     }
 

@@ -11,27 +11,22 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import ai.sonia.memory.domain.TenantVectors.Scored;
 
 /**
  * The in-memory vector index, partitioned by tenant so that no search can reach another tenant's vectors.
  * A tenant with fewer than {@code approximateAbove} vectors is searched by an exact scan; a larger one by
- * Lucene's HNSW graph once that is built. The ledger holds the vectors; this index is rebuilt from it at
- * start and kept in step after every committed write.
+ * Lucene's HNSW graph once that is built. The same Lucene index serves BM25. The ledger holds text and
+ * vectors; this index is rebuilt from it at start and kept in step after every committed write.
  */
 public final class VectorIndex implements AutoCloseable {
-
-    private static final Logger logger = LoggerFactory.getLogger(VectorIndex.class);
 
     private final int dims;
     private final int approximateAbove;
     private final Map<String, TenantVectors> tenants = new LinkedHashMap<>();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
-    private final HnswIndex hnsw = new HnswIndex();
+    private final LuceneIndex lucene = new LuceneIndex();
     // Set while the graph is fed: from then on every add and remove also goes to the graph.
     private volatile boolean feedingGraph;
     private volatile boolean graphReady;
@@ -42,14 +37,24 @@ public final class VectorIndex implements AutoCloseable {
         this.approximateAbove = approximateAbove;
     }
 
-    /** Adds a committed vector. */
-    public void add(String tenant, long id, float[] vector) {
+    /** Adds a committed memory's vector (and, once the Lucene index is fed, its text). */
+    public void add(String tenant, long id, String text, float[] vector) {
         lock.writeLock().lock();
         try {
             tenants.computeIfAbsent(tenant, t -> new TenantVectors(dims)).add(id, vector);
             if (feedingGraph) {
-                hnsw.add(tenant, id, vector);
+                lucene.add(tenant, id, text, vector);
             }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Adds a stored vector to the exact index only (the start-up load, before the Lucene index is fed). */
+    public void addExact(String tenant, long id, float[] vector) {
+        lock.writeLock().lock();
+        try {
+            tenants.computeIfAbsent(tenant, t -> new TenantVectors(dims)).add(id, vector);
         } finally {
             lock.writeLock().unlock();
         }
@@ -64,7 +69,7 @@ public final class VectorIndex implements AutoCloseable {
                 vectors.remove(id);
             }
             if (feedingGraph) {
-                hnsw.remove(id);
+                lucene.remove(id);
                 if (!graphReady) {
                     removedWhileBuilding.add(id);
                 }
@@ -79,7 +84,7 @@ public final class VectorIndex implements AutoCloseable {
         lock.writeLock().lock();
         try {
             tenants.clear();
-            hnsw.clear();
+            lucene.clear();
             graphReady = false;
             feedingGraph = false;
         } finally {
@@ -96,39 +101,31 @@ public final class VectorIndex implements AutoCloseable {
         }
     }
 
-    /**
-     * Builds the HNSW graph from the exact index, tenant by tenant, without holding the lock while Lucene
-     * builds; writes made meanwhile go to both.
-     */
-    public void buildGraph() {
-        final long start = System.nanoTime();
-        final Map<String, TenantVectors> snapshot = new LinkedHashMap<>();
+    /** From now on every add and remove also goes to the Lucene index, which the caller then fills. */
+    public void startFeeding() {
         lock.writeLock().lock();
         try {
             feedingGraph = true;
-            // Every tenant goes in, so a small tenant that grows past the threshold finds all its vectors there.
-            tenants.forEach((tenant, vectors) -> snapshot.put(tenant, vectors.copy()));
         } finally {
             lock.writeLock().unlock();
         }
-        int count = 0;
-        for (Map.Entry<String, TenantVectors> entry : snapshot.entrySet()) {
-            final TenantVectors vectors = entry.getValue();
-            for (int i = 0; i < vectors.size(); i++) {
-                hnsw.add(entry.getKey(), vectors.idAt(i), vectors.vectorAt(i));
-                count++;
-            }
-        }
+    }
+
+    /** Adds one stored memory to the Lucene index while it is being filled. */
+    public void feed(String tenant, long id, String text, float[] vector) {
+        lucene.add(tenant, id, text, vector);
+    }
+
+    /** Marks the Lucene index complete: it answers BM25, and vector queries of large tenants, from now on. */
+    public void finishFeeding() {
         lock.writeLock().lock();
         try {
-            removedWhileBuilding.forEach(hnsw::remove);
+            removedWhileBuilding.forEach(lucene::remove);
             removedWhileBuilding.clear();
             graphReady = true;
         } finally {
             lock.writeLock().unlock();
         }
-        logger.atInfo().addKeyValue("vectors", count)
-              .addKeyValue("build_ms", (System.nanoTime() - start) / 1_000_000).log("HNSW graph built");
     }
 
     /** The {@code k} nearest of the tenant's vectors, best first; waits for the start-up load. */
@@ -146,7 +143,12 @@ public final class VectorIndex implements AutoCloseable {
         } finally {
             lock.readLock().unlock();
         }
-        return distinct(hnsw.nearest(tenant, query, k));
+        return distinct(lucene.nearest(tenant, query, k));
+    }
+
+    /** The {@code k} best BM25 matches among the tenant's memories; only once {@link #graphReady()}. */
+    public List<Scored> bm25(String tenant, List<String> words, int k) {
+        return distinct(lucene.bm25(tenant, words, k));
     }
 
     /** A vector added while the graph was being fed can be there twice; the first (best) copy wins. */
@@ -161,7 +163,7 @@ public final class VectorIndex implements AutoCloseable {
         return distinct;
     }
 
-    /** Whether the HNSW graph is built and answers for large tenants. */
+    /** Whether the Lucene index (BM25 and the HNSW graph) is built. */
     public boolean graphReady() {
         return graphReady;
     }
@@ -179,6 +181,6 @@ public final class VectorIndex implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        hnsw.close();
+        lucene.close();
     }
 }

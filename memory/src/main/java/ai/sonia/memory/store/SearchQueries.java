@@ -19,6 +19,12 @@ public final class SearchQueries {
         void accept(long id, String tenant, float[] vector);
     }
 
+    /** Receives every stored memory's text and vector, to build the search index. */
+    @FunctionalInterface
+    public interface DocumentSink {
+        void accept(long id, String tenant, String text, float[] vector);
+    }
+
     private SearchQueries() {}
 
     /** Ids of the filter's memories matching the FTS5 query, best BM25 first. */
@@ -47,6 +53,18 @@ public final class SearchQueries {
                      "SELECT memory_id, tenant, vector FROM memory_vectors ORDER BY memory_id")) {
             while (rs.next()) {
                 sink.accept(rs.getLong(1), rs.getString(2), MemoryLedger.toFloats(rs.getBytes(3)));
+            }
+        }
+    }
+
+    /** Streams every memory's text and vector, in id order. */
+    public static void documents(Connection c, DocumentSink sink) throws SQLException {
+        try (Statement statement = c.createStatement();
+             ResultSet rs = statement.executeQuery(
+                     "SELECT v.memory_id, v.tenant, m.text, v.vector FROM memory_vectors v"
+                     + " JOIN memories m ON m.id = v.memory_id ORDER BY v.memory_id")) {
+            while (rs.next()) {
+                sink.accept(rs.getLong(1), rs.getString(2), rs.getString(3), MemoryLedger.toFloats(rs.getBytes(4)));
             }
         }
     }

@@ -389,11 +389,11 @@ public final class MemoryBench {
         System.out.printf("%n## approximate vector search at %,d synthetic vectors (the engine's HNSW index: Lucene, M=16, search beam >= 100)%n",
                           n);
         final Synthetic data = new Synthetic(n, 99, false);
-        final HnswIndex hnsw = new HnswIndex();
+        final LuceneIndex hnsw = new LuceneIndex();
         final TenantVectors exact = new TenantVectors(DIMS);
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            hnsw.add("t", i, data.vectors.get(i));
+            hnsw.add("t", i, "", data.vectors.get(i));
             exact.add(i, data.vectors.get(i));
         }
         System.out.printf("graph build: %.0f s%n", seconds(start));
@@ -457,7 +457,7 @@ public final class MemoryBench {
             return stored;
         });
         for (int i = 0; i < texts.size(); i++) {
-            engine.index().add(tenant, ids.get(texts.get(i)), vectors.get(i));
+            engine.index().add(tenant, ids.get(texts.get(i)), texts.get(i), vectors.get(i));
         }
         return ids;
     }
@@ -607,7 +607,7 @@ public final class MemoryBench {
 
         ScoreDoc[] bm25(String tenant, String query, int k) throws IOException {
             final BooleanQuery.Builder terms = new BooleanQuery.Builder();
-            for (String word : MemoryEngine.ftsQuery(query).replace("\"", "").split(" OR ")) {
+            for (String word : MemoryEngine.queryWords(query)) {
                 terms.add(new TermQuery(new Term("text", word)), BooleanClause.Occur.SHOULD);
             }
             final BooleanQuery filtered = new BooleanQuery.Builder()
