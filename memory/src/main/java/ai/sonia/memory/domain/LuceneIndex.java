@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.CharArraySet;
 import org.apache.lucene.analysis.TokenStream;
-import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
@@ -59,7 +59,8 @@ final class LuceneIndex implements AutoCloseable {
     private final SearcherManager searchers;
     private final AtomicBoolean dirty = new AtomicBoolean();
 
-    private final Analyzer analyzer = new StandardAnalyzer(CharArraySet.EMPTY_SET);
+    // English with Porter stemming, as FTS5's tokenizer; stop words are the engine's to drop, per query.
+    private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
 
     LuceneIndex() {
         try {

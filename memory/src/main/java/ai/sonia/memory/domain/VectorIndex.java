@@ -26,7 +26,8 @@ public final class VectorIndex implements AutoCloseable {
     private final Map<String, TenantVectors> tenants = new LinkedHashMap<>();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
     private final CompletableFuture<Void> loaded = new CompletableFuture<>();
-    private final LuceneIndex lucene = new LuceneIndex();
+    // Created by the background build, so that Lucene's start-up cost stays off the service's start.
+    private volatile LuceneIndex lucene;
     // Set while the graph is fed: from then on every add and remove also goes to the graph.
     private volatile boolean feedingGraph;
     private volatile boolean graphReady;
@@ -84,7 +85,9 @@ public final class VectorIndex implements AutoCloseable {
         lock.writeLock().lock();
         try {
             tenants.clear();
-            lucene.clear();
+            if (lucene != null) {
+                lucene.clear();
+            }
             graphReady = false;
             feedingGraph = false;
         } finally {
@@ -105,6 +108,9 @@ public final class VectorIndex implements AutoCloseable {
     public void startFeeding() {
         lock.writeLock().lock();
         try {
+            if (lucene == null) {
+                lucene = new LuceneIndex();
+            }
             feedingGraph = true;
         } finally {
             lock.writeLock().unlock();
@@ -181,6 +187,8 @@ public final class VectorIndex implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        lucene.close();
+        if (lucene != null) {
+            lucene.close();
+        }
     }
 }

@@ -137,7 +137,7 @@ public final class MemoryBench {
         System.out.println("|---|---|---|---|");
         sums.forEach((kind, s) -> {
             final String label = kind + " (" + (int) s[0][2] + ')';
-            System.out.printf("| %s | BM25 alone (FTS5, stop words dropped) | %.3f | %.3f |%n", label,
+            System.out.printf("| %s | BM25 alone (engine: Lucene EnglishAnalyzer, stop words dropped) | %.3f | %.3f |%n", label,
                               s[0][0] / s[0][2], s[0][1] / s[0][2]);
             System.out.printf("| %s | vectors alone (bge-small-en-v1.5-q) | %.3f | %.3f |%n", label,
                               s[1][0] / s[1][2], s[1][1] / s[1][2]);
