@@ -1,6 +1,16 @@
 package ai.sonia.memory;
 
+import java.nio.file.Path;
+import java.time.Clock;
+
+import com.linecorp.armeria.server.ServerListener;
+
+import ai.sonia.memory.domain.Backups;
+import ai.sonia.memory.domain.Embedder;
+import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.grpc.MemoryExceptionHandler;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
+import ai.sonia.memory.store.Database;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -10,6 +20,9 @@ import ai.sonia.runtime.StackConfig;
 /** Wires the memory service: the durable memory ledger and hybrid search. */
 public final class MemoryModule implements ServiceModule {
 
+    /** Dimensions of the bundled embedding model. */
+    static final int DIMENSIONS = 384;
+
     @Override
     public ServiceSpec spec() {
         return Stack.MEMORY;
@@ -17,8 +30,29 @@ public final class MemoryModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
+        return newServer(config, Clock.systemUTC());
+    }
+
+    /** The server, with the clock that stamps and decays memories (tests pass their own). */
+    public SoniaServer newServer(StackConfig config, Clock clock) {
+        final MemoryConfig memoryConfig = MemoryConfig.from(config.service(spec().name()));
+        final Path dataDir = config.dataDir(spec().name());
+        final Database database = Database.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
+                                                memoryConfig.fullSync());
+        final Embedder embedder = Embedder.bundled(memoryConfig.embedderLoadTimeout());
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, embedder, DIMENSIONS, clock);
+        final Backups backups = new Backups(engine, dataDir.resolve("backups"));
         return SoniaServer.builder(spec(), config)
-                          .addService(new MemoryServiceImpl())
+                          .addService(new MemoryServiceImpl(engine, backups))
+                          .exceptionHandler(new MemoryExceptionHandler())
+                          .useBlockingTaskExecutor(true)
+                          .configure(sb -> sb.serverListener(ServerListener.builder()
+                                  .whenStarted(started -> embedder.startLoading()).build()))
+                          .configSummary("database", database.file())
+                          .configSummary("embedding_model", embedder.model())
+                          .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
+                          .closeOnStop(engine)
+                          .closeOnStop(database)
                           .build();
     }
 }

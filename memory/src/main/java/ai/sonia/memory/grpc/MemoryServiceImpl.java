@@ -1,10 +1,105 @@
 package ai.sonia.memory.grpc;
 
-import ai.sonia.memory.v1.MemoryServiceGrpc;
+import java.util.function.Supplier;
 
-/**
- * The memory gRPC API. Its methods are built by the memory issue; until then every method answers
- * UNIMPLEMENTED (HTTP 501 at the REST edge), honestly.
- */
+import ai.sonia.memory.domain.Backups;
+import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.store.AuditLog.Actor;
+import ai.sonia.memory.v1.AuditRecord;
+import ai.sonia.memory.v1.BackupMemoriesRequest;
+import ai.sonia.memory.v1.BackupMemoriesResponse;
+import ai.sonia.memory.v1.ForgetMemoryRequest;
+import ai.sonia.memory.v1.ForgetMemoryResponse;
+import ai.sonia.memory.v1.GetMemoryRequest;
+import ai.sonia.memory.v1.GetMemoryStatsRequest;
+import ai.sonia.memory.v1.InvalidateMemoryRequest;
+import ai.sonia.memory.v1.ListAuditRecordsRequest;
+import ai.sonia.memory.v1.ListAuditRecordsResponse;
+import ai.sonia.memory.v1.ListMemoriesRequest;
+import ai.sonia.memory.v1.ListMemoriesResponse;
+import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryServiceGrpc;
+import ai.sonia.memory.v1.MemoryStats;
+import ai.sonia.memory.v1.RestoreMemoriesRequest;
+import ai.sonia.memory.v1.RestoreMemoriesResponse;
+import ai.sonia.memory.v1.SearchMemoriesRequest;
+import ai.sonia.memory.v1.SearchMemoriesResponse;
+import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.memory.v1.StoreMemoryResponse;
+import ai.sonia.runtime.Correlation;
+import io.grpc.stub.StreamObserver;
+
+/** The memory gRPC API: hands each request to the {@link MemoryEngine}; errors map in the exception handler. */
 public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImplBase {
+
+    private final MemoryEngine engine;
+    private final Backups backups;
+
+    public MemoryServiceImpl(MemoryEngine engine, Backups backups) {
+        this.engine = engine;
+        this.backups = backups;
+    }
+
+    @Override
+    public void storeMemory(StoreMemoryRequest request, StreamObserver<StoreMemoryResponse> response) {
+        answer(response, () -> engine.store(request, actor(request.getMemory().getScope().getUser())));
+    }
+
+    @Override
+    public void getMemory(GetMemoryRequest request, StreamObserver<Memory> response) {
+        answer(response, () -> engine.get(request.getName()));
+    }
+
+    @Override
+    public void searchMemories(SearchMemoriesRequest request, StreamObserver<SearchMemoriesResponse> response) {
+        answer(response, () -> engine.search(request));
+    }
+
+    @Override
+    public void listMemories(ListMemoriesRequest request, StreamObserver<ListMemoriesResponse> response) {
+        answer(response, () -> engine.list(request));
+    }
+
+    @Override
+    public void invalidateMemory(InvalidateMemoryRequest request, StreamObserver<Memory> response) {
+        answer(response, () -> engine.invalidate(request, actor("")));
+    }
+
+    @Override
+    public void forgetMemory(ForgetMemoryRequest request, StreamObserver<ForgetMemoryResponse> response) {
+        answer(response, () -> engine.forget(request, actor("")));
+    }
+
+    @Override
+    public void getMemoryStats(GetMemoryStatsRequest request, StreamObserver<MemoryStats> response) {
+        answer(response, () -> engine.stats(request.getTenant()));
+    }
+
+    @Override
+    public void listAuditRecords(ListAuditRecordsRequest request,
+                                 StreamObserver<ListAuditRecordsResponse> response) {
+        answer(response, () -> engine.audit(request));
+    }
+
+    @Override
+    public void backupMemories(BackupMemoriesRequest request, StreamObserver<BackupMemoriesResponse> response) {
+        answer(response, () -> backups.backup(request));
+    }
+
+    @Override
+    public void restoreMemories(RestoreMemoriesRequest request,
+                                StreamObserver<RestoreMemoriesResponse> response) {
+        answer(response, () -> backups.restore(request, actor("")));
+    }
+
+    /** Until authentication lands, the principal is the scope's user when there is one. */
+    private static Actor actor(String user) {
+        final String correlation = Correlation.current();
+        return new Actor(user.isEmpty() ? "anonymous" : "user:" + user, correlation == null ? "" : correlation);
+    }
+
+    private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
+        response.onNext(call.get());
+        response.onCompleted();
+    }
 }

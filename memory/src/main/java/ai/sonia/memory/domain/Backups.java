@@ -1,0 +1,107 @@
+package ai.sonia.memory.domain;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.Instant;
+import java.util.regex.Pattern;
+
+import com.google.protobuf.util.Timestamps;
+
+import ai.sonia.memory.store.AuditLog.Actor;
+import ai.sonia.memory.store.BackupFiles;
+import ai.sonia.memory.store.MemoryLedger;
+import ai.sonia.memory.v1.BackupMemoriesRequest;
+import ai.sonia.memory.v1.BackupMemoriesResponse;
+import ai.sonia.memory.v1.RestoreMemoriesRequest;
+import ai.sonia.memory.v1.RestoreMemoriesResponse;
+
+/**
+ * Online backup and restore of the whole ledger, into and from files of one directory (a backup id is a
+ * file name there, never a path, so a request cannot read or write elsewhere).
+ */
+public final class Backups {
+
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
+    private static final DateTimeFormatter STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+
+    private final MemoryEngine engine;
+    private final Path directory;
+
+    public Backups(MemoryEngine engine, Path directory) {
+        this.engine = engine;
+        this.directory = directory;
+    }
+
+    /** Copies the live ledger into a new backup file. */
+    public BackupMemoriesResponse backup(BackupMemoriesRequest request) {
+        RequestChecks.noUnknownFields("", request);
+        final long nowMs = engine.nowMs();
+        final String id = request.getBackupId().isEmpty() ? "memory-" + STAMP.format(Instant.ofEpochMilli(nowMs))
+                                                          : checkedId(request.getBackupId());
+        final Path file = file(id);
+        if (Files.exists(file)) {
+            throw MemoryException.conflict(id, "a backup with this id already exists");
+        }
+        try {
+            Files.createDirectories(directory);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + directory, e);
+        }
+        engine.writes().exclusive(c -> {
+            BackupFiles.backup(c, file);
+            return null;
+        });
+        try {
+            return BackupMemoriesResponse.newBuilder().setBackupId(id).setPath(file.toString())
+                                         .setSizeBytes(Files.size(file)).setCreateTime(Timestamps.fromMillis(nowMs))
+                                         .build();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the size of " + file, e);
+        }
+    }
+
+    /** Replaces the live ledger with a backup that passes its integrity check, then reloads the vectors. */
+    public RestoreMemoriesResponse restore(RestoreMemoriesRequest request, Actor actor) {
+        RequestChecks.noUnknownFields("", request);
+        if (request.getBackupId().isEmpty()) {
+            throw MemoryException.invalid("backup_id", "required");
+        }
+        final String id = checkedId(request.getBackupId());
+        final Path file = file(id);
+        if (!Files.isRegularFile(file)) {
+            throw MemoryException.backupNotFound(id);
+        }
+        final String problem = BackupFiles.problem(file);
+        if (problem != null) {
+            throw MemoryException.conflict(id, "the backup cannot be restored: " + problem);
+        }
+        engine.writes().exclusive(c -> {
+            BackupFiles.restore(c, file);
+            return null;
+        });
+        engine.index().clear();
+        engine.loadIndex();
+        final long nowMs = engine.nowMs();
+        final String record = engine.writes().write(c -> MemoryLedger.recordRestore(c, id, actor, nowMs));
+        final long memories = engine.database().read(MemoryLedger::count);
+        return RestoreMemoriesResponse.newBuilder().setBackupId(id).setMemories(memories).setAuditRecord(record)
+                                      .build();
+    }
+
+    private static String checkedId(String id) {
+        if (!ID.matcher(id).matches() || id.startsWith(".")) {
+            throw MemoryException.invalid("backup_id", "must be 1-64 letters, digits, '.', '_' or '-', not starting"
+                                                       + " with '.'");
+        }
+        return id;
+    }
+
+    private Path file(String id) {
+        return directory.resolve(id + ".db");
+    }
+}

@@ -1,0 +1,180 @@
+package ai.sonia.memory.domain;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.CharArraySet;
+import org.apache.lucene.analysis.TokenStream;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.LongField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.SortedNumericDocValues;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.ByteBuffersDirectory;
+
+import ai.sonia.memory.domain.TenantVectors.Scored;
+
+/**
+ * An in-memory Apache Lucene index of every memory: BM25 over the text (block-max WAND, so a top-k query skips
+ * most matches, unlike SQLite FTS5, which scores them all) and approximate nearest neighbours over the vectors
+ * (HNSW). The tenant is a filter of every query, so it never answers with another tenant's memories (Lucene
+ * switches to an exact scan of the filter by itself when a tenant is small). Text and vectors keep their only
+ * durable copy in the ledger, so forgetting a memory leaves nothing on disk; the index is rebuilt from the
+ * ledger at start while FTS5 and exact scans answer.
+ */
+final class LuceneIndex implements AutoCloseable {
+
+    private static final String ID = "id";
+    private static final String TENANT = "tenant";
+    private static final String VECTOR = "vector";
+    private static final String TEXT = "text";
+
+    // The graph is searched at least this wide (HNSW's ef), then cut to k: k = 10 alone gives recall@10 ~0.84
+    // on 100k clustered vectors, too low.
+    private static final int MIN_BEAM = 100;
+
+    private final IndexWriter writer;
+    private final SearcherManager searchers;
+    private final AtomicBoolean dirty = new AtomicBoolean();
+
+    // English with Porter stemming, as FTS5's tokenizer; stop words are the engine's to drop, per query.
+    private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
+
+    LuceneIndex() {
+        try {
+            writer = new IndexWriter(new ByteBuffersDirectory(),
+                                     new IndexWriterConfig(analyzer).setRAMBufferSizeMB(256));
+            searchers = new SearcherManager(writer, null);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    void add(String tenant, long id, String text, float[] vector) {
+        final Document document = new Document();
+        document.add(new LongField(ID, id, Field.Store.NO));
+        document.add(new StringField(TENANT, tenant, Field.Store.NO));
+        document.add(new TextField(TEXT, text, Field.Store.NO));
+        document.add(new KnnFloatVectorField(VECTOR, vector, VectorSimilarityFunction.DOT_PRODUCT));
+        try {
+            writer.addDocument(document);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        dirty.set(true);
+    }
+
+    void remove(long id) {
+        try {
+            writer.deleteDocuments(LongField.newExactQuery(ID, id));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        dirty.set(true);
+    }
+
+    void clear() {
+        try {
+            writer.deleteAll();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        dirty.set(true);
+    }
+
+    /** The approximately {@code k} nearest of the tenant's vectors, best first, scored by dot product. */
+    List<Scored> nearest(String tenant, float[] query, int k) {
+        final int beam = Math.max(k, MIN_BEAM);
+        // Lucene scores a dot product d of unit vectors as (1 + d) / 2.
+        return search(new KnnFloatVectorQuery(VECTOR, query, beam, new TermQuery(new Term(TENANT, tenant))), k,
+                      score -> 2 * score - 1);
+    }
+
+    /** The {@code k} best BM25 matches of any of {@code words} among the tenant's memories, best first. */
+    List<Scored> bm25(String tenant, List<String> words, int k) {
+        final BooleanQuery.Builder terms = new BooleanQuery.Builder();
+        for (String word : words) {
+            for (String token : tokens(word)) {
+                terms.add(new TermQuery(new Term(TEXT, token)), BooleanClause.Occur.SHOULD);
+            }
+        }
+        final BooleanQuery query = new BooleanQuery.Builder()
+                .add(terms.build(), BooleanClause.Occur.MUST)
+                .add(new TermQuery(new Term(TENANT, tenant)), BooleanClause.Occur.FILTER).build();
+        return search(query, k, score -> score);
+    }
+
+    private List<String> tokens(String text) {
+        final List<String> tokens = new ArrayList<>();
+        try (TokenStream stream = analyzer.tokenStream(TEXT, text)) {
+            final CharTermAttribute term = stream.addAttribute(CharTermAttribute.class);
+            stream.reset();
+            while (stream.incrementToken()) {
+                tokens.add(term.toString());
+            }
+            stream.end();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return tokens;
+    }
+
+    private List<Scored> search(Query query, int k, FloatUnaryOperator score) {
+        try {
+            if (dirty.getAndSet(false)) {
+                searchers.maybeRefreshBlocking();
+            }
+            final IndexSearcher searcher = searchers.acquire();
+            try {
+                final TopDocs top = searcher.search(query, k);
+                final List<Scored> scored = new ArrayList<>(top.scoreDocs.length);
+                for (ScoreDoc hit : top.scoreDocs) {
+                    final var leaf = searcher.getIndexReader().leaves()
+                                             .get(ReaderUtil.subIndex(hit.doc, searcher.getIndexReader().leaves()));
+                    // LongField keeps its value as a sorted-numeric doc value (one value here).
+                    final SortedNumericDocValues ids = leaf.reader().getSortedNumericDocValues(ID);
+                    ids.advanceExact(hit.doc - leaf.docBase);
+                    scored.add(new Scored(ids.nextValue(), score.apply(hit.score)));
+                }
+                return scored;
+            } finally {
+                searchers.release(searcher);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface FloatUnaryOperator {
+        float apply(float value);
+    }
+
+    @Override
+    public void close() throws IOException {
+        searchers.close();
+        writer.close();
+    }
+}

@@ -1,0 +1,194 @@
+package ai.sonia.memory.domain;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+import ai.sonia.memory.domain.TenantVectors.Scored;
+
+/**
+ * The in-memory vector index, partitioned by tenant so that no search can reach another tenant's vectors.
+ * A tenant with fewer than {@code approximateAbove} vectors is searched by an exact scan; a larger one by
+ * Lucene's HNSW graph once that is built. The same Lucene index serves BM25. The ledger holds text and
+ * vectors; this index is rebuilt from it at start and kept in step after every committed write.
+ */
+public final class VectorIndex implements AutoCloseable {
+
+    private final int dims;
+    private final int approximateAbove;
+    private final Map<String, TenantVectors> tenants = new LinkedHashMap<>();
+    private final ReadWriteLock lock = new ReentrantReadWriteLock();
+    private final CompletableFuture<Void> loaded = new CompletableFuture<>();
+    // Created by the background build, so that Lucene's start-up cost stays off the service's start.
+    private volatile LuceneIndex lucene;
+    // Set while the graph is fed: from then on every add and remove also goes to the graph.
+    private volatile boolean feedingGraph;
+    private volatile boolean graphReady;
+    private final Set<Long> removedWhileBuilding = new HashSet<>();
+
+    public VectorIndex(int dims, int approximateAbove) {
+        this.dims = dims;
+        this.approximateAbove = approximateAbove;
+    }
+
+    /** Adds a committed memory's vector (and, once the Lucene index is fed, its text). */
+    public void add(String tenant, long id, String text, float[] vector) {
+        lock.writeLock().lock();
+        try {
+            tenants.computeIfAbsent(tenant, t -> new TenantVectors(dims)).add(id, vector);
+            if (feedingGraph) {
+                lucene.add(tenant, id, text, vector);
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Adds a stored vector to the exact index only (the start-up load, before the Lucene index is fed). */
+    public void addExact(String tenant, long id, float[] vector) {
+        lock.writeLock().lock();
+        try {
+            tenants.computeIfAbsent(tenant, t -> new TenantVectors(dims)).add(id, vector);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Drops a forgotten memory's vector. */
+    public void remove(String tenant, long id) {
+        lock.writeLock().lock();
+        try {
+            final TenantVectors vectors = tenants.get(tenant);
+            if (vectors != null) {
+                vectors.remove(id);
+            }
+            if (feedingGraph) {
+                lucene.remove(id);
+                if (!graphReady) {
+                    removedWhileBuilding.add(id);
+                }
+            }
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Drops everything (before a restore reloads it). */
+    public void clear() {
+        lock.writeLock().lock();
+        try {
+            tenants.clear();
+            if (lucene != null) {
+                lucene.clear();
+            }
+            graphReady = false;
+            feedingGraph = false;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Marks the start-up load of the exact index as finished. */
+    public void markLoaded(Throwable failure) {
+        if (failure == null) {
+            loaded.complete(null);
+        } else {
+            loaded.completeExceptionally(failure);
+        }
+    }
+
+    /** From now on every add and remove also goes to the Lucene index, which the caller then fills. */
+    public void startFeeding() {
+        lock.writeLock().lock();
+        try {
+            if (lucene == null) {
+                lucene = new LuceneIndex();
+            }
+            feedingGraph = true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Adds one stored memory to the Lucene index while it is being filled. */
+    public void feed(String tenant, long id, String text, float[] vector) {
+        lucene.add(tenant, id, text, vector);
+    }
+
+    /** Marks the Lucene index complete: it answers BM25, and vector queries of large tenants, from now on. */
+    public void finishFeeding() {
+        lock.writeLock().lock();
+        try {
+            removedWhileBuilding.forEach(lucene::remove);
+            removedWhileBuilding.clear();
+            graphReady = true;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** The {@code k} nearest of the tenant's vectors, best first; waits for the start-up load. */
+    public List<Scored> nearest(String tenant, float[] query, int k) {
+        loaded.join();
+        lock.readLock().lock();
+        try {
+            final TenantVectors vectors = tenants.get(tenant);
+            if (vectors == null) {
+                return List.of();
+            }
+            if (!graphReady || vectors.size() < approximateAbove || k >= vectors.size()) {
+                return vectors.nearest(query, k);
+            }
+        } finally {
+            lock.readLock().unlock();
+        }
+        return distinct(lucene.nearest(tenant, query, k));
+    }
+
+    /** The {@code k} best BM25 matches among the tenant's memories; only once {@link #graphReady()}. */
+    public List<Scored> bm25(String tenant, List<String> words, int k) {
+        return distinct(lucene.bm25(tenant, words, k));
+    }
+
+    /** A vector added while the graph was being fed can be there twice; the first (best) copy wins. */
+    private static List<Scored> distinct(List<Scored> scored) {
+        final Set<Long> seen = new HashSet<>();
+        final List<Scored> distinct = new ArrayList<>(scored.size());
+        for (Scored s : scored) {
+            if (seen.add(s.id())) {
+                distinct.add(s);
+            }
+        }
+        return distinct;
+    }
+
+    /** Whether the Lucene index (BM25 and the HNSW graph) is built. */
+    public boolean graphReady() {
+        return graphReady;
+    }
+
+    /** How many vectors the tenant has. */
+    public int size(String tenant) {
+        lock.readLock().lock();
+        try {
+            final TenantVectors vectors = tenants.get(tenant);
+            return vectors == null ? 0 : vectors.size();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (lucene != null) {
+            lucene.close();
+        }
+    }
+}

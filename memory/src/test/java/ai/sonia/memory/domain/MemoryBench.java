@@ -1,0 +1,648 @@
+package ai.sonia.memory.domain;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.apache.lucene.analysis.standard.StandardAnalyzer;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.store.ByteBuffersDirectory;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.MemoryConfig;
+import ai.sonia.memory.domain.TenantVectors.Scored;
+import ai.sonia.memory.store.AuditLog.Actor;
+import ai.sonia.memory.store.Database;
+import ai.sonia.memory.store.MemoryFilter;
+import ai.sonia.memory.store.MemoryLedger;
+import ai.sonia.memory.store.MemoryLedger.NewMemory;
+import ai.sonia.memory.store.MemoryRows.Row;
+import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryKind;
+import ai.sonia.memory.v1.SearchMemoriesRequest;
+import ai.sonia.memory.v1.StoreMemoryRequest;
+
+/**
+ * The memory engine's benchmark: retrieval quality (hybrid vs BM25 alone vs vectors alone), store throughput,
+ * commit latency, and search latency at scale side by side with Apache Lucene (BM25 + HNSW) on the same data.
+ * Run by {@code scripts/bench-memory}; not part of the test run. Arguments: section names
+ * ({@code quality store scale million}), default all but {@code million}.
+ */
+public final class MemoryBench {
+
+    private static final int DIMS = 384;
+    private static final Actor BENCH = new Actor("bench", "bench");
+    private static final Embedder embedder = Embedder.bundled(Duration.ofMinutes(5));
+    private static Path root;
+
+    public static void main(String[] args) throws Exception {
+        root = Path.of(System.getProperty("bench.dir", "target/bench")).toAbsolutePath();
+        final Set<String> sections = args.length == 0 ? Set.of("quality", "store", "scale") : Set.of(args);
+        System.out.println("# memory benchmark, " + Runtime.getRuntime().availableProcessors() + " cpus, java "
+                           + System.getProperty("java.version"));
+        embedder.embed("warm up");
+        if (sections.contains("quality")) {
+            quality();
+        }
+        if (sections.contains("store")) {
+            store();
+        }
+        if (sections.contains("scale")) {
+            for (String n : System.getProperty("bench.sizes", "10000,100000").split(",")) {
+                scale(Integer.parseInt(n.trim()));
+            }
+        }
+        if (sections.contains("soak")) {
+            soak(Integer.parseInt(System.getProperty("bench.kills", "100")));
+        }
+        if (sections.contains("million")) {
+            million(Integer.parseInt(System.getProperty("bench.million", "1000000")));
+        }
+        System.exit(0);
+    }
+
+    // ---------------------------------------------------------------- quality
+
+    private static void quality() throws Exception {
+        final List<String[]> labelled = labelled();
+        final MemoryEngine engine = engine("quality", 20_000);
+        final List<String> facts = labelled.stream().map(l -> l[0]).distinct().toList();
+        final Random random = new Random(7);
+        final List<String> texts = new ArrayList<>(facts);
+        for (int i = 0; i < 2_000; i++) {
+            texts.add(distractor(random));
+        }
+        final Map<String, Long> ids = insert(engine, "q", texts, embedder.embedAll(texts));
+        final MemoryFilter filter = MemoryFilter.tenant("q", System.currentTimeMillis());
+        final double[] weights = {1.0, 0.5};
+        final Map<String, double[][]> sums = new TreeMap<>(); // kind -> method -> {hits, reciprocal ranks, n}
+        for (String[] pair : labelled) {
+            final long target = ids.get(pair[0]);
+            final Map<Long, Row> rows = new HashMap<>();
+            final List<Long> textRanks = engine.bm25(pair[1], filter, 50, rows);
+            final List<Long> vectorRanks = engine.vectors(embedder.embedQuery(pair[1]), filter, 50, rows);
+            for (String kind : List.of("all", pair[2])) {
+                final double[][] s = sums.computeIfAbsent(kind, k -> new double[2 + weights.length][3]);
+                score(s[0], textRanks, target);
+                score(s[1], vectorRanks, target);
+                for (int w = 0; w < weights.length; w++) {
+                    final HybridRanker ranker = new HybridRanker(60, weights[w], 3.6e6, 0.3);
+                    score(s[2 + w], ranker.rank(textRanks, vectorRanks, rows, filter.nowMs()).stream()
+                                          .map(h -> h.row().id()).toList(), target);
+                }
+            }
+        }
+        System.out.printf("%n## retrieval quality: %d labelled queries, %d memories (%d distractors)%n",
+                          labelled.size(), ids.size(), ids.size() - facts.stream().distinct().count());
+        System.out.println("| queries | method | recall@10 | MRR@10 |");
+        System.out.println("|---|---|---|---|");
+        sums.forEach((kind, s) -> {
+            final String label = kind + " (" + (int) s[0][2] + ')';
+            System.out.printf("| %s | BM25 alone (engine: Lucene EnglishAnalyzer, stop words dropped) | %.3f | %.3f |%n", label,
+                              s[0][0] / s[0][2], s[0][1] / s[0][2]);
+            System.out.printf("| %s | vectors alone (bge-small-en-v1.5-q) | %.3f | %.3f |%n", label,
+                              s[1][0] / s[1][2], s[1][1] / s[1][2]);
+            for (int w = 0; w < weights.length; w++) {
+                System.out.printf("| %s | hybrid, RRF k=60, BM25 weight %.1f | %.3f | %.3f |%n", label, weights[w],
+                                  s[2 + w][0] / s[2 + w][2], s[2 + w][1] / s[2 + w][2]);
+            }
+        });
+        close(engine);
+    }
+
+    private static void score(double[] sums, List<Long> ranked, long target) {
+        sums[2]++;
+        final int rank = ranked.subList(0, Math.min(10, ranked.size())).indexOf(target);
+        if (rank >= 0) {
+            sums[0]++;
+            sums[1] += 1.0 / (rank + 1);
+        }
+    }
+
+    private static List<String[]> labelled() throws IOException {
+        final List<String[]> pairs = new ArrayList<>();
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(
+                MemoryBench.class.getResourceAsStream("/bench/labelled.tsv"), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                if (!line.startsWith("#") && line.contains("\t")) {
+                    pairs.add(line.split("\t"));
+                }
+            }
+        }
+        return pairs;
+    }
+
+    private static final String[] SUBJECTS = {"The user", "The user's friend", "The user's colleague", "The team"};
+    private static final String[] VERBS = {"bought", "mentioned", "forgot", "booked", "cancelled", "asked about",
+                                           "recommended", "finished", "started", "lost", "found", "shared"};
+    private static final String[] OBJECTS = {"a new phone", "the quarterly report", "a table for four",
+                                             "the gym membership", "a book on history", "the train tickets",
+                                             "a pair of running shoes", "the hotel in Rome", "a birthday present",
+                                             "the insurance claim", "a podcast about space", "the printer ink",
+                                             "a cooking class", "the concert tickets", "a new mattress",
+                                             "the library card", "a photo album", "the tax return"};
+    private static final String[] TIMES = {"yesterday", "last week", "on Monday", "this morning", "in April",
+                                           "two days ago", "at lunch", "before the holidays"};
+
+    private static String distractor(Random random) {
+        return SUBJECTS[random.nextInt(SUBJECTS.length)] + ' ' + VERBS[random.nextInt(VERBS.length)] + ' '
+               + OBJECTS[random.nextInt(OBJECTS.length)] + ' ' + TIMES[random.nextInt(TIMES.length)] + " (note "
+               + random.nextInt(100_000) + ").";
+    }
+
+    // ---------------------------------------------------------------- store
+
+    private static void store() throws Exception {
+        final Random random = new Random(11);
+        final List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 1_024; i++) {
+            texts.add(distractor(random));
+        }
+        System.out.printf("%n## store throughput (bundled quantized model, full sync, group commit)%n");
+        System.out.println("| path | memories/s |");
+        System.out.println("|---|---|");
+        long start = System.nanoTime();
+        for (int i = 0; i < texts.size(); i += 64) {
+            embedder.embedAll(texts.subList(i, i + 64));
+        }
+        System.out.printf("| embedding only, batches of 64 | %.0f |%n", texts.size() / seconds(start));
+
+        final MemoryEngine batched = engine("store-batched", 20_000);
+        start = System.nanoTime();
+        for (int i = 0; i < texts.size(); i += 64) {
+            final List<String> batch = texts.subList(i, i + 64);
+            insert(batched, "s", batch, embedder.embedAll(batch));
+        }
+        System.out.printf("| embed + store, batches of 64 (one group commit each) | %.0f |%n",
+                          texts.size() / seconds(start));
+        close(batched);
+
+        for (int clients : new int[] {1, 4}) {
+            final MemoryEngine engine = engine("store-rpc-" + clients, 20_000);
+            final List<String> slice = texts.subList(0, 400);
+            start = System.nanoTime();
+            parallel(clients, slice.size(), i -> engine.store(StoreMemoryRequest.newBuilder().setMemory(
+                    Memory.newBuilder().setScope(Scope.newBuilder().setTenant("s")).setText(slice.get(i)))
+                                                                                .build(), BENCH));
+            System.out.printf("| StoreMemory one by one, %d concurrent caller(s), in-process | %.0f |%n", clients,
+                              slice.size() / seconds(start));
+            close(engine);
+        }
+
+        System.out.printf("%n## commit latency (one memory per write, vector precomputed, synchronous=FULL)%n");
+        System.out.println("| concurrent writers | p50 ms | p99 ms | writes/s |");
+        System.out.println("|---|---|---|---|");
+        final float[] vector = embedder.embed("commit latency probe");
+        for (int writers : new int[] {1, 8}) {
+            final MemoryEngine engine = engine("commit-" + writers, 20_000);
+            final long[] latencies = new long[2_000];
+            start = System.nanoTime();
+            parallel(writers, latencies.length, i -> {
+                final long t = System.nanoTime();
+                final NewMemory memory = newMemory("c", "commit probe " + i, vector);
+                engine.writes().write(c -> MemoryLedger.store(c, memory, BENCH, System.currentTimeMillis()));
+                latencies[i] = System.nanoTime() - t;
+                return null;
+            });
+            final double elapsed = seconds(start);
+            System.out.printf("| %d | %.2f | %.2f | %.0f |%n", writers, pct(latencies, 50), pct(latencies, 99),
+                              latencies.length / elapsed);
+            close(engine);
+        }
+    }
+
+    // ---------------------------------------------------------------- scale
+
+    private static void scale(int n) throws Exception {
+        System.out.printf("%n## search at %,d memories (synthetic texts and clustered synthetic vectors)%n", n);
+        final Synthetic data = new Synthetic(n, 42);
+        final MemoryEngine engine = engine("scale-" + n, 20_000);
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i += 1_000) {
+            insert(engine, "t", data.texts.subList(i, Math.min(n, i + 1_000)),
+                   data.vectors.subList(i, Math.min(n, i + 1_000)));
+        }
+        final double sqliteLoad = seconds(start);
+        final Lucene lucene = new Lucene();
+        start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            lucene.add("t", i, data.texts.get(i), data.vectors.get(i));
+        }
+        lucene.commit();
+        final double luceneLoad = seconds(start);
+        System.out.printf("load: Sonia ledger + FTS5 + HNSW %.1f s (%.0f/s); Lucene BM25 + HNSW %.1f s (%.0f/s)%n",
+                          sqliteLoad, n / sqliteLoad, luceneLoad, n / luceneLoad);
+
+        final Random random = new Random(3);
+        final int queries = 200;
+        final List<String> texts = new ArrayList<>();
+        final List<float[]> vectors = new ArrayList<>();
+        for (int q = 0; q < queries; q++) {
+            texts.add(data.query(random));
+            vectors.add(data.nearVector(random));
+        }
+        final MemoryFilter filter = MemoryFilter.tenant("t", System.currentTimeMillis());
+        final TenantVectors exact = new TenantVectors(DIMS);
+        for (int i = 0; i < n; i++) {
+            exact.add(i + 1, data.vectors.get(i)); // the ledger's row ids start at 1, in insertion order
+        }
+        System.out.println("| query | Sonia p50 ms | Sonia p95 ms | Lucene p50 ms | Lucene p95 ms | p95 ratio |");
+        System.out.println("|---|---|---|---|---|---|");
+        row("hybrid incl. query embedding (top 10)",
+            time(queries, q -> engine.search(SearchMemoriesRequest.newBuilder()
+                                                                  .setScope(Scope.newBuilder().setTenant("t"))
+                                                                  .setQuery(texts.get(q)).build())),
+            time(queries, q -> lucene.hybrid("t", texts.get(q), embedder.embedQuery(texts.get(q)), 50)));
+        row("BM25, 2-4 rare-ish terms (top 50)",
+            time(queries, q -> engine.bm25(texts.get(q), filter, 50, new HashMap<>())),
+            time(queries, q -> lucene.bm25("t", texts.get(q), 50)));
+        row("BM25, very common terms \"the user\" (top 50)",
+            time(50, q -> engine.bm25("the user", filter, 50, new HashMap<>())),
+            time(50, q -> lucene.bm25("t", "the user", 50)));
+        row("vectors, engine path (index + filter), top 50",
+            time(queries, q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>())),
+            time(queries, q -> lucene.knn("t", vectors.get(q), 50)));
+        row("vectors, exact scan (top 10)",
+            time(queries, q -> exact.nearest(vectors.get(q), 10)),
+            time(queries, q -> lucene.knn("t", vectors.get(q), 10)));
+        double recall = 0;
+        for (int q = 0; q < queries; q++) {
+            final Set<Long> truth = Set.copyOf(exact.nearest(vectors.get(q), 10).stream().map(Scored::id).toList());
+            final List<Long> approximate = engine.index().nearest("t", vectors.get(q), 10).stream()
+                                                 .map(Scored::id).toList();
+            recall += approximate.stream().filter(truth::contains).count() / 10.0;
+        }
+        System.out.printf("HNSW recall@10 against exact search (engine index, graph %s): %.3f%n",
+                          engine.index().graphReady() ? "ready" : "NOT ready", recall / queries);
+        lucene.close();
+        close(engine);
+    }
+
+    // ---------------------------------------------------------------- soak
+
+    /** Kills a writing child process with SIGKILL at random moments; no acknowledged write may be lost. */
+    private static void soak(int kills) throws Exception {
+        final Path dir = root.resolve("soak-" + System.nanoTime());
+        Files.createDirectories(dir);
+        final Path file = dir.resolve("memory.db");
+        Database.open(file, 1, true).close();
+        final Random random = new Random(13);
+        final String java = ProcessHandle.current().info().command().orElse("java");
+        final Map<String, String> acknowledged = new HashMap<>();
+        int lost = 0;
+        int corrupt = 0;
+        final long start = System.nanoTime();
+        for (int kill = 0; kill < kills; kill++) {
+            final Process child = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp",
+                                                     System.getProperty("java.class.path"),
+                                                     SoakWriter.class.getName(), file.toString(),
+                                                     String.valueOf(kill * 1_000_000L))
+                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            final BufferedReader acks = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                                                                                 StandardCharsets.UTF_8));
+            // Let it write for a random while after its first acknowledgement, then kill it mid-burst.
+            String line = acks.readLine();
+            final long until = System.nanoTime() + (50 + random.nextInt(400)) * 1_000_000L;
+            while (line != null) {
+                final String[] parts = line.split(" ", 3);
+                acknowledged.put(parts[1], parts[2]);
+                if (System.nanoTime() > until) {
+                    // SIGKILL through the handle: Process.destroyForcibly would also close our end of the pipe.
+                    child.toHandle().destroyForcibly();
+                    break;
+                }
+                line = acks.readLine();
+            }
+            // Acknowledgements already printed before the kill count too.
+            while ((line = acks.readLine()) != null) {
+                final String[] parts = line.split(" ", 3);
+                acknowledged.put(parts[1], parts[2]);
+            }
+            child.waitFor();
+            try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+                 Statement statement = connection.createStatement()) {
+                try (ResultSet rs = statement.executeQuery("PRAGMA integrity_check")) {
+                    rs.next();
+                    corrupt += "ok".equals(rs.getString(1)) ? 0 : 1;
+                }
+                final Set<String> present = new HashSet<>();
+                try (ResultSet rs = statement.executeQuery("SELECT name FROM memories")) {
+                    while (rs.next()) {
+                        present.add(rs.getString(1));
+                    }
+                }
+                lost = (int) acknowledged.keySet().stream().filter(name -> !present.contains(name)).count();
+            }
+            if (lost > 0 || corrupt > 0) {
+                break;
+            }
+        }
+        System.out.printf("%n## durability soak: %d SIGKILLs during 4-thread write bursts, %.0f s%n", kills,
+                          seconds(start));
+        System.out.printf("acknowledged writes: %d; lost: %d; integrity_check failures: %d%n",
+                          acknowledged.size(), lost, corrupt);
+    }
+
+    // ---------------------------------------------------------------- million
+
+    private static void million(int n) throws Exception {
+        System.out.printf("%n## approximate vector search at %,d synthetic vectors (the engine's HNSW index: Lucene, M=16, search beam >= 100)%n",
+                          n);
+        final Synthetic data = new Synthetic(n, 99, false);
+        final LuceneIndex hnsw = new LuceneIndex();
+        final TenantVectors exact = new TenantVectors(DIMS);
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            hnsw.add("t", i, "", data.vectors.get(i));
+            exact.add(i, data.vectors.get(i));
+        }
+        System.out.printf("graph build: %.0f s%n", seconds(start));
+        final Random random = new Random(5);
+        final List<float[]> queries = new ArrayList<>();
+        for (int q = 0; q < 200; q++) {
+            queries.add(data.nearVector(random));
+        }
+        hnsw.nearest("t", queries.get(0), 10);
+        final long[] latencies = time(queries.size(), q -> hnsw.nearest("t", queries.get(q), 10));
+        double recall = 0;
+        for (int q = 0; q < 50; q++) {
+            final Set<Long> truth = Set.copyOf(exact.nearest(queries.get(q), 10).stream().map(Scored::id).toList());
+            recall += hnsw.nearest("t", queries.get(q), 10).stream().filter(s -> truth.contains(s.id())).count()
+                      / 10.0;
+        }
+        final long[] exactLatencies = time(20, q -> exact.nearest(queries.get(q), 10));
+        System.out.printf("HNSW top 10: p50 %.2f ms, p95 %.2f ms, recall@10 %.3f; exact scan p50 %.1f ms%n",
+                          pct(latencies, 50), pct(latencies, 95), recall / 50, pct(exactLatencies, 50));
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static MemoryEngine engine(String name, int approximateAbove) throws IOException, InterruptedException {
+        final Path dir = root.resolve(name + '-' + System.nanoTime());
+        Files.createDirectories(dir);
+        final ObjectNode config = new ObjectMapper().createObjectNode()
+                                                    .put("approximateAbove", approximateAbove)
+                                                    .put("sweepIntervalMs", 3_600_000);
+        final MemoryConfig memoryConfig = MemoryConfig.from(config);
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, Database.open(dir.resolve("memory.db"), 4, true),
+                                                     embedder, DIMS, Clock.systemUTC());
+        // Wait for the (empty) graph, so every insert feeds it as in a long-running server.
+        while (!engine.index().graphReady()) {
+            Thread.sleep(10);
+        }
+        return engine;
+    }
+
+    private static void close(MemoryEngine engine) {
+        engine.close();
+        engine.database().close();
+    }
+
+    private static NewMemory newMemory(String tenant, String text, float[] vector) {
+        return new NewMemory(Memory.newBuilder().setText(text).setKind(MemoryKind.MEMORY_KIND_NOTE)
+                                   .setScope(Scope.newBuilder().setTenant(tenant)).build(),
+                             ContentHash.of(text), vector, embedder.model(), null, "");
+    }
+
+    /** Stores many memories in one group commit, then indexes their vectors; returns text to id. */
+    private static Map<String, Long> insert(MemoryEngine engine, String tenant, List<String> texts,
+                                            List<float[]> vectors) {
+        final long now = System.currentTimeMillis();
+        final Map<String, Long> ids = engine.writes().write(c -> {
+            final Map<String, Long> stored = new HashMap<>();
+            for (int i = 0; i < texts.size(); i++) {
+                stored.put(texts.get(i), MemoryLedger.store(c, newMemory(tenant, texts.get(i), vectors.get(i)),
+                                                            BENCH, now).row().id());
+            }
+            return stored;
+        });
+        for (int i = 0; i < texts.size(); i++) {
+            engine.index().add(tenant, ids.get(texts.get(i)), texts.get(i), vectors.get(i));
+        }
+        return ids;
+    }
+
+    @FunctionalInterface
+    private interface Indexed {
+        Object run(int i) throws Exception;
+    }
+
+    private static void parallel(int threads, int count, Indexed work) throws Exception {
+        final ExecutorService pool = Executors.newFixedThreadPool(threads);
+        final List<Future<?>> futures = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            final int offset = t;
+            futures.add(pool.submit(() -> {
+                for (int i = offset; i < count; i += threads) {
+                    work.run(i);
+                }
+                return null;
+            }));
+        }
+        for (Future<?> future : futures) {
+            future.get();
+        }
+        pool.shutdown();
+    }
+
+    private static long[] time(int count, Indexed work) {
+        try {
+            for (int i = 0; i < Math.min(10, count); i++) {
+                work.run(i); // warm up
+            }
+            final long[] latencies = new long[count];
+            for (int i = 0; i < count; i++) {
+                final long t = System.nanoTime();
+                work.run(i);
+                latencies[i] = System.nanoTime() - t;
+            }
+            return latencies;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void row(String name, long[] sonia, long[] lucene) {
+        System.out.printf("| %s | %.2f | %.2f | %.2f | %.2f | %.2f |%n", name, pct(sonia, 50), pct(sonia, 95),
+                          pct(lucene, 50), pct(lucene, 95), pct(sonia, 95) / pct(lucene, 95));
+    }
+
+    private static double pct(long[] nanos, int percentile) {
+        final long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        final int index = Math.min(sorted.length - 1, (int) Math.ceil(percentile / 100.0 * sorted.length) - 1);
+        return sorted[Math.max(0, index)] / 1e6;
+    }
+
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** Zipf-distributed synthetic words and clustered unit vectors, reproducible by seed. */
+    private static final class Synthetic {
+        final List<String> texts = new ArrayList<>();
+        final List<float[]> vectors = new ArrayList<>();
+        private final float[][] centroids = new float[512][DIMS];
+        private final double[] zipf = new double[20_000];
+        private final Random random;
+
+        Synthetic(int n, long seed) {
+            this(n, seed, true);
+        }
+
+        Synthetic(int n, long seed, boolean withTexts) {
+            random = new Random(seed);
+            for (float[] centroid : centroids) {
+                for (int d = 0; d < DIMS; d++) {
+                    centroid[d] = (float) random.nextGaussian();
+                }
+            }
+            double sum = 0;
+            for (int i = 0; i < zipf.length; i++) {
+                sum += 1.0 / (i + 1);
+                zipf[i] = sum;
+            }
+            for (int i = 0; i < zipf.length; i++) {
+                zipf[i] /= sum;
+            }
+            for (int i = 0; i < n; i++) {
+                if (withTexts) {
+                    final StringBuilder text = new StringBuilder("The user");
+                    for (int w = 0; w < 10; w++) {
+                        text.append(' ').append(word(random));
+                    }
+                    texts.add(text.append(" #").append(i).toString());
+                }
+                vectors.add(near(random));
+            }
+        }
+
+        String query(Random r) {
+            return word(r) + ' ' + word(r) + ' ' + word(r);
+        }
+
+        float[] nearVector(Random r) {
+            return near(r);
+        }
+
+        private String word(Random r) {
+            int index = Arrays.binarySearch(zipf, r.nextDouble());
+            index = index < 0 ? -index - 1 : index;
+            return "w" + Integer.toString(Math.min(index, zipf.length - 1), 36);
+        }
+
+        private float[] near(Random r) {
+            final float[] centroid = centroids[r.nextInt(centroids.length)];
+            final float[] v = new float[DIMS];
+            for (int d = 0; d < DIMS; d++) {
+                v[d] = centroid[d] + (float) (r.nextGaussian() * 0.8);
+            }
+            return Embedder.normalize(v);
+        }
+    }
+
+    /** The peer: one Lucene index with BM25 over the text and HNSW over the vectors, tenant as a filter. */
+    private static final class Lucene implements AutoCloseable {
+        private final ByteBuffersDirectory directory = new ByteBuffersDirectory();
+        private final StandardAnalyzer analyzer = new StandardAnalyzer();
+        private final IndexWriter writer;
+        private IndexSearcher searcher;
+
+        Lucene() throws IOException {
+            writer = new IndexWriter(directory, new IndexWriterConfig(analyzer).setRAMBufferSizeMB(256));
+        }
+
+        void add(String tenant, long id, String text, float[] vector) throws IOException {
+            final Document document = new Document();
+            document.add(new StringField("tenant", tenant, Field.Store.NO));
+            document.add(new TextField("text", text, Field.Store.NO));
+            document.add(new KnnFloatVectorField("vector", vector, VectorSimilarityFunction.DOT_PRODUCT));
+            writer.addDocument(document);
+        }
+
+        void commit() throws IOException {
+            writer.commit();
+            searcher = new IndexSearcher(DirectoryReader.open(directory));
+        }
+
+        ScoreDoc[] bm25(String tenant, String query, int k) throws IOException {
+            final BooleanQuery.Builder terms = new BooleanQuery.Builder();
+            for (String word : MemoryEngine.queryWords(query)) {
+                terms.add(new TermQuery(new Term("text", word)), BooleanClause.Occur.SHOULD);
+            }
+            final BooleanQuery filtered = new BooleanQuery.Builder()
+                    .add(terms.build(), BooleanClause.Occur.MUST)
+                    .add(new TermQuery(new Term("tenant", tenant)), BooleanClause.Occur.FILTER).build();
+            return searcher.search(filtered, k).scoreDocs;
+        }
+
+        ScoreDoc[] knn(String tenant, float[] vector, int k) throws IOException {
+            // The same beam as the engine's graph search (at least 100), cut to k.
+            return searcher.search(new KnnFloatVectorQuery("vector", vector, Math.max(k, 100),
+                                                           new TermQuery(new Term("tenant", tenant))), k).scoreDocs;
+        }
+
+        /** BM25 and kNN top lists fused by RRF, as the engine does (the embedding is the caller's). */
+        List<Integer> hybrid(String tenant, String query, float[] vector, int depth) throws IOException {
+            final Map<Integer, Double> fused = new TreeMap<>();
+            final ScoreDoc[] text = bm25(tenant, query, depth);
+            final ScoreDoc[] knn = knn(tenant, vector, depth);
+            for (int i = 0; i < text.length; i++) {
+                fused.merge(text[i].doc, 1.0 / (61 + i), Double::sum);
+            }
+            for (int i = 0; i < knn.length; i++) {
+                fused.merge(knn[i].doc, 1.0 / (61 + i), Double::sum);
+            }
+            return fused.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue()))
+                        .limit(10).map(Map.Entry::getKey).toList();
+        }
+
+        @Override
+        public void close() throws IOException {
+            searcher.getIndexReader().close();
+            writer.close();
+        }
+    }
+
+    private MemoryBench() {}
+}
