@@ -1,5 +1,7 @@
 package ai.sonia.runtime;
 
+import java.util.Set;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,12 +28,33 @@ import io.grpc.StatusRuntimeException;
 final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
 
     private static final Logger logger = LoggerFactory.getLogger(DefaultExceptionHandler.class);
+    private static final String DETAILS = "grpc-status-details-bin";
+
+    /**
+     * A status re-thrown from a downstream call carries that call's trailers, and grpc-java puts the
+     * downstream's HTTP headers there ({@code :status}, {@code content-type}, ...) when the error came
+     * from HTTP. Sent on, they would corrupt this response (two content types read as UNKNOWN by the
+     * client). Only the error details and Sonia's own {@code x-} headers travel on.
+     */
+    private static void keepOnlyErrorDetails(Metadata metadata) {
+        for (String key : Set.copyOf(metadata.keys())) {
+            if (key.equals(DETAILS) || (key.startsWith("x-") && !key.equals("x-correlation-id"))) {
+                continue;
+            }
+            if (key.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+                metadata.discardAll(Metadata.Key.of(key, Metadata.BINARY_BYTE_MARSHALLER));
+            } else {
+                metadata.discardAll(Metadata.Key.of(key, Metadata.ASCII_STRING_MARSHALLER));
+            }
+        }
+    }
 
     @Override
     @Nullable
     public Status apply(RequestContext ctx, Status status, Throwable cause, Metadata metadata) {
         if (cause instanceof StatusRuntimeException || cause instanceof StatusException) {
-            return null; // keep the service's own status and trailers
+            keepOnlyErrorDetails(metadata);
+            return null; // keep the status and its details
         }
         if (cause instanceof ClosedStreamException || cause instanceof CancelledSubscriptionException) {
             return Status.CANCELLED.withDescription("cancelled by the caller").withCause(cause); // nothing to log

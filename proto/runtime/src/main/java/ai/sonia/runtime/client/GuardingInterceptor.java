@@ -64,12 +64,24 @@ final class GuardingInterceptor implements ClientInterceptor {
                     @Override
                     public void onClose(Status status, Metadata trailers) {
                         bulkhead.onComplete();
-                        record(status, System.nanoTime() - start);
-                        super.onClose(status, trailers);
+                        final Status seen = cutOff(status) ? Status.UNAVAILABLE.withDescription(
+                                service + " went away in the middle of the call").withCause(status.asException())
+                                                           : status;
+                        record(seen, System.nanoTime() - start);
+                        super.onClose(seen, trailers);
                     }
                 }, headers);
             }
         };
+    }
+
+    /**
+     * A response that ended without its gRPC status: the downstream died mid-call (a server stopping, a
+     * connection reset). grpc-java calls it UNKNOWN; for the caller it is UNAVAILABLE.
+     */
+    private static boolean cutOff(Status status) {
+        return status.getCode() == Status.Code.UNKNOWN && status.getDescription() != null
+               && status.getDescription().toLowerCase(java.util.Locale.ROOT).contains("missing grpc status");
     }
 
     private void record(Status status, long nanos) {
