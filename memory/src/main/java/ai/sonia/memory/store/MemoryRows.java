@@ -73,7 +73,8 @@ public final class MemoryRows {
         if (ids.isEmpty()) {
             return rows;
         }
-        final String sql = "SELECT " + COLUMNS + " FROM memories m WHERE " + filter.sql()
+        // NOT INDEXED: look the ids up by primary key; the planner would otherwise scan the tenant's index.
+        final String sql = "SELECT " + COLUMNS + " FROM memories m NOT INDEXED WHERE " + filter.sql()
                            + " AND m.id IN (SELECT value FROM json_each(?))";
         try (PreparedStatement query = connection.prepareStatement(sql)) {
             final int index = filter.bind(query, 1);

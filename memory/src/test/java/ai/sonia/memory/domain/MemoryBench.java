@@ -487,8 +487,8 @@ public final class MemoryBench {
 
     private static long[] time(int count, Indexed work) {
         try {
-            for (int i = 0; i < Math.min(10, count); i++) {
-                work.run(i); // warm up
+            for (int i = 0; i < Math.min(30, count); i++) {
+                work.run(i); // warm up (the JIT, caches)
             }
             final long[] latencies = new long[count];
             for (int i = 0; i < count; i++) {
