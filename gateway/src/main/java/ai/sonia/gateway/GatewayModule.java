@@ -4,6 +4,7 @@ import java.util.List;
 
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.Route;
+import com.linecorp.armeria.server.websocket.WebSocketService;
 
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.action.ToolDefinitions;
@@ -12,6 +13,7 @@ import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
+import ai.sonia.gateway.ws.ApprovalsSocket;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -19,6 +21,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.client.DownstreamPolicy;
+import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.micrometer.core.instrument.Gauge;
 
@@ -48,9 +51,15 @@ public final class GatewayModule implements ServiceModule {
                            .addService(new GatewayServiceImpl(new ChatOrchestrator(downstreams, tools, actions),
                                                               streamer, actions, probe, Limitations.load()))
                            .dependencyProbe(probe)
-                           .configure(sb -> sb.service(Route.builder().exact("/v1/chat:stream")
-                                                            .methods(HttpMethod.POST).build(),
-                                                       new ChatSseService(streamer)))
+                           .configure(sb -> {
+                               sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
+                                          new ChatSseService(streamer));
+                               // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.
+                               sb.service("/ws/approvals",
+                                          WebSocketService.builder(new ApprovalsSocket(downstreams.evaosChannel()))
+                                                          .allowedOrigins("*").build()
+                                                          .decorate(new OriginPolicy(gateway.allowedOrigins())));
+                           })
                            .configSummary("circuit.failures_to_open", gateway.downstreamPolicy().failuresToOpen())
                            .configSummary("circuit.open_duration", gateway.downstreamPolicy().openDuration())
                            .configSummary("downstream.max_concurrent_calls",

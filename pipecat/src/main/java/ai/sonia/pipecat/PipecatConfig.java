@@ -28,9 +28,7 @@ public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessio
                             boolean ttsRealtime) {
 
     /** The origins a browser page served from this machine has. */
-    public static final List<String> LOCAL_ORIGINS = List.of("http://localhost", "https://localhost",
-                                                             "http://127.0.0.1", "https://127.0.0.1",
-                                                             "http://[::1]", "https://[::1]");
+    public static final List<String> LOCAL_ORIGINS = ai.sonia.runtime.edge.OriginPolicy.LOCAL_ORIGINS;
 
     public PipecatConfig {
         check(sessionTtl.toMillis() > 0, "sessionTtl: " + sessionTtl + " (expected: > 0)");

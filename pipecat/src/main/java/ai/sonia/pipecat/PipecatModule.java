@@ -23,7 +23,7 @@ import ai.sonia.pipecat.store.SessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
 import ai.sonia.pipecat.ws.ConversationSocket;
-import ai.sonia.pipecat.ws.OriginPolicy;
+import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;

@@ -45,6 +45,11 @@ public final class Downstreams implements AutoCloseable {
         return EvaOsServiceGrpc.newBlockingStub(byName.get("evaos").channel());
     }
 
+    /** The guarded channel to EVA-OS, for its streams. */
+    public io.grpc.Channel evaosChannel() {
+        return byName.get("evaos").channel();
+    }
+
     /** The circuit state of a downstream ("CLOSED", "OPEN", "HALF_OPEN"), or "" for one not called. */
     public String circuitState(String service) {
         final Downstream downstream = byName.get(service);

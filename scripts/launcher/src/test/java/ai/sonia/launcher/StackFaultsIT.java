@@ -3,12 +3,7 @@ package ai.sonia.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,12 +26,8 @@ import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
 import ai.sonia.gateway.v1.ExecuteActionResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
-import ai.sonia.runtime.ServiceModule;
-import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
-import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
-import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 
@@ -53,33 +44,20 @@ class StackFaultsIT {
                                 .setArgs(Struct.newBuilder().putFields("path", Value.newBuilder().setStringValue(".").build()))
                                 .build();
 
-    private final Map<String, SoniaServer> servers = new ConcurrentHashMap<>();
-    private StackConfig config;
+    private InProcessStack stack;
     private ManagedChannel channel;
 
     @BeforeEach
-    void startStack() throws IOException {
-        final Path home = TestHomes.create("faults");
-        Files.createDirectories(home.resolve("config"));
+    void startStack() {
         // A short cool-off so the test sees the breaker half-open and close again.
-        Files.writeString(home.resolve("config/sonia.json"),
-                          "{\"services\":{\"gateway\":{\"circuit\":{\"openSeconds\":1}}}}");
-        final Map<String, Integer> ports = new HashMap<>();
-        for (var spec : Stack.SERVICES) {
-            ports.put(spec.name(), freePort());
-        }
-        config = StackConfig.load(Map.of("SONIA_HOME", home.toString(), "OLLAMA_BASE_URL", "http://127.0.0.1:1"))
-                            .withPorts(ports);
-        for (ServiceModule module : StackMain.modules().values()) {
-            start(module.spec().name());
-        }
-        channel = SoniaChannels.forTarget("127.0.0.1:" + ports.get("gateway"), Stack.GATEWAY);
+        stack = new InProcessStack("faults", "{\"services\":{\"gateway\":{\"circuit\":{\"openSeconds\":1}}}}");
+        channel = SoniaChannels.forTarget("127.0.0.1:" + stack.port("gateway"), Stack.GATEWAY);
     }
 
     @AfterEach
     void stopStack() {
         SoniaChannels.close(channel);
-        servers.values().parallelStream().forEach(SoniaServer::close);
+        stack.close();
     }
 
     /**
@@ -99,9 +77,9 @@ class StackFaultsIT {
         load.start();
         try {
             Thread.sleep(1500);
-            servers.remove(service).close();
+            stack.stop(service);
             Thread.sleep(2500);
-            start(service);
+            stack.start(service);
             // The gateway recovers by itself: once the breaker half-opens, everything works again.
             await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
                    .until(() -> !degraded(chat()) && action().getOutcome().getStatus().equals("EXECUTED"));
@@ -130,21 +108,6 @@ class StackFaultsIT {
 
     private static boolean degraded(ChatResponse response) {
         return response.getProvenance().getDegradedCount() > 0;
-    }
-
-    private void start(String service) {
-        final ServiceModule module = StackMain.modules().get(service);
-        try {
-            servers.put(service, module.newServer(config).start());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 
     /** Four clients chatting and acting back to back, recording each outcome and any call that outlived its deadline. */

@@ -1,4 +1,4 @@
-package ai.sonia.pipecat.ws;
+package ai.sonia.runtime.edge;
 
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +22,11 @@ import com.linecorp.armeria.server.ServiceRequestContext;
  */
 public final class OriginPolicy implements DecoratingHttpServiceFunction {
 
+    /** The origins a browser page served from this machine has: the default of every WebSocket. */
+    public static final List<String> LOCAL_ORIGINS = List.of("http://localhost", "https://localhost",
+                                                             "http://127.0.0.1", "https://127.0.0.1",
+                                                             "http://[::1]", "https://[::1]");
+
     private final List<String> allowed;
 
     public OriginPolicy(List<String> allowed) {
@@ -38,7 +43,7 @@ public final class OriginPolicy implements DecoratingHttpServiceFunction {
     }
 
     /** Whether a browser origin may connect. */
-    boolean allows(String origin) {
+    public boolean allows(String origin) {
         final String normalized = origin.toLowerCase(Locale.ROOT);
         for (String candidate : allowed) {
             if ("*".equals(candidate) || normalized.equals(candidate) || normalized.startsWith(candidate + ':')) {

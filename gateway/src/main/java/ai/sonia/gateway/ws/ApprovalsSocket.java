@@ -1,0 +1,119 @@
+package ai.sonia.gateway.ws;
+
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+
+import com.linecorp.armeria.common.websocket.WebSocket;
+import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
+import com.linecorp.armeria.common.websocket.WebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocketWriter;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
+
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.evaos.v1.WatchApprovalsRequest;
+import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+
+/**
+ * {@code /ws/approvals}: EVA-OS's approval stream over a WebSocket, so a person can watch and decide from
+ * a browser or any client: every pending approval first ({@code "change":"SNAPSHOT"}), then each change,
+ * one JSON text frame per {@code WatchApprovalsResponse}. {@code ?pending_only=true} narrows it. When
+ * EVA-OS is unreachable the socket closes with 1011 and the reason; when the client goes, the stream
+ * to EVA-OS is cancelled.
+ */
+public final class ApprovalsSocket implements WebSocketServiceHandler {
+
+    private static final JsonFormat.Printer printer =
+            JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
+
+    private final Channel evaos;
+
+    public ApprovalsSocket(Channel evaos) {
+        this.evaos = evaos;
+    }
+
+    @Override
+    public WebSocket handle(ServiceRequestContext ctx, WebSocket in) {
+        ctx.clearRequestTimeout(); // a watch lives as long as the person watching
+        final WebSocketWriter out = WebSocket.streaming();
+        final Forwarder forwarder = new Forwarder(out);
+        EvaOsServiceGrpc.newStub(evaos).watchApprovals(
+                WatchApprovalsRequest.newBuilder()
+                                     .setPendingOnly(Boolean.parseBoolean(ctx.queryParam("pending_only")))
+                                     .build(), forwarder);
+        in.subscribe(new Subscriber<WebSocketFrame>() { // nothing to read; its end is the client leaving
+            @Override
+            public void onSubscribe(Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(WebSocketFrame frame) {}
+
+            @Override
+            public void onError(Throwable t) {
+                forwarder.cancel();
+            }
+
+            @Override
+            public void onComplete() {
+                forwarder.cancel();
+            }
+        });
+        out.whenComplete().handle((unused, cause) -> {
+            forwarder.cancel();
+            return null;
+        });
+        return out;
+    }
+
+    private static final class Forwarder implements ClientResponseObserver<WatchApprovalsRequest, WatchApprovalsResponse> {
+        private final WebSocketWriter out;
+        private volatile ClientCallStreamObserver<WatchApprovalsRequest> call;
+
+        Forwarder(WebSocketWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public void beforeStart(ClientCallStreamObserver<WatchApprovalsRequest> call) {
+            this.call = call;
+        }
+
+        void cancel() {
+            if (call != null) {
+                call.cancel("client went away", null);
+            }
+        }
+
+        @Override
+        public void onNext(WatchApprovalsResponse value) {
+            try {
+                out.tryWrite(printer.print(value));
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            final Status status = Status.fromThrowable(t);
+            if (status.getCode() != Status.Code.CANCELLED) {
+                out.close(WebSocketCloseStatus.INTERNAL_SERVER_ERROR,
+                          "approvals unavailable: " + status.getCode() + ' ' + status.getDescription());
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            out.close(WebSocketCloseStatus.NORMAL_CLOSURE, "approval stream ended");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package ai.sonia.launcher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import ai.sonia.runtime.ServiceModule;
+import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.TestHomes;
+
+/**
+ * The six real service modules in this JVM, each on a free port, with a config file of the test's
+ * choosing. A service can be stopped and started again on its port, as if its process died and came back.
+ */
+final class InProcessStack implements AutoCloseable {
+
+    private final Map<String, SoniaServer> servers = new ConcurrentHashMap<>();
+    private final Map<String, Integer> ports = new HashMap<>();
+    private final StackConfig config;
+
+    InProcessStack(String name, String configJson) {
+        final Path home = TestHomes.create(name);
+        try {
+            Files.createDirectories(home.resolve("config"));
+            Files.writeString(home.resolve("config/sonia.json"), configJson);
+            for (var spec : Stack.SERVICES) {
+                ports.put(spec.name(), freePort());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        // No Ollama here: the router answers with its extractive provider at once instead of waiting.
+        config = StackConfig.load(Map.of("SONIA_HOME", home.toString(), "OLLAMA_BASE_URL", "http://127.0.0.1:1"))
+                            .withPorts(ports);
+        StackMain.modules().keySet().forEach(this::start);
+    }
+
+    int port(String service) {
+        return ports.get(service);
+    }
+
+    void start(String service) {
+        final ServiceModule module = StackMain.modules().get(service);
+        try {
+            servers.put(service, module.newServer(config).start());
+        } catch (Exception e) {
+            throw new IllegalStateException(service + " did not start", e);
+        }
+    }
+
+    void stop(String service) {
+        servers.remove(service).close();
+    }
+
+    @Override
+    public void close() {
+        servers.values().parallelStream().forEach(SoniaServer::close);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
