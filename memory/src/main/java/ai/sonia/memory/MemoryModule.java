@@ -20,8 +20,6 @@ import ai.sonia.runtime.StackConfig;
 /** Wires the memory service: the durable memory ledger and hybrid search. */
 public final class MemoryModule implements ServiceModule {
 
-    /** Dimensions of the bundled embedding model. */
-    static final int DIMENSIONS = 384;
 
     @Override
     public ServiceSpec spec() {
@@ -39,8 +37,10 @@ public final class MemoryModule implements ServiceModule {
         final Path dataDir = config.dataDir(spec().name());
         final Database database = Database.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
                                                 memoryConfig.fullSync());
-        final Embedder embedder = Embedder.bundled(memoryConfig.embedderLoadTimeout());
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, embedder, DIMENSIONS, clock);
+        final EmbeddingChoice embedding = EmbeddingChoice.from(config);
+        embedding.checkLedger(database);
+        final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, embedder, embedding.dimensions(), clock);
         final Backups backups = new Backups(engine, dataDir.resolve("backups"));
         return SoniaServer.builder(spec(), config)
                           .addService(new MemoryServiceImpl(engine, backups))

@@ -15,10 +15,11 @@ import org.slf4j.LoggerFactory;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
+import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 
 /**
  * Computes embeddings in-process with LangChain4j's bundled, quantized BGE-small-en-v1.5 ONNX model (384
- * dimensions, no network). The model loads on a background thread once the service listens, so the
+ * dimensions, no network), or with an Ollama model when configured. The model loads on a background thread once the service listens, so the
  * service answers {@code /healthz} at once; the first embedding waits for it.
  */
 public final class Embedder {
@@ -32,20 +33,37 @@ public final class Embedder {
     private static final Logger logger = LoggerFactory.getLogger(Embedder.class);
 
     private final String name;
+    private final int dimensions;
+    private final String queryInstruction;
     private final Supplier<EmbeddingModel> factory;
     private final CompletableFuture<EmbeddingModel> model = new CompletableFuture<>();
     private final AtomicBoolean loading = new AtomicBoolean();
     private final Duration loadTimeout;
 
-    private Embedder(String name, Supplier<EmbeddingModel> factory, Duration loadTimeout) {
+    private Embedder(String name, int dimensions, String queryInstruction, Supplier<EmbeddingModel> factory,
+                     Duration loadTimeout) {
         this.name = name;
+        this.dimensions = dimensions;
+        this.queryInstruction = queryInstruction;
         this.factory = factory;
         this.loadTimeout = loadTimeout;
     }
 
     /** The bundled model; it loads on {@link #startLoading()} or on the first embedding. */
     public static Embedder bundled(Duration loadTimeout) {
-        return new Embedder(BUNDLED_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new, loadTimeout);
+        return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION, BgeSmallEnV15QuantizedEmbeddingModel::new,
+                            loadTimeout);
+    }
+
+    /**
+     * An Ollama embedding model through LangChain4j's client (its own retries off: a failed embedding is
+     * UNAVAILABLE to the caller, who may retry). Reached on {@link #startLoading()}, never at start-up.
+     */
+    public static Embedder ollama(String baseUrl, String model, int dimensions, Duration loadTimeout) {
+        return new Embedder("ollama/" + model, dimensions, "",
+                            () -> OllamaEmbeddingModel.builder().baseUrl(baseUrl).modelName(model)
+                                                      .timeout(Duration.ofSeconds(30)).maxRetries(0).build(),
+                            loadTimeout);
     }
 
     /**
@@ -60,7 +78,11 @@ public final class Embedder {
             final long start = System.nanoTime();
             try {
                 final EmbeddingModel loaded = factory.get();
-                loaded.embed("warm up");
+                final int actual = loaded.embed("warm up").content().dimension();
+                if (actual != dimensions) {
+                    throw new IllegalStateException(name + " makes " + actual + "-dimension vectors, not the "
+                                                    + dimensions + " configured");
+                }
                 logger.atInfo().addKeyValue("model", name)
                       .addKeyValue("load_ms", (System.nanoTime() - start) / 1_000_000)
                       .log("Embedding model {} loaded", name);
@@ -86,7 +108,7 @@ public final class Embedder {
 
     /** The unit-length embedding of a search query. */
     public float[] embedQuery(String query) {
-        return embed(QUERY_INSTRUCTION + query);
+        return embed(queryInstruction + query);
     }
 
     /** Unit-length embeddings of many texts in one batch (the model parallelises inside). */

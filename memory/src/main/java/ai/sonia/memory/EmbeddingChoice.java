@@ -1,0 +1,81 @@
+package ai.sonia.memory;
+
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import ai.sonia.memory.domain.Embedder;
+import ai.sonia.memory.store.Database;
+import ai.sonia.runtime.StackConfig;
+
+/**
+ * Which model embeds memories: the bundled offline ONNX model by default, or an Ollama model when
+ * configured — {@code "services": {"memory": {"embedding": {"provider": "ollama", "model":
+ * "nomic-embed-text", "dimensions": 768, "baseUrl": "http://127.0.0.1:11434"}}}} ({@code OLLAMA_BASE_URL}
+ * is the default base URL). Vectors of two models cannot be compared, so a ledger that holds vectors of
+ * another model refuses to start with the new one, saying which.
+ */
+record EmbeddingChoice(String provider, String model, int dimensions, String baseUrl) {
+
+    static final int BUNDLED_DIMENSIONS = 384;
+
+    static EmbeddingChoice from(StackConfig config) {
+        final JsonNode section = config.service("memory").path("embedding");
+        final String provider = section.path("provider").asText("bundled").toLowerCase(Locale.ROOT);
+        switch (provider) {
+            case "bundled" -> {
+                return new EmbeddingChoice("bundled", Embedder.BUNDLED_MODEL, BUNDLED_DIMENSIONS, "");
+            }
+            case "ollama" -> {
+                final String model = section.path("model").asText("");
+                final int dimensions = section.path("dimensions").asInt(0);
+                if (model.isEmpty() || dimensions <= 0) {
+                    throw new IllegalArgumentException(
+                            "services.memory.embedding: an ollama model needs \"model\" and \"dimensions\" (got "
+                            + section + ')');
+                }
+                final String env = config.env("OLLAMA_BASE_URL");
+                final String baseUrl = section.path("baseUrl").asText(env != null ? env : "http://127.0.0.1:11434");
+                return new EmbeddingChoice("ollama", model, dimensions, baseUrl);
+            }
+            default -> throw new IllegalArgumentException(
+                    "services.memory.embedding.provider: " + provider + " (expected: bundled or ollama)");
+        }
+    }
+
+    /** The name recorded beside each vector: the bundled model's, or {@code ollama/<model>}. */
+    String recordedName() {
+        return "ollama".equals(provider) ? "ollama/" + model : model;
+    }
+
+    Embedder embedder(Duration loadTimeout) {
+        return "ollama".equals(provider) ? Embedder.ollama(baseUrl, model, dimensions, loadTimeout)
+                                         : Embedder.bundled(loadTimeout);
+    }
+
+    /** Refuses a ledger whose vectors come from another model. */
+    void checkLedger(Database database) {
+        final List<String> others = database.read(connection -> {
+            final List<String> models = new ArrayList<>();
+            try (var statement = connection.prepareStatement(
+                    "SELECT DISTINCT model FROM memory_vectors WHERE model <> ? LIMIT 3")) {
+                statement.setString(1, recordedName());
+                try (ResultSet rows = statement.executeQuery()) {
+                    while (rows.next()) {
+                        models.add(rows.getString(1));
+                    }
+                }
+            }
+            return models;
+        });
+        if (!others.isEmpty()) {
+            throw new IllegalStateException("the memory ledger holds vectors of " + others + ", not of "
+                                            + recordedName() + "; re-embedding is not supported: keep the "
+                                            + "embedding model of this ledger, or start with a new data directory");
+        }
+    }
+}
