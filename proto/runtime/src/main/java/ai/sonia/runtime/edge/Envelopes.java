@@ -1,12 +1,13 @@
 package ai.sonia.runtime.edge;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Base64;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.databind.node.TextNode;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -42,17 +43,38 @@ public final class Envelopes {
     private static final JsonFormat.Printer printer =
             JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
     private static final ObjectMapper mapper = new ObjectMapper();
+    // Field names from the contract's Envelope message, never spelled here.
+    private static final String OK = field(Envelope.OK_FIELD_NUMBER);
+    private static final String SERVICE = field(Envelope.SERVICE_FIELD_NUMBER);
+    private static final String OPERATION = field(Envelope.OPERATION_FIELD_NUMBER);
+    private static final String CORRELATION_ID = field(Envelope.CORRELATION_ID_FIELD_NUMBER);
+    private static final String DURATION_MS = field(Envelope.DURATION_MS_FIELD_NUMBER);
+    private static final String DATA = field(Envelope.DATA_FIELD_NUMBER);
+
+    private static String field(int number) {
+        return Envelope.getDescriptor().findFieldByNumber(number).getName();
+    }
 
     /** A success envelope around {@code dataJson}, the proto JSON of the response message. */
     public static AggregatedHttpResponse success(ServiceRequestContext ctx, String service, String dataJson) {
-        JsonNode data;
-        try {
-            data = mapper.readTree(dataJson);
+        // The hot path: streamed in one pass, the payload's JSON copied as it is (no tree, no re-printing).
+        final Envelope head = base(ctx, service).setOk(true).build();
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream(dataJson.length() + 192);
+        try (JsonGenerator json = mapper.getFactory().createGenerator(bytes)) {
+            json.writeStartObject();
+            json.writeBooleanField(OK, true);
+            json.writeStringField(SERVICE, head.getService());
+            json.writeStringField(OPERATION, head.getOperation());
+            json.writeStringField(CORRELATION_ID, head.getCorrelationId());
+            json.writeNumberField(DURATION_MS, head.getDurationMs());
+            json.writeFieldName(DATA);
+            json.writeRawValue(dataJson); // JSON from the gRPC JSON marshaller, checked to be JSON by the caller
+            json.writeEndObject();
         } catch (IOException e) {
-            // Not JSON after all: carry it as a string rather than lose it.
-            data = TextNode.valueOf(dataJson);
+            throw new IllegalStateException("envelope cannot be written", e);
         }
-        return render(HttpStatus.OK, base(ctx, service).setOk(true).build(), data);
+        return AggregatedHttpResponse.of(ResponseHeaders.of(HttpStatus.OK, "content-type", MediaType.JSON_UTF_8),
+                                         HttpData.wrap(bytes.toByteArray()));
     }
 
     /** An error envelope for a gRPC status and its {@code google.rpc.Status} details, if any. */
