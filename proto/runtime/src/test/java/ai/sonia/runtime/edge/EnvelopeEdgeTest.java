@@ -107,6 +107,13 @@ class EnvelopeEdgeTest {
     }
 
     @Test
+    void textInTheEnvelopeReadsAsWritten() {
+        // protobuf's JsonFormat escapes ' < > & = as \\u00XX; the envelope undoes it for people reading it.
+        final String body = rest.get("/v1/memories/quote").aggregate().join().contentUtf8();
+        assertThat(body).contains("\"text\":\"Ann's locker & <b>=1</b>\"");
+    }
+
+    @Test
     void validationErrorsNameTheField() throws Exception {
         final JsonNode envelope = mapper.readTree(rest.get("/v1/memories/INVALID_ARGUMENT").aggregate().join().contentUtf8());
         assertThat(envelope.at("/error/details/field_violations/0/field").asText()).isEqualTo("name");

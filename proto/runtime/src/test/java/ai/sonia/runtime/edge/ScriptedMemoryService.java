@@ -29,6 +29,11 @@ final class ScriptedMemoryService extends MemoryServiceGrpc.MemoryServiceImplBas
             responseObserver.onCompleted();
             return;
         }
+        if ("quote".equals(id)) {
+            responseObserver.onNext(Memory.newBuilder().setName(request.getName()).setText("Ann's locker & <b>=1</b>").build());
+            responseObserver.onCompleted();
+            return;
+        }
         if ("crash".equals(id)) {
             throw new IllegalStateException("secret internal detail");
         }
