@@ -49,7 +49,6 @@ final class FakeDownstreams {
     static volatile Mode routerMode = Mode.OK;
     static volatile int memoryFailuresBeforeSuccess;
     static volatile CountDownLatch routerCancelled = new CountDownLatch(1);
-    static volatile String lastCorrelationId;
     /** System.nanoTime() of each router call cancellation, for the deadline benchmark. */
     static final java.util.Queue<Long> routerCancelTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -67,7 +66,6 @@ final class FakeDownstreams {
 
     private static void count(String method, Object unused) {
         calls.computeIfAbsent(method, k -> new AtomicInteger()).incrementAndGet();
-        lastCorrelationId = ai.sonia.runtime.Correlation.current();
     }
 
     static final class Memory extends MemoryServiceGrpc.MemoryServiceImplBase {

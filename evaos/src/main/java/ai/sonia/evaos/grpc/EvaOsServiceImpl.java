@@ -32,7 +32,6 @@ import io.grpc.stub.StreamObserver;
 public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBase {
 
     static final String DOMAIN = "evaos.sonia.ai";
-    static final String PRINCIPAL_HEADER = "x-sonia-principal";
     private static final int DEFAULT_PAGE = 50;
     private static final int MAX_PAGE = 500;
 
@@ -146,7 +145,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     }
 
     private static String principal() {
-        return ServiceRequestContext.current().request().headers().get(PRINCIPAL_HEADER, "anonymous");
+        return ai.sonia.runtime.Principal.current(ServiceRequestContext.current());
     }
 
     private static <T> T call(java.util.function.Supplier<T> body) {

@@ -17,10 +17,8 @@ import ai.sonia.gateway.v1.ExecuteActionRequest;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.Errors;
-import io.grpc.ClientInterceptor;
-import io.grpc.Metadata;
+import ai.sonia.runtime.Principal;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.MetadataUtils;
 
 /**
  * The one path of every action, whether a person asks for it ({@code POST /v1/action}) or a model
@@ -29,8 +27,6 @@ import io.grpc.stub.MetadataUtils;
 public final class ActionRunner {
 
     static final String DOMAIN = "gateway.sonia.ai";
-    private static final Metadata.Key<String> PRINCIPAL =
-            Metadata.Key.of("x-sonia-principal", Metadata.ASCII_STRING_MARSHALLER);
 
     private final Downstreams downstreams;
     private final ToolDefinitions tools;
@@ -55,7 +51,7 @@ public final class ActionRunner {
         }
         // A preview (execute=false): it decides without using up a ONCE grant; OpenClaw authorizes the
         // exact call again, for real, when it runs it.
-        final AuthorizeActionResponse decision = downstreams.evaos().withInterceptors(principal(caller)).authorizeAction(
+        final AuthorizeActionResponse decision = downstreams.evaos().withInterceptors(Principal.sending(caller.principal())).authorizeAction(
                 AuthorizeActionRequest.newBuilder()
                                       .setToolName(request.getToolName())
                                       .setArguments(request.getArgs())
@@ -72,7 +68,7 @@ public final class ActionRunner {
             case VERDICT_ALLOW -> {
                 final String approvalId = decision.hasApproval() ? decision.getApproval().getApprovalId()
                                                                  : request.getApprovalId();
-                final ExecuteToolResponse result = downstreams.openclaw().withInterceptors(principal(caller)).executeTool(
+                final ExecuteToolResponse result = downstreams.openclaw().withInterceptors(Principal.sending(caller.principal())).executeTool(
                         ExecuteToolRequest.newBuilder()
                                           .setToolName(request.getToolName())
                                           .setArguments(request.getArgs())
@@ -99,23 +95,16 @@ public final class ActionRunner {
         try {
             return execute(request, caller);
         } catch (StatusRuntimeException e) {
-            final String code = ai.sonia.gateway.chat.Provenances.errorCode(e);
+            final String code = Errors.envelopeCode(e);
             final ActionOutcome.Builder outcome = ActionOutcome.newBuilder().setToolName(request.getToolName());
             outcome.setStatus("APPROVAL_REQUIRED".equals(code) ? "APPROVAL_REQUIRED"
                               : "POLICY_DENIED".equals(code) ? "DENIED" : "FAILED: " + code);
-            final String approvalId = ai.sonia.gateway.chat.Provenances.metadata(e, "approval_id");
+            final String approvalId = Errors.metadata(e, "approval_id");
             if (approvalId != null) {
                 outcome.setApprovalId(approvalId);
             }
             return outcome.build();
         }
-    }
-
-    /** Tells EVA-OS and OpenClaw who asks, for their decisions and audit records. */
-    private static ClientInterceptor principal(Caller caller) {
-        final Metadata headers = new Metadata();
-        headers.put(PRINCIPAL, caller.principal());
-        return MetadataUtils.newAttachHeadersInterceptor(headers);
     }
 
     /** The tool call's arguments as JSON text (what a model sends) turned into a Struct. */

@@ -4,13 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
-import com.google.rpc.ErrorInfo;
-
 import ai.sonia.gateway.v1.DownstreamCall;
-import ai.sonia.runtime.edge.ErrorMapping;
-import io.grpc.Status;
+import ai.sonia.runtime.Errors;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 
 /** Times each downstream call of one request and keeps its outcome, for the provenance. */
 final class CallLog {
@@ -45,22 +41,7 @@ final class CallLog {
         }
     }
 
-    /** The envelope code of a failed call: its gRPC code refined by its ErrorInfo reason. */
     static String errorCode(Throwable t) {
-        final Status status = Status.fromThrowable(t);
-        String reason = null;
-        final com.google.rpc.Status details = StatusProto.fromThrowable(t);
-        if (details != null) {
-            for (var any : details.getDetailsList()) {
-                if (any.is(ErrorInfo.class)) {
-                    try {
-                        reason = any.unpack(ErrorInfo.class).getReason();
-                    } catch (com.google.protobuf.InvalidProtocolBufferException ignored) {
-                        // no reason then
-                    }
-                }
-            }
-        }
-        return ErrorMapping.wireName(ErrorMapping.errorCode(status.getCode(), reason));
+        return Errors.envelopeCode(t);
     }
 }

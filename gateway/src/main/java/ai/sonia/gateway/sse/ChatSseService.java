@@ -16,9 +16,9 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.chat.ChatStreamer;
-import ai.sonia.gateway.chat.Provenances;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
+import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.edge.Envelopes;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -93,7 +93,7 @@ public final class ChatSseService implements HttpService {
         @Override
         public void onError(Throwable t) {
             final String message = String.valueOf(Status.fromThrowable(t).getDescription());
-            event("{\"error\":{\"code\":\"" + Provenances.errorCode(t) + "\",\"message\":"
+            event("{\"error\":{\"code\":\"" + Errors.envelopeCode(t) + "\",\"message\":"
                   + com.fasterxml.jackson.databind.node.TextNode.valueOf(message) + "}}");
             writer.close();
         }

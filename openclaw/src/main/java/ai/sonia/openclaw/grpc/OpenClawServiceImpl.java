@@ -30,7 +30,6 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
 
     static final String DOMAIN = "openclaw.sonia.ai";
     /** The header naming the caller, set by the gateway after authentication. */
-    static final String PRINCIPAL_HEADER = "x-sonia-principal";
 
     private final ToolCatalog catalog;
     private final ToolExecutor executor;
@@ -79,7 +78,7 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
             throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
         }
         final ServiceRequestContext ctx = ServiceRequestContext.current();
-        final String principal = ctx.request().headers().get(PRINCIPAL_HEADER, "anonymous");
+        final String principal = ai.sonia.runtime.Principal.current(ctx);
         final ToolExecutor.Executed executed;
         try {
             executed = executor.execute(new ToolExecutor.Request(

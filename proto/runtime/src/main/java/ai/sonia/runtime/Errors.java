@@ -3,8 +3,11 @@ package ai.sonia.runtime;
 import java.util.Map;
 
 import com.google.protobuf.Any;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
+
+import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.edge.ErrorMapping;
@@ -50,16 +53,36 @@ public final class Errors {
         return of(domain, ErrorCode.ERROR_CODE_NOT_FOUND, what + " not found: " + name, Map.of("name", name));
     }
 
-    /** UNIMPLEMENTED for a method that a later issue builds: honest, with ErrorInfo. */
-    public static StatusRuntimeException unimplemented(String domain, String method) {
-        final com.google.rpc.Status status =
-                com.google.rpc.Status.newBuilder()
-                                     .setCode(io.grpc.Status.Code.UNIMPLEMENTED.value())
-                                     .setMessage(method + " is not implemented in this build")
-                                     .addDetails(Any.pack(errorInfo(domain, ErrorCode.ERROR_CODE_INTERNAL_ERROR,
-                                                                    Map.of("method", method))))
-                                     .build();
-        return StatusProto.toStatusRuntimeException(status);
+    /** The envelope code ("UNAVAILABLE", "APPROVAL_REQUIRED", ...) of a failed call. */
+    public static String envelopeCode(Throwable failure) {
+        final ErrorInfo info = errorInfo(failure);
+        return ErrorMapping.wireName(ErrorMapping.errorCode(io.grpc.Status.fromThrowable(failure).getCode(),
+                                                            info == null ? null : info.getReason()));
+    }
+
+    /** A value of a failed call's ErrorInfo metadata, or null. */
+    @Nullable
+    public static String metadata(Throwable failure, String key) {
+        final ErrorInfo info = errorInfo(failure);
+        return info == null ? null : info.getMetadataMap().get(key);
+    }
+
+    @Nullable
+    private static ErrorInfo errorInfo(Throwable failure) {
+        final com.google.rpc.Status details = StatusProto.fromThrowable(failure);
+        if (details == null) {
+            return null;
+        }
+        for (Any any : details.getDetailsList()) {
+            if (any.is(ErrorInfo.class)) {
+                try {
+                    return any.unpack(ErrorInfo.class);
+                } catch (InvalidProtocolBufferException e) {
+                    return null;
+                }
+            }
+        }
+        return null;
     }
 
     private static ErrorInfo errorInfo(String domain, ErrorCode code, Map<String, String> metadata) {

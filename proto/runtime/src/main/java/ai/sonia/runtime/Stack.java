@@ -1,7 +1,6 @@
 package ai.sonia.runtime;
 
 import java.util.List;
-import java.util.Optional;
 
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
@@ -22,11 +21,6 @@ public final class Stack {
 
     /** Every service, in port order. */
     public static final List<ServiceSpec> SERVICES = List.of(GATEWAY, ROUTER, MEMORY, PIPECAT, OPENCLAW, EVAOS);
-
-    /** The service with this contract name ("memory"), if any. */
-    public static Optional<ServiceSpec> byName(String name) {
-        return SERVICES.stream().filter(s -> s.name().equals(name)).findFirst();
-    }
 
     private Stack() {}
 }

@@ -67,11 +67,6 @@ public final class Downstream implements AutoCloseable {
         return breaker.getState().name();
     }
 
-    /** The breaker, for metrics. */
-    public CircuitBreaker circuitBreaker() {
-        return breaker;
-    }
-
     @Override
     public void close() {
         SoniaChannels.close(managed);

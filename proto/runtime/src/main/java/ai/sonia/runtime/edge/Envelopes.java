@@ -7,7 +7,6 @@ import java.util.Base64;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -101,7 +100,7 @@ public final class Envelopes {
                                                  .setDetails(detailStruct)
                                                  .build();
         final Envelope envelope = base(ctx, service).setOk(false).setError(error).build();
-        return render(HttpStatus.valueOf(ErrorMapping.httpStatus(code)), envelope, null);
+        return render(HttpStatus.valueOf(ErrorMapping.httpStatus(code)), envelope);
     }
 
     /** The {@code google.rpc.Status} carried in {@code grpc-status-details-bin}, if any. */
@@ -174,18 +173,11 @@ public final class Envelopes {
         return Value.newBuilder().setStringValue(s).build();
     }
 
-    /**
-     * Prints the envelope message, then sets {@code data} from Jackson, so the payload keeps its own
-     * JSON (integers stay integers; a protobuf Value would turn them into doubles).
-     */
-    private static AggregatedHttpResponse render(HttpStatus status, Envelope envelope, @Nullable JsonNode data) {
+    /** An error envelope (no data), printed from the contract's message. */
+    private static AggregatedHttpResponse render(HttpStatus status, Envelope envelope) {
         try {
-            final ObjectNode json = (ObjectNode) mapper.readTree(printer.print(envelope));
-            if (data != null) {
-                json.set("data", data);
-            }
             return AggregatedHttpResponse.of(ResponseHeaders.of(status, "content-type", MediaType.JSON_UTF_8),
-                                             HttpData.wrap(mapper.writeValueAsBytes(json)));
+                                             HttpData.ofUtf8(printer.print(envelope)));
         } catch (IOException e) {
             throw new IllegalStateException("envelope cannot be printed", e);
         }

@@ -177,7 +177,7 @@ class EnvelopeEdgeTest {
     }
 
     @Test
-    void anUnsafeCorrelationIdIsReplacedNotLogged() {
+    void anUnsafeCorrelationIdIsReplacedByAGeneratedOne() {
         final AggregatedHttpResponse response = rest.execute(
                 RequestHeaders.of(HttpMethod.GET, "/v1/memories/ok", "x-correlation-id", "a\"b c{}")).aggregate().join();
         assertThat(response.headers().get("x-correlation-id")).isNotEqualTo("a\"b c{}").hasSize(36);
