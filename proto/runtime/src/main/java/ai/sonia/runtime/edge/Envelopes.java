@@ -40,7 +40,8 @@ import io.grpc.Status;
 public final class Envelopes {
 
     private static final JsonFormat.Printer printer =
-            JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence();
+            JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence()
+                      .omittingInsignificantWhitespace();
     private static final ObjectMapper mapper = new ObjectMapper();
     // Field names from the contract's Envelope message, never spelled here.
     private static final String OK = field(Envelope.OK_FIELD_NUMBER);
