@@ -145,7 +145,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     }
 
     private static String principal() {
-        return ai.sonia.runtime.Principal.current(ServiceRequestContext.current());
+        return ai.sonia.runtime.auth.Principal.current().audit();
     }
 
     private static <T> T call(java.util.function.Supplier<T> body) {

@@ -17,7 +17,6 @@ import ai.sonia.gateway.v1.ExecuteActionRequest;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.Errors;
-import ai.sonia.runtime.Principal;
 import io.grpc.StatusRuntimeException;
 
 /**
@@ -51,7 +50,7 @@ public final class ActionRunner {
         }
         // A preview (execute=false): it decides without using up a ONCE grant; OpenClaw authorizes the
         // exact call again, for real, when it runs it.
-        final AuthorizeActionResponse decision = downstreams.evaos().withInterceptors(Principal.sending(caller.principal())).authorizeAction(
+        final AuthorizeActionResponse decision = downstreams.evaos().authorizeAction(
                 AuthorizeActionRequest.newBuilder()
                                       .setToolName(request.getToolName())
                                       .setArguments(request.getArgs())
@@ -68,7 +67,7 @@ public final class ActionRunner {
             case VERDICT_ALLOW -> {
                 final String approvalId = decision.hasApproval() ? decision.getApproval().getApprovalId()
                                                                  : request.getApprovalId();
-                final ExecuteToolResponse result = downstreams.openclaw().withInterceptors(Principal.sending(caller.principal())).executeTool(
+                final ExecuteToolResponse result = downstreams.openclaw().executeTool(
                         ExecuteToolRequest.newBuilder()
                                           .setToolName(request.getToolName())
                                           .setArguments(request.getArgs())

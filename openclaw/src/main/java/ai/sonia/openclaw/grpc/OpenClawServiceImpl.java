@@ -78,7 +78,7 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
             throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
         }
         final ServiceRequestContext ctx = ServiceRequestContext.current();
-        final String principal = ai.sonia.runtime.Principal.current(ctx);
+        final String principal = ai.sonia.runtime.auth.Principal.current().audit();
         final ToolExecutor.Executed executed;
         try {
             executed = executor.execute(new ToolExecutor.Request(

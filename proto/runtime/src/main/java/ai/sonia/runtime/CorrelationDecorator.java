@@ -40,6 +40,11 @@ final class CorrelationDecorator implements DecoratingHttpServiceFunction {
         return delegate.serve(ctx, req);
     }
 
+    private static String principal(ServiceRequestContext ctx) {
+        final ai.sonia.runtime.auth.Principal principal = ai.sonia.runtime.auth.Principal.currentOrNull();
+        return principal == null ? "" : principal.audit();
+    }
+
     private static void writeAccessLog(ServiceRequestContext ctx, RequestLog log) {
         final String path = ctx.path();
         final boolean quiet = "/healthz".equals(path) || "/metrics".equals(path);
@@ -53,6 +58,7 @@ final class CorrelationDecorator implements DecoratingHttpServiceFunction {
                 .addKeyValue("path", path)
                 .addKeyValue("status", log.responseHeaders().status().code())
                 .addKeyValue("grpc_status", grpcStatus)
+                .addKeyValue("principal", principal(ctx))
                 .addKeyValue("duration_ms", String.format("%.3f", log.totalDurationNanos() / 1e6))
                 .log("{} {} {}", ctx.method(), path, log.responseHeaders().status().code());
     }

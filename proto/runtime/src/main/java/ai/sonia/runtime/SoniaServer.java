@@ -31,8 +31,12 @@ import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
 import com.linecorp.armeria.server.metric.MetricCollectingService;
 import com.linecorp.armeria.server.prometheus.PrometheusExpositionService;
 
+import ai.sonia.runtime.auth.AuthDecorator;
+import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.edge.EnvelopeServerErrorHandler;
+import ai.sonia.runtime.edge.HttpPolicy;
 import ai.sonia.runtime.edge.RestEnvelopeDecorator;
+import ai.sonia.runtime.edge.SecurityHeaders;
 import ai.sonia.runtime.edge.TranscodingErrorHandler;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.status.StatusEndpoints;
@@ -127,6 +131,7 @@ public final class SoniaServer implements AutoCloseable {
         private GrpcExceptionHandlerFunction exceptionHandler = new DefaultExceptionHandler();
         private boolean blocking;
         private DependencyProbe probe;
+        private Authenticator authenticator;
 
         private Builder(ServiceSpec spec, StackConfig config) {
             this.spec = requireNonNull(spec, "spec");
@@ -166,6 +171,12 @@ public final class SoniaServer implements AutoCloseable {
         /** Uses this probe for {@code /status} (one that knows circuit states, say) instead of a plain one. */
         public Builder dependencyProbe(DependencyProbe probe) {
             this.probe = requireNonNull(probe, "probe");
+            return this;
+        }
+
+        /** Authenticates requests with this (one that also knows API keys and logouts, say). */
+        public Builder authenticator(Authenticator authenticator) {
+            this.authenticator = requireNonNull(authenticator, "authenticator");
             return this;
         }
 
@@ -252,7 +263,21 @@ public final class SoniaServer implements AutoCloseable {
 
             customizers.forEach(c -> c.accept(sb));
 
+            // Decorators added later wrap the earlier ones: correlation is outermost, then CORS (a preflight
+            // carries no credential), metrics and headers, and authentication right around the services.
+            final List<com.google.protobuf.Descriptors.ServiceDescriptor> contract =
+                    listed.stream().map(d -> d.getServiceDescriptor().getSchemaDescriptor())
+                          .filter(io.grpc.protobuf.ProtoServiceDescriptorSupplier.class::isInstance)
+                          .map(d -> ((io.grpc.protobuf.ProtoServiceDescriptorSupplier) d).getServiceDescriptor())
+                          .toList();
+            sb.decorator(new AuthDecorator(spec.name(),
+                                           authenticator != null ? authenticator : Authenticator.of(config), contract));
+            final HttpPolicy http = HttpPolicy.from(config);
+            sb.decorator(new SecurityHeaders(http.securityHeaders()));
             sb.decorator(MetricCollectingService.newDecorator(new RequestMetrics()));
+            if (http.corsDecorator() != null) {
+                sb.decorator(http.corsDecorator());
+            }
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();
             resources.add(registry::close);
@@ -262,6 +287,7 @@ public final class SoniaServer implements AutoCloseable {
         private Map<String, String> summary(int port) {
             final Map<String, String> summary = new LinkedHashMap<>();
             summary.put("bind", config.bindAddress());
+            summary.put("auth", "required (Authorization: Bearer), but for /healthz");
             summary.put("configured_port", String.valueOf(port));
             summary.put("home", config.home().toString());
             dependencies.forEach(d -> summary.put("target." + d.name(), config.target(d)));

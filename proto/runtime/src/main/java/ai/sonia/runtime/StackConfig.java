@@ -144,6 +144,12 @@ public final class StackConfig {
         return node.isObject() ? node : JsonNodeFactory.instance.objectNode();
     }
 
+    /** A top-level section of the file ({@code "http"}, ...), empty when absent. */
+    public JsonNode section(String name) {
+        final JsonNode node = root.path(name);
+        return node.isObject() ? node : JsonNodeFactory.instance.objectNode();
+    }
+
     /** An environment variable, or null. */
     @Nullable
     public String env(String key) {

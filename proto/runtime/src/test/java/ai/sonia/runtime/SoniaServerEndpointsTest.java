@@ -17,6 +17,7 @@ import com.linecorp.armeria.common.AggregatedHttpResponse;
 
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.ReflectionClient;
+import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -33,13 +34,15 @@ class SoniaServerEndpointsTest {
 
     @BeforeAll
     static void start() {
-        server = SoniaServer.builder(Stack.EVAOS, TestHomes.config("endpoints", "evaos"))
+        final StackConfig config = TestHomes.config("endpoints", "evaos");
+        server = SoniaServer.builder(Stack.EVAOS, config)
                             .addService(new ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceImplBase() {})
                             .dependency(Stack.MEMORY)
                             .configSummary("answer", 42)
                             .build().start();
-        http = WebClient.of("http://127.0.0.1:" + server.port());
-        channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), Stack.EVAOS);
+        final String token = TestCredentials.adminToken(config);
+        http = TestCredentials.webClient("http://127.0.0.1:" + server.port(), token);
+        channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), Stack.EVAOS, TestCredentials.bearer(token));
     }
 
     @AfterAll

@@ -23,10 +23,10 @@ public final class Downstream implements AutoCloseable {
     private final Channel guarded;
     private final CircuitBreaker breaker;
 
-    private Downstream(ServiceSpec spec, String target, DownstreamPolicy policy) {
+    private Downstream(ServiceSpec spec, String target, DownstreamPolicy policy, io.grpc.ClientInterceptor credentials) {
         this.spec = spec;
         this.target = target;
-        managed = SoniaChannels.forTarget(target, spec);
+        managed = SoniaChannels.forTarget(target, spec, credentials);
         breaker = CircuitBreaker.of(spec.name(), CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(policy.failuresToOpen())
@@ -46,7 +46,7 @@ public final class Downstream implements AutoCloseable {
 
     /** The downstream at its configured target. */
     public static Downstream of(StackConfig config, ServiceSpec spec, DownstreamPolicy policy) {
-        return new Downstream(spec, config.target(spec), policy);
+        return new Downstream(spec, config.target(spec), policy, SoniaChannels.credentials(config));
     }
 
     /** The guarded channel to build stubs on. */

@@ -4,7 +4,10 @@ import java.util.concurrent.TimeUnit;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
+import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.tracing.Tracing;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
@@ -16,18 +19,27 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
  */
 public final class SoniaChannels {
 
-    /** A channel to {@code spec}'s target in {@code config}. Close it with {@link #close(ManagedChannel)}. */
+    /**
+     * A channel to {@code spec}'s target in {@code config}, whose calls carry this stack's service credential.
+     * Close it with {@link #close(ManagedChannel)}.
+     */
     public static ManagedChannel forService(StackConfig config, ServiceSpec spec) {
-        return forTarget(config.target(spec), spec);
+        return forTarget(config.target(spec), spec, credentials(config));
     }
 
-    /** A channel to an explicit {@code host:port}. */
-    public static ManagedChannel forTarget(String target, ServiceSpec spec) {
+    /** The interceptor that signs calls with the service credential of the stack {@code config} names. */
+    public static ClientInterceptor credentials(StackConfig config) {
+        return new ServiceCredentialInterceptor(ServiceCredentials.of(config), "sonia");
+    }
+
+    /** A channel to an explicit {@code host:port}, with extra interceptors (a credential, say). */
+    public static ManagedChannel forTarget(String target, ServiceSpec spec, ClientInterceptor... interceptors) {
         return NettyChannelBuilder.forTarget(target)
                                   .usePlaintext()
                                   .defaultServiceConfig(ServiceConfigs.of(spec))
                                   .enableRetry()
                                   .maxRetryAttempts(ServiceConfigs.MAX_ATTEMPTS)
+                                  .intercept(interceptors)
                                   .intercept(new ContextPropagatingInterceptor(), Tracing.get().clientInterceptor())
                                   .build();
     }

@@ -38,16 +38,18 @@ public final class DependencyProbe implements AutoCloseable {
     private static final class Target {
         final ServiceSpec spec;
         final String hostPort;
+        final io.grpc.ClientInterceptor credentials;
         private ManagedChannel channel;
 
-        Target(ServiceSpec spec, String hostPort) {
+        Target(ServiceSpec spec, String hostPort, io.grpc.ClientInterceptor credentials) {
             this.spec = spec;
             this.hostPort = hostPort;
+            this.credentials = credentials;
         }
 
         synchronized ManagedChannel channel() {
             if (channel == null) {
-                channel = SoniaChannels.forTarget(hostPort, spec);
+                channel = SoniaChannels.forTarget(hostPort, spec, credentials);
             }
             return channel;
         }
@@ -68,8 +70,9 @@ public final class DependencyProbe implements AutoCloseable {
                            Function<String, String> circuitStates) {
         this.circuitStates = circuitStates;
         final List<Target> list = new ArrayList<>();
+        final io.grpc.ClientInterceptor credentials = SoniaChannels.credentials(config);
         for (ServiceSpec spec : dependencies) {
-            list.add(new Target(spec, config.target(spec)));
+            list.add(new Target(spec, config.target(spec), credentials));
         }
         targets = List.copyOf(list);
     }

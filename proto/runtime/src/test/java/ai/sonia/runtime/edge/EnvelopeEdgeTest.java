@@ -24,6 +24,8 @@ import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -40,11 +42,13 @@ class EnvelopeEdgeTest {
 
     @BeforeAll
     static void start() {
-        server = SoniaServer.builder(Stack.MEMORY, TestHomes.config("edge", "memory"))
+        final StackConfig config = TestHomes.config("edge", "memory");
+        server = SoniaServer.builder(Stack.MEMORY, config)
                             .addService(new ScriptedMemoryService())
                             .build().start();
-        rest = WebClient.of("http://127.0.0.1:" + server.port());
-        channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), Stack.MEMORY);
+        final String token = TestCredentials.adminToken(config);
+        rest = TestCredentials.webClient("http://127.0.0.1:" + server.port(), token);
+        channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), Stack.MEMORY, TestCredentials.bearer(token));
     }
 
     @AfterAll

@@ -1,0 +1,64 @@
+package ai.sonia.runtime.auth;
+
+import java.text.ParseException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+
+import com.nimbusds.jwt.JWTClaimsSet;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.runtime.StackConfig;
+
+/**
+ * Users' access tokens: short-lived JWTs ({@code typ: at+jwt}, RFC 9068) that every service verifies on its
+ * own, carrying the user's tenant, role and login session ({@code sid}), so logout can revoke them.
+ */
+public final class AccessTokens {
+
+    /** The {@code aud} of access tokens. */
+    public static final String AUDIENCE = "sonia-api";
+    static final String TYPE = "at+jwt";
+
+    private final Tokens tokens;
+
+    /** A token whose claims were checked. */
+    public record Verified(Principal principal, String sessionId, String tokenId, Instant expiresAt) {}
+
+    public AccessTokens(byte[] key) {
+        tokens = new Tokens(key, TYPE, AUDIENCE, Set.of("tenant", "role", "sid"));
+    }
+
+    /** The access tokens of the stack whose home {@code config} names. */
+    public static AccessTokens of(StackConfig config) {
+        return new AccessTokens(Secrets.accessTokenKey(config));
+    }
+
+    /** An access token for a user or API key, part of login session {@code sessionId}. */
+    public String issue(Principal principal, String sessionId, Duration ttl) {
+        if (principal.isService()) {
+            throw new IllegalArgumentException("services prove themselves with service credentials");
+        }
+        return tokens.sign(principal.subject(), Map.of("tenant", principal.tenant(),
+                                                       "role", Roles.name(principal.role()),
+                                                       "kind", principal.kind().name().toLowerCase(java.util.Locale.ROOT),
+                                                       "sid", sessionId), ttl);
+    }
+
+    /** The principal of a valid token; {@link AuthenticationException} otherwise. */
+    public Verified verify(String token) {
+        final JWTClaimsSet claims = tokens.verify(token);
+        try {
+            final String kind = claims.getStringClaim("kind");
+            final Principal principal = new Principal(
+                    "api_key".equals(kind) ? Principal.Kind.API_KEY : Principal.Kind.USER,
+                    claims.getStringClaim("tenant"), claims.getSubject(),
+                    Roles.parse(claims.getStringClaim("role")), "");
+            return new Verified(principal, claims.getStringClaim("sid"), claims.getJWTID(),
+                                claims.getExpirationTime().toInstant());
+        } catch (ParseException | IllegalArgumentException | NullPointerException e) {
+            throw new AuthenticationException("invalid token claims");
+        }
+    }
+}

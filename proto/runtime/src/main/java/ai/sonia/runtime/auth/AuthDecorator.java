@@ -1,0 +1,76 @@
+package ai.sonia.runtime.auth;
+
+import java.util.List;
+
+import com.google.protobuf.Descriptors.ServiceDescriptor;
+
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpHeaders;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.QueryParams;
+import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.runtime.edge.EdgeReplies;
+
+/**
+ * The front door of every service: each request must prove a principal with {@code Authorization: Bearer},
+ * except {@code /healthz} and the contract's anonymous methods. A WebSocket handshake may carry the token as
+ * the {@code access_token} query parameter instead, since browsers cannot set headers on one (the access log
+ * never writes query strings). The principal goes on the request context for the service to read; a request
+ * without one is refused with UNAUTHENTICATED: 401 and the envelope, or gRPC status 16.
+ */
+public final class AuthDecorator implements DecoratingHttpServiceFunction {
+
+    private static final HttpHeaders CHALLENGE =
+            HttpHeaders.of(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"sonia\"");
+
+    private final String service;
+    private final Authenticator authenticator;
+    private final AnonymousRoutes anonymous;
+
+    public AuthDecorator(String service, Authenticator authenticator, List<ServiceDescriptor> contract) {
+        this.service = service;
+        this.authenticator = authenticator;
+        anonymous = new AnonymousRoutes(contract);
+    }
+
+    @Override
+    public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
+        final String bearer = bearer(ctx, req);
+        final boolean open = anonymous.contains(ctx.path());
+        if (bearer == null) {
+            return open ? delegate.serve(ctx, req) : refuse(ctx, req, "a credential is required: Authorization: Bearer <token>");
+        }
+        try {
+            ctx.setAttr(Principal.ATTR, authenticator.authenticate(bearer));
+        } catch (AuthenticationException e) {
+            return refuse(ctx, req, e.getMessage());
+        }
+        return delegate.serve(ctx, req);
+    }
+
+    private HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, String why) {
+        return EdgeReplies.refuse(ctx, req, service, Principal.unauthenticated(why), CHALLENGE);
+    }
+
+    @Nullable
+    private static String bearer(ServiceRequestContext ctx, HttpRequest req) {
+        final String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header != null) {
+            return header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+        }
+        if (isWebSocketHandshake(req)) {
+            return QueryParams.fromQueryString(ctx.query()).get("access_token");
+        }
+        return null;
+    }
+
+    private static boolean isWebSocketHandshake(HttpRequest req) {
+        return req.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_VERSION)
+               || "websocket".equalsIgnoreCase(req.headers().get(HttpHeaderNames.PROTOCOL));
+    }
+}
