@@ -32,6 +32,8 @@ public final class OpenApi {
                                 + "(sonia.common.v1.Envelope): data on success, error with the HTTP status "
                                 + "that the gRPC code implies otherwise. Generated from the proto contract.");
         doc.putArray("servers").addObject().put("url", "http://127.0.0.1:" + spec.port());
+        // Closed by default: every operation needs a bearer credential unless it says otherwise.
+        doc.putArray("security").addObject().putArray("bearer");
         final ObjectNode paths = doc.putObject("paths");
 
         for (HttpRoutes.Route route : HttpRoutes.of(spec.descriptor())) {
@@ -42,6 +44,9 @@ public final class OpenApi {
             final long deadline = spec.deadlineMillis(method.getName());
             operation.put("x-sonia-deadline-ms", deadline);
             operation.put("x-sonia-idempotent", spec.idempotent(method.getName()));
+            if (method.getOptions().getExtension(ai.sonia.options.v1.OptionsProto.method).getAllowAnonymous()) {
+                operation.putArray("security").addObject(); // the {} requirement: no credential needed
+            }
             if (method.isServerStreaming()) {
                 operation.put("description", "Server streaming: served as Server-Sent Events by the service.");
             }
@@ -78,7 +83,13 @@ public final class OpenApi {
         addStatusPath(paths, "/status", "Detailed status with live dependency probes.",
                       outputs.reference(ServiceStatus.getDescriptor()), true);
 
-        final ObjectNode schemas = doc.putObject("components").putObject("schemas");
+        ((ObjectNode) paths.get("/healthz").get("get")).putArray("security").addObject();
+        final ObjectNode components = doc.putObject("components");
+        components.putObject("securitySchemes").putObject("bearer")
+                  .put("type", "http").put("scheme", "bearer")
+                  .put("description", "A user's access token (JWT, from POST /api/auth/login on the gateway), an "
+                                      + "API key (sonia_sk_..., at the gateway), or a service credential.");
+        final ObjectNode schemas = components.putObject("schemas");
         schemas.set(Envelope.getDescriptor().getFullName(), EnvelopeSchema.schema().deepCopy()
                                                                         .without(java.util.List.of("$schema", "$id", "$defs")));
         final Map<String, ObjectNode> all = new java.util.TreeMap<>(outputs.definitions());

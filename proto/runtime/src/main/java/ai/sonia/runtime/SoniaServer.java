@@ -67,11 +67,14 @@ public final class SoniaServer implements AutoCloseable {
     private final ServiceSpec spec;
     private final Server server;
     private final List<AutoCloseable> resources;
+    private final List<com.google.protobuf.Descriptors.ServiceDescriptor> contract;
 
-    private SoniaServer(ServiceSpec spec, Server server, List<AutoCloseable> resources) {
+    private SoniaServer(ServiceSpec spec, Server server, List<AutoCloseable> resources,
+                        List<com.google.protobuf.Descriptors.ServiceDescriptor> contract) {
         this.spec = spec;
         this.server = server;
         this.resources = resources;
+        this.contract = contract;
     }
 
     /** Starts building the server of the service described by {@code spec}. */
@@ -99,6 +102,16 @@ public final class SoniaServer implements AutoCloseable {
     /** The service's contract. */
     public ServiceSpec spec() {
         return spec;
+    }
+
+    /** Every HTTP route it serves (gRPC, REST, WebSocket, status), for tests that must cover them all. */
+    public List<com.linecorp.armeria.server.Route> routes() {
+        return server.serviceConfigs().stream().map(com.linecorp.armeria.server.ServiceConfig::route).toList();
+    }
+
+    /** The proto services it serves (its own API and the standard ones), as declared in the contract. */
+    public List<com.google.protobuf.Descriptors.ServiceDescriptor> grpcContract() {
+        return contract;
     }
 
     /** Stops gracefully: in-flight requests finish, new ones are refused, then resources close. */
@@ -281,7 +294,7 @@ public final class SoniaServer implements AutoCloseable {
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();
             resources.add(registry::close);
-            return new SoniaServer(spec, self[0], List.copyOf(resources));
+            return new SoniaServer(spec, self[0], List.copyOf(resources), contract);
         }
 
         private Map<String, String> summary(int port) {

@@ -19,6 +19,8 @@ import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.ReflectionClient;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -40,8 +42,10 @@ class EveryServiceBootsTest {
     @MethodSource("modules")
     void servesHealthzStatusReflectionHealthAndMetrics(ServiceModule module) throws Exception {
         final String name = module.spec().name();
-        try (SoniaServer server = module.newServer(TestHomes.config("boot-" + name, name)).start()) {
-            final WebClient http = WebClient.of("http://127.0.0.1:" + server.port());
+        final StackConfig config = TestHomes.config("boot-" + name, name);
+        try (SoniaServer server = module.newServer(config).start()) {
+            final String token = TestCredentials.adminToken(config);
+            final WebClient http = TestCredentials.webClient("http://127.0.0.1:" + server.port(), token);
 
             final JsonNode healthz = mapper.readTree(http.get("/healthz").aggregate().join().contentUtf8());
             assertThat(healthz.get("ok").asBoolean()).isTrue();
@@ -55,7 +59,8 @@ class EveryServiceBootsTest {
             assertThat(http.get("/metrics").aggregate().join().contentUtf8()).contains("# TYPE");
             assertThat(http.get("/docs/").aggregate().join().status().code()).isEqualTo(200);
 
-            final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), module.spec());
+            final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), module.spec(),
+                                                                   TestCredentials.bearer(token));
             try {
                 assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance())
                                      .getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);

@@ -46,6 +46,14 @@ final class InProcessStack implements AutoCloseable {
         return ports.get(service);
     }
 
+    java.util.Collection<SoniaServer> servers() {
+        return servers.values();
+    }
+
+    StackConfig config() {
+        return config;
+    }
+
     void start(String service) {
         final ServiceModule module = StackMain.modules().get(service);
         try {
