@@ -28,6 +28,7 @@ import ai.sonia.gateway.v1.ExecuteActionResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 
@@ -51,7 +52,8 @@ class StackFaultsIT {
     void startStack() {
         // A short cool-off so the test sees the breaker half-open and close again.
         stack = new InProcessStack("faults", "{\"services\":{\"gateway\":{\"circuit\":{\"openSeconds\":1}}}}");
-        channel = SoniaChannels.forTarget("127.0.0.1:" + stack.port("gateway"), Stack.GATEWAY);
+        channel = SoniaChannels.forTarget("127.0.0.1:" + stack.port("gateway"), Stack.GATEWAY,
+                                          TestCredentials.bearer(TestCredentials.adminToken(stack.config())));
     }
 
     @AfterEach
