@@ -64,7 +64,7 @@ class BudgetTest {
     private RouterFixture router = new RouterFixture(
             "{\"deployments\":[{\"name\":\"gpt\",\"provider\":\"openai\",\"model\":\"gpt-test\",\"baseUrl\":\""
             + openai.baseUrl() + "\",\"inputPriceMicrosPerMtok\":1000000,\"outputPriceMicrosPerMtok\":2000000}],"
-            + "\"retry\":{\"maxAttempts\":1},"
+            + "\"retry\":{\"maxAttempts\":1},\"cooldown\":{\"failureThreshold\":100},"
             + "\"budgets\":{\"defaultOutputTokens\":" + DEFAULT_OUTPUT + ",\"tenants\":{"
             + "\"acme\":{\"tokens\":" + ACME_TOKENS + "},"
             // Three calls reserving the default output and using 5 of it: 2 x actual + 1 x reservation.
@@ -148,12 +148,20 @@ class BudgetTest {
         thrift.streamChat(StreamChatRequest.newBuilder().setModel("gpt").addMessages(Requests.user(QUESTION)).build())
               .forEachRemaining(events::add);
         assertThat(events.get(events.size() - 1).getFinal().getUsage().getCostMicros()).isEqualTo(used);
-        // A call the provider refuses is released, not charged.
+        // A call the provider refuses, and a stream that breaks, are released, not charged.
         openai.then(new FakeProvider.Fail(400, "{\"error\":{\"message\":\"bad\"}}", Map.of()));
         assertThatThrownBy(() -> thrift.chat(ask("gpt", QUESTION)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
-        assertThat(thrift.getBudget(GetBudgetRequest.getDefaultInstance()).getReservedCostMicros()).isZero();
+        openai.then(new FakeProvider.BreakAfter(2, FIVE_WORDS));
+        assertThatThrownBy(() -> thrift.streamChat(StreamChatRequest.newBuilder().setModel("gpt")
+                                                                    .addMessages(Requests.user(QUESTION)).build())
+                                       .forEachRemaining(events::add))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+        final GetBudgetResponse afterFailures = thrift.getBudget(GetBudgetRequest.getDefaultInstance());
+        assertThat(afterFailures.getReservedCostMicros()).isZero();
+        assertThat(afterFailures.getSpentCostMicros()).isEqualTo(2 * used);
         thrift.chat(ask("gpt", QUESTION));
         assertThatThrownBy(() -> thrift.chat(ask("gpt", QUESTION)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

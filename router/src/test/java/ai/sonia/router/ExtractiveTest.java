@@ -77,6 +77,15 @@ class ExtractiveTest {
     }
 
     @Test
+    void holdsItsAnswerToMaxTokensLikeAModel() {
+        final ChatResponse response = router.stub.chat(ask("What is the name of Alice's cat?", MEMORIES).toBuilder()
+                                                                                                       .setMaxTokens(4).build());
+        assertThat(response.getContent()).isEqualTo("No language model is ");
+        assertThat(response.getUsage().getCompletionTokens()).isEqualTo(4);
+        assertThat(response.getFinishReason()).isEqualTo("length");
+    }
+
+    @Test
     void saysSoWhenNothingMatchesOrNothingWasGiven() {
         assertThat(router.stub.chat(ask("quantum chromodynamics lecture", MEMORIES)).getContent())
                 .contains("none of the 3 passages").contains("cannot answer it extractively");
