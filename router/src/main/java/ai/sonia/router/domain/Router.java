@@ -19,6 +19,7 @@ import io.github.resilience4j.retry.RetryConfig;
  * never retry; a deployment that answers 5xx is retried here (resilience4j) while the shared retry
  * budget allows; any failure another deployment could fix moves on to the next one; client errors end
  * the request at once. Failing deployments are cooled down for everyone via the {@link HealthBoard}.
+ * Every request first reserves its worst case in its tenant's {@link Budgets}, and settles it after.
  */
 public final class Router {
 
