@@ -33,14 +33,16 @@ import ai.sonia.runtime.StackConfig;
  *   "aliases": {"default": ["ollama/llama3.2", "claude", "extractive"]},
  *   "cooldown": {"failureThreshold": 3, "durationMs": 30000},
  *   "retry": {"maxAttempts": 2, "waitMs": 50, "budgetRatio": 0.2, "budgetCap": 10},
- *   "connectTimeoutMs": 2000 }
+ *   "connectTimeoutMs": 2000,
+ *   "budgets": {"tenants": {"acme": {"tokens": 100000, "costMicros": 5000000}}} }
  * }</pre>
  * Deployments whose {@code apiKeyEnv} is not set are left out (and out of the aliases). Keys are read
- * from the environment only and never printed.
+ * from the environment only and never printed. Budgets: see {@link BudgetConfig}.
  */
 public record RouterConfig(List<Deployment> deployments, Map<String, List<String>> aliases, String defaultModel,
                            String ollamaBaseUrl, int failureThreshold, Duration cooldown, int maxAttempts,
-                           Duration retryWait, double budgetRatio, double budgetCap, Duration connectTimeout) {
+                           Duration retryWait, double budgetRatio, double budgetCap, Duration connectTimeout,
+                           BudgetConfig budgets) {
 
     private static final Logger logger = LoggerFactory.getLogger(RouterConfig.class);
     private static final String DEFAULT_ALIAS = "default";
@@ -82,7 +84,8 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
                                 Duration.ofMillis(cooldown.path("durationMs").asLong(30_000)),
                                 retry.path("maxAttempts").asInt(2), Duration.ofMillis(retry.path("waitMs").asLong(50)),
                                 retry.path("budgetRatio").asDouble(0.2), retry.path("budgetCap").asDouble(10),
-                                Duration.ofMillis(section.path("connectTimeoutMs").asLong(2_000)));
+                                Duration.ofMillis(section.path("connectTimeoutMs").asLong(2_000)),
+                                BudgetConfig.from(section.path("budgets")));
     }
 
     private static List<Deployment> defaults(StackConfig stack, String ollamaBaseUrl) {

@@ -12,6 +12,7 @@ import com.linecorp.armeria.client.ClientFactory;
 
 import ai.sonia.router.client.OllamaTags;
 import ai.sonia.router.client.ProviderHttpClient;
+import ai.sonia.router.domain.Budgets;
 import ai.sonia.router.domain.HealthBoard;
 import ai.sonia.router.domain.ModelCatalog;
 import ai.sonia.router.domain.ModelListing;
@@ -54,7 +55,9 @@ public final class RouterModule implements ServiceModule {
                                                 "openai", LangChainProvider.openAi(http),
                                                 ExtractiveProvider.NAME, new ExtractiveProvider()),
                                          health, new RetryBudget(rc.budgetRatio(), rc.budgetCap()),
-                                         rc.maxAttempts(), rc.retryWait(), ledger);
+                                         rc.maxAttempts(), rc.retryWait(),
+                                         new Budgets(rc.budgets().defaults(), rc.budgets().tenants(),
+                                                     rc.budgets().defaultOutputTokens(), ledger, Clock.systemUTC()));
         final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
         final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);
         final SoniaServer.Builder server =
@@ -68,6 +71,8 @@ public final class RouterModule implements ServiceModule {
                            .closeOnStop(io::shutdownNow);
         catalog.deployments().forEach(d -> server.configSummary("deployment." + d.name(), d.provider()));
         rc.aliases().forEach((alias, chain) -> server.configSummary("alias." + alias, String.join(" > ", chain)));
+        rc.budgets().tenants().forEach((tenant, limits) -> server.configSummary(
+                "budget." + tenant, limits.tokens() + " tokens, " + limits.costMicros() + " micro-USD per month"));
         return server.build();
     }
 

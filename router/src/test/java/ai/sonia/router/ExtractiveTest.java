@@ -14,7 +14,6 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
@@ -78,6 +77,15 @@ class ExtractiveTest {
     }
 
     @Test
+    void holdsItsAnswerToMaxTokensLikeAModel() {
+        final ChatResponse response = router.stub.chat(ask("What is the name of Alice's cat?", MEMORIES).toBuilder()
+                                                                                                       .setMaxTokens(4).build());
+        assertThat(response.getContent()).isEqualTo("No language model is ");
+        assertThat(response.getUsage().getCompletionTokens()).isEqualTo(4);
+        assertThat(response.getFinishReason()).isEqualTo("length");
+    }
+
+    @Test
     void saysSoWhenNothingMatchesOrNothingWasGiven() {
         assertThat(router.stub.chat(ask("quantum chromodynamics lecture", MEMORIES)).getContent())
                 .contains("none of the 3 passages").contains("cannot answer it extractively");
@@ -106,7 +114,7 @@ class ExtractiveTest {
 
     @Test
     void restEdgeServesChatAsAnEnvelope() throws Exception {
-        final AggregatedHttpResponse res = WebClient.of(router.uri()).execute(
+        final AggregatedHttpResponse res = router.web().execute(
                 HttpRequest.of(HttpMethod.POST, "/v1/chat:complete", MediaType.JSON, "{\"messages\":[{\"role\":\"ROLE_USER\",\"content\":"
                                                     + "\"Who runs the standup?\"}],\"context\":[{\"source\":"
                                                     + "\"memories/2\",\"text\":\"Bob runs the standup.\"}]}"))
@@ -117,7 +125,7 @@ class ExtractiveTest {
         assertThat(envelope.path("data").path("provider").asText()).isEqualTo("extractive");
         assertThat(envelope.path("data").path("content").asText()).contains("> Bob runs the standup.");
 
-        final AggregatedHttpResponse bad = WebClient.of(router.uri()).execute(
+        final AggregatedHttpResponse bad = router.web().execute(
                 HttpRequest.of(HttpMethod.POST, "/v1/chat:complete", MediaType.JSON, "{\"messages\":[]}"))
                                                     .aggregate().join();
         assertThat(bad.status().code()).isEqualTo(400);

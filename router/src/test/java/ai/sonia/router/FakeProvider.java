@@ -54,6 +54,7 @@ final class FakeProvider implements AutoCloseable {
     private final List<JsonNode> requests = new CopyOnWriteArrayList<>();
     private volatile String defaultText;
     private volatile List<String> tags = List.of("llama3.2:latest");
+    private volatile long promptTokens = PROMPT_TOKENS;
 
     FakeProvider(Dialect dialect, String defaultText) {
         this.dialect = dialect;
@@ -85,6 +86,11 @@ final class FakeProvider implements AutoCloseable {
 
     void defaultText(String text) {
         defaultText = text;
+    }
+
+    /** The prompt tokens every answer reports from now on. */
+    void promptTokens(long tokens) {
+        promptTokens = tokens;
     }
 
     void tags(List<String> names) {
@@ -172,7 +178,7 @@ final class FakeProvider implements AutoCloseable {
                            .set("arguments", read(tool.argumentsJson()));
                 }
                 json.put("done", true).put("done_reason", "stop")
-                    .put("prompt_eval_count", PROMPT_TOKENS).put("eval_count", completionTokens);
+                    .put("prompt_eval_count", promptTokens).put("eval_count", completionTokens);
             }
             case ANTHROPIC -> {
                 json.put("id", "msg_1").put("type", "message").put("role", "assistant").put("model", "claude-test");
@@ -185,7 +191,7 @@ final class FakeProvider implements AutoCloseable {
                            .set("input", read(tool.argumentsJson()));
                 }
                 json.put("stop_reason", tool != null ? "tool_use" : "end_turn");
-                json.putObject("usage").put("input_tokens", PROMPT_TOKENS).put("output_tokens", completionTokens);
+                json.putObject("usage").put("input_tokens", promptTokens).put("output_tokens", completionTokens);
             }
             case OPENAI -> {
                 json.put("id", "chatcmpl-1").put("object", "chat.completion").put("created", 1).put("model", "gpt-test");
@@ -200,8 +206,8 @@ final class FakeProvider implements AutoCloseable {
                     message.put("content", text);
                     choice.put("finish_reason", "stop");
                 }
-                json.putObject("usage").put("prompt_tokens", PROMPT_TOKENS).put("completion_tokens", completionTokens)
-                    .put("total_tokens", PROMPT_TOKENS + completionTokens);
+                json.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", completionTokens)
+                    .put("total_tokens", promptTokens + completionTokens);
             }
         }
         return json;
@@ -213,7 +219,7 @@ final class FakeProvider implements AutoCloseable {
         }
         return List.of(sse("message_start", "{\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"type\":\"message\","
                                             + "\"role\":\"assistant\",\"model\":\"claude-test\",\"content\":[],"
-                                            + "\"stop_reason\":null,\"usage\":{\"input_tokens\":" + PROMPT_TOKENS
+                                            + "\"stop_reason\":null,\"usage\":{\"input_tokens\":" + promptTokens
                                             + ",\"output_tokens\":1}}}"),
                        sse("content_block_start", "{\"type\":\"content_block_start\",\"index\":0,"
                                                   + "\"content_block\":{\"type\":\"text\",\"text\":\"\"}}"));
@@ -255,7 +261,7 @@ final class FakeProvider implements AutoCloseable {
         return switch (dialect) {
             case OLLAMA -> List.of("{\"model\":\"llama3.2\",\"created_at\":\"2026-01-01T00:00:00Z\",\"message\":{\"role\":"
                                    + "\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\","
-                                   + "\"prompt_eval_count\":" + PROMPT_TOKENS + ",\"eval_count\":" + completionTokens + "}\n");
+                                   + "\"prompt_eval_count\":" + promptTokens + ",\"eval_count\":" + completionTokens + "}\n");
             case ANTHROPIC -> List.of(sse("content_block_stop", "{\"type\":\"content_block_stop\",\"index\":0}"),
                                       sse("message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\""
                                                            + (tool ? "tool_use" : "end_turn") + "\",\"stop_sequence\":null},"
@@ -265,9 +271,9 @@ final class FakeProvider implements AutoCloseable {
                                              + "\"gpt-test\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\""
                                              + (tool ? "tool_calls" : "stop") + "\"}]}"),
                                    sse(null, "{\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":"
-                                             + "\"gpt-test\",\"choices\":[],\"usage\":{\"prompt_tokens\":" + PROMPT_TOKENS
+                                             + "\"gpt-test\",\"choices\":[],\"usage\":{\"prompt_tokens\":" + promptTokens
                                              + ",\"completion_tokens\":" + completionTokens + ",\"total_tokens\":"
-                                             + (PROMPT_TOKENS + completionTokens) + "}}"),
+                                             + (promptTokens + completionTokens) + "}}"),
                                    "data: [DONE]\n\n");
         };
     }

@@ -18,15 +18,16 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.TokenUsage;
 import ai.sonia.router.FakeProvider.Dialect;
-import ai.sonia.router.v1.Caller;
 import ai.sonia.router.v1.ChatResponse;
 import ai.sonia.router.v1.ContextPassage;
 import ai.sonia.router.v1.ForecastUsageRequest;
 import ai.sonia.router.v1.ForecastUsageResponse;
 import ai.sonia.router.v1.GetUsageRequest;
 import ai.sonia.router.v1.GetUsageResponse;
+import ai.sonia.router.v1.RouterServiceGrpc.RouterServiceBlockingStub;
 import ai.sonia.router.v1.UsageRow;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -59,15 +60,16 @@ class LedgerTest {
         final List<Future<?>> done = new ArrayList<>();
         for (int c = 0; c < CALLERS; c++) {
             final int caller = c;
+            final RouterServiceBlockingStub stub = router.as(router.token("tenant-" + caller % 4, "user-" + caller,
+                                                                          Role.ROLE_USER));
             done.add(pool.submit(() -> {
                 go.await();
                 for (int i = 0; i < REQUESTS_PER_CALLER; i++) {
                     final String model = (caller + i) % 3 == 0 ? "extractive" : (caller % 2 == 0 ? "gpt" : "pricey");
-                    responses.add(router.stub.chat(ask(model, "question " + i + " of caller " + caller).toBuilder()
+                    responses.add(stub.chat(ask(model, "question " + i + " of caller " + caller).toBuilder()
                             .addContext(ContextPassage.newBuilder().setSource("memories/" + i)
                                                       .setText("The question " + i + " is about caller " + caller + '.'))
-                            .setCaller(Caller.newBuilder().setTenant("tenant-" + caller % 4)
-                                             .setPrincipal("user-" + caller)).build()));
+                            .build()));
                 }
                 return null;
             }));
@@ -78,7 +80,9 @@ class LedgerTest {
         }
         pool.shutdown();
 
-        final GetUsageResponse usage = router.stub.getUsage(GetUsageRequest.getDefaultInstance());
+        // A service acting for itself sees every tenant.
+        final RouterServiceBlockingStub service = router.as(router.serviceToken());
+        final GetUsageResponse usage = service.getUsage(GetUsageRequest.getDefaultInstance());
         assertThat(responses).hasSize(CALLERS * REQUESTS_PER_CALLER);
         final TokenUsage fromResponses = sum(responses.stream().map(ChatResponse::getUsage).toList());
         final TokenUsage fromRows = sum(usage.getRowsList().stream().map(UsageRow::getUsage).toList());
@@ -93,12 +97,14 @@ class LedgerTest {
         assertThat(usage.getRowsList()).extracting(UsageRow::getDay)
                                       .containsOnly(LocalDate.now(ZoneOffset.UTC).toString());
 
-        final GetUsageResponse oneTenant = router.stub.getUsage(GetUsageRequest.newBuilder().setTenant("tenant-1").build());
+        assertThat(usage.getRowsList()).extracting(UsageRow::getTenant)
+                                      .containsOnly("tenant-0", "tenant-1", "tenant-2", "tenant-3");
+        final GetUsageResponse oneTenant = service.getUsage(GetUsageRequest.newBuilder().setTenant("tenant-1").build());
         assertThat(oneTenant.getRowsList()).extracting(UsageRow::getTenant).containsOnly("tenant-1");
         assertThat(oneTenant.getTotal().getUsage().getCostMicros())
                 .isEqualTo(oneTenant.getRowsList().stream().mapToLong(r -> r.getUsage().getCostMicros()).sum());
 
-        final ForecastUsageResponse forecast = router.stub.forecastUsage(
+        final ForecastUsageResponse forecast = service.forecastUsage(
                 ForecastUsageRequest.newBuilder().setHorizonDays(7).build());
         assertThat(forecast.getMethod()).isEqualTo("linear-daily-mean");
         assertThat(forecast.getBasisDays()).isEqualTo(1);

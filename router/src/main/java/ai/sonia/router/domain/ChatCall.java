@@ -18,4 +18,10 @@ public record ChatCall(String model, List<ChatMessage> messages, List<ContextPas
         context = List.copyOf(context);
         tools = List.copyOf(tools);
     }
+
+    /** The same call with its answer capped at {@code tokens}. */
+    public ChatCall withMaxTokens(int tokens) {
+        return new ChatCall(model, messages, context, tools, temperature, tokens, tenant, principal,
+                            allowMidstreamFallover);
+    }
 }

@@ -19,25 +19,26 @@ import io.github.resilience4j.retry.RetryConfig;
  * never retry; a deployment that answers 5xx is retried here (resilience4j) while the shared retry
  * budget allows; any failure another deployment could fix moves on to the next one; client errors end
  * the request at once. Failing deployments are cooled down for everyone via the {@link HealthBoard}.
+ * Every request first reserves its worst case in its tenant's {@link Budgets}, and settles it after.
  */
 public final class Router {
 
-        private final ModelCatalog catalog;
+    private final ModelCatalog catalog;
     private final Map<String, ChatProvider> providers;
     private final HealthBoard health;
     private final RetryBudget budget;
     private final RetryConfig retryConfig;
-    private final Ledger ledger;
+    private final Budgets budgets;
     private final int maxAttempts;
     private final Map<String, Retry> retries = new ConcurrentHashMap<>();
 
     public Router(ModelCatalog catalog, Map<String, ChatProvider> providers, HealthBoard health,
-                  RetryBudget budget, int maxAttemptsPerDeployment, Duration retryWait, Ledger ledger) {
+                  RetryBudget budget, int maxAttemptsPerDeployment, Duration retryWait, Budgets budgets) {
         this.catalog = catalog;
         this.providers = Map.copyOf(providers);
         this.health = health;
         this.budget = budget;
-        this.ledger = ledger;
+        this.budgets = budgets;
         maxAttempts = maxAttemptsPerDeployment;
         retryConfig = RetryConfig.custom()
                                  .maxAttempts(maxAttemptsPerDeployment)
@@ -59,23 +60,56 @@ public final class Router {
         return health;
     }
 
+    public Budgets budgets() {
+        return budgets;
+    }
+
     /** Completes the call on the first deployment of its chain that answers. */
     public RoutedCompletion chat(ChatCall call, Instant deadline) {
-        return route(call, deadline, (deployment, started) -> providers.get(deployment.provider()).chat(deployment, call));
+        return budgeted(call, deadline, (capped, deployment, started) ->
+                providers.get(deployment.provider()).chat(deployment, capped));
     }
 
     /** Streams the call; deltas go to {@code onDelta} as they come. */
     public RoutedCompletion stream(ChatCall call, Instant deadline, Consumer<String> onDelta) {
-        return route(call, deadline, (deployment, started) -> providers.get(deployment.provider()).stream(
-                deployment, call, delta -> {
+        return budgeted(call, deadline, (capped, deployment, started) -> providers.get(deployment.provider()).stream(
+                deployment, capped, delta -> {
                     started.set(true);
                     onDelta.accept(delta);
                 }));
     }
 
-    private RoutedCompletion route(ChatCall call, Instant deadline, Call attempt) {
+    /**
+     * Reserves the call's worst case in its tenant's budget (its prompt's upper bound plus the answer tokens
+     * it may get, priced at the dearest deployment of its chain), routes it with the answer capped at what
+     * was reserved when a limit applies, then settles the reservation with the ledger row, or releases it
+     * when no deployment answered.
+     */
+    private RoutedCompletion budgeted(ChatCall call, Instant deadline, Call attempt) {
         final long startNanos = System.nanoTime();
         final List<Deployment> chain = catalog.chain(call.model());
+        final long prompt = PromptEstimate.tokens(call);
+        final int output = budgets.outputTokensFor(call);
+        long cost = 0;
+        for (Deployment d : chain) {
+            cost = Math.max(cost, d.costMicros(prompt, output));
+        }
+        final Budgets.Reservation reservation = budgets.reserve(call.tenant(), prompt + output, cost);
+        final ChatCall capped = reservation.limited() ? call.withMaxTokens(output) : call;
+        boolean settled = false;
+        try {
+            final RoutedCompletion routed = route(capped, chain, deadline, startNanos, attempt, reservation);
+            settled = true;
+            return routed;
+        } finally {
+            if (!settled) {
+                budgets.release(reservation);
+            }
+        }
+    }
+
+    private RoutedCompletion route(ChatCall call, List<Deployment> chain, Instant deadline, long startNanos,
+                                   Call attempt, Budgets.Reservation reservation) {
         budget.deposit();
         final List<Attempt> attempts = new ArrayList<>();
         boolean midstream = false;
@@ -98,7 +132,7 @@ public final class Router {
                 final Completion completion = retryOf(deployment).executeSupplier(() -> {
                     try {
                         tries.incrementAndGet();
-                        return attempt.run(deployment, started);
+                        return attempt.run(call, deployment, started);
                     } catch (ProviderFailure f) {
                         if (started.get()) {
                             // Tokens already reached the caller: this deployment is never retried.
@@ -115,7 +149,8 @@ public final class Router {
                 providerNanos += System.nanoTime() - attemptStart;
                 health.succeeded(deployment.name());
                 attempts.add(new Attempt(deployment.name(), "", "", (System.nanoTime() - attemptStart) / 1_000_000));
-                return account(call, deployment, completion, attempts, startNanos, providerNanos, midstream);
+                return account(call, deployment, completion, attempts, startNanos, providerNanos, midstream,
+                               reservation);
             } catch (ProviderFailure f) {
                 failure = f;
             } catch (MidstreamBreak b) {
@@ -145,12 +180,14 @@ public final class Router {
     }
 
     private RoutedCompletion account(ChatCall call, Deployment deployment, Completion completion,
-                                     List<Attempt> attempts, long startNanos, long providerNanos, boolean midstream) {
+                                     List<Attempt> attempts, long startNanos, long providerNanos, boolean midstream,
+                                     Budgets.Reservation reservation) {
         final long cost = deployment.costMicros(completion.promptTokens(), completion.completionTokens());
         final long latencyMs = (System.nanoTime() - startNanos) / 1_000_000;
-        ledger.record(new UsageRecord(System.currentTimeMillis(), call.tenant(), call.principal(),
-                                      catalog.aliasOf(call.model()), deployment.name(), deployment.provider(),
-                                      completion.promptTokens(), completion.completionTokens(), cost, latencyMs));
+        budgets.settle(reservation, new UsageRecord(System.currentTimeMillis(), call.tenant(), call.principal(),
+                                                    catalog.aliasOf(call.model()), deployment.name(),
+                                                    deployment.provider(), completion.promptTokens(),
+                                                    completion.completionTokens(), cost, latencyMs));
         final long overheadMicros = Math.max(0, (System.nanoTime() - startNanos - providerNanos) / 1_000);
         return new RoutedCompletion(completion, deployment, attempts, latencyMs, cost, midstream, overheadMicros);
     }
@@ -206,8 +243,9 @@ public final class Router {
         }
     }
 
+    /** One try of a provider with the call as routed. */
     @FunctionalInterface
     private interface Call {
-        Completion run(Deployment deployment, AtomicBoolean started);
+        Completion run(ChatCall call, Deployment deployment, AtomicBoolean started);
     }
 }

@@ -14,8 +14,12 @@ import ai.sonia.router.v1.ChatRequest;
 import ai.sonia.router.v1.ContextPassage;
 import ai.sonia.router.v1.Role;
 import ai.sonia.router.v1.StreamChatRequest;
+import ai.sonia.runtime.auth.Principal;
 
-/** Validates chat requests and turns them into {@link ChatCall}s, naming the first bad field. */
+/**
+ * Validates chat requests and turns them into {@link ChatCall}s, naming the first bad field; the tenant and
+ * principal charged come from the request's credential.
+ */
 final class ChatRequests {
 
     private static final ObjectMapper mapper = new ObjectMapper();
@@ -56,9 +60,10 @@ final class ChatRequests {
         for (int i = 0; i < tools.size(); i++) {
             validateTool(i, tools.get(i));
         }
+        // The credential decides who is charged: the body may only name the caller's own tenant.
+        final Principal principal = Principal.current();
         return new ChatCall(model, messages, context, tools, temperature, maxTokens,
-                            caller.getTenant().isEmpty() ? "default" : caller.getTenant(),
-                            caller.getPrincipal().isEmpty() ? "anonymous" : caller.getPrincipal(), allowMidstream);
+                            principal.tenantFor(caller.getTenant()), principal.audit(), allowMidstream);
     }
 
     private static void validateTool(int index, ToolDefinition tool) {

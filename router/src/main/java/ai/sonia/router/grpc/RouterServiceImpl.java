@@ -13,6 +13,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.common.v1.TokenUsage;
 import ai.sonia.router.domain.Attempt;
+import ai.sonia.router.domain.BudgetState;
 import ai.sonia.router.domain.InvalidFieldException;
 import ai.sonia.router.domain.ModelListing;
 import ai.sonia.router.domain.RoutedCompletion;
@@ -28,6 +29,8 @@ import ai.sonia.router.v1.EmbedResponse;
 import ai.sonia.router.v1.Embedding;
 import ai.sonia.router.v1.ForecastUsageRequest;
 import ai.sonia.router.v1.ForecastUsageResponse;
+import ai.sonia.router.v1.GetBudgetRequest;
+import ai.sonia.router.v1.GetBudgetResponse;
 import ai.sonia.router.v1.GetUsageRequest;
 import ai.sonia.router.v1.GetUsageResponse;
 import ai.sonia.router.v1.ListModelsRequest;
@@ -38,6 +41,7 @@ import ai.sonia.router.v1.RouterServiceGrpc;
 import ai.sonia.router.v1.StreamChatRequest;
 import ai.sonia.router.v1.StreamChatResponse;
 import ai.sonia.router.v1.UsageRow;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -117,6 +121,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     @Override
     public void embed(EmbedRequest request, StreamObserver<EmbedResponse> responses) {
         try {
+            Principal.current().tenantFor(request.getCaller().getTenant());
             final Embedder.Result result = embedder.embed(request.getInputsList(), request.getModel());
             final EmbedResponse.Builder out = EmbedResponse.newBuilder().setModel(result.model());
             for (float[] vector : result.vectors()) {
@@ -142,7 +147,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
             if (!start.isEmpty() && !end.isEmpty() && start.compareTo(end) > 0) {
                 throw new InvalidFieldException("end_day", end + " is before start_day " + start);
             }
-            final UsageSums sums = ledger.sums(request.getTenant(), start, end);
+            final UsageSums sums = ledger.sums(usageScope(request.getTenant()), start, end);
             final GetUsageResponse.Builder out = GetUsageResponse.newBuilder();
             sums.rows().forEach(r -> out.addRows(toRow(r)));
             out.setTotal(toRow(sums.total()));
@@ -156,13 +161,14 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     @Override
     public void forecastUsage(ForecastUsageRequest request, StreamObserver<ForecastUsageResponse> responses) {
         try {
+            final SqliteLedger.Scope scope = usageScope(request.getTenant());
             final int horizon = request.getHorizonDays() == 0 ? DEFAULT_HORIZON_DAYS : request.getHorizonDays();
             if (horizon < 0 || horizon > MAX_HORIZON_DAYS) {
                 throw new InvalidFieldException("horizon_days", horizon + " (expected: 0.." + MAX_HORIZON_DAYS + ")");
             }
             final LocalDate today = LocalDate.now(ZoneOffset.UTC);
             final UsageForecaster.Forecast f = forecaster.forecast(
-                    ledger.dailyTotals(request.getTenant(), UsageForecaster.windowStart(today).toString()), today,
+                    ledger.dailyTotals(scope, UsageForecaster.windowStart(today).toString()), today,
                     horizon, router.catalog().deployments());
             final ForecastUsageResponse.Builder out =
                     ForecastUsageResponse.newBuilder()
@@ -178,6 +184,41 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
         } catch (RuntimeException e) {
             responses.onError(GrpcErrors.toStatus(e));
         }
+    }
+
+    @Override
+    public void getBudget(GetBudgetRequest request, StreamObserver<GetBudgetResponse> responses) {
+        try {
+            final BudgetState b = router.budgets().state(Principal.current().tenantFor(request.getTenant()));
+            responses.onNext(GetBudgetResponse.newBuilder()
+                                              .setTenant(b.tenant())
+                                              .setPeriod(b.period().toString())
+                                              .setLimitTokens(b.limits().tokens())
+                                              .setLimitCostMicros(b.limits().costMicros())
+                                              .setSpentTokens(b.spentTokens())
+                                              .setSpentCostMicros(b.spentCostMicros())
+                                              .setReservedTokens(b.reservedTokens())
+                                              .setReservedCostMicros(b.reservedCostMicros())
+                                              .setRemainingTokens(b.remainingTokens())
+                                              .setRemainingCostMicros(b.remainingCostMicros())
+                                              .build());
+            responses.onCompleted();
+        } catch (RuntimeException e) {
+            responses.onError(GrpcErrors.toStatus(e));
+        }
+    }
+
+    /**
+     * The ledger rows the caller may read: a user (or user-role API key) its own requests, an admin its whole
+     * tenant, a service acting for itself the tenant it names or, naming none, every tenant.
+     */
+    private static SqliteLedger.Scope usageScope(String requestedTenant) {
+        final Principal principal = Principal.current();
+        if (principal.isService()) {
+            return new SqliteLedger.Scope(requestedTenant, "");
+        }
+        final String tenant = principal.tenantFor(requestedTenant);
+        return new SqliteLedger.Scope(tenant, principal.isAdmin() ? "" : principal.audit());
     }
 
     private static Instant deadline() {

@@ -31,7 +31,13 @@ public final class ExtractiveProvider implements ChatProvider {
     public Completion chat(Deployment deployment, ChatCall call) {
         final String question = lastUserMessage(call.messages());
         final String answer = answer(question, call);
-        return new Completion(answer, List.of(), "stop", MODEL, promptTokens(call), wordCount(answer));
+        final long words = wordCount(answer);
+        if (call.maxTokens() > 0 && words > call.maxTokens()) {
+            // Held to max_tokens like any model, so a budget reservation is never outgrown.
+            final String cut = firstPieces(answer, call.maxTokens());
+            return new Completion(cut, List.of(), "length", MODEL, promptTokens(call), call.maxTokens());
+        }
+        return new Completion(answer, List.of(), "stop", MODEL, promptTokens(call), words);
     }
 
     @Override
@@ -73,6 +79,15 @@ public final class ExtractiveProvider implements ChatProvider {
             }
         }
         return "";
+    }
+
+    private static String firstPieces(String text, int count) {
+        final Matcher pieces = PIECE.matcher(text);
+        int end = 0;
+        for (int i = 0; i < count && pieces.find(); i++) {
+            end = pieces.end();
+        }
+        return text.substring(0, end);
     }
 
     private static long promptTokens(ChatCall call) {

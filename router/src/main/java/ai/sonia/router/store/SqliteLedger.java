@@ -45,7 +45,8 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
             CREATE INDEX IF NOT EXISTS usage_tenant_day ON usage (tenant, day);
             CREATE INDEX IF NOT EXISTS usage_day ON usage (day);
             """;
-    private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
+    private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR principal = ?)"
+                                        + " AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
 
     private final Connection writer;
     private final Connection reader;
@@ -103,8 +104,11 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
-    /** Sums by tenant, deployment and day; the total is a separate SUM over the same snapshot. */
-    public synchronized UsageSums sums(String tenant, String startDay, String endDay) {
+    /**
+     * Sums by tenant, deployment and day; the total is a separate SUM over the same snapshot. An empty
+     * tenant, principal or day means no bound on it.
+     */
+    public synchronized UsageSums sums(Scope scope, String startDay, String endDay) {
         try {
             reader.setAutoCommit(false);
             try {
@@ -113,7 +117,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                         "SELECT tenant, deployment, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens),"
                         + " SUM(cost_micros) FROM usage" + GROUP + " GROUP BY tenant, deployment, day"
                         + " ORDER BY day, tenant, deployment")) {
-                    bind(q, tenant, startDay, endDay);
+                    bind(q, scope, startDay, endDay);
                     try (ResultSet rs = q.executeQuery()) {
                         while (rs.next()) {
                             rows.add(new UsageSums.Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
@@ -125,7 +129,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 try (PreparedStatement q = reader.prepareStatement(
                         "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
                         + " COALESCE(SUM(cost_micros), 0) FROM usage" + GROUP)) {
-                    bind(q, tenant, startDay, endDay);
+                    bind(q, scope, startDay, endDay);
                     try (ResultSet rs = q.executeQuery()) {
                         rs.next();
                         total = new UsageSums.Row("", "", "", rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
@@ -142,12 +146,12 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     }
 
     /** Total tokens and cost per day from {@code fromDay} (inclusive), oldest first. */
-    public synchronized List<DayTotal> dailyTotals(String tenant, String fromDay) {
+    public synchronized List<DayTotal> dailyTotals(Scope scope, String fromDay) {
         final List<DayTotal> days = new ArrayList<>();
         try (PreparedStatement q = reader.prepareStatement(
                 "SELECT day, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros) FROM usage"
                 + GROUP + " GROUP BY day ORDER BY day")) {
-            bind(q, tenant, fromDay, "");
+            bind(q, scope, fromDay, "");
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
                     days.add(new DayTotal(LocalDate.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
@@ -159,18 +163,39 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         return days;
     }
 
+    @Override
+    public synchronized Charged chargedSince(String tenant, String fromDay) {
+        try (PreparedStatement q = reader.prepareStatement(
+                "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
+                + " FROM usage WHERE tenant = ? AND day >= ?")) {
+            q.setString(1, tenant);
+            q.setString(2, fromDay);
+            try (ResultSet rs = q.executeQuery()) {
+                rs.next();
+                return new Charged(rs.getLong(1), rs.getLong(2));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+        }
+    }
+
     static String dayOf(long epochMillis) {
         return LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC).toString();
     }
 
-    private static void bind(PreparedStatement q, String tenant, String startDay, String endDay) throws SQLException {
-        q.setString(1, tenant);
-        q.setString(2, tenant);
-        q.setString(3, startDay);
-        q.setString(4, startDay);
-        q.setString(5, endDay);
-        q.setString(6, endDay);
+    private static void bind(PreparedStatement q, Scope scope, String startDay, String endDay) throws SQLException {
+        q.setString(1, scope.tenant());
+        q.setString(2, scope.tenant());
+        q.setString(3, scope.principal());
+        q.setString(4, scope.principal());
+        q.setString(5, startDay);
+        q.setString(6, startDay);
+        q.setString(7, endDay);
+        q.setString(8, endDay);
     }
+
+    /** Which rows a query reads: one tenant's or every tenant's (empty), one principal's or all (empty). */
+    public record Scope(String tenant, String principal) {}
 
     @Override
     public synchronized void close() throws SQLException {

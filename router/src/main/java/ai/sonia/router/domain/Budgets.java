@@ -1,0 +1,178 @@
+package ai.sonia.router.domain;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import ai.sonia.common.v1.ErrorCode;
+
+/**
+ * Token and cost budgets per tenant and calendar month (UTC), enforced before a call and settled after it.
+ * A call first reserves its worst case; it is admitted only if spent + reserved by calls in flight + its own
+ * reservation fits every limit. When it is served, its ledger row is written and its reservation replaced by
+ * what the row charged; when it fails, the reservation is released. Each tenant has one lock: admission,
+ * the ledger write and the settlement happen under it, so the books are exact under any concurrency, and
+ * the spent amount loaded from the ledger (at first use and each new month) never counts a row twice.
+ */
+public final class Budgets {
+
+    private final BudgetLimits defaults;
+    private final Map<String, BudgetLimits> tenants;
+    private final int defaultOutputTokens;
+    private final Ledger ledger;
+    private final Clock clock;
+    private final Map<String, Book> books = new ConcurrentHashMap<>();
+
+    /**
+     * @param defaults the limits of tenants not listed
+     * @param tenants limits by tenant
+     * @param defaultOutputTokens what a call without {@code max_tokens} reserves for its answer (and is capped
+     *                            at) when its tenant has a limit
+     */
+    public Budgets(BudgetLimits defaults, Map<String, BudgetLimits> tenants, int defaultOutputTokens, Ledger ledger,
+                   Clock clock) {
+        if (defaultOutputTokens <= 0) {
+            throw new IllegalArgumentException("defaultOutputTokens: " + defaultOutputTokens + " (expected: > 0)");
+        }
+        this.defaults = requireNonNull(defaults, "defaults");
+        this.tenants = Map.copyOf(tenants);
+        this.defaultOutputTokens = defaultOutputTokens;
+        this.ledger = requireNonNull(ledger, "ledger");
+        this.clock = requireNonNull(clock, "clock");
+    }
+
+    public BudgetLimits limitsOf(String tenant) {
+        return tenants.getOrDefault(tenant, defaults);
+    }
+
+    /** The answer tokens a call reserves: its own {@code max_tokens}, or the default. */
+    public int outputTokensFor(ChatCall call) {
+        return call.maxTokens() > 0 ? call.maxTokens() : defaultOutputTokens;
+    }
+
+    /**
+     * Reserves {@code tokens} and {@code costMicros} for a call of {@code tenant}, or refuses it with
+     * RATE_LIMITED naming the budget that would be passed.
+     */
+    public Reservation reserve(String tenant, long tokens, long costMicros) {
+        final BudgetLimits limits = limitsOf(tenant);
+        final Book book = bookOf(tenant);
+        synchronized (book) {
+            book.rollTo(monthOf(clock.millis()));
+            refuseIfOver(tenant, book, "token", limits.tokens(), book.spentTokens, book.reservedTokens, tokens);
+            refuseIfOver(tenant, book, "cost", limits.costMicros(), book.spentCost, book.reservedCost, costMicros);
+            book.reservedTokens += tokens;
+            book.reservedCost += costMicros;
+        }
+        return new Reservation(tenant, tokens, costMicros, limits.limited());
+    }
+
+    /**
+     * Writes the served call's ledger row and replaces its reservation with what the row charges. A provider
+     * that reports more than was reserved (its own tokenizer, a template we under-counted) is charged what it
+     * reported: the ledger stays exact even if that takes the tenant past its limit, and the next call is
+     * refused.
+     */
+    public void settle(Reservation reservation, UsageRecord usage) {
+        final Book book = bookOf(reservation.tenant());
+        synchronized (book) {
+            final YearMonth month = monthOf(usage.epochMillis());
+            book.rollTo(month);
+            ledger.record(usage);
+            book.release(reservation);
+            if (month.equals(book.period)) {
+                book.spentTokens += usage.promptTokens() + usage.completionTokens();
+                book.spentCost += usage.costMicros();
+            }
+        }
+    }
+
+    /** Gives back the reservation of a call that was not served. */
+    public void release(Reservation reservation) {
+        final Book book = bookOf(reservation.tenant());
+        synchronized (book) {
+            book.release(reservation);
+        }
+    }
+
+    /** The tenant's budget now. */
+    public BudgetState state(String tenant) {
+        final Book book = bookOf(tenant);
+        synchronized (book) {
+            book.rollTo(monthOf(clock.millis()));
+            return new BudgetState(tenant, book.period, limitsOf(tenant), book.spentTokens, book.spentCost,
+                                   book.reservedTokens, book.reservedCost);
+        }
+    }
+
+    private Book bookOf(String tenant) {
+        return books.computeIfAbsent(tenant, Book::new);
+    }
+
+    private static void refuseIfOver(String tenant, Book book, String budget, long limit, long spent, long reserved,
+                                     long wanted) {
+        if (limit == 0 || spent + reserved + wanted <= limit) {
+            return;
+        }
+        final Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("tenant", tenant);
+        metadata.put("budget", budget);
+        metadata.put("period", book.period.toString());
+        metadata.put("limit", String.valueOf(limit));
+        metadata.put("spent", String.valueOf(spent));
+        metadata.put("reserved", String.valueOf(reserved));
+        metadata.put("requested", String.valueOf(wanted));
+        final String unit = "cost".equals(budget) ? " micro-USD" : " tokens";
+        throw new RoutingException(ErrorCode.ERROR_CODE_RATE_LIMITED,
+                                   "the " + budget + " budget of tenant " + tenant + " for " + book.period + " ("
+                                   + limit + unit + ") cannot cover this call: " + spent + " spent, " + reserved
+                                   + " reserved by calls in flight, " + wanted + " needed",
+                                   metadata);
+    }
+
+    private static YearMonth monthOf(long epochMillis) {
+        return YearMonth.from(Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC));
+    }
+
+    /** What a call holds until it is settled or released. */
+    public record Reservation(String tenant, long tokens, long costMicros, boolean limited) {}
+
+    /** One tenant's books; guarded by its own monitor. */
+    private final class Book {
+        final String tenant;
+        YearMonth period;
+        long spentTokens;
+        long spentCost;
+        long reservedTokens;
+        long reservedCost;
+
+        Book(String tenant) {
+            this.tenant = tenant;
+        }
+
+        /**
+         * Moves to {@code month} when it is later than the current one, reading what the ledger already holds
+         * for it. Reservations stay: calls in flight settle into the month they end in.
+         */
+        void rollTo(YearMonth month) {
+            if (period != null && !month.isAfter(period)) {
+                return;
+            }
+            final Ledger.Charged charged = ledger.chargedSince(tenant, month.atDay(1).toString());
+            period = month;
+            spentTokens = charged.tokens();
+            spentCost = charged.costMicros();
+        }
+
+        void release(Reservation r) {
+            reservedTokens -= r.tokens();
+            reservedCost -= r.costMicros();
+        }
+    }
+}
