@@ -43,6 +43,7 @@ import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -75,7 +76,7 @@ class ApprovalFlowTest {
 
     static AuthorizeActionRequest.Builder action(Struct arguments, String session) {
         return AuthorizeActionRequest.newBuilder().setToolName("shell.run").setArguments(arguments)
-                                     .setSessionId(session).setPrincipal("tester");
+                                     .setSessionId(session);
     }
 
     static Approval approve(String id, GrantScope scope, String pattern, long ttl) {
@@ -297,7 +298,7 @@ class ApprovalFlowTest {
 
     @Test
     void restSurfaceAnswersWithTheEnvelope() {
-        final WebClient rest = WebClient.of("http://127.0.0.1:" + evaos.server.port());
+        final WebClient rest = evaos.rest(TestCredentials.adminToken(evaos.config));
         final AggregatedHttpResponse allowed = rest.execute(
                 RequestHeaders.of(HttpMethod.POST, "/v1/actions:authorize", HttpHeaderNames.CONTENT_TYPE,
                                   MediaType.JSON_UTF_8),

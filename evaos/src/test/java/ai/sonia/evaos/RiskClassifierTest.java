@@ -93,11 +93,14 @@ class RiskClassifierTest {
         final Struct.Builder b = Struct.newBuilder();
         JsonFormat.parser().merge(left, a);
         JsonFormat.parser().merge(right, b);
-        assertThat(CanonicalJson.actionHash("t", a.build(), "."))
-                .isEqualTo(CanonicalJson.actionHash("t", b.build(), ""))
+        assertThat(CanonicalJson.actionHash("acme", "t", a.build(), "."))
+                .isEqualTo(CanonicalJson.actionHash("acme", "t", b.build(), ""))
                 .hasSize(64);
-        assertThat(CanonicalJson.actionHash("t", a.build(), "sub")).isNotEqualTo(
-                CanonicalJson.actionHash("t", b.build(), ""));
+        assertThat(CanonicalJson.actionHash("acme", "t", a.build(), "sub")).isNotEqualTo(
+                CanonicalJson.actionHash("acme", "t", b.build(), ""));
+        // The same action of another tenant is another action: its approvals cannot bind this one.
+        assertThat(CanonicalJson.actionHash("other", "t", a.build(), "")).isNotEqualTo(
+                CanonicalJson.actionHash("acme", "t", a.build(), ""));
     }
 
     @org.junit.jupiter.api.Test

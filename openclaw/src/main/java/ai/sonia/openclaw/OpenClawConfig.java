@@ -21,16 +21,16 @@ import ai.sonia.runtime.StackConfig;
 /**
  * OpenClaw's settings, from the {@code services.openclaw} section of the stack config:
  * <pre>{@code
- * { "workspace": "/path", "jail": "auto|bwrap|none", "tenant": "default",
+ * { "workspace": "/path", "tenantWorkspaces": "/path", "jail": "auto|bwrap|none",
  *   "shell": { "allowShell": false, "allowedExecutables": ["ls", ...], "deniedOptions": {"find": ["-exec"]} },
  *   "http": { "allowedHosts": ["localhost"], "maxBytes": 1048576, "timeoutSeconds": 10 },
  *   "limits": { "timeoutSeconds": 10, "outputBytes": 1048576, "memoryBytes": 1073741824,
  *               "fileBytes": 67108864, "maxProcesses": 64 } }
  * }</pre>
- * Every knob has a safe default: the workspace is {@code dataDir("openclaw")/workspace}, no shell,
- * loopback-only fetches.
+ * Every knob has a safe default: the workspace (tenant "default"'s) is {@code dataDir("openclaw")/workspace},
+ * every other tenant's is under {@code dataDir("openclaw")/tenants}, no shell, loopback-only fetches.
  */
-public record OpenClawConfig(Path workspace, Jail.Mode jail, String tenant, CommandPolicy commandPolicy,
+public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode jail, CommandPolicy commandPolicy,
                              List<String> allowedHosts, int httpMaxBytes, Duration httpTimeout,
                              SandboxLimits limits, List<Path> hiddenFromJail) {
 
@@ -38,6 +38,9 @@ public record OpenClawConfig(Path workspace, Jail.Mode jail, String tenant, Comm
         final JsonNode section = config.service("openclaw");
         final Path workspace = section.hasNonNull("workspace") ? Path.of(section.get("workspace").asText())
                                                                : config.dataDir("openclaw").resolve("workspace");
+        final Path tenants = section.hasNonNull("tenantWorkspaces")
+                             ? Path.of(section.get("tenantWorkspaces").asText())
+                             : config.dataDir("openclaw").resolve("tenants");
         final Jail.Mode jail = Jail.Mode.valueOf(section.path("jail").asText("auto").toUpperCase(Locale.ROOT));
         final JsonNode shell = section.path("shell");
         final Set<String> executables = shell.has("allowedExecutables") ? new HashSet<>(strings(shell.get(
@@ -50,7 +53,7 @@ public record OpenClawConfig(Path workspace, Jail.Mode jail, String tenant, Comm
         final JsonNode limits = section.path("limits");
         final SandboxLimits defaults = SandboxLimits.defaults();
         return new OpenClawConfig(
-                workspace.toAbsolutePath().normalize(), jail, section.path("tenant").asText("default"),
+                workspace.toAbsolutePath().normalize(), tenants.toAbsolutePath().normalize(), jail,
                 new CommandPolicy(executables, denied, shell.path("allowShell").asBoolean(false)),
                 hosts, http.path("maxBytes").asInt(1 << 20),
                 Duration.ofSeconds(http.path("timeoutSeconds").asInt(10)),

@@ -1,5 +1,9 @@
 package ai.sonia.openclaw;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.openclaw.catalog.ToolCatalog;
@@ -9,7 +13,7 @@ import ai.sonia.openclaw.sandbox.HostPolicy;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
-import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.store.AuditLog;
 import ai.sonia.openclaw.tools.StandardTools;
 import ai.sonia.openclaw.tools.ToolExecutor;
@@ -32,24 +36,26 @@ public final class OpenClawModule implements ServiceModule {
     @Override
     public SoniaServer newServer(StackConfig config) {
         final OpenClawConfig settings = OpenClawConfig.from(config);
-        final Workspace workspace = new Workspace(settings.workspace());
-        final ProcessRunner runner = new ProcessRunner(
-                new Jail(settings.jail(), workspace.root(), settings.hiddenFromJail()), settings.limits());
+        final Workspaces workspaces = new Workspaces(settings.workspace(), settings.tenantWorkspaces());
+        final List<Path> hidden = new ArrayList<>(settings.hiddenFromJail());
+        hidden.addAll(workspaces.roots());
+        final ProcessRunner runner = new ProcessRunner(new Jail(settings.jail(), hidden), settings.limits());
         final HttpFetcher fetcher = new HttpFetcher(new HostPolicy(settings.allowedHosts()), settings.httpMaxBytes(),
                                                     settings.httpTimeout());
         final ManagedChannel memory = SoniaChannels.forService(config, Stack.MEMORY);
         final ManagedChannel evaos = SoniaChannels.forService(config, Stack.EVAOS);
         final AuditLog audit = new AuditLog(config.dataDir("openclaw").resolve("audit.db"));
-        final StandardTools tools = new StandardTools(workspace, settings.commandPolicy(), runner, fetcher,
-                                                      MemoryServiceGrpc.newBlockingStub(memory), settings.tenant());
-        final ToolExecutor executor = new ToolExecutor(tools, workspace,
+        final StandardTools tools = new StandardTools(settings.commandPolicy(), runner, fetcher,
+                                                      MemoryServiceGrpc.newBlockingStub(memory));
+        final ToolExecutor executor = new ToolExecutor(tools, workspaces,
                                                        new EvaOsGate(EvaOsServiceGrpc.newBlockingStub(evaos)), audit);
         return SoniaServer.builder(spec(), config)
                           .addService(new OpenClawServiceImpl(ToolCatalog.standard(), executor))
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.MEMORY)
                           .dependency(Stack.EVAOS)
-                          .configSummary("workspace", workspace.root())
+                          .configSummary("workspace", workspaces.defaultWorkspace().root())
+                          .configSummary("tenant_workspaces", settings.tenantWorkspaces())
                           .configSummary("jail", settings.jail())
                           .configSummary("allow_shell", settings.commandPolicy().allowShell())
                           .configSummary("allowed_hosts", settings.allowedHosts())

@@ -22,10 +22,7 @@ import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
-import com.linecorp.armeria.server.Server;
-import com.linecorp.armeria.server.grpc.GrpcService;
 
-import ai.sonia.evaos.EvaOsModule;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GrantScope;
@@ -38,6 +35,9 @@ import ai.sonia.openclaw.v1.ListToolsResponse;
 import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -47,43 +47,24 @@ import io.grpc.protobuf.StatusProto;
 /** Real EVA-OS and OpenClaw servers on loopback, a real memory gRPC server, real processes. */
 class OpenClawEndToEndTest {
 
+    private static OpenClawTestStack stack;
     private static Path home;
-    private static Server memory;
     private static TestMemoryService memories;
-    private static SoniaServer evaos;
-    private static SoniaServer openclaw;
-    private static ManagedChannel channel;
-    private static ManagedChannel evaosChannel;
     private static OpenClawServiceGrpc.OpenClawServiceBlockingStub tools;
     private static EvaOsServiceGrpc.EvaOsServiceBlockingStub approvals;
 
     @BeforeAll
-    static void start() throws Exception {
-        home = Path.of("target", "e2e-" + UUID.randomUUID()).toAbsolutePath();
-        Files.createDirectories(home.resolve("config"));
-        Files.writeString(home.resolve("config/sonia.json"), "{}");
-        memories = new TestMemoryService();
-        memory = Server.builder().http(0).service(GrpcService.builder().addService(memories).build()).build();
-        memory.start().join();
-        final StackConfig base = StackConfig.load(Map.of("SONIA_HOME", home.toString()));
-        evaos = new EvaOsModule().newServer(base.withPorts(Map.of("evaos", 0))).start();
-        openclaw = new OpenClawModule().newServer(
-                base.withPorts(Map.of("openclaw", 0))
-                    .withEnv(Map.of("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaos.port(),
-                                    "SONIA_MEMORY_TARGET", "127.0.0.1:" + memory.activeLocalPort()))).start();
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", openclaw.port()).usePlaintext().build();
-        evaosChannel = ManagedChannelBuilder.forAddress("127.0.0.1", evaos.port()).usePlaintext().build();
-        tools = OpenClawServiceGrpc.newBlockingStub(channel);
-        approvals = EvaOsServiceGrpc.newBlockingStub(evaosChannel);
+    static void start() {
+        stack = new OpenClawTestStack();
+        home = stack.home;
+        memories = stack.memories;
+        tools = stack.tools(stack.adminToken());
+        approvals = stack.approvals(stack.adminToken());
     }
 
     @AfterAll
     static void stop() {
-        channel.shutdownNow();
-        evaosChannel.shutdownNow();
-        openclaw.close();
-        evaos.close();
-        memory.stop().join();
+        stack.close();
     }
 
     static Struct json(String text) throws Exception {
@@ -120,11 +101,11 @@ class OpenClawEndToEndTest {
         assertThat(next.getTools(0).getName()).isEqualTo(all.getTools(5).getName());
         assertThatThrownBy(() -> tools.getTool(GetToolRequest.newBuilder().setToolName("rm.rf").build()))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
-        final AggregatedHttpResponse rest = WebClient.of("http://127.0.0.1:" + openclaw.port())
-                                                     .get("/v1/tools/shell.run").aggregate().join();
+        final WebClient client = stack.rest(stack.adminToken());
+        final AggregatedHttpResponse rest = client.get("/v1/tools/shell.run").aggregate().join();
         assertThat(rest.status().code()).isEqualTo(200);
         assertThat(rest.contentUtf8()).contains("\"input_schema\"").contains("\"additionalProperties\"");
-        final AggregatedHttpResponse refused = WebClient.of("http://127.0.0.1:" + openclaw.port()).execute(
+        final AggregatedHttpResponse refused = client.execute(
                 RequestHeaders.of(HttpMethod.POST, "/v1/tools/file.write:execute", HttpHeaderNames.CONTENT_TYPE,
                                   MediaType.JSON_UTF_8),
                 "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}").aggregate().join();
@@ -248,23 +229,42 @@ class OpenClawEndToEndTest {
     }
 
     @Test
-    void memoryToolsCallTheMemoryService() throws Exception {
-        tools.executeTool(call("memory.store", "{\"text\":\"the cat is called Miso\",\"kind\":\"fact\"}").build());
-        final ExecuteToolResponse found = tools.executeTool(call("memory.search", "{\"query\":\"Miso\"}").build());
+    void memoryToolsCallTheMemoryServiceForThePrincipal() throws Exception {
+        final String token = stack.token("acme", "alice", ai.sonia.common.v1.Role.ROLE_USER);
+        stack.tools(token).executeTool(call("memory.store", "{\"text\":\"the cat is called Miso\",\"kind\":\"fact\"}")
+                                               .build());
+        final ExecuteToolResponse found = stack.tools(token).executeTool(call("memory.search", "{\"query\":\"Miso\"}")
+                                                                                 .build());
         assertThat(found.getOutput().getFieldsOrThrow("hits").getListValue().getValuesCount()).isEqualTo(1);
-        assertThat(memories.memories.get(0).getScope().getSession()).isEqualTo("e2e");
+        final var scope = memories.memories.stream().filter(m -> m.getText().contains("Miso")).findFirst()
+                                           .orElseThrow().getScope();
+        assertThat(scope.getTenant()).isEqualTo("acme");
+        assertThat(scope.getUser()).isEqualTo("alice");
+        assertThat(scope.getSession()).isEqualTo("e2e");
+        // The call carries openclaw's service credential, acting for alice.
+        final Principal forwarded = ServiceCredentials.of(stack.config).verify(
+                stack.memoryAuthorizations.get(stack.memoryAuthorizations.size() - 1).substring("Bearer ".length()));
+        assertThat(forwarded.tenant()).isEqualTo("acme");
+        assertThat(forwarded.subject()).isEqualTo("alice");
+        assertThat(forwarded.via()).isEqualTo("openclaw");
+        // Another tenant's search finds nothing of it.
+        final ExecuteToolResponse other = stack.tools(stack.token("globex", "alice", ai.sonia.common.v1.Role.ROLE_USER))
+                                               .executeTool(call("memory.search", "{\"query\":\"Miso\"}").build());
+        assertThat(other.getOutput().getFieldsOrThrow("hits").getListValue().getValuesCount()).isZero();
     }
 
     @Test
     void withoutEvaOsNothingRuns() throws Exception {
         final Path other = Path.of("target", "e2e-down-" + UUID.randomUUID()).toAbsolutePath();
-        try (SoniaServer lonely = new OpenClawModule().newServer(
-                StackConfig.load(Map.of("SONIA_HOME", other.toString(), "SONIA_EVAOS_TARGET", "127.0.0.1:1"))
-                           .withPorts(Map.of("openclaw", 0))).start()) {
+        final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", other.toString(),
+                                                           "SONIA_EVAOS_TARGET", "127.0.0.1:1"))
+                                              .withPorts(Map.of("openclaw", 0));
+        try (SoniaServer lonely = new OpenClawModule().newServer(config).start()) {
             final ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", lonely.port()).usePlaintext()
                                                            .build();
             try {
-                final Throwable down = catchThrowable(() -> OpenClawServiceGrpc.newBlockingStub(ch).executeTool(
+                final Throwable down = catchThrowable(() -> OpenClawServiceGrpc.newBlockingStub(ch).withInterceptors(
+                        TestCredentials.bearer(TestCredentials.adminToken(config))).executeTool(
                         call("time.now", "{}").build()));
                 assertThat(code(down)).isEqualTo(Status.Code.UNAVAILABLE);
             } finally {

@@ -35,6 +35,7 @@ import ai.sonia.openclaw.v1.ListToolsRequest;
 import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -63,9 +64,10 @@ class ToolsBenchmark {
             final ManagedChannel e = ManagedChannelBuilder.forAddress("127.0.0.1", evaos.port()).usePlaintext().build();
             final ManagedChannel o = ManagedChannelBuilder.forAddress("127.0.0.1", openclaw.port()).usePlaintext()
                                                           .build();
-            final var evaStub = EvaOsServiceGrpc.newBlockingStub(e);
-            final var ocStub = OpenClawServiceGrpc.newBlockingStub(o);
-            final var health = HealthGrpc.newBlockingStub(e);
+            final var admin = TestCredentials.bearer(TestCredentials.adminToken(base));
+            final var evaStub = EvaOsServiceGrpc.newBlockingStub(e).withInterceptors(admin);
+            final var ocStub = OpenClawServiceGrpc.newBlockingStub(o).withInterceptors(admin);
+            final var health = HealthGrpc.newBlockingStub(e).withInterceptors(admin);
 
             System.out.println("\n## Decision latency (2000 calls after 500 warm-up, 1 caller)");
             final RiskClassifier classifier = new RiskClassifier();
@@ -99,10 +101,10 @@ class ToolsBenchmark {
                 return p;
             }));
             for (Jail.Mode mode : new Jail.Mode[] {Jail.Mode.NONE, Jail.Mode.BWRAP}) {
-                try (ProcessRunner runner = new ProcessRunner(new Jail(mode, ws.root(), List.of(home)),
+                try (ProcessRunner runner = new ProcessRunner(new Jail(mode, List.of(home)),
                                                               SandboxLimits.defaults())) {
                     report("ProcessRunner " + mode + " (prlimit + pids cgroup + capture)", measure(300, 30,
-                            () -> runner.run(List.of("true"), ws.root(), "", Duration.ofSeconds(10), false)));
+                            () -> runner.run(List.of("true"), ws.root(), ws.root(), "", Duration.ofSeconds(10), false)));
                 }
             }
 

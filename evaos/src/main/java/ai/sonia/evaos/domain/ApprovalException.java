@@ -6,7 +6,7 @@ public final class ApprovalException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** What went wrong, for the error mapping. */
-    public enum Kind { NOT_FOUND, INVALID_ARGUMENT, NOT_PENDING }
+    public enum Kind { NOT_FOUND, INVALID_ARGUMENT, NOT_PENDING, PERMISSION_DENIED }
 
     private final Kind kind;
     private final String field;

@@ -9,18 +9,27 @@ import java.util.regex.Pattern;
 
 import com.google.protobuf.Struct;
 
+import com.linecorp.armeria.common.annotation.Nullable;
+
 import ai.sonia.evaos.store.ApprovalStore;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.Verdict;
+import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * Decisions with memory. The classifier decides first (LOW runs, CRITICAL is denied, whatever any grant
  * says); for MEDIUM and HIGH, an approval bound to the action's hash is looked up: a live refusal
  * denies without asking again, a live grant (ONCE unused, SESSION of this session, PATTERN matching the
  * canonical arguments) allows, a pending one is returned as is, and otherwise a new one is created.
+ *
+ * <p>Everything is the principal's tenant's: the hash includes the tenant and every lookup names it, so
+ * another tenant's approvals are never seen, decided or used. Inside a tenant, an admin decides any
+ * approval; a plain user only the MEDIUM ones they asked for themselves. A service acting for itself may
+ * read every tenant's approvals but neither asks nor decides: actions and decisions are people's.
  */
 public final class Approvals {
 
@@ -29,7 +38,7 @@ public final class Approvals {
 
     /** One action to decide on. */
     public record Action(String tool, Struct arguments, String workingDirectory, String sessionId,
-                         String principal, boolean execute, String approvalId) {}
+                         boolean execute, String approvalId) {}
 
     private final RiskClassifier classifier;
     private final ApprovalStore store;
@@ -45,10 +54,16 @@ public final class Approvals {
         this.clock = clock;
     }
 
-    /** Decides on an action; see the class comment. */
-    public synchronized AuthorizeActionResponse authorize(Action action) {
+    /** Decides on an action of {@code principal}; see the class comment. */
+    public synchronized AuthorizeActionResponse authorize(Principal principal, Action action) {
+        if (principal.isService()) {
+            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
+                                        "a service acting for itself has no tenant to act in");
+        }
+        final String tenant = principal.tenant();
         final Classification c = classifier.classify(action.tool(), action.arguments(), action.workingDirectory());
-        final String hash = CanonicalJson.actionHash(action.tool(), action.arguments(), action.workingDirectory());
+        final String hash = CanonicalJson.actionHash(tenant, action.tool(), action.arguments(),
+                                                     action.workingDirectory());
         final AuthorizeActionResponse.Builder response = AuthorizeActionResponse.newBuilder()
                 .setRisk(c.risk()).setRule(c.rule()).setActionHash(hash);
         if (c.verdict() != Verdict.VERDICT_REQUIRE_APPROVAL) {
@@ -57,14 +72,15 @@ public final class Approvals {
         expireDue();
         final long now = clock.millis();
         if (!action.approvalId().isEmpty()) {
-            final Optional<Approval> presented = store.get(action.approvalId());
+            // Another tenant's id is not found here: the action is decided as if none was presented.
+            final Optional<Approval> presented = store.get(tenant, action.approvalId());
             if (presented.isPresent() && !covers(presented.get(), action, hash)) {
                 return response.setVerdict(Verdict.VERDICT_DENY).setApproval(presented.get())
                                .setReason("approval " + action.approvalId()
                                           + " was given for a different action; this one needs its own").build();
             }
         }
-        final List<Approval> same = store.byHash(hash);
+        final List<Approval> same = store.byHash(tenant, hash);
         for (Approval a : same) {
             if (a.getState() == ApprovalState.APPROVAL_STATE_DENIED
                 && ApprovalStore.millis(a.getExpireTime()) > now) {
@@ -73,19 +89,19 @@ public final class Approvals {
                                .build();
             }
         }
-        final Optional<Approval> grant = findGrant(same, action, hash);
+        final Optional<Approval> grant = findGrant(tenant, same, action);
         if (grant.isPresent()) {
             final Approval g = grant.get();
             if (action.execute()) {
                 if (g.getGrantScope() == GrantScope.GRANT_SCOPE_ONCE && !store.consume(g.getApprovalId())) {
-                    return authorize(action);
+                    return authorize(principal, action);
                 }
                 if (g.getGrantScope() != GrantScope.GRANT_SCOPE_ONCE) {
                     store.countUse(g.getApprovalId());
                 }
             }
             return response.setVerdict(Verdict.VERDICT_ALLOW)
-                           .setApproval(store.get(g.getApprovalId()).orElse(g))
+                           .setApproval(store.get(tenant, g.getApprovalId()).orElse(g))
                            .setReason(c.reason() + "; allowed by the " + scopeName(g.getGrantScope())
                                       + " grant " + g.getApprovalId())
                            .build();
@@ -106,7 +122,9 @@ public final class Approvals {
                 .setRisk(c.risk())
                 .setRule(c.rule())
                 .setSessionId(action.sessionId())
-                .setRequestedBy(action.principal())
+                .setRequestedBy(principal.audit())
+                .setTenant(tenant)
+                .setRequester(principal.subject())
                 .setCreateTime(ApprovalStore.timestamp(now))
                 .setExpireTime(ApprovalStore.timestamp(now + ttls.pending().toMillis()))
                 .build();
@@ -116,9 +134,13 @@ public final class Approvals {
                        .setReason(c.reason() + "; waiting for approval " + created.getApprovalId()).build();
     }
 
-    /** Approves or denies a pending approval. */
-    public Approval decide(String id, boolean approve, GrantScope scope, String pattern, long ttlSeconds,
-                           String reason, String decidedBy) {
+    /** Approves or denies a pending approval, as {@code principal}; see the class comment for who may. */
+    public Approval decide(Principal principal, String id, boolean approve, GrantScope scope, String pattern,
+                           long ttlSeconds, String reason) {
+        if (principal.isService()) {
+            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, id,
+                                        "approvals are decided by a person, not by a service acting for itself");
+        }
         if (id.isEmpty()) {
             throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "approval_id", "is required");
         }
@@ -131,7 +153,8 @@ public final class Approvals {
         if (effective == GrantScope.UNRECOGNIZED) {
             throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "grant_scope", "unknown scope");
         }
-        final Approval current = get(id);
+        final Approval current = get(principal, id);
+        mayDecide(principal, current);
         if (effective == GrantScope.GRANT_SCOPE_PATTERN) {
             if (pattern.isEmpty()) {
                 throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
@@ -149,27 +172,56 @@ public final class Approvals {
         final boolean won = store.decide(id, approve ? ApprovalState.APPROVAL_STATE_APPROVED
                                                      : ApprovalState.APPROVAL_STATE_DENIED,
                                          effective, effective == GrantScope.GRANT_SCOPE_PATTERN ? pattern : "",
-                                         decidedBy, now, now + ttl.toMillis(), reason, now);
+                                         principal.audit(), now, now + ttl.toMillis(), reason, now);
         if (!won) {
             expireDue();
-            throw new ApprovalException(ApprovalException.Kind.NOT_PENDING, id,
-                                        "approval " + id + " is no longer pending: " + get(id).getState().name());
+            throw new ApprovalException(ApprovalException.Kind.NOT_PENDING, id, "approval " + id
+                                        + " is no longer pending: " + get(principal, id).getState().name());
         }
-        final Approval decided = get(id);
+        final Approval decided = get(principal, id);
         events.publish(decided, "DECIDED");
         return decided;
     }
 
-    /** One approval. */
-    public Approval get(String id) {
-        return store.get(id).orElseThrow(() -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id,
-                                                                      "approval not found: " + id));
+    /** One approval of the principal's tenant; NOT_FOUND for another tenant's. */
+    public Approval get(Principal principal, String id) {
+        return store.get(tenantOf(principal), id).orElseThrow(
+                () -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id, "approval not found: " + id));
     }
 
-    /** A page, newest first. */
-    public List<Approval> list(ApprovalState state, int offset, int limit) {
+    /** A page of the principal's tenant, newest first. */
+    public List<Approval> list(Principal principal, ApprovalState state, int offset, int limit) {
         expireDue();
-        return store.list(state.getNumber(), offset, limit);
+        return store.list(tenantOf(principal), state.getNumber(), offset, limit);
+    }
+
+    /** Whether {@code principal} may see {@code approval} (and hear of its changes). */
+    public static boolean visibleTo(Principal principal, Approval approval) {
+        return principal.isService() || principal.tenant().equals(approval.getTenant());
+    }
+
+    /** The tenant a principal reads: its own, or every tenant for a service acting for itself. */
+    @Nullable
+    private static String tenantOf(Principal principal) {
+        return principal.isService() ? ApprovalStore.ANY_TENANT : principal.tenant();
+    }
+
+    /**
+     * An admin decides any approval of its tenant. A plain user decides only what it asked for itself, and
+     * never a HIGH (or CRITICAL) one: those are for an admin.
+     */
+    private static void mayDecide(Principal principal, Approval approval) {
+        if (principal.isAdmin()) {
+            return;
+        }
+        if (approval.getRiskValue() >= RiskLevel.RISK_LEVEL_HIGH_VALUE) {
+            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, approval.getApprovalId(),
+                                        "a " + approval.getRisk().name() + " approval is decided by an admin");
+        }
+        if (!principal.subject().equals(approval.getRequester())) {
+            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, approval.getApprovalId(),
+                                        "a user decides only the approvals they asked for");
+        }
     }
 
     /** Expires what is due and tells the watchers. */
@@ -177,7 +229,7 @@ public final class Approvals {
         store.expireDue(clock.millis()).forEach(a -> events.publish(a, "EXPIRED"));
     }
 
-    private Optional<Approval> findGrant(List<Approval> same, Action action, String hash) {
+    private Optional<Approval> findGrant(String tenant, List<Approval> same, Action action) {
         final long now = clock.millis();
         for (Approval a : same) {
             if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || ApprovalStore.millis(a.getExpireTime()) <= now) {
@@ -194,7 +246,7 @@ public final class Approvals {
             }
         }
         final String canonical = CanonicalJson.of(action.arguments());
-        for (Approval a : store.patternGrants(action.tool())) {
+        for (Approval a : store.patternGrants(tenant, action.tool())) {
             if (ApprovalStore.millis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
                     action.workingDirectory()) && glob(a.getPattern()).matcher(canonical).matches()) {
                 return Optional.of(a);

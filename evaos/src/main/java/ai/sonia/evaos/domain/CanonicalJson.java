@@ -27,13 +27,16 @@ public final class CanonicalJson {
     }
 
     /**
-     * The action hash: SHA-256, hex, of {@code {"arguments":...,"tool":...,"working_directory":...}}
-     * in canonical form. The working directory "." and "" are the same directory.
+     * The action hash: SHA-256, hex, of {@code {"arguments":...,"tenant":...,"tool":...,"working_directory":...}}
+     * in canonical form. The tenant is part of what runs (each tenant has its own workspace), so one
+     * tenant's approval can never be bound to another's action. The working directory "." and "" are
+     * the same directory.
      */
-    public static String actionHash(String tool, Struct arguments, String workingDirectory) {
+    public static String actionHash(String tenant, String tool, Struct arguments, String workingDirectory) {
         final String cwd = workingDirectory.equals(".") || workingDirectory.equals("./") ? "" : workingDirectory;
         final Struct action = Struct.newBuilder()
                                     .putFields("arguments", Value.newBuilder().setStructValue(arguments).build())
+                                    .putFields("tenant", Value.newBuilder().setStringValue(tenant).build())
                                     .putFields("tool", Value.newBuilder().setStringValue(tool).build())
                                     .putFields("working_directory", Value.newBuilder().setStringValue(cwd).build())
                                     .build();

@@ -24,6 +24,7 @@ import ai.sonia.evaos.v1.ListApprovalsResponse;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -51,10 +52,11 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         if (request.getToolName().isEmpty()) {
             throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
         }
-        final String principal = request.getPrincipal().isEmpty() ? principal() : request.getPrincipal();
-        responseObserver.onNext(approvals.authorize(new Approvals.Action(
+        // The request's principal field is ignored: who asks is who authenticated.
+        final Principal principal = Principal.current();
+        responseObserver.onNext(call(() -> approvals.authorize(principal, new Approvals.Action(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
-                request.getSessionId(), principal, request.getExecute(), request.getApprovalId())));
+                request.getSessionId(), request.getExecute(), request.getApprovalId()))));
         responseObserver.onCompleted();
     }
 
@@ -78,7 +80,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 throw Errors.invalidArgument(DOMAIN, "page_token", "not a token from a previous response");
             }
         }
-        final List<Approval> page = approvals.list(request.getState(), offset, size + 1);
+        final List<Approval> page = approvals.list(Principal.current(), request.getState(), offset, size + 1);
         final ListApprovalsResponse.Builder response =
                 ListApprovalsResponse.newBuilder().addAllApprovals(page.subList(0, Math.min(size, page.size())));
         if (page.size() > size) {
@@ -94,21 +96,25 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
             throw Errors.invalidArgument(DOMAIN, "approval_id", "is required");
         }
         approvals.expireDue();
-        responseObserver.onNext(call(() -> approvals.get(request.getApprovalId())));
+        final Principal principal = Principal.current();
+        responseObserver.onNext(call(() -> approvals.get(principal, request.getApprovalId())));
         responseObserver.onCompleted();
     }
 
     @Override
     public void decideApproval(DecideApprovalRequest request, StreamObserver<Approval> responseObserver) {
+        final Principal principal = Principal.current();
         responseObserver.onNext(call(() -> approvals.decide(
-                request.getApprovalId(), request.getApprove(), request.getGrantScope(), request.getPattern(),
-                request.getTtlSeconds(), request.getReason(), principal())));
+                principal, request.getApprovalId(), request.getApprove(), request.getGrantScope(),
+                request.getPattern(), request.getTtlSeconds(), request.getReason())));
         responseObserver.onCompleted();
     }
 
     @Override
     public void watchApprovals(WatchApprovalsRequest request,
                                StreamObserver<WatchApprovalsResponse> responseObserver) {
+        // Taken now: the events arrive on other threads, outside this request's context.
+        final Principal principal = Principal.current();
         // A watch lives as long as the watcher wants (the contract gives it no deadline).
         ServiceRequestContext.current().clearRequestTimeout();
         final ServerCallStreamObserver<WatchApprovalsResponse> observer =
@@ -120,6 +126,9 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
             if (request.getPendingOnly() && change.equals("EXPIRED") && approval.hasDecideTime()) {
                 return;
             }
+            if (!Approvals.visibleTo(principal, approval)) {
+                return;
+            }
             synchronized (lock) {
                 if (!observer.isCancelled()) {
                     observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(approval).setChange(change).build());
@@ -128,7 +137,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         });
         observer.setOnCancelHandler(unsubscribe::run);
         synchronized (lock) {
-            for (Approval a : approvals.list(ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
+            for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
                 observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(a).setChange("SNAPSHOT").build());
             }
         }
@@ -144,10 +153,6 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         responseObserver.onCompleted();
     }
 
-    private static String principal() {
-        return ai.sonia.runtime.auth.Principal.current().audit();
-    }
-
     private static <T> T call(java.util.function.Supplier<T> body) {
         try {
             return body.get();
@@ -157,6 +162,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 case INVALID_ARGUMENT -> Errors.invalidArgument(DOMAIN, e.field(), e.getMessage());
                 case NOT_PENDING -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, e.getMessage(),
                                               Map.of("approval_id", e.field()));
+                case PERMISSION_DENIED -> Principal.permissionDenied(e.getMessage());
             };
         }
     }

@@ -19,6 +19,8 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
 
+import com.linecorp.armeria.common.annotation.Nullable;
+
 import ai.sonia.evaos.domain.CanonicalJson;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
@@ -28,9 +30,14 @@ import ai.sonia.options.v1.RiskLevel;
 /**
  * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
  * ({@code WHERE state = 'PENDING'}, {@code WHERE use_count = 0}), so of two concurrent deciders or two
- * concurrent uses of a ONCE grant exactly one wins.
+ * concurrent uses of a ONCE grant exactly one wins. Every approval belongs to one tenant, and every
+ * lookup but a service's names the tenant.
  */
 public final class ApprovalStore implements AutoCloseable {
+
+    /** Every tenant, for a service acting for itself. */
+    @Nullable
+    public static final String ANY_TENANT = null;
 
     private final Connection connection;
 
@@ -48,9 +55,15 @@ public final class ApprovalStore implements AutoCloseable {
                           rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
                           session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
                           create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
-                          reason TEXT NOT NULL, use_count INTEGER NOT NULL)""");
+                          reason TEXT NOT NULL, use_count INTEGER NOT NULL,
+                          tenant TEXT NOT NULL DEFAULT 'default', requester TEXT NOT NULL DEFAULT 'local')""");
+            }
+            TenantMigration.apply(connection);
+            try (Statement s = connection.createStatement()) {
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_hash ON approvals(action_hash, state)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_tool ON approvals(tool, grant_scope, state)");
+                s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_tool "
+                          + "ON approvals(tenant, tool, grant_scope, state)");
+                s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_time ON approvals(tenant, create_ms)");
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
             }
         } catch (IOException e) {
@@ -62,7 +75,9 @@ public final class ApprovalStore implements AutoCloseable {
 
     public synchronized void insert(Approval a) {
         try (PreparedStatement ps = connection.prepareStatement(
-                "INSERT INTO approvals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                "INSERT INTO approvals (id, state, tool, arguments, working_directory, action_hash, risk, rule, "
+                + "grant_scope, pattern, session_id, requested_by, decided_by, create_ms, decide_ms, expire_ms, "
+                + "reason, use_count, tenant, requester) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
             ps.setString(1, a.getApprovalId());
             ps.setInt(2, a.getStateValue());
             ps.setString(3, a.getToolName());
@@ -81,39 +96,53 @@ public final class ApprovalStore implements AutoCloseable {
             ps.setLong(16, millis(a.getExpireTime()));
             ps.setString(17, a.getReason());
             ps.setInt(18, a.getUseCount());
+            ps.setString(19, a.getTenant());
+            ps.setString(20, a.getRequester());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new IllegalStateException("cannot store approval", e);
         }
     }
 
-    public synchronized Optional<Approval> get(String id) {
-        final List<Approval> found = query("SELECT * FROM approvals WHERE id = ?", id);
+    /** One approval of {@code tenant} ({@link #ANY_TENANT} for a service acting for itself). */
+    public synchronized Optional<Approval> get(@Nullable String tenant, String id) {
+        final List<Approval> found = tenant == null ? query("SELECT * FROM approvals WHERE id = ?", id)
+                                                    : query("SELECT * FROM approvals WHERE id = ? AND tenant = ?",
+                                                            id, tenant);
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
     }
 
-    /** Approvals of one action, newest first. */
-    public synchronized List<Approval> byHash(String actionHash) {
-        return query("SELECT * FROM approvals WHERE action_hash = ? ORDER BY create_ms DESC, rowid DESC",
-                     actionHash);
+    /** Approvals of one action of a tenant, newest first. */
+    public synchronized List<Approval> byHash(String tenant, String actionHash) {
+        return query("SELECT * FROM approvals WHERE action_hash = ? AND tenant = ? "
+                     + "ORDER BY create_ms DESC, rowid DESC", actionHash, tenant);
     }
 
-    /** Approved pattern grants of a tool. */
-    public synchronized List<Approval> patternGrants(String tool) {
-        return query("SELECT * FROM approvals WHERE tool = ? AND grant_scope = ? AND state = ? "
-                     + "ORDER BY create_ms, rowid", tool, GrantScope.GRANT_SCOPE_PATTERN_VALUE,
+    /** Approved pattern grants of a tool in a tenant. */
+    public synchronized List<Approval> patternGrants(String tenant, String tool) {
+        return query("SELECT * FROM approvals WHERE tenant = ? AND tool = ? AND grant_scope = ? AND state = ? "
+                     + "ORDER BY create_ms, rowid", tenant, tool, GrantScope.GRANT_SCOPE_PATTERN_VALUE,
                      ApprovalState.APPROVAL_STATE_APPROVED_VALUE);
     }
 
-    /** A page, newest first; {@code state} 0 for all. */
-    public synchronized List<Approval> list(int state, int offset, int limit) {
-        return state == 0
-               ? query("SELECT * FROM approvals ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?", limit, offset)
-               : query("SELECT * FROM approvals WHERE state = ? ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?",
-                       state, limit, offset);
+    /** A page of a tenant ({@link #ANY_TENANT} for all), newest first; {@code state} 0 for all. */
+    public synchronized List<Approval> list(@Nullable String tenant, int state, int offset, int limit) {
+        final StringBuilder sql = new StringBuilder("SELECT * FROM approvals WHERE 1 = 1");
+        final List<Object> params = new ArrayList<>();
+        if (tenant != null) {
+            sql.append(" AND tenant = ?");
+            params.add(tenant);
+        }
+        if (state != 0) {
+            sql.append(" AND state = ?");
+            params.add(state);
+        }
+        sql.append(" ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?");
+        params.add(limit);
+        params.add(offset);
+        return query(sql.toString(), params.toArray());
     }
 
-    /** Moves a PENDING approval to its decision; false when it was no longer pending. */
     public synchronized boolean decide(String id, ApprovalState state, GrantScope scope, String pattern,
                                        String decidedBy, long decideMs, long expireMs, String reason, long nowMs) {
         return update("UPDATE approvals SET state = ?, grant_scope = ?, pattern = ?, decided_by = ?, decide_ms = ?, "
@@ -201,7 +230,9 @@ public final class ApprovalStore implements AutoCloseable {
                 .setCreateTime(timestamp(rs.getLong("create_ms")))
                 .setExpireTime(timestamp(rs.getLong("expire_ms")))
                 .setReason(rs.getString("reason"))
-                .setUseCount(rs.getInt("use_count"));
+                .setUseCount(rs.getInt("use_count"))
+                .setTenant(rs.getString("tenant"))
+                .setRequester(rs.getString("requester"));
         if (rs.getLong("decide_ms") > 0) {
             a.setDecideTime(timestamp(rs.getLong("decide_ms")));
         }

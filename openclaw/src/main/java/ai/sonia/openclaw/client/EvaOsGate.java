@@ -5,6 +5,8 @@ import com.google.protobuf.Struct;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
+import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 
 /**
  * Asks EVA-OS whether exactly this call may run, as the call is about to run ({@code execute=true}, so
@@ -19,15 +21,18 @@ public final class EvaOsGate {
         this.evaos = evaos;
     }
 
-    /** EVA-OS's decision; a failed call throws (fail closed). */
-    public AuthorizeActionResponse authorize(String tool, Struct arguments, String workingDirectory,
-                                             String sessionId, String principal, String approvalId) {
-        return evaos.authorizeAction(AuthorizeActionRequest.newBuilder()
+    /**
+     * EVA-OS's decision on an action of {@code principal} (whose tenant's approvals and grants apply: the
+     * call's service credential acts for it); a failed call throws (fail closed).
+     */
+    public AuthorizeActionResponse authorize(Principal principal, String tool, Struct arguments,
+                                             String workingDirectory, String sessionId, String approvalId) {
+        return evaos.withOption(ServiceCredentialInterceptor.ACTING_FOR, principal)
+                    .authorizeAction(AuthorizeActionRequest.newBuilder()
                                                            .setToolName(tool)
                                                            .setArguments(arguments)
                                                            .setWorkingDirectory(workingDirectory)
                                                            .setSessionId(sessionId)
-                                                           .setPrincipal(principal)
                                                            .setApprovalId(approvalId)
                                                            .setExecute(true)
                                                            .build());

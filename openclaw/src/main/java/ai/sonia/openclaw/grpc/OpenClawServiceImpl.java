@@ -23,13 +23,13 @@ import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
 import ai.sonia.openclaw.v1.Tool;
 import ai.sonia.runtime.Correlation;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.StreamObserver;
 
 /** The openclaw gRPC API: the catalog, and execution through {@link ToolExecutor}. Maps errors only. */
 public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServiceImplBase {
 
     static final String DOMAIN = "openclaw.sonia.ai";
-    /** The header naming the caller, set by the gateway after authentication. */
 
     private final ToolCatalog catalog;
     private final ToolExecutor executor;
@@ -78,7 +78,10 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
             throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
         }
         final ServiceRequestContext ctx = ServiceRequestContext.current();
-        final String principal = ai.sonia.runtime.auth.Principal.current().audit();
+        final Principal principal = Principal.current();
+        if (principal.isService()) {
+            throw Principal.permissionDenied("a tool runs for a user: a service acting for itself has no workspace");
+        }
         final ToolExecutor.Executed executed;
         try {
             executed = executor.execute(new ToolExecutor.Request(

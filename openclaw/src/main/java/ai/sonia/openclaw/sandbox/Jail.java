@@ -18,7 +18,8 @@ import com.linecorp.armeria.common.annotation.Nullable;
 
 /**
  * Builds the command line that runs a program in Debian's bubblewrap: the root bound read-only with
- * every non-OS top-level directory and the Sonia home hidden under tmpfs, the workspace bound writable, every namespace unshared (the network
+ * every non-OS top-level directory and the Sonia home hidden under tmpfs (every tenant's workspace with
+ * them), the one workspace of the call bound writable, every namespace unshared (the network
  * too unless the tool is open-world), capabilities dropped, a new session, killed with its parent, a
  * scrubbed environment, and {@code prlimit} caps inside. Without bwrap it builds the same minus the
  * namespaces (prlimit and the scrubbed environment stay).
@@ -42,14 +43,13 @@ public final class Jail {
     public enum Mode { AUTO, BWRAP, NONE }
 
     private final Mode mode;
-    private final Path workspace;
     private final List<Path> hidden;
     private volatile @Nullable Boolean bwrapWorks;
 
-    public Jail(Mode mode, Path workspace, List<Path> hidden) {
+    /** {@code hidden}: directories shown empty in the jail (the home, every workspace) unless bound again. */
+    public Jail(Mode mode, List<Path> hidden) {
         this.mode = mode;
-        this.workspace = workspace;
-        this.hidden = hidden.stream().filter(h -> !h.equals(workspace)).toList();
+        this.hidden = List.copyOf(hidden);
     }
 
     /** True when programs run inside bubblewrap. Probed once, lazily (never at start-up). */
@@ -68,8 +68,8 @@ public final class Jail {
         return works;
     }
 
-    /** The full command line that runs {@code argv} in {@code cwd}. */
-    public List<String> command(List<String> argv, Path cwd, boolean network, SandboxLimits limits) {
+    /** The full command line that runs {@code argv} in {@code cwd}, inside {@code workspace} (its real root). */
+    public List<String> command(List<String> argv, Path workspace, Path cwd, boolean network, SandboxLimits limits) {
         final List<String> cmd = new ArrayList<>();
         if (jailed()) {
             cmd.addAll(List.of(BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"));
@@ -87,7 +87,8 @@ public final class Jail {
                 }
             }
             for (Path h : hidden) {
-                if (Files.isDirectory(h)) {
+                // Hidden first, then the call's own workspace bound back on top.
+                if (!h.equals(workspace) && Files.isDirectory(h)) {
                     cmd.addAll(List.of("--tmpfs", h.toString()));
                 }
             }

@@ -45,12 +45,16 @@ public final class ProcessRunner implements AutoCloseable {
     }
 
     /** The command line {@code argv} would run with, for display and audit. */
-    public List<String> commandLine(List<String> argv, Path cwd, boolean network) {
-        return jail.command(argv, cwd, network, limits);
+    public List<String> commandLine(List<String> argv, Path workspace, Path cwd, boolean network) {
+        return jail.command(argv, workspace, cwd, network, limits);
     }
 
-    /** Runs {@code argv} in {@code cwd} (a real path inside the workspace). */
-    public ProcessResult run(List<String> argv, Path cwd, String stdin, Duration timeout, boolean network) {
+    /**
+     * Runs {@code argv} in {@code cwd}, a real path inside {@code workspace} (the real root of the caller's
+     * workspace: the only directory the jail lets it write, or see of the data directories).
+     */
+    public ProcessResult run(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
+                             boolean network) {
         final long start = System.nanoTime();
         final boolean jailed = jail.jailed();
         final Optional<PidsCgroup> cgroup = PidsCgroup.create(limits.maxProcesses());
@@ -60,7 +64,7 @@ public final class ProcessRunner implements AutoCloseable {
             command.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "sonia-launch",
                                    cgroup.get().procsFile().toString()));
         }
-        command.addAll(jail.command(argv, cwd, network, limits));
+        command.addAll(jail.command(argv, workspace, cwd, network, limits));
         final ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
         final Map<String, String> env = builder.environment();
         env.clear();

@@ -33,20 +33,15 @@ import ai.sonia.openclaw.v1.FileSearchArgs;
 import ai.sonia.openclaw.v1.FileWriteArgs;
 
 /**
- * The file tools. Every path goes through {@link Workspace#resolve} right before use, files are opened
- * with {@code NOFOLLOW_LINKS}, and walks never follow symbolic links.
+ * The file tools, in the caller's tenant's workspace. Every path goes through {@link Workspace#resolve}
+ * right before use, files are opened with {@code NOFOLLOW_LINKS}, and walks never follow symbolic links.
  */
 final class FileTools {
 
     private static final long SEARCH_FILE_LIMIT = 4L << 20;
 
-    private final Workspace workspace;
-
-    FileTools(Workspace workspace) {
-        this.workspace = workspace;
-    }
-
     ToolOutcome read(FileReadArgs args, ToolCall call) {
+        final Workspace workspace = call.workspace();
         final Path file = workspace.resolve(args.getPath(), "arguments.path");
         final int max = args.getMaxBytes() > 0 ? (int) args.getMaxBytes() : 65_536;
         if (args.getOffset() < 0) {
@@ -74,6 +69,7 @@ final class FileTools {
     }
 
     ToolOutcome write(FileWriteArgs args, ToolCall call) {
+        final Workspace workspace = call.workspace();
         final Path file = workspace.resolve(args.getPath(), "arguments.path");
         if (file.equals(workspace.root())) {
             throw new InvalidArgumentsException("arguments.path", "is the workspace root");
@@ -101,6 +97,7 @@ final class FileTools {
     }
 
     ToolOutcome list(FileListArgs args, ToolCall call) {
+        final Workspace workspace = call.workspace();
         final Path dir = workspace.resolve(args.getPath(), "arguments.path");
         final int max = args.getMaxEntries() > 0 ? args.getMaxEntries() : 1000;
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
@@ -126,6 +123,7 @@ final class FileTools {
     }
 
     ToolOutcome search(FileSearchArgs args, ToolCall call) {
+        final Workspace workspace = call.workspace();
         final Path dir = workspace.resolve(args.getPath(), "arguments.path");
         final int max = args.getMaxResults() > 0 ? args.getMaxResults() : 100;
         final PathMatcher glob = args.getGlob().isEmpty() ? p -> true
@@ -168,6 +166,7 @@ final class FileTools {
     }
 
     ToolOutcome delete(FileDeleteArgs args, ToolCall call) {
+        final Workspace workspace = call.workspace();
         final Path target = workspace.resolve(args.getPath(), "arguments.path");
         if (target.equals(workspace.root())) {
             throw new InvalidArgumentsException("arguments.path", "the workspace root cannot be deleted");

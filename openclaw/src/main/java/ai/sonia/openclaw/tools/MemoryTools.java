@@ -18,21 +18,23 @@ import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.v1.MemorySearchArgs;
 import ai.sonia.openclaw.v1.MemoryStoreArgs;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 
-/** memory.store and memory.search: calls to the memory service, scoped to the tenant and the session. */
+/**
+ * memory.store and memory.search: calls to the memory service for the principal of the call (its service
+ * credential acts for that user), scoped to the principal's tenant, user and the session.
+ */
 final class MemoryTools {
 
     private final MemoryServiceBlockingStub memory;
-    private final String tenant;
 
-    MemoryTools(MemoryServiceBlockingStub memory, String tenant) {
+    MemoryTools(MemoryServiceBlockingStub memory) {
         this.memory = memory;
-        this.tenant = tenant;
     }
 
     ToolOutcome store(MemoryStoreArgs args, ToolCall call) {
         final MemoryKind kind = kind(args.getKind());
-        final StoreMemoryResponse stored = memory.storeMemory(StoreMemoryRequest.newBuilder().setMemory(
+        final StoreMemoryResponse stored = actingFor(call).storeMemory(StoreMemoryRequest.newBuilder().setMemory(
                 Memory.newBuilder().setText(args.getText()).setKind(kind).setScope(scope(call))
                       .setSource("tool:memory.store").setTrust("tool")).build());
         final Map<String, Object> out = new LinkedHashMap<>();
@@ -42,7 +44,7 @@ final class MemoryTools {
     }
 
     ToolOutcome search(MemorySearchArgs args, ToolCall call) {
-        final SearchMemoriesResponse response = memory.searchMemories(
+        final SearchMemoriesResponse response = actingFor(call).searchMemories(
                 SearchMemoriesRequest.newBuilder().setQuery(args.getQuery()).setScope(scope(call))
                                      .setTopK(args.getTopK() > 0 ? args.getTopK() : 5).build());
         final List<Object> hits = new ArrayList<>();
@@ -53,8 +55,14 @@ final class MemoryTools {
         return ToolOutcome.of(Outputs.struct(Map.of("hits", hits)));
     }
 
-    private Scope scope(ToolCall call) {
-        return Scope.newBuilder().setTenant(tenant).setSession(call.sessionId()).build();
+    /** Named explicitly, not left to the thread's request context. */
+    private MemoryServiceBlockingStub actingFor(ToolCall call) {
+        return memory.withOption(ServiceCredentialInterceptor.ACTING_FOR, call.principal());
+    }
+
+    private static Scope scope(ToolCall call) {
+        return Scope.newBuilder().setTenant(call.principal().tenant()).setUser(call.principal().subject())
+                    .setSession(call.sessionId()).build();
     }
 
     private static MemoryKind kind(String kind) {

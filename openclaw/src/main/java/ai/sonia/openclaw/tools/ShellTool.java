@@ -13,7 +13,6 @@ import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
-import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.v1.ShellRunArgs;
 
 /** {@code shell.run}: the argv is checked by the policy and for symlink escapes, then run in the jail without network. */
@@ -22,12 +21,10 @@ final class ShellTool {
     private static final Duration BUDGET_MARGIN = Duration.ofSeconds(1);
     private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
 
-    private final Workspace workspace;
     private final CommandPolicy policy;
     private final ProcessRunner runner;
 
-    ShellTool(Workspace workspace, CommandPolicy policy, ProcessRunner runner) {
-        this.workspace = workspace;
+    ShellTool(CommandPolicy policy, ProcessRunner runner) {
         this.policy = policy;
         this.runner = runner;
     }
@@ -43,7 +40,8 @@ final class ShellTool {
             final Duration budget = call.budget().minus(BUDGET_MARGIN);
             timeout = budget.compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : budget.compareTo(timeout) < 0 ? budget : timeout;
         }
-        final ProcessResult result = runner.run(argv, call.workingDirectory(), args.getStdin(), timeout, false);
+        final ProcessResult result = runner.run(argv, call.workspace().root(), call.workingDirectory(),
+                                                args.getStdin(), timeout, false);
         final Map<String, Object> out = new LinkedHashMap<>();
         out.put("argv", argv);
         out.put("exit_code", result.exitCode());
@@ -68,7 +66,7 @@ final class ShellTool {
                 continue;
             }
             try {
-                if (!path.toRealPath().startsWith(workspace.root())) {
+                if (!path.toRealPath().startsWith(call.workspace().root())) {
                     throw new InvalidArgumentsException("arguments.argv[" + i + ']',
                                                         "leads out of the workspace through a symbolic link: " + arg);
                 }

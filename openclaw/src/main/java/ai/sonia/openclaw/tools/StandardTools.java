@@ -7,7 +7,6 @@ import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
-import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.v1.CalcEvalArgs;
 import ai.sonia.openclaw.v1.FileDeleteArgs;
 import ai.sonia.openclaw.v1.FileListArgs;
@@ -27,13 +26,13 @@ public final class StandardTools {
 
     private final Map<String, Handler<?>> handlers;
 
-    public StandardTools(Workspace workspace, CommandPolicy policy, ProcessRunner runner, HttpFetcher fetcher,
-                         MemoryServiceBlockingStub memory, String tenant) {
-        final FileTools files = new FileTools(workspace);
-        final SystemTools system = new SystemTools(workspace);
-        final ShellTool shell = new ShellTool(workspace, policy, runner);
+    public StandardTools(CommandPolicy policy, ProcessRunner runner, HttpFetcher fetcher,
+                         MemoryServiceBlockingStub memory) {
+        final FileTools files = new FileTools();
+        final SystemTools system = new SystemTools();
+        final ShellTool shell = new ShellTool(policy, runner);
         final HttpTool http = new HttpTool(fetcher);
-        final MemoryTools memories = new MemoryTools(memory, tenant);
+        final MemoryTools memories = new MemoryTools(memory);
         handlers = Map.ofEntries(
                 Map.entry("shell.run", new Handler<>(ShellRunArgs.getDefaultInstance(), shell::run)),
                 Map.entry("file.read", new Handler<>(FileReadArgs.getDefaultInstance(), files::read)),

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
-import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.v1.CalcEvalArgs;
 import ai.sonia.openclaw.v1.ProcessListArgs;
 import ai.sonia.openclaw.v1.SystemInfoArgs;
@@ -23,12 +22,6 @@ import ai.sonia.openclaw.v1.TimeNowArgs;
 
 /** time.now, system.info, process.list and calc.eval: read-only tools that run in the service itself. */
 final class SystemTools {
-
-    private final Workspace workspace;
-
-    SystemTools(Workspace workspace) {
-        this.workspace = workspace;
-    }
 
     ToolOutcome timeNow(TimeNowArgs args, ToolCall call) {
         final ZoneId zone;
@@ -62,7 +55,7 @@ final class SystemTools {
                             Long.parseLong(parts[1]) * 1024);
                 }
             }
-            final FileStore store = Files.getFileStore(workspace.root());
+            final FileStore store = Files.getFileStore(call.workspace().root());
             out.put("workspace_disk_total_bytes", store.getTotalSpace());
             out.put("workspace_disk_free_bytes", store.getUsableSpace());
         } catch (IOException e) {

@@ -13,30 +13,32 @@ import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.client.EvaOsGate;
 import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * One tool call from request to audit record: the tool must exist, its arguments must match its
- * contract, EVA-OS must allow exactly this call, then it runs in the sandbox. Every outcome, refusals
- * included, is audited.
+ * contract, EVA-OS must allow exactly this call, then it runs in the sandbox of the caller's tenant's
+ * workspace. Every outcome, refusals included, is audited under the principal.
  */
 public final class ToolExecutor {
 
     private final StandardTools tools;
-    private final Workspace workspace;
+    private final Workspaces workspaces;
     private final EvaOsGate gate;
     private final AuditLog audit;
 
-    public ToolExecutor(StandardTools tools, Workspace workspace, EvaOsGate gate, AuditLog audit) {
+    public ToolExecutor(StandardTools tools, Workspaces workspaces, EvaOsGate gate, AuditLog audit) {
         this.tools = tools;
-        this.workspace = workspace;
+        this.workspaces = workspaces;
         this.gate = gate;
         this.audit = audit;
     }
 
-    /** Who asks for what. */
+    /** Who asks for what: a user (or API key) of a tenant, never a service acting for itself. */
     public record Request(String tool, Struct arguments, String workingDirectory, String approvalId,
-                          String sessionId, String principal, String correlationId, Duration budget) {}
+                          String sessionId, Principal principal, String correlationId, Duration budget) {}
 
     /** A call that ran, with its audit record id. */
     public record Executed(ToolOutcome outcome, String auditId, long durationMs) {}
@@ -96,22 +98,23 @@ public final class ToolExecutor {
                                         .orElseThrow(() -> new UnknownToolException(request.tool()));
         AuthorizeActionResponse decision = null;
         try {
+            final Workspace workspace = workspaces.forTenant(request.principal().tenant());
             final Path cwd = workspace.resolve(request.workingDirectory(), "working_directory");
             if (!Files.isDirectory(cwd)) {
                 throw new InvalidArgumentsException("working_directory", "not a directory: "
                                                                          + request.workingDirectory());
             }
             final Message arguments = handler.parse(request.arguments());
-            decision = gate.authorize(request.tool(), request.arguments(), request.workingDirectory(),
-                                      request.sessionId(), request.principal(), request.approvalId());
+            decision = gate.authorize(request.principal(), request.tool(), request.arguments(),
+                                      request.workingDirectory(), request.sessionId(), request.approvalId());
             if (decision.getVerdict() != Verdict.VERDICT_ALLOW) {
                 final String id = record(request, decision, "REFUSED", 0, start, decision.getReason());
                 throw new RefusedException(decision, id);
             }
             // Re-resolved at the moment of use: the directory may have been swapped since the check.
             final ToolOutcome outcome = handler.run(arguments, new ToolCall(
-                    workspace.resolve(request.workingDirectory(), "working_directory"), request.sessionId(),
-                    request.budget()));
+                    workspace, workspace.resolve(request.workingDirectory(), "working_directory"),
+                    request.sessionId(), request.principal(), request.budget()));
             final int exit = outcome.process() == null ? 0 : outcome.process().exitCode();
             if (outcome.process() != null && outcome.process().timedOut()) {
                 record(request, decision, "TIMEOUT", exit, start, "killed after timeout");
@@ -134,7 +137,7 @@ public final class ToolExecutor {
     private String record(Request request, AuthorizeActionResponse decision, String outcome, int exitCode,
                           long start, String detail) {
         return audit.append(new AuditLog.Entry(
-                "", Instant.now(), request.principal(), request.sessionId(), request.correlationId(),
+                "", Instant.now(), request.principal().audit(), request.sessionId(), request.correlationId(),
                 request.tool(), decision == null ? "" : decision.getActionHash(), request.workingDirectory(),
                 decision == null ? "NOT_ASKED" : decision.getVerdict().name(),
                 decision == null ? "" : decision.getRule(),

@@ -3,10 +3,8 @@ package ai.sonia.openclaw.catalog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +19,6 @@ import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.sandbox.SandboxLimits;
-import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.tools.StandardTools;
 import ai.sonia.openclaw.v1.FileReadArgs;
 import ai.sonia.openclaw.v1.ShellRunArgs;
@@ -49,19 +46,14 @@ class ToolCatalogTest {
 
     @Test
     void everyToolOfTheContractHasAnImplementation() {
-        final Path root = Path.of("target", "impl-" + UUID.randomUUID());
-        final Workspace ws = new Workspace(root);
         final ManagedChannel unused = ManagedChannelBuilder.forTarget("127.0.0.1:1").usePlaintext()
                                                                            .build();
-        try (ProcessRunner runner = new ProcessRunner(
-                new Jail(Jail.Mode.NONE, ws.root(),
-                                                   List.of()),
-                SandboxLimits.defaults())) {
+        try (ProcessRunner runner = new ProcessRunner(new Jail(Jail.Mode.NONE, List.of()),
+                                                      SandboxLimits.defaults())) {
             final StandardTools tools = new StandardTools(
-                    ws, CommandPolicy.defaults(), runner,
-                    new HttpFetcher(new HostPolicy(
-                            List.of()), 1, Duration.ofSeconds(1)),
-                    MemoryServiceGrpc.newBlockingStub(unused), "t");
+                    CommandPolicy.defaults(), runner,
+                    new HttpFetcher(new HostPolicy(List.of()), 1, Duration.ofSeconds(1)),
+                    MemoryServiceGrpc.newBlockingStub(unused));
             assertThat(tools.names()).containsExactlyInAnyOrderElementsOf(
                     ToolCatalog.standard().tools().stream().map(Tool::getName).toList());
             assertThat(ToolCatalog.standard().tools()).allSatisfy(t -> assertThat(

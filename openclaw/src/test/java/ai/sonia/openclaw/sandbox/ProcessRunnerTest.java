@@ -33,11 +33,11 @@ class ProcessRunnerTest {
     }
 
     private ProcessRunner runner(Jail.Mode mode) {
-        return new ProcessRunner(new Jail(mode, workspace.root(), List.of(home)), limits);
+        return new ProcessRunner(new Jail(mode, List.of(home)), limits);
     }
 
     private boolean bwrapWorks() {
-        return new Jail(Jail.Mode.AUTO, workspace.root(), List.of()).jailed();
+        return new Jail(Jail.Mode.AUTO, List.of()).jailed();
     }
 
     @AfterEach
@@ -52,43 +52,43 @@ class ProcessRunnerTest {
         assumeThat(bwrapWorks()).as("bubblewrap works here").isTrue();
         try (ProcessRunner runner = runner(Jail.Mode.BWRAP)) {
             System.out.println("jail command line: " + String.join(" ", runner.commandLine(
-                    List.of("ls", "-l"), workspace.root(), false)));
+                    List.of("ls", "-l"), workspace.root(), workspace.root(), false)));
             final ProcessResult ok = runner.run(List.of("sh", "-c", "echo hi > made.txt && cat made.txt"),
-                                                workspace.root(), "", Duration.ofSeconds(10), false);
+                                                workspace.root(), workspace.root(), "", Duration.ofSeconds(10), false);
             assertThat(ok.jailed()).isTrue();
             assertThat(ok.exitCode()).isZero();
             assertThat(ok.stdout()).isEqualTo("hi\n");
             assertThat(workspace.root().resolve("made.txt")).exists();
 
-            final ProcessResult readOnly = runner.run(List.of("touch", "/usr/sonia-escape"), workspace.root(), "",
+            final ProcessResult readOnly = runner.run(List.of("touch", "/usr/sonia-escape"), workspace.root(), workspace.root(), "",
                                                       Duration.ofSeconds(10), false);
             assertThat(readOnly.exitCode()).isNotZero();
             assertThat(readOnly.stderr()).containsIgnoringCase("read-only");
             assertThat(Path.of("/usr/sonia-escape")).doesNotExist();
 
             final ProcessResult hidden = runner.run(List.of("cat", home.resolve("config/secret.json").toString()),
-                                                    workspace.root(), "", Duration.ofSeconds(10), false);
+                                                    workspace.root(), workspace.root(), "", Duration.ofSeconds(10), false);
             assertThat(hidden.exitCode()).isNotZero();
             assertThat(hidden.stdout()).doesNotContain("s3cret");
 
             // A symlink planted in the workspace leads nowhere: only the OS directories are visible.
             java.nio.file.Files.createSymbolicLink(workspace.root().resolve("to-config"), home.resolve("config"));
-            final ProcessResult planted = runner.run(List.of("cat", "to-config/secret.json"), workspace.root(), "",
+            final ProcessResult planted = runner.run(List.of("cat", "to-config/secret.json"), workspace.root(), workspace.root(), "",
                                                      Duration.ofSeconds(10), false);
             assertThat(planted.exitCode()).isNotZero();
             assertThat(planted.stdout()).doesNotContain("s3cret");
-            final ProcessResult shadow = runner.run(List.of("cat", "/etc/shadow"), workspace.root(), "",
+            final ProcessResult shadow = runner.run(List.of("cat", "/etc/shadow"), workspace.root(), workspace.root(), "",
                                                     Duration.ofSeconds(10), false);
             assertThat(shadow.stdout()).isEmpty();
-            final ProcessResult data = runner.run(List.of("ls", "/root", "/home", "/var"), workspace.root(), "",
+            final ProcessResult data = runner.run(List.of("ls", "/root", "/home", "/var"), workspace.root(), workspace.root(), "",
                                                   Duration.ofSeconds(10), false);
             assertThat(data.stdout().replaceAll("(?m)^/\\w+:$", "").trim()).isEmpty();
 
-            final ProcessResult net = runner.run(List.of("cat", "/proc/net/dev"), workspace.root(), "",
+            final ProcessResult net = runner.run(List.of("cat", "/proc/net/dev"), workspace.root(), workspace.root(), "",
                                                  Duration.ofSeconds(10), false);
             assertThat(net.stdout()).contains("lo:").doesNotContain("eth");
 
-            final ProcessResult pid = runner.run(List.of("sh", "-c", "echo $$"), workspace.root(), "",
+            final ProcessResult pid = runner.run(List.of("sh", "-c", "echo $$"), workspace.root(), workspace.root(), "",
                                                  Duration.ofSeconds(10), false);
             assertThat(Integer.parseInt(pid.stdout().trim())).isLessThan(10);
         }
@@ -99,10 +99,10 @@ class ProcessRunnerTest {
     void environmentIsScrubbedAndLimitsApplied(Jail.Mode mode) {
         assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
         try (ProcessRunner runner = runner(mode)) {
-            final ProcessResult env = runner.run(List.of("env"), workspace.root(), "", Duration.ofSeconds(10), false);
+            final ProcessResult env = runner.run(List.of("env"), workspace.root(), workspace.root(), "", Duration.ofSeconds(10), false);
             final List<String> names = Arrays.stream(env.stdout().split("\n")).map(l -> l.split("=", 2)[0]).toList();
             assertThat(names).isSubsetOf("PATH", "HOME", "LANG", "TMPDIR", "PWD", "SHLVL", "_");
-            final ProcessResult caps = runner.run(List.of("cat", "/proc/self/limits"), workspace.root(), "",
+            final ProcessResult caps = runner.run(List.of("cat", "/proc/self/limits"), workspace.root(), workspace.root(), "",
                                                   Duration.ofSeconds(10), false);
             assertThat(caps.stdout()).containsPattern("Max address space\\s+" + (256L << 20));
             assertThat(caps.stdout()).containsPattern("Max file size\\s+" + (1L << 20));
@@ -117,7 +117,7 @@ class ProcessRunnerTest {
             final String script = "sleep 31" + ThreadLocalRandom.current().nextInt(100, 999)
                                   + " & setsid sleep 31" + ThreadLocalRandom.current().nextInt(100, 999)
                                   + " & echo started; sleep 319";
-            final ProcessResult r = runner.run(List.of("sh", "-c", script), workspace.root(), "",
+            final ProcessResult r = runner.run(List.of("sh", "-c", script), workspace.root(), workspace.root(), "",
                                                Duration.ofSeconds(1), false);
             assertThat(r.timedOut()).isTrue();
             assertThat(r.stdout()).isEqualTo("started\n");
@@ -129,7 +129,7 @@ class ProcessRunnerTest {
     void aProgramPrintingWithoutEndIsCutAtTheCap(Jail.Mode mode) {
         assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
         try (ProcessRunner runner = runner(mode)) {
-            final ProcessResult r = runner.run(List.of("head", "-c", "1000000000", "/dev/zero"), workspace.root(),
+            final ProcessResult r = runner.run(List.of("head", "-c", "1000000000", "/dev/zero"), workspace.root(), workspace.root(),
                                                "", Duration.ofSeconds(20), false);
             assertThat(r.truncated()).isTrue();
             assertThat(r.killedBy()).isEqualTo("output_limit");
@@ -143,7 +143,7 @@ class ProcessRunnerTest {
         try (ProcessRunner runner = runner(Jail.Mode.AUTO)) {
             final ProcessResult r = runner.run(
                     List.of("sh", "-c", "i=0; while [ $i -lt 200 ]; do sleep 31777 & i=$((i+1)); done; wait"),
-                    workspace.root(), "", Duration.ofSeconds(3), false);
+                    workspace.root(), workspace.root(), "", Duration.ofSeconds(3), false);
             assertThat(r.processCapHit()).isTrue();
         }
     }
@@ -151,7 +151,7 @@ class ProcessRunnerTest {
     @Test
     void standardInputReachesTheProgram() {
         try (ProcessRunner runner = runner(Jail.Mode.AUTO)) {
-            final ProcessResult r = runner.run(List.of("wc", "-l"), workspace.root(), "a\nb\nc\n",
+            final ProcessResult r = runner.run(List.of("wc", "-l"), workspace.root(), workspace.root(), "a\nb\nc\n",
                                                Duration.ofSeconds(10), false);
             assertThat(r.stdout().trim()).isEqualTo("3");
         }

@@ -1,0 +1,77 @@
+package ai.sonia.evaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.UUID;
+
+import org.junit.jupiter.api.Test;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.GetApprovalRequest;
+import ai.sonia.evaos.v1.Verdict;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/** An approvals file from before tenants opens, its rows become tenant "default", and its grants still work. */
+class ApprovalMigrationTest {
+
+    @Test
+    void oldRowsBecomeTenantDefaultAndKeepTheirGrants() throws Exception {
+        final Path home = Path.of("target", "test-home-evaos-old-" + UUID.randomUUID()).toAbsolutePath();
+        Files.createDirectories(home.resolve("config"));
+        Files.writeString(home.resolve("config/sonia.json"), "{}");
+        Files.createDirectories(home.resolve("data/evaos"));
+        final long far = System.currentTimeMillis() + 3_600_000;
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("data/evaos/approvals.db"));
+             Statement s = c.createStatement()) {
+            // The schema as it was before tenants, with a SESSION grant and its hash of then.
+            s.execute("""
+                    CREATE TABLE approvals (
+                      id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
+                      working_directory TEXT NOT NULL, action_hash TEXT NOT NULL, risk INTEGER NOT NULL,
+                      rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
+                      session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
+                      create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
+                      reason TEXT NOT NULL, use_count INTEGER NOT NULL)""");
+            s.execute("CREATE INDEX approvals_tool ON approvals(tool, grant_scope, state)");
+            s.execute("INSERT INTO approvals VALUES ('old-grant', 2, 'shell.run', '{\"argv\":[\"mkdir\",\"old\"]}', "
+                      + "'', 'hash-of-then', 3, 'shell.run/default-risk', 2, '', 'old-session', 'local', 'local', "
+                      + "1, 2, " + far + ", '', 0)");
+        }
+        try (EvaOsTestServer evaos = new EvaOsTestServer(home)) {
+            final Approval migrated = evaos.stub().getApproval(
+                    GetApprovalRequest.newBuilder().setApprovalId("old-grant").build());
+            assertThat(migrated.getTenant()).isEqualTo("default");
+            assertThat(migrated.getRequester()).isEqualTo("local");
+            assertThat(migrated.getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
+            assertThat(migrated.getActionHash()).isNotEqualTo("hash-of-then").hasSize(64);
+            // The grant still allows its action in its session, for the tenant it now belongs to...
+            final var local = evaos.stub(evaos.token("default", "local", Role.ROLE_USER));
+            assertThat(local.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
+                                                                     "old-session").setExecute(true).build())
+                            .getVerdict()).isEqualTo(Verdict.VERDICT_ALLOW);
+            // ...and for no other.
+            final var other = evaos.stub(evaos.token("acme", "local", Role.ROLE_ADMIN));
+            assertThat(other.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
+                                                                     "old-session").build()).getVerdict())
+                    .isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
+            assertThatThrownBy(() -> other.getApproval(GetApprovalRequest.newBuilder().setApprovalId("old-grant")
+                                                                         .build()))
+                    .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
+                            .isEqualTo(Status.Code.NOT_FOUND));
+        }
+        // Opening it again migrates nothing twice.
+        try (EvaOsTestServer again = new EvaOsTestServer(home)) {
+            assertThat(again.stub().getApproval(GetApprovalRequest.newBuilder().setApprovalId("old-grant").build())
+                            .getTenant()).isEqualTo("default");
+        }
+    }
+}
