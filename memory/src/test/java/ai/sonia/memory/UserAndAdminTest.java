@@ -50,9 +50,8 @@ class UserAndAdminTest {
         boss = server.as("acme", "boss", Role.ROLE_ADMIN);
         annsNote = ann.storeMemory(store(Scope.getDefaultInstance(), "Ann parks on level 2.")).getMemory();
         amysNote = amy.storeMemory(store(scope("", "amy", ""), "Amy parks on level 5.")).getMemory();
-        houseRule = boss.storeMemory(store(Scope.getDefaultInstance(), "Visitors park on level 1.").toBuilder()
-                                                                                              .setTenantWide(true).build())
-                        .getMemory();
+        houseRule = boss.storeMemory(store(Scope.getDefaultInstance(), "Visitors park on level 1.")
+                                             .toBuilder().setTenantWide(true).build()).getMemory();
     }
 
     @AfterEach

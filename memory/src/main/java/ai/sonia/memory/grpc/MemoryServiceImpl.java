@@ -5,7 +5,6 @@ import java.util.function.Supplier;
 import ai.sonia.memory.domain.Access;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.MemoryEngine;
-import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
