@@ -15,6 +15,7 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.MediaType;
 
+import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
@@ -22,12 +23,14 @@ import ai.sonia.memory.v1.ForgetMemoryRequest;
 import ai.sonia.memory.v1.GetMemoryRequest;
 import ai.sonia.memory.v1.ListAuditRecordsRequest;
 import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
 import ai.sonia.memory.v1.RestoreMemoriesRequest;
 import ai.sonia.memory.v1.RestoreMemoriesResponse;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
+/** Online backup and restore of the whole ledger, by a Sonia service acting for itself. */
 class BackupRestoreTest {
 
     @Test
@@ -84,11 +87,37 @@ class BackupRestoreTest {
     @Test
     void backupIsReachableOverRest() {
         try (MemoryTestServer server = MemoryTestServer.fresh("backup-rest")) {
-            final AggregatedHttpResponse response = WebClient.of(server.uri()).execute(HttpRequest.of(
-                    HttpMethod.POST, "/v1/memories:backup", MediaType.JSON, "{}")).aggregate().join();
+            final AggregatedHttpResponse response = backupOverRest(server.serviceWeb());
             assertThat(response.status().code()).isEqualTo(200);
             assertThat(response.contentUtf8()).contains("\"backup_id\":\"memory-");
         }
+    }
+
+    /** A backup holds every tenant: even a tenant's admin may neither take nor restore one. */
+    @Test
+    void onlyAServiceActingForItselfMayBackUpOrRestore() {
+        try (MemoryTestServer server = MemoryTestServer.fresh("backup-denied")) {
+            server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("b1").build());
+            for (Role role : new Role[] {Role.ROLE_ADMIN, Role.ROLE_USER}) {
+                final MemoryServiceBlockingStub stub = server.as("acme", "ann", role);
+                assertCode(() -> stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("b2").build()),
+                           Status.Code.PERMISSION_DENIED);
+                assertCode(() -> stub.restoreMemories(RestoreMemoriesRequest.newBuilder().setBackupId("b1").build()),
+                           Status.Code.PERMISSION_DENIED);
+                final AggregatedHttpResponse response = backupOverRest(server.web("acme", "ann", role));
+                assertThat(response.status().code()).isEqualTo(403);
+                assertThat(response.contentUtf8()).contains("PERMISSION_DENIED");
+            }
+            assertThat(server.home.resolve("data/memory/backups")).isDirectoryNotContaining("glob:**/b2.db")
+                                                                 .isDirectoryContaining("glob:**/b1.db");
+            assertThat(server.stub.listAuditRecords(ListAuditRecordsRequest.getDefaultInstance())
+                                  .getAuditRecordsList()).noneMatch(r -> r.getAction().equals("RESTORE"));
+        }
+    }
+
+    private static AggregatedHttpResponse backupOverRest(WebClient client) {
+        return client.execute(HttpRequest.of(HttpMethod.POST, "/v1/memories:backup", MediaType.JSON, "{}"))
+                     .aggregate().join();
     }
 
     private static void assertCode(Runnable call, Status.Code code) {

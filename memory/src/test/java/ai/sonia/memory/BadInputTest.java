@@ -26,6 +26,7 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.MediaType;
 
+import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.GetMemoryRequest;
 import ai.sonia.memory.v1.GetMemoryStatsRequest;
@@ -65,10 +66,10 @@ class BadInputTest {
                                                        .build()),
                 store("memory.text", StoreMemoryRequest.newBuilder().setMemory(
                         valid.toBuilder().setText("x".repeat(16_385))).build()),
-                store("memory.scope", StoreMemoryRequest.newBuilder().setMemory(valid.toBuilder().clearScope())
-                                                        .build()),
                 store("memory.scope.tenant", StoreMemoryRequest.newBuilder().setMemory(
-                        valid.toBuilder().setScope(scope("", "ann", ""))).build()),
+                        valid.toBuilder().setScope(scope("b/d", "ann", ""))).build()),
+                store("memory.scope.user", StoreMemoryRequest.newBuilder().setMemory(
+                        valid.toBuilder().setScope(scope("bad", "ann", ""))).setTenantWide(true).build()),
                 store("memory.scope.user", StoreMemoryRequest.newBuilder().setMemory(
                         valid.toBuilder().setScope(scope("bad", "a b", ""))).build()),
                 store("memory.scope", StoreMemoryRequest.newBuilder().setMemory(
@@ -82,7 +83,7 @@ class BadInputTest {
                 call("query", s -> s.searchMemories(SearchMemoriesRequest.newBuilder().setScope(tenant("bad"))
                                                                          .build())),
                 call("scope.tenant", s -> s.searchMemories(SearchMemoriesRequest.newBuilder().setQuery("q")
-                                                                                .setScope(scope("", "u", ""))
+                                                                                .setScope(scope("b d", "u", ""))
                                                                                 .build())),
                 call("metadata", s -> s.searchMemories(SearchMemoriesRequest.newBuilder().setQuery("q")
                                                                             .setScope(tenant("bad"))
@@ -96,6 +97,8 @@ class BadInputTest {
                 call("min_score", s -> s.searchMemories(SearchMemoriesRequest.newBuilder().setQuery("q")
                                                                              .setScope(tenant("bad"))
                                                                              .setMinScore(Double.NaN).build())),
+                call("scope.user", s -> s.listMemories(ListMemoriesRequest.newBuilder().setScope(scope("bad", "u", ""))
+                                                                          .setAllUsers(true).build())),
                 call("page_size", s -> s.listMemories(ListMemoriesRequest.newBuilder().setScope(tenant("bad"))
                                                                          .setPageSize(-1).build())),
                 call("page_token", s -> s.listMemories(ListMemoriesRequest.newBuilder().setScope(tenant("bad"))
@@ -139,7 +142,7 @@ class BadInputTest {
 
     @Test
     void restRefusesUnknownFieldsWithAnEnvelopeAnd400() {
-        final AggregatedHttpResponse response = WebClient.of(server.uri()).execute(
+        final AggregatedHttpResponse response = server.web("bad", "ann", Role.ROLE_USER).execute(
                 HttpRequest.of(HttpMethod.POST, "/v1/memories:store", MediaType.JSON,
                                "{\"memory\":{\"text\":\"hi\",\"scope\":{\"tenant\":\"bad\",\"team\":\"x\"}}}"))
                                                          .aggregate().join();
@@ -149,7 +152,7 @@ class BadInputTest {
 
     @Test
     void restStoresAndSearchesInTheEnvelope() {
-        final WebClient client = WebClient.of(server.uri());
+        final WebClient client = server.web("rest", "rita", Role.ROLE_USER);
         final AggregatedHttpResponse stored = client.execute(HttpRequest.of(
                 HttpMethod.POST, "/v1/memories:store", MediaType.JSON,
                 "{\"memory\":{\"text\":\"REST callers can store too.\",\"scope\":{\"tenant\":\"rest\"}}}"))

@@ -30,6 +30,9 @@ import ai.sonia.memory.v1.GetMemoryRequest;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
 import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
+import ai.sonia.runtime.auth.ServiceCredentials;
 
 /** A child JVM serving the ledger is killed with SIGKILL mid-burst; every acknowledged write survives. */
 class DurabilityTest {
@@ -38,6 +41,9 @@ class DurabilityTest {
     void everyAcknowledgedWriteSurvivesSigkillAndTheDatabaseIsIntact() throws Exception {
         final Path home = Path.of("target", "test-home", "durability-" + System.nanoTime()).toAbsolutePath();
         final int port = freePort();
+        // The keys are made here, before the child starts, so that it verifies what this JVM signs.
+        final ServiceCredentialInterceptor credentials = new ServiceCredentialInterceptor(
+                ServiceCredentials.of(StackConfig.load(Map.of("SONIA_HOME", home.toString()))), "durability-test");
         final Process child = startChild(home, port);
         final Map<String, String> acknowledged = new ConcurrentHashMap<>();
         final ExecutorService writers = Executors.newFixedThreadPool(4);
@@ -46,7 +52,8 @@ class DurabilityTest {
             Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
                       .until(() -> health.get("/healthz").aggregate().join().status().code() == 200);
             final MemoryServiceBlockingStub stub =
-                    GrpcClients.newClient("http://127.0.0.1:" + port, MemoryServiceBlockingStub.class);
+                    GrpcClients.builder("http://127.0.0.1:" + port).intercept(credentials)
+                               .build(MemoryServiceBlockingStub.class);
             final AtomicInteger counter = new AtomicInteger();
             for (int w = 0; w < 4; w++) {
                 writers.execute(() -> {

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
@@ -200,21 +201,22 @@ class MemoryLedgerTest {
     }
 
     @Test
-    void everyWriteIsAuditedWithTheRequestsCorrelationId() {
+    void everyWriteIsAuditedWithThePrincipalAndTheRequestsCorrelationId() {
         final Metadata headers = new Metadata();
         headers.put(Metadata.Key.of("x-correlation-id", Metadata.ASCII_STRING_MARSHALLER), "corr-audit-42");
-        final Memory memory = server.stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
-                                         .storeMemory(StoreMemoryRequest.newBuilder().setMemory(
-                                                 Memory.newBuilder().setScope(scope("audit", "ann", ""))
-                                                       .setKind(MemoryKind.MEMORY_KIND_FACT)
-                                                       .setText("Ann prefers tea.")).build())
-                                         .getMemory();
+        final Memory memory = server.as("audit", "ann", Role.ROLE_USER)
+                                    .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers))
+                                    .storeMemory(StoreMemoryRequest.newBuilder().setMemory(
+                                            Memory.newBuilder().setScope(scope("audit", "ann", ""))
+                                                  .setKind(MemoryKind.MEMORY_KIND_FACT)
+                                                  .setText("Ann prefers tea.")).build())
+                                    .getMemory();
 
         final AuditRecord record = audit(memory.getName()).get(0);
         assertThat(record.getAction()).isEqualTo("STORE");
         assertThat(record.getCorrelationId()).isEqualTo("corr-audit-42");
         assertThat(record.getTenant()).isEqualTo("audit");
-        assertThat(record.getPrincipal()).isEqualTo("user:ann");
+        assertThat(record.getPrincipal()).isEqualTo("audit/ann");
     }
 
     @Test

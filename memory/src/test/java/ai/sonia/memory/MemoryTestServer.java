@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
+import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.client.grpc.GrpcClients;
 
+import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
@@ -15,21 +17,56 @@ import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
+import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.testing.TestCredentials;
 
-/** A real memory server on a free loopback port, over a fresh SQLite file under target/. */
+/**
+ * A real memory server on a free loopback port, over a fresh SQLite file under target/, with clients that
+ * carry credentials signed by the server's own keys.
+ */
 final class MemoryTestServer implements AutoCloseable {
 
     final Path home;
+    final StackConfig config;
     final MutableClock clock = new MutableClock();
     final SoniaServer server;
+    /**
+     * A Sonia service acting for itself: it names whichever tenant and user it likes, as every caller did
+     * before authentication, so the engine's own tests read as they did. Tenancy has its own tests.
+     */
     final MemoryServiceBlockingStub stub;
 
     private MemoryTestServer(Path home) {
         this.home = home;
-        final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", home.toString()))
-                                              .withPorts(Map.of("memory", 0));
+        config = StackConfig.load(Map.of("SONIA_HOME", home.toString())).withPorts(Map.of("memory", 0));
         server = new MemoryModule().newServer(config, clock).start();
-        stub = GrpcClients.newClient(uri(), MemoryServiceBlockingStub.class);
+        stub = GrpcClients.builder(uri())
+                          .intercept(new ServiceCredentialInterceptor(ServiceCredentials.of(config), "memory-test"))
+                          .build(MemoryServiceBlockingStub.class);
+    }
+
+    /** A stub that calls as {@code user} of {@code tenant} with {@code role}, by an access token. */
+    MemoryServiceBlockingStub as(String tenant, String user, Role role) {
+        return GrpcClients.builder(uri()).intercept(TestCredentials.bearer(token(tenant, user, role)))
+                          .build(MemoryServiceBlockingStub.class);
+    }
+
+    /** An access token of {@code user} of {@code tenant} with {@code role}. */
+    String token(String tenant, String user, Role role) {
+        return TestCredentials.token(config, tenant, user, role);
+    }
+
+    /** A REST client that calls as a Sonia service acting for itself (its credential lives a minute). */
+    WebClient serviceWeb() {
+        return TestCredentials.webClient(uri(), ServiceCredentials.of(config).issue(
+                "memory-test", Principal.service("memory-test")));
+    }
+
+    /** A REST client that calls as {@code user} of {@code tenant} with {@code role}. */
+    WebClient web(String tenant, String user, Role role) {
+        return TestCredentials.webClient(uri(), token(tenant, user, role));
     }
 
     /** A server over a new, empty ledger. */

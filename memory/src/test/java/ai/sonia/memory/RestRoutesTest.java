@@ -11,15 +11,21 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.MediaType;
 
-/** Every method is reachable over REST/JSON at the route its google.api.http annotation gives. */
+import ai.sonia.common.v1.Role;
+import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.StoreMemoryRequest;
+
+/** Every method is reachable over REST/JSON, with an access token, at the route its google.api.http gives. */
 class RestRoutesTest {
 
     @Test
     void getListStatsAuditInvalidateAndForgetOverRest() {
         try (MemoryTestServer server = MemoryTestServer.fresh("rest")) {
-            final String name = server.store(scope("rest", "ann", ""), "Ann's locker is number 17.").getMemory()
-                                      .getName();
-            final WebClient client = WebClient.of(server.uri());
+            final String name = server.as("rest", "ann", Role.ROLE_USER).storeMemory(
+                    StoreMemoryRequest.newBuilder().setMemory(Memory.newBuilder().setScope(scope("rest", "", ""))
+                                                                    .setText("Ann's locker is number 17."))
+                                      .build()).getMemory().getName();
+            final WebClient client = server.web("rest", "ann", Role.ROLE_USER);
 
             assertThat(get(client, "/v1/" + name)).contains("Ann's locker is number 17.");
             assertThat(get(client, "/v1/memories?scope.tenant=rest&page_size=1")).contains(name);

@@ -11,7 +11,6 @@ import java.util.regex.Pattern;
 
 import com.google.protobuf.util.Timestamps;
 
-import ai.sonia.memory.store.AuditLog.Actor;
 import ai.sonia.memory.store.BackupFiles;
 import ai.sonia.memory.store.MemoryLedger;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
@@ -38,7 +37,8 @@ public final class Backups {
     }
 
     /** Copies the live ledger into a new backup file. */
-    public BackupMemoriesResponse backup(BackupMemoriesRequest request) {
+    public BackupMemoriesResponse backup(BackupMemoriesRequest request, Access access) {
+        access.requireWholeLedger("a backup");
         RequestChecks.noUnknownFields("", request);
         final long nowMs = engine.nowMs();
         final String id = request.getBackupId().isEmpty() ? "memory-" + STAMP.format(Instant.ofEpochMilli(nowMs))
@@ -66,7 +66,8 @@ public final class Backups {
     }
 
     /** Replaces the live ledger with a backup that passes its integrity check, then reloads the vectors. */
-    public RestoreMemoriesResponse restore(RestoreMemoriesRequest request, Actor actor) {
+    public RestoreMemoriesResponse restore(RestoreMemoriesRequest request, Access access) {
+        access.requireWholeLedger("a restore");
         RequestChecks.noUnknownFields("", request);
         if (request.getBackupId().isEmpty()) {
             throw MemoryException.invalid("backup_id", "required");
@@ -87,7 +88,7 @@ public final class Backups {
         engine.index().clear();
         engine.loadIndex();
         final long nowMs = engine.nowMs();
-        final String record = engine.writes().write(c -> MemoryLedger.recordRestore(c, id, actor, nowMs));
+        final String record = engine.writes().write(c -> MemoryLedger.recordRestore(c, id, access.actor(), nowMs));
         final long memories = engine.database().read(MemoryLedger::count);
         return RestoreMemoriesResponse.newBuilder().setBackupId(id).setMemories(memories).setAuditRecord(record)
                                       .build();

@@ -22,12 +22,14 @@ import org.slf4j.LoggerFactory;
 
 import com.google.protobuf.util.Timestamps;
 
+import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.HybridRanker.Hit;
 import ai.sonia.memory.domain.TenantVectors.Scored;
 import ai.sonia.memory.store.AuditLog;
 import ai.sonia.memory.store.AuditLog.Actor;
 import ai.sonia.memory.store.Database;
+import ai.sonia.memory.store.LedgerView;
 import ai.sonia.memory.store.MemoryFilter;
 import ai.sonia.memory.store.MemoryLedger;
 import ai.sonia.memory.store.MemoryLedger.Forgotten;
@@ -116,11 +118,18 @@ public final class MemoryEngine implements AutoCloseable {
     }
 
     /** Stores a memory, idempotently within its scope by content hash. */
-    public StoreMemoryResponse store(StoreMemoryRequest request, Actor actor) {
+    public StoreMemoryResponse store(StoreMemoryRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
-        final Memory memory = checkedMemory(request);
+        final Memory checked = checkedMemory(request);
         RequestChecks.name("supersedes", request.getSupersedes(), false);
+        final Memory memory = checked.toBuilder()
+                                     .setScope(access.storeScope(checked.getScope(), request.getTenantWide()))
+                                     .build();
         final long nowMs = nowMs();
+        if (!request.getSupersedes().isEmpty()) {
+            // Who owns a memory never changes, so checking before the write is as good as inside it.
+            access.checkWritable(row(request.getSupersedes(), nowMs).memory());
+        }
         final Long expireMs = expireMs(request, nowMs);
         final String hash = ContentHash.of(memory.getText());
         if (request.getSupersedes().isEmpty()) {
@@ -133,7 +142,7 @@ public final class MemoryEngine implements AutoCloseable {
         final float[] vector = embedder.embed(memory.getText());
         final NewMemory fresh = new NewMemory(memory, hash, vector, embedder.model(), expireMs,
                                               request.getSupersedes());
-        final Stored stored = writes.write(c -> MemoryLedger.store(c, fresh, actor, nowMs));
+        final Stored stored = writes.write(c -> MemoryLedger.store(c, fresh, access.actor(), nowMs));
         if (stored.created()) {
             index.add(memory.getScope().getTenant(), stored.row().id(), memory.getText(), vector);
         }
@@ -148,7 +157,7 @@ public final class MemoryEngine implements AutoCloseable {
         final Memory memory = request.getMemory();
         RequestChecks.noUnknownFields("memory", memory);
         RequestChecks.text("memory.text", memory.getText(), config.maxTextChars());
-        RequestChecks.scope("memory.scope", memory.getScope(), memory.hasScope());
+        RequestChecks.scope("memory.scope", memory.getScope());
         RequestChecks.kind("memory.kind", memory.getKind());
         RequestChecks.metadata("memory.metadata", memory.getMetadataMap());
         RequestChecks.label("memory.source", memory.getSource());
@@ -184,18 +193,22 @@ public final class MemoryEngine implements AutoCloseable {
         return null;
     }
 
-    /** The memory with this name; counts as an access. */
-    public Memory get(String name) {
+    /** The memory with this name, if the caller may see it; counts as an access. */
+    public Memory get(String name, Access access) {
         RequestChecks.name("name", name, true);
         final long nowMs = nowMs();
-        final Row row = database.read(c -> MemoryRows.byName(c, name, nowMs))
-                                .orElseThrow(() -> MemoryException.notFound(name));
+        final Row row = row(name, nowMs);
+        access.checkReadable(row.memory());
         accesses.record(row.id(), nowMs);
         return row.memory();
     }
 
+    private Row row(String name, long nowMs) {
+        return database.read(c -> MemoryRows.byName(c, name, nowMs)).orElseThrow(() -> MemoryException.notFound(name));
+    }
+
     /** Hybrid search inside one tenant. */
-    public SearchMemoriesResponse search(SearchMemoriesRequest request) {
+    public SearchMemoriesResponse search(SearchMemoriesRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         if (request.getQuery().isBlank()) {
             throw MemoryException.invalid("query", "required and not blank");
@@ -203,7 +216,7 @@ public final class MemoryEngine implements AutoCloseable {
         if (request.getQuery().length() > MAX_QUERY_CHARS) {
             throw MemoryException.invalid("query", "at most " + MAX_QUERY_CHARS + " characters");
         }
-        RequestChecks.scope("scope", request.getScope(), request.hasScope());
+        RequestChecks.scope("scope", request.getScope());
         RequestChecks.kinds("kinds", request.getKindsList());
         RequestChecks.metadata("metadata", request.getMetadataMap());
         if (request.getTopK() < 0 || request.getTopK() > config.maxTopK()) {
@@ -212,10 +225,11 @@ public final class MemoryEngine implements AutoCloseable {
         if (!(request.getMinScore() >= 0 && request.getMinScore() <= 1)) {
             throw MemoryException.invalid("min_score", request.getMinScore() + " (expected: 0..1)");
         }
+        final Scope scope = access.readScope(request.getScope(), request.getAllUsers());
         final int topK = request.getTopK() == 0 ? config.defaultTopK() : request.getTopK();
         final long nowMs = nowMs();
         final MemoryFilter filter = new MemoryFilter(
-                request.getScope().getTenant(), request.getScope().getUser(), request.getScope().getSession(),
+                scope.getTenant(), scope.getUser(), scope.getSession(),
                 request.getKindsValueList(), new TreeMap<>(request.getMetadataMap()), request.getIncludeInactive(),
                 nowMs);
         final List<Hit> hits = hybrid(request.getQuery(), filter, Math.max(config.candidates(), topK));
@@ -300,15 +314,16 @@ public final class MemoryEngine implements AutoCloseable {
     }
 
     /** A page of a scope's memories, newest first. */
-    public ListMemoriesResponse list(ListMemoriesRequest request) {
+    public ListMemoriesResponse list(ListMemoriesRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
-        RequestChecks.scope("scope", request.getScope(), request.hasScope());
+        RequestChecks.scope("scope", request.getScope());
         final int size = RequestChecks.pageSize("page_size", request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
-        final String query = request.getScope().toString() + request.getIncludeInactive();
+        final Scope scope = access.readScope(request.getScope(), request.getAllUsers());
+        final String query = scope.toString() + request.getIncludeInactive();
         final long before = PageTokens.parse("page_token", request.getPageToken(), query);
         final long nowMs = nowMs();
         final MemoryFilter filter = new MemoryFilter(
-                request.getScope().getTenant(), request.getScope().getUser(), request.getScope().getSession(),
+                scope.getTenant(), scope.getUser(), scope.getSession(),
                 List.of(), new TreeMap<>(), request.getIncludeInactive(), nowMs);
         final List<Row> rows = database.read(c -> MemoryRows.list(c, filter, before, size + 1));
         final ListMemoriesResponse.Builder response = ListMemoriesResponse.newBuilder();
@@ -320,46 +335,54 @@ public final class MemoryEngine implements AutoCloseable {
     }
 
     /** Closes a memory's validity without a successor. */
-    public Memory invalidate(InvalidateMemoryRequest request, Actor actor) {
+    public Memory invalidate(InvalidateMemoryRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         RequestChecks.name("name", request.getName(), true);
         RequestChecks.label("reason", request.getReason());
         final long nowMs = nowMs();
-        return writes.write(c -> MemoryLedger.invalidate(c, request.getName(), request.getReason(), actor, nowMs))
+        access.checkWritable(row(request.getName(), nowMs).memory());
+        return writes.write(c -> MemoryLedger.invalidate(c, request.getName(), request.getReason(),
+                                                         access.actor(), nowMs))
                      .memory();
     }
 
     /** Deletes a memory for good; the audit log keeps that it happened. */
-    public ForgetMemoryResponse forget(ForgetMemoryRequest request, Actor actor) {
+    public ForgetMemoryResponse forget(ForgetMemoryRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         RequestChecks.name("name", request.getName(), true);
         RequestChecks.label("reason", request.getReason());
         final long nowMs = nowMs();
-        final Forgotten forgotten =
-                writes.write(c -> MemoryLedger.forget(c, request.getName(), request.getReason(), actor, nowMs));
+        access.checkWritable(row(request.getName(), nowMs).memory());
+        final Forgotten forgotten = writes.write(
+                c -> MemoryLedger.forget(c, request.getName(), request.getReason(), access.actor(), nowMs));
         index.remove(forgotten.tenant(), forgotten.id());
         return ForgetMemoryResponse.newBuilder().setName(request.getName())
                                    .setAuditRecord(forgotten.auditRecord()).build();
     }
 
-    /** Counts and sizes, for one tenant or all. */
-    public MemoryStats stats(String tenant) {
+    /** Counts and sizes of what the caller sees. */
+    public MemoryStats stats(String tenant, Access access) {
         if (!tenant.isEmpty()) {
             RequestChecks.scopeId("tenant", tenant);
         }
+        final LedgerView view = access.view(tenant);
         final long nowMs = nowMs();
-        return database.read(c -> SearchQueries.stats(c, tenant, nowMs)).toBuilder()
-                       .setEmbeddingModel(embedder.model()).setApproximateIndexReady(index.graphReady()).build();
+        final MemoryStats.Builder stats = database.read(c -> SearchQueries.stats(c, view, nowMs)).toBuilder();
+        if (!access.seesWholeFile()) {
+            stats.clearDatabaseBytes();
+        }
+        return stats.setEmbeddingModel(embedder.model()).setApproximateIndexReady(index.graphReady()).build();
     }
 
     /** A page of the audit log, newest first. */
-    public ListAuditRecordsResponse audit(ListAuditRecordsRequest request) {
+    public ListAuditRecordsResponse audit(ListAuditRecordsRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         RequestChecks.name("memory", request.getMemory(), false);
         final int size = RequestChecks.pageSize("page_size", request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
         final String query = "audit:" + request.getMemory();
         final long before = PageTokens.parse("page_token", request.getPageToken(), query);
-        final var records = database.read(c -> AuditLog.list(c, request.getMemory(), before, size + 1));
+        final LedgerView view = access.view("");
+        final var records = database.read(c -> AuditLog.list(c, view, request.getMemory(), before, size + 1));
         final ListAuditRecordsResponse.Builder response = ListAuditRecordsResponse.newBuilder();
         records.stream().limit(size).forEach(response::addAuditRecords);
         if (records.size() > size) {

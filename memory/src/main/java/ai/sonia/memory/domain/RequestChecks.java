@@ -23,15 +23,12 @@ final class RequestChecks {
 
     private RequestChecks() {}
 
-    static void scope(String field, Scope scope, boolean present) {
-        if (!present) {
-            throw invalid(field, "required (at least the tenant)");
-        }
+    /** The ids a scope names are well formed; which of them the caller may use is {@link Access}'s call. */
+    static void scope(String field, Scope scope) {
         noUnknownFields(field, scope);
-        if (scope.getTenant().isEmpty()) {
-            throw invalid(field + ".tenant", "required");
+        if (!scope.getTenant().isEmpty()) {
+            scopeId(field + ".tenant", scope.getTenant());
         }
-        scopeId(field + ".tenant", scope.getTenant());
         if (!scope.getUser().isEmpty()) {
             scopeId(field + ".user", scope.getUser());
         }

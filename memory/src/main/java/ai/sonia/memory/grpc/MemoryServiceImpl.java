@@ -2,10 +2,9 @@ package ai.sonia.memory.grpc;
 
 import java.util.function.Supplier;
 
+import ai.sonia.memory.domain.Access;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.MemoryEngine;
-import ai.sonia.memory.store.AuditLog.Actor;
-import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
@@ -27,9 +26,13 @@ import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.StreamObserver;
 
-/** The memory gRPC API: hands each request to the {@link MemoryEngine}; errors map in the exception handler. */
+/**
+ * The memory gRPC API: hands each request, with what its principal may do, to the {@link MemoryEngine};
+ * errors map in the exception handler.
+ */
 public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImplBase {
 
     private final MemoryEngine engine;
@@ -42,60 +45,60 @@ public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImpl
 
     @Override
     public void storeMemory(StoreMemoryRequest request, StreamObserver<StoreMemoryResponse> response) {
-        answer(response, () -> engine.store(request, actor(request.getMemory().getScope().getUser())));
+        answer(response, () -> engine.store(request, access()));
     }
 
     @Override
     public void getMemory(GetMemoryRequest request, StreamObserver<Memory> response) {
-        answer(response, () -> engine.get(request.getName()));
+        answer(response, () -> engine.get(request.getName(), access()));
     }
 
     @Override
     public void searchMemories(SearchMemoriesRequest request, StreamObserver<SearchMemoriesResponse> response) {
-        answer(response, () -> engine.search(request));
+        answer(response, () -> engine.search(request, access()));
     }
 
     @Override
     public void listMemories(ListMemoriesRequest request, StreamObserver<ListMemoriesResponse> response) {
-        answer(response, () -> engine.list(request));
+        answer(response, () -> engine.list(request, access()));
     }
 
     @Override
     public void invalidateMemory(InvalidateMemoryRequest request, StreamObserver<Memory> response) {
-        answer(response, () -> engine.invalidate(request, actor("")));
+        answer(response, () -> engine.invalidate(request, access()));
     }
 
     @Override
     public void forgetMemory(ForgetMemoryRequest request, StreamObserver<ForgetMemoryResponse> response) {
-        answer(response, () -> engine.forget(request, actor("")));
+        answer(response, () -> engine.forget(request, access()));
     }
 
     @Override
     public void getMemoryStats(GetMemoryStatsRequest request, StreamObserver<MemoryStats> response) {
-        answer(response, () -> engine.stats(request.getTenant()));
+        answer(response, () -> engine.stats(request.getTenant(), access()));
     }
 
     @Override
     public void listAuditRecords(ListAuditRecordsRequest request,
                                  StreamObserver<ListAuditRecordsResponse> response) {
-        answer(response, () -> engine.audit(request));
+        answer(response, () -> engine.audit(request, access()));
     }
 
     @Override
     public void backupMemories(BackupMemoriesRequest request, StreamObserver<BackupMemoriesResponse> response) {
-        answer(response, () -> backups.backup(request));
+        answer(response, () -> backups.backup(request, access()));
     }
 
     @Override
     public void restoreMemories(RestoreMemoriesRequest request,
                                 StreamObserver<RestoreMemoriesResponse> response) {
-        answer(response, () -> backups.restore(request, actor("")));
+        answer(response, () -> backups.restore(request, access()));
     }
 
-    /** Until authentication lands, the principal is the scope's user when there is one. */
-    private static Actor actor(String user) {
+    /** What the principal of the request being served may do; UNAUTHENTICATED without one. */
+    private static Access access() {
         final String correlation = Correlation.current();
-        return new Actor(user.isEmpty() ? "anonymous" : "user:" + user, correlation == null ? "" : correlation);
+        return Access.of(Principal.current(), correlation == null ? "" : correlation);
     }
 
     private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {

@@ -41,12 +41,18 @@ public final class AuditLog {
         }
     }
 
-    /** Records newest first, older than {@code beforeId} (0 for the newest). */
-    public static List<AuditRecord> list(Connection connection, String memory, long beforeId, int limit)
-            throws SQLException {
+    /** The records {@code view} sees, newest first, older than {@code beforeId} (0 for the newest). */
+    public static List<AuditRecord> list(Connection connection, LedgerView view, String memory, long beforeId,
+                                         int limit) throws SQLException {
         final StringBuilder sql = new StringBuilder(
                 "SELECT id, action, memory, tenant, principal, correlation_id, create_ms, detail"
                 + " FROM audit_records WHERE 1 = 1");
+        if (!view.tenant().isEmpty()) {
+            sql.append(" AND tenant = ?");
+        }
+        if (!view.principal().isEmpty()) {
+            sql.append(" AND principal = ?");
+        }
         if (!memory.isEmpty()) {
             sql.append(" AND memory = ?");
         }
@@ -56,6 +62,12 @@ public final class AuditLog {
         sql.append(" ORDER BY id DESC LIMIT ?");
         try (PreparedStatement query = connection.prepareStatement(sql.toString())) {
             int index = 1;
+            if (!view.tenant().isEmpty()) {
+                query.setString(index++, view.tenant());
+            }
+            if (!view.principal().isEmpty()) {
+                query.setString(index++, view.principal());
+            }
             if (!memory.isEmpty()) {
                 query.setString(index++, memory);
             }

@@ -69,17 +69,16 @@ public final class SearchQueries {
         }
     }
 
-    /** Counts by state, vectors, audit records and the file size; for one tenant when given. */
-    public static MemoryStats stats(Connection c, String tenant, long nowMs) throws SQLException {
+    /** Counts by state, vectors and audit records of what {@code view} sees, and the file size. */
+    public static MemoryStats stats(Connection c, LedgerView view, long nowMs) throws SQLException {
         final MemoryStats.Builder stats = MemoryStats.newBuilder();
-        final String where = tenant.isEmpty() ? "" : " WHERE tenant = ?";
+        final List<String> memoryArgs = new ArrayList<>();
+        final String memories = where(view, "m.tenant", "m.user_id", view.user(), memoryArgs);
         try (PreparedStatement query = c.prepareStatement(
-                "SELECT CASE WHEN state = 1 AND expire_ms <= ? THEN 4 ELSE state END AS s, count(*)"
-                + " FROM memories" + where + " GROUP BY s")) {
+                "SELECT CASE WHEN m.state = 1 AND m.expire_ms <= ? THEN 4 ELSE m.state END AS s, count(*)"
+                + " FROM memories m" + memories + " GROUP BY s")) {
             query.setLong(1, nowMs);
-            if (!tenant.isEmpty()) {
-                query.setString(2, tenant);
-            }
+            bind(query, 2, memoryArgs);
             try (ResultSet rs = query.executeQuery()) {
                 while (rs.next()) {
                     final long count = rs.getLong(2);
@@ -93,18 +92,40 @@ public final class SearchQueries {
                 }
             }
         }
-        stats.setVectors(count(c, "SELECT count(*) FROM memory_vectors" + where, tenant));
-        stats.setAuditRecords(count(c, "SELECT count(*) FROM audit_records" + where, tenant));
+        stats.setVectors(count(c, "SELECT count(*) FROM memory_vectors v JOIN memories m ON m.id = v.memory_id"
+                                  + memories, memoryArgs));
+        final List<String> auditArgs = new ArrayList<>();
+        stats.setAuditRecords(count(c, "SELECT count(*) FROM audit_records"
+                                       + where(view, "tenant", "principal", view.principal(), auditArgs),
+                                    auditArgs));
         stats.setDatabaseBytes(count(c, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size",
-                                     ""));
+                                     List.of()));
         return stats.build();
     }
 
-    private static long count(Connection c, String sql, String tenant) throws SQLException {
+    /** A WHERE clause on the view's tenant and, when set, its narrower column; collects the arguments. */
+    private static String where(LedgerView view, String tenantColumn, String narrowColumn, String narrowValue,
+                                List<String> args) {
+        if (view.tenant().isEmpty()) {
+            return "";
+        }
+        args.add(view.tenant());
+        if (narrowValue.isEmpty()) {
+            return " WHERE " + tenantColumn + " = ?";
+        }
+        args.add(narrowValue);
+        return " WHERE " + tenantColumn + " = ? AND " + narrowColumn + " = ?";
+    }
+
+    private static void bind(PreparedStatement query, int from, List<String> args) throws SQLException {
+        for (int i = 0; i < args.size(); i++) {
+            query.setString(from + i, args.get(i));
+        }
+    }
+
+    private static long count(Connection c, String sql, List<String> args) throws SQLException {
         try (PreparedStatement query = c.prepareStatement(sql)) {
-            if (!tenant.isEmpty() && sql.contains("?")) {
-                query.setString(1, tenant);
-            }
+            bind(query, 1, args);
             try (ResultSet rs = query.executeQuery()) {
                 return rs.next() ? rs.getLong(1) : 0;
             }

@@ -50,7 +50,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.TenantVectors.Scored;
-import ai.sonia.memory.store.AuditLog.Actor;
 import ai.sonia.memory.store.Database;
 import ai.sonia.memory.store.MemoryFilter;
 import ai.sonia.memory.store.MemoryLedger;
@@ -60,6 +59,7 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * The memory engine's benchmark: retrieval quality (hybrid vs BM25 alone vs vectors alone), store throughput,
@@ -70,7 +70,7 @@ import ai.sonia.memory.v1.StoreMemoryRequest;
 public final class MemoryBench {
 
     private static final int DIMS = 384;
-    private static final Actor BENCH = new Actor("bench", "bench");
+    private static final Access BENCH = Access.of(Principal.service("bench"), "bench");
     private static final Embedder embedder = Embedder.bundled(Duration.ofMinutes(5));
     private static Path root;
 
@@ -240,7 +240,7 @@ public final class MemoryBench {
             parallel(writers, latencies.length, i -> {
                 final long t = System.nanoTime();
                 final NewMemory memory = newMemory("c", "commit probe " + i, vector);
-                engine.writes().write(c -> MemoryLedger.store(c, memory, BENCH, System.currentTimeMillis()));
+                engine.writes().write(c -> MemoryLedger.store(c, memory, BENCH.actor(), System.currentTimeMillis()));
                 latencies[i] = System.nanoTime() - t;
                 return null;
             });
@@ -291,7 +291,7 @@ public final class MemoryBench {
         row("hybrid incl. query embedding (top 10)",
             time(queries, q -> engine.search(SearchMemoriesRequest.newBuilder()
                                                                   .setScope(Scope.newBuilder().setTenant("t"))
-                                                                  .setQuery(texts.get(q)).build())),
+                                                                  .setQuery(texts.get(q)).build(), BENCH)),
             time(queries, q -> lucene.hybrid("t", texts.get(q), embedder.embedQuery(texts.get(q)), 50)));
         row("BM25, 2-4 rare-ish terms (top 50)",
             time(queries, q -> engine.bm25(texts.get(q), filter, 50, new HashMap<>())),
@@ -452,7 +452,7 @@ public final class MemoryBench {
             final Map<String, Long> stored = new HashMap<>();
             for (int i = 0; i < texts.size(); i++) {
                 stored.put(texts.get(i), MemoryLedger.store(c, newMemory(tenant, texts.get(i), vectors.get(i)),
-                                                            BENCH, now).row().id());
+                                                            BENCH.actor(), now).row().id());
             }
             return stored;
         });
