@@ -14,7 +14,9 @@ public final class BootContractTable {
         md.append("# Boot contract\n\n");
         md.append("Every service serves, on its port: `GET /healthz`, `GET /`, `GET /status`, `GET /metrics`, `/docs`,\n");
         md.append("its gRPC services with gRPC-Web, server reflection (v1 and v1alpha), `grpc.health.v1.Health`,\n");
-        md.append("and the REST routes below (HTTP/JSON transcoding; every response is the envelope).\n\n");
+        md.append("and the REST routes below (HTTP/JSON transcoding; every response is the envelope).\n");
+        md.append("Everything but `/healthz` and the methods marked \"none\" needs `Authorization: Bearer` with an access\n");
+        md.append("token, an API key (gateway) or a service credential; a WebSocket may pass `?access_token=`.\n\n");
         md.append("| service | module | port | gRPC service | does |\n|---|---|---|---|---|\n");
         for (ServiceSpec spec : Stack.SERVICES) {
             md.append("| ").append(spec.name()).append(" | `").append(spec.name()).append("/` | ").append(spec.port())
@@ -22,17 +24,19 @@ public final class BootContractTable {
         }
         for (ServiceSpec spec : Stack.SERVICES) {
             md.append("\n## ").append(spec.name()).append(" (").append(spec.port()).append(")\n\n");
-            md.append("| method | REST | deadline | retried on UNAVAILABLE |\n|---|---|---|---|\n");
-            final var routes = HttpRoutes.of(spec.descriptor()).stream().collect(
+            md.append("| method | REST | deadline | retried on UNAVAILABLE | credential |\n|---|---|---|---|---|\n");
+            final var routes = spec.apis().stream().flatMap(api -> HttpRoutes.of(api).stream()).collect(
                     Collectors.toMap(r -> r.method().getName(), r -> r.verb().toUpperCase() + " `" + r.path() + "`"));
-            spec.descriptor().getMethods().forEach(method -> {
+            spec.apis().stream().flatMap(api -> api.getMethods().stream()).forEach(method -> {
                 final long deadline = spec.deadlineMillis(method.getName());
                 final String kind = method.isClientStreaming() && method.isServerStreaming() ? " (bidi stream)"
                                     : method.isServerStreaming() ? " (server stream)" : "";
                 md.append("| `").append(method.getName()).append('`').append(kind).append(" | ")
                   .append(routes.getOrDefault(method.getName(), method.isClientStreaming() ? "WebSocket / gRPC only" : "gRPC only"))
                   .append(" | ").append(deadline == 0 ? "none (stream)" : deadline / 1000.0 + " s")
-                  .append(" | ").append(spec.idempotent(method.getName()) ? "yes (idempotent)" : "no").append(" |\n");
+                  .append(" | ").append(spec.idempotent(method.getName()) ? "yes (idempotent)" : "no")
+                  .append(" | ").append(method.getOptions().getExtension(ai.sonia.options.v1.OptionsProto.method)
+                                              .getAllowAnonymous() ? "none" : "bearer").append(" |\n");
             });
         }
         md.append("\n## Standard tools\n\n| tool | risk | read-only | destructive | idempotent | open-world | arguments |\n")

@@ -36,11 +36,13 @@ public final class OpenApi {
         doc.putArray("security").addObject().putArray("bearer");
         final ObjectNode paths = doc.putObject("paths");
 
-        for (HttpRoutes.Route route : HttpRoutes.of(spec.descriptor())) {
+        final java.util.List<HttpRoutes.Route> routes = new java.util.ArrayList<>();
+        spec.apis().forEach(api -> routes.addAll(HttpRoutes.of(api)));
+        for (HttpRoutes.Route route : routes) {
             final MethodDescriptor method = route.method();
             final ObjectNode operation = child(paths, route.path()).putObject(route.verb());
             operation.put("operationId", method.getName());
-            operation.put("summary", spec.grpcServiceName() + "/" + method.getName());
+            operation.put("summary", method.getService().getFullName() + "/" + method.getName());
             final long deadline = spec.deadlineMillis(method.getName());
             operation.put("x-sonia-deadline-ms", deadline);
             operation.put("x-sonia-idempotent", spec.idempotent(method.getName()));

@@ -19,7 +19,7 @@ import io.grpc.protobuf.ProtoServiceDescriptorSupplier;
  * code base names a port or a deadline.
  */
 public record ServiceSpec(String name, int port, String summary, ServiceDescriptor descriptor,
-                          Map<String, MethodContract> methods) {
+                          Map<String, MethodContract> methods, java.util.List<ServiceDescriptor> companions) {
 
     /** The deadline applied when neither the caller nor the contract sets one. */
     public static final int DEFAULT_DEADLINE_MS = 10_000;
@@ -28,6 +28,7 @@ public record ServiceSpec(String name, int port, String summary, ServiceDescript
         requireNonNull(name, "name");
         requireNonNull(descriptor, "descriptor");
         methods = Map.copyOf(methods);
+        companions = java.util.List.copyOf(companions);
     }
 
     /** Reads the contract of a generated gRPC service, e.g. {@code MemoryServiceGrpc.getServiceDescriptor()}. */
@@ -53,7 +54,36 @@ public record ServiceSpec(String name, int port, String summary, ServiceDescript
         for (MethodDescriptor method : service.getMethods()) {
             methods.put(method.getName(), method.getOptions().getExtension(OptionsProto.method));
         }
-        return new ServiceSpec(contract.getName(), contract.getPort(), contract.getSummary(), service, methods);
+        return new ServiceSpec(contract.getName(), contract.getPort(), contract.getSummary(), service, methods,
+                               java.util.List.of());
+    }
+
+    /**
+     * The same service with more gRPC services on its port (the gateway's accounts beside its API), whose
+     * methods share the contract's deadlines and retry rules. Method names stay unique across them.
+     */
+    public ServiceSpec withCompanions(io.grpc.ServiceDescriptor... grpcServices) {
+        final Map<String, MethodContract> all = new LinkedHashMap<>(methods);
+        final java.util.List<ServiceDescriptor> added = new java.util.ArrayList<>(companions);
+        for (io.grpc.ServiceDescriptor grpcService : grpcServices) {
+            final ServiceDescriptor service = ((ProtoServiceDescriptorSupplier) grpcService.getSchemaDescriptor())
+                    .getServiceDescriptor();
+            for (MethodDescriptor method : service.getMethods()) {
+                if (all.put(method.getName(), method.getOptions().getExtension(OptionsProto.method)) != null) {
+                    throw new IllegalArgumentException(name + ": method " + method.getName() + " is declared twice");
+                }
+            }
+            added.add(service);
+        }
+        return new ServiceSpec(name, port, summary, descriptor, all, added);
+    }
+
+    /** Every gRPC API of the service: its own first, then its companions. */
+    public java.util.List<ServiceDescriptor> apis() {
+        final java.util.List<ServiceDescriptor> apis = new java.util.ArrayList<>();
+        apis.add(descriptor);
+        apis.addAll(companions);
+        return apis;
     }
 
     /** The gRPC service's full name: {@code sonia.memory.v1.MemoryService}. */

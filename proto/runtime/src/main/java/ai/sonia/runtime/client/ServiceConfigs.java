@@ -21,8 +21,10 @@ public final class ServiceConfigs {
     /** The service config as the map grpc-java's {@code defaultServiceConfig} takes. */
     public static Map<String, Object> of(ServiceSpec spec) {
         final List<Object> methodConfigs = new ArrayList<>();
-        for (String method : spec.methods().keySet()) {
-            final Map<String, Object> name = Map.of("service", spec.grpcServiceName(), "method", method);
+        for (com.google.protobuf.Descriptors.ServiceDescriptor api : spec.apis()) {
+          for (com.google.protobuf.Descriptors.MethodDescriptor descriptor : api.getMethods()) {
+            final String method = descriptor.getName();
+            final Map<String, Object> name = Map.of("service", api.getFullName(), "method", method);
             final long deadline = spec.deadlineMillis(method);
             final java.util.HashMap<String, Object> config = new java.util.HashMap<>();
             config.put("name", List.of(name));
@@ -38,6 +40,7 @@ public final class ServiceConfigs {
                         "retryableStatusCodes", List.of("UNAVAILABLE")));
             }
             methodConfigs.add(config);
+          }
         }
         // The retry budget: each failed attempt costs a token, each success earns half of one, and
         // retries stop while half the tokens are gone. Occasional failures (10%) keep their retries;
