@@ -74,21 +74,21 @@ public final class AccountStore implements AutoCloseable {
     }
 
     public synchronized Optional<UserRow> userByName(String username) {
-        return first(users("SELECT * FROM users WHERE username = ?", username));
+        return first(queryUsers("SELECT * FROM users WHERE username = ?", username));
     }
 
     public synchronized Optional<UserRow> user(String id) {
-        return first(users("SELECT * FROM users WHERE id = ?", id));
+        return first(queryUsers("SELECT * FROM users WHERE id = ?", id));
     }
 
     /** A user of {@code tenant}; empty for a user of another tenant, as if it did not exist. */
     public synchronized Optional<UserRow> user(String tenant, String id) {
-        return first(users("SELECT * FROM users WHERE tenant = ? AND id = ?", tenant, id));
+        return first(queryUsers("SELECT * FROM users WHERE tenant = ? AND id = ?", tenant, id));
     }
 
     /** Users of a tenant by username, after {@code afterUsername}. */
     public synchronized List<UserRow> users(String tenant, String afterUsername, int limit) {
-        return users("SELECT * FROM users WHERE tenant = ? AND username > ? ORDER BY username LIMIT ?",
+        return queryUsers("SELECT * FROM users WHERE tenant = ? AND username > ? ORDER BY username LIMIT ?",
                      tenant, afterUsername, limit);
     }
 
@@ -195,14 +195,14 @@ public final class AccountStore implements AutoCloseable {
     }
 
     public synchronized Optional<KeyRow> key(String id) {
-        return first(keys("SELECT * FROM api_keys WHERE id = ?", id));
+        return first(queryKeys("SELECT * FROM api_keys WHERE id = ?", id));
     }
 
     /** Live keys of a tenant, of one owner unless {@code owner} is null, newest first. */
     public synchronized List<KeyRow> keys(String tenant, String owner) {
         return owner == null
-               ? keys("SELECT * FROM api_keys WHERE tenant = ? AND revoked_ms = 0 ORDER BY create_ms DESC, id", tenant)
-               : keys("SELECT * FROM api_keys WHERE tenant = ? AND owner = ? AND revoked_ms = 0 "
+               ? queryKeys("SELECT * FROM api_keys WHERE tenant = ? AND revoked_ms = 0 ORDER BY create_ms DESC, id", tenant)
+               : queryKeys("SELECT * FROM api_keys WHERE tenant = ? AND owner = ? AND revoked_ms = 0 "
                       + "ORDER BY create_ms DESC, id", tenant, owner);
     }
 
@@ -222,7 +222,7 @@ public final class AccountStore implements AutoCloseable {
 
     // Plumbing
 
-    private List<UserRow> users(String sql, Object... args) {
+    private List<UserRow> queryUsers(String sql, Object... args) {
         final List<UserRow> rows = new ArrayList<>();
         try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -237,7 +237,7 @@ public final class AccountStore implements AutoCloseable {
         }
     }
 
-    private List<KeyRow> keys(String sql, Object... args) {
+    private List<KeyRow> queryKeys(String sql, Object... args) {
         final List<KeyRow> rows = new ArrayList<>();
         try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
