@@ -6,12 +6,20 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 
+import ai.sonia.gateway.accounts.Accounts;
+import ai.sonia.gateway.accounts.AuthSettings;
+import ai.sonia.gateway.accounts.FirstAdmin;
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.edge.RateLimitDecorator;
+import ai.sonia.gateway.edge.RateLimits;
+import ai.sonia.gateway.grpc.ApiKeyServiceImpl;
+import ai.sonia.gateway.grpc.AuthServiceImpl;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
+import ai.sonia.gateway.grpc.UserServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
 import ai.sonia.gateway.ws.ApprovalsSocket;
 import ai.sonia.runtime.ServiceModule;
@@ -25,7 +33,7 @@ import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.micrometer.core.instrument.Gauge;
 
-/** Wires the gateway: the public front door over the five other services. */
+/** Wires the gateway: the public front door over the five other services, with the stack's accounts. */
 public final class GatewayModule implements ServiceModule {
 
     @Override
@@ -45,13 +53,23 @@ public final class GatewayModule implements ServiceModule {
         final ToolDefinitions tools = new ToolDefinitions();
         final ActionRunner actions = new ActionRunner(downstreams, tools);
         final ChatStreamer streamer = new ChatStreamer(downstreams);
+        final AuthSettings auth = AuthSettings.from(config.service("gateway"));
+        final RateLimits limits = RateLimits.from(config.service("gateway"));
+        final Accounts accounts = Accounts.open(config, auth);
+        FirstAdmin.ensure(accounts, config);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
                            .useBlockingTaskExecutor(true)
                            .addService(new GatewayServiceImpl(new ChatOrchestrator(downstreams, tools, actions),
                                                               streamer, actions, probe, Limitations.load()))
+                           .addService(new AuthServiceImpl(accounts))
+                           .addService(new UserServiceImpl(accounts))
+                           .addService(new ApiKeyServiceImpl(accounts.apiKeys()))
+                           .authenticator(accounts.authenticator(config))
                            .dependencyProbe(probe)
                            .configure(sb -> {
+                               // Added here, it runs inside the runtime's authentication: it knows the principal.
+                               sb.decorator(new RateLimitDecorator(limits));
                                sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
                                           new ChatSseService(streamer));
                                // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.
@@ -64,6 +82,10 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("circuit.open_duration", gateway.downstreamPolicy().openDuration())
                            .configSummary("downstream.max_concurrent_calls",
                                           gateway.downstreamPolicy().maxConcurrentCalls())
+                           .configSummary("auth.registration", auth.openRegistration() ? "open" : "admin")
+                           .configSummary("auth.access_token_ttl", auth.accessTtl())
+                           .configSummary("rate_limits", limits)
+                           .closeOnStop(accounts)
                            .closeOnStop(probe)
                            .closeOnStop(downstreams);
         dependencies.forEach(builder::dependency);

@@ -146,6 +146,16 @@ final class FakeDownstreams {
 
     static final class EvaOs extends EvaOsServiceGrpc.EvaOsServiceImplBase {
         @Override
+        public void watchApprovals(ai.sonia.evaos.v1.WatchApprovalsRequest request,
+                                   StreamObserver<ai.sonia.evaos.v1.WatchApprovalsResponse> out) {
+            count("WatchApprovals", request);
+            // Says whom EVA-OS saw, so a test can check that the watch acts for the socket's principal.
+            out.onNext(ai.sonia.evaos.v1.WatchApprovalsResponse.newBuilder().setApproval(
+                    Approval.newBuilder().setApprovalId("ap-1")
+                            .setRequestedBy(ai.sonia.runtime.auth.Principal.current().audit())).build());
+        }
+
+        @Override
         public void authorizeAction(AuthorizeActionRequest request, StreamObserver<AuthorizeActionResponse> out) {
             count("AuthorizeAction", request);
             final AuthorizeActionResponse.Builder decision = AuthorizeActionResponse.newBuilder().setActionHash("h");

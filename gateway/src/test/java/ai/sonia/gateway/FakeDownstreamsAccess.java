@@ -15,7 +15,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.client.SoniaChannels;
-import ai.sonia.runtime.testing.TestHomes;
+import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.BindableService;
 import io.grpc.ManagedChannel;
 
@@ -27,6 +27,12 @@ public final class FakeDownstreamsAccess {
         private final List<SoniaServer> servers = new ArrayList<>();
         private final Map<String, Integer> ports = new HashMap<>();
         private SoniaServer gateway;
+        private ai.sonia.runtime.StackConfig config;
+
+        /** A user's access token the gateway accepts, for the benchmark's clients. */
+        public String token() {
+            return TestCredentials.userToken(config, "default", "bench");
+        }
 
         public int gatewayPort() {
             return gateway.port();
@@ -52,7 +58,8 @@ public final class FakeDownstreamsAccess {
 
         public String circuitState(String service) {
             final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(),
-                                                                   ai.sonia.runtime.Stack.GATEWAY);
+                                                                   ai.sonia.runtime.Stack.GATEWAY,
+                                                                   TestCredentials.bearer(token()));
             try {
                 return GatewayServiceGrpc.newBlockingStub(channel).getDependencies(GetDependenciesRequest.getDefaultInstance())
                                          .getDependenciesList().stream().filter(d -> d.getName().equals(service))
@@ -84,9 +91,11 @@ public final class FakeDownstreamsAccess {
         start(stack, targets, ai.sonia.runtime.Stack.EVAOS, new FakeDownstreams.EvaOs(), env);
         start(stack, targets, ai.sonia.runtime.Stack.OPENCLAW, new FakeDownstreams.OpenClaw(), env);
         targets.put("SONIA_PIPECAT_TARGET", "127.0.0.1:1");
-        stack.gateway = new GatewayModule().newServer(
-                TestHomes.config("bench-gateway", "gateway").withEnv(targets),
-                new GatewayConfig(policy)).start();
+        // The benchmark measures the gateway, not its limits: they are set far above its rate.
+        stack.config = GatewayHomes.gateway("bench-gateway", "{\"rateLimits\":{\"perPrincipal\":{\"requests\":100000000,"
+                                                            + "\"perSeconds\":1},\"perIp\":{\"requests\":100000000,"
+                                                            + "\"perSeconds\":1}}}", targets);
+        stack.gateway = new GatewayModule().newServer(stack.config, new GatewayConfig(policy)).start();
         return stack;
     }
 
@@ -100,8 +109,8 @@ public final class FakeDownstreamsAccess {
 
     private static void start(Stack stack, Map<String, String> targets, ServiceSpec spec, BindableService service,
                               Map<String, String> env) {
-        final SoniaServer server = SoniaServer.builder(spec, TestHomes.config("bench-" + spec.name(), spec.name())
-                                                                      .withEnv(env))
+        final SoniaServer server = SoniaServer.builder(spec, GatewayHomes.downstream("bench-" + spec.name(), spec.name())
+                                                                         .withEnv(env))
                                               .addService(service).build().start();
         stack.servers.add(server);
         stack.ports.put(spec.name(), server.port());

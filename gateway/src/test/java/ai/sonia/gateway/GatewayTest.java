@@ -24,7 +24,12 @@ import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.client.websocket.WebSocketClient;
+import com.linecorp.armeria.client.websocket.WebSocketSession;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.websocket.WebSocket;
+import com.linecorp.armeria.common.websocket.WebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocketWriter;
 
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
@@ -37,7 +42,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.client.SoniaChannels;
-import ai.sonia.runtime.testing.TestHomes;
+import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -53,6 +58,7 @@ class GatewayTest {
     private ManagedChannel channel;
     private GatewayServiceGrpc.GatewayServiceBlockingStub stub;
     private WebClient rest;
+    private String token;
 
     @BeforeAll
     static void startDownstreams() {
@@ -64,7 +70,7 @@ class GatewayTest {
     }
 
     private static void start(ai.sonia.runtime.ServiceSpec spec, io.grpc.BindableService service) {
-        final SoniaServer server = SoniaServer.builder(spec, TestHomes.config("fake-" + spec.name(), spec.name()))
+        final SoniaServer server = SoniaServer.builder(spec, GatewayHomes.downstream("fake-" + spec.name(), spec.name()))
                                               .addService(service).build().start();
         downstreams.add(server);
         targets.put("SONIA_" + spec.name().toUpperCase() + "_TARGET", "127.0.0.1:" + server.port());
@@ -78,12 +84,13 @@ class GatewayTest {
     @BeforeEach
     void startGateway() {
         FakeDownstreams.reset();
-        final StackConfig config = TestHomes.config("gateway", "gateway").withEnv(targets);
+        final StackConfig config = GatewayHomes.gateway("gateway", "{}", targets);
         gateway = new GatewayModule().newServer(
                 config, new GatewayConfig(new DownstreamPolicy(5, Duration.ofSeconds(1), 64))).start();
-        channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY);
+        token = TestCredentials.userToken(config, "default", "alice");
+        channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY, TestCredentials.bearer(token));
         stub = GatewayServiceGrpc.newBlockingStub(channel);
-        rest = WebClient.of("http://127.0.0.1:" + gateway.port());
+        rest = TestCredentials.webClient("http://127.0.0.1:" + gateway.port(), token);
     }
 
     @AfterEach
@@ -330,6 +337,42 @@ class GatewayTest {
         assertThat(deps.getAllOk()).isFalse(); // pipecat is not running in this test
         final String metrics = rest.get("/metrics").aggregate().join().contentUtf8();
         assertThat(metrics).contains("sonia_downstream_circuit_state{service=\"memory\"} 0.0");
+    }
+
+    @Test
+    void theApprovalsSocketNeedsATokenAndAnAllowedOriginAndWatchesAsItsPrincipal() throws Exception {
+        final WebSocketClient sockets = WebSocketClient.of("ws://127.0.0.1:" + gateway.port());
+        assertThatThrownBy(() -> sockets.connect("/ws/approvals").join()).hasMessageContaining("401");
+        assertThatThrownBy(() -> sockets.connect("/ws/approvals?access_token=forged").join()).hasMessageContaining("401");
+        final WebSocketClient evil = WebSocketClient.builder("ws://127.0.0.1:" + gateway.port())
+                                                    .addHeader("origin", "https://evil.example").build();
+        assertThatThrownBy(() -> evil.connect("/ws/approvals?access_token=" + token).join()).hasMessageContaining("403");
+
+        final WebSocketSession session = sockets.connect("/ws/approvals?access_token=" + token).join();
+        final java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        session.inbound().subscribe(new org.reactivestreams.Subscriber<WebSocketFrame>() {
+            @Override
+            public void onSubscribe(org.reactivestreams.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(WebSocketFrame frame) {
+                first.complete(frame.text());
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                first.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {}
+        });
+        final WebSocketWriter out = WebSocket.streaming();
+        session.setOutbound(out);
+        assertThat(first.get(10, TimeUnit.SECONDS)).contains("\"requested_by\":\"default/alice\"");
+        out.close();
     }
 
     private String circuitOf(String service) {

@@ -10,7 +10,6 @@ import com.google.protobuf.util.JsonFormat;
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
-import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ActionOutcome;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
@@ -38,9 +37,10 @@ public final class ActionRunner {
     /**
      * Runs an action. Throws INVALID_ARGUMENT for an unknown tool, APPROVAL_REQUIRED (with the approval
      * id) when a person must decide first, POLICY_DENIED when the policy forbids it, and whatever
-     * OpenClaw raised when the tool itself failed.
+     * OpenClaw raised when the tool itself failed. EVA-OS and OpenClaw see the principal of the request
+     * being served through the service credential, so the approval is the principal's own.
      */
-    public ActionOutcome execute(ExecuteActionRequest request, Caller caller) {
+    public ActionOutcome execute(ExecuteActionRequest request) {
         if (request.getToolName().isEmpty()) {
             throw Errors.invalidArgument(DOMAIN, "tool_name", "must not be empty");
         }
@@ -56,7 +56,6 @@ public final class ActionRunner {
                                       .setArguments(request.getArgs())
                                       .setWorkingDirectory(request.getWorkingDirectory())
                                       .setSessionId(request.getSessionId())
-                                      .setPrincipal(caller.principal())
                                       .setApprovalId(request.getApprovalId())
                                       .build());
         final ActionOutcome.Builder outcome = ActionOutcome.newBuilder()
@@ -90,9 +89,9 @@ public final class ActionRunner {
     }
 
     /** Like {@link #execute}, but a refusal or failure becomes the outcome's status instead of an error. */
-    public ActionOutcome outcome(ExecuteActionRequest request, Caller caller) {
+    public ActionOutcome outcome(ExecuteActionRequest request) {
         try {
-            return execute(request, caller);
+            return execute(request);
         } catch (StatusRuntimeException e) {
             final String code = Errors.envelopeCode(e);
             final ActionOutcome.Builder outcome = ActionOutcome.newBuilder().setToolName(request.getToolName());

@@ -2,15 +2,14 @@ package ai.sonia.gateway.chat;
 
 import java.util.List;
 
-import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
-import ai.sonia.router.v1.Caller.Builder;
 import ai.sonia.common.v1.ToolCall;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.StatusRuntimeException;
 
 /**
@@ -30,7 +29,7 @@ public final class ChatOrchestrator {
         this.actions = actions;
     }
 
-    public ChatResponse chat(ChatRequest request, Caller caller) {
+    public ChatResponse chat(ChatRequest request, Principal caller) {
         final ChatTurn turn = new ChatTurn(downstreams, caller, request.getText(), request.getSessionId(),
                                            request.getMaxMemories());
         final ai.sonia.router.v1.ChatResponse answer;
@@ -57,13 +56,13 @@ public final class ChatOrchestrator {
                                                                    .setToolName(call.getToolName())
                                                                    .setArgs(ActionRunner.arguments(call.getArgumentsJson()))
                                                                    .setSessionId(request.getSessionId())
-                                                                   .build(), caller));
+                                                                   .build()));
         }
         return response.build();
     }
 
-    static ai.sonia.router.v1.Caller routerCaller(Caller caller) {
-        final Builder builder = ai.sonia.router.v1.Caller.newBuilder();
-        return builder.setTenant(caller.tenant()).setPrincipal(caller.principal()).build();
+    /** Whom the router bills: the principal's tenant (the router checks it against the credential). */
+    static ai.sonia.router.v1.Caller routerCaller(Principal caller) {
+        return ai.sonia.router.v1.Caller.newBuilder().setTenant(caller.tenant()).setPrincipal(caller.audit()).build();
     }
 }

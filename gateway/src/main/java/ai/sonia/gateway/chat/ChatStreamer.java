@@ -6,11 +6,11 @@ import java.util.concurrent.ForkJoinPool;
 
 import com.linecorp.armeria.server.ServiceRequestContext;
 
-import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
 import ai.sonia.router.v1.StreamChatResponse.EventCase;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
@@ -36,10 +36,10 @@ public final class ChatStreamer {
     /** A validated request whose memories are recalled, ready to stream. */
     public final class Prepared {
         private final StreamChatRequest request;
-        private final Caller caller;
+        private final Principal caller;
         private final ChatTurn turn;
 
-        private Prepared(StreamChatRequest request, Caller caller, ChatTurn turn) {
+        private Prepared(StreamChatRequest request, Principal caller, ChatTurn turn) {
             this.request = request;
             this.caller = caller;
             this.turn = turn;
@@ -52,14 +52,14 @@ public final class ChatStreamer {
     }
 
     /** Validates and recalls (both may throw, before anything is streamed). Blocks: call off the event loop. */
-    public Prepared prepare(StreamChatRequest request, Caller caller) {
+    public Prepared prepare(StreamChatRequest request, Principal caller) {
         return new Prepared(request, caller, new ChatTurn(downstreams, caller, request.getText(),
                                                           request.getSessionId(), request.getMaxMemories()));
     }
 
     private Cancellation start(Prepared prepared, StreamObserver<StreamChatResponse> out) {
         final StreamChatRequest request = prepared.request;
-        final Caller caller = prepared.caller;
+        final Principal caller = prepared.caller;
         final ChatTurn turn = prepared.turn;
         final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
         final Executor blocking = ctx != null ? ctx.blockingTaskExecutor() : ForkJoinPool.commonPool();

@@ -8,7 +8,6 @@ import java.util.Set;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.common.v1.TokenUsage;
-import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.MemoryCitation;
@@ -22,12 +21,15 @@ import ai.sonia.router.v1.ChatMessage;
 import ai.sonia.router.v1.ContextPassage;
 import ai.sonia.router.v1.Role;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import io.grpc.StatusRuntimeException;
 
 /**
  * One chat turn in the making: what was recalled, every downstream call with its duration, and which
  * dependencies failed. Memory is optional — without it the turn is answered and marked degraded; the
- * router is not, since it makes the answer.
+ * router is not, since it makes the answer. Memory is read and written for the principal, in its tenant
+ * and as its user (the turn may be stored after the request's own thread let go: the principal is named).
  */
 final class ChatTurn {
 
@@ -40,7 +42,7 @@ final class ChatTurn {
             + "truthfully. Use the context passages (the user's memories) when they are relevant, and say so "
             + "when you do not know.";
 
-    final Caller caller;
+    final Principal caller;
     final String text;
     final String sessionId;
     final CallLog calls = new CallLog();
@@ -48,7 +50,7 @@ final class ChatTurn {
     private final Set<String> degraded = new LinkedHashSet<>();
     private List<SearchHit> hits = List.of();
 
-    ChatTurn(Downstreams downstreams, Caller caller, String text, String sessionId, int maxMemories) {
+    ChatTurn(Downstreams downstreams, Principal caller, String text, String sessionId, int maxMemories) {
         validate(text, maxMemories);
         this.downstreams = downstreams;
         this.caller = caller;
@@ -71,10 +73,10 @@ final class ChatTurn {
 
     private void recall(int topK) {
         try {
-            hits = calls.call("memory", "SearchMemories", () -> downstreams.memory().searchMemories(
+            hits = calls.call("memory", "SearchMemories", () -> downstreams.memory().withOption(ServiceCredentialInterceptor.ACTING_FOR, caller).searchMemories(
                     SearchMemoriesRequest.newBuilder()
                                          .setQuery(text)
-                                         .setScope(Scope.newBuilder().setTenant(caller.tenant()).setUser(caller.user()))
+                                         .setScope(Scope.newBuilder().setTenant(caller.tenant()).setUser(caller.subject()))
                                          .setTopK(topK)
                                          .build())).getHitsList();
         } catch (StatusRuntimeException e) {
@@ -101,12 +103,12 @@ final class ChatTurn {
     /** Stores the user's message as a turn of the session; returns its name, or "" when memory failed. */
     String storeTurn(Map<String, String> metadata) {
         try {
-            return calls.call("memory", "StoreMemory", () -> downstreams.memory().storeMemory(
+            return calls.call("memory", "StoreMemory", () -> downstreams.memory().withOption(ServiceCredentialInterceptor.ACTING_FOR, caller).storeMemory(
                     StoreMemoryRequest.newBuilder().setMemory(
                             Memory.newBuilder()
                                   .setText(text)
                                   .setKind(MemoryKind.MEMORY_KIND_TURN)
-                                  .setScope(Scope.newBuilder().setTenant(caller.tenant()).setUser(caller.user())
+                                  .setScope(Scope.newBuilder().setTenant(caller.tenant()).setUser(caller.subject())
                                                  .setSession(sessionId))
                                   .putAllMetadata(metadata)
                                   .setSource("chat")

@@ -3,7 +3,6 @@ package ai.sonia.gateway.grpc;
 import java.util.List;
 
 import ai.sonia.common.v1.DependencyStatus;
-import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
@@ -18,6 +17,7 @@ import ai.sonia.gateway.v1.GetLimitationsRequest;
 import ai.sonia.gateway.v1.GetLimitationsResponse;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
+import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -42,13 +42,13 @@ public final class GatewayServiceImpl extends GatewayServiceGrpc.GatewayServiceI
 
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> responseObserver) {
-        responseObserver.onNext(chat.chat(request, Caller.LOCAL));
+        responseObserver.onNext(chat.chat(request, Principal.current()));
         responseObserver.onCompleted();
     }
 
     @Override
     public void streamChat(StreamChatRequest request, StreamObserver<StreamChatResponse> responseObserver) {
-        final ChatStreamer.Cancellation cancellation = streamer.prepare(request, Caller.LOCAL).start(responseObserver);
+        final ChatStreamer.Cancellation cancellation = streamer.prepare(request, Principal.current()).start(responseObserver);
         ((ServerCallStreamObserver<StreamChatResponse>) responseObserver)
                 .setOnCancelHandler(() -> cancellation.cancel("client cancelled"));
     }
@@ -56,7 +56,7 @@ public final class GatewayServiceImpl extends GatewayServiceGrpc.GatewayServiceI
     @Override
     public void executeAction(ExecuteActionRequest request, StreamObserver<ExecuteActionResponse> responseObserver) {
         responseObserver.onNext(ExecuteActionResponse.newBuilder()
-                                                     .setOutcome(actions.execute(request, Caller.LOCAL)).build());
+                                                     .setOutcome(actions.execute(request)).build());
         responseObserver.onCompleted();
     }
 

@@ -14,11 +14,11 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
-import ai.sonia.gateway.Caller;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.edge.Envelopes;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -56,7 +56,7 @@ public final class ChatSseService implements HttpService {
             }
             final ChatStreamer.Prepared prepared;
             try {
-                prepared = streamer.prepare(request.build(), Caller.LOCAL);
+                prepared = streamer.prepare(request.build(), Principal.current());
             } catch (StatusRuntimeException e) {
                 return Envelopes.error(ctx, "gateway", e.getStatus().getCode(),
                                        String.valueOf(e.getStatus().getDescription()), StatusProto.fromThrowable(e))

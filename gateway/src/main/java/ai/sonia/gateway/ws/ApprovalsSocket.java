@@ -6,6 +6,7 @@ import org.reactivestreams.Subscription;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 
+import com.linecorp.armeria.common.util.SafeCloseable;
 import com.linecorp.armeria.common.websocket.WebSocket;
 import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
@@ -16,6 +17,8 @@ import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -26,7 +29,8 @@ import io.grpc.stub.ClientResponseObserver;
  * a browser or any client: every pending approval first ({@code "change":"SNAPSHOT"}), then each change,
  * one JSON text frame per {@code WatchApprovalsResponse}. {@code ?pending_only=true} narrows it. When
  * EVA-OS is unreachable the socket closes with 1011 and the reason; when the client goes, the stream
- * to EVA-OS is cancelled.
+ * to EVA-OS is cancelled. The handshake needs the browser origin allowed ({@code OriginPolicy}) and a
+ * token ({@code Authorization} or {@code ?access_token=}); EVA-OS sees the approvals of that principal.
  */
 public final class ApprovalsSocket implements WebSocketServiceHandler {
 
@@ -44,7 +48,12 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         ctx.clearRequestTimeout(); // a watch lives as long as the person watching
         final WebSocketWriter out = WebSocket.streaming();
         final Forwarder forwarder = new Forwarder(out);
-        EvaOsServiceGrpc.newStub(evaos).watchApprovals(
+        // The stream's callbacks run outside this request: name its principal on the call.
+        final Principal principal;
+        try (SafeCloseable ignored = ctx.push()) {
+            principal = Principal.current();
+        }
+        EvaOsServiceGrpc.newStub(evaos).withOption(ServiceCredentialInterceptor.ACTING_FOR, principal).watchApprovals(
                 WatchApprovalsRequest.newBuilder()
                                      .setPendingOnly(Boolean.parseBoolean(ctx.queryParam("pending_only")))
                                      .build(), forwarder);

@@ -48,8 +48,8 @@ public final class GatewayBench {
             final String gw = "http://127.0.0.1:" + stack.gatewayPort();
             final String router = "http://127.0.0.1:" + stack.port("router");
             for (int i = 0; i < 2; i++) { // warm-up: JIT and connections
-                H2load.run(work, gw + "/v1/chat", rest, "application/json", 4, 2000);
-                H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", 4, 2000);
+                H2load.run(work, gw + "/v1/chat", rest, "application/json", 4, 2000, stack.token());
+                H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", 4, 2000, stack.token());
             }
             report.append("## REST/JSON vs gRPC, and the orchestration's added latency\n\n")
                   .append("`/v1/chat` (recall -> route -> store) against instant loopback downstreams. ")
@@ -58,9 +58,9 @@ public final class GatewayBench {
                   .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (int clients : new int[] {1, 16, 64}) {
                 final int n = Math.max(3000, clients * 150);
-                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, n);
-                final H2load.Result g = H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", clients, n);
-                final H2load.Result p = H2load.run(work, router + "/sonia.router.v1.RouterService/Chat", routerGrpc, "application/grpc", clients, n);
+                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, n, stack.token());
+                final H2load.Result g = H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", clients, n, stack.token());
+                final H2load.Result p = H2load.run(work, router + "/sonia.router.v1.RouterService/Chat", routerGrpc, "application/grpc", clients, n, stack.token());
                 report.append(String.format(Locale.ROOT, "| %d | %.2f | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.2f | %.2f | %.2f | %.0f | %.0f |\n",
                         clients, r.p50(), r.p99(), g.p50(), g.p99(), r.p50() / g.p50(), r.p99() / g.p99(), p.p50(),
                         g.p50() - p.p50(), g.p99() - p.p99(), r.rps(), g.rps()));
@@ -70,7 +70,7 @@ public final class GatewayBench {
                   .append("| clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|\n");
             double best = 0;
             for (int clients : new int[] {1, 2, 4, 8, 16, 32, 64}) {
-                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, Math.max(3000, clients * 150));
+                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, Math.max(3000, clients * 150), stack.token());
                 report.append(String.format(Locale.ROOT, "| %d | %.0f | %.2f | %.2f |\n", clients, r.rps(), r.p50(), r.p99()));
                 if (r.p99() < 50) {
                     best = Math.max(best, r.rps());
@@ -91,7 +91,8 @@ public final class GatewayBench {
     private static String faultRun(double rate, int requests) throws Exception {
         try (FakeDownstreamsAccess.Stack stack = FakeDownstreamsAccess.start(
                 Map.of("SONIA_MEMORY_FAULTS", rate + ":UNAVAILABLE"))) {
-            final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + stack.gatewayPort(), Stack.GATEWAY);
+            final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + stack.gatewayPort(), Stack.GATEWAY,
+                                                                   ai.sonia.runtime.testing.TestCredentials.bearer(stack.token()));
             final GatewayServiceGrpc.GatewayServiceFutureStub stub = GatewayServiceGrpc.newFutureStub(channel);
             final Map<String, AtomicInteger> byCode = new TreeMap<>();
             final AtomicInteger degraded = new AtomicInteger();
@@ -164,7 +165,8 @@ public final class GatewayBench {
         try (FakeDownstreamsAccess.Stack stack = FakeDownstreamsAccess.start(
                 Map.of(), new ai.sonia.runtime.client.DownstreamPolicy(1_000_000, java.time.Duration.ofSeconds(1), 256))) {
             FakeDownstreamsAccess.slowRouter();
-            final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + stack.gatewayPort(), Stack.GATEWAY);
+            final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + stack.gatewayPort(), Stack.GATEWAY,
+                                                                   ai.sonia.runtime.testing.TestCredentials.bearer(stack.token()));
             final GatewayServiceGrpc.GatewayServiceBlockingStub stub = GatewayServiceGrpc.newBlockingStub(channel);
             final List<Double> overshoots = new ArrayList<>();
             final Map<String, Integer> codes = new TreeMap<>();

@@ -18,13 +18,14 @@ final class H2load {
         }
     }
 
-    static Result run(Path work, String url, Path body, String contentType, int clients, int requests)
+    static Result run(Path work, String url, Path body, String contentType, int clients, int requests, String token)
             throws IOException, InterruptedException {
         final Path log = work.resolve("h2load.log");
         Files.deleteIfExists(log);
         final List<String> command = new java.util.ArrayList<>(List.of(
                 "h2load", "-n", String.valueOf(requests), "-c", String.valueOf(clients), "-m", "1",
-                "-d", body.toString(), "-H", "content-type: " + contentType, "--log-file", log.toString()));
+                "-d", body.toString(), "-H", "content-type: " + contentType,
+                "-H", "authorization: Bearer " + token, "--log-file", log.toString()));
         if (contentType.startsWith("application/grpc")) {
             command.addAll(List.of("-H", "te: trailers"));
         }

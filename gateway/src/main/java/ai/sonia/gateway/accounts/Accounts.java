@@ -1,0 +1,247 @@
+package ai.sonia.gateway.accounts;
+
+import java.time.Clock;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.gateway.v1.AuthTokens;
+import ai.sonia.gateway.v1.Identity;
+import ai.sonia.gateway.v1.RegisterRequest;
+import ai.sonia.gateway.v1.User;
+import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.AccessTokens;
+import ai.sonia.runtime.auth.AuthenticationException;
+import ai.sonia.runtime.auth.Authenticator;
+import ai.sonia.runtime.auth.Principal;
+
+/**
+ * Registration, login, refresh-token rotation, logout and the API key exchange. A login starts a session
+ * ({@code sid} in every access token it yields) with a chain of single-use refresh tokens; presenting a used
+ * one again means it was stolen or replayed, so the whole session is revoked.
+ */
+public final class Accounts implements AutoCloseable {
+
+    private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{3,64}");
+
+    final AccountStore store;
+    final Passwords passwords;
+    final Revocations revocations;
+    final AuthSettings settings;
+    final Clock clock;
+    private final AccessTokens accessTokens;
+    private final LoginThrottle throttle;
+    private final ApiKeys apiKeys;
+
+    Accounts(AccountStore store, AuthSettings settings, AccessTokens accessTokens, Clock clock) {
+        this.store = store;
+        this.settings = settings;
+        this.accessTokens = accessTokens;
+        this.clock = clock;
+        passwords = new Passwords(settings.bcryptCost());
+        revocations = new Revocations(store, settings, clock);
+        throttle = new LoginThrottle(settings, clock);
+        apiKeys = new ApiKeys(this);
+    }
+
+    /** The accounts of the stack {@code config} names, at {@code dataDir("gateway")/accounts.db}. */
+    public static Accounts open(StackConfig config, AuthSettings settings) {
+        return new Accounts(new AccountStore(config.dataDir("gateway").resolve("accounts.db")), settings,
+                            AccessTokens.of(config), Clock.systemUTC());
+    }
+
+    /** The stack's authenticator, also knowing API keys and logged-out sessions. */
+    public Authenticator authenticator(StackConfig config) {
+        return Authenticator.of(config).withAccounts(apiKeys::resolve, revocations);
+    }
+
+    public ApiKeys apiKeys() {
+        return apiKeys;
+    }
+
+    public UserDirectory users() {
+        return new UserDirectory(this);
+    }
+
+    public AuthSettings settings() {
+        return settings;
+    }
+
+    /** Creates a user (see the contract's Register for who may). */
+    public User register(RegisterRequest request, @Nullable Principal caller) {
+        final boolean byAdmin = caller != null && caller.kind() == Principal.Kind.USER && caller.isAdmin();
+        if (!settings.openRegistration() || caller != null && !byAdmin) {
+            if (caller == null) {
+                throw Principal.unauthenticated("registration needs an admin's credential (registration mode: admin)");
+            }
+            if (!byAdmin) {
+                throw Principal.permissionDenied("registering users needs the admin role");
+            }
+        }
+        if (!byAdmin && request.getRole() != Role.ROLE_UNSPECIFIED && request.getRole() != Role.ROLE_USER) {
+            throw Principal.permissionDenied("only an admin sets a role");
+        }
+        // An open registration gets a tenant of its own, so strangers never share data.
+        final String tenant = byAdmin ? caller.tenant() : Tokens.id("t_");
+        final Role role = request.getRole() == Role.ROLE_UNSPECIFIED ? Role.ROLE_USER : request.getRole();
+        return AccountProtos.user(create(tenant, request.getUsername(), request.getPassword(),
+                                         request.getDisplayName(), role));
+    }
+
+    /** Creates a user after validating its name and password; CONFLICT when the name is taken. */
+    AccountStore.UserRow create(String tenant, String username, String password, String displayName, Role role) {
+        if (!USERNAME.matcher(username).matches()) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "username",
+                                         "3 to 64 characters: letters, digits, '.', '_' or '-'");
+        }
+        Passwords.validate("password", password);
+        if (displayName.length() > 200) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "display_name", "at most 200 characters");
+        }
+        final AccountStore.UserRow row = new AccountStore.UserRow(
+                Tokens.id("usr_"), tenant, username, displayName.isBlank() ? username : displayName.strip(),
+                passwords.hash(password), role, clock.millis(), false);
+        if (!store.insertUser(row)) {
+            throw AccountErrors.conflict("username " + username + " is taken");
+        }
+        return row;
+    }
+
+    /** Checks a password and starts a login session. */
+    public AuthTokens login(String username, String password, String clientAddress) {
+        final String userKey = "user:" + username.toLowerCase(Locale.ROOT);
+        final String addressKey = "ip:" + clientAddress;
+        final long wait = throttle.retryAfterSeconds(userKey, addressKey);
+        if (wait > 0) {
+            final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+            if (ctx != null) {
+                ctx.addAdditionalResponseHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(wait));
+            }
+            throw AccountErrors.rateLimited("too many failed logins; try again in " + wait + " s", wait);
+        }
+        final AccountStore.UserRow user = store.userByName(username).orElse(null);
+        final boolean verified;
+        if (user == null) {
+            passwords.verifyDummy(password); // the same time as a wrong password
+            verified = false;
+        } else {
+            verified = passwords.verify(password, user.passwordHash());
+        }
+        if (!verified || user.disabled()) {
+            throttle.failed(userKey, addressKey);
+            throw AccountErrors.badCredentials();
+        }
+        throttle.succeeded(userKey);
+        final String sessionId = Tokens.id("ses_");
+        final String refresh = Tokens.random(32);
+        final long now = clock.millis();
+        store.insertSession(sessionId, user.id(), Tokens.sha256(refresh), now, now + settings.refreshTtl().toMillis());
+        return tokens(user, sessionId, refresh);
+    }
+
+    /** Rotates a refresh token. */
+    public AuthTokens refresh(String refreshToken) {
+        if (refreshToken.isEmpty()) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "refresh_token", "must not be empty");
+        }
+        final String hash = Tokens.sha256(refreshToken);
+        final AccountStore.RefreshRow row = store.refreshToken(hash)
+                                                 .orElseThrow(() -> Principal.unauthenticated("unknown refresh token"));
+        final long now = clock.millis();
+        if (row.sessionRevokedMs() != 0) {
+            throw Principal.unauthenticated("the session of this refresh token was ended");
+        }
+        if (row.usedMs() != 0) {
+            revoke(row.sessionId());
+            throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
+        }
+        if (row.expireMs() <= now) {
+            throw Principal.unauthenticated("refresh token expired, log in again");
+        }
+        final AccountStore.UserRow user = store.user(row.userId()).orElse(null);
+        if (user == null || user.disabled()) {
+            revoke(row.sessionId());
+            throw Principal.unauthenticated("the user no longer exists or is disabled");
+        }
+        final String next = Tokens.random(32);
+        if (!store.rotate(hash, row.sessionId(), Tokens.sha256(next), now, now + settings.refreshTtl().toMillis())) {
+            revoke(row.sessionId()); // lost a race with another use of the same token: a replay
+            throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
+        }
+        return tokens(user, row.sessionId(), next);
+    }
+
+    /** Ends a login session: its refresh tokens and access tokens stop working. */
+    public void logout(String sessionId) {
+        revoke(sessionId);
+    }
+
+    /** An access token for the API key presented. */
+    public AuthTokens exchange(Principal caller) {
+        if (caller.kind() != Principal.Kind.API_KEY) {
+            throw Principal.permissionDenied("only an API key is exchanged for an access token");
+        }
+        final String token = accessTokens.issue(caller, Revocations.keySession(caller.subject()), settings.accessTtl());
+        return AuthTokens.newBuilder().setAccessToken(token).setTokenType("Bearer")
+                         .setExpiresIn(settings.accessTtl().toSeconds()).build();
+    }
+
+    /** Who a principal is, with its user when it has one here. */
+    public Identity identity(Principal caller) {
+        final Identity.Builder identity = Identity.newBuilder()
+                                                  .setKind(caller.kind().name().toLowerCase(Locale.ROOT))
+                                                  .setTenant(caller.tenant())
+                                                  .setSubject(caller.subject())
+                                                  .setRole(caller.role());
+        if (caller.kind() == Principal.Kind.USER) {
+            store.user(caller.tenant(), caller.subject()).ifPresent(u -> identity.setUser(AccountProtos.user(u)));
+        }
+        return identity.build();
+    }
+
+    /**
+     * The login session of the access token of the request being served; empty for another credential
+     * (an API key or a service credential has no session to end).
+     */
+    public String currentSession() {
+        final ServiceRequestContext ctx = ServiceRequestContext.current();
+        final String header = ctx.request().headers().get(HttpHeaderNames.AUTHORIZATION, "");
+        final String bearer = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+        if (bearer.isEmpty() || bearer.startsWith(Authenticator.API_KEY_PREFIX)) {
+            return "";
+        }
+        try {
+            return accessTokens.verify(bearer).sessionId();
+        } catch (AuthenticationException e) {
+            return ""; // a service credential: not an access token
+        }
+    }
+
+    void revoke(String sessionId) {
+        store.revokeSession(sessionId, clock.millis());
+        revocations.revokeSession(sessionId);
+    }
+
+    private AuthTokens tokens(AccountStore.UserRow user, String sessionId, String refresh) {
+        final String access = accessTokens.issue(Principal.user(user.tenant(), user.id(), user.role()), sessionId,
+                                                 settings.accessTtl());
+        return AuthTokens.newBuilder()
+                         .setAccessToken(access)
+                         .setRefreshToken(refresh)
+                         .setTokenType("Bearer")
+                         .setExpiresIn(settings.accessTtl().toSeconds())
+                         .setRefreshExpiresIn(settings.refreshTtl().toSeconds())
+                         .setUser(AccountProtos.user(user))
+                         .build();
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

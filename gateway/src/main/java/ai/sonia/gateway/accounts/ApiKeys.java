@@ -1,0 +1,89 @@
+package ai.sonia.gateway.accounts;
+
+import java.util.List;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.gateway.v1.ApiKey;
+import ai.sonia.gateway.v1.CreateApiKeyResponse;
+import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.AuthenticationException;
+import ai.sonia.runtime.auth.Authenticator;
+import ai.sonia.runtime.auth.Principal;
+
+/**
+ * API keys for programs: {@code sonia_sk_<id>_<secret>}, a 256-bit random secret stored as its SHA-256 and
+ * compared in constant time. A key acts in its creator's tenant with a role no higher than its creator's
+ * (checked again on every use, so demoting or disabling the creator narrows or stops its keys).
+ */
+public final class ApiKeys {
+
+    private final Accounts accounts;
+
+    ApiKeys(Accounts accounts) {
+        this.accounts = accounts;
+    }
+
+    /** Creates a key for the calling user. */
+    public CreateApiKeyResponse create(Principal caller, String name, Role requested) {
+        Access.requirePerson(caller);
+        if (name.isBlank() || name.length() > 100) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "name", "1 to 100 characters");
+        }
+        final Role role = requested == Role.ROLE_UNSPECIFIED ? caller.role() : requested;
+        if (rank(role) > rank(caller.role())) {
+            throw Principal.permissionDenied("a key's role cannot be above its creator's");
+        }
+        final String id = Tokens.id("");
+        final String secret = Tokens.random(32);
+        final AccountStore.KeyRow row = new AccountStore.KeyRow(id, caller.tenant(), caller.subject(), name.strip(),
+                                                                role, Tokens.sha256(secret),
+                                                                accounts.clock.millis(), 0);
+        accounts.store.insertKey(row);
+        return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(row))
+                                   .setSecret(Authenticator.API_KEY_PREFIX + id + '_' + secret).build();
+    }
+
+    /** The caller's keys; an admin's list holds the whole tenant's. */
+    public List<ApiKey> list(Principal caller) {
+        Access.requirePerson(caller);
+        return accounts.store.keys(caller.tenant(), caller.isAdmin() ? null : caller.subject()).stream()
+                             .map(AccountProtos::key).toList();
+    }
+
+    /** Revokes a key of the caller (an admin: of its tenant); NOT_FOUND for anyone else's. */
+    public void delete(Principal caller, String keyId) {
+        Access.requirePerson(caller);
+        final AccountStore.KeyRow key = accounts.store.key(keyId)
+                                                      .filter(k -> k.revokedMs() == 0)
+                                                      .filter(k -> caller.owns(k.tenant(), k.owner()))
+                                                      .orElseThrow(() -> AccountErrors.notFound("API key", keyId));
+        accounts.store.revokeKey(key.id(), accounts.clock.millis());
+        accounts.revocations.revokeKey(key.id());
+    }
+
+    /** The principal of an API key; {@link AuthenticationException} for an unknown or revoked one. */
+    Principal resolve(String bearer) {
+        final String rest = bearer.substring(Authenticator.API_KEY_PREFIX.length());
+        final int separator = rest.indexOf('_');
+        if (separator <= 0) {
+            throw new AuthenticationException("malformed API key");
+        }
+        final AccountStore.KeyRow key = accounts.store.key(rest.substring(0, separator)).orElse(null);
+        // Hash and compare even for an unknown id, so the answer takes the same time.
+        final boolean matches = Tokens.sameHash(Tokens.sha256(rest.substring(separator + 1)),
+                                                key == null ? "" : key.secretHash());
+        if (key == null || !matches || key.revokedMs() != 0) {
+            throw new AuthenticationException("unknown or revoked API key");
+        }
+        final AccountStore.UserRow owner = accounts.store.user(key.tenant(), key.owner()).orElse(null);
+        if (owner == null || owner.disabled()) {
+            throw new AuthenticationException("the API key's owner no longer exists or is disabled");
+        }
+        final Role role = rank(owner.role()) < rank(key.role()) ? owner.role() : key.role();
+        return new Principal(Principal.Kind.API_KEY, key.tenant(), key.id(), role, "");
+    }
+
+    private static int rank(Role role) {
+        return role == Role.ROLE_ADMIN ? 2 : role == Role.ROLE_USER ? 1 : 0;
+    }
+}

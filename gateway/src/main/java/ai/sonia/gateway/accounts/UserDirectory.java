@@ -1,0 +1,133 @@
+package ai.sonia.gateway.accounts;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.gateway.v1.ListUsersResponse;
+import ai.sonia.gateway.v1.UpdateUserRequest;
+import ai.sonia.gateway.v1.User;
+import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
+
+/**
+ * The users of a tenant: each user manages its own profile and password; an admin lists, changes and
+ * deletes the users of its own tenant only. A user of another tenant is NOT_FOUND, never revealed; the
+ * last enabled admin of a tenant can be neither demoted, disabled nor deleted (CONFLICT).
+ */
+public final class UserDirectory {
+
+    private static final int DEFAULT_PAGE = 100;
+    private static final int MAX_PAGE = 1000;
+
+    private final Accounts accounts;
+
+    UserDirectory(Accounts accounts) {
+        this.accounts = accounts;
+    }
+
+    public User mine(Principal caller) {
+        return AccountProtos.user(own(caller));
+    }
+
+    public User updateMine(Principal caller, String displayName) {
+        final AccountStore.UserRow user = own(caller);
+        accounts.store.setDisplayName(user.id(), validDisplayName(displayName));
+        return AccountProtos.user(accounts.store.user(user.id()).orElseThrow());
+    }
+
+    /** Changes the caller's password and revokes its other login sessions ({@code currentSession} stays). */
+    public void changePassword(Principal caller, String currentSession, String current, String next) {
+        final AccountStore.UserRow user = own(caller);
+        if (!accounts.passwords.verify(current, user.passwordHash())) {
+            throw Principal.unauthenticated("current_password is wrong");
+        }
+        Passwords.validate("new_password", next);
+        accounts.store.setPasswordHash(user.id(), accounts.passwords.hash(next));
+        revokeSessions(user.id(), currentSession);
+    }
+
+    public ListUsersResponse list(Principal caller, int pageSize, String pageToken) {
+        Access.requireAdminPerson(caller, "listing users");
+        if (pageSize < 0 || pageSize > MAX_PAGE) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "page_size", pageSize + " (expected: 0.." + MAX_PAGE + ')');
+        }
+        final int size = pageSize == 0 ? DEFAULT_PAGE : pageSize;
+        final String after;
+        try {
+            after = new String(Base64.getUrlDecoder().decode(pageToken), StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "page_token", "not a token of this API");
+        }
+        final List<AccountStore.UserRow> rows = accounts.store.users(caller.tenant(), after, size + 1);
+        final ListUsersResponse.Builder page = ListUsersResponse.newBuilder();
+        rows.stream().limit(size).forEach(u -> page.addUsers(AccountProtos.user(u)));
+        if (rows.size() > size) {
+            page.setNextPageToken(Base64.getUrlEncoder().withoutPadding().encodeToString(
+                    rows.get(size - 1).username().getBytes(StandardCharsets.UTF_8)));
+        }
+        return page.build();
+    }
+
+    public User get(Principal caller, String userId) {
+        Access.requireAdminPerson(caller, "reading users");
+        return AccountProtos.user(ofTenant(caller, userId));
+    }
+
+    public User update(Principal caller, UpdateUserRequest request) {
+        Access.requireAdminPerson(caller, "changing users");
+        final AccountStore.UserRow user = ofTenant(caller, request.getUserId());
+        if (request.hasDisplayName()) {
+            accounts.store.setDisplayName(user.id(), validDisplayName(request.getDisplayName()));
+        }
+        final Role role = request.hasRole() ? request.getRole() : user.role();
+        if (role != Role.ROLE_ADMIN && role != Role.ROLE_USER) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "role", "ROLE_ADMIN or ROLE_USER");
+        }
+        final boolean disabled = request.hasDisabled() ? request.getDisabled() : user.disabled();
+        if (!accounts.store.setRoleAndDisabled(user, role, disabled)) {
+            throw AccountErrors.conflict("the tenant's last admin cannot be demoted or disabled");
+        }
+        if (disabled && !user.disabled() || role != user.role()) {
+            // Access tokens carry the role: end the sessions, so the change applies now, not at expiry.
+            revokeSessions(user.id(), "");
+        }
+        return AccountProtos.user(accounts.store.user(user.id()).orElseThrow());
+    }
+
+    public void delete(Principal caller, String userId) {
+        Access.requireAdminPerson(caller, "deleting users");
+        final AccountStore.UserRow user = ofTenant(caller, userId);
+        if (!accounts.store.deleteUser(user, accounts.clock.millis())) {
+            throw AccountErrors.conflict("the tenant's last admin cannot be deleted");
+        }
+        revokeSessions(user.id(), "");
+    }
+
+    private void revokeSessions(String userId, String keep) {
+        accounts.store.revokeSessionsOf(userId, keep, accounts.clock.millis())
+                      .forEach(accounts.revocations::revokeSession);
+    }
+
+    private AccountStore.UserRow own(Principal caller) {
+        Access.requirePerson(caller);
+        return accounts.store.user(caller.tenant(), caller.subject())
+                             .orElseThrow(() -> AccountErrors.notFound("user", caller.subject()));
+    }
+
+    private AccountStore.UserRow ofTenant(Principal caller, String userId) {
+        if (userId.isEmpty()) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "user_id", "must not be empty");
+        }
+        return accounts.store.user(caller.tenant(), userId)
+                             .orElseThrow(() -> AccountErrors.notFound("user", userId));
+    }
+
+    private static String validDisplayName(String displayName) {
+        if (displayName.isBlank() || displayName.length() > 200) {
+            throw Errors.invalidArgument(AccountErrors.DOMAIN, "display_name", "1 to 200 characters");
+        }
+        return displayName.strip();
+    }
+}

@@ -1,0 +1,61 @@
+package ai.sonia.gateway.edge;
+
+import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpHeaders;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
+import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.ServiceRequestContext;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.edge.EdgeReplies;
+
+/**
+ * Limits requests per principal (user, API key) and per client address, with token buckets. Installed
+ * inside the runtime's authentication (decorators added by a module run after it), so the principal is
+ * known; a refusal is 429 with the RATE_LIMITED envelope and {@code Retry-After}, or gRPC RESOURCE_EXHAUSTED.
+ * {@code /healthz} is never limited. A request a Sonia service forwards for a user (pipecat's voice turns)
+ * counts against that user, not against the service's address, which all such requests share.
+ */
+public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
+
+    private final TokenBuckets principals;
+    private final TokenBuckets addresses;
+
+    public RateLimitDecorator(RateLimits limits) {
+        principals = new TokenBuckets(limits.principalRequests(), limits.principalSeconds(), System::nanoTime);
+        addresses = new TokenBuckets(limits.ipRequests(), limits.ipSeconds(), System::nanoTime);
+    }
+
+    @Override
+    public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
+        if ("/healthz".equals(ctx.path())) {
+            return delegate.serve(ctx, req);
+        }
+        final Principal principal = Principal.currentOrNull();
+        if (principal == null || principal.via().isEmpty()) {
+            final long wait = addresses.take(ctx.clientAddress().getHostAddress());
+            if (wait > 0) {
+                return refuse(ctx, req, wait, "too many requests from this address");
+            }
+        }
+        if (principal != null && !principal.isService()) {
+            final long wait = principals.take(principal.kind() + ":" + principal.tenant() + '/' + principal.subject());
+            if (wait > 0) {
+                return refuse(ctx, req, wait, "too many requests for this credential");
+            }
+        }
+        return delegate.serve(ctx, req);
+    }
+
+    private static HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, long wait, String why) {
+        return EdgeReplies.refuse(ctx, req, "gateway",
+                                  Errors.of("gateway.sonia.ai", ErrorCode.ERROR_CODE_RATE_LIMITED,
+                                            why + "; retry in " + wait + " s",
+                                            java.util.Map.of("retry_after_seconds", String.valueOf(wait))),
+                                  HttpHeaders.of(HttpHeaderNames.RETRY_AFTER, String.valueOf(wait)));
+    }
+}

@@ -1,0 +1,20 @@
+package ai.sonia.gateway.edge;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/**
+ * The gateway's request limits, from {@code services.gateway.rateLimits} of the config file:
+ * {@code {"perPrincipal": {"requests": 600, "perSeconds": 60}, "perIp": {"requests": 1200, "perSeconds": 60}}}.
+ */
+public record RateLimits(int principalRequests, double principalSeconds, int ipRequests, double ipSeconds) {
+
+    public static final RateLimits DEFAULT = new RateLimits(600, 60, 1200, 60);
+
+    public static RateLimits from(JsonNode gatewaySection) {
+        final JsonNode limits = gatewaySection.path("rateLimits");
+        return new RateLimits(limits.path("perPrincipal").path("requests").asInt(DEFAULT.principalRequests),
+                              limits.path("perPrincipal").path("perSeconds").asDouble(DEFAULT.principalSeconds),
+                              limits.path("perIp").path("requests").asInt(DEFAULT.ipRequests),
+                              limits.path("perIp").path("perSeconds").asDouble(DEFAULT.ipSeconds));
+    }
+}

@@ -1,0 +1,75 @@
+package ai.sonia.gateway.grpc;
+
+import ai.sonia.gateway.accounts.Accounts;
+import ai.sonia.gateway.accounts.UserDirectory;
+import ai.sonia.gateway.v1.ChangeMyPasswordRequest;
+import ai.sonia.gateway.v1.ChangeMyPasswordResponse;
+import ai.sonia.gateway.v1.DeleteUserRequest;
+import ai.sonia.gateway.v1.DeleteUserResponse;
+import ai.sonia.gateway.v1.GetMyUserRequest;
+import ai.sonia.gateway.v1.GetUserRequest;
+import ai.sonia.gateway.v1.ListUsersRequest;
+import ai.sonia.gateway.v1.ListUsersResponse;
+import ai.sonia.gateway.v1.UpdateMyUserRequest;
+import ai.sonia.gateway.v1.UpdateUserRequest;
+import ai.sonia.gateway.v1.User;
+import ai.sonia.gateway.v1.UserServiceGrpc;
+import ai.sonia.runtime.auth.Principal;
+import io.grpc.stub.StreamObserver;
+
+/** {@code /api/users/*}: adapters over {@link UserDirectory}. */
+public final class UserServiceImpl extends UserServiceGrpc.UserServiceImplBase {
+
+    private final Accounts accounts;
+    private final UserDirectory users;
+
+    public UserServiceImpl(Accounts accounts) {
+        this.accounts = accounts;
+        users = accounts.users();
+    }
+
+    @Override
+    public void getMyUser(GetMyUserRequest request, StreamObserver<User> out) {
+        out.onNext(users.mine(Principal.current()));
+        out.onCompleted();
+    }
+
+    @Override
+    public void updateMyUser(UpdateMyUserRequest request, StreamObserver<User> out) {
+        out.onNext(users.updateMine(Principal.current(), request.getDisplayName()));
+        out.onCompleted();
+    }
+
+    @Override
+    public void changeMyPassword(ChangeMyPasswordRequest request, StreamObserver<ChangeMyPasswordResponse> out) {
+        users.changePassword(Principal.current(), accounts.currentSession(), request.getCurrentPassword(),
+                             request.getNewPassword());
+        out.onNext(ChangeMyPasswordResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+
+    @Override
+    public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> out) {
+        out.onNext(users.list(Principal.current(), request.getPageSize(), request.getPageToken()));
+        out.onCompleted();
+    }
+
+    @Override
+    public void getUser(GetUserRequest request, StreamObserver<User> out) {
+        out.onNext(users.get(Principal.current(), request.getUserId()));
+        out.onCompleted();
+    }
+
+    @Override
+    public void updateUser(UpdateUserRequest request, StreamObserver<User> out) {
+        out.onNext(users.update(Principal.current(), request));
+        out.onCompleted();
+    }
+
+    @Override
+    public void deleteUser(DeleteUserRequest request, StreamObserver<DeleteUserResponse> out) {
+        users.delete(Principal.current(), request.getUserId());
+        out.onNext(DeleteUserResponse.getDefaultInstance());
+        out.onCompleted();
+    }
+}

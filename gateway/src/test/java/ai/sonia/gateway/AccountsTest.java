@@ -1,0 +1,398 @@
+package ai.sonia.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.RequestHeadersBuilder;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
+import ai.sonia.gateway.v1.CreateApiKeyRequest;
+import ai.sonia.gateway.v1.GetUserRequest;
+import ai.sonia.gateway.v1.ListUsersRequest;
+import ai.sonia.gateway.v1.UserServiceGrpc;
+import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.testing.TestCredentials;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/** Accounts end to end: a real gateway, its real SQLite accounts store, REST and gRPC clients with real tokens. */
+class AccountsTest {
+
+    static final ObjectMapper mapper = new ObjectMapper();
+    static final Map<String, String> NOWHERE = new HashMap<>();
+    static {
+        for (String service : List.of("ROUTER", "MEMORY", "PIPECAT", "OPENCLAW", "EVAOS")) {
+            NOWHERE.put("SONIA_" + service + "_TARGET", "127.0.0.1:1"); // no downstream: accounts need none
+        }
+    }
+
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private final List<String> secretsSeen = new ArrayList<>();
+    private StackConfig config;
+    private SoniaServer gateway;
+    private String adminPassword;
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : started) {
+            c.close();
+        }
+        assertNoSecretInLogs(secretsSeen);
+    }
+
+    private void start(String section, Map<String, String> env) {
+        final Map<String, String> all = new HashMap<>(NOWHERE);
+        all.putAll(env);
+        config = GatewayHomes.gateway("accounts", section, all);
+        gateway = new GatewayModule().newServer(config).start();
+        started.add(gateway);
+    }
+
+    private void start() throws IOException {
+        start("{}", Map.of());
+        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
+        secretsSeen.add(adminPassword);
+    }
+
+    @Test
+    void theFirstStartCreatesAnAdminWhosePasswordIsInAnOwnerOnlyFile() throws Exception {
+        start();
+        final Path file = config.home().resolve("secrets/admin-password");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent()))).isEqualTo("rwx------");
+        final JsonNode tokens = ok(login("admin", adminPassword));
+        assertThat(tokens.at("/token_type").asText()).isEqualTo("Bearer");
+        assertThat(tokens.at("/user/role").asText()).isEqualTo("ROLE_ADMIN");
+        assertThat(tokens.at("/user/tenant").asText()).isEqualTo("default");
+        final JsonNode me = ok(call(HttpMethod.GET, "/api/auth/me", null, access(tokens)));
+        assertThat(me.at("/kind").asText()).isEqualTo("user");
+        assertThat(me.at("/user/username").asText()).isEqualTo("admin");
+        // A restart keeps the admin and writes no new file.
+        gateway.close();
+        started.remove(gateway);
+        gateway = new GatewayModule().newServer(config).start();
+        started.add(gateway);
+        assertThat(Files.readString(file).strip()).isEqualTo(adminPassword);
+        assertThat(login("admin", adminPassword).status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void theAdminPasswordCanComeFromTheEnvironment() {
+        start("{}", Map.of("SONIA_ADMIN_PASSWORD", "correct horse battery staple"));
+        secretsSeen.add("correct horse battery staple");
+        assertThat(Files.exists(config.home().resolve("secrets/admin-password"))).isFalse();
+        assertThat(login("admin", "correct horse battery staple").status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void refreshRotatesAndAReusedRefreshTokenRevokesTheWholeSession() throws Exception {
+        start();
+        final String admin = access(ok(login("admin", adminPassword)));
+        ok(register(admin, "alice", "alice-password-1"));
+        final JsonNode first = ok(login("alice", "alice-password-1"));
+        final JsonNode second = ok(call(HttpMethod.POST, "/api/auth/refresh",
+                                        "{\"refresh_token\":\"" + refresh(first) + "\"}", null));
+        assertThat(refresh(second)).isNotEqualTo(refresh(first));
+        assertThat(status(HttpMethod.GET, "/api/auth/me", access(second))).isEqualTo(200);
+        // The rotated token again: a replay. The session dies, with its newest tokens.
+        final AggregatedHttpResponse replay = call(HttpMethod.POST, "/api/auth/refresh",
+                                                   "{\"refresh_token\":\"" + refresh(first) + "\"}", null);
+        assertThat(replay.status().code()).isEqualTo(401);
+        assertThat(call(HttpMethod.POST, "/api/auth/refresh", "{\"refresh_token\":\"" + refresh(second) + "\"}", null)
+                           .status().code()).isEqualTo(401);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", access(second))).isEqualTo(401);
+        // Another login of the same user is another session: untouched.
+        assertThat(status(HttpMethod.GET, "/api/auth/me", access(ok(login("alice", "alice-password-1"))))).isEqualTo(200);
+    }
+
+    @Test
+    void logoutRevokesTheSessionsAccessAndRefreshTokens() throws Exception {
+        start();
+        final JsonNode tokens = ok(login("admin", adminPassword));
+        final JsonNode other = ok(login("admin", adminPassword));
+        assertThat(call(HttpMethod.POST, "/api/auth/logout", "{}", access(tokens)).status().code()).isEqualTo(200);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", access(tokens))).isEqualTo(401);
+        assertThat(call(HttpMethod.POST, "/api/auth/refresh", "{\"refresh_token\":\"" + refresh(tokens) + "\"}", null)
+                           .status().code()).isEqualTo(401);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", access(other))).isEqualTo(200);
+        // Also after a restart: the revocation is on record.
+        gateway.close();
+        started.remove(gateway);
+        gateway = new GatewayModule().newServer(config).start();
+        started.add(gateway);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", access(tokens))).isEqualTo(401);
+    }
+
+    @Test
+    void registrationChecksItsInputAndWhoAsks() throws Exception {
+        start();
+        final String admin = access(ok(login("admin", adminPassword)));
+        final AggregatedHttpResponse shortPassword = register(admin, "bob", "short");
+        assertThat(shortPassword.status().code()).isEqualTo(400);
+        assertThat(envelope(shortPassword).at("/error/message").asText()).contains("at least 12 characters");
+        assertThat(envelope(register(admin, "b b", "long-enough-password")).at("/error/details/field_violations/0/field")
+                           .asText()).isEqualTo("username");
+        ok(register(admin, "bob", "bob-password-12"));
+        assertThat(envelope(register(admin, "BOB", "bob-password-12")).at("/error/code").asText()).isEqualTo("CONFLICT");
+        // Registration mode "admin": no credential is 401, a user's is 403.
+        assertThat(register(null, "carol", "carol-password-1").status().code()).isEqualTo(401);
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        assertThat(register(bob, "carol", "carol-password-1").status().code()).isEqualTo(403);
+        // Unknown fields are refused, never silently dropped (a tenant in the body is no way in).
+        assertThat(call(HttpMethod.POST, "/api/auth/register",
+                        "{\"username\":\"dave\",\"password\":\"dave-password-1\",\"tenant\":\"other\"}", admin)
+                           .status().code()).isEqualTo(400);
+    }
+
+    @Test
+    void openRegistrationGivesEachNewUserATenantOfItsOwn() throws Exception {
+        start("{\"auth\":{\"registration\":\"open\",\"bcryptCost\":4}}", Map.of());
+        final JsonNode erin = ok(register(null, "erin", "erin-password-1"));
+        final JsonNode frank = ok(register(null, "frank", "frank-password-1"));
+        assertThat(erin.at("/role").asText()).isEqualTo("ROLE_USER");
+        assertThat(erin.at("/tenant").asText()).startsWith("t_").isNotEqualTo(frank.at("/tenant").asText());
+        assertThat(call(HttpMethod.POST, "/api/auth/register",
+                        "{\"username\":\"mallory\",\"password\":\"mallory-password\",\"role\":\"ROLE_ADMIN\"}", null)
+                           .status().code()).isEqualTo(403);
+    }
+
+    @Test
+    void adminEndpointsRefuseAUserAndHideOtherTenantsUsers() throws Exception {
+        start();
+        final String admin = access(ok(login("admin", adminPassword)));
+        final String bobId = ok(register(admin, "bob", "bob-password-12")).at("/user_id").asText();
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        for (String path : List.of("/api/users", "/api/users/" + bobId)) {
+            assertThat(status(HttpMethod.GET, path, bob)).as(path).isEqualTo(403);
+        }
+        assertThat(call(HttpMethod.PUT, "/api/users/" + bobId, "{\"role\":\"ROLE_ADMIN\"}", bob).status().code())
+                .isEqualTo(403);
+        assertThat(status(HttpMethod.DELETE, "/api/users/" + bobId, bob)).isEqualTo(403);
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(bob));
+        started.add(() -> SoniaChannels.close(channel));
+        assertThatThrownBy(() -> UserServiceGrpc.newBlockingStub(channel).listUsers(ListUsersRequest.getDefaultInstance()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+
+        // The admin of another tenant: bob does not exist for it, by REST and gRPC.
+        final String otherAdmin = TestCredentials.token(config, "other", "olga", Role.ROLE_ADMIN);
+        assertThat(status(HttpMethod.GET, "/api/users/" + bobId, otherAdmin)).isEqualTo(404);
+        assertThat(call(HttpMethod.PUT, "/api/users/" + bobId, "{\"disabled\":true}", otherAdmin).status().code())
+                .isEqualTo(404);
+        assertThat(status(HttpMethod.DELETE, "/api/users/" + bobId, otherAdmin)).isEqualTo(404);
+        assertThat(ok(call(HttpMethod.GET, "/api/users", null, otherAdmin)).at("/users").size()).isZero();
+        final ManagedChannel other = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                             TestCredentials.bearer(otherAdmin));
+        started.add(() -> SoniaChannels.close(other));
+        assertThatThrownBy(() -> UserServiceGrpc.newBlockingStub(other).getUser(
+                GetUserRequest.newBuilder().setUserId(bobId).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND));
+
+        // The own tenant's admin sees and changes bob; a role change ends bob's sessions.
+        assertThat(ok(call(HttpMethod.GET, "/api/users", null, admin)).at("/users").size()).isEqualTo(2);
+        assertThat(ok(call(HttpMethod.PUT, "/api/users/" + bobId, "{\"role\":\"ROLE_ADMIN\"}", admin))
+                           .at("/role").asText()).isEqualTo("ROLE_ADMIN");
+        assertThat(status(HttpMethod.GET, "/api/auth/me", bob)).isEqualTo(401);
+    }
+
+    @Test
+    void theLastAdminCanBeNeitherDemotedNorDeleted() throws Exception {
+        start();
+        final JsonNode login = ok(login("admin", adminPassword));
+        final String admin = access(login);
+        final String adminId = login.at("/user/user_id").asText();
+        final AggregatedHttpResponse demote = call(HttpMethod.PUT, "/api/users/" + adminId, "{\"role\":\"ROLE_USER\"}", admin);
+        assertThat(demote.status().code()).isEqualTo(409);
+        assertThat(envelope(demote).at("/error/code").asText()).isEqualTo("CONFLICT");
+        assertThat(status(HttpMethod.DELETE, "/api/users/" + adminId, admin)).isEqualTo(409);
+        assertThat(call(HttpMethod.PUT, "/api/users/" + adminId, "{\"disabled\":true}", admin).status().code())
+                .isEqualTo(409);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", admin)).isEqualTo(200);
+    }
+
+    @Test
+    void usersChangeTheirProfileAndPasswordButNotTheirRole() throws Exception {
+        start();
+        final String admin = access(ok(login("admin", adminPassword)));
+        ok(register(admin, "bob", "bob-password-12"));
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        final String bobElsewhere = access(ok(login("bob", "bob-password-12")));
+        assertThat(ok(call(HttpMethod.PUT, "/api/users/me", "{\"display_name\":\"Bob B.\"}", bob))
+                           .at("/display_name").asText()).isEqualTo("Bob B.");
+        assertThat(call(HttpMethod.PUT, "/api/users/me", "{\"display_name\":\"x\",\"role\":\"ROLE_ADMIN\"}", bob)
+                           .status().code()).isEqualTo(400);
+        assertThat(call(HttpMethod.PUT, "/api/users/me/password",
+                        "{\"current_password\":\"wrong-password-1\",\"new_password\":\"bob-password-34\"}", bob)
+                           .status().code()).isEqualTo(401);
+        ok(call(HttpMethod.PUT, "/api/users/me/password",
+                "{\"current_password\":\"bob-password-12\",\"new_password\":\"bob-password-34\"}", bob));
+        assertThat(status(HttpMethod.GET, "/api/users/me", bob)).isEqualTo(200);
+        assertThat(status(HttpMethod.GET, "/api/users/me", bobElsewhere)).isEqualTo(401);
+        assertThat(login("bob", "bob-password-12").status().code()).isEqualTo(401);
+        assertThat(login("bob", "bob-password-34").status().code()).isEqualTo(200);
+    }
+
+    @Test
+    void apiKeysAreShownOnceUsedExchangedAndRevoked() throws Exception {
+        start();
+        final String admin = access(ok(login("admin", adminPassword)));
+        ok(register(admin, "bob", "bob-password-12"));
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        assertThat(call(HttpMethod.POST, "/api/keys", "{\"name\":\"too high\",\"role\":\"ROLE_ADMIN\"}", bob)
+                           .status().code()).isEqualTo(403);
+        final JsonNode created = ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"backup script\"}", bob));
+        final String secret = created.at("/secret").asText();
+        secretsSeen.add(secret);
+        final String keyId = created.at("/key/key_id").asText();
+        assertThat(secret).startsWith("sonia_sk_" + keyId + '_');
+        assertThat(created.at("/key/role").asText()).isEqualTo("ROLE_USER");
+        final JsonNode listed = ok(call(HttpMethod.GET, "/api/keys", null, bob));
+        assertThat(listed.toString()).contains(keyId).doesNotContain(secret.substring(secret.lastIndexOf('_') + 1));
+
+        final JsonNode me = ok(call(HttpMethod.GET, "/api/auth/me", null, secret));
+        assertThat(me.at("/kind").asText()).isEqualTo("api_key");
+        assertThat(me.at("/subject").asText()).isEqualTo(keyId);
+        // A key manages no accounts, and mints no keys.
+        assertThat(call(HttpMethod.POST, "/api/keys", "{\"name\":\"more\"}", secret).status().code()).isEqualTo(403);
+        // Exchanged for an access token that other services accept.
+        final String exchanged = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", secret)));
+        secretsSeen.add(exchanged);
+        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, exchanged)).at("/kind").asText()).isEqualTo("api_key");
+        assertThat(call(HttpMethod.POST, "/api/auth/token", "{}", bob).status().code()).isEqualTo(403);
+        // A wrong secret for a real id is refused.
+        assertThat(status(HttpMethod.GET, "/api/auth/me", "sonia_sk_" + keyId + "_wrong")).isEqualTo(401);
+        // Another user's key is not found; an admin of the tenant may revoke it.
+        final String otherUser = TestCredentials.userToken(config, "default", "someone-else");
+        assertThat(status(HttpMethod.DELETE, "/api/keys/" + keyId, otherUser)).isEqualTo(404);
+        assertThat(status(HttpMethod.DELETE, "/api/keys/" + keyId, admin)).isEqualTo(200);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", secret)).isEqualTo(401);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", exchanged)).isEqualTo(401);
+        assertThat(status(HttpMethod.DELETE, "/api/keys/" + keyId, bob)).isEqualTo(404);
+
+        // The same over gRPC.
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(bob));
+        started.add(() -> SoniaChannels.close(channel));
+        final String grpcSecret = ApiKeyServiceGrpc.newBlockingStub(channel)
+                                                   .createApiKey(CreateApiKeyRequest.newBuilder().setName("grpc").build())
+                                                   .getSecret();
+        secretsSeen.add(grpcSecret);
+        assertThat(status(HttpMethod.GET, "/api/users/me", grpcSecret)).isEqualTo(403);
+        assertThat(status(HttpMethod.GET, "/api/limitations", grpcSecret)).isEqualTo(200);
+    }
+
+    @Test
+    void bruteForceLoginIsThrottledWithRetryAfterAndRecovers() throws Exception {
+        start("{\"auth\":{\"bcryptCost\":4,\"loginThrottle\":{\"maxFailures\":5,\"windowSeconds\":60,"
+              + "\"lockSeconds\":1,\"maxLockSeconds\":2}}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        for (int i = 0; i < 5; i++) {
+            assertThat(login("admin", "guess-number-" + i).status().code()).isEqualTo(401);
+        }
+        final AggregatedHttpResponse refused = login("admin", "admin-password-123");
+        assertThat(refused.status().code()).isEqualTo(429);
+        assertThat(envelope(refused).at("/error/code").asText()).isEqualTo("RATE_LIMITED");
+        assertThat(refused.headers().get("retry-after")).isEqualTo("1");
+        // An unknown user is answered like a wrong password, and counts against the address.
+        assertThat(login("nobody-here", "whatever-password").status().code()).isIn(401, 429);
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
+               .until(() -> login("admin", "admin-password-123").status().code() == 200);
+    }
+
+    // Helpers
+
+    private AggregatedHttpResponse login(String username, String password) {
+        return call(HttpMethod.POST, "/api/auth/login",
+                    "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}", null);
+    }
+
+    private AggregatedHttpResponse register(String token, String username, String password) {
+        return call(HttpMethod.POST, "/api/auth/register",
+                    "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}", token);
+    }
+
+    private int status(HttpMethod method, String path, String token) {
+        return call(method, path, null, token).status().code();
+    }
+
+    AggregatedHttpResponse call(HttpMethod method, String path, String json, String token) {
+        final RequestHeadersBuilder headers = RequestHeaders.builder(method, path);
+        if (json != null) {
+            headers.contentType(MediaType.JSON_UTF_8);
+        }
+        if (token != null) {
+            headers.add("authorization", "Bearer " + token);
+        }
+        final WebClient client = WebClient.of("http://127.0.0.1:" + gateway.port());
+        return (json == null ? client.execute(headers.build()) : client.execute(headers.build(), json))
+                .aggregate().join();
+    }
+
+    private JsonNode ok(AggregatedHttpResponse response) throws IOException {
+        assertThat(response.status().code()).as(response.contentUtf8()).isEqualTo(200);
+        return envelope(response).get("data");
+    }
+
+    private static JsonNode envelope(AggregatedHttpResponse response) throws IOException {
+        return mapper.readTree(response.contentUtf8());
+    }
+
+    private String access(JsonNode tokens) {
+        final String token = tokens.at("/access_token").asText();
+        secretsSeen.add(token);
+        return token;
+    }
+
+    private String refresh(JsonNode tokens) {
+        final String token = tokens.at("/refresh_token").asText();
+        secretsSeen.add(token);
+        return token;
+    }
+
+    /** No token, refresh token, API key or password reaches a log file. */
+    static void assertNoSecretInLogs(List<String> secrets) throws IOException {
+        final String dir = System.getenv("SONIA_LOG_DIR") != null ? System.getenv("SONIA_LOG_DIR")
+                           : Path.of(System.getenv().getOrDefault("SONIA_HOME", "."), "logs").toString();
+        final Path logs = Path.of(dir);
+        if (!Files.isDirectory(logs)) {
+            return;
+        }
+        try (Stream<Path> files = Files.list(logs)) {
+            for (Path file : files.filter(Files::isRegularFile).toList()) {
+                final String text = Files.readString(file);
+                for (String secret : secrets) {
+                    assertThat(text).as(file.toString()).doesNotContain(secret);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package ai.sonia.gateway;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.TestHomes;
+
+/**
+ * Homes for the gateway's tests: one pair of signing keys shared by the gateway and its fake downstreams
+ * (as one stack's services share theirs), and a config file with a low bcrypt cost, so tests stay fast.
+ */
+final class GatewayHomes {
+
+    /** The stack's signing keys, given to every service of a test through the environment. */
+    static final Map<String, String> SECRETS = Map.of("SONIA_JWT_SECRET", key(), "SONIA_SERVICE_SECRET", key());
+
+    /** A home for a downstream fake listening on a free port. */
+    static StackConfig downstream(String name, String service) {
+        return TestHomes.config(name, service).withEnv(SECRETS);
+    }
+
+    /** A gateway home with {@code gatewaySection} as {@code services.gateway} (bcryptCost 4 unless set). */
+    static StackConfig gateway(String name, String gatewaySection, Map<String, String> env) {
+        final Path home = TestHomes.create(name);
+        try {
+            Files.createDirectories(home.resolve("config"));
+            final String section = gatewaySection.contains("bcryptCost") ? gatewaySection
+                                   : gatewaySection.replaceFirst("\\{", "{\"auth\":{\"bcryptCost\":4},")
+                                                   .replace(",}", "}");
+            Files.writeString(home.resolve("config/sonia.json"), "{\"services\":{\"gateway\":" + section + "}}");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        final Map<String, String> all = new HashMap<>(env);
+        all.putAll(SECRETS);
+        all.put("SONIA_HOME", home.toString());
+        return StackConfig.load(all).withPorts(Map.of("gateway", 0));
+    }
+
+    private static String key() {
+        final byte[] key = new byte[32];
+        new SecureRandom().nextBytes(key);
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    private GatewayHomes() {}
+}
