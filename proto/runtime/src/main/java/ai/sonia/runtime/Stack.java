@@ -3,7 +3,10 @@ package ai.sonia.runtime;
 import java.util.List;
 
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
+import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
+import ai.sonia.gateway.v1.UserServiceGrpc;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
 import ai.sonia.pipecat.v1.PipecatServiceGrpc;
@@ -12,7 +15,10 @@ import ai.sonia.router.v1.RouterServiceGrpc;
 /** The six services of the boot contract, in start order, read from their descriptors. */
 public final class Stack {
 
-    public static final ServiceSpec GATEWAY = ServiceSpec.of(GatewayServiceGrpc.getServiceDescriptor());
+    public static final ServiceSpec GATEWAY = ServiceSpec.of(GatewayServiceGrpc.getServiceDescriptor())
+                                                         .withCompanions(AuthServiceGrpc.getServiceDescriptor(),
+                                                                         UserServiceGrpc.getServiceDescriptor(),
+                                                                         ApiKeyServiceGrpc.getServiceDescriptor());
     public static final ServiceSpec ROUTER = ServiceSpec.of(RouterServiceGrpc.getServiceDescriptor());
     public static final ServiceSpec MEMORY = ServiceSpec.of(MemoryServiceGrpc.getServiceDescriptor());
     public static final ServiceSpec PIPECAT = ServiceSpec.of(PipecatServiceGrpc.getServiceDescriptor());
