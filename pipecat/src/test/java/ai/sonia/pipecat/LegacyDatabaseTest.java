@@ -87,7 +87,8 @@ class LegacyDatabaseTest {
             st.execute("CREATE TABLE seen_messages (session_id TEXT NOT NULL,"
                        + " message_id TEXT NOT NULL, PRIMARY KEY (session_id, message_id))");
             try (PreparedStatement ps = db.prepareStatement(
-                    "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot) VALUES (?, ?, ?, ?, ?)")) {
+                    "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot)"
+                    + " VALUES (?, ?, ?, ?, ?)")) {
                 ps.setString(1, old.getSessionId());
                 ps.setInt(2, old.getStateValue());
                 ps.setLong(3, Timestamps.toMillis(now));

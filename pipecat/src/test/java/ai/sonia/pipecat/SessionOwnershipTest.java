@@ -86,7 +86,8 @@ class SessionOwnershipTest {
             final PipecatServiceBlockingStub stub = pipecat.blocking(stranger);
             assertLooksUnknown(() -> stub.getSession(GetSessionRequest.newBuilder().setSessionId(id).build()), id);
             assertLooksUnknown(() -> stub.pauseSession(PauseSessionRequest.newBuilder().setSessionId(id).build()), id);
-            assertLooksUnknown(() -> stub.resumeSession(ResumeSessionRequest.newBuilder().setSessionId(id).build()), id);
+            assertLooksUnknown(() -> stub.resumeSession(ResumeSessionRequest.newBuilder().setSessionId(id).build()),
+                               id);
             assertLooksUnknown(() -> stub.stopSession(StopSessionRequest.newBuilder().setSessionId(id).build()), id);
             assertThat(stub.listSessions(ListSessionsRequest.getDefaultInstance()).getSessionsList())
                     .extracting(Session::getSessionId).doesNotContain(id);
@@ -222,7 +223,8 @@ class SessionOwnershipTest {
         try (PipecatHarness durable = new PipecatHarness("ownership-restart")) {
             final String id = durable.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             durable.restart();
-            final Session after = durable.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
+            final Session after = durable.blocking().getSession(
+                    GetSessionRequest.newBuilder().setSessionId(id).build());
             assertThat(after.getTenant()).isEqualTo(PipecatHarness.TENANT);
             assertThat(after.getUserId()).isEqualTo(PipecatHarness.USER);
             final String stranger = durable.userToken("globex", PipecatHarness.USER);

@@ -235,7 +235,8 @@ class WebSocketProtocolTest {
                 .isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOfSatisfying(WebSocketHandshakeException.class,
                                                 e -> assertThat(e.getResponse().statusCode()).isEqualTo(403));
-        assertThatThrownBy(() -> WsClient.connect(pipecat.port(), id, 0, "http://localhost.evil.example", pipecat.token))
+        assertThatThrownBy(() -> WsClient.connect(pipecat.port(), id, 0, "http://localhost.evil.example",
+                                                  pipecat.token))
                 .cause().isInstanceOf(WebSocketHandshakeException.class);
         final WsClient local = WsClient.connect(pipecat.port(), id, 0, "http://localhost:5173", pipecat.token);
         local.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);

@@ -36,7 +36,9 @@ public final class GatewayChatClient implements ChatClient {
     public CompletableFuture<String> reply(Principal owner, String sessionId, String text, String correlationId) {
         return CompletableFuture.supplyAsync(() -> {
             try (MDC.MDCCloseable ignored = MDC.putCloseable("correlation_id", correlationId)) {
-                return stub.withOption(ServiceCredentialInterceptor.ACTING_FOR, owner).chat(ChatRequest.newBuilder().setSessionId(sessionId).setText(text).build()).getReply();
+                return stub.withOption(ServiceCredentialInterceptor.ACTING_FOR, owner)
+                           .chat(ChatRequest.newBuilder().setSessionId(sessionId).setText(text).build())
+                           .getReply();
             } catch (StatusRuntimeException e) {
                 final String code = ErrorMapping.wireName(ErrorMapping.errorCode(e.getStatus().getCode(), null));
                 throw new ChatFailure(code, e.getStatus().getCode() + ": " + e.getStatus().getDescription(), e);

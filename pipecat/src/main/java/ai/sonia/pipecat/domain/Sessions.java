@@ -137,14 +137,14 @@ public final class Sessions {
 
     /** ACTIVE → PAUSED. */
     public Session pause(Principal principal, String sessionId, String correlationId) {
-        return move(owned(principal, sessionId).getSessionId(), SessionState.SESSION_STATE_ACTIVE, SessionState.SESSION_STATE_PAUSED, "pause",
-                    correlationId);
+        return move(owned(principal, sessionId).getSessionId(), SessionState.SESSION_STATE_ACTIVE,
+                    SessionState.SESSION_STATE_PAUSED, "pause", correlationId);
     }
 
     /** PAUSED → ACTIVE. */
     public Session resume(Principal principal, String sessionId, String correlationId) {
-        return move(owned(principal, sessionId).getSessionId(), SessionState.SESSION_STATE_PAUSED, SessionState.SESSION_STATE_ACTIVE, "resume",
-                    correlationId);
+        return move(owned(principal, sessionId).getSessionId(), SessionState.SESSION_STATE_PAUSED,
+                    SessionState.SESSION_STATE_ACTIVE, "resume", correlationId);
     }
 
     /** Any state → CLOSED; stopping a closed session returns it unchanged (the method is idempotent). */

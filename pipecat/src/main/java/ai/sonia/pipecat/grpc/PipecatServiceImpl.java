@@ -36,7 +36,8 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
 
     @Override
     public void startSession(StartSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.start(Principal.current(), request.getUserId(), request.getMetadataMap(), request.getVoice(),
+        reply(responseObserver, sessions.start(Principal.current(), request.getUserId(), request.getMetadataMap(),
+                                               request.getVoice(),
                                                correlationId()));
     }
 
@@ -47,7 +48,8 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
 
     @Override
     public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> responseObserver) {
-        reply(responseObserver, sessions.list(Principal.current(), request.getPageSize(), request.getPageToken(), request.getState()));
+        reply(responseObserver, sessions.list(Principal.current(), request.getPageSize(), request.getPageToken(),
+                                              request.getState()));
     }
 
     @Override
@@ -62,7 +64,8 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
 
     @Override
     public void stopSession(StopSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.stop(Principal.current(), request.getSessionId(), request.getReason(), correlationId()));
+        reply(responseObserver, sessions.stop(Principal.current(), request.getSessionId(), request.getReason(),
+                                              correlationId()));
     }
 
     @Override

@@ -25,8 +25,8 @@ import ai.sonia.runtime.auth.Principal;
  * {@code /ws/{session_id}?last_sequence=N}: the connection attaches to the session at once and gets
  * the events after {@code N}. The handshake carries a token ({@code Authorization: Bearer} or
  * {@code ?access_token=}) and, from a browser, an allowed {@code Origin}; a session the token's principal
- * does not own closes with 4001, like an unknown one. Text frames carry a {@code ConverseRequest} or a bare {@code SessionEvent}
- * in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
+ * does not own closes with 4001, like an unknown one. Text frames carry a {@code ConverseRequest} or a
+ * bare {@code SessionEvent} in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
  * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}), or
  * with {@code ?audio=binary} each TTS_AUDIO event without its audio followed by the audio as a binary frame.
  */
