@@ -1,6 +1,7 @@
 // Broadcast fan-out: N clients connect; client 0 sends a broadcast; the time until all N clients
 // received it is one sample, after warm-up rounds (WARMUP, default 20) that are not counted. Same client, same machine, for pipecat and the Node ws peer.
 //   node fanout-client.js <pipecat|peer> <url> <clients> <rounds>
+// Pipecat refuses a handshake without a credential: SONIA_TOKEN=<access token> is sent as a bearer header.
 const WebSocket = require('ws');
 
 const [kind, url, clientsArg, roundsArg] = process.argv.slice(2);
@@ -31,7 +32,9 @@ async function main() {
   let waiting = null;
   let received = 0;
   for (let i = 0; i < clients; i++) {
-    const socket = new WebSocket(url);
+    const socket = kind === 'pipecat' && process.env.SONIA_TOKEN
+      ? new WebSocket(url, { headers: { authorization: `Bearer ${process.env.SONIA_TOKEN}` } })
+      : new WebSocket(url);
     socket.on('message', (data) => {
       const id = broadcastId(data.toString());
       if (waiting && id === waiting.id && ++received === clients) {

@@ -1,16 +1,21 @@
 // Session creation latency over REST (POST /session/start), one request at a time, keep-alive.
-//   node sessions-client.js <base-url> <count>
+//   SONIA_TOKEN=<access token> node sessions-client.js <base-url> <count>
 const http = require('http');
 
 const [base, countArg] = process.argv.slice(2);
 const count = Number(countArg);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// Pipecat answers 401 without a credential.
+const headers = { 'content-type': 'application/json' };
+if (process.env.SONIA_TOKEN) {
+  headers.authorization = `Bearer ${process.env.SONIA_TOKEN}`;
+}
 
 function start() {
   return new Promise((resolve, reject) => {
     const began = process.hrtime.bigint();
     const req = http.request(`${base}/session/start`, {
-      method: 'POST', agent, headers: { 'content-type': 'application/json' },
+      method: 'POST', agent, headers,
     }, (res) => {
       let body = '';
       res.on('data', (c) => { body += c; });

@@ -4,10 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -18,6 +14,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.google.rpc.ErrorInfo;
+import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.MediaType;
 
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.GetSessionRequest;
@@ -51,7 +52,9 @@ class SessionLifecycleTest {
     @Test
     void walksTheStateMachineAndRefusesInvalidTransitions() throws Exception {
         final var stub = pipecat.blocking();
-        final Session created = stub.startSession(StartSessionRequest.newBuilder().setUserId("ada").build());
+        // Naming oneself is allowed (anybody else is PERMISSION_DENIED).
+        final Session created = stub.startSession(
+                StartSessionRequest.newBuilder().setUserId(PipecatHarness.USER).build());
         final String id = created.getSessionId();
         assertThat(created.getState()).isEqualTo(SessionState.SESSION_STATE_CREATED);
         assertThat(created.getLastSequence()).isEqualTo(1);
@@ -103,7 +106,7 @@ class SessionLifecycleTest {
         final var stub = pipecat.blocking();
         final Set<String> started = new HashSet<>();
         for (int i = 0; i < 5; i++) {
-            started.add(stub.startSession(StartSessionRequest.newBuilder().setUserId("lister").build()).getSessionId());
+            started.add(stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId());
         }
         final Set<String> seen = new HashSet<>();
         String token = "";
@@ -128,31 +131,25 @@ class SessionLifecycleTest {
 
     @Test
     void restRoutesAnswerWithTheEnvelope() throws Exception {
-        final HttpClient http = HttpClient.newHttpClient();
-        final String base = "http://127.0.0.1:" + pipecat.port();
-        final HttpResponse<String> started = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/session/start"))
-                           .POST(HttpRequest.BodyPublishers.ofString("{\"user_id\":\"rest\"}"))
-                           .header("content-type", "application/json").build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(started.statusCode()).isEqualTo(200);
-        assertThat(started.body()).contains("\"ok\":true").contains("SESSION_STATE_CREATED");
-        final String id = started.body().replaceAll(".*\"session_id\":\"([^\"]+)\".*", "$1");
-        final HttpResponse<String> paused = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/session/pause"))
-                           .POST(HttpRequest.BodyPublishers.ofString("{\"session_id\":\"" + id + "\"}"))
-                           .header("content-type", "application/json").build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(paused.statusCode()).isEqualTo(409);
-        assertThat(paused.body()).contains("\"code\":\"CONFLICT\"");
-        final HttpResponse<String> got = http.send(HttpRequest.newBuilder(URI.create(base + "/session/" + id)).build(),
-                                                   HttpResponse.BodyHandlers.ofString());
-        assertThat(got.statusCode()).isEqualTo(200);
-        assertThat(got.body()).contains(id);
-        final HttpResponse<String> missing = http.send(
-                HttpRequest.newBuilder(URI.create(base + "/session/missing")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(missing.statusCode()).isEqualTo(404);
+        final WebClient rest = pipecat.rest(pipecat.token);
+        final AggregatedHttpResponse started = rest.execute(post("/session/start", "{\"voice\":false}"))
+                                                   .aggregate().join();
+        assertThat(started.status().code()).isEqualTo(200);
+        assertThat(started.contentUtf8()).contains("\"ok\":true").contains("SESSION_STATE_CREATED")
+                                         .contains("\"tenant\":\"acme\"").contains("\"user_id\":\"ada\"");
+        final String id = started.contentUtf8().replaceAll(".*\"session_id\":\"([^\"]+)\".*", "$1");
+        final AggregatedHttpResponse paused =
+                rest.execute(post("/session/pause", "{\"session_id\":\"" + id + "\"}")).aggregate().join();
+        assertThat(paused.status().code()).isEqualTo(409);
+        assertThat(paused.contentUtf8()).contains("\"code\":\"CONFLICT\"");
+        final AggregatedHttpResponse got = rest.get("/session/" + id).aggregate().join();
+        assertThat(got.status().code()).isEqualTo(200);
+        assertThat(got.contentUtf8()).contains(id);
+        assertThat(rest.get("/session/missing").aggregate().join().status().code()).isEqualTo(404);
+        // Without a token, nothing but /healthz answers.
+        final WebClient anonymous = WebClient.of("http://127.0.0.1:" + pipecat.port());
+        assertThat(anonymous.get("/session/" + id).aggregate().join().status().code()).isEqualTo(401);
+        assertThat(anonymous.get("/healthz").aggregate().join().status().code()).isEqualTo(200);
     }
 
     @Test
@@ -190,6 +187,10 @@ class SessionLifecycleTest {
                    .until(() -> stub.getSession(get(pinged)).getState() == SessionState.SESSION_STATE_CLOSED);
             assertThat(client.awaitClose()).isEqualTo(1000);
         }
+    }
+
+    static HttpRequest post(String path, String json) {
+        return HttpRequest.of(HttpMethod.POST, path, MediaType.JSON_UTF_8, json);
     }
 
     private static GetSessionRequest get(String id) {

@@ -1,37 +1,39 @@
 package ai.sonia.pipecat;
 
-import java.io.IOException;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
-import io.grpc.Metadata;
-import io.grpc.Server;
-import io.grpc.ServerCall;
-import io.grpc.ServerCallHandler;
-import io.grpc.ServerInterceptor;
-import io.grpc.ServerInterceptors;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.StreamObserver;
 
-/** A real gRPC server on loopback speaking the gateway's contract, with a scripted {@code Chat}. */
+/**
+ * A real server on loopback speaking the gateway's contract behind the runtime's front door (so calls need
+ * a service credential of the same home), with a scripted {@code Chat} that records who asked.
+ */
 final class TestGateway implements AutoCloseable {
-
-    static final Metadata.Key<String> CORRELATION = Metadata.Key.of("x-correlation-id",
-                                                                    Metadata.ASCII_STRING_MARSHALLER);
 
     final List<ChatRequest> requests = new CopyOnWriteArrayList<>();
     final List<String> correlationIds = new CopyOnWriteArrayList<>();
-    private final Server server;
+    /** The principal of each chat call, as the gateway sees it. */
+    final List<Principal> principals = new CopyOnWriteArrayList<>();
+    private final SoniaServer server;
     private volatile Function<String, String> replies = text -> "echo: " + text;
 
-    TestGateway() throws IOException {
+    TestGateway(StackConfig config) {
         final GatewayServiceGrpc.GatewayServiceImplBase impl = new GatewayServiceGrpc.GatewayServiceImplBase() {
             @Override
             public void chat(ChatRequest request, StreamObserver<ChatResponse> responseObserver) {
+                principals.add(Principal.current());
+                correlationIds.add(Correlation.current());
                 requests.add(request);
                 final String reply;
                 try {
@@ -46,20 +48,9 @@ final class TestGateway implements AutoCloseable {
                 responseObserver.onCompleted();
             }
         };
-        final ServerInterceptor capture = new ServerInterceptor() {
-            @Override
-            public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
-                                                              ServerCallHandler<Q, R> next) {
-                final String id = headers.get(CORRELATION);
-                if (id != null) {
-                    correlationIds.add(id);
-                }
-                return next.startCall(call, headers);
-            }
-        };
-        server = NettyServerBuilder.forAddress(new java.net.InetSocketAddress("127.0.0.1", 0))
-                                   .addService(ServerInterceptors.intercept(impl, capture))
-                                   .build().start();
+        server = SoniaServer.builder(Stack.GATEWAY, config.withPorts(Map.of("gateway", 0)))
+                            .addService(impl)
+                            .build().start();
     }
 
     void replyWith(Function<String, String> replies) {
@@ -67,11 +58,11 @@ final class TestGateway implements AutoCloseable {
     }
 
     String target() {
-        return "127.0.0.1:" + server.getPort();
+        return "127.0.0.1:" + server.port();
     }
 
     @Override
     public void close() {
-        server.shutdownNow();
+        server.close();
     }
 }

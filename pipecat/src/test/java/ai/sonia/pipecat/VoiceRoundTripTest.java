@@ -74,7 +74,7 @@ class VoiceRoundTripTest {
         pipecat.gateway.replyWith(text -> reply);
         final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
                                  .getSessionId();
-        final WsClient client = WsClient.connect(pipecat.port(), id + "?audio=binary", null);
+        final WsClient client = WsClient.connect(pipecat.port(), id + "?audio=binary", null, pipecat.token);
         client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
         sendSpeech(client, speech("tell me everything"));
         await().atMost(Duration.ofSeconds(30)).until(

@@ -182,7 +182,7 @@ class WebSocketProtocolTest {
         audioInText.sendAudio(new byte[640]);
         assertThat(audioInText.awaitClose()).isEqualTo(1003);
 
-        final WsClient badSequence = WsClient.connect(pipecat.port(), newSession(), -1, null);
+        final WsClient badSequence = WsClient.connect(pipecat.port(), newSession(), -1, null, pipecat.token);
         assertThat(badSequence.awaitClose()).isEqualTo(1002);
     }
 
@@ -229,15 +229,16 @@ class WebSocketProtocolTest {
     }
 
     @Test
-    void browserOriginsMustBeAllowed() throws Exception {
+    void browserOriginsMustBeAllowedEvenWithAValidToken() throws Exception {
         final String id = newSession();
-        assertThatThrownBy(() -> WsClient.connect(pipecat.port(), id, 0, "https://evil.example"))
+        assertThatThrownBy(() -> WsClient.connect(pipecat.port(), id, 0, "https://evil.example", pipecat.token))
                 .isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOfSatisfying(WebSocketHandshakeException.class,
                                                 e -> assertThat(e.getResponse().statusCode()).isEqualTo(403));
-        assertThatThrownBy(() -> WsClient.connect(pipecat.port(), id, 0, "http://localhost.evil.example"))
+        assertThatThrownBy(() -> WsClient.connect(pipecat.port(), id, 0, "http://localhost.evil.example",
+                                                  pipecat.token))
                 .cause().isInstanceOf(WebSocketHandshakeException.class);
-        final WsClient local = WsClient.connect(pipecat.port(), id, 0, "http://localhost:5173");
+        final WsClient local = WsClient.connect(pipecat.port(), id, 0, "http://localhost:5173", pipecat.token);
         local.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
         local.close();
     }
@@ -265,7 +266,7 @@ class WebSocketProtocolTest {
     @Test
     void restartLosesNoSessionHistoryOrReplay() throws Exception {
         try (PipecatHarness durable = new PipecatHarness("restart", Map.of())) {
-            final String id = durable.blocking().startSession(StartSessionRequest.newBuilder().setUserId("u").build())
+            final String id = durable.blocking().startSession(StartSessionRequest.getDefaultInstance())
                                      .getSessionId();
             final WsClient client = durable.ws(id, 0);
             client.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"before\",\"text\":\"remember me\"}");
@@ -275,7 +276,8 @@ class WebSocketProtocolTest {
             durable.restart();
 
             final Session after = durable.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build());
-            assertThat(after.getUserId()).isEqualTo("u");
+            assertThat(after.getUserId()).isEqualTo(PipecatHarness.USER);
+            assertThat(after.getTenant()).isEqualTo(PipecatHarness.TENANT);
             assertThat(after.getLastSequence()).isEqualTo(seen.get(seen.size() - 1));
             assertThat(after.getHistoryList()).extracting(h -> h.getText())
                                               .containsExactly("remember me", "echo: remember me");

@@ -27,16 +27,20 @@ final class WsClient implements WebSocket.Listener {
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
 
-    static WsClient connect(int port, String sessionId, long lastSequence, String origin) throws Exception {
-        return connect(port, sessionId + "?last_sequence=" + lastSequence, origin);
+    static WsClient connect(int port, String sessionId, long lastSequence, String origin, String token)
+            throws Exception {
+        return connect(port, sessionId + "?last_sequence=" + lastSequence, origin, token);
     }
 
-    /** Connects to {@code /ws/<pathAndQuery>}. */
-    static WsClient connect(int port, String pathAndQuery, String origin) throws Exception {
+    /** Connects to {@code /ws/<pathAndQuery>}, sending {@code token} (when not null) as a bearer header. */
+    static WsClient connect(int port, String pathAndQuery, String origin, String token) throws Exception {
         final WsClient client = new WsClient();
         final WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
         if (origin != null) {
             builder.header("Origin", origin);
+        }
+        if (token != null) {
+            builder.header("Authorization", "Bearer " + token);
         }
         client.socket = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/" + pathAndQuery), client)
                                .get();

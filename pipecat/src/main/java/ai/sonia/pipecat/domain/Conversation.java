@@ -9,11 +9,15 @@ import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * One client connection to one session, whatever the transport: attach with replay, client events
  * (MESSAGE, STATUS, SESSION_STOP), audio for the voice pipeline, limits and close codes. The WebSocket
  * handler and the gRPC {@code Converse} stream both drive this class, so they speak one protocol.
+ *
+ * <p>A connection belongs to the principal who opened it, and attaches only to a session that principal
+ * owns; any other session is unknown to it (close code 4001), as if it did not exist.
  *
  * <p>Events of the session stream carry a sequence number from 1. Replies that concern only this
  * connection (a STATUS pong, a duplicate acknowledgement, a protocol ERROR) carry sequence 0: they are
@@ -28,6 +32,7 @@ public final class Conversation {
     private final ConnectionLimiter limiter;
     private final VoiceSupport voice;
     private final Executor executor;
+    private final Principal principal;
     private final ConversationOutput out;
     private final String address;
     private final String correlationId;
@@ -38,12 +43,14 @@ public final class Conversation {
     private volatile boolean ended;
 
     public Conversation(Sessions sessions, ChatClient chat, ConnectionLimiter limiter, VoiceSupport voice,
-                        Executor executor, ConversationOutput out, String address, String correlationId) {
+                        Executor executor, Principal principal, ConversationOutput out, String address,
+                        String correlationId) {
         this.sessions = sessions;
         this.chat = chat;
         this.limiter = limiter;
         this.voice = voice;
         this.executor = executor;
+        this.principal = principal;
         this.out = out;
         this.address = address;
         this.correlationId = correlationId;
@@ -85,7 +92,7 @@ public final class Conversation {
             return;
         }
         try {
-            final LiveSession target = sessions.open(sessionId, false);
+            final LiveSession target = sessions.open(principal, sessionId);
             target.attach(sink, lastSequence, correlationId);
             session = target;
             if (target.snapshot().getVoice() && voice.available()) {
@@ -223,7 +230,7 @@ public final class Conversation {
             return;
         }
         final long startNanos = System.nanoTime();
-        chat.reply(current.id(), event.getText(), correlationId).whenCompleteAsync((reply, error) -> {
+        chat.reply(current.owner(), current.id(), event.getText(), correlationId).whenCompleteAsync((reply, error) -> {
             if (current.state() == SessionState.SESSION_STATE_CLOSED) {
                 return;
             }

@@ -2,6 +2,8 @@ package ai.sonia.pipecat.domain;
 
 import java.util.concurrent.Executor;
 
+import ai.sonia.runtime.auth.Principal;
+
 /** Makes the {@link Conversation} of each new connection, sharing the service's parts. */
 public final class Conversations {
 
@@ -20,8 +22,9 @@ public final class Conversations {
         this.executor = executor;
     }
 
-    /** A conversation writing to {@code out}, for a client at {@code address}. */
-    public Conversation newConversation(ConversationOutput out, String address, String correlationId) {
-        return new Conversation(sessions, chat, limiter, voice, executor, out, address, correlationId);
+    /** A conversation of {@code principal} writing to {@code out}, for a client at {@code address}. */
+    public Conversation newConversation(Principal principal, ConversationOutput out, String address,
+                                        String correlationId) {
+        return new Conversation(sessions, chat, limiter, voice, executor, principal, out, address, correlationId);
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import ai.sonia.common.v1.Role;
 import ai.sonia.pipecat.store.SessionStore;
 import ai.sonia.pipecat.store.Timestamps;
 import ai.sonia.pipecat.v1.EventType;
@@ -13,6 +14,7 @@ import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * A session held in memory while it is in use: its snapshot, its replay buffer and the connections
@@ -27,6 +29,7 @@ public final class LiveSession {
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
     private final ArrayDeque<SessionEvent> replay;
     private final RateWindow rate;
+    private final Principal owner;
     private Session snapshot;
 
     LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, RateWindow rate) {
@@ -36,10 +39,17 @@ public final class LiveSession {
         this.replayCapacity = replayCapacity;
         replay = new ArrayDeque<>(store.recentEvents(snapshot.getSessionId(), replayCapacity));
         this.rate = rate;
+        // A chat turn never needs more than a user's rights, whoever started or attached the session.
+        owner = Principal.user(snapshot.getTenant(), snapshot.getUserId(), Role.ROLE_USER);
     }
 
     public String id() {
         return snapshot.getSessionId();
+    }
+
+    /** The user the session belongs to: calls made for the session (chat turns) act for this principal. */
+    public Principal owner() {
+        return owner;
     }
 
     /** The session as it stands, without history. */

@@ -16,7 +16,9 @@ public final class SessionException extends RuntimeException {
         /** A limit was reached (RESOURCE_EXHAUSTED). */
         LIMIT,
         /** A request field is wrong (INVALID_ARGUMENT); {@link #field()} names it. */
-        INVALID_ARGUMENT
+        INVALID_ARGUMENT,
+        /** The request names somebody else than its principal (PERMISSION_DENIED). */
+        PERMISSION_DENIED
     }
 
     private final Kind kind;
@@ -49,6 +51,10 @@ public final class SessionException extends RuntimeException {
 
     static SessionException invalidArgument(String field, String description) {
         return new SessionException(Kind.INVALID_ARGUMENT, field + ": " + description, field, Map.of());
+    }
+
+    static SessionException permissionDenied(String why) {
+        return new SessionException(Kind.PERMISSION_DENIED, why, "", Map.of());
     }
 
     public Kind kind() {

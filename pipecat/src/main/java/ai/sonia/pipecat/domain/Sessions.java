@@ -20,10 +20,15 @@ import ai.sonia.pipecat.v1.ListSessionsResponse;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * The sessions: their state machine (CREATED → ACTIVE ⇄ PAUSED → CLOSED), the live-session limit and
  * the inactivity TTL. Sessions in use stay in memory as {@link LiveSession}s; the store has them all.
+ *
+ * <p>A session belongs to the user who started it, in that user's tenant. Only a principal that
+ * {@linkplain Principal#owns owns} it (that user, an admin of the tenant, a service acting for itself)
+ * can reach it by id; to anybody else it is NOT_FOUND, exactly like a session that does not exist.
  */
 public final class Sessions {
 
@@ -53,8 +58,19 @@ public final class Sessions {
         live = new AtomicInteger(store.countLive());
     }
 
-    /** Starts a session in state CREATED; LIMIT when {@code maxLive} sessions are not closed. */
-    public Session start(String userId, Map<String, String> metadata, boolean voice, String correlationId) {
+    /**
+     * Starts a session of {@code owner} in state CREATED; LIMIT when {@code maxLive} sessions are not closed.
+     * A requested user other than the owner is PERMISSION_DENIED, and so is a service acting for itself:
+     * a session belongs to a user.
+     */
+    public Session start(Principal owner, String requestedUser, Map<String, String> metadata, boolean voice,
+                         String correlationId) {
+        if (owner.isService()) {
+            throw SessionException.permissionDenied("a session belongs to a user: call acting for one");
+        }
+        if (!requestedUser.isEmpty() && !requestedUser.equals(owner.subject())) {
+            throw SessionException.permissionDenied("user_id " + requestedUser + " is not you; leave it empty");
+        }
         if (live.incrementAndGet() > maxLive) {
             live.decrementAndGet();
             throw SessionException.limit("live_sessions", maxLive);
@@ -63,7 +79,7 @@ public final class Sessions {
         final Session session = Session.newBuilder()
                                        .setSessionId(UUID.randomUUID().toString())
                                        .setState(SessionState.SESSION_STATE_CREATED)
-                                       .setUserId(userId).setTenant("default")
+                                       .setUserId(owner.subject()).setTenant(owner.tenant())
                                        .setCreateTime(now).setUpdateTime(now).setLastActivityTime(now)
                                        .putAllMetadata(metadata).setVoice(voice)
                                        .build();
@@ -74,18 +90,16 @@ public final class Sessions {
         return created.snapshot();
     }
 
-    /** A session with its history; NOT_FOUND when unknown. */
-    public Session get(String sessionId) {
-        requireId(sessionId);
-        final LiveSession inMemory = loaded.get(sessionId);
-        final Session session = inMemory != null ? inMemory.snapshot()
-                                                 : store.find(sessionId).orElseThrow(
-                                                         () -> SessionException.notFound(sessionId));
-        return session.toBuilder().addAllHistory(store.history(sessionId)).build();
+    /** A session with its history; NOT_FOUND when unknown or not the principal's. */
+    public Session get(Principal principal, String sessionId) {
+        return withHistory(owned(principal, sessionId));
     }
 
-    /** A page of sessions, newest first. */
-    public ListSessionsResponse list(int pageSize, String pageToken, SessionState state) {
+    /**
+     * A page of the principal's sessions, newest first: a user's own, all of the tenant's for its admin,
+     * all for a service acting for itself.
+     */
+    public ListSessionsResponse list(Principal principal, int pageSize, String pageToken, SessionState state) {
         if (pageSize < 0) {
             throw SessionException.invalidArgument("page_size", pageSize + " (expected: >= 0)");
         }
@@ -107,7 +121,9 @@ public final class Sessions {
             }
             afterId = decoded.substring(colon + 1);
         }
-        final List<Session> page = store.list(size + 1, state, afterMs, afterId);
+        final String tenant = principal.isService() ? null : principal.tenant();
+        final String user = principal.isService() || principal.isAdmin() ? null : principal.subject();
+        final List<Session> page = store.list(size + 1, tenant, user, state, afterMs, afterId);
         final ListSessionsResponse.Builder response = ListSessionsResponse.newBuilder();
         page.stream().limit(size).forEach(s -> response.addSessions(current(s)));
         if (page.size() > size) {
@@ -120,23 +136,28 @@ public final class Sessions {
     }
 
     /** ACTIVE → PAUSED. */
-    public Session pause(String sessionId, String correlationId) {
-        return move(sessionId, SessionState.SESSION_STATE_ACTIVE, SessionState.SESSION_STATE_PAUSED, "pause",
-                    correlationId);
+    public Session pause(Principal principal, String sessionId, String correlationId) {
+        return move(owned(principal, sessionId).getSessionId(), SessionState.SESSION_STATE_ACTIVE,
+                    SessionState.SESSION_STATE_PAUSED, "pause", correlationId);
     }
 
     /** PAUSED → ACTIVE. */
-    public Session resume(String sessionId, String correlationId) {
-        return move(sessionId, SessionState.SESSION_STATE_PAUSED, SessionState.SESSION_STATE_ACTIVE, "resume",
-                    correlationId);
+    public Session resume(Principal principal, String sessionId, String correlationId) {
+        return move(owned(principal, sessionId).getSessionId(), SessionState.SESSION_STATE_PAUSED,
+                    SessionState.SESSION_STATE_ACTIVE, "resume", correlationId);
     }
 
     /** Any state → CLOSED; stopping a closed session returns it unchanged (the method is idempotent). */
-    public Session stop(String sessionId, String reason, String correlationId) {
-        final LiveSession session = open(sessionId, true);
+    public Session stop(Principal principal, String sessionId, String reason, String correlationId) {
+        return stop(owned(principal, sessionId).getSessionId(), reason, correlationId);
+    }
+
+    // For callers that checked ownership already (an attached conversation) or act for the service (the TTL).
+    Session stop(String sessionId, String reason, String correlationId) {
+        final LiveSession session = load(sessionId);
         synchronized (session) {
             if (session.state() == SessionState.SESSION_STATE_CLOSED) {
-                return get(sessionId);
+                return withHistory(session.snapshot());
             }
             if (!reason.isEmpty()) {
                 session.putMetadata("stop_reason", reason);
@@ -148,16 +169,16 @@ public final class Sessions {
         live.decrementAndGet();
         loaded.remove(sessionId, session);
         budgets.remove(sessionId);
-        return get(sessionId);
+        return withHistory(session.snapshot());
     }
 
     /**
-     * The live session to attach to; NOT_FOUND when unknown, INVALID_TRANSITION when closed (unless
-     * {@code allowClosed}).
+     * The live session to attach to; NOT_FOUND when unknown or not the principal's (checked first, so a
+     * closed session of somebody else does not show), INVALID_TRANSITION when closed.
      */
-    public LiveSession open(String sessionId, boolean allowClosed) {
-        final LiveSession session = load(sessionId);
-        if (!allowClosed && session.state() == SessionState.SESSION_STATE_CLOSED) {
+    public LiveSession open(Principal principal, String sessionId) {
+        final LiveSession session = load(owned(principal, sessionId).getSessionId());
+        if (session.state() == SessionState.SESSION_STATE_CLOSED) {
             loaded.remove(sessionId, session);
             throw SessionException.invalidTransition(sessionId, session.state(), "attach to");
         }
@@ -197,8 +218,23 @@ public final class Sessions {
             session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setRole("system")
                                        .setText("state=" + to.name().substring("SESSION_STATE_".length()))
                                        .setCorrelationId(correlationId));
+            return withHistory(session.snapshot());
         }
-        return get(sessionId);
+    }
+
+    // The session as it stands, if the principal owns it; NOT_FOUND otherwise, as if it did not exist.
+    private Session owned(Principal principal, String sessionId) {
+        requireId(sessionId);
+        final LiveSession inMemory = loaded.get(sessionId);
+        final Session session = inMemory != null ? inMemory.snapshot() : store.find(sessionId).orElse(null);
+        if (session == null || !principal.owns(session.getTenant(), session.getUserId())) {
+            throw SessionException.notFound(sessionId);
+        }
+        return session;
+    }
+
+    private Session withHistory(Session session) {
+        return session.toBuilder().addAllHistory(store.history(session.getSessionId())).build();
     }
 
     private Session current(Session stored) {

@@ -11,6 +11,7 @@ import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.ConverseResponse;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -25,10 +26,10 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
     private final Conversation conversation;
     private boolean done;
 
-    GrpcConversation(Conversations conversations, ServerCallStreamObserver<ConverseResponse> responses,
-                     String address, String correlationId) {
+    GrpcConversation(Conversations conversations, Principal principal,
+                     ServerCallStreamObserver<ConverseResponse> responses, String address, String correlationId) {
         this.responses = responses;
-        conversation = conversations.newConversation(this, address, correlationId);
+        conversation = conversations.newConversation(principal, this, address, correlationId);
         responses.setOnCancelHandler(conversation::closed);
         conversation.open();
     }

@@ -25,6 +25,8 @@ public final class PipecatExceptionHandler implements GrpcExceptionHandlerFuncti
             case INVALID_TRANSITION -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, e.getMessage(), e.metadata());
             case LIMIT -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_RATE_LIMITED, e.getMessage(), e.metadata());
             case INVALID_ARGUMENT -> Errors.invalidArgument(DOMAIN, e.field(), e.getMessage());
+            case PERMISSION_DENIED ->
+                    Errors.of(DOMAIN, ErrorCode.ERROR_CODE_PERMISSION_DENIED, e.getMessage(), e.metadata());
         };
         metadata.merge(error.getTrailers());
         return error.getStatus().withCause(cause);

@@ -16,10 +16,14 @@ import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.StopSessionRequest;
 import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/** The pipecat gRPC API: a thin adapter over {@link Sessions} and {@link Conversations}. */
+/**
+ * The pipecat gRPC API: a thin adapter over {@link Sessions} and {@link Conversations}, which it hands the
+ * request's principal (whose sessions these are).
+ */
 public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceImplBase {
 
     private final Sessions sessions;
@@ -32,33 +36,36 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
 
     @Override
     public void startSession(StartSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.start(request.getUserId(), request.getMetadataMap(), request.getVoice(),
+        reply(responseObserver, sessions.start(Principal.current(), request.getUserId(), request.getMetadataMap(),
+                                               request.getVoice(),
                                                correlationId()));
     }
 
     @Override
     public void getSession(GetSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.get(request.getSessionId()));
+        reply(responseObserver, sessions.get(Principal.current(), request.getSessionId()));
     }
 
     @Override
     public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> responseObserver) {
-        reply(responseObserver, sessions.list(request.getPageSize(), request.getPageToken(), request.getState()));
+        reply(responseObserver, sessions.list(Principal.current(), request.getPageSize(), request.getPageToken(),
+                                              request.getState()));
     }
 
     @Override
     public void pauseSession(PauseSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.pause(request.getSessionId(), correlationId()));
+        reply(responseObserver, sessions.pause(Principal.current(), request.getSessionId(), correlationId()));
     }
 
     @Override
     public void resumeSession(ResumeSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.resume(request.getSessionId(), correlationId()));
+        reply(responseObserver, sessions.resume(Principal.current(), request.getSessionId(), correlationId()));
     }
 
     @Override
     public void stopSession(StopSessionRequest request, StreamObserver<Session> responseObserver) {
-        reply(responseObserver, sessions.stop(request.getSessionId(), request.getReason(), correlationId()));
+        reply(responseObserver, sessions.stop(Principal.current(), request.getSessionId(), request.getReason(),
+                                              correlationId()));
     }
 
     @Override
@@ -66,7 +73,8 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
         final ServiceRequestContext ctx = ServiceRequestContext.current();
         // A conversation lasts as long as the client stays; the inactivity TTL bounds it instead.
         ctx.clearRequestTimeout();
-        return new GrpcConversation(conversations, (ServerCallStreamObserver<ConverseResponse>) responseObserver,
+        return new GrpcConversation(conversations, Principal.current(),
+                                    (ServerCallStreamObserver<ConverseResponse>) responseObserver,
                                     ctx.clientAddress().getHostAddress(), correlationId());
     }
 

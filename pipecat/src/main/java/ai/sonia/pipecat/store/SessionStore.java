@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
@@ -24,7 +25,7 @@ import ai.sonia.pipecat.v1.SessionState;
 /**
  * Sessions, their history, their recent events and the message ids they have seen, in one SQLite
  * file in WAL mode. Rows hold the proto messages themselves; the columns beside them exist for
- * queries (state, ordering, expiry). One connection, serialized: SQLite has one writer anyway.
+ * queries (owner, state, ordering, expiry). One connection, serialized: SQLite has one writer anyway.
  */
 public final class SessionStore implements AutoCloseable {
 
@@ -44,8 +45,12 @@ public final class SessionStore implements AutoCloseable {
                 st.execute("PRAGMA synchronous=NORMAL");
                 st.execute("PRAGMA busy_timeout=5000");
                 st.execute("CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, state INTEGER NOT NULL,"
-                           + " create_ms INTEGER NOT NULL, activity_ms INTEGER NOT NULL, snapshot BLOB NOT NULL)");
+                           + " create_ms INTEGER NOT NULL, activity_ms INTEGER NOT NULL, snapshot BLOB NOT NULL,"
+                           + " tenant TEXT NOT NULL, user_id TEXT NOT NULL)");
+                OwnerMigration.apply(connection);
                 st.execute("CREATE INDEX IF NOT EXISTS sessions_by_create ON sessions (create_ms DESC, session_id DESC)");
+                st.execute("CREATE INDEX IF NOT EXISTS sessions_by_owner"
+                           + " ON sessions (tenant, user_id, create_ms DESC, session_id DESC)");
                 st.execute("CREATE TABLE IF NOT EXISTS history (session_id TEXT NOT NULL, position INTEGER NOT NULL,"
                            + " entry BLOB NOT NULL, PRIMARY KEY (session_id, position))");
                 st.execute("CREATE TABLE IF NOT EXISTS events (session_id TEXT NOT NULL, seq INTEGER NOT NULL,"
@@ -61,10 +66,14 @@ public final class SessionStore implements AutoCloseable {
         }
     }
 
-    /** Inserts or replaces a session (its history is kept apart). */
+    /**
+     * Inserts or replaces a session (its history is kept apart). Its owner (tenant, user) is written once,
+     * when the session is first saved, and never changes after.
+     */
     public synchronized void save(Session session) {
         try (PreparedStatement ps = connection.prepareStatement(
-                "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot) VALUES (?, ?, ?, ?, ?)"
+                "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?)"
                 + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
                 + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot")) {
             ps.setString(1, session.getSessionId());
@@ -72,6 +81,8 @@ public final class SessionStore implements AutoCloseable {
             ps.setLong(3, Timestamps.toMillis(session.getCreateTime()));
             ps.setLong(4, Timestamps.toMillis(session.getLastActivityTime()));
             ps.setBytes(5, session.toBuilder().clearHistory().build().toByteArray());
+            ps.setString(6, session.getTenant());
+            ps.setString(7, session.getUserId());
             ps.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("cannot save session " + session.getSessionId(), e);
@@ -80,10 +91,11 @@ public final class SessionStore implements AutoCloseable {
 
     /** A session without its history. */
     public synchronized Optional<Session> find(String sessionId) {
-        try (PreparedStatement ps = connection.prepareStatement("SELECT snapshot FROM sessions WHERE session_id = ?")) {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT snapshot, tenant, user_id FROM sessions WHERE session_id = ?")) {
             ps.setString(1, sessionId);
             try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(Session.parseFrom(rs.getBytes(1))) : Optional.empty();
+                return rs.next() ? Optional.of(session(rs)) : Optional.empty();
             }
         } catch (SQLException | InvalidProtocolBufferException e) {
             throw new StoreException("cannot read session " + sessionId, e);
@@ -172,9 +184,19 @@ public final class SessionStore implements AutoCloseable {
         }
     }
 
-    /** Sessions, newest first, after the keyset position {@code (createMs, sessionId)} when given. */
-    public synchronized List<Session> list(int limit, SessionState state, long afterCreateMs, String afterId) {
-        final StringBuilder sql = new StringBuilder("SELECT snapshot FROM sessions WHERE 1 = 1");
+    /**
+     * Sessions, newest first, after the keyset position {@code (createMs, sessionId)} when given, of
+     * {@code tenant} and {@code userId} when not null.
+     */
+    public synchronized List<Session> list(int limit, @Nullable String tenant, @Nullable String userId,
+                                           SessionState state, long afterCreateMs, String afterId) {
+        final StringBuilder sql = new StringBuilder("SELECT snapshot, tenant, user_id FROM sessions WHERE 1 = 1");
+        if (tenant != null) {
+            sql.append(" AND tenant = ?");
+        }
+        if (userId != null) {
+            sql.append(" AND user_id = ?");
+        }
         if (state != SessionState.SESSION_STATE_UNSPECIFIED) {
             sql.append(" AND state = ?");
         }
@@ -184,6 +206,12 @@ public final class SessionStore implements AutoCloseable {
         sql.append(" ORDER BY create_ms DESC, session_id DESC LIMIT ?");
         try (PreparedStatement ps = connection.prepareStatement(sql.toString())) {
             int i = 1;
+            if (tenant != null) {
+                ps.setString(i++, tenant);
+            }
+            if (userId != null) {
+                ps.setString(i++, userId);
+            }
             if (state != SessionState.SESSION_STATE_UNSPECIFIED) {
                 ps.setInt(i++, state.getNumber());
             }
@@ -193,7 +221,7 @@ public final class SessionStore implements AutoCloseable {
                 ps.setString(i++, afterId);
             }
             ps.setInt(i, limit);
-            return rows(ps, rs -> Session.parseFrom(rs.getBytes(1)));
+            return rows(ps, SessionStore::session);
         } catch (SQLException | InvalidProtocolBufferException e) {
             throw new StoreException("cannot list sessions", e);
         }
@@ -227,6 +255,12 @@ public final class SessionStore implements AutoCloseable {
     @Override
     public synchronized void close() throws SQLException {
         connection.close();
+    }
+
+    // The owner columns are the truth: snapshots written before sessions had owners say otherwise.
+    private static Session session(ResultSet rs) throws SQLException, InvalidProtocolBufferException {
+        return Session.parseFrom(rs.getBytes(1)).toBuilder().setTenant(rs.getString(2)).setUserId(rs.getString(3))
+                      .build();
     }
 
     private static <T> List<T> rows(PreparedStatement ps, Row<T> row)

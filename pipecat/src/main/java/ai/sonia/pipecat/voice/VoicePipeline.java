@@ -113,7 +113,7 @@ final class VoicePipeline implements VoiceTurns {
         final long start = System.nanoTime();
         final String reply;
         try {
-            reply = chat.reply(session.id(), userText, correlationId).join();
+            reply = chat.reply(session.owner(), session.id(), userText, correlationId).join();
         } catch (RuntimeException e) {
             Replies.failed(session, e, correlationId);
             return;

@@ -19,11 +19,14 @@ import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.auth.Principal;
 
 /**
  * {@code /ws/{session_id}?last_sequence=N}: the connection attaches to the session at once and gets
- * the events after {@code N}. Text frames carry a {@code ConverseRequest} or a bare {@code SessionEvent}
- * in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
+ * the events after {@code N}. The handshake carries a token ({@code Authorization: Bearer} or
+ * {@code ?access_token=}) and, from a browser, an allowed {@code Origin}; a session the token's principal
+ * does not own closes with 4001, like an unknown one. Text frames carry a {@code ConverseRequest} or a
+ * bare {@code SessionEvent} in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
  * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}), or
  * with {@code ?audio=binary} each TTS_AUDIO event without its audio followed by the audio as a binary frame.
  */
@@ -47,8 +50,9 @@ public final class ConversationSocket implements WebSocketServiceHandler {
         final WebSocketWriter writer = WebSocket.streaming();
         final String correlationId = Correlation.of(ctx) != null ? Correlation.of(ctx) : Correlation.generate();
         final Output output = new Output(writer, "binary".equals(ctx.queryParam("audio")));
+        // The AuthDecorator refused the handshake unless it proved a principal, so there is one.
         final Conversation conversation = conversations.newConversation(
-                output, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
+                Principal.current(), output, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
         writer.whenComplete().handle((unused, cause) -> {
             conversation.closed();
             return null;
