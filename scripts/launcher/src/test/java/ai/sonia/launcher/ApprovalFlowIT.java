@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
@@ -22,9 +23,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * A person's side of an action that needs approval, through the real gateway, EVA-OS and OpenClaw: the
- * action waits, the approval shows up on the gateway's WebSocket, a person approves it once, the same
- * action with its approval id runs exactly once, and changed arguments need a new approval.
+ * People using an action that needs approval, through the real gateway, EVA-OS and OpenClaw, as they would:
+ * the first-start admin logs in with the password the gateway wrote, registers Alice; Mallory signs up on her
+ * own (a tenant of her own). Alice's action waits and shows up on her approvals WebSocket and never on
+ * Mallory's; Alice may not decide a high-risk approval and Mallory cannot even see it; the admin approves it
+ * once; the action runs exactly once, for Alice only, and changed arguments need a new approval.
  */
 class ApprovalFlowIT {
 
@@ -33,10 +36,24 @@ class ApprovalFlowIT {
     // touch changes the workspace: EVA-OS asks a person (ls, read-only, would simply run).
     private static final String TOUCH = "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"note.txt\"]}}";
     private static InProcessStack stack;
+    private static String admin;
+    private static String alice;
+    private static String mallory;
 
     @BeforeAll
-    static void start() {
-        stack = new InProcessStack("approvals", "{}");
+    static void start() throws Exception {
+        stack = new InProcessStack("approvals", "{\"services\":{\"gateway\":{\"auth\":{\"registration\":\"open\","
+                                                + "\"bcryptCost\":4}}}}");
+        final String password = Files.readString(stack.config().home().resolve("secrets/admin-password")).trim();
+        admin = login("admin", password);
+        final HttpResponse<String> registered = post("gateway", "/api/auth/register", admin,
+                                                     "{\"username\":\"alice\",\"password\":\"correct horse battery\"}");
+        assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
+        alice = login("alice", "correct horse battery");
+        final HttpResponse<String> signedUp = post("gateway", "/api/auth/register", null,
+                                                   "{\"username\":\"mallory\",\"password\":\"staple battery horse\"}");
+        assertThat(signedUp.statusCode()).as(signedUp.body()).isEqualTo(200);
+        mallory = login("mallory", "staple battery horse");
     }
 
     @AfterAll
@@ -45,66 +62,119 @@ class ApprovalFlowIT {
     }
 
     @Test
-    void anApprovedActionRunsExactlyOnceAndTheApprovalIsWatchedOverTheWebSocket() throws Exception {
-        final List<JsonNode> watched = new CopyOnWriteArrayList<>();
-        final WebSocket socket = http.newWebSocketBuilder()
-                                     .buildAsync(URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals"),
-                                                 new Collector(watched)).join();
+    void anApprovedActionRunsExactlyOnceForItsTenantAndOnlyAnAdminDecidesIt() throws Exception {
+        final List<JsonNode> alicesView = new CopyOnWriteArrayList<>();
+        final List<JsonNode> mallorysView = new CopyOnWriteArrayList<>();
+        final WebSocket aliceSocket = socket(alice, null, alicesView).join();
+        final WebSocket mallorySocket = socket(mallory, null, mallorysView).join();
 
-        final HttpResponse<String> waiting = post("gateway", "/v1/action", TOUCH);
+        final HttpResponse<String> waiting = post("gateway", "/v1/action", alice, TOUCH);
         assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(403);
         final JsonNode error = mapper.readTree(waiting.body()).get("error");
         assertThat(error.get("code").asText()).isEqualTo("APPROVAL_REQUIRED");
         final String approvalId = error.at("/details/metadata/approval_id").asText();
         assertThat(approvalId).isNotEmpty();
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen(alicesView, approvalId, "APPROVAL_STATE_PENDING"));
 
-        await().atMost(Duration.ofSeconds(10)).until(() -> watched.stream().anyMatch(
-                e -> e.at("/approval/approval_id").asText().equals(approvalId)
-                     && e.at("/approval/state").asText().equals("APPROVAL_STATE_PENDING")));
+        // Alice may not decide a high-risk action; Mallory, of another tenant, cannot even find it.
+        final String approve = "{\"approve\":true,\"grant_scope\":\"GRANT_SCOPE_ONCE\"}";
+        final HttpResponse<String> byAlice = post("evaos", "/v1/approvals/" + approvalId + ":decide", alice, approve);
+        assertThat(byAlice.statusCode()).as(byAlice.body()).isEqualTo(403);
+        assertThat(mapper.readTree(byAlice.body()).at("/error/code").asText()).isEqualTo("PERMISSION_DENIED");
+        assertThat(post("evaos", "/v1/approvals/" + approvalId + ":decide", mallory, approve).statusCode()).isEqualTo(404);
+        assertThat(get("evaos", "/v1/approvals/" + approvalId, mallory).statusCode()).isEqualTo(404);
+        assertThat(get("evaos", "/v1/approvals", mallory).body()).doesNotContain(approvalId);
 
-        final HttpResponse<String> decided = post("evaos", "/v1/approvals/" + approvalId + ":decide",
-                                                  "{\"approve\":true,\"grant_scope\":\"GRANT_SCOPE_ONCE\"}");
+        final HttpResponse<String> decided = post("evaos", "/v1/approvals/" + approvalId + ":decide", admin, approve);
         assertThat(decided.statusCode()).as(decided.body()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(10)).until(() -> watched.stream().anyMatch(
-                e -> e.at("/approval/approval_id").asText().equals(approvalId)
-                     && e.at("/approval/state").asText().equals("APPROVAL_STATE_APPROVED")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen(alicesView, approvalId, "APPROVAL_STATE_APPROVED"));
 
+        // Mallory presenting Alice's approval gets a pending approval of her own: grants never cross tenants.
         final String approved = "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"note.txt\"]},"
                                 + "\"approval_id\":\"" + approvalId + "\"}";
-        final HttpResponse<String> ran = post("gateway", "/v1/action", approved);
+        final HttpResponse<String> stolen = post("gateway", "/v1/action", mallory, approved);
+        assertThat(stolen.statusCode()).isEqualTo(403);
+        assertThat(mapper.readTree(stolen.body()).at("/error/details/metadata/approval_id").asText())
+                .isNotEqualTo(approvalId);
+
+        final HttpResponse<String> ran = post("gateway", "/v1/action", alice, approved);
         assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
         final JsonNode outcome = mapper.readTree(ran.body()).at("/data/outcome");
         assertThat(outcome.get("status").asText()).isEqualTo("EXECUTED");
         assertThat(outcome.at("/result/exit_code").asInt()).isZero();
 
-        // Once means once: the same action with the same approval does not run again.
-        final HttpResponse<String> again = post("gateway", "/v1/action", approved);
+        // Once means once, and the approval is bound to exactly what runs.
+        final HttpResponse<String> again = post("gateway", "/v1/action", alice, approved);
         assertThat(again.statusCode()).isEqualTo(403);
         assertThat(mapper.readTree(again.body()).at("/error/code").asText()).isEqualTo("APPROVAL_REQUIRED");
-
-        // The approval is bound to exactly what runs: other arguments need their own.
-        final HttpResponse<String> changed = post("gateway", "/v1/action",
+        final HttpResponse<String> changed = post("gateway", "/v1/action", alice,
                 "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"other.txt\"]},\"approval_id\":\""
                 + approvalId + "\"}");
         assertThat(changed.statusCode()).isEqualTo(403);
         assertThat(mapper.readTree(changed.body()).at("/error/details/metadata/approval_id").asText())
                 .isNotEqualTo(approvalId);
-        socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+
+        // Everything Alice's socket saw, Mallory's never did.
+        assertThat(mallorysView).noneMatch(e -> e.toString().contains(approvalId));
+        aliceSocket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+        mallorySocket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
     }
 
     @Test
-    void aPageFromAnotherSiteCannotOpenTheApprovalsSocket() {
-        final var attempt = http.newWebSocketBuilder().header("Origin", "https://evil.example")
-                                .buildAsync(URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals"),
-                                            new Collector(new CopyOnWriteArrayList<>()));
-        assertThat(attempt).failsWithin(Duration.ofSeconds(10)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
-                           .withStackTraceContaining("403");
+    void theApprovalsSocketNeedsAValidTokenAndALocalPage() {
+        assertThat(socket(null, null, new CopyOnWriteArrayList<>())).failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class).withStackTraceContaining("401");
+        assertThat(socket(alice + "x", null, new CopyOnWriteArrayList<>())).failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class).withStackTraceContaining("401");
+        assertThat(socket(alice, "https://evil.example", new CopyOnWriteArrayList<>())).failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class).withStackTraceContaining("403");
     }
 
-    private static HttpResponse<String> post(String service, String path, String json) throws Exception {
+    @Test
+    void loggedOutTokensStopWorkingEverywhereTheGatewayChecks() throws Exception {
+        final String session = login("alice", "correct horse battery");
+        assertThat(get("gateway", "/api/auth/me", session).statusCode()).isEqualTo(200);
+        assertThat(post("gateway", "/api/auth/logout", session, "{}").statusCode()).isEqualTo(200);
+        assertThat(get("gateway", "/api/auth/me", session).statusCode()).isEqualTo(401);
+        assertThat(get("gateway", "/v1/deps", session).statusCode()).isEqualTo(401);
+    }
+
+    private static boolean seen(List<JsonNode> events, String approvalId, String state) {
+        return events.stream().anyMatch(e -> e.at("/approval/approval_id").asText().equals(approvalId)
+                                             && e.at("/approval/state").asText().equals(state));
+    }
+
+    private static java.util.concurrent.CompletableFuture<WebSocket> socket(String token, String origin,
+                                                                            List<JsonNode> frames) {
+        final WebSocket.Builder builder = http.newWebSocketBuilder();
+        if (origin != null) {
+            builder.header("Origin", origin);
+        }
+        final String query = token == null ? "" : "?access_token=" + token;
+        return builder.buildAsync(URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals" + query),
+                                  new Collector(frames));
+    }
+
+    private static String login(String username, String password) throws Exception {
+        final HttpResponse<String> response = post("gateway", "/api/auth/login", null,
+                "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}");
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return mapper.readTree(response.body()).at("/data/access_token").asText();
+    }
+
+    private static HttpResponse<String> post(String service, String path, String token, String json) throws Exception {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
+                                                       .header("content-type", "application/json")
+                                                       .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            request.header("authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> get(String service, String path, String token) throws Exception {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
-                                    .header("content-type", "application/json")
-                                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                                    .header("authorization", "Bearer " + token).GET().build(),
                          HttpResponse.BodyHandlers.ofString());
     }
 

@@ -39,6 +39,7 @@ class StackEndToEndIT {
     private static final Map<String, Integer> ports = new LinkedHashMap<>();
     private static Path home;
     private static Process stack;
+    private static String adminToken;
 
     @BeforeAll
     static void startStack() throws IOException {
@@ -60,6 +61,46 @@ class StackEndToEndIT {
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(
                 () -> ports.keySet().stream().allMatch(StackEndToEndIT::healthy) || !stack.isAlive());
         assertThat(stack.isAlive()).as("stack exited: " + Files.readString(home.resolve("stack.out"))).isTrue();
+        adminToken = loginAsFirstStartAdmin();
+    }
+
+    /** What a new owner does: reads the password the first start wrote (never logged), logs in. */
+    private static String loginAsFirstStartAdmin() throws IOException {
+        final Path passwordFile = home.resolve("secrets/admin-password");
+        assertThat(java.nio.file.Files.getPosixFilePermissions(passwordFile))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                                           java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+        final String password = Files.readString(passwordFile).trim();
+        try {
+            final HttpResponse<String> login = http.send(
+                    HttpRequest.newBuilder(uri(ports.get("gateway"), "/api/auth/login"))
+                               .header("content-type", "application/json")
+                               .POST(HttpRequest.BodyPublishers.ofString(
+                                       "{\"username\":\"admin\",\"password\":\"" + password + "\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
+            assertThat(Files.readString(home.resolve("stack.out"))).doesNotContain(password);
+            return mapper.readTree(login.body()).at("/data/access_token").asText();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void theOperatorsCredentialFromScriptsSoniaReachesEveryService() throws Exception {
+        final ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "sonia").toString(), "token");
+        pb.environment().put("SONIA_HOME", home.toString());
+        final Process token = pb.start();
+        final String operator = new String(token.getInputStream().readAllBytes()).trim();
+        assertThat(token.waitFor()).as(new String(token.getErrorStream().readAllBytes())).isZero();
+        for (int port : ports.values()) {
+            final HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, "/status")).timeout(Duration.ofSeconds(10))
+                                                           .header("authorization", "Bearer " + operator);
+            assertThat(http.send(request.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            final HttpRequest.Builder anonymous = HttpRequest.newBuilder(uri(port, "/status")).timeout(Duration.ofSeconds(10));
+            assertThat(http.send(anonymous.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        }
     }
 
     @AfterAll
@@ -135,6 +176,7 @@ class StackEndToEndIT {
         final HttpResponse<String> malformed = http.send(
                 HttpRequest.newBuilder(uri(ports.get("gateway"), "/v1/chat"))
                            .header("content-type", "application/json")
+                           .header("authorization", "Bearer " + adminToken)
                            .POST(HttpRequest.BodyPublishers.ofString("{\"text\": ")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(malformed.statusCode()).isEqualTo(400);
@@ -163,6 +205,9 @@ class StackEndToEndIT {
 
     private static HttpResponse<String> get(int port, String path, Map<String, String> headers) throws Exception {
         final HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(10));
+        if (adminToken != null) {
+            request.header("authorization", "Bearer " + adminToken);
+        }
         headers.forEach(request::header);
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
