@@ -38,13 +38,14 @@ public final class Accounts implements AutoCloseable {
     private final LoginThrottle throttle;
     private final ApiKeys apiKeys;
 
-    Accounts(AccountStore store, AuthSettings settings, AccessTokens accessTokens, Clock clock) {
+    Accounts(AccountStore store, AuthSettings settings, AccessTokens accessTokens, Clock clock,
+             ai.sonia.runtime.auth.RevocationList shared) {
         this.store = store;
         this.settings = settings;
         this.accessTokens = accessTokens;
         this.clock = clock;
         passwords = new Passwords(settings.bcryptCost());
-        revocations = new Revocations(store, settings, clock);
+        revocations = new Revocations(store, settings, clock, shared);
         throttle = new LoginThrottle(settings, clock);
         apiKeys = new ApiKeys(this);
     }
@@ -52,7 +53,7 @@ public final class Accounts implements AutoCloseable {
     /** The accounts of the stack {@code config} names, at {@code dataDir("gateway")/accounts.db}. */
     public static Accounts open(StackConfig config, AuthSettings settings) {
         return new Accounts(new AccountStore(config.dataDir("gateway").resolve("accounts.db")), settings,
-                            AccessTokens.of(config), Clock.systemUTC());
+                            AccessTokens.of(config), Clock.systemUTC(), ai.sonia.runtime.auth.RevocationList.of(config));
     }
 
     /** The stack's authenticator, also knowing API keys and logged-out sessions. */

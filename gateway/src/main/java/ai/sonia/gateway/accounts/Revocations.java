@@ -14,16 +14,19 @@ import java.util.function.Predicate;
 final class Revocations implements Predicate<String> {
 
     /** The {@code sid} of access tokens exchanged for an API key: {@code key:<key id>:<exchange id>}. */
-    static final String KEY_SESSION_PREFIX = "key:";
+    static final String KEY_SESSION_PREFIX = ai.sonia.runtime.auth.RevocationList.KEY_PREFIX;
 
     private final Map<String, Long> sessions = new ConcurrentHashMap<>();
     private final Map<String, Long> keys = new ConcurrentHashMap<>();
     private final long ttlMs;
     private final Clock clock;
+    private final ai.sonia.runtime.auth.RevocationList shared;
 
-    Revocations(AccountStore store, AuthSettings settings, Clock clock) {
+    /** {@code shared} tells the other services of the machine, which verify access tokens on their own. */
+    Revocations(AccountStore store, AuthSettings settings, Clock clock, ai.sonia.runtime.auth.RevocationList shared) {
         this.ttlMs = settings.accessTtl().toMillis();
         this.clock = clock;
+        this.shared = shared;
         final long since = clock.millis() - ttlMs;
         store.sessionsRevokedSince(since).forEach(id -> sessions.put(id, clock.millis()));
         store.keysRevokedSince(since).forEach(id -> keys.put(id, clock.millis()));
@@ -35,11 +38,13 @@ final class Revocations implements Predicate<String> {
 
     void revokeSession(String sessionId) {
         sessions.put(sessionId, clock.millis());
+        shared.revoke(sessionId, clock.millis() + ttlMs);
         purge();
     }
 
     void revokeKey(String keyId) {
         keys.put(keyId, clock.millis());
+        shared.revoke(KEY_SESSION_PREFIX + keyId, clock.millis() + ttlMs);
         purge();
     }
 

@@ -51,7 +51,10 @@ class StackFaultsIT {
     @BeforeEach
     void startStack() {
         // A short cool-off so the test sees the breaker half-open and close again.
-        stack = new InProcessStack("faults", "{\"services\":{\"gateway\":{\"circuit\":{\"openSeconds\":1}}}}");
+        // The load is one client far over the gateway's default rate limit: lift it, this run is about faults.
+        stack = new InProcessStack("faults", "{\"services\":{\"gateway\":{\"circuit\":{\"openSeconds\":1},"
+                                             + "\"rateLimits\":{\"perPrincipal\":{\"requests\":1000000,\"perSeconds\":1},"
+                                             + "\"perIp\":{\"requests\":1000000,\"perSeconds\":1}}}}}");
         channel = SoniaChannels.forTarget("127.0.0.1:" + stack.port("gateway"), Stack.GATEWAY,
                                           TestCredentials.bearer(TestCredentials.adminToken(stack.config())));
     }

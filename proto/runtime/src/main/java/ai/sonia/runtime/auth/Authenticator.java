@@ -32,17 +32,17 @@ public final class Authenticator {
         this.revokedSession = requireNonNull(revokedSession, "revokedSession");
     }
 
-    /** Verifies tokens with the keys of the stack {@code config} names; no API keys, no revocation list. */
+    /** Verifies tokens with the keys of the stack {@code config} names, refusing logged-out sessions. */
     public static Authenticator of(StackConfig config) {
-        return new Authenticator(AccessTokens.of(config), ServiceCredentials.of(config), null, sid -> false);
+        return new Authenticator(AccessTokens.of(config), ServiceCredentials.of(config), null, RevocationList.of(config));
     }
 
     /**
      * The same, also resolving API keys (the resolver throws {@link AuthenticationException} for an unknown
-     * key) and refusing access tokens whose login session was revoked.
+     * key) and refusing access tokens whose login session the accounts know to be revoked.
      */
     public Authenticator withAccounts(Function<String, Principal> apiKeys, Predicate<String> revokedSession) {
-        return new Authenticator(accessTokens, serviceCredentials, apiKeys, revokedSession);
+        return new Authenticator(accessTokens, serviceCredentials, apiKeys, this.revokedSession.or(revokedSession));
     }
 
     /** The principal a bearer credential proves. */

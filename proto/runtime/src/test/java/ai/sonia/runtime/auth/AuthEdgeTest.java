@@ -182,6 +182,31 @@ class AuthEdgeTest {
     }
 
     @Test
+    void aSessionLoggedOutAtTheGatewayIsRefusedHereWithinAMoment() {
+        final AccessTokens tokens = AccessTokens.of(config);
+        final Principal ann = Principal.user("acme", "ann", Role.ROLE_USER);
+        final String loggedOut = tokens.issue(ann, "session-1", Duration.ofMinutes(5));
+        final String otherSession = tokens.issue(ann, "session-2", Duration.ofMinutes(5));
+        final String exchangedKey = tokens.issue(ann, "key:k1:7", Duration.ofMinutes(5));
+        assertThat(status(loggedOut)).isEqualTo(200);
+        assertThat(status(exchangedKey)).isEqualTo(200);
+
+        // What the gateway does at logout and when a key is deleted (another process, the same file).
+        RevocationList.of(config).revoke("session-1", System.currentTimeMillis() + 300_000);
+        RevocationList.of(config).revoke("key:k1", System.currentTimeMillis() + 300_000);
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                                 .until(() -> status(loggedOut) == 401 && status(exchangedKey) == 401);
+        assertThat(status(otherSession)).isEqualTo(200);
+        assertThat(java.nio.file.Files.getPosixFilePermissions(Secrets.directory(config).resolve("revoked-sessions")))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                                           java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+
+    private static int status(String token) {
+        return TestCredentials.webClient(base, token).get("/v1/memories/a").aggregate().join().status().code();
+    }
+
+    @Test
     void responsesCarryTheSecurityHeadersAndCorsFollowsTheConfig() {
         final AggregatedHttpResponse health = WebClient.of(base).get("/healthz").aggregate().join();
         assertThat(health.headers().get("x-content-type-options")).isEqualTo("nosniff");
