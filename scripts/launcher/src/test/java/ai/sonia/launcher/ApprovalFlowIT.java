@@ -131,12 +131,17 @@ class ApprovalFlowIT {
     }
 
     @Test
-    void loggedOutTokensStopWorkingEverywhereTheGatewayChecks() throws Exception {
+    void aLoggedOutTokenStopsWorkingAtEveryService() throws Exception {
         final String session = login("alice", "correct horse battery");
         assertThat(get("gateway", "/api/auth/me", session).statusCode()).isEqualTo(200);
+        assertThat(get("evaos", "/v1/approvals", session).statusCode()).isEqualTo(200);
         assertThat(post("gateway", "/api/auth/logout", session, "{}").statusCode()).isEqualTo(200);
         assertThat(get("gateway", "/api/auth/me", session).statusCode()).isEqualTo(401);
         assertThat(get("gateway", "/v1/deps", session).statusCode()).isEqualTo(401);
+        // The other services verify tokens on their own; they hear of the logout through the shared list.
+        await().atMost(Duration.ofSeconds(5)).until(() -> get("evaos", "/v1/approvals", session).statusCode() == 401
+                                                          && get("memory", "/v1/memories", session).statusCode() == 401);
+        assertThat(get("evaos", "/v1/approvals", alice).statusCode()).isEqualTo(200); // her other login still works
     }
 
     private static boolean seen(List<JsonNode> events, String approvalId, String state) {

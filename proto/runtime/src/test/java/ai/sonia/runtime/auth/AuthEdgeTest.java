@@ -182,7 +182,7 @@ class AuthEdgeTest {
     }
 
     @Test
-    void aSessionLoggedOutAtTheGatewayIsRefusedHereWithinAMoment() {
+    void aSessionLoggedOutAtTheGatewayIsRefusedHereWithinAMoment() throws Exception {
         final AccessTokens tokens = AccessTokens.of(config);
         final Principal ann = Principal.user("acme", "ann", Role.ROLE_USER);
         final String loggedOut = tokens.issue(ann, "session-1", Duration.ofMinutes(5));
