@@ -64,7 +64,7 @@ public final class EvaOsModule implements ServiceModule {
         final List<ServiceSpec> others = Stack.SERVICES.stream().filter(s -> s != Stack.EVAOS).toList();
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
-                           .addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, others)))
+                           .addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others)))
                            .useBlockingTaskExecutor(true)
                            .configSummary("pending_ttl_s", ttls.pending().toSeconds())
                            .configSummary("grant_ttl_s", ttls.grantDefault().toSeconds())

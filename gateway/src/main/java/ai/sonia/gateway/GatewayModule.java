@@ -49,7 +49,7 @@ public final class GatewayModule implements ServiceModule {
     SoniaServer newServer(StackConfig config, GatewayConfig gateway) {
         final List<ServiceSpec> dependencies = Stack.SERVICES.stream().filter(s -> s != Stack.GATEWAY).toList();
         final Downstreams downstreams = new Downstreams(config, gateway.downstreamPolicy());
-        final DependencyProbe probe = new DependencyProbe(config, dependencies, downstreams::circuitState);
+        final DependencyProbe probe = new DependencyProbe(config, Stack.GATEWAY, dependencies, downstreams::circuitState);
         final ToolDefinitions tools = new ToolDefinitions();
         final ActionRunner actions = new ActionRunner(downstreams, tools);
         final ChatStreamer streamer = new ChatStreamer(downstreams);

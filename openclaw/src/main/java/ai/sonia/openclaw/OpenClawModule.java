@@ -42,8 +42,8 @@ public final class OpenClawModule implements ServiceModule {
         final ProcessRunner runner = new ProcessRunner(new Jail(settings.jail(), hidden), settings.limits());
         final HttpFetcher fetcher = new HttpFetcher(new HostPolicy(settings.allowedHosts()), settings.httpMaxBytes(),
                                                     settings.httpTimeout());
-        final ManagedChannel memory = SoniaChannels.forService(config, Stack.MEMORY);
-        final ManagedChannel evaos = SoniaChannels.forService(config, Stack.EVAOS);
+        final ManagedChannel memory = SoniaChannels.forService(config, spec(), Stack.MEMORY);
+        final ManagedChannel evaos = SoniaChannels.forService(config, spec(), Stack.EVAOS);
         final AuditLog audit = new AuditLog(config.dataDir("openclaw").resolve("audit.db"));
         final StandardTools tools = new StandardTools(settings.commandPolicy(), runner, fetcher,
                                                       MemoryServiceGrpc.newBlockingStub(memory));

@@ -29,8 +29,6 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
-import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.client.SoniaChannels;
 import io.grpc.ManagedChannel;
 
@@ -63,11 +61,8 @@ public final class PipecatModule implements ServiceModule {
             }
         }, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
 
-        // Chat turns run outside any request, where forService's credential would name its caller "sonia":
-        // sign them as pipecat, acting for the session's owner, so the gateway's audit says who asked.
-        final ManagedChannel gateway = SoniaChannels.forTarget(
-                config.target(Stack.GATEWAY), Stack.GATEWAY,
-                new ServiceCredentialInterceptor(ServiceCredentials.of(config), spec().name()));
+        // Chat turns run outside any request: signed as pipecat, acting for the session's owner.
+        final ManagedChannel gateway = SoniaChannels.forService(config, spec(), Stack.GATEWAY);
         final VoiceMetrics voiceMetrics = new VoiceMetrics();
         final LocalVoice voice = LocalVoice.defaults(pipecat.dataDir().resolve("tmp"), voiceMetrics,
                                                      pipecat.ttsRealtime());

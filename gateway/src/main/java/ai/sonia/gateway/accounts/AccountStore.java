@@ -176,16 +176,6 @@ public final class AccountStore implements AutoCloseable {
         return ids;
     }
 
-    /** Sessions revoked since {@code sinceMs}: their access tokens may still be unexpired. */
-    public synchronized List<String> sessionsRevokedSince(long sinceMs) {
-        return strings("SELECT id FROM sessions WHERE revoked_ms >= ? AND revoked_ms > 0", sinceMs);
-    }
-
-    /** API keys revoked since {@code sinceMs}. */
-    public synchronized List<String> keysRevokedSince(long sinceMs) {
-        return strings("SELECT id FROM api_keys WHERE revoked_ms >= ? AND revoked_ms > 0", sinceMs);
-    }
-
     // API keys
 
     public synchronized void insertKey(KeyRow key) {

@@ -45,7 +45,7 @@ public final class Accounts implements AutoCloseable {
         this.accessTokens = accessTokens;
         this.clock = clock;
         passwords = new Passwords(settings.bcryptCost());
-        revocations = new Revocations(store, settings, clock, shared);
+        revocations = new Revocations(shared, settings, clock);
         throttle = new LoginThrottle(settings, clock);
         apiKeys = new ApiKeys(this);
     }
@@ -56,9 +56,9 @@ public final class Accounts implements AutoCloseable {
                             AccessTokens.of(config), Clock.systemUTC(), ai.sonia.runtime.auth.RevocationList.of(config));
     }
 
-    /** The stack's authenticator, also knowing API keys and logged-out sessions. */
+    /** The stack's authenticator, also knowing API keys (logged-out sessions it reads from the shared list). */
     public Authenticator authenticator(StackConfig config) {
-        return Authenticator.of(config).withAccounts(apiKeys::resolve, revocations);
+        return Authenticator.of(config).withApiKeys(apiKeys::resolve);
     }
 
     public ApiKeys apiKeys() {

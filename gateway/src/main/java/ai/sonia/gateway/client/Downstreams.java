@@ -21,7 +21,7 @@ public final class Downstreams implements AutoCloseable {
 
     public Downstreams(StackConfig config, DownstreamPolicy policy) {
         for (ServiceSpec spec : List.of(Stack.ROUTER, Stack.MEMORY, Stack.OPENCLAW, Stack.EVAOS)) {
-            byName.put(spec.name(), Downstream.of(config, spec, policy));
+            byName.put(spec.name(), Downstream.of(config, Stack.GATEWAY, spec, policy));
         }
     }
 

@@ -263,7 +263,7 @@ public final class SoniaServer implements AutoCloseable {
                                                       .sorted().toList();
             final Server[] self = new Server[1];
             if (probe == null) {
-                probe = new DependencyProbe(config, dependencies);
+                probe = new DependencyProbe(config, spec, dependencies);
                 resources.add(probe);
             }
             final StatusEndpoints status = new StatusEndpoints(
@@ -288,8 +288,9 @@ public final class SoniaServer implements AutoCloseable {
             final HttpPolicy http = HttpPolicy.from(config);
             sb.decorator(new SecurityHeaders(http.securityHeaders()));
             sb.decorator(MetricCollectingService.newDecorator(new RequestMetrics()));
-            if (http.corsDecorator() != null) {
-                sb.decorator(http.corsDecorator());
+            final var cors = http.corsDecorator();
+            if (cors != null) {
+                sb.decorator(cors);
             }
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();

@@ -37,12 +37,9 @@ public final class Authenticator {
         return new Authenticator(AccessTokens.of(config), ServiceCredentials.of(config), null, RevocationList.of(config));
     }
 
-    /**
-     * The same, also resolving API keys (the resolver throws {@link AuthenticationException} for an unknown
-     * key) and refusing access tokens whose login session the accounts know to be revoked.
-     */
-    public Authenticator withAccounts(Function<String, Principal> apiKeys, Predicate<String> revokedSession) {
-        return new Authenticator(accessTokens, serviceCredentials, apiKeys, this.revokedSession.or(revokedSession));
+    /** The same, also resolving API keys (the resolver throws {@link AuthenticationException} for an unknown key). */
+    public Authenticator withApiKeys(Function<String, Principal> apiKeys) {
+        return new Authenticator(accessTokens, serviceCredentials, apiKeys, revokedSession);
     }
 
     /** The principal a bearer credential proves. */

@@ -55,7 +55,8 @@ public final class ServiceCredentialInterceptor implements ClientInterceptor {
     }
 
     private String header(CallOptions callOptions) {
-        final String caller = Correlation.currentService() != null ? Correlation.currentService() : fallbackService;
+        final String serving = Correlation.currentService();
+        final String caller = serving != null ? serving : fallbackService;
         Principal acting = callOptions.getOption(ACTING_FOR);
         if (acting == null) {
             acting = Principal.currentOrNull();

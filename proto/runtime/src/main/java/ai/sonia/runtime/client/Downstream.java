@@ -45,8 +45,8 @@ public final class Downstream implements AutoCloseable {
     }
 
     /** The downstream at its configured target. */
-    public static Downstream of(StackConfig config, ServiceSpec spec, DownstreamPolicy policy) {
-        return new Downstream(spec, config.target(spec), policy, SoniaChannels.credentials(config));
+    public static Downstream of(StackConfig config, ServiceSpec caller, ServiceSpec spec, DownstreamPolicy policy) {
+        return new Downstream(spec, config.target(spec), policy, SoniaChannels.credentials(config, caller.name()));
     }
 
     /** The guarded channel to build stubs on. */

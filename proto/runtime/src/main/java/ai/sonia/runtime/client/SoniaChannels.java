@@ -20,16 +20,19 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 public final class SoniaChannels {
 
     /**
-     * A channel to {@code spec}'s target in {@code config}, whose calls carry this stack's service credential.
-     * Close it with {@link #close(ManagedChannel)}.
+     * A channel from service {@code caller} to {@code spec}'s target in {@code config}, whose calls carry this
+     * stack's service credential in the caller's name. Close it with {@link #close(ManagedChannel)}.
      */
-    public static ManagedChannel forService(StackConfig config, ServiceSpec spec) {
-        return forTarget(config.target(spec), spec, credentials(config));
+    public static ManagedChannel forService(StackConfig config, ServiceSpec caller, ServiceSpec spec) {
+        return forTarget(config.target(spec), spec, credentials(config, caller.name()));
     }
 
-    /** The interceptor that signs calls with the service credential of the stack {@code config} names. */
-    public static ClientInterceptor credentials(StackConfig config) {
-        return new ServiceCredentialInterceptor(ServiceCredentials.of(config), "sonia");
+    /**
+     * The interceptor that signs calls with the service credential of the stack {@code config} names, as
+     * the service serving the current request, or as {@code caller} outside any request.
+     */
+    public static ClientInterceptor credentials(StackConfig config, String caller) {
+        return new ServiceCredentialInterceptor(ServiceCredentials.of(config), caller);
     }
 
     /** A channel to an explicit {@code host:port}, with extra interceptors (a credential, say). */

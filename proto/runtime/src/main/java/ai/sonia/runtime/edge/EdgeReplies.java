@@ -60,7 +60,7 @@ public final class EdgeReplies {
         }
         final StringBuilder out = new StringBuilder(message.length());
         for (byte b : message.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-            if (b >= ' ' && b < '~' && b != '%') {
+            if (b >= ' ' && b <= '~' && b != '%') {
                 out.append((char) b);
             } else {
                 out.append('%').append(String.format("%02X", b & 0xff));

@@ -61,16 +61,16 @@ public final class DependencyProbe implements AutoCloseable {
         }
     }
 
-    public DependencyProbe(StackConfig config, List<ServiceSpec> dependencies) {
-        this(config, dependencies, name -> "");
+    public DependencyProbe(StackConfig config, ServiceSpec caller, List<ServiceSpec> dependencies) {
+        this(config, caller, dependencies, name -> "");
     }
 
     /** A probe that also reports each dependency's circuit state, as given by {@code circuitStates}. */
-    public DependencyProbe(StackConfig config, List<ServiceSpec> dependencies,
+    public DependencyProbe(StackConfig config, ServiceSpec caller, List<ServiceSpec> dependencies,
                            Function<String, String> circuitStates) {
         this.circuitStates = circuitStates;
         final List<Target> list = new ArrayList<>();
-        final io.grpc.ClientInterceptor credentials = SoniaChannels.credentials(config);
+        final io.grpc.ClientInterceptor credentials = SoniaChannels.credentials(config, caller.name());
         for (ServiceSpec spec : dependencies) {
             list.add(new Target(spec, config.target(spec), credentials));
         }

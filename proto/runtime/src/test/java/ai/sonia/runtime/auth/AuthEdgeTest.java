@@ -131,15 +131,15 @@ class AuthEdgeTest {
 
     @Test
     void aServiceCredentialForwardsTheUserItActsFor() {
-        final ManagedChannel channel = SoniaChannels.forService(config.withPorts(Map.of("memory", server.port())),
+        final ManagedChannel channel = SoniaChannels.forService(config.withPorts(Map.of("memory", server.port())), Stack.GATEWAY,
                                                                 Stack.MEMORY);
         try {
             final var stub = MemoryServiceGrpc.newBlockingStub(channel);
             final GetMemoryRequest request = GetMemoryRequest.newBuilder().setName("memories/a").build();
-            assertThat(stub.getMemory(request).getName()).isEqualTo("service:sonia||ROLE_UNSPECIFIED");
+            assertThat(stub.getMemory(request).getName()).isEqualTo("service:gateway||ROLE_UNSPECIFIED");
             assertThat(stub.withOption(ServiceCredentialInterceptor.ACTING_FOR,
                                        Principal.user("acme", "bob", Role.ROLE_ADMIN))
-                           .getMemory(request).getName()).isEqualTo("acme/bob|sonia|ROLE_ADMIN");
+                           .getMemory(request).getName()).isEqualTo("acme/bob|gateway|ROLE_ADMIN");
         } finally {
             SoniaChannels.close(channel);
         }
