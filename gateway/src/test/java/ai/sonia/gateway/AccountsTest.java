@@ -312,6 +312,55 @@ class AccountsTest {
     }
 
     @Test
+    void tokensDerivedFromAUserOrKeyStopWhenTheOwnerIsDemotedDisabledOrDeletedOrTheKeyIsDeleted() throws Exception {
+        start();
+        final String admin = access(ok(login("admin", adminPassword)));
+        final String bossId = ok(register(admin, "boss", "boss-password-12", "ROLE_ADMIN")).at("/user_id").asText();
+        final String boss = access(ok(login("boss", "boss-password-12")));
+        final String bossKey = secret(ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"ops\"}", boss)));
+        final String bossKeyToken = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", bossKey)));
+        assertThat(status(HttpMethod.GET, "/api/users", boss)).isEqualTo(200);
+        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, bossKeyToken)).at("/role").asText())
+                .isEqualTo("ROLE_ADMIN");
+
+        // Demoted: every token derived from boss stops at once; fresh ones act as a plain user.
+        ok(call(HttpMethod.PUT, "/api/users/" + bossId, "{\"role\":\"ROLE_USER\"}", admin));
+        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", boss) == 401
+                                                          && status(HttpMethod.GET, "/api/auth/me", bossKeyToken) == 401);
+        final String demoted = access(ok(login("boss", "boss-password-12")));
+        assertThat(status(HttpMethod.GET, "/api/users", demoted)).isEqualTo(403);
+        final String narrowed = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", bossKey)));
+        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, narrowed)).at("/role").asText()).isEqualTo("ROLE_USER");
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(bossKeyToken));
+        started.add(() -> SoniaChannels.close(channel));
+        assertThatThrownBy(() -> UserServiceGrpc.newBlockingStub(channel).listUsers(ListUsersRequest.getDefaultInstance()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+
+        // The key deleted: its exchanged tokens stop.
+        final String keyId = ok(call(HttpMethod.GET, "/api/keys", null, demoted)).at("/keys/0/key_id").asText();
+        assertThat(status(HttpMethod.DELETE, "/api/keys/" + keyId, demoted)).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", narrowed) == 401);
+
+        // Disabled, then deleted: nothing derived from the user works, whatever its age.
+        final String key2 = secret(ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"two\"}", demoted)));
+        final String key2Token = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", key2)));
+        ok(call(HttpMethod.PUT, "/api/users/" + bossId, "{\"disabled\":true}", admin));
+        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", demoted) == 401
+                                                          && status(HttpMethod.GET, "/api/auth/me", key2Token) == 401
+                                                          && status(HttpMethod.GET, "/api/auth/me", key2) == 401);
+        ok(call(HttpMethod.PUT, "/api/users/" + bossId, "{\"disabled\":false}", admin));
+        final String back = access(ok(login("boss", "boss-password-12")));
+        final String backKeyToken = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", key2)));
+        assertThat(status(HttpMethod.GET, "/api/auth/me", back)).isEqualTo(200);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", key2Token)).isEqualTo(401);
+        assertThat(status(HttpMethod.DELETE, "/api/users/" + bossId, admin)).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", back) == 401
+                                                          && status(HttpMethod.GET, "/api/auth/me", backKeyToken) == 401);
+    }
+
+    @Test
     void bruteForceLoginIsThrottledWithRetryAfterAndRecovers() throws Exception {
         start("{\"auth\":{\"bcryptCost\":4,\"loginThrottle\":{\"maxFailures\":5,\"windowSeconds\":60,"
               + "\"lockSeconds\":1,\"maxLockSeconds\":2}}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
@@ -338,6 +387,17 @@ class AccountsTest {
     private AggregatedHttpResponse register(String token, String username, String password) {
         return call(HttpMethod.POST, "/api/auth/register",
                     "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}", token);
+    }
+
+    private AggregatedHttpResponse register(String token, String username, String password, String role) {
+        return call(HttpMethod.POST, "/api/auth/register", "{\"username\":\"" + username + "\",\"password\":\""
+                                                           + password + "\",\"role\":\"" + role + "\"}", token);
+    }
+
+    private String secret(JsonNode created) {
+        final String secret = created.at("/secret").asText();
+        secretsSeen.add(secret);
+        return secret;
     }
 
     private int status(HttpMethod method, String path, String token) {

@@ -187,7 +187,9 @@ public final class Accounts implements AutoCloseable {
         if (caller.kind() != Principal.Kind.API_KEY) {
             throw Principal.permissionDenied("only an API key is exchanged for an access token");
         }
-        final String token = accessTokens.issue(caller, Revocations.keySession(caller.subject()), settings.accessTtl());
+        final String owner = store.key(caller.subject()).map(AccountStore.KeyRow::owner).orElse("");
+        final String token = accessTokens.issue(caller, owner, Revocations.keySession(caller.subject()),
+                                                settings.accessTtl());
         return AuthTokens.newBuilder().setAccessToken(token).setTokenType("Bearer")
                          .setExpiresIn(settings.accessTtl().toSeconds()).build();
     }

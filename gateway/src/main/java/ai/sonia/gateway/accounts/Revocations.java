@@ -2,6 +2,9 @@ package ai.sonia.gateway.accounts;
 
 import java.time.Clock;
 
+import com.linecorp.armeria.common.annotation.Nullable;
+
+import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.auth.RevocationList;
 
 /**
@@ -34,5 +37,14 @@ final class Revocations {
 
     void revokeKey(String keyId) {
         shared.revoke(KEY_SESSION_PREFIX + keyId, clock.millis() + ttlMs);
+    }
+
+    /**
+     * Ends every token derived from {@code user} (its sessions' and its API keys') issued until now, at every
+     * service; later ones act with at most {@code role}, and none when it is null (disabled or deleted).
+     */
+    void userChanged(AccountStore.UserRow user, @Nullable Role role) {
+        final long now = clock.millis();
+        shared.changeUser(user.tenant(), user.id(), role, now, now + ttlMs);
     }
 }

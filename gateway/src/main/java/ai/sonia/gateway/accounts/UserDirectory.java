@@ -89,9 +89,11 @@ public final class UserDirectory {
         if (!accounts.store.setRoleAndDisabled(user, role, disabled)) {
             throw AccountErrors.conflict("the tenant's last admin cannot be demoted or disabled");
         }
-        if (disabled && !user.disabled() || role != user.role()) {
-            // Access tokens carry the role: end the sessions, so the change applies now, not at expiry.
+        if (disabled != user.disabled() || role != user.role()) {
+            // Access tokens carry the role: end the sessions and every token derived from the user or its
+            // keys, at every service, so the change applies now, not at expiry.
             revokeSessions(user.id(), "");
+            accounts.revocations.userChanged(user, disabled ? null : role);
         }
         return AccountProtos.user(accounts.store.user(user.id()).orElseThrow());
     }
@@ -103,6 +105,7 @@ public final class UserDirectory {
             throw AccountErrors.conflict("the tenant's last admin cannot be deleted");
         }
         revokeSessions(user.id(), "");
+        accounts.revocations.userChanged(user, null);
     }
 
     private void revokeSessions(String userId, String keep) {

@@ -144,6 +144,82 @@ class ApprovalFlowIT {
         assertThat(get("evaos", "/v1/approvals", alice).statusCode()).isEqualTo(200); // her other login still works
     }
 
+    @Test
+    void keyDerivedTokensStopAtEveryServiceWhenTheOwnerChangesOrTheKeyIsDeleted() throws Exception {
+        // Dora, an admin of the default tenant, with a key exchanged for an access token.
+        assertThat(post("gateway", "/api/auth/register", admin, "{\"username\":\"dora\",\"password\":"
+                        + "\"dora-password-12\",\"role\":\"ROLE_ADMIN\"}").statusCode()).isEqualTo(200);
+        final String dora = login("dora", "dora-password-12");
+        final String doraId = mapper.readTree(get("gateway", "/api/auth/me", dora).body()).at("/data/subject").asText();
+        final String key = data(post("gateway", "/api/keys", dora, "{\"name\":\"ops\"}")).at("/secret").asText();
+        final String keyToken = data(post("gateway", "/api/auth/token", key, "{}")).at("/access_token").asText();
+        for (String token : List.of(dora, keyToken)) {
+            assertThat(statusAtEveryService(token)).allSatisfy((service, code) -> assertThat(code).as(service).isEqualTo(200));
+        }
+
+        // Demoted: her tokens, her key's included, stop at all six services within a second.
+        assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"role\":\"ROLE_USER\"}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+               .until(() -> refusedEverywhere(dora) && refusedEverywhere(keyToken));
+        // Signed in again she is a plain user: she lists no users and decides no approvals.
+        final String demoted = login("dora", "dora-password-12");
+        assertThat(get("gateway", "/api/users", demoted).statusCode()).isEqualTo(403);
+        assertThat(get("gateway", "/api/users", keyToken).statusCode()).isEqualTo(401);
+        final String narrowed = data(post("gateway", "/api/auth/token", key, "{}")).at("/access_token").asText();
+        assertThat(data(get("gateway", "/api/auth/me", narrowed)).at("/role").asText()).isEqualTo("ROLE_USER");
+
+        // The key deleted (by Mallory, a self-registered user, too): its tokens stop everywhere.
+        final JsonNode created = data(post("gateway", "/api/keys", mallory, "{\"name\":\"mine\"}"));
+        final String malloryKey = created.at("/secret").asText();
+        final String malloryKeyToken = data(post("gateway", "/api/auth/token", malloryKey, "{}")).at("/access_token").asText();
+        assertThat(statusAtEveryService(malloryKeyToken).values()).containsOnly(200);
+        final String malloryKeyId = created.at("/key/key_id").asText();
+        assertThat(delete("gateway", "/api/keys/" + malloryKeyId, mallory).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+               .until(() -> refusedEverywhere(malloryKeyToken));
+
+        // Disabled, then deleted: nothing derived from her works anywhere.
+        assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"disabled\":true}").statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+               .until(() -> refusedEverywhere(demoted) && refusedEverywhere(narrowed));
+        assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"disabled\":false}").statusCode()).isEqualTo(200);
+        final String again = login("dora", "dora-password-12");
+        assertThat(statusAtEveryService(again).values()).containsOnly(200);
+        assertThat(delete("gateway", "/api/users/" + doraId, admin).statusCode()).isEqualTo(200);
+        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> refusedEverywhere(again));
+    }
+
+    private static java.util.Map<String, Integer> statusAtEveryService(String token) throws Exception {
+        final java.util.Map<String, Integer> codes = new java.util.TreeMap<>();
+        for (String service : List.of("gateway", "router", "memory", "pipecat", "openclaw", "evaos")) {
+            codes.put(service, get(service, "/status", token).statusCode());
+        }
+        return codes;
+    }
+
+    private static boolean refusedEverywhere(String token) throws Exception {
+        return statusAtEveryService(token).values().stream().allMatch(code -> code == 401);
+    }
+
+    private static JsonNode data(HttpResponse<String> response) throws Exception {
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return mapper.readTree(response.body()).get("data");
+    }
+
+    private static HttpResponse<String> put(String service, String path, String token, String json) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
+                                    .header("content-type", "application/json")
+                                    .header("authorization", "Bearer " + token)
+                                    .PUT(HttpRequest.BodyPublishers.ofString(json)).build(),
+                         HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> delete(String service, String path, String token) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
+                                    .header("authorization", "Bearer " + token).DELETE().build(),
+                         HttpResponse.BodyHandlers.ofString());
+    }
+
     private static boolean seen(List<JsonNode> events, String approvalId, String state) {
         return events.stream().anyMatch(e -> e.at("/approval/approval_id").asText().equals(approvalId)
                                              && e.at("/approval/state").asText().equals(state));

@@ -23,8 +23,16 @@ public final class AccessTokens {
 
     private final Tokens tokens;
 
-    /** A token whose claims were checked. */
-    public record Verified(Principal principal, String sessionId, String tokenId, Instant expiresAt) {}
+    /**
+     * A token whose claims were checked.
+     *
+     * @param owner the user the token derives from: the user itself, or the owner of the API key it was
+     *              exchanged for; empty when unknown (a key token issued before owners were recorded)
+     * @param issuedAtMs when it was issued, to the millisecond, so a change of its owner a moment later
+     *                   revokes it exactly
+     */
+    public record Verified(Principal principal, String owner, String sessionId, String tokenId, long issuedAtMs,
+                           Instant expiresAt) {}
 
     public AccessTokens(byte[] key) {
         tokens = new Tokens(key, TYPE, AUDIENCE, Set.of("tenant", "role", "sid"));
@@ -35,15 +43,25 @@ public final class AccessTokens {
         return new AccessTokens(Secrets.accessTokenKey(config));
     }
 
-    /** An access token for a user or API key, part of login session {@code sessionId}. */
+    /** An access token of a user, part of login session {@code sessionId}. */
     public String issue(Principal principal, String sessionId, Duration ttl) {
+        return issue(principal, principal.kind() == Principal.Kind.USER ? principal.subject() : "", sessionId, ttl);
+    }
+
+    /**
+     * An access token for a user or API key, part of login session {@code sessionId}, derived from user
+     * {@code owner} (the user itself, or the API key's owner), so that changing that user revokes it.
+     */
+    public String issue(Principal principal, String owner, String sessionId, Duration ttl) {
         if (principal.isService()) {
             throw new IllegalArgumentException("services prove themselves with service credentials");
         }
         return tokens.sign(principal.subject(), Map.of("tenant", principal.tenant(),
                                                        "role", Roles.name(principal.role()),
                                                        "kind", principal.kind().name().toLowerCase(java.util.Locale.ROOT),
-                                                       "sid", sessionId), ttl);
+                                                       "sid", sessionId,
+                                                       "owner", owner,
+                                                       "iat_ms", System.currentTimeMillis()), ttl);
     }
 
     /** The principal of a valid token; {@link AuthenticationException} otherwise. */
@@ -55,7 +73,14 @@ public final class AccessTokens {
                     "api_key".equals(kind) ? Principal.Kind.API_KEY : Principal.Kind.USER,
                     claims.getStringClaim("tenant"), claims.getSubject(),
                     Roles.parse(claims.getStringClaim("role")), "");
-            return new Verified(principal, claims.getStringClaim("sid"), claims.getJWTID(),
+            final String owner = claims.getStringClaim("owner");
+            final Long issuedAtMs = claims.getLongClaim("iat_ms");
+            return new Verified(principal,
+                                owner != null ? owner
+                                              : principal.kind() == Principal.Kind.USER ? principal.subject() : "",
+                                claims.getStringClaim("sid"), claims.getJWTID(),
+                                // Without the precise time, the start of its second: a change later in that second revokes it.
+                                issuedAtMs != null ? issuedAtMs : claims.getIssueTime().getTime(),
                                 claims.getExpirationTime().toInstant());
         } catch (ParseException | IllegalArgumentException | NullPointerException e) {
             throw new AuthenticationException("invalid token claims");

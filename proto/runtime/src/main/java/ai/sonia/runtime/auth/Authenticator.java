@@ -3,7 +3,6 @@ package ai.sonia.runtime.auth;
 import static java.util.Objects.requireNonNull;
 
 import java.util.function.Function;
-import java.util.function.Predicate;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
@@ -22,24 +21,24 @@ public final class Authenticator {
     private final ServiceCredentials serviceCredentials;
     @Nullable
     private final Function<String, Principal> apiKeys;
-    private final Predicate<String> revokedSession;
+    private final RevocationList revocations;
 
     private Authenticator(AccessTokens accessTokens, ServiceCredentials serviceCredentials,
-                          @Nullable Function<String, Principal> apiKeys, Predicate<String> revokedSession) {
+                          @Nullable Function<String, Principal> apiKeys, RevocationList revocations) {
         this.accessTokens = requireNonNull(accessTokens, "accessTokens");
         this.serviceCredentials = requireNonNull(serviceCredentials, "serviceCredentials");
         this.apiKeys = apiKeys;
-        this.revokedSession = requireNonNull(revokedSession, "revokedSession");
+        this.revocations = requireNonNull(revocations, "revocations");
     }
 
-    /** Verifies tokens with the keys of the stack {@code config} names, refusing logged-out sessions. */
+    /** Verifies tokens with the keys of the stack {@code config} names, refusing revoked ones (see {@link RevocationList}). */
     public static Authenticator of(StackConfig config) {
         return new Authenticator(AccessTokens.of(config), ServiceCredentials.of(config), null, RevocationList.of(config));
     }
 
     /** The same, also resolving API keys (the resolver throws {@link AuthenticationException} for an unknown key). */
     public Authenticator withApiKeys(Function<String, Principal> apiKeys) {
-        return new Authenticator(accessTokens, serviceCredentials, apiKeys, revokedSession);
+        return new Authenticator(accessTokens, serviceCredentials, apiKeys, revocations);
     }
 
     /** The principal a bearer credential proves. */
@@ -61,10 +60,7 @@ public final class Authenticator {
         if (!AccessTokens.TYPE.equals(type)) {
             throw new AuthenticationException("not a Sonia token");
         }
-        final AccessTokens.Verified verified = accessTokens.verify(bearer);
-        if (revokedSession.test(verified.sessionId())) {
-            throw new AuthenticationException("token revoked: its session was logged out");
-        }
-        return verified.principal();
+        // Refused when its session, API key or user was revoked; its role no higher than its user's now.
+        return revocations.admit(accessTokens.verify(bearer));
     }
 }

@@ -15,20 +15,36 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
+import com.linecorp.armeria.common.annotation.Nullable;
+
+import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.StackConfig;
 
 /**
- * The login sessions (and API keys) whose access tokens must be refused before they expire, shared by every
- * service of a machine through one owner-only file, {@code $SONIA_HOME/secrets/revoked-sessions}: the gateway
- * appends {@code <id> <until epoch ms>} when a user logs out; each service re-reads the file when it changed,
- * looking at most every 200 ms. So a logout reaches every service, not only the gateway, within a fraction
- * of a second. Entries live as long as a token of theirs could (their {@code until}); the file is compacted
- * when it grows.
+ * The access tokens that must be refused before they expire, shared by every service of a machine through
+ * one owner-only file, {@code $SONIA_HOME/secrets/revoked-sessions}. The gateway appends a line; each service
+ * re-reads the file when it changed, looking at most every 200 ms, so a change reaches every service, not only
+ * the gateway, within a fraction of a second. Two kinds of line:
+ * <ul>
+ *   <li>{@code <sid> <until>}: a logged-out session, or {@code key:<key id>} for a deleted API key, whose
+ *       tokens are refused;</li>
+ *   <li>{@code user:<tenant>/<user id> <until> <not before> <role>}: a user was disabled, deleted, demoted or
+ *       promoted at {@code not before} (epoch ms). Every token derived from that user (its login sessions and
+ *       its API keys' exchanged tokens) issued at or before that instant is refused, and any other token of
+ *       the user acts with at most {@code role} ({@code admin}, {@code user}, or {@code none}: refused). The
+ *       newest line of a user wins.</li>
+ * </ul>
+ * Entries live as long as a token of theirs could (their {@code until}); the file is compacted when it grows.
  */
 public final class RevocationList implements Predicate<String> {
 
     /** The {@code sid} of tokens exchanged for an API key: {@code key:<key id>:<n>}; revoking the key ends all. */
     public static final String KEY_PREFIX = "key:";
+    private static final String USER_PREFIX = "user:";
+    private static final String NO_ROLE = "none";
+
+    /** What changed for a user: tokens issued at or before {@code notBeforeMs} are refused; others act as {@code role}. */
+    private record UserChange(long untilMs, long notBeforeMs, @Nullable Role role) {}
 
     private static final long CHECK_EVERY_NANOS = 200_000_000L;
     private static final int COMPACT_ABOVE_LINES = 10_000;
@@ -36,6 +52,7 @@ public final class RevocationList implements Predicate<String> {
 
     private final Path file;
     private volatile Map<String, Long> revoked = Map.of();
+    private volatile Map<String, UserChange> users = Map.of();
     private volatile FileTime loadedVersion;
     private volatile long checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS;
 
@@ -50,18 +67,76 @@ public final class RevocationList implements Predicate<String> {
 
     /** Refuses the tokens of {@code id} (a login session id, or {@code key:<key id>}) until {@code untilMs}. */
     public synchronized void revoke(String id, long untilMs) {
+        checkId(id);
+        append(id + ' ' + untilMs);
+    }
+
+    /**
+     * Records that user {@code userId} of {@code tenant} changed now ({@code notBeforeMs}): every token derived
+     * from it issued until now is refused at every service, and later ones act with at most {@code role}
+     * (null: the user was disabled or deleted, so none is accepted). Lasts until {@code untilMs}, the expiry of
+     * the longest-lived token issued before.
+     */
+    public synchronized void changeUser(String tenant, String userId, @Nullable Role role, long notBeforeMs,
+                                        long untilMs) {
+        final String id = userKey(tenant, userId);
+        checkId(id);
+        append(id + ' ' + untilMs + ' ' + notBeforeMs + ' ' + (role == null ? NO_ROLE : Roles.name(role)));
+    }
+
+    /**
+     * The principal a verified access token may act as now: its own, or with the lower role its user has
+     * since; {@link AuthenticationException} when its session, API key or user was revoked.
+     */
+    public Principal admit(AccessTokens.Verified token) {
+        if (test(token.sessionId())) {
+            throw new AuthenticationException("token revoked: its session was logged out or its API key deleted");
+        }
+        final Principal principal = token.principal();
+        if (token.owner().isEmpty()) {
+            return principal;
+        }
+        final UserChange change = users.get(userKey(principal.tenant(), token.owner()));
+        if (change == null || change.untilMs() <= System.currentTimeMillis()) {
+            return principal;
+        }
+        if (change.role() == null) {
+            throw new AuthenticationException("token revoked: its user was disabled or deleted");
+        }
+        if (token.issuedAtMs() <= change.notBeforeMs()) {
+            throw new AuthenticationException("token revoked: its user's role or status changed; sign in again");
+        }
+        if (rank(change.role()) < rank(principal.role())) {
+            return new Principal(principal.kind(), principal.tenant(), principal.subject(), change.role(),
+                                 principal.via());
+        }
+        return principal;
+    }
+
+    private static String userKey(String tenant, String userId) {
+        return USER_PREFIX + tenant + '/' + userId;
+    }
+
+    private static int rank(Role role) {
+        return role == Role.ROLE_ADMIN ? 2 : role == Role.ROLE_USER ? 1 : 0;
+    }
+
+    private static void checkId(String id) {
         if (id.isEmpty() || id.indexOf(' ') >= 0 || id.indexOf('\n') >= 0) {
             throw new IllegalArgumentException("not a session id: " + id);
         }
+    }
+
+    private void append(String line) {
         try {
             Secrets.createOwnerOnlyDirectory(file.getParent());
             if (!Files.exists(file)) {
                 Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             }
-            Files.writeString(file, id + ' ' + untilMs + '\n', StandardCharsets.US_ASCII, StandardOpenOption.APPEND);
-            final Map<String, Long> current = load();
-            if (current.size() > COMPACT_ABOVE_LINES || Files.size(file) > COMPACT_ABOVE_LINES * 64L) {
-                compact(current);
+            Files.writeString(file, line + '\n', StandardCharsets.US_ASCII, StandardOpenOption.APPEND);
+            load();
+            if (revoked.size() + users.size() > COMPACT_ABOVE_LINES || Files.size(file) > COMPACT_ABOVE_LINES * 64L) {
+                compact();
             }
             checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS; // the next test re-reads
         } catch (IOException e) {
@@ -103,39 +178,49 @@ public final class RevocationList implements Predicate<String> {
             }
         } catch (NoSuchFileException e) {
             revoked = Map.of();
+            users = Map.of();
         } catch (IOException e) {
             // Unreadable now: keep the last known list rather than forget revocations.
         }
     }
 
-    private synchronized Map<String, Long> load() throws IOException {
+    private synchronized void load() throws IOException {
         final FileTime version = Files.getLastModifiedTime(file);
         final long now = System.currentTimeMillis();
         final Map<String, Long> read = new HashMap<>();
+        final Map<String, UserChange> changes = new HashMap<>();
         for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
-            final int space = line.indexOf(' ');
-            if (space <= 0) {
-                continue;
-            }
+            final String[] fields = line.trim().split(" ");
             try {
-                final long until = Long.parseLong(line.substring(space + 1).trim());
-                if (until > now) {
-                    read.merge(line.substring(0, space), until, Math::max);
+                if (fields.length == 2) {
+                    final long until = Long.parseLong(fields[1]);
+                    if (until > now) {
+                        read.merge(fields[0], until, Math::max);
+                    }
+                } else if (fields.length == 4 && fields[0].startsWith(USER_PREFIX)) {
+                    final UserChange change = new UserChange(Long.parseLong(fields[1]), Long.parseLong(fields[2]),
+                                                             NO_ROLE.equals(fields[3]) ? null : Roles.parse(fields[3]));
+                    changes.put(fields[0], change); // the newest line of a user wins, even when it ends sooner
                 }
-            } catch (NumberFormatException ignored) {
+            } catch (IllegalArgumentException ignored) {
                 // a torn last line while the gateway appends: read again at the next change
             }
         }
+        changes.values().removeIf(change -> change.untilMs() <= now);
         revoked = Map.copyOf(read);
+        users = Map.copyOf(changes);
         loadedVersion = version;
-        return read;
     }
 
-    private void compact(Map<String, Long> live) throws IOException {
+    private void compact() throws IOException {
         final Path temp = Files.createTempFile(file.getParent(), "revoked-sessions.", ".tmp",
                                                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         final StringBuilder lines = new StringBuilder();
-        live.forEach((id, until) -> lines.append(id).append(' ').append(until).append('\n'));
+        revoked.forEach((id, until) -> lines.append(id).append(' ').append(until).append('\n'));
+        users.forEach((id, change) -> lines.append(id).append(' ').append(change.untilMs()).append(' ')
+                                           .append(change.notBeforeMs()).append(' ')
+                                           .append(change.role() == null ? NO_ROLE : Roles.name(change.role()))
+                                           .append('\n'));
         Files.writeString(temp, lines, StandardCharsets.US_ASCII);
         Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }

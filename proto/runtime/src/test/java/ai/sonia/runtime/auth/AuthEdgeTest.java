@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -200,6 +201,43 @@ class AuthEdgeTest {
         assertThat(java.nio.file.Files.getPosixFilePermissions(Secrets.directory(config).resolve("revoked-sessions")))
                 .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
                                            java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+    }
+
+    @Test
+    void tokensDerivedFromAChangedUserAreRefusedOrNarrowedHereWithinAMoment() throws Exception {
+        final AccessTokens tokens = AccessTokens.of(config);
+        final String admin = tokens.issue(Principal.user("acme", "boss", Role.ROLE_ADMIN), "s-boss", Duration.ofMinutes(5));
+        final String keyToken = tokens.issue(new Principal(Principal.Kind.API_KEY, "acme", "k-boss", Role.ROLE_ADMIN, ""),
+                                             "boss", "key:k-boss:1", Duration.ofMinutes(5));
+        final String gone = tokens.issue(Principal.user("acme", "gone", Role.ROLE_USER), "s-gone", Duration.ofMinutes(5));
+        final String goneKey = tokens.issue(new Principal(Principal.Kind.API_KEY, "acme", "k-gone", Role.ROLE_USER, ""),
+                                            "gone", "key:k-gone:1", Duration.ofMinutes(5));
+        final String bystander = tokens.issue(Principal.user("acme", "ann", Role.ROLE_ADMIN), "s-ann", Duration.ofMinutes(5));
+        for (String token : List.of(admin, keyToken, gone, goneKey, bystander)) {
+            assertThat(status(token)).isEqualTo(200);
+        }
+        final RevocationList list = RevocationList.of(config);
+        final long now = System.currentTimeMillis();
+        list.changeUser("acme", "boss", Role.ROLE_USER, now, now + 300_000); // demoted
+        list.changeUser("acme", "gone", null, now, now + 300_000);           // disabled or deleted
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+                                 .until(() -> status(admin) == 401 && status(keyToken) == 401
+                                              && status(gone) == 401 && status(goneKey) == 401);
+        assertThat(status(bystander)).isEqualTo(200);
+        // A token issued after the demotion works, with the role it has now at most.
+        Thread.sleep(2);
+        final Authenticator authenticator = Authenticator.of(config);
+        final String stale = tokens.issue(Principal.user("acme", "boss", Role.ROLE_ADMIN), "s-new", Duration.ofMinutes(5));
+        assertThat(authenticator.authenticate(stale).role()).isEqualTo(Role.ROLE_USER);
+        assertThat(status(stale)).isEqualTo(200);
+        final String goneAgain = tokens.issue(Principal.user("acme", "gone", Role.ROLE_USER), "s-2", Duration.ofMinutes(5));
+        assertThat(status(goneAgain)).isEqualTo(401);
+        // Re-enabled: new tokens work again, the old ones stay dead.
+        list.changeUser("acme", "gone", Role.ROLE_USER, System.currentTimeMillis(), System.currentTimeMillis() + 300_000);
+        Thread.sleep(2);
+        final String back = tokens.issue(Principal.user("acme", "gone", Role.ROLE_USER), "s-3", Duration.ofMinutes(5));
+        assertThat(status(back)).isEqualTo(200);
+        assertThat(status(gone)).isEqualTo(401);
     }
 
     private static int status(String token) {
