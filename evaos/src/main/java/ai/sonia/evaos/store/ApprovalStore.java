@@ -1,8 +1,5 @@
 package ai.sonia.evaos.store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -26,6 +23,7 @@ import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
@@ -43,8 +41,7 @@ public final class ApprovalStore implements AutoCloseable {
 
     public ApprovalStore(Path file) {
         try {
-            Files.createDirectories(file.getParent());
-            connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+            connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(file));
             try (Statement s = connection.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA busy_timeout=5000");
@@ -66,8 +63,6 @@ public final class ApprovalStore implements AutoCloseable {
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_time ON approvals(tenant, create_ms)");
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
         }

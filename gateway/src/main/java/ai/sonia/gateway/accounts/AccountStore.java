@@ -1,8 +1,5 @@
 package ai.sonia.gateway.accounts;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -15,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 
 import ai.sonia.common.v1.Role;
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.auth.Roles;
 
 /**
@@ -41,8 +39,7 @@ public final class AccountStore implements AutoCloseable {
 
     public AccountStore(Path file) {
         try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+            connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(file));
             try (Statement s = connection.createStatement()) {
                 s.execute("PRAGMA journal_mode = WAL");
                 s.execute("PRAGMA synchronous = NORMAL");
@@ -51,8 +48,6 @@ public final class AccountStore implements AutoCloseable {
                 s.execute("PRAGMA secure_delete = ON");
             }
             AccountSchema.apply(connection);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + file.getParent(), e);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open accounts database " + file + ": " + e.getMessage(), e);
         }

@@ -17,6 +17,7 @@ import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.RestoreMemoriesRequest;
 import ai.sonia.memory.v1.RestoreMemoriesResponse;
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * Online backup and restore of the whole ledger, into and from files of one directory (a backup id is a
@@ -47,11 +48,7 @@ public final class Backups {
         if (Files.exists(file)) {
             throw MemoryException.conflict(id, "a backup with this id already exists");
         }
-        try {
-            Files.createDirectories(directory);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + directory, e);
-        }
+        OwnerOnlyFiles.file(file); // SQLite fills the empty file, keeping its owner-only mode
         engine.writes().exclusive(c -> {
             BackupFiles.backup(c, file);
             return null;

@@ -1,8 +1,5 @@
 package ai.sonia.memory.store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -12,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * The SQLite file in WAL mode: one writer connection (owned by the {@link WriteQueue}) and a small pool of
@@ -43,11 +42,7 @@ public final class Database implements AutoCloseable {
 
     /** Opens (creating if needed) and migrates the database at {@code file}. */
     public static Database open(Path file, int readerCount, boolean fullSync) {
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + file.getParent(), e);
-        }
+        OwnerOnlyFiles.sqlite(file);
         try {
             final Connection writer = open(file, fullSync);
             Migrations.apply(writer);

@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * The directory every tool works in. A path from a call is accepted only if it is relative, has no
@@ -20,7 +21,7 @@ public final class Workspace {
     /** Creates the root if needed and remembers its real path. */
     public Workspace(Path root) {
         try {
-            Files.createDirectories(root);
+            OwnerOnlyFiles.directory(root);
             this.root = root.toRealPath();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create workspace " + root, e);

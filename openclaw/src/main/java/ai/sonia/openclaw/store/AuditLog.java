@@ -1,8 +1,5 @@
 package ai.sonia.openclaw.store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -14,6 +11,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * Append-only audit of every tool call (who, what, the decision and its rule, the outcome, how long),
@@ -30,8 +29,7 @@ public final class AuditLog implements AutoCloseable {
 
     public AuditLog(Path file) {
         try {
-            Files.createDirectories(file.getParent());
-            connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+            connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(file));
             try (Statement s = connection.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
                 s.execute("PRAGMA busy_timeout=5000");
@@ -44,8 +42,6 @@ public final class AuditLog implements AutoCloseable {
                           exit_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL, detail TEXT NOT NULL)""");
                 s.execute("CREATE INDEX IF NOT EXISTS audit_time ON audit(time_ms)");
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open audit log " + file, e);
         }

@@ -1,8 +1,5 @@
 package ai.sonia.pipecat.store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -21,6 +18,7 @@ import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * Sessions, their history, their recent events and the message ids they have seen, in one SQLite
@@ -38,8 +36,7 @@ public final class SessionStore implements AutoCloseable {
     /** Opens (or creates) {@code dir/pipecat.db}. */
     public static SessionStore open(Path dir) {
         try {
-            Files.createDirectories(dir);
-            final Connection connection = DriverManager.getConnection("jdbc:sqlite:" + dir.resolve("pipecat.db"));
+            final Connection connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(dir.resolve("pipecat.db")));
             try (Statement st = connection.createStatement()) {
                 st.execute("PRAGMA journal_mode=WAL");
                 st.execute("PRAGMA synchronous=NORMAL");
@@ -59,8 +56,6 @@ public final class SessionStore implements AutoCloseable {
                            + " message_id TEXT NOT NULL, PRIMARY KEY (session_id, message_id))");
             }
             return new SessionStore(connection);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         } catch (SQLException e) {
             throw new StoreException("cannot open the session store in " + dir, e);
         }

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
+import ai.sonia.runtime.OwnerOnlyFiles;
+
 /**
  * Debian's pocketsphinx ({@code pocketsphinx_continuous} with {@code pocketsphinx-en-us}): the utterance,
  * padded with silence so the recognizer's normalization settles, is written to a WAV file and decoded
@@ -29,7 +31,7 @@ public final class PocketsphinxRecognizer implements SpeechRecognizer {
 
     @Override
     public String recognize(byte[] pcm) throws IOException {
-        Files.createDirectories(workDir);
+        OwnerOnlyFiles.directory(workDir);
         final Path wav = Files.createTempFile(workDir, "utterance-", ".wav");
         try {
             final byte[] silence = new byte[EnergyVad.SAMPLE_RATE / 2 * 2];

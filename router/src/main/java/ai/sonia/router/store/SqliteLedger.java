@@ -1,8 +1,5 @@
 package ai.sonia.router.store;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,6 +17,7 @@ import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageSums;
+import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * The token and cost ledger in SQLite (WAL). One row per served request; costs are integers in
@@ -63,8 +61,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     /** Opens (creating if needed) {@code usage.db} in the directory. */
     public static SqliteLedger open(Path directory) {
         try {
-            Files.createDirectories(directory);
-            final String url = "jdbc:sqlite:" + directory.resolve("usage.db");
+            final String url = OwnerOnlyFiles.sqlite(directory.resolve("usage.db"));
             final Connection writer = DriverManager.getConnection(url);
             try (Statement s = writer.createStatement()) {
                 s.execute("PRAGMA journal_mode=WAL");
@@ -77,8 +74,6 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 s.execute("PRAGMA busy_timeout=5000");
             }
             return new SqliteLedger(writer, reader);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create " + directory, e);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the ledger in " + directory + ": " + e.getMessage(), e);
         }

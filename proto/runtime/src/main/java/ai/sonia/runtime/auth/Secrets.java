@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.StackConfig;
 
 /**
@@ -96,8 +97,7 @@ public final class Secrets {
 
     /** Makes a directory readable by its owner only. */
     public static void createOwnerOnlyDirectory(Path directory) throws IOException {
-        Files.createDirectories(directory);
-        Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString("rwx------"));
+        OwnerOnlyFiles.directory(directory);
     }
 
     private Secrets() {}

@@ -13,6 +13,8 @@ import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
 
+import ai.sonia.runtime.OwnerOnlyFiles;
+
 /**
  * Configures logging in code (found by logback through {@code META-INF/services}): JSON lines to stdout
  * and to {@code logs/<service>.log}. Done in code rather than logback.xml because parsing the XML costs
@@ -49,7 +51,13 @@ public final class SoniaLogConfigurator extends ContextAwareBase implements Conf
             final FileAppender<ILoggingEvent> file = new FileAppender<>();
             file.setContext(ctx);
             file.setName("FILE-" + service);
-            file.setFile(Path.of(directory, service + ".log").toString());
+            final Path log = Path.of(directory, service + ".log");
+            try {
+                OwnerOnlyFiles.file(log); // logback appends to it, keeping its owner-only mode
+            } catch (RuntimeException e) {
+                addError("cannot make " + log + " owner-only", e); // the appender says why it cannot write
+            }
+            file.setFile(log.toString());
             file.setEncoder(encoder(ctx));
             file.start();
             return file;

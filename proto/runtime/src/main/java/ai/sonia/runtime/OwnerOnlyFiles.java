@@ -1,0 +1,88 @@
+package ai.sonia.runtime;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+
+/**
+ * The one place where services make their data directories, databases, logs and secrets: owner-only
+ * ({@code 0700} directories, {@code 0600} files), as a {@code umask 077} would, since Java has no umask.
+ * Made with the mode from the start (never a readable moment), and tightened when an older run left them
+ * looser. SQLite gives its {@code -wal} and {@code -shm} files the mode of the database file, so a database
+ * made here stays owner-only with its companions.
+ */
+public final class OwnerOnlyFiles {
+
+    private static final Set<PosixFilePermission> DIRECTORY = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> FILE = PosixFilePermissions.fromString("rw-------");
+    private static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_MODE =
+            PosixFilePermissions.asFileAttribute(DIRECTORY);
+    private static final FileAttribute<Set<PosixFilePermission>> FILE_MODE = PosixFilePermissions.asFileAttribute(FILE);
+
+    /** The attribute that creates a file owner-only, for {@code Files.createFile}/{@code createTempFile}. */
+    public static FileAttribute<Set<PosixFilePermission>> fileMode() {
+        return FILE_MODE;
+    }
+
+    /** Makes {@code directory} (and its missing parents) owner-only; tightens it if it exists. */
+    public static Path directory(Path directory) {
+        try {
+            Files.createDirectories(directory, DIRECTORY_MODE);
+            tighten(directory, DIRECTORY);
+            return directory;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the directory " + directory, e);
+        }
+    }
+
+    /** Makes an empty owner-only {@code file} in an owner-only directory unless it exists; tightens it if it does. */
+    public static Path file(Path file) {
+        final Path absolute = file.toAbsolutePath();
+        directory(absolute.getParent());
+        try {
+            Files.createFile(absolute, FILE_MODE);
+        } catch (FileAlreadyExistsException exists) {
+            try {
+                tighten(absolute, FILE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot restrict " + file, e);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + file, e);
+        }
+        return file;
+    }
+
+    /**
+     * Prepares a SQLite database at {@code file} to be opened: the file and its directory owner-only, and any
+     * {@code -wal}, {@code -shm} or {@code -journal} an older run left, tightened. Returns the JDBC URL.
+     */
+    public static String sqlite(Path file) {
+        final Path absolute = file(file).toAbsolutePath();
+        for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
+            final Path companion = absolute.resolveSibling(absolute.getFileName() + suffix);
+            try {
+                if (Files.exists(companion)) {
+                    tighten(companion, FILE);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot restrict " + companion, e);
+            }
+        }
+        return "jdbc:sqlite:" + absolute;
+    }
+
+    private static void tighten(Path path, Set<PosixFilePermission> mode) throws IOException {
+        if (!Files.getPosixFilePermissions(path).equals(mode)) {
+            Files.setPosixFilePermissions(path, mode);
+        }
+    }
+
+    private OwnerOnlyFiles() {}
+}
