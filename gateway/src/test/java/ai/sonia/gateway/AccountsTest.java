@@ -361,6 +361,22 @@ class AccountsTest {
     }
 
     @Test
+    void oneAddressGuessingManyNamesIsSlowedToo() throws Exception {
+        start("{\"auth\":{\"bcryptCost\":4,\"loginThrottle\":{\"maxFailures\":2,\"windowSeconds\":60,"
+              + "\"lockSeconds\":30,\"maxLockSeconds\":60}}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        // Two guesses per name stay under the (name, address) limit; the address's own limit is four times that.
+        int refused = 0;
+        for (int i = 0; i < 12; i++) {
+            if (loginFrom("127.0.0.3", "name" + i / 2, "guess-" + i) == 429) {
+                refused++;
+            }
+        }
+        assertThat(refused).isGreaterThan(0);
+        assertThat(loginFrom("127.0.0.3", "admin", "admin-password-123")).isEqualTo(429);
+        assertThat(login("admin", "admin-password-123").status().code()).isEqualTo(200);
+    }
+
+    @Test
     void bruteForceLoginIsThrottledWithRetryAfterAndRecovers() throws Exception {
         start("{\"auth\":{\"bcryptCost\":4,\"loginThrottle\":{\"maxFailures\":5,\"windowSeconds\":60,"
               + "\"lockSeconds\":1,\"maxLockSeconds\":2}}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
@@ -371,6 +387,9 @@ class AccountsTest {
         assertThat(refused.status().code()).isEqualTo(429);
         assertThat(envelope(refused).at("/error/code").asText()).isEqualTo("RATE_LIMITED");
         assertThat(refused.headers().get("retry-after")).isEqualTo("1");
+        // The real admin, from another address, is not locked out by the guesser.
+        assertThat(loginFrom("127.0.0.2", "admin", "admin-password-123")).isEqualTo(200);
+        assertThat(loginFrom("127.0.0.2", "admin", "one-wrong-guess")).isEqualTo(401);
         // An unknown user is answered like a wrong password, and counts against the address.
         assertThat(login("nobody-here", "whatever-password").status().code()).isIn(401, 429);
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200))
@@ -382,6 +401,23 @@ class AccountsTest {
     private AggregatedHttpResponse login(String username, String password) {
         return call(HttpMethod.POST, "/api/auth/login",
                     "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}", null);
+    }
+
+    /** A login sent from another loopback address (a socket bound to it), as another client would; its status. */
+    private int loginFrom(String address, String username, String password) throws IOException {
+        final String body = "{\"username\":\"" + username + "\",\"password\":\"" + password + "\"}";
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.bind(new java.net.InetSocketAddress(address, 0));
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", gateway.port()), 5000);
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                            + "Content-Type: application/json\r\nConnection: close\r\n"
+                                            + "Content-Length: " + body.length() + "\r\n\r\n" + body)
+                                                   .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            final String status = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    socket.getInputStream(), java.nio.charset.StandardCharsets.UTF_8)).readLine();
+            return Integer.parseInt(status.split(" ")[1]);
+        }
     }
 
     private AggregatedHttpResponse register(String token, String username, String password) {

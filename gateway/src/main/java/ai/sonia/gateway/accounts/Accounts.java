@@ -115,7 +115,9 @@ public final class Accounts implements AutoCloseable {
 
     /** Checks a password and starts a login session. */
     public AuthTokens login(String username, String password, String clientAddress) {
-        final String userKey = "user:" + username.toLowerCase(Locale.ROOT);
+        // Per (name, address) and per address, never per name alone: a guesser elsewhere cannot lock the
+        // real user out (OWASP authentication cheat sheet), and one address guessing many names is slowed.
+        final String userKey = "user:" + username.toLowerCase(Locale.ROOT) + '@' + clientAddress;
         final String addressKey = "ip:" + clientAddress;
         final long wait = throttle.retryAfterSeconds(userKey, addressKey);
         if (wait > 0) {

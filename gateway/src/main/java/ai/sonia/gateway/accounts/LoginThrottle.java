@@ -7,13 +7,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Slows password guessing, per username and per client address: after {@code maxFailures} failed logins
- * within the window, the next attempts are refused (RATE_LIMITED with a retry-after) for a lock that doubles
- * with each further failure, up to a cap. A successful login clears the username's record (not the
- * address's, so one valid account does not unlock guessing others from the same address).
+ * Slows password guessing per (username, client address) and per client address, with an exponential delay:
+ * after {@code maxFailures} failed logins within the window under one key, the next attempts are refused
+ * (RATE_LIMITED with Retry-After) for a lock that doubles with each further failure, up to a cap. An address
+ * may serve many people (a NAT), so its own limit is {@link #ADDRESS_FACTOR} times higher. Nothing is keyed
+ * by the username alone, so a guesser never locks the real user out from another address. A successful login
+ * clears its (username, address) record (not the address's, so one valid account does not unlock guessing
+ * others from the same address).
+ *
+ * <p>Not Bucket4j nor the gateway's request {@code TokenBuckets}: those refill at a steady rate, while OWASP
+ * asks for a delay that grows with each further failure and resets on success, which this does.
  */
 final class LoginThrottle {
 
+    /** How many more failures an address may have than one (username, address). */
+    static final int ADDRESS_FACTOR = 4;
     private static final int MAX_TRACKED = 100_000;
 
     private final AuthSettings settings;
@@ -61,7 +69,9 @@ final class LoginThrottle {
                        && record.failures.peekFirst() < now - settings.failureWindow().toMillis()) {
                     record.failures.removeFirst();
                 }
-                if (record.failures.size() >= settings.maxLoginFailures()) {
+                final int limit = key.startsWith("ip:") ? settings.maxLoginFailures() * ADDRESS_FACTOR
+                                                        : settings.maxLoginFailures();
+                if (record.failures.size() >= limit) {
                     final long lock = Math.min(settings.maxLock().toMillis(),
                                                settings.lock().toMillis() << Math.min(record.locks, 20));
                     record.lockedUntilMs = now + lock;
@@ -71,7 +81,7 @@ final class LoginThrottle {
         }
     }
 
-    /** Forgets a key's failures (a successful login of that username). */
+    /** Forgets a key's failures (a successful login of that username from that address). */
     void succeeded(String key) {
         records.remove(key);
     }
