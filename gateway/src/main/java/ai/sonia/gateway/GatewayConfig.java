@@ -12,8 +12,9 @@ import ai.sonia.runtime.edge.OriginPolicy;
 
 /**
  * The gateway's own settings, from {@code services.gateway} of the config file:
- * {@code {"circuit": {"failuresToOpen": 5, "openSeconds": 10}, "maxConcurrentCalls": 64,
- * "allowedOrigins": ["http://localhost"]}} (browser origins allowed on the WebSockets).
+ * {@code {"circuit": {"failuresToOpen": 5, "openSeconds": 5}, "maxConcurrentCalls": 64,
+ * "maxConcurrentCallsPerTenant": 16, "allowedOrigins": ["http://localhost"]}} (calls in flight to each
+ * downstream, in all and for one tenant; browser origins allowed on the WebSockets).
  */
 record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins) {
 
@@ -26,11 +27,13 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
         final DownstreamPolicy defaults = DownstreamPolicy.DEFAULT;
         final List<String> origins = new ArrayList<>();
         section.path("allowedOrigins").forEach(o -> origins.add(o.asText()));
+        final int maxConcurrentCalls = section.path("maxConcurrentCalls").asInt(defaults.maxConcurrentCalls());
         return new GatewayConfig(new DownstreamPolicy(
                 section.path("circuit").path("failuresToOpen").asInt(defaults.failuresToOpen()),
                 Duration.ofMillis((long) (section.path("circuit").path("openSeconds")
                                                  .asDouble(defaults.openDuration().toMillis() / 1000.0) * 1000)),
-                section.path("maxConcurrentCalls").asInt(defaults.maxConcurrentCalls())),
+                maxConcurrentCalls,
+                section.path("maxConcurrentCallsPerTenant").asInt(Math.max(1, maxConcurrentCalls / 4))),
                 origins.isEmpty() ? OriginPolicy.LOCAL_ORIGINS : List.copyOf(origins));
     }
 }

@@ -82,6 +82,8 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("circuit.open_duration", gateway.downstreamPolicy().openDuration())
                            .configSummary("downstream.max_concurrent_calls",
                                           gateway.downstreamPolicy().maxConcurrentCalls())
+                           .configSummary("downstream.max_concurrent_calls_per_tenant",
+                                          gateway.downstreamPolicy().maxConcurrentCallsPerTenant())
                            .configSummary("auth.registration", auth.openRegistration() ? "open" : "admin")
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)

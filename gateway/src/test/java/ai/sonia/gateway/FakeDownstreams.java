@@ -51,6 +51,8 @@ final class FakeDownstreams {
     static volatile CountDownLatch routerCancelled = new CountDownLatch(1);
     /** System.nanoTime() of each router call cancellation, for the deadline benchmark. */
     static final java.util.Queue<Long> routerCancelTimes = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Tenants whose tools run into their own requested timeout: 1 s, then DEADLINE_EXCEEDED (TIMEOUT). */
+    static final java.util.Set<String> toolTimeoutTenants = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     static void reset() {
         calls.clear();
@@ -58,6 +60,7 @@ final class FakeDownstreams {
         routerMode = Mode.OK;
         memoryFailuresBeforeSuccess = 0;
         routerCancelled = new CountDownLatch(1);
+        toolTimeoutTenants.clear();
     }
 
     static int count(String method) {
@@ -178,6 +181,13 @@ final class FakeDownstreams {
         @Override
         public void executeTool(ExecuteToolRequest request, StreamObserver<ExecuteToolResponse> out) {
             count("ExecuteTool", request);
+            if (toolTimeoutTenants.contains(ai.sonia.runtime.auth.Principal.current().tenant())) {
+                // What OpenClaw answers for `timeout_seconds: 1` around a process that never ends.
+                java.util.concurrent.CompletableFuture.delayedExecutor(1, java.util.concurrent.TimeUnit.SECONDS).execute(
+                        () -> out.onError(ai.sonia.runtime.Errors.of("openclaw.sonia.ai", ai.sonia.common.v1.ErrorCode.ERROR_CODE_TIMEOUT,
+                                                                     "shell.run timed out; its process group was killed", Map.of())));
+                return;
+            }
             out.onNext(ExecuteToolResponse.newBuilder().setExitCode(0).setDurationMs(3).setOutput(
                     Struct.newBuilder().putFields("entries", Value.newBuilder().setStringValue("a.txt").build())).build());
             out.onCompleted();

@@ -14,6 +14,7 @@ import com.linecorp.armeria.common.stream.CancelledSubscriptionException;
 import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
+import ai.sonia.runtime.edge.Envelopes;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
@@ -64,11 +65,11 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
             return Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded").withCause(cause);
         }
         if (cause instanceof IllegalArgumentException) {
-            return Status.INVALID_ARGUMENT.withDescription(cause.getMessage()).withCause(cause);
+            return Status.INVALID_ARGUMENT.withDescription(Envelopes.clientMessage(cause.getMessage())).withCause(cause);
         }
         if (cause instanceof InvalidProtocolBufferException) {
             // A REST body that is not valid JSON for the request message (unknown field, wrong type).
-            return Status.INVALID_ARGUMENT.withDescription("malformed request: " + cause.getMessage())
+            return Status.INVALID_ARGUMENT.withDescription(Envelopes.clientMessage("malformed request: " + cause.getMessage()))
                                           .withCause(cause);
         }
         if (status.getCode() == Status.Code.UNKNOWN || status.getCode() == Status.Code.INTERNAL) {

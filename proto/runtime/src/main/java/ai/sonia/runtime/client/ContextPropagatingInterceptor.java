@@ -2,6 +2,7 @@ package ai.sonia.runtime.client;
 
 import java.util.concurrent.TimeUnit;
 
+import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.runtime.Correlation;
@@ -41,15 +42,24 @@ final class ContextPropagatingInterceptor implements ClientInterceptor {
     }
 
     private static CallOptions withCallerDeadline(CallOptions callOptions) {
-        final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-        if (ctx == null || ctx.requestTimeoutMillis() <= 0) {
+        final io.grpc.Deadline callerDeadline = requestDeadline();
+        if (callerDeadline == null) {
             return callOptions;
         }
-        final long elapsedNanos = System.nanoTime() - ctx.log().partial().requestStartTimeNanos();
-        final long remainingNanos = Math.max(0, TimeUnit.MILLISECONDS.toNanos(ctx.requestTimeoutMillis()) - elapsedNanos);
-        final io.grpc.Deadline callerDeadline = io.grpc.Deadline.after(remainingNanos, TimeUnit.NANOSECONDS);
         final io.grpc.Deadline current = callOptions.getDeadline();
         return current == null || callerDeadline.isBefore(current) ? callOptions.withDeadline(callerDeadline)
                                                                    : callOptions;
+    }
+
+    /** What remains of the deadline of the request being served, or null outside a request or without one. */
+    @Nullable
+    static io.grpc.Deadline requestDeadline() {
+        final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+        if (ctx == null || ctx.requestTimeoutMillis() <= 0) {
+            return null;
+        }
+        final long elapsedNanos = System.nanoTime() - ctx.log().partial().requestStartTimeNanos();
+        final long remainingNanos = Math.max(0, TimeUnit.MILLISECONDS.toNanos(ctx.requestTimeoutMillis()) - elapsedNanos);
+        return io.grpc.Deadline.after(remainingNanos, TimeUnit.NANOSECONDS);
     }
 }

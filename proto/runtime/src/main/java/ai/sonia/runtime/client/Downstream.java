@@ -12,7 +12,9 @@ import io.grpc.ManagedChannel;
 
 /**
  * One downstream service as a caller sees it: a channel from {@link SoniaChannels} (contract deadlines,
- * retries only where idempotent) behind a circuit breaker and a bulkhead ({@link DownstreamPolicy}).
+ * retries only where idempotent) behind a circuit breaker, a bulkhead and a bulkhead per tenant
+ * ({@link DownstreamPolicy}), with a {@link RecoveryWatch} that reconnects and half-opens the circuit as
+ * soon as the downstream is back.
  * Generated stubs are built on {@link #channel()}.
  */
 public final class Downstream implements AutoCloseable {
@@ -22,6 +24,10 @@ public final class Downstream implements AutoCloseable {
     private final ManagedChannel managed;
     private final Channel guarded;
     private final CircuitBreaker breaker;
+    private final RecoveryWatch recovery;
+
+    /** How often a failing downstream is checked for its return. */
+    static final java.time.Duration RECOVERY_INTERVAL = java.time.Duration.ofMillis(250);
 
     private Downstream(ServiceSpec spec, String target, DownstreamPolicy policy, io.grpc.ClientInterceptor credentials) {
         this.spec = spec;
@@ -41,7 +47,9 @@ public final class Downstream implements AutoCloseable {
                 .maxConcurrentCalls(policy.maxConcurrentCalls())
                 .maxWaitDuration(java.time.Duration.ZERO)
                 .build());
-        guarded = ClientInterceptors.intercept(managed, new GuardingInterceptor(spec.name(), breaker, bulkhead));
+        guarded = ClientInterceptors.intercept(managed, new GuardingInterceptor(
+                spec, breaker, bulkhead, new TenantBulkheads(spec.name(), policy.maxConcurrentCallsPerTenant())));
+        recovery = new RecoveryWatch(spec.name(), managed, breaker, RECOVERY_INTERVAL);
     }
 
     /** The downstream at its configured target. */
@@ -69,6 +77,7 @@ public final class Downstream implements AutoCloseable {
 
     @Override
     public void close() {
+        recovery.close();
         SoniaChannels.close(managed);
     }
 }

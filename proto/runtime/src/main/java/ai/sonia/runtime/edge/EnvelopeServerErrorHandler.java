@@ -4,22 +4,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import com.linecorp.armeria.common.AggregatedHttpResponse;
+import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.HttpStatusException;
+import com.linecorp.armeria.server.RequestTimeoutException;
 import com.linecorp.armeria.server.ServerErrorHandler;
 import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.common.ShuttingDownException;
+
+import ai.sonia.common.v1.ErrorCode;
 
 import io.grpc.Status;
 
 /**
- * Errors raised outside any gRPC method (unknown routes, malformed requests, unexpected exceptions)
- * answer with the envelope too. gRPC requests keep Armeria's default handling, so gRPC clients see
- * gRPC statuses.
+ * The one edge error handler: errors raised outside any gRPC method (unknown routes, a method the route
+ * does not take, malformed requests, unexpected exceptions) answer with the envelope too, with messages
+ * cleaned of library class names ({@link Envelopes#clientMessage}). gRPC requests get a gRPC status, never
+ * an HTTP error page: a deadline that passes before the gRPC call took over (a {@code grpc-timeout} of a
+ * millisecond or two) is DEADLINE_EXCEEDED, a server shutting down is UNAVAILABLE.
  */
 public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
 
@@ -35,7 +42,13 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
     @Nullable
     public HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
         if (isGrpc(ctx.request().headers())) {
-            return null;
+            final Status status = grpcStatusOf(cause);
+            return status == null ? null : EdgeReplies.refuse(ctx, ctx.request(), service, status.asRuntimeException(),
+                                                              HttpHeaders.of());
+        }
+        final Status status = grpcStatusOf(cause);
+        if (status != null) {
+            return Envelopes.error(ctx, service, status.getCode(), status.getDescription(), null).toHttpResponse();
         }
         final int httpStatus;
         final String message;
@@ -43,14 +56,14 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
             httpStatus = e.httpStatus().code();
             final Throwable why = e.getCause();
             if (httpStatus == 400) {
-                message = why != null && why.getMessage() != null ? "malformed request: " + abbreviate(why.getMessage())
+                message = why != null && why.getMessage() != null ? "malformed request: " + why.getMessage()
                                                                   : "malformed request body";
             } else {
                 message = e.httpStatus().reasonPhrase();
             }
         } else if (cause instanceof IllegalArgumentException) {
             httpStatus = 400;
-            message = "malformed request: " + abbreviate(cause.getMessage());
+            message = "malformed request: " + cause.getMessage();
         } else {
             logger.warn("Unexpected error serving {} {}", ctx.method(), ctx.path(), cause);
             httpStatus = 500;
@@ -70,22 +83,37 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
         }
         final Status.Code code = ErrorMapping.grpcCodeOfHttp(status.code());
         final String message;
-        if (status.code() == 404) {
+        com.google.rpc.Status details = null;
+        if (status.code() == 405) {
+            message = ctx.method() + " is not allowed on " + ctx.path();
+            details = com.google.rpc.Status.newBuilder().setCode(code.value()).setMessage(message).addDetails(
+                    com.google.protobuf.Any.pack(com.google.rpc.ErrorInfo.newBuilder()
+                            .setReason(ErrorMapping.wireName(ErrorCode.ERROR_CODE_METHOD_NOT_ALLOWED))
+                            .setDomain("sonia.ai")
+                            .putMetadata("method", ctx.method().name()).build())).build();
+        } else if (status.code() == 404) {
             message = "no route for " + ctx.method() + ' ' + ctx.path();
         } else if (status.code() == 400) {
-            message = cause != null && cause.getMessage() != null ? "malformed request: " + abbreviate(cause.getMessage())
+            message = cause != null && cause.getMessage() != null ? "malformed request: " + cause.getMessage()
                                                                   : "malformed request body";
         } else {
             message = description != null ? description : status.reasonPhrase();
         }
-        final AggregatedHttpResponse envelope = Envelopes.error(ctx, service, code, message, null);
+        final AggregatedHttpResponse envelope = Envelopes.error(ctx, service, code, message, details);
         // Keep the HTTP status Armeria decided (405, 413, ...) while the body carries the envelope.
         return AggregatedHttpResponse.of(envelope.headers().toBuilder().status(status).build(), envelope.content());
     }
 
-    private static String abbreviate(String s) {
-        final String oneLine = s.replaceAll("\\s+", " ");
-        return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
+    /** The gRPC status of a failure that is not the service's doing: a deadline, a shutdown; else null. */
+    @Nullable
+    private static Status grpcStatusOf(Throwable cause) {
+        if (cause instanceof RequestTimeoutException) {
+            return Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded");
+        }
+        if (cause instanceof ShuttingDownException) {
+            return Status.UNAVAILABLE.withDescription("the server is shutting down");
+        }
+        return null;
     }
 
     private static boolean isGrpc(RequestHeaders headers) {

@@ -97,12 +97,40 @@ public final class Envelopes {
         final ErrorCode errorCode = ErrorMapping.errorCode(code, reason);
         final EnvelopeError error = EnvelopeError.newBuilder()
                                                  .setCode(ErrorMapping.wireName(errorCode))
-                                                 .setMessage(message)
+                                                 .setMessage(clientMessage(message))
                                                  .setDetails(detailStruct)
                                                  .build();
         final Envelope envelope = base(ctx, service).setOk(false).setError(error).build();
         return render(HttpStatus.valueOf(ErrorMapping.httpStatus(code)), envelope);
     }
+
+    /**
+     * A message fit for a client: the names of library classes (a parser's {@code com.google.gson...}
+     * exception, {@code java.io.EOFException: }) and pointers into library documentation are taken out,
+     * whitespace is folded and the length capped. What the message says about the input stays.
+     */
+    public static String clientMessage(@Nullable String message) {
+        if (message == null) {
+            return "";
+        }
+        String clean = LIBRARY_DOCS.matcher(message).replaceAll("");
+        clean = EXCEPTION_PREFIX.matcher(clean).replaceAll("");
+        clean = LIBRARY_CLASS.matcher(clean).replaceAll(m -> java.util.regex.Matcher.quoteReplacement(
+                m.group().substring(m.group().lastIndexOf('.') + 1)));
+        clean = clean.replace("Use JsonReader.setLenient(true) to accept malformed JSON", "malformed JSON");
+        clean = clean.replaceAll("\\s+", " ").strip();
+        return clean.length() <= MAX_MESSAGE_CHARS ? clean : clean.substring(0, MAX_MESSAGE_CHARS) + "...";
+    }
+
+    private static final int MAX_MESSAGE_CHARS = 300;
+    private static final String LIBRARY_NAME =
+            "\\b(?:java|javax|jdk|sun|com|org|io|net|kotlin|scala)\\.(?:[a-z_][\\w$]*\\.)*[A-Z][\\w$]*";
+    /** {@code com.google.gson.stream.MalformedJsonException: } and the like, at the start of a cause. */
+    private static final java.util.regex.Pattern EXCEPTION_PREFIX =
+            java.util.regex.Pattern.compile(LIBRARY_NAME + ":\\s*");
+    private static final java.util.regex.Pattern LIBRARY_CLASS = java.util.regex.Pattern.compile(LIBRARY_NAME);
+    private static final java.util.regex.Pattern LIBRARY_DOCS =
+            java.util.regex.Pattern.compile("\\s*See https?://\\S+");
 
     /** The {@code google.rpc.Status} carried in {@code grpc-status-details-bin}, if any. */
     @Nullable

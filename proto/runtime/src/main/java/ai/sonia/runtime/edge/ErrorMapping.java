@@ -23,6 +23,9 @@ public final class ErrorMapping {
                 return ErrorCode.ERROR_CODE_APPROVAL_REQUIRED;
             }
         }
+        if (code == Status.Code.UNIMPLEMENTED && wireName(ErrorCode.ERROR_CODE_METHOD_NOT_ALLOWED).equals(reason)) {
+            return ErrorCode.ERROR_CODE_METHOD_NOT_ALLOWED;
+        }
         return switch (code) {
             case OK -> ErrorCode.ERROR_CODE_UNSPECIFIED;
             case INVALID_ARGUMENT, OUT_OF_RANGE -> ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
@@ -49,6 +52,7 @@ public final class ErrorMapping {
             case ERROR_CODE_UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
             case ERROR_CODE_RATE_LIMITED -> Status.Code.RESOURCE_EXHAUSTED;
             case ERROR_CODE_CONFLICT -> Status.Code.FAILED_PRECONDITION;
+            case ERROR_CODE_METHOD_NOT_ALLOWED -> Status.Code.UNIMPLEMENTED;
             case ERROR_CODE_INTERNAL_ERROR, ERROR_CODE_UNSPECIFIED, UNRECOGNIZED -> Status.Code.INTERNAL;
         };
     }
@@ -77,7 +81,8 @@ public final class ErrorMapping {
             case 400, 413, 415, 422 -> Status.Code.INVALID_ARGUMENT;
             case 401 -> Status.Code.UNAUTHENTICATED;
             case 403 -> Status.Code.PERMISSION_DENIED;
-            case 404, 405 -> Status.Code.NOT_FOUND;
+            case 404 -> Status.Code.NOT_FOUND;
+            case 405 -> Status.Code.UNIMPLEMENTED; // with the reason METHOD_NOT_ALLOWED: see errorCode
             case 409 -> Status.Code.FAILED_PRECONDITION;
             case 429 -> Status.Code.RESOURCE_EXHAUSTED;
             case 501 -> Status.Code.UNIMPLEMENTED;

@@ -95,8 +95,11 @@ public final class DependencyProbe implements AutoCloseable {
             @Override
             public void onSuccess(HealthCheckResponse response) {
                 final boolean serving = response.getStatus() == HealthCheckResponse.ServingStatus.SERVING;
-                result.complete(status(target, start).setOk(serving).setCircuitState(circuit)
-                                                     .setError(serving ? "" : response.getStatus().name())
+                final boolean degraded = serving && tripped(circuit);
+                result.complete(status(target, start).setOk(serving && !degraded).setDegraded(degraded)
+                                                     .setCircuitState(circuit)
+                                                     .setError(!serving ? response.getStatus().name()
+                                                               : degraded ? circuitError(circuit) : "")
                                                      .build());
             }
 
@@ -107,6 +110,16 @@ public final class DependencyProbe implements AutoCloseable {
             }
         }, MoreExecutors.directExecutor());
         return result;
+    }
+
+    /** Whether the caller's circuit to a dependency lets calls fail fast or only a trial through. */
+    private static boolean tripped(String circuit) {
+        return !circuit.isEmpty() && !"CLOSED".equals(circuit);
+    }
+
+    private static String circuitError(String circuit) {
+        return "HALF_OPEN".equals(circuit) ? "circuit HALF_OPEN: a trial call decides whether calls go through again"
+                                           : "circuit " + circuit + ": calls fail fast until a trial call succeeds";
     }
 
     private static DependencyStatus.Builder status(Target target, long startNanos) {

@@ -157,6 +157,9 @@ class EnvelopeEdgeTest {
             "{\"query\": 42, \"scope\": []}",
             "{\"qeury\": \"typo\"}",
             "[1,2,3]",
+            "{\"query\" 1}",
+            "{\"query\":",
+            "{\"query\": \"q\", \"top_k\": \"many\"}",
     })
     void malformedBodiesAnswerAnEnvelope400(String body) throws Exception {
         final AggregatedHttpResponse response = rest.execute(
@@ -166,6 +169,38 @@ class EnvelopeEdgeTest {
         final JsonNode envelope = mapper.readTree(response.contentUtf8());
         assertThat(envelope.at("/error/code").asText()).isEqualTo("INVALID_ARGUMENT");
         assertThat(envelope.at("/error/message").asText()).startsWith("malformed request");
+        // What was wrong with the input, never which library noticed it.
+        assertThat(envelope.at("/error/message").asText())
+                .doesNotContainPattern("\\b(com|java|javax|org|io|sun|jdk)\\.[a-z]")
+                .doesNotContainIgnoringCase("gson").doesNotContainIgnoringCase("jackson")
+                .doesNotContain("Exception");
+    }
+
+    @Test
+    void aMethodTheRouteDoesNotTakeIs405WithItsOwnCode() throws Exception {
+        final AggregatedHttpResponse response = rest.get("/v1/memories:search").aggregate().join();
+        assertThat(response.status().code()).isEqualTo(405);
+        final JsonNode envelope = mapper.readTree(response.contentUtf8());
+        assertThat(envelope.get("ok").asBoolean()).isFalse();
+        assertThat(envelope.at("/error/code").asText()).isEqualTo("METHOD_NOT_ALLOWED");
+        assertThat(envelope.at("/error/message").asText()).contains("GET");
+        assertThat(envelope.get("correlation_id").asText()).isNotEmpty();
+    }
+
+    @Test
+    void clientMessagesLoseLibraryClassNamesButKeepWhatWasWrong() {
+        assertThat(Envelopes.clientMessage(
+                "com.google.gson.stream.MalformedJsonException: Expected ':' at line 1 column 7 path $.x\n"
+                + "See https://github.com/google/gson/blob/main/Troubleshooting.md#malformed-json"))
+                .isEqualTo("Expected ':' at line 1 column 7 path $.x");
+        assertThat(Envelopes.clientMessage("malformed request: com.google.protobuf.InvalidProtocolBufferException: "
+                                           + "java.io.EOFException: End of input at line 1 column 6 path $.a"))
+                .isEqualTo("malformed request: End of input at line 1 column 6 path $.a");
+        assertThat(Envelopes.clientMessage("Cannot deserialize value of type `java.lang.String` from Array"))
+                .isEqualTo("Cannot deserialize value of type `String` from Array");
+        // Proto names are the contract's, not a library's: they stay.
+        assertThat(Envelopes.clientMessage("Cannot find field: qeury in message sonia.memory.v1.SearchMemoriesRequest"))
+                .isEqualTo("Cannot find field: qeury in message sonia.memory.v1.SearchMemoriesRequest");
     }
 
     @Test
