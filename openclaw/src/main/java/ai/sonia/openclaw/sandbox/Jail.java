@@ -45,10 +45,12 @@ public final class Jail {
     /** OS directories bound read-only (or re-created as the same symlink, on merged-/usr systems). */
     static final List<String> OS_DIRECTORIES = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
                                                        "/libx32");
-    /** The only files of /etc a program sees: the loader cache, names, time zone, alternatives. */
+    /**
+     * The only files of /etc a program sees: the loader cache, the time zone, alternatives (no user list,
+     * no host names, no keys).
+     */
     static final List<String> ETC_FILES = List.of("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-                                                  "/etc/passwd", "/etc/group", "/etc/nsswitch.conf",
-                                                  "/etc/localtime", "/etc/alternatives", "/etc/mime.types");
+                                                  "/etc/localtime", "/etc/alternatives");
     /** Size of the jail's private /tmp. */
     static final long TMP_BYTES = 16L << 20;
 

@@ -199,7 +199,7 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
                 of("mv", "fnvuT", "t", "--force --no-clobber --verbose --update?= --no-target-directory"
                    + " --target-directory=", ANY, true),
                 of("rm", "rRfvd", "", "--recursive --force --verbose --dir --one-file-system", ANY, true),
-                of("tar", "cxtvzjJkmpO", "fC", "--create --extract --list --verbose --gzip --bzip2 --xz --file="
+                of("tar", "cxtvzjJkmO", "fC", "--create --extract --list --verbose --gzip --bzip2 --xz --file="
                    + " --directory= --keep-old-files --skip-old-files --no-same-owner --no-same-permissions"
                    + " --strip-components= --exclude= --to-stdout --touch --wildcards", ANY, true)));
         final Map<String, Integer> find = new HashMap<>();

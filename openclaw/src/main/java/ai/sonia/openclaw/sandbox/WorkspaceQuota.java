@@ -11,9 +11,9 @@ import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 
 /**
  * The disk quota of one tenant's workspace: the bytes of its files (symbolic links never followed).
@@ -79,25 +79,36 @@ public final class WorkspaceQuota {
         }
     }
 
-    /** Every path under {@code root} (not following links): what existed before a program ran. */
-    public Set<Path> snapshot(Path root) {
-        final Set<Path> paths = new HashSet<>();
-        walk(root, (p, a) -> paths.add(p));
+    /**
+     * Every path under {@code root} (not following links) with, for a symbolic link, its target: what
+     * existed before a program ran.
+     */
+    public static Map<Path, String> snapshot(Path root) {
+        final Map<Path, String> paths = new HashMap<>();
+        walk(root, (p, a) -> paths.put(p, a.isSymbolicLink() ? linkTarget(p) : ""));
         return paths;
+    }
+
+    private static String linkTarget(Path link) {
+        try {
+            return Files.readSymbolicLink(link).toString();
+        } catch (IOException e) {
+            return "";
+        }
     }
 
     /**
      * After a program ran: when the workspace is over quota, removes what it created (paths not in
      * {@code before}) and throws {@link ExceededException}.
      */
-    public void enforceAfter(Path root, Set<Path> before) {
+    public void enforceAfter(Path root, Map<Path, String> before) {
         final long used = used(root);
         if (used <= bytes) {
             return;
         }
         final List<Path> created = new ArrayList<>();
         walk(root, (p, a) -> {
-            if (!before.contains(p)) {
+            if (!before.containsKey(p)) {
                 created.add(p);
             }
         });
@@ -148,13 +159,19 @@ public final class WorkspaceQuota {
     }
 
     /**
-     * Removes every symbolic link under {@code root} that is absolute or leads out of it (relative links
-     * that stay inside are kept); returns what was removed, relative to the root.
+     * After a program that could write: removes every symbolic link it made (not in {@code before}, or
+     * pointing elsewhere now) that is absolute or leads out of {@code root} (relative links that stay inside
+     * are kept), and clears set-user-id, set-group-id and sticky bits (a tar extracted by the jail's root
+     * keeps them otherwise). Returns the links removed, relative to the root.
      */
-    public static List<String> stripEscapingLinks(Path root) {
+    public static List<String> stripEscapingLinks(Path root, Map<Path, String> before) {
         final List<String> removed = new ArrayList<>();
         walk(root, (p, a) -> {
             if (!a.isSymbolicLink()) {
+                clearSpecialBits(p);
+                return;
+            }
+            if (linkTarget(p).equals(before.get(p))) {
                 return;
             }
             try {
@@ -169,6 +186,18 @@ public final class WorkspaceQuota {
             }
         });
         return removed;
+    }
+
+    private static void clearSpecialBits(Path p) {
+        try {
+            final int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+            if ((mode & 07000) != 0) {
+                // chmod with the rwx bits only: the special bits go.
+                Files.setPosixFilePermissions(p, Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS));
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // Gone meanwhile, or no POSIX modes here.
+        }
     }
 
     /** True when a lexically inside target still resolves outside (through another link). */

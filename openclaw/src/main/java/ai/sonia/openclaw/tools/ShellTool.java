@@ -8,7 +8,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.IntStream;
 
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
@@ -55,17 +54,17 @@ final class ShellTool {
         final Path root = call.workspace().root();
         final boolean writable = checked.writes() && call.risk() != RiskLevel.RISK_LEVEL_LOW;
         long maxFile = runner.limits().fileBytes();
-        Set<Path> before = Set.of();
+        Map<Path, String> before = Map.of();
         if (writable) {
             quota.check(root, 1, 0);
             maxFile = quota.bytes() - quota.used(root);
-            before = quota.snapshot(root);
+            before = WorkspaceQuota.snapshot(root);
         }
         final ProcessResult result = runner.run(argv, root, call.workingDirectory(), args.getStdin(), timeout, false,
                                                 writable, maxFile, call.owner());
         List<String> removedLinks = List.of();
         if (writable) {
-            removedLinks = WorkspaceQuota.stripEscapingLinks(root);
+            removedLinks = WorkspaceQuota.stripEscapingLinks(root, before);
             quota.enforceAfter(root, before);
         }
         final Map<String, Object> out = new LinkedHashMap<>();

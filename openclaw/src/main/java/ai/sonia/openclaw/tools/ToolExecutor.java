@@ -95,10 +95,10 @@ public final class ToolExecutor {
                 throw new InvalidArgumentsException("working_directory", "not a directory: "
                                                                          + request.workingDirectory());
             }
-            final Message arguments = handler.parse(request.arguments());
             if (tools.needsJail(request.tool())) {
                 jail.require();
             }
+            final Message arguments = handler.parse(request.arguments());
             decision = gate.authorize(request.principal(), request.tool(), request.arguments(),
                                       request.workingDirectory(), request.sessionId(), request.approvalId());
             if (decision.getVerdict() != Verdict.VERDICT_ALLOW) {
