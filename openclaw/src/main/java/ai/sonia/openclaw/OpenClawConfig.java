@@ -9,30 +9,43 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 import com.fasterxml.jackson.databind.JsonNode;
+
+import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.HostPolicy;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.SandboxLimits;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
+import ai.sonia.runtime.ServiceSpec;
+import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 
 /**
  * OpenClaw's settings, from the {@code services.openclaw} section of the stack config:
  * <pre>{@code
- * { "workspace": "/path", "tenantWorkspaces": "/path", "jail": "auto|bwrap|none",
- *   "shell": { "allowShell": false, "allowedExecutables": ["ls", ...], "deniedOptions": {"find": ["-exec"]} },
- *   "http": { "allowedHosts": ["localhost"], "maxBytes": 1048576, "timeoutSeconds": 10 },
+ * { "workspace": "/path", "tenantWorkspaces": "/path", "jail": "auto|bwrap|none", "bwrap": "/usr/bin/bwrap",
+ *   "quotaBytes": 104857600,
+ *   "shell": { "allowShell": false, "allowedExecutables": ["ls", ...], "deniedOptions": {"sort": ["-u"]} },
+ *   "http": { "allowedHosts": ["nas.lan", "127.0.0.1:8080"], "allowPublic": true, "maxBytes": 1048576,
+ *             "timeoutSeconds": 10 },
  *   "limits": { "timeoutSeconds": 10, "outputBytes": 1048576, "memoryBytes": 1073741824,
  *               "fileBytes": 67108864, "maxProcesses": 64 } }
  * }</pre>
  * Every knob has a safe default: the workspace (tenant "default"'s) is {@code dataDir("openclaw")/workspace},
- * every other tenant's is under {@code dataDir("openclaw")/tenants}, no shell, loopback-only fetches.
+ * every other tenant's is under {@code dataDir("openclaw")/tenants}; {@code jail} "auto" and "bwrap" both
+ * require bubblewrap (found on the service's PATH unless {@code bwrap} names it) and refuse programs when it
+ * cannot be made — only an explicit "none" runs them unconfined; 100 MiB per tenant's workspace; no shell;
+ * fetches of public addresses only, never loopback, private or link-local ones nor Sonia's own ports
+ * unless listed in {@code allowedHosts}.
  */
-public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode jail, CommandPolicy commandPolicy,
-                             List<String> allowedHosts, int httpMaxBytes, Duration httpTimeout,
-                             SandboxLimits limits, List<Path> hiddenFromJail) {
+public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode jail, @Nullable Path bwrap,
+                             long quotaBytes, CommandPolicy commandPolicy,
+                             List<String> allowedHosts, boolean allowPublic, Set<Integer> soniaPorts,
+                             int httpMaxBytes, Duration httpTimeout, SandboxLimits limits) {
 
     public static OpenClawConfig from(StackConfig config) {
         final JsonNode section = config.service("openclaw");
@@ -41,8 +54,19 @@ public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode ja
         final Path tenants = section.hasNonNull("tenantWorkspaces")
                              ? Path.of(section.get("tenantWorkspaces").asText())
                              : config.dataDir("openclaw").resolve("tenants");
-        final Jail.Mode jail = Jail.Mode.valueOf(section.path("jail").asText("auto").toUpperCase(Locale.ROOT));
+        final String jailName = section.path("jail").asText("auto").toUpperCase(Locale.ROOT);
+        final Jail.Mode jail;
+        try {
+            jail = Jail.Mode.valueOf(jailName);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("services.openclaw.jail: " + jailName + " (expected: auto, bwrap, none)",
+                                               e);
+        }
+        final String path = config.env("PATH") != null ? config.env("PATH") : System.getenv("PATH");
+        final Path bwrap = section.hasNonNull("bwrap") ? Path.of(section.get("bwrap").asText())
+                                                       : Jail.find("bwrap", path);
         final JsonNode shell = section.path("shell");
+        // Only programs with a grammar can run: a configured name without one is refused at run time.
         final Set<String> executables = shell.has("allowedExecutables") ? new HashSet<>(strings(shell.get(
                 "allowedExecutables"))) : CommandPolicy.DEFAULT_EXECUTABLES;
         final Map<String, List<String>> denied = new LinkedHashMap<>(CommandPolicy.DEFAULT_DENIED_OPTIONS);
@@ -50,20 +74,32 @@ public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode ja
         final JsonNode http = section.path("http");
         final List<String> hosts = http.has("allowedHosts") ? strings(http.get("allowedHosts"))
                                                             : HostPolicy.DEFAULT_HOSTS;
+        final Set<Integer> ports = new TreeSet<>();
+        for (ServiceSpec spec : Stack.SERVICES) {
+            ports.add(spec.port());
+            ports.add(config.port(spec));
+            final String target = config.target(spec);
+            try {
+                ports.add(Integer.parseInt(target.substring(target.lastIndexOf(':') + 1)));
+            } catch (NumberFormatException e) {
+                // A target without a numeric port: nothing to protect there.
+            }
+        }
+        ports.remove(0);
         final JsonNode limits = section.path("limits");
         final SandboxLimits defaults = SandboxLimits.defaults();
         return new OpenClawConfig(
-                workspace.toAbsolutePath().normalize(), tenants.toAbsolutePath().normalize(), jail,
+                workspace.toAbsolutePath().normalize(), tenants.toAbsolutePath().normalize(), jail, bwrap,
+                section.path("quotaBytes").asLong(WorkspaceQuota.DEFAULT_BYTES),
                 new CommandPolicy(executables, denied, shell.path("allowShell").asBoolean(false)),
-                hosts, http.path("maxBytes").asInt(1 << 20),
+                hosts, http.path("allowPublic").asBoolean(true), Set.copyOf(ports), http.path("maxBytes").asInt(1 << 20),
                 Duration.ofSeconds(http.path("timeoutSeconds").asInt(10)),
                 new SandboxLimits(Duration.ofSeconds(limits.path("timeoutSeconds")
                                                             .asLong(defaults.defaultTimeout().toSeconds())),
                                   limits.path("outputBytes").asInt(defaults.outputBytes()),
                                   limits.path("memoryBytes").asLong(defaults.memoryBytes()),
                                   limits.path("fileBytes").asLong(defaults.fileBytes()),
-                                  limits.path("maxProcesses").asInt(defaults.maxProcesses())),
-                List.of(config.home(), config.dataDir("openclaw")));
+                                  limits.path("maxProcesses").asInt(defaults.maxProcesses())));
     }
 
     private static List<String> strings(JsonNode array) {

@@ -1,8 +1,6 @@
 package ai.sonia.openclaw;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.TreeSet;
 
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
@@ -13,6 +11,7 @@ import ai.sonia.openclaw.sandbox.HostPolicy;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.store.AuditLog;
 import ai.sonia.openclaw.tools.StandardTools;
@@ -37,17 +36,18 @@ public final class OpenClawModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config) {
         final OpenClawConfig settings = OpenClawConfig.from(config);
         final Workspaces workspaces = new Workspaces(settings.workspace(), settings.tenantWorkspaces());
-        final List<Path> hidden = new ArrayList<>(settings.hiddenFromJail());
-        hidden.addAll(workspaces.roots());
-        final ProcessRunner runner = new ProcessRunner(new Jail(settings.jail(), hidden), settings.limits());
-        final HttpFetcher fetcher = new HttpFetcher(new HostPolicy(settings.allowedHosts()), settings.httpMaxBytes(),
-                                                    settings.httpTimeout());
+        final Jail jail = new Jail(settings.jail(), settings.bwrap());
+        final ProcessRunner runner = new ProcessRunner(jail, settings.limits());
+        final HttpFetcher fetcher = new HttpFetcher(new HostPolicy(settings.allowedHosts(), settings.allowPublic(),
+                                                                   settings.soniaPorts()),
+                                                    settings.httpMaxBytes(), settings.httpTimeout());
         final ManagedChannel memory = SoniaChannels.forService(config, spec(), Stack.MEMORY);
         final ManagedChannel evaos = SoniaChannels.forService(config, spec(), Stack.EVAOS);
         final AuditLog audit = new AuditLog(config.dataDir("openclaw").resolve("audit.db"));
         final StandardTools tools = new StandardTools(settings.commandPolicy(), runner, fetcher,
-                                                      MemoryServiceGrpc.newBlockingStub(memory));
-        final ToolExecutor executor = new ToolExecutor(tools, workspaces,
+                                                      MemoryServiceGrpc.newBlockingStub(memory),
+                                                      new WorkspaceQuota(settings.quotaBytes()));
+        final ToolExecutor executor = new ToolExecutor(tools, jail, workspaces,
                                                        new EvaOsGate(EvaOsServiceGrpc.newBlockingStub(evaos)), audit);
         return SoniaServer.builder(spec(), config)
                           .addService(new OpenClawServiceImpl(ToolCatalog.standard(), executor))
@@ -56,9 +56,20 @@ public final class OpenClawModule implements ServiceModule {
                           .dependency(Stack.EVAOS)
                           .configSummary("workspace", workspaces.defaultWorkspace().root())
                           .configSummary("tenant_workspaces", settings.tenantWorkspaces())
-                          .configSummary("jail", settings.jail())
+                          .configSummary("jail", settings.jail().name().toLowerCase(java.util.Locale.ROOT))
+                          .configSummary("jail_state", jail.state())
+                          .configSummary("tools_off", jail.usable() ? "" : String.join(",", new TreeSet<>(
+                                  StandardTools.NEED_JAIL)))
+                          .configSummary("tools_off_reason", jail.usable() ? "" : jail.problem())
+                          .configSummary("warning", jail.mode() == Jail.Mode.NONE
+                                                    ? "jail is none: shell.run programs run UNCONFINED as the"
+                                                      + " service's user; install bubblewrap ("
+                                                      + Jail.INSTALL + ") and remove \"jail\": \"none\""
+                                                    : jail.usable() ? "" : "shell.run is off: " + jail.problem())
+                          .configSummary("quota_bytes", settings.quotaBytes())
                           .configSummary("allow_shell", settings.commandPolicy().allowShell())
                           .configSummary("allowed_hosts", settings.allowedHosts())
+                          .configSummary("allow_public_hosts", settings.allowPublic())
                           .closeOnStop(runner)
                           .closeOnStop(() -> SoniaChannels.close(memory))
                           .closeOnStop(() -> SoniaChannels.close(evaos))

@@ -209,10 +209,12 @@ class OpenClawEndToEndTest {
     }
 
     @Test
-    void aTimedOutProgramIsKilledAndReportedAsDeadlineExceeded() throws Exception {
+    void aProgramKilledByItsOwnTimeoutIsAResultNotAnError() throws Exception {
         final ExecuteToolRequest sleep = approved("{\"argv\":[\"sleep\",\"31999\"],\"timeout_seconds\":1}");
-        final Throwable timeout = catchThrowable(() -> tools.executeTool(sleep));
-        assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        final ExecuteToolResponse timedOut = tools.executeTool(sleep);
+        assertThat(timedOut.getOutput().getFieldsOrThrow("timed_out").getBoolValue()).isTrue();
+        assertThat(timedOut.getOutput().getFieldsOrThrow("killed_by").getStringValue()).isEqualTo("timeout");
+        assertThat(timedOut.getExitCode()).isNotZero();
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
                                 .filter(c -> c.contains("sleep 31999"))).isEmpty();
     }
@@ -220,9 +222,10 @@ class OpenClawEndToEndTest {
     @Test
     void aProgramOutlivingTheCallersDeadlineIsKilledWithinIt() throws Exception {
         final ExecuteToolRequest sleep = approved("{\"argv\":[\"sleep\",\"31998\"],\"timeout_seconds\":120}");
-        final Throwable timeout = catchThrowable(
-                () -> tools.withDeadlineAfter(4, java.util.concurrent.TimeUnit.SECONDS).executeTool(sleep));
-        assertThat(code(timeout)).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+        // Killed a second before the caller's deadline, so the caller learns it timed out.
+        final ExecuteToolResponse result = tools.withDeadlineAfter(5, java.util.concurrent.TimeUnit.SECONDS)
+                                                .executeTool(sleep);
+        assertThat(result.getOutput().getFieldsOrThrow("timed_out").getBoolValue()).isTrue();
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10)).until(
                 () -> ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
                                    .noneMatch(c -> c.contains("sleep 31998")));

@@ -42,10 +42,15 @@ final class OpenClawTestStack implements AutoCloseable {
     private final ManagedChannel evaosChannel;
 
     OpenClawTestStack() {
+        this("{}", Map.of());
+    }
+
+    /** With this {@code config/sonia.json} and extra environment for OpenClaw (a PATH without bwrap, say). */
+    OpenClawTestStack(String configJson, Map<String, String> openclawEnv) {
         home = Path.of("target", "e2e-" + UUID.randomUUID()).toAbsolutePath();
         try {
             Files.createDirectories(home.resolve("config"));
-            Files.writeString(home.resolve("config/sonia.json"), "{}");
+            Files.writeString(home.resolve("config/sonia.json"), configJson);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -59,9 +64,10 @@ final class OpenClawTestStack implements AutoCloseable {
         memory.start().join();
         final StackConfig base = StackConfig.load(Map.of("SONIA_HOME", home.toString()));
         evaos = new EvaOsModule().newServer(base.withPorts(Map.of("evaos", 0))).start();
-        config = base.withPorts(Map.of("openclaw", 0))
-                     .withEnv(Map.of("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaos.port(),
-                                     "SONIA_MEMORY_TARGET", "127.0.0.1:" + memory.activeLocalPort()));
+        final Map<String, String> env = new java.util.HashMap<>(openclawEnv);
+        env.put("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaos.port());
+        env.put("SONIA_MEMORY_TARGET", "127.0.0.1:" + memory.activeLocalPort());
+        config = base.withPorts(Map.of("openclaw", 0)).withEnv(env);
         openclaw = new OpenClawModule().newServer(config).start();
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", openclaw.port()).usePlaintext().build();
         evaosChannel = ManagedChannelBuilder.forAddress("127.0.0.1", evaos.port()).usePlaintext().build();

@@ -101,7 +101,7 @@ class ToolsBenchmark {
                 return p;
             }));
             for (Jail.Mode mode : new Jail.Mode[] {Jail.Mode.NONE, Jail.Mode.BWRAP}) {
-                try (ProcessRunner runner = new ProcessRunner(new Jail(mode, List.of(home)),
+                try (ProcessRunner runner = new ProcessRunner(new Jail(mode, Jail.find("bwrap", System.getenv("PATH"))),
                                                               SandboxLimits.defaults())) {
                     report("ProcessRunner " + mode + " (prlimit + pids cgroup + capture)", measure(300, 30,
                             () -> runner.run(List.of("true"), ws.root(), ws.root(), "", Duration.ofSeconds(10), false)));

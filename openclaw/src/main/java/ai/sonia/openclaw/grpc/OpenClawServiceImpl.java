@@ -12,6 +12,8 @@ import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.catalog.ToolCatalog;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
+import ai.sonia.openclaw.sandbox.Jail;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.tools.ToolExecutor;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
@@ -94,10 +96,16 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
             throw Errors.invalidArgument(DOMAIN, e.field(), e.getMessage());
         } catch (ToolExecutor.RefusedException e) {
             throw refusal(e.decision(), e.auditId());
-        } catch (ToolExecutor.TimedOutException e) {
-            throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_TIMEOUT, e.getMessage(),
-                            Map.of("tool", request.getToolName(),
-                                   "stdout", tail(e.outcome().process().stdout())));
+        } catch (Jail.UnavailableException e) {
+            // FAILED_PRECONDITION: the machine lacks what the tool needs; installing bubblewrap fixes it.
+            throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, request.getToolName() + " is off: "
+                                                                  + e.getMessage(),
+                            Map.of("tool", request.getToolName(), "missing_package", Jail.PACKAGE,
+                                   "install", Jail.INSTALL));
+        } catch (WorkspaceQuota.ExceededException e) {
+            throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_RATE_LIMITED, e.getMessage(),
+                            Map.of("tool", request.getToolName(), "quota_bytes", String.valueOf(e.quota()),
+                                   "used_bytes", String.valueOf(e.used())));
         } catch (HttpFetcher.FetchFailedException e) {
             throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_UNAVAILABLE, "fetch failed: " + e.getMessage(),
                             Map.of("tool", request.getToolName()));
@@ -130,9 +138,5 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
         return Errors.of(DOMAIN, ErrorCode.ERROR_CODE_POLICY_DENIED, "denied by policy: " + decision.getReason(),
                          Map.of("rule", decision.getRule(), "risk", decision.getRisk().name(),
                                 "action_hash", decision.getActionHash(), "audit_record", auditId));
-    }
-
-    private static String tail(String s) {
-        return s.length() > 512 ? s.substring(s.length() - 512) : s;
     }
 }

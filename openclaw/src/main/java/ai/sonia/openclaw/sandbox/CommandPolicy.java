@@ -7,30 +7,21 @@ import java.util.Set;
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 
 /**
- * Which argv {@code shell.run} may run. The program must be a bare name on the allow list; shells are
- * refused unless {@code allowShell}; no argument may carry shell metacharacters (unless a shell is
- * allowed and this is its script), a {@code ..} segment or an absolute path other than a few devices;
- * options that make a program run another one are refused, including GNU abbreviations of long
- * options ({@code --ex} for {@code --exec}).
+ * Which argv {@code shell.run} may run. The program must be a bare name on the allow list and have a
+ * {@link ProgramGrammar} (the allow-list of its options: anything else is refused naming the option);
+ * shells are refused unless {@code allowShell}; no argument may carry shell metacharacters (unless a
+ * shell is allowed and this is its script), and no operand or option value — glued ({@code -f/x},
+ * {@code --file=/x}) or not — may be an absolute path other than a few devices, a home path or have a
+ * {@code ..} segment. {@code deniedOptions} are the operator's extra refusals on top of the grammars.
  */
 public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<String>> deniedOptions,
                             boolean allowShell) {
 
-    /** Programs allowed by default: they read, count, copy and print inside the workspace. */
-    public static final Set<String> DEFAULT_EXECUTABLES = Set.of(
-            "ls", "cat", "echo", "printf", "grep", "wc", "head", "tail", "sort", "uniq", "cut", "tr", "find",
-            "pwd", "date", "true", "false", "sleep", "mkdir", "touch", "cp", "mv", "rm", "stat", "du", "diff",
-            "sha256sum", "base64", "seq", "yes", "tar");
+    /** Programs allowed by default: every one with a grammar. */
+    public static final Set<String> DEFAULT_EXECUTABLES = ProgramGrammar.defaultPrograms();
 
-    /** Options that run other programs or write where they should not, per program. */
-    public static final Map<String, List<String>> DEFAULT_DENIED_OPTIONS = Map.of(
-            "find", List.of("-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprint0", "-fprintf", "-fls"),
-            "sort", List.of("--compress-program"),
-            "tar", List.of("--to-command", "--checkpoint-action", "--use-compress-program", "-I", "--info-script",
-                           "--new-volume-script", "-F", "--rsh-command", "--rmt-command"),
-            "rm", List.of("--no-preserve-root"),
-            "cp", List.of("--preserve"),
-            "date", List.of("--file", "-f", "--set", "-s"));
+    /** No extra refusals by default: the grammars already leave out what runs, writes elsewhere or follows. */
+    public static final Map<String, List<String>> DEFAULT_DENIED_OPTIONS = Map.of();
 
     /** Interpreters that turn a string into commands. */
     public static final Set<String> SHELLS = Set.of("sh", "bash", "dash", "zsh", "ksh", "busybox", "env",
@@ -51,8 +42,11 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
         return new CommandPolicy(DEFAULT_EXECUTABLES, DEFAULT_DENIED_OPTIONS, false);
     }
 
+    /** What a checked argv is: a shell script, or a program whose operands and option values are listed. */
+    public record Checked(boolean shell, boolean writes, List<Integer> values) {}
+
     /** Throws {@link InvalidArgumentsException} naming the offending argv element when {@code argv} may not run. */
-    public void check(List<String> argv) {
+    public Checked check(List<String> argv) {
         if (argv.isEmpty()) {
             throw new InvalidArgumentsException("arguments.argv", "is required");
         }
@@ -66,7 +60,8 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
             throw new InvalidArgumentsException("arguments.argv[0]", "shells and exec wrappers are not allowed: "
                                                                      + program);
         }
-        if (!shell && !allowedExecutables.contains(program)) {
+        final ProgramGrammar grammar = ProgramGrammar.DEFAULTS.get(program);
+        if (!shell && (!allowedExecutables.contains(program) || grammar == null)) {
             throw new InvalidArgumentsException("arguments.argv[0]", "program not allowed: " + program);
         }
         final List<String> denied = deniedOptions.getOrDefault(program, List.of());
@@ -77,23 +72,59 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
                 throw new InvalidArgumentsException(field, "contains a NUL character");
             }
             if (!shell) {
-                checkPlainArgument(arg, field);
+                checkMetacharacters(arg, field);
             }
             final String option = deniedOption(arg, denied);
             if (option != null) {
                 throw new InvalidArgumentsException(field, "option not allowed for " + program + ": " + option);
             }
         }
+        if (shell) {
+            return new Checked(true, true, List.of());
+        }
+        if (program.equals("tar") && argv.size() > 1 && !argv.get(1).startsWith("-")) {
+            // GNU tar reads a first argument without '-' as a cluster of options ("tar xhf"): not parsed here.
+            throw new InvalidArgumentsException("arguments.argv[1]", "tar options must start with '-': " + argv.get(1));
+        }
+        final ProgramGrammar.Parsed parsed = grammar.parse(argv);
+        for (int i : parsed.values()) {
+            checkPath(argv.get(i), "arguments.argv[" + i + ']');
+        }
+        return new Checked(false, parsed.writes(), parsed.values());
     }
 
-    private static void checkPlainArgument(String arg, String field) {
+    /** The part of argument {@code arg} that may name a file: its value for {@code --x=v} and {@code -fv}. */
+    public static String pathPart(String arg) {
+        if (arg.startsWith("--") && arg.contains("=")) {
+            return arg.substring(arg.indexOf('=') + 1);
+        }
+        return arg;
+    }
+
+    private static void checkMetacharacters(String arg, String field) {
         for (int c = 0; c < arg.length(); c++) {
             if (METACHARACTERS.indexOf(arg.charAt(c)) >= 0) {
                 throw new InvalidArgumentsException(field, "shell metacharacter '" + printable(arg.charAt(c))
                                                            + "' is not allowed without a shell");
             }
         }
-        final String value = arg.startsWith("-") && arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : arg;
+    }
+
+    /** An operand or option value (possibly {@code --x=v} or a glued {@code -fv}) must stay in the workspace. */
+    private static void checkPath(String arg, String field) {
+        final List<String> candidates = new java.util.ArrayList<>(List.of(pathPart(arg)));
+        if (arg.startsWith("-") && !arg.startsWith("--") && arg.length() > 2) {
+            // A glued short value: every suffix could be it (-xvf/etc/passwd).
+            for (int k = 2; k < arg.length(); k++) {
+                candidates.add(arg.substring(k));
+            }
+        }
+        for (String value : candidates) {
+            checkPlainArgument(value, field);
+        }
+    }
+
+    private static void checkPlainArgument(String value, String field) {
         if (value.startsWith("/") && !DEVICES.contains(value)) {
             throw new InvalidArgumentsException(field, "absolute paths are outside the workspace: " + value);
         }

@@ -1,15 +1,14 @@
 package ai.sonia.openclaw.sandbox;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,132 +16,209 @@ import org.slf4j.LoggerFactory;
 import com.linecorp.armeria.common.annotation.Nullable;
 
 /**
- * Builds the command line that runs a program in Debian's bubblewrap: the root bound read-only with
- * every non-OS top-level directory and the Sonia home hidden under tmpfs (every tenant's workspace with
- * them), the one workspace of the call bound writable, every namespace unshared (the network
- * too unless the tool is open-world), capabilities dropped, a new session, killed with its parent, a
- * scrubbed environment, and {@code prlimit} caps inside. Without bwrap it builds the same minus the
- * namespaces (prlimit and the scrubbed environment stay).
+ * Builds the command line that runs a program in Debian's bubblewrap. Nothing of the host is visible but
+ * what is bound: the OS directories ({@code /usr} and its {@code /bin}, {@code /lib} ... links) read-only,
+ * a handful of {@code /etc} files programs need (no secrets), fresh {@code /dev}, {@code /proc} of the
+ * jail's own pid namespace, a size-capped tmpfs {@code /tmp}, and the caller's one workspace at
+ * {@code /workspace} — read-only unless the call may write. So {@code $SONIA_HOME}, its secrets, other
+ * tenants' workspaces, {@code /home}, {@code /root} and every path a planted symlink could name do not
+ * exist inside. Every namespace is unshared (the network too unless the tool is open-world),
+ * capabilities dropped, a new session, killed with its parent, a scrubbed environment, {@code prlimit}
+ * caps inside.
+ *
+ * <p>Fails closed: in mode {@code AUTO} or {@code BWRAP} a machine where bubblewrap is missing or cannot
+ * create namespaces runs nothing ({@link UnavailableException}); only an explicit {@code NONE} runs
+ * programs unconfined (prlimit and the scrubbed environment only), and says so in {@code /status}.
  */
 public final class Jail {
 
     private static final Logger logger = LoggerFactory.getLogger(Jail.class);
 
-    static final String BWRAP = "/usr/bin/bwrap";
+    /** Where the workspace appears inside the jail. */
+    public static final String WORKSPACE = "/workspace";
+    /** The Debian package that provides bwrap, and the one command that installs it. */
+    public static final String PACKAGE = "bubblewrap";
+    public static final String INSTALL = "apt-get install -y bubblewrap";
+
     static final String PRLIMIT = "/usr/bin/prlimit";
     static final String PATH = "/usr/local/bin:/usr/bin:/bin";
-    /** Secrets of /etc that the jail still shows otherwise (the jail's uid 0 owns them). */
-    static final List<String> SECRET_FILES = List.of("/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-",
-                                                     "/etc/sudoers", "/etc/machine-id");
-    static final List<String> SECRET_DIRECTORIES = List.of("/etc/ssh", "/etc/ssl/private", "/etc/sudoers.d");
-    /** What programs need to run: binaries, libraries, configuration, devices, kernel views. */
-    static final Set<String> OS_DIRECTORIES = Set.of("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc",
-                                                     "dev", "proc", "sys", "tmp");
+    /** OS directories bound read-only (or re-created as the same symlink, on merged-/usr systems). */
+    static final List<String> OS_DIRECTORIES = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64",
+                                                       "/libx32");
+    /**
+     * The only files of /etc a program sees: the loader cache, the time zone, alternatives (no user list,
+     * no host names, no keys).
+     */
+    static final List<String> ETC_FILES = List.of("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
+                                                  "/etc/localtime", "/etc/alternatives");
+    /** Size of the jail's private /tmp. */
+    static final long TMP_BYTES = 16L << 20;
 
-    /** How to isolate: bubblewrap when it works here, or demand it, or never. */
+    /** How to isolate: bubblewrap required ({@code AUTO} is the same: fail closed), or explicitly never. */
     public enum Mode { AUTO, BWRAP, NONE }
 
-    private final Mode mode;
-    private final List<Path> hidden;
-    private volatile @Nullable Boolean bwrapWorks;
+    /** The jail cannot be made here; tools that need it are refused. */
+    public static final class UnavailableException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
 
-    /** {@code hidden}: directories shown empty in the jail (the home, every workspace) unless bound again. */
-    public Jail(Mode mode, List<Path> hidden) {
-        this.mode = mode;
-        this.hidden = List.copyOf(hidden);
+        UnavailableException(String message) {
+            super(message, null, false, false);
+        }
     }
 
-    /** True when programs run inside bubblewrap. Probed once, lazily (never at start-up). */
-    public boolean jailed() {
+    private final Mode mode;
+    private final @Nullable Path bwrap;
+    private final String state;
+    private final @Nullable String problem;
+
+    /**
+     * {@code bwrap}: the bubblewrap binary found for this service (on its PATH or configured), or null.
+     * Probed once, here: a jail that cannot be made is known at start and shown in {@code /status}.
+     */
+    public Jail(Mode mode, @Nullable Path bwrap) {
+        this.mode = mode;
         if (mode == Mode.NONE) {
-            return false;
+            this.bwrap = null;
+            problem = null;
+            state = "none: tool programs run UNCONFINED as the service's user (explicit \"jail\": \"none\")";
+            logger.warn("openclaw: jail is none: shell.run programs run unconfined, as the service's user");
+            return;
         }
-        Boolean works = bwrapWorks;
-        if (works == null) {
-            works = probe();
-            bwrapWorks = works;
-            if (!works && mode == Mode.BWRAP) {
-                throw new IllegalStateException("bubblewrap is required (sandbox.jail=bwrap) but does not work here");
+        final String failure = bwrap == null ? "bwrap not found on the service's PATH" : probe(bwrap);
+        this.bwrap = failure == null ? bwrap : null;
+        problem = failure == null ? null
+                                  : "the sandbox cannot be made: " + failure + "; install the Debian package "
+                                    + PACKAGE + " (" + INSTALL + ") and restart, or set \"jail\": \"none\" in"
+                                    + " services.openclaw to run programs unconfined";
+        state = failure == null ? "bubblewrap at " + bwrap : "unavailable: " + failure;
+        if (problem != null) {
+            logger.warn("openclaw: {}: shell.run is refused", problem);
+        }
+    }
+
+    /** The executable {@code name} on {@code path} (PATH syntax), or null. */
+    @Nullable
+    public static Path find(String name, @Nullable String path) {
+        if (path == null) {
+            return null;
+        }
+        for (String dir : path.split(File.pathSeparator)) {
+            if (dir.isEmpty()) {
+                continue;
+            }
+            final Path candidate = Path.of(dir, name);
+            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
+                return candidate.toAbsolutePath();
             }
         }
-        return works;
+        return null;
     }
 
-    /** The full command line that runs {@code argv} in {@code cwd}, inside {@code workspace} (its real root). */
-    public List<String> command(List<String> argv, Path workspace, Path cwd, boolean network, SandboxLimits limits) {
+    /** The configured mode. */
+    public Mode mode() {
+        return mode;
+    }
+
+    /** True when programs run inside bubblewrap. */
+    public boolean jailed() {
+        return bwrap != null;
+    }
+
+    /** True when programs may run at all: jailed, or explicitly unconfined. */
+    public boolean usable() {
+        return mode == Mode.NONE || bwrap != null;
+    }
+
+    /** One line for {@code /status}: where bwrap is, why it is unavailable, or that programs run unconfined. */
+    public String state() {
+        return state;
+    }
+
+    /** Why programs are refused (naming the package to install), or null when they may run. */
+    @Nullable
+    public String problem() {
+        return problem;
+    }
+
+    /** Throws {@link UnavailableException} when no program may run. */
+    public void require() {
+        if (problem != null) {
+            throw new UnavailableException(problem);
+        }
+    }
+
+    /** The path a program sees for {@code path}, a real path inside {@code workspace}. */
+    public String inside(Path workspace, Path path) {
+        if (!jailed()) {
+            return path.toString();
+        }
+        final String relative = workspace.relativize(path).toString();
+        return relative.isEmpty() ? WORKSPACE : WORKSPACE + '/' + relative;
+    }
+
+    /**
+     * The full command line that runs {@code argv} in {@code cwd}, inside {@code workspace} (its real root),
+     * with the workspace writable only when {@code writable}. Throws {@link UnavailableException}.
+     */
+    public List<String> command(List<String> argv, Path workspace, Path cwd, boolean network, boolean writable,
+                                SandboxLimits limits, long maxFileBytes) {
+        require();
         final List<String> cmd = new ArrayList<>();
         if (jailed()) {
-            cmd.addAll(List.of(BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"));
-            for (Path top : topLevelData()) {
-                cmd.addAll(List.of("--tmpfs", top.toString()));
-            }
-            for (String secret : SECRET_FILES) {
-                if (Files.isRegularFile(Path.of(secret), LinkOption.NOFOLLOW_LINKS)) {
-                    cmd.addAll(List.of("--ro-bind", "/dev/null", secret));
+            cmd.add(bwrap.toString());
+            for (String dir : OS_DIRECTORIES) {
+                final Path p = Path.of(dir);
+                if (Files.isSymbolicLink(p)) {
+                    try {
+                        cmd.addAll(List.of("--symlink", Files.readSymbolicLink(p).toString(), dir));
+                    } catch (java.io.IOException e) {
+                        // Unreadable link: leave it out.
+                    }
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    cmd.addAll(List.of("--ro-bind", dir, dir));
                 }
             }
-            for (String secret : SECRET_DIRECTORIES) {
-                if (Files.isDirectory(Path.of(secret), LinkOption.NOFOLLOW_LINKS)) {
-                    cmd.addAll(List.of("--tmpfs", secret));
-                }
+            for (String file : ETC_FILES) {
+                cmd.addAll(List.of("--ro-bind-try", file, file));
             }
-            for (Path h : hidden) {
-                // Hidden first, then the call's own workspace bound back on top.
-                if (!h.equals(workspace) && Files.isDirectory(h)) {
-                    cmd.addAll(List.of("--tmpfs", h.toString()));
-                }
-            }
-            cmd.addAll(List.of("--bind", workspace.toString(), workspace.toString(), "--chdir", cwd.toString(),
-                               "--unshare-all"));
+            cmd.addAll(List.of("--dev", "/dev", "--proc", "/proc",
+                               "--size", String.valueOf(TMP_BYTES), "--tmpfs", "/tmp",
+                               writable ? "--bind" : "--ro-bind", workspace.toString(), WORKSPACE,
+                               "--chdir", inside(workspace, cwd), "--unshare-all"));
             if (network) {
                 cmd.add("--share-net");
             }
             cmd.addAll(List.of("--cap-drop", "ALL", "--die-with-parent", "--new-session", "--clearenv",
-                               "--setenv", "PATH", PATH, "--setenv", "HOME", workspace.toString(),
+                               "--setenv", "PATH", PATH, "--setenv", "HOME", WORKSPACE,
                                "--setenv", "LANG", "C.UTF-8", "--setenv", "TMPDIR", "/tmp", "--"));
         }
         if (Files.isExecutable(Path.of(PRLIMIT))) {
-            cmd.addAll(List.of(PRLIMIT, "--as=" + limits.memoryBytes(), "--fsize=" + limits.fileBytes(),
+            cmd.addAll(List.of(PRLIMIT, "--as=" + limits.memoryBytes(),
+                               "--fsize=" + Math.max(0, Math.min(limits.fileBytes(), maxFileBytes)),
                                "--nofile=256", "--core=0", "--"));
         }
         cmd.addAll(argv);
         return cmd;
     }
 
-    /**
-     * Top-level directories that hold data rather than the operating system (/home, /root, /var, /srv,
-     * /opt, /work ...): hidden under empty tmpfs mounts, so a symlink planted in the workspace shows
-     * nothing of them. Only the OS directories stay visible, read-only.
-     */
-    static List<Path> topLevelData() {
-        try (Stream<Path> entries = Files.list(Path.of("/"))) {
-            return entries.filter(p -> Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS))
-                          .filter(p -> !OS_DIRECTORIES.contains(p.getFileName().toString()))
-                          .sorted().toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list /", e);
-        }
-    }
-
-    private static boolean probe() {
-        if (!Files.isExecutable(Path.of(BWRAP))) {
-            logger.warn("bubblewrap not found at {}: programs run without namespaces", BWRAP);
-            return false;
-        }
+    /** Null when bwrap works here, else what went wrong. */
+    @Nullable
+    private static String probe(Path bwrap) {
         try {
-            final Process p = new ProcessBuilder(BWRAP, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                                                 "--new-session", "--", "/bin/true")
+            final Process p = new ProcessBuilder(bwrap.toString(), "--ro-bind", "/", "/", "--unshare-all",
+                                                 "--die-with-parent", "--new-session", "--", "/bin/true")
                     .redirectErrorStream(true).start();
             p.getOutputStream().close();
             final byte[] out = p.getInputStream().readAllBytes();
-            final boolean ok = p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0;
-            if (!ok) {
-                logger.warn("bubblewrap cannot create namespaces here: {}", new String(out).trim());
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return bwrap + " did not answer within 10 s";
             }
-            return ok;
+            return p.exitValue() == 0 ? null
+                                      : bwrap + " cannot create namespaces here: "
+                                        + new String(out, StandardCharsets.UTF_8).trim().toLowerCase(Locale.ROOT);
         } catch (Exception e) {
-            logger.warn("bubblewrap probe failed", e);
-            return false;
+            return bwrap + " cannot run: " + e.getMessage();
         }
     }
 }

@@ -28,6 +28,7 @@ public final class ProcessRunner implements AutoCloseable {
 
     private final Jail jail;
     private final SandboxLimits limits;
+    private final Map<Long, Running> running = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService readers = Executors.newCachedThreadPool(r -> {
         final Thread t = new Thread(r, "openclaw-process-io");
         t.setDaemon(true);
@@ -44,19 +45,33 @@ public final class ProcessRunner implements AutoCloseable {
         return limits;
     }
 
+    /** The jail programs run in. */
+    public Jail jail() {
+        return jail;
+    }
+
     /** The command line {@code argv} would run with, for display and audit. */
     public List<String> commandLine(List<String> argv, Path workspace, Path cwd, boolean network) {
-        return jail.command(argv, workspace, cwd, network, limits);
+        return jail.command(argv, workspace, cwd, network, false, limits, limits.fileBytes());
+    }
+
+    /** Runs {@code argv} read-only, for nobody in particular (tests and benchmarks). */
+    public ProcessResult run(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
+                             boolean network) {
+        return run(argv, workspace, cwd, stdin, timeout, network, true, limits.fileBytes(), "");
     }
 
     /**
      * Runs {@code argv} in {@code cwd}, a real path inside {@code workspace} (the real root of the caller's
-     * workspace: the only directory the jail lets it write, or see of the data directories).
+     * workspace: the only directory the jail shows, writable only when {@code writable}), with no file
+     * larger than {@code maxFileBytes}, as a process of {@code owner} (what {@link #processes} lists).
+     * Throws {@link Jail.UnavailableException} when the jail cannot be made.
      */
     public ProcessResult run(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
-                             boolean network) {
+                             boolean network, boolean writable, long maxFileBytes, String owner) {
         final long start = System.nanoTime();
         final boolean jailed = jail.jailed();
+        final List<String> jailCommand = jail.command(argv, workspace, cwd, network, writable, limits, maxFileBytes);
         final Optional<PidsCgroup> cgroup = PidsCgroup.create(limits.maxProcesses());
         final List<String> command = new ArrayList<>();
         if (cgroup.isPresent()) {
@@ -64,7 +79,7 @@ public final class ProcessRunner implements AutoCloseable {
             command.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "sonia-launch",
                                    cgroup.get().procsFile().toString()));
         }
-        command.addAll(jail.command(argv, workspace, cwd, network, limits));
+        command.addAll(jailCommand);
         final ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
         final Map<String, String> env = builder.environment();
         env.clear();
@@ -79,6 +94,8 @@ public final class ProcessRunner implements AutoCloseable {
             cgroup.ifPresent(PidsCgroup::close);
             throw new UncheckedIOException("cannot start " + argv.get(0) + ": " + e.getMessage(), e);
         }
+        final Running running = new Running(owner, List.copyOf(argv), java.time.Instant.now(), process.toHandle());
+        this.running.put(process.pid(), running);
         final AtomicBoolean overflow = new AtomicBoolean();
         final Future<byte[]> out = readers.submit(() -> capture(process.getInputStream(), overflow, process));
         final Future<byte[]> err = readers.submit(() -> capture(process.getErrorStream(), overflow, process));
@@ -108,8 +125,17 @@ public final class ProcessRunner implements AutoCloseable {
             }
             throw new IllegalStateException("running " + argv.get(0) + " failed: " + e, e);
         } finally {
+            this.running.remove(process.pid());
             cgroup.ifPresent(PidsCgroup::close);
         }
+    }
+
+    /** A sandboxed program while it runs: whose it is, what it runs, since when. */
+    public record Running(String owner, List<String> argv, java.time.Instant started, ProcessHandle handle) {}
+
+    /** The programs of {@code owner} running now (never anyone else's, never the host's). */
+    public List<Running> processes(String owner) {
+        return running.values().stream().filter(r -> r.owner().equals(owner) && !owner.isEmpty()).toList();
     }
 
     /** Kills the program and everything it started, by every handle we have on them. */

@@ -3,7 +3,6 @@ package ai.sonia.openclaw.sandbox;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -47,11 +46,6 @@ public final class Workspaces {
     /** The workspace of tenant "default". */
     public Workspace defaultWorkspace() {
         return defaultWorkspace;
-    }
-
-    /** What the jail hides (and binds back only the caller's workspace): every tenant's workspace. */
-    public List<Path> roots() {
-        return List.of(defaultWorkspace.root(), tenantsRoot);
     }
 
     /**

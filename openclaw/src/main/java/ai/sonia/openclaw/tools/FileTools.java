@@ -26,6 +26,7 @@ import java.util.stream.Stream;
 
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.v1.FileDeleteArgs;
 import ai.sonia.openclaw.v1.FileListArgs;
 import ai.sonia.openclaw.v1.FileReadArgs;
@@ -39,6 +40,12 @@ import ai.sonia.openclaw.v1.FileWriteArgs;
 final class FileTools {
 
     private static final long SEARCH_FILE_LIMIT = 4L << 20;
+
+    private final WorkspaceQuota quota;
+
+    FileTools(WorkspaceQuota quota) {
+        this.quota = quota;
+    }
 
     ToolOutcome read(FileReadArgs args, ToolCall call) {
         final Workspace workspace = call.workspace();
@@ -84,6 +91,8 @@ final class FileTools {
                     StandardOpenOption.CREATE, LinkOption.NOFOLLOW_LINKS));
             options.add(args.getAppend() ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING);
             final byte[] bytes = args.getContent().getBytes(StandardCharsets.UTF_8);
+            final long existing = Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) ? Files.size(file) : 0;
+            quota.check(workspace.root(), bytes.length, args.getAppend() ? 0 : existing);
             try (SeekableByteChannel channel = Files.newByteChannel(file, Set.copyOf(options))) {
                 channel.write(ByteBuffer.wrap(bytes));
             }

@@ -8,14 +8,23 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.v1.ShellRunArgs;
+import ai.sonia.options.v1.RiskLevel;
 
-/** {@code shell.run}: the argv is checked by the policy and for symlink escapes, then run in the jail without network. */
+/**
+ * {@code shell.run}: the argv is checked against the program's grammar and for symlink escapes, then run
+ * in the jail without network — with the workspace read-only unless the program writes and the call was
+ * more than LOW risk (so a LOW call cannot write even through an option the grammar missed). After a
+ * program that could write: escaping symbolic links it made are removed, and the quota is enforced.
+ * A program killed by its own timeout is a result ({@code timed_out}), not a failure of the service.
+ */
 final class ShellTool {
 
     private static final Duration BUDGET_MARGIN = Duration.ofSeconds(1);
@@ -23,16 +32,18 @@ final class ShellTool {
 
     private final CommandPolicy policy;
     private final ProcessRunner runner;
+    private final WorkspaceQuota quota;
 
-    ShellTool(CommandPolicy policy, ProcessRunner runner) {
+    ShellTool(CommandPolicy policy, ProcessRunner runner, WorkspaceQuota quota) {
         this.policy = policy;
         this.runner = runner;
+        this.quota = quota;
     }
 
     ToolOutcome run(ShellRunArgs args, ToolCall call) {
         final List<String> argv = args.getArgvList();
-        policy.check(argv);
-        checkLinks(argv, call);
+        final CommandPolicy.Checked checked = policy.check(argv);
+        checkLinks(argv, checked.shell() ? IntStream.range(1, argv.size()).boxed().toList() : checked.values(), call);
         Duration timeout = args.getTimeoutSeconds() > 0 ? Duration.ofSeconds(args.getTimeoutSeconds())
                                                         : runner.limits().defaultTimeout();
         if (!call.budget().isZero()) {
@@ -40,28 +51,54 @@ final class ShellTool {
             final Duration budget = call.budget().minus(BUDGET_MARGIN);
             timeout = budget.compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : budget.compareTo(timeout) < 0 ? budget : timeout;
         }
-        final ProcessResult result = runner.run(argv, call.workspace().root(), call.workingDirectory(),
-                                                args.getStdin(), timeout, false);
+        final Path root = call.workspace().root();
+        final boolean writable = checked.writes() && call.risk() != RiskLevel.RISK_LEVEL_LOW;
+        long maxFile = runner.limits().fileBytes();
+        Map<Path, String> before = Map.of();
+        if (writable) {
+            quota.check(root, 1, 0);
+            maxFile = quota.bytes() - quota.used(root);
+            before = WorkspaceQuota.snapshot(root);
+        }
+        final ProcessResult result = runner.run(argv, root, call.workingDirectory(), args.getStdin(), timeout, false,
+                                                writable, maxFile, call.owner());
+        List<String> removedLinks = List.of();
+        if (writable) {
+            removedLinks = WorkspaceQuota.stripEscapingLinks(root, before);
+            quota.enforceAfter(root, before);
+        }
         final Map<String, Object> out = new LinkedHashMap<>();
         out.put("argv", argv);
         out.put("exit_code", result.exitCode());
+        out.put("timed_out", result.timedOut());
         out.put("killed_by", result.killedBy());
         out.put("process_cap_hit", result.processCapHit());
+        out.put("workspace_writable", writable);
+        out.put("jailed", result.jailed());
+        if (!removedLinks.isEmpty()) {
+            out.put("removed_escaping_links", removedLinks);
+        }
         return new ToolOutcome(Outputs.struct(out), result);
     }
 
     /**
-     * The Java check under the jail: an argument naming something that exists in the working directory
-     * must not lead out of the workspace through a symbolic link.
+     * The Java check under the jail: an operand or option value naming something that exists must not
+     * lead out of the workspace through a symbolic link (relative to the working directory; in the jail
+     * the outside does not exist either).
      */
-    private void checkLinks(List<String> argv, ToolCall call) {
-        for (int i = 1; i < argv.size(); i++) {
+    private static void checkLinks(List<String> argv, List<Integer> indexes, ToolCall call) {
+        for (int i : indexes) {
             final String arg = argv.get(i);
-            final String value = arg.startsWith("-") && arg.contains("=") ? arg.substring(arg.indexOf('=') + 1) : arg;
+            final String value = CommandPolicy.pathPart(arg);
             if (value.isEmpty() || value.startsWith("/dev/")) {
                 continue;
             }
-            final Path path = call.workingDirectory().resolve(value).normalize();
+            final Path path;
+            try {
+                path = call.workingDirectory().resolve(value).normalize();
+            } catch (java.nio.file.InvalidPathException e) {
+                continue;
+            }
             if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
                 continue;
             }

@@ -2,11 +2,13 @@ package ai.sonia.openclaw.tools;
 
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.v1.CalcEvalArgs;
 import ai.sonia.openclaw.v1.FileDeleteArgs;
 import ai.sonia.openclaw.v1.FileListArgs;
@@ -26,11 +28,20 @@ public final class StandardTools {
 
     private final Map<String, Handler<?>> handlers;
 
+    /**
+     * Tools that start a process and so need the jail: only {@code shell.run}. The others run in the service
+     * itself: file.* through {@link ai.sonia.openclaw.sandbox.Workspace} (real paths checked at use, opened
+     * without following links — and with no jail no program runs that could plant a link), http.fetch
+     * through the host policy, memory.* as calls for the principal, time.now, calc.eval and system.info as
+     * plain Java, process.list over the registry of the caller's own sandboxed programs.
+     */
+    public static final Set<String> NEED_JAIL = Set.of("shell.run");
+
     public StandardTools(CommandPolicy policy, ProcessRunner runner, HttpFetcher fetcher,
-                         MemoryServiceBlockingStub memory) {
-        final FileTools files = new FileTools();
-        final SystemTools system = new SystemTools();
-        final ShellTool shell = new ShellTool(policy, runner);
+                         MemoryServiceBlockingStub memory, WorkspaceQuota quota) {
+        final FileTools files = new FileTools(quota);
+        final SystemTools system = new SystemTools(runner);
+        final ShellTool shell = new ShellTool(policy, runner, quota);
         final HttpTool http = new HttpTool(fetcher);
         final MemoryTools memories = new MemoryTools(memory);
         handlers = Map.ofEntries(
@@ -54,8 +65,13 @@ public final class StandardTools {
         return Optional.ofNullable(handlers.get(name));
     }
 
+    /** True when {@code name} starts a process, so cannot run without the jail (unless jail is none). */
+    public boolean needsJail(String name) {
+        return NEED_JAIL.contains(name);
+    }
+
     /** Every implemented tool name. */
-    public java.util.Set<String> names() {
+    public Set<String> names() {
         return handlers.keySet();
     }
 }

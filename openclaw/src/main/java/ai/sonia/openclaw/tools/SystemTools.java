@@ -9,12 +9,12 @@ import java.time.ZoneId;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.v1.CalcEvalArgs;
 import ai.sonia.openclaw.v1.ProcessListArgs;
 import ai.sonia.openclaw.v1.SystemInfoArgs;
@@ -22,6 +22,12 @@ import ai.sonia.openclaw.v1.TimeNowArgs;
 
 /** time.now, system.info, process.list and calc.eval: read-only tools that run in the service itself. */
 final class SystemTools {
+
+    private final ProcessRunner runner;
+
+    SystemTools(ProcessRunner runner) {
+        this.runner = runner;
+    }
 
     ToolOutcome timeNow(TimeNowArgs args, ToolCall call) {
         final ZoneId zone;
@@ -64,25 +70,31 @@ final class SystemTools {
         return ToolOutcome.of(Outputs.struct(out));
     }
 
+    /**
+     * The caller's own sandboxed programs running now (this user of this tenant), never the host's
+     * processes nor another user's: what the jail's pid namespace would show them.
+     */
     ToolOutcome processList(ProcessListArgs args, ToolCall call) {
         final int max = args.getMaxEntries() > 0 ? args.getMaxEntries() : 100;
         final List<Object> processes = new ArrayList<>();
-        ProcessHandle.allProcesses().sorted(Comparator.comparingLong(ProcessHandle::pid)).forEach(p -> {
-            if (processes.size() >= max) {
-                return;
-            }
-            final ProcessHandle.Info info = p.info();
-            final String command = info.commandLine().or(info::command).orElse("");
+        for (ProcessRunner.Running running : runner.processes(call.owner())) {
+            final List<ProcessHandle> handles = new ArrayList<>();
+            handles.add(running.handle());
+            running.handle().descendants().forEach(handles::add);
+            final String command = String.join(" ", running.argv());
             if (!args.getNameContains().isEmpty() && !command.contains(args.getNameContains())) {
-                return;
+                continue;
+            }
+            if (processes.size() >= max) {
+                break;
             }
             final Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("pid", p.pid());
+            entry.put("pid", running.handle().pid());
             entry.put("command", command.length() > 1000 ? command.substring(0, 1000) : command);
-            entry.put("user", info.user().orElse(""));
-            entry.put("start_time", info.startInstant().map(Instant::toString).orElse(""));
+            entry.put("start_time", running.started().toString());
+            entry.put("processes", handles.stream().filter(ProcessHandle::isAlive).count());
             processes.add(entry);
-        });
+        }
         return ToolOutcome.of(Outputs.struct(Map.of("processes", processes)));
     }
 

@@ -12,7 +12,9 @@ import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.client.EvaOsGate;
+import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.Workspace;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.store.AuditLog;
 import ai.sonia.runtime.auth.Principal;
@@ -25,12 +27,14 @@ import ai.sonia.runtime.auth.Principal;
 public final class ToolExecutor {
 
     private final StandardTools tools;
+    private final Jail jail;
     private final Workspaces workspaces;
     private final EvaOsGate gate;
     private final AuditLog audit;
 
-    public ToolExecutor(StandardTools tools, Workspaces workspaces, EvaOsGate gate, AuditLog audit) {
+    public ToolExecutor(StandardTools tools, Jail jail, Workspaces workspaces, EvaOsGate gate, AuditLog audit) {
         this.tools = tools;
+        this.jail = jail;
         this.workspaces = workspaces;
         this.gate = gate;
         this.audit = audit;
@@ -64,21 +68,6 @@ public final class ToolExecutor {
         }
     }
 
-    /** The tool's timeout killed it. */
-    public static final class TimedOutException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final transient ToolOutcome outcome;
-
-        TimedOutException(String message, ToolOutcome outcome) {
-            super(message, null, false, false);
-            this.outcome = outcome;
-        }
-
-        public ToolOutcome outcome() {
-            return outcome;
-        }
-    }
-
     /** The tool does not exist. */
     public static final class UnknownToolException extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -90,7 +79,9 @@ public final class ToolExecutor {
 
     /**
      * Runs the call. Throws {@link UnknownToolException}, {@link InvalidArgumentsException},
-     * {@link RefusedException}, {@link TimedOutException}, or whatever the gate or tool threw.
+     * {@link RefusedException}, {@link Jail.UnavailableException} (a tool that needs the jail, on a machine
+     * where it cannot be made: refused before EVA-OS is even asked), {@link WorkspaceQuota.ExceededException},
+     * or whatever the gate or tool threw. A program killed by its own timeout is a result, not an error.
      */
     public Executed execute(Request request) {
         final long start = System.nanoTime();
@@ -104,6 +95,9 @@ public final class ToolExecutor {
                 throw new InvalidArgumentsException("working_directory", "not a directory: "
                                                                          + request.workingDirectory());
             }
+            if (tools.needsJail(request.tool())) {
+                jail.require();
+            }
             final Message arguments = handler.parse(request.arguments());
             decision = gate.authorize(request.principal(), request.tool(), request.arguments(),
                                       request.workingDirectory(), request.sessionId(), request.approvalId());
@@ -114,16 +108,20 @@ public final class ToolExecutor {
             // Re-resolved at the moment of use: the directory may have been swapped since the check.
             final ToolOutcome outcome = handler.run(arguments, new ToolCall(
                     workspace, workspace.resolve(request.workingDirectory(), "working_directory"),
-                    request.sessionId(), request.principal(), request.budget()));
+                    request.sessionId(), request.principal(), decision.getRisk(), request.budget()));
             final int exit = outcome.process() == null ? 0 : outcome.process().exitCode();
-            if (outcome.process() != null && outcome.process().timedOut()) {
-                record(request, decision, "TIMEOUT", exit, start, "killed after timeout");
-                throw new TimedOutException(request.tool() + " timed out; its process group was killed", outcome);
-            }
-            final String id = record(request, decision, outcome.process() != null && outcome.process().truncated()
-                                                         ? "OK_TRUNCATED" : "OK", exit, start, "");
+            final String result = outcome.process() != null && outcome.process().timedOut() ? "TIMEOUT"
+                                  : outcome.process() != null && outcome.process().truncated() ? "OK_TRUNCATED" : "OK";
+            final String id = record(request, decision, result, exit, start,
+                                     result.equals("TIMEOUT") ? "killed by its own timeout" : "");
             return new Executed(outcome, id, (System.nanoTime() - start) / 1_000_000);
-        } catch (RefusedException | TimedOutException e) {
+        } catch (RefusedException e) {
+            throw e;
+        } catch (Jail.UnavailableException e) {
+            record(request, decision, "NO_JAIL", 0, start, e.getMessage());
+            throw e;
+        } catch (WorkspaceQuota.ExceededException e) {
+            record(request, decision, "QUOTA", 0, start, e.getMessage());
             throw e;
         } catch (InvalidArgumentsException e) {
             record(request, decision, "INVALID_ARGUMENT", 0, start, e.field() + ": " + e.getMessage());

@@ -19,6 +19,7 @@ import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.sandbox.SandboxLimits;
+import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.tools.StandardTools;
 import ai.sonia.openclaw.v1.FileReadArgs;
 import ai.sonia.openclaw.v1.ShellRunArgs;
@@ -48,12 +49,12 @@ class ToolCatalogTest {
     void everyToolOfTheContractHasAnImplementation() {
         final ManagedChannel unused = ManagedChannelBuilder.forTarget("127.0.0.1:1").usePlaintext()
                                                                            .build();
-        try (ProcessRunner runner = new ProcessRunner(new Jail(Jail.Mode.NONE, List.of()),
+        try (ProcessRunner runner = new ProcessRunner(new Jail(Jail.Mode.NONE, null),
                                                       SandboxLimits.defaults())) {
             final StandardTools tools = new StandardTools(
                     CommandPolicy.defaults(), runner,
                     new HttpFetcher(new HostPolicy(List.of()), 1, Duration.ofSeconds(1)),
-                    MemoryServiceGrpc.newBlockingStub(unused));
+                    MemoryServiceGrpc.newBlockingStub(unused), new WorkspaceQuota(WorkspaceQuota.DEFAULT_BYTES));
             assertThat(tools.names()).containsExactlyInAnyOrderElementsOf(
                     ToolCatalog.standard().tools().stream().map(Tool::getName).toList());
             assertThat(ToolCatalog.standard().tools()).allSatisfy(t -> assertThat(

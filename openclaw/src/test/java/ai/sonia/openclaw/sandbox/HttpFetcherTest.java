@@ -41,7 +41,7 @@ class HttpFetcherTest {
                        .build();
         server.start().join();
         port = server.activeLocalPort();
-        fetcher = new HttpFetcher(new HostPolicy(HostPolicy.DEFAULT_HOSTS), 10_000, Duration.ofSeconds(5));
+        fetcher = new HttpFetcher(new HostPolicy(List.of("localhost", "127.0.0.1")), 10_000, Duration.ofSeconds(5));
     }
 
     @AfterAll
@@ -90,15 +90,46 @@ class HttpFetcherTest {
     }
 
     @Test
-    void anAllowedNameThatResolvesToAPrivateAddressIsRefused() throws Exception {
-        // The machine's own name resolves (through /etc/hosts) to a loopback or private address: an allowed
-        // name that is not a loopback name must resolve to public addresses only.
+    void aNameThatResolvesToAPrivateAddressNeedsTheOperatorsExplicitConsent() throws Exception {
+        // The machine's own name resolves (through /etc/hosts) to a loopback or private address: even with the
+        // public internet open, it is refused until an operator lists it.
         final String hostname = java.net.InetAddress.getLocalHost().getHostName();
-        final HostPolicy policy = new HostPolicy(List.of("localhost.", hostname));
-        assertThat(policy.check("http://localhost./", "u").address().isLoopbackAddress()).isTrue();
-        assertThatThrownBy(() -> policy.check("http://" + hostname + "/", "u"))
+        final HostPolicy open = new HostPolicy(List.of(), true, java.util.Set.of());
+        assertThatThrownBy(() -> open.check("http://" + hostname + "/", "u"))
                 .isInstanceOfSatisfying(InvalidArgumentsException.class,
-                                        e -> assertThat(e.getMessage()).contains("forbidden address"));
+                                        e -> assertThat(e.getMessage()).contains("forbidden"));
+        assertThatThrownBy(() -> open.check("http://localhost./", "u"))
+                .isInstanceOf(InvalidArgumentsException.class);
+        final HostPolicy listed = new HostPolicy(List.of("localhost.", hostname), true, java.util.Set.of());
+        assertThat(listed.check("http://localhost./", "u").address().isLoopbackAddress()).isTrue();
+        assertThat(listed.check("http://" + hostname + "/", "u").host()).isEqualTo(hostname.toLowerCase());
+    }
+
+    @Test
+    void soniasOwnPortsNeedTheHostListedWithThePort() {
+        final HostPolicy policy = new HostPolicy(List.of("127.0.0.1", "localhost:7020"), true,
+                                                 java.util.Set.of(7000, 7020, 7040));
+        assertThat(policy.check("http://127.0.0.1:8080/", "u").port()).isEqualTo(8080);
+        assertThatThrownBy(() -> policy.check("http://127.0.0.1:7040/", "u"))
+                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                        e -> assertThat(e.getMessage()).contains("Sonia's own"));
+        assertThat(policy.check("http://localhost:7020/", "u").port()).isEqualTo(7020);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+                            "0.0.0.0", "224.0.0.1", "255.255.255.255", "198.18.0.1", "::1", "::", "fe80::1",
+                            "fc00::1", "fd12::1", "ff02::1", "::ffff:10.0.0.1", "::10.0.0.1", "64:ff9b::a00:1",
+                            "2002:0a00:0001::1", "2001:0:4136:e378::1", "2001:db8::1"})
+    void nonPublicAddressesAreRecognised(String literal) throws Exception {
+        assertThat(HostPolicy.isPublic(java.net.InetAddress.getByName(literal))).isFalse();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"93.184.215.14", "8.8.8.8", "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+                            "64:ff9b::808:808", "2002:0808:0808::1"})
+    void publicAddressesAreRecognised(String literal) throws Exception {
+        assertThat(HostPolicy.isPublic(java.net.InetAddress.getByName(literal))).isTrue();
     }
 
     @Test

@@ -33,11 +33,11 @@ class ProcessRunnerTest {
     }
 
     private ProcessRunner runner(Jail.Mode mode) {
-        return new ProcessRunner(new Jail(mode, List.of(home)), limits);
+        return new ProcessRunner(new Jail(mode, Jail.find("bwrap", System.getenv("PATH"))), limits);
     }
 
     private boolean bwrapWorks() {
-        return new Jail(Jail.Mode.AUTO, List.of()).jailed();
+        return new Jail(Jail.Mode.AUTO, Jail.find("bwrap", System.getenv("PATH"))).jailed();
     }
 
     @AfterEach

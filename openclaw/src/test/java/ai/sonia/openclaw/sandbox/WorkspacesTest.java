@@ -56,7 +56,7 @@ class WorkspacesTest {
 
     @Test
     void theJailShowsACallOnlyItsOwnTenantsWorkspace() throws Exception {
-        final Jail jail = new Jail(Jail.Mode.AUTO, workspaces.roots());
+        final Jail jail = new Jail(Jail.Mode.AUTO, Jail.find("bwrap", System.getenv("PATH")));
         assumeThat(jail.jailed()).as("bubblewrap works here").isTrue();
         final Workspace acme = workspaces.forTenant("acme");
         final Workspace globex = workspaces.forTenant("globex");
