@@ -22,10 +22,16 @@ import ai.sonia.runtime.StackConfig;
  * @param replayEvents events kept per session for replay after a reconnect (default 100)
  * @param allowedOrigins browser origins allowed on the WebSocket; "*" allows any
  * @param ttsRealtime whether synthesized audio is paced at real time (needed for truthful barge-in)
+ * @param maxWaitingTurns chat turns of a session waiting behind the one running (default 4); more are refused
+ * @param sendQueue events queued for a WebSocket client that reads slowly (default 64); past it, close 4008
+ * @param pingInterval a silent WebSocket client is pinged after this (default 20 s; 0 disables), and
+ *     disconnected when silent for as long again
+ * @param closeTimeout how long a WebSocket client has to answer the server's close frame (default 3 s)
  */
 public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessions, int maxConnectionsPerIp,
                             int eventsPerMinute, int replayEvents, List<String> allowedOrigins,
-                            boolean ttsRealtime) {
+                            boolean ttsRealtime, int maxWaitingTurns, int sendQueue, Duration pingInterval,
+                            Duration closeTimeout) {
 
     /** The origins a browser page served from this machine has. */
     public static final List<String> LOCAL_ORIGINS = ai.sonia.runtime.edge.OriginPolicy.LOCAL_ORIGINS;
@@ -36,6 +42,10 @@ public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessio
         check(maxConnectionsPerIp > 0, "maxConnectionsPerIp: " + maxConnectionsPerIp + " (expected: > 0)");
         check(eventsPerMinute > 0, "eventsPerMinute: " + eventsPerMinute + " (expected: > 0)");
         check(replayEvents > 0, "replayEvents: " + replayEvents + " (expected: > 0)");
+        check(maxWaitingTurns >= 0, "maxWaitingTurns: " + maxWaitingTurns + " (expected: >= 0)");
+        check(sendQueue > 0, "sendQueue: " + sendQueue + " (expected: > 0)");
+        check(!pingInterval.isNegative(), "pingIntervalMillis: " + pingInterval + " (expected: >= 0)");
+        check(closeTimeout.toMillis() > 0, "closeTimeoutMillis: " + closeTimeout + " (expected: > 0)");
         allowedOrigins = List.copyOf(allowedOrigins);
     }
 
@@ -63,7 +73,11 @@ public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessio
                 (int) number(config, section, "eventsPerMinute", 1000),
                 (int) number(config, section, "replayEvents", 100),
                 origins,
-                bool(config, section, "ttsRealtime", true));
+                bool(config, section, "ttsRealtime", true),
+                (int) number(config, section, "maxWaitingTurns", 4),
+                (int) number(config, section, "sendQueue", 64),
+                Duration.ofMillis(number(config, section, "pingIntervalMillis", 20_000)),
+                Duration.ofMillis(number(config, section, "closeTimeoutMillis", 3_000)));
     }
 
     private static long number(StackConfig config, JsonNode section, String key, long fallback) {

@@ -1,7 +1,7 @@
 package ai.sonia.pipecat;
 
 import java.time.Clock;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import com.linecorp.armeria.common.CommonPools;
 import com.linecorp.armeria.server.ServerListener;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 
@@ -48,8 +49,9 @@ public final class PipecatModule implements ServiceModule {
         final SessionStore store = SessionStore.open(pipecat.dataDir());
         final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
                                                pipecat.replayEvents(), pipecat.eventsPerMinute(),
-                                               pipecat.sessionTtl());
-        final ExecutorService workers = Executors.newCachedThreadPool(daemonThreads("pipecat-worker"));
+                                               pipecat.maxWaitingTurns(), pipecat.sessionTtl());
+        // Storage, engine processes and replies run on Armeria's bounded blocking pool, never on an event loop.
+        final Executor workers = CommonPools.blockingTaskExecutor();
         final ScheduledExecutorService sweeper =
                 Executors.newSingleThreadScheduledExecutor(daemonThreads("pipecat-ttl"));
         final long sweepMillis = Math.max(1000, Math.min(30_000, pipecat.sessionTtl().toMillis() / 4));
@@ -70,9 +72,12 @@ public final class PipecatModule implements ServiceModule {
             logger.warn("Voice engines incomplete, text sessions only: {}", voice.describe());
         }
         final Conversations conversations = new Conversations(
-                sessions, new GatewayChatClient(gateway, workers),
+                sessions, new GatewayChatClient(gateway),
                 new ConnectionLimiter(pipecat.maxConnectionsPerIp()), voice, workers);
-        final WebSocketService socket = WebSocketService.builder(new ConversationSocket(conversations))
+        final WebSocketService socket = WebSocketService.builder(new ConversationSocket(
+                                                                conversations, new ConversationSocket.SocketSettings(
+                                                                        pipecat.sendQueue(), pipecat.pingInterval(),
+                                                                        pipecat.closeTimeout())))
                                                         .allowedOrigins("*")
                                                         .aggregateContinuation(true)
                                                         .maxFramePayloadLength(1024 * 1024)
@@ -86,6 +91,9 @@ public final class PipecatModule implements ServiceModule {
                           .configSummary("max_live_sessions", pipecat.maxLiveSessions())
                           .configSummary("max_connections_per_ip", pipecat.maxConnectionsPerIp())
                           .configSummary("events_per_minute", pipecat.eventsPerMinute())
+                          .configSummary("max_waiting_turns", pipecat.maxWaitingTurns())
+                          .configSummary("ws_send_queue", pipecat.sendQueue())
+                          .configSummary("ws_ping_interval_ms", pipecat.pingInterval().toMillis())
                           .configSummary("allowed_origins", String.join(",", pipecat.allowedOrigins()))
                           .configSummary("voice", voice.describe())
                           .configure(sb -> {
@@ -97,7 +105,6 @@ public final class PipecatModule implements ServiceModule {
                           })
                           .closeOnStop(sweeper::shutdownNow)
                           .closeOnStop(() -> SoniaChannels.close(gateway))
-                          .closeOnStop(workers::shutdownNow)
                           .closeOnStop(store)
                           .build();
     }

@@ -50,6 +50,7 @@ final class TestGateway implements AutoCloseable {
         };
         server = SoniaServer.builder(Stack.GATEWAY, config.withPorts(Map.of("gateway", 0)))
                             .addService(impl)
+                            .useBlockingTaskExecutor(true)
                             .build().start();
     }
 

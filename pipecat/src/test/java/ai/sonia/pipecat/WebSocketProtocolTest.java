@@ -31,7 +31,9 @@ class WebSocketProtocolTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("ws", Map.of("SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "5"));
+        // Bursts of 30 and 40 messages below wait in line for their turn instead of being refused.
+        pipecat = new PipecatHarness("ws", Map.of("SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "5",
+                                                  "SONIA_PIPECAT_MAX_WAITING_TURNS", "64"));
     }
 
     @AfterAll
@@ -168,7 +170,11 @@ class WebSocketProtocolTest {
         final WsClient garbage = pipecat.ws(newSession(), 0);
         garbage.send("{not json");
         assertThat(garbage.awaitClose()).isEqualTo(1002);
-        assertThat(garbage.events).anySatisfy(e -> assertThat(e.getErrorCode()).isEqualTo("INVALID_ARGUMENT"));
+        assertThat(garbage.events).anySatisfy(e -> {
+            assertThat(e.getErrorCode()).isEqualTo("INVALID_ARGUMENT");
+            // In the protocol's words, without the JSON library's class names.
+            assertThat(e.getText()).contains("not valid JSON").doesNotContain("com.google", "Exception");
+        });
 
         final WsClient unknownField = pipecat.ws(newSession(), 0);
         unknownField.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"bogus\":1}");
@@ -210,21 +216,32 @@ class WebSocketProtocolTest {
     }
 
     @Test
-    void eventsBeyondThePerMinuteBudgetClose4029() throws Exception {
+    void eventsBeyondThePerMinuteBudgetAreRefusedWithARetryTime() throws Exception {
         try (PipecatHarness small = new PipecatHarness("rate", Map.of("SONIA_PIPECAT_EVENTS_PER_MINUTE", "5"))) {
             final String id = small.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             final WsClient client = small.ws(id, 0);
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 5; i++) {
                 client.send("{\"type\":\"EVENT_TYPE_STATUS\"}");
             }
-            assertThat(client.awaitClose()).isEqualTo(4029);
+            client.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"late\",\"text\":\"hello\"}");
+            final SessionEvent refused = client.await(e -> e.getErrorCode().equals("RATE_LIMITED"));
+            assertThat(refused.getMessageId()).isEqualTo("late");
+            assertThat(refused.getSequence()).isZero();
+            assertThat(refused.getRetryAfter().getSeconds()).isBetween(0L, 60L);
+            assertThat(refused.getRetryAfter().getSeconds() * 1000 + refused.getRetryAfter().getNanos() / 1_000_000)
+                    .isPositive();
             assertThat(client.events.stream().filter(e -> e.getType() == EventType.EVENT_TYPE_STATUS
                                                            && e.getText().startsWith("state=ACTIVE last_sequence")))
                     .hasSize(5);
+            // Refused, not accepted: the message is not in the stream, and the connection stays open.
+            assertThat(client.events).noneMatch(e -> e.getSequence() > 0 && e.getMessageId().equals("late"));
+            assertThat(client.closeCode).isNotDone();
             // The budget is per session: another connection to it is refused too.
             final WsClient other = small.ws(id, 0);
             other.send("{\"type\":\"EVENT_TYPE_STATUS\"}");
-            assertThat(other.awaitClose()).isEqualTo(4029);
+            other.await(e -> e.getErrorCode().equals("RATE_LIMITED"));
+            client.close();
+            other.close();
         }
     }
 

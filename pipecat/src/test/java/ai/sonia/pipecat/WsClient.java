@@ -24,6 +24,10 @@ final class WsClient implements WebSocket.Listener {
     final List<SessionEvent> events = new CopyOnWriteArrayList<>();
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
     final java.util.concurrent.atomic.AtomicLong binaryBytes = new java.util.concurrent.atomic.AtomicLong();
+    /** Pings the server sent (java.net.http answers each with a pong by itself). */
+    final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
+    /** Payloads of the pongs the server sent. */
+    final List<String> pongs = new CopyOnWriteArrayList<>();
     private final StringBuilder partial = new StringBuilder();
     private WebSocket socket;
 
@@ -57,6 +61,10 @@ final class WsClient implements WebSocket.Listener {
 
     void sendAudio(byte[] pcm) {
         socket.sendBinary(ByteBuffer.wrap(pcm), true).join();
+    }
+
+    void ping(String payload) {
+        socket.sendPing(ByteBuffer.wrap(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8))).join();
     }
 
     void abort() {
@@ -108,6 +116,20 @@ final class WsClient implements WebSocket.Listener {
     @Override
     public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
         binaryBytes.addAndGet(data.remaining());
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPing(WebSocket webSocket, ByteBuffer message) {
+        pings.incrementAndGet();
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onPong(WebSocket webSocket, ByteBuffer message) {
+        pongs.add(java.nio.charset.StandardCharsets.UTF_8.decode(message).toString());
         webSocket.request(1);
         return null;
     }

@@ -13,9 +13,14 @@ public enum CloseCode {
     UNSUPPORTED(1003),
     /** Something failed inside the server; an ERROR event precedes it. */
     INTERNAL(1011),
+    /**
+     * The client reads more slowly than its events come: its send queue is full. The reason says where to
+     * resume ({@code too slow, resume from last_sequence=N}); reconnecting with that replays the rest.
+     */
+    TOO_SLOW(4008),
     /** The session is unknown or closed. */
     UNKNOWN_SESSION(4001),
-    /** A limit was reached: connections per address or events per minute. */
+    /** A limit was reached: connections per address. */
     LIMIT(4029);
 
     private final int code;

@@ -1,5 +1,6 @@
 package ai.sonia.pipecat.domain;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 import org.slf4j.Logger;
@@ -37,8 +38,8 @@ public final class Conversation {
     private final String address;
     private final String correlationId;
     private final EventSink sink;
-    private LiveSession session;
-    private VoiceTurns voiceTurns;
+    private volatile LiveSession session;
+    private volatile VoiceTurns voiceTurns;
     private boolean slotTaken;
     private volatile boolean ended;
 
@@ -124,10 +125,9 @@ public final class Conversation {
         if (current == null) {
             return;
         }
-        if (!current.tryAcquireEvent()) {
-            notice(EventType.EVENT_TYPE_ERROR, "event rate limit of the session reached", "RATE_LIMITED",
-                   event.getMessageId());
-            end(CloseCode.LIMIT, "event rate limit");
+        final long retryMillis = current.tryAcquireEvent();
+        if (retryMillis > 0) {
+            refuse("event rate limit of the session reached", event.getMessageId(), retryMillis);
             return;
         }
         try {
@@ -217,7 +217,13 @@ public final class Conversation {
                    "CONFLICT", event.getMessageId());
             return;
         }
+        final TurnLine turns = current.turns();
+        if (!turns.tryReserve()) {
+            refuse("too many chat turns waiting in this session", event.getMessageId(), turns.retryAfterMillis());
+            return;
+        }
         if (!firstTime(current, event)) {
+            turns.cancel();
             return;
         }
         final SessionEvent stored = current.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE)
@@ -225,21 +231,36 @@ public final class Conversation {
                                                                .setText(event.getText())
                                                                .setCorrelationId(correlationId));
         current.remember("user", event.getText(), stored.getMessageId(), false);
-        if (voiceTurns != null) {
-            voiceTurns.answer(event.getText());
-            return;
-        }
+        final VoiceTurns voiceNow = voiceTurns;
+        turns.submit(() -> voiceNow != null ? voiceNow.answer(event.getText()) : textTurn(current, event.getText()));
+    }
+
+    // Asks the assistant and appends its reply; the future ends when the reply is stored and sent.
+    private CompletableFuture<?> textTurn(LiveSession current, String text) {
         final long startNanos = System.nanoTime();
-        chat.reply(current.owner(), current.id(), event.getText(), correlationId).whenCompleteAsync((reply, error) -> {
+        return chat.reply(current.owner(), current.id(), text, correlationId).handleAsync((reply, error) -> {
             if (current.state() == SessionState.SESSION_STATE_CLOSED) {
-                return;
+                return null;
             }
-            if (error != null) {
-                Replies.failed(current, error, correlationId);
-                return;
+            try {
+                if (error != null) {
+                    Replies.failed(current, error, correlationId);
+                } else {
+                    Replies.text(current, reply, correlationId, (System.nanoTime() - startNanos) / 1e6);
+                }
+            } catch (RuntimeException e) {
+                logger.atWarn().addKeyValue("correlation_id", correlationId).setCause(e).log("Cannot store a reply");
             }
-            Replies.text(current, reply, correlationId, (System.nanoTime() - startNanos) / 1e6);
+            return null;
         }, executor);
+    }
+
+    // An event beyond the session's limits: refused (not stored, not sequenced) with the time to retry.
+    private void refuse(String why, String messageId, long retryMillis) {
+        final SessionEvent.Builder event = noticeBuilder(EventType.EVENT_TYPE_ERROR, why, "RATE_LIMITED", messageId)
+                .setRetryAfter(com.google.protobuf.Duration.newBuilder().setSeconds(retryMillis / 1000)
+                                                          .setNanos((int) (retryMillis % 1000) * 1_000_000));
+        out.deliver(event.build());
     }
 
     // A client message id seen before is acknowledged and not processed again.
@@ -262,14 +283,18 @@ public final class Conversation {
     }
 
     private void notice(EventType type, String text, String errorCode, String messageId) {
+        out.deliver(noticeBuilder(type, text, errorCode, messageId).build());
+    }
+
+    private SessionEvent.Builder noticeBuilder(EventType type, String text, String errorCode, String messageId) {
         final SessionEvent.Builder event = SessionEvent.newBuilder().setType(type).setRole("system").setText(text)
                                                        .setErrorCode(errorCode).setMessageId(messageId)
                                                        .setCorrelationId(correlationId);
-        if (session != null) {
-            event.setSessionId(session.id());
+        final LiveSession attached = session;
+        if (attached != null) {
+            event.setSessionId(attached.id());
         }
-        event.setTimestamp(ai.sonia.pipecat.store.Timestamps.of(java.time.Instant.now()));
-        out.deliver(event.build());
+        return event.setTimestamp(ai.sonia.pipecat.store.Timestamps.of(java.time.Instant.now()));
     }
 
     private void failed(RuntimeException e) {

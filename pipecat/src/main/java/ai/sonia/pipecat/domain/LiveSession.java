@@ -28,17 +28,20 @@ public final class LiveSession {
     private final int replayCapacity;
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
     private final ArrayDeque<SessionEvent> replay;
-    private final RateWindow rate;
+    private final Limits limits;
     private final Principal owner;
     private Session snapshot;
 
-    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, RateWindow rate) {
+    /** The session's budgets: client events per minute, chat turns in line. */
+    record Limits(RateWindow events, TurnLine turns) {}
+
+    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, Limits limits) {
         this.store = store;
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
         replay = new ArrayDeque<>(store.recentEvents(snapshot.getSessionId(), replayCapacity));
-        this.rate = rate;
+        this.limits = limits;
         // A chat turn never needs more than a user's rights, whoever started or attached the session.
         owner = Principal.user(snapshot.getTenant(), snapshot.getUserId(), Role.ROLE_USER);
     }
@@ -130,9 +133,14 @@ public final class LiveSession {
         return sinks.size();
     }
 
-    /** Whether a client event fits in this minute's budget. */
-    public boolean tryAcquireEvent() {
-        return rate.tryAcquire(clock.millis());
+    /** 0 when a client event fits in this minute's budget; otherwise milliseconds until it would. */
+    public long tryAcquireEvent() {
+        return limits.events().tryAcquire(clock.millis());
+    }
+
+    /** The session's chat turns: one at a time, a few waiting. */
+    TurnLine turns() {
+        return limits.turns();
     }
 
     /** Records activity without an event (a STATUS ping), so the inactivity TTL starts over. */

@@ -13,15 +13,16 @@ final class RateWindow {
         this.windowMillis = windowMillis;
     }
 
-    synchronized boolean tryAcquire(long nowMillis) {
+    /** 0 when acquired; otherwise the milliseconds until the window starts over. */
+    synchronized long tryAcquire(long nowMillis) {
         if (nowMillis - windowStart >= windowMillis) {
             windowStart = nowMillis;
             used = 0;
         }
         if (used >= limit) {
-            return false;
+            return Math.max(1, windowStart + windowMillis - nowMillis);
         }
         used++;
-        return true;
+        return 0;
     }
 }

@@ -22,9 +22,12 @@ public final class Replies {
     public static void failed(LiveSession session, Throwable error, String correlationId) {
         final Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
                                                                                                  : error;
-        final String code = cause instanceof ChatFailure failure ? failure.errorCode() : "INTERNAL_ERROR";
+        final boolean known = cause instanceof ChatFailure;
+        final String code = known ? ((ChatFailure) cause).errorCode() : "INTERNAL_ERROR";
+        // Only the assistant's own failures are described; anything else could name library classes.
         session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_ERROR).setRole("system")
-                                   .setErrorCode(code).setText("the assistant could not answer: " + cause.getMessage())
+                                   .setErrorCode(code).setText("the assistant could not answer: "
+                                                               + (known ? cause.getMessage() : "internal error"))
                                    .setCorrelationId(correlationId));
     }
 

@@ -41,19 +41,22 @@ public final class Sessions {
     private final int maxLive;
     private final int replayEvents;
     private final int eventsPerMinute;
+    private final int maxWaitingTurns;
     private final Duration ttl;
     private final Map<String, LiveSession> loaded = new ConcurrentHashMap<>();
-    // Kept apart from LiveSession so that a session unloaded between connections keeps its budget.
-    private final Map<String, RateWindow> budgets = new ConcurrentHashMap<>();
+    // Kept apart from LiveSession so that a session unloaded between connections keeps its budget and its
+    // turns in line.
+    private final Map<String, LiveSession.Limits> limits = new ConcurrentHashMap<>();
     private final AtomicInteger live;
 
     public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, int eventsPerMinute,
-                    Duration ttl) {
+                    int maxWaitingTurns, Duration ttl) {
         this.store = store;
         this.clock = clock;
         this.maxLive = maxLive;
         this.replayEvents = replayEvents;
         this.eventsPerMinute = eventsPerMinute;
+        this.maxWaitingTurns = maxWaitingTurns;
         this.ttl = ttl;
         live = new AtomicInteger(store.countLive());
     }
@@ -168,7 +171,7 @@ public final class Sessions {
         }
         live.decrementAndGet();
         loaded.remove(sessionId, session);
-        budgets.remove(sessionId);
+        limits.remove(sessionId);
         return withHistory(session.snapshot());
     }
 
@@ -256,7 +259,9 @@ public final class Sessions {
         }
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionException.notFound(sessionId));
         return loaded.computeIfAbsent(sessionId,
-                                      id -> new LiveSession(store, clock, stored, replayEvents, budgets.computeIfAbsent(
-                                              id, unused -> new RateWindow(eventsPerMinute, 60_000))));
+                                      id -> new LiveSession(store, clock, stored, replayEvents, limits.computeIfAbsent(
+                                              id, unused -> new LiveSession.Limits(
+                                                      new RateWindow(eventsPerMinute, 60_000),
+                                                      new TurnLine(maxWaitingTurns)))));
     }
 }

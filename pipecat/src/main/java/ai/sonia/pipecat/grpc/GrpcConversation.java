@@ -84,7 +84,7 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
     private static ErrorCode errorCode(CloseCode code) {
         return switch (code) {
             case UNKNOWN_SESSION -> ErrorCode.ERROR_CODE_NOT_FOUND;
-            case LIMIT -> ErrorCode.ERROR_CODE_RATE_LIMITED;
+            case LIMIT, TOO_SLOW -> ErrorCode.ERROR_CODE_RATE_LIMITED;
             case MALFORMED, UNSUPPORTED -> ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
             case NORMAL, INTERNAL -> ErrorCode.ERROR_CODE_INTERNAL_ERROR;
         };

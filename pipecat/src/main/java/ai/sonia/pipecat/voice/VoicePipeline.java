@@ -74,9 +74,9 @@ final class VoicePipeline implements VoiceTurns {
     }
 
     @Override
-    public void answer(String userText) {
+    public java.util.concurrent.CompletableFuture<Void> answer(String userText) {
         final Turn turn = new Turn(System.nanoTime());
-        executor.execute(() -> reply(userText, turn));
+        return java.util.concurrent.CompletableFuture.runAsync(() -> reply(userText, turn), executor);
     }
 
     @Override

@@ -1,25 +1,28 @@
 package ai.sonia.pipecat.ws;
 
+import java.time.Duration;
+import java.util.concurrent.Executor;
+
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
+import com.linecorp.armeria.common.logging.RequestLogProperty;
 import com.linecorp.armeria.common.websocket.WebSocket;
-import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
 import com.linecorp.armeria.common.websocket.WebSocketWriter;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 
-import ai.sonia.pipecat.domain.CloseCode;
 import ai.sonia.pipecat.domain.Conversation;
-import ai.sonia.pipecat.domain.ConversationOutput;
 import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Correlation;
 import ai.sonia.runtime.auth.Principal;
+import io.netty.channel.Channel;
 
 /**
  * {@code /ws/{session_id}?last_sequence=N}: the connection attaches to the session at once and gets
@@ -29,34 +32,48 @@ import ai.sonia.runtime.auth.Principal;
  * bare {@code SessionEvent} in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
  * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}), or
  * with {@code ?audio=binary} each TTS_AUDIO event without its audio followed by the audio as a binary frame.
+ *
+ * <p>Nothing here blocks Armeria's event loop: each connection's frames are handled in order on the
+ * server's blocking-task executor (storage, engines), a few at a time, so a client that sends faster than
+ * they are handled is slowed by TCP back-pressure instead of filling memory. Pings are answered with
+ * pongs at once, idle clients are pinged, and what goes out is bounded by {@link SocketLink}.
  */
 public final class ConversationSocket implements WebSocketServiceHandler {
 
-    private static final JsonFormat.Parser parser = JsonFormat.parser();
-    private static final JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames()
-                                                                .omittingInsignificantWhitespace();
+    // Frames read ahead of the one being handled; past it the socket is not read (TCP back-pressure).
+    private static final int INBOX_WINDOW = 16;
 
-    // A session delivers one event to all its sockets in a row on one thread: print it once, not once per socket.
-    private static final ThreadLocal<Printed> lastPrinted = new ThreadLocal<>();
+    private static final JsonFormat.Parser parser = JsonFormat.parser();
 
     private final Conversations conversations;
+    private final SocketSettings settings;
 
-    public ConversationSocket(Conversations conversations) {
+    public ConversationSocket(Conversations conversations, SocketSettings settings) {
         this.conversations = conversations;
+        this.settings = settings;
     }
+
+    /**
+     * The limits of one socket.
+     *
+     * @param sendQueue events queued for a client that reads slowly; past it the socket closes with 4008
+     * @param pingInterval a client silent this long is pinged; silent for another, it is disconnected
+     * @param closeTimeout how long a client has to answer the server's close frame
+     */
+    public record SocketSettings(int sendQueue, Duration pingInterval, Duration closeTimeout) {}
 
     @Override
     public WebSocket handle(ServiceRequestContext ctx, WebSocket in) {
         final WebSocketWriter writer = WebSocket.streaming();
         final String correlationId = Correlation.of(ctx) != null ? Correlation.of(ctx) : Correlation.generate();
-        final Output output = new Output(writer, "binary".equals(ctx.queryParam("audio")));
+        final Channel channel = ctx.log().ensureAvailable(RequestLogProperty.SESSION).channel();
+        final Executor inbox = MoreExecutors.newSequentialExecutor(ctx.blockingTaskExecutor());
+        final SocketLink link = new SocketLink(writer, channel, ctx.sessionProtocol().isMultiplex() ? null : channel,
+                                               settings, "binary".equals(ctx.queryParam("audio")));
         // The AuthDecorator refused the handshake unless it proved a principal, so there is one.
         final Conversation conversation = conversations.newConversation(
-                Principal.current(), output, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
-        writer.whenComplete().handle((unused, cause) -> {
-            conversation.closed();
-            return null;
-        });
+                Principal.current(), link, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
+        link.onGone(() -> inbox.execute(conversation::closed));
         if (conversation.open()) {
             final String lastSequence = ctx.queryParam("last_sequence");
             long after = 0;
@@ -68,40 +85,70 @@ public final class ConversationSocket implements WebSocketServiceHandler {
                     valid = false;
                 }
             }
+            final long from = after;
             if (valid) {
-                conversation.attach(ctx.pathParam("session_id"), after);
+                inbox.execute(() -> conversation.attach(ctx.pathParam("session_id"), from));
             } else {
                 conversation.malformed("last_sequence: " + lastSequence + " (expected: an integer)");
             }
         }
-        in.subscribe(new Frames(conversation, writer));
+        in.subscribe(new Frames(conversation, link, inbox));
+        link.startKeepalive(ctx.eventLoop());
         return writer;
     }
 
-    /** Reads client frames in order. */
+    /** Reads client frames; each one is handled in order, off the event loop. */
     private static final class Frames implements Subscriber<WebSocketFrame> {
         private final Conversation conversation;
-        private final WebSocketWriter writer;
+        private final SocketLink link;
+        private final Executor inbox;
+        private Subscription subscription;
 
-        Frames(Conversation conversation, WebSocketWriter writer) {
+        Frames(Conversation conversation, SocketLink link, Executor inbox) {
             this.conversation = conversation;
-            this.writer = writer;
+            this.link = link;
+            this.inbox = inbox;
         }
 
         @Override
         public void onSubscribe(Subscription subscription) {
-            subscription.request(Long.MAX_VALUE);
+            this.subscription = subscription;
+            subscription.request(INBOX_WINDOW);
         }
 
         @Override
         public void onNext(WebSocketFrame frame) {
-            switch (frame.type()) {
-                case TEXT -> text(frame.text());
-                case BINARY -> conversation.audio(frame.array());
-                default -> {
-                    // Ping, pong and close are handled by Armeria.
+            link.heard();
+            try {
+                switch (frame.type()) {
+                    case TEXT -> {
+                        final String json = frame.text();
+                        handle(() -> text(json));
+                    }
+                    case BINARY -> {
+                        final byte[] pcm = frame.array();
+                        handle(() -> conversation.audio(pcm));
+                    }
+                    case PING -> {
+                        // RFC 6455 §5.5.2: a pong with the ping's payload, at once.
+                        link.pong(frame.array());
+                        subscription.request(1);
+                    }
+                    default -> subscription.request(1);
                 }
+            } finally {
+                frame.close();
             }
+        }
+
+        private void handle(Runnable task) {
+            inbox.execute(() -> {
+                try {
+                    task.run();
+                } finally {
+                    subscription.request(1);
+                }
+            });
         }
 
         private void text(String json) {
@@ -117,69 +164,33 @@ public final class ConversationSocket implements WebSocketServiceHandler {
             try {
                 parser.merge(json, event);
             } catch (InvalidProtocolBufferException e) {
-                conversation.malformed("not a ConverseRequest or SessionEvent in proto JSON: " + e.getMessage());
+                conversation.malformed("not a ConverseRequest or SessionEvent in proto JSON: " + describe(e));
                 return;
             }
             conversation.event(event.build());
         }
 
-        // The client closed or vanished: answer its close and let the conversation go.
+        // The client closed (its close frame arrived) or vanished: answer its close and let the conversation go.
         @Override
         public void onError(Throwable t) {
-            conversation.closed();
-            writer.close();
+            link.clientClosed();
         }
 
         @Override
         public void onComplete() {
-            conversation.closed();
-            writer.close();
+            link.clientClosed();
         }
     }
 
-    /** Writes events as JSON text frames and ends with a close frame. */
-    private static final class Output implements ConversationOutput {
-        private final WebSocketWriter writer;
-        private final boolean binaryAudio;
-
-        Output(WebSocketWriter writer, boolean binaryAudio) {
-            this.writer = writer;
-            this.binaryAudio = binaryAudio;
+    /**
+     * What was wrong with a frame, in the protocol's words: the JSON parser's own messages name its classes
+     * ({@code com.google.gson...}), which mean nothing to a client.
+     */
+    static String describe(InvalidProtocolBufferException e) {
+        final String message = String.valueOf(e.getMessage());
+        if (e.getCause() != null || message.contains("com.google") || message.contains("Exception")) {
+            return "not valid JSON";
         }
-
-        @Override
-        public void deliver(SessionEvent event) {
-            if (binaryAudio && !event.getAudio().isEmpty()) {
-                // The event without its audio, then the audio itself as a binary frame: no base64 for browsers.
-                writer.tryWrite(print(event.toBuilder().clearAudio().build()));
-                writer.tryWrite(event.getAudio().toByteArray());
-                return;
-            }
-            final Printed cached = lastPrinted.get();
-            if (cached != null && cached.event == event) {
-                writer.tryWrite(cached.json);
-                return;
-            }
-            final String json = print(event);
-            lastPrinted.set(new Printed(event, json));
-            writer.tryWrite(json);
-        }
-
-        private static String print(SessionEvent event) {
-            try {
-                return printer.print(event);
-            } catch (InvalidProtocolBufferException e) {
-                throw new IllegalStateException("cannot print event " + event.getSequence(), e);
-            }
-        }
-
-        @Override
-        public void close(CloseCode code, String reason) {
-            writer.close(code.code() >= 4000 ? WebSocketCloseStatus.ofPrivateUse(code.code(), reason)
-                                             : WebSocketCloseStatus.valueOf(code.code()), reason);
-        }
+        return message;
     }
-
-    /** An event and its JSON. */
-    private record Printed(SessionEvent event, String json) {}
 }

@@ -1,0 +1,261 @@
+package ai.sonia.pipecat.ws;
+
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
+import com.linecorp.armeria.common.websocket.WebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocketWriter;
+
+import ai.sonia.pipecat.domain.CloseCode;
+import ai.sonia.pipecat.domain.ConversationOutput;
+import ai.sonia.pipecat.v1.SessionEvent;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+
+/**
+ * The server side of one WebSocket: events out as JSON frames through a bounded queue, pongs, keepalive
+ * pings, and the close handshake.
+ *
+ * <p><b>Back-pressure.</b> At most {@link #WINDOW} frames wait in Armeria's writer; the rest wait here, up
+ * to {@code sendQueue} events. A client that reads so slowly that the queue is full is closed with 4008
+ * and the reason {@code too slow, resume from last_sequence=N}: {@code N} is the last session event handed
+ * to the socket (the client gets it before the close frame), so reconnecting with
+ * {@code ?last_sequence=N} replays the rest. Nothing is dropped silently.
+ *
+ * <p><b>Closing.</b> Once both close frames have crossed, the server closes the TCP connection at once
+ * (RFC 6455 §7.1.1), and {@code closeTimeout} after its own close frame if the client never answers.
+ */
+final class SocketLink implements ConversationOutput {
+
+    /** Frames handed to Armeria's writer and not yet known to be written to the connection. */
+    static final int WINDOW = 16;
+
+    private static final JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames()
+                                                                .omittingInsignificantWhitespace();
+
+    // A session delivers one event to all its sockets in a row on one thread: print it once, not once per socket.
+    private static final ThreadLocal<Printed> lastPrinted = new ThreadLocal<>();
+
+    private final WebSocketWriter writer;
+    private final Channel channel;
+    // The connection to close when the handshake is over; null on HTTP/2, where the stream ends by itself.
+    private final @Nullable Channel ownConnection;
+    private final ConversationSocket.SocketSettings settings;
+    private final boolean binaryAudio;
+    private final ArrayDeque<Object[]> queue = new ArrayDeque<>();
+    private int inWriter;
+    private boolean awaitingWriter;
+    private long lastHandedSequence;
+    private boolean closing;
+    private boolean clientClosed;
+    private boolean writerDone;
+    private Runnable onGone = () -> {};
+    private volatile long lastHeardNanos = System.nanoTime();
+    private volatile long pingSentNanos;
+    private @Nullable ScheduledFuture<?> keepalive;
+
+    SocketLink(WebSocketWriter writer, Channel channel, @Nullable Channel ownConnection,
+               ConversationSocket.SocketSettings settings, boolean binaryAudio) {
+        this.writer = writer;
+        this.channel = channel;
+        this.ownConnection = ownConnection;
+        this.settings = settings;
+        this.binaryAudio = binaryAudio;
+        writer.whenComplete().handle((unused, cause) -> {
+            writerDone();
+            return null;
+        });
+    }
+
+    /** What to run once the socket can take no more events (closed, or too slow). */
+    synchronized void onGone(Runnable onGone) {
+        this.onGone = onGone;
+    }
+
+    @Override
+    public void deliver(SessionEvent event) {
+        final Object[] frames;
+        if (binaryAudio && !event.getAudio().isEmpty()) {
+            // The event without its audio, then the audio itself as a binary frame: no base64 for browsers.
+            frames = new Object[] { event.getSequence(), print(event.toBuilder().clearAudio().build()),
+                                    event.getAudio().toByteArray() };
+        } else {
+            final Printed cached = lastPrinted.get();
+            final String json;
+            if (cached != null && cached.event == event) {
+                json = cached.json;
+            } else {
+                json = print(event);
+                lastPrinted.set(new Printed(event, json));
+            }
+            frames = new Object[] { event.getSequence(), json };
+        }
+        final long resumeFrom;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            if (queue.size() < settings.sendQueue()) {
+                queue.addLast(frames);
+                pump();
+                return;
+            }
+            resumeFrom = lastHandedSequence;
+        }
+        close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom);
+    }
+
+    // Hands queued frames to the writer while it has room; called under the monitor.
+    private void pump() {
+        while (!queue.isEmpty() && inWriter < WINDOW) {
+            final Object[] frames = queue.pollFirst();
+            for (int i = 1; i < frames.length; i++) {
+                if (frames[i] instanceof String text) {
+                    writer.tryWrite(text);
+                } else {
+                    writer.tryWrite((byte[]) frames[i]);
+                }
+            }
+            inWriter++;
+            final long sequence = (long) frames[0];
+            if (sequence > 0) {
+                lastHandedSequence = sequence;
+            }
+        }
+        if (inWriter > 0 && !awaitingWriter) {
+            awaitingWriter = true;
+            final int covered = inWriter;
+            writer.whenConsumed().handle((unused, cause) -> {
+                synchronized (this) {
+                    awaitingWriter = false;
+                    inWriter -= covered;
+                    if (cause == null && !closing) {
+                        pump();
+                    }
+                }
+                return null;
+            });
+        }
+    }
+
+    @Override
+    public void close(CloseCode code, String reason) {
+        final Runnable gone;
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+            queue.clear();
+            gone = onGone;
+        }
+        writer.close(code.code() >= 4000 ? WebSocketCloseStatus.ofPrivateUse(code.code(), reason)
+                                         : WebSocketCloseStatus.valueOf(code.code()), reason);
+        gone.run();
+        // A client that never answers the close frame does not keep the connection.
+        channel.eventLoop().schedule(this::disconnect, settings.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Answers a ping. */
+    void pong(byte[] payload) {
+        writer.tryWrite(WebSocketFrame.ofPong(payload));
+    }
+
+    /** Any frame from the client shows it is there. */
+    void heard() {
+        lastHeardNanos = System.nanoTime();
+        pingSentNanos = 0;
+    }
+
+    /** The client's close frame arrived (or the connection is gone): answer it, then end the connection. */
+    void clientClosed() {
+        final boolean done;
+        final Runnable gone;
+        synchronized (this) {
+            clientClosed = true;
+            done = writerDone;
+            closing = true;
+            queue.clear();
+            gone = onGone;
+        }
+        // Echoes the close when the server has not sent one yet; a no-op otherwise.
+        writer.close();
+        gone.run();
+        if (done) {
+            disconnect();
+        }
+    }
+
+    // The server's last frame is out, or the connection is gone.
+    private void writerDone() {
+        final boolean done;
+        final Runnable gone;
+        synchronized (this) {
+            writerDone = true;
+            closing = true;
+            done = clientClosed;
+            gone = onGone;
+        }
+        gone.run();
+        if (keepalive != null) {
+            keepalive.cancel(false);
+        }
+        if (done) {
+            disconnect();
+        }
+    }
+
+    /** Pings a client silent for a ping interval; disconnects one silent for another after the ping. */
+    void startKeepalive(ScheduledExecutorService eventLoop) {
+        final long intervalNanos = settings.pingInterval().toNanos();
+        if (intervalNanos <= 0) {
+            return;
+        }
+        final long periodMillis = Math.max(1, settings.pingInterval().toMillis() / 2);
+        keepalive = eventLoop.scheduleWithFixedDelay(() -> {
+            final long now = System.nanoTime();
+            final long pinged = pingSentNanos;
+            if (pinged != 0 && now - pinged >= intervalNanos) {
+                disconnect();
+            } else if (pinged == 0 && now - lastHeardNanos >= intervalNanos) {
+                pingSentNanos = now;
+                writer.tryWrite(WebSocketFrame.ofPing());
+            }
+        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+        channel.closeFuture().addListener(unused -> keepalive.cancel(false));
+    }
+
+    // Flushes what was written (the close frame) and closes the connection, on its event loop.
+    private void disconnect() {
+        if (keepalive != null) {
+            keepalive.cancel(false);
+        }
+        if (ownConnection == null) {
+            writer.abort();
+            return;
+        }
+        ownConnection.eventLoop().execute(() -> {
+            if (ownConnection.isActive()) {
+                ownConnection.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            }
+        });
+    }
+
+    private static String print(SessionEvent event) {
+        try {
+            return printer.print(event);
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("cannot print event " + event.getSequence(), e);
+        }
+    }
+
+    /** An event and its JSON. */
+    private record Printed(SessionEvent event, String json) {}
+}
