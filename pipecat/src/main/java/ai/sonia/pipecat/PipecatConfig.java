@@ -1,5 +1,6 @@
 package ai.sonia.pipecat;
 
+import ai.sonia.runtime.ConfigSchema;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,19 @@ public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessio
         check(eventsPerMinute > 0, "eventsPerMinute: " + eventsPerMinute + " (expected: > 0)");
         check(replayEvents > 0, "replayEvents: " + replayEvents + " (expected: > 0)");
         allowedOrigins = List.copyOf(allowedOrigins);
+    }
+
+    /** The keys of {@code services.pipecat}. */
+    public static ConfigSchema schema() {
+        return ConfigSchema.object("Sessions and voice.")
+                .field("sessionTtlSeconds", ConfigSchema.integer("Inactivity before a session closes.", 1800))
+                .field("maxLiveSessions", ConfigSchema.integer("Sessions open at once.", 1000))
+                .field("maxConnectionsPerIp", ConfigSchema.integer("WebSockets per address.", 5))
+                .field("eventsPerMinute", ConfigSchema.integer("Events per session and minute.", 1000))
+                .field("replayEvents", ConfigSchema.integer("Events kept per session for replay.", 100))
+                .field("allowedOrigins", ConfigSchema.strings("Origins whose pages may open WebSockets.",
+                                                              "this machine's"))
+                .field("ttsRealtime", ConfigSchema.bool("Pace synthesized audio in real time.", true));
     }
 
     /** Reads the config; the environment wins over the file. */
