@@ -163,7 +163,7 @@ public final class ConfigSchema {
                         if (open) {
                             continue;
                         }
-                        problems.add(unknown(child, e.getKey(), fields.keySet()));
+                        problems.add(unknown(child, e.getKey()));
                     } else {
                         known.check(child, e.getValue(), problems);
                     }
@@ -296,25 +296,42 @@ public final class ConfigSchema {
                + ", found " + abbreviate(node.toString());
     }
 
-    static String unknown(String path, String key, Iterable<String> known) {
-        final List<String> names = new ArrayList<>();
-        known.forEach(names::add);
-        if (names.isEmpty()) {
+    private String unknown(String path, String key) {
+        if (fields.isEmpty()) {
             return path + ": unknown key (this section has no keys)";
         }
-        return path + ": unknown key; did you mean \"" + nearest(key, names) + "\"? (known here: "
-               + String.join(", ", names) + ')';
+        // Candidates: this object's keys, and one level down (a seed's "api_gateway" is services.gateway).
+        final List<String> candidates = new ArrayList<>(fields.keySet());
+        fields.forEach((name, child) -> {
+            if (child.type == Type.OBJECT) {
+                child.fields.keySet().forEach(grandchild -> candidates.add(name + '.' + grandchild));
+            }
+        });
+        final String nearest = nearest(key, candidates);
+        final String known = " (known here: " + String.join(", ", fields.keySet()) + ')';
+        final String last = nearest.substring(nearest.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+        final String lower = key.toLowerCase(Locale.ROOT);
+        final boolean close = distance(lower, last) <= Math.max(2, last.length() / 3)
+                              || (last.length() >= 4 && lower.contains(last));
+        return path + ": unknown key; " + (close ? "did you mean \"" + nearest + "\"?"
+                                               : "the nearest known key is \"" + nearest + '"') + known;
     }
 
-    /** The known name closest to {@code key} by edit distance (case-insensitive), ties to the first declared. */
-    static String nearest(String key, List<String> known) {
-        String best = known.get(0);
-        int bestDistance = Integer.MAX_VALUE;
-        for (String candidate : known) {
-            final int d = distance(key.toLowerCase(Locale.ROOT), candidate.toLowerCase(Locale.ROOT));
-            if (d < bestDistance) {
+    /**
+     * The candidate closest to {@code key}: one the key contains (the longest) first, then by edit distance
+     * to the candidate's last segment (case-insensitive); ties to the first declared.
+     */
+    static String nearest(String key, List<String> candidates) {
+        final String lower = key.toLowerCase(Locale.ROOT);
+        String best = candidates.get(0);
+        int bestScore = Integer.MAX_VALUE;
+        for (String candidate : candidates) {
+            final String last = candidate.substring(candidate.lastIndexOf('.') + 1).toLowerCase(Locale.ROOT);
+            final int score = last.length() >= 4 && lower.contains(last) && !lower.equals(last)
+                              ? -last.length() : distance(lower, last) + (candidate.indexOf('.') >= 0 ? 1 : 0);
+            if (score < bestScore) {
                 best = candidate;
-                bestDistance = d;
+                bestScore = score;
             }
         }
         return best;

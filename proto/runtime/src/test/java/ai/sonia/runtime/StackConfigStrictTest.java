@@ -66,8 +66,10 @@ class StackConfigStrictTest {
         assertThatThrownBy(() -> load(home, Map.of()))
                 .isInstanceOfSatisfying(ConfigException.class, e -> {
                     assertThat(e.problems()).hasSize(2);
-                    assertThat(e.problems().get(0)).startsWith("api_gateway: unknown key; did you mean");
-                    assertThat(e.problems().get(1)).startsWith("logging: unknown key; did you mean");
+                    assertThat(e.problems().get(0))
+                            .startsWith("api_gateway: unknown key; did you mean \"services.gateway\"?");
+                    assertThat(e.problems().get(1))
+                            .startsWith("logging: unknown key; the nearest known key is \"");
                 });
     }
 
