@@ -17,6 +17,7 @@ import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
 import ai.sonia.evaos.store.ApprovalStore;
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -32,6 +33,15 @@ import ai.sonia.runtime.status.DependencyProbe;
 public final class EvaOsModule implements ServiceModule {
 
     private static final Logger logger = LoggerFactory.getLogger(EvaOsModule.class);
+
+    @Override
+    public ConfigSchema configSchema() {
+        return ConfigSchema.object("Risk decisions and approvals.")
+                .field("pendingTtlSeconds", ConfigSchema.integer("How long an approval waits.", 900))
+                .field("grantTtlSeconds", ConfigSchema.integer("How long a grant lasts.", 3600))
+                .field("refusalTtlSeconds", ConfigSchema.integer("How long a refusal is remembered.", 86_400))
+                .field("maxTtlSeconds", ConfigSchema.integer("The longest TTL a decision may ask for.", 30L * 86_400));
+    }
 
     @Override
     public ServiceSpec spec() {

@@ -1,5 +1,6 @@
 package ai.sonia.gateway;
 
+import ai.sonia.runtime.ConfigSchema;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,33 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
 
     GatewayConfig(DownstreamPolicy downstreamPolicy) {
         this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS);
+    }
+
+    /** The keys of {@code services.gateway}. */
+    static ConfigSchema schema() {
+        final ConfigSchema window = ConfigSchema.object("A token bucket.")
+                .field("requests", ConfigSchema.integer("Requests allowed per window.", null))
+                .field("perSeconds", ConfigSchema.number("The window, in seconds.", 60));
+        return ConfigSchema.object("The public front door.")
+                .field("allowedOrigins", ConfigSchema.strings("Origins whose pages may open its WebSockets.",
+                                                              "this machine's"))
+                .field("circuit", ConfigSchema.object("The circuit breaker of each downstream.")
+                        .field("failuresToOpen", ConfigSchema.integer("Consecutive failures that open it.", 5))
+                        .field("openSeconds", ConfigSchema.number("How long it stays open.", 10)))
+                .field("maxConcurrentCalls", ConfigSchema.integer("Calls in flight per downstream.", 64))
+                .field("auth", ConfigSchema.object("Accounts and tokens.")
+                        .field("registration", ConfigSchema.string("Who may sign up: admin or open.", "admin"))
+                        .field("bcryptCost", ConfigSchema.integer("The bcrypt cost of password hashes.", 12))
+                        .field("accessTokenSeconds", ConfigSchema.integer("Access token lifetime.", 900))
+                        .field("refreshTokenDays", ConfigSchema.integer("Refresh token lifetime.", 14))
+                        .field("loginThrottle", ConfigSchema.object("Failed logins per user name and address.")
+                                .field("maxFailures", ConfigSchema.integer("Failures before a lock.", 5))
+                                .field("windowSeconds", ConfigSchema.number("Window the failures count in.", 900))
+                                .field("lockSeconds", ConfigSchema.number("The first lock.", 30))
+                                .field("maxLockSeconds", ConfigSchema.number("The longest lock.", 900))))
+                .field("rateLimits", ConfigSchema.object("Requests per credential and per address.")
+                        .field("perPrincipal", window)
+                        .field("perIp", window));
     }
 
     static GatewayConfig from(StackConfig config) {

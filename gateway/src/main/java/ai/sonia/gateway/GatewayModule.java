@@ -22,6 +22,7 @@ import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
 import ai.sonia.gateway.ws.ApprovalsSocket;
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -35,6 +36,11 @@ import io.micrometer.core.instrument.Gauge;
 
 /** Wires the gateway: the public front door over the five other services, with the stack's accounts. */
 public final class GatewayModule implements ServiceModule {
+
+    @Override
+    public ConfigSchema configSchema() {
+        return GatewayConfig.schema();
+    }
 
     @Override
     public ServiceSpec spec() {

@@ -1,5 +1,6 @@
 package ai.sonia.memory;
 
+import ai.sonia.runtime.ConfigSchema;
 import java.time.Duration;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,6 +39,30 @@ public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloo
         check(rrfK > 0, "rrfK", rrfK, "> 0");
         check(bm25Weight >= 0 && bm25Weight <= 10, "bm25Weight", bm25Weight, "0..10");
         check(readers > 0, "readers", readers, "> 0");
+    }
+
+    /** The keys of {@code services.memory}. */
+    public static ConfigSchema schema() {
+        return ConfigSchema.object("The memory engine.")
+                .field("maxTextChars", ConfigSchema.integer("Longest text a memory may hold.", 16_384))
+                .field("halfLifeHours", ConfigSchema.number("Decay half-life of an untouched memory.", 720))
+                .field("decayFloor", ConfigSchema.number("The decay factor of a very old memory, 0..1.", 0.3))
+                .field("defaultTopK", ConfigSchema.integer("Hits when a search asks for 0.", 10))
+                .field("maxTopK", ConfigSchema.integer("Most hits a search may ask for.", 100))
+                .field("candidates", ConfigSchema.integer("How deep each signal is read before fusion.", 50))
+                .field("approximateAbove", ConfigSchema.integer("Vectors from which HNSW is used.", 20_000))
+                .field("rrfK", ConfigSchema.integer("The constant of reciprocal rank fusion.", 60))
+                .field("bm25Weight", ConfigSchema.number("Weight of BM25 in the fusion, 0..10.", 1.0))
+                .field("readers", ConfigSchema.integer("Reader connections beside the writer.", 4))
+                .field("fullSync", ConfigSchema.bool("Sync each commit to disk.", true))
+                .field("sweepIntervalMs", ConfigSchema.integer("TTL sweep interval.", 5_000))
+                .field("accessFlushIntervalMs", ConfigSchema.integer("Access-time flush interval.", 1_000))
+                .field("embedderLoadTimeoutMs", ConfigSchema.integer("Wait for the embedding model.", 120_000))
+                .field("embedding", ConfigSchema.object("The embedding model; a ledger keeps the one it was built with.")
+                        .field("provider", ConfigSchema.string("bundled (offline ONNX) or ollama.", "bundled"))
+                        .field("model", ConfigSchema.string("The Ollama model.", null))
+                        .field("dimensions", ConfigSchema.integer("Its vector size.", null))
+                        .field("baseUrl", ConfigSchema.string("Ollama's URL.", "OLLAMA_BASE_URL")));
     }
 
     /** Reads the section, applying defaults for what is absent. */

@@ -11,6 +11,7 @@ import ai.sonia.memory.domain.MemoryEngine;
 import ai.sonia.memory.grpc.MemoryExceptionHandler;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
 import ai.sonia.memory.store.Database;
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -20,6 +21,11 @@ import ai.sonia.runtime.StackConfig;
 /** Wires the memory service: the durable memory ledger and hybrid search. */
 public final class MemoryModule implements ServiceModule {
 
+
+    @Override
+    public ConfigSchema configSchema() {
+        return MemoryConfig.schema();
+    }
 
     @Override
     public ServiceSpec spec() {

@@ -1,5 +1,6 @@
 package ai.sonia.openclaw;
 
+import ai.sonia.runtime.ConfigSchema;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -46,6 +47,30 @@ public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode ja
                              long quotaBytes, CommandPolicy commandPolicy,
                              List<String> allowedHosts, boolean allowPublic, Set<Integer> soniaPorts,
                              int httpMaxBytes, Duration httpTimeout, SandboxLimits limits) {
+
+    /** The keys of {@code services.openclaw}. */
+    public static ConfigSchema schema() {
+        return ConfigSchema.object("The tools and their sandbox.")
+                .field("workspace", ConfigSchema.string("The shared workspace root.", "data/openclaw/workspace"))
+                .field("tenantWorkspaces", ConfigSchema.string("Where each tenant's workspace lives.",
+                                                               "data/openclaw/tenants"))
+                .field("jail", ConfigSchema.string("auto, bwrap or none.", "auto"))
+                .field("shell", ConfigSchema.object("shell.run's policy.")
+                        .field("allowedExecutables", ConfigSchema.strings("Programs it may run.", "a safe list"))
+                        .field("deniedOptions", ConfigSchema.map("Options refused per program.",
+                                                                 ConfigSchema.strings("Options.", null)))
+                        .field("allowShell", ConfigSchema.bool("Whether sh -c is allowed.", false)))
+                .field("http", ConfigSchema.object("http.fetch's policy.")
+                        .field("allowedHosts", ConfigSchema.strings("Hosts it may fetch from.", "a safe list"))
+                        .field("maxBytes", ConfigSchema.integer("Largest body.", 1 << 20))
+                        .field("timeoutSeconds", ConfigSchema.integer("Per fetch.", 10)))
+                .field("limits", ConfigSchema.object("Per tool call.")
+                        .field("timeoutSeconds", ConfigSchema.integer("Wall clock.", null))
+                        .field("outputBytes", ConfigSchema.integer("Output kept.", null))
+                        .field("memoryBytes", ConfigSchema.integer("Address space.", null))
+                        .field("fileBytes", ConfigSchema.integer("Largest file written.", null))
+                        .field("maxProcesses", ConfigSchema.integer("Processes.", null)));
+    }
 
     public static OpenClawConfig from(StackConfig config) {
         final JsonNode section = config.service("openclaw");

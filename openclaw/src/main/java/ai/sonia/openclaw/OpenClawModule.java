@@ -16,6 +16,7 @@ import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.store.AuditLog;
 import ai.sonia.openclaw.tools.StandardTools;
 import ai.sonia.openclaw.tools.ToolExecutor;
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -26,6 +27,11 @@ import io.grpc.ManagedChannel;
 
 /** Wires the openclaw service: the tool catalog and sandboxed execution. */
 public final class OpenClawModule implements ServiceModule {
+
+    @Override
+    public ConfigSchema configSchema() {
+        return OpenClawConfig.schema();
+    }
 
     @Override
     public ServiceSpec spec() {

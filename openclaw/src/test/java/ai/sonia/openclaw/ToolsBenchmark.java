@@ -235,7 +235,12 @@ class ToolsBenchmark {
         }
     }
 
-    private static long[] measure(int n, int warmup, Callable<?> body) throws Exception {
+    /** {@code -Dsonia.bench.scale=0.01} runs every measure with a hundredth of its calls (CI: seconds). */
+    private static final double SCALE = Double.parseDouble(System.getProperty("sonia.bench.scale", "1"));
+
+    private static long[] measure(int fullN, int fullWarmup, Callable<?> body) throws Exception {
+        final int n = Math.max(5, (int) (fullN * SCALE));
+        final int warmup = (int) (fullWarmup * SCALE);
         for (int i = 0; i < warmup; i++) {
             body.call();
         }

@@ -1,5 +1,6 @@
 package ai.sonia.pipecat;
 
+import ai.sonia.runtime.ConfigSchema;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +48,19 @@ public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessio
         check(!pingInterval.isNegative(), "pingIntervalMillis: " + pingInterval + " (expected: >= 0)");
         check(closeTimeout.toMillis() > 0, "closeTimeoutMillis: " + closeTimeout + " (expected: > 0)");
         allowedOrigins = List.copyOf(allowedOrigins);
+    }
+
+    /** The keys of {@code services.pipecat}. */
+    public static ConfigSchema schema() {
+        return ConfigSchema.object("Sessions and voice.")
+                .field("sessionTtlSeconds", ConfigSchema.integer("Inactivity before a session closes.", 1800))
+                .field("maxLiveSessions", ConfigSchema.integer("Sessions open at once.", 1000))
+                .field("maxConnectionsPerIp", ConfigSchema.integer("WebSockets per address.", 5))
+                .field("eventsPerMinute", ConfigSchema.integer("Events per session and minute.", 1000))
+                .field("replayEvents", ConfigSchema.integer("Events kept per session for replay.", 100))
+                .field("allowedOrigins", ConfigSchema.strings("Origins whose pages may open WebSockets.",
+                                                              "this machine's"))
+                .field("ttsRealtime", ConfigSchema.bool("Pace synthesized audio in real time.", true));
     }
 
     /** Reads the config; the environment wins over the file. */

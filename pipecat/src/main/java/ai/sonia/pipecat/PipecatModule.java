@@ -25,6 +25,7 @@ import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
 import ai.sonia.pipecat.ws.ConversationSocket;
 import ai.sonia.runtime.edge.OriginPolicy;
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -37,6 +38,11 @@ import io.grpc.ManagedChannel;
 public final class PipecatModule implements ServiceModule {
 
     private static final Logger logger = LoggerFactory.getLogger(PipecatModule.class);
+
+    @Override
+    public ConfigSchema configSchema() {
+        return PipecatConfig.schema();
+    }
 
     @Override
     public ServiceSpec spec() {

@@ -1,5 +1,6 @@
 package ai.sonia.router;
 
+import ai.sonia.runtime.ConfigSchema;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -47,6 +48,42 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
     private static final Logger logger = LoggerFactory.getLogger(RouterConfig.class);
     private static final String DEFAULT_ALIAS = "default";
     private static final long DEFAULT_TIMEOUT_MS = 60_000;
+
+    /** The keys of {@code services.router}. */
+    public static ConfigSchema schema() {
+        final ConfigSchema limits = ConfigSchema.object("Monthly limits (UTC calendar month); 0 is unlimited.")
+                .field("tokens", ConfigSchema.integer("Tokens a month.", 0))
+                .field("costMicros", ConfigSchema.integer("Cost a month, in millionths of a dollar.", 0));
+        return ConfigSchema.object("The model router.")
+                .field("deployments", ConfigSchema.list("The models it may call, replacing the defaults.",
+                        ConfigSchema.object("One deployment.")
+                                .field("name", ConfigSchema.string("Its name in aliases and the ledger.", null))
+                                .field("provider", ConfigSchema.string("ollama, anthropic, openai or extractive.", null))
+                                .field("model", ConfigSchema.string("The provider's model name.", null))
+                                .field("baseUrl", ConfigSchema.string("The provider's URL.", "the provider's"))
+                                .field("apiKeyEnv", ConfigSchema.string(
+                                        "The environment variable holding its key (left out when unset).", null))
+                                .field("timeoutMs", ConfigSchema.integer("Per call.", DEFAULT_TIMEOUT_MS))
+                                .field("inputPriceMicrosPerMtok", ConfigSchema.integer("Price of input.", 0))
+                                .field("outputPriceMicrosPerMtok", ConfigSchema.integer("Price of output.", 0))))
+                .field("aliases", ConfigSchema.map("Alias to an ordered fallback chain of deployment names.",
+                                                   ConfigSchema.strings("Deployment names.", null)))
+                .field("defaultModel", ConfigSchema.string("The alias used when a request names none.", DEFAULT_ALIAS))
+                .field("cooldown", ConfigSchema.object("A failing deployment is cooled down.")
+                        .field("failureThreshold", ConfigSchema.integer("Failures before it is.", 3))
+                        .field("durationMs", ConfigSchema.integer("For how long.", 30_000)))
+                .field("retry", ConfigSchema.object("The one retry layer.")
+                        .field("maxAttempts", ConfigSchema.integer("Attempts per deployment.", 2))
+                        .field("waitMs", ConfigSchema.integer("Between attempts.", 50))
+                        .field("budgetRatio", ConfigSchema.number("Retries per request, as a share.", 0.2))
+                        .field("budgetCap", ConfigSchema.number("Retry tokens at most.", 10)))
+                .field("connectTimeoutMs", ConfigSchema.integer("Connecting to a provider.", 2_000))
+                .field("budgets", ConfigSchema.object("Token and cost budgets per tenant.")
+                        .field("default", limits)
+                        .field("tenants", ConfigSchema.map("Per tenant, by its name.", limits))
+                        .field("defaultOutputTokens", ConfigSchema.integer(
+                                "What a call without max_tokens reserves for its answer.", 4096)));
+    }
 
     public static RouterConfig from(StackConfig stack) {
         final JsonNode section = stack.service("router");

@@ -23,6 +23,7 @@ import ai.sonia.router.grpc.RouterServiceImpl;
 import ai.sonia.router.provider.ExtractiveProvider;
 import ai.sonia.router.provider.LangChainProvider;
 import ai.sonia.router.store.SqliteLedger;
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
@@ -34,6 +35,11 @@ import dev.langchain4j.http.client.HttpClientBuilder;
 public final class RouterModule implements ServiceModule {
 
     private static final Duration EMBED_TIMEOUT = Duration.ofSeconds(30);
+
+    @Override
+    public ConfigSchema configSchema() {
+        return RouterConfig.schema();
+    }
 
     @Override
     public ServiceSpec spec() {

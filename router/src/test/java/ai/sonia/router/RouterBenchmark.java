@@ -29,6 +29,7 @@ import java.util.regex.Pattern;
 import ai.sonia.router.FakeProvider.Dialect;
 import ai.sonia.router.v1.StreamChatRequest;
 import ai.sonia.router.v1.StreamChatResponse;
+import ai.sonia.runtime.testing.TestCredentials;
 
 /**
  * Router overhead against calling the same loopback OpenAI-compatible provider directly, with the Portkey
@@ -52,6 +53,8 @@ public final class RouterBenchmark {
     private final RouterFixture router;
     private final double scale;
 
+    private final Map<String, String> routerAuth;
+
     private RouterBenchmark(RouterFixture router, String providerUrl, String portkeyUrl, double scale) {
         this.router = router;
         this.scale = scale;
@@ -60,7 +63,9 @@ public final class RouterBenchmark {
         targets.add(new Target("direct", post(providerUrl + "/chat/completions", String.format(OPENAI_BODY, ""), Map.of()),
                                post(providerUrl + "/chat/completions", String.format(OPENAI_BODY, ",\"stream\":true"),
                                     Map.of())));
-        targets.add(new Target("router", post(router.uri() + "/v1/chat:complete", ROUTER_BODY, Map.of()), null));
+        // The router is closed by default: the bench calls it as the admin of tenant "default".
+        routerAuth = Map.of("authorization", "Bearer " + TestCredentials.adminToken(router.config));
+        targets.add(new Target("router", post(router.uri() + "/v1/chat:complete", ROUTER_BODY, routerAuth), null));
         if (portkeyUrl != null) {
             final Map<String, String> headers = Map.of("x-portkey-provider", "openai",
                                                        "x-portkey-custom-host", providerUrl,
@@ -84,6 +89,7 @@ public final class RouterBenchmark {
                 + "\"aliases\":{\"default\":[\"gpt\"]}}");
         Process portkey = null;
         String portkeyUrl = null;
+        boolean failed = false;
         if (portkeyScript != null && !portkeyScript.isEmpty()) {
             final int port = freePort();
             portkey = new ProcessBuilder("node", portkeyScript, "--port=" + port)
@@ -96,6 +102,7 @@ public final class RouterBenchmark {
                 bench.run();
             } catch (Throwable t) {
                 t.printStackTrace();
+                failed = true;
                 bench.out.append("\nFAILED: ").append(t).append('\n');
             }
             java.nio.file.Files.writeString(report, bench.out);
@@ -105,7 +112,7 @@ public final class RouterBenchmark {
             }
             router.close();
             provider.close();
-            System.exit(0);
+            System.exit(failed ? 1 : 0); // a benchmark that breaks fails the build that runs it
         }
     }
 
@@ -150,7 +157,7 @@ public final class RouterBenchmark {
         final long[] extractive = new long[rounds];
         final long[] direct = new long[rounds];
         final HttpRequest offline = post(router.uri() + "/v1/chat:complete",
-                                         ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), Map.of());
+                                         ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), routerAuth);
         for (int i = 0; i < rounds; i++) {
             direct[i] = unary(targets.get(0));
             final long start = System.nanoTime();

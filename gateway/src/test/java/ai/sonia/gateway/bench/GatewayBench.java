@@ -35,6 +35,12 @@ import io.grpc.Status;
 public final class GatewayBench {
 
     private static final String QUESTION = "What is my cat called?";
+    /** {@code -Dbench.scale=0.01} for a run of seconds (CI), 1 for the published figures. */
+    private static final double SCALE = Double.parseDouble(System.getProperty("bench.scale", "1"));
+
+    private static int n(int full) {
+        return Math.max(20, (int) (full * SCALE));
+    }
 
     public static void main(String[] args) throws Exception {
         final Path work = Files.createDirectories(Path.of("target", "bench"));
@@ -48,8 +54,8 @@ public final class GatewayBench {
             final String gw = "http://127.0.0.1:" + stack.gatewayPort();
             final String router = "http://127.0.0.1:" + stack.port("router");
             for (int i = 0; i < 2; i++) { // warm-up: JIT and connections
-                H2load.run(work, gw + "/v1/chat", rest, "application/json", 4, 2000, stack.token());
-                H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", 4, 2000, stack.token());
+                H2load.run(work, gw + "/v1/chat", rest, "application/json", 4, n(2000), stack.token());
+                H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", 4, n(2000), stack.token());
             }
             report.append("## REST/JSON vs gRPC, and the orchestration's added latency\n\n")
                   .append("`/v1/chat` (recall -> route -> store) against instant loopback downstreams. ")
@@ -57,7 +63,7 @@ public final class GatewayBench {
                   .append("| clients | REST p50 ms | REST p99 ms | gRPC p50 ms | gRPC p99 ms | REST/gRPC p50 | REST/gRPC p99 | provider p50 ms | added p50 ms | added p99 ms | REST req/s | gRPC req/s |\n")
                   .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (int clients : new int[] {1, 16, 64}) {
-                final int n = Math.max(3000, clients * 150);
+                final int n = n(Math.max(3000, clients * 150));
                 final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, n, stack.token());
                 final H2load.Result g = H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", clients, n, stack.token());
                 final H2load.Result p = H2load.run(work, router + "/sonia.router.v1.RouterService/Chat", routerGrpc, "application/grpc", clients, n, stack.token());
@@ -70,7 +76,7 @@ public final class GatewayBench {
                   .append("| clients | req/s | p50 ms | p99 ms |\n|---|---|---|---|\n");
             double best = 0;
             for (int clients : new int[] {1, 2, 4, 8, 16, 32, 64}) {
-                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, Math.max(3000, clients * 150), stack.token());
+                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, n(Math.max(3000, clients * 150)), stack.token());
                 report.append(String.format(Locale.ROOT, "| %d | %.0f | %.2f | %.2f |\n", clients, r.rps(), r.p50(), r.p99()));
                 if (r.p99() < 50) {
                     best = Math.max(best, r.rps());
@@ -78,9 +84,9 @@ public final class GatewayBench {
             }
             report.append(String.format(Locale.ROOT, "\nHighest sustained rate with p99 < 50 ms: **%.0f req/s**.\n", best));
         }
-        report.append(faultRun(0.1, 10_000));
-        report.append(faultRun(1.0, 2_000));
-        report.append(deadlineRun(50, 200));
+        report.append(faultRun(0.1, n(10_000)));
+        report.append(faultRun(1.0, n(2_000)));
+        report.append(deadlineRun(Math.max(10, n(50)), 200));
         System.out.println(report);
         if (args.length > 0) {
             Files.writeString(Path.of(args[0]), report.toString());

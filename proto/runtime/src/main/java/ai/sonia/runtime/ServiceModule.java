@@ -10,6 +10,13 @@ public interface ServiceModule {
     /** The service's contract (name, port, methods). */
     ServiceSpec spec();
 
+    /**
+     * The keys of the service's section of the config ({@code services.<name>}), checked at load: a key not
+     * declared here refuses start-up. {@code port}, {@code target} and {@code faults} are added for every
+     * service. Declare it next to the service's config class.
+     */
+    ConfigSchema configSchema();
+
     /** Builds the service's server (not started) from the stack configuration. */
     SoniaServer newServer(StackConfig config) throws Exception;
 }

@@ -6,9 +6,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.ServiceLoader;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
@@ -34,14 +37,18 @@ public final class StackConfig {
     private static final ObjectMapper mapper = new ObjectMapper();
 
     private final Path home;
+    @Nullable
+    private final Path file;
     private final String bindAddress;
     private final int portOffset;
     private final ObjectNode root;
     private final Map<String, String> env;
     private final Map<String, Integer> portOverrides;
 
-    private StackConfig(Path home, ObjectNode root, Map<String, String> env, Map<String, Integer> portOverrides) {
+    private StackConfig(Path home, @Nullable Path file, ObjectNode root, Map<String, String> env,
+                        Map<String, Integer> portOverrides) {
         this.home = home;
+        this.file = file;
         this.root = root;
         this.env = Map.copyOf(env);
         this.portOverrides = Map.copyOf(portOverrides);
@@ -58,13 +65,23 @@ public final class StackConfig {
         return load(System.getenv());
     }
 
-    /** Loads the configuration from the given environment (tests pass their own). */
+    /**
+     * Loads the configuration from the given environment (tests pass their own), checked against the schemas of
+     * the service modules on the class path: an unknown key, a value of the wrong type, a config file Sonia does
+     * not read, or a port that fights {@code portOffset} refuses with every problem named.
+     */
     public static StackConfig load(Map<String, String> env) {
+        return load(env, moduleSchemas());
+    }
+
+    /** Loads the configuration, checking service sections against the given schemas (by service name). */
+    public static StackConfig load(Map<String, String> env, Map<String, ConfigSchema> serviceSchemas) {
         final Path home = Path.of(firstNonEmpty(env.get("SONIA_HOME"), null, ".")).toAbsolutePath().normalize();
         final String configured = env.get("SONIA_CONFIG");
         final Path file = configured != null && !configured.isEmpty() ? Path.of(configured)
                                                                       : home.resolve("config/sonia.json");
         ObjectNode root = JsonNodeFactory.instance.objectNode();
+        final List<String> problems = new ArrayList<>();
         if (Files.isRegularFile(file)) {
             try {
                 final JsonNode parsed = mapper.readTree(file.toFile());
@@ -77,22 +94,133 @@ public final class StackConfig {
             }
         } else if (configured != null && !configured.isEmpty()) {
             throw new IllegalArgumentException("SONIA_CONFIG: " + file + " does not exist");
+        } else {
+            // A config file under another name (a seed's sonia-config.json, say) would silently do nothing.
+            try (var others = Files.list(home.resolve("config"))) {
+                others.filter(f -> f.getFileName().toString().endsWith(".json")).sorted().forEach(
+                        f -> problems.add(f + ": Sonia reads only " + file + " (or the file named by SONIA_CONFIG); "
+                                          + "rename it, then check it with scripts/sonia config check"));
+            } catch (IOException ignored) {
+                // no config directory: nothing to warn about
+            }
         }
-        return new StackConfig(home, root, env, Map.of());
+        final ConfigSchema schema = schema(serviceSchemas);
+        schema.check("", root, problems);
+        final Map<String, String> sources = new HashMap<>();
+        if (problems.isEmpty()) {
+            root = root.deepCopy();
+            applyEnvironment(schema, root, env, sources);
+            checkPorts(root, sources, problems);
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(file, problems);
+        }
+        return new StackConfig(home, Files.isRegularFile(file) ? file : null, root, env, Map.of());
+    }
+
+    /**
+     * The schema of the whole file: the stack's own keys, and each service's section as its module declares it
+     * ({@link ServiceModule#configSchema()}; a service whose module is not on the class path keeps only the
+     * keys every service has, and any others unchecked).
+     */
+    public static ConfigSchema schema(Map<String, ConfigSchema> serviceSchemas) {
+        final ConfigSchema services = ConfigSchema.object("One section per service.");
+        for (ServiceSpec spec : Stack.SERVICES) {
+            services.field(spec.name(), serviceSection(spec, serviceSchemas.get(spec.name())));
+        }
+        return ConfigSchema.object("config/sonia.json")
+                .field("bind", ConfigSchema.string("The address every service binds to.", "127.0.0.1"))
+                .field("portOffset", ConfigSchema.integer(
+                        "Added to every contract port (a second stack); cannot be combined with services.<name>.port.",
+                        0))
+                .field("http", ai.sonia.runtime.edge.HttpPolicy.schema())
+                .field("services", services);
+    }
+
+    private static ConfigSchema serviceSection(ServiceSpec spec, @Nullable ConfigSchema own) {
+        final ConfigSchema section =
+                own == null ? ConfigSchema.open("The " + spec.name() + " service (its module is not loaded here).")
+                            : ConfigSchema.object(own.description());
+        section.field("port", ConfigSchema.integer(
+                       "The port it listens on, instead of the contract's plus portOffset (refused with a portOffset).",
+                       spec.port()))
+               .field("target", ConfigSchema.string("Where the others reach it, host:port.", "127.0.0.1:<port>"))
+               .field("faults", ConfigSchema.object(
+                               "Fault injection for fault runs (also SONIA_" + spec.name().toUpperCase(Locale.ROOT)
+                               + "_FAULTS=rate:CODE).")
+                       .field("rate", ConfigSchema.number("Share of calls that fail, 0..1.", 0))
+                       .field("code", ConfigSchema.string("The gRPC status code they fail with.", "UNAVAILABLE"))
+                       .field("method", ConfigSchema.string("Only this method (bare name), else every one.", null)));
+        if (own != null) {
+            own.fields().forEach(section::field);
+        }
+        return section;
+    }
+
+    /** The schemas of the service modules on the class path, by service name. */
+    public static Map<String, ConfigSchema> moduleSchemas() {
+        final Map<String, ConfigSchema> schemas = new HashMap<>();
+        for (ServiceModule module : ServiceLoader.load(ServiceModule.class)) {
+            schemas.put(module.spec().name(), module.configSchema());
+        }
+        return schemas;
+    }
+
+    private static void applyEnvironment(ConfigSchema schema, ObjectNode root, Map<String, String> env,
+                                         Map<String, String> sources) {
+        schema.forEachScalar("", (path, leaf) -> {
+            final String variable = ConfigSchema.envVariable(path);
+            final String value = env.get(variable);
+            if (value != null && !value.isEmpty()) {
+                ConfigSchema.set(root, path, leaf.parse(variable, value));
+                sources.put(path, "the environment, " + variable);
+            } else if (!at(root, path).isMissingNode() && !at(root, path).isNull()) {
+                sources.put(path, "the config file");
+            }
+        });
+    }
+
+    /** One rule for ports: the contract's port plus portOffset, unless a service names its own; never both. */
+    private static void checkPorts(ObjectNode root, Map<String, String> sources, List<String> problems) {
+        final int offset = root.path("portOffset").asInt(0);
+        if (offset == 0) {
+            return;
+        }
+        for (ServiceSpec spec : Stack.SERVICES) {
+            final String path = "services." + spec.name() + ".port";
+            if (sources.containsKey(path)) {
+                problems.add(path + " = " + at(root, path).asInt() + " (from " + sources.get(path)
+                             + ") conflicts with portOffset = " + offset + " (from " + sources.get("portOffset")
+                             + "): use one or the other (a service's own port is not shifted by the offset)");
+            }
+        }
+    }
+
+    private static JsonNode at(JsonNode root, String path) {
+        JsonNode node = root;
+        for (String part : path.split("\\.")) {
+            node = node.path(part);
+        }
+        return node;
     }
 
     /** A copy where the given services listen on the given ports (0 for any free port). */
     public StackConfig withPorts(Map<String, Integer> ports) {
         final Map<String, Integer> merged = new HashMap<>(portOverrides);
         merged.putAll(ports);
-        return new StackConfig(home, root, env, merged);
+        return new StackConfig(home, file, root, env, merged);
     }
 
     /** A copy with extra environment entries, for tests. */
     public StackConfig withEnv(Map<String, String> extra) {
         final Map<String, String> merged = new HashMap<>(env);
         merged.putAll(extra);
-        return new StackConfig(home, root, merged, portOverrides);
+        return new StackConfig(home, file, root, merged, portOverrides);
+    }
+
+    /** The config file read, if there was one. */
+    public java.util.Optional<Path> file() {
+        return java.util.Optional.ofNullable(file);
     }
 
     /** The directory holding {@code config/}, {@code data/} and {@code logs/}. */

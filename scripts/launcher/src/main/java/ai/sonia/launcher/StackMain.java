@@ -13,6 +13,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import ai.sonia.runtime.ConfigException;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
@@ -23,6 +24,11 @@ import ai.sonia.runtime.status.StatusEndpoints;
  * Runs Sonia services in this JVM: all six when no argument is given, else the named ones
  * ({@code StackMain memory router}). Servers start in parallel; if one cannot start, the others are
  * stopped and the process exits with 1 and a sentence saying why. SIGTERM stops them gracefully.
+ *
+ * <p>The operator's other entries: {@code StackMain config-check} (checks the config against every service's
+ * schema, prints the ports, exits 1 naming each problem), {@code StackMain ports} ({@code <service> <port>}
+ * lines, the ports {@code scripts/sonia} waits on) and {@code StackMain config-doc} (the schema as markdown,
+ * {@code docs/config.md}).
  */
 public final class StackMain {
 
@@ -31,6 +37,10 @@ public final class StackMain {
     public static void main(String[] args) {
         MDC.put("service", "sonia");
         final Map<String, ServiceModule> modules = modules();
+        if (args.length == 1 && OPERATOR_COMMANDS.contains(args[0])) {
+            System.exit(operatorCommand(args[0], modules));
+            return;
+        }
         final List<String> names = args.length == 0 ? List.copyOf(modules.keySet()) : List.of(args);
         for (String name : names) {
             if (!modules.containsKey(name)) {
@@ -41,6 +51,11 @@ public final class StackMain {
         final List<SoniaServer> servers;
         try {
             servers = start(StackConfig.load(), names.stream().map(modules::get).toList());
+        } catch (ConfigException e) {
+            logger.error("Sonia failed to start: {}", e.getMessage());
+            printProblems(e);
+            System.exit(1);
+            return;
         } catch (Exception e) {
             logger.error("Sonia failed to start: {}", StartupErrors.describe(e), e);
             System.exit(1);
@@ -49,6 +64,40 @@ public final class StackMain {
         logger.atInfo().addKeyValue("services", names).addKeyValue("jvm_uptime_ms", StatusEndpoints.jvmUptimeMillis())
               .log("Sonia is up: {}", names);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(servers), "sonia-shutdown"));
+    }
+
+    private static final List<String> OPERATOR_COMMANDS = List.of("config-check", "ports", "config-doc");
+
+    /** Runs {@code config-check}, {@code ports} or {@code config-doc}; returns the exit status. */
+    static int operatorCommand(String command, Map<String, ServiceModule> modules) {
+        if ("config-doc".equals(command)) {
+            System.out.print(ConfigDoc.render(StackConfig.schema(StackConfig.moduleSchemas())));
+            return 0;
+        }
+        final StackConfig config;
+        try {
+            config = StackConfig.load();
+        } catch (ConfigException e) {
+            printProblems(e);
+            return 1;
+        } catch (RuntimeException e) {
+            System.err.println("sonia: the configuration is refused: " + e.getMessage());
+            return 1;
+        }
+        if ("ports".equals(command)) {
+            modules.values().forEach(m -> System.out.println(m.spec().name() + ' ' + config.port(m.spec())));
+            return 0;
+        }
+        System.out.println("config: " + config.file().map(f -> f + " is valid").orElse("no file: every default"));
+        System.out.printf("%-9s %-6s %s%n", "SERVICE", "PORT", "REACHED AT");
+        modules.values().forEach(m -> System.out.printf("%-9s %-6d %s%n", m.spec().name(), config.port(m.spec()),
+                                                        config.target(m.spec())));
+        return 0;
+    }
+
+    private static void printProblems(ConfigException e) {
+        System.err.println("sonia: " + e.headline());
+        e.problems().forEach(p -> System.err.println("  - " + p));
     }
 
     /** Every service module on the classpath, by name, in the contract's order. */

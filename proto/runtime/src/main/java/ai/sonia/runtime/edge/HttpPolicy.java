@@ -14,6 +14,7 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.cors.CorsService;
 
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.StackConfig;
 
 /**
@@ -35,6 +36,17 @@ public record HttpPolicy(Map<String, String> securityHeaders, List<String> corsO
             "referrer-policy", "no-referrer",
             "cache-control", "no-store",
             "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+
+    /** The {@code "http"} section of the config file. */
+    public static ConfigSchema schema() {
+        return ConfigSchema.object("The browser-facing rules of every service.")
+                .field("cors", ConfigSchema.object("Cross-origin calls from pages.")
+                        .field("allowedOrigins", ConfigSchema.strings(
+                                "Origins whose pages may call (also SONIA_CORS_ORIGINS, comma-separated).", "[]")))
+                .field("securityHeaders", ConfigSchema.map(
+                        "Response headers by name, on top of the defaults; \"\" removes a default.",
+                        ConfigSchema.string("A header value.", null)));
+    }
 
     /** Reads the policy from the config. */
     public static HttpPolicy from(StackConfig config) {
