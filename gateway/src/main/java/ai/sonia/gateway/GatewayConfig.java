@@ -13,12 +13,22 @@ import ai.sonia.runtime.edge.OriginPolicy;
 /**
  * The gateway's own settings, from {@code services.gateway} of the config file:
  * {@code {"circuit": {"failuresToOpen": 5, "openSeconds": 10}, "maxConcurrentCalls": 64,
- * "allowedOrigins": ["http://localhost"]}} (browser origins allowed on the WebSockets).
+ * "allowedOrigins": ["http://localhost"], "approvals": {"maxStreamsPerPrincipal": 8}}} (browser origins
+ * allowed on the WebSockets; approval WebSockets one principal may hold at once).
  */
-record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins) {
+record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins, int approvalStreamsPerPrincipal) {
+
+    static final int DEFAULT_APPROVAL_STREAMS = 8;
+
+    GatewayConfig {
+        if (approvalStreamsPerPrincipal <= 0) {
+            throw new IllegalArgumentException("services.gateway.approvals.maxStreamsPerPrincipal: "
+                                               + approvalStreamsPerPrincipal + " (expected: > 0)");
+        }
+    }
 
     GatewayConfig(DownstreamPolicy downstreamPolicy) {
-        this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS);
+        this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS, DEFAULT_APPROVAL_STREAMS);
     }
 
     static GatewayConfig from(StackConfig config) {
@@ -31,6 +41,7 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
                 Duration.ofMillis((long) (section.path("circuit").path("openSeconds")
                                                  .asDouble(defaults.openDuration().toMillis() / 1000.0) * 1000)),
                 section.path("maxConcurrentCalls").asInt(defaults.maxConcurrentCalls())),
-                origins.isEmpty() ? OriginPolicy.LOCAL_ORIGINS : List.copyOf(origins));
+                origins.isEmpty() ? OriginPolicy.LOCAL_ORIGINS : List.copyOf(origins),
+                section.path("approvals").path("maxStreamsPerPrincipal").asInt(DEFAULT_APPROVAL_STREAMS));
     }
 }
