@@ -13,6 +13,7 @@ import org.slf4j.LoggerFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import ai.sonia.evaos.domain.ApprovalEvents;
+import ai.sonia.evaos.domain.ApprovalPolicy;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
@@ -23,12 +24,14 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.status.DependencyProbe;
 
 /**
  * Wires the evaos service: risk decisions, approvals and stack health. Settings in
  * {@code services.evaos}: {@code pendingTtlSeconds} (900), {@code grantTtlSeconds} (3600),
- * {@code refusalTtlSeconds} (86400), {@code maxTtlSeconds} (30 days).
+ * {@code refusalTtlSeconds} (86400), {@code maxTtlSeconds} (30 days), and {@code approvals}: who may approve
+ * their own actions and how many watches a principal holds ({@link ApprovalPolicy}).
  */
 public final class EvaOsModule implements ServiceModule {
 
@@ -58,7 +61,9 @@ public final class EvaOsModule implements ServiceModule {
                 Duration.ofSeconds(section.path("maxTtlSeconds").asLong(30L * 86_400)));
         final ApprovalStore store = new ApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
         final ApprovalEvents events = new ApprovalEvents();
-        final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, Clock.systemUTC());
+        final ApprovalPolicy policy = ApprovalPolicy.from(section.path("approvals"));
+        final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy,
+                                                  Clock.systemUTC());
         final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
             final Thread t = new Thread(r, "evaos-expiry");
             t.setDaemon(true);
@@ -74,11 +79,15 @@ public final class EvaOsModule implements ServiceModule {
         final List<ServiceSpec> others = Stack.SERVICES.stream().filter(s -> s != Stack.EVAOS).toList();
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
-                           .addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others)))
+                           .addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others),
+                                                            new StreamSlots(policy.maxStreamsPerPrincipal())))
                            .useBlockingTaskExecutor(true)
                            .configSummary("pending_ttl_s", ttls.pending().toSeconds())
                            .configSummary("grant_ttl_s", ttls.grantDefault().toSeconds())
                            .configSummary("refusal_ttl_s", ttls.refusalDefault().toSeconds())
+                           .configSummary("approvals.self_approve", policy.selfApprove().isEmpty()
+                                                                    ? "admins decide" : policy.selfApprove())
+                           .configSummary("approvals.max_streams_per_principal", policy.maxStreamsPerPrincipal())
                            .closeOnStop(sweeper::shutdownNow)
                            .closeOnStop(store);
         others.forEach(builder::dependency);

@@ -20,11 +20,15 @@ import ai.sonia.evaos.v1.Verdict;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
-/** An approvals file from before tenants opens, its rows become tenant "default", and its grants still work. */
+/**
+ * An approvals file from before tenants opens: its rows become tenant "default" with no known owner, so an
+ * admin of that tenant still sees them but their grants allow nobody's action (an approval is its requester's,
+ * and who asked then is not known).
+ */
 class ApprovalMigrationTest {
 
     @Test
-    void oldRowsBecomeTenantDefaultAndKeepTheirGrants() throws Exception {
+    void oldRowsBecomeTenantDefaultWithNoOwner() throws Exception {
         final Path home = Path.of("target", "test-home-evaos-old-" + UUID.randomUUID()).toAbsolutePath();
         Files.createDirectories(home.resolve("config"));
         Files.writeString(home.resolve("config/sonia.json"), "{}");
@@ -50,15 +54,19 @@ class ApprovalMigrationTest {
             final Approval migrated = evaos.stub().getApproval(
                     GetApprovalRequest.newBuilder().setApprovalId("old-grant").build());
             assertThat(migrated.getTenant()).isEqualTo("default");
-            assertThat(migrated.getRequester()).isEqualTo("local");
+            assertThat(migrated.getRequester()).isEmpty();
             assertThat(migrated.getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
             assertThat(migrated.getActionHash()).isNotEqualTo("hash-of-then").hasSize(64);
-            // The grant still allows its action in its session, for the tenant it now belongs to...
-            final var local = evaos.stub(evaos.token("default", "local", Role.ROLE_USER));
-            assertThat(local.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
+            // No user owns it: a plain user (even one named like the old placeholder) neither sees nor uses it.
+            final var plain = evaos.stub(evaos.token("default", "local", Role.ROLE_USER));
+            assertThat(plain.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
                                                                      "old-session").setExecute(true).build())
-                            .getVerdict()).isEqualTo(Verdict.VERDICT_ALLOW);
-            // ...and for no other.
+                            .getVerdict()).isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
+            assertThatThrownBy(() -> plain.getApproval(GetApprovalRequest.newBuilder().setApprovalId("old-grant")
+                                                                         .build()))
+                    .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
+                            .isEqualTo(Status.Code.NOT_FOUND));
+            // Nor does another tenant's admin.
             final var other = evaos.stub(evaos.token("acme", "local", Role.ROLE_ADMIN));
             assertThat(other.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
                                                                      "old-session").build()).getVerdict())

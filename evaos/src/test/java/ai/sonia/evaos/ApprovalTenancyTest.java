@@ -40,11 +40,10 @@ import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.Status;
-import io.grpc.stub.StreamObserver;
 
 /**
  * Approvals belong to the requester's tenant: another tenant never sees, streams, decides or uses them,
- * by gRPC or REST; only an admin decides a HIGH one; a plain user decides only its own MEDIUM ones.
+ * by gRPC or REST; only an admin decides a HIGH one. (Between users of one tenant: ApprovalOwnershipTest.)
  */
 class ApprovalTenancyTest {
 
@@ -174,7 +173,7 @@ class ApprovalTenancyTest {
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.PERMISSION_DENIED));
         final AggregatedHttpResponse rest = evaos.rest(aliceToken).execute(
                 RequestHeaders.builder(HttpMethod.POST, "/v1/approvals/" + high.getApprovalId() + ":decide")
-                              .contentType(MediaType.JSON_UTF_8).build(), "{\"approve\":false}").aggregate().join();
+                              .contentType(MediaType.JSON_UTF_8).build(), "{\"approve\":true}").aggregate().join();
         assertThat(rest.status().code()).isEqualTo(403);
         assertThat(rest.contentUtf8()).contains("PERMISSION_DENIED");
         // Another tenant's admin is no admin here.
@@ -187,15 +186,17 @@ class ApprovalTenancyTest {
     }
 
     @Test
-    void aPlainUserDecidesOnlyTheirOwnMediumApprovals() {
+    void byDefaultAPlainUserDecidesNoneOfTheirOwnMediumApprovals() {
         final String id = alice.authorizeAction(write("mine.txt", "s").build()).getApproval().getApprovalId();
+        // Carol, of the same tenant, cannot even find it.
         assertThatThrownBy(() -> carol.decideApproval(approve(id)))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
+        assertThatThrownBy(() -> alice.decideApproval(approve(id)))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.PERMISSION_DENIED));
-        final Approval decided = alice.decideApproval(approve(id));
-        assertThat(decided.getDecidedBy()).isEqualTo("acme/alice");
-        // Carol may still see it: approvals are visible tenant-wide.
-        assertThat(carol.getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()).getApprovalId())
-                .isEqualTo(id);
+        final Approval decided = acmeAdmin.decideApproval(approve(id));
+        assertThat(decided.getDecidedBy()).isEqualTo("acme/root");
+        assertThatThrownBy(() -> carol.getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
     }
 
     @Test
@@ -230,7 +231,7 @@ class ApprovalTenancyTest {
                         .getVerdict()).isEqualTo(Verdict.VERDICT_ALLOW);
         assertThat(alice.authorizeAction(write("session.txt", "shared").setExecute(true).build()).getVerdict())
                 .isEqualTo(Verdict.VERDICT_ALLOW);
-        assertThat(carol.authorizeAction(write("p2.log", "p").setExecute(true).build()).getVerdict())
+        assertThat(alice.authorizeAction(write("p2.log", "p").setExecute(true).build()).getVerdict())
                 .isEqualTo(Verdict.VERDICT_ALLOW);
     }
 
@@ -262,18 +263,7 @@ class ApprovalTenancyTest {
 
     private static List<WatchApprovalsResponse> watch(String token) {
         final List<WatchApprovalsResponse> seen = new CopyOnWriteArrayList<>();
-        evaos.asyncStub(token).watchApprovals(WatchApprovalsRequest.getDefaultInstance(), new StreamObserver<>() {
-            @Override
-            public void onNext(WatchApprovalsResponse value) {
-                seen.add(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {}
-
-            @Override
-            public void onCompleted() {}
-        });
+        ApprovalOwnershipTest.watch(evaos, token, seen, new java.util.concurrent.atomic.AtomicReference<>());
         return seen;
     }
 }

@@ -14,13 +14,23 @@ import ai.sonia.runtime.edge.OriginPolicy;
 /**
  * The gateway's own settings, from {@code services.gateway} of the config file:
  * {@code {"circuit": {"failuresToOpen": 5, "openSeconds": 5}, "maxConcurrentCalls": 64,
- * "maxConcurrentCallsPerTenant": 16, "allowedOrigins": ["http://localhost"]}} (calls in flight to each
- * downstream, in all and for one tenant; browser origins allowed on the WebSockets).
+ * "maxConcurrentCallsPerTenant": 16, "allowedOrigins": ["http://localhost"],
+ * "approvals": {"maxStreamsPerPrincipal": 8}}} (calls in flight to each downstream, in all and for one
+ * tenant; browser origins allowed on the WebSockets; approval WebSockets one principal may hold at once).
  */
-record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins) {
+record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins, int approvalStreamsPerPrincipal) {
+
+    static final int DEFAULT_APPROVAL_STREAMS = 8;
+
+    GatewayConfig {
+        if (approvalStreamsPerPrincipal <= 0) {
+            throw new IllegalArgumentException("services.gateway.approvals.maxStreamsPerPrincipal: "
+                                               + approvalStreamsPerPrincipal + " (expected: > 0)");
+        }
+    }
 
     GatewayConfig(DownstreamPolicy downstreamPolicy) {
-        this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS);
+        this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS, DEFAULT_APPROVAL_STREAMS);
     }
 
     /** The keys of {@code services.gateway}. */
@@ -35,6 +45,11 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
                         .field("failuresToOpen", ConfigSchema.integer("Consecutive failures that open it.", 5))
                         .field("openSeconds", ConfigSchema.number("How long it stays open.", 10)))
                 .field("maxConcurrentCalls", ConfigSchema.integer("Calls in flight per downstream.", 64))
+                .field("maxConcurrentCallsPerTenant",
+                       ConfigSchema.integer("Calls in flight per downstream for one tenant.", "a quarter of all"))
+                .field("approvals", ConfigSchema.object("The approvals WebSocket.")
+                        .field("maxStreamsPerPrincipal",
+                               ConfigSchema.integer("Approval WebSockets one principal may hold at once.", 8)))
                 .field("auth", ConfigSchema.object("Accounts and tokens.")
                         .field("registration", ConfigSchema.string("Who may sign up: admin or open.", "admin"))
                         .field("bcryptCost", ConfigSchema.integer("The bcrypt cost of password hashes.", 12))
@@ -62,6 +77,7 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
                                                  .asDouble(defaults.openDuration().toMillis() / 1000.0) * 1000)),
                 maxConcurrentCalls,
                 section.path("maxConcurrentCallsPerTenant").asInt(Math.max(1, maxConcurrentCalls / 4))),
-                origins.isEmpty() ? OriginPolicy.LOCAL_ORIGINS : List.copyOf(origins));
+                origins.isEmpty() ? OriginPolicy.LOCAL_ORIGINS : List.copyOf(origins),
+                section.path("approvals").path("maxStreamsPerPrincipal").asInt(DEFAULT_APPROVAL_STREAMS));
     }
 }

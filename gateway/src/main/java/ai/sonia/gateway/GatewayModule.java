@@ -28,6 +28,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.edge.OriginPolicy;
@@ -80,7 +81,9 @@ public final class GatewayModule implements ServiceModule {
                                           new ChatSseService(streamer));
                                // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.
                                sb.service("/ws/approvals",
-                                          WebSocketService.builder(new ApprovalsSocket(downstreams.evaosChannel()))
+                                          WebSocketService.builder(new ApprovalsSocket(
+                                                                  downstreams.evaosChannel(),
+                                                                  new StreamSlots(gateway.approvalStreamsPerPrincipal())))
                                                           .allowedOrigins("*").build()
                                                           .decorate(new OriginPolicy(gateway.allowedOrigins())));
                            })
@@ -90,6 +93,7 @@ public final class GatewayModule implements ServiceModule {
                                           gateway.downstreamPolicy().maxConcurrentCalls())
                            .configSummary("downstream.max_concurrent_calls_per_tenant",
                                           gateway.downstreamPolicy().maxConcurrentCallsPerTenant())
+                           .configSummary("approvals.max_streams_per_principal", gateway.approvalStreamsPerPrincipal())
                            .configSummary("auth.registration", auth.openRegistration() ? "open" : "admin")
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)

@@ -35,6 +35,7 @@ class ToolTenancyTest {
 
     private static OpenClawTestStack stack;
     private static String aliceToken;
+    private static String acmeAdminToken;
     private static String bobToken;
     private static OpenClawServiceBlockingStub alice;
     private static OpenClawServiceBlockingStub bob;
@@ -43,14 +44,15 @@ class ToolTenancyTest {
     static void start() throws Exception {
         stack = new OpenClawTestStack();
         aliceToken = stack.token("acme", "alice", Role.ROLE_USER);
+        acmeAdminToken = stack.token("acme", "root", Role.ROLE_ADMIN);
         bobToken = stack.token("globex", "bob", Role.ROLE_ADMIN);
         alice = stack.tools(aliceToken);
         bob = stack.tools(bobToken);
-        // alice writes a file: MEDIUM risk, so she asks, decides her own approval, and runs it.
+        // alice writes a file: MEDIUM risk, so she asks, her tenant's admin approves, and she runs it.
         final ExecuteToolRequest write = call("file.write", "{\"path\":\"secret.txt\",\"content\":\"acme only\"}")
                 .build();
         final String id = info(catchThrowable(() -> alice.executeTool(write))).getMetadataOrThrow("approval_id");
-        stack.approvals(aliceToken).decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id)
+        stack.approvals(acmeAdminToken).decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id)
                                                                         .setApprove(true).build());
         alice.executeTool(write.toBuilder().setApprovalId(id).build());
     }
@@ -116,7 +118,7 @@ class ToolTenancyTest {
     void anotherTenantCannotRunWithAGrantOfThisOne() throws Exception {
         final ExecuteToolRequest write = call("file.write", "{\"path\":\"granted.txt\",\"content\":\"x\"}").build();
         final String id = info(catchThrowable(() -> alice.executeTool(write))).getMetadataOrThrow("approval_id");
-        stack.approvals(aliceToken).decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id)
+        stack.approvals(acmeAdminToken).decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id)
                                                                         .setApprove(true).build());
         final Throwable stolen = catchThrowable(() -> bob.executeTool(write.toBuilder().setApprovalId(id).build()));
         assertThat(info(stolen).getReason()).isEqualTo("APPROVAL_REQUIRED");

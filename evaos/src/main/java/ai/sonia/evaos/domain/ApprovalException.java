@@ -6,7 +6,11 @@ public final class ApprovalException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     /** What went wrong, for the error mapping. */
-    public enum Kind { NOT_FOUND, INVALID_ARGUMENT, NOT_PENDING, PERMISSION_DENIED }
+    public enum Kind {
+        NOT_FOUND, INVALID_ARGUMENT, NOT_PENDING, PERMISSION_DENIED,
+        /** A plain user approving their own action above what the tenant's policy allows; field: the id. */
+        SELF_APPROVAL
+    }
 
     private final Kind kind;
     private final String field;
@@ -21,7 +25,7 @@ public final class ApprovalException extends RuntimeException {
         return kind;
     }
 
-    /** The request field at fault (or the approval id for NOT_FOUND / NOT_PENDING). */
+    /** The request field at fault (or the approval id for NOT_FOUND, NOT_PENDING and SELF_APPROVAL). */
     public String field() {
         return field;
     }

@@ -7,6 +7,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import com.google.protobuf.Struct;
 
 import com.linecorp.armeria.common.annotation.Nullable;
@@ -17,7 +20,6 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.Verdict;
-import ai.sonia.options.v1.RiskLevel;
 import ai.sonia.runtime.auth.Principal;
 
 /**
@@ -26,10 +28,14 @@ import ai.sonia.runtime.auth.Principal;
  * denies without asking again, a live grant (ONCE unused, SESSION of this session, PATTERN matching the
  * canonical arguments) allows, a pending one is returned as is, and otherwise a new one is created.
  *
- * <p>Everything is the principal's tenant's: the hash includes the tenant and every lookup names it, so
- * another tenant's approvals are never seen, decided or used. Inside a tenant, an admin decides any
- * approval; a plain user only the MEDIUM ones they asked for themselves. A service acting for itself may
- * read every tenant's approvals but neither asks nor decides: actions and decisions are people's.
+ * <p>Everything is the requester's: the hash includes the tenant and every lookup names the tenant, and
+ * every grant lookup the requester (the user or API key id of the credential), so another tenant's or
+ * another user's approvals never allow an action, and a ONCE grant is used up only by its requester. A plain
+ * user sees only their own approvals (another user's is NOT_FOUND); an admin sees and decides every one of
+ * its tenant. A plain user approves their own only up to the risk the tenant's {@link ApprovalPolicy}
+ * allows (by default none: an admin decides), and may always refuse their own. A service acting for itself
+ * may read every tenant's approvals but neither asks nor decides: actions and decisions are people's.
+ * Every decision is kept on its approval (who, when, what scope, why) and logged without its arguments.
  */
 public final class Approvals {
 
@@ -40,14 +46,19 @@ public final class Approvals {
     public record Action(String tool, Struct arguments, String workingDirectory, String sessionId,
                          boolean execute, String approvalId) {}
 
+    private static final Logger logger = LoggerFactory.getLogger(Approvals.class);
+
     private final RiskClassifier classifier;
     private final ApprovalStore store;
     private final ApprovalEvents events;
     private final Ttls ttls;
+    private final ApprovalPolicy policy;
     private final Clock clock;
 
-    public Approvals(RiskClassifier classifier, ApprovalStore store, ApprovalEvents events, Ttls ttls, Clock clock) {
+    public Approvals(RiskClassifier classifier, ApprovalStore store, ApprovalEvents events, Ttls ttls,
+                     ApprovalPolicy policy, Clock clock) {
         this.classifier = classifier;
+        this.policy = policy;
         this.store = store;
         this.events = events;
         this.ttls = ttls;
@@ -60,7 +71,12 @@ public final class Approvals {
             throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
                                         "a service acting for itself has no tenant to act in");
         }
+        if (principal.subject().isEmpty()) {
+            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
+                                        "a credential without a subject cannot ask for anything");
+        }
         final String tenant = principal.tenant();
+        final String requester = principal.subject();
         final Classification c = classifier.classify(action.tool(), action.arguments(), action.workingDirectory());
         final String hash = CanonicalJson.actionHash(tenant, action.tool(), action.arguments(),
                                                      action.workingDirectory());
@@ -72,15 +88,15 @@ public final class Approvals {
         expireDue();
         final long now = clock.millis();
         if (!action.approvalId().isEmpty()) {
-            // Another tenant's id is not found here: the action is decided as if none was presented.
-            final Optional<Approval> presented = store.get(tenant, action.approvalId());
+            // Another tenant's or user's id is not found here: the action is decided as if none was presented.
+            final Optional<Approval> presented = store.get(tenant, requester, action.approvalId());
             if (presented.isPresent() && !covers(presented.get(), action, hash)) {
                 return response.setVerdict(Verdict.VERDICT_DENY).setApproval(presented.get())
                                .setReason("approval " + action.approvalId()
                                           + " was given for a different action; this one needs its own").build();
             }
         }
-        final List<Approval> same = store.byHash(tenant, hash);
+        final List<Approval> same = store.byHash(tenant, requester, hash);
         for (Approval a : same) {
             if (a.getState() == ApprovalState.APPROVAL_STATE_DENIED
                 && ApprovalStore.millis(a.getExpireTime()) > now) {
@@ -89,7 +105,7 @@ public final class Approvals {
                                .build();
             }
         }
-        final Optional<Approval> grant = findGrant(tenant, same, action);
+        final Optional<Approval> grant = findGrant(tenant, requester, same, action);
         if (grant.isPresent()) {
             final Approval g = grant.get();
             if (action.execute()) {
@@ -101,7 +117,7 @@ public final class Approvals {
                 }
             }
             return response.setVerdict(Verdict.VERDICT_ALLOW)
-                           .setApproval(store.get(tenant, g.getApprovalId()).orElse(g))
+                           .setApproval(store.get(tenant, requester, g.getApprovalId()).orElse(g))
                            .setReason(c.reason() + "; allowed by the " + scopeName(g.getGrantScope())
                                       + " grant " + g.getApprovalId())
                            .build();
@@ -124,7 +140,7 @@ public final class Approvals {
                 .setSessionId(action.sessionId())
                 .setRequestedBy(principal.audit())
                 .setTenant(tenant)
-                .setRequester(principal.subject())
+                .setRequester(requester)
                 .setCreateTime(ApprovalStore.timestamp(now))
                 .setExpireTime(ApprovalStore.timestamp(now + ttls.pending().toMillis()))
                 .build();
@@ -154,7 +170,7 @@ public final class Approvals {
             throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "grant_scope", "unknown scope");
         }
         final Approval current = get(principal, id);
-        mayDecide(principal, current);
+        mayDecide(principal, current, approve);
         if (effective == GrantScope.GRANT_SCOPE_PATTERN) {
             if (pattern.isEmpty()) {
                 throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
@@ -163,7 +179,7 @@ public final class Approvals {
             if (!glob(pattern).matcher(CanonicalJson.of(current.getArguments())).matches()) {
                 throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
                                             "does not match the approval's own arguments "
-                                            + CanonicalJson.of(current.getArguments()));
+                                            + CanonicalJson.of(Redaction.struct(current.getArguments())));
             }
         }
         final long now = clock.millis();
@@ -179,25 +195,40 @@ public final class Approvals {
                                         + " is no longer pending: " + get(principal, id).getState().name());
         }
         final Approval decided = get(principal, id);
+        // The decision's own record: who, what and how far (never the arguments, which may hold secrets).
+        logger.info("approval {} {} by {} (requested by {}, risk {}, scope {}, action {})", id,
+                    decided.getState().name(), decided.getDecidedBy(), decided.getRequestedBy(),
+                    decided.getRisk().name(), decided.getGrantScope().name(), decided.getActionHash());
         events.publish(decided, "DECIDED");
         return decided;
     }
 
-    /** One approval of the principal's tenant; NOT_FOUND for another tenant's. */
+    /** One approval the principal may see; NOT_FOUND for another tenant's or (to a plain user) another user's. */
     public Approval get(Principal principal, String id) {
-        return store.get(tenantOf(principal), id).orElseThrow(
+        return store.get(tenantOf(principal), requesterOf(principal), id).orElseThrow(
                 () -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id, "approval not found: " + id));
     }
 
-    /** A page of the principal's tenant, newest first. */
+    /** A page of what the principal may see (its own, or its tenant's for an admin), newest first. */
     public List<Approval> list(Principal principal, ApprovalState state, int offset, int limit) {
         expireDue();
-        return store.list(tenantOf(principal), state.getNumber(), offset, limit);
+        return store.list(tenantOf(principal), requesterOf(principal), state.getNumber(), offset, limit);
     }
 
-    /** Whether {@code principal} may see {@code approval} (and hear of its changes). */
+    /**
+     * Whether {@code principal} may see {@code approval} (and hear of its changes): a service every one, an
+     * admin its tenant's, a plain user only their own.
+     */
     public static boolean visibleTo(Principal principal, Approval approval) {
-        return principal.isService() || principal.tenant().equals(approval.getTenant());
+        return principal.isService() || principal.tenant().equals(approval.getTenant())
+                                        && (principal.isAdmin() || !principal.subject().isEmpty()
+                                                                   && principal.subject().equals(approval.getRequester()));
+    }
+
+    /** The requester whose approvals a principal reads: its own, or anyone's for an admin or a service. */
+    @Nullable
+    private static String requesterOf(Principal principal) {
+        return principal.isService() || principal.isAdmin() ? ApprovalStore.ANY_REQUESTER : principal.subject();
     }
 
     /** The tenant a principal reads: its own, or every tenant for a service acting for itself. */
@@ -207,20 +238,19 @@ public final class Approvals {
     }
 
     /**
-     * An admin decides any approval of its tenant. A plain user decides only what it asked for itself, and
-     * never a HIGH (or CRITICAL) one: those are for an admin.
+     * An admin decides any approval of its tenant. A plain user (who sees only their own) may refuse their
+     * own, and approve it only up to the risk the tenant's policy lets users approve for themselves.
      */
-    private static void mayDecide(Principal principal, Approval approval) {
-        if (principal.isAdmin()) {
+    private void mayDecide(Principal principal, Approval approval, boolean approve) {
+        if (principal.isAdmin() || !approve) {
             return;
         }
-        if (approval.getRiskValue() >= RiskLevel.RISK_LEVEL_HIGH_VALUE) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, approval.getApprovalId(),
-                                        "a " + approval.getRisk().name() + " approval is decided by an admin");
-        }
-        if (!principal.subject().equals(approval.getRequester())) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, approval.getApprovalId(),
-                                        "a user decides only the approvals they asked for");
+        if (!policy.maySelfApprove(principal.tenant(), approval.getRisk())) {
+            throw new ApprovalException(ApprovalException.Kind.SELF_APPROVAL, approval.getApprovalId(),
+                                        "a " + approval.getRisk().name() + " action is approved by an admin of the "
+                                        + "tenant; users approve their own only up to "
+                                        + policy.selfApproveLimit(principal.tenant()).name()
+                                        + " (services.evaos.approvals.selfApprove)");
         }
     }
 
@@ -229,7 +259,7 @@ public final class Approvals {
         store.expireDue(clock.millis()).forEach(a -> events.publish(a, "EXPIRED"));
     }
 
-    private Optional<Approval> findGrant(String tenant, List<Approval> same, Action action) {
+    private Optional<Approval> findGrant(String tenant, String requester, List<Approval> same, Action action) {
         final long now = clock.millis();
         for (Approval a : same) {
             if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || ApprovalStore.millis(a.getExpireTime()) <= now) {
@@ -246,7 +276,7 @@ public final class Approvals {
             }
         }
         final String canonical = CanonicalJson.of(action.arguments());
-        for (Approval a : store.patternGrants(tenant, action.tool())) {
+        for (Approval a : store.patternGrants(tenant, requester, action.tool())) {
             if (ApprovalStore.millis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
                     action.workingDirectory()) && glob(a.getPattern()).matcher(canonical).matches()) {
                 return Optional.of(a);

@@ -10,6 +10,7 @@ import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.domain.ApprovalEvents;
 import ai.sonia.evaos.domain.ApprovalException;
 import ai.sonia.evaos.domain.Approvals;
+import ai.sonia.evaos.domain.Redaction;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
@@ -25,11 +26,16 @@ import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/** The evaos gRPC API: a thin adapter over {@link Approvals}; maps errors only. */
+/**
+ * The evaos gRPC API: a thin adapter over {@link Approvals}. It maps errors, masks the secrets of every
+ * approval it sends ({@link Redaction}: the stored arguments and the hash stay exact) and caps the watches
+ * each principal holds.
+ */
 public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBase {
 
     static final String DOMAIN = "evaos.sonia.ai";
@@ -39,11 +45,13 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     private final Approvals approvals;
     private final ApprovalEvents events;
     private final DependencyProbe stack;
+    private final StreamSlots watches;
 
-    public EvaOsServiceImpl(Approvals approvals, ApprovalEvents events, DependencyProbe stack) {
+    public EvaOsServiceImpl(Approvals approvals, ApprovalEvents events, DependencyProbe stack, StreamSlots watches) {
         this.approvals = approvals;
         this.events = events;
         this.stack = stack;
+        this.watches = watches;
     }
 
     @Override
@@ -54,9 +62,12 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         }
         // The request's principal field is ignored: who asks is who authenticated.
         final Principal principal = Principal.current();
-        responseObserver.onNext(call(() -> approvals.authorize(principal, new Approvals.Action(
+        final AuthorizeActionResponse decision = call(() -> approvals.authorize(principal, new Approvals.Action(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
-                request.getSessionId(), request.getExecute(), request.getApprovalId()))));
+                request.getSessionId(), request.getExecute(), request.getApprovalId())));
+        responseObserver.onNext(decision.hasApproval()
+                                ? decision.toBuilder().setApproval(Redaction.approval(decision.getApproval())).build()
+                                : decision);
         responseObserver.onCompleted();
     }
 
@@ -82,7 +93,8 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         }
         final List<Approval> page = approvals.list(Principal.current(), request.getState(), offset, size + 1);
         final ListApprovalsResponse.Builder response =
-                ListApprovalsResponse.newBuilder().addAllApprovals(page.subList(0, Math.min(size, page.size())));
+                ListApprovalsResponse.newBuilder();
+        page.subList(0, Math.min(size, page.size())).forEach(a -> response.addApprovals(Redaction.approval(a)));
         if (page.size() > size) {
             response.setNextPageToken(String.valueOf(offset + size));
         }
@@ -97,16 +109,16 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         }
         approvals.expireDue();
         final Principal principal = Principal.current();
-        responseObserver.onNext(call(() -> approvals.get(principal, request.getApprovalId())));
+        responseObserver.onNext(Redaction.approval(call(() -> approvals.get(principal, request.getApprovalId()))));
         responseObserver.onCompleted();
     }
 
     @Override
     public void decideApproval(DecideApprovalRequest request, StreamObserver<Approval> responseObserver) {
         final Principal principal = Principal.current();
-        responseObserver.onNext(call(() -> approvals.decide(
+        responseObserver.onNext(Redaction.approval(call(() -> approvals.decide(
                 principal, request.getApprovalId(), request.getApprove(), request.getGrantScope(),
-                request.getPattern(), request.getTtlSeconds(), request.getReason())));
+                request.getPattern(), request.getTtlSeconds(), request.getReason()))));
         responseObserver.onCompleted();
     }
 
@@ -115,6 +127,13 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                                StreamObserver<WatchApprovalsResponse> responseObserver) {
         // Taken now: the events arrive on other threads, outside this request's context.
         final Principal principal = Principal.current();
+        final Runnable slot = watches.tryAcquire(principal);
+        if (slot == null) {
+            throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_RATE_LIMITED,
+                            "too many approval watches: at most " + watches.max() + " at once per principal",
+                            Map.of("limit", String.valueOf(watches.max()),
+                                   "setting", "services.evaos.approvals.maxStreamsPerPrincipal"));
+        }
         // A watch lives as long as the watcher wants (the contract gives it no deadline).
         ServiceRequestContext.current().clearRequestTimeout();
         final ServerCallStreamObserver<WatchApprovalsResponse> observer =
@@ -131,15 +150,26 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
             }
             synchronized (lock) {
                 if (!observer.isCancelled()) {
-                    observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(approval).setChange(change).build());
+                    observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(Redaction.approval(approval))
+                                                          .setChange(change).build());
                 }
             }
         });
-        observer.setOnCancelHandler(unsubscribe::run);
-        synchronized (lock) {
-            for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
-                observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(a).setChange("SNAPSHOT").build());
+        observer.setOnCancelHandler(() -> {
+            unsubscribe.run();
+            slot.run();
+        });
+        try {
+            synchronized (lock) {
+                for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
+                    observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(Redaction.approval(a))
+                                                          .setChange("SNAPSHOT").build());
+                }
             }
+        } catch (RuntimeException e) {
+            unsubscribe.run();
+            slot.run();
+            throw e;
         }
     }
 
@@ -163,6 +193,9 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 case NOT_PENDING -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, e.getMessage(),
                                               Map.of("approval_id", e.field()));
                 case PERMISSION_DENIED -> Principal.permissionDenied(e.getMessage());
+                case SELF_APPROVAL -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_PERMISSION_DENIED, e.getMessage(),
+                                                Map.of("approval_id", e.field(),
+                                                       "setting", "services.evaos.approvals.selfApprove"));
             };
         }
     }

@@ -28,14 +28,18 @@ import ai.sonia.runtime.OwnerOnlyFiles;
 /**
  * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
  * ({@code WHERE state = 'PENDING'}, {@code WHERE use_count = 0}), so of two concurrent deciders or two
- * concurrent uses of a ONCE grant exactly one wins. Every approval belongs to one tenant, and every
- * lookup but a service's names the tenant.
+ * concurrent uses of a ONCE grant exactly one wins. Every approval belongs to one requester of one
+ * tenant; every lookup but a service's names the tenant, and every lookup but an admin's the requester.
  */
 public final class ApprovalStore implements AutoCloseable {
 
     /** Every tenant, for a service acting for itself. */
     @Nullable
     public static final String ANY_TENANT = null;
+
+    /** Every requester of a tenant, for its admins. */
+    @Nullable
+    public static final String ANY_REQUESTER = null;
 
     private final Connection connection;
 
@@ -61,6 +65,7 @@ public final class ApprovalStore implements AutoCloseable {
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_tool "
                           + "ON approvals(tenant, tool, grant_scope, state)");
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_time ON approvals(tenant, create_ms)");
+                s.execute("CREATE INDEX IF NOT EXISTS approvals_requester ON approvals(tenant, requester, create_ms)");
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
             }
         } catch (SQLException e) {
@@ -99,43 +104,64 @@ public final class ApprovalStore implements AutoCloseable {
         }
     }
 
-    /** One approval of {@code tenant} ({@link #ANY_TENANT} for a service acting for itself). */
-    public synchronized Optional<Approval> get(@Nullable String tenant, String id) {
-        final List<Approval> found = tenant == null ? query("SELECT * FROM approvals WHERE id = ?", id)
-                                                    : query("SELECT * FROM approvals WHERE id = ? AND tenant = ?",
-                                                            id, tenant);
+    /**
+     * One approval of {@code tenant} ({@link #ANY_TENANT} for a service acting for itself), asked for by
+     * {@code requester} ({@link #ANY_REQUESTER} for an admin of the tenant).
+     */
+    public synchronized Optional<Approval> get(@Nullable String tenant, @Nullable String requester, String id) {
+        final Where where = new Where(tenant, requester).and("id = ?", id);
+        final List<Approval> found = query("SELECT * FROM approvals" + where.sql, where.params.toArray());
         return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
     }
 
-    /** Approvals of one action of a tenant, newest first. */
-    public synchronized List<Approval> byHash(String tenant, String actionHash) {
-        return query("SELECT * FROM approvals WHERE action_hash = ? AND tenant = ? "
-                     + "ORDER BY create_ms DESC, rowid DESC", actionHash, tenant);
+    /** Approvals of one action of one requester of a tenant, newest first. */
+    public synchronized List<Approval> byHash(String tenant, String requester, String actionHash) {
+        return query("SELECT * FROM approvals WHERE action_hash = ? AND tenant = ? AND requester = ? "
+                     + "ORDER BY create_ms DESC, rowid DESC", actionHash, tenant, requester);
     }
 
-    /** Approved pattern grants of a tool in a tenant. */
-    public synchronized List<Approval> patternGrants(String tenant, String tool) {
-        return query("SELECT * FROM approvals WHERE tenant = ? AND tool = ? AND grant_scope = ? AND state = ? "
-                     + "ORDER BY create_ms, rowid", tenant, tool, GrantScope.GRANT_SCOPE_PATTERN_VALUE,
-                     ApprovalState.APPROVAL_STATE_APPROVED_VALUE);
+    /** Approved pattern grants of a tool for one requester of a tenant. */
+    public synchronized List<Approval> patternGrants(String tenant, String requester, String tool) {
+        return query("SELECT * FROM approvals WHERE tenant = ? AND requester = ? AND tool = ? AND grant_scope = ? "
+                     + "AND state = ? ORDER BY create_ms, rowid", tenant, requester, tool,
+                     GrantScope.GRANT_SCOPE_PATTERN_VALUE, ApprovalState.APPROVAL_STATE_APPROVED_VALUE);
     }
 
-    /** A page of a tenant ({@link #ANY_TENANT} for all), newest first; {@code state} 0 for all. */
-    public synchronized List<Approval> list(@Nullable String tenant, int state, int offset, int limit) {
-        final StringBuilder sql = new StringBuilder("SELECT * FROM approvals WHERE 1 = 1");
-        final List<Object> params = new ArrayList<>();
-        if (tenant != null) {
-            sql.append(" AND tenant = ?");
-            params.add(tenant);
-        }
+    /**
+     * A page of a tenant ({@link #ANY_TENANT} for all) and requester ({@link #ANY_REQUESTER} for all),
+     * newest first; {@code state} 0 for all.
+     */
+    public synchronized List<Approval> list(@Nullable String tenant, @Nullable String requester, int state,
+                                            int offset, int limit) {
+        final Where where = new Where(tenant, requester);
         if (state != 0) {
-            sql.append(" AND state = ?");
-            params.add(state);
+            where.and("state = ?", state);
         }
-        sql.append(" ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?");
-        params.add(limit);
-        params.add(offset);
-        return query(sql.toString(), params.toArray());
+        where.params.add(limit);
+        where.params.add(offset);
+        return query("SELECT * FROM approvals" + where.sql + " ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?",
+                     where.params.toArray());
+    }
+
+    /** A WHERE clause naming the tenant and requester when they are given. */
+    private static final class Where {
+        private final StringBuilder sql = new StringBuilder(" WHERE 1 = 1");
+        private final List<Object> params = new ArrayList<>();
+
+        Where(@Nullable String tenant, @Nullable String requester) {
+            if (tenant != null) {
+                and("tenant = ?", tenant);
+            }
+            if (requester != null) {
+                and("requester = ?", requester);
+            }
+        }
+
+        Where and(String condition, Object param) {
+            sql.append(" AND ").append(condition);
+            params.add(param);
+            return this;
+        }
     }
 
     public synchronized boolean decide(String id, ApprovalState state, GrantScope scope, String pattern,

@@ -19,6 +19,7 @@ import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
+import ai.sonia.runtime.auth.StreamSlots;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -30,57 +31,93 @@ import io.grpc.stub.ClientResponseObserver;
  * one JSON text frame per {@code WatchApprovalsResponse}. {@code ?pending_only=true} narrows it. When
  * EVA-OS is unreachable the socket closes with 1011 and the reason; when the client goes, the stream
  * to EVA-OS is cancelled. The handshake needs the browser origin allowed ({@code OriginPolicy}) and a
- * token ({@code Authorization} or {@code ?access_token=}); EVA-OS sees the approvals of that principal.
+ * token ({@code Authorization} or {@code ?access_token=}); EVA-OS sees the approvals of that principal
+ * (a plain user their own, an admin the tenant's) with secrets in their arguments masked.
+ *
+ * <p>One principal holds at most {@code services.gateway.approvals.maxStreamsPerPrincipal} (8) of these
+ * sockets at once; past that, and when EVA-OS refuses a watch for the same reason, the socket closes at once
+ * with {@value #LIMIT_CLOSE_CODE} (rate limited, as Pipecat's sockets do) and a reason naming the limit.
  */
 public final class ApprovalsSocket implements WebSocketServiceHandler {
+
+    /** The close code of a socket refused because its principal holds too many. */
+    public static final int LIMIT_CLOSE_CODE = 4029;
 
     private static final JsonFormat.Printer printer =
             JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
     private final Channel evaos;
+    private final StreamSlots slots;
 
-    public ApprovalsSocket(Channel evaos) {
+    public ApprovalsSocket(Channel evaos, StreamSlots slots) {
         this.evaos = evaos;
+        this.slots = slots;
     }
 
     @Override
     public WebSocket handle(ServiceRequestContext ctx, WebSocket in) {
         ctx.clearRequestTimeout(); // a watch lives as long as the person watching
         final WebSocketWriter out = WebSocket.streaming();
-        final Forwarder forwarder = new Forwarder(out);
         // The stream's callbacks run outside this request: name its principal on the call.
         final Principal principal;
         try (SafeCloseable ignored = ctx.push()) {
             principal = Principal.current();
         }
+        final Runnable slot = slots.tryAcquire(principal);
+        if (slot == null) {
+            in.subscribe(new Drain(() -> {}));
+            closeLimited(out, "too many approval sockets: at most " + slots.max() + " at once per principal");
+            return out;
+        }
+        final Forwarder forwarder = new Forwarder(out);
         EvaOsServiceGrpc.newStub(evaos).withOption(ServiceCredentialInterceptor.ACTING_FOR, principal).watchApprovals(
                 WatchApprovalsRequest.newBuilder()
                                      .setPendingOnly(Boolean.parseBoolean(ctx.queryParam("pending_only")))
                                      .build(), forwarder);
-        in.subscribe(new Subscriber<WebSocketFrame>() { // nothing to read; its end is the client leaving
-            @Override
-            public void onSubscribe(Subscription s) {
-                s.request(Long.MAX_VALUE);
-            }
-
-            @Override
-            public void onNext(WebSocketFrame frame) {}
-
-            @Override
-            public void onError(Throwable t) {
-                forwarder.cancel();
-            }
-
-            @Override
-            public void onComplete() {
-                forwarder.cancel();
-            }
-        });
-        out.whenComplete().handle((unused, cause) -> {
+        final Runnable end = () -> {
             forwarder.cancel();
+            slot.run();
+        };
+        in.subscribe(new Drain(() -> { // nothing to read; its end is the client leaving
+            end.run();
+            out.close();
+        }));
+        out.whenComplete().handle((unused, cause) -> {
+            end.run();
             return null;
         });
         return out;
+    }
+
+    private static void closeLimited(WebSocketWriter out, String reason) {
+        out.close(WebSocketCloseStatus.ofPrivateUse(LIMIT_CLOSE_CODE, reason), reason);
+    }
+
+    /** Reads and drops the client's frames; runs {@code onEnd} when the client goes. */
+    private static final class Drain implements Subscriber<WebSocketFrame> {
+        private final Runnable onEnd;
+
+        Drain(Runnable onEnd) {
+            this.onEnd = onEnd;
+        }
+
+        @Override
+        public void onSubscribe(Subscription s) {
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(WebSocketFrame frame) {}
+
+        @Override
+        public void onError(Throwable t) {
+            onEnd.run();
+        }
+
+        @Override
+        public void onComplete() {
+            onEnd.run();
+        }
     }
 
     private static final class Forwarder implements ClientResponseObserver<WatchApprovalsRequest, WatchApprovalsResponse> {
@@ -114,7 +151,9 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         @Override
         public void onError(Throwable t) {
             final Status status = Status.fromThrowable(t);
-            if (status.getCode() != Status.Code.CANCELLED) {
+            if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED) {
+                closeLimited(out, "approvals: " + status.getDescription());
+            } else if (status.getCode() != Status.Code.CANCELLED) {
                 out.close(WebSocketCloseStatus.INTERNAL_SERVER_ERROR,
                           "approvals unavailable: " + status.getCode() + ' ' + status.getDescription());
             }

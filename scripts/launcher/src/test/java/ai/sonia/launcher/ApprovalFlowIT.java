@@ -39,6 +39,8 @@ class ApprovalFlowIT {
     private static String admin;
     private static String alice;
     private static String mallory;
+    private static String bob;
+    private static String carol;
 
     @BeforeAll
     static void start() throws Exception {
@@ -50,6 +52,15 @@ class ApprovalFlowIT {
                                                      "{\"username\":\"alice\",\"password\":\"correct horse battery\"}");
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
         alice = login("alice", "correct horse battery");
+        // Bob and Carol: plain users of the same tenant as Alice.
+        for (String user : List.of("bob", "carol")) {
+            final HttpResponse<String> same = post("gateway", "/api/auth/register", admin,
+                                                   "{\"username\":\"" + user + "\",\"password\":\"battery staple " + user
+                                                   + "\"}");
+            assertThat(same.statusCode()).as(same.body()).isEqualTo(200);
+        }
+        bob = login("bob", "battery staple bob");
+        carol = login("carol", "battery staple carol");
         final HttpResponse<String> signedUp = post("gateway", "/api/auth/register", null,
                                                    "{\"username\":\"mallory\",\"password\":\"staple battery horse\"}");
         assertThat(signedUp.statusCode()).as(signedUp.body()).isEqualTo(200);
@@ -218,6 +229,122 @@ class ApprovalFlowIT {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
                                     .header("authorization", "Bearer " + token).DELETE().build(),
                          HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void anApprovalIsItsRequestersAndItsSecretsAreMaskedEverywhereItIsShown() throws Exception {
+        final String secret = "Bearer alices-0wn-s3cret-token-0123456789";
+        final List<JsonNode> alicesView = new CopyOnWriteArrayList<>();
+        final List<JsonNode> bobsView = new CopyOnWriteArrayList<>();
+        final List<JsonNode> adminsView = new CopyOnWriteArrayList<>();
+        final List<WebSocket> sockets = List.of(socket(alice, null, alicesView).join(),
+                                                socket(bob, null, bobsView).join(),
+                                                socket(admin, null, adminsView).join());
+        final String fetch = "{\"tool_name\":\"http.fetch\",\"args\":{\"url\":\"https://api.example.com/v1/items\","
+                             + "\"headers\":{\"Authorization\":\"" + secret + "\",\"Accept\":\"application/json\"}}}";
+        final HttpResponse<String> waiting = post("gateway", "/v1/action", alice, fetch);
+        assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(403);
+        final JsonNode error = mapper.readTree(waiting.body()).get("error");
+        assertThat(error.get("code").asText()).isEqualTo("APPROVAL_REQUIRED");
+        assertThat(waiting.body()).doesNotContain("s3cret");
+        final String id = error.at("/details/metadata/approval_id").asText();
+        await().atMost(Duration.ofSeconds(10)).until(() -> seen(alicesView, id, "APPROVAL_STATE_PENDING")
+                                                          && seen(adminsView, id, "APPROVAL_STATE_PENDING"));
+
+        // Shown masked, over the WebSocket and REST, to the requester and to the admin.
+        for (List<JsonNode> view : List.of(alicesView, adminsView)) {
+            final JsonNode shown = view.stream().filter(e -> e.at("/approval/approval_id").asText().equals(id))
+                                       .findFirst().orElseThrow();
+            assertThat(shown.at("/approval/arguments/headers/Authorization").asText()).isEqualTo("[REDACTED]");
+            assertThat(shown.at("/approval/arguments/headers/Accept").asText()).isEqualTo("application/json");
+            assertThat(shown.toString()).doesNotContain("s3cret");
+        }
+        for (String token : List.of(alice, admin)) {
+            final HttpResponse<String> listed = get("evaos", "/v1/approvals", token);
+            assertThat(listed.body()).contains(id).contains("[REDACTED]").doesNotContain("s3cret");
+        }
+
+        // Bob, of the same tenant, neither sees nor decides it; Alice may not approve her own fetch.
+        final String approve = "{\"approve\":true}";
+        assertThat(get("evaos", "/v1/approvals/" + id, bob).statusCode()).isEqualTo(404);
+        assertThat(get("evaos", "/v1/approvals", bob).body()).doesNotContain(id);
+        assertThat(post("evaos", "/v1/approvals/" + id + ":decide", bob, approve).statusCode()).isEqualTo(404);
+        final HttpResponse<String> own = post("evaos", "/v1/approvals/" + id + ":decide", alice, approve);
+        assertThat(own.statusCode()).as(own.body()).isEqualTo(403);
+        assertThat(mapper.readTree(own.body()).at("/error/code").asText()).isEqualTo("PERMISSION_DENIED");
+        final HttpResponse<String> decided = post("evaos", "/v1/approvals/" + id + ":decide", admin,
+                                                  "{\"approve\":false,\"reason\":\"not this host\"}");
+        assertThat(decided.statusCode()).as(decided.body()).isEqualTo(200);
+        assertThat(mapper.readTree(decided.body()).at("/data/decided_by").asText()).startsWith("default/");
+        assertThat(decided.body()).doesNotContain("s3cret");
+
+        // A pattern grant of Alice's lets her own matching writes run, never Bob's.
+        final HttpResponse<String> asked = post("gateway", "/v1/action", alice, write("a.log"));
+        final String pattern = mapper.readTree(asked.body()).at("/error/details/metadata/approval_id").asText();
+        final HttpResponse<String> granted = post("evaos", "/v1/approvals/" + pattern + ":decide", admin,
+                "{\"approve\":true,\"grant_scope\":\"GRANT_SCOPE_PATTERN\","
+                + "\"pattern\":\"{\\\"content\\\":\\\"x\\\",\\\"path\\\":\\\"*.log\\\"}\"}");
+        assertThat(granted.statusCode()).as(granted.body()).isEqualTo(200);
+        final HttpResponse<String> bobs = post("gateway", "/v1/action", bob, write("b.log"));
+        assertThat(bobs.statusCode()).as(bobs.body()).isEqualTo(403);
+        assertThat(mapper.readTree(bobs.body()).at("/error/code").asText()).isEqualTo("APPROVAL_REQUIRED");
+        final HttpResponse<String> alices = post("gateway", "/v1/action", alice, write("c.log"));
+        assertThat(alices.statusCode()).as(alices.body()).isEqualTo(200);
+
+        assertThat(bobsView).noneMatch(e -> e.toString().contains(id) || e.toString().contains(pattern));
+        for (WebSocket socket : sockets) {
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+        }
+    }
+
+    @Test
+    void onePrincipalHoldsAtMostEightApprovalSockets() throws Exception {
+        final List<WebSocket> held = new java.util.ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            held.add(socket(carol, null, new CopyOnWriteArrayList<>()).join());
+        }
+        final java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+        http.newWebSocketBuilder().buildAsync(
+                URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals?access_token=" + carol),
+                new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                        closed.complete(statusCode);
+                        return null;
+                    }
+                }).join();
+        assertThat(closed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4029);
+        // Another user is not affected, and a socket closed gives its place back.
+        final List<JsonNode> bobsView = new CopyOnWriteArrayList<>();
+        final WebSocket bobs = socket(bob, null, bobsView).join();
+        held.remove(0).sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            final java.util.concurrent.CompletableFuture<Integer> again = new java.util.concurrent.CompletableFuture<>();
+            final WebSocket retry = http.newWebSocketBuilder().buildAsync(
+                    URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals?access_token=" + carol),
+                    new WebSocket.Listener() {
+                        @Override
+                        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+                            again.complete(statusCode);
+                            return null;
+                        }
+                    }).join();
+            try {
+                again.get(1, java.util.concurrent.TimeUnit.SECONDS);
+                return false;
+            } catch (java.util.concurrent.TimeoutException stillOpen) {
+                held.add(retry);
+                return true;
+            }
+        });
+        bobs.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+        for (WebSocket socket : held) {
+            socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+        }
+    }
+
+    private static String write(String path) {
+        return "{\"tool_name\":\"file.write\",\"args\":{\"path\":\"" + path + "\",\"content\":\"x\"}}";
     }
 
     private static boolean seen(List<JsonNode> events, String approvalId, String state) {
