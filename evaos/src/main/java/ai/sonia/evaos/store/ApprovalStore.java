@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -26,6 +25,8 @@ import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
@@ -40,14 +41,14 @@ public final class ApprovalStore implements AutoCloseable {
     public static final String ANY_TENANT = null;
 
     private final Connection connection;
+    private final StoreHealth health;
 
     public ApprovalStore(Path file) {
         try {
             Files.createDirectories(file.getParent());
-            connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+            // A decision must not be lost with the machine's power: every commit is synced.
+            connection = Sqlite.open(file, "synchronous = FULL");
             try (Statement s = connection.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA busy_timeout=5000");
                 s.execute("""
                         CREATE TABLE IF NOT EXISTS approvals (
                           id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
@@ -71,6 +72,7 @@ public final class ApprovalStore implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
         }
+        health = new StoreHealth(file);
     }
 
     public synchronized void insert(Approval a) {
@@ -100,7 +102,7 @@ public final class ApprovalStore implements AutoCloseable {
             ps.setString(20, a.getRequester());
             ps.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot store approval", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot store approval", e));
         }
     }
 
@@ -181,7 +183,7 @@ public final class ApprovalStore implements AutoCloseable {
             bind(ps, params);
             return ps.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot update approvals", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot update approvals", e));
         }
     }
 
@@ -196,7 +198,7 @@ public final class ApprovalStore implements AutoCloseable {
             }
             return list;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read approvals", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read approvals", e));
         }
     }
 
@@ -250,6 +252,7 @@ public final class ApprovalStore implements AutoCloseable {
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         connection.close();
     }
 }

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -16,6 +15,8 @@ import java.util.Optional;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Tenants, users, login sessions, refresh tokens and API keys in SQLite (WAL) at
@@ -38,24 +39,19 @@ public final class AccountStore implements AutoCloseable {
                              long sessionRevokedMs) {}
 
     private final Connection connection;
+    private final StoreHealth health;
 
     public AccountStore(Path file) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
-            connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-            try (Statement s = connection.createStatement()) {
-                s.execute("PRAGMA journal_mode = WAL");
-                s.execute("PRAGMA synchronous = NORMAL");
-                s.execute("PRAGMA busy_timeout = 5000");
-                s.execute("PRAGMA foreign_keys = ON");
-                s.execute("PRAGMA secure_delete = ON");
-            }
+            connection = Sqlite.open(file, "secure_delete = ON");
             AccountSchema.apply(connection);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + file.getParent(), e);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open accounts database " + file + ": " + e.getMessage(), e);
         }
+        health = new StoreHealth(file);
     }
 
     // Users
@@ -148,7 +144,7 @@ public final class AccountStore implements AutoCloseable {
                                                           rs.getLong(4), rs.getLong(5), rs.getLong(6)))
                              : Optional.empty();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read a refresh token", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read a refresh token", e));
         }
     }
 
@@ -223,7 +219,7 @@ public final class AccountStore implements AutoCloseable {
             }
             return rows;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read users", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read users", e));
         }
     }
 
@@ -237,7 +233,7 @@ public final class AccountStore implements AutoCloseable {
             }
             return rows;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read API keys", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read API keys", e));
         }
     }
 
@@ -249,7 +245,7 @@ public final class AccountStore implements AutoCloseable {
             }
             return rows;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read accounts", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read accounts", e));
         }
     }
 
@@ -257,7 +253,7 @@ public final class AccountStore implements AutoCloseable {
         try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
             return rs.next() ? rs.getLong(1) : 0;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read accounts", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read accounts", e));
         }
     }
 
@@ -265,7 +261,7 @@ public final class AccountStore implements AutoCloseable {
         try (PreparedStatement ps = prepare(sql, args)) {
             return ps.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot write accounts", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot write accounts", e));
         }
     }
 

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -15,6 +14,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
+
 /**
  * Append-only audit of every tool call (who, what, the decision and its rule, the outcome, how long),
  * in SQLite (WAL) under the service's data directory.
@@ -22,6 +24,7 @@ import java.util.UUID;
 public final class AuditLog implements AutoCloseable {
 
     private final Connection connection;
+    private final StoreHealth health;
 
     /** One audit record. */
     public record Entry(String id, Instant time, String principal, String sessionId, String correlationId,
@@ -31,10 +34,9 @@ public final class AuditLog implements AutoCloseable {
     public AuditLog(Path file) {
         try {
             Files.createDirectories(file.getParent());
-            connection = DriverManager.getConnection("jdbc:sqlite:" + file);
+            // Every tool call's record is synced before the call counts as audited.
+            connection = Sqlite.open(file, "synchronous = FULL");
             try (Statement s = connection.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA busy_timeout=5000");
                 s.execute("""
                         CREATE TABLE IF NOT EXISTS audit (
                           id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, principal TEXT NOT NULL,
@@ -49,6 +51,7 @@ public final class AuditLog implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open audit log " + file, e);
         }
+        health = new StoreHealth(file);
     }
 
     /** Appends a record; returns it with its new id. */
@@ -79,7 +82,7 @@ public final class AuditLog implements AutoCloseable {
             ps.executeUpdate();
             return stored;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot append to the audit log", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot append to the audit log", e));
         }
     }
 
@@ -99,12 +102,13 @@ public final class AuditLog implements AutoCloseable {
             }
             return entries;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the audit log", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read the audit log", e));
         }
     }
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         connection.close();
     }
 }

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -20,6 +19,8 @@ import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageSums;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The token and cost ledger in SQLite (WAL). One row per served request; costs are integers in
@@ -51,10 +52,12 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     private final Connection writer;
     private final Connection reader;
     private final PreparedStatement insert;
+    private final StoreHealth health;
 
-    private SqliteLedger(Connection writer, Connection reader) throws SQLException {
+    private SqliteLedger(Connection writer, Connection reader, Path file) throws SQLException {
         this.writer = writer;
         this.reader = reader;
+        health = new StoreHealth(file);
         insert = writer.prepareStatement(
                 "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
                 + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
@@ -64,19 +67,13 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     public static SqliteLedger open(Path directory) {
         try {
             Files.createDirectories(directory);
-            final String url = "jdbc:sqlite:" + directory.resolve("usage.db");
-            final Connection writer = DriverManager.getConnection(url);
+            final Path file = directory.resolve("usage.db");
+            final Connection writer = Sqlite.open(file);
             try (Statement s = writer.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA synchronous=NORMAL");
-                s.execute("PRAGMA busy_timeout=5000");
                 s.executeUpdate(SCHEMA);
             }
-            final Connection reader = DriverManager.getConnection(url);
-            try (Statement s = reader.createStatement()) {
-                s.execute("PRAGMA busy_timeout=5000");
-            }
-            return new SqliteLedger(writer, reader);
+            final Connection reader = Sqlite.open(file);
+            return new SqliteLedger(writer, reader, file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create " + directory, e);
         } catch (SQLException e) {
@@ -100,7 +97,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
             insert.setLong(11, u.latencyMs());
             insert.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger write failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
         }
     }
 
@@ -141,7 +138,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 reader.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
     }
 
@@ -158,7 +155,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 }
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
         return days;
     }
@@ -175,7 +172,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 return new Charged(rs.getLong(1), rs.getLong(2));
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
     }
 
@@ -199,6 +196,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         insert.close();
         writer.close();
         reader.close();
