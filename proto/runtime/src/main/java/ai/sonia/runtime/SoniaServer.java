@@ -271,11 +271,11 @@ public final class SoniaServer implements AutoCloseable {
                                .addService(ProtoReflectionServiceV1.newInstance());
             final List<ServerServiceDefinition> listed = new ArrayList<>(definitions);
             services.forEach(s -> listed.add(s.bindService()));
-            final FaultInjector faults = FaultInjector.from(config, spec);
-            if (faults != null) {
+            final FaultInjector faults = FaultInjector.install(config, spec);
+            if (faults.active()) {
                 logger.warn("{}: fault injection is on", spec.name());
-                listed.replaceAll(definition -> io.grpc.ServerInterceptors.intercept(definition, faults));
             }
+            listed.replaceAll(definition -> io.grpc.ServerInterceptors.intercept(definition, faults));
             listed.forEach(grpc::addService);
             grpc.addService(ReflectionV1Alpha.definition(listed));
             final GrpcService grpcService = grpc.build();
