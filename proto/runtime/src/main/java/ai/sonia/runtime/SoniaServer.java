@@ -190,7 +190,9 @@ public final class SoniaServer implements AutoCloseable {
          * and {@code /readyz} is false while it is down.
          */
         public Builder requiredDependency(ServiceSpec dependency) {
-            dependency(dependency);
+            if (!dependencies.contains(dependency)) {
+                dependency(dependency);
+            }
             requiredDependencies.add(dependency);
             return this;
         }
