@@ -101,6 +101,9 @@ public final class GatewayModule implements ServiceModule {
                            .closeOnStop(probe)
                            .closeOnStop(downstreams);
         dependencies.forEach(builder::dependency);
+        // Without the router no chat can be answered (it has its own offline provider); memory, EVA-OS and
+        // OpenClaw only degrade a chat or fail their actions, so they do not take the gateway out of service.
+        builder.requiredDependency(Stack.ROUTER);
         for (Downstream downstream : downstreams.all()) {
             // 0 closed, 1 open, 2 half-open (other resilience4j states: 3).
             Gauge.builder("sonia.downstream.circuit.state", downstream, d -> switch (d.circuitState()) {

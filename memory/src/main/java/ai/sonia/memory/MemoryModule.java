@@ -54,6 +54,8 @@ public final class MemoryModule implements ServiceModule {
                           .useBlockingTaskExecutor(true)
                           .configure(sb -> sb.serverListener(ServerListener.builder()
                                   .whenStarted(started -> embedder.startLoading()).build()))
+                          .readinessCheck("index", engine::indexProblem)
+                          .readinessCheck("embedder", embedder::problem)
                           .configSummary("database", database.file())
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())

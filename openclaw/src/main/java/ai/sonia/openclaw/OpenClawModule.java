@@ -59,7 +59,8 @@ public final class OpenClawModule implements ServiceModule {
                           .addService(new OpenClawServiceImpl(ToolCatalog.standard(), executor))
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.MEMORY)
-                          .dependency(Stack.EVAOS)
+                          // Every tool call needs EVA-OS's decision (fails closed without it).
+                          .requiredDependency(Stack.EVAOS)
                           .configSummary("workspace", workspaces.defaultWorkspace().root())
                           .configSummary("tenant_workspaces", settings.tenantWorkspaces())
                           .configSummary("jail", settings.jail().name().toLowerCase(java.util.Locale.ROOT))

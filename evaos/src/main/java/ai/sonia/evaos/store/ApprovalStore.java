@@ -2,7 +2,6 @@ package ai.sonia.evaos.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -23,7 +22,8 @@ import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.options.v1.RiskLevel;
-import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
@@ -42,13 +42,13 @@ public final class ApprovalStore implements AutoCloseable {
     public static final String ANY_REQUESTER = null;
 
     private final Connection connection;
+    private final StoreHealth health;
 
     public ApprovalStore(Path file) {
         try {
-            connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(file));
+            // A decision must not be lost with the machine's power: every commit is synced.
+            connection = Sqlite.open(file, "synchronous = FULL");
             try (Statement s = connection.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA busy_timeout=5000");
                 s.execute("""
                         CREATE TABLE IF NOT EXISTS approvals (
                           id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
@@ -71,6 +71,7 @@ public final class ApprovalStore implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
         }
+        health = new StoreHealth(file);
     }
 
     public synchronized void insert(Approval a) {
@@ -100,7 +101,7 @@ public final class ApprovalStore implements AutoCloseable {
             ps.setString(20, a.getRequester());
             ps.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot store approval", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot store approval", e));
         }
     }
 
@@ -202,7 +203,7 @@ public final class ApprovalStore implements AutoCloseable {
             bind(ps, params);
             return ps.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot update approvals", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot update approvals", e));
         }
     }
 
@@ -217,7 +218,7 @@ public final class ApprovalStore implements AutoCloseable {
             }
             return list;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read approvals", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read approvals", e));
         }
     }
 
@@ -271,6 +272,7 @@ public final class ApprovalStore implements AutoCloseable {
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         connection.close();
     }
 }

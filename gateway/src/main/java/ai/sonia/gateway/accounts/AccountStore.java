@@ -2,7 +2,6 @@ package ai.sonia.gateway.accounts;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,8 +11,9 @@ import java.util.List;
 import java.util.Optional;
 
 import ai.sonia.common.v1.Role;
-import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Tenants, users, login sessions, refresh tokens and API keys in SQLite (WAL) at
@@ -36,21 +36,16 @@ public final class AccountStore implements AutoCloseable {
                              long sessionRevokedMs) {}
 
     private final Connection connection;
+    private final StoreHealth health;
 
     public AccountStore(Path file) {
         try {
-            connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(file));
-            try (Statement s = connection.createStatement()) {
-                s.execute("PRAGMA journal_mode = WAL");
-                s.execute("PRAGMA synchronous = NORMAL");
-                s.execute("PRAGMA busy_timeout = 5000");
-                s.execute("PRAGMA foreign_keys = ON");
-                s.execute("PRAGMA secure_delete = ON");
-            }
+            connection = Sqlite.open(file, "secure_delete = ON");
             AccountSchema.apply(connection);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open accounts database " + file + ": " + e.getMessage(), e);
         }
+        health = new StoreHealth(file);
     }
 
     // Users
@@ -143,7 +138,7 @@ public final class AccountStore implements AutoCloseable {
                                                           rs.getLong(4), rs.getLong(5), rs.getLong(6)))
                              : Optional.empty();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read a refresh token", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read a refresh token", e));
         }
     }
 
@@ -218,7 +213,7 @@ public final class AccountStore implements AutoCloseable {
             }
             return rows;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read users", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read users", e));
         }
     }
 
@@ -232,7 +227,7 @@ public final class AccountStore implements AutoCloseable {
             }
             return rows;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read API keys", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read API keys", e));
         }
     }
 
@@ -244,7 +239,7 @@ public final class AccountStore implements AutoCloseable {
             }
             return rows;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read accounts", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read accounts", e));
         }
     }
 
@@ -252,7 +247,7 @@ public final class AccountStore implements AutoCloseable {
         try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
             return rs.next() ? rs.getLong(1) : 0;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read accounts", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read accounts", e));
         }
     }
 
@@ -260,7 +255,7 @@ public final class AccountStore implements AutoCloseable {
         try (PreparedStatement ps = prepare(sql, args)) {
             return ps.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot write accounts", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot write accounts", e));
         }
     }
 

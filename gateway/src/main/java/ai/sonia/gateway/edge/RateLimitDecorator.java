@@ -22,6 +22,10 @@ import ai.sonia.runtime.edge.EdgeReplies;
  */
 public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
 
+    /** An orchestrator's probes are never rate limited. */
+    private static final java.util.Set<String> PROBES = java.util.Set.of("/healthz", "/livez", "/readyz", "/health",
+                                                                         "/ready");
+
     private final TokenBuckets principals;
     private final TokenBuckets addresses;
 
@@ -32,7 +36,7 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
 
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
-        if ("/healthz".equals(ctx.path())) {
+        if (PROBES.contains(ctx.path())) {
             return delegate.serve(ctx, req);
         }
         final Principal principal = Principal.currentOrNull();

@@ -96,6 +96,14 @@ public final class Embedder {
         loader.start();
     }
 
+    /** Why embeddings cannot be made now (for {@code /readyz}), or null when they can. */
+    public String problem() {
+        if (!model.isDone()) {
+            return "the embedding model " + name + " is loading";
+        }
+        return model.isCompletedExceptionally() ? "the embedding model " + name + " failed to load" : null;
+    }
+
     /** The model's name. */
     public String model() {
         return name;

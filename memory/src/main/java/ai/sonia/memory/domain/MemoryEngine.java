@@ -113,6 +113,11 @@ public final class MemoryEngine implements AutoCloseable {
         return index;
     }
 
+    /** Why searches cannot be answered yet (for {@code /readyz}), or null when they can. */
+    public String indexProblem() {
+        return index.problem();
+    }
+
     long nowMs() {
         return clock.millis();
     }

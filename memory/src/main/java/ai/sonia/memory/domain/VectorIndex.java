@@ -104,6 +104,14 @@ public final class VectorIndex implements AutoCloseable {
         }
     }
 
+    /** Why the index cannot answer yet (still loading, or its load failed), or null when it can. */
+    public String problem() {
+        if (!loaded.isDone()) {
+            return "the vector index is loading";
+        }
+        return loaded.isCompletedExceptionally() ? "the vector index failed to load" : null;
+    }
+
     /** From now on every add and remove also goes to the Lucene index, which the caller then fills. */
     public void startFeeding() {
         lock.writeLock().lock();

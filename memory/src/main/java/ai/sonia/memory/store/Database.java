@@ -2,19 +2,19 @@ package ai.sonia.memory.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 
-import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The SQLite file in WAL mode: one writer connection (owned by the {@link WriteQueue}) and a small pool of
- * reader connections that read concurrently with it.
+ * reader connections that read concurrently with it, opened with the runtime's settings ({@link Sqlite}).
+ * A storage fault is UNAVAILABLE ({@link StoreHealth}); the same connections work again when the disk does.
  */
 public final class Database implements AutoCloseable {
 
@@ -28,10 +28,12 @@ public final class Database implements AutoCloseable {
     private final Connection writer;
     private final BlockingQueue<Connection> readers;
     private final List<Connection> allReaders = new ArrayList<>();
+    private final StoreHealth health;
 
     private Database(Path file, Connection writer, int readerCount, boolean fullSync) throws SQLException {
         this.file = file;
         this.writer = writer;
+        health = new StoreHealth(file);
         readers = new ArrayBlockingQueue<>(readerCount);
         for (int i = 0; i < readerCount; i++) {
             final Connection reader = open(file, fullSync);
@@ -42,7 +44,6 @@ public final class Database implements AutoCloseable {
 
     /** Opens (creating if needed) and migrates the database at {@code file}. */
     public static Database open(Path file, int readerCount, boolean fullSync) {
-        OwnerOnlyFiles.sqlite(file);
         try {
             final Connection writer = open(file, fullSync);
             Migrations.apply(writer);
@@ -53,19 +54,15 @@ public final class Database implements AutoCloseable {
     }
 
     private static Connection open(Path file, boolean fullSync) throws SQLException {
-        final Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("PRAGMA journal_mode = WAL");
-            // FULL syncs the WAL on every commit (survives power loss); NORMAL survives a process crash.
-            statement.execute("PRAGMA synchronous = " + (fullSync ? "FULL" : "NORMAL"));
-            statement.execute("PRAGMA foreign_keys = ON");
-            statement.execute("PRAGMA busy_timeout = 10000");
-            // Freed pages are zeroed, so forgotten text does not linger in the file.
-            statement.execute("PRAGMA secure_delete = ON");
-            statement.execute("PRAGMA temp_store = MEMORY");
-            statement.execute("PRAGMA cache_size = -65536");
-        }
-        return connection;
+        // FULL syncs the WAL on every commit (survives power loss); NORMAL survives a process crash.
+        // Freed pages are zeroed (secure_delete), so forgotten text does not linger in the file.
+        return Sqlite.open(file, "synchronous = " + (fullSync ? "FULL" : "NORMAL"), "busy_timeout = 10000",
+                           "secure_delete = ON", "temp_store = MEMORY", "cache_size = -65536");
+    }
+
+    /** Whether the file can be written now; storage faults are reported to it. */
+    StoreHealth health() {
+        return health;
     }
 
     /** The database file. */
@@ -89,7 +86,7 @@ public final class Database implements AutoCloseable {
         try {
             return read.run(connection);
         } catch (SQLException e) {
-            throw new StoreException(e);
+            throw health.unavailableOr(e, new StoreException(e));
         } finally {
             readers.add(connection);
         }
@@ -101,6 +98,7 @@ public final class Database implements AutoCloseable {
             closeQuietly(connection);
         }
         closeQuietly(writer);
+        health.close();
     }
 
     private static void closeQuietly(Connection connection) {

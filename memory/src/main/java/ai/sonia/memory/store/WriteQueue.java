@@ -34,11 +34,13 @@ public final class WriteQueue implements AutoCloseable {
     private record Task<T>(Write<T> write, boolean transactional, CompletableFuture<T> result) {}
 
     private final Connection connection;
+    private final Database database;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private volatile boolean closed;
 
     public WriteQueue(Database database) {
+        this.database = database;
         connection = database.writer();
         thread = new Thread(this::loop, "memory-writer");
         thread.setDaemon(true);
@@ -72,7 +74,7 @@ public final class WriteQueue implements AutoCloseable {
         } catch (ExecutionException e) {
             final Throwable cause = e.getCause();
             if (cause instanceof SQLException sql) {
-                throw new StoreException(sql);
+                throw database.health().unavailableOr(sql, new StoreException(sql));
             }
             if (cause instanceof RuntimeException runtime) {
                 throw runtime;

@@ -2,7 +2,6 @@ package ai.sonia.openclaw.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,7 +11,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Append-only audit of every tool call (who, what, the decision and its rule, the outcome, how long),
@@ -21,6 +21,7 @@ import ai.sonia.runtime.OwnerOnlyFiles;
 public final class AuditLog implements AutoCloseable {
 
     private final Connection connection;
+    private final StoreHealth health;
 
     /** One audit record. */
     public record Entry(String id, Instant time, String principal, String sessionId, String correlationId,
@@ -29,10 +30,9 @@ public final class AuditLog implements AutoCloseable {
 
     public AuditLog(Path file) {
         try {
-            connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(file));
+            // Every tool call's record is synced before the call counts as audited.
+            connection = Sqlite.open(file, "synchronous = FULL");
             try (Statement s = connection.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA busy_timeout=5000");
                 s.execute("""
                         CREATE TABLE IF NOT EXISTS audit (
                           id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, principal TEXT NOT NULL,
@@ -45,6 +45,7 @@ public final class AuditLog implements AutoCloseable {
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open audit log " + file, e);
         }
+        health = new StoreHealth(file);
     }
 
     /** Appends a record; returns it with its new id. */
@@ -75,7 +76,7 @@ public final class AuditLog implements AutoCloseable {
             ps.executeUpdate();
             return stored;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot append to the audit log", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot append to the audit log", e));
         }
     }
 
@@ -95,12 +96,13 @@ public final class AuditLog implements AutoCloseable {
             }
             return entries;
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the audit log", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot read the audit log", e));
         }
     }
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         connection.close();
     }
 }

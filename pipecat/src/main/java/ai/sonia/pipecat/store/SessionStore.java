@@ -2,7 +2,6 @@ package ai.sonia.pipecat.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -18,7 +17,8 @@ import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
-import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Sessions, their history, their recent events and the message ids they have seen, in one SQLite
@@ -28,19 +28,18 @@ import ai.sonia.runtime.OwnerOnlyFiles;
 public final class SessionStore implements AutoCloseable {
 
     private final Connection connection;
+    private final StoreHealth health;
 
-    private SessionStore(Connection connection) {
+    private SessionStore(Connection connection, Path file) {
         this.connection = connection;
+        health = new StoreHealth(file);
     }
 
     /** Opens (or creates) {@code dir/pipecat.db}. */
     public static SessionStore open(Path dir) {
         try {
-            final Connection connection = DriverManager.getConnection(OwnerOnlyFiles.sqlite(dir.resolve("pipecat.db")));
+            final Connection connection = Sqlite.open(dir.resolve("pipecat.db"));
             try (Statement st = connection.createStatement()) {
-                st.execute("PRAGMA journal_mode=WAL");
-                st.execute("PRAGMA synchronous=NORMAL");
-                st.execute("PRAGMA busy_timeout=5000");
                 st.execute("CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, state INTEGER NOT NULL,"
                            + " create_ms INTEGER NOT NULL, activity_ms INTEGER NOT NULL, snapshot BLOB NOT NULL,"
                            + " tenant TEXT NOT NULL, user_id TEXT NOT NULL)");
@@ -55,7 +54,7 @@ public final class SessionStore implements AutoCloseable {
                 st.execute("CREATE TABLE IF NOT EXISTS seen_messages (session_id TEXT NOT NULL,"
                            + " message_id TEXT NOT NULL, PRIMARY KEY (session_id, message_id))");
             }
-            return new SessionStore(connection);
+            return new SessionStore(connection, dir.resolve("pipecat.db"));
         } catch (SQLException e) {
             throw new StoreException("cannot open the session store in " + dir, e);
         }
@@ -80,7 +79,7 @@ public final class SessionStore implements AutoCloseable {
             ps.setString(7, session.getUserId());
             ps.executeUpdate();
         } catch (SQLException e) {
-            throw new StoreException("cannot save session " + session.getSessionId(), e);
+            throw health.unavailableOr(e, new StoreException("cannot save session " + session.getSessionId(), e));
         }
     }
 
@@ -93,7 +92,7 @@ public final class SessionStore implements AutoCloseable {
                 return rs.next() ? Optional.of(session(rs)) : Optional.empty();
             }
         } catch (SQLException | InvalidProtocolBufferException e) {
-            throw new StoreException("cannot read session " + sessionId, e);
+            throw health.unavailableOr(e, new StoreException("cannot read session " + sessionId, e));
         }
     }
 
@@ -107,7 +106,7 @@ public final class SessionStore implements AutoCloseable {
             ps.setBytes(3, entry.toByteArray());
             ps.executeUpdate();
         } catch (SQLException e) {
-            throw new StoreException("cannot append history of " + sessionId, e);
+            throw health.unavailableOr(e, new StoreException("cannot append history of " + sessionId, e));
         }
     }
 
@@ -118,7 +117,7 @@ public final class SessionStore implements AutoCloseable {
             ps.setString(1, sessionId);
             return rows(ps, rs -> HistoryEntry.parseFrom(rs.getBytes(1)));
         } catch (SQLException | InvalidProtocolBufferException e) {
-            throw new StoreException("cannot read history of " + sessionId, e);
+            throw health.unavailableOr(e, new StoreException("cannot read history of " + sessionId, e));
         }
     }
 
@@ -148,7 +147,7 @@ public final class SessionStore implements AutoCloseable {
             connection.commit();
         } catch (SQLException e) {
             rollback();
-            throw new StoreException("cannot append event " + event.getSequence() + " of " + event.getSessionId(), e);
+            throw health.unavailableOr(e, new StoreException("cannot append event " + event.getSequence() + " of " + event.getSessionId(), e));
         } finally {
             autoCommit();
         }
@@ -163,7 +162,7 @@ public final class SessionStore implements AutoCloseable {
             ps.setInt(2, limit);
             return rows(ps, rs -> SessionEvent.parseFrom(rs.getBytes(1)));
         } catch (SQLException | InvalidProtocolBufferException e) {
-            throw new StoreException("cannot read events of " + sessionId, e);
+            throw health.unavailableOr(e, new StoreException("cannot read events of " + sessionId, e));
         }
     }
 
@@ -175,7 +174,7 @@ public final class SessionStore implements AutoCloseable {
             ps.setString(2, messageId);
             return ps.executeUpdate() == 1;
         } catch (SQLException e) {
-            throw new StoreException("cannot record message id of " + sessionId, e);
+            throw health.unavailableOr(e, new StoreException("cannot record message id of " + sessionId, e));
         }
     }
 
@@ -218,7 +217,7 @@ public final class SessionStore implements AutoCloseable {
             ps.setInt(i, limit);
             return rows(ps, SessionStore::session);
         } catch (SQLException | InvalidProtocolBufferException e) {
-            throw new StoreException("cannot list sessions", e);
+            throw health.unavailableOr(e, new StoreException("cannot list sessions", e));
         }
     }
 
@@ -231,7 +230,7 @@ public final class SessionStore implements AutoCloseable {
                 return rs.getInt(1);
             }
         } catch (SQLException e) {
-            throw new StoreException("cannot count sessions", e);
+            throw health.unavailableOr(e, new StoreException("cannot count sessions", e));
         }
     }
 
@@ -243,12 +242,13 @@ public final class SessionStore implements AutoCloseable {
             ps.setLong(2, beforeMs);
             return rows(ps, rs -> rs.getString(1));
         } catch (SQLException | InvalidProtocolBufferException e) {
-            throw new StoreException("cannot find idle sessions", e);
+            throw health.unavailableOr(e, new StoreException("cannot find idle sessions", e));
         }
     }
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         connection.close();
     }
 
@@ -286,7 +286,7 @@ public final class SessionStore implements AutoCloseable {
         try {
             connection.setAutoCommit(true);
         } catch (SQLException e) {
-            throw new StoreException("cannot restore auto-commit", e);
+            throw health.unavailableOr(e, new StoreException("cannot restore auto-commit", e));
         }
     }
 }

@@ -1,5 +1,6 @@
 package ai.sonia.runtime;
 
+import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -14,6 +15,8 @@ import com.linecorp.armeria.common.stream.CancelledSubscriptionException;
 import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.store.StoreUnavailableException;
 import ai.sonia.runtime.edge.Envelopes;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -22,7 +25,8 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * The last mapping of exceptions to gRPC statuses: statuses raised by the services pass as they are;
- * a passed request deadline is DEADLINE_EXCEEDED; {@link IllegalArgumentException} is INVALID_ARGUMENT;
+ * a passed request deadline is DEADLINE_EXCEEDED; a store that cannot write is UNAVAILABLE with ErrorInfo
+ * naming it; {@link IllegalArgumentException} is INVALID_ARGUMENT;
  * anything else is INTERNAL with a generic
  * message (the cause stays in the server log, never in the response).
  */
@@ -63,6 +67,14 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
         if (cause instanceof RequestTimeoutException) {
             // The call's deadline (the caller's, or the contract's) passed on this side first.
             return Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded").withCause(cause);
+        }
+        if (cause instanceof StoreUnavailableException e) {
+            // The disk, not the request: UNAVAILABLE, retriable, with the store and SQLite's reason.
+            final StatusRuntimeException error = Errors.of(
+                    e.service() + ".sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE, e.getMessage(),
+                    Map.of("store", e.store(), "reason", e.reason()));
+            metadata.merge(error.getTrailers());
+            return error.getStatus().withCause(cause);
         }
         if (cause instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(Envelopes.clientMessage(cause.getMessage())).withCause(cause);

@@ -1,12 +1,20 @@
 package ai.sonia.runtime;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.server.ServiceRequestContext;
 
+import ai.sonia.runtime.auth.Principal;
 import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
@@ -15,55 +23,163 @@ import io.grpc.Status;
 
 /**
  * Fault injection built into every service, for fault runs and benchmarks (no chaos proxy is
- * installable here): fails a share of the calls of a service with a status. Off unless configured, per
- * service: {@code "services": {"memory": {"faults": {"rate": 0.1, "code": "UNAVAILABLE",
- * "method": "SearchMemories"}}}}, or {@code SONIA_<SERVICE>_FAULTS="0.1:UNAVAILABLE"}.
+ * installable here): delays a share of the calls of a service, and fails them with a status. Off unless
+ * configured, per service: {@code "services": {"memory": {"faults": {"rate": 0.1, "code": "UNAVAILABLE",
+ * "method": "SearchMemories", "delay_ms": 200, "tenant": "alpha"}}}}, or
+ * {@code SONIA_<SERVICE>_FAULTS="0.1:UNAVAILABLE"}. A fault run in the same JVM changes a running
+ * service's faults with {@link #set}.
  */
 public final class FaultInjector implements ServerInterceptor {
 
-    private final double rate;
-    private final Status.Code code;
-    @Nullable
-    private final String method;
+    /** What to inject: {@code code} OK only delays the call. */
+    public record Faults(double rate, Status.Code code, @Nullable String method, long delayMs,
+                         @Nullable String tenant) {
+        /** No faults. */
+        public static final Faults NONE = new Faults(0, Status.Code.OK, null, 0, null);
 
-    FaultInjector(double rate, Status.Code code, @Nullable String method) {
-        if (rate < 0 || rate > 1) {
-            throw new IllegalArgumentException("faults.rate: " + rate + " (expected: 0..1)");
+        public Faults {
+            if (rate < 0 || rate > 1) {
+                throw new IllegalArgumentException("faults.rate: " + rate + " (expected: 0..1)");
+            }
+            if (delayMs < 0) {
+                throw new IllegalArgumentException("faults.delay_ms: " + delayMs + " (expected: >= 0)");
+            }
         }
-        this.rate = rate;
-        this.code = code;
-        this.method = method;
     }
 
-    /** The injector configured for a service, or null when none is. */
-    @Nullable
-    static FaultInjector from(StackConfig config, ServiceSpec spec) {
+    private static final Map<String, FaultInjector> running = new ConcurrentHashMap<>();
+
+    private volatile Faults faults;
+
+    private FaultInjector(Faults faults) {
+        this.faults = faults;
+    }
+
+    /** The injector of a service, with its configured faults (none unless configured). */
+    static FaultInjector install(StackConfig config, ServiceSpec spec) {
+        final FaultInjector injector = new FaultInjector(configured(config, spec));
+        running.put(spec.name(), injector);
+        return injector;
+    }
+
+    /** Whether faults were configured at start-up (worth a warning in the log). */
+    boolean active() {
+        return faults.rate() > 0;
+    }
+
+    /** Changes the faults of the named service running in this JVM (its latest server). */
+    public static void set(String service, Faults faults) {
+        final FaultInjector injector = running.get(service);
+        if (injector == null) {
+            throw new IllegalStateException(service + " is not running in this JVM");
+        }
+        injector.faults = faults;
+    }
+
+    private static Faults configured(StackConfig config, ServiceSpec spec) {
         final String fromEnv = config.env("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_FAULTS");
         if (fromEnv != null) {
             final String[] parts = fromEnv.split(":");
-            return new FaultInjector(Double.parseDouble(parts[0]),
-                                     Status.Code.valueOf(parts.length > 1 ? parts[1] : "UNAVAILABLE"), null);
+            return new Faults(Double.parseDouble(parts[0]),
+                              Status.Code.valueOf(parts.length > 1 ? parts[1] : "UNAVAILABLE"), null, 0, null);
         }
         final JsonNode faults = config.service(spec.name()).get("faults");
         if (faults == null) {
-            return null;
+            return Faults.NONE;
         }
-        return new FaultInjector(faults.path("rate").asDouble(0),
-                                 Status.Code.valueOf(faults.path("code").asText("UNAVAILABLE")),
-                                 faults.hasNonNull("method") ? faults.get("method").asText() : null);
+        return new Faults(faults.path("rate").asDouble(0),
+                          Status.Code.valueOf(faults.path("code").asText("UNAVAILABLE")),
+                          faults.hasNonNull("method") ? faults.get("method").asText() : null,
+                          faults.path("delay_ms").asLong(0),
+                          faults.hasNonNull("tenant") ? faults.get("tenant").asText() : null);
     }
 
     @Override
     public <ReqT, RespT> ServerCall.Listener<ReqT> interceptCall(ServerCall<ReqT, RespT> call, Metadata headers,
                                                                  ServerCallHandler<ReqT, RespT> next) {
-        final String name = call.getMethodDescriptor().getBareMethodName();
-        if (name == null || (method != null && !method.equals(name)) || name.equals("Check")) {
+        final Faults current = faults;
+        if (current.rate() == 0) {
             return next.startCall(call, headers);
         }
-        if (rate > 0 && ThreadLocalRandom.current().nextDouble() < rate) {
-            call.close(Status.fromCode(code).withDescription("injected fault"), new Metadata());
+        final String name = call.getMethodDescriptor().getBareMethodName();
+        if (name == null || (current.method() != null && !current.method().equals(name)) || name.equals("Check")) {
+            return next.startCall(call, headers);
+        }
+        if (current.tenant() != null) {
+            final Principal principal = Principal.currentOrNull();
+            if (principal == null || !current.tenant().equals(principal.tenant())) {
+                return next.startCall(call, headers);
+            }
+        }
+        if (ThreadLocalRandom.current().nextDouble() >= current.rate()) {
+            return next.startCall(call, headers);
+        }
+        final Runnable act = current.code() == Status.Code.OK
+                             ? null
+                             : () -> call.close(Status.fromCode(current.code()).withDescription("injected fault"),
+                                                new Metadata());
+        if (current.delayMs() == 0) {
+            if (act == null) {
+                return next.startCall(call, headers);
+            }
+            act.run();
             return new ServerCall.Listener<>() {};
         }
-        return next.startCall(call, headers);
+        final Delayed<ReqT> delayed = new Delayed<>();
+        ServiceRequestContext.current().eventLoop().schedule(() -> {
+            if (act != null) {
+                act.run();
+                delayed.start(new ServerCall.Listener<>() {});
+            } else {
+                delayed.start(next.startCall(call, headers));
+            }
+        }, current.delayMs(), TimeUnit.MILLISECONDS);
+        return delayed;
+    }
+
+    /** A listener that holds the call's events until the delayed call starts, then passes them on. */
+    private static final class Delayed<ReqT> extends ServerCall.Listener<ReqT> {
+        private final List<Consumer<ServerCall.Listener<ReqT>>> pending = new ArrayList<>();
+        @Nullable
+        private ServerCall.Listener<ReqT> delegate;
+
+        synchronized void start(ServerCall.Listener<ReqT> listener) {
+            delegate = listener;
+            pending.forEach(event -> event.accept(listener));
+            pending.clear();
+        }
+
+        private synchronized void on(Consumer<ServerCall.Listener<ReqT>> event) {
+            if (delegate == null) {
+                pending.add(event);
+            } else {
+                event.accept(delegate);
+            }
+        }
+
+        @Override
+        public void onMessage(ReqT message) {
+            on(l -> l.onMessage(message));
+        }
+
+        @Override
+        public void onHalfClose() {
+            on(ServerCall.Listener::onHalfClose);
+        }
+
+        @Override
+        public void onCancel() {
+            on(ServerCall.Listener::onCancel);
+        }
+
+        @Override
+        public void onComplete() {
+            on(ServerCall.Listener::onComplete);
+        }
+
+        @Override
+        public void onReady() {
+            on(ServerCall.Listener::onReady);
+        }
     }
 }

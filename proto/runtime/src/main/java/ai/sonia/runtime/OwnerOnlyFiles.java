@@ -61,9 +61,9 @@ public final class OwnerOnlyFiles {
 
     /**
      * Prepares a SQLite database at {@code file} to be opened: the file and its directory owner-only, and any
-     * {@code -wal}, {@code -shm} or {@code -journal} an older run left, tightened. Returns the JDBC URL.
+     * {@code -wal}, {@code -shm} or {@code -journal} an older run left, tightened.
      */
-    public static String sqlite(Path file) {
+    public static void sqlite(Path file) {
         final Path absolute = file(file).toAbsolutePath();
         for (String suffix : new String[] {"-wal", "-shm", "-journal"}) {
             final Path companion = absolute.resolveSibling(absolute.getFileName() + suffix);
@@ -75,7 +75,6 @@ public final class OwnerOnlyFiles {
                 throw new UncheckedIOException("cannot restrict " + companion, e);
             }
         }
-        return "jdbc:sqlite:" + absolute;
     }
 
     private static void tighten(Path path, Set<PosixFilePermission> mode) throws IOException {

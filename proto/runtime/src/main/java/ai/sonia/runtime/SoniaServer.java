@@ -39,6 +39,7 @@ import ai.sonia.runtime.edge.RestEnvelopeDecorator;
 import ai.sonia.runtime.edge.SecurityHeaders;
 import ai.sonia.runtime.edge.TranscodingErrorHandler;
 import ai.sonia.runtime.status.DependencyProbe;
+import ai.sonia.runtime.status.Readiness;
 import ai.sonia.runtime.status.StatusEndpoints;
 import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.BindableService;
@@ -49,7 +50,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * One Sonia service on its port: its gRPC services with gRPC-Web and HTTP/JSON transcoding, server
- * reflection (v1 and v1alpha), {@code grpc.health.v1.Health}, {@code /healthz}, {@code /},
+ * reflection (v1 and v1alpha), {@code grpc.health.v1.Health}, {@code /healthz}, {@code /livez},
+ * {@code /readyz} (and the seed's {@code /health}, {@code /ready}), {@code /},
  * {@code /status}, {@code /metrics} and {@code /docs}, behind the correlation id and the envelope edge.
  * Every service is started through this class, so none wires these by hand.
  */
@@ -137,6 +139,8 @@ public final class SoniaServer implements AutoCloseable {
         private final List<BindableService> services = new ArrayList<>();
         private final List<ServerServiceDefinition> definitions = new ArrayList<>();
         private final List<ServiceSpec> dependencies = new ArrayList<>();
+        private final List<ServiceSpec> requiredDependencies = new ArrayList<>();
+        private final Map<String, Readiness.Check> readinessChecks = new LinkedHashMap<>();
         private final Map<String, String> configSummary = new LinkedHashMap<>();
         private final List<Consumer<ServerBuilder>> customizers = new ArrayList<>();
         private final List<AutoCloseable> resources = new ArrayList<>();
@@ -178,6 +182,28 @@ public final class SoniaServer implements AutoCloseable {
         /** Declares a downstream service; {@code /status} probes it. */
         public Builder dependency(ServiceSpec dependency) {
             dependencies.add(requireNonNull(dependency, "dependency"));
+            return this;
+        }
+
+        /**
+         * Declares a downstream service without which this one cannot do its work: {@code /status} probes it,
+         * and {@code /readyz} is false while it is down.
+         */
+        public Builder requiredDependency(ServiceSpec dependency) {
+            if (!dependencies.contains(dependency)) {
+                dependency(dependency);
+            }
+            requiredDependencies.add(dependency);
+            return this;
+        }
+
+        /**
+         * Adds a condition of {@code /readyz} (an index that is still building, an engine still loading).
+         * The service's stores need none: a database under its data directory that cannot write makes it
+         * unready by itself.
+         */
+        public Builder readinessCheck(String name, Readiness.Check check) {
+            readinessChecks.put(requireNonNull(name, "name"), requireNonNull(check, "check"));
             return this;
         }
 
@@ -247,11 +273,11 @@ public final class SoniaServer implements AutoCloseable {
                                .addService(ProtoReflectionServiceV1.newInstance());
             final List<ServerServiceDefinition> listed = new ArrayList<>(definitions);
             services.forEach(s -> listed.add(s.bindService()));
-            final FaultInjector faults = FaultInjector.from(config, spec);
-            if (faults != null) {
+            final FaultInjector faults = FaultInjector.install(config, spec);
+            if (faults.active()) {
                 logger.warn("{}: fault injection is on", spec.name());
-                listed.replaceAll(definition -> io.grpc.ServerInterceptors.intercept(definition, faults));
             }
+            listed.replaceAll(definition -> io.grpc.ServerInterceptors.intercept(definition, faults));
             listed.forEach(grpc::addService);
             grpc.addService(ReflectionV1Alpha.definition(listed));
             final GrpcService grpcService = grpc.build();
@@ -268,7 +294,18 @@ public final class SoniaServer implements AutoCloseable {
             }
             final StatusEndpoints status = new StatusEndpoints(
                     spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port), probe);
+            DependencyProbe requiredProbe = null;
+            if (!requiredDependencies.isEmpty()) {
+                requiredProbe = new DependencyProbe(config, spec, requiredDependencies);
+                resources.add(requiredProbe);
+            }
+            final Readiness readiness = new Readiness(config.dataDir(spec.name()), readinessChecks, requiredProbe);
             sb.service("/healthz", status.healthz());
+            sb.service("/livez", status.livez());
+            sb.service("/readyz", status.readyz(readiness));
+            // The seed's names for the same probes.
+            sb.service("/health", status.livez());
+            sb.service("/ready", status.readyz(readiness));
             sb.service("/", status.root());
             sb.service("/status", status.status());
             sb.service("/metrics", PrometheusExpositionService.of(registry.getPrometheusRegistry()));
@@ -301,7 +338,7 @@ public final class SoniaServer implements AutoCloseable {
         private Map<String, String> summary(int port) {
             final Map<String, String> summary = new LinkedHashMap<>();
             summary.put("bind", config.bindAddress());
-            summary.put("auth", "required (Authorization: Bearer), but for /healthz");
+            summary.put("auth", "required (Authorization: Bearer), but for /healthz, /livez and /readyz");
             summary.put("configured_port", String.valueOf(port));
             summary.put("home", config.home().toString());
             dependencies.forEach(d -> summary.put("target." + d.name(), config.target(d)));

@@ -2,7 +2,6 @@ package ai.sonia.router.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,7 +16,8 @@ import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageSums;
-import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The token and cost ledger in SQLite (WAL). One row per served request; costs are integers in
@@ -49,10 +49,12 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     private final Connection writer;
     private final Connection reader;
     private final PreparedStatement insert;
+    private final StoreHealth health;
 
-    private SqliteLedger(Connection writer, Connection reader) throws SQLException {
+    private SqliteLedger(Connection writer, Connection reader, Path file) throws SQLException {
         this.writer = writer;
         this.reader = reader;
+        health = new StoreHealth(file);
         insert = writer.prepareStatement(
                 "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
                 + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
@@ -61,19 +63,13 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     /** Opens (creating if needed) {@code usage.db} in the directory. */
     public static SqliteLedger open(Path directory) {
         try {
-            final String url = OwnerOnlyFiles.sqlite(directory.resolve("usage.db"));
-            final Connection writer = DriverManager.getConnection(url);
+            final Path file = directory.resolve("usage.db");
+            final Connection writer = Sqlite.open(file);
             try (Statement s = writer.createStatement()) {
-                s.execute("PRAGMA journal_mode=WAL");
-                s.execute("PRAGMA synchronous=NORMAL");
-                s.execute("PRAGMA busy_timeout=5000");
                 s.executeUpdate(SCHEMA);
             }
-            final Connection reader = DriverManager.getConnection(url);
-            try (Statement s = reader.createStatement()) {
-                s.execute("PRAGMA busy_timeout=5000");
-            }
-            return new SqliteLedger(writer, reader);
+            final Connection reader = Sqlite.open(file);
+            return new SqliteLedger(writer, reader, file);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the ledger in " + directory + ": " + e.getMessage(), e);
         }
@@ -95,7 +91,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
             insert.setLong(11, u.latencyMs());
             insert.executeUpdate();
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger write failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
         }
     }
 
@@ -136,7 +132,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 reader.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
     }
 
@@ -153,7 +149,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 }
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
         return days;
     }
@@ -170,7 +166,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 return new Charged(rs.getLong(1), rs.getLong(2));
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
     }
 
@@ -194,6 +190,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
 
     @Override
     public synchronized void close() throws SQLException {
+        health.close();
         insert.close();
         writer.close();
         reader.close();

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -48,9 +49,13 @@ public final class StackMain {
                 System.exit(2);
             }
         }
-        final List<SoniaServer> servers;
+        final StackConfig config;
+        final Map<String, SoniaServer> servers = new ConcurrentHashMap<>();
         try {
-            servers = start(StackConfig.load(), names.stream().map(modules::get).toList());
+            config = StackConfig.load();
+            for (SoniaServer server : start(config, names.stream().map(modules::get).toList())) {
+                servers.put(server.spec().name(), server);
+            }
         } catch (ConfigException e) {
             logger.error("Sonia failed to start: {}", e.getMessage());
             printProblems(e);
@@ -63,7 +68,14 @@ public final class StackMain {
         }
         logger.atInfo().addKeyValue("services", names).addKeyValue("jvm_uptime_ms", StatusEndpoints.jvmUptimeMillis())
               .log("Sonia is up: {}", names);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stopAll(servers), "sonia-shutdown"));
+        final Thread control = new Thread(new RestartControl(config.home().resolve("run").resolve("control"), config,
+                                                             modules, servers), "sonia-control");
+        control.setDaemon(true);
+        control.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            control.interrupt();
+            stopAll(List.copyOf(servers.values()));
+        }, "sonia-shutdown"));
     }
 
     private static final List<String> OPERATOR_COMMANDS = List.of("config-check", "ports", "config-doc");

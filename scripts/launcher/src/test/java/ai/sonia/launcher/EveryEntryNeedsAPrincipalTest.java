@@ -55,14 +55,18 @@ class EveryEntryNeedsAPrincipalTest {
         stack.close();
     }
 
+    /** The probes an orchestrator calls without a credential (readiness may be 503, never 401). */
+    private static final java.util.Set<String> PROBES = java.util.Set.of("/healthz", "/livez", "/readyz", "/health",
+                                                                         "/ready");
+
     @Test
-    void everyHttpRouteButHealthzRefusesRequestsWithoutAValidCredential() {
+    void everyHttpRouteButTheProbesRefusesRequestsWithoutAValidCredential() {
         final List<String> checked = new ArrayList<>();
         for (SoniaServer server : stack.servers()) {
             final WebClient http = WebClient.of("http://127.0.0.1:" + server.port());
             for (Route route : server.routes()) {
                 final String path = concretePath(route);
-                if (path == null || "/healthz".equals(path) || anonymousRest(server, route)) {
+                if (path == null || PROBES.contains(path) || anonymousRest(server, route)) {
                     continue;
                 }
                 for (String credential : new String[] {null, "Bearer " + FORGED, "Basic YWRtaW46YWRtaW4="}) {
@@ -79,7 +83,9 @@ class EveryEntryNeedsAPrincipalTest {
                 }
                 checked.add(server.spec().name() + ' ' + path);
             }
-            assertThat(http.get("/healthz").aggregate().join().status().code()).isEqualTo(200);
+            for (String probe : PROBES) {
+                assertThat(http.get(probe).aggregate().join().status().code()).as(probe).isIn(200, 503);
+            }
         }
         // The routes of note are among those covered, so this test cannot silently cover nothing.
         assertThat(checked).anyMatch(r -> r.startsWith("gateway /ws/"))

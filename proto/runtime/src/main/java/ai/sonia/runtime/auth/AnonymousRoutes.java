@@ -14,7 +14,8 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import ai.sonia.options.v1.OptionsProto;
 
 /**
- * The few routes reachable without a credential, read from the contract: {@code /healthz}, and the gRPC and
+ * The few routes reachable without a credential, read from the contract: the probes ({@code /healthz},
+ * {@code /livez}, {@code /readyz}, {@code /health}, {@code /ready}), and the gRPC and
  * REST paths of methods marked {@code allow_anonymous} (login, refresh, open registration).
  */
 final class AnonymousRoutes {
@@ -23,7 +24,8 @@ final class AnonymousRoutes {
     private final List<Pattern> templates = new ArrayList<>();
 
     AnonymousRoutes(List<ServiceDescriptor> services) {
-        exact.add("/healthz");
+        // The probes: an orchestrator has no credential, and they say nothing a caller could misuse.
+        exact.addAll(List.of("/healthz", "/livez", "/readyz", "/health", "/ready"));
         for (ServiceDescriptor service : services) {
             for (MethodDescriptor method : service.getMethods()) {
                 if (method.getOptions().getExtension(OptionsProto.method).getAllowAnonymous()) {

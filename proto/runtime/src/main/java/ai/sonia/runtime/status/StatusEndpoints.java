@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Timestamp;
@@ -30,6 +33,7 @@ public final class StatusEndpoints {
             JsonFormat.printer().preservingProtoFieldNames().alwaysPrintFieldsWithNoPresence()
                       .omittingInsignificantWhitespace();
     private static final String VERSION = versionOf();
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServiceSpec spec;
     private final Instant startTime = Instant.now();
@@ -51,6 +55,32 @@ public final class StatusEndpoints {
     public HttpService healthz() {
         return (ctx, req) -> json(Healthz.newBuilder().setOk(true).setService(spec.name())
                                          .setTimestamp(timestamp(Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS))).build());
+    }
+
+    /**
+     * {@code GET /livez}: the process is alive and its event loop answers (the same body as
+     * {@code /healthz}). Restart the process when this fails; nothing else is checked.
+     */
+    public HttpService livez() {
+        return healthz();
+    }
+
+    /**
+     * {@code GET /readyz}: 200 {@code {"ok":true,...,"reasons":[]}} when the service should get traffic,
+     * else 503 with {@code "ok":false} and the reasons (a store that cannot write, an index still building,
+     * a required dependency down).
+     */
+    public HttpService readyz(Readiness readiness) {
+        return (ctx, req) -> HttpResponse.of(readiness.problems().thenApply(problems -> {
+            final ObjectNode body = JSON.createObjectNode();
+            body.put("ok", problems.isEmpty());
+            body.put("service", spec.name());
+            body.put("timestamp", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+            final ArrayNode reasons = body.putArray("reasons");
+            problems.forEach(reasons::add);
+            return HttpResponse.of(problems.isEmpty() ? HttpStatus.OK : HttpStatus.SERVICE_UNAVAILABLE,
+                                   MediaType.JSON_UTF_8, body.toString());
+        }));
     }
 
     /** The root status: what this is and where to look next. */
