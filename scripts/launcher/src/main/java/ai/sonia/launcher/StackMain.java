@@ -23,6 +23,8 @@ import ai.sonia.runtime.status.StatusEndpoints;
  * Runs Sonia services in this JVM: all six when no argument is given, else the named ones
  * ({@code StackMain memory router}). Servers start in parallel; if one cannot start, the others are
  * stopped and the process exits with 1 and a sentence saying why. SIGTERM stops them gracefully.
+ * {@code StackMain backup [--out FILE] [--with-secrets]} and {@code StackMain restore FILE} archive and
+ * restore the whole stack's state ({@link StackBackup}).
  */
 public final class StackMain {
 
@@ -30,6 +32,10 @@ public final class StackMain {
 
     public static void main(String[] args) {
         MDC.put("service", "sonia");
+        if (args.length > 0 && ("backup".equals(args[0]) || "restore".equals(args[0]))) {
+            System.exit(StackBackup.run(StackConfig.load(), List.of(args)));
+            return;
+        }
         final Map<String, ServiceModule> modules = modules();
         final List<String> names = args.length == 0 ? List.copyOf(modules.keySet()) : List.of(args);
         for (String name : names) {
