@@ -41,6 +41,8 @@ import ai.sonia.runtime.edge.TranscodingErrorHandler;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.status.Readiness;
 import ai.sonia.runtime.status.StatusEndpoints;
+import ai.sonia.runtime.tls.ServerTls;
+import ai.sonia.runtime.tls.TlsMaterial;
 import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.BindableService;
 import io.grpc.ServerServiceDefinition;
@@ -246,7 +248,7 @@ public final class SoniaServer implements AutoCloseable {
         public SoniaServer build() {
             final int port = config.port(spec);
             final ServerBuilder sb = Server.builder();
-            sb.http(new InetSocketAddress(config.bindAddress(), port));
+            final TlsMaterial tls = ServerTls.listen(sb, new InetSocketAddress(config.bindAddress(), port), spec, config);
             sb.gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(5));
             sb.requestTimeout(Duration.ofSeconds(60));
             sb.errorHandler(new EnvelopeServerErrorHandler(spec.name()));
@@ -293,7 +295,7 @@ public final class SoniaServer implements AutoCloseable {
                 resources.add(probe);
             }
             final StatusEndpoints status = new StatusEndpoints(
-                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port), probe);
+                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port, tls), probe);
             DependencyProbe requiredProbe = null;
             if (!requiredDependencies.isEmpty()) {
                 requiredProbe = new DependencyProbe(config, spec, requiredDependencies);
@@ -329,15 +331,20 @@ public final class SoniaServer implements AutoCloseable {
             if (cors != null) {
                 sb.decorator(cors);
             }
+            final var peerCertificate = ServerTls.peerCertificateCheck(spec, config);
+            if (peerCertificate != null) {
+                sb.decorator(peerCertificate);
+            }
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();
             resources.add(registry::close);
             return new SoniaServer(spec, self[0], List.copyOf(resources), contract);
         }
 
-        private Map<String, String> summary(int port) {
+        private Map<String, String> summary(int port, TlsMaterial tls) {
             final Map<String, String> summary = new LinkedHashMap<>();
             summary.put("bind", config.bindAddress());
+            summary.put("tls", tls == null ? "off" : "on, certificate SHA-256 " + tls.fingerprint());
             summary.put("auth", "required (Authorization: Bearer), but for /healthz, /livez and /readyz");
             summary.put("configured_port", String.valueOf(port));
             summary.put("home", config.home().toString());

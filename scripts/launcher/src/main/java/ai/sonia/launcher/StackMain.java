@@ -30,6 +30,8 @@ import ai.sonia.runtime.status.StatusEndpoints;
  * schema, prints the ports, exits 1 naming each problem), {@code StackMain ports} ({@code <service> <port>}
  * lines, the ports {@code scripts/sonia} waits on) and {@code StackMain config-doc} (the schema as markdown,
  * {@code docs/config.md}).
+ * {@code StackMain backup [--out FILE] [--with-secrets]} and {@code StackMain restore FILE} archive and
+ * restore the whole stack's state ({@link StackBackup}).
  */
 public final class StackMain {
 
@@ -37,6 +39,10 @@ public final class StackMain {
 
     public static void main(String[] args) {
         MDC.put("service", "sonia");
+        if (args.length > 0 && ("backup".equals(args[0]) || "restore".equals(args[0]))) {
+            System.exit(StackBackup.run(StackConfig.load(), List.of(args)));
+            return;
+        }
         final Map<String, ServiceModule> modules = modules();
         if (args.length == 1 && OPERATOR_COMMANDS.contains(args[0])) {
             System.exit(operatorCommand(args[0], modules));

@@ -26,10 +26,16 @@ final class InProcessStack implements AutoCloseable {
     private final StackConfig config;
 
     InProcessStack(String name, String configJson) {
-        final Path home = TestHomes.create(name);
+        this(TestHomes.create(name), configJson);
+    }
+
+    /** The stack on an existing home (a restored one, say); {@code configJson} null keeps its config file. */
+    InProcessStack(Path home, String configJson) {
         try {
             Files.createDirectories(home.resolve("config"));
-            Files.writeString(home.resolve("config/sonia.json"), configJson);
+            if (configJson != null) {
+                Files.writeString(home.resolve("config/sonia.json"), configJson);
+            }
             for (var spec : Stack.SERVICES) {
                 ports.put(spec.name(), freePort());
             }

@@ -29,10 +29,11 @@ public final class Downstream implements AutoCloseable {
     /** How often a failing downstream is checked for its return. */
     static final java.time.Duration RECOVERY_INTERVAL = java.time.Duration.ofMillis(250);
 
-    private Downstream(ServiceSpec spec, String target, DownstreamPolicy policy, io.grpc.ClientInterceptor credentials) {
+    private Downstream(StackConfig config, ServiceSpec spec, String target, DownstreamPolicy policy,
+                       io.grpc.ClientInterceptor credentials) {
         this.spec = spec;
         this.target = target;
-        managed = SoniaChannels.forTarget(target, spec, credentials);
+        managed = SoniaChannels.forTarget(config, target, spec, credentials);
         breaker = CircuitBreaker.of(spec.name(), CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(policy.failuresToOpen())
@@ -54,7 +55,7 @@ public final class Downstream implements AutoCloseable {
 
     /** The downstream at its configured target. */
     public static Downstream of(StackConfig config, ServiceSpec caller, ServiceSpec spec, DownstreamPolicy policy) {
-        return new Downstream(spec, config.target(spec), policy, SoniaChannels.credentials(config, caller.name()));
+        return new Downstream(config, spec, config.target(spec), policy, SoniaChannels.credentials(config, caller.name()));
     }
 
     /** The guarded channel to build stubs on. */

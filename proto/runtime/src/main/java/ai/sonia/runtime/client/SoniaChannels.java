@@ -6,6 +6,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.tls.ServerTls;
 import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
@@ -24,7 +25,7 @@ public final class SoniaChannels {
      * stack's service credential in the caller's name. Close it with {@link #close(ManagedChannel)}.
      */
     public static ManagedChannel forService(StackConfig config, ServiceSpec caller, ServiceSpec spec) {
-        return forTarget(config.target(spec), spec, credentials(config, caller.name()));
+        return forTarget(config, config.target(spec), spec, credentials(config, caller.name()));
     }
 
     /**
@@ -35,11 +36,24 @@ public final class SoniaChannels {
         return new ServiceCredentialInterceptor(ServiceCredentials.of(config), caller);
     }
 
-    /** A channel to an explicit {@code host:port}, with extra interceptors (a credential, say). */
+    /**
+     * A channel to an explicit {@code host:port} of the stack {@code config} names: over TLS when the service
+     * serves TLS (trusting the stack's CA, and showing the stack's certificate with mutual TLS).
+     */
+    public static ManagedChannel forTarget(StackConfig config, String target, ServiceSpec spec,
+                                           ClientInterceptor... interceptors) {
+        return build(NettyChannelBuilder.forTarget(target, ServerTls.channelCredentials(config, spec)), spec,
+                     interceptors);
+    }
+
+    /** A plaintext channel to an explicit {@code host:port}, with extra interceptors (a credential, say). */
     public static ManagedChannel forTarget(String target, ServiceSpec spec, ClientInterceptor... interceptors) {
-        return NettyChannelBuilder.forTarget(target)
-                                  .usePlaintext()
-                                  .defaultServiceConfig(ServiceConfigs.of(spec))
+        return build(NettyChannelBuilder.forTarget(target).usePlaintext(), spec, interceptors);
+    }
+
+    private static ManagedChannel build(NettyChannelBuilder builder, ServiceSpec spec,
+                                        ClientInterceptor... interceptors) {
+        return builder.defaultServiceConfig(ServiceConfigs.of(spec))
                                   .enableRetry()
                                   .maxRetryAttempts(ServiceConfigs.MAX_ATTEMPTS)
                                   .intercept(interceptors)

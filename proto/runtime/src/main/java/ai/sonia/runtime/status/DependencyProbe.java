@@ -36,12 +36,14 @@ public final class DependencyProbe implements AutoCloseable {
 
     /** A dependency; its channel is made on the first probe, so nothing of it loads at start-up. */
     private static final class Target {
+        final StackConfig config;
         final ServiceSpec spec;
         final String hostPort;
         final io.grpc.ClientInterceptor credentials;
         private ManagedChannel channel;
 
-        Target(ServiceSpec spec, String hostPort, io.grpc.ClientInterceptor credentials) {
+        Target(StackConfig config, ServiceSpec spec, String hostPort, io.grpc.ClientInterceptor credentials) {
+            this.config = config;
             this.spec = spec;
             this.hostPort = hostPort;
             this.credentials = credentials;
@@ -49,7 +51,7 @@ public final class DependencyProbe implements AutoCloseable {
 
         synchronized ManagedChannel channel() {
             if (channel == null) {
-                channel = SoniaChannels.forTarget(hostPort, spec, credentials);
+                channel = SoniaChannels.forTarget(config, hostPort, spec, credentials);
             }
             return channel;
         }
@@ -72,7 +74,7 @@ public final class DependencyProbe implements AutoCloseable {
         final List<Target> list = new ArrayList<>();
         final io.grpc.ClientInterceptor credentials = SoniaChannels.credentials(config, caller.name());
         for (ServiceSpec spec : dependencies) {
-            list.add(new Target(spec, config.target(spec), credentials));
+            list.add(new Target(config, spec, config.target(spec), credentials));
         }
         targets = List.copyOf(list);
     }
