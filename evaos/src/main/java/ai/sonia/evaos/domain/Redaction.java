@@ -55,13 +55,10 @@ public final class Redaction {
             Pattern.compile("()\\beyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*"),
             Pattern.compile("()\\b(?:sonia_sk_|sk-|ghp_|gho_|github_pat_|xox[abpr]-|AKIA)[A-Za-z0-9_-]{8,}"));
 
-    /** The approval as a person may see it: its arguments and pattern with secrets masked. */
+    /** The approval as a person may see it: its arguments, pattern and reason with secrets masked. */
     public static Approval approval(Approval approval) {
-        if (!approval.hasArguments() && approval.getPattern().isEmpty()) {
-            return approval;
-        }
         return approval.toBuilder().setArguments(struct(approval.getArguments()))
-                       .setPattern(text(approval.getPattern())).build();
+                       .setPattern(text(approval.getPattern())).setReason(text(approval.getReason())).build();
     }
 
     /** Arguments with every secret masked. */
