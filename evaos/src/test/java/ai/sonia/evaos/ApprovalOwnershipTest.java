@@ -212,6 +212,45 @@ class ApprovalOwnershipTest {
     }
 
     @Test
+    void everyDecisionIsAppendedWithItsDeciderAndOutlivesTheApprovalsLaterChanges() throws Exception {
+        final Approval asked = alice.authorizeAction(mkdir("recorded", "r").build()).getApproval();
+        final Approval refused = alice.authorizeAction(write("recorded.txt", "r").build()).getApproval();
+        admin.decideApproval(approve(asked.getApprovalId()).toBuilder().setReason("ok for today").build());
+        alice.decideApproval(approve(refused.getApprovalId()).toBuilder().setApprove(false).build());
+        // The ONCE grant is used: the approval changes, its decision record does not.
+        assertThat(alice.authorizeAction(mkdir("recorded", "r").setExecute(true).build()).getVerdict())
+                .isEqualTo(Verdict.VERDICT_ALLOW);
+        // A decision that loses (no longer pending) appends nothing.
+        assertThatThrownBy(() -> admin.decideApproval(approve(refused.getApprovalId())))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.FAILED_PRECONDITION));
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(
+                "jdbc:sqlite:" + evaos.home.resolve("data/evaos/approvals.db"));
+             java.sql.PreparedStatement ps = c.prepareStatement(
+                     "SELECT approval_id, tenant, requester, decided_by, decide_ms, state, grant_scope, risk, tool, "
+                     + "action_hash, reason FROM decisions WHERE approval_id IN (?, ?) ORDER BY rowid")) {
+            ps.setString(1, asked.getApprovalId());
+            ps.setString(2, refused.getApprovalId());
+            final List<String> rows = new java.util.ArrayList<>();
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    assertThat(rs.getLong("decide_ms")).isPositive();
+                    rows.add(String.join("|", rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                                         ApprovalState.forNumber(rs.getInt(6)).name(),
+                                         GrantScope.forNumber(rs.getInt(7)).name(),
+                                         RiskLevel.forNumber(rs.getInt(8)).name(), rs.getString(9),
+                                         rs.getString(10), rs.getString(11)));
+                }
+            }
+            assertThat(rows).containsExactly(
+                    String.join("|", asked.getApprovalId(), "acme", "alice", "acme/root", "APPROVAL_STATE_APPROVED",
+                                "GRANT_SCOPE_ONCE", "RISK_LEVEL_HIGH", "shell.run", asked.getActionHash(),
+                                "ok for today"),
+                    String.join("|", refused.getApprovalId(), "acme", "alice", "acme/alice", "APPROVAL_STATE_DENIED",
+                                "GRANT_SCOPE_ONCE", "RISK_LEVEL_MEDIUM", "file.write", refused.getActionHash(), ""));
+        }
+    }
+
+    @Test
     void aTenantsPolicyMayLetUsersApproveTheirOwnMediumButNotHigh() {
         final EvaOsServiceBlockingStub carol = evaos.stub(evaos.token("lenient", "carol", Role.ROLE_USER));
         final String medium = carol.authorizeAction(write("mine.txt", "s").build()).getApproval().getApprovalId();

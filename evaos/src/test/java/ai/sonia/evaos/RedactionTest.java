@@ -27,6 +27,9 @@ class RedactionTest {
             eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl  | [REDACTED]
             sonia_sk_abc_0123456789abcdef                     | [REDACTED]
             ls -la notes                                      | ls -la notes
+            https://e.com/a?page=2&q=hello                    | https://e.com/a?page=2&q=hello
+            sort --output=list.txt                            | sort --output=list.txt
+            {"path":"*.log","content":"x"}                    | {"path":"*.log","content":"x"}
             a basic question                                  | a basic question
             """)
     void masksSecretsInsideText(String text, String masked) {

@@ -59,6 +59,7 @@ class GatewayTest {
     private GatewayServiceGrpc.GatewayServiceBlockingStub stub;
     private WebClient rest;
     private String token;
+    private StackConfig config;
 
     @BeforeAll
     static void startDownstreams() {
@@ -84,7 +85,7 @@ class GatewayTest {
     @BeforeEach
     void startGateway() {
         FakeDownstreams.reset();
-        final StackConfig config = GatewayHomes.gateway("gateway", "{}", targets);
+        config = GatewayHomes.gateway("gateway", "{}", targets);
         gateway = new GatewayModule().newServer(
                 config, new GatewayConfig(new DownstreamPolicy(5, Duration.ofSeconds(1), 64))).start();
         token = TestCredentials.userToken(config, "default", "alice");
@@ -348,8 +349,45 @@ class GatewayTest {
                                                     .addHeader("origin", "https://evil.example").build();
         assertThatThrownBy(() -> evil.connect("/ws/approvals?access_token=" + token).join()).hasMessageContaining("403");
 
-        final WebSocketSession session = sockets.connect("/ws/approvals?access_token=" + token).join();
         final java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        final WebSocketWriter out = approvalSocket(sockets, token, first);
+        assertThat(first.get(10, TimeUnit.SECONDS)).contains("\"requested_by\":\"default/alice\"");
+        out.close();
+    }
+
+    @Test
+    void onePrincipalHoldsAtMostEightApprovalSocketsAndTheNextClosesWith4029() throws Exception {
+        final WebSocketClient sockets = WebSocketClient.of("ws://127.0.0.1:" + gateway.port());
+        final List<WebSocketWriter> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < GatewayConfig.DEFAULT_APPROVAL_STREAMS; i++) {
+                final java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+                held.add(approvalSocket(sockets, token, first));
+                assertThat(first.get(10, TimeUnit.SECONDS)).contains("default/alice");
+            }
+            final java.util.concurrent.CompletableFuture<String> refused = new java.util.concurrent.CompletableFuture<>();
+            held.add(approvalSocket(sockets, token, refused));
+            assertThat(refused.get(10, TimeUnit.SECONDS)).startsWith("close 4029").contains("at most 8");
+            // Another principal is not affected.
+            final java.util.concurrent.CompletableFuture<String> bobs = new java.util.concurrent.CompletableFuture<>();
+            held.add(approvalSocket(sockets, TestCredentials.userToken(config, "default", "bob"), bobs));
+            assertThat(bobs.get(10, TimeUnit.SECONDS)).contains("default/bob");
+            // A socket closed gives its place back.
+            held.remove(0).close();
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                final java.util.concurrent.CompletableFuture<String> again = new java.util.concurrent.CompletableFuture<>();
+                held.add(approvalSocket(sockets, token, again));
+                return !again.get(10, TimeUnit.SECONDS).startsWith("close");
+            });
+        } finally {
+            held.forEach(WebSocketWriter::close);
+        }
+    }
+
+    /** Opens /ws/approvals; {@code first} gets the first text frame, or "close CODE REASON". */
+    private static WebSocketWriter approvalSocket(WebSocketClient sockets, String token,
+                                                  java.util.concurrent.CompletableFuture<String> first) {
+        final WebSocketSession session = sockets.connect("/ws/approvals?access_token=" + token).join();
         session.inbound().subscribe(new org.reactivestreams.Subscriber<WebSocketFrame>() {
             @Override
             public void onSubscribe(org.reactivestreams.Subscription s) {
@@ -358,7 +396,11 @@ class GatewayTest {
 
             @Override
             public void onNext(WebSocketFrame frame) {
-                first.complete(frame.text());
+                if (frame instanceof com.linecorp.armeria.common.websocket.CloseWebSocketFrame close) {
+                    first.complete("close " + close.status().code() + ' ' + close.reasonPhrase());
+                } else {
+                    first.complete(frame.text());
+                }
             }
 
             @Override
@@ -367,12 +409,13 @@ class GatewayTest {
             }
 
             @Override
-            public void onComplete() {}
+            public void onComplete() {
+                first.complete("close");
+            }
         });
         final WebSocketWriter out = WebSocket.streaming();
         session.setOutbound(out);
-        assertThat(first.get(10, TimeUnit.SECONDS)).contains("\"requested_by\":\"default/alice\"");
-        out.close();
+        return out;
     }
 
     private String circuitOf(String service) {

@@ -35,7 +35,8 @@ import ai.sonia.runtime.auth.Principal;
  * its tenant. A plain user approves their own only up to the risk the tenant's {@link ApprovalPolicy}
  * allows (by default none: an admin decides), and may always refuse their own. A service acting for itself
  * may read every tenant's approvals but neither asks nor decides: actions and decisions are people's.
- * Every decision is kept on its approval (who, when, what scope, why) and logged without its arguments.
+ * Every decision is kept on its approval, appended to the store's {@code decisions} table (who, when, what
+ * state and scope, for which action, why) and logged without its arguments.
  */
 public final class Approvals {
 

@@ -35,33 +35,34 @@ public final class Redaction {
             "authorization", "cookie", "apikey", "token", "password", "passwd", "secret", "privatekey",
             "credential", "signature");
 
-    private static final String NAME = "[A-Za-z0-9_-]*(?:authorization|cookie|api[-_]?key|token|password|passwd"
-                                       + "|secret|private[-_]?key|credential|signature)[A-Za-z0-9_-]*";
+    /**
+     * Masks inside text. Group 1 of each pattern is kept and the rest of the match masked; a rule with a
+     * named group 2 masks only when that name is a secret one ({@link #secretName}); {@code needs} is a
+     * character the text must contain for the rule to apply at all (a cheap test before the regex).
+     */
+    private record Rule(Pattern pattern, boolean named, String needs) {}
 
-    /** Each pattern's group 1 is kept and the rest of the match masked. */
-    private static final List<Pattern> SECRET_TEXT = List.of(
+    private static final List<Rule> SECRET_TEXT = List.of(
             // Header lines, as in curl -H "Authorization: Bearer x".
-            Pattern.compile("(?i)(\\b(?:proxy-authorization|authorization|set-cookie|cookie|x-api-key|x-auth-token)"
-                            + "\\s*:\\s*)[^\\r\\n\"']+"),
+            new Rule(Pattern.compile("(?i)(\\b(?:proxy-authorization|authorization|set-cookie|cookie|x-api-key"
+                                     + "|x-auth-token)\\s*:\\s*)[^\\r\\n\"']+"), false, ":"),
             // Credential schemes anywhere: "Bearer x", "Basic x".
-            Pattern.compile("(?i)(\\b(?:bearer|basic)\\s+)[A-Za-z0-9._~+/=-]{12,}"),
+            new Rule(Pattern.compile("(?i)(\\b(?:bearer|basic)\\s+)[A-Za-z0-9._~+/=-]{12,}"), false, ""),
             // URL user info: https://user:password@host.
-            Pattern.compile("(?i)([a-z][a-z0-9+.-]*://[^/\\s:@\"]*:)[^/\\s@\"]+(?=@)"),
+            new Rule(Pattern.compile("(?i)([a-z][a-z0-9+.-]*://[^/\\s:@\"]*:)[^/\\s@\"]+(?=@)"), false, "@"),
             // Query parameters and options named like a secret: ?access_token=x, --password=x.
-            Pattern.compile("(?i)((?:[?&;]|(?<![A-Za-z0-9])--?)" + NAME + "=)[^&#\\s\"]+"),
+            new Rule(Pattern.compile("((?:[?&;]|(?<![A-Za-z0-9])--?)([A-Za-z0-9_-]+)=)[^&#\\s\"]+"), true, "="),
             // JSON text (a pattern over canonical arguments): "password":"x".
-            Pattern.compile("(?i)(\"" + NAME + "\":\")(?:[^\"\\\\]|\\\\.)*(?=\")"),
+            new Rule(Pattern.compile("(\"([A-Za-z0-9_-]+)\":\")(?:[^\"\\\\]|\\\\.)*(?=\")"), true, "\":"),
             // Bare tokens: JWTs, Sonia API keys, common provider keys.
-            Pattern.compile("()\\beyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*"),
-            Pattern.compile("()\\b(?:sonia_sk_|sk-|ghp_|gho_|github_pat_|xox[abpr]-|AKIA)[A-Za-z0-9_-]{8,}"));
+            new Rule(Pattern.compile("()\\beyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*"), false, "eyJ"),
+            new Rule(Pattern.compile("()\\b(?:sonia_sk_|sk-|ghp_|gho_|github_pat_|xox[abpr]-|AKIA)[A-Za-z0-9_-]{8,}"),
+                     false, ""));
 
-    /** The approval as a person may see it: its arguments and pattern with secrets masked. */
+    /** The approval as a person may see it: its arguments, pattern and reason with secrets masked. */
     public static Approval approval(Approval approval) {
-        if (!approval.hasArguments() && approval.getPattern().isEmpty()) {
-            return approval;
-        }
         return approval.toBuilder().setArguments(struct(approval.getArguments()))
-                       .setPattern(text(approval.getPattern())).build();
+                       .setPattern(text(approval.getPattern())).setReason(text(approval.getReason())).build();
     }
 
     /** Arguments with every secret masked. */
@@ -77,8 +78,12 @@ public final class Redaction {
     /** A text with every secret it carries masked. */
     public static String text(String text) {
         String out = text;
-        for (Pattern p : SECRET_TEXT) {
-            out = p.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + MASK));
+        for (Rule rule : SECRET_TEXT) {
+            if (!out.contains(rule.needs())) {
+                continue;
+            }
+            out = rule.pattern().matcher(out).replaceAll(m -> Matcher.quoteReplacement(
+                    rule.named() && !secretName(m.group(2)) ? m.group() : m.group(1) + MASK));
         }
         return out;
     }

@@ -65,9 +65,11 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         final AuthorizeActionResponse decision = call(() -> approvals.authorize(principal, new Approvals.Action(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
                 request.getSessionId(), request.getExecute(), request.getApprovalId())));
-        responseObserver.onNext(decision.hasApproval()
-                                ? decision.toBuilder().setApproval(Redaction.approval(decision.getApproval())).build()
-                                : decision);
+        final AuthorizeActionResponse.Builder shown = decision.toBuilder().setReason(Redaction.text(decision.getReason()));
+        if (decision.hasApproval()) {
+            shown.setApproval(Redaction.approval(decision.getApproval()));
+        }
+        responseObserver.onNext(shown.build());
         responseObserver.onCompleted();
     }
 

@@ -67,6 +67,15 @@ public final class ApprovalStore implements AutoCloseable {
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_time ON approvals(tenant, create_ms)");
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_requester ON approvals(tenant, requester, create_ms)");
                 s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
+                // Append-only: one row per decision, never updated, so who decided what and when survives
+                // the approval's own later changes (use, expiry).
+                s.execute("""
+                        CREATE TABLE IF NOT EXISTS decisions (
+                          approval_id TEXT NOT NULL, tenant TEXT NOT NULL, requester TEXT NOT NULL,
+                          decided_by TEXT NOT NULL, decide_ms INTEGER NOT NULL, state INTEGER NOT NULL,
+                          grant_scope INTEGER NOT NULL, risk INTEGER NOT NULL, tool TEXT NOT NULL,
+                          action_hash TEXT NOT NULL, expire_ms INTEGER NOT NULL, reason TEXT NOT NULL)""");
+                s.execute("CREATE INDEX IF NOT EXISTS decisions_tenant_time ON decisions(tenant, decide_ms)");
             }
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
@@ -165,12 +174,45 @@ public final class ApprovalStore implements AutoCloseable {
         }
     }
 
+    /**
+     * Decides a pending approval and appends the decision to {@code decisions}, in one transaction; false
+     * when it was no longer pending (then nothing is written).
+     */
     public synchronized boolean decide(String id, ApprovalState state, GrantScope scope, String pattern,
                                        String decidedBy, long decideMs, long expireMs, String reason, long nowMs) {
-        return update("UPDATE approvals SET state = ?, grant_scope = ?, pattern = ?, decided_by = ?, decide_ms = ?, "
-                      + "expire_ms = ?, reason = ? WHERE id = ? AND state = ? AND expire_ms > ?",
-                      state.getNumber(), scope.getNumber(), pattern, decidedBy, decideMs, expireMs, reason, id,
-                      ApprovalState.APPROVAL_STATE_PENDING_VALUE, nowMs) == 1;
+        try {
+            connection.setAutoCommit(false);
+            final boolean won = update(
+                    "UPDATE approvals SET state = ?, grant_scope = ?, pattern = ?, decided_by = ?, decide_ms = ?, "
+                    + "expire_ms = ?, reason = ? WHERE id = ? AND state = ? AND expire_ms > ?",
+                    state.getNumber(), scope.getNumber(), pattern, decidedBy, decideMs, expireMs, reason, id,
+                    ApprovalState.APPROVAL_STATE_PENDING_VALUE, nowMs) == 1;
+            if (won) {
+                update("INSERT INTO decisions (approval_id, tenant, requester, decided_by, decide_ms, state, "
+                       + "grant_scope, risk, tool, action_hash, expire_ms, reason) SELECT id, tenant, requester, "
+                       + "decided_by, decide_ms, state, grant_scope, risk, tool, action_hash, expire_ms, reason "
+                       + "FROM approvals WHERE id = ?", id);
+            }
+            connection.commit();
+            return won;
+        } catch (SQLException | RuntimeException e) {
+            rollback();
+            throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot decide approval", e);
+        } finally {
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException e) {
+                throw new IllegalStateException("cannot decide approval", e);
+            }
+        }
+    }
+
+    private void rollback() {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot roll back a decision", e);
+        }
     }
 
     /** Uses a ONCE grant; false when it was already used. */

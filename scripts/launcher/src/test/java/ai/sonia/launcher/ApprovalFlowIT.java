@@ -22,12 +22,17 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import ai.sonia.runtime.testing.TestCredentials;
+
 /**
  * People using an action that needs approval, through the real gateway, EVA-OS and OpenClaw, as they would:
  * the first-start admin logs in with the password the gateway wrote, registers Alice; Mallory signs up on her
  * own (a tenant of her own). Alice's action waits and shows up on her approvals WebSocket and never on
  * Mallory's; Alice may not decide a high-risk approval and Mallory cannot even see it; the admin approves it
- * once; the action runs exactly once, for Alice only, and changed arguments need a new approval.
+ * once; the action runs exactly once, for Alice only, and changed arguments need a new approval. Between
+ * users of one tenant (Alice, Bob): an approval is its requester's over REST, gRPC and the WebSocket, its
+ * secrets are masked wherever it is shown, Alice cannot approve her own fetch, and a pattern grant of hers
+ * never runs Bob's action; one principal holds at most eight approval sockets.
  */
 class ApprovalFlowIT {
 
@@ -272,6 +277,29 @@ class ApprovalFlowIT {
         final HttpResponse<String> own = post("evaos", "/v1/approvals/" + id + ":decide", alice, approve);
         assertThat(own.statusCode()).as(own.body()).isEqualTo(403);
         assertThat(mapper.readTree(own.body()).at("/error/code").asText()).isEqualTo("PERMISSION_DENIED");
+        // The same over gRPC, with the self-registered users' own tokens.
+        final io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder
+                .forAddress("127.0.0.1", stack.port("evaos")).usePlaintext().build();
+        try {
+            final var asBob = ai.sonia.evaos.v1.EvaOsServiceGrpc.newBlockingStub(channel)
+                                                               .withInterceptors(TestCredentials.bearer(bob));
+            final var asAlice = ai.sonia.evaos.v1.EvaOsServiceGrpc.newBlockingStub(channel)
+                                                                 .withInterceptors(TestCredentials.bearer(alice));
+            final ai.sonia.evaos.v1.DecideApprovalRequest grpcApprove =
+                    ai.sonia.evaos.v1.DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build();
+            assertThat(grpcCode(() -> asBob.getApproval(
+                    ai.sonia.evaos.v1.GetApprovalRequest.newBuilder().setApprovalId(id).build())))
+                    .isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+            assertThat(grpcCode(() -> asBob.decideApproval(grpcApprove))).isEqualTo(io.grpc.Status.Code.NOT_FOUND);
+            assertThat(grpcCode(() -> asAlice.decideApproval(grpcApprove)))
+                    .isEqualTo(io.grpc.Status.Code.PERMISSION_DENIED);
+            final ai.sonia.evaos.v1.Approval viaGrpc = asAlice.getApproval(
+                    ai.sonia.evaos.v1.GetApprovalRequest.newBuilder().setApprovalId(id).build());
+            assertThat(viaGrpc.getArguments().getFieldsOrThrow("headers").getStructValue()
+                              .getFieldsOrThrow("Authorization").getStringValue()).isEqualTo("[REDACTED]");
+        } finally {
+            channel.shutdownNow();
+        }
         final HttpResponse<String> decided = post("evaos", "/v1/approvals/" + id + ":decide", admin,
                                                   "{\"approve\":false,\"reason\":\"not this host\"}");
         assertThat(decided.statusCode()).as(decided.body()).isEqualTo(200);
@@ -340,6 +368,15 @@ class ApprovalFlowIT {
         bobs.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
         for (WebSocket socket : held) {
             socket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+        }
+    }
+
+    private static io.grpc.Status.Code grpcCode(Runnable call) {
+        try {
+            call.run();
+            return io.grpc.Status.Code.OK;
+        } catch (io.grpc.StatusRuntimeException e) {
+            return e.getStatus().getCode();
         }
     }
 

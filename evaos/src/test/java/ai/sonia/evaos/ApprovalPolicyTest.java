@@ -1,0 +1,54 @@
+package ai.sonia.evaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
+
+import ai.sonia.evaos.domain.ApprovalPolicy;
+import ai.sonia.options.v1.RiskLevel;
+
+/** The approvals policy read from {@code services.evaos.approvals}: safe defaults, a clear refusal of typos. */
+class ApprovalPolicyTest {
+
+    private static final ObjectMapper mapper = new ObjectMapper();
+
+    @Test
+    void byDefaultNoUserApprovesTheirOwnMediumOrHigh() {
+        final ApprovalPolicy policy = ApprovalPolicy.from(MissingNode.getInstance());
+        assertThat(policy.maySelfApprove("any", RiskLevel.RISK_LEVEL_MEDIUM)).isFalse();
+        assertThat(policy.maySelfApprove("any", RiskLevel.RISK_LEVEL_HIGH)).isFalse();
+        assertThat(policy.maxStreamsPerPrincipal()).isEqualTo(8);
+    }
+
+    @Test
+    void aTenantEntryWinsOverTheWildcard() throws Exception {
+        final ApprovalPolicy policy = ApprovalPolicy.from(
+                json("{\"selfApprove\":{\"*\":\"medium\",\"strict\":\"NONE\",\"lab\":\"HIGH\"}}"));
+        assertThat(policy.maySelfApprove("other", RiskLevel.RISK_LEVEL_MEDIUM)).isTrue();
+        assertThat(policy.maySelfApprove("other", RiskLevel.RISK_LEVEL_HIGH)).isFalse();
+        assertThat(policy.maySelfApprove("strict", RiskLevel.RISK_LEVEL_MEDIUM)).isFalse();
+        assertThat(policy.maySelfApprove("lab", RiskLevel.RISK_LEVEL_HIGH)).isTrue();
+        assertThat(policy.maySelfApprove("lab", RiskLevel.RISK_LEVEL_CRITICAL)).isFalse();
+    }
+
+    @Test
+    void anUnknownLevelOrABadCapStopsTheStartWithTheSettingNamed() {
+        assertThatThrownBy(() -> ApprovalPolicy.from(json("{\"selfApprove\":{\"acme\":\"CRITICAL\"}}")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("services.evaos.approvals.selfApprove.acme");
+        assertThatThrownBy(() -> ApprovalPolicy.from(json("{\"selfApprove\":\"MEDIUM\"}")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ApprovalPolicy.from(json("{\"maxStreamsPerPrincipal\":0}")))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("maxStreamsPerPrincipal");
+    }
+
+    private static JsonNode json(String text) throws Exception {
+        return mapper.readTree(text);
+    }
+}
