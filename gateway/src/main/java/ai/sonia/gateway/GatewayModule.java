@@ -18,6 +18,7 @@ import ai.sonia.gateway.edge.InputLimitsDecorator;
 import ai.sonia.gateway.edge.RateLimitDecorator;
 import ai.sonia.gateway.edge.RateLimits;
 import ai.sonia.gateway.grpc.ApiKeyServiceImpl;
+import ai.sonia.gateway.grpc.AuditServiceImpl;
 import ai.sonia.gateway.grpc.AuthServiceImpl;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
@@ -66,6 +67,7 @@ public final class GatewayModule implements ServiceModule {
                            .addService(new AuthServiceImpl(accounts))
                            .addService(new UserServiceImpl(accounts))
                            .addService(new ApiKeyServiceImpl(accounts.apiKeys()))
+                           .addService(new AuditServiceImpl(accounts.audit()))
                            .authenticator(accounts.authenticator(config))
                            .dependencyProbe(probe)
                            .configure(sb -> {
