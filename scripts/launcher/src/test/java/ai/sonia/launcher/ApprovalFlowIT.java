@@ -173,10 +173,13 @@ class ApprovalFlowIT {
         final String malloryKey = created.at("/secret").asText();
         final String malloryKeyToken = data(post("gateway", "/api/auth/token", malloryKey, "{}")).at("/access_token").asText();
         assertThat(statusAtEveryService(malloryKeyToken).values()).containsOnly(200);
+        socket(malloryKeyToken, null, new CopyOnWriteArrayList<>()).join().sendClose(WebSocket.NORMAL_CLOSURE, "ok").join();
         final String malloryKeyId = created.at("/key/key_id").asText();
         assertThat(delete("gateway", "/api/keys/" + malloryKeyId, mallory).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
                .until(() -> refusedEverywhere(malloryKeyToken));
+        assertThat(socket(malloryKeyToken, null, new CopyOnWriteArrayList<>())).failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class).withStackTraceContaining("401");
 
         // Disabled, then deleted: nothing derived from her works anywhere.
         assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"disabled\":true}").statusCode()).isEqualTo(200);
