@@ -1,5 +1,9 @@
 package ai.sonia.gateway.ws;
 
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
@@ -17,6 +21,7 @@ import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.auth.AuthDecorator;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import io.grpc.Channel;
@@ -34,6 +39,7 @@ import io.grpc.stub.ClientResponseObserver;
  */
 public final class ApprovalsSocket implements WebSocketServiceHandler {
 
+    private static final long RECHECK_MS = 250;
     private static final JsonFormat.Printer printer =
             JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
@@ -57,6 +63,14 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
                 WatchApprovalsRequest.newBuilder()
                                      .setPendingOnly(Boolean.parseBoolean(ctx.queryParam("pending_only")))
                                      .build(), forwarder);
+        // The credential was checked at the handshake; a watch outlives it, so check it again while it lasts:
+        // a logged-out session, a deleted key or a demoted, disabled or deleted user ends the stream.
+        final BooleanSupplier stillValid = AuthDecorator.stillValid(ctx);
+        final ScheduledFuture<?> recheck = ctx.eventLoop().scheduleAtFixedRate(() -> {
+            if (!stillValid.getAsBoolean()) {
+                out.close(WebSocketCloseStatus.POLICY_VIOLATION, "credential revoked");
+            }
+        }, RECHECK_MS, RECHECK_MS, TimeUnit.MILLISECONDS);
         in.subscribe(new Subscriber<WebSocketFrame>() { // nothing to read; its end is the client leaving
             @Override
             public void onSubscribe(Subscription s) {
@@ -77,6 +91,7 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
             }
         });
         out.whenComplete().handle((unused, cause) -> {
+            recheck.cancel(false);
             forwarder.cancel();
             return null;
         });
