@@ -14,9 +14,11 @@ import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.edge.InputLimitsDecorator;
 import ai.sonia.gateway.edge.RateLimitDecorator;
 import ai.sonia.gateway.edge.RateLimits;
 import ai.sonia.gateway.grpc.ApiKeyServiceImpl;
+import ai.sonia.gateway.grpc.AuditServiceImpl;
 import ai.sonia.gateway.grpc.AuthServiceImpl;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
@@ -72,11 +74,13 @@ public final class GatewayModule implements ServiceModule {
                            .addService(new AuthServiceImpl(accounts))
                            .addService(new UserServiceImpl(accounts))
                            .addService(new ApiKeyServiceImpl(accounts.apiKeys()))
+                           .addService(new AuditServiceImpl(accounts.audit()))
                            .authenticator(accounts.authenticator(config))
                            .dependencyProbe(probe)
                            .configure(sb -> {
                                // Added here, it runs inside the runtime's authentication: it knows the principal.
                                sb.decorator(new RateLimitDecorator(limits));
+                               sb.decorator(new InputLimitsDecorator());
                                sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
                                           new ChatSseService(streamer));
                                // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.

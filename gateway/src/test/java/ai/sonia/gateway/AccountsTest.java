@@ -30,8 +30,10 @@ import com.linecorp.armeria.common.RequestHeadersBuilder;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
+import ai.sonia.gateway.v1.AuditServiceGrpc;
 import ai.sonia.gateway.v1.CreateApiKeyRequest;
 import ai.sonia.gateway.v1.GetUserRequest;
+import ai.sonia.gateway.v1.ListAuditEventsRequest;
 import ai.sonia.gateway.v1.ListUsersRequest;
 import ai.sonia.gateway.v1.UserServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
@@ -358,6 +360,80 @@ class AccountsTest {
         assertThat(status(HttpMethod.DELETE, "/api/users/" + bossId, admin)).isEqualTo(200);
         await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", back) == 401
                                                           && status(HttpMethod.GET, "/api/auth/me", backKeyToken) == 401);
+    }
+
+    @Test
+    void securityEventsAreAuditedPerTenantForAdminsOnly() throws Exception {
+        start("{\"auth\":{\"registration\":\"open\",\"bcryptCost\":4}}",
+              Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        final JsonNode adminLogin = ok(login("admin", "admin-password-123"));
+        final String admin = access(adminLogin);
+        final String bobId = ok(register(admin, "bob", "bob-password-12")).at("/user_id").asText();
+        assertThat(login("bob", "not-bobs-password").status().code()).isEqualTo(401);
+        final JsonNode bobLogin = ok(login("bob", "bob-password-12"));
+        final JsonNode refreshed = ok(call(HttpMethod.POST, "/api/auth/refresh",
+                                           "{\"refresh_token\":\"" + refresh(bobLogin) + "\"}", null));
+        assertThat(call(HttpMethod.POST, "/api/auth/refresh", "{\"refresh_token\":\"" + refresh(bobLogin) + "\"}",
+                        null).status().code()).isEqualTo(401);
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        final String keyId = ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"backup\"}", bob)).at("/key/key_id").asText();
+        assertThat(status(HttpMethod.DELETE, "/api/keys/" + keyId, bob)).isEqualTo(200);
+        assertThat(call(HttpMethod.POST, "/api/auth/logout", "{}", bob).status().code()).isEqualTo(200);
+        ok(call(HttpMethod.PUT, "/api/users/" + bobId, "{\"role\":\"ROLE_ADMIN\"}", admin));
+        ok(call(HttpMethod.PUT, "/api/users/" + bobId, "{\"disabled\":true}", admin));
+        assertThat(status(HttpMethod.DELETE, "/api/users/" + bobId, admin)).isEqualTo(200);
+        // Another tenant's events (a self-registered user) are not the default tenant's.
+        ok(register(null, "erin", "erin-password-1"));
+        final String erin = access(ok(login("erin", "erin-password-1")));
+        access(refreshed);
+
+        final JsonNode events = ok(call(HttpMethod.GET, "/api/audit", null, admin)).at("/events");
+        final List<String> kinds = new ArrayList<>();
+        events.forEach(e -> kinds.add(e.at("/kind").asText().replace("AUDIT_EVENT_KIND_", "")
+                                      + (e.at("/success").asBoolean() ? "" : "!")));
+        assertThat(kinds).containsExactly("USER_DELETE", "USER_DISABLE", "ROLE_CHANGE", "LOGOUT", "API_KEY_DELETE",
+                                          "API_KEY_CREATE", "LOGIN", "REFRESH_TOKEN_REUSE!", "TOKEN_REFRESH", "LOGIN",
+                                          "LOGIN!", "USER_REGISTER", "LOGIN");
+        final JsonNode failed = events.get(10);
+        assertThat(failed.at("/username").asText()).isEqualTo("bob");
+        assertThat(failed.at("/address").asText()).isEqualTo("127.0.0.1");
+        assertThat(failed.at("/detail").asText()).isEqualTo("wrong password");
+        assertThat(events.get(2).at("/detail").asText()).isEqualTo("ROLE_USER -> ROLE_ADMIN");
+        assertThat(events.get(0).at("/actor").asText()).isEqualTo("default/" + adminLogin.at("/user/user_id").asText());
+        assertThat(events.toString()).doesNotContain("erin").doesNotContain("not-bobs-password");
+
+        // Paged, newest first.
+        final JsonNode first = ok(call(HttpMethod.GET, "/api/audit?page_size=5", null, admin));
+        assertThat(first.at("/events").size()).isEqualTo(5);
+        final JsonNode second = ok(call(HttpMethod.GET, "/api/audit?page_size=5&page_token="
+                                                        + first.at("/next_page_token").asText(), null, admin));
+        assertThat(second.at("/events/0/event_id").asLong()).isLessThan(first.at("/events/4/event_id").asLong());
+        assertThat(status(HttpMethod.GET, "/api/audit?page_size=5000", admin)).isEqualTo(400);
+        assertThat(status(HttpMethod.GET, "/api/audit?page_token=zzz", admin)).isEqualTo(400);
+
+        // A plain user, self-registered or not, may not read it: REST and gRPC.
+        assertThat(status(HttpMethod.GET, "/api/audit", erin)).isEqualTo(403);
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(erin));
+        started.add(() -> SoniaChannels.close(channel));
+        assertThatThrownBy(() -> AuditServiceGrpc.newBlockingStub(channel)
+                                                 .listAuditEvents(ListAuditEventsRequest.getDefaultInstance()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+        final ManagedChannel adminChannel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                                    TestCredentials.bearer(admin));
+        started.add(() -> SoniaChannels.close(adminChannel));
+        assertThat(AuditServiceGrpc.newBlockingStub(adminChannel)
+                                   .listAuditEvents(ListAuditEventsRequest.newBuilder().setPageSize(1).build())
+                                   .getEvents(0).getKindValue()).isEqualTo(11);
+        // Append-only: the table refuses changes.
+        try (java.sql.Connection db = java.sql.DriverManager.getConnection(
+                "jdbc:sqlite:" + config.dataDir("gateway").resolve("accounts.db"))) {
+            assertThatThrownBy(() -> db.createStatement().execute("DELETE FROM audit_events"))
+                    .hasMessageContaining("append-only");
+            assertThatThrownBy(() -> db.createStatement().execute("UPDATE audit_events SET success = 1"))
+                    .hasMessageContaining("append-only");
+        }
     }
 
     @Test

@@ -103,7 +103,7 @@ class EdgeLimitsTest {
                 methods++;
             }
         }
-        assertThat(methods).isEqualTo(5 + 6 + 7 + 3);
+        assertThat(methods).isEqualTo(5 + 6 + 7 + 3 + 1);
     }
 
     @Test
@@ -143,7 +143,7 @@ class EdgeLimitsTest {
                 paths++;
             }
         }
-        assertThat(paths).isEqualTo(21);
+        assertThat(paths).isEqualTo(22);
         for (String path : List.of("/", "/status", "/metrics", "/docs/", "/ws/approvals")) {
             assertThat(client.get(path).aggregate().join().status().code()).as(path).isEqualTo(401);
         }

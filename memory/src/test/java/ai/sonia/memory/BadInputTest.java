@@ -79,6 +79,8 @@ class BadInputTest {
                 store("memory.metadata", StoreMemoryRequest.newBuilder().setMemory(
                         valid.toBuilder().putMetadata("bad key!", "v")).build()),
                 store("ttl_seconds", StoreMemoryRequest.newBuilder().setMemory(valid).setTtlSeconds(-1).build()),
+                store("ttl_seconds", StoreMemoryRequest.newBuilder().setMemory(valid).setTtlSeconds(Long.MAX_VALUE)
+                                                       .build()),
                 store("supersedes", StoreMemoryRequest.newBuilder().setMemory(valid).setSupersedes("../etc").build()),
                 call("query", s -> s.searchMemories(SearchMemoriesRequest.newBuilder().setScope(tenant("bad"))
                                                                          .build())),

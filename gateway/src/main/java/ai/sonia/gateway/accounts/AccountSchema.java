@@ -57,7 +57,28 @@ final class AccountSchema {
                       secret_hash TEXT NOT NULL,
                       create_ms INTEGER NOT NULL,
                       revoked_ms INTEGER NOT NULL DEFAULT 0)""",
-                    "CREATE INDEX api_keys_by_owner ON api_keys(tenant, owner)"));
+                    "CREATE INDEX api_keys_by_owner ON api_keys(tenant, owner)"),
+            // Version 2: the security events of each tenant, append-only (the triggers refuse changes). A
+            // sign-in under an unknown name belongs to no tenant (""): no tenant's admin sees it.
+            List.of("""
+                    CREATE TABLE audit_events (
+                      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                      tenant TEXT NOT NULL,
+                      time_ms INTEGER NOT NULL,
+                      kind INTEGER NOT NULL,
+                      success INTEGER NOT NULL,
+                      actor TEXT NOT NULL,
+                      user_id TEXT NOT NULL,
+                      username TEXT NOT NULL,
+                      address TEXT NOT NULL,
+                      detail TEXT NOT NULL)""",
+                    "CREATE INDEX audit_events_by_tenant ON audit_events(tenant, seq)",
+                    """
+                    CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END""",
+                    """
+                    CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                    BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END"""));
 
     static void apply(Connection connection) throws SQLException {
         final int current = version(connection);

@@ -31,6 +31,10 @@ public final class AccountStore implements AutoCloseable {
     public record KeyRow(String id, String tenant, String owner, String name, Role role, String secretHash,
                          long createMs, long revokedMs) {}
 
+    /** A security event as stored; {@code seq} orders them. */
+    public record AuditRow(long seq, String tenant, long timeMs, int kind, boolean success, String actor,
+                           String userId, String username, String address, String detail) {}
+
     /** A refresh token as stored, with its session's user and revocation. */
     public record RefreshRow(String hash, String sessionId, String userId, long expireMs, long usedMs,
                              long sessionRevokedMs) {}
@@ -197,6 +201,33 @@ public final class AccountStore implements AutoCloseable {
             connection.close();
         } catch (SQLException ignored) {
             // closing at shutdown: nothing left to do
+        }
+    }
+
+    // Audit
+
+    /** Appends a security event. */
+    public synchronized void insertAudit(AuditRow row) {
+        update("INSERT INTO audit_events(tenant, time_ms, kind, success, actor, user_id, username, address, detail) "
+               + "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", row.tenant(), row.timeMs(), row.kind(), row.success() ? 1 : 0,
+               row.actor(), row.userId(), row.username(), row.address(), row.detail());
+    }
+
+    /** Up to {@code limit} events of a tenant older than {@code beforeSeq}, newest first. */
+    public synchronized List<AuditRow> audit(String tenant, long beforeSeq, int limit) {
+        final List<AuditRow> rows = new ArrayList<>();
+        try (PreparedStatement ps = prepare("SELECT * FROM audit_events WHERE tenant = ? AND seq < ? "
+                                            + "ORDER BY seq DESC LIMIT ?", tenant, beforeSeq, limit);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new AuditRow(rs.getLong("seq"), rs.getString("tenant"), rs.getLong("time_ms"),
+                                      rs.getInt("kind"), rs.getInt("success") != 0, rs.getString("actor"),
+                                      rs.getString("user_id"), rs.getString("username"), rs.getString("address"),
+                                      rs.getString("detail")));
+            }
+            return rows;
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the audit", e);
         }
     }
 

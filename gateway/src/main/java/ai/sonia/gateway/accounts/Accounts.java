@@ -9,6 +9,7 @@ import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.common.v1.Role;
+import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.AuthTokens;
 import ai.sonia.gateway.v1.Identity;
 import ai.sonia.gateway.v1.RegisterRequest;
@@ -19,6 +20,7 @@ import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.Roles;
 
 /**
  * Registration, login, refresh-token rotation, logout and the API key exchange. A login starts a session
@@ -34,6 +36,7 @@ public final class Accounts implements AutoCloseable {
     final Revocations revocations;
     final AuthSettings settings;
     final Clock clock;
+    final AuditLog audit;
     private final AccessTokens accessTokens;
     private final LoginThrottle throttle;
     private final ApiKeys apiKeys;
@@ -48,6 +51,7 @@ public final class Accounts implements AutoCloseable {
         revocations = new Revocations(shared, settings, clock);
         throttle = new LoginThrottle(settings, clock);
         apiKeys = new ApiKeys(this);
+        audit = new AuditLog(this);
     }
 
     /** The accounts of the stack {@code config} names, at {@code dataDir("gateway")/accounts.db}. */
@@ -67,6 +71,10 @@ public final class Accounts implements AutoCloseable {
 
     public UserDirectory users() {
         return new UserDirectory(this);
+    }
+
+    public AuditLog audit() {
+        return audit;
     }
 
     public AuthSettings settings() {
@@ -90,8 +98,11 @@ public final class Accounts implements AutoCloseable {
         // An open registration gets a tenant of its own, so strangers never share data.
         final String tenant = byAdmin ? caller.tenant() : Tokens.id("t_");
         final Role role = request.getRole() == Role.ROLE_UNSPECIFIED ? Role.ROLE_USER : request.getRole();
-        return AccountProtos.user(create(tenant, request.getUsername(), request.getPassword(),
-                                         request.getDisplayName(), role));
+        final AccountStore.UserRow user = create(tenant, request.getUsername(), request.getPassword(),
+                                                 request.getDisplayName(), role);
+        audit.record(AuditEventKind.AUDIT_EVENT_KIND_USER_REGISTER, true, tenant, user.id(), user.username(),
+                     Roles.name(role));
+        return AccountProtos.user(user);
     }
 
     /** Creates a user after validating its name and password; CONFLICT when the name is taken. */
@@ -125,6 +136,9 @@ public final class Accounts implements AutoCloseable {
             if (ctx != null) {
                 ctx.addAdditionalResponseHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(wait));
             }
+            final AccountStore.UserRow user = store.userByName(username).orElse(null);
+            audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
+                         user == null ? "" : user.id(), username, "throttled: retry in " + wait + " s");
             throw AccountErrors.rateLimited("too many failed logins; try again in " + wait + " s", wait);
         }
         final AccountStore.UserRow user = store.userByName(username).orElse(null);
@@ -137,9 +151,13 @@ public final class Accounts implements AutoCloseable {
         }
         if (!verified || user.disabled()) {
             throttle.failed(userKey, addressKey);
+            audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
+                         user == null ? "" : user.id(), username,
+                         user == null ? "unknown user" : verified ? "user disabled" : "wrong password");
             throw AccountErrors.badCredentials();
         }
         throttle.succeeded(userKey);
+        audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, true, user.tenant(), user.id(), user.username(), "");
         final String sessionId = Tokens.id("ses_");
         final String refresh = Tokens.random(32);
         final long now = clock.millis();
@@ -161,6 +179,7 @@ public final class Accounts implements AutoCloseable {
         }
         if (row.usedMs() != 0) {
             revoke(row.sessionId());
+            auditReuse(row);
             throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
         }
         if (row.expireMs() <= now) {
@@ -174,14 +193,28 @@ public final class Accounts implements AutoCloseable {
         final String next = Tokens.random(32);
         if (!store.rotate(hash, row.sessionId(), Tokens.sha256(next), now, now + settings.refreshTtl().toMillis())) {
             revoke(row.sessionId()); // lost a race with another use of the same token: a replay
+            auditReuse(row);
             throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
         }
+        audit.record(AuditEventKind.AUDIT_EVENT_KIND_TOKEN_REFRESH, true, user.tenant(), user.id(), user.username(),
+                     "session " + row.sessionId());
         return tokens(user, row.sessionId(), next);
     }
 
     /** Ends a login session: its refresh tokens and access tokens stop working. */
     public void logout(String sessionId) {
         revoke(sessionId);
+        final Principal caller = Principal.currentOrNull();
+        if (caller != null) {
+            audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGOUT, true, caller.tenant(), caller.subject(), "",
+                         "session " + sessionId);
+        }
+    }
+
+    private void auditReuse(AccountStore.RefreshRow row) {
+        store.user(row.userId()).ifPresent(user -> audit.record(
+                AuditEventKind.AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSE, false, user.tenant(), user.id(), user.username(),
+                "session " + row.sessionId() + " revoked"));
     }
 
     /** An access token for the API key presented. */

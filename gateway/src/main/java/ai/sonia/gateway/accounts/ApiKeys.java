@@ -4,11 +4,13 @@ import java.util.List;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.ApiKey;
+import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.Roles;
 
 /**
  * API keys for programs: {@code sonia_sk_<id>_<secret>}, a 256-bit random secret stored as its SHA-256 and
@@ -39,6 +41,8 @@ public final class ApiKeys {
                                                                 role, Tokens.sha256(secret),
                                                                 accounts.clock.millis(), 0);
         accounts.store.insertKey(row);
+        accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_CREATE, true, caller.tenant(), caller.subject(),
+                              "", "key " + id + " (" + Roles.name(role) + "): " + row.name());
         return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(row))
                                    .setSecret(Authenticator.API_KEY_PREFIX + id + '_' + secret).build();
     }
@@ -59,6 +63,8 @@ public final class ApiKeys {
                                                       .orElseThrow(() -> AccountErrors.notFound("API key", keyId));
         accounts.store.revokeKey(key.id(), accounts.clock.millis());
         accounts.revocations.revokeKey(key.id());
+        accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_DELETE, true, key.tenant(), key.owner(), "",
+                              "key " + key.id() + ": " + key.name());
     }
 
     /** The principal of an API key; {@link AuthenticationException} for an unknown or revoked one. */

@@ -1,10 +1,9 @@
 package ai.sonia.gateway.accounts;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.List;
 
 import ai.sonia.common.v1.Role;
+import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.ListUsersResponse;
 import ai.sonia.gateway.v1.UpdateUserRequest;
 import ai.sonia.gateway.v1.User;
@@ -17,9 +16,6 @@ import ai.sonia.runtime.auth.Principal;
  * last enabled admin of a tenant can be neither demoted, disabled nor deleted (CONFLICT).
  */
 public final class UserDirectory {
-
-    private static final int DEFAULT_PAGE = 100;
-    private static final int MAX_PAGE = 1000;
 
     private final Accounts accounts;
 
@@ -41,31 +37,26 @@ public final class UserDirectory {
     public void changePassword(Principal caller, String currentSession, String current, String next) {
         final AccountStore.UserRow user = own(caller);
         if (!accounts.passwords.verify(current, user.passwordHash())) {
+            accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_PASSWORD_CHANGE, false, user.tenant(), user.id(),
+                                  user.username(), "current password wrong");
             throw Principal.unauthenticated("current_password is wrong");
         }
         Passwords.validate("new_password", next);
         accounts.store.setPasswordHash(user.id(), accounts.passwords.hash(next));
+        accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_PASSWORD_CHANGE, true, user.tenant(), user.id(),
+                              user.username(), "");
         revokeSessions(user.id(), currentSession);
     }
 
     public ListUsersResponse list(Principal caller, int pageSize, String pageToken) {
         Access.requireAdminPerson(caller, "listing users");
-        if (pageSize < 0 || pageSize > MAX_PAGE) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "page_size", pageSize + " (expected: 0.." + MAX_PAGE + ')');
-        }
-        final int size = pageSize == 0 ? DEFAULT_PAGE : pageSize;
-        final String after;
-        try {
-            after = new String(Base64.getUrlDecoder().decode(pageToken), StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "page_token", "not a token of this API");
-        }
+        final int size = Pages.size(pageSize);
+        final String after = Pages.cursor(pageToken);
         final List<AccountStore.UserRow> rows = accounts.store.users(caller.tenant(), after, size + 1);
         final ListUsersResponse.Builder page = ListUsersResponse.newBuilder();
         rows.stream().limit(size).forEach(u -> page.addUsers(AccountProtos.user(u)));
         if (rows.size() > size) {
-            page.setNextPageToken(Base64.getUrlEncoder().withoutPadding().encodeToString(
-                    rows.get(size - 1).username().getBytes(StandardCharsets.UTF_8)));
+            page.setNextPageToken(Pages.token(rows.get(size - 1).username()));
         }
         return page.build();
     }
@@ -95,6 +86,15 @@ public final class UserDirectory {
             revokeSessions(user.id(), "");
             accounts.revocations.userChanged(user, disabled ? null : role);
         }
+        if (role != user.role()) {
+            accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_ROLE_CHANGE, true, user.tenant(), user.id(),
+                                  user.username(), user.role() + " -> " + role);
+        }
+        if (disabled != user.disabled()) {
+            accounts.audit.record(disabled ? AuditEventKind.AUDIT_EVENT_KIND_USER_DISABLE
+                                           : AuditEventKind.AUDIT_EVENT_KIND_USER_ENABLE,
+                                  true, user.tenant(), user.id(), user.username(), "");
+        }
         return AccountProtos.user(accounts.store.user(user.id()).orElseThrow());
     }
 
@@ -106,6 +106,8 @@ public final class UserDirectory {
         }
         revokeSessions(user.id(), "");
         accounts.revocations.userChanged(user, null);
+        accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_USER_DELETE, true, user.tenant(), user.id(),
+                              user.username(), "");
     }
 
     private void revokeSessions(String userId, String keep) {

@@ -178,9 +178,13 @@ public final class MemoryEngine implements AutoCloseable {
                      .build();
     }
 
+    /** The longest time to live: 100 years (beyond it, milliseconds from now would overflow sooner or later). */
+    private static final long MAX_TTL_SECONDS = 100L * 366 * 24 * 3600;
+
     private static Long expireMs(StoreMemoryRequest request, long nowMs) {
-        if (request.getTtlSeconds() < 0) {
-            throw MemoryException.invalid("ttl_seconds", request.getTtlSeconds() + " (expected: >= 0)");
+        if (request.getTtlSeconds() < 0 || request.getTtlSeconds() > MAX_TTL_SECONDS) {
+            throw MemoryException.invalid("ttl_seconds",
+                                          request.getTtlSeconds() + " (expected: 0.." + MAX_TTL_SECONDS + ')');
         }
         if (request.getTtlSeconds() > 0) {
             return nowMs + Math.multiplyExact(request.getTtlSeconds(), 1000L);

@@ -20,13 +20,28 @@ import io.grpc.protobuf.StatusProto;
  */
 public final class Errors {
 
+    /**
+     * The longest message, metadata value or field description an error carries. Errors often echo what the
+     * client sent; an echoed 3,000-character path once made the gRPC trailers (grpc-message and the details)
+     * exceed HTTP/2's 8 KiB header limit, so the callee's answer was lost and the caller saw a 500.
+     */
+    static final int MAX_TEXT = 256;
+
+    /** {@code text}, cut to {@link #MAX_TEXT} characters with a note of how long it was. */
+    public static String clip(String text) {
+        if (text.length() <= MAX_TEXT) {
+            return text;
+        }
+        return text.substring(0, MAX_TEXT) + "... (" + text.length() + " characters)";
+    }
+
     /** An error with the given envelope code, message and ErrorInfo metadata. */
     public static StatusRuntimeException of(String domain, ErrorCode code, String message,
                                             Map<String, String> metadata) {
         final com.google.rpc.Status status =
                 com.google.rpc.Status.newBuilder()
                                      .setCode(ErrorMapping.grpcCode(code).value())
-                                     .setMessage(message)
+                                     .setMessage(clip(message))
                                      .addDetails(Any.pack(errorInfo(domain, code, metadata)))
                                      .build();
         return StatusProto.toStatusRuntimeException(status);
@@ -37,13 +52,13 @@ public final class Errors {
         final com.google.rpc.Status status =
                 com.google.rpc.Status.newBuilder()
                                      .setCode(io.grpc.Status.Code.INVALID_ARGUMENT.value())
-                                     .setMessage(field + ": " + description)
+                                     .setMessage(clip(field + ": " + description))
                                      .addDetails(Any.pack(errorInfo(domain, ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-                                                                    Map.of("field", field))))
+                                                                    Map.of("field", clip(field)))))
                                      .addDetails(Any.pack(BadRequest.newBuilder().addFieldViolations(
                                              BadRequest.FieldViolation.newBuilder()
-                                                                      .setField(field)
-                                                                      .setDescription(description)).build()))
+                                                                      .setField(clip(field))
+                                                                      .setDescription(clip(description))).build()))
                                      .build();
         return StatusProto.toStatusRuntimeException(status);
     }
@@ -89,8 +104,14 @@ public final class Errors {
         return ErrorInfo.newBuilder()
                         .setReason(ErrorMapping.wireName(code))
                         .setDomain(domain)
-                        .putAllMetadata(metadata)
+                        .putAllMetadata(clipped(metadata))
                         .build();
+    }
+
+    private static Map<String, String> clipped(Map<String, String> metadata) {
+        final Map<String, String> clipped = new java.util.HashMap<>();
+        metadata.forEach((key, value) -> clipped.put(key, clip(value)));
+        return clipped;
     }
 
     private Errors() {}

@@ -4,6 +4,7 @@ import java.util.List;
 
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
+import ai.sonia.gateway.v1.AuditServiceGrpc;
 import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
 import ai.sonia.gateway.v1.UserServiceGrpc;
@@ -18,7 +19,8 @@ public final class Stack {
     public static final ServiceSpec GATEWAY = ServiceSpec.of(GatewayServiceGrpc.getServiceDescriptor())
                                                          .withCompanions(AuthServiceGrpc.getServiceDescriptor(),
                                                                          UserServiceGrpc.getServiceDescriptor(),
-                                                                         ApiKeyServiceGrpc.getServiceDescriptor());
+                                                                         ApiKeyServiceGrpc.getServiceDescriptor(),
+                                                                         AuditServiceGrpc.getServiceDescriptor());
     public static final ServiceSpec ROUTER = ServiceSpec.of(RouterServiceGrpc.getServiceDescriptor());
     public static final ServiceSpec MEMORY = ServiceSpec.of(MemoryServiceGrpc.getServiceDescriptor());
     public static final ServiceSpec PIPECAT = ServiceSpec.of(PipecatServiceGrpc.getServiceDescriptor());

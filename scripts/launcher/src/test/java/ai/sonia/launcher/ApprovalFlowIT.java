@@ -172,11 +172,16 @@ class ApprovalFlowIT {
         for (String token : List.of(dora, keyToken)) {
             assertThat(statusAtEveryService(token)).allSatisfy((service, code) -> assertThat(code).as(service).isEqualTo(200));
         }
+        final Collector watching = new Collector(new CopyOnWriteArrayList<>());
+        http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals"
+                                                         + "?access_token=" + keyToken), watching).join();
 
         // Demoted: her tokens, her key's included, stop at all six services within a second.
         assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"role\":\"ROLE_USER\"}").statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
                .until(() -> refusedEverywhere(dora) && refusedEverywhere(keyToken));
+        // A socket opened with the key's token is closed too (policy violation), not left streaming.
+        assertThat(watching.closed).succeedsWithin(Duration.ofSeconds(1)).isEqualTo(1008); // policy violation
         // Signed in again she is a plain user: she lists no users and decides no approvals.
         final String demoted = login("dora", "dora-password-12");
         assertThat(get("gateway", "/api/users", demoted).statusCode()).isEqualTo(403);
@@ -189,10 +194,13 @@ class ApprovalFlowIT {
         final String malloryKey = created.at("/secret").asText();
         final String malloryKeyToken = data(post("gateway", "/api/auth/token", malloryKey, "{}")).at("/access_token").asText();
         assertThat(statusAtEveryService(malloryKeyToken).values()).containsOnly(200);
+        socket(malloryKeyToken, null, new CopyOnWriteArrayList<>()).join().sendClose(WebSocket.NORMAL_CLOSURE, "ok").join();
         final String malloryKeyId = created.at("/key/key_id").asText();
         assertThat(delete("gateway", "/api/keys/" + malloryKeyId, mallory).statusCode()).isEqualTo(200);
         await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
                .until(() -> refusedEverywhere(malloryKeyToken));
+        assertThat(socket(malloryKeyToken, null, new CopyOnWriteArrayList<>())).failsWithin(Duration.ofSeconds(10))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class).withStackTraceContaining("401");
 
         // Disabled, then deleted: nothing derived from her works anywhere.
         assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"disabled\":true}").statusCode()).isEqualTo(200);
@@ -427,9 +435,16 @@ class ApprovalFlowIT {
     private static final class Collector implements WebSocket.Listener {
         private final List<JsonNode> frames;
         private final StringBuilder partial = new StringBuilder();
+        final java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
 
         Collector(List<JsonNode> frames) {
             this.frames = frames;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
         }
 
         @Override

@@ -103,6 +103,17 @@ class StackEndToEndIT {
         }
     }
 
+    @Test
+    void helpPrintsNoCredential() throws Exception {
+        final ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "sonia").toString(), "help");
+        pb.environment().put("SONIA_HOME", home.toString());
+        final Process help = pb.start();
+        final String text = new String(help.getInputStream().readAllBytes());
+        assertThat(help.waitFor()).isZero();
+        assertThat(text).contains("usage: scripts/sonia").contains("$(scripts/sonia token)")
+                        .doesNotContain("eyJ"); // a JWT's header starts so
+    }
+
     @AfterAll
     static void stopStack() throws Exception {
         if (stack != null && stack.isAlive()) {

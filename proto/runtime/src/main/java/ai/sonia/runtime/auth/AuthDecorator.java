@@ -1,6 +1,7 @@
 package ai.sonia.runtime.auth;
 
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 
@@ -15,6 +16,7 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.runtime.edge.EdgeReplies;
+import io.netty.util.AttributeKey;
 
 /**
  * The front door of every service: each request must prove a principal with {@code Authorization: Bearer},
@@ -25,6 +27,8 @@ import ai.sonia.runtime.edge.EdgeReplies;
  */
 public final class AuthDecorator implements DecoratingHttpServiceFunction {
 
+    private static final AttributeKey<BooleanSupplier> STILL_VALID =
+            AttributeKey.valueOf(AuthDecorator.class, "STILL_VALID");
     private static final HttpHeaders CHALLENGE =
             HttpHeaders.of(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"sonia\"");
 
@@ -46,11 +50,23 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
             return open ? delegate.serve(ctx, req) : refuse(ctx, req, "a credential is required: Authorization: Bearer <token>");
         }
         try {
-            ctx.setAttr(Principal.ATTR, authenticator.authenticate(bearer));
+            final Principal principal = authenticator.authenticate(bearer);
+            ctx.setAttr(Principal.ATTR, principal);
+            ctx.setAttr(STILL_VALID, authenticator.notRevoked(bearer, principal));
         } catch (AuthenticationException e) {
             return refuse(ctx, req, e.getMessage());
         }
         return delegate.serve(ctx, req);
+    }
+
+    /**
+     * Whether the credential of a long-lived request (a WebSocket, a stream) still holds: false once it was
+     * revoked (its session logged out, its key deleted, its user disabled, deleted or given another role).
+     * Such a request should end itself when this turns false; a check costs a map look-up.
+     */
+    public static BooleanSupplier stillValid(ServiceRequestContext ctx) {
+        final BooleanSupplier check = ctx.attr(STILL_VALID);
+        return check != null ? check : () -> true;
     }
 
     private HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, String why) {

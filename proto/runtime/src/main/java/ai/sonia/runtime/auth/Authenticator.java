@@ -2,6 +2,8 @@ package ai.sonia.runtime.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 import com.linecorp.armeria.common.annotation.Nullable;
@@ -39,6 +41,37 @@ public final class Authenticator {
     /** The same, also resolving API keys (the resolver throws {@link AuthenticationException} for an unknown key). */
     public Authenticator withApiKeys(Function<String, Principal> apiKeys) {
         return new Authenticator(accessTokens, serviceCredentials, apiKeys, revocations);
+    }
+
+    /**
+     * A check of whether a credential that proved {@code principal} was since revoked: its session logged out,
+     * its API key deleted, its user disabled, deleted or given another role. Expiry alone does not count: a
+     * connection opened with a valid token may outlive it. Costs nothing until first asked.
+     */
+    public BooleanSupplier notRevoked(String bearer, Principal principal) {
+        if (bearer.startsWith(API_KEY_PREFIX)) {
+            return () -> {
+                try {
+                    return apiKeys != null && apiKeys.apply(bearer).role() == principal.role();
+                } catch (AuthenticationException e) {
+                    return false;
+                }
+            };
+        }
+        if (principal.isService()) {
+            return () -> true;
+        }
+        final AtomicReference<AccessTokens.Verified> verified = new AtomicReference<>();
+        return () -> {
+            try {
+                if (verified.get() == null) {
+                    verified.set(accessTokens.verify(bearer));
+                }
+                return revocations.admit(verified.get()).role() == principal.role();
+            } catch (AuthenticationException e) {
+                return verified.get() == null; // expired before the first check: not a revocation
+            }
+        };
     }
 
     /** The principal a bearer credential proves. */
