@@ -109,9 +109,13 @@ class DownstreamGuardTest {
 
     /** Memory's contract, with GetMemory's deadline cut to {@link #CONTRACT_MS}. */
     private static ServiceSpec shortContract() {
+        return withGetMemoryDeadline(CONTRACT_MS);
+    }
+
+    private static ServiceSpec withGetMemoryDeadline(long deadlineMs) {
         final ServiceSpec memory = Stack.MEMORY;
         final Map<String, MethodContract> methods = new LinkedHashMap<>(memory.methods());
-        methods.put("GetMemory", methods.get("GetMemory").toBuilder().setDeadlineMs((int) CONTRACT_MS).build());
+        methods.put("GetMemory", methods.get("GetMemory").toBuilder().setDeadlineMs((int) deadlineMs).build());
         return new ServiceSpec(memory.name(), memory.port(), memory.summary(), memory.descriptor(), methods,
                                memory.companions());
     }
@@ -248,6 +252,32 @@ class DownstreamGuardTest {
         }
         holding.forEach(f -> assertThat(f).succeedsWithin(Duration.ofSeconds(10)));
         assertThat(stubFor("noisy").getMemory(get("ok")).getName()).isEqualTo("ok"); // its share is back
+    }
+
+    @Test
+    void callsThatLiveAsLongAsTheCallerWantsTakeNoPlaceInTheBulkheads() {
+        // Deadline 0 in the contract: a watch stream, open for as long as a browser tab is.
+        try (Downstream watches = Downstream.of(config, Stack.GATEWAY, withGetMemoryDeadline(0),
+                                                new DownstreamPolicy(5, Duration.ofSeconds(30), 4, 2))) {
+            final var watcher = MemoryServiceGrpc.newFutureStub(watches.channel())
+                                                 .withOption(ServiceCredentialInterceptor.ACTING_FOR,
+                                                             Principal.user("tabs", "u", Role.ROLE_USER));
+            final List<ListenableFuture<Memory>> open = new ArrayList<>();
+            for (int i = 0; i < 6; i++) { // more than the tenant's 2 places and the downstream's 4
+                open.add(watcher.getMemory(get("hold")));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                synchronized (held) {
+                    return held.size() == 6;
+                }
+            });
+            assertThat(open).noneMatch(java.util.concurrent.Future::isDone);
+            synchronized (held) {
+                held.forEach(CountDownLatch::countDown);
+            }
+            open.forEach(f -> assertThat(f).succeedsWithin(Duration.ofSeconds(10)));
+            assertThat(watches.circuitState()).isEqualTo("CLOSED");
+        }
     }
 
     @Test
