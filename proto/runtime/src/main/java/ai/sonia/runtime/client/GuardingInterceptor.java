@@ -83,9 +83,10 @@ final class GuardingInterceptor implements ClientInterceptor {
         if (tenantBulkhead != null && !tenantBulkhead.tryAcquirePermission()) {
             breaker.releasePermission();
             return new FailedCall<>(Errors.of("sonia.ai", ErrorCode.ERROR_CODE_RATE_LIMITED,
-                                              "too many calls in flight to " + service + " for this tenant; retry shortly",
+                                              "too many calls in flight to " + service + " for this tenant; retry in 1 s",
                                               Map.of("service", service, "max_concurrent_calls_per_tenant",
-                                                     String.valueOf(tenants.maxConcurrentCalls()))));
+                                                     String.valueOf(tenants.maxConcurrentCalls()),
+                                                     "retry_after_seconds", "1")));
         }
         if (bounded && !bulkhead.tryAcquirePermission()) {
             tenantBulkhead.onComplete();
