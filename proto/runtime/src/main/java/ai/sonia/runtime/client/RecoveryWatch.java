@@ -22,11 +22,10 @@ import io.grpc.health.v1.HealthGrpc;
  * Brings a downstream back into use as soon as it is back, instead of when the open duration runs out.
  * Its channel already reconnects within about {@link SoniaChannels#RECONNECT_INTERVAL} of the service
  * listening again. Every {@code interval} while the circuit is open, the downstream's
- * {@code grpc.health.v1.Health} is probed; when
- * it serves again after having been unreachable or failing its health check (a restart), the circuit
- * half-opens at once and the next call is its trial, rather than waiting out the open duration. A
- * downstream that stays reachable and healthy but fails its calls waits out the open duration between
- * trials, as before.
+ * {@code grpc.health.v1.Health} is probed; when it serves again after having been unreachable or failing
+ * its health check (a restart), the circuit half-opens at once and the next call is its trial, rather than
+ * waiting out the open duration. A downstream that stays reachable and healthy but fails its calls waits
+ * out the open duration between trials, as before.
  */
 final class RecoveryWatch implements AutoCloseable {
 
@@ -65,6 +64,7 @@ final class RecoveryWatch implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
+            probing = false;
             logger.debug("Recovery watch of {} failed", service, e);
         }
     }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.StackConfig;
@@ -22,6 +23,16 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
  * no service writes its own retry loop.
  */
 public final class SoniaChannels {
+
+    /** How often a channel that cannot connect tries again. */
+    static final Duration RECONNECT_INTERVAL = Duration.ofMillis(250);
+
+    /** The one timer of the runtime's client side: reconnects and recovery probes. */
+    static final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        final Thread thread = new Thread(r, "sonia-channel-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /**
      * A channel from service {@code caller} to {@code spec}'s target in {@code config}, whose calls carry this
@@ -58,16 +69,6 @@ public final class SoniaChannels {
         return channel;
     }
 
-    /** How often a channel that cannot connect tries again. */
-    static final Duration RECONNECT_INTERVAL = Duration.ofMillis(250);
-
-    /** The one timer of the runtime's client side: reconnects and recovery probes. */
-    static final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        final Thread thread = new Thread(r, "sonia-channel-timer");
-        thread.setDaemon(true);
-        return thread;
-    });
-
     /**
      * While the channel is in TRANSIENT_FAILURE, its reconnect backoff is cut short every
      * {@link #RECONNECT_INTERVAL} (the public {@code resetConnectBackoff}; grpc-java does not let the backoff
@@ -75,12 +76,12 @@ public final class SoniaChannels {
      * repeats until it leaves that state.
      */
     private static void capReconnectBackoff(ManagedChannel channel, ConnectivityState seen) {
-        final java.util.concurrent.atomic.AtomicBoolean pacing = new java.util.concurrent.atomic.AtomicBoolean();
+        final AtomicBoolean pacing = new AtomicBoolean();
         watchState(channel, seen, pacing);
     }
 
     private static void watchState(ManagedChannel channel, ConnectivityState seen,
-                                   java.util.concurrent.atomic.AtomicBoolean pacing) {
+                                   AtomicBoolean pacing) {
         channel.notifyWhenStateChanged(seen, () -> {
             final ConnectivityState now = channel.getState(false);
             if (now == ConnectivityState.SHUTDOWN) {
@@ -93,7 +94,7 @@ public final class SoniaChannels {
         });
     }
 
-    private static void paceReconnects(ManagedChannel channel, java.util.concurrent.atomic.AtomicBoolean pacing) {
+    private static void paceReconnects(ManagedChannel channel, AtomicBoolean pacing) {
         timer.schedule(() -> {
             if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
                 channel.resetConnectBackoff();
