@@ -50,6 +50,9 @@ import io.grpc.StatusRuntimeException;
 class GatewayResilienceTest {
 
     private static final ObjectMapper mapper = new ObjectMapper();
+    /** What the tests measured, as markdown rows: written to target/resilience.md for the benchmark page. */
+    private static final Map<String, String> report = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private static final int RESTARTS = 3;
     private final Map<String, SoniaServer> servers = new HashMap<>();
     private final Map<String, StackConfig> homes = new HashMap<>();
     private final Map<String, BindableService> fakes = Map.of(
@@ -83,6 +86,15 @@ class GatewayResilienceTest {
         final SoniaServer server = SoniaServer.builder(spec, on).addService(fakes.get(spec.name())).build().start();
         servers.put(spec.name(), server);
         return server;
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void writeReport() throws java.io.IOException {
+        final StringBuilder md = new StringBuilder();
+        md.append("| scenario | measured |\n|---|---|\n");
+        report.forEach((scenario, measured) -> md.append("| ").append(scenario).append(" | ").append(measured).append(" |\n"));
+        java.nio.file.Files.writeString(java.nio.file.Path.of("target", "resilience.md"), md);
+        System.out.print(md);
     }
 
     @AfterEach
@@ -134,6 +146,8 @@ class GatewayResilienceTest {
                 outcomes.merge("chat " + e.getStatus().getCode().name(), 1, Integer::sum);
             }
         }
+        report.put("20 StreamChat + 20 Chat with a 50 ms deadline against a router that never answers",
+                   outcomes + "; router circuit " + dep("router").getCircuitState());
         assertThat(outcomes).containsOnlyKeys("DEADLINE_EXCEEDED", "chat DEADLINE_EXCEEDED");
         assertThat(dep("router").getCircuitState()).isEqualTo("CLOSED");
         assertThat(dep("memory").getCircuitState()).isEqualTo("CLOSED");
@@ -173,8 +187,9 @@ class GatewayResilienceTest {
         } finally {
             pool.shutdownNow();
         }
-        System.out.println("tool-timeout storm: storming tenant " + stormOutcomes + ", other tenant " + otherOutcomes
-                           + ", openclaw circuit " + dep("openclaw").getCircuitState());
+        report.put("tool-timeout storm: tenant A, 20 at a time for 4 s, each tool 1 s then TIMEOUT (16 places, 4 a tenant)",
+                   "A " + stormOutcomes + "; other tenant " + otherOutcomes + "; openclaw circuit "
+                   + dep("openclaw").getCircuitState());
         assertThat(otherOutcomes).containsOnlyKeys("EXECUTED");
         assertThat(stormOutcomes).containsKeys("TIMEOUT", "RATE_LIMITED").containsOnlyKeys("TIMEOUT", "RATE_LIMITED");
         assertThat(dep("openclaw").getCircuitState()).isEqualTo("CLOSED");
@@ -227,24 +242,32 @@ class GatewayResilienceTest {
 
     @Test
     void chatsWorkAgainWithinSecondsOfARestartedRouter() {
-        final long recoveryMs = restartAndMeasure("router", Stack.ROUTER, () -> {
-            try {
-                return as("acme", "alice").chat(chat("hello")).getReply().startsWith("You asked");
-            } catch (StatusRuntimeException e) {
-                return false;
-            }
-        });
-        System.out.println("recovery: first successful chat " + recoveryMs + " ms after the restarted router listened");
-        assertThat(recoveryMs).isLessThan(10_000);
+        final List<Long> recoveries = new ArrayList<>();
+        for (int i = 0; i < RESTARTS; i++) {
+            recoveries.add(restartAndMeasure("router", Stack.ROUTER, () -> {
+                try {
+                    return as("acme", "alice").chat(chat("hello")).getReply().startsWith("You asked");
+                } catch (StatusRuntimeException e) {
+                    return false;
+                }
+            }));
+        }
+        report.put("router killed until its circuit opened, down 4 s, restarted on its port: ms until the first chat answers",
+                   recoveries + " (5 s open duration)");
+        assertThat(recoveries).allSatisfy(ms -> assertThat(ms).isLessThan(10_000));
     }
 
     @Test
     void chatsUseMemoryAgainWithinSecondsOfARestartedMemory() {
-        final long recoveryMs = restartAndMeasure("memory", Stack.MEMORY,
-                                                  () -> as("acme", "alice").chat(chat("hello")).getProvenance()
-                                                                         .getDegradedList().isEmpty());
-        System.out.println("recovery: first chat with memory " + recoveryMs + " ms after the restarted memory listened");
-        assertThat(recoveryMs).isLessThan(10_000);
+        final List<Long> recoveries = new ArrayList<>();
+        for (int i = 0; i < RESTARTS; i++) {
+            recoveries.add(restartAndMeasure("memory", Stack.MEMORY,
+                                             () -> as("acme", "alice").chat(chat("hello")).getProvenance()
+                                                                    .getDegradedList().isEmpty()));
+        }
+        report.put("memory killed until its circuit opened, down 4 s, restarted on its port: ms until a chat is no longer degraded",
+                   recoveries + " (5 s open duration)");
+        assertThat(recoveries).allSatisfy(ms -> assertThat(ms).isLessThan(10_000));
     }
 
     /** Stops a downstream until its circuit is open, keeps it down 4 s, restarts it on its port: ms to success. */

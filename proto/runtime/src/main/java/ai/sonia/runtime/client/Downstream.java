@@ -27,7 +27,7 @@ public final class Downstream implements AutoCloseable {
     private final RecoveryWatch recovery;
 
     /** How often a failing downstream is checked for its return. */
-    static final java.time.Duration RECOVERY_INTERVAL = java.time.Duration.ofMillis(250);
+    static final java.time.Duration RECOVERY_INTERVAL = SoniaChannels.RECONNECT_INTERVAL;
 
     private Downstream(StackConfig config, ServiceSpec spec, String target, DownstreamPolicy policy,
                        io.grpc.ClientInterceptor credentials) {

@@ -70,21 +70,25 @@ final class GuardingInterceptor implements ClientInterceptor {
     public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
                                                                CallOptions callOptions, Channel next) {
         final String service = spec.name();
-        final String tenant = tenantOf(callOptions);
+        final long contractNanos = TimeUnit.MILLISECONDS.toNanos(spec.deadlineMillis(method.getBareMethodName()));
         if (!breaker.tryAcquirePermission()) {
             return new FailedCall<>(Errors.of("sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE,
                                               service + " is failing: circuit open, failing fast",
                                               Map.of("service", service, "circuit", breaker.getState().name())));
         }
-        final Bulkhead tenantBulkhead = tenants.of(tenant);
-        if (!tenantBulkhead.tryAcquirePermission()) {
+        // A stream that lives as long as its caller wants (contract deadline 0: an approvals watch) is
+        // mostly idle: it takes no place in the bulkheads, or a few open browser tabs would use them up.
+        final boolean bounded = contractNanos > 0;
+        final Bulkhead tenantBulkhead = bounded ? tenants.of(tenantOf(callOptions)) : null;
+        if (tenantBulkhead != null && !tenantBulkhead.tryAcquirePermission()) {
             breaker.releasePermission();
             return new FailedCall<>(Errors.of("sonia.ai", ErrorCode.ERROR_CODE_RATE_LIMITED,
-                                              "too many calls in flight to " + service + " for this tenant; retry shortly",
+                                              "too many calls in flight to " + service + " for this tenant; retry in 1 s",
                                               Map.of("service", service, "max_concurrent_calls_per_tenant",
-                                                     String.valueOf(tenants.maxConcurrentCalls()))));
+                                                     String.valueOf(tenants.maxConcurrentCalls()),
+                                                     "retry_after_seconds", "1")));
         }
-        if (!bulkhead.tryAcquirePermission()) {
+        if (bounded && !bulkhead.tryAcquirePermission()) {
             tenantBulkhead.onComplete();
             breaker.releasePermission();
             return new FailedCall<>(Errors.of("sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE,
@@ -93,25 +97,42 @@ final class GuardingInterceptor implements ClientInterceptor {
                                                      String.valueOf(bulkhead.getBulkheadConfig().getMaxConcurrentCalls()))));
         }
         final long start = System.nanoTime();
-        final long contractNanos = TimeUnit.MILLISECONDS.toNanos(spec.deadlineMillis(method.getBareMethodName()));
         final Deadline callerDeadline = callerDeadline(callOptions);
         // The contract's deadline governs when the caller left the call (nearly) all of it.
-        final boolean underContract = contractNanos > 0
+        final boolean underContract = bounded
                 && (callerDeadline == null
                     || callerDeadline.timeRemaining(TimeUnit.NANOSECONDS) >= (long) (contractNanos * CONTRACT_SHARE));
         return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, callOptions)) {
             @Override
             public void start(Listener<RespT> listener, Metadata headers) {
                 super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<>(listener) {
+                    /** A long-lived stream is judged when it is answered, not when it ends hours later. */
+                    private boolean judged;
+
+                    @Override
+                    public void onHeaders(Metadata headers) {
+                        if (!bounded && !judged) {
+                            judged = true;
+                            breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                        }
+                        super.onHeaders(headers);
+                    }
+
                     @Override
                     public void onClose(Status status, Metadata trailers) {
-                        bulkhead.onComplete();
-                        tenantBulkhead.onComplete();
+                        if (bounded) {
+                            bulkhead.onComplete();
+                            tenantBulkhead.onComplete();
+                        }
                         final Status seen = cutOff(status) ? Status.UNAVAILABLE.withDescription(
                                 service + " went away in the middle of the call").withCause(status.asException())
                                                            : status;
                         final long elapsed = System.nanoTime() - start;
-                        record(seen, elapsed, underContract, contractNanos, callerDeadline);
+                        if (!judged) {
+                            record(seen, elapsed, underContract, contractNanos, callerDeadline);
+                        } else if (FAILURES.contains(seen.getCode())) {
+                            breaker.onError(elapsed, TimeUnit.NANOSECONDS, seen.asRuntimeException());
+                        }
                         super.onClose(seen, trailers);
                     }
                 }, headers);

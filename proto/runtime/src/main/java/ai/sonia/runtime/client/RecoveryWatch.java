@@ -1,8 +1,6 @@
 package ai.sonia.runtime.client;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -21,23 +19,17 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 
 /**
- * Brings a downstream back into use as soon as it is back, instead of when timers happen to run out.
- * grpc-java waits between reconnects with a backoff that grows to two minutes; every {@code interval} a
- * channel in TRANSIENT_FAILURE is told to reconnect now, so a restarted service is reached within about
- * one interval. While the circuit is open, the downstream's {@code grpc.health.v1.Health} is probed; when
- * it serves again after having been unreachable or failing its health check (a restart), the circuit
- * half-opens at once and the next call is its trial, rather than waiting out the open duration. A
- * downstream that stays reachable and healthy but fails its calls waits out the open duration between
- * trials, as before.
+ * Brings a downstream back into use as soon as it is back, instead of when the open duration runs out.
+ * Its channel already reconnects within about {@link SoniaChannels#RECONNECT_INTERVAL} of the service
+ * listening again. Every {@code interval} while the circuit is open, the downstream's
+ * {@code grpc.health.v1.Health} is probed; when it serves again after having been unreachable or failing
+ * its health check (a restart), the circuit half-opens at once and the next call is its trial, rather than
+ * waiting out the open duration. A downstream that stays reachable and healthy but fails its calls waits
+ * out the open duration between trials, as before.
  */
 final class RecoveryWatch implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(RecoveryWatch.class);
-    private static final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
-        final Thread thread = new Thread(r, "sonia-recovery-watch");
-        thread.setDaemon(true);
-        return thread;
-    });
 
     private final String service;
     private final ManagedChannel channel;
@@ -58,17 +50,13 @@ final class RecoveryWatch implements AutoCloseable {
                 sawUnhealthy = channel.getState(false) != ConnectivityState.READY;
             }
         });
-        task = timer.scheduleWithFixedDelay(this::tick, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
+        task = SoniaChannels.timer.scheduleWithFixedDelay(this::tick, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
     private void tick() {
         try {
-            final ConnectivityState state = channel.getState(false);
-            if (state == ConnectivityState.TRANSIENT_FAILURE) {
-                channel.resetConnectBackoff();
-            }
             if (breaker.getState() == CircuitBreaker.State.OPEN) {
-                if (state != ConnectivityState.READY) {
+                if (channel.getState(false) != ConnectivityState.READY) {
                     sawUnhealthy = true;
                 }
                 if (!probing) {
@@ -76,6 +64,7 @@ final class RecoveryWatch implements AutoCloseable {
                 }
             }
         } catch (RuntimeException e) {
+            probing = false;
             logger.debug("Recovery watch of {} failed", service, e);
         }
     }

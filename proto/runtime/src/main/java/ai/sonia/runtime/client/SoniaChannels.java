@@ -1,6 +1,10 @@
 package ai.sonia.runtime.client;
 
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.StackConfig;
@@ -9,6 +13,7 @@ import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.tls.ServerTls;
 import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.ClientInterceptor;
+import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 
@@ -19,6 +24,16 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
  * no service writes its own retry loop.
  */
 public final class SoniaChannels {
+
+    /** How often a channel that cannot connect tries again. */
+    static final Duration RECONNECT_INTERVAL = Duration.ofMillis(250);
+
+    /** The one timer of the runtime's client side: reconnects and recovery probes. */
+    static final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        final Thread thread = new Thread(r, "sonia-channel-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
 
     /**
      * A channel from service {@code caller} to {@code spec}'s target in {@code config}, whose calls carry this
@@ -51,14 +66,57 @@ public final class SoniaChannels {
         return build(NettyChannelBuilder.forTarget(target).usePlaintext(), spec, interceptors);
     }
 
+    /**
+     * While it cannot connect, a channel retries every {@link #RECONNECT_INTERVAL} instead of grpc-java's
+     * backoff that grows to two minutes: a restarted service is reached again within about that interval.
+     */
     private static ManagedChannel build(NettyChannelBuilder builder, ServiceSpec spec,
                                         ClientInterceptor... interceptors) {
-        return builder.defaultServiceConfig(ServiceConfigs.of(spec))
-                                  .enableRetry()
-                                  .maxRetryAttempts(ServiceConfigs.MAX_ATTEMPTS)
-                                  .intercept(interceptors)
-                                  .intercept(new ContextPropagatingInterceptor(), Tracing.get().clientInterceptor())
-                                  .build();
+        final ManagedChannel channel =
+                builder.defaultServiceConfig(ServiceConfigs.of(spec))
+                       .enableRetry()
+                       .maxRetryAttempts(ServiceConfigs.MAX_ATTEMPTS)
+                       .intercept(interceptors)
+                       .intercept(new ContextPropagatingInterceptor(), Tracing.get().clientInterceptor())
+                       .build();
+        capReconnectBackoff(channel, channel.getState(false));
+        return channel;
+    }
+
+    /**
+     * While the channel is in TRANSIENT_FAILURE, its reconnect backoff is cut short every
+     * {@link #RECONNECT_INTERVAL} (the public {@code resetConnectBackoff}; grpc-java does not let the backoff
+     * itself be configured). The channel stays in TRANSIENT_FAILURE across its failed attempts, so the pacing
+     * repeats until it leaves that state.
+     */
+    private static void capReconnectBackoff(ManagedChannel channel, ConnectivityState seen) {
+        final AtomicBoolean pacing = new AtomicBoolean();
+        watchState(channel, seen, pacing);
+    }
+
+    private static void watchState(ManagedChannel channel, ConnectivityState seen,
+                                   AtomicBoolean pacing) {
+        channel.notifyWhenStateChanged(seen, () -> {
+            final ConnectivityState now = channel.getState(false);
+            if (now == ConnectivityState.SHUTDOWN) {
+                return;
+            }
+            if (now == ConnectivityState.TRANSIENT_FAILURE && pacing.compareAndSet(false, true)) {
+                paceReconnects(channel, pacing);
+            }
+            watchState(channel, now, pacing);
+        });
+    }
+
+    private static void paceReconnects(ManagedChannel channel, AtomicBoolean pacing) {
+        timer.schedule(() -> {
+            if (channel.getState(false) == ConnectivityState.TRANSIENT_FAILURE) {
+                channel.resetConnectBackoff();
+                paceReconnects(channel, pacing);
+            } else {
+                pacing.set(false);
+            }
+        }, RECONNECT_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Shuts a channel down, waiting briefly for in-flight calls. */

@@ -50,27 +50,18 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
         if (status != null) {
             return Envelopes.error(ctx, service, status.getCode(), status.getDescription(), null).toHttpResponse();
         }
-        final int httpStatus;
-        final String message;
         if (cause instanceof HttpStatusException e) {
-            httpStatus = e.httpStatus().code();
-            final Throwable why = e.getCause();
-            if (httpStatus == 400) {
-                message = why != null && why.getMessage() != null ? "malformed request: " + why.getMessage()
-                                                                  : "malformed request body";
-            } else {
-                message = e.httpStatus().reasonPhrase();
-            }
-        } else if (cause instanceof IllegalArgumentException) {
-            httpStatus = 400;
-            message = "malformed request: " + cause.getMessage();
-        } else {
-            logger.warn("Unexpected error serving {} {}", ctx.method(), ctx.path(), cause);
-            httpStatus = 500;
-            message = "internal error";
+            // Rendered as Armeria's own statuses are, keeping the HTTP status (405, 413, ...).
+            final AggregatedHttpResponse rendered =
+                    renderStatus(ctx, ctx.config(), ctx.request().headers(), e.httpStatus(), null, e.getCause());
+            return rendered != null ? rendered.toHttpResponse() : null;
         }
-        return Envelopes.error(ctx, service, ErrorMapping.grpcCodeOfHttp(httpStatus), message, null)
-                        .toHttpResponse();
+        if (cause instanceof IllegalArgumentException) {
+            return Envelopes.error(ctx, service, Status.Code.INVALID_ARGUMENT, "malformed request: " + cause.getMessage(),
+                                   null).toHttpResponse();
+        }
+        logger.warn("Unexpected error serving {} {}", ctx.method(), ctx.path(), cause);
+        return Envelopes.error(ctx, service, Status.Code.INTERNAL, "internal error", null).toHttpResponse();
     }
 
     @Override

@@ -45,7 +45,7 @@ import io.grpc.stub.StreamObserver;
 class DownstreamGuardTest {
 
     /** GetMemory's contract deadline here: short, so a missed contract deadline is quick to show. */
-    private static final long CONTRACT_MS = 400;
+    private static final long CONTRACT_MS = 1_000;
 
     private StackConfig config;
     private SoniaServer server;
@@ -109,9 +109,13 @@ class DownstreamGuardTest {
 
     /** Memory's contract, with GetMemory's deadline cut to {@link #CONTRACT_MS}. */
     private static ServiceSpec shortContract() {
+        return withGetMemoryDeadline(CONTRACT_MS);
+    }
+
+    private static ServiceSpec withGetMemoryDeadline(long deadlineMs) {
         final ServiceSpec memory = Stack.MEMORY;
         final Map<String, MethodContract> methods = new LinkedHashMap<>(memory.methods());
-        methods.put("GetMemory", methods.get("GetMemory").toBuilder().setDeadlineMs((int) CONTRACT_MS).build());
+        methods.put("GetMemory", methods.get("GetMemory").toBuilder().setDeadlineMs((int) deadlineMs).build());
         return new ServiceSpec(memory.name(), memory.port(), memory.summary(), memory.descriptor(), methods,
                                memory.companions());
     }
@@ -251,6 +255,32 @@ class DownstreamGuardTest {
     }
 
     @Test
+    void callsThatLiveAsLongAsTheCallerWantsTakeNoPlaceInTheBulkheads() {
+        // Deadline 0 in the contract: a watch stream, open for as long as a browser tab is.
+        try (Downstream watches = Downstream.of(config, Stack.GATEWAY, withGetMemoryDeadline(0),
+                                                new DownstreamPolicy(5, Duration.ofSeconds(30), 4, 2))) {
+            final var watcher = MemoryServiceGrpc.newFutureStub(watches.channel())
+                                                 .withOption(ServiceCredentialInterceptor.ACTING_FOR,
+                                                             Principal.user("tabs", "u", Role.ROLE_USER));
+            final List<ListenableFuture<Memory>> open = new ArrayList<>();
+            for (int i = 0; i < 6; i++) { // more than the tenant's 2 places and the downstream's 4
+                open.add(watcher.getMemory(get("hold")));
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                synchronized (held) {
+                    return held.size() == 6;
+                }
+            });
+            assertThat(open).noneMatch(java.util.concurrent.Future::isDone);
+            synchronized (held) {
+                held.forEach(CountDownLatch::countDown);
+            }
+            open.forEach(f -> assertThat(f).succeedsWithin(Duration.ofSeconds(10)));
+            assertThat(watches.circuitState()).isEqualTo("CLOSED");
+        }
+    }
+
+    @Test
     void aRestartedDownstreamIsUsedAgainWithinSeconds() {
         assertThat(stub().getMemory(get("ok")).getName()).isEqualTo("ok");
         server.close();
@@ -268,6 +298,30 @@ class DownstreamGuardTest {
         System.out.println("recovery after restart: first successful call " + recoveryMs + " ms after the server listened"
                            + " (circuit was OPEN with a 30 s open duration)");
         assertThat(downstream.circuitState()).isEqualTo("CLOSED");
+    }
+
+    @Test
+    void aPlainChannelReconnectsToARestartedServiceWithinAboutAQuarterSecond() {
+        final io.grpc.ManagedChannel plain = SoniaChannels.forService(config, Stack.GATEWAY, Stack.MEMORY);
+        try {
+            final var direct = MemoryServiceGrpc.newBlockingStub(plain);
+            assertThat(direct.getMemory(get("ok")).getName()).isEqualTo("ok");
+            server.close();
+            // Calls fail while it is down, and grpc-java's backoff would grow: 1 s, 1.6 s, 2.6 s, ...
+            final long downUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
+            while (System.nanoTime() < downUntil) {
+                assertThat(codeOf(() -> direct.getMemory(get("ok")))).isEqualTo(Status.Code.UNAVAILABLE);
+                sleep(Duration.ofMillis(200));
+            }
+            server = newServer(config);
+            final long back = System.nanoTime();
+            await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(20))
+                   .until(() -> codeOf(() -> direct.getMemory(get("ok"))) == Status.Code.OK);
+            System.out.println("reconnect after restart: first successful call " + (System.nanoTime() - back) / 1_000_000
+                               + " ms after the server listened (plain channel, no circuit)");
+        } finally {
+            SoniaChannels.close(plain);
+        }
     }
 
     private static void sleep(Duration duration) {
