@@ -76,6 +76,7 @@ abstract class AdversarialCorpusRun {
     private final List<String> secrets = new ArrayList<>();
     private final Map<Outcome, Integer> counts = new TreeMap<>();
     private final Map<String, List<String>> byCategory = new TreeMap<>();
+    private final Map<String, Integer> refusedBy = new TreeMap<>();
     private final List<String> escapes = new ArrayList<>();
 
     private Server target;
@@ -219,10 +220,12 @@ abstract class AdversarialCorpusRun {
         }
         final int total = counts.values().stream().mapToInt(Integer::intValue).sum();
         final StringBuilder table = new StringBuilder();
-        table.append("| run | cases | refused by policy | refused by the jail (no bubblewrap) | ran, contained"
-                     + " | escaped |\n");
-        table.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d |%n", mode(), total,
+        table.append("| run | cases | refused by policy (EVA-OS / OpenClaw's checks / quota) | refused by the jail"
+                     + " (no bubblewrap) | ran, contained | escaped |\n");
+        table.append(String.format(Locale.ROOT, "| %s | %d | %d (%d / %d / %d) | %d | %d | %d |%n", mode(), total,
                                    counts.getOrDefault(Outcome.REFUSED_BY_POLICY, 0),
+                                   refusedBy.getOrDefault("EVA-OS", 0), refusedBy.getOrDefault("OpenClaw's checks", 0),
+                                   refusedBy.getOrDefault("quota", 0),
                                    counts.getOrDefault(Outcome.REFUSED_BY_JAIL, 0),
                                    counts.getOrDefault(Outcome.RAN_CONTAINED, 0),
                                    counts.getOrDefault(Outcome.ESCAPED, 0)));
@@ -283,6 +286,11 @@ abstract class AdversarialCorpusRun {
                             .isIn(Status.Code.INVALID_ARGUMENT, Status.Code.PERMISSION_DENIED, Status.Code.NOT_FOUND,
                                   Status.Code.FAILED_PRECONDITION, Status.Code.RESOURCE_EXHAUSTED);
             outcome = code == Status.Code.FAILED_PRECONDITION ? Outcome.REFUSED_BY_JAIL : Outcome.REFUSED_BY_POLICY;
+            if (outcome == Outcome.REFUSED_BY_POLICY) {
+                refusedBy.merge(code == Status.Code.PERMISSION_DENIED ? "EVA-OS" : code == Status.Code.RESOURCE_EXHAUSTED
+                                                                                   ? "quota" : "OpenClaw's checks",
+                                1, Integer::sum);
+            }
             seen = e.getMessage() + Errors.envelopeCode(e);
         }
         final List<String> problems = new ArrayList<>();

@@ -41,6 +41,7 @@ class ToolTenancyTest {
 
     @BeforeAll
     static void start() throws Exception {
+        TestJail.requireBubblewrap();
         stack = new OpenClawTestStack();
         aliceToken = stack.token("acme", "alice", Role.ROLE_USER);
         bobToken = stack.token("globex", "bob", Role.ROLE_ADMIN);
