@@ -229,6 +229,9 @@ abstract class AdversarialCorpusRun {
                                    counts.getOrDefault(Outcome.REFUSED_BY_JAIL, 0),
                                    counts.getOrDefault(Outcome.RAN_CONTAINED, 0),
                                    counts.getOrDefault(Outcome.ESCAPED, 0)));
+        table.append("\nof the ").append(refusedBy.getOrDefault("EVA-OS", 0)).append(" refused by EVA-OS (").append(mode())
+             .append("), OpenClaw's own checks refuse ").append(refusedBy.getOrDefault("EVA-OS, and OpenClaw alone too", 0))
+             .append(" too when asked directly (defence in depth)\n");
         table.append("\nby category (").append(mode()).append("): ");
         byCategory.forEach((category, outcomes) -> table.append(category).append(' ').append(outcomes.size())
                                                         .append(", "));
@@ -286,6 +289,9 @@ abstract class AdversarialCorpusRun {
                             .isIn(Status.Code.INVALID_ARGUMENT, Status.Code.PERMISSION_DENIED, Status.Code.NOT_FOUND,
                                   Status.Code.FAILED_PRECONDITION, Status.Code.RESOURCE_EXHAUSTED);
             outcome = code == Status.Code.FAILED_PRECONDITION ? Outcome.REFUSED_BY_JAIL : Outcome.REFUSED_BY_POLICY;
+            if (code == Status.Code.PERMISSION_DENIED && openclawAloneRefuses(c)) {
+                refusedBy.merge("EVA-OS, and OpenClaw alone too", 1, Integer::sum);
+            }
             if (outcome == Outcome.REFUSED_BY_POLICY) {
                 refusedBy.merge(code == Status.Code.PERMISSION_DENIED ? "EVA-OS" : code == Status.Code.RESOURCE_EXHAUSTED
                                                                                    ? "quota" : "OpenClaw's checks",
@@ -340,6 +346,39 @@ abstract class AdversarialCorpusRun {
         } else if (expect == Expect.RAN) {
             assertThat(outcome).as("%s should run (contained): %s", c.id(), error == null ? "" : error.getStatus())
                                .isEqualTo(Outcome.RAN_CONTAINED);
+        }
+    }
+
+    /**
+     * Whether OpenClaw's own checks, asked directly without EVA-OS, refuse a call EVA-OS refused: the argv
+     * grammar and path rules for programs, the workspace rules for files, the host policy for fetches.
+     */
+    private boolean openclawAloneRefuses(Case c) {
+        try {
+            final JsonNode args = mapper.readTree(substitute(c.json()));
+            switch (c.tool()) {
+                case "shell.run" -> {
+                    final List<String> argv = new ArrayList<>();
+                    args.path("argv").forEach(a -> argv.add(a.asText()));
+                    ai.sonia.openclaw.sandbox.CommandPolicy.defaults().check(argv);
+                }
+                case "http.fetch" -> new ai.sonia.openclaw.sandbox.HostPolicy(List.of(), true, Set.of(
+                        stack.evaos.port(), stack.openclaw.port())).check(args.path("url").asText(), "url");
+                default -> {
+                    if (!args.has("path")) {
+                        return false;
+                    }
+                    final ai.sonia.openclaw.sandbox.Workspace workspace = new ai.sonia.openclaw.sandbox.Workspace(acme);
+                    if (workspace.resolve(args.path("path").asText(), "path").equals(workspace.root())) {
+                        return true; // the file tools refuse the root themselves
+                    }
+                }
+            }
+            return false;
+        } catch (ai.sonia.openclaw.catalog.InvalidArgumentsException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 
