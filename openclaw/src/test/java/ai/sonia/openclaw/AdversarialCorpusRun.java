@@ -113,10 +113,12 @@ abstract class AdversarialCorpusRun {
                        .service("/to-mapped", (ctx, req) -> redirect("http://[::ffff:127.0.0.1]:" + ports[0] + "/"))
                        .service("/to-file", (ctx, req) -> redirect("file:///etc/passwd"))
                        .service("/loop", (ctx, req) -> redirect("/loop"))
+                       .service("/slow", (ctx, req) -> HttpResponse.delayed(HttpResponse.of("late"),
+                                                                             Duration.ofSeconds(4)))
                        .build();
         target.start().join();
-        final String config = "{\"services\":{\"openclaw\":{\"quotaBytes\":" + QUOTA + ",\"http\":{\"allowedHosts\":"
-                              + "[\"127.0.0.1:" + target.activeLocalPort() + "\"]}}}}";
+        final String config = "{\"services\":{\"openclaw\":{\"quotaBytes\":" + QUOTA + ",\"http\":{\"timeoutSeconds\":1,"
+                              + "\"allowedHosts\":[\"127.0.0.1:" + target.activeLocalPort() + "\"]}}}}";
         stack = new OpenClawTestStack(config, openclawEnv());
         ports[0] = stack.openclaw.port();
         ports[1] = stack.evaos.port();
