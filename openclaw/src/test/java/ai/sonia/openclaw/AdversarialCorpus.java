@@ -233,6 +233,7 @@ final class AdversarialCorpus {
         }
         tool(c, "ssrf", "http.fetch", "{'url':'http://{HTTP}/ok'}", Expect.RAN);
         tool(c, "ssrf", "http.fetch", "{'url':'http://{HTTP}/to-ok'}", Expect.RAN);
+        tool(c, "ssrf", "http.fetch", "{'url':'http://{HTTP}/slow'}", Expect.RAN); // times out: a result
 
         // --- Processes: only the caller's own sandboxed programs are visible.
         c.add(new Case("processes-1 process.list sees nothing of the host", "processes", "process.list", "{}",

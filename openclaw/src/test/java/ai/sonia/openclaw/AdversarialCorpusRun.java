@@ -76,6 +76,7 @@ abstract class AdversarialCorpusRun {
     private final List<String> secrets = new ArrayList<>();
     private final Map<Outcome, Integer> counts = new TreeMap<>();
     private final Map<String, List<String>> byCategory = new TreeMap<>();
+    private final Map<String, Integer> refusedBy = new TreeMap<>();
     private final List<String> escapes = new ArrayList<>();
 
     private Server target;
@@ -112,10 +113,12 @@ abstract class AdversarialCorpusRun {
                        .service("/to-mapped", (ctx, req) -> redirect("http://[::ffff:127.0.0.1]:" + ports[0] + "/"))
                        .service("/to-file", (ctx, req) -> redirect("file:///etc/passwd"))
                        .service("/loop", (ctx, req) -> redirect("/loop"))
+                       .service("/slow", (ctx, req) -> HttpResponse.delayed(HttpResponse.of("late"),
+                                                                             Duration.ofSeconds(4)))
                        .build();
         target.start().join();
-        final String config = "{\"services\":{\"openclaw\":{\"quotaBytes\":" + QUOTA + ",\"http\":{\"allowedHosts\":"
-                              + "[\"127.0.0.1:" + target.activeLocalPort() + "\"]}}}}";
+        final String config = "{\"services\":{\"openclaw\":{\"quotaBytes\":" + QUOTA + ",\"http\":{\"timeoutSeconds\":1,"
+                              + "\"allowedHosts\":[\"127.0.0.1:" + target.activeLocalPort() + "\"]}}}}";
         stack = new OpenClawTestStack(config, openclawEnv());
         ports[0] = stack.openclaw.port();
         ports[1] = stack.evaos.port();
@@ -219,13 +222,18 @@ abstract class AdversarialCorpusRun {
         }
         final int total = counts.values().stream().mapToInt(Integer::intValue).sum();
         final StringBuilder table = new StringBuilder();
-        table.append("| run | cases | refused by policy | refused by the jail (no bubblewrap) | ran, contained"
-                     + " | escaped |\n");
-        table.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %d | %d |%n", mode(), total,
+        table.append("| run | cases | refused by policy (EVA-OS / OpenClaw's checks / quota) | refused by the jail"
+                     + " (no bubblewrap) | ran, contained | escaped |\n");
+        table.append(String.format(Locale.ROOT, "| %s | %d | %d (%d / %d / %d) | %d | %d | %d |%n", mode(), total,
                                    counts.getOrDefault(Outcome.REFUSED_BY_POLICY, 0),
+                                   refusedBy.getOrDefault("EVA-OS", 0), refusedBy.getOrDefault("OpenClaw's checks", 0),
+                                   refusedBy.getOrDefault("quota", 0),
                                    counts.getOrDefault(Outcome.REFUSED_BY_JAIL, 0),
                                    counts.getOrDefault(Outcome.RAN_CONTAINED, 0),
                                    counts.getOrDefault(Outcome.ESCAPED, 0)));
+        table.append("\nof the ").append(refusedBy.getOrDefault("EVA-OS", 0)).append(" refused by EVA-OS (").append(mode())
+             .append("), OpenClaw's own checks refuse ").append(refusedBy.getOrDefault("EVA-OS, and OpenClaw alone too", 0))
+             .append(" too when asked directly (defence in depth)\n");
         table.append("\nby category (").append(mode()).append("): ");
         byCategory.forEach((category, outcomes) -> table.append(category).append(' ').append(outcomes.size())
                                                         .append(", "));
@@ -283,6 +291,14 @@ abstract class AdversarialCorpusRun {
                             .isIn(Status.Code.INVALID_ARGUMENT, Status.Code.PERMISSION_DENIED, Status.Code.NOT_FOUND,
                                   Status.Code.FAILED_PRECONDITION, Status.Code.RESOURCE_EXHAUSTED);
             outcome = code == Status.Code.FAILED_PRECONDITION ? Outcome.REFUSED_BY_JAIL : Outcome.REFUSED_BY_POLICY;
+            if (code == Status.Code.PERMISSION_DENIED && openclawAloneRefuses(c)) {
+                refusedBy.merge("EVA-OS, and OpenClaw alone too", 1, Integer::sum);
+            }
+            if (outcome == Outcome.REFUSED_BY_POLICY) {
+                refusedBy.merge(code == Status.Code.PERMISSION_DENIED ? "EVA-OS" : code == Status.Code.RESOURCE_EXHAUSTED
+                                                                                   ? "quota" : "OpenClaw's checks",
+                                1, Integer::sum);
+            }
             seen = e.getMessage() + Errors.envelopeCode(e);
         }
         final List<String> problems = new ArrayList<>();
@@ -332,6 +348,39 @@ abstract class AdversarialCorpusRun {
         } else if (expect == Expect.RAN) {
             assertThat(outcome).as("%s should run (contained): %s", c.id(), error == null ? "" : error.getStatus())
                                .isEqualTo(Outcome.RAN_CONTAINED);
+        }
+    }
+
+    /**
+     * Whether OpenClaw's own checks, asked directly without EVA-OS, refuse a call EVA-OS refused: the argv
+     * grammar and path rules for programs, the workspace rules for files, the host policy for fetches.
+     */
+    private boolean openclawAloneRefuses(Case c) {
+        try {
+            final JsonNode args = mapper.readTree(substitute(c.json()));
+            switch (c.tool()) {
+                case "shell.run" -> {
+                    final List<String> argv = new ArrayList<>();
+                    args.path("argv").forEach(a -> argv.add(a.asText()));
+                    ai.sonia.openclaw.sandbox.CommandPolicy.defaults().check(argv);
+                }
+                case "http.fetch" -> new ai.sonia.openclaw.sandbox.HostPolicy(List.of(), true, Set.of(
+                        stack.evaos.port(), stack.openclaw.port())).check(args.path("url").asText(), "url");
+                default -> {
+                    if (!args.has("path")) {
+                        return false;
+                    }
+                    final ai.sonia.openclaw.sandbox.Workspace workspace = new ai.sonia.openclaw.sandbox.Workspace(acme);
+                    if (workspace.resolve(args.path("path").asText(), "path").equals(workspace.root())) {
+                        return true; // the file tools refuse the root themselves
+                    }
+                }
+            }
+            return false;
+        } catch (ai.sonia.openclaw.catalog.InvalidArgumentsException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 

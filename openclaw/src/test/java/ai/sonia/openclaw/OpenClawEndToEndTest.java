@@ -55,6 +55,7 @@ class OpenClawEndToEndTest {
 
     @BeforeAll
     static void start() {
+        TestJail.requireBubblewrap();
         stack = new OpenClawTestStack();
         home = stack.home;
         memories = stack.memories;
@@ -123,6 +124,8 @@ class OpenClawEndToEndTest {
         final ExecuteToolResponse ls = tools.executeTool(call("shell.run", "{\"argv\":[\"ls\",\"-a\"]}").build());
         assertThat(ls.getExitCode()).isZero();
         assertThat(ls.getJailed()).isTrue();
+        // LOW: the workspace is mounted read-only for it, whatever it tries.
+        assertThat(ls.getOutput().getFieldsOrThrow("workspace_writable").getBoolValue()).isFalse();
         try (AuditLog audit = new AuditLog(home.resolve("data/openclaw/audit.db"))) {
             assertThat(audit.recent(100)).anySatisfy(e -> {
                 assertThat(e.id()).isEqualTo(ls.getAuditRecord());

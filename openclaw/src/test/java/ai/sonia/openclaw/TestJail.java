@@ -10,12 +10,12 @@ import ai.sonia.openclaw.sandbox.Jail;
  * Tests that need the real jail: they fail loudly, with the one command that installs it, when bubblewrap
  * is missing — unless {@code SONIA_TESTS_WITHOUT_BWRAP=1} says to skip them on this machine.
  */
-final class TestJail {
+public final class TestJail {
 
     static final String SKIP_VARIABLE = "SONIA_TESTS_WITHOUT_BWRAP";
 
     /** Fails (or, with SONIA_TESTS_WITHOUT_BWRAP=1, skips) unless bubblewrap works here. */
-    static void requireBubblewrap() {
+    public static void requireBubblewrap() {
         final Jail jail = new Jail(Jail.Mode.BWRAP, Jail.find("bwrap", System.getenv("PATH")));
         if (jail.jailed()) {
             return;

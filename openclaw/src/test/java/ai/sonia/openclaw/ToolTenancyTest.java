@@ -42,6 +42,7 @@ class ToolTenancyTest {
 
     @BeforeAll
     static void start() throws Exception {
+        TestJail.requireBubblewrap();
         stack = new OpenClawTestStack();
         aliceToken = stack.token("acme", "alice", Role.ROLE_USER);
         acmeAdminToken = stack.token("acme", "root", Role.ROLE_ADMIN);

@@ -11,7 +11,6 @@ import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.catalog.ToolCatalog;
-import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.ProcessResult;
@@ -106,9 +105,6 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
             throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_RATE_LIMITED, e.getMessage(),
                             Map.of("tool", request.getToolName(), "quota_bytes", String.valueOf(e.quota()),
                                    "used_bytes", String.valueOf(e.used())));
-        } catch (HttpFetcher.FetchFailedException e) {
-            throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_UNAVAILABLE, "fetch failed: " + e.getMessage(),
-                            Map.of("tool", request.getToolName()));
         }
         final ExecuteToolResponse.Builder response =
                 ExecuteToolResponse.newBuilder()

@@ -140,6 +140,17 @@ public final class HttpFetcher {
         FetchFailedException(String message, Throwable cause) {
             super(message, cause);
         }
+
+        /** True when the target did not answer in time. */
+        public boolean timedOut() {
+            for (Throwable t = getCause(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof java.util.concurrent.TimeoutException
+                    || t.getClass().getSimpleName().contains("Timeout")) {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private static final class CappedBody implements Subscriber<HttpData> {

@@ -120,9 +120,9 @@ public final class WorkspaceQuota {
                 // A directory that still holds older files: left.
             }
         }
-        throw new ExceededException("workspace quota exceeded: the program wrote " + used + " bytes of a "
-                                    + bytes + "-byte quota; the " + created.size() + " files it created were removed",
-                                    bytes, used);
+        throw new ExceededException("workspace quota exceeded: after the program the workspace held " + used
+                                    + " bytes of a " + bytes + "-byte quota; the " + created.size()
+                                    + " files it created were removed", bytes, used);
     }
 
     private interface Visitor {

@@ -38,6 +38,8 @@ class HttpFetcherTest {
                        .service("/to-mapped", (ctx, req) -> redirect("http://[::ffff:127.0.0.1]:" + port + "/ok"))
                        .service("/to-file", (ctx, req) -> redirect("file:///etc/passwd"))
                        .service("/loop", (ctx, req) -> redirect("/loop"))
+                       .service("/slow", (ctx, req) -> HttpResponse.delayed(HttpResponse.of("late"),
+                                                                             Duration.ofSeconds(3)))
                        .build();
         server.start().join();
         port = server.activeLocalPort();
@@ -130,6 +132,14 @@ class HttpFetcherTest {
                             "64:ff9b::808:808", "2002:0808:0808::1"})
     void publicAddressesAreRecognised(String literal) throws Exception {
         assertThat(HostPolicy.isPublic(java.net.InetAddress.getByName(literal))).isTrue();
+    }
+
+    @Test
+    void aTargetThatDoesNotAnswerInTimeIsReportedAsATimeout() {
+        final HttpFetcher impatient = new HttpFetcher(new HostPolicy(List.of("127.0.0.1")), 10_000,
+                                                      Duration.ofMillis(300));
+        assertThatThrownBy(() -> impatient.fetch("http://127.0.0.1:" + port + "/slow", "", Map.of(), ""))
+                .isInstanceOfSatisfying(HttpFetcher.FetchFailedException.class, e -> assertThat(e.timedOut()).isTrue());
     }
 
     @Test

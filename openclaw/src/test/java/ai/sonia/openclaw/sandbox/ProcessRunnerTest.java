@@ -36,8 +36,9 @@ class ProcessRunnerTest {
         return new ProcessRunner(new Jail(mode, Jail.find("bwrap", System.getenv("PATH"))), limits);
     }
 
-    private boolean bwrapWorks() {
-        return new Jail(Jail.Mode.AUTO, Jail.find("bwrap", System.getenv("PATH"))).jailed();
+    private static boolean bwrapWorks() {
+        ai.sonia.openclaw.TestJail.requireBubblewrap();
+        return true;
     }
 
     @AfterEach
@@ -49,7 +50,7 @@ class ProcessRunnerTest {
 
     @Test
     void programsRunJailedWithTheWorkspaceWritableAndTheRootReadOnly() throws Exception {
-        assumeThat(bwrapWorks()).as("bubblewrap works here").isTrue();
+        bwrapWorks();
         try (ProcessRunner runner = runner(Jail.Mode.BWRAP)) {
             System.out.println("jail command line: " + String.join(" ", runner.commandLine(
                     List.of("ls", "-l"), workspace.root(), workspace.root(), false)));
@@ -94,10 +95,66 @@ class ProcessRunnerTest {
         }
     }
 
+    @Test
+    void aReadOnlyRunCannotWriteTheWorkspaceAndSeesNothingOfTheHost() throws Exception {
+        bwrapWorks();
+        Files.writeString(workspace.root().resolve("kept.txt"), "kept");
+        try (ProcessRunner runner = runner(Jail.Mode.BWRAP)) {
+            final ProcessResult write = runner.run(List.of("sh", "-c", "echo x > new.txt; echo y >> kept.txt; pwd; ls /"),
+                                                   workspace.root(), workspace.root(), "", Duration.ofSeconds(10),
+                                                   false, false, limits.fileBytes(), "");
+            assertThat(write.stderr()).contains("Read-only file system");
+            assertThat(workspace.root().resolve("new.txt")).doesNotExist();
+            assertThat(workspace.root().resolve("kept.txt")).hasContent("kept");
+            assertThat(write.stdout()).startsWith(Jail.WORKSPACE + "\n");
+            // Only the OS directories, the jail's own /dev, /proc, /tmp and the workspace exist inside.
+            assertThat(write.stdout().lines().skip(1).toList())
+                    .isSubsetOf("bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr",
+                                "workspace");
+            final ProcessResult etc = runner.run(List.of("ls", "/etc"), workspace.root(), workspace.root(), "",
+                                                 Duration.ofSeconds(10), false, false, limits.fileBytes(), "");
+            assertThat(etc.stdout()).doesNotContain("shadow").doesNotContain("passwd").doesNotContain("ssh");
+        }
+    }
+
+    @Test
+    void aWritableRunGetsNoFileLargerThanWhatTheQuotaLeaves() {
+        bwrapWorks();
+        try (ProcessRunner runner = runner(Jail.Mode.BWRAP)) {
+            final ProcessResult r = runner.run(List.of("head", "-c", "50000", "/dev/zero"), workspace.root(),
+                                               workspace.root(), "", Duration.ofSeconds(10), false, true, 4096, "");
+            assertThat(r.stdout()).hasSize(50000); // stdout is a pipe, not a file: no file limit there
+            final ProcessResult file = runner.run(List.of("sh", "-c", "head -c 100000 /dev/zero > big.bin"),
+                                                  workspace.root(), workspace.root(), "", Duration.ofSeconds(10), false,
+                                                  true, 4096, "");
+            assertThat(file.exitCode()).isNotZero();
+            assertThat(workspace.root().resolve("big.bin")).hasSize(4096);
+        }
+    }
+
+    @Test
+    void withoutBubblewrapNothingRunsUnlessTheJailIsExplicitlyNone() {
+        final Jail missing = new Jail(Jail.Mode.AUTO, null);
+        assertThat(missing.usable()).isFalse();
+        assertThat(missing.problem()).contains("bubblewrap").contains(Jail.INSTALL);
+        try (ProcessRunner runner = new ProcessRunner(missing, limits)) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                    () -> runner.run(List.of("true"), workspace.root(), workspace.root(), "", Duration.ofSeconds(10),
+                                     false)).isInstanceOf(Jail.UnavailableException.class);
+        }
+        final Jail broken = new Jail(Jail.Mode.BWRAP, Path.of("/bin/false"));
+        assertThat(broken.usable()).isFalse();
+        assertThat(broken.state()).startsWith("unavailable");
+        final Jail none = new Jail(Jail.Mode.NONE, null);
+        assertThat(none.usable()).isTrue();
+        assertThat(none.jailed()).isFalse();
+        assertThat(none.state()).contains("UNCONFINED");
+    }
+
     @ParameterizedTest
     @EnumSource(value = Jail.Mode.class, names = {"BWRAP", "NONE"})
     void environmentIsScrubbedAndLimitsApplied(Jail.Mode mode) {
-        assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
+        assertThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
         try (ProcessRunner runner = runner(mode)) {
             final ProcessResult env = runner.run(List.of("env"), workspace.root(), workspace.root(), "", Duration.ofSeconds(10), false);
             final List<String> names = Arrays.stream(env.stdout().split("\n")).map(l -> l.split("=", 2)[0]).toList();
@@ -112,7 +169,7 @@ class ProcessRunnerTest {
     @ParameterizedTest
     @EnumSource(value = Jail.Mode.class, names = {"BWRAP", "NONE"})
     void timeoutKillsTheWholeTreeIncludingDetachedGrandchildren(Jail.Mode mode) {
-        assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
+        assertThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
         try (ProcessRunner runner = runner(mode)) {
             final String script = "sleep 31" + ThreadLocalRandom.current().nextInt(100, 999)
                                   + " & setsid sleep 31" + ThreadLocalRandom.current().nextInt(100, 999)
@@ -127,7 +184,7 @@ class ProcessRunnerTest {
     @ParameterizedTest
     @EnumSource(value = Jail.Mode.class, names = {"BWRAP", "NONE"})
     void aProgramPrintingWithoutEndIsCutAtTheCap(Jail.Mode mode) {
-        assumeThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
+        assertThat(mode == Jail.Mode.NONE || bwrapWorks()).isTrue();
         try (ProcessRunner runner = runner(mode)) {
             final ProcessResult r = runner.run(List.of("head", "-c", "1000000000", "/dev/zero"), workspace.root(), workspace.root(),
                                                "", Duration.ofSeconds(20), false);
@@ -139,6 +196,7 @@ class ProcessRunnerTest {
 
     @Test
     void aForkBombHitsTheProcessCap() {
+        bwrapWorks();
         assumeThat(Files.isWritable(PidsCgroup.PARENT.getParent())).as("pids cgroup writable").isTrue();
         try (ProcessRunner runner = runner(Jail.Mode.AUTO)) {
             final ProcessResult r = runner.run(
@@ -150,6 +208,7 @@ class ProcessRunnerTest {
 
     @Test
     void standardInputReachesTheProgram() {
+        bwrapWorks();
         try (ProcessRunner runner = runner(Jail.Mode.AUTO)) {
             final ProcessResult r = runner.run(List.of("wc", "-l"), workspace.root(), workspace.root(), "a\nb\nc\n",
                                                Duration.ofSeconds(10), false);
