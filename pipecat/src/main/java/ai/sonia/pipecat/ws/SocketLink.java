@@ -129,7 +129,8 @@ final class SocketLink implements ConversationOutput {
                 lastHandedSequence = sequence;
             }
         }
-        if (inWriter > 0 && !awaitingWriter) {
+        // One completion callback per half window of frames, not one per frame: fan-out writes stay cheap.
+        if (inWriter >= WINDOW / 2 && !awaitingWriter) {
             awaitingWriter = true;
             final int covered = inWriter;
             writer.whenConsumed().handle((unused, cause) -> {
