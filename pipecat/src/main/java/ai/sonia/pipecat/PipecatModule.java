@@ -89,7 +89,8 @@ public final class PipecatModule implements ServiceModule {
                                                         .maxFramePayloadLength(1024 * 1024)
                                                         .build();
         return SoniaServer.builder(spec(), config)
-                          .addService(new PipecatServiceImpl(sessions, conversations))
+                          .addService(new PipecatServiceImpl(sessions, conversations,
+                                                             pipecat.sendQueue() + ConversationSocket.WRITER_WINDOW))
                           .exceptionHandler(new PipecatExceptionHandler())
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.GATEWAY)

@@ -75,10 +75,62 @@ class ConverseStreamTest {
         assertThat(stream.events).anySatisfy(e -> assertThat(e.getErrorCode()).isEqualTo("INVALID_ARGUMENT"));
     }
 
+    @Test
+    void aClientThatTakesNoResponsesEndsResourceExhaustedWithThePositionToResumeFrom() throws Exception {
+        try (PipecatHarness small = new PipecatHarness("converse-slow", java.util.Map.of(
+                "SONIA_PIPECAT_SEND_QUEUE", "8", "SONIA_PIPECAT_MAX_WAITING_TURNS", "200"))) {
+            final String big = "x".repeat(200_000);
+            small.gateway.replyWith(text -> big);
+            final String id = small.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+            final Stream slow = new Stream();
+            slow.manual = true;
+            final StreamObserver<ConverseRequest> requests = small.async().converse(slow);
+            requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
+            final WsClient fast = small.ws(id, 0);
+            for (int i = 0; i < 40; i++) {
+                fast.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"text\":\"m" + i + "\"}");
+            }
+            await().atMost(Duration.ofSeconds(60)).until(
+                    () -> fast.events.stream().filter(e -> e.getType() == EventType.EVENT_TYPE_TURN).count() == 40);
+            // Now the slow client takes what was sent to it: events in order, then the status.
+            slow.requests.request(Integer.MAX_VALUE);
+            assertThat(slow.done.get(30, TimeUnit.SECONDS)).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            final com.google.rpc.ErrorInfo info = io.grpc.protobuf.StatusProto.fromThrowable(slow.error)
+                                                                              .getDetailsList().stream()
+                    .filter(d -> d.is(com.google.rpc.ErrorInfo.class))
+                    .map(d -> {
+                        try {
+                            return d.unpack(com.google.rpc.ErrorInfo.class);
+                        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    }).findFirst().orElseThrow();
+            assertThat(info.getMetadataMap()).containsEntry("close_code", "4008");
+            final long resumeFrom = Long.parseLong(info.getMetadataOrThrow("resume_from"));
+            final List<Long> received = slow.sequences();
+            assertThat(received.get(received.size() - 1)).isEqualTo(resumeFrom);
+            assertThat(resumeFrom).isLessThan(fast.sequences().get(fast.sequences().size() - 1));
+            fast.close();
+        }
+    }
+
     /** Records responses and how the stream ended. */
-    private static final class Stream implements StreamObserver<ConverseResponse> {
+    private static final class Stream implements io.grpc.stub.ClientResponseObserver<ConverseRequest,
+                                                                                     ConverseResponse> {
         final List<SessionEvent> events = new CopyOnWriteArrayList<>();
         final CompletableFuture<Status.Code> done = new CompletableFuture<>();
+        volatile Throwable error;
+        // When set, responses are taken only when the test asks (requests.request(n)).
+        boolean manual;
+        io.grpc.stub.ClientCallStreamObserver<ConverseRequest> requests;
+
+        @Override
+        public void beforeStart(io.grpc.stub.ClientCallStreamObserver<ConverseRequest> requestStream) {
+            requests = requestStream;
+            if (manual) {
+                requestStream.disableAutoRequestWithInitial(0);
+            }
+        }
 
         @Override
         public void onNext(ConverseResponse value) {
@@ -87,6 +139,7 @@ class ConverseStreamTest {
 
         @Override
         public void onError(Throwable t) {
+            error = t;
             done.complete(Status.fromThrowable(t).getCode());
         }
 

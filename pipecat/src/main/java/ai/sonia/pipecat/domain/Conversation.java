@@ -95,6 +95,7 @@ public final class Conversation {
         try {
             final LiveSession target = sessions.open(principal, sessionId);
             target.attach(sink, lastSequence, correlationId);
+            out.attached();
             session = target;
             if (target.snapshot().getVoice() && voice.available()) {
                 voiceTurns = voice.newTurns(target, chat, executor, correlationId);

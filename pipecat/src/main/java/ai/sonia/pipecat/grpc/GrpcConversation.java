@@ -1,6 +1,7 @@
 package ai.sonia.pipecat.grpc;
 
 import java.util.Map;
+import java.util.concurrent.Executor;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.pipecat.domain.CloseCode;
@@ -17,20 +18,37 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * The {@code Converse} stream: client messages go to a {@link Conversation}; its events come back as
- * responses, and its close codes end the stream with the matching status (4001 NOT_FOUND, 4029
+ * responses, and its close codes end the stream with the matching status (4001 NOT_FOUND, 4029 and 4008
  * RESOURCE_EXHAUSTED, 1002/1003 INVALID_ARGUMENT, 1011 INTERNAL, 1000 OK).
+ *
+ * <p>Responses the client has not yet taken are bounded: past {@code maxUnconsumed} the stream ends with
+ * RESOURCE_EXHAUSTED, {@code close_code} 4008 and {@code resume_from} (the last sequence sent) in its
+ * ErrorInfo, as the WebSocket closes a slow reader.
  */
 final class GrpcConversation implements StreamObserver<ConverseRequest>, ConversationOutput {
 
     private final ServerCallStreamObserver<ConverseResponse> responses;
     private final Conversation conversation;
+    private final Executor executor;
+    private final int maxUnconsumed;
     private boolean done;
+    private int unconsumed;
+    private long lastSentSequence;
 
     GrpcConversation(Conversations conversations, Principal principal,
-                     ServerCallStreamObserver<ConverseResponse> responses, String address, String correlationId) {
+                     ServerCallStreamObserver<ConverseResponse> responses, String address, String correlationId,
+                     Executor executor, int maxUnconsumed) {
         this.responses = responses;
+        this.executor = executor;
+        this.maxUnconsumed = maxUnconsumed;
         conversation = conversations.newConversation(principal, this, address, correlationId);
         responses.setOnCancelHandler(conversation::closed);
+        // Ready again means every response sent so far has been taken by the transport.
+        responses.setOnReadyHandler(() -> {
+            synchronized (this) {
+                unconsumed = 0;
+            }
+        });
         conversation.open();
     }
 
@@ -56,14 +74,32 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
     }
 
     @Override
-    public synchronized void deliver(SessionEvent event) {
-        if (!done && !responses.isCancelled()) {
-            responses.onNext(ConverseResponse.newBuilder().setEvent(event).build());
+    public void deliver(SessionEvent event) {
+        final long resumeFrom;
+        synchronized (this) {
+            if (done || responses.isCancelled()) {
+                return;
+            }
+            if (unconsumed < maxUnconsumed) {
+                responses.onNext(ConverseResponse.newBuilder().setEvent(event).build());
+                unconsumed++;
+                if (event.getSequence() > 0) {
+                    lastSentSequence = event.getSequence();
+                }
+                return;
+            }
+            resumeFrom = lastSentSequence;
         }
+        close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom,
+              Map.of("close_code", "4008", "resume_from", String.valueOf(resumeFrom)));
     }
 
     @Override
     public void close(CloseCode code, String reason) {
+        close(code, reason, Map.of("close_code", String.valueOf(code.code())));
+    }
+
+    private void close(CloseCode code, String reason, Map<String, String> details) {
         synchronized (this) {
             if (done) {
                 return;
@@ -73,12 +109,12 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
                 if (code == CloseCode.NORMAL) {
                     responses.onCompleted();
                 } else {
-                    responses.onError(Errors.of(PipecatExceptionHandler.DOMAIN, errorCode(code), reason,
-                                                Map.of("close_code", String.valueOf(code.code()))));
+                    responses.onError(Errors.of(PipecatExceptionHandler.DOMAIN, errorCode(code), reason, details));
                 }
             }
         }
-        conversation.closed();
+        // Not on this thread: it may hold the session's monitor (delivering an event), which closing takes too.
+        executor.execute(conversation::closed);
     }
 
     private static ErrorCode errorCode(CloseCode code) {

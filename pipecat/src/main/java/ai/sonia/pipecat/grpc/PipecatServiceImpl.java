@@ -28,10 +28,13 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
 
     private final Sessions sessions;
     private final Conversations conversations;
+    private final int maxUnconsumed;
 
-    public PipecatServiceImpl(Sessions sessions, Conversations conversations) {
+    /** {@code maxUnconsumed}: responses of a {@code Converse} stream the client may leave untaken. */
+    public PipecatServiceImpl(Sessions sessions, Conversations conversations, int maxUnconsumed) {
         this.sessions = sessions;
         this.conversations = conversations;
+        this.maxUnconsumed = maxUnconsumed;
     }
 
     @Override
@@ -75,7 +78,8 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
         ctx.clearRequestTimeout();
         return new GrpcConversation(conversations, Principal.current(),
                                     (ServerCallStreamObserver<ConverseResponse>) responseObserver,
-                                    ctx.clientAddress().getHostAddress(), correlationId());
+                                    ctx.clientAddress().getHostAddress(), correlationId(),
+                                    ctx.blockingTaskExecutor(), maxUnconsumed);
     }
 
     private static String correlationId() {

@@ -45,6 +45,9 @@ public final class ConversationSocket implements WebSocketServiceHandler {
 
     private static final JsonFormat.Parser parser = JsonFormat.parser();
 
+    /** Frames a socket's writer holds besides its send queue. */
+    public static final int WRITER_WINDOW = SocketLink.WINDOW;
+
     private final Conversations conversations;
     private final SocketSettings settings;
 

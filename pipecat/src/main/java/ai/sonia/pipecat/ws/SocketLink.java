@@ -52,6 +52,10 @@ final class SocketLink implements ConversationOutput {
     private final ArrayDeque<Object[]> queue = new ArrayDeque<>();
     private int inWriter;
     private boolean awaitingWriter;
+    // Until the attach's replay is queued, nothing counts against the send queue (the replay is bounded);
+    // then the replay still queued does not count until it has gone out.
+    private int replayAllowance = Integer.MAX_VALUE / 2;
+    private boolean attached;
     private long lastHandedSequence;
     private boolean closing;
     private boolean clientClosed;
@@ -102,7 +106,7 @@ final class SocketLink implements ConversationOutput {
             if (closing) {
                 return;
             }
-            if (queue.size() < settings.sendQueue()) {
+            if (queue.size() < settings.sendQueue() + replayAllowance) {
                 queue.addLast(frames);
                 pump();
                 return;
@@ -112,24 +116,29 @@ final class SocketLink implements ConversationOutput {
         close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom);
     }
 
+    /** The replay of the attach is queued. */
+    @Override
+    public synchronized void attached() {
+        attached = true;
+        replayAllowance = queue.size();
+    }
+
     // Hands queued frames to the writer while it has room; called under the monitor.
     private void pump() {
         while (!queue.isEmpty() && inWriter < WINDOW) {
             final Object[] frames = queue.pollFirst();
-            for (int i = 1; i < frames.length; i++) {
-                if (frames[i] instanceof String text) {
-                    writer.tryWrite(text);
-                } else {
-                    writer.tryWrite((byte[]) frames[i]);
-                }
-            }
+            write(frames);
             inWriter++;
+            if (queue.isEmpty() && attached) {
+                replayAllowance = 0;
+            }
             final long sequence = (long) frames[0];
             if (sequence > 0) {
                 lastHandedSequence = sequence;
             }
         }
-        if (inWriter > 0 && !awaitingWriter) {
+        // One completion callback per half window of frames, not one per frame: fan-out writes stay cheap.
+        if (inWriter >= WINDOW / 2 && !awaitingWriter) {
             awaitingWriter = true;
             final int covered = inWriter;
             writer.whenConsumed().handle((unused, cause) -> {
@@ -145,6 +154,16 @@ final class SocketLink implements ConversationOutput {
         }
     }
 
+    private void write(Object[] frames) {
+        for (int i = 1; i < frames.length; i++) {
+            if (frames[i] instanceof String text) {
+                writer.tryWrite(text);
+            } else {
+                writer.tryWrite((byte[]) frames[i]);
+            }
+        }
+    }
+
     @Override
     public void close(CloseCode code, String reason) {
         final Runnable gone;
@@ -153,6 +172,12 @@ final class SocketLink implements ConversationOutput {
                 return;
             }
             closing = true;
+            if (code != CloseCode.TOO_SLOW) {
+                // What was sent before the close (the ERROR that explains it, say) goes out before it.
+                while (!queue.isEmpty()) {
+                    write(queue.pollFirst());
+                }
+            }
             queue.clear();
             gone = onGone;
         }

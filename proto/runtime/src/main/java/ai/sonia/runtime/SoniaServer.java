@@ -22,8 +22,14 @@ import static com.linecorp.armeria.server.grpc.HttpJsonTranscodingQueryParamMatc
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.common.HttpRequest;
+import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
+import com.linecorp.armeria.server.ServiceOptions;
+import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.SimpleDecoratingHttpService;
 import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
@@ -131,6 +137,31 @@ public final class SoniaServer implements AutoCloseable {
                 }
             }
             logger.info("{} stopped", spec.name());
+        }
+    }
+
+    /**
+     * A call that ends while its client is still sending (a rejected client or bidi stream) ends with its
+     * status in trailers. Armeria's default then resets the stream at once (RST_STREAM CANCEL), and a client
+     * that reads the reset before the trailers (Python grpcio, often) reports CANCELLED instead of the status.
+     * Delaying the reset lets the client read the trailers and end the stream itself, as grpc-java servers do.
+     */
+    private static final class TrailersFirst extends SimpleDecoratingHttpService {
+        private static final ServiceOptions OPTIONS =
+                ServiceOptions.builder().closeHttp2StreamDelayMillis(5_000).build();
+
+        TrailersFirst(HttpService delegate) {
+            super(delegate);
+        }
+
+        @Override
+        public HttpResponse serve(ServiceRequestContext ctx, HttpRequest req) throws Exception {
+            return unwrap().serve(ctx, req);
+        }
+
+        @Override
+        public ServiceOptions options() {
+            return OPTIONS;
         }
     }
 
@@ -284,7 +315,7 @@ public final class SoniaServer implements AutoCloseable {
             grpc.addService(ReflectionV1Alpha.definition(listed));
             final GrpcService grpcService = grpc.build();
             final RestEnvelopeDecorator envelope = new RestEnvelopeDecorator(spec.name());
-            sb.service(grpcService, delegate -> delegate.decorate(envelope));
+            sb.service(grpcService, delegate -> new TrailersFirst(delegate.decorate(envelope)));
 
             final List<String> grpcNames = grpcService.services().stream()
                                                       .map(d -> d.getServiceDescriptor().getName())
