@@ -22,6 +22,7 @@ import java.util.UUID;
 public final class AuditLog implements AutoCloseable {
 
     private final Connection connection;
+    private volatile java.util.function.Consumer<Entry> listener = entry -> { };
 
     /** One audit record. */
     public record Entry(String id, Instant time, String principal, String sessionId, String correlationId,
@@ -51,6 +52,12 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
+    /** Also hands every appended record to {@code listener} (metrics); returns this. */
+    public AuditLog onAppend(java.util.function.Consumer<Entry> listener) {
+        this.listener = listener;
+        return this;
+    }
+
     /** Appends a record; returns it with its new id. */
     public synchronized Entry append(Entry entry) {
         final Entry stored = new Entry(UUID.randomUUID().toString(), entry.time(), entry.principal(),
@@ -77,6 +84,7 @@ public final class AuditLog implements AutoCloseable {
             ps.setLong(14, stored.durationMs());
             ps.setString(15, stored.detail());
             ps.executeUpdate();
+            listener.accept(stored);
             return stored;
         } catch (SQLException e) {
             throw new IllegalStateException("cannot append to the audit log", e);
