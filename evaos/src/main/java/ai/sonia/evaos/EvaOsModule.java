@@ -77,10 +77,14 @@ public final class EvaOsModule implements ServiceModule {
             }
         }, 1, 1, TimeUnit.SECONDS);
         final List<ServiceSpec> others = Stack.SERVICES.stream().filter(s -> s != Stack.EVAOS).toList();
-        final SoniaServer.Builder builder =
-                SoniaServer.builder(spec(), config)
-                           .addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others),
-                                                            new StreamSlots(policy.maxStreamsPerPrincipal())))
+        final SoniaServer.Builder builder = SoniaServer.builder(spec(), config);
+        // Approval series on /metrics: every change (CREATED, DECIDED, EXPIRED) by the state it left.
+        events.subscribe((approval, change) -> io.micrometer.core.instrument.Counter
+                .builder("sonia.evaos.approvals").description("Approval changes by kind and resulting state")
+                .tags("change", change, "state", approval.getState().name())
+                .register(builder.meterRegistry()).increment());
+        builder.addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others),
+                                                new StreamSlots(policy.maxStreamsPerPrincipal())))
                            .useBlockingTaskExecutor(true)
                            .configSummary("pending_ttl_s", ttls.pending().toSeconds())
                            .configSummary("grant_ttl_s", ttls.grantDefault().toSeconds())

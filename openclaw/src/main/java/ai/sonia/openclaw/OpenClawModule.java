@@ -55,7 +55,13 @@ public final class OpenClawModule implements ServiceModule {
                                                       new WorkspaceQuota(settings.quotaBytes()));
         final ToolExecutor executor = new ToolExecutor(tools, jail, workspaces,
                                                        new EvaOsGate(EvaOsServiceGrpc.newBlockingStub(evaos)), audit);
-        return SoniaServer.builder(spec(), config)
+        final SoniaServer.Builder server = SoniaServer.builder(spec(), config);
+        // Tool series on /metrics, from the audit record every call leaves.
+        audit.onAppend(entry -> io.micrometer.core.instrument.Timer
+                .builder("sonia.openclaw.tool.calls").description("Tool calls by tool, EVA-OS decision and outcome")
+                .tags("tool", entry.tool(), "decision", entry.decision(), "outcome", entry.outcome())
+                .register(server.meterRegistry()).record(java.time.Duration.ofMillis(entry.durationMs())));
+        return server
                           .addService(new OpenClawServiceImpl(ToolCatalog.standard(), executor))
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.MEMORY)

@@ -88,7 +88,11 @@ public final class PipecatModule implements ServiceModule {
                                                         .aggregateContinuation(true)
                                                         .maxFramePayloadLength(1024 * 1024)
                                                         .build();
-        return SoniaServer.builder(spec(), config)
+        final SoniaServer.Builder server = SoniaServer.builder(spec(), config);
+        // Session series on /metrics: sessions open in memory now.
+        io.micrometer.core.instrument.Gauge.builder("sonia.pipecat.sessions.live", sessions, Sessions::liveCount)
+                                           .description("Sessions open in memory").register(server.meterRegistry());
+        return server
                           .addService(new PipecatServiceImpl(sessions, conversations,
                                                              pipecat.sendQueue() + ConversationSocket.WRITER_WINDOW))
                           .exceptionHandler(new PipecatExceptionHandler())

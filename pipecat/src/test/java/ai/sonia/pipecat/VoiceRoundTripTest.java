@@ -13,6 +13,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import ai.sonia.pipecat.v1.EventType;
@@ -33,17 +34,20 @@ class VoiceRoundTripTest {
 
     @BeforeAll
     static void start() throws Exception {
+        pipecat = new PipecatHarness("voice", Map.of());
+    }
+
+    /** Each test, not the class, is reported skipped: surefire records a test's assumption with its message. */
+    @BeforeEach
+    void needsTheEngines() {
         assumeFalse("1".equals(System.getenv("SONIA_TESTS_WITHOUT_VOICE")),
                     "voice engine off: espeak-ng, sox or pocketsphinx is not installed and the test command could "
                     + "not install it (sudo apt-get install espeak-ng sox pocketsphinx pocketsphinx-en-us)");
-        pipecat = new PipecatHarness("voice", Map.of());
     }
 
     @AfterAll
     static void stop() {
-        if (pipecat != null) {
-            pipecat.close();
-        }
+        pipecat.close();
     }
 
     @Test

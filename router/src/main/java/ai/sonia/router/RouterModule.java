@@ -22,6 +22,7 @@ import ai.sonia.router.embed.Embedder;
 import ai.sonia.router.grpc.RouterServiceImpl;
 import ai.sonia.router.provider.ExtractiveProvider;
 import ai.sonia.router.provider.LangChainProvider;
+import ai.sonia.router.store.MeteredLedger;
 import ai.sonia.router.store.SqliteLedger;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
@@ -53,6 +54,7 @@ public final class RouterModule implements ServiceModule {
         final ClientFactory clients = ClientFactory.builder().connectTimeout(rc.connectTimeout()).build();
         final HttpClientBuilder http = ProviderHttpClient.builder(clients, io);
         final SqliteLedger ledger = SqliteLedger.open(config.dataDir("router"));
+        final SoniaServer.Builder server = SoniaServer.builder(spec(), config);
         final ModelCatalog catalog = new ModelCatalog(rc.deployments(), rc.aliases(), rc.defaultModel());
         final HealthBoard health = new HealthBoard(Clock.systemUTC(), rc.failureThreshold(), rc.cooldown());
         final Router router = new Router(catalog,
@@ -63,12 +65,12 @@ public final class RouterModule implements ServiceModule {
                                          health, new RetryBudget(rc.budgetRatio(), rc.budgetCap()),
                                          rc.maxAttempts(), rc.retryWait(),
                                          new Budgets(rc.budgets().defaults(), rc.budgets().tenants(),
-                                                     rc.budgets().defaultOutputTokens(), ledger, Clock.systemUTC()));
+                                                     rc.budgets().defaultOutputTokens(),
+                                                     new MeteredLedger(ledger, server.meterRegistry()),
+                                                     Clock.systemUTC()));
         final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
         final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);
-        final SoniaServer.Builder server =
-                SoniaServer.builder(spec(), config)
-                           .addService(new RouterServiceImpl(router, embedder, ledger, listing))
+        server.addService(new RouterServiceImpl(router, embedder, ledger, listing))
                            .useBlockingTaskExecutor(true)
                            .configSummary("default_model", rc.defaultModel())
                            .configSummary("ollama_base_url", rc.ollamaBaseUrl())

@@ -22,6 +22,7 @@ public final class AuditLog implements AutoCloseable {
 
     private final Connection connection;
     private final StoreHealth health;
+    private volatile java.util.function.Consumer<Entry> listener = entry -> { };
 
     /** One audit record. */
     public record Entry(String id, Instant time, String principal, String sessionId, String correlationId,
@@ -46,6 +47,12 @@ public final class AuditLog implements AutoCloseable {
             throw new IllegalStateException("cannot open audit log " + file, e);
         }
         health = new StoreHealth(file);
+    }
+
+    /** Also hands every appended record to {@code listener} (metrics); returns this. */
+    public AuditLog onAppend(java.util.function.Consumer<Entry> listener) {
+        this.listener = listener;
+        return this;
     }
 
     /** Appends a record; returns it with its new id. */
@@ -74,6 +81,7 @@ public final class AuditLog implements AutoCloseable {
             ps.setLong(14, stored.durationMs());
             ps.setString(15, stored.detail());
             ps.executeUpdate();
+            listener.accept(stored);
             return stored;
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot append to the audit log", e));

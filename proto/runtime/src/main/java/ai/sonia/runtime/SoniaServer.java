@@ -354,7 +354,8 @@ public final class SoniaServer implements AutoCloseable {
                           .map(d -> ((io.grpc.protobuf.ProtoServiceDescriptorSupplier) d).getServiceDescriptor())
                           .toList();
             sb.decorator(new AuthDecorator(spec.name(),
-                                           authenticator != null ? authenticator : Authenticator.of(config), contract));
+                                           authenticator != null ? authenticator : Authenticator.of(config), contract,
+                                           ai.sonia.runtime.auth.Secrets.metricsToken(config)));
             final HttpPolicy http = HttpPolicy.from(config);
             sb.decorator(new SecurityHeaders(http.securityHeaders()));
             sb.decorator(MetricCollectingService.newDecorator(new RequestMetrics()));

@@ -122,6 +122,42 @@ class StackEndToEndIT {
     }
 
     @Test
+    void aScraperWithTheMetricsTokenReadsRouterSessionApprovalAndToolSeries() throws Exception {
+        post(ports.get("gateway"), "/v1/chat", "{\"text\":\"What is my cat called?\"}");
+        post(ports.get("gateway"), "/v1/action", "{\"tool_name\":\"file.list\",\"args\":{\"path\":\".\"}}");
+        final HttpResponse<String> waits = post(ports.get("gateway"), "/v1/action",
+                                                "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"rm\",\"x\"]}}");
+        assertThat(waits.body()).as("shell.run rm waits for a person").contains("APPROVAL_REQUIRED");
+        assertThat(post(ports.get("pipecat"), "/session/start", "{}").statusCode()).isEqualTo(200);
+        final String token = Files.readString(home.resolve("secrets/metrics-token")).trim();
+        final Map<String, List<String>> series = Map.of(
+                "router", List.of("sonia_router_tokens_total{", "sonia_router_cost_micros_total{",
+                                  "sonia_router_provider_latency_seconds_count{"),
+                "openclaw", List.of("sonia_openclaw_tool_calls_seconds_count{"),
+                "evaos", List.of("sonia_evaos_approvals_total{change=\"CREATED\""),
+                "pipecat", List.of("sonia_pipecat_sessions_live "),
+                "gateway", List.of("sonia_downstream_circuit_state"));
+        for (var entry : series.entrySet()) {
+            final HttpResponse<String> metrics = http.send(
+                    HttpRequest.newBuilder(uri(ports.get(entry.getKey()), "/metrics"))
+                               .header("authorization", "Bearer " + token).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).as(entry.getKey()).isEqualTo(200);
+            for (String name : entry.getValue()) {
+                assertThat(metrics.body()).as(entry.getKey() + " /metrics").contains(name);
+            }
+        }
+    }
+
+    private static HttpResponse<String> post(int port, String path, String json) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(30))
+                                    .header("authorization", "Bearer " + adminToken)
+                                    .header("content-type", "application/json")
+                                    .POST(HttpRequest.BodyPublishers.ofString(json)).build(),
+                         HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void everyServiceAnswersHealthzInTheContractShape() throws Exception {
         for (var entry : ports.entrySet()) {
             final JsonNode body = mapper.readTree(get(entry.getValue(), "/healthz", Map.of()).body());

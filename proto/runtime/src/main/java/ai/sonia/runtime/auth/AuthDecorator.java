@@ -22,7 +22,8 @@ import io.netty.util.AttributeKey;
  * The front door of every service: each request must prove a principal with {@code Authorization: Bearer},
  * except {@code /healthz} and the contract's anonymous methods. A WebSocket handshake may carry the token as
  * the {@code access_token} query parameter instead, since browsers cannot set headers on one (the access log
- * never writes query strings). The principal goes on the request context for the service to read; a request
+ * never writes query strings). {@code /metrics} also takes the metrics token ({@link Secrets#metricsToken}), which
+ * opens nothing else. The principal goes on the request context for the service to read; a request
  * without one is refused with UNAUTHENTICATED: 401 and the envelope, or gRPC status 16.
  */
 public final class AuthDecorator implements DecoratingHttpServiceFunction {
@@ -35,11 +36,20 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
     private final String service;
     private final Authenticator authenticator;
     private final AnonymousRoutes anonymous;
+    @Nullable
+    private final byte[] metricsToken;
 
     public AuthDecorator(String service, Authenticator authenticator, List<ServiceDescriptor> contract) {
+        this(service, authenticator, contract, null);
+    }
+
+    /** Also lets {@code metricsToken} (a scraper's bearer) read {@code /metrics}, and only that. */
+    public AuthDecorator(String service, Authenticator authenticator, List<ServiceDescriptor> contract,
+                         @Nullable byte[] metricsToken) {
         this.service = service;
         this.authenticator = authenticator;
         anonymous = new AnonymousRoutes(contract);
+        this.metricsToken = metricsToken == null ? null : metricsToken.clone();
     }
 
     @Override
@@ -48,6 +58,9 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
         final boolean open = anonymous.contains(ctx.path());
         if (bearer == null) {
             return open ? delegate.serve(ctx, req) : refuse(ctx, req, "a credential is required: Authorization: Bearer <token>");
+        }
+        if (metricsToken != null && "/metrics".equals(ctx.path()) && Secrets.isMetricsToken(metricsToken, bearer)) {
+            return delegate.serve(ctx, req);
         }
         try {
             final Principal principal = authenticator.authenticate(bearer);

@@ -39,6 +39,27 @@ public final class Secrets {
         return key(config, "SONIA_SERVICE_SECRET", "service.key");
     }
 
+    /**
+     * The bearer that may read {@code /metrics} and nothing else, for a Prometheus scraper: {@code
+     * SONIA_METRICS_TOKEN} or {@code secrets/metrics-token} (generated, owner-only; point the scraper's
+     * {@code credentials_file} at it).
+     */
+    public static byte[] metricsToken(StackConfig config) {
+        return key(config, "SONIA_METRICS_TOKEN", "metrics-token");
+    }
+
+    /** True when {@code bearer} is the metrics token (compared in constant time). */
+    public static boolean isMetricsToken(byte[] metricsToken, String bearer) {
+        if (bearer.isEmpty() || bearer.indexOf('.') >= 0) { // a JWT, never the metrics token
+            return false;
+        }
+        try {
+            return java.security.MessageDigest.isEqual(metricsToken, decode("bearer", bearer));
+        } catch (IllegalArgumentException notBase64) {
+            return false;
+        }
+    }
+
     /** The directory of generated secrets, owner-only. */
     public static Path directory(StackConfig config) {
         return config.home().resolve("secrets");
