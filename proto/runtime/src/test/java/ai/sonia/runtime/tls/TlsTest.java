@@ -127,6 +127,11 @@ class TlsTest {
             assertThatThrownBy(() -> WebClient.of("http://127.0.0.1:" + server.port()).get("/healthz")
                                               .aggregate().join())
                     .isNotNull();
+            // A caller (pipecat, in its own pod) given only the CA trusts it, and makes no CA of its own.
+            final StackConfig caller = config("tls-caller", Map.of("SONIA_TLS_CA", issued.trust().toString()));
+            assertThat(grpcHealth(caller, config, "localhost:" + server.port(), Stack.GATEWAY))
+                    .isEqualTo(ServingStatus.SERVING);
+            assertThat(caller.home().resolve("secrets/tls")).doesNotExist();
         }
     }
 
@@ -184,8 +189,13 @@ class TlsTest {
 
     /** The gRPC health of a server, through the runtime's channel factory. */
     private static ServingStatus grpcHealth(StackConfig config, String target, ServiceSpec spec) {
+        return grpcHealth(config, config, target, spec);
+    }
+
+    /** The same, with the TLS settings of {@code caller} and a token of the stack {@code server} names. */
+    private static ServingStatus grpcHealth(StackConfig caller, StackConfig server, String target, ServiceSpec spec) {
         final ManagedChannel channel = SoniaChannels.forTarget(
-                config, target, spec, TestCredentials.bearer(TestCredentials.adminToken(config)));
+                caller, target, spec, TestCredentials.bearer(TestCredentials.adminToken(server)));
         try {
             return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                              .check(HealthCheckRequest.getDefaultInstance()).getStatus();
