@@ -16,6 +16,8 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.runtime.testing.Programs;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -148,7 +150,7 @@ class DeployManifestsTest {
 
     @Test
     void kubectlRendersTheKustomization() throws Exception {
-        assumeTrue(onPath("kubectl"), "kubectl is not installed: the kustomization is checked by parsing only");
+        assumeTrue(Programs.onPath("kubectl"), "kubectl is not installed: the kustomization is checked by parsing only");
         final Process process = new ProcessBuilder("kubectl", "kustomize", BASE.toString()).redirectErrorStream(true)
                                                                                             .start();
         final String rendered = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -226,14 +228,5 @@ class DeployManifestsTest {
                 throw new AssertionError(e);
             }
         }
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
     }
 }

@@ -82,18 +82,20 @@ public final class ServerTls {
         if (!settings.serves(spec)) {
             return InsecureChannelCredentials.create();
         }
-        final TlsMaterial material = settings.material();
+        // A caller that only trusts (a configured CA, no mutual TLS) needs no certificate of its own.
+        final TlsMaterial own = settings.mutual() || settings.ca() == null ? settings.material() : null;
+        final java.nio.file.Path trust = settings.ca() != null ? settings.ca() : own.trust();
         try {
             final TlsChannelCredentials.Builder tls = TlsChannelCredentials.newBuilder();
-            if (material.trust() != null) {
-                tls.trustManager(material.trust().toFile());
+            if (trust != null) {
+                tls.trustManager(trust.toFile()); // else the JDK's default trust: a certificate of a public CA
             }
-            if (settings.mutual()) {
-                tls.keyManager(material.certChain().toFile(), material.key().toFile());
+            if (own != null && settings.mutual()) {
+                tls.keyManager(own.certChain().toFile(), own.key().toFile());
             }
             return tls.build();
         } catch (IOException e) {
-            throw new UncheckedIOException("tls: cannot read " + material.certChain() + " or its key", e);
+            throw new UncheckedIOException("tls: cannot read the trusted CA " + trust + " or this service's certificate", e);
         }
     }
 

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -28,6 +27,8 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.Programs;
+import ai.sonia.runtime.testing.Programs.Result;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -77,22 +78,22 @@ class TlsTest {
 
     @Test
     void curlTrustsTheGatewayWithTheCaFileAndSeesTheLoggedFingerprint() throws Exception {
-        assumeTrue(onPath("curl"), "curl is not installed");
+        assumeTrue(Programs.onPath("curl"), "curl is not installed");
         final StackConfig config = config("tls-curl", Map.of());
         final String fingerprint;
         try (SoniaServer server = gateway(config)) {
             final Path ca = config.home().resolve("secrets/tls/ca.pem");
             final String url = "https://localhost:" + server.port() + "/healthz";
-            final Result trusted = run("curl", "-sS", "--max-time", "10", "--cacert", ca.toString(), url);
-            assertThat(trusted.exit).as(trusted.output).isZero();
-            assertThat(trusted.output).contains("\"ok\":true", "\"service\":\"gateway\"");
-            final Result untrusted = run("curl", "-sS", "--max-time", "10", url);
-            assertThat(untrusted.exit).as("curl without --cacert: certificate problem").isEqualTo(60);
+            final Result trusted = Programs.run("curl", "-sS", "--max-time", "10", "--cacert", ca.toString(), url);
+            assertThat(trusted.exit()).as(trusted.output()).isZero();
+            assertThat(trusted.output()).contains("\"ok\":true", "\"service\":\"gateway\"");
+            final Result untrusted = Programs.run("curl", "-sS", "--max-time", "10", url);
+            assertThat(untrusted.exit()).as("curl without --cacert: certificate problem").isEqualTo(60);
             fingerprint = TlsSettings.from(config).material().fingerprint();
-            if (onPath("openssl")) {
-                final Result openssl = run("openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
+            if (Programs.onPath("openssl")) {
+                final Result openssl = Programs.run("openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
                                            config.home().resolve("secrets/tls/server.pem").toString());
-                assertThat(openssl.output.trim()).endsWith("=" + fingerprint);
+                assertThat(openssl.output().trim()).endsWith("=" + fingerprint);
             }
         }
         // A second start keeps the certificate: the fingerprint a user pinned stays valid.
@@ -126,6 +127,11 @@ class TlsTest {
             assertThatThrownBy(() -> WebClient.of("http://127.0.0.1:" + server.port()).get("/healthz")
                                               .aggregate().join())
                     .isNotNull();
+            // A caller (pipecat, in its own pod) given only the CA trusts it, and makes no CA of its own.
+            final StackConfig caller = config("tls-caller", Map.of("SONIA_TLS_CA", issued.trust().toString()));
+            assertThat(grpcHealth(caller, config, "localhost:" + server.port(), Stack.GATEWAY))
+                    .isEqualTo(ServingStatus.SERVING);
+            assertThat(caller.home().resolve("secrets/tls")).doesNotExist();
         }
     }
 
@@ -183,31 +189,18 @@ class TlsTest {
 
     /** The gRPC health of a server, through the runtime's channel factory. */
     private static ServingStatus grpcHealth(StackConfig config, String target, ServiceSpec spec) {
+        return grpcHealth(config, config, target, spec);
+    }
+
+    /** The same, with the TLS settings of {@code caller} and a token of the stack {@code server} names. */
+    private static ServingStatus grpcHealth(StackConfig caller, StackConfig server, String target, ServiceSpec spec) {
         final ManagedChannel channel = SoniaChannels.forTarget(
-                config, target, spec, TestCredentials.bearer(TestCredentials.adminToken(config)));
+                caller, target, spec, TestCredentials.bearer(TestCredentials.adminToken(server)));
         try {
             return HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
                              .check(HealthCheckRequest.getDefaultInstance()).getStatus();
         } finally {
             SoniaChannels.close(channel);
         }
-    }
-
-    private record Result(int exit, String output) {}
-
-    private static Result run(String... command) throws IOException, InterruptedException {
-        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new Result(process.exitValue(), output);
-    }
-
-    private static boolean onPath(String program) {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (Files.isExecutable(Path.of(dir, program))) {
-                return true;
-            }
-        }
-        return false;
     }
 }
