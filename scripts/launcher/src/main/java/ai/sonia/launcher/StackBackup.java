@@ -347,6 +347,8 @@ final class StackBackup {
                 }
                 Files.createDirectories(target.getParent());
                 final MessageDigest digest = sha256();
+                // Owner-only, like everything the archive holds (keys, accounts, conversations).
+                Files.createFile(target, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
                 try (OutputStream out = Files.newOutputStream(target)) {
                     new DigestInputStream(zip, digest).transferTo(out);
                 }

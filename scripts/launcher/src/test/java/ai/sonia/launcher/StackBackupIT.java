@@ -47,7 +47,9 @@ class StackBackupIT {
         final Path archive;
         final Path home;
         final String password;
+        final ai.sonia.runtime.StackConfig stackConfig;
         try (InProcessStack stack = new InProcessStack("backup", CONFIG)) {
+            stackConfig = stack.config();
             home = stack.config().home();
             password = Files.readString(home.resolve("secrets/admin-password")).trim();
             final String admin = login(stack, password);
@@ -82,8 +84,8 @@ class StackBackupIT {
 
         deleteTree(home.resolve("data"));
         Files.delete(home.resolve("config/sonia.json"));
-        final var config = ai.sonia.runtime.StackConfig.load(Map.of("SONIA_HOME", home.toString()));
-        assertThat(StackBackup.run(config, List.of("restore", archive.toString()))).isZero();
+        // The stack's own ports: the check that it is stopped must not see another program on 7000-7050.
+        assertThat(StackBackup.run(stackConfig, List.of("restore", archive.toString()))).isZero();
 
         final Map<String, Map<String, List<String>>> after = dumpAll(home);
         assertThat(after.keySet()).isEqualTo(before.keySet());
@@ -109,7 +111,8 @@ class StackBackupIT {
         final Path home = ai.sonia.runtime.testing.TestHomes.create("backup-damaged");
         Files.createDirectories(home.resolve("data/memory"));
         Files.writeString(home.resolve("data/memory/notes.txt"), "precious");
-        final var config = ai.sonia.runtime.StackConfig.load(Map.of("SONIA_HOME", home.toString()));
+        final var config = ai.sonia.runtime.StackConfig.load(Map.of("SONIA_HOME", home.toString()))
+                                                       .withPorts(nowhere());
         final Path archive = home.resolve("a.zip");
         assertThat(StackBackup.run(config, List.of("backup", "--out", archive.toString()))).isZero();
         final byte[] bytes = Files.readAllBytes(archive);
@@ -125,6 +128,32 @@ class StackBackupIT {
         assertThat(StackBackup.run(config, List.of("restore", damaged.toString()))).isEqualTo(1);
         assertThat(home.resolve("data/memory/notes.txt")).content().isEqualTo("precious");
         assertThat(StackBackup.run(config, List.of("restore", home.resolve("none.zip").toString()))).isEqualTo(1);
+    }
+
+    @Test
+    void secretsGoInOnlyWhenAskedAndComeBackOwnerOnly() throws Exception {
+        final Path home = ai.sonia.runtime.testing.TestHomes.create("backup-secrets");
+        final var config = ai.sonia.runtime.StackConfig.load(Map.of("SONIA_HOME", home.toString()))
+                                                       .withPorts(nowhere());
+        final byte[] key = ai.sonia.runtime.auth.Secrets.serviceKey(config); // generated, owner-only
+        final Path without = home.resolve("without.zip");
+        final Path with = home.resolve("with.zip");
+        assertThat(StackBackup.run(config, List.of("backup", "--out", without.toString()))).isZero();
+        assertThat(StackBackup.run(config, List.of("backup", "--with-secrets", "--out", with.toString()))).isZero();
+        try (ZipFile zip = new ZipFile(without.toFile())) {
+            assertThat(zip.stream().map(java.util.zip.ZipEntry::getName)).noneMatch(n -> n.startsWith("secrets/"));
+        }
+        try (ZipFile zip = new ZipFile(with.toFile())) {
+            assertThat(zip.stream().map(java.util.zip.ZipEntry::getName)).contains("secrets/service.key");
+        }
+        deleteTree(home.resolve("secrets"));
+        assertThat(StackBackup.run(config, List.of("restore", with.toString()))).isZero();
+        final Path restored = home.resolve("secrets/service.key");
+        assertThat(java.util.Base64.getDecoder().decode(Files.readString(restored).trim())).isEqualTo(key);
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(restored)))
+                .isEqualTo("rw-------");
+        assertThat(java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(restored.getParent()))).isEqualTo("rwx------");
     }
 
     private static void writeIntoEveryStore(InProcessStack stack, String admin) throws Exception {
@@ -212,6 +241,13 @@ class StackBackupIT {
         return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
                                     .header("authorization", "Bearer " + token).GET().build(),
                          HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Port 0 for every service: nothing listens there, so the stack counts as stopped. */
+    private static Map<String, Integer> nowhere() {
+        final Map<String, Integer> ports = new java.util.HashMap<>();
+        ai.sonia.runtime.Stack.SERVICES.forEach(spec -> ports.put(spec.name(), 0));
+        return ports;
     }
 
     private static void deleteTree(Path root) throws Exception {
