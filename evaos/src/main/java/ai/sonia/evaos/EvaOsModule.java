@@ -43,7 +43,13 @@ public final class EvaOsModule implements ServiceModule {
                 .field("pendingTtlSeconds", ConfigSchema.integer("How long an approval waits.", 900))
                 .field("grantTtlSeconds", ConfigSchema.integer("How long a grant lasts.", 3600))
                 .field("refusalTtlSeconds", ConfigSchema.integer("How long a refusal is remembered.", 86_400))
-                .field("maxTtlSeconds", ConfigSchema.integer("The longest TTL a decision may ask for.", 30L * 86_400));
+                .field("maxTtlSeconds", ConfigSchema.integer("The longest TTL a decision may ask for.", 30L * 86_400))
+                .field("approvals", ConfigSchema.object("Who may decide, and approval streams.")
+                        .field("selfApprove", ConfigSchema.map(
+                                "Per tenant (\"*\" for every other): the highest risk a plain user may approve for"
+                                + " themselves, NONE, MEDIUM or HIGH.", ConfigSchema.string("NONE, MEDIUM or HIGH.", "NONE")))
+                        .field("maxStreamsPerPrincipal",
+                               ConfigSchema.integer("Approval watch streams one principal may hold at once.", 8)));
     }
 
     @Override

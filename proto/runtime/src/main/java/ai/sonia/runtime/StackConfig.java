@@ -134,6 +134,7 @@ public final class StackConfig {
                         "Added to every contract port (a second stack); cannot be combined with services.<name>.port.",
                         0))
                 .field("http", ai.sonia.runtime.edge.HttpPolicy.schema())
+                .field("tls", ai.sonia.runtime.tls.TlsSettings.schema())
                 .field("services", services);
     }
 

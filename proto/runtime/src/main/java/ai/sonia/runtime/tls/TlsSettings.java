@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
@@ -53,6 +54,24 @@ public record TlsSettings(boolean enabled, @Nullable Path cert, @Nullable Path k
         if (mutual && !enabled) {
             throw new IllegalArgumentException("tls: \"mutual\" needs TLS (\"enabled\": true)");
         }
+    }
+
+    /** The keys of the top-level {@code tls} section (each also SONIA_TLS_<KEY> where noted). */
+    public static ConfigSchema schema() {
+        final ConfigSchema schema = ConfigSchema.object(
+                "HTTPS and gRPC over TLS on the gateway (every service with mutual TLS).")
+                .field("enabled", ConfigSchema.bool("TLS on the gateway's port (SONIA_TLS).", true))
+                .field("cert", ConfigSchema.string(
+                        "PEM certificate chain (SONIA_TLS_CERT); else one issued on first start.", null))
+                .field("key", ConfigSchema.string("PEM private key (SONIA_TLS_KEY).", null))
+                .field("ca", ConfigSchema.string("PEM CA that clients trust (SONIA_TLS_CA).", null))
+                .field("hostnames", ConfigSchema.strings(
+                        "Extra names on the issued certificate (SONIA_TLS_HOSTNAMES).", "localhost, 127.0.0.1, ::1"))
+                .field("plaintextOnLoopback", ConfigSchema.bool(
+                        "Also answer plain HTTP while bound to loopback.", true))
+                .field("mutual", ConfigSchema.bool(
+                        "Mutual TLS between services (SONIA_TLS_MUTUAL).", false));
+        return schema;
     }
 
     /** The settings of the stack {@code config} names. */
