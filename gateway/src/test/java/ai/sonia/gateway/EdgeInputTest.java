@@ -103,6 +103,49 @@ class EdgeInputTest {
         }
     }
 
+    @Test
+    void aGrpcStringThatIsNotUtf8IsInvalidArgument() {
+        // LoginRequest{username (1): "caf\xC3(" , password (2): "x"} written by hand: protobuf refuses it.
+        final byte[] body = {0x0a, 0x05, 'c', 'a', 'f', (byte) 0xC3, 0x28, 0x12, 0x01, 'x'};
+        final io.grpc.MethodDescriptor<byte[], byte[]> login =
+                io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+                                        .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+                                        .setFullMethodName("sonia.gateway.v1.AuthService/Login")
+                                        .setRequestMarshaller(RawBytes.INSTANCE)
+                                        .setResponseMarshaller(RawBytes.INSTANCE)
+                                        .build();
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(admin));
+        try {
+            assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, login,
+                                                                                io.grpc.CallOptions.DEFAULT, body))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                            e -> assertThat(e.getStatus().getCode()).as(e.getStatus().toString())
+                                                        .isEqualTo(Status.Code.INVALID_ARGUMENT));
+        } finally {
+            SoniaChannels.close(channel);
+        }
+    }
+
+    /** Raw bytes, to send what no generated stub would. */
+    private enum RawBytes implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
+        INSTANCE;
+
+        @Override
+        public java.io.InputStream stream(byte[] value) {
+            return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(java.io.InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+
     private static AggregatedHttpResponse send(HttpMethod method, String path, byte[] body) {
         final RequestHeaders headers = RequestHeaders.builder(method, path)
                                                      .contentType(MediaType.JSON_UTF_8)

@@ -57,6 +57,13 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
     @Override
     @Nullable
     public Status apply(RequestContext ctx, Status status, Throwable cause, Metadata metadata) {
+        if (cause.getCause() instanceof InvalidProtocolBufferException malformed
+            && (cause instanceof StatusRuntimeException || cause instanceof StatusException)) {
+            // grpc-java's marshaller reports a request it cannot parse (a string that is not UTF-8, a truncated
+            // field) as INTERNAL; it is the caller's bad input.
+            return Status.INVALID_ARGUMENT.withDescription("malformed request: " + malformed.getMessage())
+                                          .withCause(cause);
+        }
         if (cause instanceof StatusRuntimeException || cause instanceof StatusException) {
             keepOnlyErrorDetails(metadata);
             return null; // keep the status and its details
