@@ -161,12 +161,22 @@ public final class WorkspaceQuota {
     /**
      * After a program that could write: removes every symbolic link it made (not in {@code before}, or
      * pointing elsewhere now) that is absolute or leads out of {@code root} (relative links that stay inside
-     * are kept), and clears set-user-id, set-group-id and sticky bits (a tar extracted by the jail's root
-     * keeps them otherwise). Returns the links removed, relative to the root.
+     * are kept), removes FIFOs, sockets and device nodes (a Java tool opening a FIFO would block), and clears
+     * set-user-id, set-group-id and sticky bits (a tar extracted by the jail's root keeps them otherwise).
+     * Returns what was removed, relative to the root.
      */
     public static List<String> stripEscapingLinks(Path root, Map<Path, String> before) {
         final List<String> removed = new ArrayList<>();
         walk(root, (p, a) -> {
+            if (a.isOther()) {
+                try {
+                    Files.deleteIfExists(p);
+                    removed.add(root.relativize(p).toString());
+                } catch (IOException e) {
+                    // Gone meanwhile.
+                }
+                return;
+            }
             if (!a.isSymbolicLink()) {
                 clearSpecialBits(p);
                 return;

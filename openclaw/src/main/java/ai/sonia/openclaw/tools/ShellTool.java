@@ -76,7 +76,7 @@ final class ShellTool {
         out.put("workspace_writable", writable);
         out.put("jailed", result.jailed());
         if (!removedLinks.isEmpty()) {
-            out.put("removed_escaping_links", removedLinks);
+            out.put("removed_unsafe_entries", removedLinks);
         }
         return new ToolOutcome(Outputs.struct(out), result);
     }
