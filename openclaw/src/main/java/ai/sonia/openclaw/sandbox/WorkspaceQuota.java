@@ -79,6 +79,17 @@ public final class WorkspaceQuota {
         }
     }
 
+    /** The bytes still free under {@code root}; throws {@link ExceededException} when none are. */
+    public long remaining(Path root) {
+        final long used = used(root);
+        if (used >= bytes) {
+            throw new ExceededException("workspace quota exceeded: " + used + " bytes used of " + bytes
+                                        + "; delete files or ask the operator to raise services.openclaw.quotaBytes",
+                                        bytes, used);
+        }
+        return bytes - used;
+    }
+
     /**
      * Every path under {@code root} (not following links) with, for a symbolic link, its target: what
      * existed before a program ran.

@@ -56,8 +56,7 @@ final class ShellTool {
         long maxFile = runner.limits().fileBytes();
         Map<Path, String> before = Map.of();
         if (writable) {
-            quota.check(root, 1, 0);
-            maxFile = quota.bytes() - quota.used(root);
+            maxFile = quota.remaining(root);
             before = WorkspaceQuota.snapshot(root);
         }
         final ProcessResult result = runner.run(argv, root, call.workingDirectory(), args.getStdin(), timeout, false,
