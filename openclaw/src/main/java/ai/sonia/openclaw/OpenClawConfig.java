@@ -79,6 +79,14 @@ public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode ja
         final Path tenants = section.hasNonNull("tenantWorkspaces")
                              ? Path.of(section.get("tenantWorkspaces").asText())
                              : config.dataDir("openclaw").resolve("tenants");
+        for (Path root : List.of(workspace, tenants)) {
+            final Path normal = root.toAbsolutePath().normalize();
+            if (config.home().startsWith(normal)) {
+                // The jail binds the workspace: one that holds $SONIA_HOME would show its secrets and every tenant.
+                throw new IllegalArgumentException("services.openclaw: workspace " + normal + " contains SONIA_HOME "
+                                                   + config.home() + " (its secrets would be visible to programs)");
+            }
+        }
         final String jailName = section.path("jail").asText("auto").toUpperCase(Locale.ROOT);
         final Jail.Mode jail;
         try {

@@ -258,6 +258,8 @@ final class AdversarialCorpus {
 
         // --- File modes: special bits never survive, written files are not executable.
         sh(c, "modes", Expect.RAN, "tar", "-xf", "suid.tar");
+        sh(c, "modes", Expect.RAN, "tar", "-xf", "fifo.tar");
+        tool(c, "modes", "file.read", "{'path':'pipe'}", Expect.REFUSED);
         tool(c, "modes", "file.write", "{'path':'.git/hooks/pre-commit','content':'#!/bin/sh\\nid','create_parents':true}",
              Expect.ANY);
         tool(c, "modes", "file.write", "{'path':'mode.txt','content':'x'}", Expect.RAN);

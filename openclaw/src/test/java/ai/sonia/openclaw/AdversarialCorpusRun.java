@@ -182,6 +182,9 @@ abstract class AdversarialCorpusRun {
         Files.writeString(suid.resolve("suid-bin"), "#!/bin/sh\nid\n");
         run("chmod", "6755", suid.resolve("suid-bin").toString());
         run("tar", "-cf", acme.resolve("suid.tar").toString(), "-C", suid.toString(), "suid-bin");
+        final Path fifo = Files.createDirectories(staging.resolve("fifo"));
+        run("mkfifo", fifo.resolve("pipe").toString());
+        run("tar", "-cf", acme.resolve("fifo.tar").toString(), "-C", fifo.toString(), "pipe");
         final Path bomb = Files.createDirectories(staging.resolve("bomb"));
         for (int i = 0; i < 40; i++) {
             Files.write(bomb.resolve("part-" + i + ".bin"), new byte[40 << 10]);
@@ -319,7 +322,7 @@ abstract class AdversarialCorpusRun {
                 problems.add("escaping links left in the workspace: " + links);
             }
             if (!specialBits().isEmpty()) {
-                problems.add("set-id bits left in the workspace: " + specialBits());
+                problems.add("set-id bits or FIFOs left in the workspace: " + specialBits());
             }
         }
         if (!problems.isEmpty()) {
@@ -452,7 +455,8 @@ abstract class AdversarialCorpusRun {
                 for (Path p : walk.toList()) {
                     hashes.put(p.toString(), Files.isSymbolicLink(p) ? "link:" + Files.readSymbolicLink(p)
                                              : Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS) ? "dir"
-                                             : sha256(Files.readAllBytes(p)));
+                                             : Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                                               ? sha256(Files.readAllBytes(p)) : "special"); // never open a FIFO
                 }
             }
         }
@@ -485,7 +489,9 @@ abstract class AdversarialCorpusRun {
         try (Stream<Path> walk = Files.walk(acme)) {
             for (Path p : walk.filter(p -> !Files.isSymbolicLink(p)).toList()) {
                 final int mode = (Integer) Files.getAttribute(p, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-                if ((mode & 07000) != 0) {
+                final boolean other = !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)
+                                      && !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS);
+                if ((mode & 07000) != 0 || other) {
                     found.add(p);
                 }
             }

@@ -37,6 +37,19 @@ class JailNoneTest {
     }
 
     @Test
+    void aWorkspaceHoldingSoniaHomeIsAStartUpError() throws Exception {
+        final java.nio.file.Path home = java.nio.file.Path.of("target", "jail-" + java.util.UUID.randomUUID())
+                                                          .toAbsolutePath();
+        java.nio.file.Files.createDirectories(home.resolve("config"));
+        java.nio.file.Files.writeString(home.resolve("config/sonia.json"),
+                                        "{\"services\":{\"openclaw\":{\"workspace\":\"" + home.getParent() + "\"}}}");
+        final ai.sonia.runtime.StackConfig config = ai.sonia.runtime.StackConfig.load(
+                Map.of("SONIA_HOME", home.toString()));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> OpenClawConfig.from(config))
+                                       .hasMessageContaining("contains SONIA_HOME");
+    }
+
+    @Test
     void anUnknownJailModeIsAStartUpError() throws Exception {
         final java.nio.file.Path home = java.nio.file.Path.of("target", "jail-" + java.util.UUID.randomUUID());
         java.nio.file.Files.createDirectories(home.resolve("config"));

@@ -96,15 +96,15 @@ public final class Jail {
         }
     }
 
-    /** The executable {@code name} on {@code path} (PATH syntax), or null. */
+    /** The executable {@code name} in an absolute directory of {@code path} (PATH syntax), or null. */
     @Nullable
     public static Path find(String name, @Nullable String path) {
         if (path == null) {
             return null;
         }
         for (String dir : path.split(File.pathSeparator)) {
-            if (dir.isEmpty()) {
-                continue;
+            if (dir.isEmpty() || !dir.startsWith("/")) {
+                continue; // never a relative entry ("." would take a bwrap from the working directory)
             }
             final Path candidate = Path.of(dir, name);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {

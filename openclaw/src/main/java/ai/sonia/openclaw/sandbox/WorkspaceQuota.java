@@ -79,6 +79,17 @@ public final class WorkspaceQuota {
         }
     }
 
+    /** The bytes still free under {@code root}; throws {@link ExceededException} when none are. */
+    public long remaining(Path root) {
+        final long used = used(root);
+        if (used >= bytes) {
+            throw new ExceededException("workspace quota exceeded: " + used + " bytes used of " + bytes
+                                        + "; delete files or ask the operator to raise services.openclaw.quotaBytes",
+                                        bytes, used);
+        }
+        return bytes - used;
+    }
+
     /**
      * Every path under {@code root} (not following links) with, for a symbolic link, its target: what
      * existed before a program ran.
@@ -161,12 +172,22 @@ public final class WorkspaceQuota {
     /**
      * After a program that could write: removes every symbolic link it made (not in {@code before}, or
      * pointing elsewhere now) that is absolute or leads out of {@code root} (relative links that stay inside
-     * are kept), and clears set-user-id, set-group-id and sticky bits (a tar extracted by the jail's root
-     * keeps them otherwise). Returns the links removed, relative to the root.
+     * are kept), removes FIFOs, sockets and device nodes (a Java tool opening a FIFO would block), and clears
+     * set-user-id, set-group-id and sticky bits (a tar extracted by the jail's root keeps them otherwise).
+     * Returns what was removed, relative to the root.
      */
     public static List<String> stripEscapingLinks(Path root, Map<Path, String> before) {
         final List<String> removed = new ArrayList<>();
         walk(root, (p, a) -> {
+            if (a.isOther()) {
+                try {
+                    Files.deleteIfExists(p);
+                    removed.add(root.relativize(p).toString());
+                } catch (IOException e) {
+                    // Gone meanwhile.
+                }
+                return;
+            }
             if (!a.isSymbolicLink()) {
                 clearSpecialBits(p);
                 return;

@@ -54,6 +54,9 @@ final class FileTools {
         if (args.getOffset() < 0) {
             throw new InvalidArgumentsException("arguments.offset", args.getOffset() + " (expected: >= 0)");
         }
+        if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new InvalidArgumentsException("arguments.path", "not a regular file: " + args.getPath());
+        }
         try (SeekableByteChannel channel = Files.newByteChannel(file, Set.of(StandardOpenOption.READ,
                                                                               LinkOption.NOFOLLOW_LINKS))) {
             final long size = channel.size();

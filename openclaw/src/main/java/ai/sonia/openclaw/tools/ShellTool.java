@@ -52,12 +52,13 @@ final class ShellTool {
             timeout = budget.compareTo(MIN_TIMEOUT) < 0 ? MIN_TIMEOUT : budget.compareTo(timeout) < 0 ? budget : timeout;
         }
         final Path root = call.workspace().root();
-        final boolean writable = checked.writes() && call.risk() != RiskLevel.RISK_LEVEL_LOW;
+        // Writable only for a program that writes, in a call EVA-OS rated MEDIUM or above (so a person, a grant
+        // or a rule saw it as a change); LOW and unknown ratings get a read-only workspace.
+        final boolean writable = checked.writes() && call.risk().getNumber() >= RiskLevel.RISK_LEVEL_MEDIUM_VALUE;
         long maxFile = runner.limits().fileBytes();
         Map<Path, String> before = Map.of();
         if (writable) {
-            quota.check(root, 1, 0);
-            maxFile = quota.bytes() - quota.used(root);
+            maxFile = quota.remaining(root);
             before = WorkspaceQuota.snapshot(root);
         }
         final ProcessResult result = runner.run(argv, root, call.workingDirectory(), args.getStdin(), timeout, false,
@@ -76,7 +77,7 @@ final class ShellTool {
         out.put("workspace_writable", writable);
         out.put("jailed", result.jailed());
         if (!removedLinks.isEmpty()) {
-            out.put("removed_escaping_links", removedLinks);
+            out.put("removed_unsafe_entries", removedLinks);
         }
         return new ToolOutcome(Outputs.struct(out), result);
     }
