@@ -86,27 +86,8 @@ class ConverseStreamTest {
             slow.manual = true;
             final StreamObserver<ConverseRequest> requests = small.async().converse(slow);
             requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
-            // The sender reads everything as it comes and sends a message when the last one is answered.
-            final java.util.concurrent.Semaphore turns = new java.util.concurrent.Semaphore(0);
             final RawWs fast = RawWs.connect(small.port(), id + "?last_sequence=0", small.token, 0);
-            final Thread drain = new Thread(() -> {
-                try {
-                    while (true) {
-                        final RawWs.Frame frame = fast.read();
-                        if (frame.opcode() == RawWs.TEXT && frame.text().contains("EVENT_TYPE_TURN")) {
-                            turns.release();
-                        }
-                    }
-                } catch (java.io.IOException end) {
-                    // Closed.
-                }
-            });
-            drain.setDaemon(true);
-            drain.start();
-            for (int i = 0; i < 60; i++) {
-                fast.sendText("{\"type\":\"EVENT_TYPE_MESSAGE\",\"text\":\"m" + i + "\"}");
-                assertThat(turns.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
-            }
+            fast.chatTurnByTurn(60);
             // SESSION_START, state=ACTIVE, then a user MESSAGE, the reply and a TURN per message.
             final long last = 2 + 3 * 60;
             await().atMost(Duration.ofSeconds(120)).until(() -> small.blocking().listSessions(

@@ -158,27 +158,8 @@ class WebSocketFlowTest {
             // than the kernel's buffers, the writer's window (16) and the send queue (8) hold.
             try (RawWs slow = RawWs.connect(small.port(), id + "?last_sequence=0", small.token, 4096);
                  RawWs fast = RawWs.connect(small.port(), id + "?last_sequence=0", small.token, 0)) {
-                // The sender reads everything as it comes and sends a message when the last one is answered.
-                final java.util.concurrent.Semaphore turns = new java.util.concurrent.Semaphore(0);
-                final Thread drain = new Thread(() -> {
-                    try {
-                        while (true) {
-                            final RawWs.Frame frame = fast.read();
-                            if (frame.opcode() == RawWs.TEXT && frame.text().contains("EVENT_TYPE_TURN")) {
-                                turns.release();
-                            }
-                        }
-                    } catch (java.io.IOException end) {
-                        // Closed.
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
                 final int messages = 60;
-                for (int i = 0; i < messages; i++) {
-                    fast.sendText("{\"type\":\"EVENT_TYPE_MESSAGE\",\"text\":\"m" + i + "\"}");
-                    assertThat(turns.tryAcquire(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-                }
+                fast.chatTurnByTurn(messages);
                 // SESSION_START, state=ACTIVE, then a user MESSAGE, the reply and a TURN per message.
                 final long last = 2 + 3L * messages;
                 await().atMost(Duration.ofSeconds(120)).until(() -> small.blocking().listSessions(
