@@ -11,7 +11,9 @@ import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A WebSocket client on a plain socket (RFC 6455 framing by hand), for what a library client hides: when
@@ -125,6 +127,34 @@ final class RawWs implements AutoCloseable {
         }
         out.write(frame.toByteArray());
         out.flush();
+    }
+
+    /**
+     * Sends {@code messages} chat messages, each once the one before is answered (its TURN arrived), reading
+     * everything that comes on a thread of its own, unparsed: a client that never lags.
+     */
+    void chatTurnByTurn(int messages) throws Exception {
+        final Semaphore turns = new Semaphore(0);
+        final Thread drain = new Thread(() -> {
+            try {
+                while (true) {
+                    final Frame frame = read();
+                    if (frame.opcode() == TEXT && frame.text().contains("EVENT_TYPE_TURN")) {
+                        turns.release();
+                    }
+                }
+            } catch (IOException end) {
+                // Closed.
+            }
+        });
+        drain.setDaemon(true);
+        drain.start();
+        for (int i = 0; i < messages; i++) {
+            sendText("{\"type\":\"EVENT_TYPE_MESSAGE\",\"text\":\"m" + i + "\"}");
+            if (!turns.tryAcquire(30, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("message " + i + " not answered within 30 s");
+            }
+        }
     }
 
     /** Nanoseconds until the server closes the connection (end of stream), reading and dropping what comes. */

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import com.google.protobuf.util.JsonFormat;
 
 import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.ListSessionsRequest;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.StartSessionRequest;
 
@@ -153,17 +154,16 @@ class WebSocketFlowTest {
             final String big = "x".repeat(200_000);
             small.gateway.replyWith(text -> big);
             final String id = small.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
-            // A small receive window, and nothing read: the server's writes back up.
-            try (RawWs slow = RawWs.connect(small.port(), id + "?last_sequence=0", small.token, 4096)) {
-                final WsClient fast = small.ws(id, 0);
+            // A small receive window, and nothing read: the server's writes back up. 60 replies of 200 KB are more
+            // than the kernel's buffers, the writer's window (16) and the send queue (8) hold.
+            try (RawWs slow = RawWs.connect(small.port(), id + "?last_sequence=0", small.token, 4096);
+                 RawWs fast = RawWs.connect(small.port(), id + "?last_sequence=0", small.token, 0)) {
                 final int messages = 60;
-                for (int i = 0; i < messages; i++) {
-                    fast.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"text\":\"m" + i + "\"}");
-                }
-                await().atMost(Duration.ofSeconds(60)).until(
-                        () -> fast.events.stream().filter(e -> e.getType() == EventType.EVENT_TYPE_TURN).count()
-                              == messages);
-                final long last = fast.sequences().get(fast.sequences().size() - 1);
+                fast.chatTurnByTurn(messages);
+                // SESSION_START, state=ACTIVE, then a user MESSAGE, the reply and a TURN per message.
+                final long last = 2 + 3L * messages;
+                await().atMost(Duration.ofSeconds(120)).until(() -> small.blocking().listSessions(
+                        ListSessionsRequest.getDefaultInstance()).getSessions(0).getLastSequence() == last);
 
                 // Now the slow client reads what it was sent: events in order, then the close.
                 final List<Long> received = new ArrayList<>();
@@ -197,7 +197,6 @@ class WebSocketFlowTest {
                     expected.add(s);
                 }
                 assertThat(all).containsExactlyElementsOf(expected);
-                fast.close();
                 resumed.close();
             }
         }

@@ -223,21 +223,30 @@ public final class Conversation {
             refuse("too many chat turns waiting in this session", event.getMessageId(), turns.retryAfterMillis());
             return;
         }
-        if (!firstTime(current, event)) {
+        try {
+            if (!firstTime(current, event)) {
+                turns.cancel();
+                return;
+            }
+            final SessionEvent stored = current.append(
+                    SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE).setMessageId(event.getMessageId())
+                                .setRole("user").setText(event.getText()).setCorrelationId(correlationId));
+            current.remember("user", event.getText(), stored.getMessageId(), false);
+        } catch (RuntimeException e) {
+            // Not taken (the store failed): the place in line is free again.
             turns.cancel();
-            return;
+            throw e;
         }
-        final SessionEvent stored = current.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE)
-                                                               .setMessageId(event.getMessageId()).setRole("user")
-                                                               .setText(event.getText())
-                                                               .setCorrelationId(correlationId));
-        current.remember("user", event.getText(), stored.getMessageId(), false);
         final VoiceTurns voiceNow = voiceTurns;
         turns.submit(() -> voiceNow != null ? voiceNow.answer(event.getText()) : textTurn(current, event.getText()));
     }
 
     // Asks the assistant and appends its reply; the future ends when the reply is stored and sent.
     private CompletableFuture<?> textTurn(LiveSession current, String text) {
+        if (current.state() == SessionState.SESSION_STATE_CLOSED) {
+            // Stopped while this turn waited: nobody to answer.
+            return CompletableFuture.completedFuture(null);
+        }
         final long startNanos = System.nanoTime();
         return chat.reply(current.owner(), current.id(), text, correlationId).handleAsync((reply, error) -> {
             if (current.state() == SessionState.SESSION_STATE_CLOSED) {

@@ -32,6 +32,8 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
     private final Executor executor;
     private final int maxUnconsumed;
     private boolean done;
+    // The replay of the attach is bounded by the replay buffer: the limit counts from after it.
+    private boolean attached;
     private int unconsumed;
     private long lastSentSequence;
 
@@ -80,7 +82,7 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
             if (done || responses.isCancelled()) {
                 return;
             }
-            if (unconsumed < maxUnconsumed) {
+            if (!attached || unconsumed < maxUnconsumed) {
                 responses.onNext(ConverseResponse.newBuilder().setEvent(event).build());
                 unconsumed++;
                 if (event.getSequence() > 0) {
@@ -92,6 +94,12 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
         }
         close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom,
               Map.of("close_code", "4008", "resume_from", String.valueOf(resumeFrom)));
+    }
+
+    @Override
+    public synchronized void attached() {
+        attached = true;
+        unconsumed = 0;
     }
 
     @Override

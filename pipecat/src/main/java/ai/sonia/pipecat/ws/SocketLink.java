@@ -1,6 +1,11 @@
 package ai.sonia.pipecat.ws;
 
 import java.util.ArrayDeque;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +23,7 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.util.concurrent.EventExecutor;
 
 /**
  * The server side of one WebSocket: events out as JSON frames through a bounded queue, pongs, keepalive
@@ -28,6 +34,10 @@ import io.netty.channel.ChannelFutureListener;
  * and the reason {@code too slow, resume from last_sequence=N}: {@code N} is the last session event handed
  * to the socket (the client gets it before the close frame), so reconnecting with
  * {@code ?last_sequence=N} replays the rest. Nothing is dropped silently.
+ *
+ * <p><b>Fan-out.</b> Frames are handed to the writer on the connection's own event loop, where Armeria writes
+ * them at once; one task per event loop serves every socket of it that has something to send, instead of
+ * one task per socket and event.
  *
  * <p><b>Closing.</b> Once both close frames have crossed, the server closes the TCP connection at once
  * (RFC 6455 §7.1.1), and {@code closeTimeout} after its own close frame if the client never answers.
@@ -52,6 +62,7 @@ final class SocketLink implements ConversationOutput {
     private final ArrayDeque<Object[]> queue = new ArrayDeque<>();
     private int inWriter;
     private boolean awaitingWriter;
+    private boolean pumpScheduled;
     // Until the attach's replay is queued, nothing counts against the send queue (the replay is bounded);
     // then the replay still queued does not count until it has gone out.
     private int replayAllowance = Integer.MAX_VALUE / 2;
@@ -108,12 +119,20 @@ final class SocketLink implements ConversationOutput {
             }
             if (queue.size() < settings.sendQueue() + replayAllowance) {
                 queue.addLast(frames);
-                pump();
-                return;
+                if (pumpScheduled) {
+                    return;
+                }
+                pumpScheduled = true;
+                resumeFrom = -1;
+            } else {
+                resumeFrom = lastHandedSequence;
             }
-            resumeFrom = lastHandedSequence;
         }
-        close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom);
+        if (resumeFrom < 0) {
+            LoopBatch.of(channel.eventLoop()).add(this);
+        } else {
+            close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom);
+        }
     }
 
     /** The replay of the attach is queued. */
@@ -121,6 +140,16 @@ final class SocketLink implements ConversationOutput {
     public synchronized void attached() {
         attached = true;
         replayAllowance = queue.size();
+    }
+
+    /** On the connection's event loop: hands queued frames to the writer, which writes them at once. */
+    void pumpOnLoop() {
+        synchronized (this) {
+            pumpScheduled = false;
+            if (!closing) {
+                pump();
+            }
+        }
     }
 
     // Hands queued frames to the writer while it has room; called under the monitor.
@@ -255,6 +284,42 @@ final class SocketLink implements ConversationOutput {
             }
         }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
         channel.closeFuture().addListener(unused -> keepalive.cancel(false));
+    }
+
+    /**
+     * The sockets of one event loop that have frames to hand over; one task drains them all, so an event
+     * fanned out to thousands of sockets costs one task per event loop, not one per socket.
+     */
+    private static final class LoopBatch implements Runnable {
+        private static final Map<EventExecutor, LoopBatch> batches = new ConcurrentHashMap<>();
+
+        private final EventExecutor loop;
+        private final Queue<SocketLink> links = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+
+        private LoopBatch(EventExecutor loop) {
+            this.loop = loop;
+        }
+
+        static LoopBatch of(EventExecutor loop) {
+            return batches.computeIfAbsent(loop, LoopBatch::new);
+        }
+
+        void add(SocketLink link) {
+            links.add(link);
+            if (scheduled.compareAndSet(false, true)) {
+                loop.execute(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            scheduled.set(false);
+            SocketLink link;
+            while ((link = links.poll()) != null) {
+                link.pumpOnLoop();
+            }
+        }
     }
 
     // Flushes what was written (the close frame) and closes the connection, on its event loop.
