@@ -1,6 +1,5 @@
 package ai.sonia.runtime;
 
-import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -15,7 +14,6 @@ import com.linecorp.armeria.common.stream.CancelledSubscriptionException;
 import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.store.StoreUnavailableException;
 import ai.sonia.runtime.edge.Envelopes;
 import io.grpc.Metadata;
@@ -77,11 +75,9 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
         }
         if (cause instanceof StoreUnavailableException e) {
             // The disk, not the request: UNAVAILABLE, retriable, with the store and SQLite's reason.
-            final StatusRuntimeException error = Errors.of(
-                    e.service() + ".sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE, e.getMessage(),
-                    Map.of("store", e.store(), "reason", e.reason()));
+            final StatusRuntimeException error = Errors.storeUnavailable(e);
             metadata.merge(error.getTrailers());
-            return error.getStatus().withCause(cause);
+            return error.getStatus();
         }
         if (cause instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(Envelopes.clientMessage(cause.getMessage())).withCause(cause);

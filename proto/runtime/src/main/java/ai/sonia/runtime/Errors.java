@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.edge.ErrorMapping;
+import ai.sonia.runtime.store.StoreUnavailableException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 
@@ -61,6 +62,13 @@ public final class Errors {
                                                                       .setDescription(clip(description))).build()))
                                      .build();
         return StatusProto.toStatusRuntimeException(status);
+    }
+
+    /** UNAVAILABLE for a store that cannot be written now, naming the database and SQLite's reason. */
+    public static StatusRuntimeException storeUnavailable(StoreUnavailableException e) {
+        final StatusRuntimeException error = of(e.service() + ".sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE,
+                                                e.getMessage(), Map.of("store", e.store(), "reason", e.reason()));
+        return new StatusRuntimeException(error.getStatus().withCause(e), error.getTrailers());
     }
 
     /** NOT_FOUND for a named resource. */

@@ -9,6 +9,7 @@ import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.router.domain.InvalidFieldException;
 import ai.sonia.router.domain.RoutingException;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.store.StoreUnavailableException;
 import io.grpc.StatusRuntimeException;
 
 /** Maps the router's domain exceptions to gRPC errors with ErrorInfo (and field violations). */
@@ -23,6 +24,9 @@ final class GrpcErrors {
         }
         if (error instanceof InvalidFieldException invalid) {
             return Errors.invalidArgument(DOMAIN, invalid.field(), invalid.getMessage());
+        }
+        if (error instanceof StoreUnavailableException store) {
+            return Errors.storeUnavailable(store); // the ledger's disk, not the request
         }
         if (error instanceof RoutingException routing) {
             return Errors.of(DOMAIN, routing.code(), routing.getMessage(), routing.metadata());

@@ -46,18 +46,22 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR principal = ?)"
                                         + " AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
 
+    private static final String INSERT =
+            "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
+            + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
+
     private final Connection writer;
     private final Connection reader;
-    private final PreparedStatement insert;
     private final StoreHealth health;
+    // After a disk I/O error sqlite-jdbc leaves a statement broken for good ("statement is not executing"):
+    // it is prepared again after each storage fault, or the ledger would keep failing once the disk is back.
+    private PreparedStatement insert;
 
     private SqliteLedger(Connection writer, Connection reader, Path file) throws SQLException {
         this.writer = writer;
         this.reader = reader;
         health = new StoreHealth(file);
-        insert = writer.prepareStatement(
-                "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
-                + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+        insert = writer.prepareStatement(INSERT);
     }
 
     /** Opens (creating if needed) {@code usage.db} in the directory. */
@@ -78,6 +82,9 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     @Override
     public synchronized void record(UsageRecord u) {
         try {
+            if (insert == null) {
+                insert = writer.prepareStatement(INSERT);
+            }
             insert.setLong(1, u.epochMillis());
             insert.setString(2, dayOf(u.epochMillis()));
             insert.setString(3, u.tenant());
@@ -91,6 +98,10 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
             insert.setLong(11, u.latencyMs());
             insert.executeUpdate();
         } catch (SQLException e) {
+            if (Sqlite.isStorageFault(e) && insert != null) {
+                closeQuietly(insert);
+                insert = null;
+            }
             throw health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
         }
     }
@@ -174,6 +185,14 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         return LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC).toString();
     }
 
+    private static void closeQuietly(PreparedStatement statement) {
+        try {
+            statement.close();
+        } catch (SQLException ignored) {
+            // A statement broken by the fault: nothing more to do with it.
+        }
+    }
+
     private static void bind(PreparedStatement q, Scope scope, String startDay, String endDay) throws SQLException {
         q.setString(1, scope.tenant());
         q.setString(2, scope.tenant());
@@ -191,7 +210,9 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     @Override
     public synchronized void close() throws SQLException {
         health.close();
-        insert.close();
+        if (insert != null) {
+            insert.close();
+        }
         writer.close();
         reader.close();
     }
