@@ -54,14 +54,20 @@ public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode ja
                 .field("workspace", ConfigSchema.string("The shared workspace root.", "data/openclaw/workspace"))
                 .field("tenantWorkspaces", ConfigSchema.string("Where each tenant's workspace lives.",
                                                                "data/openclaw/tenants"))
-                .field("jail", ConfigSchema.string("auto, bwrap or none.", "auto"))
+                .field("jail", ConfigSchema.string(
+                        "auto or bwrap (both need bubblewrap; without it shell.run is refused), or none (unconfined).",
+                        "auto"))
+                .field("bwrap", ConfigSchema.string("The bubblewrap program.", "bwrap on PATH"))
+                .field("quotaBytes", ConfigSchema.integer("Disk quota of each tenant's workspace.", "100 MiB"))
                 .field("shell", ConfigSchema.object("shell.run's policy.")
                         .field("allowedExecutables", ConfigSchema.strings("Programs it may run.", "a safe list"))
                         .field("deniedOptions", ConfigSchema.map("Options refused per program.",
                                                                  ConfigSchema.strings("Options.", null)))
                         .field("allowShell", ConfigSchema.bool("Whether sh -c is allowed.", false)))
                 .field("http", ConfigSchema.object("http.fetch's policy.")
-                        .field("allowedHosts", ConfigSchema.strings("Hosts it may fetch from.", "a safe list"))
+                        .field("allowedHosts", ConfigSchema.strings(
+                                "Hosts (host or host:port) it may fetch from even when private or loopback.", "none"))
+                        .field("allowPublic", ConfigSchema.bool("Whether public addresses may be fetched.", true))
                         .field("maxBytes", ConfigSchema.integer("Largest body.", 1 << 20))
                         .field("timeoutSeconds", ConfigSchema.integer("Per fetch.", 10)))
                 .field("limits", ConfigSchema.object("Per tool call.")

@@ -60,7 +60,16 @@ public record PipecatConfig(Path dataDir, Duration sessionTtl, int maxLiveSessio
                 .field("replayEvents", ConfigSchema.integer("Events kept per session for replay.", 100))
                 .field("allowedOrigins", ConfigSchema.strings("Origins whose pages may open WebSockets.",
                                                               "this machine's"))
-                .field("ttsRealtime", ConfigSchema.bool("Pace synthesized audio in real time.", true));
+                .field("ttsRealtime", ConfigSchema.bool("Pace synthesized audio in real time.", true))
+                .field("maxWaitingTurns", ConfigSchema.integer(
+                        "Chat turns that may wait behind the running one, per session; more are RATE_LIMITED.", 4))
+                .field("sendQueue", ConfigSchema.integer(
+                        "Events queued to one slow socket before it is closed with 4008.", 64))
+                .field("pingIntervalMillis", ConfigSchema.integer(
+                        "Silence after which the server pings a WebSocket client (dropped after as long again).",
+                        20_000))
+                .field("closeTimeoutMillis", ConfigSchema.integer(
+                        "How long the server waits for the client's close frame.", 3_000));
     }
 
     /** Reads the config; the environment wins over the file. */
