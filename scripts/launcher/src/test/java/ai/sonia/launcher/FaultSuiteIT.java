@@ -36,7 +36,12 @@ class FaultSuiteIT {
     private static final String TROUBLEMAKER = "alpha";
     private static final List<String> TENANTS = List.of(TROUBLEMAKER, "beta", "gamma");
 
-    /** Checks that fail on the storage branch, and why (empty when none does). */
+    /**
+     * Checks that fail on the storage branch, and why (empty when none does). Measured in four CI-length runs
+     * on two cores: recovery failed in all four (chat back 6.3-8.8 s after memory restarted), tenant-isolation
+     * and deadlines in three (they depend on when the shared circuit opens and on how loaded the machine is).
+     * Run with {@code -Dfaults.strict=true} once the branches named below are merged.
+     */
     static final Map<String, String> EXPECTED_TO_FAIL = Map.of(
             "recovery", "chats stay degraded 5-10 s after memory is back: the gateway's memory circuit stays open "
                         + "until its cool-off ends (issue 13: health-driven reconnects and half-open probes; branch "
