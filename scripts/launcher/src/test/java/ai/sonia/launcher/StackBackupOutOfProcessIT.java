@@ -78,6 +78,9 @@ class StackBackupOutOfProcessIT {
                     }
                 }).as(db).isInstanceOf(SQLException.class).hasMessageContaining("locked");
             }
+            // Recent writes are still in the write-ahead logs: the copies must read them from there.
+            assertThat(StackBackupIT.DATABASES.stream().map(db -> home.resolve(db + "-wal"))
+                                              .filter(wal -> wal.toFile().length() > 0)).isNotEmpty();
             final long t0 = System.nanoTime();
             assertThat(StackBackup.run(config, List.of("backup", "--out", archive.toString()))).isZero();
             System.out.printf("backup of a running stack (%d JVMs): %d ms%n", jvms.size(),

@@ -83,4 +83,30 @@ class StackControlTest {
             assertThat(left).isEmpty(); // the request is withdrawn
         }
     }
+
+    @Test
+    void aSnapshotGoesOnlyIntoABackupsStagingDirectoryAndCopiesOnlyTheServicesOwnDatabases() throws Exception {
+        final StackConfig config = TestHomes.config("snapshot-refusals", "memory");
+        final java.nio.file.Path home = config.home();
+        Files.createDirectories(home.resolve("data/memory"));
+        Files.createDirectories(home.resolve("data/gateway"));
+        for (String db : java.util.List.of("data/memory/memory.db", "data/gateway/accounts.db")) {
+            try (var c = ai.sonia.runtime.store.Sqlite.open(home.resolve(db)); var s = c.createStatement()) {
+                s.execute("CREATE TABLE t (x)");
+                s.execute("INSERT INTO t VALUES (42)");
+            }
+        }
+        final StackControl control = new StackControl(home.resolve("run/control"), config, java.util.Set.of("memory"),
+                                                      StackMain.modules(), new ConcurrentHashMap<>());
+        final java.nio.file.Path staging = Files.createDirectories(home.resolve(".backup-x.tmp"));
+        assertThat(control.snapshot("memory", home.resolve("elsewhere").toString(), java.util.List.of("data/memory/memory.db")))
+                .startsWith("refused: the target");
+        assertThat(control.snapshot("memory", staging.toString(), java.util.List.of("data/gateway/accounts.db")))
+                .isEqualTo("refused: data/gateway/accounts.db is not a database of memory");
+        assertThat(control.snapshot("memory", staging.toString(), java.util.List.of("data/memory/../../secrets/x")))
+                .startsWith("refused:");
+        assertThat(control.snapshot("memory", staging.toString(), java.util.List.of("data/memory/memory.db")))
+                .isEqualTo("ok");
+        assertThat(StackBackup.rowCounts(staging.resolve("data/memory/memory.db"))).containsEntry("t", 1L);
+    }
 }
