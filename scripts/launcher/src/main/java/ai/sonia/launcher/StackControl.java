@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
@@ -80,8 +81,8 @@ final class StackControl implements Runnable {
     public void run() {
         MDC.put("service", "sonia");
         try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
+            OwnerOnlyFiles.directory(dir);
+        } catch (java.io.UncheckedIOException e) {
             logger.warn("No stack control: cannot create {}", dir, e);
             return;
         }
@@ -205,7 +206,7 @@ final class StackControl implements Runnable {
 
     /** Writes an answer whole (a reader never sees half of it). */
     private static void answer(Path done, String text) throws IOException {
-        final Path temp = done.resolveSibling("." + done.getFileName() + ".tmp");
+        final Path temp = OwnerOnlyFiles.file(done.resolveSibling("." + done.getFileName() + ".tmp"));
         Files.writeString(temp, text + "\n");
         Files.move(temp, done, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
@@ -216,13 +217,13 @@ final class StackControl implements Runnable {
      */
     static void requestSnapshots(Path dir, Path staging, Map<String, List<String>> databases, Duration timeout)
             throws IOException {
-        Files.createDirectories(dir);
+        OwnerOnlyFiles.directory(dir);
         final String id = UUID.randomUUID().toString().replace("-", "");
         final ObjectNode body = mapper.createObjectNode().put("target", staging.toAbsolutePath().toString());
         final ObjectNode perService = body.putObject("databases");
         databases.forEach((service, files) -> files.forEach(perService.withArray(service)::add));
         final Path request = dir.resolve(SNAPSHOT + id);
-        final Path temp = dir.resolve("." + SNAPSHOT + id + ".tmp");
+        final Path temp = OwnerOnlyFiles.file(dir.resolve("." + SNAPSHOT + id + ".tmp"));
         Files.writeString(temp, mapper.writeValueAsString(body));
         Files.move(temp, request, StandardCopyOption.ATOMIC_MOVE);
         final Map<String, String> answers = new LinkedHashMap<>();
