@@ -90,6 +90,16 @@ class StackBackupOutOfProcessIT {
                 assertThat(left.map(p -> p.getFileName().toString())).noneMatch(n -> n.startsWith("snapshot-"));
             }
             assertThat(StackBackup.run(config, List.of("restore", archive.toString()))).isEqualTo(1);
+            if (stack.size() > 1) {
+                // One JVM gone (its services stopped): the backup copies their files itself, the rest on request.
+                stop(stack.subList(1, stack.size()));
+                assertThat(StackBackup.run(config, List.of("backup", "--out", home.resolve("mixed.zip").toString())))
+                        .isZero();
+                try (var zip = new java.util.zip.ZipFile(home.resolve("mixed.zip").toFile())) {
+                    assertThat(zip.stream().map(java.util.zip.ZipEntry::getName))
+                            .containsAll(StackBackupIT.DATABASES);
+                }
+            }
         } finally {
             stop(stack);
         }
