@@ -21,6 +21,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -52,7 +53,10 @@ import ai.sonia.runtime.auth.Secrets;
  * <p>{@code backup} takes an online copy of every SQLite database under {@code $SONIA_HOME/data} (accounts and
  * sessions, approvals, the router's ledger, the tool audit, pipecat's sessions, the memory ledger...) with
  * {@code VACUUM INTO}: a consistent snapshot that includes what is still in the write-ahead log, taken while the
- * stack runs and without stopping its writers. The other files under {@code data/} (the tool workspace) are
+ * stack runs and without stopping its writers. A running service keeps its databases locked against every other
+ * process, so the copies of its databases are made by its own JVM on request ({@link StackControl}, through
+ * {@code run/control}; one JVM or six); the backup waits for every listening service's answer and names any
+ * that fails or stays silent. The databases of services that are not running are copied here. The other files under {@code data/} (the tool workspace) are
  * copied as they are, and the config file is added; secrets ({@code $SONIA_HOME/secrets}: signing keys, the TLS
  * CA, the first admin password) only when asked. The archive is a zip, owner-only, with a manifest
  * ({@code sonia-backup.json}) giving every file's SHA-256 and every table's row count.
@@ -75,14 +79,25 @@ final class StackBackup {
     private final StackConfig config;
     private final Path home;
 
+    private final Duration snapshotTimeout;
+
     StackBackup(StackConfig config) {
+        this(config, Duration.ofSeconds(120));
+    }
+
+    /** {@code snapshotTimeout}: how long a running service may take to answer a snapshot request. */
+    StackBackup(StackConfig config, Duration snapshotTimeout) {
         this.config = requireNonNull(config, "config");
+        this.snapshotTimeout = requireNonNull(snapshotTimeout, "snapshotTimeout");
         home = config.home();
     }
 
     /** {@code backup [--out FILE] [--with-secrets]} or {@code restore FILE}; returns the exit code. */
     static int run(StackConfig config, List<String> args) {
-        final StackBackup backups = new StackBackup(config);
+        return new StackBackup(config).run(args);
+    }
+
+    int run(List<String> args) {
         try {
             if ("backup".equals(args.get(0))) {
                 Path out = null;
@@ -95,16 +110,16 @@ final class StackBackup {
                                 "backup: unknown option " + args.get(i) + " (expected --out FILE, --with-secrets)");
                     }
                 }
-                final Summary summary = backups.backup(out, withSecrets);
+                final Summary summary = backup(out, withSecrets);
                 System.out.println("Backed up " + summary.describe() + " to " + summary.archive());
                 return 0;
             }
             if (args.size() != 2) {
                 throw new IllegalArgumentException("restore: expected the archive (restore FILE)");
             }
-            final Summary summary = backups.restore(Path.of(args.get(1)));
+            final Summary summary = restore(Path.of(args.get(1)));
             System.out.println("Restored " + summary.describe() + " from " + summary.archive()
-                               + "; what it replaced is in " + backups.home + "/*.before-restore-*");
+                               + "; what it replaced is in " + home + "/*.before-restore-*");
             return 0;
         } catch (IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
             System.err.println("sonia: " + args.get(0) + " failed: " + e.getMessage());
@@ -148,14 +163,13 @@ final class StackBackup {
                 if (withSecrets) {
                     state.addAll(secretFiles());
                 }
+                final Set<Path> databaseFiles = snapshot(state, staging);
                 for (Path file : state) {
                     final String name = home.relativize(file).toString();
                     final ObjectNode entry = entries.addObject().put("path", name);
                     Path source = file;
-                    if (isSqlite(file)) {
+                    if (databaseFiles.contains(file)) {
                         source = staging.resolve(name);
-                        Files.createDirectories(source.getParent());
-                        vacuumInto(file, source);
                         final Map<String, Long> tables = rowCounts(source);
                         final ObjectNode counts = entry.put("sqlite", true).putObject("tables");
                         tables.forEach(counts::put);
@@ -180,6 +194,40 @@ final class StackBackup {
         } finally {
             deleteTree(staging);
         }
+    }
+
+    /**
+     * Copies every SQLite database among {@code state} into {@code staging}; returns them. A running service
+     * holds its databases locked against every other process ({@link ai.sonia.runtime.store.Sqlite}), so its
+     * copies are taken by its own JVM ({@link StackControl}); the databases of services that do not listen are
+     * copied here.
+     */
+    private Set<Path> snapshot(List<Path> state, Path staging) throws IOException {
+        final Set<String> running = listeningServices().keySet();
+        final Set<Path> databases = new java.util.LinkedHashSet<>();
+        final Map<String, List<String>> remote = new LinkedHashMap<>();
+        for (Path file : state) {
+            if (!isSqlite(file)) {
+                continue;
+            }
+            databases.add(file);
+            final Path relative = home.resolve("data").relativize(file);
+            final String service = relative.getNameCount() > 1 ? relative.getName(0).toString() : "";
+            if (running.contains(service)) {
+                remote.computeIfAbsent(service, s -> new ArrayList<>()).add(home.relativize(file).toString());
+            }
+        }
+        if (!remote.isEmpty()) {
+            StackControl.requestSnapshots(home.resolve("run").resolve("control"), staging, remote, snapshotTimeout);
+        }
+        for (Path file : databases) {
+            final Path copy = staging.resolve(home.relativize(file));
+            if (!Files.exists(copy)) {
+                Files.createDirectories(copy.getParent());
+                vacuumInto(file, copy);
+            }
+        }
+        return databases;
     }
 
     /** Puts the archive's state in place of the current one; the stack must be stopped. */
@@ -286,14 +334,19 @@ final class StackBackup {
         }
     }
 
-    /** A consistent copy of a live database, write-ahead log included, without blocking its writers. */
+    /**
+     * A consistent copy of a database no running service holds, write-ahead log included (the copies of a
+     * running service's databases come from its own JVM: see {@link #snapshot}).
+     */
     private static void vacuumInto(Path live, Path copy) {
         try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + live.toAbsolutePath());
              Statement statement = connection.createStatement()) {
             statement.execute("PRAGMA busy_timeout = 30000");
             statement.execute("VACUUM INTO '" + copy.toAbsolutePath().toString().replace("'", "''") + "'");
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot back up " + live + ": " + e.getMessage(), e);
+            throw new IllegalStateException("cannot back up " + live + ": " + e.getMessage()
+                                            + (e.getMessage() != null && e.getMessage().contains("locked")
+                                               ? " (a process holds it: is a service starting or stopping?)" : ""), e);
         }
     }
 
@@ -383,20 +436,27 @@ final class StackBackup {
         return HexFormat.of().formatHex(digest.digest());
     }
 
-    /** The first service of the stack that still accepts connections, as "name (host:port)", or null. */
+    /** The first service of the stack that still accepts connections, as "name still listens on host:port", or null. */
     private String listening() {
+        return listeningServices().entrySet().stream().findFirst()
+                                  .map(e -> e.getKey() + " still listens on " + e.getValue()).orElse(null);
+    }
+
+    /** The services of the stack that accept connections, with their host:port. */
+    private Map<String, String> listeningServices() {
+        final Map<String, String> listening = new LinkedHashMap<>();
         for (ServiceSpec spec : Stack.SERVICES) {
             final String target = config.target(spec);
             final int colon = target.lastIndexOf(':');
             try (Socket socket = new Socket()) {
                 socket.connect(new InetSocketAddress(target.substring(0, colon),
                                                      Integer.parseInt(target.substring(colon + 1))), 300);
-                return spec.name() + " still listens on " + target;
+                listening.put(spec.name(), target);
             } catch (IOException | NumberFormatException e) {
                 // not listening: fine
             }
         }
-        return null;
+        return listening;
     }
 
     private static MessageDigest sha256() {

@@ -74,8 +74,9 @@ public final class StackMain {
         }
         logger.atInfo().addKeyValue("services", names).addKeyValue("jvm_uptime_ms", StatusEndpoints.jvmUptimeMillis())
               .log("Sonia is up: {}", names);
-        final Thread control = new Thread(new RestartControl(config.home().resolve("run").resolve("control"), config,
-                                                             modules, servers), "sonia-control");
+        final Thread control = new Thread(new StackControl(config.home().resolve("run").resolve("control"), config,
+                                                           java.util.Set.copyOf(names), modules, servers),
+                                          "sonia-control");
         control.setDaemon(true);
         control.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -24,6 +24,7 @@ final class InProcessStack implements AutoCloseable {
     private final Map<String, SoniaServer> servers = new ConcurrentHashMap<>();
     private final Map<String, Integer> ports = new HashMap<>();
     private final StackConfig config;
+    private final Thread control;
 
     InProcessStack(String name, String configJson) {
         this(TestHomes.create(name), configJson);
@@ -46,6 +47,11 @@ final class InProcessStack implements AutoCloseable {
         config = StackConfig.load(Map.of("SONIA_HOME", home.toString(), "OLLAMA_BASE_URL", "http://127.0.0.1:1"))
                             .withPorts(ports);
         StackMain.modules().keySet().forEach(this::start);
+        // Like StackMain: the control directory's requests (restart, backup snapshots) reach these servers.
+        control = new Thread(new StackControl(home.resolve("run/control"), config, StackMain.modules().keySet(),
+                                              StackMain.modules(), servers), "in-process-control");
+        control.setDaemon(true);
+        control.start();
     }
 
     int port(String service) {
@@ -75,6 +81,7 @@ final class InProcessStack implements AutoCloseable {
 
     @Override
     public void close() {
+        control.interrupt();
         servers.values().parallelStream().forEach(SoniaServer::close);
     }
 

@@ -37,8 +37,8 @@ class StackBackupIT {
 
     private static final ObjectMapper mapper = new ObjectMapper();
     private static final HttpClient http = HttpClient.newHttpClient();
-    private static final String CONFIG = "{\"services\":{\"gateway\":{\"auth\":{\"bcryptCost\":4}}}}";
-    private static final List<String> DATABASES = List.of("data/evaos/approvals.db", "data/gateway/accounts.db",
+    static final String CONFIG = "{\"services\":{\"gateway\":{\"auth\":{\"bcryptCost\":4}}}}";
+    static final List<String> DATABASES = List.of("data/evaos/approvals.db", "data/gateway/accounts.db",
                                                           "data/memory/memory.db", "data/openclaw/audit.db",
                                                           "data/pipecat/pipecat.db", "data/router/usage.db");
 
@@ -52,8 +52,8 @@ class StackBackupIT {
             stackConfig = stack.config();
             home = stack.config().home();
             password = Files.readString(home.resolve("secrets/admin-password")).trim();
-            final String admin = login(stack, password);
-            writeIntoEveryStore(stack, admin);
+            final String admin = login(stack::port, password);
+            writeIntoEveryStore(stack::port, admin);
             for (String db : DATABASES) {
                 assertThat(home.resolve(db)).as(db).exists();
             }
@@ -87,20 +87,13 @@ class StackBackupIT {
         // The stack's own ports: the check that it is stopped must not see another program on 7000-7050.
         assertThat(StackBackup.run(stackConfig, List.of("restore", archive.toString()))).isZero();
 
-        final Map<String, Map<String, List<String>>> after = dumpAll(home);
-        assertThat(after.keySet()).isEqualTo(before.keySet());
-        for (String db : before.keySet()) {
-            assertThat(after.get(db).keySet()).as(db).isEqualTo(before.get(db).keySet());
-            for (String table : before.get(db).keySet()) {
-                assertThat(after.get(db).get(table)).as(db + " " + table).isEqualTo(before.get(db).get(table));
-            }
-        }
+        assertSameRows(before, dumpAll(home));
         assertThat(home.resolve("config/sonia.json")).content().isEqualTo(CONFIG);
 
         // The stack starts on what was restored: the same admin, the same memories.
         try (InProcessStack restored = new InProcessStack(home, null)) {
-            final String admin = login(restored, password);
-            final HttpResponse<String> memories = get(restored, "memory", "/v1/memories", admin);
+            final String admin = login(restored::port, password);
+            final HttpResponse<String> memories = get(restored::port, "memory", "/v1/memories", admin);
             assertThat(memories.statusCode()).as(memories.body()).isEqualTo(200);
             assertThat(memories.body()).contains("backup-canary");
         }
@@ -156,7 +149,7 @@ class StackBackupIT {
                 Files.getPosixFilePermissions(restored.getParent()))).isEqualTo("rwx------");
     }
 
-    private static void writeIntoEveryStore(InProcessStack stack, String admin) throws Exception {
+    static void writeIntoEveryStore(java.util.function.ToIntFunction<String> stack, String admin) throws Exception {
         // gateway: a user (accounts); router: the chat's usage; memory: the stored turn.
         assertThat(post(stack, "gateway", "/api/auth/register", admin,
                         "{\"username\":\"bob\",\"password\":\"correct horse battery\"}").statusCode()).isEqualTo(200);
@@ -175,8 +168,20 @@ class StackBackupIT {
         assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(403);
     }
 
+    /** Every database, every table, every row: the same. */
+    static void assertSameRows(Map<String, Map<String, List<String>>> before,
+                               Map<String, Map<String, List<String>>> after) {
+        assertThat(after.keySet()).isEqualTo(before.keySet());
+        for (String db : before.keySet()) {
+            assertThat(after.get(db).keySet()).as(db).isEqualTo(before.get(db).keySet());
+            for (String table : before.get(db).keySet()) {
+                assertThat(after.get(db).get(table)).as(db + " " + table).isEqualTo(before.get(db).get(table));
+            }
+        }
+    }
+
     /** Every table (FTS shadow tables too) of every database under data/, as sorted rows of text. */
-    private static Map<String, Map<String, List<String>>> dumpAll(Path home) throws Exception {
+    static Map<String, Map<String, List<String>>> dumpAll(Path home) throws Exception {
         final Map<String, Map<String, List<String>>> dump = new TreeMap<>();
         try (Stream<Path> files = Files.walk(home.resolve("data"))) {
             for (Path file : files.filter(Files::isRegularFile).toList()) {
@@ -217,17 +222,17 @@ class StackBackupIT {
         return dump;
     }
 
-    private static String login(InProcessStack stack, String password) throws Exception {
+    static String login(java.util.function.ToIntFunction<String> stack, String password) throws Exception {
         final HttpResponse<String> response = post(stack, "gateway", "/api/auth/login", null,
                 "{\"username\":\"admin\",\"password\":\"" + password + "\"}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         return mapper.readTree(response.body()).at("/data/access_token").asText();
     }
 
-    private static HttpResponse<String> post(InProcessStack stack, String service, String path, String token,
-                                             String json) throws Exception {
+    static HttpResponse<String> post(java.util.function.ToIntFunction<String> stack, String service, String path,
+                                     String token, String json) throws Exception {
         final HttpRequest.Builder request =
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.applyAsInt(service) + path))
                            .header("content-type", "application/json")
                            .POST(HttpRequest.BodyPublishers.ofString(json));
         if (token != null) {
@@ -236,9 +241,9 @@ class StackBackupIT {
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static HttpResponse<String> get(InProcessStack stack, String service, String path, String token)
-            throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port(service) + path))
+    static HttpResponse<String> get(java.util.function.ToIntFunction<String> stack, String service, String path,
+                                    String token) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.applyAsInt(service) + path))
                                     .header("authorization", "Bearer " + token).GET().build(),
                          HttpResponse.BodyHandlers.ofString());
     }
@@ -250,7 +255,7 @@ class StackBackupIT {
         return ports;
     }
 
-    private static void deleteTree(Path root) throws Exception {
+    static void deleteTree(Path root) throws Exception {
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
