@@ -48,6 +48,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.auth.Secrets;
 
 /**
@@ -75,7 +76,7 @@ public final class LocalCa {
         try {
             Secrets.createOwnerOnlyDirectory(directory);
             // Several processes of one stack may start at once: one issues, the others read.
-            try (FileChannel lockFile = FileChannel.open(directory.resolve(".lock"), StandardOpenOption.CREATE,
+            try (FileChannel lockFile = FileChannel.open(OwnerOnlyFiles.file(directory.resolve(".lock")),
                                                          StandardOpenOption.WRITE);
                  FileLock ignored = lockFile.lock()) {
                 return ensureLocked(directory, names);
