@@ -37,23 +37,19 @@ class FaultSuiteIT {
     private static final List<String> TENANTS = List.of(TROUBLEMAKER, "beta", "gamma");
 
     /**
-     * Checks that fail on the storage branch, and why (empty when none does). Measured in four CI-length runs
-     * on two cores: recovery failed in all four (chat back 6.3-8.8 s after memory restarted), tenant-isolation
-     * and deadlines in three (they depend on when the shared circuit opens and on how loaded the machine is).
-     * Run with {@code -Dfaults.strict=true} once the branches named below are merged.
+     * Checks that may fail on this branch, and why: reported, not asserted (empty when none does). After the
+     * merge of issues 12-14 (branch 'faults', three strict CI-length runs on two cores): recovery held in all
+     * three (store back 169-338 ms, chat 464-747 ms after memory restarted; 143-204 ms and 144-402 ms after
+     * its disk took writes again) and tenant-isolation in all three (0 other-tenant calls affected by any of
+     * alpha's faults), so both are asserted now. deadlines held in two of three (worst 42 and 60 ms past a
+     * deadline) and failed in one (worst 236 ms).
      */
     static final Map<String, String> EXPECTED_TO_FAIL = Map.of(
-            "recovery", "chats stay degraded 5-10 s after memory is back: the gateway's memory circuit stays open "
-                        + "until its cool-off ends (issue 13: health-driven reconnects and half-open probes; branch "
-                        + "'breakers')",
-            "tenant-isolation", "alpha's burst and short deadlines reach beta and gamma: alpha's short-deadline chats "
-                                + "can open the gateway's shared circuits (UNAVAILABLE for everyone), and alpha's "
-                                + "burst queues ahead of other tenants in shared executors (issue 13: breakers that "
-                                + "judge the dependency, per-tenant bulkheads; branch 'breakers')",
-            "deadlines", "under alpha's burst two cores are saturated (memory's embeddings) and servers answer "
-                         + "DEADLINE_EXCEEDED 100-900 ms after the deadline; 5 ms-deadline chats end after up to "
-                         + "0.5 s (issue 13: no blocking on event loops, bounded executors; branches 'breakers' and "
-                         + "'pipecat' for their services, the rest unowned)");
+            "deadlines", "5 ms-deadline chats sometimes end 100-250 ms after their deadline (1 run in 3): the "
+                         + "client's own deadline timer fires late (Armeria reports \"deadline exceeded after 0ns\": "
+                         + "the deadline had passed before the call started), because the generator, the six "
+                         + "services and their executors share one JVM and two cores; see the report of branch "
+                         + "'faults' for the figures");
 
     @Test
     void underFaultsNoWriteIsLostNoCallOutlivesItsDeadlineAndOneTenantsTroubleStaysItsOwn() throws Exception {
