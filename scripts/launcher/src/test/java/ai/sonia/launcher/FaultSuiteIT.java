@@ -38,18 +38,19 @@ class FaultSuiteIT {
 
     /**
      * Checks that may fail on this branch, and why: reported, not asserted (empty when none does). After the
-     * merge of issues 12-14 (branch 'faults', three strict CI-length runs on two cores): recovery held in all
-     * three (store back 169-338 ms, chat 464-747 ms after memory restarted; 143-204 ms and 144-402 ms after
-     * its disk took writes again) and tenant-isolation in all three (0 other-tenant calls affected by any of
-     * alpha's faults), so both are asserted now. deadlines held in two of three (worst 42 and 60 ms past a
-     * deadline) and failed in one (worst 236 ms).
+     * merge of issues 12-14 (branch 'faults', seven strict CI-length runs on two cores): recovery held in
+     * all seven (store back 96-338 ms, chat 464-921 ms after memory restarted; 100-219 ms and 144-480 ms after
+     * its disk took writes again) and tenant-isolation in all seven (0 other-tenant calls affected by any of
+     * alpha's faults), so both are asserted now. deadlines held in six (worst 42-90 ms past a deadline) and
+     * failed in one (worst 236 ms).
      */
     static final Map<String, String> EXPECTED_TO_FAIL = Map.of(
-            "deadlines", "5 ms-deadline chats sometimes end 100-250 ms after their deadline (1 run in 3): the "
-                         + "client's own deadline timer fires late (Armeria reports \"deadline exceeded after 0ns\": "
-                         + "the deadline had passed before the call started), because the generator, the six "
-                         + "services and their executors share one JVM and two cores; see the report of branch "
-                         + "'faults' for the figures");
+            "deadlines", "alpha's 5 ms-deadline chats sometimes end 100-250 ms past their deadline (1 run in 7 "
+                         + "here): the client's deadline timer and the servers share one JVM and two cores that "
+                         + "other builds also used (load average 8-10; this JVM had about one core of the two), "
+                         + "and G1 paused this JVM for up to 139 ms; thread dumps during the run found no event "
+                         + "loop in SQLite, process spawning or embedding. Assert it on a quiet machine or with "
+                         + "the services in their own processes");
 
     @Test
     void underFaultsNoWriteIsLostNoCallOutlivesItsDeadlineAndOneTenantsTroubleStaysItsOwn() throws Exception {
