@@ -62,7 +62,7 @@ final class FaultChecker {
         final List<Op> ops = history.ops();
         final List<Fault> faults = history.faults();
         final Map<String, Check> checks = new LinkedHashMap<>();
-        for (Check c : List.of(baseline(ops, faults), acknowledgedWrites(ops), deadlines(ops), codes(ops),
+        for (Check c : List.of(baseline(ops, faults), acknowledgedWrites(ops), deadlines(ops), codes(ops, faults),
                                isolation(ops, faults), recovery(ops, faults))) {
             checks.put(c.name(), c);
         }
@@ -106,14 +106,20 @@ final class FaultChecker {
         return new Check("deadlines", violations, List.of("worst: " + worst + " ms past a deadline"));
     }
 
-    private static Check codes(List<Op> ops) {
+    private static Check codes(List<Op> ops, List<Fault> faults) {
         final Map<String, Long> seen = ops.stream().collect(Collectors.groupingBy(
                 op -> op.kind() + " " + op.code(), TreeMap::new, Collectors.counting()));
         final List<String> violations = new ArrayList<>();
         seen.forEach((kindAndCode, count) -> {
             final String code = kindAndCode.substring(kindAndCode.indexOf(' ') + 1);
             if (!code.equals("OK") && CONTRACT_CODES.stream().noneMatch(c -> c.name().equals(code))) {
-                violations.add(kindAndCode + " x" + count);
+                // One example, and the fault it ran under, to find what caused it.
+                final String example = ops.stream().filter(op -> (op.kind() + " " + op.code()).equals(kindAndCode))
+                        .findFirst().map(op -> describe(op) + " during " + faults.stream()
+                                .filter(f -> op.invokeNanos() >= f.startNanos() && op.invokeNanos() <= f.healNanos())
+                                .map(Fault::name).findFirst().orElse("no fault"))
+                        .orElse("");
+                violations.add(kindAndCode + " x" + count + ", e.g. " + example);
             }
         });
         return new Check("contract-codes", violations, List.of("seen: " + seen));

@@ -37,23 +37,20 @@ class FaultSuiteIT {
     private static final List<String> TENANTS = List.of(TROUBLEMAKER, "beta", "gamma");
 
     /**
-     * Checks that fail on the storage branch, and why (empty when none does). Measured in four CI-length runs
-     * on two cores: recovery failed in all four (chat back 6.3-8.8 s after memory restarted), tenant-isolation
-     * and deadlines in three (they depend on when the shared circuit opens and on how loaded the machine is).
-     * Run with {@code -Dfaults.strict=true} once the branches named below are merged.
+     * Checks that may fail on this branch, and why: reported, not asserted (empty when none does). After the
+     * merge of issues 12-14 (branch 'faults', seven strict CI-length runs on two cores): recovery held in
+     * all seven (store back 96-338 ms, chat 464-921 ms after memory restarted; 100-219 ms and 144-480 ms after
+     * its disk took writes again) and tenant-isolation in all seven (0 other-tenant calls affected by any of
+     * alpha's faults), so both are asserted now. deadlines held in six (worst 42-90 ms past a deadline) and
+     * failed in one (worst 236 ms).
      */
     static final Map<String, String> EXPECTED_TO_FAIL = Map.of(
-            "recovery", "chats stay degraded 5-10 s after memory is back: the gateway's memory circuit stays open "
-                        + "until its cool-off ends (issue 13: health-driven reconnects and half-open probes; branch "
-                        + "'breakers')",
-            "tenant-isolation", "alpha's burst and short deadlines reach beta and gamma: alpha's short-deadline chats "
-                                + "can open the gateway's shared circuits (UNAVAILABLE for everyone), and alpha's "
-                                + "burst queues ahead of other tenants in shared executors (issue 13: breakers that "
-                                + "judge the dependency, per-tenant bulkheads; branch 'breakers')",
-            "deadlines", "under alpha's burst two cores are saturated (memory's embeddings) and servers answer "
-                         + "DEADLINE_EXCEEDED 100-900 ms after the deadline; 5 ms-deadline chats end after up to "
-                         + "0.5 s (issue 13: no blocking on event loops, bounded executors; branches 'breakers' and "
-                         + "'pipecat' for their services, the rest unowned)");
+            "deadlines", "alpha's 5 ms-deadline chats sometimes end 100-250 ms past their deadline (1 run in 7 "
+                         + "here): the client's deadline timer and the servers share one JVM and two cores that "
+                         + "other builds also used (load average 8-10; this JVM had about one core of the two), "
+                         + "and G1 paused this JVM for up to 139 ms; thread dumps during the run found no event "
+                         + "loop in SQLite, process spawning or embedding. Assert it on a quiet machine or with "
+                         + "the services in their own processes");
 
     @Test
     void underFaultsNoWriteIsLostNoCallOutlivesItsDeadlineAndOneTenantsTroubleStaysItsOwn() throws Exception {
