@@ -31,7 +31,6 @@ import com.linecorp.armeria.server.ServiceOptions;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.SimpleDecoratingHttpService;
 import com.linecorp.armeria.server.docs.DocService;
-import com.linecorp.armeria.server.grpc.GrpcHealthCheckService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
@@ -47,7 +46,6 @@ import ai.sonia.runtime.edge.SecurityHeaders;
 import ai.sonia.runtime.edge.TranscodingErrorHandler;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.status.Readiness;
-import ai.sonia.runtime.status.ReadinessHealthChecker;
 import ai.sonia.runtime.status.StatusEndpoints;
 import ai.sonia.runtime.tls.ServerTls;
 import ai.sonia.runtime.tls.TlsMaterial;
@@ -288,16 +286,6 @@ public final class SoniaServer implements AutoCloseable {
 
             sb.meterRegistry(registry);
 
-            DependencyProbe requiredProbe = null;
-            if (!requiredDependencies.isEmpty()) {
-                requiredProbe = new DependencyProbe(config, spec, requiredDependencies);
-                resources.add(requiredProbe);
-            }
-            final Readiness readiness = new Readiness(config.dataDir(spec.name()), readinessChecks, requiredProbe);
-            // grpc.health.v1.Health answers NOT_SERVING while the service itself is not ready (a store that
-            // cannot write, an index loading), so that callers' probes and /v1/deps see what /readyz sees.
-            final ReadinessHealthChecker health = new ReadinessHealthChecker(readiness);
-            resources.add(health);
             final GrpcServiceBuilder grpc =
                     GrpcService.builder()
                                .supportedSerializationFormats(GrpcSerializationFormats.values())
@@ -310,12 +298,12 @@ public final class SoniaServer implements AutoCloseable {
                                // print default values, and reject unknown fields instead of dropping them.
                                // (protobuf's JsonFormat: no per-message bytecode generation at start-up.)
                                .jsonMarshallerFactory(descriptor -> REST_JSON)
+                               .enableHealthCheckService(true)
                                .exceptionHandler(exceptionHandler)
                                .useBlockingTaskExecutor(blocking)
                                // Interceptors run last-added first: the tracing span wraps the deadline.
                                .intercept(new ContractDeadlineInterceptor(spec), Tracing.get().serverInterceptor())
-                               .addService(ProtoReflectionServiceV1.newInstance())
-                               .addService(GrpcHealthCheckService.builder().checkers(health).build());
+                               .addService(ProtoReflectionServiceV1.newInstance());
             final List<ServerServiceDefinition> listed = new ArrayList<>(definitions);
             services.forEach(s -> listed.add(s.bindService()));
             final FaultInjector faults = FaultInjector.install(config, spec);
@@ -339,6 +327,12 @@ public final class SoniaServer implements AutoCloseable {
             }
             final StatusEndpoints status = new StatusEndpoints(
                     spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port, tls), probe);
+            DependencyProbe requiredProbe = null;
+            if (!requiredDependencies.isEmpty()) {
+                requiredProbe = new DependencyProbe(config, spec, requiredDependencies);
+                resources.add(requiredProbe);
+            }
+            final Readiness readiness = new Readiness(config.dataDir(spec.name()), readinessChecks, requiredProbe);
             sb.service("/healthz", status.healthz());
             sb.service("/livez", status.livez());
             sb.service("/readyz", status.readyz(readiness));

@@ -2,13 +2,11 @@ package ai.sonia.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.awaitility.Awaitility;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -64,10 +62,8 @@ class EveryServiceBootsTest {
             final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), module.spec(),
                                                                    TestCredentials.bearer(token));
             try {
-                // Health follows readiness: SERVING once the service's own indexes and models are loaded.
-                Awaitility.await().atMost(Duration.ofSeconds(90)).until(
-                        () -> HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance())
-                                        .getStatus() == HealthCheckResponse.ServingStatus.SERVING);
+                assertThat(HealthGrpc.newBlockingStub(channel).check(HealthCheckRequest.getDefaultInstance())
+                                     .getStatus()).isEqualTo(HealthCheckResponse.ServingStatus.SERVING);
                 final List<String> services = ReflectionClient.listServicesV1(channel);
                 assertThat(services).contains(module.spec().grpcServiceName(), "grpc.health.v1.Health",
                                               "grpc.reflection.v1.ServerReflection",

@@ -100,7 +100,7 @@ public final class DependencyProbe implements AutoCloseable {
                 final boolean degraded = serving && tripped(circuit);
                 result.complete(status(target, start).setOk(serving && !degraded).setDegraded(degraded)
                                                      .setCircuitState(circuit)
-                                                     .setError(!serving ? notServing(response.getStatus())
+                                                     .setError(!serving ? response.getStatus().name()
                                                                : degraded ? circuitError(circuit) : "")
                                                      .build());
             }
@@ -112,14 +112,6 @@ public final class DependencyProbe implements AutoCloseable {
             }
         }, MoreExecutors.directExecutor());
         return result;
-    }
-
-    /** Why a dependency that answers its health check is not ok. */
-    private static String notServing(HealthCheckResponse.ServingStatus status) {
-        return status == HealthCheckResponse.ServingStatus.NOT_SERVING
-               ? "NOT_SERVING: it is not ready (a store that cannot write, an index or model loading; "
-                 + "its /readyz names the reason)"
-               : status.name();
     }
 
     /** Whether the caller's circuit to a dependency lets calls fail fast or only a trial through. */

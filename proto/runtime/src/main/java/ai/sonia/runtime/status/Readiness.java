@@ -46,27 +46,6 @@ public final class Readiness {
 
     /** Every reason the service is not ready now; empty when it is. Never fails. */
     public CompletableFuture<List<String>> problems() {
-        final List<String> problems = localProblems();
-        if (required == null) {
-            return CompletableFuture.completedFuture(problems);
-        }
-        return required.probeAll().thenApply(deps -> {
-            for (DependencyStatus dep : deps) {
-                if (!dep.getOk()) {
-                    problems.add("required dependency " + dep.getName() + " is down: " + dep.getError());
-                }
-            }
-            return problems;
-        });
-    }
-
-    /**
-     * The reasons that lie in the service itself (a store that cannot write, a named check), without its
-     * dependencies: what its {@code grpc.health.v1.Health} answers NOT_SERVING for. A dependency that is down
-     * is left out there so that one service down does not mark every service that needs it unhealthy too.
-     * In memory, never blocks, never fails.
-     */
-    public List<String> localProblems() {
         final List<String> problems = new ArrayList<>(StoreHealth.problemsUnder(dataDir));
         checks.forEach((name, check) -> {
             final String problem;
@@ -80,6 +59,16 @@ public final class Readiness {
                 problems.add(problem);
             }
         });
-        return problems;
+        if (required == null) {
+            return CompletableFuture.completedFuture(problems);
+        }
+        return required.probeAll().thenApply(deps -> {
+            for (DependencyStatus dep : deps) {
+                if (!dep.getOk()) {
+                    problems.add("required dependency " + dep.getName() + " is down: " + dep.getError());
+                }
+            }
+            return problems;
+        });
     }
 }
