@@ -281,6 +281,44 @@ class GatewayTest {
     }
 
     @Test
+    void aStreamWhoseUserIsDisabledEndsWithUnauthenticated() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final String carol = TestCredentials.userToken(config, "default", "carol");
+        final Iterator<StreamChatResponse> stream =
+                stub.withInterceptors(TestCredentials.bearer(carol))
+                    .streamChat(StreamChatRequest.newBuilder().setText("hi").build());
+        assertThat(stream.next().getChunk()).isEqualTo("Hello");
+        disable("carol");
+        assertThatThrownBy(() -> stream.forEachRemaining(chunk -> {}))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+                    assertThat(e.getStatus().getDescription()).startsWith("credential revoked");
+                });
+        assertThat(FakeDownstreams.routerCancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anSseStreamWhoseUserIsDisabledEndsWithAnError() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final String dave = TestCredentials.userToken(config, "default", "dave");
+        final var response = TestCredentials.webClient("http://127.0.0.1:" + gateway.port(), dave).execute(
+                RequestHeaders.of(HttpMethod.POST, "/v1/chat:stream", "content-type", MediaType.JSON_UTF_8),
+                "{\"text\":\"hi\"}").aggregate();
+        await().atMost(Duration.ofSeconds(10)).until(() -> FakeDownstreams.count("StreamChat") > 0);
+        disable("dave");
+        final AggregatedHttpResponse ended = response.get(10, TimeUnit.SECONDS);
+        assertThat(ended.contentUtf8()).contains("Hello").contains("\"code\":\"UNAUTHENTICATED\"")
+                                       .contains("credential revoked").doesNotContain("\"done\":true");
+        assertThat(FakeDownstreams.routerCancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** What the gateway's accounts write when an admin disables {@code user}: every service then refuses it. */
+    private void disable(String user) {
+        final long now = System.currentTimeMillis();
+        ai.sonia.runtime.auth.RevocationList.of(config).changeUser("default", user, null, now, now + 3_600_000L);
+    }
+
+    @Test
     void aSlowRouterEndsWithTimeoutAtTheCallersDeadline() throws Exception {
         FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
         final long start = System.nanoTime();

@@ -25,6 +25,7 @@ import ai.sonia.evaos.v1.ListApprovalsResponse;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.status.DependencyProbe;
@@ -137,10 +138,12 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                                    "setting", "services.evaos.approvals.maxStreamsPerPrincipal"));
         }
         // A watch lives as long as the watcher wants (the contract gives it no deadline).
-        ServiceRequestContext.current().clearRequestTimeout();
+        final ServiceRequestContext ctx = ServiceRequestContext.current();
+        ctx.clearRequestTimeout();
         final ServerCallStreamObserver<WatchApprovalsResponse> observer =
                 (ServerCallStreamObserver<WatchApprovalsResponse>) responseObserver;
         final Object lock = new Object();
+        final boolean[] ended = new boolean[1]; // under lock
         // Subscribe before the snapshot, so no change falls between the two.
         final Runnable unsubscribe = events.subscribe((approval, change) -> {
             // A grant running out is not news to someone watching only what waits for a decision.
@@ -151,7 +154,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 return;
             }
             synchronized (lock) {
-                if (!observer.isCancelled()) {
+                if (!ended[0] && !observer.isCancelled()) {
                     observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(Redaction.approval(approval))
                                                           .setChange(change).build());
                 }
@@ -160,6 +163,17 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         observer.setOnCancelHandler(() -> {
             unsubscribe.run();
             slot.run();
+        });
+        // The token was checked when the watch opened; one revoked since ends it with UNAUTHENTICATED.
+        CredentialWatch.watch(ctx, () -> {
+            unsubscribe.run();
+            slot.run();
+            synchronized (lock) {
+                if (!ended[0] && !observer.isCancelled()) {
+                    ended[0] = true;
+                    observer.onError(CredentialWatch.revoked());
+                }
+            }
         });
         try {
             synchronized (lock) {

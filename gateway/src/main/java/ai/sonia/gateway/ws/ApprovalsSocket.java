@@ -1,9 +1,5 @@
 package ai.sonia.gateway.ws;
 
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
-
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
@@ -21,7 +17,7 @@ import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
-import ai.sonia.runtime.auth.AuthDecorator;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.StreamSlots;
@@ -47,8 +43,6 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
 
     /** The close code of a socket refused because its principal holds too many. */
     public static final int LIMIT_CLOSE_CODE = 4029;
-
-    private static final long RECHECK_MS = 250;
 
     private static final JsonFormat.Printer printer =
             JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
@@ -83,14 +77,10 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
                                      .build(), forwarder);
         // The credential was checked at the handshake; a watch outlives it, so check it again while it lasts:
         // a logged-out session, a deleted key or a demoted, disabled or deleted user ends the stream.
-        final BooleanSupplier stillValid = AuthDecorator.stillValid(ctx);
-        final ScheduledFuture<?> recheck = ctx.eventLoop().scheduleAtFixedRate(() -> {
-            if (!stillValid.getAsBoolean()) {
-                out.close(WebSocketCloseStatus.POLICY_VIOLATION, "credential revoked");
-            }
-        }, RECHECK_MS, RECHECK_MS, TimeUnit.MILLISECONDS);
+        final Runnable recheck = CredentialWatch.watch(
+                ctx, () -> out.close(WebSocketCloseStatus.POLICY_VIOLATION, CredentialWatch.REVOKED));
         final Runnable end = () -> {
-            recheck.cancel(false);
+            recheck.run();
             forwarder.cancel();
             slot.run();
         };
