@@ -16,12 +16,15 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
+import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GetStackHealthRequest;
 import ai.sonia.evaos.v1.GetStackHealthResponse;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.ListApprovalsResponse;
+import ai.sonia.evaos.v1.ListDecisionsRequest;
+import ai.sonia.evaos.v1.ListDecisionsResponse;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.Errors;
@@ -42,6 +45,8 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     static final String DOMAIN = "evaos.sonia.ai";
     private static final int DEFAULT_PAGE = 50;
     private static final int MAX_PAGE = 500;
+    private static final int DEFAULT_DECISIONS_PAGE = 100;
+    private static final int MAX_DECISIONS_PAGE = 1000;
 
     private final Approvals approvals;
     private final ApprovalEvents events;
@@ -187,6 +192,34 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
             slot.run();
             throw e;
         }
+    }
+
+    @Override
+    public void listDecisions(ListDecisionsRequest request, StreamObserver<ListDecisionsResponse> responseObserver) {
+        if (request.getPageSize() < 0 || request.getPageSize() > MAX_DECISIONS_PAGE) {
+            throw Errors.invalidArgument(DOMAIN, "page_size",
+                                         request.getPageSize() + " (expected: 0.." + MAX_DECISIONS_PAGE + ')');
+        }
+        final int size = request.getPageSize() == 0 ? DEFAULT_DECISIONS_PAGE : request.getPageSize();
+        long before = Long.MAX_VALUE;
+        if (!request.getPageToken().isEmpty()) {
+            try {
+                before = Long.parseLong(request.getPageToken());
+            } catch (NumberFormatException e) {
+                before = -1;
+            }
+            if (before <= 0) {
+                throw Errors.invalidArgument(DOMAIN, "page_token", "not a decision_id or a token of this method");
+            }
+        }
+        final List<Decision> page = approvals.decisions(Principal.current(), request.getTenant(), before, size + 1);
+        final ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
+        page.stream().limit(size).forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
+        if (page.size() > size) {
+            response.setNextPageToken(page.get(size - 1).getDecisionId());
+        }
+        responseObserver.onNext(response.build());
+        responseObserver.onCompleted();
     }
 
     @Override
