@@ -87,7 +87,8 @@ public final class GatewayModule implements ServiceModule {
                                sb.service("/ws/approvals",
                                           WebSocketService.builder(new ApprovalsSocket(
                                                                   downstreams.evaosChannel(),
-                                                                  new StreamSlots(gateway.approvalStreamsPerPrincipal())))
+                                                                  new StreamSlots(gateway.approvalStreamsPerPrincipal()),
+                                                                  gateway.approvalPingInterval()))
                                                           .allowedOrigins("*").build()
                                                           .decorate(new OriginPolicy(gateway.allowedOrigins())));
                            })

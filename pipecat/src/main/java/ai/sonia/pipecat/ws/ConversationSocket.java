@@ -126,7 +126,7 @@ public final class ConversationSocket implements WebSocketServiceHandler {
 
         @Override
         public void onNext(WebSocketFrame frame) {
-            link.heard();
+            link.heard(frame); // answers a ping with a pong at once
             try {
                 switch (frame.type()) {
                     case TEXT -> {
@@ -136,11 +136,6 @@ public final class ConversationSocket implements WebSocketServiceHandler {
                     case BINARY -> {
                         final byte[] pcm = frame.array();
                         handle(() -> conversation.audio(pcm));
-                    }
-                    case PING -> {
-                        // RFC 6455 §5.5.2: a pong with the ping's payload, at once.
-                        link.pong(frame.array());
-                        subscription.request(1);
                     }
                     default -> subscription.request(1);
                 }
