@@ -15,22 +15,29 @@ import ai.sonia.runtime.edge.OriginPolicy;
  * The gateway's own settings, from {@code services.gateway} of the config file:
  * {@code {"circuit": {"failuresToOpen": 5, "openSeconds": 5}, "maxConcurrentCalls": 64,
  * "maxConcurrentCallsPerTenant": 16, "allowedOrigins": ["http://localhost"],
- * "approvals": {"maxStreamsPerPrincipal": 8}}} (calls in flight to each downstream, in all and for one
- * tenant; browser origins allowed on the WebSockets; approval WebSockets one principal may hold at once).
+ * "approvals": {"maxStreamsPerPrincipal": 8, "pingIntervalMillis": 20000}}} (calls in flight to each
+ * downstream, in all and for one tenant; browser origins allowed on the WebSockets; approval WebSockets one
+ * principal may hold at once, and the silence after which one is pinged).
  */
-record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins, int approvalStreamsPerPrincipal) {
+record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins, int approvalStreamsPerPrincipal,
+                     Duration approvalPingInterval) {
 
     static final int DEFAULT_APPROVAL_STREAMS = 8;
+    static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(20);
 
     GatewayConfig {
         if (approvalStreamsPerPrincipal <= 0) {
             throw new IllegalArgumentException("services.gateway.approvals.maxStreamsPerPrincipal: "
                                                + approvalStreamsPerPrincipal + " (expected: > 0)");
         }
+        if (approvalPingInterval.isNegative()) {
+            throw new IllegalArgumentException("services.gateway.approvals.pingIntervalMillis: "
+                                               + approvalPingInterval.toMillis() + " (expected: >= 0)");
+        }
     }
 
     GatewayConfig(DownstreamPolicy downstreamPolicy) {
-        this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS, DEFAULT_APPROVAL_STREAMS);
+        this(downstreamPolicy, OriginPolicy.LOCAL_ORIGINS, DEFAULT_APPROVAL_STREAMS, DEFAULT_PING_INTERVAL);
     }
 
     /** The keys of {@code services.gateway}. */
@@ -49,7 +56,10 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
                        ConfigSchema.integer("Calls in flight per downstream for one tenant.", "a quarter of all"))
                 .field("approvals", ConfigSchema.object("The approvals WebSocket.")
                         .field("maxStreamsPerPrincipal",
-                               ConfigSchema.integer("Approval WebSockets one principal may hold at once.", 8)))
+                               ConfigSchema.integer("Approval WebSockets one principal may hold at once.", 8))
+                        .field("pingIntervalMillis", ConfigSchema.integer(
+                                "Silence after which the server pings an approvals WebSocket client (dropped after "
+                                + "as long again; 0 turns pinging off).", 20_000)))
                 .field("auth", ConfigSchema.object("Accounts and tokens.")
                         .field("registration", ConfigSchema.string("Who may sign up: admin or open.", "admin"))
                         .field("bcryptCost", ConfigSchema.integer("The bcrypt cost of password hashes.", 12))
@@ -78,6 +88,8 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
                 maxConcurrentCalls,
                 section.path("maxConcurrentCallsPerTenant").asInt(Math.max(1, maxConcurrentCalls / 4))),
                 origins.isEmpty() ? OriginPolicy.LOCAL_ORIGINS : List.copyOf(origins),
-                section.path("approvals").path("maxStreamsPerPrincipal").asInt(DEFAULT_APPROVAL_STREAMS));
+                section.path("approvals").path("maxStreamsPerPrincipal").asInt(DEFAULT_APPROVAL_STREAMS),
+                Duration.ofMillis(section.path("approvals").path("pingIntervalMillis")
+                                         .asLong(DEFAULT_PING_INTERVAL.toMillis())));
     }
 }

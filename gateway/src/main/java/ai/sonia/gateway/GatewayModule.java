@@ -74,7 +74,7 @@ public final class GatewayModule implements ServiceModule {
                            .addService(new AuthServiceImpl(accounts))
                            .addService(new UserServiceImpl(accounts))
                            .addService(new ApiKeyServiceImpl(accounts.apiKeys()))
-                           .addService(new AuditServiceImpl(accounts.audit()))
+                           .addService(new AuditServiceImpl(accounts.audit(), downstreams.evaos()))
                            .authenticator(accounts.authenticator(config))
                            .dependencyProbe(probe)
                            .configure(sb -> {
@@ -87,7 +87,8 @@ public final class GatewayModule implements ServiceModule {
                                sb.service("/ws/approvals",
                                           WebSocketService.builder(new ApprovalsSocket(
                                                                   downstreams.evaosChannel(),
-                                                                  new StreamSlots(gateway.approvalStreamsPerPrincipal())))
+                                                                  new StreamSlots(gateway.approvalStreamsPerPrincipal()),
+                                                                  gateway.approvalPingInterval()))
                                                           .allowedOrigins("*").build()
                                                           .decorate(new OriginPolicy(gateway.allowedOrigins())));
                            })

@@ -42,6 +42,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -281,6 +282,44 @@ class GatewayTest {
     }
 
     @Test
+    void aStreamWhoseUserIsDisabledEndsWithUnauthenticated() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final String carol = TestCredentials.userToken(config, "default", "carol");
+        final Iterator<StreamChatResponse> stream =
+                stub.withInterceptors(TestCredentials.bearer(carol))
+                    .streamChat(StreamChatRequest.newBuilder().setText("hi").build());
+        assertThat(stream.next().getChunk()).isEqualTo("Hello");
+        disable("carol");
+        assertThatThrownBy(() -> stream.forEachRemaining(chunk -> {}))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+                    assertThat(e.getStatus().getDescription()).startsWith("credential revoked");
+                });
+        assertThat(FakeDownstreams.routerCancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anSseStreamWhoseUserIsDisabledEndsWithAnError() throws Exception {
+        FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
+        final String dave = TestCredentials.userToken(config, "default", "dave");
+        final var response = TestCredentials.webClient("http://127.0.0.1:" + gateway.port(), dave).execute(
+                RequestHeaders.of(HttpMethod.POST, "/v1/chat:stream", "content-type", MediaType.JSON_UTF_8),
+                "{\"text\":\"hi\"}").aggregate();
+        await().atMost(Duration.ofSeconds(10)).until(() -> FakeDownstreams.count("StreamChat") > 0);
+        disable("dave");
+        final AggregatedHttpResponse ended = response.get(10, TimeUnit.SECONDS);
+        assertThat(ended.contentUtf8()).contains("Hello").contains("\"code\":\"UNAUTHENTICATED\"")
+                                       .contains("credential revoked").doesNotContain("\"done\":true");
+        assertThat(FakeDownstreams.routerCancelled.await(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** What the gateway's accounts write when an admin disables {@code user}: every service then refuses it. */
+    private void disable(String user) {
+        final long now = System.currentTimeMillis();
+        ai.sonia.runtime.auth.RevocationList.of(config).changeUser("default", user, null, now, now + 3_600_000L);
+    }
+
+    @Test
     void aSlowRouterEndsWithTimeoutAtTheCallersDeadline() throws Exception {
         FakeDownstreams.routerMode = FakeDownstreams.Mode.SLOW;
         final long start = System.nanoTime();
@@ -384,10 +423,39 @@ class GatewayTest {
         }
     }
 
+    @Test
+    void theApprovalsSocketAnswersPingsAndDropsAClientThatNeverAnswersOne() throws Exception {
+        final SoniaServer pinging = new GatewayModule().newServer(config, new GatewayConfig(
+                new DownstreamPolicy(5, Duration.ofSeconds(1), 64), OriginPolicy.LOCAL_ORIGINS,
+                GatewayConfig.DEFAULT_APPROVAL_STREAMS, Duration.ofMillis(300))).start();
+        try {
+            final WebSocketSession session = WebSocketClient.of("ws://127.0.0.1:" + pinging.port())
+                                                            .connect("/ws/approvals?access_token=" + token).join();
+            final List<String> frames = new java.util.concurrent.CopyOnWriteArrayList<>();
+            final WebSocketWriter out = connected(session, frames::add, () -> {});
+            out.write(WebSocketFrame.ofPing("are you there".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> frames.contains("PONG are you there"));
+            // Then silence: the server pings, and drops the client that does not answer.
+            await().atMost(Duration.ofSeconds(10)).until(() -> frames.stream().anyMatch(f -> f.startsWith("PING")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> frames.contains("close 1001 no answer to ping"));
+        } finally {
+            pinging.close();
+        }
+    }
+
     /** Opens /ws/approvals; {@code first} gets the first text frame, or "close CODE REASON". */
     private static WebSocketWriter approvalSocket(WebSocketClient sockets, String token,
                                                   java.util.concurrent.CompletableFuture<String> first) {
         final WebSocketSession session = sockets.connect("/ws/approvals?access_token=" + token).join();
+        return connected(session, first::complete, () -> first.complete("close"));
+    }
+
+    /**
+     * Reads a socket's frames as text ("TEXT ..." frames as their text, "close CODE REASON", "PING ...",
+     * "PONG ...") into {@code frames}; returns its writer.
+     */
+    private static WebSocketWriter connected(WebSocketSession session, java.util.function.Consumer<String> frames,
+                                             Runnable onEnd) {
         session.inbound().subscribe(new org.reactivestreams.Subscriber<WebSocketFrame>() {
             @Override
             public void onSubscribe(org.reactivestreams.Subscription s) {
@@ -397,20 +465,22 @@ class GatewayTest {
             @Override
             public void onNext(WebSocketFrame frame) {
                 if (frame instanceof com.linecorp.armeria.common.websocket.CloseWebSocketFrame close) {
-                    first.complete("close " + close.status().code() + ' ' + close.reasonPhrase());
+                    frames.accept("close " + close.status().code() + ' ' + close.reasonPhrase());
+                } else if (frame.type() == com.linecorp.armeria.common.websocket.WebSocketFrameType.TEXT) {
+                    frames.accept(frame.text());
                 } else {
-                    first.complete(frame.text());
+                    frames.accept(frame.type() + " " + frame.text());
                 }
             }
 
             @Override
             public void onError(Throwable t) {
-                first.completeExceptionally(t);
+                onEnd.run();
             }
 
             @Override
             public void onComplete() {
-                first.complete("close");
+                onEnd.run();
             }
         });
         final WebSocketWriter out = WebSocket.streaming();

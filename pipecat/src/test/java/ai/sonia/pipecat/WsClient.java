@@ -23,6 +23,7 @@ final class WsClient implements WebSocket.Listener {
 
     final List<SessionEvent> events = new CopyOnWriteArrayList<>();
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+    volatile String closeReason;
     final java.util.concurrent.atomic.AtomicLong binaryBytes = new java.util.concurrent.atomic.AtomicLong();
     /** Pings the server sent (java.net.http answers each with a pong by itself). */
     final java.util.concurrent.atomic.AtomicInteger pings = new java.util.concurrent.atomic.AtomicInteger();
@@ -136,6 +137,7 @@ final class WsClient implements WebSocket.Listener {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closeReason = reason;
         closeCode.complete(statusCode);
         return null;
     }

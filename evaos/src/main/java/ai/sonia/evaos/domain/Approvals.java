@@ -16,6 +16,7 @@ import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.evaos.store.ApprovalStore;
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.GrantScope;
@@ -214,6 +215,15 @@ public final class Approvals {
     public List<Approval> list(Principal principal, ApprovalState state, int offset, int limit) {
         expireDue();
         return store.list(tenantOf(principal), requesterOf(principal), state.getNumber(), offset, limit);
+    }
+
+    /**
+     * Up to {@code limit} approval decisions of a tenant ({@code tenant}, or the caller's own when empty)
+     * recorded before decision {@code beforeId}, newest first: for the tenant's admins and for services.
+     */
+    public List<Decision> decisions(Principal principal, String tenant, long beforeId, int limit) {
+        principal.requireAdmin("listing approval decisions");
+        return store.decisions(principal.tenantFor(tenant), beforeId, limit);
     }
 
     /**

@@ -16,15 +16,19 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
+import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GetStackHealthRequest;
 import ai.sonia.evaos.v1.GetStackHealthResponse;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.ListApprovalsResponse;
+import ai.sonia.evaos.v1.ListDecisionsRequest;
+import ai.sonia.evaos.v1.ListDecisionsResponse;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.status.DependencyProbe;
@@ -41,6 +45,8 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     static final String DOMAIN = "evaos.sonia.ai";
     private static final int DEFAULT_PAGE = 50;
     private static final int MAX_PAGE = 500;
+    private static final int DEFAULT_DECISIONS_PAGE = 100;
+    private static final int MAX_DECISIONS_PAGE = 1000;
 
     private final Approvals approvals;
     private final ApprovalEvents events;
@@ -137,10 +143,12 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                                    "setting", "services.evaos.approvals.maxStreamsPerPrincipal"));
         }
         // A watch lives as long as the watcher wants (the contract gives it no deadline).
-        ServiceRequestContext.current().clearRequestTimeout();
+        final ServiceRequestContext ctx = ServiceRequestContext.current();
+        ctx.clearRequestTimeout();
         final ServerCallStreamObserver<WatchApprovalsResponse> observer =
                 (ServerCallStreamObserver<WatchApprovalsResponse>) responseObserver;
         final Object lock = new Object();
+        final boolean[] ended = new boolean[1]; // under lock
         // Subscribe before the snapshot, so no change falls between the two.
         final Runnable unsubscribe = events.subscribe((approval, change) -> {
             // A grant running out is not news to someone watching only what waits for a decision.
@@ -151,7 +159,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 return;
             }
             synchronized (lock) {
-                if (!observer.isCancelled()) {
+                if (!ended[0] && !observer.isCancelled()) {
                     observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(Redaction.approval(approval))
                                                           .setChange(change).build());
                 }
@@ -160,6 +168,17 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         observer.setOnCancelHandler(() -> {
             unsubscribe.run();
             slot.run();
+        });
+        // The token was checked when the watch opened; one revoked since ends it with UNAUTHENTICATED.
+        CredentialWatch.watch(ctx, () -> {
+            unsubscribe.run();
+            slot.run();
+            synchronized (lock) {
+                if (!ended[0] && !observer.isCancelled()) {
+                    ended[0] = true;
+                    observer.onError(CredentialWatch.revoked());
+                }
+            }
         });
         try {
             synchronized (lock) {
@@ -173,6 +192,34 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
             slot.run();
             throw e;
         }
+    }
+
+    @Override
+    public void listDecisions(ListDecisionsRequest request, StreamObserver<ListDecisionsResponse> responseObserver) {
+        if (request.getPageSize() < 0 || request.getPageSize() > MAX_DECISIONS_PAGE) {
+            throw Errors.invalidArgument(DOMAIN, "page_size",
+                                         request.getPageSize() + " (expected: 0.." + MAX_DECISIONS_PAGE + ')');
+        }
+        final int size = request.getPageSize() == 0 ? DEFAULT_DECISIONS_PAGE : request.getPageSize();
+        long before = Long.MAX_VALUE;
+        if (!request.getPageToken().isEmpty()) {
+            try {
+                before = Long.parseLong(request.getPageToken());
+            } catch (NumberFormatException e) {
+                before = -1;
+            }
+            if (before <= 0) {
+                throw Errors.invalidArgument(DOMAIN, "page_token", "not a decision_id or a token of this method");
+            }
+        }
+        final List<Decision> page = approvals.decisions(Principal.current(), request.getTenant(), before, size + 1);
+        final ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
+        page.stream().limit(size).forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
+        if (page.size() > size) {
+            response.setNextPageToken(page.get(size - 1).getDecisionId());
+        }
+        responseObserver.onNext(response.build());
+        responseObserver.onCompleted();
     }
 
     @Override

@@ -19,6 +19,7 @@ import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.evaos.domain.CanonicalJson;
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.options.v1.RiskLevel;
@@ -151,6 +152,38 @@ public final class ApprovalStore implements AutoCloseable {
         where.params.add(offset);
         return query("SELECT * FROM approvals" + where.sql + " ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?",
                      where.params.toArray());
+    }
+
+    /**
+     * Up to {@code limit} decisions of {@code tenant} recorded before decision {@code beforeId} (its rowid in
+     * the append-only table, so increasing with time), newest first.
+     */
+    public synchronized List<Decision> decisions(String tenant, long beforeId, int limit) {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT rowid, * FROM decisions WHERE tenant = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?")) {
+            bind(ps, tenant, beforeId, limit);
+            final List<Decision> list = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    list.add(Decision.newBuilder()
+                                     .setDecisionId(String.valueOf(rs.getLong("rowid")))
+                                     .setApprovalId(rs.getString("approval_id"))
+                                     .setRequestedBy(rs.getString("tenant") + '/' + rs.getString("requester"))
+                                     .setDecidedBy(rs.getString("decided_by"))
+                                     .setDecideTime(timestamp(rs.getLong("decide_ms")))
+                                     .setStateValue(rs.getInt("state"))
+                                     .setGrantScopeValue(rs.getInt("grant_scope"))
+                                     .setRiskValue(rs.getInt("risk"))
+                                     .setToolName(rs.getString("tool"))
+                                     .setActionHash(rs.getString("action_hash"))
+                                     .setReason(rs.getString("reason"))
+                                     .build());
+                }
+            }
+            return list;
+        } catch (SQLException e) {
+            throw health.unavailableOr(e, new IllegalStateException("cannot read decisions", e));
+        }
     }
 
     /** A WHERE clause naming the tenant and requester when they are given. */

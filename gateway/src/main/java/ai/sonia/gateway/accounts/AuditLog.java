@@ -7,19 +7,29 @@ import com.google.protobuf.util.Timestamps;
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
+import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.Decision;
+import ai.sonia.evaos.v1.ListDecisionsResponse;
+import ai.sonia.gateway.v1.AuditApprovalDecision;
 import ai.sonia.gateway.v1.AuditEvent;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.ListAuditEventsResponse;
 import ai.sonia.runtime.auth.Principal;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * The security events of each tenant (seed 004): who signed in from where (or failed to), refreshed, reused a
  * refresh token, signed out, made or deleted a key, and which users were registered, changed or deleted. Kept
- * in the accounts store's append-only table; read by the tenant's admins, newest first. Never holds a secret.
+ * in the accounts store's append-only table; read by the tenant's admins, newest first, merged with the
+ * approval decisions of EVA-OS's own append-only record. Never holds a secret.
  */
 public final class AuditLog {
 
     private static final int MAX_TEXT = 200;
+    private static final int MAX_DECISIONS_PAGE = 1000;
+    // In a page token: no approval decisions are left below the cursor.
+    private static final String END = "-";
 
     private final Accounts accounts;
 
@@ -36,23 +46,89 @@ public final class AuditLog {
                 clip(username), ctx == null ? "" : ctx.clientAddress().getHostAddress(), clip(detail)));
     }
 
-    /** A page of the caller's tenant's events, newest first; admins only. */
-    public ListAuditEventsResponse list(Principal caller, int pageSize, String pageToken) {
+    /** Where the approval decisions of a tenant come from: EVA-OS's {@code ListDecisions}. */
+    public interface Decisions {
+        /** A page of {@code tenant}'s decisions below {@code pageToken} ("" for the newest), newest first. */
+        ListDecisionsResponse page(String tenant, String pageToken, int pageSize);
+    }
+
+    /**
+     * A page of the caller's tenant's events, newest first; admins only. The gateway's own events and the
+     * tenant's approval {@code decisions} are merged by time: the page token holds a cursor into each, so a
+     * reader walking the pages sees every event of both once, whatever is added meanwhile (newer events wait
+     * for the next walk).
+     */
+    public ListAuditEventsResponse list(Principal caller, int pageSize, String pageToken, Decisions decisions) {
         Access.requireAdminPerson(caller, "reading the audit");
         final int size = Pages.size(pageSize);
         final long before;
-        try {
-            before = pageToken.isEmpty() ? Long.MAX_VALUE : Long.parseLong(Pages.cursor(pageToken));
-        } catch (NumberFormatException e) {
-            throw Pages.invalidToken();
+        final String decisionsBelow; // "" for the newest, END when none are left
+        if (pageToken.isEmpty()) {
+            before = Long.MAX_VALUE;
+            decisionsBelow = "";
+        } else {
+            final String cursor = Pages.cursor(pageToken);
+            final int colon = cursor.indexOf(':');
+            try {
+                before = Long.parseLong(colon < 0 ? "x" : cursor.substring(0, colon));
+            } catch (NumberFormatException e) {
+                throw Pages.invalidToken();
+            }
+            decisionsBelow = cursor.substring(colon + 1);
         }
         final List<AccountStore.AuditRow> rows = accounts.store.audit(caller.tenant(), before, size + 1);
         final ListAuditEventsResponse.Builder page = ListAuditEventsResponse.newBuilder();
-        rows.stream().limit(size).forEach(row -> page.addEvents(event(row)));
-        if (rows.size() > size) {
-            page.setNextPageToken(Pages.token(String.valueOf(rows.get(size - 1).seq())));
+        ListDecisionsResponse decided = ListDecisionsResponse.getDefaultInstance();
+        if (!END.equals(decisionsBelow)) {
+            try {
+                decided = decisions.page(caller.tenant(), decisionsBelow, Math.min(size + 1, MAX_DECISIONS_PAGE));
+            } catch (StatusRuntimeException e) {
+                final Status.Code code = e.getStatus().getCode();
+                if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
+                    throw e;
+                }
+                page.addDegraded("evaos"); // the cursor stays where it was: later pages bring them
+            }
+        }
+        final List<Decision> ds = decided.getDecisionsList();
+        int i = 0;
+        int j = 0;
+        while (page.getEventsCount() < size && (i < rows.size() || j < ds.size())) {
+            final boolean own = j >= ds.size()
+                                || i < rows.size() && rows.get(i).timeMs() >= Timestamps.toMillis(ds.get(j).getDecideTime());
+            page.addEvents(own ? event(rows.get(i++)) : event(ds.get(j++)));
+        }
+        final boolean moreDecisions = j < ds.size() || !decided.getNextPageToken().isEmpty();
+        if (i < rows.size() || moreDecisions) {
+            final long nextBefore = i > 0 ? rows.get(i - 1).seq() : before;
+            final String nextDecisions = page.getDegradedCount() > 0 ? decisionsBelow
+                                         : !moreDecisions ? END : j > 0 ? ds.get(j - 1).getDecisionId()
+                                                                        : decisionsBelow;
+            page.setNextPageToken(Pages.token(nextBefore + ":" + nextDecisions));
         }
         return page.build();
+    }
+
+    private static AuditEvent event(Decision d) {
+        final String requester = d.getRequestedBy();
+        return AuditEvent.newBuilder()
+                         .setEventId("decision-" + d.getDecisionId())
+                         .setTime(d.getDecideTime())
+                         .setKind(AuditEventKind.AUDIT_EVENT_KIND_APPROVAL_DECISION)
+                         .setSuccess(d.getState() == ApprovalState.APPROVAL_STATE_APPROVED)
+                         .setActor(d.getDecidedBy())
+                         .setUserId(requester.substring(requester.indexOf('/') + 1))
+                         .setDetail(clip(d.getToolName() + " (" + d.getRisk().name() + ") " + d.getState().name()
+                                         + (d.getReason().isEmpty() ? "" : ": " + d.getReason())))
+                         .setApproval(AuditApprovalDecision.newBuilder()
+                                                           .setApprovalId(d.getApprovalId())
+                                                           .setRequestedBy(requester)
+                                                           .setToolName(d.getToolName())
+                                                           .setRisk(d.getRisk())
+                                                           .setState(d.getState().name())
+                                                           .setGrantScope(d.getGrantScope().name())
+                                                           .setReason(d.getReason()))
+                         .build();
     }
 
     private static AuditEvent event(AccountStore.AuditRow row) {

@@ -10,6 +10,7 @@ import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
 import ai.sonia.router.v1.StreamChatResponse.EventCase;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
@@ -18,7 +19,8 @@ import io.grpc.stub.StreamObserver;
 /**
  * {@code StreamChat}: recall, then stream the router's tokens to the caller as they come, then store
  * the turn and send the final message with the provenance. The returned handle cancels the router's
- * stream, so a client that goes away stops the work downstream.
+ * stream, so a client that goes away stops the work downstream. A credential revoked while the stream runs
+ * ends it with UNAUTHENTICATED (over SSE, an {@code error} event) and cancels the router's stream.
  */
 public final class ChatStreamer {
 
@@ -71,9 +73,50 @@ public final class ChatStreamer {
                                                     .addAllContext(turn.context())
                                                     .setCaller(ChatOrchestrator.routerCaller(caller))
                                                     .build();
-        final RouterStream router = new RouterStream(turn, start, out, blocking);
+        final OnceObserver once = new OnceObserver(out);
+        final RouterStream router = new RouterStream(turn, start, once, blocking);
         downstreams.routerAsync().streamChat(routed, router);
+        if (ctx != null) {
+            // The credential was checked when the stream began; one revoked since ends it (UNAUTHENTICATED).
+            CredentialWatch.watch(ctx, () -> {
+                once.onError(CredentialWatch.revoked()); // first: the router's CANCELLED is not the reason
+                router.cancel(CredentialWatch.REVOKED);
+            });
+        }
         return router::cancel;
+    }
+
+    /** The caller's side of a stream that two parties may end: one at a time, and nothing after the end. */
+    private static final class OnceObserver implements StreamObserver<StreamChatResponse> {
+        private final StreamObserver<StreamChatResponse> out;
+        private boolean ended;
+
+        OnceObserver(StreamObserver<StreamChatResponse> out) {
+            this.out = out;
+        }
+
+        @Override
+        public synchronized void onNext(StreamChatResponse value) {
+            if (!ended) {
+                out.onNext(value);
+            }
+        }
+
+        @Override
+        public synchronized void onError(Throwable t) {
+            if (!ended) {
+                ended = true;
+                out.onError(t);
+            }
+        }
+
+        @Override
+        public synchronized void onCompleted() {
+            if (!ended) {
+                ended = true;
+                out.onCompleted();
+            }
+        }
     }
 
     /** Forwards the router's stream, and finishes the turn when it ends. */

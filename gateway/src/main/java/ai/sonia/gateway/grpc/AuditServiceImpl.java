@@ -1,6 +1,8 @@
 package ai.sonia.gateway.grpc;
 
 import ai.sonia.gateway.accounts.AuditLog;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.evaos.v1.ListDecisionsRequest;
 import ai.sonia.gateway.v1.AuditServiceGrpc;
 import ai.sonia.gateway.v1.ListAuditEventsRequest;
 import ai.sonia.gateway.v1.ListAuditEventsResponse;
@@ -11,14 +13,21 @@ import io.grpc.stub.StreamObserver;
 public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBase {
 
     private final AuditLog audit;
+    private final AuditLog.Decisions decisions;
 
-    public AuditServiceImpl(AuditLog audit) {
+    /** {@code evaos}: where the approval decisions come from (asked for the admin reading the audit). */
+    public AuditServiceImpl(AuditLog audit, EvaOsServiceGrpc.EvaOsServiceBlockingStub evaos) {
         this.audit = audit;
+        decisions = (tenant, pageToken, pageSize) -> evaos.listDecisions(ListDecisionsRequest.newBuilder()
+                                                                                             .setTenant(tenant)
+                                                                                             .setPageToken(pageToken)
+                                                                                             .setPageSize(pageSize)
+                                                                                             .build());
     }
 
     @Override
     public void listAuditEvents(ListAuditEventsRequest request, StreamObserver<ListAuditEventsResponse> out) {
-        out.onNext(audit.list(Principal.current(), request.getPageSize(), request.getPageToken()));
+        out.onNext(audit.list(Principal.current(), request.getPageSize(), request.getPageToken(), decisions));
         out.onCompleted();
     }
 }

@@ -1,8 +1,7 @@
 package ai.sonia.gateway.ws;
 
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
+import java.time.Duration;
+import java.util.function.Consumer;
 
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
@@ -21,10 +20,11 @@ import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
-import ai.sonia.runtime.auth.AuthDecorator;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.StreamSlots;
+import ai.sonia.runtime.edge.WebSocketKeepalive;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
@@ -33,7 +33,9 @@ import io.grpc.stub.ClientResponseObserver;
 /**
  * {@code /ws/approvals}: EVA-OS's approval stream over a WebSocket, so a person can watch and decide from
  * a browser or any client: every pending approval first ({@code "change":"SNAPSHOT"}), then each change,
- * one JSON text frame per {@code WatchApprovalsResponse}. {@code ?pending_only=true} narrows it. When
+ * one JSON text frame per {@code WatchApprovalsResponse}. Pings are answered with pongs; a client silent for
+ * {@code services.gateway.approvals.pingIntervalMillis} (20 s) is pinged, and closed with 1001 when it does
+ * not answer within as long again. {@code ?pending_only=true} narrows it. When
  * EVA-OS is unreachable the socket closes with 1011 and the reason; when the client goes, the stream
  * to EVA-OS is cancelled. The handshake needs the browser origin allowed ({@code OriginPolicy}) and a
  * token ({@code Authorization} or {@code ?access_token=}); EVA-OS sees the approvals of that principal
@@ -48,17 +50,18 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
     /** The close code of a socket refused because its principal holds too many. */
     public static final int LIMIT_CLOSE_CODE = 4029;
 
-    private static final long RECHECK_MS = 250;
-
     private static final JsonFormat.Printer printer =
             JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
 
     private final Channel evaos;
     private final StreamSlots slots;
+    private final Duration pingInterval;
 
-    public ApprovalsSocket(Channel evaos, StreamSlots slots) {
+    /** {@code pingInterval}: a client silent this long is pinged, and dropped when silent as long again. */
+    public ApprovalsSocket(Channel evaos, StreamSlots slots, Duration pingInterval) {
         this.evaos = evaos;
         this.slots = slots;
+        this.pingInterval = pingInterval;
     }
 
     @Override
@@ -72,7 +75,7 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         }
         final Runnable slot = slots.tryAcquire(principal);
         if (slot == null) {
-            in.subscribe(new Drain(() -> {}));
+            in.subscribe(new Drain(frame -> {}, () -> {}));
             closeLimited(out, "too many approval sockets: at most " + slots.max() + " at once per principal");
             return out;
         }
@@ -83,18 +86,18 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
                                      .build(), forwarder);
         // The credential was checked at the handshake; a watch outlives it, so check it again while it lasts:
         // a logged-out session, a deleted key or a demoted, disabled or deleted user ends the stream.
-        final BooleanSupplier stillValid = AuthDecorator.stillValid(ctx);
-        final ScheduledFuture<?> recheck = ctx.eventLoop().scheduleAtFixedRate(() -> {
-            if (!stillValid.getAsBoolean()) {
-                out.close(WebSocketCloseStatus.POLICY_VIOLATION, "credential revoked");
-            }
-        }, RECHECK_MS, RECHECK_MS, TimeUnit.MILLISECONDS);
+        final Runnable recheck = CredentialWatch.watch(
+                ctx, () -> out.close(WebSocketCloseStatus.POLICY_VIOLATION, CredentialWatch.REVOKED));
         final Runnable end = () -> {
-            recheck.cancel(false);
+            recheck.run();
             forwarder.cancel();
             slot.run();
         };
-        in.subscribe(new Drain(() -> { // nothing to read; its end is the client leaving
+        // Pings are answered at once; a client silent for a ping interval is pinged, and one that never
+        // answers is let go (a half-open connection would otherwise hold its slot and its watch forever).
+        final WebSocketKeepalive keepalive = new WebSocketKeepalive(out, pingInterval);
+        keepalive.start(ctx.eventLoop(), () -> out.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "no answer to ping"));
+        in.subscribe(new Drain(keepalive::heard, () -> { // nothing else to read; its end is the client leaving
             end.run();
             out.close();
         }));
@@ -109,11 +112,13 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         out.close(WebSocketCloseStatus.ofPrivateUse(LIMIT_CLOSE_CODE, reason), reason);
     }
 
-    /** Reads and drops the client's frames; runs {@code onEnd} when the client goes. */
+    /** Reads the client's frames (shows each to {@code onFrame}, then drops it); runs {@code onEnd} when the client goes. */
     private static final class Drain implements Subscriber<WebSocketFrame> {
+        private final Consumer<WebSocketFrame> onFrame;
         private final Runnable onEnd;
 
-        Drain(Runnable onEnd) {
+        Drain(Consumer<WebSocketFrame> onFrame, Runnable onEnd) {
+            this.onFrame = onFrame;
             this.onEnd = onEnd;
         }
 
@@ -123,7 +128,13 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         }
 
         @Override
-        public void onNext(WebSocketFrame frame) {}
+        public void onNext(WebSocketFrame frame) {
+            try {
+                onFrame.accept(frame);
+            } finally {
+                frame.close();
+            }
+        }
 
         @Override
         public void onError(Throwable t) {

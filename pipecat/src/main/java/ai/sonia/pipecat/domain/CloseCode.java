@@ -7,6 +7,8 @@ package ai.sonia.pipecat.domain;
 public enum CloseCode {
     /** The session was stopped; a normal close. */
     NORMAL(1000),
+    /** The credential the connection opened with was revoked (its user or key changed, its session ended). */
+    REVOKED(1008),
     /** A frame that cannot be parsed (bad JSON, odd-length audio, missing attach). */
     MALFORMED(1002),
     /** A frame the protocol does not accept here (server-only event types, audio in a text session). */

@@ -12,6 +12,7 @@ import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.ConverseResponse;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -23,7 +24,8 @@ import io.grpc.stub.StreamObserver;
  *
  * <p>Responses the client has not yet taken are bounded: past {@code maxUnconsumed} the stream ends with
  * RESOURCE_EXHAUSTED, {@code close_code} 4008 and {@code resume_from} (the last sequence sent) in its
- * ErrorInfo, as the WebSocket closes a slow reader.
+ * ErrorInfo, as the WebSocket closes a slow reader. A credential revoked while the stream is open ends it with
+ * UNAUTHENTICATED ({@link CredentialWatch}).
  */
 final class GrpcConversation implements StreamObserver<ConverseRequest>, ConversationOutput {
 
@@ -116,6 +118,8 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
             if (!responses.isCancelled()) {
                 if (code == CloseCode.NORMAL) {
                     responses.onCompleted();
+                } else if (code == CloseCode.REVOKED) {
+                    responses.onError(CredentialWatch.revoked());
                 } else {
                     responses.onError(Errors.of(PipecatExceptionHandler.DOMAIN, errorCode(code), reason, details));
                 }
@@ -130,6 +134,7 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
             case UNKNOWN_SESSION -> ErrorCode.ERROR_CODE_NOT_FOUND;
             case LIMIT, TOO_SLOW -> ErrorCode.ERROR_CODE_RATE_LIMITED;
             case MALFORMED, UNSUPPORTED -> ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
+            case REVOKED -> ErrorCode.ERROR_CODE_UNAUTHENTICATED;
             case NORMAL, INTERNAL -> ErrorCode.ERROR_CODE_INTERNAL_ERROR;
         };
     }

@@ -2,6 +2,7 @@ package ai.sonia.pipecat.grpc;
 
 import com.linecorp.armeria.server.ServiceRequestContext;
 
+import ai.sonia.pipecat.domain.CloseCode;
 import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.v1.ConverseRequest;
@@ -16,6 +17,7 @@ import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.StopSessionRequest;
 import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -76,10 +78,14 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
         final ServiceRequestContext ctx = ServiceRequestContext.current();
         // A conversation lasts as long as the client stays; the inactivity TTL bounds it instead.
         ctx.clearRequestTimeout();
-        return new GrpcConversation(conversations, Principal.current(),
-                                    (ServerCallStreamObserver<ConverseResponse>) responseObserver,
-                                    ctx.clientAddress().getHostAddress(), correlationId(),
-                                    ctx.blockingTaskExecutor(), maxUnconsumed);
+        final GrpcConversation conversation =
+                new GrpcConversation(conversations, Principal.current(),
+                                     (ServerCallStreamObserver<ConverseResponse>) responseObserver,
+                                     ctx.clientAddress().getHostAddress(), correlationId(),
+                                     ctx.blockingTaskExecutor(), maxUnconsumed);
+        // The token was checked when the stream opened; one revoked since ends it (UNAUTHENTICATED).
+        CredentialWatch.watch(ctx, () -> conversation.close(CloseCode.REVOKED, CredentialWatch.REVOKED));
+        return conversation;
     }
 
     private static String correlationId() {

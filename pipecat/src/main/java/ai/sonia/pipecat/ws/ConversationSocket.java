@@ -16,11 +16,13 @@ import com.linecorp.armeria.common.websocket.WebSocketWriter;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 
+import ai.sonia.pipecat.domain.CloseCode;
 import ai.sonia.pipecat.domain.Conversation;
 import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import io.netty.channel.Channel;
 
@@ -28,7 +30,8 @@ import io.netty.channel.Channel;
  * {@code /ws/{session_id}?last_sequence=N}: the connection attaches to the session at once and gets
  * the events after {@code N}. The handshake carries a token ({@code Authorization: Bearer} or
  * {@code ?access_token=}) and, from a browser, an allowed {@code Origin}; a session the token's principal
- * does not own closes with 4001, like an unknown one. Text frames carry a {@code ConverseRequest} or a
+ * does not own closes with 4001, like an unknown one; a token revoked while the socket is open closes it
+ * with 1008 {@code credential revoked}. Text frames carry a {@code ConverseRequest} or a
  * bare {@code SessionEvent} in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
  * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}), or
  * with {@code ?audio=binary} each TTS_AUDIO event without its audio followed by the audio as a binary frame.
@@ -97,6 +100,8 @@ public final class ConversationSocket implements WebSocketServiceHandler {
         }
         in.subscribe(new Frames(conversation, link, inbox));
         link.startKeepalive(ctx.eventLoop());
+        // The token was checked at the handshake; one revoked since closes the socket (1008).
+        CredentialWatch.watch(ctx, () -> link.close(CloseCode.REVOKED, CredentialWatch.REVOKED));
         return writer;
     }
 
@@ -121,7 +126,7 @@ public final class ConversationSocket implements WebSocketServiceHandler {
 
         @Override
         public void onNext(WebSocketFrame frame) {
-            link.heard();
+            link.heard(frame); // answers a ping with a pong at once
             try {
                 switch (frame.type()) {
                     case TEXT -> {
@@ -131,11 +136,6 @@ public final class ConversationSocket implements WebSocketServiceHandler {
                     case BINARY -> {
                         final byte[] pcm = frame.array();
                         handle(() -> conversation.audio(pcm));
-                    }
-                    case PING -> {
-                        // RFC 6455 §5.5.2: a pong with the ping's payload, at once.
-                        link.pong(frame.array());
-                        subscription.request(1);
                     }
                     default -> subscription.request(1);
                 }

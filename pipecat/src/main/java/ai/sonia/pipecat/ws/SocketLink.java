@@ -7,7 +7,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.google.protobuf.InvalidProtocolBufferException;
@@ -20,6 +19,7 @@ import com.linecorp.armeria.common.websocket.WebSocketWriter;
 import ai.sonia.pipecat.domain.CloseCode;
 import ai.sonia.pipecat.domain.ConversationOutput;
 import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.runtime.edge.WebSocketKeepalive;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -72,9 +72,7 @@ final class SocketLink implements ConversationOutput {
     private boolean clientClosed;
     private boolean writerDone;
     private Runnable onGone = () -> {};
-    private volatile long lastHeardNanos = System.nanoTime();
-    private volatile long pingSentNanos;
-    private @Nullable ScheduledFuture<?> keepalive;
+    private final WebSocketKeepalive keepalive;
 
     SocketLink(WebSocketWriter writer, Channel channel, @Nullable Channel ownConnection,
                ConversationSocket.SocketSettings settings, boolean binaryAudio) {
@@ -83,6 +81,7 @@ final class SocketLink implements ConversationOutput {
         this.ownConnection = ownConnection;
         this.settings = settings;
         this.binaryAudio = binaryAudio;
+        keepalive = new WebSocketKeepalive(writer, settings.pingInterval());
         writer.whenComplete().handle((unused, cause) -> {
             writerDone();
             return null;
@@ -217,15 +216,9 @@ final class SocketLink implements ConversationOutput {
         channel.eventLoop().schedule(this::disconnect, settings.closeTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Answers a ping. */
-    void pong(byte[] payload) {
-        writer.tryWrite(WebSocketFrame.ofPong(payload));
-    }
-
-    /** Any frame from the client shows it is there. */
-    void heard() {
-        lastHeardNanos = System.nanoTime();
-        pingSentNanos = 0;
+    /** Any frame from the client shows it is there; a ping is answered with a pong at once. */
+    void heard(WebSocketFrame frame) {
+        keepalive.heard(frame);
     }
 
     /** The client's close frame arrived (or the connection is gone): answer it, then end the connection. */
@@ -258,9 +251,7 @@ final class SocketLink implements ConversationOutput {
             gone = onGone;
         }
         gone.run();
-        if (keepalive != null) {
-            keepalive.cancel(false);
-        }
+        keepalive.stop();
         if (done) {
             disconnect();
         }
@@ -268,22 +259,8 @@ final class SocketLink implements ConversationOutput {
 
     /** Pings a client silent for a ping interval; disconnects one silent for another after the ping. */
     void startKeepalive(ScheduledExecutorService eventLoop) {
-        final long intervalNanos = settings.pingInterval().toNanos();
-        if (intervalNanos <= 0) {
-            return;
-        }
-        final long periodMillis = Math.max(1, settings.pingInterval().toMillis() / 2);
-        keepalive = eventLoop.scheduleWithFixedDelay(() -> {
-            final long now = System.nanoTime();
-            final long pinged = pingSentNanos;
-            if (pinged != 0 && now - pinged >= intervalNanos) {
-                disconnect();
-            } else if (pinged == 0 && now - lastHeardNanos >= intervalNanos) {
-                pingSentNanos = now;
-                writer.tryWrite(WebSocketFrame.ofPing());
-            }
-        }, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
-        channel.closeFuture().addListener(unused -> keepalive.cancel(false));
+        keepalive.start(eventLoop, this::disconnect);
+        channel.closeFuture().addListener(unused -> keepalive.stop());
     }
 
     /**
@@ -324,9 +301,7 @@ final class SocketLink implements ConversationOutput {
 
     // Flushes what was written (the close frame) and closes the connection, on its event loop.
     private void disconnect() {
-        if (keepalive != null) {
-            keepalive.cancel(false);
-        }
+        keepalive.stop();
         if (ownConnection == null) {
             writer.abort();
             return;
