@@ -28,6 +28,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.RawBytes;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -127,24 +128,6 @@ class EdgeInputTest {
         }
     }
 
-    /** Raw bytes, to send what no generated stub would. */
-    private enum RawBytes implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
-        INSTANCE;
-
-        @Override
-        public java.io.InputStream stream(byte[] value) {
-            return new java.io.ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(java.io.InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-    }
 
     private static AggregatedHttpResponse send(HttpMethod method, String path, byte[] body) {
         final RequestHeaders headers = RequestHeaders.builder(method, path)

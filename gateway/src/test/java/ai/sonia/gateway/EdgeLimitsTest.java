@@ -35,6 +35,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.RawBytes;
 import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -84,8 +85,8 @@ class EdgeLimitsTest {
                         io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
                                                 .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
                                                 .setFullMethodName(service.getFullName() + '/' + method.getName())
-                                                .setRequestMarshaller(Bytes.INSTANCE)
-                                                .setResponseMarshaller(Bytes.INSTANCE)
+                                                .setRequestMarshaller(RawBytes.INSTANCE)
+                                                .setResponseMarshaller(RawBytes.INSTANCE)
                                                 .build();
                 // Anonymous methods answer UNAUTHENTICATED too: wrong credentials, or registration without an admin.
                 final byte[] body = switch (method.getName()) {
@@ -211,22 +212,4 @@ class EdgeLimitsTest {
                                      .aggregate().join().status().code() == 401);
     }
 
-    /** Raw bytes, so any method is called without knowing its messages. */
-    private enum Bytes implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
-        INSTANCE;
-
-        @Override
-        public java.io.InputStream stream(byte[] value) {
-            return new java.io.ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(java.io.InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-    }
 }

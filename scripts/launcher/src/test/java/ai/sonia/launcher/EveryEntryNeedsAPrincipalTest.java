@@ -24,6 +24,7 @@ import com.linecorp.armeria.server.Route;
 
 import ai.sonia.options.v1.OptionsProto;
 import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.testing.RawBytes;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
@@ -133,7 +134,7 @@ class EveryEntryNeedsAPrincipalTest {
                 io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
                                         .setType(io.grpc.MethodDescriptor.MethodType.BIDI_STREAMING)
                                         .setFullMethodName(fullName)
-                                        .setRequestMarshaller(BYTES).setResponseMarshaller(BYTES).build();
+                                        .setRequestMarshaller(RawBytes.INSTANCE).setResponseMarshaller(RawBytes.INSTANCE).build();
         final ClientCall<byte[], byte[]> call = channel.newCall(method, CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS));
         final CompletableFuture<Status> closed = new CompletableFuture<>();
         final Metadata headers = new Metadata();
@@ -152,21 +153,6 @@ class EveryEntryNeedsAPrincipalTest {
         return closed.get(10, TimeUnit.SECONDS).getCode();
     }
 
-    private static final io.grpc.MethodDescriptor.Marshaller<byte[]> BYTES = new io.grpc.MethodDescriptor.Marshaller<>() {
-        @Override
-        public InputStream stream(byte[] value) {
-            return new ByteArrayInputStream(value);
-        }
-
-        @Override
-        public byte[] parse(InputStream stream) {
-            try {
-                return stream.readAllBytes();
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
-    };
 
     /** A path that the route matches, with every variable filled in; null for a catch-all the others cover. */
     private static String concretePath(Route route) {
