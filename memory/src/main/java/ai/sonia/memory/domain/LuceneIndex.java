@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.CharArraySet;
@@ -57,7 +57,10 @@ final class LuceneIndex implements AutoCloseable {
 
     private final IndexWriter writer;
     private final SearcherManager searchers;
-    private final AtomicBoolean dirty = new AtomicBoolean();
+    /** Changes made to the writer so far, and how many of them the current searcher sees. */
+    private final AtomicLong changes = new AtomicLong();
+    private final Object refreshLock = new Object();
+    private volatile long visible;
 
     // English with Porter stemming, as FTS5's tokenizer; stop words are the engine's to drop, per query.
     private final Analyzer analyzer = new EnglishAnalyzer(CharArraySet.EMPTY_SET);
@@ -83,7 +86,7 @@ final class LuceneIndex implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        dirty.set(true);
+        changes.incrementAndGet();
     }
 
     void remove(long id) {
@@ -92,7 +95,7 @@ final class LuceneIndex implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        dirty.set(true);
+        changes.incrementAndGet();
     }
 
     void clear() {
@@ -101,7 +104,7 @@ final class LuceneIndex implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        dirty.set(true);
+        changes.incrementAndGet();
     }
 
     /** The approximately {@code k} nearest of the tenant's vectors, best first, scored by dot product. */
@@ -143,8 +146,17 @@ final class LuceneIndex implements AutoCloseable {
 
     private List<Scored> search(Query query, int k, FloatUnaryOperator score) {
         try {
-            if (dirty.getAndSet(false)) {
-                searchers.maybeRefreshBlocking();
+            // Every change made before this search began is visible to it: a search that finds the searcher
+            // behind waits for the refresh (its own or another's), never uses the old one while it runs.
+            final long wanted = changes.get();
+            if (visible < wanted) {
+                synchronized (refreshLock) {
+                    if (visible < wanted) {
+                        final long covered = changes.get();
+                        searchers.maybeRefreshBlocking();
+                        visible = covered;
+                    }
+                }
             }
             final IndexSearcher searcher = searchers.acquire();
             try {
