@@ -244,6 +244,7 @@ final class AdversarialCorpus {
                        "coded:other-tenant-sleep", "{}", Expect.RAN));
         c.add(new Case("processes-4 process.list while another user of the tenant runs one", "processes",
                        "coded:same-tenant-sleep", "{}", Expect.RAN));
+        // The attacker's own inputs: host paths every Linux has (init's /proc entry), which must stay out of reach.
         sh(c, "processes", Expect.REFUSED, "cat", "/proc/1/cmdline");
         sh(c, "processes", Expect.REFUSED, "ls", "/proc/1/root/");
         sh(c, "processes", Expect.REFUSED, "pgrep", "java");
