@@ -18,6 +18,7 @@ import ai.sonia.router.domain.ModelCatalog;
 import ai.sonia.router.domain.ModelListing;
 import ai.sonia.router.domain.RetryBudget;
 import ai.sonia.router.domain.Router;
+import ai.sonia.router.domain.UsageReports;
 import ai.sonia.router.embed.Embedder;
 import ai.sonia.router.grpc.RouterServiceImpl;
 import ai.sonia.router.provider.ExtractiveProvider;
@@ -70,7 +71,8 @@ public final class RouterModule implements ServiceModule {
                                                      Clock.systemUTC()));
         final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
         final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);
-        server.addService(new RouterServiceImpl(router, embedder, ledger, listing))
+        server.addService(new RouterServiceImpl(router, embedder, new UsageReports(ledger, catalog, Clock.systemUTC()),
+                                                listing))
                            .useBlockingTaskExecutor(true)
                            .configSummary("default_model", rc.defaultModel())
                            .configSummary("ollama_base_url", rc.ollamaBaseUrl())

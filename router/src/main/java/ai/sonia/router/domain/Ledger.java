@@ -1,5 +1,7 @@
 package ai.sonia.router.domain;
 
+import java.util.List;
+
 /** Where served requests are accounted. */
 public interface Ledger {
 
@@ -8,6 +10,15 @@ public interface Ledger {
 
     /** Tokens and cost charged to {@code tenant} on days from {@code fromDay} ("YYYY-MM-DD", UTC) on. */
     Charged chargedSince(String tenant, String fromDay);
+
+    /**
+     * Sums by tenant, deployment and day, ordered by day, tenant and deployment; the total is summed on its
+     * own over the same snapshot. An empty day means no bound on that side.
+     */
+    UsageSums sums(UsageScope scope, String startDay, String endDay);
+
+    /** Total tokens and cost per day from {@code fromDay} (inclusive), oldest first. */
+    List<DayTotal> dailyTotals(UsageScope scope, String fromDay);
 
     /** What a tenant was charged. */
     record Charged(long tokens, long costMicros) {}

@@ -20,6 +20,8 @@ public final class ModelListing {
     public record Entry(String name, String provider, String providerModel, List<String> aliases, boolean live,
                         boolean healthy, @Nullable Instant cooldownUntil, long inputPrice, long outputPrice) {}
 
+    private static final int DEFAULT_PAGE_SIZE = 100;
+
     private final ModelCatalog catalog;
     private final HealthBoard health;
     private final Function<String, List<String>> liveOllamaModels;
@@ -28,6 +30,36 @@ public final class ModelListing {
         this.catalog = catalog;
         this.health = health;
         this.liveOllamaModels = liveOllamaModels;
+    }
+
+    /** One page of the listing, and the token of the next (empty on the last). */
+    public record Page(List<Entry> entries, String nextPageToken) {}
+
+    /** The page of at most {@code pageSize} entries (0 for the default) from {@code pageToken} on. */
+    public Page page(int pageSize, String pageToken) {
+        if (pageSize < 0) {
+            throw new InvalidFieldException("page_size", pageSize + " (expected: >= 0)");
+        }
+        final int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : pageSize;
+        final int offset = offset(pageToken);
+        final List<Entry> all = list();
+        final List<Entry> entries = all.stream().skip(offset).limit(size).toList();
+        return new Page(entries, offset + size < all.size() ? String.valueOf(offset + size) : "");
+    }
+
+    private static int offset(String token) {
+        if (token.isEmpty()) {
+            return 0;
+        }
+        try {
+            final int offset = Integer.parseInt(token);
+            if (offset < 0) {
+                throw new NumberFormatException();
+            }
+            return offset;
+        } catch (NumberFormatException e) {
+            throw new InvalidFieldException("page_token", "not a token this server issued");
+        }
     }
 
     public List<Entry> list() {

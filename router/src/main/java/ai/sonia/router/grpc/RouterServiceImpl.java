@@ -2,10 +2,6 @@ package ai.sonia.router.grpc;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
-import java.util.List;
 
 import com.google.protobuf.Timestamp;
 
@@ -14,14 +10,14 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import ai.sonia.common.v1.TokenUsage;
 import ai.sonia.router.domain.Attempt;
 import ai.sonia.router.domain.BudgetState;
-import ai.sonia.router.domain.InvalidFieldException;
 import ai.sonia.router.domain.ModelListing;
 import ai.sonia.router.domain.RoutedCompletion;
 import ai.sonia.router.domain.Router;
 import ai.sonia.router.domain.UsageForecaster;
+import ai.sonia.router.domain.UsageReports;
+import ai.sonia.router.domain.UsageScope;
 import ai.sonia.router.domain.UsageSums;
 import ai.sonia.router.embed.Embedder;
-import ai.sonia.router.store.SqliteLedger;
 import ai.sonia.router.v1.ChatRequest;
 import ai.sonia.router.v1.ChatResponse;
 import ai.sonia.router.v1.EmbedRequest;
@@ -51,20 +47,16 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     /** The response trailer that carries the router's own share of a chat's latency. */
     public static final String OVERHEAD_TRAILER = "x-router-overhead-us";
     private static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
-    private static final int DEFAULT_PAGE_SIZE = 100;
-    private static final int DEFAULT_HORIZON_DAYS = 30;
-    private static final int MAX_HORIZON_DAYS = 366;
 
     private final Router router;
     private final Embedder embedder;
-    private final SqliteLedger ledger;
+    private final UsageReports usage;
     private final ModelListing models;
-    private final UsageForecaster forecaster = new UsageForecaster();
 
-    public RouterServiceImpl(Router router, Embedder embedder, SqliteLedger ledger, ModelListing models) {
+    public RouterServiceImpl(Router router, Embedder embedder, UsageReports usage, ModelListing models) {
         this.router = router;
         this.embedder = embedder;
-        this.ledger = ledger;
+        this.usage = usage;
         this.models = models;
     }
 
@@ -100,17 +92,10 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
         try {
-            if (request.getPageSize() < 0) {
-                throw new InvalidFieldException("page_size", request.getPageSize() + " (expected: >= 0)");
-            }
-            final int size = request.getPageSize() == 0 ? DEFAULT_PAGE_SIZE : request.getPageSize();
-            final int offset = offset(request.getPageToken());
-            final List<ModelListing.Entry> all = models.list();
-            final ListModelsResponse.Builder out = ListModelsResponse.newBuilder();
-            all.stream().skip(offset).limit(size).forEach(e -> out.addModels(toModel(e)));
-            if (offset + size < all.size()) {
-                out.setNextPageToken(String.valueOf(offset + size));
-            }
+            final ModelListing.Page page = models.page(request.getPageSize(), request.getPageToken());
+            final ListModelsResponse.Builder out = ListModelsResponse.newBuilder()
+                                                                     .setNextPageToken(page.nextPageToken());
+            page.entries().forEach(e -> out.addModels(toModel(e)));
             responses.onNext(out.build());
             responses.onCompleted();
         } catch (RuntimeException e) {
@@ -142,12 +127,8 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     @Override
     public void getUsage(GetUsageRequest request, StreamObserver<GetUsageResponse> responses) {
         try {
-            final String start = day("start_day", request.getStartDay());
-            final String end = day("end_day", request.getEndDay());
-            if (!start.isEmpty() && !end.isEmpty() && start.compareTo(end) > 0) {
-                throw new InvalidFieldException("end_day", end + " is before start_day " + start);
-            }
-            final UsageSums sums = ledger.sums(usageScope(request.getTenant()), start, end);
+            final UsageSums sums = usage.sums(usageScope(request.getTenant()), request.getStartDay(),
+                                              request.getEndDay());
             final GetUsageResponse.Builder out = GetUsageResponse.newBuilder();
             sums.rows().forEach(r -> out.addRows(toRow(r)));
             out.setTotal(toRow(sums.total()));
@@ -161,18 +142,11 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     @Override
     public void forecastUsage(ForecastUsageRequest request, StreamObserver<ForecastUsageResponse> responses) {
         try {
-            final SqliteLedger.Scope scope = usageScope(request.getTenant());
-            final int horizon = request.getHorizonDays() == 0 ? DEFAULT_HORIZON_DAYS : request.getHorizonDays();
-            if (horizon < 0 || horizon > MAX_HORIZON_DAYS) {
-                throw new InvalidFieldException("horizon_days", horizon + " (expected: 0.." + MAX_HORIZON_DAYS + ")");
-            }
-            final LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            final UsageForecaster.Forecast f = forecaster.forecast(
-                    ledger.dailyTotals(scope, UsageForecaster.windowStart(today).toString()), today,
-                    horizon, router.catalog().deployments());
+            final UsageForecaster.Forecast f = usage.forecast(usageScope(request.getTenant()),
+                                                              request.getHorizonDays());
             final ForecastUsageResponse.Builder out =
                     ForecastUsageResponse.newBuilder()
-                                         .setProjected(usage(f.promptTokens(), f.completionTokens(), f.costMicros()))
+                                         .setProjected(tokenUsage(f.promptTokens(), f.completionTokens(), f.costMicros()))
                                          .setHorizonDays(f.horizonDays())
                                          .setBasisDays(f.basisDays())
                                          .setMethod(UsageForecaster.METHOD)
@@ -212,13 +186,13 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
      * The ledger rows the caller may read: a user (or user-role API key) its own requests, an admin its whole
      * tenant, a service acting for itself the tenant it names or, naming none, every tenant.
      */
-    private static SqliteLedger.Scope usageScope(String requestedTenant) {
+    private static UsageScope usageScope(String requestedTenant) {
         final Principal principal = Principal.current();
         if (principal.isService()) {
-            return new SqliteLedger.Scope(requestedTenant, "");
+            return new UsageScope(requestedTenant, "");
         }
         final String tenant = principal.tenantFor(requestedTenant);
-        return new SqliteLedger.Scope(tenant, principal.isAdmin() ? "" : principal.audit());
+        return new UsageScope(tenant, principal.isAdmin() ? "" : principal.audit());
     }
 
     private static Instant deadline() {
@@ -244,7 +218,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
                             .setModel(routed.completion().model())
                             .setDeployment(routed.deployment().name())
                             .setProvider(routed.deployment().provider())
-                            .setUsage(usage(routed.completion().promptTokens(), routed.completion().completionTokens(),
+                            .setUsage(tokenUsage(routed.completion().promptTokens(), routed.completion().completionTokens(),
                                             routed.costMicros()))
                             .setLatencyMs(routed.latencyMs())
                             .setMidstreamFallover(routed.midstreamFallover())
@@ -273,37 +247,11 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     private static UsageRow toRow(UsageSums.Row r) {
         return UsageRow.newBuilder().setTenant(r.tenant()).setModel(r.model()).setDay(r.day())
                        .setRequests(r.requests())
-                       .setUsage(usage(r.promptTokens(), r.completionTokens(), r.costMicros())).build();
+                       .setUsage(tokenUsage(r.promptTokens(), r.completionTokens(), r.costMicros())).build();
     }
 
-    private static TokenUsage usage(long prompt, long completion, long cost) {
+    private static TokenUsage tokenUsage(long prompt, long completion, long cost) {
         return TokenUsage.newBuilder().setPromptTokens(prompt).setCompletionTokens(completion)
                          .setTotalTokens(prompt + completion).setCostMicros(cost).build();
-    }
-
-    private static String day(String field, String value) {
-        if (value.isEmpty()) {
-            return value;
-        }
-        try {
-            return LocalDate.parse(value).toString();
-        } catch (DateTimeParseException e) {
-            throw new InvalidFieldException(field, value + " (expected: YYYY-MM-DD)");
-        }
-    }
-
-    private static int offset(String token) {
-        if (token.isEmpty()) {
-            return 0;
-        }
-        try {
-            final int offset = Integer.parseInt(token);
-            if (offset < 0) {
-                throw new NumberFormatException();
-            }
-            return offset;
-        } catch (NumberFormatException e) {
-            throw new InvalidFieldException("page_token", "not a token this server issued");
-        }
     }
 }

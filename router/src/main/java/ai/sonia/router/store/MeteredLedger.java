@@ -1,9 +1,13 @@
 package ai.sonia.router.store;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
+import ai.sonia.router.domain.UsageScope;
+import ai.sonia.router.domain.UsageSums;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -46,5 +50,15 @@ public final class MeteredLedger implements Ledger {
     @Override
     public Charged chargedSince(String tenant, String fromDay) {
         return delegate.chargedSince(tenant, fromDay);
+    }
+
+    @Override
+    public UsageSums sums(UsageScope scope, String startDay, String endDay) {
+        return delegate.sums(scope, startDay, endDay);
+    }
+
+    @Override
+    public List<DayTotal> dailyTotals(UsageScope scope, String fromDay) {
+        return delegate.dailyTotals(scope, fromDay);
     }
 }

@@ -15,6 +15,7 @@ import java.util.List;
 import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
+import ai.sonia.router.domain.UsageScope;
 import ai.sonia.router.domain.UsageSums;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
@@ -106,11 +107,8 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
-    /**
-     * Sums by tenant, deployment and day; the total is a separate SUM over the same snapshot. An empty
-     * tenant, principal or day means no bound on it.
-     */
-    public synchronized UsageSums sums(Scope scope, String startDay, String endDay) {
+    @Override
+    public synchronized UsageSums sums(UsageScope scope, String startDay, String endDay) {
         try {
             reader.setAutoCommit(false);
             try {
@@ -147,8 +145,8 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
-    /** Total tokens and cost per day from {@code fromDay} (inclusive), oldest first. */
-    public synchronized List<DayTotal> dailyTotals(Scope scope, String fromDay) {
+    @Override
+    public synchronized List<DayTotal> dailyTotals(UsageScope scope, String fromDay) {
         final List<DayTotal> days = new ArrayList<>();
         try (PreparedStatement q = reader.prepareStatement(
                 "SELECT day, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros) FROM usage"
@@ -193,7 +191,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
-    private static void bind(PreparedStatement q, Scope scope, String startDay, String endDay) throws SQLException {
+    private static void bind(PreparedStatement q, UsageScope scope, String startDay, String endDay) throws SQLException {
         q.setString(1, scope.tenant());
         q.setString(2, scope.tenant());
         q.setString(3, scope.principal());
@@ -203,9 +201,6 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         q.setString(7, endDay);
         q.setString(8, endDay);
     }
-
-    /** Which rows a query reads: one tenant's or every tenant's (empty), one principal's or all (empty). */
-    public record Scope(String tenant, String principal) {}
 
     @Override
     public synchronized void close() throws SQLException {
