@@ -77,23 +77,27 @@ public final class Budgets {
      * Writes the served call's ledger row and replaces its reservation with what the row charges. A provider
      * that reports more than was reserved (its own tokenizer, a template we under-counted) is charged what it
      * reported: the ledger stays exact even if that takes the tenant past its limit, and the next call is
-     * refused.
+     * refused. The reservation is given back whether or not the row could be written.
      */
     public void settle(Reservation reservation, UsageRecord usage) {
         final Book book = bookOf(reservation.tenant());
         synchronized (book) {
-            final YearMonth month = monthOf(usage.epochMillis());
-            book.rollTo(month);
-            ledger.record(usage);
-            book.release(reservation);
-            if (month.equals(book.period)) {
-                book.spentTokens += usage.promptTokens() + usage.completionTokens();
-                book.spentCost += usage.costMicros();
+            try {
+                final YearMonth month = monthOf(usage.epochMillis());
+                book.rollTo(month);
+                ledger.record(usage);
+                if (month.equals(book.period)) {
+                    book.spentTokens += usage.promptTokens() + usage.completionTokens();
+                    book.spentCost += usage.costMicros();
+                }
+            } finally {
+                // Released even when the ledger write fails: the call is over either way.
+                book.release(reservation);
             }
         }
     }
 
-    /** Gives back the reservation of a call that was not served. */
+    /** Gives back the reservation of a call that was not served; a reservation already given back stays so. */
     public void release(Reservation reservation) {
         final Book book = bookOf(reservation.tenant());
         synchronized (book) {
@@ -140,8 +144,30 @@ public final class Budgets {
         return YearMonth.from(Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC));
     }
 
-    /** What a call holds until it is settled or released. */
-    public record Reservation(String tenant, long tokens, long costMicros, boolean limited) {}
+    /** What a call holds until it is settled or released; given back once, however often either is called. */
+    public static final class Reservation {
+        private final String tenant;
+        private final long tokens;
+        private final long costMicros;
+        private final boolean limited;
+        private boolean released; // guarded by the tenant's book
+
+        Reservation(String tenant, long tokens, long costMicros, boolean limited) {
+            this.tenant = tenant;
+            this.tokens = tokens;
+            this.costMicros = costMicros;
+            this.limited = limited;
+        }
+
+        public String tenant() {
+            return tenant;
+        }
+
+        /** Whether a limit applies to the tenant, so the call's answer is capped at what it reserved. */
+        public boolean limited() {
+            return limited;
+        }
+    }
 
     /** One tenant's books; guarded by its own monitor. */
     private final class Book {
@@ -171,8 +197,12 @@ public final class Budgets {
         }
 
         void release(Reservation r) {
-            reservedTokens -= r.tokens();
-            reservedCost -= r.costMicros();
+            if (r.released) {
+                return;
+            }
+            r.released = true;
+            reservedTokens -= r.tokens;
+            reservedCost -= r.costMicros;
         }
     }
 }
