@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Token and cost budgets per tenant and calendar month (UTC), enforced before a call and settled after it.
@@ -133,7 +134,7 @@ public final class Budgets {
         metadata.put("reserved", String.valueOf(reserved));
         metadata.put("requested", String.valueOf(wanted));
         final String unit = "cost".equals(budget) ? " micro-USD" : " tokens";
-        throw new RoutingException(ErrorCode.ERROR_CODE_RATE_LIMITED,
+        throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED,
                                    "the " + budget + " budget of tenant " + tenant + " for " + book.period + " ("
                                    + limit + unit + ") cannot cover this call: " + spent + " spent, " + reserved
                                    + " reserved by calls in flight, " + wanted + " needed",

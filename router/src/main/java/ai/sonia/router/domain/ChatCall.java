@@ -11,6 +11,7 @@ import ai.sonia.common.v1.ToolDefinition;
 import ai.sonia.router.v1.ChatMessage;
 import ai.sonia.router.v1.ContextPassage;
 import ai.sonia.router.v1.Role;
+import ai.sonia.runtime.errors.DomainException;
 
 /** A validated chat request, as the router and its providers see it. */
 public record ChatCall(String model, List<ChatMessage> messages, List<ContextPassage> context,
@@ -31,22 +32,22 @@ public record ChatCall(String model, List<ChatMessage> messages, List<ContextPas
                               List<ToolDefinition> tools, @Nullable Double temperature, int maxTokens, String tenant,
                               String principal, boolean allowMidstreamFallover) {
         if (messages.isEmpty()) {
-            throw new InvalidFieldException("messages", "at least one message is required");
+            throw DomainException.invalidArgument("messages", "at least one message is required");
         }
         for (int i = 0; i < messages.size(); i++) {
             final Role role = messages.get(i).getRole();
             if (role == Role.ROLE_UNSPECIFIED || role == Role.UNRECOGNIZED) {
-                throw new InvalidFieldException("messages[" + i + "].role", "must be set");
+                throw DomainException.invalidArgument("messages[" + i + "].role", "must be set");
             }
             if (role == Role.ROLE_TOOL && messages.get(i).getToolCallId().isEmpty()) {
-                throw new InvalidFieldException("messages[" + i + "].tool_call_id", "required for ROLE_TOOL");
+                throw DomainException.invalidArgument("messages[" + i + "].tool_call_id", "required for ROLE_TOOL");
             }
         }
         if (maxTokens < 0) {
-            throw new InvalidFieldException("max_tokens", maxTokens + " (expected: >= 0)");
+            throw DomainException.invalidArgument("max_tokens", maxTokens + " (expected: >= 0)");
         }
         if (temperature != null && (temperature < 0 || temperature > MAX_TEMPERATURE || temperature.isNaN())) {
-            throw new InvalidFieldException("temperature", temperature + " (expected: 0.." + MAX_TEMPERATURE + ")");
+            throw DomainException.invalidArgument("temperature", temperature + " (expected: 0.." + MAX_TEMPERATURE + ")");
         }
         for (int i = 0; i < tools.size(); i++) {
             validateTool(i, tools.get(i));
@@ -63,7 +64,7 @@ public record ChatCall(String model, List<ChatMessage> messages, List<ContextPas
 
     private static void validateTool(int index, ToolDefinition tool) {
         if (tool.getName().isEmpty()) {
-            throw new InvalidFieldException("tools[" + index + "].name", "must not be empty");
+            throw DomainException.invalidArgument("tools[" + index + "].name", "must not be empty");
         }
         if (tool.getParametersJsonSchema().isEmpty()) {
             return;
@@ -72,10 +73,10 @@ public record ChatCall(String model, List<ChatMessage> messages, List<ContextPas
         try {
             schema = mapper.readTree(tool.getParametersJsonSchema());
         } catch (Exception e) {
-            throw new InvalidFieldException("tools[" + index + "].parameters_json_schema", "not valid JSON");
+            throw DomainException.invalidArgument("tools[" + index + "].parameters_json_schema", "not valid JSON");
         }
         if (!schema.isObject() || !"object".equals(schema.path("type").asText())) {
-            throw new InvalidFieldException("tools[" + index + "].parameters_json_schema",
+            throw DomainException.invalidArgument("tools[" + index + "].parameters_json_schema",
                                             "expected a JSON Schema with \"type\": \"object\"");
         }
     }

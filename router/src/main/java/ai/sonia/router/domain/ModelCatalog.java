@@ -3,6 +3,7 @@ package ai.sonia.router.domain;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import ai.sonia.runtime.errors.DomainException;
 
 /** The configured deployments and the aliases that chain them, in fallback order. */
 public final class ModelCatalog {
@@ -44,7 +45,7 @@ public final class ModelCatalog {
         }
         final Deployment single = deployments.get(name);
         if (single == null) {
-            throw new InvalidFieldException("model", "unknown model or alias: " + name);
+            throw DomainException.invalidArgument("model", "unknown model or alias: " + name);
         }
         return List.of(single);
     }

@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.function.Function;
 
 import javax.annotation.Nullable;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The models a caller can use: every configured deployment with its health and cooldown, then the
@@ -38,7 +39,7 @@ public final class ModelListing {
     /** The page of at most {@code pageSize} entries (0 for the default) from {@code pageToken} on. */
     public Page page(int pageSize, String pageToken) {
         if (pageSize < 0) {
-            throw new InvalidFieldException("page_size", pageSize + " (expected: >= 0)");
+            throw DomainException.invalidArgument("page_size", pageSize + " (expected: >= 0)");
         }
         final int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : pageSize;
         final int offset = offset(pageToken);
@@ -58,7 +59,7 @@ public final class ModelListing {
             }
             return offset;
         } catch (NumberFormatException e) {
-            throw new InvalidFieldException("page_token", "not a token this server issued");
+            throw DomainException.invalidArgument("page_token", "not a token this server issued");
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.errors.DomainException;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 
@@ -121,7 +122,7 @@ public final class Router {
                 continue;
             }
             if (!Instant.now().isBefore(deadline)) {
-                throw new RoutingException(ErrorCode.ERROR_CODE_TIMEOUT, "deadline exceeded before "
+                throw DomainException.of(ErrorCode.ERROR_CODE_TIMEOUT, "deadline exceeded before "
                                            + deployment.name() + " could be tried", Map.of("deployment", deployment.name()));
             }
             final AtomicBoolean started = new AtomicBoolean();
@@ -165,7 +166,7 @@ public final class Router {
             }
             if (started.get()) {
                 if (!call.allowMidstreamFallover()) {
-                    throw new RoutingException(
+                    throw DomainException.of(
                             ErrorCode.ERROR_CODE_UNAVAILABLE,
                             "the stream from " + deployment.name() + " broke after its first token ("
                             + failure.getMessage() + "); the answer is incomplete",
@@ -174,7 +175,7 @@ public final class Router {
                 midstream = true;
             }
         }
-        throw new RoutingException(ErrorCode.ERROR_CODE_UNAVAILABLE,
+        throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
                                    "no deployment could answer for " + catalog.aliasOf(call.model()) + ": " + summary(attempts),
                                    Map.of("model", catalog.aliasOf(call.model()), "attempts", String.valueOf(attempts.size())));
     }
@@ -196,10 +197,10 @@ public final class Router {
         return retries.computeIfAbsent(deployment.name(), name -> Retry.of(name, retryConfig));
     }
 
-    private static RoutingException clientError(Deployment deployment, ProviderFailure failure) {
+    private static DomainException clientError(Deployment deployment, ProviderFailure failure) {
         final ErrorCode code = failure.kind() == ProviderFailure.Kind.REFUSED ? ErrorCode.ERROR_CODE_CONFLICT
                                                                               : ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
-        return new RoutingException(code, deployment.name() + " rejected the request: " + failure.getMessage(),
+        return DomainException.of(code, deployment.name() + " rejected the request: " + failure.getMessage(),
                                     Map.of("deployment", deployment.name(), "provider_reason", failure.getMessage()));
     }
 

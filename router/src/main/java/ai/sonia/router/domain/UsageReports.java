@@ -3,6 +3,7 @@ package ai.sonia.router.domain;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import ai.sonia.runtime.errors.DomainException;
 
 /** The ledger as callers read it: usage sums by tenant, deployment and day, and the spend forecast. */
 public final class UsageReports {
@@ -26,7 +27,7 @@ public final class UsageReports {
         final String start = day("start_day", startDay);
         final String end = day("end_day", endDay);
         if (!start.isEmpty() && !end.isEmpty() && start.compareTo(end) > 0) {
-            throw new InvalidFieldException("end_day", end + " is before start_day " + start);
+            throw DomainException.invalidArgument("end_day", end + " is before start_day " + start);
         }
         return ledger.sums(scope, start, end);
     }
@@ -35,7 +36,7 @@ public final class UsageReports {
     public UsageForecaster.Forecast forecast(UsageScope scope, int horizonDays) {
         final int horizon = horizonDays == 0 ? DEFAULT_HORIZON_DAYS : horizonDays;
         if (horizon < 0 || horizon > MAX_HORIZON_DAYS) {
-            throw new InvalidFieldException("horizon_days", horizon + " (expected: 0.." + MAX_HORIZON_DAYS + ")");
+            throw DomainException.invalidArgument("horizon_days", horizon + " (expected: 0.." + MAX_HORIZON_DAYS + ")");
         }
         final LocalDate today = LocalDate.now(clock);
         return forecaster.forecast(ledger.dailyTotals(scope, UsageForecaster.windowStart(today).toString()), today,
@@ -49,7 +50,7 @@ public final class UsageReports {
         try {
             return LocalDate.parse(value).toString();
         } catch (DateTimeParseException e) {
-            throw new InvalidFieldException(field, value + " (expected: YYYY-MM-DD)");
+            throw DomainException.invalidArgument(field, value + " (expected: YYYY-MM-DD)");
         }
     }
 }

@@ -6,8 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.common.v1.ErrorCode;
-import ai.sonia.router.domain.InvalidFieldException;
-import ai.sonia.router.domain.RoutingException;
+import ai.sonia.runtime.errors.DomainException;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.http.client.HttpClientBuilder;
@@ -49,7 +48,7 @@ public final class Embedder {
         try {
             embeddings = embeddingModel.embedAll(inputs.stream().map(TextSegment::from).toList()).content();
         } catch (RuntimeException e) {
-            throw new RoutingException(ErrorCode.ERROR_CODE_UNAVAILABLE,
+            throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
                                        "embedding model " + name + " failed: " + e.getMessage(), Map.of("model", name));
         }
         return new Result(name, embeddings.stream().map(Embedding::vector).toList());
@@ -68,24 +67,24 @@ public final class Embedder {
                                        .maxRetries(0)
                                        .build();
         }
-        throw new InvalidFieldException("model", "unknown embedding model: " + name + " (expected: "
+        throw DomainException.invalidArgument("model", "unknown embedding model: " + name + " (expected: "
                                                  + DEFAULT_MODEL + " or ollama/<model>)");
     }
 
     private static void validate(List<String> inputs) {
         if (inputs.isEmpty()) {
-            throw new InvalidFieldException("inputs", "at least one input is required");
+            throw DomainException.invalidArgument("inputs", "at least one input is required");
         }
         if (inputs.size() > MAX_INPUTS) {
-            throw new InvalidFieldException("inputs", inputs.size() + " inputs (expected: <= " + MAX_INPUTS + ")");
+            throw DomainException.invalidArgument("inputs", inputs.size() + " inputs (expected: <= " + MAX_INPUTS + ")");
         }
         for (int i = 0; i < inputs.size(); i++) {
             final String text = inputs.get(i);
             if (text.isBlank()) {
-                throw new InvalidFieldException("inputs[" + i + "]", "must not be blank");
+                throw DomainException.invalidArgument("inputs[" + i + "]", "must not be blank");
             }
             if (text.length() > MAX_INPUT_CHARS) {
-                throw new InvalidFieldException("inputs[" + i + "]",
+                throw DomainException.invalidArgument("inputs[" + i + "]",
                                                 text.length() + " characters (expected: <= " + MAX_INPUT_CHARS + ")");
             }
         }

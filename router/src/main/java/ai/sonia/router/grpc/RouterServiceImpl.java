@@ -62,124 +62,96 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
 
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> responses) {
-        try {
-            final RoutedCompletion routed = router.chat(ChatRequests.toCall(request), deadline());
-            reportOverhead(routed);
-            responses.onNext(toResponse(routed));
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-        }
+        final RoutedCompletion routed = router.chat(ChatRequests.toCall(request), deadline());
+        reportOverhead(routed);
+        responses.onNext(toResponse(routed));
+        responses.onCompleted();
     }
 
     @Override
     public void streamChat(StreamChatRequest request, StreamObserver<StreamChatResponse> responses) {
         final ServerCallStreamObserver<StreamChatResponse> call = (ServerCallStreamObserver<StreamChatResponse>) responses;
-        try {
-            final RoutedCompletion routed = router.stream(ChatRequests.toCall(request), deadline(), delta -> {
-                if (!call.isCancelled()) {
-                    call.onNext(StreamChatResponse.newBuilder().setDelta(delta).build());
-                }
-            });
-            reportOverhead(routed);
-            call.onNext(StreamChatResponse.newBuilder().setFinal(toResponse(routed)).build());
-            call.onCompleted();
-        } catch (RuntimeException e) {
-            call.onError(GrpcErrors.toStatus(e));
-        }
+        final RoutedCompletion routed = router.stream(ChatRequests.toCall(request), deadline(), delta -> {
+            if (!call.isCancelled()) {
+                call.onNext(StreamChatResponse.newBuilder().setDelta(delta).build());
+            }
+        });
+        reportOverhead(routed);
+        call.onNext(StreamChatResponse.newBuilder().setFinal(toResponse(routed)).build());
+        call.onCompleted();
     }
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> responses) {
-        try {
-            final ModelListing.Page page = models.page(request.getPageSize(), request.getPageToken());
-            final ListModelsResponse.Builder out = ListModelsResponse.newBuilder()
-                                                                     .setNextPageToken(page.nextPageToken());
-            page.entries().forEach(e -> out.addModels(toModel(e)));
-            responses.onNext(out.build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-        }
+        final ModelListing.Page page = models.page(request.getPageSize(), request.getPageToken());
+        final ListModelsResponse.Builder out = ListModelsResponse.newBuilder()
+                                                                 .setNextPageToken(page.nextPageToken());
+        page.entries().forEach(e -> out.addModels(toModel(e)));
+        responses.onNext(out.build());
+        responses.onCompleted();
     }
 
     @Override
     public void embed(EmbedRequest request, StreamObserver<EmbedResponse> responses) {
-        try {
-            Principal.current().tenantFor(request.getCaller().getTenant());
-            final Embedder.Result result = embedder.embed(request.getInputsList(), request.getModel());
-            final EmbedResponse.Builder out = EmbedResponse.newBuilder().setModel(result.model());
-            for (float[] vector : result.vectors()) {
-                final Embedding.Builder e = Embedding.newBuilder();
-                for (float v : vector) {
-                    e.addValues(v);
-                }
-                out.addEmbeddings(e);
+        Principal.current().tenantFor(request.getCaller().getTenant());
+        final Embedder.Result result = embedder.embed(request.getInputsList(), request.getModel());
+        final EmbedResponse.Builder out = EmbedResponse.newBuilder().setModel(result.model());
+        for (float[] vector : result.vectors()) {
+            final Embedding.Builder e = Embedding.newBuilder();
+            for (float v : vector) {
+                e.addValues(v);
             }
-            out.setDimensions(result.vectors().isEmpty() ? 0 : result.vectors().get(0).length);
-            responses.onNext(out.build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
+            out.addEmbeddings(e);
         }
+        out.setDimensions(result.vectors().isEmpty() ? 0 : result.vectors().get(0).length);
+        responses.onNext(out.build());
+        responses.onCompleted();
     }
 
     @Override
     public void getUsage(GetUsageRequest request, StreamObserver<GetUsageResponse> responses) {
-        try {
-            final UsageSums sums = usage.sums(usageScope(request.getTenant()), request.getStartDay(),
-                                              request.getEndDay());
-            final GetUsageResponse.Builder out = GetUsageResponse.newBuilder();
-            sums.rows().forEach(r -> out.addRows(toRow(r)));
-            out.setTotal(toRow(sums.total()));
-            responses.onNext(out.build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-        }
+        final UsageSums sums = usage.sums(usageScope(request.getTenant()), request.getStartDay(),
+                                          request.getEndDay());
+        final GetUsageResponse.Builder out = GetUsageResponse.newBuilder();
+        sums.rows().forEach(r -> out.addRows(toRow(r)));
+        out.setTotal(toRow(sums.total()));
+        responses.onNext(out.build());
+        responses.onCompleted();
     }
 
     @Override
     public void forecastUsage(ForecastUsageRequest request, StreamObserver<ForecastUsageResponse> responses) {
-        try {
-            final UsageForecaster.Forecast f = usage.forecast(usageScope(request.getTenant()),
-                                                              request.getHorizonDays());
-            final ForecastUsageResponse.Builder out =
-                    ForecastUsageResponse.newBuilder()
-                                         .setProjected(tokenUsage(f.promptTokens(), f.completionTokens(), f.costMicros()))
-                                         .setHorizonDays(f.horizonDays())
-                                         .setBasisDays(f.basisDays())
-                                         .setMethod(UsageForecaster.METHOD)
-                                         .setConfidence(f.confidence());
-            f.modelCosts().forEach(c -> out.addModelCosts(
-                    ModelCost.newBuilder().setModel(c.deployment()).setCostMicros(c.costMicros())));
-            responses.onNext(out.build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-        }
+        final UsageForecaster.Forecast f = usage.forecast(usageScope(request.getTenant()),
+                                                          request.getHorizonDays());
+        final ForecastUsageResponse.Builder out =
+                ForecastUsageResponse.newBuilder()
+                                     .setProjected(tokenUsage(f.promptTokens(), f.completionTokens(), f.costMicros()))
+                                     .setHorizonDays(f.horizonDays())
+                                     .setBasisDays(f.basisDays())
+                                     .setMethod(UsageForecaster.METHOD)
+                                     .setConfidence(f.confidence());
+        f.modelCosts().forEach(c -> out.addModelCosts(
+                ModelCost.newBuilder().setModel(c.deployment()).setCostMicros(c.costMicros())));
+        responses.onNext(out.build());
+        responses.onCompleted();
     }
 
     @Override
     public void getBudget(GetBudgetRequest request, StreamObserver<GetBudgetResponse> responses) {
-        try {
-            final BudgetState b = router.budgets().state(Principal.current().tenantFor(request.getTenant()));
-            responses.onNext(GetBudgetResponse.newBuilder()
-                                              .setTenant(b.tenant())
-                                              .setPeriod(b.period().toString())
-                                              .setLimitTokens(b.limits().tokens())
-                                              .setLimitCostMicros(b.limits().costMicros())
-                                              .setSpentTokens(b.spentTokens())
-                                              .setSpentCostMicros(b.spentCostMicros())
-                                              .setReservedTokens(b.reservedTokens())
-                                              .setReservedCostMicros(b.reservedCostMicros())
-                                              .setRemainingTokens(b.remainingTokens())
-                                              .setRemainingCostMicros(b.remainingCostMicros())
-                                              .build());
-            responses.onCompleted();
-        } catch (RuntimeException e) {
-            responses.onError(GrpcErrors.toStatus(e));
-        }
+        final BudgetState b = router.budgets().state(Principal.current().tenantFor(request.getTenant()));
+        responses.onNext(GetBudgetResponse.newBuilder()
+                                          .setTenant(b.tenant())
+                                          .setPeriod(b.period().toString())
+                                          .setLimitTokens(b.limits().tokens())
+                                          .setLimitCostMicros(b.limits().costMicros())
+                                          .setSpentTokens(b.spentTokens())
+                                          .setSpentCostMicros(b.spentCostMicros())
+                                          .setReservedTokens(b.reservedTokens())
+                                          .setReservedCostMicros(b.reservedCostMicros())
+                                          .setRemainingTokens(b.remainingTokens())
+                                          .setRemainingCostMicros(b.remainingCostMicros())
+                                          .build());
+        responses.onCompleted();
     }
 
     /**

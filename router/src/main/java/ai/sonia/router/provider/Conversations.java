@@ -12,9 +12,9 @@ import ai.sonia.common.v1.ToolCall;
 import ai.sonia.common.v1.ToolDefinition;
 import ai.sonia.router.domain.ChatCall;
 import ai.sonia.router.domain.Completion;
-import ai.sonia.router.domain.InvalidFieldException;
 import ai.sonia.router.v1.ChatMessage;
 import ai.sonia.router.v1.ContextPassage;
+import ai.sonia.runtime.errors.DomainException;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.AiMessage;
@@ -54,7 +54,7 @@ final class Conversations {
                 }
                 case ROLE_TOOL -> messages.add(ToolExecutionResultMessage.from(
                         m.getToolCallId(), toolNamesById.getOrDefault(m.getToolCallId(), ""), m.getContent()));
-                default -> throw new InvalidFieldException("messages.role", "unsupported role " + m.getRole());
+                default -> throw DomainException.invalidArgument("messages.role", "unsupported role " + m.getRole());
             }
         }
         final ChatRequest.Builder request = ChatRequest.builder().messages(messages);
@@ -98,7 +98,7 @@ final class Conversations {
             }
             return ToolSpecificationJsonUtils.fromJson(mapper.writeValueAsString(json));
         } catch (Exception e) {
-            throw new InvalidFieldException("tools.parameters_json_schema",
+            throw DomainException.invalidArgument("tools.parameters_json_schema",
                                             tool.getName() + ": not a JSON Schema object: " + e.getMessage());
         }
     }
