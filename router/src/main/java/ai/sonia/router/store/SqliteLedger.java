@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
@@ -17,33 +16,22 @@ import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
 import ai.sonia.router.domain.UsageSums;
+import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The token and cost ledger in SQLite (WAL). One row per served request; costs are integers in
- * micro-USD, so sums are exact. Writes go through one connection, serialized; reads use their own
- * connection and see a consistent snapshot inside one transaction.
+ * micro-USD, so sums are exact. The schema comes from the Flyway migrations under {@value #MIGRATIONS}; a
+ * ledger made before them (the same table, no history) is adopted as it is, since V1 creates only what is
+ * missing. Writes go through one connection, serialized; reads use their own connection and see a
+ * consistent snapshot inside one transaction.
  */
 public final class SqliteLedger implements Ledger, AutoCloseable {
 
-    private static final String SCHEMA = """
-            CREATE TABLE IF NOT EXISTS usage (
-              id INTEGER PRIMARY KEY AUTOINCREMENT,
-              ts_ms INTEGER NOT NULL,
-              day TEXT NOT NULL,
-              tenant TEXT NOT NULL,
-              principal TEXT NOT NULL,
-              alias TEXT NOT NULL,
-              deployment TEXT NOT NULL,
-              provider TEXT NOT NULL,
-              prompt_tokens INTEGER NOT NULL CHECK (prompt_tokens >= 0),
-              completion_tokens INTEGER NOT NULL CHECK (completion_tokens >= 0),
-              cost_micros INTEGER NOT NULL CHECK (cost_micros >= 0),
-              latency_ms INTEGER NOT NULL);
-            CREATE INDEX IF NOT EXISTS usage_tenant_day ON usage (tenant, day);
-            CREATE INDEX IF NOT EXISTS usage_day ON usage (day);
-            """;
+    /** Where the ledger's migrations live on the classpath ({@code V1__baseline.sql}, ...). */
+    static final String MIGRATIONS = "db/router/ledger";
+
     private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR principal = ?)"
                                         + " AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
 
@@ -70,8 +58,11 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         try {
             final Path file = directory.resolve("usage.db");
             final Connection writer = Sqlite.open(file);
-            try (Statement s = writer.createStatement()) {
-                s.executeUpdate(SCHEMA);
+            try {
+                Migrations.migrate(writer, MIGRATIONS);
+            } catch (SQLException e) {
+                writer.close();
+                throw e;
             }
             final Connection reader = Sqlite.open(file);
             return new SqliteLedger(writer, reader, file);
