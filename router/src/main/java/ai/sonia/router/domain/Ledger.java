@@ -2,6 +2,8 @@ package ai.sonia.router.domain;
 
 import java.util.List;
 
+import javax.annotation.Nullable;
+
 /** Where served requests are accounted. */
 public interface Ledger {
 
@@ -12,10 +14,11 @@ public interface Ledger {
     Charged chargedSince(String tenant, String fromDay);
 
     /**
-     * Sums by tenant, deployment and day, ordered by day, tenant and deployment; the total is summed on its
+     * Sums by tenant, deployment and day, ordered by {@link UsageSums.Key}: at most {@code limit} groups,
+     * those after {@code after} (every group when null). The total covers every group in range, summed on its
      * own over the same snapshot. An empty day means no bound on that side.
      */
-    UsageSums sums(UsageScope scope, String startDay, String endDay);
+    UsageSums sums(UsageScope scope, String startDay, String endDay, @Nullable UsageSums.Key after, int limit);
 
     /** Total tokens and cost per day from {@code fromDay} (inclusive), oldest first. */
     List<DayTotal> dailyTotals(UsageScope scope, String fromDay);

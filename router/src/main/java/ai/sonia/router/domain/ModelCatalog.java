@@ -3,6 +3,7 @@ package ai.sonia.router.domain;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
 import ai.sonia.runtime.errors.DomainException;
 
 /** The configured deployments and the aliases that chain them, in fallback order. */

@@ -3,11 +3,16 @@ package ai.sonia.router.domain;
 import java.time.Clock;
 import java.time.LocalDate;
 import java.time.format.DateTimeParseException;
+import java.util.List;
+
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /** The ledger as callers read it: usage sums by tenant, deployment and day, and the spend forecast. */
 public final class UsageReports {
 
+    static final int DEFAULT_PAGE_SIZE = 1000;
+    static final int MAX_PAGE_SIZE = 1000;
     static final int DEFAULT_HORIZON_DAYS = 30;
     static final int MAX_HORIZON_DAYS = 366;
 
@@ -22,14 +27,34 @@ public final class UsageReports {
         this.clock = clock;
     }
 
-    /** The sums over the days from {@code startDay} to {@code endDay} ("YYYY-MM-DD"; empty for no bound). */
-    public UsageSums sums(UsageScope scope, String startDay, String endDay) {
+    /** One page of usage groups with the total of them all, and the token of the next page (empty on the last). */
+    public record Page(UsageSums sums, String nextPageToken) {}
+
+    /**
+     * The groups over the days from {@code startDay} to {@code endDay} ("YYYY-MM-DD"; empty for no bound), at
+     * most {@code pageSize} (0 for the default) from {@code pageToken} on.
+     */
+    public Page sums(UsageScope scope, String startDay, String endDay, int pageSize, String pageToken) {
         final String start = day("start_day", startDay);
         final String end = day("end_day", endDay);
         if (!start.isEmpty() && !end.isEmpty() && start.compareTo(end) > 0) {
             throw DomainException.invalidArgument("end_day", end + " is before start_day " + start);
         }
-        return ledger.sums(scope, start, end);
+        final int size = PageTokens.pageSize(pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+        final String query = String.join("\n", "GetUsage", scope.tenant(), scope.principal(), start, end);
+        final UsageSums.Key after = PageTokens.after(pageToken, query).map(parts -> {
+            final UsageSums.Key key = UsageSums.Key.of(parts);
+            if (key == null) {
+                throw DomainException.invalidArgument("page_token", "not a page token of this list");
+            }
+            return key;
+        }).orElse(null);
+        final UsageSums sums = ledger.sums(scope, start, end, after, size + 1);
+        if (sums.rows().size() <= size) {
+            return new Page(sums, "");
+        }
+        final List<UsageSums.Row> rows = sums.rows().subList(0, size);
+        return new Page(new UsageSums(rows, sums.total()), PageTokens.next(query, rows.get(size - 1).key().parts()));
     }
 
     /** The projection over {@code horizonDays} (0 for the default) of the scope's recent usage. */

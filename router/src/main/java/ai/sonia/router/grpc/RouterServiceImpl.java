@@ -110,11 +110,11 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
 
     @Override
     public void getUsage(GetUsageRequest request, StreamObserver<GetUsageResponse> responses) {
-        final UsageSums sums = usage.sums(usageScope(request.getTenant()), request.getStartDay(),
-                                          request.getEndDay());
-        final GetUsageResponse.Builder out = GetUsageResponse.newBuilder();
-        sums.rows().forEach(r -> out.addRows(toRow(r)));
-        out.setTotal(toRow(sums.total()));
+        final UsageReports.Page page = usage.sums(usageScope(request.getTenant()), request.getStartDay(),
+                                                  request.getEndDay(), request.getPageSize(), request.getPageToken());
+        final GetUsageResponse.Builder out = GetUsageResponse.newBuilder().setNextPageToken(page.nextPageToken());
+        page.sums().rows().forEach(r -> out.addRows(toRow(r)));
+        out.setTotal(toRow(page.sums().total()));
         responses.onNext(out.build());
         responses.onCompleted();
     }

@@ -3,6 +3,8 @@ package ai.sonia.router.store;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import javax.annotation.Nullable;
+
 import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
@@ -53,8 +55,9 @@ public final class MeteredLedger implements Ledger {
     }
 
     @Override
-    public UsageSums sums(UsageScope scope, String startDay, String endDay) {
-        return delegate.sums(scope, startDay, endDay);
+    public UsageSums sums(UsageScope scope, String startDay, String endDay, @Nullable UsageSums.Key after,
+                          int limit) {
+        return delegate.sums(scope, startDay, endDay, after, limit);
     }
 
     @Override

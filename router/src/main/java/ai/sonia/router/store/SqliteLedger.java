@@ -11,6 +11,8 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 
+import javax.annotation.Nullable;
+
 import ai.sonia.router.domain.DayTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
@@ -99,16 +101,22 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     }
 
     @Override
-    public synchronized UsageSums sums(UsageScope scope, String startDay, String endDay) {
+    public synchronized UsageSums sums(UsageScope scope, String startDay, String endDay,
+                                       @Nullable UsageSums.Key after, int limit) {
         try {
             reader.setAutoCommit(false);
             try {
                 final List<UsageSums.Row> rows = new ArrayList<>();
                 try (PreparedStatement q = reader.prepareStatement(
                         "SELECT tenant, deployment, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens),"
-                        + " SUM(cost_micros) FROM usage" + GROUP + " GROUP BY tenant, deployment, day"
-                        + " ORDER BY day, tenant, deployment")) {
+                        + " SUM(cost_micros) FROM usage" + GROUP + " AND (? OR (day, tenant, deployment) > (?, ?, ?))"
+                        + " GROUP BY tenant, deployment, day ORDER BY day, tenant, deployment LIMIT ?")) {
                     bind(q, scope, startDay, endDay);
+                    q.setBoolean(9, after == null);
+                    q.setString(10, after == null ? "" : after.day());
+                    q.setString(11, after == null ? "" : after.tenant());
+                    q.setString(12, after == null ? "" : after.model());
+                    q.setInt(13, limit);
                     try (ResultSet rs = q.executeQuery()) {
                         while (rs.next()) {
                             rows.add(new UsageSums.Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),

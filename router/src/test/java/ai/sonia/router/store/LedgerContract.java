@@ -52,7 +52,7 @@ public abstract class LedgerContract {
         ledger.record(row(0, "acme", "alice", "claude", 4, 4, 40));
         ledger.record(row(-1, "globex", "gina", "gpt", 100, 50, 70));
 
-        final UsageSums sums = ledger.sums(new UsageScope("", ""), "", "");
+        final UsageSums sums = all(ledger, new UsageScope("", ""), "", "");
         assertThat(sums.rows()).containsExactly(
                 new UsageSums.Row("globex", "gpt", "2026-05-13", 1, 100, 50, 70),
                 new UsageSums.Row("acme", "claude", TODAY, 1, 4, 4, 40),
@@ -62,7 +62,7 @@ public abstract class LedgerContract {
 
     @Test
     void anEmptyLedgerSumsToZero() {
-        final UsageSums sums = newLedger().sums(new UsageScope("acme", ""), "", "");
+        final UsageSums sums = all(newLedger(), new UsageScope("acme", ""), "", "");
         assertThat(sums.rows()).isEmpty();
         assertThat(sums.total()).isEqualTo(new UsageSums.Row("", "", "", 0, 0, 0, 0));
         assertThat(newLedger().chargedSince("acme", TODAY)).isEqualTo(new Ledger.Charged(0, 0));
@@ -75,11 +75,11 @@ public abstract class LedgerContract {
         ledger.record(row(0, "acme", "bob", "gpt", 1, 2, 3));
         ledger.record(row(0, "globex", "alice", "gpt", 100, 50, 70));
 
-        assertThat(ledger.sums(new UsageScope("acme", ""), "", "").total().requests()).isEqualTo(2);
-        assertThat(ledger.sums(new UsageScope("acme", ""), "", "").rows())
+        assertThat(all(ledger, new UsageScope("acme", ""), "", "").total().requests()).isEqualTo(2);
+        assertThat(all(ledger, new UsageScope("acme", ""), "", "").rows())
                 .extracting(UsageSums.Row::tenant).containsOnly("acme");
         // The same user name in another tenant is another principal.
-        assertThat(ledger.sums(new UsageScope("acme", "alice"), "", "").total())
+        assertThat(all(ledger, new UsageScope("acme", "alice"), "", "").total())
                 .isEqualTo(new UsageSums.Row("", "", "", 1, 10, 5, 7));
         assertThat(ledger.chargedSince("acme", TODAY)).isEqualTo(new Ledger.Charged(18, 10));
         assertThat(ledger.chargedSince("globex", TODAY)).isEqualTo(new Ledger.Charged(150, 70));
@@ -94,10 +94,10 @@ public abstract class LedgerContract {
         for (int day = -3; day <= 0; day++) {
             ledger.record(row(day, "acme", "alice", "gpt", 10, 1, 2));
         }
-        assertThat(ledger.sums(new UsageScope("", ""), "2026-05-12", "2026-05-13").rows())
+        assertThat(all(ledger, new UsageScope("", ""), "2026-05-12", "2026-05-13").rows())
                 .extracting(UsageSums.Row::day).containsExactly("2026-05-12", "2026-05-13");
-        assertThat(ledger.sums(new UsageScope("", ""), "2026-05-13", "").total().requests()).isEqualTo(2);
-        assertThat(ledger.sums(new UsageScope("", ""), "", "2026-05-11").total().requests()).isEqualTo(1);
+        assertThat(all(ledger, new UsageScope("", ""), "2026-05-13", "").total().requests()).isEqualTo(2);
+        assertThat(all(ledger, new UsageScope("", ""), "", "2026-05-11").total().requests()).isEqualTo(1);
         assertThat(ledger.chargedSince("acme", "2026-05-13")).isEqualTo(new Ledger.Charged(22, 4));
         assertThat(ledger.dailyTotals(new UsageScope("acme", ""), "2026-05-12"))
                 .extracting(DayTotal::day)
@@ -114,7 +114,7 @@ public abstract class LedgerContract {
                 ledger.record(row(0, "tenant-" + thread % 4, "user-" + thread, "gpt", 3, 2, 1));
             }
         });
-        final UsageSums sums = ledger.sums(new UsageScope("", ""), "", "");
+        final UsageSums sums = all(ledger, new UsageScope("", ""), "", "");
         assertThat(sums.total()).isEqualTo(new UsageSums.Row("", "", "", THREADS * perThread, 3L * THREADS * perThread,
                                                              2L * THREADS * perThread, (long) THREADS * perThread));
         assertThat(sums.rows()).hasSize(4);
@@ -186,8 +186,60 @@ public abstract class LedgerContract {
         assertThat(acme.spentTokens()).isEqualTo(100 * perCall).isLessThanOrEqualTo(limit);
         assertThat(acme.reservedTokens()).isZero();
         assertThat(ledger.chargedSince("acme", TODAY).tokens()).isEqualTo(acme.spentTokens());
-        assertThat(ledger.sums(new UsageScope("acme", ""), "", "").total().requests()).isEqualTo(100);
+        assertThat(all(ledger, new UsageScope("acme", ""), "", "").total().requests()).isEqualTo(100);
         assertThat(ledger.chargedSince("globex", TODAY).tokens()).isEqualTo(2L * THREADS);
+    }
+
+    @Test
+    void groupsPageInKeyOrderAndNeitherSkipNorRepeatUnderInserts() {
+        final Ledger ledger = newLedger();
+        for (int day = -2; day <= 0; day++) {
+            for (String tenant : List.of("acme", "globex")) {
+                ledger.record(row(day, tenant, "u", "gpt", 1, 1, 1));
+            }
+        }
+        final UsageScope everyone = new UsageScope("", "");
+        final List<UsageSums.Row> seen = new ArrayList<>();
+        UsageSums page = ledger.sums(everyone, "", "", null, 2);
+        seen.addAll(page.rows());
+        assertThat(page.total().requests()).isEqualTo(6);
+        // Meanwhile: more usage in a group already listed, one in a group still to come, and a new group that
+        // sorts before the position reached (not listed on this pass, and nothing else moves because of it).
+        ledger.record(row(-2, "acme", "u", "gpt", 1, 1, 1));
+        ledger.record(row(0, "globex", "u", "gpt", 1, 1, 1));
+        ledger.record(row(-2, "aardvark", "u", "gpt", 1, 1, 1));
+        while (page.rows().size() == 2) {
+            final UsageSums.Row last = page.rows().get(1);
+            page = ledger.sums(everyone, "", "", last.key(), 2);
+            seen.addAll(page.rows());
+            assertThat(page.total().requests()).isEqualTo(9);
+        }
+        assertThat(seen).extracting(UsageSums.Row::key).containsExactly(
+                new UsageSums.Key("2026-05-12", "acme", "gpt"), new UsageSums.Key("2026-05-12", "globex", "gpt"),
+                new UsageSums.Key("2026-05-13", "acme", "gpt"), new UsageSums.Key("2026-05-13", "globex", "gpt"),
+                new UsageSums.Key(TODAY, "acme", "gpt"), new UsageSums.Key(TODAY, "globex", "gpt"));
+        assertThat(seen.get(5).requests()).isEqualTo(2); // the group still to come shows the row added meanwhile
+    }
+
+    @Test
+    void aPageIsBoundedByTheScopeAndDays() {
+        final Ledger ledger = newLedger();
+        for (int day = -3; day <= 0; day++) {
+            ledger.record(row(day, "acme", "alice", "gpt", 1, 1, 1));
+            ledger.record(row(day, "acme", "alice", "claude", 1, 1, 1));
+            ledger.record(row(day, "globex", "gina", "gpt", 1, 1, 1));
+        }
+        final UsageSums page = ledger.sums(new UsageScope("acme", ""), "2026-05-12", "2026-05-13",
+                                           new UsageSums.Key("2026-05-12", "acme", "claude"), 10);
+        assertThat(page.rows()).extracting(UsageSums.Row::key).containsExactly(
+                new UsageSums.Key("2026-05-12", "acme", "gpt"), new UsageSums.Key("2026-05-13", "acme", "claude"),
+                new UsageSums.Key("2026-05-13", "acme", "gpt"));
+        assertThat(page.total().requests()).isEqualTo(4);
+    }
+
+    /** Every group in range on one page. */
+    static UsageSums all(Ledger ledger, UsageScope scope, String startDay, String endDay) {
+        return ledger.sums(scope, startDay, endDay, null, Integer.MAX_VALUE);
     }
 
     /** A served request {@code dayOffset} days from {@link #NOW}. */

@@ -60,7 +60,7 @@ class SqliteLedgerTest extends LedgerContract {
         final SqliteLedger ledger = open(directory);
         ledger.record(row(0, "acme", "bob", "gpt", 1, 1, 1));
         assertThat(ledger.chargedSince("acme", TODAY)).isEqualTo(new Ledger.Charged(17, 8));
-        assertThat(ledger.sums(new UsageScope("acme", ""), "", "").total().requests()).isEqualTo(2);
+        assertThat(all(ledger, new UsageScope("acme", ""), "", "").total().requests()).isEqualTo(2);
         ledger.close();
         opened.remove(ledger);
 
