@@ -22,6 +22,7 @@ import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.ServiceModule;
+import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
@@ -69,14 +70,19 @@ public final class SoniaServiceExtension
     private SoniaServer server;
     private ManagedChannel channel;
 
-    private SoniaServiceExtension(ServiceModule module) {
-        service = module.spec().name();
-        factory = module::newServer;
+    private SoniaServiceExtension(String service, ServerFactory factory) {
+        this.service = service;
+        this.factory = factory;
     }
 
     /** An extension that will start {@code module}'s server. */
     public static SoniaServiceExtension of(ServiceModule module) {
-        return new SoniaServiceExtension(requireNonNull(module, "module"));
+        return new SoniaServiceExtension(module.spec().name(), module::newServer);
+    }
+
+    /** An extension that will start the server {@code factory} builds for {@code spec} (a test's own service). */
+    public static SoniaServiceExtension of(ServiceSpec spec, ServerFactory factory) {
+        return new SoniaServiceExtension(spec.name(), requireNonNull(factory, "factory"));
     }
 
     /** The service's section of the config ({@code services.<name>}), as JSON: {@code {"pendingTtlSeconds":1}}. */
