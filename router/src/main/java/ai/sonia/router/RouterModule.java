@@ -5,8 +5,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import com.linecorp.armeria.client.ClientFactory;
 
@@ -31,6 +29,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.Threads;
 import dev.langchain4j.http.client.HttpClientBuilder;
 
 /** Wires the router service: routing over LLM providers, embeddings and the ledger. */
@@ -51,7 +50,7 @@ public final class RouterModule implements ServiceModule {
     @Override
     public SoniaServer newServer(StackConfig config) {
         final RouterConfig rc = RouterConfig.from(config);
-        final ExecutorService io = Executors.newCachedThreadPool(daemonThreads("router-provider-"));
+        final ExecutorService io = Executors.newCachedThreadPool(Threads.factory("router-provider"));
         final ClientFactory clients = ClientFactory.builder().connectTimeout(rc.connectTimeout()).build();
         final HttpClientBuilder http = ProviderHttpClient.builder(clients, io);
         final SqliteLedger ledger = SqliteLedger.open(config.dataDir("router"));
@@ -84,14 +83,5 @@ public final class RouterModule implements ServiceModule {
         rc.budgets().tenants().forEach((tenant, limits) -> server.configSummary(
                 "budget." + tenant, limits.tokens() + " tokens, " + limits.costMicros() + " micro-USD per month"));
         return server.build();
-    }
-
-    private static ThreadFactory daemonThreads(String prefix) {
-        final AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            final Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

@@ -19,6 +19,8 @@ import ai.sonia.router.v1.EmbedResponse;
 import ai.sonia.router.v1.ListModelsRequest;
 import ai.sonia.router.v1.ListModelsResponse;
 import ai.sonia.router.v1.Model;
+import ai.sonia.runtime.Shared;
+import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -51,12 +53,27 @@ class EmbedAndModelsTest {
                 .addInputs("The cat sleeps on the sofa.")
                 .addInputs("A kitten is napping on the couch.")
                 .addInputs("Quarterly revenue grew by eight percent.").build());
-        assertThat(response.getModel()).isEqualTo("bge-small-en-v15-q");
+        // One name for the model in router and memory (the router said "bge-small-en-v15-q" before).
+        assertThat(response.getModel()).isEqualTo("bge-small-en-v1.5-q");
         assertThat(response.getDimensions()).isEqualTo(384);
         assertThat(response.getEmbeddingsList()).hasSize(3).allSatisfy(e -> assertThat(e.getValuesCount()).isEqualTo(384));
         final double similar = cosine(response.getEmbeddings(0).getValuesList(), response.getEmbeddings(1).getValuesList());
         final double unrelated = cosine(response.getEmbeddings(0).getValuesList(), response.getEmbeddings(2).getValuesList());
         assertThat(similar).isGreaterThan(unrelated);
+    }
+
+    @Test
+    void theBundledModelIsTheJvmsOneInstanceUnderEitherName() {
+        final EmbedResponse former = router.stub.embed(EmbedRequest.newBuilder().setModel("bge-small-en-v15-q")
+                                                                   .addInputs("hello").build());
+        assertThat(former.getModel()).isEqualTo("bge-small-en-v1.5-q");
+        final EmbedResponse current = router.stub.embed(EmbedRequest.newBuilder().setModel("bge-small-en-v1.5-q")
+                                                                    .addInputs("hello").build());
+        assertThat(current.getEmbeddings(0)).isEqualTo(former.getEmbeddings(0));
+        // Memory, in the same JVM, gets the instance the router loaded instead of loading its own.
+        assertThat(Shared.<Object>get("embedding/bge-small-en-v1.5-q", () -> {
+            throw new AssertionError("the router did not share its model");
+        })).isInstanceOf(BgeSmallEnV15QuantizedEmbeddingModel.class);
     }
 
     @Test

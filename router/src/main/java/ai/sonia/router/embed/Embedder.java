@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.Shared;
 import ai.sonia.runtime.errors.DomainException;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
@@ -16,12 +17,15 @@ import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 
 /**
  * Embeds texts: by default with LangChain4j's bundled BGE-small ONNX model (offline, in process, loaded
- * on first use so that start-up stays fast), or with an Ollama model named {@code ollama/<model>}.
+ * on first use so that start-up stays fast, and one instance per JVM, shared with memory through
+ * {@link Shared}), or with an Ollama model named {@code ollama/<model>}.
  */
 public final class Embedder {
 
-    /** The default model's name. */
-    public static final String DEFAULT_MODEL = "bge-small-en-v15-q";
+    /** The default model's name, as memory names the same model. */
+    public static final String DEFAULT_MODEL = "bge-small-en-v1.5-q";
+    /** The name the router used for it before; still accepted. */
+    private static final String FORMER_DEFAULT_NAME = "bge-small-en-v15-q";
     static final int MAX_INPUTS = 256;
     static final int MAX_INPUT_CHARS = 16_384;
     private static final String OLLAMA_PREFIX = "ollama/";
@@ -42,7 +46,7 @@ public final class Embedder {
 
     public Result embed(List<String> inputs, String model) {
         validate(inputs);
-        final String name = model.isEmpty() ? DEFAULT_MODEL : model;
+        final String name = model.isEmpty() || FORMER_DEFAULT_NAME.equals(model) ? DEFAULT_MODEL : model;
         final EmbeddingModel embeddingModel = models.computeIfAbsent(name, this::newModel);
         final List<Embedding> embeddings;
         try {
@@ -56,7 +60,7 @@ public final class Embedder {
 
     private EmbeddingModel newModel(String name) {
         if (DEFAULT_MODEL.equals(name)) {
-            return new BgeSmallEnV15QuantizedEmbeddingModel();
+            return Shared.get("embedding/" + DEFAULT_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new);
         }
         if (name.startsWith(OLLAMA_PREFIX) && name.length() > OLLAMA_PREFIX.length()) {
             return OllamaEmbeddingModel.builder()
