@@ -21,6 +21,7 @@ import com.linecorp.armeria.common.MediaType;
 
 import ai.sonia.router.v1.ChatRequest;
 import ai.sonia.router.v1.ChatResponse;
+import ai.sonia.router.v1.FinishReason;
 import ai.sonia.router.v1.ContextPassage;
 import ai.sonia.router.v1.ListModelsRequest;
 import ai.sonia.router.v1.StreamChatRequest;
@@ -82,7 +83,7 @@ class ExtractiveTest {
                                                                                                        .setMaxTokens(4).build());
         assertThat(response.getContent()).isEqualTo("No language model is ");
         assertThat(response.getUsage().getCompletionTokens()).isEqualTo(4);
-        assertThat(response.getFinishReason()).isEqualTo("length");
+        assertThat(response.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_LENGTH);
     }
 
     @Test

@@ -25,6 +25,7 @@ import ai.sonia.router.FakeProvider.Fail;
 import ai.sonia.router.FakeProvider.Slow;
 import ai.sonia.router.v1.ChatRequest;
 import ai.sonia.router.v1.ChatResponse;
+import ai.sonia.router.v1.FinishReason;
 import ai.sonia.router.v1.ListModelsRequest;
 import ai.sonia.router.v1.Model;
 import io.grpc.Status;
@@ -214,7 +215,7 @@ class RoutingTest {
                               .setParametersJsonSchema("{\"type\":\"object\",\"properties\":{\"path\":{\"type\":"
                                                        + "\"string\"}},\"required\":[\"path\"]}")).build();
         final ChatResponse response = router.stub.chat(request);
-        assertThat(response.getFinishReason()).isEqualTo("tool_calls");
+        assertThat(response.getFinishReason()).isEqualTo(FinishReason.FINISH_REASON_TOOL_CALLS);
         assertThat(response.getToolCallsList()).singleElement().satisfies(call -> {
             if (!deployment.equals("local")) {
                 assertThat(call.getId()).isEqualTo("call_1"); // Ollama's API has no call ids

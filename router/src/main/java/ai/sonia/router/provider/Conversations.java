@@ -12,8 +12,10 @@ import ai.sonia.common.v1.ToolCall;
 import ai.sonia.common.v1.ToolDefinition;
 import ai.sonia.router.domain.ChatCall;
 import ai.sonia.router.domain.Completion;
+import ai.sonia.router.domain.ProviderFailure;
 import ai.sonia.router.v1.ChatMessage;
 import ai.sonia.router.v1.ContextPassage;
+import ai.sonia.router.v1.FinishReason;
 import ai.sonia.runtime.errors.DomainException;
 import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.agent.tool.ToolSpecification;
@@ -103,18 +105,19 @@ final class Conversations {
         }
     }
 
-    private static String finishReason(ChatResponse response, List<ToolCall> toolCalls) {
+    private static FinishReason finishReason(ChatResponse response, List<ToolCall> toolCalls) {
         if (!toolCalls.isEmpty()) {
-            return "tool_calls";
+            return FinishReason.FINISH_REASON_TOOL_CALLS;
         }
         if (response.finishReason() == null) {
-            return "stop";
+            return FinishReason.FINISH_REASON_STOP;
         }
         return switch (response.finishReason()) {
-            case LENGTH -> "length";
-            case TOOL_EXECUTION -> "tool_calls";
-            case CONTENT_FILTER -> "content_filter";
-            default -> "stop";
+            case LENGTH -> FinishReason.FINISH_REASON_LENGTH;
+            case TOOL_EXECUTION -> FinishReason.FINISH_REASON_TOOL_CALLS;
+            case CONTENT_FILTER -> throw new ProviderFailure(ProviderFailure.Kind.REFUSED,
+                                                              "content refused by the provider's filter", null, null);
+            default -> FinishReason.FINISH_REASON_STOP;
         };
     }
 

@@ -10,6 +10,7 @@ import ai.sonia.router.domain.ChatProvider;
 import ai.sonia.router.domain.Completion;
 import ai.sonia.router.domain.Deployment;
 import ai.sonia.router.v1.ChatMessage;
+import ai.sonia.router.v1.FinishReason;
 import ai.sonia.router.v1.Role;
 
 /**
@@ -35,9 +36,9 @@ public final class ExtractiveProvider implements ChatProvider {
         if (call.maxTokens() > 0 && words > call.maxTokens()) {
             // Held to max_tokens like any model, so a budget reservation is never outgrown.
             final String cut = firstPieces(answer, call.maxTokens());
-            return new Completion(cut, List.of(), "length", MODEL, promptTokens(call), call.maxTokens());
+            return new Completion(cut, List.of(), FinishReason.FINISH_REASON_LENGTH, MODEL, promptTokens(call), call.maxTokens());
         }
-        return new Completion(answer, List.of(), "stop", MODEL, promptTokens(call), words);
+        return new Completion(answer, List.of(), FinishReason.FINISH_REASON_STOP, MODEL, promptTokens(call), words);
     }
 
     @Override

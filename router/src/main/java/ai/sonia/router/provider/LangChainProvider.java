@@ -53,7 +53,7 @@ public final class LangChainProvider implements ChatProvider {
         } catch (RuntimeException e) {
             throw FailureClassifier.classify(e);
         }
-        return refusedOr(Conversations.toCompletion(response, deployment.providerModel()));
+        return Conversations.toCompletion(response, deployment.providerModel());
     }
 
     @Override
@@ -100,19 +100,11 @@ public final class LangChainProvider implements ChatProvider {
             if (event instanceof Delta delta) {
                 onDelta.accept(delta.text());
             } else if (event instanceof ChatResponse response) {
-                return refusedOr(Conversations.toCompletion(response, deployment.providerModel()));
+                return Conversations.toCompletion(response, deployment.providerModel());
             } else {
                 throw FailureClassifier.classify((Throwable) event);
             }
         }
-    }
-
-    private static Completion refusedOr(Completion completion) {
-        if ("content_filter".equals(completion.finishReason())) {
-            throw new ProviderFailure(ProviderFailure.Kind.REFUSED, "content refused by the provider's filter",
-                                      null, null);
-        }
-        return completion;
     }
 
     private record Delta(String text) {}
