@@ -174,7 +174,7 @@ class BudgetTest {
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertRateLimited(e, "cost"));
         final int providerCalls = openai.requestCount();
 
-        router = router.restart();
+        router.restart();
         final RouterServiceBlockingStub again = router.as(token);
         final GetBudgetResponse budget = again.getBudget(GetBudgetRequest.getDefaultInstance());
         assertThat(budget.getSpentCostMicros()).isEqualTo(3 * used);
