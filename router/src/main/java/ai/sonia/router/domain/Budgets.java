@@ -6,8 +6,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.common.v1.ErrorCode;
@@ -70,8 +73,10 @@ public final class Budgets {
             refuseIfOver(tenant, book, "cost", limits.costMicros(), book.spentCost, book.reservedCost, costMicros);
             book.reservedTokens += tokens;
             book.reservedCost += costMicros;
+            final Reservation reservation = new Reservation(tenant, tokens, costMicros, limits.limited());
+            book.held.add(reservation);
+            return reservation;
         }
-        return new Reservation(tenant, tokens, costMicros, limits.limited());
     }
 
     /**
@@ -145,30 +150,8 @@ public final class Budgets {
         return YearMonth.from(Instant.ofEpochMilli(epochMillis).atZone(ZoneOffset.UTC));
     }
 
-    /** What a call holds until it is settled or released; given back once, however often either is called. */
-    public static final class Reservation {
-        private final String tenant;
-        private final long tokens;
-        private final long costMicros;
-        private final boolean limited;
-        private boolean released; // guarded by the tenant's book
-
-        Reservation(String tenant, long tokens, long costMicros, boolean limited) {
-            this.tenant = tenant;
-            this.tokens = tokens;
-            this.costMicros = costMicros;
-            this.limited = limited;
-        }
-
-        public String tenant() {
-            return tenant;
-        }
-
-        /** Whether a limit applies to the tenant, so the call's answer is capped at what it reserved. */
-        public boolean limited() {
-            return limited;
-        }
-    }
+    /** What a call holds until it is settled or released (once, however often either is called). */
+    public record Reservation(String tenant, long tokens, long costMicros, boolean limited) {}
 
     /** One tenant's books; guarded by its own monitor. */
     private final class Book {
@@ -178,6 +161,8 @@ public final class Budgets {
         long spentCost;
         long reservedTokens;
         long reservedCost;
+        /** The reservations not yet given back, by identity. */
+        final Set<Reservation> held = Collections.newSetFromMap(new IdentityHashMap<>());
 
         Book(String tenant) {
             this.tenant = tenant;
@@ -198,12 +183,10 @@ public final class Budgets {
         }
 
         void release(Reservation r) {
-            if (r.released) {
-                return;
+            if (held.remove(r)) {
+                reservedTokens -= r.tokens();
+                reservedCost -= r.costMicros();
             }
-            r.released = true;
-            reservedTokens -= r.tokens;
-            reservedCost -= r.costMicros;
         }
     }
 }

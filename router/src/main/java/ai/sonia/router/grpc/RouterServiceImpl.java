@@ -41,7 +41,10 @@ import ai.sonia.runtime.auth.Principal;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/** The router's gRPC API: validates, calls the domain, converts; no routing logic here. */
+/**
+ * The router's gRPC API: proto to domain and back, with the caller's credential; no routing, budget or usage
+ * logic here.
+ */
 public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImplBase {
 
     /** The response trailer that carries the router's own share of a chat's latency. */
