@@ -47,7 +47,8 @@ public record ChatCall(String model, List<ChatMessage> messages, List<ContextPas
             throw DomainException.invalidArgument("max_tokens", maxTokens + " (expected: >= 0)");
         }
         if (temperature != null && (temperature < 0 || temperature > MAX_TEMPERATURE || temperature.isNaN())) {
-            throw DomainException.invalidArgument("temperature", temperature + " (expected: 0.." + MAX_TEMPERATURE + ")");
+            throw DomainException.invalidArgument("temperature",
+                                                  temperature + " (expected: 0.." + MAX_TEMPERATURE + ")");
         }
         for (int i = 0; i < tools.size(); i++) {
             validateTool(i, tools.get(i));
