@@ -47,7 +47,11 @@ class DomainExceptionEdgeTest {
 
     @RegisterExtension
     static final SoniaServiceExtension router = SoniaServiceExtension.of(
-            Stack.ROUTER, config -> SoniaServer.builder(Stack.ROUTER, config).addService(new RefusingRouter()).build());
+            Stack.ROUTER, config -> SoniaServer.builder(Stack.ROUTER, config).addService(new RefusingRouter())
+                                               .configure(sb -> sb.service("/refuse/{model}", (ctx, req) -> {
+                                                   throw RefusingRouter.refusal(ctx.pathParam("model"));
+                                               }))
+                                               .build());
 
     /** A router whose every call fails as its model names. */
     static final class RefusingRouter extends RouterServiceGrpc.RouterServiceImplBase {
@@ -107,6 +111,20 @@ class DomainExceptionEdgeTest {
         assertThat(envelope.at("/ok").asBoolean()).isFalse();
         assertThat(envelope.at("/error/code").asText()).isEqualTo(reason);
         assertThat(envelope.at("/error/details/domain").asText()).isEqualTo("router.sonia.ai");
+    }
+
+    @Test
+    void aRefusalFromAPlainHttpRouteIsTheSameEnvelope() throws Exception {
+        final AggregatedHttpResponse response = router.rest(router.adminToken()).get("/refuse/exists").aggregate().join();
+        assertThat(response.status().code()).isEqualTo(409);
+        final JsonNode envelope = mapper.readTree(response.contentUtf8());
+        assertThat(envelope.at("/error/code").asText()).isEqualTo("CONFLICT");
+        assertThat(envelope.at("/error/message").asText()).isEqualTo("deployment already exists: local");
+        assertThat(envelope.at("/error/details/domain").asText()).isEqualTo("router.sonia.ai");
+        assertThat(envelope.at("/error/details/metadata/name").asText()).isEqualTo("local");
+        final JsonNode invalid = mapper.readTree(
+                router.rest(router.adminToken()).get("/refuse/invalid").aggregate().join().contentUtf8());
+        assertThat(invalid.at("/error/details/field_violations/0/field").asText()).isEqualTo("model");
     }
 
     @Test

@@ -31,8 +31,8 @@ class MigrationsTest {
         final Path file = file("fresh");
         try (Connection c = Sqlite.open(file)) {
             final MigrateResult first = Migrations.migrate(c, NOTES, JAVA);
-            assertThat(first.migrationsExecuted).isEqualTo(3);
-            assertThat(first.targetSchemaVersion).isEqualTo("3");
+            assertThat(first.migrationsExecuted).isEqualTo(4);
+            assertThat(first.targetSchemaVersion).isEqualTo("4");
             assertThat(columns(c, "notes")).containsExactly("id", "tenant", "text", "tags");
             assertThat(c.getAutoCommit()).isTrue(); // the connection is left as it was lent
         }
@@ -42,6 +42,9 @@ class MigrationsTest {
             assertThat(c.isClosed()).isFalse(); // Flyway's close did not close the store's connection
             try (Statement s = c.createStatement()) {
                 s.execute("INSERT INTO notes(tenant, text) VALUES ('t', 'kept')");
+                s.execute("INSERT INTO note_log(note, detail) VALUES (1, 'made')");
+                assertThatThrownBy(() -> s.execute("UPDATE note_log SET detail = 'changed'"))
+                        .hasMessageContaining("the log is append-only; no; really");
             }
         }
     }
@@ -59,7 +62,7 @@ class MigrationsTest {
         final Path file = legacyNotes("legacy", 1);
         try (Connection c = Sqlite.open(file)) {
             final MigrateResult result = Migrations.migrate(c, NOTES, JAVA, Migrations.USER_VERSION);
-            assertThat(result.migrationsExecuted).isEqualTo(2); // V2 and V3; V1 is the baseline
+            assertThat(result.migrationsExecuted).isEqualTo(3); // V2 to V4; V1 is the baseline
             assertThat(columns(c, "notes")).containsExactly("id", "tenant", "text", "tags");
             assertThat(single(c, "SELECT tenant || ':' || text || ':' || tags FROM notes")).isEqualTo("ACME:old:");
             assertThat(Migrations.migrate(c, NOTES, JAVA, Migrations.USER_VERSION).migrationsExecuted).isZero();
@@ -81,7 +84,7 @@ class MigrationsTest {
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE other_store (id INTEGER PRIMARY KEY)");
             }
-            assertThat(Migrations.migrate(c, NOTES).migrationsExecuted).isEqualTo(2);
+            assertThat(Migrations.migrate(c, NOTES).migrationsExecuted).isEqualTo(3);
             assertThat(tables(c)).contains("other_store", "notes", "flyway_db_test_notes");
         }
     }

@@ -18,6 +18,9 @@ import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.common.v1.Role;
@@ -58,6 +61,8 @@ public final class SoniaServiceExtension
         SoniaServer newServer(StackConfig config) throws Exception;
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     private final String service;
     private ServerFactory factory;
     private String stackJson = "{}";
@@ -88,6 +93,15 @@ public final class SoniaServiceExtension
     /** The service's section of the config ({@code services.<name>}), as JSON: {@code {"pendingTtlSeconds":1}}. */
     public SoniaServiceExtension config(String serviceSectionJson) {
         return stackConfig("{\"services\":{\"" + service + "\":" + requireNonNull(serviceSectionJson) + "}}");
+    }
+
+    /** The service's section of the config as a map ({@code Map.of("pendingTtlSeconds", 1)}). */
+    public SoniaServiceExtension config(Map<String, ?> serviceSection) {
+        try {
+            return config(JSON.writeValueAsString(serviceSection));
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + serviceSection, e);
+        }
     }
 
     /** The whole {@code config/sonia.json}, for tests that set stack-wide keys (http, tls, other services). */
