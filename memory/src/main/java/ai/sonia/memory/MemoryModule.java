@@ -5,12 +5,19 @@ import java.time.Clock;
 
 import com.linecorp.armeria.server.ServerListener;
 
+import ai.sonia.memory.domain.AccessTracker;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
+import ai.sonia.memory.domain.Housekeeping;
+import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.domain.SearchPipeline;
+import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryExceptionHandler;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
 import ai.sonia.memory.store.Database;
+import ai.sonia.memory.store.SqliteMemoryStore;
+import ai.sonia.memory.store.WriteQueue;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -46,20 +53,29 @@ public final class MemoryModule implements ServiceModule {
         final EmbeddingChoice embedding = EmbeddingChoice.from(config);
         embedding.checkLedger(database);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, embedder, embedding.dimensions(), clock);
-        final Backups backups = new Backups(engine, dataDir.resolve("backups"));
+        final WriteQueue writes = new WriteQueue(database);
+        final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
+        final AccessTracker accesses = new AccessTracker();
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, writes, embedder, index, accesses, clock);
+        final SearchPipeline search = new SearchPipeline(memoryConfig, database, embedder, index, accesses, clock);
+        final IndexLoader loader = new IndexLoader(database, index);
+        final Housekeeping housekeeping = new Housekeeping(memoryConfig, writes, accesses, clock, loader::load);
+        final Backups backups = new Backups(new SqliteMemoryStore(database, writes), loader, clock,
+                                            dataDir.resolve("backups"));
         return SoniaServer.builder(spec(), config)
-                          .addService(new MemoryServiceImpl(engine, backups))
+                          .addService(new MemoryServiceImpl(engine, search, backups))
                           .exceptionHandler(new MemoryExceptionHandler())
                           .useBlockingTaskExecutor(true)
                           .configure(sb -> sb.serverListener(ServerListener.builder()
                                   .whenStarted(started -> embedder.startLoading()).build()))
-                          .readinessCheck("index", engine::indexProblem)
+                          .readinessCheck("index", index::problem)
                           .readinessCheck("embedder", embedder::problem)
                           .configSummary("database", database.file())
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
-                          .closeOnStop(engine)
+                          .closeOnStop(housekeeping)
+                          .closeOnStop(writes)
+                          .closeOnStop(index)
                           .closeOnStop(database)
                           .build();
     }

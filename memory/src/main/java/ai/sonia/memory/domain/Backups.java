@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.Instant;
@@ -11,8 +12,6 @@ import java.util.regex.Pattern;
 
 import com.google.protobuf.util.Timestamps;
 
-import ai.sonia.memory.store.BackupFiles;
-import ai.sonia.memory.store.MemoryLedger;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.RestoreMemoriesRequest;
@@ -29,11 +28,15 @@ public final class Backups {
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
-    private final MemoryEngine engine;
+    private final MemoryStore store;
+    private final IndexLoader index;
+    private final Clock clock;
     private final Path directory;
 
-    public Backups(MemoryEngine engine, Path directory) {
-        this.engine = engine;
+    public Backups(MemoryStore store, IndexLoader index, Clock clock, Path directory) {
+        this.store = store;
+        this.index = index;
+        this.clock = clock;
         this.directory = directory;
     }
 
@@ -41,7 +44,7 @@ public final class Backups {
     public BackupMemoriesResponse backup(BackupMemoriesRequest request, Access access) {
         access.requireWholeLedger("a backup");
         RequestChecks.noUnknownFields("", request);
-        final long nowMs = engine.nowMs();
+        final long nowMs = clock.millis();
         final String id = request.getBackupId().isEmpty() ? "memory-" + STAMP.format(Instant.ofEpochMilli(nowMs))
                                                           : checkedId(request.getBackupId());
         final Path file = file(id);
@@ -49,10 +52,7 @@ public final class Backups {
             throw MemoryException.conflict(id, "a backup with this id already exists");
         }
         OwnerOnlyFiles.file(file); // SQLite fills the empty file, keeping its owner-only mode
-        engine.writes().exclusive(c -> {
-            BackupFiles.backup(c, file);
-            return null;
-        });
+        store.backup(file);
         try {
             return BackupMemoriesResponse.newBuilder().setBackupId(id).setPath(file.toString())
                                          .setSizeBytes(Files.size(file)).setCreateTime(Timestamps.fromMillis(nowMs))
@@ -74,19 +74,15 @@ public final class Backups {
         if (!Files.isRegularFile(file)) {
             throw MemoryException.backupNotFound(id);
         }
-        final String problem = BackupFiles.problem(file);
+        final String problem = store.restoreProblem(file);
         if (problem != null) {
             throw MemoryException.conflict(id, "the backup cannot be restored: " + problem);
         }
-        engine.writes().exclusive(c -> {
-            BackupFiles.restore(c, file);
-            return null;
-        });
-        engine.index().clear();
-        engine.loadIndex();
-        final long nowMs = engine.nowMs();
-        final String record = engine.writes().write(c -> MemoryLedger.recordRestore(c, id, access.actor(), nowMs));
-        final long memories = engine.database().read(MemoryLedger::count);
+        store.restore(file);
+        index.reload();
+        final long nowMs = clock.millis();
+        final String record = store.recordRestore(id, access.actor(), nowMs);
+        final long memories = store.count();
         return RestoreMemoriesResponse.newBuilder().setBackupId(id).setMemories(memories).setAuditRecord(record)
                                       .build();
     }

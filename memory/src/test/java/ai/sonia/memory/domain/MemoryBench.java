@@ -55,10 +55,13 @@ import ai.sonia.memory.store.MemoryFilter;
 import ai.sonia.memory.store.MemoryLedger;
 import ai.sonia.memory.store.MemoryLedger.NewMemory;
 import ai.sonia.memory.store.MemoryRows.Row;
+import ai.sonia.memory.store.WriteQueue;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
+import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.runtime.auth.Principal;
 
 /**
@@ -104,7 +107,7 @@ public final class MemoryBench {
 
     private static void quality() throws Exception {
         final List<String[]> labelled = labelled();
-        final MemoryEngine engine = engine("quality", 20_000);
+        final Engine engine = engine("quality", 20_000);
         final List<String> facts = labelled.stream().map(l -> l[0]).distinct().toList();
         final Random random = new Random(7);
         final List<String> texts = new ArrayList<>(facts);
@@ -207,7 +210,7 @@ public final class MemoryBench {
         }
         System.out.printf("| embedding only, batches of 64 | %.0f |%n", texts.size() / seconds(start));
 
-        final MemoryEngine batched = engine("store-batched", 20_000);
+        final Engine batched = engine("store-batched", 20_000);
         start = System.nanoTime();
         for (int i = 0; i < texts.size(); i += 64) {
             final List<String> batch = texts.subList(i, i + 64);
@@ -218,7 +221,7 @@ public final class MemoryBench {
         close(batched);
 
         for (int clients : new int[] {1, 4}) {
-            final MemoryEngine engine = engine("store-rpc-" + clients, 20_000);
+            final Engine engine = engine("store-rpc-" + clients, 20_000);
             final List<String> slice = texts.subList(0, 400);
             start = System.nanoTime();
             parallel(clients, slice.size(), i -> engine.store(StoreMemoryRequest.newBuilder().setMemory(
@@ -234,7 +237,7 @@ public final class MemoryBench {
         System.out.println("|---|---|---|---|");
         final float[] vector = embedder.embed("commit latency probe");
         for (int writers : new int[] {1, 8}) {
-            final MemoryEngine engine = engine("commit-" + writers, 20_000);
+            final Engine engine = engine("commit-" + writers, 20_000);
             final long[] latencies = new long[2_000];
             start = System.nanoTime();
             parallel(writers, latencies.length, i -> {
@@ -256,7 +259,7 @@ public final class MemoryBench {
     private static void scale(int n) throws Exception {
         System.out.printf("%n## search at %,d memories (synthetic texts and clustered synthetic vectors)%n", n);
         final Synthetic data = new Synthetic(n, 42);
-        final MemoryEngine engine = engine("scale-" + n, 20_000);
+        final Engine engine = engine("scale-" + n, 20_000);
         long start = System.nanoTime();
         for (int i = 0; i < n; i += 1_000) {
             insert(engine, "t", data.texts.subList(i, Math.min(n, i + 1_000)),
@@ -417,15 +420,43 @@ public final class MemoryBench {
 
     // ---------------------------------------------------------------- helpers
 
-    private static MemoryEngine engine(String name, int approximateAbove) throws IOException, InterruptedException {
+    /** An engine and its parts, wired as the module wires them. */
+    private record Engine(MemoryEngine engine, SearchPipeline search, Database database, WriteQueue writes,
+                          VectorIndex index, Housekeeping housekeeping) {
+
+        SearchMemoriesResponse search(SearchMemoriesRequest request, Access access) {
+            return search.search(request, access);
+        }
+
+        StoreMemoryResponse store(StoreMemoryRequest request, Access access) {
+            return engine.store(request, access);
+        }
+
+        List<Long> bm25(String query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+            return search.bm25(query, filter, depth, rows);
+        }
+
+        List<Long> vectors(float[] query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+            return search.vectors(query, filter, depth, rows);
+        }
+    }
+
+    private static Engine engine(String name, int approximateAbove) throws IOException, InterruptedException {
         final Path dir = root.resolve(name + '-' + System.nanoTime());
         Files.createDirectories(dir);
         final ObjectNode config = new ObjectMapper().createObjectNode()
                                                     .put("approximateAbove", approximateAbove)
                                                     .put("sweepIntervalMs", 3_600_000);
         final MemoryConfig memoryConfig = MemoryConfig.from(config);
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, Database.open(dir.resolve("memory.db"), 4, true),
-                                                     embedder, DIMS, Clock.systemUTC());
+        final Database database = Database.open(dir.resolve("memory.db"), 4, true);
+        final WriteQueue writes = new WriteQueue(database);
+        final VectorIndex index = new VectorIndex(DIMS, memoryConfig.approximateAbove());
+        final AccessTracker accesses = new AccessTracker();
+        final Clock clock = Clock.systemUTC();
+        final Engine engine = new Engine(
+                new MemoryEngine(memoryConfig, database, writes, embedder, index, accesses, clock),
+                new SearchPipeline(memoryConfig, database, embedder, index, accesses, clock), database, writes, index,
+                new Housekeeping(memoryConfig, writes, accesses, clock, new IndexLoader(database, index)::load));
         // Wait for the (empty) graph, so every insert feeds it as in a long-running server.
         while (!engine.index().graphReady()) {
             Thread.sleep(10);
@@ -433,8 +464,10 @@ public final class MemoryBench {
         return engine;
     }
 
-    private static void close(MemoryEngine engine) {
-        engine.close();
+    private static void close(Engine engine) throws IOException {
+        engine.housekeeping().close();
+        engine.writes().close();
+        engine.index().close();
         engine.database().close();
     }
 
@@ -445,7 +478,7 @@ public final class MemoryBench {
     }
 
     /** Stores many memories in one group commit, then indexes their vectors; returns text to id. */
-    private static Map<String, Long> insert(MemoryEngine engine, String tenant, List<String> texts,
+    private static Map<String, Long> insert(Engine engine, String tenant, List<String> texts,
                                             List<float[]> vectors) {
         final long now = System.currentTimeMillis();
         final Map<String, Long> ids = engine.writes().write(c -> {
@@ -607,7 +640,7 @@ public final class MemoryBench {
 
         ScoreDoc[] bm25(String tenant, String query, int k) throws IOException {
             final BooleanQuery.Builder terms = new BooleanQuery.Builder();
-            for (String word : MemoryEngine.queryWords(query)) {
+            for (String word : SearchPipeline.queryWords(query)) {
                 terms.add(new TermQuery(new Term("text", word)), BooleanClause.Occur.SHOULD);
             }
             final BooleanQuery filtered = new BooleanQuery.Builder()
