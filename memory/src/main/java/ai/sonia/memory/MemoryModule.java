@@ -15,9 +15,7 @@ import ai.sonia.memory.domain.SearchPipeline;
 import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryExceptionHandler;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
-import ai.sonia.memory.store.Database;
 import ai.sonia.memory.store.SqliteMemoryStore;
-import ai.sonia.memory.store.WriteQueue;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -48,19 +46,18 @@ public final class MemoryModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config, Clock clock) {
         final MemoryConfig memoryConfig = MemoryConfig.from(config.service(spec().name()));
         final Path dataDir = config.dataDir(spec().name());
-        final Database database = Database.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
-                                                memoryConfig.fullSync());
+        final SqliteMemoryStore store = SqliteMemoryStore.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
+                                                               memoryConfig.fullSync());
         final EmbeddingChoice embedding = EmbeddingChoice.from(config);
-        embedding.checkLedger(database);
+        embedding.checkLedger(store);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
-        final WriteQueue writes = new WriteQueue(database);
         final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, writes, embedder, index, accesses, clock);
-        final SearchPipeline search = new SearchPipeline(memoryConfig, database, embedder, index, accesses, clock);
-        final IndexLoader loader = new IndexLoader(database, index);
-        final Housekeeping housekeeping = new Housekeeping(memoryConfig, writes, accesses, clock, loader::load);
-        final Backups backups = new Backups(new SqliteMemoryStore(database, writes), loader, clock,
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock);
+        final SearchPipeline search = new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock);
+        final IndexLoader loader = new IndexLoader(store, index);
+        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load);
+        final Backups backups = new Backups(store, store.auditLog(), loader, clock,
                                             dataDir.resolve("backups"));
         return SoniaServer.builder(spec(), config)
                           .addService(new MemoryServiceImpl(engine, search, backups))
@@ -70,13 +67,12 @@ public final class MemoryModule implements ServiceModule {
                                   .whenStarted(started -> embedder.startLoading()).build()))
                           .readinessCheck("index", index::problem)
                           .readinessCheck("embedder", embedder::problem)
-                          .configSummary("database", database.file())
+                          .configSummary("database", store.file())
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
                           .closeOnStop(housekeeping)
-                          .closeOnStop(writes)
                           .closeOnStop(index)
-                          .closeOnStop(database)
+                          .closeOnStop(store)
                           .build();
     }
 }

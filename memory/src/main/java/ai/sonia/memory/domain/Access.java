@@ -1,8 +1,6 @@
 package ai.sonia.memory.domain;
 
 import ai.sonia.common.v1.Scope;
-import ai.sonia.memory.store.AuditLog.Actor;
-import ai.sonia.memory.store.LedgerView;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.runtime.auth.Principal;
 

@@ -29,12 +29,14 @@ public final class Backups {
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
     private final MemoryStore store;
+    private final AuditLog auditLog;
     private final IndexLoader index;
     private final Clock clock;
     private final Path directory;
 
-    public Backups(MemoryStore store, IndexLoader index, Clock clock, Path directory) {
+    public Backups(MemoryStore store, AuditLog auditLog, IndexLoader index, Clock clock, Path directory) {
         this.store = store;
+        this.auditLog = auditLog;
         this.index = index;
         this.clock = clock;
         this.directory = directory;
@@ -81,7 +83,7 @@ public final class Backups {
         store.restore(file);
         index.reload();
         final long nowMs = clock.millis();
-        final String record = store.recordRestore(id, access.actor(), nowMs);
+        final String record = auditLog.recordRestore(id, access.actor(), nowMs);
         final long memories = store.count();
         return RestoreMemoriesResponse.newBuilder().setBackupId(id).setMemories(memories).setAuditRecord(record)
                                       .build();

@@ -10,9 +10,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import ai.sonia.memory.MemoryConfig;
-import ai.sonia.memory.store.AuditLog.Actor;
-import ai.sonia.memory.store.MemoryLedger;
-import ai.sonia.memory.store.WriteQueue;
 
 /**
  * The ledger's background work on one thread: marks memories past their TTL as expired, and writes the
@@ -23,15 +20,15 @@ public final class Housekeeping implements AutoCloseable {
     private static final Logger logger = LoggerFactory.getLogger(Housekeeping.class);
     private static final Actor SWEEPER = new Actor("system:ttl-sweeper", "");
 
-    private final WriteQueue writes;
+    private final MemoryStore store;
     private final AccessTracker accesses;
     private final Clock clock;
     private final ScheduledExecutorService executor;
 
     /** Starts the schedule; {@code first} (the index load) runs on the same thread before anything else. */
-    public Housekeeping(MemoryConfig config, WriteQueue writes, AccessTracker accesses, Clock clock,
+    public Housekeeping(MemoryConfig config, MemoryStore store, AccessTracker accesses, Clock clock,
                         Runnable first) {
-        this.writes = writes;
+        this.store = store;
         this.accesses = accesses;
         this.clock = clock;
         executor = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -50,7 +47,7 @@ public final class Housekeeping implements AutoCloseable {
     public int sweep() {
         try {
             final long nowMs = clock.millis();
-            return writes.write(c -> MemoryLedger.expireDue(c, SWEEPER, nowMs, 1_000)).size();
+            return store.expireDue(SWEEPER, nowMs, 1_000).size();
         } catch (RuntimeException e) {
             logger.warn("TTL sweep failed", e);
             return 0;
@@ -63,10 +60,7 @@ public final class Housekeeping implements AutoCloseable {
             return;
         }
         try {
-            writes.write(c -> {
-                MemoryLedger.touch(c, drained);
-                return null;
-            });
+            store.touch(drained);
         } catch (RuntimeException e) {
             logger.warn("Writing {} access times failed", drained.size(), e);
         }

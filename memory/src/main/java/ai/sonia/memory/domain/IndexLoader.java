@@ -3,8 +3,6 @@ package ai.sonia.memory.domain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import ai.sonia.memory.store.Database;
-import ai.sonia.memory.store.SearchQueries;
 
 /**
  * Fills the in-memory {@link VectorIndex} from the ledger: the exact vectors first (searches wait for
@@ -14,11 +12,11 @@ public final class IndexLoader {
 
     private static final Logger logger = LoggerFactory.getLogger(IndexLoader.class);
 
-    private final Database database;
+    private final MemoryStore store;
     private final VectorIndex index;
 
-    public IndexLoader(Database database, VectorIndex index) {
-        this.database = database;
+    public IndexLoader(MemoryStore store, VectorIndex index) {
+        this.store = store;
         this.index = index;
     }
 
@@ -33,12 +31,9 @@ public final class IndexLoader {
         final long start = System.nanoTime();
         try {
             final int[] count = new int[1];
-            database.read(c -> {
-                SearchQueries.vectors(c, (id, tenant, vector) -> {
-                    index.addExact(tenant, id, vector);
-                    count[0]++;
-                });
-                return null;
+            store.vectors((id, tenant, vector) -> {
+                index.addExact(tenant, id, vector);
+                count[0]++;
             });
             index.markLoaded(null);
             final Thread graph = new Thread(this::buildLuceneIndex, "memory-lucene-build");
@@ -60,12 +55,9 @@ public final class IndexLoader {
         try {
             index.startFeeding();
             final int[] count = new int[1];
-            database.read(c -> {
-                SearchQueries.documents(c, (id, tenant, text, vector) -> {
-                    index.feed(tenant, id, text, vector);
-                    count[0]++;
-                });
-                return null;
+            store.documents((id, tenant, text, vector) -> {
+                index.feed(tenant, id, text, vector);
+                count[0]++;
             });
             index.finishFeeding();
             logger.atInfo().addKeyValue("memories", count[0])

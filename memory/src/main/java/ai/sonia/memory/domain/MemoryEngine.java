@@ -9,18 +9,10 @@ import com.google.protobuf.util.Timestamps;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
-import ai.sonia.memory.store.AuditLog;
-import ai.sonia.memory.store.Database;
-import ai.sonia.memory.store.LedgerView;
-import ai.sonia.memory.store.MemoryFilter;
-import ai.sonia.memory.store.MemoryLedger;
-import ai.sonia.memory.store.MemoryLedger.Forgotten;
-import ai.sonia.memory.store.MemoryLedger.NewMemory;
-import ai.sonia.memory.store.MemoryLedger.Stored;
-import ai.sonia.memory.store.MemoryRows;
-import ai.sonia.memory.store.MemoryRows.Row;
-import ai.sonia.memory.store.SearchQueries;
-import ai.sonia.memory.store.WriteQueue;
+import ai.sonia.memory.domain.MemoryStore.Forgotten;
+import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.domain.MemoryStore.Row;
+import ai.sonia.memory.domain.MemoryStore.Stored;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
 import ai.sonia.memory.v1.ForgetMemoryResponse;
 import ai.sonia.memory.v1.InvalidateMemoryRequest;
@@ -45,18 +37,18 @@ public final class MemoryEngine {
     private static final int MAX_PAGE = 500;
 
     private final MemoryConfig config;
-    private final Database database;
-    private final WriteQueue writes;
+    private final MemoryStore store;
+    private final AuditLog auditLog;
     private final Embedder embedder;
     private final VectorIndex index;
     private final AccessTracker accesses;
     private final Clock clock;
 
-    public MemoryEngine(MemoryConfig config, Database database, WriteQueue writes, Embedder embedder,
+    public MemoryEngine(MemoryConfig config, MemoryStore store, AuditLog auditLog, Embedder embedder,
                         VectorIndex index, AccessTracker accesses, Clock clock) {
         this.config = config;
-        this.database = database;
-        this.writes = writes;
+        this.store = store;
+        this.auditLog = auditLog;
         this.embedder = embedder;
         this.index = index;
         this.accesses = accesses;
@@ -88,8 +80,7 @@ public final class MemoryEngine {
         final Long expireMs = expireMs(request, nowMs);
         final String hash = ContentHash.of(memory.getText());
         if (request.getSupersedes().isEmpty()) {
-            final Optional<Row> existing = database.read(
-                    c -> MemoryRows.activeByHash(c, memory.getScope(), hash, nowMs));
+            final Optional<Row> existing = store.activeByHash(memory.getScope(), hash, nowMs);
             if (existing.isPresent()) {
                 return StoreMemoryResponse.newBuilder().setMemory(existing.get().memory()).setCreated(false).build();
             }
@@ -97,7 +88,7 @@ public final class MemoryEngine {
         final float[] vector = embedder.embed(memory.getText());
         final NewMemory fresh = new NewMemory(memory, hash, vector, embedder.model(), expireMs,
                                               request.getSupersedes());
-        final Stored stored = writes.write(c -> MemoryLedger.store(c, fresh, access.actor(), nowMs));
+        final Stored stored = store.store(fresh, access.actor(), nowMs);
         if (stored.created()) {
             index.add(memory.getScope().getTenant(), stored.row().id(), memory.getText(), vector);
         }
@@ -163,7 +154,7 @@ public final class MemoryEngine {
     }
 
     private Row row(String name, long nowMs) {
-        return database.read(c -> MemoryRows.byName(c, name, nowMs)).orElseThrow(() -> MemoryException.notFound(name));
+        return store.byName(name, nowMs).orElseThrow(() -> MemoryException.notFound(name));
     }
 
     /** A page of a scope's memories, newest first. */
@@ -178,7 +169,7 @@ public final class MemoryEngine {
         final MemoryFilter filter = new MemoryFilter(
                 scope.getTenant(), scope.getUser(), scope.getSession(),
                 List.of(), new TreeMap<>(), request.getIncludeInactive(), nowMs);
-        final List<Row> rows = database.read(c -> MemoryRows.list(c, filter, before, size + 1));
+        final List<Row> rows = store.list(filter, before, size + 1);
         final ListMemoriesResponse.Builder response = ListMemoriesResponse.newBuilder();
         rows.stream().limit(size).forEach(row -> response.addMemories(row.memory()));
         if (rows.size() > size) {
@@ -194,9 +185,7 @@ public final class MemoryEngine {
         RequestChecks.label("reason", request.getReason());
         final long nowMs = nowMs();
         access.checkWritable(row(request.getName(), nowMs).memory());
-        return writes.write(c -> MemoryLedger.invalidate(c, request.getName(), request.getReason(),
-                                                         access.actor(), nowMs))
-                     .memory();
+        return store.invalidate(request.getName(), request.getReason(), access.actor(), nowMs).memory();
     }
 
     /** Deletes a memory for good; the audit log keeps that it happened. */
@@ -206,8 +195,7 @@ public final class MemoryEngine {
         RequestChecks.label("reason", request.getReason());
         final long nowMs = nowMs();
         access.checkWritable(row(request.getName(), nowMs).memory());
-        final Forgotten forgotten = writes.write(
-                c -> MemoryLedger.forget(c, request.getName(), request.getReason(), access.actor(), nowMs));
+        final Forgotten forgotten = store.forget(request.getName(), request.getReason(), access.actor(), nowMs);
         index.remove(forgotten.tenant(), forgotten.id());
         return ForgetMemoryResponse.newBuilder().setName(request.getName())
                                    .setAuditRecord(forgotten.auditRecord()).build();
@@ -220,7 +208,7 @@ public final class MemoryEngine {
         }
         final LedgerView view = access.view(tenant);
         final long nowMs = nowMs();
-        final MemoryStats.Builder stats = database.read(c -> SearchQueries.stats(c, view, nowMs)).toBuilder();
+        final MemoryStats.Builder stats = store.stats(view, nowMs).toBuilder();
         if (!access.seesWholeFile()) {
             stats.clearDatabaseBytes();
         }
@@ -235,7 +223,7 @@ public final class MemoryEngine {
         final String query = "audit:" + request.getMemory();
         final long before = PageTokens.parse("page_token", request.getPageToken(), query);
         final LedgerView view = access.view("");
-        final var records = database.read(c -> AuditLog.list(c, view, request.getMemory(), before, size + 1));
+        final var records = auditLog.list(view, request.getMemory(), before, size + 1);
         final ListAuditRecordsResponse.Builder response = ListAuditRecordsResponse.newBuilder();
         records.stream().limit(size).forEach(response::addAuditRecords);
         if (records.size() > size) {

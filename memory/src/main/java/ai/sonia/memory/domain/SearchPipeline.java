@@ -16,17 +16,13 @@ import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.HybridRanker.Hit;
 import ai.sonia.memory.domain.TenantVectors.Scored;
-import ai.sonia.memory.store.Database;
-import ai.sonia.memory.store.MemoryFilter;
-import ai.sonia.memory.store.MemoryRows;
-import ai.sonia.memory.store.MemoryRows.Row;
-import ai.sonia.memory.store.SearchQueries;
+import ai.sonia.memory.domain.MemoryStore.Row;
 import ai.sonia.memory.v1.SearchHit;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
 
 /**
- * Hybrid search inside one tenant: BM25 (the Lucene index once built, FTS5 before) and vectors, each read
+ * Hybrid search inside one tenant: BM25 (the Lucene index once built, the store's full-text index before) and vectors, each read
  * deep enough past the filter, fused by reciprocal rank and weighted by decay ({@link HybridRanker}).
  */
 public final class SearchPipeline {
@@ -36,17 +32,17 @@ public final class SearchPipeline {
     private static final int MAX_QUERY_CHARS = 4_096;
 
     private final MemoryConfig config;
-    private final Database database;
+    private final MemoryStore store;
     private final Embedder embedder;
     private final VectorIndex index;
     private final HybridRanker ranker;
     private final AccessTracker accesses;
     private final Clock clock;
 
-    public SearchPipeline(MemoryConfig config, Database database, Embedder embedder, VectorIndex index,
+    public SearchPipeline(MemoryConfig config, MemoryStore store, Embedder embedder, VectorIndex index,
                           AccessTracker accesses, Clock clock) {
         this.config = config;
-        this.database = database;
+        this.store = store;
         this.embedder = embedder;
         this.index = index;
         this.accesses = accesses;
@@ -109,10 +105,9 @@ public final class SearchPipeline {
         if (index.graphReady()) {
             return eligibleRanked(k -> index.bm25(filter.tenant(), words, k), filter, depth, rows);
         }
-        final String fts = ftsQuery(words);
-        final List<Long> ids = database.read(c -> SearchQueries.bm25(c, fts, filter, depth));
+        final List<Long> ids = store.bm25(words, filter, depth);
         final List<Long> missing = ids.stream().filter(id -> !rows.containsKey(id)).toList();
-        rows.putAll(database.read(c -> MemoryRows.eligible(c, filter, missing)));
+        rows.putAll(store.eligible(filter, missing));
         return ids;
     }
 
@@ -132,7 +127,7 @@ public final class SearchPipeline {
         while (true) {
             final List<Scored> nearest = ranking.apply(want);
             final List<Long> ids = nearest.stream().map(Scored::id).toList();
-            final Map<Long, Row> eligible = database.read(c -> MemoryRows.eligible(c, filter, ids));
+            final Map<Long, Row> eligible = store.eligible(filter, ids);
             if (eligible.size() >= depth || nearest.size() < want || want >= total) {
                 rows.putAll(eligible);
                 return ids.stream().filter(eligible::containsKey).limit(depth).toList();
@@ -154,10 +149,5 @@ public final class SearchPipeline {
             (StopWords.contains(word) ? stopWords : words).add(word);
         }
         return List.copyOf(words.isEmpty() ? stopWords : words);
-    }
-
-    /** The words as an FTS5 query: each quoted, so FTS5 syntax in user text is inert, OR-ed. */
-    static String ftsQuery(List<String> words) {
-        return String.join(" OR ", words.stream().map(w -> '"' + w + '"').toList());
     }
 }

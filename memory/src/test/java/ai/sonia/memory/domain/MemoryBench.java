@@ -50,12 +50,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.TenantVectors.Scored;
-import ai.sonia.memory.store.Database;
-import ai.sonia.memory.store.MemoryFilter;
-import ai.sonia.memory.store.MemoryLedger;
-import ai.sonia.memory.store.MemoryLedger.NewMemory;
-import ai.sonia.memory.store.MemoryRows.Row;
-import ai.sonia.memory.store.WriteQueue;
+import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.domain.MemoryStore.Row;
+import ai.sonia.memory.domain.MemoryStore.Stored;
+import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
@@ -243,7 +241,7 @@ public final class MemoryBench {
             parallel(writers, latencies.length, i -> {
                 final long t = System.nanoTime();
                 final NewMemory memory = newMemory("c", "commit probe " + i, vector);
-                engine.writes().write(c -> MemoryLedger.store(c, memory, BENCH.actor(), System.currentTimeMillis()));
+                engine.store().store(memory, BENCH.actor(), System.currentTimeMillis());
                 latencies[i] = System.nanoTime() - t;
                 return null;
             });
@@ -328,7 +326,7 @@ public final class MemoryBench {
         final Path dir = root.resolve("soak-" + System.nanoTime());
         Files.createDirectories(dir);
         final Path file = dir.resolve("memory.db");
-        Database.open(file, 1, true).close();
+        SqliteMemoryStore.open(file, 1, true).close();
         final Random random = new Random(13);
         final String java = ProcessHandle.current().info().command().orElse("java");
         final Map<String, String> acknowledged = new HashMap<>();
@@ -421,7 +419,7 @@ public final class MemoryBench {
     // ---------------------------------------------------------------- helpers
 
     /** An engine and its parts, wired as the module wires them. */
-    private record Engine(MemoryEngine engine, SearchPipeline search, Database database, WriteQueue writes,
+    private record Engine(MemoryEngine engine, SearchPipeline search, SqliteMemoryStore store,
                           VectorIndex index, Housekeeping housekeeping) {
 
         SearchMemoriesResponse search(SearchMemoriesRequest request, Access access) {
@@ -448,15 +446,14 @@ public final class MemoryBench {
                                                     .put("approximateAbove", approximateAbove)
                                                     .put("sweepIntervalMs", 3_600_000);
         final MemoryConfig memoryConfig = MemoryConfig.from(config);
-        final Database database = Database.open(dir.resolve("memory.db"), 4, true);
-        final WriteQueue writes = new WriteQueue(database);
+        final SqliteMemoryStore store = SqliteMemoryStore.open(dir.resolve("memory.db"), 4, true);
         final VectorIndex index = new VectorIndex(DIMS, memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final Clock clock = Clock.systemUTC();
         final Engine engine = new Engine(
-                new MemoryEngine(memoryConfig, database, writes, embedder, index, accesses, clock),
-                new SearchPipeline(memoryConfig, database, embedder, index, accesses, clock), database, writes, index,
-                new Housekeeping(memoryConfig, writes, accesses, clock, new IndexLoader(database, index)::load));
+                new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock),
+                new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock), store, index,
+                new Housekeeping(memoryConfig, store, accesses, clock, new IndexLoader(store, index)::load));
         // Wait for the (empty) graph, so every insert feeds it as in a long-running server.
         while (!engine.index().graphReady()) {
             Thread.sleep(10);
@@ -466,9 +463,8 @@ public final class MemoryBench {
 
     private static void close(Engine engine) throws IOException {
         engine.housekeeping().close();
-        engine.writes().close();
         engine.index().close();
-        engine.database().close();
+        engine.store().close();
     }
 
     private static NewMemory newMemory(String tenant, String text, float[] vector) {
@@ -481,14 +477,15 @@ public final class MemoryBench {
     private static Map<String, Long> insert(Engine engine, String tenant, List<String> texts,
                                             List<float[]> vectors) {
         final long now = System.currentTimeMillis();
-        final Map<String, Long> ids = engine.writes().write(c -> {
-            final Map<String, Long> stored = new HashMap<>();
-            for (int i = 0; i < texts.size(); i++) {
-                stored.put(texts.get(i), MemoryLedger.store(c, newMemory(tenant, texts.get(i), vectors.get(i)),
-                                                            BENCH.actor(), now).row().id());
-            }
-            return stored;
-        });
+        final List<NewMemory> memories = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            memories.add(newMemory(tenant, texts.get(i), vectors.get(i)));
+        }
+        final List<Stored> stored = engine.store().storeAll(memories, BENCH.actor(), now);
+        final Map<String, Long> ids = new HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            ids.put(texts.get(i), stored.get(i).row().id());
+        }
         for (int i = 0; i < texts.size(); i++) {
             engine.index().add(tenant, ids.get(texts.get(i)), texts.get(i), vectors.get(i));
         }
