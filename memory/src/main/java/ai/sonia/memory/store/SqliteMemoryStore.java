@@ -31,6 +31,7 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryState;
 import ai.sonia.memory.v1.MemoryStats;
+import ai.sonia.runtime.store.Migrations;
 
 /**
  * The memory ledger in one SQLite file ({@link LedgerFile}): memories, their metadata and vectors, a
@@ -45,6 +46,10 @@ public final class SqliteMemoryStore implements MemoryStore {
             + " m.state, m.create_ms, m.access_ms, m.access_count, m.valid_from_ms, m.valid_to_ms, m.expire_ms,"
             + " m.supersedes, m.superseded_by";
 
+    /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
+    static final String MIGRATIONS = "db/memory/ledger";
+    static final int SCHEMA_VERSION = 1;
+
     private final LedgerFile file;
     private final SqliteAuditLog auditLog;
 
@@ -56,9 +61,17 @@ public final class SqliteMemoryStore implements MemoryStore {
     /** Opens (creating and migrating if needed) the ledger at {@code file}. */
     public static SqliteMemoryStore open(Path file, int readers, boolean fullSync) {
         return new SqliteMemoryStore(new LedgerFile(file, readers, fullSync, c -> {
-            Migrations.apply(c);
+            migrate(c);
             return null;
         }));
+    }
+
+    /**
+     * Brings the ledger on {@code connection} up to {@link #SCHEMA_VERSION} with Flyway; a ledger made before
+     * Flyway (its schema version in {@code PRAGMA user_version}) is adopted at that version.
+     */
+    static void migrate(Connection connection) throws SQLException {
+        Migrations.migrate(connection, MIGRATIONS, null, Migrations.USER_VERSION);
     }
 
     /** The audit log in the same file. */
