@@ -13,7 +13,6 @@ import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
 import ai.sonia.memory.domain.SearchPipeline;
 import ai.sonia.memory.domain.VectorIndex;
-import ai.sonia.memory.grpc.MemoryExceptionHandler;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.runtime.ConfigSchema;
@@ -61,7 +60,6 @@ public final class MemoryModule implements ServiceModule {
                                             dataDir.resolve("backups"));
         return SoniaServer.builder(spec(), config)
                           .addService(new MemoryServiceImpl(engine, search, backups))
-                          .exceptionHandler(new MemoryExceptionHandler())
                           .useBlockingTaskExecutor(true)
                           .configure(sb -> sb.serverListener(ServerListener.builder()
                                   .whenStarted(started -> embedder.startLoading()).build()))

@@ -71,7 +71,7 @@ class BackupRestoreTest {
             server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("b1").build());
 
             assertCode(() -> server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("b1").build()),
-                       Status.Code.FAILED_PRECONDITION);
+                       Status.Code.ALREADY_EXISTS);
             assertCode(() -> server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("../x").build()),
                        Status.Code.INVALID_ARGUMENT);
             assertCode(() -> server.stub.restoreMemories(RestoreMemoriesRequest.newBuilder().setBackupId("none")

@@ -17,6 +17,7 @@ import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.RestoreMemoriesRequest;
 import ai.sonia.memory.v1.RestoreMemoriesResponse;
 import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Online backup and restore of the whole ledger, into and from files of one directory (a backup id is a
@@ -51,7 +52,7 @@ public final class Backups {
                                                           : checkedId(request.getBackupId());
         final Path file = file(id);
         if (Files.exists(file)) {
-            throw MemoryException.conflict(id, "a backup with this id already exists");
+            throw DomainException.alreadyExists("backup", id);
         }
         OwnerOnlyFiles.file(file); // SQLite fills the empty file, keeping its owner-only mode
         store.backup(file);
@@ -69,16 +70,16 @@ public final class Backups {
         access.requireWholeLedger("a restore");
         RequestChecks.noUnknownFields("", request);
         if (request.getBackupId().isEmpty()) {
-            throw MemoryException.invalid("backup_id", "required");
+            throw DomainException.invalidArgument("backup_id", "required");
         }
         final String id = checkedId(request.getBackupId());
         final Path file = file(id);
         if (!Files.isRegularFile(file)) {
-            throw MemoryException.backupNotFound(id);
+            throw DomainException.notFound("backup", id);
         }
         final String problem = store.restoreProblem(file);
         if (problem != null) {
-            throw MemoryException.conflict(id, "the backup cannot be restored: " + problem);
+            throw DomainException.conflict(id + ": the backup cannot be restored: " + problem).with("name", id);
         }
         store.restore(file);
         index.reload();
@@ -91,7 +92,7 @@ public final class Backups {
 
     private static String checkedId(String id) {
         if (!ID.matcher(id).matches() || id.startsWith(".")) {
-            throw MemoryException.invalid("backup_id", "must be 1-64 letters, digits, '.', '_' or '-', not starting"
+            throw DomainException.invalidArgument("backup_id", "must be 1-64 letters, digits, '.', '_' or '-', not starting"
                                                        + " with '.'");
         }
         return id;

@@ -2,6 +2,7 @@ package ai.sonia.memory.domain;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,9 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Computes embeddings in-process with LangChain4j's bundled, quantized BGE-small-en-v1.5 ONNX model (384
@@ -131,11 +135,11 @@ public final class Embedder {
             return model.get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new EmbedderUnavailableException("interrupted while the embedding model loads", e);
+            throw unavailable("interrupted while the embedding model loads", e);
         } catch (ExecutionException e) {
-            throw new EmbedderUnavailableException("the embedding model failed to load: " + e.getCause(), e);
+            throw unavailable("the embedding model failed to load: " + e.getCause(), e);
         } catch (TimeoutException e) {
-            throw new EmbedderUnavailableException("the embedding model is still loading", e);
+            throw unavailable("the embedding model is still loading", e);
         }
     }
 
@@ -153,11 +157,9 @@ public final class Embedder {
     }
 
     /** The model cannot serve now; the caller may retry (UNAVAILABLE). */
-    public static final class EmbedderUnavailableException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        EmbedderUnavailableException(String message, Throwable cause) {
-            super(message, cause);
-        }
+    private static DomainException unavailable(String message, Exception cause) {
+        final DomainException error = DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, message, Map.of());
+        error.initCause(cause);
+        return error;
     }
 }

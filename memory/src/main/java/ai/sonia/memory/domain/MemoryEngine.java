@@ -25,6 +25,8 @@ import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
+import ai.sonia.runtime.paging.PageTokens;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The memory ledger's requests: idempotent stores with supersede, invalidate, TTL and forget, reads, lists,
@@ -98,7 +100,7 @@ public final class MemoryEngine {
 
     private Memory checkedMemory(StoreMemoryRequest request) {
         if (!request.hasMemory()) {
-            throw MemoryException.invalid("memory", "required");
+            throw DomainException.invalidArgument("memory", "required");
         }
         final Memory memory = request.getMemory();
         RequestChecks.noUnknownFields("memory", memory);
@@ -124,7 +126,7 @@ public final class MemoryEngine {
 
     private static Long expireMs(StoreMemoryRequest request, long nowMs) {
         if (request.getTtlSeconds() < 0 || request.getTtlSeconds() > MAX_TTL_SECONDS) {
-            throw MemoryException.invalid("ttl_seconds",
+            throw DomainException.invalidArgument("ttl_seconds",
                                           request.getTtlSeconds() + " (expected: 0.." + MAX_TTL_SECONDS + ')');
         }
         if (request.getTtlSeconds() > 0) {
@@ -132,11 +134,11 @@ public final class MemoryEngine {
         }
         if (request.getMemory().hasExpireTime()) {
             if (!Timestamps.isValid(request.getMemory().getExpireTime())) {
-                throw MemoryException.invalid("memory.expire_time", "not a valid timestamp");
+                throw DomainException.invalidArgument("memory.expire_time", "not a valid timestamp");
             }
             final long expire = Timestamps.toMillis(request.getMemory().getExpireTime());
             if (expire <= nowMs) {
-                throw MemoryException.invalid("memory.expire_time", "must be in the future");
+                throw DomainException.invalidArgument("memory.expire_time", "must be in the future");
             }
             return expire;
         }
@@ -154,17 +156,18 @@ public final class MemoryEngine {
     }
 
     private Row row(String name, long nowMs) {
-        return store.byName(name, nowMs).orElseThrow(() -> MemoryException.notFound(name));
+        return store.byName(name, nowMs).orElseThrow(() -> DomainException.notFound("memory", name));
     }
 
     /** A page of a scope's memories, newest first. */
     public ListMemoriesResponse list(ListMemoriesRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         RequestChecks.scope("scope", request.getScope());
-        final int size = RequestChecks.pageSize("page_size", request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
+        final int size = PageTokens.pageSize(request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
         final Scope scope = access.readScope(request.getScope(), request.getAllUsers());
-        final String query = scope.toString() + request.getIncludeInactive();
-        final long before = PageTokens.parse("page_token", request.getPageToken(), query);
+        final String query = "ListMemories tenant=" + scope.getTenant() + " user=" + scope.getUser() + " session="
+                             + scope.getSession() + " include_inactive=" + request.getIncludeInactive();
+        final long before = afterId(request.getPageToken(), query);
         final long nowMs = nowMs();
         final MemoryFilter filter = new MemoryFilter(
                 scope.getTenant(), scope.getUser(), scope.getSession(),
@@ -173,7 +176,7 @@ public final class MemoryEngine {
         final ListMemoriesResponse.Builder response = ListMemoriesResponse.newBuilder();
         rows.stream().limit(size).forEach(row -> response.addMemories(row.memory()));
         if (rows.size() > size) {
-            response.setNextPageToken(PageTokens.next(query, rows.get(size - 1).id()));
+            response.setNextPageToken(PageTokens.next(query, List.of(String.valueOf(rows.get(size - 1).id()))));
         }
         return response.build();
     }
@@ -219,17 +222,35 @@ public final class MemoryEngine {
     public ListAuditRecordsResponse audit(ListAuditRecordsRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         RequestChecks.name("memory", request.getMemory(), false);
-        final int size = RequestChecks.pageSize("page_size", request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
-        final String query = "audit:" + request.getMemory();
-        final long before = PageTokens.parse("page_token", request.getPageToken(), query);
+        final int size = PageTokens.pageSize(request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
         final LedgerView view = access.view("");
+        final String query = "ListAuditRecords tenant=" + view.tenant() + " principal=" + view.principal()
+                             + " memory=" + request.getMemory();
+        final long before = afterId(request.getPageToken(), query);
         final var records = auditLog.list(view, request.getMemory(), before, size + 1);
         final ListAuditRecordsResponse.Builder response = ListAuditRecordsResponse.newBuilder();
         records.stream().limit(size).forEach(response::addAuditRecords);
         if (records.size() > size) {
             final String last = records.get(size - 1).getName();
-            response.setNextPageToken(PageTokens.next(query, Long.parseLong(last.substring(last.indexOf('/') + 1))));
+            response.setNextPageToken(PageTokens.next(query, List.of(last.substring(last.indexOf('/') + 1))));
         }
         return response.build();
+    }
+
+    /** The row id a page continues below (keyset, newest first), 0 for the first page. */
+    private static long afterId(String token, String query) {
+        final Optional<List<String>> after = PageTokens.after(token, query);
+        if (after.isEmpty()) {
+            return 0;
+        }
+        try {
+            final long id = Long.parseLong(after.get().get(0));
+            if (id > 0) {
+                return id;
+            }
+        } catch (NumberFormatException e) {
+            // Falls through: a token of our format with a key we never make.
+        }
+        throw DomainException.invalidArgument("page_token", "not a page token of this list");
     }
 }

@@ -20,6 +20,7 @@ import ai.sonia.memory.domain.MemoryStore.Row;
 import ai.sonia.memory.v1.SearchHit;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Hybrid search inside one tenant: BM25 (the Lucene index once built, the store's full-text index before) and vectors, each read
@@ -55,19 +56,19 @@ public final class SearchPipeline {
     public SearchMemoriesResponse search(SearchMemoriesRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
         if (request.getQuery().isBlank()) {
-            throw MemoryException.invalid("query", "required and not blank");
+            throw DomainException.invalidArgument("query", "required and not blank");
         }
         if (request.getQuery().length() > MAX_QUERY_CHARS) {
-            throw MemoryException.invalid("query", "at most " + MAX_QUERY_CHARS + " characters");
+            throw DomainException.invalidArgument("query", "at most " + MAX_QUERY_CHARS + " characters");
         }
         RequestChecks.scope("scope", request.getScope());
         RequestChecks.kinds("kinds", request.getKindsList());
         RequestChecks.metadata("metadata", request.getMetadataMap());
         if (request.getTopK() < 0 || request.getTopK() > config.maxTopK()) {
-            throw MemoryException.invalid("top_k", request.getTopK() + " (expected: 0.." + config.maxTopK() + ')');
+            throw DomainException.invalidArgument("top_k", request.getTopK() + " (expected: 0.." + config.maxTopK() + ')');
         }
         if (!(request.getMinScore() >= 0 && request.getMinScore() <= 1)) {
-            throw MemoryException.invalid("min_score", request.getMinScore() + " (expected: 0..1)");
+            throw DomainException.invalidArgument("min_score", request.getMinScore() + " (expected: 0..1)");
         }
         final Scope scope = access.readScope(request.getScope(), request.getAllUsers());
         final int topK = request.getTopK() == 0 ? config.defaultTopK() : request.getTopK();

@@ -24,7 +24,6 @@ import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.LedgerView;
-import ai.sonia.memory.domain.MemoryException;
 import ai.sonia.memory.domain.MemoryFilter;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.v1.Memory;
@@ -32,6 +31,7 @@ import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryState;
 import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.runtime.store.Migrations;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The memory ledger in one SQLite file ({@link LedgerFile}): memories, their metadata and vectors, a
@@ -242,7 +242,7 @@ public final class SqliteMemoryStore implements MemoryStore {
     @Override
     public Row invalidate(String name, String reason, Actor actor, long nowMs) {
         return file.write(c -> {
-            final Row row = byName(c, name, nowMs).orElseThrow(() -> MemoryException.notFound(name));
+            final Row row = byName(c, name, nowMs).orElseThrow(() -> DomainException.notFound("memory", name));
             if (row.memory().getState() != MemoryState.MEMORY_STATE_ACTIVE) {
                 // Idempotent: invalidating what is already closed changes nothing.
                 return row;
@@ -262,7 +262,7 @@ public final class SqliteMemoryStore implements MemoryStore {
     @Override
     public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
         return file.write(c -> {
-            final Row row = byName(c, name, nowMs).orElseThrow(() -> MemoryException.notFound(name));
+            final Row row = byName(c, name, nowMs).orElseThrow(() -> DomainException.notFound("memory", name));
             try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_fts WHERE rowid = ?")) {
                 delete.setLong(1, row.id());
                 delete.executeUpdate();
@@ -432,10 +432,11 @@ public final class SqliteMemoryStore implements MemoryStore {
     private static Row supersedable(Connection c, NewMemory m, long nowMs) throws SQLException {
         final Row old = byName(c, m.supersedes(), nowMs)
                 .filter(row -> row.memory().getScope().getTenant().equals(m.memory().getScope().getTenant()))
-                .orElseThrow(() -> MemoryException.notFound(m.supersedes()));
+                .orElseThrow(() -> DomainException.notFound("memory", m.supersedes()));
         if (old.memory().getState() != MemoryState.MEMORY_STATE_ACTIVE) {
-            throw MemoryException.conflict(m.supersedes(), "it is " + old.memory().getState().name()
-                                                           + "; only an active memory can be superseded");
+            throw DomainException.conflict(m.supersedes() + ": it is " + old.memory().getState().name()
+                                           + "; only an active memory can be superseded")
+                                  .with("name", m.supersedes());
         }
         return old;
     }

@@ -21,10 +21,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.LedgerView;
-import ai.sonia.memory.domain.MemoryException;
 import ai.sonia.memory.domain.MemoryFilter;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
@@ -34,6 +34,7 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryState;
 import ai.sonia.memory.v1.MemoryStats;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * What every {@link MemoryStore} must do, whatever engine holds it: run it against a new implementation by
@@ -291,11 +292,11 @@ public abstract class MemoryStoreContract {
 
     protected static void assertNotFound(ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOfSatisfying(
-                MemoryException.class, e -> assertThat(e.kind()).isEqualTo(MemoryException.Kind.NOT_FOUND));
+                DomainException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_NOT_FOUND));
     }
 
     protected static void assertConflict(ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOfSatisfying(
-                MemoryException.class, e -> assertThat(e.kind()).isEqualTo(MemoryException.Kind.CONFLICT));
+                DomainException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT));
     }
 }
