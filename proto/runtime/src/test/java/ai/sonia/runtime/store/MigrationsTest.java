@@ -56,13 +56,7 @@ class MigrationsTest {
 
     @Test
     void aUserVersionDatabaseIsAdoptedAtItsVersion() throws Exception {
-        final Path file = file("legacy");
-        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
-            // What a pre-Flyway build left: version 1 of the schema, one row, PRAGMA user_version = 1.
-            s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, text TEXT NOT NULL)");
-            s.execute("INSERT INTO notes(tenant, text) VALUES ('acme', 'old')");
-            s.execute("PRAGMA user_version = 1");
-        }
+        final Path file = legacyNotes("legacy", 1);
         try (Connection c = Sqlite.open(file)) {
             final MigrateResult result = Migrations.migrate(c, NOTES, JAVA, Migrations.USER_VERSION);
             assertThat(result.migrationsExecuted).isEqualTo(2); // V2 and V3; V1 is the baseline
@@ -74,11 +68,7 @@ class MigrationsTest {
 
     @Test
     void withoutALegacyVersionAnIdempotentV1AdoptsAnOldDatabase() throws Exception {
-        final Path file = file("idempotent");
-        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, text TEXT NOT NULL)");
-            s.execute("INSERT INTO notes(tenant, text) VALUES ('acme', 'old')");
-        }
+        final Path file = legacyNotes("idempotent", 0);
         try (Connection c = Sqlite.open(file)) {
             assertThat(Migrations.migrate(c, "db/test/idempotent").migrationsExecuted).isEqualTo(2);
             assertThat(single(c, "SELECT text || ':' || tags FROM notes")).isEqualTo("old:");
@@ -110,6 +100,17 @@ class MigrationsTest {
             assertThat(c.getAutoCommit()).isTrue();
             assertThatThrownBy(() -> Migrations.migrate(c, "db/test/broken")).isInstanceOf(SQLException.class);
         }
+    }
+
+    /** What a pre-Flyway build left: version 1 of the notes schema with one row, at this user_version. */
+    private static Path legacyNotes(String name, int userVersion) throws SQLException {
+        final Path file = file(name);
+        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, text TEXT NOT NULL)");
+            s.execute("INSERT INTO notes(tenant, text) VALUES ('acme', 'old')");
+            s.execute("PRAGMA user_version = " + userVersion);
+        }
+        return file;
     }
 
     private static List<String> columns(Connection c, String table) throws SQLException {
