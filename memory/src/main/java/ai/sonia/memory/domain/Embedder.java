@@ -19,6 +19,8 @@ import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15Quantize
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.Shared;
+import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.errors.DomainException;
 
 /**
@@ -55,7 +57,9 @@ public final class Embedder {
 
     /** The bundled model; it loads on {@link #startLoading()} or on the first embedding. */
     public static Embedder bundled(Duration loadTimeout) {
-        return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION, BgeSmallEnV15QuantizedEmbeddingModel::new,
+        // One instance per JVM, shared with every other service of the process that embeds with it.
+        return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION,
+                            () -> Shared.get("embedding/" + BUNDLED_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new),
                             loadTimeout);
     }
 
@@ -78,7 +82,7 @@ public final class Embedder {
         if (!loading.compareAndSet(false, true)) {
             return;
         }
-        final Thread loader = new Thread(() -> {
+        final Thread loader = Threads.factory("memory-embedder-loader").newThread(() -> {
             final long start = System.nanoTime();
             try {
                 final EmbeddingModel loaded = factory.get();
@@ -95,8 +99,7 @@ public final class Embedder {
                 logger.error("Embedding model {} failed to load", name, t);
                 model.completeExceptionally(t);
             }
-        }, "memory-embedder-loader");
-        loader.setDaemon(true);
+        });
         loader.start();
     }
 

@@ -10,6 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import ai.sonia.memory.MemoryConfig;
+import ai.sonia.runtime.Threads;
 
 /**
  * The ledger's background work on one thread: marks memories past their TTL as expired, and writes the
@@ -31,11 +32,7 @@ public final class Housekeeping implements AutoCloseable {
         this.store = store;
         this.accesses = accesses;
         this.clock = clock;
-        executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            final Thread thread = new Thread(r, "memory-housekeeping");
-            thread.setDaemon(true);
-            return thread;
-        });
+        executor = Executors.newSingleThreadScheduledExecutor(Threads.factory("memory-housekeeping"));
         executor.execute(first);
         executor.scheduleWithFixedDelay(this::sweep, config.sweepInterval().toMillis(),
                                         config.sweepInterval().toMillis(), TimeUnit.MILLISECONDS);

@@ -3,6 +3,8 @@ package ai.sonia.memory.domain;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import ai.sonia.runtime.Threads;
+
 
 /**
  * Fills the in-memory {@link VectorIndex} from the ledger: the exact vectors first (searches wait for
@@ -36,8 +38,7 @@ public final class IndexLoader {
                 count[0]++;
             });
             index.markLoaded(null);
-            final Thread graph = new Thread(this::buildLuceneIndex, "memory-lucene-build");
-            graph.setDaemon(true);
+            final Thread graph = Threads.factory("memory-lucene-build").newThread(this::buildLuceneIndex);
             graph.setPriority(Thread.MIN_PRIORITY);
             graph.start();
             logger.atInfo().addKeyValue("vectors", count[0])

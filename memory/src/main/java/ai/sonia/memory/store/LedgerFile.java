@@ -16,6 +16,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
@@ -71,8 +72,7 @@ final class LedgerFile implements AutoCloseable {
             throw new IllegalStateException("cannot open memory database " + file + ": " + e.getMessage(), e);
         }
         health = new StoreHealth(file);
-        thread = new Thread(this::loop, "memory-writer");
-        thread.setDaemon(true);
+        thread = Threads.factory("memory-writer").newThread(this::loop);
         thread.start();
     }
 
