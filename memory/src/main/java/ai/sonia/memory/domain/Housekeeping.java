@@ -1,6 +1,7 @@
 package ai.sonia.memory.domain;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -13,13 +14,16 @@ import ai.sonia.memory.MemoryConfig;
 import ai.sonia.runtime.Threads;
 
 /**
- * The ledger's background work on one thread: marks memories past their TTL as expired, and writes the
- * gathered access times and counts (which reset decay) in batches.
+ * The ledger's background work on one thread: marks memories past their TTL as expired, forgets request
+ * ids older than {@link #REQUEST_IDS_KEPT}, and writes the gathered access times and counts (which reset
+ * decay) in batches.
  */
 public final class Housekeeping implements AutoCloseable {
 
     private static final Logger logger = LoggerFactory.getLogger(Housekeeping.class);
     private static final Actor SWEEPER = new Actor("system:ttl-sweeper", "");
+    /** How long a store's request id is honoured (AIP-155: at least a day). */
+    static final Duration REQUEST_IDS_KEPT = Duration.ofHours(25);
 
     private final MemoryStore store;
     private final AccessTracker accesses;
@@ -44,6 +48,7 @@ public final class Housekeeping implements AutoCloseable {
     public int sweep() {
         try {
             final long nowMs = clock.millis();
+            store.forgetRequestsBefore(nowMs - REQUEST_IDS_KEPT.toMillis());
             return store.expireDue(SWEEPER, nowMs, 1_000).size();
         } catch (RuntimeException e) {
             logger.warn("TTL sweep failed", e);

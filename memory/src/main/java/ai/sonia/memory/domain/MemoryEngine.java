@@ -74,7 +74,18 @@ public final class MemoryEngine {
         final Memory memory = checked.toBuilder()
                                      .setScope(access.storeScope(checked.getScope(), request.getTenantWide()))
                                      .build();
+        RequestChecks.label("request_id", request.getRequestId());
         final long nowMs = nowMs();
+        if (!request.getRequestId().isEmpty()) {
+            // A retry of a store already made: its outcome, nothing written.
+            final Optional<Stored> earlier = store.byRequest(
+                    access.actor().principal(), request.getRequestId(),
+                    nowMs - Housekeeping.REQUEST_IDS_KEPT.toMillis(), nowMs);
+            if (earlier.isPresent()) {
+                return StoreMemoryResponse.newBuilder().setMemory(earlier.get().row().memory())
+                                          .setCreated(earlier.get().created()).build();
+            }
+        }
         if (!request.getSupersedes().isEmpty()) {
             // Who owns a memory never changes, so checking before the write is as good as inside it.
             access.checkWritable(row(request.getSupersedes(), nowMs).memory());
@@ -89,7 +100,7 @@ public final class MemoryEngine {
         }
         final float[] vector = embedder.embed(memory.getText());
         final NewMemory fresh = new NewMemory(memory, hash, vector, embedder.model(), expireMs,
-                                              request.getSupersedes());
+                                              request.getSupersedes(), request.getRequestId());
         final Stored stored = store.store(fresh, access.actor(), nowMs);
         if (stored.created()) {
             index.add(memory.getScope().getTenant(), stored.row().id(), memory.getText(), vector);

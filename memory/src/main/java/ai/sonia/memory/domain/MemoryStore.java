@@ -20,9 +20,19 @@ public interface MemoryStore extends AutoCloseable {
     /** A memory with its row id (the key shared with the vector index) and when it was last stored or used. */
     record Row(long id, Memory memory, long referenceMs) {}
 
-    /** A memory to store: validated request fields plus what the engine computed. */
+    /**
+     * A memory to store: validated request fields plus what the engine computed; a non-empty
+     * {@code requestId} is remembered for {@link #byRequest}.
+     */
     record NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
-                     String supersedes) {}
+                     String supersedes, String requestId) {
+
+        /** Without a request id. */
+        public NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
+                         String supersedes) {
+            this(memory, contentHash, vector, model, expireMs, supersedes, "");
+        }
+    }
 
     /** The outcome of a store. */
     record Stored(Row row, boolean created) {}
@@ -65,6 +75,15 @@ public interface MemoryStore extends AutoCloseable {
      * set (NOT_FOUND when it is not in the memory's tenant, a conflict unless it is active).
      */
     Stored store(NewMemory memory, Actor actor, long nowMs);
+
+    /**
+     * The outcome of the store that {@code principal} made with {@code requestId} at or after
+     * {@code sinceMs}, with the memory as it is now; empty when there was none or its memory is forgotten.
+     */
+    Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs);
+
+    /** Forgets the request ids of stores made before {@code beforeMs}; returns how many. */
+    int forgetRequestsBefore(long beforeMs);
 
     /** {@link #store} of each, all in one transaction. */
     List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs);

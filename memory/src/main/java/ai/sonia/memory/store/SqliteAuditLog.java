@@ -12,6 +12,7 @@ import com.google.protobuf.util.Timestamps;
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.LedgerView;
+import ai.sonia.memory.v1.AuditAction;
 import ai.sonia.memory.v1.AuditRecord;
 
 /**
@@ -53,6 +54,15 @@ public final class SqliteAuditLog implements AuditLog {
         }
     }
 
+    /** The action as stored ("STORE", ...: the enum's name without its prefix) as the enum. */
+    private static AuditAction action(String stored) {
+        try {
+            return AuditAction.valueOf("AUDIT_ACTION_" + stored);
+        } catch (IllegalArgumentException e) {
+            return AuditAction.AUDIT_ACTION_UNSPECIFIED;
+        }
+    }
+
     @Override
     public List<AuditRecord> list(LedgerView view, String memory, long beforeId, int limit) {
         return file.read(c -> list(c, view, memory, beforeId, limit));
@@ -91,7 +101,7 @@ public final class SqliteAuditLog implements AuditLog {
                 while (rs.next()) {
                     records.add(AuditRecord.newBuilder()
                                            .setName("auditRecords/" + rs.getLong(1))
-                                           .setAction(rs.getString(2))
+                                           .setAction(action(rs.getString(2)))
                                            .setMemory(rs.getString(3))
                                            .setTenant(rs.getString(4))
                                            .setPrincipal(rs.getString(5))

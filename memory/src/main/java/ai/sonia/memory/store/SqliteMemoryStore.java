@@ -48,7 +48,7 @@ public final class SqliteMemoryStore implements MemoryStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 1;
+    static final int SCHEMA_VERSION = 2;
 
     private final LedgerFile file;
     private final SqliteAuditLog auditLog;
@@ -229,6 +229,39 @@ public final class SqliteMemoryStore implements MemoryStore {
     }
 
     @Override
+    public Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs) {
+        return file.read(c -> {
+            final String name;
+            final boolean created;
+            try (PreparedStatement query = c.prepareStatement(
+                    "SELECT memory, created FROM store_requests WHERE principal = ? AND request_id = ?"
+                    + " AND create_ms >= ?")) {
+                query.setString(1, principal);
+                query.setString(2, requestId);
+                query.setLong(3, sinceMs);
+                try (ResultSet rs = query.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.empty();
+                    }
+                    name = rs.getString(1);
+                    created = rs.getBoolean(2);
+                }
+            }
+            return byName(c, name, nowMs).map(row -> new Stored(row, created));
+        });
+    }
+
+    @Override
+    public int forgetRequestsBefore(long beforeMs) {
+        return file.write(c -> {
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM store_requests WHERE create_ms < ?")) {
+                delete.setLong(1, beforeMs);
+                return delete.executeUpdate();
+            }
+        });
+    }
+
+    @Override
     public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
         return file.write(c -> {
             final List<Stored> stored = new ArrayList<>(memories.size());
@@ -360,14 +393,14 @@ public final class SqliteMemoryStore implements MemoryStore {
         expireDueDuplicate(c, m, actor, nowMs);
         final Optional<Row> existing = activeByHash(c, memory.getScope(), m.contentHash(), nowMs);
         if (existing.isPresent() && existing.get().memory().getName().equals(m.supersedes())) {
-            return new Stored(existing.get(), false);
+            return remember(c, m, actor, nowMs, new Stored(existing.get(), false));
         }
         final Row superseded = m.supersedes().isEmpty() ? null : supersedable(c, m, nowMs);
         if (existing.isPresent()) {
             if (superseded != null) {
                 close(c, superseded, existing.get().memory().getName(), actor, nowMs);
             }
-            return new Stored(existing.get(), false);
+            return remember(c, m, actor, nowMs, new Stored(existing.get(), false));
         }
         final String name = "memories/" + UUID.randomUUID().toString().replace("-", "");
         final long id;
@@ -426,7 +459,25 @@ public final class SqliteMemoryStore implements MemoryStore {
         if (superseded != null) {
             close(c, superseded, name, actor, nowMs);
         }
-        return new Stored(byName(c, name, nowMs).orElseThrow(), true);
+        return remember(c, m, actor, nowMs, new Stored(byName(c, name, nowMs).orElseThrow(), true));
+    }
+
+    /** Records the store's outcome under its request id, if it has one. */
+    private static Stored remember(Connection c, NewMemory m, Actor actor, long nowMs, Stored stored)
+            throws SQLException {
+        if (!m.requestId().isEmpty()) {
+            try (PreparedStatement insert = c.prepareStatement(
+                    "INSERT OR REPLACE INTO store_requests (principal, request_id, memory, created, create_ms)"
+                    + " VALUES (?, ?, ?, ?, ?)")) {
+                insert.setString(1, actor.principal());
+                insert.setString(2, m.requestId());
+                insert.setString(3, stored.row().memory().getName());
+                insert.setBoolean(4, stored.created());
+                insert.setLong(5, nowMs);
+                insert.executeUpdate();
+            }
+        }
+        return stored;
     }
 
     private static Row supersedable(Connection c, NewMemory m, long nowMs) throws SQLException {

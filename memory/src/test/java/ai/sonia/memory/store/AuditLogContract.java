@@ -14,6 +14,7 @@ import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.LedgerView;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.v1.AuditAction;
 import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
@@ -62,7 +63,8 @@ public abstract class AuditLogContract {
         final String forgotten = store.forget(name, "privacy", BOB, NOW).auditRecord();
 
         final List<AuditRecord> records = log.list(new LedgerView("", "", ""), name, 0, 10);
-        assertThat(records).extracting(AuditRecord::getAction).containsExactly("FORGET", "INVALIDATE", "STORE");
+        assertThat(records).extracting(AuditRecord::getAction).containsExactly(
+                AuditAction.AUDIT_ACTION_FORGET, AuditAction.AUDIT_ACTION_INVALIDATE, AuditAction.AUDIT_ACTION_STORE);
         assertThat(records.get(0).getName()).isEqualTo(forgotten);
         assertThat(records.get(0).getPrincipal()).isEqualTo("user:a/bob");
         assertThat(records.get(0).getCorrelationId()).isEqualTo("c2");

@@ -20,7 +20,7 @@ import ai.sonia.runtime.store.Sqlite;
 /**
  * A ledger made by the code before Flyway (its schema from an ordered list of migrations, the version in
  * {@code PRAGMA user_version}) upgrades in place: its memories and audit records stay, it takes new writes,
- * and Flyway records it at version 1 without running V1 again. A backup of it restores as well.
+ * and Flyway records it at version 1 without running V1 again, then applies the later migrations. A backup of it restores as well.
  */
 class LegacyLedgerTest {
 
@@ -107,6 +107,9 @@ class LegacyLedgerTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("1");
             assertThat(rs.getString(2)).isEqualTo("BASELINE");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("2");
+            assertThat(rs.getString(2)).isEqualTo("SQL");
             assertThat(rs.next()).isFalse();
         }
     }

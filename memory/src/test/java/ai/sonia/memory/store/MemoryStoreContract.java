@@ -282,6 +282,25 @@ public abstract class MemoryStoreContract {
     }
 
     @Test
+    void aStoreIsFoundAgainByItsRequestIdForItsPrincipalOnly() {
+        final NewMemory first = memory(scope("r", "ann"), "Stored once.");
+        final Stored stored = store.store(new NewMemory(first.memory(), first.contentHash(), first.vector(),
+                                                        first.model(), null, "", "req-1"), ACTOR, NOW);
+
+        assertThat(store.byRequest(ACTOR.principal(), "req-1", NOW - 1, NOW + 1)).hasValueSatisfying(earlier -> {
+            assertThat(earlier.created()).isTrue();
+            assertThat(earlier.row().memory().getName()).isEqualTo(stored.row().memory().getName());
+        });
+        assertThat(store.byRequest("user:acme/bob", "req-1", NOW - 1, NOW + 1)).isEmpty();
+        assertThat(store.byRequest(ACTOR.principal(), "req-2", NOW - 1, NOW + 1)).isEmpty();
+        assertThat(store.byRequest(ACTOR.principal(), "req-1", NOW + 1, NOW + 1)).isEmpty();
+
+        assertThat(store.forgetRequestsBefore(NOW)).isZero();
+        assertThat(store.forgetRequestsBefore(NOW + 1)).isEqualTo(1);
+        assertThat(store.byRequest(ACTOR.principal(), "req-1", NOW - 1, NOW + 1)).isEmpty();
+    }
+
+    @Test
     void accessesMoveTheReferenceTime() {
         final Row row = store.store(memory(scope("a", ""), "Touched."), ACTOR, NOW).row();
         store.touch(Map.of(row.id(), new long[] {NOW + 1_000, 3}));
