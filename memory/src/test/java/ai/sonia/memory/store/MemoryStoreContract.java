@@ -301,6 +301,16 @@ public abstract class MemoryStoreContract {
     }
 
     @Test
+    void storeAllStoresEachAsStoreWould() {
+        final List<Stored> stored = store.storeAll(List.of(memory(scope("all", ""), "One."),
+                                                           memory(scope("all", ""), "Two."),
+                                                           memory(scope("all", ""), "One.")), ACTOR, NOW);
+        assertThat(stored).extracting(Stored::created).containsExactly(true, true, false);
+        assertThat(stored.get(2).row().memory().getName()).isEqualTo(stored.get(0).row().memory().getName());
+        assertThat(store.count()).isEqualTo(2);
+    }
+
+    @Test
     void accessesMoveTheReferenceTime() {
         final Row row = store.store(memory(scope("a", ""), "Touched."), ACTOR, NOW).row();
         store.touch(Map.of(row.id(), new long[] {NOW + 1_000, 3}));
