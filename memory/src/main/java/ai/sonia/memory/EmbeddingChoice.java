@@ -1,15 +1,13 @@
 package ai.sonia.memory;
 
-import java.sql.ResultSet;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import ai.sonia.memory.domain.Embedder;
-import ai.sonia.memory.store.Database;
+import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.runtime.StackConfig;
 
 /**
@@ -58,20 +56,8 @@ record EmbeddingChoice(String provider, String model, int dimensions, String bas
     }
 
     /** Refuses a ledger whose vectors come from another model. */
-    void checkLedger(Database database) {
-        final List<String> others = database.read(connection -> {
-            final List<String> models = new ArrayList<>();
-            try (var statement = connection.prepareStatement(
-                    "SELECT DISTINCT model FROM memory_vectors WHERE model <> ? LIMIT 3")) {
-                statement.setString(1, recordedName());
-                try (ResultSet rows = statement.executeQuery()) {
-                    while (rows.next()) {
-                        models.add(rows.getString(1));
-                    }
-                }
-            }
-            return models;
-        });
+    void checkLedger(MemoryStore store) {
+        final List<String> others = store.otherVectorModels(recordedName(), 3);
         if (!others.isEmpty()) {
             throw new IllegalStateException("the memory ledger holds vectors of " + others + ", not of "
                                             + recordedName() + "; re-embedding is not supported: keep the "

@@ -5,12 +5,16 @@ import java.time.Clock;
 
 import com.linecorp.armeria.server.ServerListener;
 
+import ai.sonia.memory.domain.AccessTracker;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
+import ai.sonia.memory.domain.Housekeeping;
+import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
-import ai.sonia.memory.grpc.MemoryExceptionHandler;
+import ai.sonia.memory.domain.SearchPipeline;
+import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
-import ai.sonia.memory.store.Database;
+import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -41,26 +45,32 @@ public final class MemoryModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config, Clock clock) {
         final MemoryConfig memoryConfig = MemoryConfig.from(config.service(spec().name()));
         final Path dataDir = config.dataDir(spec().name());
-        final Database database = Database.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
-                                                memoryConfig.fullSync());
+        final SqliteMemoryStore store = SqliteMemoryStore.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
+                                                               memoryConfig.fullSync());
         final EmbeddingChoice embedding = EmbeddingChoice.from(config);
-        embedding.checkLedger(database);
+        embedding.checkLedger(store);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, database, embedder, embedding.dimensions(), clock);
-        final Backups backups = new Backups(engine, dataDir.resolve("backups"));
+        final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
+        final AccessTracker accesses = new AccessTracker();
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock);
+        final SearchPipeline search = new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock);
+        final IndexLoader loader = new IndexLoader(store, index);
+        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load);
+        final Backups backups = new Backups(store, store.auditLog(), loader, clock,
+                                            dataDir.resolve("backups"));
         return SoniaServer.builder(spec(), config)
-                          .addService(new MemoryServiceImpl(engine, backups))
-                          .exceptionHandler(new MemoryExceptionHandler())
+                          .addService(new MemoryServiceImpl(engine, search, backups))
                           .useBlockingTaskExecutor(true)
                           .configure(sb -> sb.serverListener(ServerListener.builder()
                                   .whenStarted(started -> embedder.startLoading()).build()))
-                          .readinessCheck("index", engine::indexProblem)
+                          .readinessCheck("index", index::problem)
                           .readinessCheck("embedder", embedder::problem)
-                          .configSummary("database", database.file())
+                          .configSummary("database", store.file())
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
-                          .closeOnStop(engine)
-                          .closeOnStop(database)
+                          .closeOnStop(housekeeping)
+                          .closeOnStop(index)
+                          .closeOnStop(store)
                           .build();
     }
 }

@@ -17,6 +17,7 @@ import com.linecorp.armeria.common.MediaType;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.v1.AuditAction;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
@@ -61,7 +62,7 @@ class BackupRestoreTest {
                                                                        .build()).getHits(0).getVectorRank())
                     .isEqualTo(1);
             assertThat(server.stub.listAuditRecords(ListAuditRecordsRequest.getDefaultInstance())
-                                  .getAuditRecords(0).getAction()).isEqualTo("RESTORE");
+                                  .getAuditRecords(0).getAction()).isEqualTo(AuditAction.AUDIT_ACTION_RESTORE);
         }
     }
 
@@ -71,7 +72,7 @@ class BackupRestoreTest {
             server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("b1").build());
 
             assertCode(() -> server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("b1").build()),
-                       Status.Code.FAILED_PRECONDITION);
+                       Status.Code.ALREADY_EXISTS);
             assertCode(() -> server.stub.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("../x").build()),
                        Status.Code.INVALID_ARGUMENT);
             assertCode(() -> server.stub.restoreMemories(RestoreMemoriesRequest.newBuilder().setBackupId("none")
@@ -111,7 +112,7 @@ class BackupRestoreTest {
             assertThat(server.home.resolve("data/memory/backups")).isDirectoryNotContaining("glob:**/b2.db")
                                                                  .isDirectoryContaining("glob:**/b1.db");
             assertThat(server.stub.listAuditRecords(ListAuditRecordsRequest.getDefaultInstance())
-                                  .getAuditRecordsList()).noneMatch(r -> r.getAction().equals("RESTORE"));
+                                  .getAuditRecordsList()).noneMatch(r -> r.getAction() == AuditAction.AUDIT_ACTION_RESTORE);
         }
     }
 

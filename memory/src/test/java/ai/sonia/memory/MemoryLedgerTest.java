@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.v1.AuditAction;
 import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
 import ai.sonia.memory.v1.ForgetMemoryResponse;
@@ -145,7 +146,8 @@ class MemoryLedgerTest {
         assertThat(stats.getActive()).isZero();
         assertThat(stats.getVectors()).isZero();
         final List<AuditRecord> records = audit(memory.getName());
-        assertThat(records).extracting(AuditRecord::getAction).containsExactly("FORGET", "STORE");
+        assertThat(records).extracting(AuditRecord::getAction)
+                           .containsExactly(AuditAction.AUDIT_ACTION_FORGET, AuditAction.AUDIT_ACTION_STORE);
         assertThat(records).allSatisfy(r -> assertThat(r.getDetail()).doesNotContain("4921"));
         assertThatThrownBy(() -> server.stub.forgetMemory(ForgetMemoryRequest.newBuilder()
                                                                               .setName(memory.getName()).build()))
@@ -213,7 +215,7 @@ class MemoryLedgerTest {
                                     .getMemory();
 
         final AuditRecord record = audit(memory.getName()).get(0);
-        assertThat(record.getAction()).isEqualTo("STORE");
+        assertThat(record.getAction()).isEqualTo(AuditAction.AUDIT_ACTION_STORE);
         assertThat(record.getCorrelationId()).isEqualTo("corr-audit-42");
         assertThat(record.getTenant()).isEqualTo("audit");
         assertThat(record.getPrincipal()).isEqualTo("audit/ann");
@@ -249,6 +251,6 @@ class MemoryLedgerTest {
     }
 
     private static List<String> auditActions(String memory) {
-        return audit(memory).stream().map(AuditRecord::getAction).toList();
+        return audit(memory).stream().map(r -> r.getAction().name().replace("AUDIT_ACTION_", "")).toList();
     }
 }

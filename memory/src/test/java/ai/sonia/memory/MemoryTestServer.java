@@ -4,27 +4,27 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
 import com.linecorp.armeria.client.WebClient;
-import com.linecorp.armeria.client.grpc.GrpcClients;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.ServiceCredentials;
-import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
+import ai.sonia.runtime.testing.TestHomes;
 
 /**
- * A real memory server on a free loopback port, over a fresh SQLite file under target/, with clients that
- * carry credentials signed by the server's own keys.
+ * Memory's tests' view of a real memory server, started by the runtime's {@link SoniaServiceExtension} on a
+ * free loopback port over a test home under target/ (kept after the server stops, so a test can reopen the
+ * ledger it left), with memory's own seam: the clock that stamps and decays memories.
  */
 final class MemoryTestServer implements AutoCloseable {
 
@@ -37,46 +37,47 @@ final class MemoryTestServer implements AutoCloseable {
      * before authentication, so the engine's own tests read as they did. Tenancy has its own tests.
      */
     final MemoryServiceBlockingStub stub;
+    private final SoniaServiceExtension extension;
 
     private MemoryTestServer(Path home) {
         this.home = home;
-        config = StackConfig.load(Map.of("SONIA_HOME", home.toString())).withPorts(Map.of("memory", 0));
-        server = new MemoryModule().newServer(config, clock).start();
-        stub = GrpcClients.builder(uri())
-                          .intercept(new ServiceCredentialInterceptor(ServiceCredentials.of(config), "memory-test"))
-                          .build(MemoryServiceBlockingStub.class);
+        extension = SoniaServiceExtension.of(new MemoryModule()).home(home)
+                                         .factory(c -> new MemoryModule().newServer(c, clock)).start();
+        config = extension.stackConfig();
+        server = extension.server();
+        // A fresh service credential on every call: a class's shared server may outlive one credential.
+        stub = MemoryServiceGrpc.newBlockingStub(extension.channel()).withInterceptors(
+                new ServiceCredentialInterceptor(ServiceCredentials.of(config), "memory-test"));
     }
 
     /** A stub that calls as {@code user} of {@code tenant} with {@code role}, by an access token. */
     MemoryServiceBlockingStub as(String tenant, String user, Role role) {
-        return GrpcClients.builder(uri()).intercept(TestCredentials.bearer(token(tenant, user, role)))
-                          .build(MemoryServiceBlockingStub.class);
+        return extension.stub(MemoryServiceGrpc::newBlockingStub, token(tenant, user, role));
     }
 
     /** An access token of {@code user} of {@code tenant} with {@code role}. */
     String token(String tenant, String user, Role role) {
-        return TestCredentials.token(config, tenant, user, role);
+        return extension.token(tenant, user, role);
     }
 
     /** A REST client that calls as a Sonia service acting for itself (its credential lives a minute). */
     WebClient serviceWeb() {
-        return TestCredentials.webClient(uri(), ServiceCredentials.of(config).issue(
-                "memory-test", Principal.service("memory-test")));
+        return extension.rest(extension.serviceToken("memory-test"));
     }
 
     /** A REST client that calls as {@code user} of {@code tenant} with {@code role}. */
     WebClient web(String tenant, String user, Role role) {
-        return TestCredentials.webClient(uri(), token(tenant, user, role));
+        return extension.rest(token(tenant, user, role));
     }
 
     /** A server over a new, empty ledger. */
     static MemoryTestServer fresh(String name) {
-        return new MemoryTestServer(newHome(name));
+        return new MemoryTestServer(TestHomes.create("memory-" + name));
     }
 
     /** A server over a new, empty ledger, with a {@code services.memory} configuration section. */
     static MemoryTestServer fresh(String name, String memorySection) {
-        final Path home = newHome(name);
+        final Path home = TestHomes.create("memory-" + name);
         try {
             Files.createDirectories(home.resolve("config"));
             Files.writeString(home.resolve("config/sonia.json"),
@@ -87,17 +88,13 @@ final class MemoryTestServer implements AutoCloseable {
         return new MemoryTestServer(home);
     }
 
-    private static Path newHome(String name) {
-        return Path.of("target", "test-home", name + '-' + System.nanoTime()).toAbsolutePath();
-    }
-
     /** A server over the ledger another server left in {@code home}. */
     static MemoryTestServer reopen(Path home) {
         return new MemoryTestServer(home);
     }
 
     String uri() {
-        return "http://127.0.0.1:" + server.port();
+        return extension.httpUri().toString();
     }
 
     Path database() {
@@ -120,6 +117,6 @@ final class MemoryTestServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        extension.close();
     }
 }

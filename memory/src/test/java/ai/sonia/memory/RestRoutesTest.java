@@ -30,7 +30,7 @@ class RestRoutesTest {
             assertThat(get(client, "/v1/" + name)).contains("Ann's locker is number 17.");
             assertThat(get(client, "/v1/memories?scope.tenant=rest&page_size=1")).contains(name);
             assertThat(get(client, "/v1/memories:stats?tenant=rest")).contains("\"active\":\"1\"");
-            assertThat(get(client, "/v1/auditRecords?memory=" + name)).contains("\"action\":\"STORE\"");
+            assertThat(get(client, "/v1/auditRecords?memory=" + name)).contains("\"action\":\"AUDIT_ACTION_STORE\"");
             assertThat(post(client, "/v1/" + name + ":invalidate", "{\"reason\":\"moved\"}"))
                     .contains("MEMORY_STATE_INVALIDATED");
             assertThat(post(client, "/v1/" + name + ":forget", "{}")).contains("auditRecords/");

@@ -1,10 +1,9 @@
 package ai.sonia.memory.domain;
 
 import ai.sonia.common.v1.Scope;
-import ai.sonia.memory.store.AuditLog.Actor;
-import ai.sonia.memory.store.LedgerView;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * What one caller may see and change in the ledger, decided from its principal alone:
@@ -46,7 +45,7 @@ public final class Access {
         final String user;
         if (tenantWide) {
             if (!requested.getUser().isEmpty()) {
-                throw MemoryException.invalid("memory.scope.user", "must be empty with tenant_wide");
+                throw DomainException.invalidArgument("memory.scope.user", "must be empty with tenant_wide");
             }
             principal.requireAdmin("storing a tenant-wide memory");
             user = "";
@@ -62,7 +61,7 @@ public final class Access {
         final String user;
         if (allUsers) {
             if (!requested.getUser().isEmpty()) {
-                throw MemoryException.invalid("scope.user", "must be empty with all_users");
+                throw DomainException.invalidArgument("scope.user", "must be empty with all_users");
             }
             principal.requireAdmin("reading every user's memories");
             user = "";
@@ -84,7 +83,7 @@ public final class Access {
             return principal.subject();
         }
         if (!principal.isAdmin()) {
-            throw Principal.permissionDenied("user " + requested + " is not you");
+            throw DomainException.permissionDenied("user " + requested + " is not you");
         }
         return requested;
     }
@@ -92,7 +91,7 @@ public final class Access {
     /** NOT_FOUND, as if it did not exist, unless the caller may see {@code memory}. */
     void checkReadable(Memory memory) {
         if (!readable(memory)) {
-            throw MemoryException.notFound(memory.getName());
+            throw DomainException.notFound("memory", memory.getName());
         }
     }
 
@@ -100,7 +99,7 @@ public final class Access {
     void checkWritable(Memory memory) {
         checkReadable(memory);
         if (!principal.owns(memory.getScope().getTenant(), memory.getScope().getUser())) {
-            throw Principal.permissionDenied("changing a tenant-wide memory needs the admin role");
+            throw DomainException.permissionDenied("changing a tenant-wide memory needs the admin role");
         }
     }
 
@@ -122,7 +121,7 @@ public final class Access {
     /** The whole database file holds every tenant: only a service acting for itself may copy or replace it. */
     void requireWholeLedger(String what) {
         if (!principal.isService()) {
-            throw Principal.permissionDenied(what + " covers every tenant: only a Sonia service may do it");
+            throw DomainException.permissionDenied(what + " covers every tenant: only a Sonia service may do it");
         }
     }
 

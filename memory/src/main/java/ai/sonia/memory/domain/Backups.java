@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.Instant;
@@ -11,13 +12,12 @@ import java.util.regex.Pattern;
 
 import com.google.protobuf.util.Timestamps;
 
-import ai.sonia.memory.store.BackupFiles;
-import ai.sonia.memory.store.MemoryLedger;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.RestoreMemoriesRequest;
 import ai.sonia.memory.v1.RestoreMemoriesResponse;
 import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Online backup and restore of the whole ledger, into and from files of one directory (a backup id is a
@@ -29,11 +29,17 @@ public final class Backups {
     private static final DateTimeFormatter STAMP =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
 
-    private final MemoryEngine engine;
+    private final MemoryStore store;
+    private final AuditLog auditLog;
+    private final IndexLoader index;
+    private final Clock clock;
     private final Path directory;
 
-    public Backups(MemoryEngine engine, Path directory) {
-        this.engine = engine;
+    public Backups(MemoryStore store, AuditLog auditLog, IndexLoader index, Clock clock, Path directory) {
+        this.store = store;
+        this.auditLog = auditLog;
+        this.index = index;
+        this.clock = clock;
         this.directory = directory;
     }
 
@@ -41,18 +47,15 @@ public final class Backups {
     public BackupMemoriesResponse backup(BackupMemoriesRequest request, Access access) {
         access.requireWholeLedger("a backup");
         RequestChecks.noUnknownFields("", request);
-        final long nowMs = engine.nowMs();
+        final long nowMs = clock.millis();
         final String id = request.getBackupId().isEmpty() ? "memory-" + STAMP.format(Instant.ofEpochMilli(nowMs))
                                                           : checkedId(request.getBackupId());
         final Path file = file(id);
         if (Files.exists(file)) {
-            throw MemoryException.conflict(id, "a backup with this id already exists");
+            throw DomainException.alreadyExists("backup", id);
         }
         OwnerOnlyFiles.file(file); // SQLite fills the empty file, keeping its owner-only mode
-        engine.writes().exclusive(c -> {
-            BackupFiles.backup(c, file);
-            return null;
-        });
+        store.backup(file);
         try {
             return BackupMemoriesResponse.newBuilder().setBackupId(id).setPath(file.toString())
                                          .setSizeBytes(Files.size(file)).setCreateTime(Timestamps.fromMillis(nowMs))
@@ -67,33 +70,29 @@ public final class Backups {
         access.requireWholeLedger("a restore");
         RequestChecks.noUnknownFields("", request);
         if (request.getBackupId().isEmpty()) {
-            throw MemoryException.invalid("backup_id", "required");
+            throw DomainException.invalidArgument("backup_id", "required");
         }
         final String id = checkedId(request.getBackupId());
         final Path file = file(id);
         if (!Files.isRegularFile(file)) {
-            throw MemoryException.backupNotFound(id);
+            throw DomainException.notFound("backup", id);
         }
-        final String problem = BackupFiles.problem(file);
+        final String problem = store.restoreProblem(file);
         if (problem != null) {
-            throw MemoryException.conflict(id, "the backup cannot be restored: " + problem);
+            throw DomainException.conflict(id + ": the backup cannot be restored: " + problem).with("name", id);
         }
-        engine.writes().exclusive(c -> {
-            BackupFiles.restore(c, file);
-            return null;
-        });
-        engine.index().clear();
-        engine.loadIndex();
-        final long nowMs = engine.nowMs();
-        final String record = engine.writes().write(c -> MemoryLedger.recordRestore(c, id, access.actor(), nowMs));
-        final long memories = engine.database().read(MemoryLedger::count);
+        store.restore(file);
+        index.reload();
+        final long nowMs = clock.millis();
+        final String record = auditLog.recordRestore(id, access.actor(), nowMs);
+        final long memories = store.count();
         return RestoreMemoriesResponse.newBuilder().setBackupId(id).setMemories(memories).setAuditRecord(record)
                                       .build();
     }
 
     private static String checkedId(String id) {
         if (!ID.matcher(id).matches() || id.startsWith(".")) {
-            throw MemoryException.invalid("backup_id", "must be 1-64 letters, digits, '.', '_' or '-', not starting"
+            throw DomainException.invalidArgument("backup_id", "must be 1-64 letters, digits, '.', '_' or '-', not starting"
                                                        + " with '.'");
         }
         return id;

@@ -2,6 +2,7 @@ package ai.sonia.memory.domain;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,11 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.Shared;
+import ai.sonia.runtime.Threads;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Computes embeddings in-process with LangChain4j's bundled, quantized BGE-small-en-v1.5 ONNX model (384
@@ -51,7 +57,9 @@ public final class Embedder {
 
     /** The bundled model; it loads on {@link #startLoading()} or on the first embedding. */
     public static Embedder bundled(Duration loadTimeout) {
-        return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION, BgeSmallEnV15QuantizedEmbeddingModel::new,
+        // One instance per JVM, shared with every other service of the process that embeds with it.
+        return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION,
+                            () -> Shared.get("embedding/" + BUNDLED_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new),
                             loadTimeout);
     }
 
@@ -74,7 +82,7 @@ public final class Embedder {
         if (!loading.compareAndSet(false, true)) {
             return;
         }
-        final Thread loader = new Thread(() -> {
+        final Thread loader = Threads.factory("memory-embedder-loader").newThread(() -> {
             final long start = System.nanoTime();
             try {
                 final EmbeddingModel loaded = factory.get();
@@ -91,8 +99,7 @@ public final class Embedder {
                 logger.error("Embedding model {} failed to load", name, t);
                 model.completeExceptionally(t);
             }
-        }, "memory-embedder-loader");
-        loader.setDaemon(true);
+        });
         loader.start();
     }
 
@@ -131,11 +138,11 @@ public final class Embedder {
             return model.get(loadTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new EmbedderUnavailableException("interrupted while the embedding model loads", e);
+            throw unavailable("interrupted while the embedding model loads", e);
         } catch (ExecutionException e) {
-            throw new EmbedderUnavailableException("the embedding model failed to load: " + e.getCause(), e);
+            throw unavailable("the embedding model failed to load: " + e.getCause(), e);
         } catch (TimeoutException e) {
-            throw new EmbedderUnavailableException("the embedding model is still loading", e);
+            throw unavailable("the embedding model is still loading", e);
         }
     }
 
@@ -153,11 +160,9 @@ public final class Embedder {
     }
 
     /** The model cannot serve now; the caller may retry (UNAVAILABLE). */
-    public static final class EmbedderUnavailableException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        EmbedderUnavailableException(String message, Throwable cause) {
-            super(message, cause);
-        }
+    private static DomainException unavailable(String message, Exception cause) {
+        final DomainException error = DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, message, Map.of());
+        error.initCause(cause);
+        return error;
     }
 }

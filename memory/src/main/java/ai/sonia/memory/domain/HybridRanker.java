@@ -5,7 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import ai.sonia.memory.store.MemoryRows.Row;
+import ai.sonia.memory.domain.MemoryStore.Row;
 
 /**
  * Fuses the BM25 and vector rankings with weighted reciprocal rank fusion, then weights by recency/access

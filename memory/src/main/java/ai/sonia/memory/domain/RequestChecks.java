@@ -1,6 +1,6 @@
 package ai.sonia.memory.domain;
 
-import static ai.sonia.memory.domain.MemoryException.invalid;
+import static ai.sonia.runtime.errors.DomainException.invalidArgument;
 
 import java.util.List;
 import java.util.Map;
@@ -39,28 +39,28 @@ final class RequestChecks {
 
     static void scopeId(String field, String value) {
         if (!SCOPE_ID.matcher(value).matches()) {
-            throw invalid(field, "must be 1-128 characters of letters, digits and ._:@+=-");
+            throw invalidArgument(field, "must be 1-128 characters of letters, digits and ._:@+=-");
         }
     }
 
     /** Fields this build does not know (sent by a newer client, or crafted) are refused, not dropped. */
     static void noUnknownFields(String field, MessageOrBuilder message) {
         if (!message.getUnknownFields().asMap().isEmpty()) {
-            throw invalid(field, "unknown field number(s) " + message.getUnknownFields().asMap().keySet());
+            throw invalidArgument(field, "unknown field number(s) " + message.getUnknownFields().asMap().keySet());
         }
     }
 
     static void metadata(String field, Map<String, String> metadata) {
         if (metadata.size() > MAX_METADATA_PAIRS) {
-            throw invalid(field, "at most " + MAX_METADATA_PAIRS + " pairs");
+            throw invalidArgument(field, "at most " + MAX_METADATA_PAIRS + " pairs");
         }
         for (Map.Entry<String, String> pair : metadata.entrySet()) {
             if (!METADATA_KEY.matcher(pair.getKey()).matches()) {
-                throw invalid(field, "key '" + abbreviate(pair.getKey())
+                throw invalidArgument(field, "key '" + abbreviate(pair.getKey())
                                      + "' must be 1-64 characters of letters, digits and ._:-");
             }
             if (pair.getValue().length() > MAX_METADATA_VALUE) {
-                throw invalid(field + '.' + pair.getKey(), "at most " + MAX_METADATA_VALUE + " characters");
+                throw invalidArgument(field + '.' + pair.getKey(), "at most " + MAX_METADATA_VALUE + " characters");
             }
         }
     }
@@ -73,42 +73,35 @@ final class RequestChecks {
 
     static void kind(String field, MemoryKind kind) {
         if (kind == MemoryKind.UNRECOGNIZED) {
-            throw invalid(field, "unknown kind");
+            throw invalidArgument(field, "unknown kind");
         }
     }
 
     static void text(String field, String text, int maxChars) {
         if (text.isBlank()) {
-            throw invalid(field, "required and not blank");
+            throw invalidArgument(field, "required and not blank");
         }
         if (text.length() > maxChars) {
-            throw invalid(field, "too long: " + text.length() + " characters (expected: <= " + maxChars + ')');
+            throw invalidArgument(field, "too long: " + text.length() + " characters (expected: <= " + maxChars + ')');
         }
     }
 
     static void label(String field, String value) {
         if (value.length() > MAX_LABEL) {
-            throw invalid(field, "at most " + MAX_LABEL + " characters");
+            throw invalidArgument(field, "at most " + MAX_LABEL + " characters");
         }
     }
 
     static void name(String field, String name, boolean required) {
         if (name.isEmpty()) {
             if (required) {
-                throw invalid(field, "required, as memories/{id}");
+                throw invalidArgument(field, "required, as memories/{id}");
             }
             return;
         }
         if (!NAME.matcher(name).matches()) {
-            throw invalid(field, "malformed name '" + abbreviate(name) + "' (expected: memories/{32 hex digits})");
+            throw invalidArgument(field, "malformed name '" + abbreviate(name) + "' (expected: memories/{32 hex digits})");
         }
-    }
-
-    static int pageSize(String field, int pageSize, int defaultSize, int max) {
-        if (pageSize < 0) {
-            throw invalid(field, pageSize + " (expected: >= 0)");
-        }
-        return pageSize == 0 ? defaultSize : Math.min(pageSize, max);
     }
 
     private static String abbreviate(String value) {

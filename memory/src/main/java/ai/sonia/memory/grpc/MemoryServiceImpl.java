@@ -5,6 +5,7 @@ import java.util.function.Supplier;
 import ai.sonia.memory.domain.Access;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.domain.SearchPipeline;
 import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.BackupMemoriesResponse;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
@@ -36,10 +37,12 @@ import io.grpc.stub.StreamObserver;
 public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImplBase {
 
     private final MemoryEngine engine;
+    private final SearchPipeline search;
     private final Backups backups;
 
-    public MemoryServiceImpl(MemoryEngine engine, Backups backups) {
+    public MemoryServiceImpl(MemoryEngine engine, SearchPipeline search, Backups backups) {
         this.engine = engine;
+        this.search = search;
         this.backups = backups;
     }
 
@@ -55,7 +58,7 @@ public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImpl
 
     @Override
     public void searchMemories(SearchMemoriesRequest request, StreamObserver<SearchMemoriesResponse> response) {
-        answer(response, () -> engine.search(request, access()));
+        answer(response, () -> search.search(request, access()));
     }
 
     @Override

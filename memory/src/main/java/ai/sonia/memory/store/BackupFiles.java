@@ -9,20 +9,31 @@ import java.sql.Statement;
 
 import org.sqlite.SQLiteConfig;
 
-/** SQLite's online backup and restore, with an integrity check of the file before a restore. */
-public final class BackupFiles {
+import ai.sonia.runtime.store.Migrations;
+
+/**
+ * SQLite's online backup and restore, with an integrity and schema check of the file before a restore.
+ *
+ * <p>The check opens the backup read-only with its own connection, not through
+ * {@link ai.sonia.runtime.store.Sqlite#open}: that one writes to the file it opens (WAL journal mode,
+ * owner-only permissions), and a file that may be corrupt or foreign must not be changed before it passes.
+ */
+final class BackupFiles {
+
+    /** Flyway's history table of the ledger's migrations (as {@link Migrations} names it). */
+    private static final String HISTORY = "flyway_db_memory_ledger";
 
     private BackupFiles() {}
 
     /** Copies the live database into {@code target}; run on the writer between group commits. */
-    public static void backup(Connection writer, Path target) throws SQLException {
+    static void backup(Connection writer, Path target) throws SQLException {
         try (Statement statement = writer.createStatement()) {
             statement.executeUpdate("backup to " + quoted(target));
         }
     }
 
     /** Why {@code file} cannot be restored, or null when it passes the integrity check and schema version. */
-    public static String problem(Path file) {
+    static String problem(Path file) {
         final SQLiteConfig config = new SQLiteConfig();
         config.setReadOnly(true);
         try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath(),
@@ -34,9 +45,9 @@ public final class BackupFiles {
                     return "integrity check: " + result;
                 }
             }
-            final int version = Migrations.version(connection);
-            if (version == 0 || version > Migrations.latest()) {
-                return "schema version " + version + " (expected: 1.." + Migrations.latest() + ')';
+            final int version = schemaVersion(connection);
+            if (version == 0 || version > SqliteMemoryStore.SCHEMA_VERSION) {
+                return "schema version " + version + " (expected: 1.." + SqliteMemoryStore.SCHEMA_VERSION + ')';
             }
             return null;
         } catch (SQLException e) {
@@ -44,12 +55,29 @@ public final class BackupFiles {
         }
     }
 
+    /** The ledger's schema version: Flyway's latest applied, or the user_version of a file made before it. */
+    private static int schemaVersion(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            try (ResultSet tables = connection.getMetaData().getTables(null, null, HISTORY, null)) {
+                if (!tables.next()) {
+                    try (ResultSet rs = statement.executeQuery("PRAGMA user_version")) {
+                        return rs.next() ? rs.getInt(1) : 0;
+                    }
+                }
+            }
+            try (ResultSet rs = statement.executeQuery(
+                    "SELECT max(CAST(version AS INTEGER)) FROM " + HISTORY + " WHERE success = 1")) {
+                return rs.next() ? rs.getInt(1) : 0;
+            }
+        }
+    }
+
     /** Replaces the live database with {@code source} and migrates it; run on the writer. */
-    public static void restore(Connection writer, Path source) throws SQLException {
+    static void restore(Connection writer, Path source) throws SQLException {
         try (Statement statement = writer.createStatement()) {
             statement.executeUpdate("restore from " + quoted(source));
         }
-        Migrations.apply(writer);
+        SqliteMemoryStore.migrate(writer);
     }
 
     private static String quoted(Path path) {

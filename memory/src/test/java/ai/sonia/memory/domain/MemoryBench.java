@@ -50,15 +50,16 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.TenantVectors.Scored;
-import ai.sonia.memory.store.Database;
-import ai.sonia.memory.store.MemoryFilter;
-import ai.sonia.memory.store.MemoryLedger;
-import ai.sonia.memory.store.MemoryLedger.NewMemory;
-import ai.sonia.memory.store.MemoryRows.Row;
+import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.domain.MemoryStore.Row;
+import ai.sonia.memory.domain.MemoryStore.Stored;
+import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
+import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.runtime.auth.Principal;
 
 /**
@@ -104,7 +105,7 @@ public final class MemoryBench {
 
     private static void quality() throws Exception {
         final List<String[]> labelled = labelled();
-        final MemoryEngine engine = engine("quality", 20_000);
+        final Engine engine = engine("quality", 20_000);
         final List<String> facts = labelled.stream().map(l -> l[0]).distinct().toList();
         final Random random = new Random(7);
         final List<String> texts = new ArrayList<>(facts);
@@ -207,7 +208,7 @@ public final class MemoryBench {
         }
         System.out.printf("| embedding only, batches of 64 | %.0f |%n", texts.size() / seconds(start));
 
-        final MemoryEngine batched = engine("store-batched", 20_000);
+        final Engine batched = engine("store-batched", 20_000);
         start = System.nanoTime();
         for (int i = 0; i < texts.size(); i += 64) {
             final List<String> batch = texts.subList(i, i + 64);
@@ -218,7 +219,7 @@ public final class MemoryBench {
         close(batched);
 
         for (int clients : new int[] {1, 4}) {
-            final MemoryEngine engine = engine("store-rpc-" + clients, 20_000);
+            final Engine engine = engine("store-rpc-" + clients, 20_000);
             final List<String> slice = texts.subList(0, 400);
             start = System.nanoTime();
             parallel(clients, slice.size(), i -> engine.store(StoreMemoryRequest.newBuilder().setMemory(
@@ -234,13 +235,13 @@ public final class MemoryBench {
         System.out.println("|---|---|---|---|");
         final float[] vector = embedder.embed("commit latency probe");
         for (int writers : new int[] {1, 8}) {
-            final MemoryEngine engine = engine("commit-" + writers, 20_000);
+            final Engine engine = engine("commit-" + writers, 20_000);
             final long[] latencies = new long[2_000];
             start = System.nanoTime();
             parallel(writers, latencies.length, i -> {
                 final long t = System.nanoTime();
                 final NewMemory memory = newMemory("c", "commit probe " + i, vector);
-                engine.writes().write(c -> MemoryLedger.store(c, memory, BENCH.actor(), System.currentTimeMillis()));
+                engine.store().store(memory, BENCH.actor(), System.currentTimeMillis());
                 latencies[i] = System.nanoTime() - t;
                 return null;
             });
@@ -256,7 +257,7 @@ public final class MemoryBench {
     private static void scale(int n) throws Exception {
         System.out.printf("%n## search at %,d memories (synthetic texts and clustered synthetic vectors)%n", n);
         final Synthetic data = new Synthetic(n, 42);
-        final MemoryEngine engine = engine("scale-" + n, 20_000);
+        final Engine engine = engine("scale-" + n, 20_000);
         long start = System.nanoTime();
         for (int i = 0; i < n; i += 1_000) {
             insert(engine, "t", data.texts.subList(i, Math.min(n, i + 1_000)),
@@ -325,7 +326,7 @@ public final class MemoryBench {
         final Path dir = root.resolve("soak-" + System.nanoTime());
         Files.createDirectories(dir);
         final Path file = dir.resolve("memory.db");
-        Database.open(file, 1, true).close();
+        SqliteMemoryStore.open(file, 1, true).close();
         final Random random = new Random(13);
         final String java = ProcessHandle.current().info().command().orElse("java");
         final Map<String, String> acknowledged = new HashMap<>();
@@ -417,15 +418,42 @@ public final class MemoryBench {
 
     // ---------------------------------------------------------------- helpers
 
-    private static MemoryEngine engine(String name, int approximateAbove) throws IOException, InterruptedException {
+    /** An engine and its parts, wired as the module wires them. */
+    private record Engine(MemoryEngine engine, SearchPipeline search, SqliteMemoryStore store,
+                          VectorIndex index, Housekeeping housekeeping) {
+
+        SearchMemoriesResponse search(SearchMemoriesRequest request, Access access) {
+            return search.search(request, access);
+        }
+
+        StoreMemoryResponse store(StoreMemoryRequest request, Access access) {
+            return engine.store(request, access);
+        }
+
+        List<Long> bm25(String query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+            return search.bm25(query, filter, depth, rows);
+        }
+
+        List<Long> vectors(float[] query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+            return search.vectors(query, filter, depth, rows);
+        }
+    }
+
+    private static Engine engine(String name, int approximateAbove) throws IOException, InterruptedException {
         final Path dir = root.resolve(name + '-' + System.nanoTime());
         Files.createDirectories(dir);
         final ObjectNode config = new ObjectMapper().createObjectNode()
                                                     .put("approximateAbove", approximateAbove)
                                                     .put("sweepIntervalMs", 3_600_000);
         final MemoryConfig memoryConfig = MemoryConfig.from(config);
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, Database.open(dir.resolve("memory.db"), 4, true),
-                                                     embedder, DIMS, Clock.systemUTC());
+        final SqliteMemoryStore store = SqliteMemoryStore.open(dir.resolve("memory.db"), 4, true);
+        final VectorIndex index = new VectorIndex(DIMS, memoryConfig.approximateAbove());
+        final AccessTracker accesses = new AccessTracker();
+        final Clock clock = Clock.systemUTC();
+        final Engine engine = new Engine(
+                new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock),
+                new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock), store, index,
+                new Housekeeping(memoryConfig, store, accesses, clock, new IndexLoader(store, index)::load));
         // Wait for the (empty) graph, so every insert feeds it as in a long-running server.
         while (!engine.index().graphReady()) {
             Thread.sleep(10);
@@ -433,9 +461,10 @@ public final class MemoryBench {
         return engine;
     }
 
-    private static void close(MemoryEngine engine) {
-        engine.close();
-        engine.database().close();
+    private static void close(Engine engine) throws IOException {
+        engine.housekeeping().close();
+        engine.index().close();
+        engine.store().close();
     }
 
     private static NewMemory newMemory(String tenant, String text, float[] vector) {
@@ -445,17 +474,18 @@ public final class MemoryBench {
     }
 
     /** Stores many memories in one group commit, then indexes their vectors; returns text to id. */
-    private static Map<String, Long> insert(MemoryEngine engine, String tenant, List<String> texts,
+    private static Map<String, Long> insert(Engine engine, String tenant, List<String> texts,
                                             List<float[]> vectors) {
         final long now = System.currentTimeMillis();
-        final Map<String, Long> ids = engine.writes().write(c -> {
-            final Map<String, Long> stored = new HashMap<>();
-            for (int i = 0; i < texts.size(); i++) {
-                stored.put(texts.get(i), MemoryLedger.store(c, newMemory(tenant, texts.get(i), vectors.get(i)),
-                                                            BENCH.actor(), now).row().id());
-            }
-            return stored;
-        });
+        final List<NewMemory> memories = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            memories.add(newMemory(tenant, texts.get(i), vectors.get(i)));
+        }
+        final List<Stored> stored = engine.store().storeAll(memories, BENCH.actor(), now);
+        final Map<String, Long> ids = new HashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            ids.put(texts.get(i), stored.get(i).row().id());
+        }
         for (int i = 0; i < texts.size(); i++) {
             engine.index().add(tenant, ids.get(texts.get(i)), texts.get(i), vectors.get(i));
         }
@@ -607,7 +637,7 @@ public final class MemoryBench {
 
         ScoreDoc[] bm25(String tenant, String query, int k) throws IOException {
             final BooleanQuery.Builder terms = new BooleanQuery.Builder();
-            for (String word : MemoryEngine.queryWords(query)) {
+            for (String word : SearchPipeline.queryWords(query)) {
                 terms.add(new TermQuery(new Term("text", word)), BooleanClause.Occur.SHOULD);
             }
             final BooleanQuery filtered = new BooleanQuery.Builder()

@@ -5,11 +5,8 @@ import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicLong;
 
 import ai.sonia.common.v1.Scope;
-import ai.sonia.memory.store.AuditLog.Actor;
-import ai.sonia.memory.store.Database;
-import ai.sonia.memory.store.MemoryLedger;
-import ai.sonia.memory.store.MemoryLedger.NewMemory;
-import ai.sonia.memory.store.WriteQueue;
+import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 
@@ -20,8 +17,7 @@ import ai.sonia.memory.v1.MemoryKind;
 public final class SoakWriter {
 
     public static void main(String[] args) {
-        final Database database = Database.open(Path.of(args[0]), 1, true);
-        final WriteQueue writes = new WriteQueue(database);
+        final MemoryStore store = SqliteMemoryStore.open(Path.of(args[0]), 1, true);
         final PrintStream out = System.out;
         final AtomicLong counter = new AtomicLong(Long.parseLong(args[1]));
         final float[] vector = new float[384];
@@ -34,9 +30,8 @@ public final class SoakWriter {
                             Memory.newBuilder().setText(text).setKind(MemoryKind.MEMORY_KIND_NOTE)
                                   .setScope(Scope.newBuilder().setTenant("soak")).build(),
                             ContentHash.of(text), vector, "none", null, "");
-                    final String name = writes.write(c -> MemoryLedger.store(
-                            c, memory, new Actor("soak", "soak"), System.currentTimeMillis())).row().memory()
-                                              .getName();
+                    final String name = store.store(memory, new Actor("soak", "soak"), System.currentTimeMillis())
+                                             .row().memory().getName();
                     synchronized (out) {
                         out.println("ACK " + name + ' ' + text);
                         out.flush();

@@ -9,17 +9,30 @@ import java.util.List;
 
 import com.google.protobuf.util.Timestamps;
 
+import ai.sonia.memory.domain.Actor;
+import ai.sonia.memory.domain.AuditLog;
+import ai.sonia.memory.domain.LedgerView;
+import ai.sonia.memory.v1.AuditAction;
 import ai.sonia.memory.v1.AuditRecord;
 
-/** The append-only audit log: one record per write, in the write's own transaction. */
-public final class AuditLog {
+/**
+ * The audit log in the ledger's SQLite file ({@code audit_records}, append-only by trigger); the memory
+ * store appends the records of its writes in the same transaction through {@link #append}.
+ */
+public final class SqliteAuditLog implements AuditLog {
 
-    /** Who asked for a write, and under which correlation id. */
-    public record Actor(String principal, String correlationId) {}
+    private final LedgerFile file;
 
-    private AuditLog() {}
+    SqliteAuditLog(LedgerFile file) {
+        this.file = file;
+    }
 
-    /** Appends a record; returns its name. */
+    @Override
+    public String recordRestore(String backupId, Actor actor, long nowMs) {
+        return file.write(c -> append(c, "RESTORE", "", "", actor, nowMs, "backup_id=" + backupId));
+    }
+
+    /** Appends a record on {@code connection}, in its transaction; returns the record's name. */
     static String append(Connection connection, String action, String memory, String tenant, Actor actor,
                          long nowMs, String detail) throws SQLException {
         try (PreparedStatement insert = connection.prepareStatement(
@@ -41,46 +54,54 @@ public final class AuditLog {
         }
     }
 
-    /** The records {@code view} sees, newest first, older than {@code beforeId} (0 for the newest). */
-    public static List<AuditRecord> list(Connection connection, LedgerView view, String memory, long beforeId,
-                                         int limit) throws SQLException {
+    /** The action as stored ("STORE", ...: the enum's name without its prefix) as the enum. */
+    private static AuditAction action(String stored) {
+        try {
+            return AuditAction.valueOf("AUDIT_ACTION_" + stored);
+        } catch (IllegalArgumentException e) {
+            return AuditAction.AUDIT_ACTION_UNSPECIFIED;
+        }
+    }
+
+    @Override
+    public List<AuditRecord> list(LedgerView view, String memory, long beforeId, int limit) {
+        return file.read(c -> list(c, view, memory, beforeId, limit));
+    }
+
+    private static List<AuditRecord> list(Connection connection, LedgerView view, String memory, long beforeId,
+                                          int limit) throws SQLException {
         final StringBuilder sql = new StringBuilder(
                 "SELECT id, action, memory, tenant, principal, correlation_id, create_ms, detail"
                 + " FROM audit_records WHERE 1 = 1");
+        final List<Object> args = new ArrayList<>();
         if (!view.tenant().isEmpty()) {
             sql.append(" AND tenant = ?");
+            args.add(view.tenant());
         }
         if (!view.principal().isEmpty()) {
             sql.append(" AND principal = ?");
+            args.add(view.principal());
         }
         if (!memory.isEmpty()) {
             sql.append(" AND memory = ?");
+            args.add(memory);
         }
         if (beforeId > 0) {
             sql.append(" AND id < ?");
+            args.add(beforeId);
         }
         sql.append(" ORDER BY id DESC LIMIT ?");
+        args.add(limit);
         try (PreparedStatement query = connection.prepareStatement(sql.toString())) {
-            int index = 1;
-            if (!view.tenant().isEmpty()) {
-                query.setString(index++, view.tenant());
+            for (int i = 0; i < args.size(); i++) {
+                query.setObject(i + 1, args.get(i));
             }
-            if (!view.principal().isEmpty()) {
-                query.setString(index++, view.principal());
-            }
-            if (!memory.isEmpty()) {
-                query.setString(index++, memory);
-            }
-            if (beforeId > 0) {
-                query.setLong(index++, beforeId);
-            }
-            query.setInt(index, limit);
             final List<AuditRecord> records = new ArrayList<>();
             try (ResultSet rs = query.executeQuery()) {
                 while (rs.next()) {
                     records.add(AuditRecord.newBuilder()
                                            .setName("auditRecords/" + rs.getLong(1))
-                                           .setAction(rs.getString(2))
+                                           .setAction(action(rs.getString(2)))
                                            .setMemory(rs.getString(3))
                                            .setTenant(rs.getString(4))
                                            .setPrincipal(rs.getString(5))

@@ -1,4 +1,4 @@
-package ai.sonia.memory.store;
+package ai.sonia.memory.domain;
 
 /**
  * The part of the ledger's statistics and audit log a caller sees.

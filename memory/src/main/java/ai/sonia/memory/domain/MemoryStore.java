@@ -1,0 +1,129 @@
+package ai.sonia.memory.domain;
+
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryStats;
+
+/**
+ * The memory ledger's storage: memories with their metadata, vectors and full-text index, and every write's
+ * audit record in the write's own transaction. Reads see what is committed; a write is durable when it
+ * returns. A memory past its expiry reads as EXPIRED from that instant, before the sweeper records it.
+ */
+public interface MemoryStore extends AutoCloseable {
+
+    /** A memory with its row id (the key shared with the vector index) and when it was last stored or used. */
+    record Row(long id, Memory memory, long referenceMs) {}
+
+    /**
+     * A memory to store: validated request fields plus what the engine computed; a non-empty
+     * {@code requestId} is remembered for {@link #byRequest}.
+     */
+    record NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
+                     String supersedes, String requestId) {
+
+        /** Without a request id. */
+        public NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
+                         String supersedes) {
+            this(memory, contentHash, vector, model, expireMs, supersedes, "");
+        }
+    }
+
+    /** The outcome of a store. */
+    record Stored(Row row, boolean created) {}
+
+    /** The outcome of a forget: what to drop from the in-memory vector index. */
+    record Forgotten(long id, String tenant, String auditRecord) {}
+
+    /** A memory that the sweeper expired. */
+    record Expired(long id, String tenant) {}
+
+    /** Receives every stored memory's text and vector. */
+    @FunctionalInterface
+    interface DocumentSink {
+        void accept(long id, String tenant, String text, float[] vector);
+    }
+
+    /** Receives every stored vector. */
+    @FunctionalInterface
+    interface VectorSink {
+        void accept(long id, String tenant, float[] vector);
+    }
+
+    /** The memory with this name, in any tenant, or empty. */
+    Optional<Row> byName(String name, long nowMs);
+
+    /** The active memory of this scope with this content hash, or empty. */
+    Optional<Row> activeByHash(Scope scope, String hash, long nowMs);
+
+    /** A page of the filter's memories, newest first, older than the row {@code beforeId} (0 for the newest). */
+    List<Row> list(MemoryFilter filter, long beforeId, int limit);
+
+    /** Those of {@code ids} that pass the filter, keyed by id. */
+    Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids);
+
+    /** Ids of the filter's memories matching any of {@code words} (full-text), best BM25 first. */
+    List<Long> bm25(List<String> words, MemoryFilter filter, int limit);
+
+    /**
+     * Stores a memory, or returns the identical active one of its scope; supersedes {@code supersedes} when
+     * set (NOT_FOUND when it is not in the memory's tenant, a conflict unless it is active).
+     */
+    Stored store(NewMemory memory, Actor actor, long nowMs);
+
+    /**
+     * The outcome of the store that {@code principal} made with {@code requestId} at or after
+     * {@code sinceMs}, with the memory as it is now; empty when there was none or its memory is forgotten.
+     */
+    Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs);
+
+    /** Forgets the request ids of stores made before {@code beforeMs}; returns how many. */
+    int forgetRequestsBefore(long beforeMs);
+
+    /** {@link #store} of each, all in one transaction. */
+    List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs);
+
+    /** Closes a memory's validity without a successor; idempotent. NOT_FOUND when there is none. */
+    Row invalidate(String name, String reason, Actor actor, long nowMs);
+
+    /** Deletes a memory's text, metadata, vector and index entry; the audit keeps the fact. NOT_FOUND if none. */
+    Forgotten forget(String name, String reason, Actor actor, long nowMs);
+
+    /** Marks up to {@code limit} memories past their TTL as expired, with an audit record each. */
+    List<Expired> expireDue(Actor actor, long nowMs, int limit);
+
+    /** Records accesses (id to last time and count), batched; they change no content and are not audited. */
+    void touch(Map<Long, long[]> accesses);
+
+    /** Streams every stored vector, in id order. */
+    void vectors(VectorSink sink);
+
+    /** Streams every memory's text and vector, in id order. */
+    void documents(DocumentSink sink);
+
+    /** Counts by state, vectors and audit records of what {@code view} sees, and the size of the whole ledger. */
+    MemoryStats stats(LedgerView view, long nowMs);
+
+    /** Up to {@code limit} names of embedding models, other than {@code model}, whose vectors the ledger holds. */
+    List<String> otherVectorModels(String model, int limit);
+
+    /** How many memories the ledger holds, in all states. */
+    long count();
+
+    /** Copies the whole ledger, consistently, into the new file {@code target}. */
+    void backup(Path target);
+
+    /** Why {@code source} cannot be restored (integrity, schema), or null when it can. */
+    String restoreProblem(Path source);
+
+    /** Replaces the whole ledger with the copy in {@code source}, brought up to this build's schema. */
+    void restore(Path source);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,154 @@
+package ai.sonia.memory.domain;
+
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.IntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.MemoryConfig;
+import ai.sonia.memory.domain.HybridRanker.Hit;
+import ai.sonia.memory.domain.TenantVectors.Scored;
+import ai.sonia.memory.domain.MemoryStore.Row;
+import ai.sonia.memory.v1.SearchHit;
+import ai.sonia.memory.v1.SearchMemoriesRequest;
+import ai.sonia.memory.v1.SearchMemoriesResponse;
+import ai.sonia.runtime.errors.DomainException;
+
+/**
+ * Hybrid search inside one tenant: BM25 (the Lucene index once built, the store's full-text index before) and vectors, each read
+ * deep enough past the filter, fused by reciprocal rank and weighted by decay ({@link HybridRanker}).
+ */
+public final class SearchPipeline {
+
+    private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}]+");
+    private static final int MAX_QUERY_TERMS = 32;
+    private static final int MAX_QUERY_CHARS = 4_096;
+
+    private final MemoryConfig config;
+    private final MemoryStore store;
+    private final Embedder embedder;
+    private final VectorIndex index;
+    private final HybridRanker ranker;
+    private final AccessTracker accesses;
+    private final Clock clock;
+
+    public SearchPipeline(MemoryConfig config, MemoryStore store, Embedder embedder, VectorIndex index,
+                          AccessTracker accesses, Clock clock) {
+        this.config = config;
+        this.store = store;
+        this.embedder = embedder;
+        this.index = index;
+        this.accesses = accesses;
+        this.clock = clock;
+        ranker = new HybridRanker(config.rrfK(), config.bm25Weight(), config.halfLife().toMillis(),
+                                  config.decayFloor());
+    }
+
+    /** Hybrid search inside one tenant. */
+    public SearchMemoriesResponse search(SearchMemoriesRequest request, Access access) {
+        RequestChecks.noUnknownFields("", request);
+        if (request.getQuery().isBlank()) {
+            throw DomainException.invalidArgument("query", "required and not blank");
+        }
+        if (request.getQuery().length() > MAX_QUERY_CHARS) {
+            throw DomainException.invalidArgument("query", "at most " + MAX_QUERY_CHARS + " characters");
+        }
+        RequestChecks.scope("scope", request.getScope());
+        RequestChecks.kinds("kinds", request.getKindsList());
+        RequestChecks.metadata("metadata", request.getMetadataMap());
+        if (request.getTopK() < 0 || request.getTopK() > config.maxTopK()) {
+            throw DomainException.invalidArgument("top_k", request.getTopK() + " (expected: 0.." + config.maxTopK() + ')');
+        }
+        if (!(request.getMinScore() >= 0 && request.getMinScore() <= 1)) {
+            throw DomainException.invalidArgument("min_score", request.getMinScore() + " (expected: 0..1)");
+        }
+        final Scope scope = access.readScope(request.getScope(), request.getAllUsers());
+        final int topK = request.getTopK() == 0 ? config.defaultTopK() : request.getTopK();
+        final long nowMs = clock.millis();
+        final MemoryFilter filter = new MemoryFilter(
+                scope.getTenant(), scope.getUser(), scope.getSession(),
+                request.getKindsValueList(), new TreeMap<>(request.getMetadataMap()), request.getIncludeInactive(),
+                nowMs);
+        final List<Hit> hits = hybrid(request.getQuery(), filter, Math.max(config.candidates(), topK));
+        final SearchMemoriesResponse.Builder response = SearchMemoriesResponse.newBuilder();
+        for (Hit hit : hits) {
+            if (response.getHitsCount() == topK || hit.score() < request.getMinScore()) {
+                break;
+            }
+            accesses.record(hit.row().id(), nowMs);
+            response.addHits(SearchHit.newBuilder().setMemory(hit.row().memory()).setScore(hit.score())
+                                      .setBm25Rank(hit.bm25Rank()).setVectorRank(hit.vectorRank())
+                                      .setDecay(hit.decay()));
+        }
+        return response.build();
+    }
+
+    List<Hit> hybrid(String query, MemoryFilter filter, int depth) {
+        final Map<Long, Row> rows = new HashMap<>();
+        final List<Long> bm25 = bm25(query, filter, depth, rows);
+        final List<Long> vectors = vectors(embedder.embedQuery(query), filter, depth, rows);
+        return ranker.rank(bm25, vectors, rows, filter.nowMs());
+    }
+
+    List<Long> bm25(String query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+        final List<String> words = queryWords(query);
+        if (words.isEmpty()) {
+            return List.of();
+        }
+        if (index.graphReady()) {
+            return eligibleRanked(k -> index.bm25(filter.tenant(), words, k), filter, depth, rows);
+        }
+        final List<Long> ids = store.bm25(words, filter, depth);
+        final List<Long> missing = ids.stream().filter(id -> !rows.containsKey(id)).toList();
+        rows.putAll(store.eligible(filter, missing));
+        return ids;
+    }
+
+    /** The {@code depth} nearest eligible memories by vector. */
+    List<Long> vectors(float[] query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+        return eligibleRanked(k -> index.nearest(filter.tenant(), query, k), filter, depth, rows);
+    }
+
+    /**
+     * The {@code depth} best eligible memories of a ranking: reads the ranking's top, keeps those that pass
+     * the filter, and reads deeper while a selective filter leaves too few.
+     */
+    private List<Long> eligibleRanked(IntFunction<List<Scored>> ranking, MemoryFilter filter, int depth,
+                                      Map<Long, Row> rows) {
+        final int total = index.size(filter.tenant());
+        int want = depth;
+        while (true) {
+            final List<Scored> nearest = ranking.apply(want);
+            final List<Long> ids = nearest.stream().map(Scored::id).toList();
+            final Map<Long, Row> eligible = store.eligible(filter, ids);
+            if (eligible.size() >= depth || nearest.size() < want || want >= total) {
+                rows.putAll(eligible);
+                return ids.stream().filter(eligible::containsKey).limit(depth).toList();
+            }
+            want = (int) Math.min((long) want * 4, total);
+        }
+    }
+
+    /**
+     * The query's words, lower-cased. Stop words are left out unless the query has nothing else: they match
+     * most memories, which costs time and adds noise.
+     */
+    static List<String> queryWords(String query) {
+        final Set<String> words = new LinkedHashSet<>();
+        final Set<String> stopWords = new LinkedHashSet<>();
+        final Matcher matcher = WORD.matcher(query.toLowerCase(Locale.ROOT));
+        while (matcher.find() && words.size() < MAX_QUERY_TERMS) {
+            final String word = matcher.group();
+            (StopWords.contains(word) ? stopWords : words).add(word);
+        }
+        return List.copyOf(words.isEmpty() ? stopWords : words);
+    }
+}
