@@ -20,7 +20,8 @@ import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.grpc.PipecatExceptionHandler;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
-import ai.sonia.pipecat.store.SessionStore;
+import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
 import ai.sonia.pipecat.ws.ConversationSocket;
@@ -52,7 +53,7 @@ public final class PipecatModule implements ServiceModule {
     @Override
     public SoniaServer newServer(StackConfig config) {
         final PipecatConfig pipecat = PipecatConfig.from(config);
-        final SessionStore store = SessionStore.open(pipecat.dataDir());
+        final SessionStore store = SqliteSessionStore.open(pipecat.dataDir());
         final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
                                                pipecat.replayEvents(), pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());

@@ -15,7 +15,8 @@ import java.sql.Statement;
 
 import org.junit.jupiter.api.Test;
 
-import ai.sonia.pipecat.store.Timestamps;
+import com.google.protobuf.util.Timestamps;
+
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.GetSessionRequest;
 import ai.sonia.pipecat.v1.ListSessionsRequest;
@@ -71,7 +72,7 @@ class LegacyDatabaseTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        final var now = Timestamps.of(java.time.Instant.now());
+        final var now = Timestamps.fromMillis(System.currentTimeMillis());
         final Session old = Session.newBuilder().setSessionId("old-1").setState(SessionState.SESSION_STATE_CREATED)
                                    .setUserId("alice").setTenant("default").setCreateTime(now).setUpdateTime(now)
                                    .setLastActivityTime(now).putMetadata("topic", "before auth").build();

@@ -304,7 +304,7 @@ public final class Conversation {
         if (attached != null) {
             event.setSessionId(attached.id());
         }
-        return event.setTimestamp(ai.sonia.pipecat.store.Timestamps.of(java.time.Instant.now()));
+        return event.setTimestamp(com.google.protobuf.util.Timestamps.fromMillis(System.currentTimeMillis()));
     }
 
     private void failed(RuntimeException e) {

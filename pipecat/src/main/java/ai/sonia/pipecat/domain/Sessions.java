@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,8 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import ai.sonia.pipecat.store.SessionStore;
-import ai.sonia.pipecat.store.Timestamps;
+import com.google.protobuf.util.Timestamps;
+
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.ListSessionsResponse;
 import ai.sonia.pipecat.v1.Session;
@@ -78,7 +79,7 @@ public final class Sessions {
             live.decrementAndGet();
             throw SessionException.limit("live_sessions", maxLive);
         }
-        final var now = Timestamps.of(clock.instant());
+        final var now = Timestamps.fromMillis(clock.millis());
         final Session session = Session.newBuilder()
                                        .setSessionId(UUID.randomUUID().toString())
                                        .setState(SessionState.SESSION_STATE_CREATED)
@@ -107,8 +108,7 @@ public final class Sessions {
             throw SessionException.invalidArgument("page_size", pageSize + " (expected: >= 0)");
         }
         final int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
-        long afterMs = 0;
-        String afterId = null;
+        Optional<SessionStore.Key> after = Optional.empty();
         if (!pageToken.isEmpty()) {
             final String decoded;
             try {
@@ -118,15 +118,16 @@ public final class Sessions {
             }
             final int colon = decoded.indexOf(':');
             try {
-                afterMs = Long.parseLong(decoded.substring(0, Math.max(colon, 0)));
+                after = Optional.of(new SessionStore.Key(Long.parseLong(decoded.substring(0, Math.max(colon, 0))),
+                                                         decoded.substring(colon + 1)));
             } catch (NumberFormatException e) {
                 throw SessionException.invalidArgument("page_token", "not a token from a previous response");
             }
-            afterId = decoded.substring(colon + 1);
         }
-        final String tenant = principal.isService() ? null : principal.tenant();
-        final String user = principal.isService() || principal.isAdmin() ? null : principal.subject();
-        final List<Session> page = store.list(size + 1, tenant, user, state, afterMs, afterId);
+        final Optional<String> tenant = principal.isService() ? Optional.empty() : Optional.of(principal.tenant());
+        final Optional<String> user = principal.isService() || principal.isAdmin() ? Optional.empty()
+                                                                                   : Optional.of(principal.subject());
+        final List<Session> page = store.list(new SessionStore.Filter(tenant, user, state), after, size + 1);
         final ListSessionsResponse.Builder response = ListSessionsResponse.newBuilder();
         page.stream().limit(size).forEach(s -> response.addSessions(current(s)));
         if (page.size() > size) {
