@@ -5,7 +5,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,7 +17,6 @@ import ai.sonia.pipecat.client.GatewayChatClient;
 import ai.sonia.pipecat.domain.ConnectionLimiter;
 import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.domain.Sessions;
-import ai.sonia.pipecat.grpc.PipecatExceptionHandler;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
 import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.store.SqliteSessionStore;
@@ -32,6 +30,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.client.SoniaChannels;
 import io.grpc.ManagedChannel;
 
@@ -60,7 +59,7 @@ public final class PipecatModule implements ServiceModule {
         // Storage, engine processes and replies run on Armeria's bounded blocking pool, never on an event loop.
         final Executor workers = CommonPools.blockingTaskExecutor();
         final ScheduledExecutorService sweeper =
-                Executors.newSingleThreadScheduledExecutor(daemonThreads("pipecat-ttl"));
+                Executors.newSingleThreadScheduledExecutor(Threads.factory("pipecat-ttl"));
         final long sweepMillis = Math.max(1000, Math.min(30_000, pipecat.sessionTtl().toMillis() / 4));
         sweeper.scheduleWithFixedDelay(() -> {
             try {
@@ -96,7 +95,6 @@ public final class PipecatModule implements ServiceModule {
         return server
                           .addService(new PipecatServiceImpl(sessions, conversations,
                                                              pipecat.sendQueue() + ConversationSocket.WRITER_WINDOW))
-                          .exceptionHandler(new PipecatExceptionHandler())
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.GATEWAY)
                           .configSummary("session_ttl_seconds", pipecat.sessionTtl().toSeconds())
@@ -119,14 +117,5 @@ public final class PipecatModule implements ServiceModule {
                           .closeOnStop(() -> SoniaChannels.close(gateway))
                           .closeOnStop(store)
                           .build();
-    }
-
-    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
-        final AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            final Thread thread = new Thread(runnable, prefix + '-' + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

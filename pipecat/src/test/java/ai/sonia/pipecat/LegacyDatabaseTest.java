@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.util.Timestamps;
 
+import ai.sonia.pipecat.store.SqliteSessionStoreTest;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.GetSessionRequest;
 import ai.sonia.pipecat.v1.ListSessionsRequest;
@@ -78,15 +79,7 @@ class LegacyDatabaseTest {
                                    .setLastActivityTime(now).putMetadata("topic", "before auth").build();
         try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("pipecat.db"));
              Statement st = db.createStatement()) {
-            st.execute("CREATE TABLE sessions (session_id TEXT PRIMARY KEY, state INTEGER NOT NULL,"
-                       + " create_ms INTEGER NOT NULL, activity_ms INTEGER NOT NULL, snapshot BLOB NOT NULL)");
-            st.execute("CREATE INDEX sessions_by_create ON sessions (create_ms DESC, session_id DESC)");
-            st.execute("CREATE TABLE history (session_id TEXT NOT NULL, position INTEGER NOT NULL,"
-                       + " entry BLOB NOT NULL, PRIMARY KEY (session_id, position))");
-            st.execute("CREATE TABLE events (session_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                       + " event BLOB NOT NULL, PRIMARY KEY (session_id, seq))");
-            st.execute("CREATE TABLE seen_messages (session_id TEXT NOT NULL,"
-                       + " message_id TEXT NOT NULL, PRIMARY KEY (session_id, message_id))");
+            SqliteSessionStoreTest.createPreFlywaySchema(st, false);
             try (PreparedStatement ps = db.prepareStatement(
                     "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot)"
                     + " VALUES (?, ?, ?, ?, ?)")) {

@@ -16,6 +16,7 @@ import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * A session held in memory while it is in use: its snapshot, its replay buffer and the connections
@@ -96,7 +97,7 @@ public final class LiveSession {
      */
     public synchronized void attach(EventSink sink, long lastSequence, String correlationId) {
         if (snapshot.getState() == SessionState.SESSION_STATE_CLOSED) {
-            throw SessionException.invalidTransition(id(), snapshot.getState(), "attach to");
+            throw invalidTransition(id(), snapshot.getState(), "attach to");
         }
         final long oldestKept = replay.isEmpty() ? snapshot.getLastSequence() + 1 : replay.getFirst().getSequence();
         if (lastSequence + 1 < oldestKept) {
@@ -163,6 +164,12 @@ public final class LiveSession {
         final var now = now();
         snapshot = snapshot.toBuilder().setState(to).setUpdateTime(now).setLastActivityTime(now).build();
         store.save(snapshot);
+    }
+
+    /** The session's state does not allow the operation: FAILED_PRECONDITION, reason CONFLICT. */
+    static DomainException invalidTransition(String sessionId, SessionState from, String operation) {
+        return DomainException.conflict("cannot " + operation + " session " + sessionId + " in state " + from)
+                              .with("session_id", sessionId).with("state", from.name()).with("operation", operation);
     }
 
     private Timestamp now() {

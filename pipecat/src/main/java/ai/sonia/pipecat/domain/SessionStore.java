@@ -1,12 +1,15 @@
 package ai.sonia.pipecat.domain;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Where sessions live: each session's snapshot and owner, its history, its event log (sequence numbers from
@@ -14,6 +17,16 @@ import ai.sonia.pipecat.v1.SessionState;
  * passes {@code SessionStoreContract}. An unknown session is NOT_FOUND where a method needs one.
  */
 public interface SessionStore extends AutoCloseable {
+
+    /**
+     * Saves a new session, unless {@code requestId} is not empty and its owner started one with the same
+     * request id before: then nothing is saved and that first session is returned. ALREADY_EXISTS when a
+     * session with its id exists.
+     */
+    Session create(Session session, String requestId);
+
+    /** The session its owner started with this (non-empty) request id. */
+    Optional<Session> findByRequest(String tenant, String userId, String requestId);
 
     /**
      * Inserts or replaces a session (its history is kept apart). Its owner (tenant, user) is written once,
@@ -57,8 +70,9 @@ public interface SessionStore extends AutoCloseable {
     void close();
 
     /** What every store throws for an unknown session: NOT_FOUND, exactly as a session of somebody else. */
-    static RuntimeException notFound(String sessionId) {
-        return SessionException.notFound(sessionId);
+    static DomainException notFound(String sessionId) {
+        return DomainException.of(ErrorCode.ERROR_CODE_NOT_FOUND, "session not found: " + sessionId,
+                                  Map.of("session_id", sessionId));
     }
 
     /** Which sessions a listing holds: of one tenant and one user when given, in one state unless UNSPECIFIED. */

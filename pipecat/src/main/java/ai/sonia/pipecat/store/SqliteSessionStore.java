@@ -17,6 +17,8 @@ import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
@@ -41,7 +43,7 @@ public final class SqliteSessionStore implements SessionStore {
         try {
             final Connection connection = Sqlite.open(file);
             try {
-                migrate(connection);
+                Migrations.migrate(connection, "db/pipecat/sessions", "ai.sonia.pipecat.store.migrations");
             } catch (SQLException | RuntimeException e) {
                 connection.close();
                 throw e;
@@ -49,6 +51,32 @@ public final class SqliteSessionStore implements SessionStore {
             return new SqliteSessionStore(connection, file);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the session store in " + dir, e);
+        }
+    }
+
+    @Override
+    public synchronized Session create(Session session, String requestId) {
+        try {
+            final Optional<Session> first = byRequest(session.getTenant(), session.getUserId(), requestId);
+            if (first.isPresent()) {
+                return first.get();
+            }
+            if (!query("SELECT 1 FROM sessions WHERE session_id = ?", rs -> 1, session.getSessionId()).isEmpty()) {
+                throw DomainException.alreadyExists("session", session.getSessionId());
+            }
+            upsert(session, requestId);
+            return session.toBuilder().clearHistory().build();
+        } catch (SQLException | InvalidProtocolBufferException e) {
+            throw failed(e, "cannot create session " + session.getSessionId());
+        }
+    }
+
+    @Override
+    public synchronized Optional<Session> findByRequest(String tenant, String userId, String requestId) {
+        try {
+            return byRequest(tenant, userId, requestId);
+        } catch (SQLException | InvalidProtocolBufferException e) {
+            throw failed(e, "cannot read the session of a request");
         }
     }
 
@@ -201,32 +229,29 @@ public final class SqliteSessionStore implements SessionStore {
         }
     }
 
-    private static void migrate(Connection connection) throws SQLException {
-        try (java.sql.Statement st = connection.createStatement()) {
-            st.execute("CREATE TABLE IF NOT EXISTS sessions (session_id TEXT PRIMARY KEY, state INTEGER NOT NULL,"
-                       + " create_ms INTEGER NOT NULL, activity_ms INTEGER NOT NULL, snapshot BLOB NOT NULL,"
-                       + " tenant TEXT NOT NULL, user_id TEXT NOT NULL)");
-            OwnerMigration.apply(connection);
-            st.execute("CREATE INDEX IF NOT EXISTS sessions_by_create ON sessions (create_ms DESC, session_id DESC)");
-            st.execute("CREATE INDEX IF NOT EXISTS sessions_by_owner"
-                       + " ON sessions (tenant, user_id, create_ms DESC, session_id DESC)");
-            st.execute("CREATE TABLE IF NOT EXISTS history (session_id TEXT NOT NULL, position INTEGER NOT NULL,"
-                       + " entry BLOB NOT NULL, PRIMARY KEY (session_id, position))");
-            st.execute("CREATE TABLE IF NOT EXISTS events (session_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                       + " event BLOB NOT NULL, PRIMARY KEY (session_id, seq))");
-            st.execute("CREATE TABLE IF NOT EXISTS seen_messages (session_id TEXT NOT NULL,"
-                       + " message_id TEXT NOT NULL, PRIMARY KEY (session_id, message_id))");
-        }
+    private void upsert(Session session) throws SQLException {
+        upsert(session, "");
     }
 
-    private void upsert(Session session) throws SQLException {
-        update("INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id)"
-               + " VALUES (?, ?, ?, ?, ?, ?, ?)"
+    // The owner and the request id are written with the first row and never change.
+    private void upsert(Session session, String requestId) throws SQLException {
+        update("INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id, request_id)"
+               + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
                + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot",
                session.getSessionId(), session.getStateValue(), Timestamps.toMillis(session.getCreateTime()),
                Timestamps.toMillis(session.getLastActivityTime()),
-               session.toBuilder().clearHistory().build().toByteArray(), session.getTenant(), session.getUserId());
+               session.toBuilder().clearHistory().build().toByteArray(), session.getTenant(), session.getUserId(),
+               requestId);
+    }
+
+    private Optional<Session> byRequest(String tenant, String userId, String requestId)
+            throws SQLException, InvalidProtocolBufferException {
+        if (requestId.isEmpty()) {
+            return Optional.empty();
+        }
+        return query("SELECT snapshot, tenant, user_id FROM sessions WHERE tenant = ? AND user_id = ? AND request_id = ?",
+                     SqliteSessionStore::session, tenant, userId, requestId).stream().findFirst();
     }
 
     private void requireSession(String sessionId) throws SQLException, InvalidProtocolBufferException {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.util.Timestamps;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.SessionStore.Filter;
 import ai.sonia.pipecat.domain.SessionStore.Key;
@@ -28,6 +29,7 @@ import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * What every {@link SessionStore} does, whatever it runs on: owners written once and kept apart by tenant
@@ -60,6 +62,32 @@ public abstract class SessionStoreContract {
         store.save(saved);
         assertThat(store.find("s-1")).contains(saved);
         assertThat(store.find("nope")).isEmpty();
+    }
+
+    @Test
+    void aRetriedCreateReturnsTheFirstSessionOfTheSameOwner() {
+        final Session first = store.create(session("s-1", "acme", "ada", 1000), "req-1");
+        assertThat(store.create(session("s-2", "acme", "ada", 2000), "req-1")).isEqualTo(first);
+        assertThat(store.find("s-2")).isEmpty();
+        assertThat(store.findByRequest("acme", "ada", "req-1")).contains(first);
+        // A request id is its owner's alone.
+        assertThat(store.create(session("s-3", "acme", "bob", 3000), "req-1").getSessionId()).isEqualTo("s-3");
+        assertThat(store.create(session("s-4", "globex", "ada", 3000), "req-1").getSessionId()).isEqualTo("s-4");
+        // Without one, every create is a new session.
+        store.create(session("s-5", "acme", "ada", 4000), "");
+        store.create(session("s-6", "acme", "ada", 4000), "");
+        assertThat(store.findByRequest("acme", "ada", "")).isEmpty();
+        assertThat(ids(store.list(filter("acme", "ada"), Optional.empty(), 10))).containsExactly("s-6", "s-5", "s-1");
+    }
+
+    @Test
+    void creatingAnExistingSessionIsAlreadyExists() {
+        store.create(session("s-1", "acme", "ada", 1000), "");
+        assertThatThrownBy(() -> store.create(session("s-1", "acme", "ada", 1000), ""))
+                .isInstanceOfSatisfying(DomainException.class, e -> {
+                    assertThat(e.isAlreadyExists()).isTrue();
+                    assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT);
+                });
     }
 
     @Test
@@ -188,9 +216,9 @@ public abstract class SessionStoreContract {
     @Test
     void appendingToAnUnknownSessionIsNotFound() {
         assertThatThrownBy(() -> store.appendEvent(session("nope", "acme", "ada", 1000), event("m"), 100))
-                .hasMessage("session not found: nope");
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
         assertThatThrownBy(() -> store.appendHistory("nope", HistoryEntry.newBuilder().setText("hi").build()))
-                .hasMessage("session not found: nope");
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
         assertThat(store.find("nope")).isEmpty();
         assertThat(store.events("nope", 0)).isEmpty();
     }
@@ -222,6 +250,12 @@ public abstract class SessionStoreContract {
         store.save(session("closed", "acme", "ada", 1000).toBuilder()
                                                           .setState(SessionState.SESSION_STATE_CLOSED).build());
         assertThat(store.idleSince(2000)).containsExactly("quiet");
+    }
+
+    private static void assertNotFound(DomainException e) {
+        assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_NOT_FOUND);
+        assertThat(e).hasMessage("session not found: nope");
+        assertThat(e.metadata()).containsExactlyEntriesOf(java.util.Map.of("session_id", "nope"));
     }
 
     private static Session session(String id, String tenant, String user, long createMs) {
