@@ -32,7 +32,7 @@ class LegacyDatabaseTest {
 
     @Test
     void sessionsOfAnOldDatabaseBelongToTheLocalUserOfTheDefaultTenant() throws Exception {
-        try (PipecatHarness pipecat = new PipecatHarness("legacy")) {
+        try (PipecatHarness pipecat = new PipecatHarness()) {
             final Path dataDir = pipecat.config.dataDir("pipecat");
             pipecat.restart(() -> writeLegacyDatabase(dataDir));
 

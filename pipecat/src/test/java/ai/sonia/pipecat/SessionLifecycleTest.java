@@ -43,7 +43,7 @@ class SessionLifecycleTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("lifecycle", Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
+        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
     }
 
     @AfterAll
@@ -224,7 +224,7 @@ class SessionLifecycleTest {
 
     @Test
     void refusesSessionsBeyondTheLiveLimit() throws Exception {
-        try (PipecatHarness small = new PipecatHarness("limit", Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "2"))) {
+        try (PipecatHarness small = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "2"))) {
             final var stub = small.blocking();
             final String first = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             stub.startSession(StartSessionRequest.getDefaultInstance());
@@ -241,7 +241,7 @@ class SessionLifecycleTest {
 
     @Test
     void closesIdleSessionsButPingsKeepThemAlive() throws Exception {
-        try (PipecatHarness ttl = new PipecatHarness("ttl", Map.of("SONIA_PIPECAT_SESSION_TTL_SECONDS", "2"))) {
+        try (PipecatHarness ttl = new PipecatHarness(Map.of("SONIA_PIPECAT_SESSION_TTL_SECONDS", "2"))) {
             final var stub = ttl.blocking();
             final String idle = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             final String pinged = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
