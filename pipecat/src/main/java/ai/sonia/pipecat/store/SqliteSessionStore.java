@@ -24,10 +24,12 @@ import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The session store in one SQLite file in WAL mode. Rows hold the proto messages themselves; the columns
- * beside them exist for queries (owner, state, ordering, expiry). One connection, serialized: SQLite has one
- * writer anyway, and an append reads the last sequence and writes the next in one step.
+ * beside them exist for queries (owner, request id, state, ordering, expiry). One connection, serialized:
+ * SQLite has one writer anyway, and an append reads the last sequence and writes the next in one step.
  */
 public final class SqliteSessionStore implements SessionStore {
+
+    private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id FROM sessions";
 
     private final Connection connection;
     private final StoreHealth health;
@@ -56,75 +58,57 @@ public final class SqliteSessionStore implements SessionStore {
 
     @Override
     public synchronized Session create(Session session, String requestId) {
-        try {
+        return sql("cannot create session " + session.getSessionId(), () -> {
             final Optional<Session> first = byRequest(session.getTenant(), session.getUserId(), requestId);
             if (first.isPresent()) {
                 return first.get();
             }
-            if (!query("SELECT 1 FROM sessions WHERE session_id = ?", rs -> 1, session.getSessionId()).isEmpty()) {
+            if (exists(session.getSessionId())) {
                 throw DomainException.alreadyExists("session", session.getSessionId());
             }
             upsert(session, requestId);
             return session.toBuilder().clearHistory().build();
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot create session " + session.getSessionId());
-        }
+        });
     }
 
     @Override
     public synchronized Optional<Session> findByRequest(String tenant, String userId, String requestId) {
-        try {
-            return byRequest(tenant, userId, requestId);
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot read the session of a request");
-        }
+        return sql("cannot read the session of a request", () -> byRequest(tenant, userId, requestId));
     }
 
     @Override
     public synchronized void save(Session session) {
-        try {
-            upsert(session);
-        } catch (SQLException e) {
-            throw failed(e, "cannot save session " + session.getSessionId());
-        }
+        sql("cannot save session " + session.getSessionId(), () -> upsert(session, ""));
     }
 
     @Override
     public synchronized Optional<Session> find(String sessionId) {
-        try {
-            return query("SELECT snapshot, tenant, user_id FROM sessions WHERE session_id = ?",
-                         SqliteSessionStore::session, sessionId).stream().findFirst();
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot read session " + sessionId);
-        }
+        return sql("cannot read session " + sessionId,
+                   () -> first(query(SESSION_COLUMNS + " WHERE session_id = ?", SqliteSessionStore::session,
+                                     sessionId)));
     }
 
     @Override
     public synchronized void appendHistory(String sessionId, HistoryEntry entry) {
-        try {
+        sql("cannot append history of " + sessionId, () -> {
             requireSession(sessionId);
-            update("INSERT INTO history (session_id, position, entry) VALUES (?,"
-                   + " (SELECT COALESCE(MAX(position), 0) + 1 FROM history WHERE session_id = ?), ?)",
-                   sessionId, sessionId, entry.toByteArray());
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot append history of " + sessionId);
-        }
+            return update("INSERT INTO history (session_id, position, entry) VALUES (?,"
+                          + " (SELECT COALESCE(MAX(position), 0) + 1 FROM history WHERE session_id = ?), ?)",
+                          sessionId, sessionId, entry.toByteArray());
+        });
     }
 
     @Override
     public synchronized List<HistoryEntry> history(String sessionId) {
-        try {
-            return query("SELECT entry FROM history WHERE session_id = ? ORDER BY position",
-                         rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId);
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot read history of " + sessionId);
-        }
+        return sql("cannot read history of " + sessionId,
+                   () -> query("SELECT entry FROM history WHERE session_id = ? ORDER BY position",
+                               rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
     }
 
     @Override
     public synchronized SessionEvent appendEvent(Session session, SessionEvent event, int keep) {
         final String id = session.getSessionId();
-        try {
+        return sql("cannot append an event to " + id, () -> {
             connection.setAutoCommit(false);
             try {
                 requireSession(id);
@@ -136,7 +120,7 @@ public final class SqliteSessionStore implements SessionStore {
                 if (sequence % keep == 0) {
                     update("DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
                 }
-                upsert(session.toBuilder().setLastSequence(sequence).build());
+                upsert(session.toBuilder().setLastSequence(sequence).build(), "");
                 connection.commit();
                 return stored;
             } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
@@ -145,35 +129,27 @@ public final class SqliteSessionStore implements SessionStore {
             } finally {
                 connection.setAutoCommit(true);
             }
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot append an event to " + id);
-        }
+        });
     }
 
     @Override
     public synchronized List<SessionEvent> events(String sessionId, long afterSequence) {
-        try {
-            return query("SELECT event FROM events WHERE session_id = ? AND seq > ? ORDER BY seq",
-                         rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence);
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot read events of " + sessionId);
-        }
+        return sql("cannot read events of " + sessionId,
+                   () -> query("SELECT event FROM events WHERE session_id = ? AND seq > ? ORDER BY seq",
+                               rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence));
     }
 
     @Override
     public synchronized boolean markSeen(String sessionId, String messageId) {
-        try {
-            return update("INSERT OR IGNORE INTO seen_messages (session_id, message_id) VALUES (?, ?)",
-                          sessionId, messageId) == 1;
-        } catch (SQLException e) {
-            throw failed(e, "cannot record a message id of " + sessionId);
-        }
+        return sql("cannot record a message id of " + sessionId,
+                   () -> update("INSERT OR IGNORE INTO seen_messages (session_id, message_id) VALUES (?, ?)",
+                                sessionId, messageId) == 1);
     }
 
     @Override
     public synchronized List<Session> list(Filter filter, Optional<Key> after, int limit) {
         final List<Object> args = new ArrayList<>();
-        final StringBuilder sql = new StringBuilder("SELECT snapshot, tenant, user_id FROM sessions WHERE 1 = 1");
+        final StringBuilder sql = new StringBuilder(SESSION_COLUMNS + " WHERE 1 = 1");
         filter.tenant().ifPresent(tenant -> {
             sql.append(" AND tenant = ?");
             args.add(tenant);
@@ -192,31 +168,21 @@ public final class SqliteSessionStore implements SessionStore {
         });
         sql.append(" ORDER BY create_ms DESC, session_id DESC LIMIT ?");
         args.add(limit);
-        try {
-            return query(sql.toString(), SqliteSessionStore::session, args.toArray());
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot list sessions");
-        }
+        return sql("cannot list sessions", () -> query(sql.toString(), SqliteSessionStore::session, args.toArray()));
     }
 
     @Override
     public synchronized int countLive() {
-        try {
-            return query("SELECT COUNT(*) FROM sessions WHERE state <> ?", rs -> rs.getInt(1),
-                         SessionState.SESSION_STATE_CLOSED_VALUE).get(0);
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot count sessions");
-        }
+        return sql("cannot count sessions",
+                   () -> query("SELECT COUNT(*) FROM sessions WHERE state <> ?", rs -> rs.getInt(1),
+                               SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
     }
 
     @Override
     public synchronized List<String> idleSince(long beforeMs) {
-        try {
-            return query("SELECT session_id FROM sessions WHERE state <> ? AND activity_ms < ?",
-                         rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs);
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failed(e, "cannot find idle sessions");
-        }
+        return sql("cannot find idle sessions",
+                   () -> query("SELECT session_id FROM sessions WHERE state <> ? AND activity_ms < ?",
+                               rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs));
     }
 
     @Override
@@ -229,20 +195,16 @@ public final class SqliteSessionStore implements SessionStore {
         }
     }
 
-    private void upsert(Session session) throws SQLException {
-        upsert(session, "");
-    }
-
     // The owner and the request id are written with the first row and never change.
-    private void upsert(Session session, String requestId) throws SQLException {
-        update("INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id, request_id)"
-               + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-               + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
-               + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot",
-               session.getSessionId(), session.getStateValue(), Timestamps.toMillis(session.getCreateTime()),
-               Timestamps.toMillis(session.getLastActivityTime()),
-               session.toBuilder().clearHistory().build().toByteArray(), session.getTenant(), session.getUserId(),
-               requestId);
+    private int upsert(Session session, String requestId) throws SQLException {
+        return update("INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id,"
+                      + " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                      + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
+                      + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot",
+                      session.getSessionId(), session.getStateValue(), Timestamps.toMillis(session.getCreateTime()),
+                      Timestamps.toMillis(session.getLastActivityTime()),
+                      session.toBuilder().clearHistory().build().toByteArray(), session.getTenant(),
+                      session.getUserId(), requestId);
     }
 
     private Optional<Session> byRequest(String tenant, String userId, String requestId)
@@ -250,12 +212,16 @@ public final class SqliteSessionStore implements SessionStore {
         if (requestId.isEmpty()) {
             return Optional.empty();
         }
-        return query("SELECT snapshot, tenant, user_id FROM sessions WHERE tenant = ? AND user_id = ? AND request_id = ?",
-                     SqliteSessionStore::session, tenant, userId, requestId).stream().findFirst();
+        return first(query(SESSION_COLUMNS + " WHERE tenant = ? AND user_id = ? AND request_id = ?",
+                           SqliteSessionStore::session, tenant, userId, requestId));
+    }
+
+    private boolean exists(String sessionId) throws SQLException, InvalidProtocolBufferException {
+        return !query("SELECT 1 FROM sessions WHERE session_id = ?", rs -> 1, sessionId).isEmpty();
     }
 
     private void requireSession(String sessionId) throws SQLException, InvalidProtocolBufferException {
-        if (query("SELECT 1 FROM sessions WHERE session_id = ?", rs -> 1, sessionId).isEmpty()) {
+        if (!exists(sessionId)) {
             throw SessionStore.notFound(sessionId);
         }
     }
@@ -264,6 +230,10 @@ public final class SqliteSessionStore implements SessionStore {
     private static Session session(ResultSet rs) throws SQLException, InvalidProtocolBufferException {
         return Session.parseFrom(rs.getBytes(1)).toBuilder().setTenant(rs.getString(2)).setUserId(rs.getString(3))
                       .build();
+    }
+
+    private static <T> Optional<T> first(List<T> values) {
+        return values.stream().findFirst();
     }
 
     private int update(String sql, Object... args) throws SQLException {
@@ -301,10 +271,19 @@ public final class SqliteSessionStore implements SessionStore {
         T read(ResultSet rs) throws SQLException, InvalidProtocolBufferException;
     }
 
+    /** A step on the database. */
+    private interface Step<T> {
+        T run() throws SQLException, InvalidProtocolBufferException;
+    }
+
     // A storage fault is UNAVAILABLE (and the database counts as unwritable until a write succeeds); anything
     // else is a bug or corruption: INTERNAL, with the cause in the server log.
-    private RuntimeException failed(Exception e, String what) {
-        return health.unavailableOr(e, new IllegalStateException(what, e));
+    private <T> T sql(String what, Step<T> step) {
+        try {
+            return step.run();
+        } catch (SQLException | InvalidProtocolBufferException e) {
+            throw health.unavailableOr(e, new IllegalStateException(what, e));
+        }
     }
 
     private void rollback() {
