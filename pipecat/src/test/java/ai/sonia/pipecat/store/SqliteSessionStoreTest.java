@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.Statement;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.util.Timestamps;
@@ -18,6 +21,8 @@ import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.store.Sqlite;
 
 public class SqliteSessionStoreTest extends SessionStoreContract {
+
+    private static final Path DIRS = Path.of("target", "session-stores");
 
     @Override
     protected SessionStore newStore() throws Exception {
@@ -71,7 +76,15 @@ public class SqliteSessionStoreTest extends SessionStoreContract {
     }
 
     private static Path newDir() throws Exception {
-        Files.createDirectories(Path.of("target"));
-        return Files.createTempDirectory(Path.of("target"), "session-store-");
+        return Files.createTempDirectory(Files.createDirectories(DIRS), "store-");
+    }
+
+    @AfterAll
+    static void deleteDirs() throws Exception {
+        try (Stream<Path> paths = Files.walk(DIRS)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        }
     }
 }
