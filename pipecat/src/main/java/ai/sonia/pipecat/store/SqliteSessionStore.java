@@ -112,8 +112,10 @@ public final class SqliteSessionStore implements SessionStore {
             connection.setAutoCommit(false);
             try {
                 requireSession(id);
-                final long sequence = query("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?",
-                                            rs -> rs.getLong(1), id).get(0);
+                // The kept events say where the log is; the snapshot too, should none be kept.
+                final long sequence = Math.max(session.getLastSequence() + 1, query(
+                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?", rs -> rs.getLong(1), id)
+                        .get(0));
                 final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
                 update("INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
                        stored.toByteArray());
