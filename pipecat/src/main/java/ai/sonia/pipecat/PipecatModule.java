@@ -5,7 +5,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +17,9 @@ import ai.sonia.pipecat.client.GatewayChatClient;
 import ai.sonia.pipecat.domain.ConnectionLimiter;
 import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.domain.Sessions;
-import ai.sonia.pipecat.grpc.PipecatExceptionHandler;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
-import ai.sonia.pipecat.store.SessionStore;
+import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
 import ai.sonia.pipecat.ws.ConversationSocket;
@@ -31,6 +30,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.client.SoniaChannels;
 import io.grpc.ManagedChannel;
 
@@ -52,14 +52,14 @@ public final class PipecatModule implements ServiceModule {
     @Override
     public SoniaServer newServer(StackConfig config) {
         final PipecatConfig pipecat = PipecatConfig.from(config);
-        final SessionStore store = SessionStore.open(pipecat.dataDir());
+        final SessionStore store = SqliteSessionStore.open(pipecat.dataDir());
         final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
                                                pipecat.replayEvents(), pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
         // Storage, engine processes and replies run on Armeria's bounded blocking pool, never on an event loop.
         final Executor workers = CommonPools.blockingTaskExecutor();
         final ScheduledExecutorService sweeper =
-                Executors.newSingleThreadScheduledExecutor(daemonThreads("pipecat-ttl"));
+                Executors.newSingleThreadScheduledExecutor(Threads.factory("pipecat-ttl"));
         final long sweepMillis = Math.max(1000, Math.min(30_000, pipecat.sessionTtl().toMillis() / 4));
         sweeper.scheduleWithFixedDelay(() -> {
             try {
@@ -95,7 +95,6 @@ public final class PipecatModule implements ServiceModule {
         return server
                           .addService(new PipecatServiceImpl(sessions, conversations,
                                                              pipecat.sendQueue() + ConversationSocket.WRITER_WINDOW))
-                          .exceptionHandler(new PipecatExceptionHandler())
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.GATEWAY)
                           .configSummary("session_ttl_seconds", pipecat.sessionTtl().toSeconds())
@@ -118,14 +117,5 @@ public final class PipecatModule implements ServiceModule {
                           .closeOnStop(() -> SoniaChannels.close(gateway))
                           .closeOnStop(store)
                           .build();
-    }
-
-    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
-        final AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            final Thread thread = new Thread(runnable, prefix + '-' + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

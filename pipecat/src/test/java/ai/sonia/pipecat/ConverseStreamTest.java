@@ -28,7 +28,7 @@ class ConverseStreamTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("converse");
+        pipecat = new PipecatHarness();
     }
 
     @AfterAll
@@ -77,7 +77,7 @@ class ConverseStreamTest {
 
     @Test
     void aClientThatTakesNoResponsesEndsResourceExhaustedWithThePositionToResumeFrom() throws Exception {
-        try (PipecatHarness small = new PipecatHarness("converse-slow", java.util.Map.of(
+        try (PipecatHarness small = new PipecatHarness(java.util.Map.of(
                 "SONIA_PIPECAT_SEND_QUEUE", "8", "SONIA_PIPECAT_MAX_WAITING_TURNS", "200"))) {
             final String big = "x".repeat(200_000);
             small.gateway.replyWith(text -> big);

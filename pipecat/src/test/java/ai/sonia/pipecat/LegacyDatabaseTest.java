@@ -15,7 +15,9 @@ import java.sql.Statement;
 
 import org.junit.jupiter.api.Test;
 
-import ai.sonia.pipecat.store.Timestamps;
+import com.google.protobuf.util.Timestamps;
+
+import ai.sonia.pipecat.store.SqliteSessionStoreTest;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.GetSessionRequest;
 import ai.sonia.pipecat.v1.ListSessionsRequest;
@@ -30,7 +32,7 @@ class LegacyDatabaseTest {
 
     @Test
     void sessionsOfAnOldDatabaseBelongToTheLocalUserOfTheDefaultTenant() throws Exception {
-        try (PipecatHarness pipecat = new PipecatHarness("legacy")) {
+        try (PipecatHarness pipecat = new PipecatHarness()) {
             final Path dataDir = pipecat.config.dataDir("pipecat");
             pipecat.restart(() -> writeLegacyDatabase(dataDir));
 
@@ -71,21 +73,13 @@ class LegacyDatabaseTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        final var now = Timestamps.of(java.time.Instant.now());
+        final var now = Timestamps.fromMillis(System.currentTimeMillis());
         final Session old = Session.newBuilder().setSessionId("old-1").setState(SessionState.SESSION_STATE_CREATED)
                                    .setUserId("alice").setTenant("default").setCreateTime(now).setUpdateTime(now)
                                    .setLastActivityTime(now).putMetadata("topic", "before auth").build();
         try (Connection db = DriverManager.getConnection("jdbc:sqlite:" + dataDir.resolve("pipecat.db"));
              Statement st = db.createStatement()) {
-            st.execute("CREATE TABLE sessions (session_id TEXT PRIMARY KEY, state INTEGER NOT NULL,"
-                       + " create_ms INTEGER NOT NULL, activity_ms INTEGER NOT NULL, snapshot BLOB NOT NULL)");
-            st.execute("CREATE INDEX sessions_by_create ON sessions (create_ms DESC, session_id DESC)");
-            st.execute("CREATE TABLE history (session_id TEXT NOT NULL, position INTEGER NOT NULL,"
-                       + " entry BLOB NOT NULL, PRIMARY KEY (session_id, position))");
-            st.execute("CREATE TABLE events (session_id TEXT NOT NULL, seq INTEGER NOT NULL,"
-                       + " event BLOB NOT NULL, PRIMARY KEY (session_id, seq))");
-            st.execute("CREATE TABLE seen_messages (session_id TEXT NOT NULL,"
-                       + " message_id TEXT NOT NULL, PRIMARY KEY (session_id, message_id))");
+            SqliteSessionStoreTest.createPreFlywaySchema(st, false);
             try (PreparedStatement ps = db.prepareStatement(
                     "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot)"
                     + " VALUES (?, ?, ?, ?, ?)")) {

@@ -1,6 +1,5 @@
 package ai.sonia.pipecat;
 
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -10,65 +9,70 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.pipecat.v1.PipecatServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.testing.TestCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 
 /**
- * A real pipecat server on a free port, with its data under target/, and a test gateway. Clients carry a
- * token signed with the test home's keys: by default that of {@link #USER} of {@link #TENANT}.
+ * A real pipecat server started by the runtime's {@link SoniaServiceExtension} (fresh home under target/,
+ * free port), with a test gateway on the same home's keys. {@code settings} are environment overrides
+ * ({@code SONIA_PIPECAT_...}). Clients carry a token signed with the home's keys: by default that of
+ * {@link #USER} of {@link #TENANT}.
  */
 final class PipecatHarness implements AutoCloseable {
 
     static final String TENANT = "acme";
     static final String USER = "ada";
 
-    final TestGateway gateway;
-    final Path home;
-    final StackConfig config;
+    private final SoniaServiceExtension pipecat;
+    private final Map<String, String> settings;
+    private Runnable beforeStart = () -> {};
+    TestGateway gateway;
+    StackConfig config;
     /** The access token of {@link #USER}, the default for every client of the harness. */
     final String token;
-    private final Map<String, String> env;
-    private SoniaServer server;
-    private ManagedChannel channel;
 
-    PipecatHarness(String name, Map<String, String> settings) throws Exception {
-        home = Path.of("target", "test-home-" + name + '-' + System.nanoTime()).toAbsolutePath();
-        env = new HashMap<>(settings);
-        env.put("SONIA_HOME", home.toString());
-        gateway = new TestGateway(StackConfig.load(env));
-        env.put("SONIA_GATEWAY_TARGET", gateway.target());
-        config = StackConfig.load(env);
+    PipecatHarness(Map<String, String> settings) {
+        this.settings = new HashMap<>(settings);
+        pipecat = SoniaServiceExtension.of(new PipecatModule()).factory(this::newServer).start();
+        config = pipecat.stackConfig();
         token = userToken(TENANT, USER);
-        start();
     }
 
-    PipecatHarness(String name) throws Exception {
-        this(name, Map.of());
+    PipecatHarness() {
+        this(Map.of());
     }
 
-    /** Stops the server and starts a new one on the same data directory. */
+    // The gateway starts with the first server, on the same home, and serves every restart.
+    private SoniaServer newServer(StackConfig stackConfig) {
+        beforeStart.run();
+        beforeStart = () -> {};
+        if (gateway == null) {
+            gateway = new TestGateway(stackConfig);
+            settings.put("SONIA_GATEWAY_TARGET", gateway.target());
+        }
+        return new PipecatModule().newServer(stackConfig.withEnv(settings));
+    }
+
+    /** Stops the server and starts a new one on the same data directory and port. */
     void restart() {
         restart(() -> {});
     }
 
     /** Stops the server, runs {@code whileStopped} (to change its data, say), and starts a new one. */
     void restart(Runnable whileStopped) {
-        stopServer();
-        whileStopped.run();
-        start();
+        beforeStart = whileStopped;
+        pipecat.restart();
     }
 
     int port() {
-        return server.port();
+        return pipecat.port();
     }
 
     String userToken(String tenant, String user) {
-        return TestCredentials.userToken(config, tenant, user);
+        return pipecat.userToken(tenant, user);
     }
 
     String adminToken(String tenant) {
-        return TestCredentials.token(config, tenant, "boss", Role.ROLE_ADMIN);
+        return pipecat.token(tenant, "boss", Role.ROLE_ADMIN);
     }
 
     PipecatServiceGrpc.PipecatServiceBlockingStub blocking() {
@@ -76,7 +80,7 @@ final class PipecatHarness implements AutoCloseable {
     }
 
     PipecatServiceGrpc.PipecatServiceBlockingStub blocking(String token) {
-        return PipecatServiceGrpc.newBlockingStub(channel).withInterceptors(TestCredentials.bearer(token));
+        return pipecat.stub(PipecatServiceGrpc::newBlockingStub, token);
     }
 
     PipecatServiceGrpc.PipecatServiceStub async() {
@@ -84,12 +88,12 @@ final class PipecatHarness implements AutoCloseable {
     }
 
     PipecatServiceGrpc.PipecatServiceStub async(String token) {
-        return PipecatServiceGrpc.newStub(channel).withInterceptors(TestCredentials.bearer(token));
+        return pipecat.stub(PipecatServiceGrpc::newStub, token);
     }
 
     /** A REST client sending {@code token}. */
     WebClient rest(String token) {
-        return TestCredentials.webClient("http://127.0.0.1:" + port(), token);
+        return pipecat.rest(token);
     }
 
     WsClient ws(String sessionId, long lastSequence) throws Exception {
@@ -100,19 +104,11 @@ final class PipecatHarness implements AutoCloseable {
         return WsClient.connect(port(), sessionId, lastSequence, null, token);
     }
 
-    private void start() {
-        server = new PipecatModule().newServer(config.withPorts(Map.of("pipecat", 0))).start();
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    }
-
-    private void stopServer() {
-        channel.shutdownNow();
-        server.close();
-    }
-
     @Override
     public void close() {
-        stopServer();
-        gateway.close();
+        pipecat.close();
+        if (gateway != null) {
+            gateway.close();
+        }
     }
 }

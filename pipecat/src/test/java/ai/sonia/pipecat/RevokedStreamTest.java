@@ -41,7 +41,7 @@ class RevokedStreamTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("revoked");
+        pipecat = new PipecatHarness();
     }
 
     @AfterAll

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -41,7 +43,7 @@ class SessionLifecycleTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("lifecycle", Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
+        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
     }
 
     @AfterAll
@@ -130,6 +132,74 @@ class SessionLifecycleTest {
     }
 
     @Test
+    void pagesNeitherSkipNorRepeatWhileSessionsStart() {
+        final var stub = pipecat.blocking(pipecat.userToken(PipecatHarness.TENANT, "pager"));
+        final List<String> started = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            started.add(stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId());
+        }
+        final List<String> seen = new ArrayList<>();
+        String token = "";
+        do {
+            final ListSessionsResponse page = stub.listSessions(
+                    ListSessionsRequest.newBuilder().setPageSize(2).setPageToken(token).build());
+            page.getSessionsList().forEach(s -> seen.add(s.getSessionId()));
+            token = page.getNextPageToken();
+            // Started between two pages: newer than every page to come, so on none of them.
+            started.add(stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId());
+        } while (!token.isEmpty());
+        assertThat(seen).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(started.subList(0, 5));
+        started.forEach(id -> stub.stopSession(StopSessionRequest.newBuilder().setSessionId(id).build()));
+    }
+
+    @Test
+    void aPageTokenOfAnotherListingIsInvalidArgument() {
+        final var pager = pipecat.blocking(pipecat.userToken(PipecatHarness.TENANT, "pager-2"));
+        final List<String> started = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            started.add(pager.startSession(StartSessionRequest.getDefaultInstance()).getSessionId());
+        }
+        final String token = pager.listSessions(ListSessionsRequest.newBuilder().setPageSize(1).build())
+                                  .getNextPageToken();
+        assertThat(token).isNotEmpty();
+        // Another user's listing, and the same user's listing with another filter.
+        assertInvalidPageToken(() -> pipecat.blocking().listSessions(
+                ListSessionsRequest.newBuilder().setPageSize(1).setPageToken(token).build()));
+        assertInvalidPageToken(() -> pager.listSessions(
+                ListSessionsRequest.newBuilder().setPageSize(1).setPageToken(token)
+                                   .setState(SessionState.SESSION_STATE_CLOSED).build()));
+        started.forEach(id -> pager.stopSession(StopSessionRequest.newBuilder().setSessionId(id).build()));
+    }
+
+    @Test
+    void aRetriedStartWithTheSameRequestIdReturnsTheFirstSession() {
+        final var stub = pipecat.blocking(pipecat.userToken(PipecatHarness.TENANT, "retrier"));
+        final StartSessionRequest request = StartSessionRequest.newBuilder().setRequestId("req-1").build();
+        final String first = stub.startSession(request).getSessionId();
+        assertThat(stub.startSession(request).getSessionId()).isEqualTo(first);
+        final String other = stub.startSession(request.toBuilder().setRequestId("req-2").build()).getSessionId();
+        assertThat(other).isNotEqualTo(first);
+        // A request id is its user's alone.
+        final var someoneElse = pipecat.blocking(pipecat.userToken(PipecatHarness.TENANT, "retrier-2"));
+        final String theirs = someoneElse.startSession(request).getSessionId();
+        assertThat(theirs).isNotEqualTo(first);
+        assertThatThrownBy(() -> stub.startSession(request.toBuilder().setRequestId("x".repeat(129)).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        for (String id : List.of(first, other)) {
+            stub.stopSession(StopSessionRequest.newBuilder().setSessionId(id).build());
+        }
+        someoneElse.stopSession(StopSessionRequest.newBuilder().setSessionId(theirs).build());
+    }
+
+    private static void assertInvalidPageToken(Runnable call) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).startsWith("page_token");
+        });
+    }
+
+    @Test
     void restRoutesAnswerWithTheEnvelope() throws Exception {
         final WebClient rest = pipecat.rest(pipecat.token);
         final AggregatedHttpResponse started = rest.execute(post("/session/start", "{\"voice\":false}"))
@@ -154,7 +224,7 @@ class SessionLifecycleTest {
 
     @Test
     void refusesSessionsBeyondTheLiveLimit() throws Exception {
-        try (PipecatHarness small = new PipecatHarness("limit", Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "2"))) {
+        try (PipecatHarness small = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "2"))) {
             final var stub = small.blocking();
             final String first = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             stub.startSession(StartSessionRequest.getDefaultInstance());
@@ -171,7 +241,7 @@ class SessionLifecycleTest {
 
     @Test
     void closesIdleSessionsButPingsKeepThemAlive() throws Exception {
-        try (PipecatHarness ttl = new PipecatHarness("ttl", Map.of("SONIA_PIPECAT_SESSION_TTL_SECONDS", "2"))) {
+        try (PipecatHarness ttl = new PipecatHarness(Map.of("SONIA_PIPECAT_SESSION_TTL_SECONDS", "2"))) {
             final var stub = ttl.blocking();
             final String idle = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             final String pinged = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();

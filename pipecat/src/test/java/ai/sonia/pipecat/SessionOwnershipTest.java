@@ -49,7 +49,7 @@ class SessionOwnershipTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("ownership");
+        pipecat = new PipecatHarness();
         otherTenant = pipecat.userToken("globex", PipecatHarness.USER);
         sameTenantOtherUser = pipecat.userToken(PipecatHarness.TENANT, "bob");
         admin = pipecat.adminToken(PipecatHarness.TENANT);
@@ -220,7 +220,7 @@ class SessionOwnershipTest {
 
     @Test
     void aRestartKeepsOwnership() throws Exception {
-        try (PipecatHarness durable = new PipecatHarness("ownership-restart")) {
+        try (PipecatHarness durable = new PipecatHarness()) {
             final String id = durable.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             durable.restart();
             final Session after = durable.blocking().getSession(

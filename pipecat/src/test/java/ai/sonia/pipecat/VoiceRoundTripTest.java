@@ -34,7 +34,7 @@ class VoiceRoundTripTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("voice", Map.of());
+        pipecat = new PipecatHarness();
     }
 
     /** Each test, not the class, is reported skipped: surefire records a test's assumption with its message. */

@@ -32,7 +32,7 @@ class WebSocketFlowTest {
 
     @BeforeAll
     static void start() throws Exception {
-        pipecat = new PipecatHarness("flow", Map.of("SONIA_PIPECAT_MAX_WAITING_TURNS", "2",
+        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_WAITING_TURNS", "2",
                                                     "SONIA_PIPECAT_PING_INTERVAL_MILLIS", "200",
                                                     "SONIA_PIPECAT_CLOSE_TIMEOUT_MILLIS", "1000"));
     }
@@ -145,7 +145,7 @@ class WebSocketFlowTest {
 
     @Test
     void aSlowReaderIsClosed4008WithThePositionToResumeFromAndLosesNothing() throws Exception {
-        try (PipecatHarness small = new PipecatHarness("slow", Map.of("SONIA_PIPECAT_SEND_QUEUE", "8",
+        try (PipecatHarness small = new PipecatHarness(Map.of("SONIA_PIPECAT_SEND_QUEUE", "8",
                                                                       "SONIA_PIPECAT_MAX_WAITING_TURNS", "200",
                                                                       "SONIA_PIPECAT_REPLAY_EVENTS", "1000",
                                                                       "SONIA_PIPECAT_PING_INTERVAL_MILLIS", "0",

@@ -32,7 +32,7 @@ class WebSocketProtocolTest {
     @BeforeAll
     static void start() throws Exception {
         // Bursts of 30 and 40 messages below wait in line for their turn instead of being refused.
-        pipecat = new PipecatHarness("ws", Map.of("SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "5",
+        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "5",
                                                   "SONIA_PIPECAT_MAX_WAITING_TURNS", "64"));
     }
 
@@ -197,7 +197,7 @@ class WebSocketProtocolTest {
 
     @Test
     void sixthConnectionFromOneAddressCloses4029() throws Exception {
-        try (PipecatHarness small = new PipecatHarness("perip", Map.of())) {
+        try (PipecatHarness small = new PipecatHarness()) {
             final String id = small.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             final List<WsClient> clients = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
@@ -220,7 +220,7 @@ class WebSocketProtocolTest {
 
     @Test
     void eventsBeyondThePerMinuteBudgetAreRefusedWithARetryTime() throws Exception {
-        try (PipecatHarness small = new PipecatHarness("rate", Map.of("SONIA_PIPECAT_EVENTS_PER_MINUTE", "5"))) {
+        try (PipecatHarness small = new PipecatHarness(Map.of("SONIA_PIPECAT_EVENTS_PER_MINUTE", "5"))) {
             final String id = small.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             final WsClient client = small.ws(id, 0);
             for (int i = 0; i < 5; i++) {
@@ -285,7 +285,7 @@ class WebSocketProtocolTest {
 
     @Test
     void restartLosesNoSessionHistoryOrReplay() throws Exception {
-        try (PipecatHarness durable = new PipecatHarness("restart", Map.of())) {
+        try (PipecatHarness durable = new PipecatHarness()) {
             final String id = durable.blocking().startSession(StartSessionRequest.getDefaultInstance())
                                      .getSessionId();
             final WsClient client = durable.ws(id, 0);
@@ -316,13 +316,13 @@ class WebSocketProtocolTest {
 
     @Test
     void anInternalFailureSendsAnErrorAndCloses1011() throws Exception {
-        try (PipecatHarness broken = new PipecatHarness("internal", Map.of())) {
+        try (PipecatHarness broken = new PipecatHarness()) {
             final String id = broken.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             final WsClient client = broken.ws(id, 0);
             client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
             // Break the store under the running server: recording a message id now fails.
             try (java.sql.Connection db = java.sql.DriverManager.getConnection(
-                    "jdbc:sqlite:" + broken.home.resolve("data/pipecat/pipecat.db"));
+                    "jdbc:sqlite:" + broken.config.dataDir("pipecat").resolve("pipecat.db"));
                  java.sql.Statement st = db.createStatement()) {
                 st.execute("DROP TABLE seen_messages");
             }

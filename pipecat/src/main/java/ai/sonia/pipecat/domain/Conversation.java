@@ -6,11 +6,13 @@ import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * One client connection to one session, whatever the transport: attach with replay, client events
@@ -100,11 +102,10 @@ public final class Conversation {
             if (target.snapshot().getVoice() && voice.available()) {
                 voiceTurns = voice.newTurns(target, chat, executor, correlationId);
             }
-        } catch (SessionException e) {
-            notice(EventType.EVENT_TYPE_ERROR, e.getMessage(),
-                   e.kind() == SessionException.Kind.NOT_FOUND ? "NOT_FOUND" : "CONFLICT", "");
-            end(CloseCode.UNKNOWN_SESSION, e.kind() == SessionException.Kind.NOT_FOUND ? "unknown session"
-                                                                                         : "session closed");
+        } catch (DomainException e) {
+            final boolean unknown = e.code() == ErrorCode.ERROR_CODE_NOT_FOUND;
+            notice(EventType.EVENT_TYPE_ERROR, e.getMessage(), unknown ? "NOT_FOUND" : "CONFLICT", "");
+            end(CloseCode.UNKNOWN_SESSION, unknown ? "unknown session" : "session closed");
         } catch (RuntimeException e) {
             failed(e);
         }
@@ -304,7 +305,7 @@ public final class Conversation {
         if (attached != null) {
             event.setSessionId(attached.id());
         }
-        return event.setTimestamp(ai.sonia.pipecat.store.Timestamps.of(java.time.Instant.now()));
+        return event.setTimestamp(com.google.protobuf.util.Timestamps.fromMillis(System.currentTimeMillis()));
     }
 
     private void failed(RuntimeException e) {

@@ -6,15 +6,17 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import com.google.protobuf.Timestamp;
+import com.google.protobuf.util.Timestamps;
+
 import ai.sonia.common.v1.Role;
-import ai.sonia.pipecat.store.SessionStore;
-import ai.sonia.pipecat.store.Timestamps;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * A session held in memory while it is in use: its snapshot, its replay buffer and the connections
@@ -40,7 +42,9 @@ public final class LiveSession {
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
-        replay = new ArrayDeque<>(store.recentEvents(snapshot.getSessionId(), replayCapacity));
+        // Sequences are gapless: the newest events are those after last_sequence - capacity.
+        replay = new ArrayDeque<>(store.events(snapshot.getSessionId(),
+                                               snapshot.getLastSequence() - replayCapacity));
         this.limits = limits;
         // A chat turn never needs more than a user's rights, whoever started or attached the session.
         owner = Principal.user(snapshot.getTenant(), snapshot.getUserId(), Role.ROLE_USER);
@@ -69,20 +73,14 @@ public final class LiveSession {
      * stores the event, keeps it for replay and delivers it to every attached sink.
      */
     public synchronized SessionEvent append(SessionEvent.Builder builder) {
-        final long now = clock.millis();
+        final Timestamp now = now();
         if (builder.getMessageId().isEmpty()) {
             builder.setMessageId(UUID.randomUUID().toString());
         }
-        final SessionEvent event = builder.setSessionId(id())
-                                          .setSequence(snapshot.getLastSequence() + 1)
-                                          .setTimestamp(Timestamps.of(java.time.Instant.ofEpochMilli(now)))
-                                          .build();
-        final Session next = snapshot.toBuilder()
-                                     .setLastSequence(event.getSequence())
-                                     .setLastActivityTime(event.getTimestamp())
-                                     .build();
-        store.appendEvent(next, event, replayCapacity);
-        snapshot = next;
+        final Session next = snapshot.toBuilder().setLastActivityTime(now).build();
+        final SessionEvent event = store.appendEvent(next, builder.setSessionId(id()).setTimestamp(now).build(),
+                                                     replayCapacity);
+        snapshot = next.toBuilder().setLastSequence(event.getSequence()).build();
         replay.addLast(event);
         while (replay.size() > replayCapacity) {
             replay.removeFirst();
@@ -99,14 +97,14 @@ public final class LiveSession {
      */
     public synchronized void attach(EventSink sink, long lastSequence, String correlationId) {
         if (snapshot.getState() == SessionState.SESSION_STATE_CLOSED) {
-            throw SessionException.invalidTransition(id(), snapshot.getState(), "attach to");
+            throw invalidTransition(id(), snapshot.getState(), "attach to");
         }
         final long oldestKept = replay.isEmpty() ? snapshot.getLastSequence() + 1 : replay.getFirst().getSequence();
         if (lastSequence + 1 < oldestKept) {
             // Older events are gone: say so instead of pretending the stream is whole.
             sink.deliver(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setSessionId(id())
                                      .setRole("system").setCorrelationId(correlationId)
-                                     .setTimestamp(Timestamps.of(clock.instant()))
+                                     .setTimestamp(now())
                                      .setText("replay_gap after=" + lastSequence + " first_kept=" + oldestKept
                                               + "; GetSession has the full history").build());
         }
@@ -145,7 +143,7 @@ public final class LiveSession {
 
     /** Records activity without an event (a STATUS ping), so the inactivity TTL starts over. */
     public synchronized void touch() {
-        snapshot = snapshot.toBuilder().setLastActivityTime(Timestamps.of(clock.instant())).build();
+        snapshot = snapshot.toBuilder().setLastActivityTime(now()).build();
         store.save(snapshot);
     }
 
@@ -157,15 +155,25 @@ public final class LiveSession {
     /** Appends to the history. */
     public synchronized void remember(String role, String text, String messageId, boolean interrupted) {
         store.appendHistory(id(), HistoryEntry.newBuilder().setRole(role).setText(text).setMessageId(messageId)
-                                              .setCreateTime(Timestamps.of(clock.instant()))
+                                              .setCreateTime(now())
                                               .setInterrupted(interrupted).build());
     }
 
     /** Moves to {@code to} (the caller checked the transition is allowed) and stores it. */
     synchronized void transition(SessionState to) {
-        final var now = Timestamps.of(clock.instant());
+        final var now = now();
         snapshot = snapshot.toBuilder().setState(to).setUpdateTime(now).setLastActivityTime(now).build();
         store.save(snapshot);
+    }
+
+    /** The session's state does not allow the operation: FAILED_PRECONDITION, reason CONFLICT. */
+    static DomainException invalidTransition(String sessionId, SessionState from, String operation) {
+        return DomainException.conflict("cannot " + operation + " session " + sessionId + " in state " + from)
+                              .with("session_id", sessionId).with("state", from.name()).with("operation", operation);
+    }
+
+    private Timestamp now() {
+        return Timestamps.fromMillis(clock.millis());
     }
 
     synchronized void putMetadata(String key, String value) {

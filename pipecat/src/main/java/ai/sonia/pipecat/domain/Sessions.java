@@ -1,11 +1,10 @@
 package ai.sonia.pipecat.domain;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,14 +12,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import ai.sonia.pipecat.store.SessionStore;
-import ai.sonia.pipecat.store.Timestamps;
+import com.google.protobuf.util.Timestamps;
+
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.ListSessionsResponse;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * The sessions: their state machine (CREATED → ACTIVE ⇄ PAUSED → CLOSED), the live-session limit and
@@ -35,6 +37,7 @@ public final class Sessions {
     private static final Logger logger = LoggerFactory.getLogger(Sessions.class);
     private static final int DEFAULT_PAGE_SIZE = 50;
     private static final int MAX_PAGE_SIZE = 1000;
+    private static final int MAX_REQUEST_ID = 128;
 
     private final SessionStore store;
     private final Clock clock;
@@ -67,18 +70,28 @@ public final class Sessions {
      * a session belongs to a user.
      */
     public Session start(Principal owner, String requestedUser, Map<String, String> metadata, boolean voice,
-                         String correlationId) {
+                         String requestId, String correlationId) {
         if (owner.isService()) {
-            throw SessionException.permissionDenied("a session belongs to a user: call acting for one");
+            throw DomainException.permissionDenied("a session belongs to a user: call acting for one");
         }
         if (!requestedUser.isEmpty() && !requestedUser.equals(owner.subject())) {
-            throw SessionException.permissionDenied("user_id " + requestedUser + " is not you; leave it empty");
+            throw DomainException.permissionDenied("user_id " + requestedUser + " is not you; leave it empty");
+        }
+        if (requestId.length() > MAX_REQUEST_ID) {
+            throw DomainException.invalidArgument("request_id", "at most " + MAX_REQUEST_ID + " characters");
+        }
+        if (!requestId.isEmpty()) {
+            final var first = store.findByRequest(owner.tenant(), owner.subject(), requestId);
+            if (first.isPresent()) {
+                return current(first.get());
+            }
         }
         if (live.incrementAndGet() > maxLive) {
             live.decrementAndGet();
-            throw SessionException.limit("live_sessions", maxLive);
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "live_sessions limit reached: " + maxLive,
+                                      Map.of("limit", "live_sessions", "max", String.valueOf(maxLive)));
         }
-        final var now = Timestamps.of(clock.instant());
+        final var now = Timestamps.fromMillis(clock.millis());
         final Session session = Session.newBuilder()
                                        .setSessionId(UUID.randomUUID().toString())
                                        .setState(SessionState.SESSION_STATE_CREATED)
@@ -86,7 +99,12 @@ public final class Sessions {
                                        .setCreateTime(now).setUpdateTime(now).setLastActivityTime(now)
                                        .putAllMetadata(metadata).setVoice(voice)
                                        .build();
-        store.save(session);
+        final Session stored = store.create(session, requestId);
+        if (!stored.getSessionId().equals(session.getSessionId())) {
+            // A retry of the same request that ran beside the first: the first session it is.
+            live.decrementAndGet();
+            return current(stored);
+        }
         final LiveSession created = load(session.getSessionId());
         created.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_START).setRole("system")
                                    .setCorrelationId(correlationId));
@@ -103,39 +121,34 @@ public final class Sessions {
      * all for a service acting for itself.
      */
     public ListSessionsResponse list(Principal principal, int pageSize, String pageToken, SessionState state) {
-        if (pageSize < 0) {
-            throw SessionException.invalidArgument("page_size", pageSize + " (expected: >= 0)");
-        }
-        final int size = pageSize == 0 ? DEFAULT_PAGE_SIZE : Math.min(pageSize, MAX_PAGE_SIZE);
-        long afterMs = 0;
-        String afterId = null;
-        if (!pageToken.isEmpty()) {
-            final String decoded;
-            try {
-                decoded = new String(Base64.getUrlDecoder().decode(pageToken), StandardCharsets.UTF_8);
-            } catch (IllegalArgumentException e) {
-                throw SessionException.invalidArgument("page_token", "not a token from a previous response");
-            }
-            final int colon = decoded.indexOf(':');
-            try {
-                afterMs = Long.parseLong(decoded.substring(0, Math.max(colon, 0)));
-            } catch (NumberFormatException e) {
-                throw SessionException.invalidArgument("page_token", "not a token from a previous response");
-            }
-            afterId = decoded.substring(colon + 1);
-        }
-        final String tenant = principal.isService() ? null : principal.tenant();
-        final String user = principal.isService() || principal.isAdmin() ? null : principal.subject();
-        final List<Session> page = store.list(size + 1, tenant, user, state, afterMs, afterId);
+        final int size = PageTokens.pageSize(pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+        final Optional<String> tenant = principal.isService() ? Optional.empty() : Optional.of(principal.tenant());
+        final Optional<String> user = principal.isService() || principal.isAdmin() ? Optional.empty()
+                                                                                   : Optional.of(principal.subject());
+        final String query = "ListSessions tenant=" + tenant.orElse("*") + " user=" + user.orElse("*")
+                             + " state=" + state.name();
+        final Optional<SessionStore.Key> after = PageTokens.after(pageToken, query).map(Sessions::key);
+        final List<Session> page = store.list(new SessionStore.Filter(tenant, user, state), after, size + 1);
         final ListSessionsResponse.Builder response = ListSessionsResponse.newBuilder();
         page.stream().limit(size).forEach(s -> response.addSessions(current(s)));
         if (page.size() > size) {
             final Session last = page.get(size - 1);
-            final String token = Timestamps.toMillis(last.getCreateTime()) + ":" + last.getSessionId();
-            response.setNextPageToken(Base64.getUrlEncoder().withoutPadding()
-                                            .encodeToString(token.getBytes(StandardCharsets.UTF_8)));
+            response.setNextPageToken(PageTokens.next(query, List.of(
+                    String.valueOf(Timestamps.toMillis(last.getCreateTime())), last.getSessionId())));
         }
         return response.build();
+    }
+
+    // A token of ours for this query holds [create_ms, session_id].
+    private static SessionStore.Key key(List<String> key) {
+        try {
+            if (key.size() == 2) {
+                return new SessionStore.Key(Long.parseLong(key.get(0)), key.get(1));
+            }
+        } catch (NumberFormatException e) {
+            // Refused below, as any token that is not ours.
+        }
+        throw DomainException.invalidArgument("page_token", "not a token from a previous response");
     }
 
     /** ACTIVE → PAUSED. */
@@ -183,7 +196,7 @@ public final class Sessions {
         final LiveSession session = load(owned(principal, sessionId).getSessionId());
         if (session.state() == SessionState.SESSION_STATE_CLOSED) {
             loaded.remove(sessionId, session);
-            throw SessionException.invalidTransition(sessionId, session.state(), "attach to");
+            throw LiveSession.invalidTransition(sessionId, session.state(), "attach to");
         }
         return session;
     }
@@ -215,7 +228,7 @@ public final class Sessions {
         final LiveSession session = load(sessionId);
         synchronized (session) {
             if (session.state() != from) {
-                throw SessionException.invalidTransition(sessionId, session.state(), operation);
+                throw LiveSession.invalidTransition(sessionId, session.state(), operation);
             }
             session.transition(to);
             session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setRole("system")
@@ -231,7 +244,7 @@ public final class Sessions {
         final LiveSession inMemory = loaded.get(sessionId);
         final Session session = inMemory != null ? inMemory.snapshot() : store.find(sessionId).orElse(null);
         if (session == null || !principal.owns(session.getTenant(), session.getUserId())) {
-            throw SessionException.notFound(sessionId);
+            throw SessionStore.notFound(sessionId);
         }
         return session;
     }
@@ -247,7 +260,7 @@ public final class Sessions {
 
     private static void requireId(String sessionId) {
         if (sessionId.isEmpty()) {
-            throw SessionException.invalidArgument("session_id", "required");
+            throw DomainException.invalidArgument("session_id", "required");
         }
     }
 
@@ -257,7 +270,7 @@ public final class Sessions {
         if (existing != null) {
             return existing;
         }
-        final Session stored = store.find(sessionId).orElseThrow(() -> SessionException.notFound(sessionId));
+        final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
         return loaded.computeIfAbsent(sessionId,
                                       id -> new LiveSession(store, clock, stored, replayEvents, limits.computeIfAbsent(
                                               id, unused -> new LiveSession.Limits(

@@ -11,9 +11,9 @@ import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.ConverseResponse;
 import ai.sonia.pipecat.v1.SessionEvent;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -121,7 +121,7 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
                 } else if (code == CloseCode.REVOKED) {
                     responses.onError(CredentialWatch.revoked());
                 } else {
-                    responses.onError(Errors.of(PipecatExceptionHandler.DOMAIN, errorCode(code), reason, details));
+                    responses.onError(DomainException.of(errorCode(code), reason, details));
                 }
             }
         }

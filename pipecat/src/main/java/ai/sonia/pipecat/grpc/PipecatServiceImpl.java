@@ -42,8 +42,7 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
     @Override
     public void startSession(StartSessionRequest request, StreamObserver<Session> responseObserver) {
         reply(responseObserver, sessions.start(Principal.current(), request.getUserId(), request.getMetadataMap(),
-                                               request.getVoice(),
-                                               correlationId()));
+                                               request.getVoice(), request.getRequestId(), correlationId()));
     }
 
     @Override

@@ -1,4 +1,4 @@
-package ai.sonia.pipecat.store;
+package ai.sonia.pipecat.store.migrations;
 
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -7,17 +7,22 @@ import java.sql.Statement;
 import java.util.HashSet;
 import java.util.Set;
 
+import org.flywaydb.core.api.migration.BaseJavaMigration;
+import org.flywaydb.core.api.migration.Context;
+
 /**
  * Gives the sessions of a database written before sessions had owners their owner columns. Those sessions
- * belonged to the one user the stack had then: tenant "default", user "local". Each column is added on its
- * own, so a start interrupted between the two finishes the job the next time.
+ * belonged to the one user the stack had then: tenant "default", user "local". A database made since has
+ * the columns already (V1 creates them): SQL cannot add a column only when it is missing, hence Java.
  */
-final class OwnerMigration {
+public final class V2__SessionOwners extends BaseJavaMigration {
 
     static final String LEGACY_TENANT = "default";
     static final String LEGACY_USER = "local";
 
-    static void apply(Connection connection) throws SQLException {
+    @Override
+    public void migrate(Context context) throws SQLException {
+        final Connection connection = context.getConnection();
         final Set<String> columns = new HashSet<>();
         try (Statement st = connection.createStatement();
              ResultSet rs = st.executeQuery("PRAGMA table_info(sessions)")) {
@@ -32,8 +37,8 @@ final class OwnerMigration {
             if (!columns.contains("user_id")) {
                 st.execute("ALTER TABLE sessions ADD COLUMN user_id TEXT NOT NULL DEFAULT '" + LEGACY_USER + '\'');
             }
+            st.execute("CREATE INDEX IF NOT EXISTS sessions_by_owner"
+                       + " ON sessions (tenant, user_id, create_ms DESC, session_id DESC)");
         }
     }
-
-    private OwnerMigration() {}
 }

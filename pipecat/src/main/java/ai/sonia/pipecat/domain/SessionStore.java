@@ -1,0 +1,83 @@
+package ai.sonia.pipecat.domain;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.pipecat.v1.HistoryEntry;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
+
+/**
+ * Where sessions live: each session's snapshot and owner, its history, its event log (sequence numbers from
+ * 1, gapless, the newest kept for replay) and the client message ids it has seen. Every implementation
+ * passes {@code SessionStoreContract}. An unknown session is NOT_FOUND where a method needs one.
+ */
+public interface SessionStore extends AutoCloseable {
+
+    /**
+     * Saves a new session, unless {@code requestId} is not empty and its owner started one with the same
+     * request id before: then nothing is saved and that first session is returned. ALREADY_EXISTS when a
+     * session with its id exists.
+     */
+    Session create(Session session, String requestId);
+
+    /** The session its owner started with this (non-empty) request id. */
+    Optional<Session> findByRequest(String tenant, String userId, String requestId);
+
+    /**
+     * Inserts or replaces a session (its history is kept apart). Its owner (tenant, user) is written once,
+     * when the session is first saved, and never changes after.
+     */
+    void save(Session session);
+
+    /** A session without its history; its owner is the one written when it was first saved. */
+    Optional<Session> find(String sessionId);
+
+    /** Appends one entry to a session's history. */
+    void appendHistory(String sessionId, HistoryEntry entry);
+
+    /** A session's history, oldest first. */
+    List<HistoryEntry> history(String sessionId);
+
+    /**
+     * Appends an event to the session's log and returns it as stored: its sequence is one more than the
+     * last one of the session (from 1), whoever else appends at the same time. The session's snapshot
+     * ({@code session} with that sequence as its {@code last_sequence}) is saved in the same transaction.
+     * Only the newest {@code keep} events (at least) are kept for replay.
+     */
+    SessionEvent appendEvent(Session session, SessionEvent event, int keep);
+
+    /** The kept events of a session after {@code afterSequence}, oldest first. */
+    List<SessionEvent> events(String sessionId, long afterSequence);
+
+    /** Records a client message id; false when the session had already seen it. */
+    boolean markSeen(String sessionId, String messageId);
+
+    /** Sessions matching {@code filter}, newest first (then by id, descending), after {@code after}. */
+    List<Session> list(Filter filter, Optional<Key> after, int limit);
+
+    /** How many sessions are not closed. */
+    int countLive();
+
+    /** Ids of sessions not closed whose last activity is before {@code beforeMs}. */
+    List<String> idleSince(long beforeMs);
+
+    @Override
+    void close();
+
+    /** What every store throws for an unknown session: NOT_FOUND, exactly as a session of somebody else. */
+    static DomainException notFound(String sessionId) {
+        return DomainException.of(ErrorCode.ERROR_CODE_NOT_FOUND, "session not found: " + sessionId,
+                                  Map.of("session_id", sessionId));
+    }
+
+    /** Which sessions a listing holds: of one tenant and one user when given, in one state unless UNSPECIFIED. */
+    record Filter(Optional<String> tenant, Optional<String> userId, SessionState state) {}
+
+    /** A position in the listing order: creation time in milliseconds, then session id. */
+    record Key(long createMs, String sessionId) {}
+}

@@ -1,0 +1,298 @@
+package ai.sonia.pipecat.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.Timestamps;
+
+import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.v1.HistoryEntry;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Migrations;
+import ai.sonia.runtime.store.Sqlite;
+import ai.sonia.runtime.store.StoreHealth;
+
+/**
+ * The session store in one SQLite file in WAL mode. Rows hold the proto messages themselves; the columns
+ * beside them exist for queries (owner, request id, state, ordering, expiry). One connection, serialized:
+ * SQLite has one writer anyway, and an append reads the last sequence and writes the next in one step.
+ */
+public final class SqliteSessionStore implements SessionStore {
+
+    private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id FROM sessions";
+
+    private final Connection connection;
+    private final StoreHealth health;
+
+    private SqliteSessionStore(Connection connection, Path file) {
+        this.connection = connection;
+        health = new StoreHealth(file);
+    }
+
+    /** Opens (or creates, or upgrades) {@code dir/pipecat.db}. */
+    public static SqliteSessionStore open(Path dir) {
+        final Path file = dir.resolve("pipecat.db");
+        try {
+            final Connection connection = Sqlite.open(file);
+            try {
+                Migrations.migrate(connection, "db/pipecat/sessions", "ai.sonia.pipecat.store.migrations");
+            } catch (SQLException | RuntimeException e) {
+                connection.close();
+                throw e;
+            }
+            return new SqliteSessionStore(connection, file);
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the session store in " + dir, e);
+        }
+    }
+
+    @Override
+    public synchronized Session create(Session session, String requestId) {
+        return sql("cannot create session " + session.getSessionId(), () -> {
+            final Optional<Session> first = byRequest(session.getTenant(), session.getUserId(), requestId);
+            if (first.isPresent()) {
+                return first.get();
+            }
+            if (exists(session.getSessionId())) {
+                throw DomainException.alreadyExists("session", session.getSessionId());
+            }
+            upsert(session, requestId);
+            return session.toBuilder().clearHistory().build();
+        });
+    }
+
+    @Override
+    public synchronized Optional<Session> findByRequest(String tenant, String userId, String requestId) {
+        return sql("cannot read the session of a request", () -> byRequest(tenant, userId, requestId));
+    }
+
+    @Override
+    public synchronized void save(Session session) {
+        sql("cannot save session " + session.getSessionId(), () -> upsert(session, ""));
+    }
+
+    @Override
+    public synchronized Optional<Session> find(String sessionId) {
+        return sql("cannot read session " + sessionId,
+                   () -> first(query(SESSION_COLUMNS + " WHERE session_id = ?", SqliteSessionStore::session,
+                                     sessionId)));
+    }
+
+    @Override
+    public synchronized void appendHistory(String sessionId, HistoryEntry entry) {
+        sql("cannot append history of " + sessionId, () -> {
+            requireSession(sessionId);
+            return update("INSERT INTO history (session_id, position, entry) VALUES (?,"
+                          + " (SELECT COALESCE(MAX(position), 0) + 1 FROM history WHERE session_id = ?), ?)",
+                          sessionId, sessionId, entry.toByteArray());
+        });
+    }
+
+    @Override
+    public synchronized List<HistoryEntry> history(String sessionId) {
+        return sql("cannot read history of " + sessionId,
+                   () -> query("SELECT entry FROM history WHERE session_id = ? ORDER BY position",
+                               rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
+    }
+
+    @Override
+    public synchronized SessionEvent appendEvent(Session session, SessionEvent event, int keep) {
+        final String id = session.getSessionId();
+        return sql("cannot append an event to " + id, () -> {
+            connection.setAutoCommit(false);
+            try {
+                requireSession(id);
+                // The kept events say where the log is; the snapshot too, should none be kept.
+                final long sequence = Math.max(session.getLastSequence() + 1, query(
+                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?", rs -> rs.getLong(1), id)
+                        .get(0));
+                final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
+                update("INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
+                       stored.toByteArray());
+                if (sequence % keep == 0) {
+                    update("DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
+                }
+                upsert(session.toBuilder().setLastSequence(sequence).build(), "");
+                connection.commit();
+                return stored;
+            } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
+                rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        });
+    }
+
+    @Override
+    public synchronized List<SessionEvent> events(String sessionId, long afterSequence) {
+        return sql("cannot read events of " + sessionId,
+                   () -> query("SELECT event FROM events WHERE session_id = ? AND seq > ? ORDER BY seq",
+                               rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence));
+    }
+
+    @Override
+    public synchronized boolean markSeen(String sessionId, String messageId) {
+        return sql("cannot record a message id of " + sessionId,
+                   () -> update("INSERT OR IGNORE INTO seen_messages (session_id, message_id) VALUES (?, ?)",
+                                sessionId, messageId) == 1);
+    }
+
+    @Override
+    public synchronized List<Session> list(Filter filter, Optional<Key> after, int limit) {
+        final List<Object> args = new ArrayList<>();
+        final StringBuilder sql = new StringBuilder(SESSION_COLUMNS + " WHERE 1 = 1");
+        filter.tenant().ifPresent(tenant -> {
+            sql.append(" AND tenant = ?");
+            args.add(tenant);
+        });
+        filter.userId().ifPresent(user -> {
+            sql.append(" AND user_id = ?");
+            args.add(user);
+        });
+        if (filter.state() != SessionState.SESSION_STATE_UNSPECIFIED) {
+            sql.append(" AND state = ?");
+            args.add(filter.state().getNumber());
+        }
+        after.ifPresent(key -> {
+            sql.append(" AND (create_ms < ? OR (create_ms = ? AND session_id < ?))");
+            args.addAll(List.of(key.createMs(), key.createMs(), key.sessionId()));
+        });
+        sql.append(" ORDER BY create_ms DESC, session_id DESC LIMIT ?");
+        args.add(limit);
+        return sql("cannot list sessions", () -> query(sql.toString(), SqliteSessionStore::session, args.toArray()));
+    }
+
+    @Override
+    public synchronized int countLive() {
+        return sql("cannot count sessions",
+                   () -> query("SELECT COUNT(*) FROM sessions WHERE state <> ?", rs -> rs.getInt(1),
+                               SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
+    }
+
+    @Override
+    public synchronized List<String> idleSince(long beforeMs) {
+        return sql("cannot find idle sessions",
+                   () -> query("SELECT session_id FROM sessions WHERE state <> ? AND activity_ms < ?",
+                               rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs));
+    }
+
+    @Override
+    public synchronized void close() {
+        health.close();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot close the session store", e);
+        }
+    }
+
+    // The owner and the request id are written with the first row and never change.
+    private int upsert(Session session, String requestId) throws SQLException {
+        return update("INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id,"
+                      + " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                      + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
+                      + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot",
+                      session.getSessionId(), session.getStateValue(), Timestamps.toMillis(session.getCreateTime()),
+                      Timestamps.toMillis(session.getLastActivityTime()),
+                      session.toBuilder().clearHistory().build().toByteArray(), session.getTenant(),
+                      session.getUserId(), requestId);
+    }
+
+    private Optional<Session> byRequest(String tenant, String userId, String requestId)
+            throws SQLException, InvalidProtocolBufferException {
+        if (requestId.isEmpty()) {
+            return Optional.empty();
+        }
+        return first(query(SESSION_COLUMNS + " WHERE tenant = ? AND user_id = ? AND request_id = ?",
+                           SqliteSessionStore::session, tenant, userId, requestId));
+    }
+
+    private boolean exists(String sessionId) throws SQLException, InvalidProtocolBufferException {
+        return !query("SELECT 1 FROM sessions WHERE session_id = ?", rs -> 1, sessionId).isEmpty();
+    }
+
+    private void requireSession(String sessionId) throws SQLException, InvalidProtocolBufferException {
+        if (!exists(sessionId)) {
+            throw SessionStore.notFound(sessionId);
+        }
+    }
+
+    // The owner columns are the truth: snapshots written before sessions had owners say otherwise.
+    private static Session session(ResultSet rs) throws SQLException, InvalidProtocolBufferException {
+        return Session.parseFrom(rs.getBytes(1)).toBuilder().setTenant(rs.getString(2)).setUserId(rs.getString(3))
+                      .build();
+    }
+
+    private static <T> Optional<T> first(List<T> values) {
+        return values.stream().findFirst();
+    }
+
+    private int update(String sql, Object... args) throws SQLException {
+        try (PreparedStatement ps = prepare(sql, args)) {
+            return ps.executeUpdate();
+        }
+    }
+
+    private <T> List<T> query(String sql, Row<T> row, Object... args)
+            throws SQLException, InvalidProtocolBufferException {
+        final List<T> values = new ArrayList<>();
+        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                values.add(row.read(rs));
+            }
+        }
+        return values;
+    }
+
+    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
+        final PreparedStatement ps = connection.prepareStatement(sql);
+        try {
+            for (int i = 0; i < args.length; i++) {
+                ps.setObject(i + 1, args[i]);
+            }
+            return ps;
+        } catch (SQLException e) {
+            ps.close();
+            throw e;
+        }
+    }
+
+    /** Reads one value from the current row. */
+    private interface Row<T> {
+        T read(ResultSet rs) throws SQLException, InvalidProtocolBufferException;
+    }
+
+    /** A step on the database. */
+    private interface Step<T> {
+        T run() throws SQLException, InvalidProtocolBufferException;
+    }
+
+    // A storage fault is UNAVAILABLE (and the database counts as unwritable until a write succeeds); anything
+    // else is a bug or corruption: INTERNAL, with the cause in the server log.
+    private <T> T sql(String what, Step<T> step) {
+        try {
+            return step.run();
+        } catch (SQLException | InvalidProtocolBufferException e) {
+            throw health.unavailableOr(e, new IllegalStateException(what, e));
+        }
+    }
+
+    private void rollback() {
+        try {
+            connection.rollback();
+        } catch (SQLException ignored) {
+            // The original failure is what matters; it is thrown by the caller.
+        }
+    }
+}

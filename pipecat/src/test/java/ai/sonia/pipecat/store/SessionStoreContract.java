@@ -1,0 +1,280 @@
+package ai.sonia.pipecat.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.LongStream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import com.google.protobuf.util.Timestamps;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.domain.SessionStore.Filter;
+import ai.sonia.pipecat.domain.SessionStore.Key;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.HistoryEntry;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
+
+/**
+ * What every {@link SessionStore} does, whatever it runs on: owners written once and kept apart by tenant
+ * and user, event logs whose sequences have no gap and no double however many append at once, replay from a
+ * sequence, listings paged by key, and NOT_FOUND for a session that is not there.
+ */
+public abstract class SessionStoreContract {
+
+    private static final Filter EVERYONE = new Filter(Optional.empty(), Optional.empty(),
+                                                      SessionState.SESSION_STATE_UNSPECIFIED);
+
+    protected SessionStore store;
+
+    /** A new, empty store. */
+    protected abstract SessionStore newStore() throws Exception;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = newStore();
+    }
+
+    @AfterEach
+    void close() {
+        store.close();
+    }
+
+    @Test
+    void findsWhatWasSavedAndNothingElse() {
+        final Session saved = session("s-1", "acme", "ada", 1000);
+        store.save(saved);
+        assertThat(store.find("s-1")).contains(saved);
+        assertThat(store.find("nope")).isEmpty();
+    }
+
+    @Test
+    void aRetriedCreateReturnsTheFirstSessionOfTheSameOwner() {
+        final Session first = store.create(session("s-1", "acme", "ada", 1000), "req-1");
+        assertThat(store.create(session("s-2", "acme", "ada", 2000), "req-1")).isEqualTo(first);
+        assertThat(store.find("s-2")).isEmpty();
+        assertThat(store.findByRequest("acme", "ada", "req-1")).contains(first);
+        // A request id is its owner's alone.
+        assertThat(store.create(session("s-3", "acme", "bob", 3000), "req-1").getSessionId()).isEqualTo("s-3");
+        assertThat(store.create(session("s-4", "globex", "ada", 3000), "req-1").getSessionId()).isEqualTo("s-4");
+        // Without one, every create is a new session.
+        store.create(session("s-5", "acme", "ada", 4000), "");
+        store.create(session("s-6", "acme", "ada", 4000), "");
+        assertThat(store.findByRequest("acme", "ada", "")).isEmpty();
+        assertThat(ids(store.list(filter("acme", "ada"), Optional.empty(), 10))).containsExactly("s-6", "s-5", "s-1");
+    }
+
+    @Test
+    void creatingAnExistingSessionIsAlreadyExists() {
+        store.create(session("s-1", "acme", "ada", 1000), "");
+        assertThatThrownBy(() -> store.create(session("s-1", "acme", "ada", 1000), ""))
+                .isInstanceOfSatisfying(DomainException.class, e -> {
+                    assertThat(e.isAlreadyExists()).isTrue();
+                    assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT);
+                });
+    }
+
+    @Test
+    void theOwnerIsWrittenOnceAndNeverChanges() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        store.save(session("s-1", "globex", "mallory", 1000).toBuilder()
+                                                             .setState(SessionState.SESSION_STATE_ACTIVE).build());
+        final Session found = store.find("s-1").orElseThrow();
+        assertThat(found.getState()).isEqualTo(SessionState.SESSION_STATE_ACTIVE);
+        assertThat(found.getTenant()).isEqualTo("acme");
+        assertThat(found.getUserId()).isEqualTo("ada");
+    }
+
+    @Test
+    void listingsKeepTenantsAndUsersApart() {
+        store.save(session("a-ada", "acme", "ada", 1000));
+        store.save(session("a-bob", "acme", "bob", 2000));
+        store.save(session("g-ada", "globex", "ada", 3000));
+        assertThat(ids(store.list(filter("acme", "ada"), Optional.empty(), 10))).containsExactly("a-ada");
+        assertThat(ids(store.list(filter("acme", null), Optional.empty(), 10))).containsExactly("a-bob", "a-ada");
+        assertThat(ids(store.list(filter("globex", "ada"), Optional.empty(), 10))).containsExactly("g-ada");
+        assertThat(ids(store.list(filter("initech", null), Optional.empty(), 10))).isEmpty();
+        assertThat(ids(store.list(EVERYONE, Optional.empty(), 10))).containsExactly("g-ada", "a-bob", "a-ada");
+    }
+
+    @Test
+    void listingsFilterByState() {
+        store.save(session("open", "acme", "ada", 1000));
+        store.save(session("closed", "acme", "ada", 2000).toBuilder()
+                                                          .setState(SessionState.SESSION_STATE_CLOSED).build());
+        assertThat(ids(store.list(new Filter(Optional.of("acme"), Optional.empty(),
+                                             SessionState.SESSION_STATE_CLOSED), Optional.empty(), 10)))
+                .containsExactly("closed");
+        assertThat(store.countLive()).isEqualTo(1);
+    }
+
+    @Test
+    void pagesNeitherSkipNorRepeatWhileSessionsAreAdded() {
+        // Two sessions share a creation time: the id breaks the tie.
+        for (int i = 0; i < 7; i++) {
+            store.save(session("s-" + i, "acme", "ada", 1000L * (i / 2 + 1)));
+        }
+        final List<String> seen = new ArrayList<>();
+        Optional<Key> after = Optional.empty();
+        int added = 0;
+        while (true) {
+            final List<Session> page = store.list(EVERYONE, after, 3);
+            seen.addAll(ids(page));
+            // A newer session arrives between pages: it belongs before the first page, so no later page has it.
+            store.save(session("new-" + added++, "acme", "ada", 99_000));
+            if (page.size() < 3) {
+                break;
+            }
+            final Session last = page.get(page.size() - 1);
+            after = Optional.of(new Key(Timestamps.toMillis(last.getCreateTime()), last.getSessionId()));
+        }
+        assertThat(seen).containsExactly("s-6", "s-5", "s-4", "s-3", "s-2", "s-1", "s-0");
+    }
+
+    @Test
+    void concurrentAppendersGetEverySequenceExactlyOnce() throws Exception {
+        final Session session = session("s-1", "acme", "ada", 1000);
+        store.save(session);
+        final int appenders = 4;
+        final int each = 50;
+        final ExecutorService pool = Executors.newFixedThreadPool(appenders);
+        try {
+            final CountDownLatch start = new CountDownLatch(1);
+            final List<Future<List<Long>>> results = new ArrayList<>();
+            for (int a = 0; a < appenders; a++) {
+                final int appender = a;
+                results.add(pool.submit(() -> {
+                    start.await();
+                    final List<Long> sequences = new ArrayList<>();
+                    for (int i = 0; i < each; i++) {
+                        sequences.add(store.appendEvent(session, event(appender + "-" + i), 1000).getSequence());
+                    }
+                    return sequences;
+                }));
+            }
+            start.countDown();
+            final Set<Long> sequences = new HashSet<>();
+            for (Future<List<Long>> result : results) {
+                final List<Long> mine = result.get();
+                // Each appender sees its own events in the order it appended them.
+                assertThat(mine).isSorted();
+                sequences.addAll(mine);
+            }
+            assertThat(sequences).hasSize(appenders * each);
+        } finally {
+            pool.shutdownNow();
+        }
+        final List<SessionEvent> log = store.events("s-1", 0);
+        assertThat(log).extracting(SessionEvent::getSequence)
+                       .containsExactlyElementsOf(LongStream.rangeClosed(1, appenders * each).boxed().toList());
+        assertThat(log).extracting(SessionEvent::getMessageId).doesNotHaveDuplicates();
+        assertThat(log).allSatisfy(e -> assertThat(e.getSessionId()).isEqualTo("s-1"));
+        assertThat(store.find("s-1").orElseThrow().getLastSequence()).isEqualTo(appenders * each);
+    }
+
+    @Test
+    void replaysExactlyTheEventsAfterASequence() {
+        final Session session = session("s-1", "acme", "ada", 1000);
+        store.save(session);
+        for (int i = 1; i <= 10; i++) {
+            store.appendEvent(session, event("m-" + i), 100);
+        }
+        assertThat(store.events("s-1", 7)).extracting(SessionEvent::getMessageId)
+                                           .containsExactly("m-8", "m-9", "m-10");
+        assertThat(store.events("s-1", 10)).isEmpty();
+        assertThat(store.events("other", 0)).isEmpty();
+    }
+
+    @Test
+    void keepsAtLeastTheNewestEventsAndNoGapAmongThem() {
+        final Session session = session("s-1", "acme", "ada", 1000);
+        store.save(session);
+        for (int i = 1; i <= 25; i++) {
+            store.appendEvent(session, event("m-" + i), 10);
+        }
+        final List<Long> kept = store.events("s-1", 0).stream().map(SessionEvent::getSequence).toList();
+        assertThat(kept).hasSizeGreaterThanOrEqualTo(10).endsWith(25L);
+        assertThat(kept).containsExactlyElementsOf(LongStream.rangeClosed(kept.get(0), 25).boxed().toList());
+    }
+
+    @Test
+    void appendingToAnUnknownSessionIsNotFound() {
+        assertThatThrownBy(() -> store.appendEvent(session("nope", "acme", "ada", 1000), event("m"), 100))
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
+        assertThatThrownBy(() -> store.appendHistory("nope", HistoryEntry.newBuilder().setText("hi").build()))
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
+        assertThat(store.find("nope")).isEmpty();
+        assertThat(store.events("nope", 0)).isEmpty();
+    }
+
+    @Test
+    void historyKeepsItsOrderPerSession() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        store.save(session("s-2", "acme", "ada", 1000));
+        store.appendHistory("s-1", HistoryEntry.newBuilder().setText("one").build());
+        store.appendHistory("s-2", HistoryEntry.newBuilder().setText("other").build());
+        store.appendHistory("s-1", HistoryEntry.newBuilder().setText("two").build());
+        assertThat(store.history("s-1")).extracting(HistoryEntry::getText).containsExactly("one", "two");
+        assertThat(store.history("s-2")).extracting(HistoryEntry::getText).containsExactly("other");
+    }
+
+    @Test
+    void aMessageIdIsNewOncePerSession() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        store.save(session("s-2", "acme", "ada", 1000));
+        assertThat(store.markSeen("s-1", "m")).isTrue();
+        assertThat(store.markSeen("s-1", "m")).isFalse();
+        assertThat(store.markSeen("s-2", "m")).isTrue();
+    }
+
+    @Test
+    void idleSessionsAreThoseNotClosedAndQuietSinceBefore() {
+        store.save(session("quiet", "acme", "ada", 1000));
+        store.save(session("busy", "acme", "ada", 5000));
+        store.save(session("closed", "acme", "ada", 1000).toBuilder()
+                                                          .setState(SessionState.SESSION_STATE_CLOSED).build());
+        assertThat(store.idleSince(2000)).containsExactly("quiet");
+    }
+
+    private static void assertNotFound(DomainException e) {
+        assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_NOT_FOUND);
+        assertThat(e).hasMessage("session not found: nope");
+        assertThat(e.metadata()).containsExactlyEntriesOf(java.util.Map.of("session_id", "nope"));
+    }
+
+    private static Session session(String id, String tenant, String user, long createMs) {
+        return Session.newBuilder().setSessionId(id).setTenant(tenant).setUserId(user)
+                      .setState(SessionState.SESSION_STATE_CREATED)
+                      .setCreateTime(Timestamps.fromMillis(createMs)).setUpdateTime(Timestamps.fromMillis(createMs))
+                      .setLastActivityTime(Timestamps.fromMillis(createMs)).build();
+    }
+
+    private static SessionEvent event(String messageId) {
+        return SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE).setMessageId(messageId)
+                           .setText(messageId).build();
+    }
+
+    private static Filter filter(String tenant, String user) {
+        return new Filter(Optional.of(tenant), Optional.ofNullable(user), SessionState.SESSION_STATE_UNSPECIFIED);
+    }
+
+    private static List<String> ids(List<Session> sessions) {
+        return sessions.stream().map(Session::getSessionId).toList();
+    }
+}
