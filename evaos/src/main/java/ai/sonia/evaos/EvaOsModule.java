@@ -17,7 +17,7 @@ import ai.sonia.evaos.domain.ApprovalPolicy;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
-import ai.sonia.evaos.store.ApprovalStore;
+import ai.sonia.evaos.store.SqliteApprovalStore;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -65,7 +65,7 @@ public final class EvaOsModule implements ServiceModule {
                 Duration.ofSeconds(section.path("grantTtlSeconds").asLong(3600)),
                 Duration.ofSeconds(section.path("refusalTtlSeconds").asLong(86_400)),
                 Duration.ofSeconds(section.path("maxTtlSeconds").asLong(30L * 86_400)));
-        final ApprovalStore store = new ApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
+        final SqliteApprovalStore store = new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
         final ApprovalEvents events = new ApprovalEvents();
         final ApprovalPolicy policy = ApprovalPolicy.from(section.path("approvals"));
         final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy,

@@ -10,11 +10,11 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+
 import com.google.protobuf.Struct;
+import com.google.protobuf.util.Timestamps;
 
-import com.linecorp.armeria.common.annotation.Nullable;
-
-import ai.sonia.evaos.store.ApprovalStore;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
@@ -101,7 +101,7 @@ public final class Approvals {
         final List<Approval> same = store.byHash(tenant, requester, hash);
         for (Approval a : same) {
             if (a.getState() == ApprovalState.APPROVAL_STATE_DENIED
-                && ApprovalStore.millis(a.getExpireTime()) > now) {
+                && Timestamps.toMillis(a.getExpireTime()) > now) {
                 return response.setVerdict(Verdict.VERDICT_DENY).setApproval(a)
                                .setReason("refused before by " + a.getDecidedBy() + ": the refusal is remembered")
                                .build();
@@ -143,8 +143,8 @@ public final class Approvals {
                 .setRequestedBy(principal.audit())
                 .setTenant(tenant)
                 .setRequester(requester)
-                .setCreateTime(ApprovalStore.timestamp(now))
-                .setExpireTime(ApprovalStore.timestamp(now + ttls.pending().toMillis()))
+                .setCreateTime(Timestamps.fromMillis(now))
+                .setExpireTime(Timestamps.fromMillis(now + ttls.pending().toMillis()))
                 .build();
         store.insert(created);
         events.publish(created, "CREATED");
@@ -211,19 +211,24 @@ public final class Approvals {
                 () -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id, "approval not found: " + id));
     }
 
-    /** A page of what the principal may see (its own, or its tenant's for an admin), newest first. */
-    public List<Approval> list(Principal principal, ApprovalState state, int offset, int limit) {
+    /**
+     * A page of what the principal may see (its own, or its tenant's for an admin), newest first, after the
+     * store's key {@code after} (empty for the first page).
+     */
+    public ApprovalStore.Page<Approval> list(Principal principal, ApprovalState state, List<String> after,
+                                             int limit) {
         expireDue();
-        return store.list(tenantOf(principal), requesterOf(principal), state.getNumber(), offset, limit);
+        return store.list(tenantOf(principal), requesterOf(principal), state, after, limit);
     }
 
     /**
-     * Up to {@code limit} approval decisions of a tenant ({@code tenant}, or the caller's own when empty)
-     * recorded before decision {@code beforeId}, newest first: for the tenant's admins and for services.
+     * A page of the approval decisions of a tenant ({@code tenant}, or the caller's own when empty), newest
+     * first, after the store's key {@code after}: for the tenant's admins and for services.
      */
-    public List<Decision> decisions(Principal principal, String tenant, long beforeId, int limit) {
+    public ApprovalStore.Page<Decision> decisions(Principal principal, String tenant, List<String> after,
+                                                  int limit) {
         principal.requireAdmin("listing approval decisions");
-        return store.decisions(principal.tenantFor(tenant), beforeId, limit);
+        return store.decisions(principal.tenantFor(tenant), after, limit);
     }
 
     /**
@@ -273,7 +278,7 @@ public final class Approvals {
     private Optional<Approval> findGrant(String tenant, String requester, List<Approval> same, Action action) {
         final long now = clock.millis();
         for (Approval a : same) {
-            if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || ApprovalStore.millis(a.getExpireTime()) <= now) {
+            if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || Timestamps.toMillis(a.getExpireTime()) <= now) {
                 continue;
             }
             final boolean usable = switch (a.getGrantScope()) {
@@ -288,7 +293,7 @@ public final class Approvals {
         }
         final String canonical = CanonicalJson.of(action.arguments());
         for (Approval a : store.patternGrants(tenant, requester, action.tool())) {
-            if (ApprovalStore.millis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
+            if (Timestamps.toMillis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
                     action.workingDirectory()) && glob(a.getPattern()).matcher(canonical).matches()) {
                 return Optional.of(a);
             }

@@ -9,6 +9,7 @@ import ai.sonia.common.v1.DependencyStatus;
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.domain.ApprovalEvents;
 import ai.sonia.evaos.domain.ApprovalException;
+import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.Redaction;
 import ai.sonia.evaos.v1.Approval;
@@ -88,24 +89,17 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
             throw Errors.invalidArgument(DOMAIN, "state", "unknown state");
         }
         final int size = request.getPageSize() == 0 ? DEFAULT_PAGE : Math.min(request.getPageSize(), MAX_PAGE);
-        int offset = 0;
+        List<String> after = List.of();
         if (!request.getPageToken().isEmpty()) {
-            try {
-                offset = Integer.parseInt(request.getPageToken());
-            } catch (NumberFormatException e) {
-                offset = -1;
-            }
-            if (offset < 0) {
+            after = List.of(request.getPageToken().split(":", -1));
+            if (after.size() != 2 || !after.stream().allMatch(k -> k.matches("\\d{1,18}"))) {
                 throw Errors.invalidArgument(DOMAIN, "page_token", "not a token from a previous response");
             }
         }
-        final List<Approval> page = approvals.list(Principal.current(), request.getState(), offset, size + 1);
-        final ListApprovalsResponse.Builder response =
-                ListApprovalsResponse.newBuilder();
-        page.subList(0, Math.min(size, page.size())).forEach(a -> response.addApprovals(Redaction.approval(a)));
-        if (page.size() > size) {
-            response.setNextPageToken(String.valueOf(offset + size));
-        }
+        final ApprovalStore.Page<Approval> page = approvals.list(Principal.current(), request.getState(), after, size);
+        final ListApprovalsResponse.Builder response = ListApprovalsResponse.newBuilder();
+        page.items().forEach(a -> response.addApprovals(Redaction.approval(a)));
+        response.setNextPageToken(String.join(":", page.nextKey()));
         responseObserver.onNext(response.build());
         responseObserver.onCompleted();
     }
@@ -182,7 +176,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         });
         try {
             synchronized (lock) {
-                for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
+                for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, List.of(), MAX_PAGE).items()) {
                     observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(Redaction.approval(a))
                                                           .setChange("SNAPSHOT").build());
                 }
@@ -201,23 +195,18 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                                          request.getPageSize() + " (expected: 0.." + MAX_DECISIONS_PAGE + ')');
         }
         final int size = request.getPageSize() == 0 ? DEFAULT_DECISIONS_PAGE : request.getPageSize();
-        long before = Long.MAX_VALUE;
+        List<String> after = List.of();
         if (!request.getPageToken().isEmpty()) {
-            try {
-                before = Long.parseLong(request.getPageToken());
-            } catch (NumberFormatException e) {
-                before = -1;
-            }
-            if (before <= 0) {
+            if (!request.getPageToken().matches("\\d{1,18}") || Long.parseLong(request.getPageToken()) <= 0) {
                 throw Errors.invalidArgument(DOMAIN, "page_token", "not a decision_id or a token of this method");
             }
+            after = List.of(request.getPageToken());
         }
-        final List<Decision> page = approvals.decisions(Principal.current(), request.getTenant(), before, size + 1);
+        final ApprovalStore.Page<Decision> page =
+                approvals.decisions(Principal.current(), request.getTenant(), after, size);
         final ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
-        page.stream().limit(size).forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
-        if (page.size() > size) {
-            response.setNextPageToken(page.get(size - 1).getDecisionId());
-        }
+        page.items().forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
+        response.setNextPageToken(String.join("", page.nextKey()));
         responseObserver.onNext(response.build());
         responseObserver.onCompleted();
     }
