@@ -26,7 +26,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GrantScope;
-import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.store.SqliteAuditLog;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.openclaw.v1.GetToolRequest;
@@ -126,8 +126,8 @@ class OpenClawEndToEndTest {
         assertThat(ls.getJailed()).isTrue();
         // LOW: the workspace is mounted read-only for it, whatever it tries.
         assertThat(ls.getOutput().getFieldsOrThrow("workspace_writable").getBoolValue()).isFalse();
-        try (AuditLog audit = new AuditLog(home.resolve("data/openclaw/audit.db"))) {
-            assertThat(audit.recent(100)).anySatisfy(e -> {
+        try (SqliteAuditLog audit = new SqliteAuditLog(home.resolve("data/openclaw/audit.db"))) {
+            assertThat(audit.list(java.util.List.of(), 100).entries()).anySatisfy(e -> {
                 assertThat(e.id()).isEqualTo(ls.getAuditRecord());
                 assertThat(e.tool()).isEqualTo("shell.run");
                 assertThat(e.decision()).isEqualTo("VERDICT_ALLOW");

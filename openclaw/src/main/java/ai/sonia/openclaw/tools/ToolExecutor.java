@@ -16,7 +16,7 @@ import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
-import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.runtime.auth.Principal;
 
 /**

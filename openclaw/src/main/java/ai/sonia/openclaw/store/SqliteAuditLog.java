@@ -11,25 +11,21 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
 /**
- * Append-only audit of every tool call (who, what, the decision and its rule, the outcome, how long),
- * in SQLite (WAL) under the service's data directory.
+ * The audit of every tool call in SQLite (WAL) under the service's data directory. Page keys are
+ * (time_ms, rowid).
  */
-public final class AuditLog implements AutoCloseable {
+public final class SqliteAuditLog implements AuditLog {
 
     private final Connection connection;
     private final StoreHealth health;
     private volatile java.util.function.Consumer<Entry> listener = entry -> { };
 
-    /** One audit record. */
-    public record Entry(String id, Instant time, String principal, String sessionId, String correlationId,
-                        String tool, String actionHash, String workingDirectory, String decision, String rule,
-                        String approvalId, String outcome, int exitCode, long durationMs, String detail) {}
-
-    public AuditLog(Path file) {
+    public SqliteAuditLog(Path file) {
         try {
             // Every tool call's record is synced before the call counts as audited.
             connection = Sqlite.open(file, "synchronous = FULL");
@@ -50,18 +46,18 @@ public final class AuditLog implements AutoCloseable {
     }
 
     /** Also hands every appended record to {@code listener} (metrics); returns this. */
-    public AuditLog onAppend(java.util.function.Consumer<Entry> listener) {
+    public SqliteAuditLog onAppend(java.util.function.Consumer<Entry> listener) {
         this.listener = listener;
         return this;
     }
 
-    /** Appends a record; returns it with its new id. */
+    @Override
     public synchronized Entry append(Entry entry) {
         final Entry stored = new Entry(UUID.randomUUID().toString(), entry.time(), entry.principal(),
                                        entry.sessionId(), entry.correlationId(), entry.tool(), entry.actionHash(),
                                        entry.workingDirectory(), entry.decision(), entry.rule(), entry.approvalId(),
                                        entry.outcome(), entry.exitCode(), entry.durationMs(),
-                                       entry.detail().length() > 2000 ? entry.detail().substring(0, 2000)
+                                       entry.detail().length() > MAX_DETAIL ? entry.detail().substring(0, MAX_DETAIL)
                                                                       : entry.detail());
         try (PreparedStatement ps = connection.prepareStatement(
                 "INSERT INTO audit VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
@@ -88,29 +84,49 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** The newest records first. */
-    public synchronized List<Entry> recent(int limit) {
+    @Override
+    public synchronized Page list(List<String> after, int limit) {
+        final String where = after.isEmpty() ? "" : " WHERE time_ms < ? OR time_ms = ? AND rowid < ?";
         try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT * FROM audit ORDER BY time_ms DESC, rowid DESC LIMIT ?")) {
-            ps.setInt(1, limit);
+                "SELECT rowid AS seq, * FROM audit" + where + " ORDER BY time_ms DESC, rowid DESC LIMIT ?")) {
+            int i = 1;
+            if (!after.isEmpty()) {
+                ps.setLong(i++, Long.parseLong(after.get(0)));
+                ps.setLong(i++, Long.parseLong(after.get(0)));
+                ps.setLong(i++, Long.parseLong(after.get(1)));
+            }
+            ps.setInt(i, limit + 1);
+            String lastSeq = "";
             final List<Entry> entries = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    entries.add(new Entry(rs.getString(1), Instant.ofEpochMilli(rs.getLong(2)), rs.getString(3),
-                                          rs.getString(4), rs.getString(5), rs.getString(6), rs.getString(7),
-                                          rs.getString(8), rs.getString(9), rs.getString(10), rs.getString(11),
-                                          rs.getString(12), rs.getInt(13), rs.getLong(14), rs.getString(15)));
+                    if (entries.size() == limit) {
+                        final Entry last = entries.get(limit - 1);
+                        return new Page(entries, List.of(String.valueOf(last.time().toEpochMilli()), lastSeq));
+                    }
+                    entries.add(new Entry(rs.getString("id"), Instant.ofEpochMilli(rs.getLong("time_ms")),
+                                          rs.getString("principal"), rs.getString("session_id"),
+                                          rs.getString("correlation_id"), rs.getString("tool"),
+                                          rs.getString("action_hash"), rs.getString("working_directory"),
+                                          rs.getString("decision"), rs.getString("rule"), rs.getString("approval_id"),
+                                          rs.getString("outcome"), rs.getInt("exit_code"), rs.getLong("duration_ms"),
+                                          rs.getString("detail")));
+                    lastSeq = String.valueOf(rs.getLong("seq"));
                 }
             }
-            return entries;
+            return new Page(entries, List.of());
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read the audit log", e));
         }
     }
 
     @Override
-    public synchronized void close() throws SQLException {
+    public synchronized void close() {
         health.close();
-        connection.close();
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot close the audit log", e);
+        }
     }
 }
