@@ -24,6 +24,7 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
@@ -42,39 +43,37 @@ public final class SqliteApprovalStore implements ApprovalStore {
         try {
             // A decision must not be lost with the machine's power: every commit is synced.
             connection = Sqlite.open(file, "synchronous = FULL");
-            try (Statement s = connection.createStatement()) {
-                s.execute("""
-                        CREATE TABLE IF NOT EXISTS approvals (
-                          id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
-                          working_directory TEXT NOT NULL, action_hash TEXT NOT NULL, risk INTEGER NOT NULL,
-                          rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
-                          session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
-                          create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
-                          reason TEXT NOT NULL, use_count INTEGER NOT NULL,
-                          tenant TEXT NOT NULL DEFAULT 'default', requester TEXT NOT NULL DEFAULT 'local')""");
-            }
-            TenantMigration.apply(connection);
-            try (Statement s = connection.createStatement()) {
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_hash ON approvals(action_hash, state)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_tool "
-                          + "ON approvals(tenant, tool, grant_scope, state)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_time ON approvals(tenant, create_ms)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_requester ON approvals(tenant, requester, create_ms)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
-                // Append-only: one row per decision, never updated, so who decided what and when survives
-                // the approval's own later changes (use, expiry).
-                s.execute("""
-                        CREATE TABLE IF NOT EXISTS decisions (
-                          approval_id TEXT NOT NULL, tenant TEXT NOT NULL, requester TEXT NOT NULL,
-                          decided_by TEXT NOT NULL, decide_ms INTEGER NOT NULL, state INTEGER NOT NULL,
-                          grant_scope INTEGER NOT NULL, risk INTEGER NOT NULL, tool TEXT NOT NULL,
-                          action_hash TEXT NOT NULL, expire_ms INTEGER NOT NULL, reason TEXT NOT NULL)""");
-                s.execute("CREATE INDEX IF NOT EXISTS decisions_tenant_time ON decisions(tenant, decide_ms)");
-            }
+            Migrations.migrate(connection, "db/evaos/approvals", "ai.sonia.evaos.store.migrations",
+                               SqliteApprovalStore::legacyVersion);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
         }
         health = new StoreHealth(file);
+    }
+
+    /**
+     * The version of a database made before Flyway: V1 without tenants, V2 with tenants but owners not yet
+     * settled ({@code PRAGMA user_version} 0), V3 with both; null for a new one.
+     */
+    private static String legacyVersion(Connection connection) throws SQLException {
+        boolean approvals = false;
+        boolean tenants = false;
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery("PRAGMA table_info(approvals)")) {
+            while (rs.next()) {
+                approvals = true;
+                tenants |= rs.getString("name").equals("tenant");
+            }
+        }
+        if (!approvals) {
+            return null;
+        }
+        if (!tenants) {
+            return "1";
+        }
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+            return rs.next() && rs.getInt(1) >= 1 ? "3" : "2";
+        }
     }
 
     @Override

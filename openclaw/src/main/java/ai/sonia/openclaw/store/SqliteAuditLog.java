@@ -5,13 +5,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
 import ai.sonia.openclaw.domain.AuditLog;
+import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
@@ -29,16 +29,7 @@ public final class SqliteAuditLog implements AuditLog {
         try {
             // Every tool call's record is synced before the call counts as audited.
             connection = Sqlite.open(file, "synchronous = FULL");
-            try (Statement s = connection.createStatement()) {
-                s.execute("""
-                        CREATE TABLE IF NOT EXISTS audit (
-                          id TEXT PRIMARY KEY, time_ms INTEGER NOT NULL, principal TEXT NOT NULL,
-                          session_id TEXT NOT NULL, correlation_id TEXT NOT NULL, tool TEXT NOT NULL,
-                          action_hash TEXT NOT NULL, working_directory TEXT NOT NULL, decision TEXT NOT NULL,
-                          rule TEXT NOT NULL, approval_id TEXT NOT NULL, outcome TEXT NOT NULL,
-                          exit_code INTEGER NOT NULL, duration_ms INTEGER NOT NULL, detail TEXT NOT NULL)""");
-                s.execute("CREATE INDEX IF NOT EXISTS audit_time ON audit(time_ms)");
-            }
+            Migrations.migrate(connection, "db/openclaw/audit");
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open audit log " + file, e);
         }
