@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -37,6 +38,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.paging.PageTokens;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -100,6 +102,17 @@ class OpenClawEndToEndTest {
         final ListToolsResponse next = tools.listTools(ListToolsRequest.newBuilder().setPageSize(5)
                                                                        .setPageToken(page.getNextPageToken()).build());
         assertThat(next.getTools(0).getName()).isEqualTo(all.getTools(5).getName());
+        final ListToolsResponse last = tools.listTools(ListToolsRequest.newBuilder().setPageSize(5)
+                                                                       .setPageToken(next.getNextPageToken()).build());
+        assertThat(last.getNextPageToken()).isEmpty();
+        assertThat(java.util.stream.Stream.of(page, next, last).flatMap(p -> p.getToolsList().stream()).toList())
+                .isEqualTo(all.getToolsList());
+        // A token is this list's own: a tool name, a bare string or another list's token is INVALID_ARGUMENT.
+        for (String foreign : List.of("shell.run", "x",
+                                      PageTokens.next("ListApprovals default/admin state=0", List.of("1", "2")))) {
+            assertThatThrownBy(() -> tools.listTools(ListToolsRequest.newBuilder().setPageToken(foreign).build()))
+                    .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        }
         assertThatThrownBy(() -> tools.getTool(GetToolRequest.newBuilder().setToolName("rm.rf").build()))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
         final WebClient client = stack.rest(stack.adminToken());

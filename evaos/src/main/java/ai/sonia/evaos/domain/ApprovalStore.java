@@ -76,7 +76,4 @@ public interface ApprovalStore extends AutoCloseable {
 
     /** Expires pending approvals and grants whose time has come; returns them as they are now. */
     List<Approval> expireDue(long nowMs);
-
-    @Override
-    void close();
 }

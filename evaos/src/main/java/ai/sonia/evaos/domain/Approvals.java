@@ -16,12 +16,14 @@ import com.google.protobuf.Struct;
 import com.google.protobuf.util.Timestamps;
 
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Decisions with memory. The classifier decides first (LOW runs, CRITICAL is denied, whatever any grant
@@ -70,12 +72,10 @@ public final class Approvals {
     /** Decides on an action of {@code principal}; see the class comment. */
     public synchronized AuthorizeActionResponse authorize(Principal principal, Action action) {
         if (principal.isService()) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
-                                        "a service acting for itself has no tenant to act in");
+            throw DomainException.permissionDenied("a service acting for itself has no tenant to act in");
         }
         if (principal.subject().isEmpty()) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
-                                        "a credential without a subject cannot ask for anything");
+            throw DomainException.permissionDenied("a credential without a subject cannot ask for anything");
         }
         final String tenant = principal.tenant();
         final String requester = principal.subject();
@@ -147,7 +147,7 @@ public final class Approvals {
                 .setExpireTime(Timestamps.fromMillis(now + ttls.pending().toMillis()))
                 .build();
         store.insert(created);
-        events.publish(created, "CREATED");
+        events.publish(created, ApprovalChange.APPROVAL_CHANGE_CREATED);
         return response.setVerdict(Verdict.VERDICT_REQUIRE_APPROVAL).setApproval(created)
                        .setReason(c.reason() + "; waiting for approval " + created.getApprovalId()).build();
     }
@@ -156,32 +156,30 @@ public final class Approvals {
     public Approval decide(Principal principal, String id, boolean approve, GrantScope scope, String pattern,
                            long ttlSeconds, String reason) {
         if (principal.isService()) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, id,
-                                        "approvals are decided by a person, not by a service acting for itself");
+            throw DomainException.permissionDenied(
+                    "approvals are decided by a person, not by a service acting for itself");
         }
         if (id.isEmpty()) {
-            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "approval_id", "is required");
+            throw DomainException.invalidArgument("approval_id", "is required");
         }
         if (ttlSeconds < 0 || ttlSeconds > ttls.max().toSeconds()) {
-            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "ttl_seconds",
-                                        ttlSeconds + " (expected: 0.." + ttls.max().toSeconds() + ')');
+            throw DomainException.invalidArgument("ttl_seconds",
+                                                  ttlSeconds + " (expected: 0.." + ttls.max().toSeconds() + ')');
         }
         final GrantScope effective = scope == GrantScope.GRANT_SCOPE_UNSPECIFIED || !approve ? GrantScope.GRANT_SCOPE_ONCE
                                                                                               : scope;
         if (effective == GrantScope.UNRECOGNIZED) {
-            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "grant_scope", "unknown scope");
+            throw DomainException.invalidArgument("grant_scope", "unknown scope");
         }
         final Approval current = get(principal, id);
         mayDecide(principal, current, approve);
         if (effective == GrantScope.GRANT_SCOPE_PATTERN) {
             if (pattern.isEmpty()) {
-                throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
-                                            "is required for GRANT_SCOPE_PATTERN");
+                throw DomainException.invalidArgument("pattern", "is required for GRANT_SCOPE_PATTERN");
             }
             if (!glob(pattern).matcher(CanonicalJson.of(current.getArguments())).matches()) {
-                throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
-                                            "does not match the approval's own arguments "
-                                            + CanonicalJson.of(Redaction.struct(current.getArguments())));
+                throw DomainException.invalidArgument("pattern", "does not match the approval's own arguments "
+                                                                 + CanonicalJson.of(Redaction.struct(current.getArguments())));
             }
         }
         final long now = clock.millis();
@@ -193,22 +191,22 @@ public final class Approvals {
                                          principal.audit(), now, now + ttl.toMillis(), reason, now);
         if (!won) {
             expireDue();
-            throw new ApprovalException(ApprovalException.Kind.NOT_PENDING, id, "approval " + id
-                                        + " is no longer pending: " + get(principal, id).getState().name());
+            throw DomainException.conflict("approval " + id + " is no longer pending: "
+                                           + get(principal, id).getState().name()).with("approval_id", id);
         }
         final Approval decided = get(principal, id);
         // The decision's own record: who, what and how far (never the arguments, which may hold secrets).
         logger.info("approval {} {} by {} (requested by {}, risk {}, scope {}, action {})", id,
                     decided.getState().name(), decided.getDecidedBy(), decided.getRequestedBy(),
                     decided.getRisk().name(), decided.getGrantScope().name(), decided.getActionHash());
-        events.publish(decided, "DECIDED");
+        events.publish(decided, ApprovalChange.APPROVAL_CHANGE_DECIDED);
         return decided;
     }
 
     /** One approval the principal may see; NOT_FOUND for another tenant's or (to a plain user) another user's. */
     public Approval get(Principal principal, String id) {
-        return store.get(tenantOf(principal), requesterOf(principal), id).orElseThrow(
-                () -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id, "approval not found: " + id));
+        return store.get(tenantOf(principal), requesterOf(principal), id)
+                    .orElseThrow(() -> DomainException.notFound("approval", id));
     }
 
     /**
@@ -262,17 +260,18 @@ public final class Approvals {
             return;
         }
         if (!policy.maySelfApprove(principal.tenant(), approval.getRisk())) {
-            throw new ApprovalException(ApprovalException.Kind.SELF_APPROVAL, approval.getApprovalId(),
-                                        "a " + approval.getRisk().name() + " action is approved by an admin of the "
-                                        + "tenant; users approve their own only up to "
-                                        + policy.selfApproveLimit(principal.tenant()).name()
-                                        + " (services.evaos.approvals.selfApprove)");
+            throw DomainException.permissionDenied("a " + approval.getRisk().name() + " action is approved by an admin"
+                                                   + " of the tenant; users approve their own only up to "
+                                                   + policy.selfApproveLimit(principal.tenant()).name()
+                                                   + " (services.evaos.approvals.selfApprove)")
+                                 .with("approval_id", approval.getApprovalId())
+                                 .with("setting", "services.evaos.approvals.selfApprove");
         }
     }
 
     /** Expires what is due and tells the watchers. */
     public void expireDue() {
-        store.expireDue(clock.millis()).forEach(a -> events.publish(a, "EXPIRED"));
+        store.expireDue(clock.millis()).forEach(a -> events.publish(a, ApprovalChange.APPROVAL_CHANGE_EXPIRED));
     }
 
     private Optional<Approval> findGrant(String tenant, String requester, List<Approval> same, Action action) {

@@ -360,12 +360,8 @@ public final class SqliteApprovalStore implements ApprovalStore {
     }
 
     @Override
-    public synchronized void close() {
+    public synchronized void close() throws SQLException {
         health.close();
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot close approvals", e);
-        }
+        connection.close();
     }
 }

@@ -46,7 +46,7 @@ public abstract class ApprovalStoreContract {
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         store.close();
     }
 

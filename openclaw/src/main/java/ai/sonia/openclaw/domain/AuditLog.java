@@ -31,7 +31,4 @@ public interface AuditLog extends AutoCloseable {
      * first page). Records appended meanwhile never shift a page.
      */
     Page list(List<String> after, int limit);
-
-    @Override
-    void close();
 }

@@ -112,12 +112,8 @@ public final class SqliteAuditLog implements AuditLog {
     }
 
     @Override
-    public synchronized void close() {
+    public synchronized void close() throws SQLException {
         health.close();
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot close the audit log", e);
-        }
+        connection.close();
     }
 }

@@ -4,13 +4,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
 
 import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.Verdict;
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.client.EvaOsGate;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.Workspace;
@@ -18,6 +19,8 @@ import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.ActionRefusal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * One tool call from request to audit record: the tool must exist, its arguments must match its
@@ -47,53 +50,24 @@ public final class ToolExecutor {
     /** A call that ran, with its audit record id. */
     public record Executed(ToolOutcome outcome, String auditId, long durationMs) {}
 
-    /** EVA-OS did not allow the call. */
-    public static final class RefusedException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final transient AuthorizeActionResponse decision;
-        private final String auditId;
-
-        RefusedException(AuthorizeActionResponse decision, String auditId) {
-            super(decision.getReason(), null, false, false);
-            this.decision = decision;
-            this.auditId = auditId;
-        }
-
-        public AuthorizeActionResponse decision() {
-            return decision;
-        }
-
-        public String auditId() {
-            return auditId;
-        }
-    }
-
-    /** The tool does not exist. */
-    public static final class UnknownToolException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UnknownToolException(String tool) {
-            super(tool, null, false, false);
-        }
-    }
-
     /**
-     * Runs the call. Throws {@link UnknownToolException}, {@link InvalidArgumentsException},
-     * {@link RefusedException}, {@link Jail.UnavailableException} (a tool that needs the jail, on a machine
-     * where it cannot be made: refused before EVA-OS is even asked), {@link WorkspaceQuota.ExceededException},
-     * or whatever the gate or tool threw. A program killed by its own timeout is a result, not an error.
+     * Runs the call. Throws {@link DomainException}: NOT_FOUND for an unknown tool, INVALID_ARGUMENT for
+     * arguments outside its contract, EVA-OS's refusal ({@link ActionRefusal}, with the audit record),
+     * CONFLICT for a tool that needs the jail on a machine where it cannot be made (refused before EVA-OS is
+     * even asked), RATE_LIMITED past the workspace quota; or whatever the gate or tool threw. A program killed
+     * by its own timeout is a result, not an error.
      */
     public Executed execute(Request request) {
         final long start = System.nanoTime();
         final Handler<?> handler = tools.find(request.tool())
-                                        .orElseThrow(() -> new UnknownToolException(request.tool()));
+                                        .orElseThrow(() -> DomainException.notFound("tool", request.tool()));
         AuthorizeActionResponse decision = null;
         try {
             final Workspace workspace = workspaces.forTenant(request.principal().tenant());
             final Path cwd = workspace.resolve(request.workingDirectory(), "working_directory");
             if (!Files.isDirectory(cwd)) {
-                throw new InvalidArgumentsException("working_directory", "not a directory: "
-                                                                         + request.workingDirectory());
+                throw DomainException.invalidArgument("working_directory", "not a directory: "
+                                                                           + request.workingDirectory());
             }
             if (tools.needsJail(request.tool())) {
                 jail.require();
@@ -103,7 +77,7 @@ public final class ToolExecutor {
                                       request.workingDirectory(), request.sessionId(), request.approvalId());
             if (decision.getVerdict() != Verdict.VERDICT_ALLOW) {
                 final String id = record(request, decision, "REFUSED", 0, start, decision.getReason());
-                throw new RefusedException(decision, id);
+                throw ActionRefusal.of(decision).with("audit_record", id);
             }
             // Re-resolved at the moment of use: the directory may have been swapped since the check.
             final ToolOutcome outcome = handler.run(arguments, new ToolCall(
@@ -115,16 +89,23 @@ public final class ToolExecutor {
             final String id = record(request, decision, result, exit, start,
                                      result.equals("TIMEOUT") ? "killed by its own timeout" : "");
             return new Executed(outcome, id, (System.nanoTime() - start) / 1_000_000);
-        } catch (RefusedException e) {
-            throw e;
         } catch (Jail.UnavailableException e) {
             record(request, decision, "NO_JAIL", 0, start, e.getMessage());
-            throw e;
+            // The machine lacks what the tool needs; installing bubblewrap fixes it.
+            throw DomainException.conflict(request.tool() + " is off: " + e.getMessage())
+                                 .with("tool", request.tool()).with("missing_package", Jail.PACKAGE)
+                                 .with("install", Jail.INSTALL);
         } catch (WorkspaceQuota.ExceededException e) {
             record(request, decision, "QUOTA", 0, start, e.getMessage());
-            throw e;
-        } catch (InvalidArgumentsException e) {
-            record(request, decision, "INVALID_ARGUMENT", 0, start, e.field() + ": " + e.getMessage());
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, e.getMessage(),
+                                     Map.of("tool", request.tool(), "quota_bytes", String.valueOf(e.quota()),
+                                            "used_bytes", String.valueOf(e.used())));
+        } catch (DomainException e) {
+            if (decision != null && decision.getVerdict() != Verdict.VERDICT_ALLOW) {
+                throw e; // EVA-OS's refusal, recorded above
+            }
+            record(request, decision, e.code() == ErrorCode.ERROR_CODE_INVALID_ARGUMENT ? "INVALID_ARGUMENT" : "ERROR",
+                   0, start, e.getMessage());
             throw e;
         } catch (RuntimeException e) {
             record(request, decision, "ERROR", 0, start, String.valueOf(e.getMessage()));

@@ -39,7 +39,7 @@ public abstract class AuditLogContract {
     }
 
     @AfterEach
-    void close() {
+    void close() throws Exception {
         log.close();
     }
 
