@@ -265,6 +265,22 @@ class ApprovalFlowTest {
     }
 
     @Test
+    void aRetriedExecuteWithTheSameRequestIdGetsTheFirstAnswerAndUsesTheGrantOnce() {
+        final String id = stub.authorizeAction(action(argv("mkdir", "retried"), "r").build())
+                              .getApproval().getApprovalId();
+        stub.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true)
+                                                 .setGrantScope(GrantScope.GRANT_SCOPE_ONCE).build());
+        final AuthorizeActionRequest run = action(argv("mkdir", "retried"), "r").setExecute(true)
+                                                                                .setRequestId("run-1").build();
+        final AuthorizeActionResponse first = stub.authorizeAction(run);
+        assertThat(first.getVerdict()).isEqualTo(Verdict.VERDICT_ALLOW);
+        assertThat(stub.authorizeAction(run)).isEqualTo(first);
+        // The ONCE grant was used once: a new request needs a new approval.
+        assertThat(stub.authorizeAction(run.toBuilder().setRequestId("run-2").build()).getVerdict())
+                .isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
+    }
+
+    @Test
     void badRequestsGetClearErrors() {
         assertThatThrownBy(() -> stub.getApproval(GetApprovalRequest.newBuilder().setApprovalId("nope").build()))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));

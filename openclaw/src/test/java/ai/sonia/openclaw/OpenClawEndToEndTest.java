@@ -94,6 +94,20 @@ class OpenClawEndToEndTest {
     }
 
     @Test
+    void aRetriedCallWithTheSameRequestIdRunsOnceAndGetsTheFirstResult() throws Exception {
+        final ExecuteToolRequest once = call("time.now", "{}").setRequestId("retry-1").build();
+        final ExecuteToolResponse first = tools.executeTool(once);
+        assertThat(tools.executeTool(once)).isEqualTo(first); // the same audit record: it did not run again
+        assertThat(tools.executeTool(once.toBuilder().setRequestId("retry-2").build()).getAuditRecord())
+                .isNotEqualTo(first.getAuditRecord());
+        // A request id is its principal's: another user's same id is another request.
+        final var bob = stack.tools(stack.token("default", "bob", ai.sonia.common.v1.Role.ROLE_USER));
+        assertThat(bob.executeTool(once).getAuditRecord()).isNotEqualTo(first.getAuditRecord());
+        assertThatThrownBy(() -> tools.executeTool(once.toBuilder().setRequestId("x".repeat(129)).build()))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
     void catalogIsListedPagedAndServedOverRest() {
         final ListToolsResponse all = tools.listTools(ListToolsRequest.getDefaultInstance());
         assertThat(all.getToolsList()).hasSize(13);

@@ -76,4 +76,14 @@ public interface ApprovalStore extends AutoCloseable {
 
     /** Expires pending approvals and grants whose time has come; returns them as they are now. */
     List<Approval> expireDue(long nowMs);
+
+    /** The response remembered for request {@code requestId} of this requester since {@code sinceMs}, if any. */
+    Optional<byte[]> response(String tenant, String requester, String requestId, long sinceMs);
+
+    /**
+     * Remembers the response to request {@code requestId} of this requester at {@code nowMs} (one remembered
+     * already stays), and forgets every response remembered before {@code forgetBeforeMs}.
+     */
+    void rememberResponse(String tenant, String requester, String requestId, byte[] response, long nowMs,
+                          long forgetBeforeMs);
 }

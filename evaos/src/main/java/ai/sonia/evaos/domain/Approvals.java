@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import javax.annotation.Nullable;
 
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.Timestamps;
 
@@ -46,9 +47,12 @@ public final class Approvals {
     /** How long things live. */
     public record Ttls(Duration pending, Duration grantDefault, Duration refusalDefault, Duration max) {}
 
-    /** One action to decide on. */
+    /** One action to decide on; {@code requestId}, when not empty, makes a retry get the first answer. */
     public record Action(String tool, Struct arguments, String workingDirectory, String sessionId,
-                         boolean execute, String approvalId) {}
+                         boolean execute, String approvalId, String requestId) {}
+
+    /** How long the answer to a request id is remembered. */
+    static final Duration REQUEST_MEMORY = Duration.ofHours(24);
 
     private static final Logger logger = LoggerFactory.getLogger(Approvals.class);
 
@@ -69,8 +73,31 @@ public final class Approvals {
         this.clock = clock;
     }
 
-    /** Decides on an action of {@code principal}; see the class comment. */
+    /**
+     * Decides on an action of {@code principal}; see the class comment. An action with a request id that this
+     * principal sent in the last 24 hours gets the first answer again, decided nothing anew.
+     */
     public synchronized AuthorizeActionResponse authorize(Principal principal, Action action) {
+        if (action.requestId().isEmpty() || principal.isService()) {
+            return decideAction(principal, action);
+        }
+        final long now = clock.millis();
+        final Optional<byte[]> first = store.response(principal.tenant(), principal.subject(), action.requestId(),
+                                                      now - REQUEST_MEMORY.toMillis());
+        if (first.isPresent()) {
+            try {
+                return AuthorizeActionResponse.parseFrom(first.get());
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException("corrupt response of request " + action.requestId(), e);
+            }
+        }
+        final AuthorizeActionResponse response = decideAction(principal, action);
+        store.rememberResponse(principal.tenant(), principal.subject(), action.requestId(), response.toByteArray(),
+                               now, now - REQUEST_MEMORY.toMillis());
+        return response;
+    }
+
+    private AuthorizeActionResponse decideAction(Principal principal, Action action) {
         if (principal.isService()) {
             throw DomainException.permissionDenied("a service acting for itself has no tenant to act in");
         }
@@ -112,7 +139,7 @@ public final class Approvals {
             final Approval g = grant.get();
             if (action.execute()) {
                 if (g.getGrantScope() == GrantScope.GRANT_SCOPE_ONCE && !store.consume(g.getApprovalId())) {
-                    return authorize(principal, action);
+                    return decideAction(principal, action);
                 }
                 if (g.getGrantScope() != GrantScope.GRANT_SCOPE_ONCE) {
                     store.countUse(g.getApprovalId());

@@ -48,6 +48,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     private static final int MAX_PAGE = 500;
     private static final int DEFAULT_DECISIONS_PAGE = 100;
     private static final int MAX_DECISIONS_PAGE = 1000;
+    private static final int MAX_REQUEST_ID = 128;
 
     private final Approvals approvals;
     private final ApprovalEvents events;
@@ -67,11 +68,14 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         if (request.getToolName().isEmpty()) {
             throw DomainException.invalidArgument("tool_name", "is required");
         }
+        if (request.getRequestId().length() > MAX_REQUEST_ID) {
+            throw DomainException.invalidArgument("request_id", "at most " + MAX_REQUEST_ID + " characters");
+        }
         // The request's principal field is ignored: who asks is who authenticated.
         final Principal principal = Principal.current();
         final AuthorizeActionResponse decision = approvals.authorize(principal, new Approvals.Action(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
-                request.getSessionId(), request.getExecute(), request.getApprovalId()));
+                request.getSessionId(), request.getExecute(), request.getApprovalId(), request.getRequestId()));
         final AuthorizeActionResponse.Builder shown = decision.toBuilder().setReason(Redaction.text(decision.getReason()));
         if (decision.hasApproval()) {
             shown.setApproval(Redaction.approval(decision.getApproval()));

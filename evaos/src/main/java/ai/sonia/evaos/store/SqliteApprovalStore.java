@@ -296,6 +296,27 @@ public final class SqliteApprovalStore implements ApprovalStore {
         return expired;
     }
 
+    @Override
+    public synchronized Optional<byte[]> response(String tenant, String requester, String requestId, long sinceMs) {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT response FROM requests WHERE tenant = ? AND requester = ? AND request_id = ? AND create_ms >= ?")) {
+            bind(ps, tenant, requester, requestId, sinceMs);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw health.unavailableOr(e, new IllegalStateException("cannot read requests", e));
+        }
+    }
+
+    @Override
+    public synchronized void rememberResponse(String tenant, String requester, String requestId, byte[] response,
+                                              long nowMs, long forgetBeforeMs) {
+        update("DELETE FROM requests WHERE create_ms < ?", forgetBeforeMs);
+        update("INSERT OR IGNORE INTO requests (tenant, requester, request_id, response, create_ms) "
+               + "VALUES (?, ?, ?, ?, ?)", tenant, requester, requestId, response, nowMs);
+    }
+
     private int update(String sql, Object... params) {
         try (PreparedStatement ps = connection.prepareStatement(sql)) {
             bind(ps, params);

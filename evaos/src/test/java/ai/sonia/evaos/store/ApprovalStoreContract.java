@@ -241,6 +241,22 @@ public abstract class ApprovalStoreContract {
                 .isEmpty();
     }
 
+    @Test
+    void aResponseIsRememberedOncePerRequesterAndForgottenWhenOld() {
+        assertThat(store.response("acme", "ann", "r1", 0)).isEmpty();
+        store.rememberResponse("acme", "ann", "r1", new byte[] {1}, NOW, NOW - 1000);
+        store.rememberResponse("acme", "ann", "r1", new byte[] {2}, NOW + 1, NOW - 1000); // the first stays
+        assertThat(store.response("acme", "ann", "r1", NOW - 1)).hasValueSatisfying(
+                r -> assertThat(r).containsExactly(1));
+        assertThat(store.response("acme", "bob", "r1", 0)).isEmpty();
+        assertThat(store.response("globex", "ann", "r1", 0)).isEmpty();
+        assertThat(store.response("acme", "ann", "r2", 0)).isEmpty();
+        assertThat(store.response("acme", "ann", "r1", NOW + 1)).isEmpty(); // older than asked for
+        store.rememberResponse("acme", "ann", "r2", new byte[] {3}, NOW + 10, NOW + 5); // forgets r1
+        store.rememberResponse("acme", "ann", "r1", new byte[] {4}, NOW + 10, NOW + 5);
+        assertThat(store.response("acme", "ann", "r1", 0)).hasValueSatisfying(r -> assertThat(r).containsExactly(4));
+    }
+
     private static List<String> ids(ApprovalStore.Page<Approval> page) {
         return page.items().stream().map(Approval::getApprovalId).toList();
     }

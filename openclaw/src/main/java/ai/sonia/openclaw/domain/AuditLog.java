@@ -2,6 +2,7 @@ package ai.sonia.openclaw.domain;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The append-only audit of every tool call: who, what, EVA-OS's decision and its rule, the outcome, how
@@ -31,4 +32,13 @@ public interface AuditLog extends AutoCloseable {
      * first page). Records appended meanwhile never shift a page.
      */
     Page list(List<String> after, int limit);
+
+    /** The result remembered for request {@code requestId} of {@code principal} since {@code sinceMs}, if any. */
+    Optional<byte[]> response(String principal, String requestId, long sinceMs);
+
+    /**
+     * Remembers the result of request {@code requestId} of {@code principal} at {@code nowMs} (one remembered
+     * already stays), and forgets every result remembered before {@code forgetBeforeMs}.
+     */
+    void rememberResponse(String principal, String requestId, byte[] response, long nowMs, long forgetBeforeMs);
 }

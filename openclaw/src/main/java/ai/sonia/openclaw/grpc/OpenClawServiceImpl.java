@@ -7,7 +7,6 @@ import java.util.Optional;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.openclaw.catalog.ToolCatalog;
-import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.tools.ToolExecutor;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
@@ -30,6 +29,7 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
 
     /** The query of ListTools' page tokens: the catalog has no filter. */
     private static final String LIST_TOOLS = "ListTools";
+    private static final int MAX_REQUEST_ID = 128;
 
     private final ToolCatalog catalog;
     private final ToolExecutor executor;
@@ -76,24 +76,13 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
             throw DomainException.permissionDenied(
                     "a tool runs for a user: a service acting for itself has no workspace");
         }
-        final ToolExecutor.Executed executed = executor.execute(new ToolExecutor.Request(
+        if (request.getRequestId().length() > MAX_REQUEST_ID) {
+            throw DomainException.invalidArgument("request_id", "at most " + MAX_REQUEST_ID + " characters");
+        }
+        responseObserver.onNext(executor.run(new ToolExecutor.Request(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
                 request.getApprovalId(), request.getSessionId(), principal, Correlation.current(),
-                Duration.ofMillis(ctx.requestTimeoutMillis())));
-        final ExecuteToolResponse.Builder response =
-                ExecuteToolResponse.newBuilder()
-                                   .setOutput(executed.outcome().output())
-                                   .setDurationMs(executed.durationMs())
-                                   .setAuditRecord(executed.auditId());
-        final ProcessResult process = executed.outcome().process();
-        if (process != null) {
-            response.setExitCode(process.exitCode()).setStdout(process.stdout()).setStderr(process.stderr())
-                    .setTruncated(process.truncated()).setJailed(process.jailed());
-        } else {
-            response.setTruncated(executed.outcome().output().getFieldsOrDefault(
-                    "truncated", com.google.protobuf.Value.getDefaultInstance()).getBoolValue());
-        }
-        responseObserver.onNext(response.build());
+                Duration.ofMillis(ctx.requestTimeoutMillis()), request.getRequestId())));
         responseObserver.onCompleted();
     }
 }

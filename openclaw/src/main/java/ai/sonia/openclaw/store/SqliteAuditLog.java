@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 import ai.sonia.openclaw.domain.AuditLog;
@@ -108,6 +109,39 @@ public final class SqliteAuditLog implements AuditLog {
             return new Page(entries, List.of());
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read the audit log", e));
+        }
+    }
+
+    @Override
+    public synchronized Optional<byte[]> response(String principal, String requestId, long sinceMs) {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT response FROM requests WHERE principal = ? AND request_id = ? AND create_ms >= ?")) {
+            ps.setString(1, principal);
+            ps.setString(2, requestId);
+            ps.setLong(3, sinceMs);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw health.unavailableOr(e, new IllegalStateException("cannot read requests", e));
+        }
+    }
+
+    @Override
+    public synchronized void rememberResponse(String principal, String requestId, byte[] response, long nowMs,
+                                              long forgetBeforeMs) {
+        try (PreparedStatement forget = connection.prepareStatement("DELETE FROM requests WHERE create_ms < ?");
+             PreparedStatement insert = connection.prepareStatement(
+                     "INSERT OR IGNORE INTO requests (principal, request_id, response, create_ms) VALUES (?, ?, ?, ?)")) {
+            forget.setLong(1, forgetBeforeMs);
+            forget.executeUpdate();
+            insert.setString(1, principal);
+            insert.setString(2, requestId);
+            insert.setBytes(3, response);
+            insert.setLong(4, nowMs);
+            insert.executeUpdate();
+        } catch (SQLException e) {
+            throw health.unavailableOr(e, new IllegalStateException("cannot remember a request", e));
         }
     }
 

@@ -5,19 +5,26 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.locks.Lock;
 
+import com.google.common.util.concurrent.Striped;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.client.EvaOsGate;
+import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.openclaw.sandbox.Jail;
+import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
-import ai.sonia.openclaw.domain.AuditLog;
+import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.ActionRefusal;
 import ai.sonia.runtime.errors.DomainException;
@@ -43,12 +50,67 @@ public final class ToolExecutor {
         this.audit = audit;
     }
 
-    /** Who asks for what: a user (or API key) of a tenant, never a service acting for itself. */
+    /**
+     * Who asks for what: a user (or API key) of a tenant, never a service acting for itself; {@code requestId},
+     * when not empty, makes a retry get the first result.
+     */
     public record Request(String tool, Struct arguments, String workingDirectory, String approvalId,
-                          String sessionId, Principal principal, String correlationId, Duration budget) {}
+                          String sessionId, Principal principal, String correlationId, Duration budget,
+                          String requestId) {}
 
     /** A call that ran, with its audit record id. */
-    public record Executed(ToolOutcome outcome, String auditId, long durationMs) {}
+    private record Executed(ToolOutcome outcome, String auditId, long durationMs) {}
+
+    /** How long the result of a request id is remembered. */
+    static final Duration REQUEST_MEMORY = Duration.ofHours(24);
+
+    /** One lock per request id being run, so two retries of one request arriving together run it once. */
+    private final Striped<Lock> requests = Striped.lazyWeakLock(64);
+
+    /**
+     * Runs the call (see {@link #execute}) and answers with its result; a request id that this principal sent
+     * in the last 24 hours with a result gets that result again, and the tool does not run.
+     */
+    public ExecuteToolResponse run(Request request) {
+        if (request.requestId().isEmpty()) {
+            return response(execute(request));
+        }
+        final String principal = request.principal().audit();
+        final Lock lock = requests.get(principal + '\n' + request.requestId());
+        lock.lock();
+        try {
+            final long now = System.currentTimeMillis();
+            final Optional<byte[]> first = audit.response(principal, request.requestId(),
+                                                          now - REQUEST_MEMORY.toMillis());
+            if (first.isPresent()) {
+                return ExecuteToolResponse.parseFrom(first.get());
+            }
+            final ExecuteToolResponse response = response(execute(request));
+            audit.rememberResponse(principal, request.requestId(), response.toByteArray(), now,
+                                   now - REQUEST_MEMORY.toMillis());
+            return response;
+        } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("corrupt result of request " + request.requestId(), e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static ExecuteToolResponse response(Executed executed) {
+        final ExecuteToolResponse.Builder response = ExecuteToolResponse.newBuilder()
+                                                                        .setOutput(executed.outcome().output())
+                                                                        .setDurationMs(executed.durationMs())
+                                                                        .setAuditRecord(executed.auditId());
+        final ProcessResult process = executed.outcome().process();
+        if (process != null) {
+            response.setExitCode(process.exitCode()).setStdout(process.stdout()).setStderr(process.stderr())
+                    .setTruncated(process.truncated()).setJailed(process.jailed());
+        } else {
+            response.setTruncated(executed.outcome().output().getFieldsOrDefault(
+                    "truncated", Value.getDefaultInstance()).getBoolValue());
+        }
+        return response.build();
+    }
 
     /**
      * Runs the call. Throws {@link DomainException}: NOT_FOUND for an unknown tool, INVALID_ARGUMENT for
@@ -57,7 +119,7 @@ public final class ToolExecutor {
      * even asked), RATE_LIMITED past the workspace quota; or whatever the gate or tool threw. A program killed
      * by its own timeout is a result, not an error.
      */
-    public Executed execute(Request request) {
+    private Executed execute(Request request) {
         final long start = System.nanoTime();
         final Handler<?> handler = tools.find(request.tool())
                                         .orElseThrow(() -> DomainException.notFound("tool", request.tool()));

@@ -84,6 +84,21 @@ public abstract class AuditLogContract {
     }
 
     @Test
+    void aResultIsRememberedOncePerPrincipalAndForgottenWhenOld() {
+        final long now = T0.toEpochMilli();
+        assertThat(log.response("acme/alice", "r1", 0)).isEmpty();
+        log.rememberResponse("acme/alice", "r1", new byte[] {1}, now, now - 1000);
+        log.rememberResponse("acme/alice", "r1", new byte[] {2}, now + 1, now - 1000); // the first stays
+        assertThat(log.response("acme/alice", "r1", now - 1)).hasValueSatisfying(r -> assertThat(r).containsExactly(1));
+        assertThat(log.response("acme/bob", "r1", 0)).isEmpty();
+        assertThat(log.response("globex/alice", "r1", 0)).isEmpty();
+        assertThat(log.response("acme/alice", "r1", now + 1)).isEmpty(); // older than asked for
+        log.rememberResponse("acme/alice", "r2", new byte[] {3}, now + 10, now + 5); // forgets r1
+        log.rememberResponse("acme/alice", "r1", new byte[] {4}, now + 10, now + 5);
+        assertThat(log.response("acme/alice", "r1", 0)).hasValueSatisfying(r -> assertThat(r).containsExactly(4));
+    }
+
+    @Test
     void anEmptyLogHasOneEmptyPage() {
         final AuditLog.Page page = log.list(List.of(), 10);
         assertThat(page.entries()).isEmpty();
