@@ -6,16 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.ListApprovalsResponse;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -25,21 +26,16 @@ import io.grpc.StatusRuntimeException;
  */
 class ApprovalPagingTest {
 
-    private static EvaOsTestServer evaos;
+    @RegisterExtension
+    static final SoniaServiceExtension evaos = SoniaServiceExtension.of(new EvaOsModule());
 
-    @BeforeAll
-    static void start() {
-        evaos = new EvaOsTestServer("{}");
-    }
-
-    @AfterAll
-    static void stop() {
-        evaos.close();
+    private static EvaOsServiceBlockingStub user(String name) {
+        return evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("acme", name, Role.ROLE_USER));
     }
 
     @Test
     void pagesNeitherSkipNorRepeatWhileApprovalsArrive() {
-        final EvaOsServiceBlockingStub user = evaos.stub(evaos.token("acme", "paula", Role.ROLE_USER));
+        final EvaOsServiceBlockingStub user = user("paula");
         final List<String> expected = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             expected.add(0, ask(user, "p" + i));
@@ -61,8 +57,8 @@ class ApprovalPagingTest {
 
     @Test
     void aTokenServesOnlyTheListingThatMadeIt() {
-        final EvaOsServiceBlockingStub quinn = evaos.stub(evaos.token("acme", "quinn", Role.ROLE_USER));
-        final EvaOsServiceBlockingStub rita = evaos.stub(evaos.token("acme", "rita", Role.ROLE_USER));
+        final EvaOsServiceBlockingStub quinn = user("quinn");
+        final EvaOsServiceBlockingStub rita = user("rita");
         for (int i = 0; i < 3; i++) {
             ask(quinn, "q" + i);
         }

@@ -7,7 +7,7 @@ import java.util.Optional;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.openclaw.catalog.ToolCatalog;
-import ai.sonia.openclaw.tools.ToolExecutor;
+import ai.sonia.openclaw.domain.ToolExecutor;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.openclaw.v1.GetToolRequest;

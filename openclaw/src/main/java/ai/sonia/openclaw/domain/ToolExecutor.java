@@ -1,4 +1,4 @@
-package ai.sonia.openclaw.tools;
+package ai.sonia.openclaw.domain;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,12 +18,15 @@ import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.client.EvaOsGate;
-import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
+import ai.sonia.openclaw.tools.Handler;
+import ai.sonia.openclaw.tools.StandardTools;
+import ai.sonia.openclaw.tools.ToolCall;
+import ai.sonia.openclaw.tools.ToolOutcome;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.ActionRefusal;
