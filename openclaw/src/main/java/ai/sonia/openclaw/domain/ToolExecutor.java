@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.Lock;
 
@@ -21,7 +20,6 @@ import ai.sonia.openclaw.client.EvaOsGate;
 import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.Workspace;
-import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
 import ai.sonia.openclaw.tools.Handler;
 import ai.sonia.openclaw.tools.StandardTools;
@@ -119,7 +117,8 @@ public final class ToolExecutor {
      * Runs the call. Throws {@link DomainException}: NOT_FOUND for an unknown tool, INVALID_ARGUMENT for
      * arguments outside its contract, EVA-OS's refusal ({@link ActionRefusal}, with the audit record),
      * CONFLICT for a tool that needs the jail on a machine where it cannot be made (refused before EVA-OS is
-     * even asked), RATE_LIMITED past the workspace quota; or whatever the gate or tool threw. A program killed
+     * even asked), RATE_LIMITED past the workspace quota (both with metadata tool); or whatever the gate or
+     * tool threw. A program killed
      * by its own timeout is a result, not an error.
      */
     private Executed execute(Request request) {
@@ -135,7 +134,7 @@ public final class ToolExecutor {
                                                                            + request.workingDirectory());
             }
             if (tools.needsJail(request.tool())) {
-                jail.require();
+                jail.require(request.tool());
             }
             final Message arguments = handler.parse(request.arguments());
             decision = gate.authorize(request.principal(), request.tool(), request.arguments(),
@@ -154,24 +153,18 @@ public final class ToolExecutor {
             final String id = record(request, decision, result, exit, start,
                                      result.equals("TIMEOUT") ? "killed by its own timeout" : "");
             return new Executed(outcome, id, (System.nanoTime() - start) / 1_000_000);
-        } catch (Jail.UnavailableException e) {
-            record(request, decision, "NO_JAIL", 0, start, e.getMessage());
-            // The machine lacks what the tool needs; installing bubblewrap fixes it.
-            throw DomainException.conflict(request.tool() + " is off: " + e.getMessage())
-                                 .with("tool", request.tool()).with("missing_package", Jail.PACKAGE)
-                                 .with("install", Jail.INSTALL);
-        } catch (WorkspaceQuota.ExceededException e) {
-            record(request, decision, "QUOTA", 0, start, e.getMessage());
-            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, e.getMessage(),
-                                     Map.of("tool", request.tool(), "quota_bytes", String.valueOf(e.quota()),
-                                            "used_bytes", String.valueOf(e.used())));
         } catch (DomainException e) {
             if (decision != null && decision.getVerdict() != Verdict.VERDICT_ALLOW) {
                 throw e; // EVA-OS's refusal, recorded above
             }
-            record(request, decision, e.code() == ErrorCode.ERROR_CODE_INVALID_ARGUMENT ? "INVALID_ARGUMENT" : "ERROR",
-                   0, start, e.getMessage());
-            throw e;
+            final String outcome = switch (e.code()) {
+                case ERROR_CODE_INVALID_ARGUMENT -> "INVALID_ARGUMENT";
+                case ERROR_CODE_RATE_LIMITED -> "QUOTA"; // past the workspace quota
+                case ERROR_CODE_CONFLICT -> e.metadata().containsKey("missing_package") ? "NO_JAIL" : "ERROR";
+                default -> "ERROR";
+            };
+            record(request, decision, outcome, 0, start, e.getMessage());
+            throw outcome.equals("INVALID_ARGUMENT") ? e : e.with("tool", request.tool());
         } catch (RuntimeException e) {
             record(request, decision, "ERROR", 0, start, String.valueOf(e.getMessage()));
             throw e;

@@ -63,7 +63,7 @@ public final class ProcessRunner implements AutoCloseable {
      * Runs {@code argv} in {@code cwd}, a real path inside {@code workspace} (the real root of the caller's
      * workspace: the only directory the jail shows, writable only when {@code writable}), with no file
      * larger than {@code maxFileBytes}, as a process of {@code owner} (what {@link #processes} lists).
-     * Throws {@link Jail.UnavailableException} when the jail cannot be made.
+     * Throws as {@link Jail#require} does when the jail cannot be made.
      */
     public ProcessResult run(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
                              boolean network, boolean writable, long maxFileBytes, String owner) {
