@@ -191,22 +191,21 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     @Override
     public void listDecisions(ListDecisionsRequest request, StreamObserver<ListDecisionsResponse> responseObserver) {
         if (request.getPageSize() < 0 || request.getPageSize() > MAX_DECISIONS_PAGE) {
-            throw DomainException.invalidArgument("page_size",
-                                         request.getPageSize() + " (expected: 0.." + MAX_DECISIONS_PAGE + ')');
+            throw DomainException.invalidArgument("page_size", request.getPageSize() + " (expected: 0.."
+                                                               + MAX_DECISIONS_PAGE + ')');
         }
         final int size = request.getPageSize() == 0 ? DEFAULT_DECISIONS_PAGE : request.getPageSize();
-        List<String> after = List.of();
-        if (!request.getPageToken().isEmpty()) {
-            if (!request.getPageToken().matches("\\d{1,18}") || Long.parseLong(request.getPageToken()) <= 0) {
-                throw DomainException.invalidArgument("page_token", "not a decision_id or a token of this method");
-            }
-            after = List.of(request.getPageToken());
+        // The contract's cursor: any decision_id (the gateway's merged audit resumes from one mid-page).
+        final String token = request.getPageToken();
+        if (!token.isEmpty() && (!token.matches("\\d{1,18}") || Long.parseLong(token) <= 0)) {
+            throw DomainException.invalidArgument("page_token", "not a decision_id or a token of this method");
         }
+        final List<String> after = token.isEmpty() ? List.of() : List.of(token);
         final ApprovalStore.Page<Decision> page =
                 approvals.decisions(Principal.current(), request.getTenant(), after, size);
         final ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
         page.items().forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
-        response.setNextPageToken(String.join("", page.nextKey()));
+        page.nextKey().forEach(response::setNextPageToken);
         responseObserver.onNext(response.build());
         responseObserver.onCompleted();
     }
