@@ -6,15 +6,15 @@ import org.junit.jupiter.api.Test;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
-import ai.sonia.openclaw.v1.FileReadArgs;
-import ai.sonia.openclaw.v1.HttpFetchArgs;
-import ai.sonia.openclaw.v1.ShellRunArgs;
+import ai.sonia.openclaw.v1.FileReadArguments;
+import ai.sonia.openclaw.v1.HttpFetchArguments;
+import ai.sonia.openclaw.v1.ShellRunArguments;
 
 class JsonSchemasTest {
 
     @Test
     void toolSchemasCarryTypesRequiredFieldsDocsAndBounds() {
-        final ObjectNode schema = JsonSchemas.toolParameters(ShellRunArgs.getDescriptor());
+        final ObjectNode schema = JsonSchemas.toolParameters(ShellRunArguments.getDescriptor());
         assertThat(schema.get("type").asText()).isEqualTo("object");
         assertThat(schema.get("additionalProperties").asBoolean()).isFalse();
         assertThat(schema.get("required").toString()).isEqualTo("[\"argv\"]");
@@ -29,9 +29,9 @@ class JsonSchemasTest {
 
     @Test
     void int64AndMapsFollowProtoJson() {
-        final ObjectNode read = JsonSchemas.toolParameters(FileReadArgs.getDescriptor());
+        final ObjectNode read = JsonSchemas.toolParameters(FileReadArguments.getDescriptor());
         assertThat(read.at("/properties/offset/type").toString()).isEqualTo("[\"integer\",\"string\"]");
-        final ObjectNode fetch = JsonSchemas.toolParameters(HttpFetchArgs.getDescriptor());
+        final ObjectNode fetch = JsonSchemas.toolParameters(HttpFetchArguments.getDescriptor());
         assertThat(fetch.at("/properties/headers/type").asText()).isEqualTo("object");
         assertThat(fetch.at("/properties/headers/additionalProperties/type").asText()).isEqualTo("string");
     }

@@ -17,13 +17,14 @@ import ai.sonia.evaos.domain.ApprovalPolicy;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
-import ai.sonia.evaos.store.ApprovalStore;
+import ai.sonia.evaos.store.SqliteApprovalStore;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.status.DependencyProbe;
 
@@ -65,16 +66,12 @@ public final class EvaOsModule implements ServiceModule {
                 Duration.ofSeconds(section.path("grantTtlSeconds").asLong(3600)),
                 Duration.ofSeconds(section.path("refusalTtlSeconds").asLong(86_400)),
                 Duration.ofSeconds(section.path("maxTtlSeconds").asLong(30L * 86_400)));
-        final ApprovalStore store = new ApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
+        final SqliteApprovalStore store = new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
         final ApprovalEvents events = new ApprovalEvents();
         final ApprovalPolicy policy = ApprovalPolicy.from(section.path("approvals"));
         final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy,
                                                   Clock.systemUTC());
-        final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(r -> {
-            final Thread t = new Thread(r, "evaos-expiry");
-            t.setDaemon(true);
-            return t;
-        });
+        final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(Threads.factory("evaos-expiry"));
         sweeper.scheduleWithFixedDelay(() -> {
             try {
                 approvals.expireDue();
@@ -87,7 +84,7 @@ public final class EvaOsModule implements ServiceModule {
         // Approval series on /metrics: every change (CREATED, DECIDED, EXPIRED) by the state it left.
         events.subscribe((approval, change) -> io.micrometer.core.instrument.Counter
                 .builder("sonia.evaos.approvals").description("Approval changes by kind and resulting state")
-                .tags("change", change, "state", approval.getState().name())
+                .tags("change", change.name().substring("APPROVAL_CHANGE_".length()), "state", approval.getState().name())
                 .register(builder.meterRegistry()).increment());
         builder.addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others),
                                                 new StreamSlots(policy.maxStreamsPerPrincipal())))

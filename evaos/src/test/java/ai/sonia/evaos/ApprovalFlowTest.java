@@ -30,6 +30,7 @@ import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
@@ -249,15 +250,31 @@ class ApprovalFlowTest {
             public void onCompleted() {}
         });
         await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream().anyMatch(
-                r -> r.getChange().equals("SNAPSHOT") && r.getApproval().getApprovalId().equals(existing)));
+                r -> r.getChange() == ApprovalChange.APPROVAL_CHANGE_SNAPSHOT && r.getApproval().getApprovalId().equals(existing)));
         final String created = stub.authorizeAction(action(argv("mkdir", "watch-b"), "w").build())
                                    .getApproval().getApprovalId();
         approve(created, GrantScope.GRANT_SCOPE_ONCE, "", 0);
         await().atMost(Duration.ofSeconds(10)).until(() -> seen.stream().anyMatch(
-                r -> r.getChange().equals("DECIDED") && r.getApproval().getApprovalId().equals(created)
+                r -> r.getChange() == ApprovalChange.APPROVAL_CHANGE_DECIDED && r.getApproval().getApprovalId().equals(created)
                      && r.getApproval().getState() == ApprovalState.APPROVAL_STATE_APPROVED));
-        assertThat(seen).anyMatch(r -> r.getChange().equals("CREATED")
+        assertThat(seen).anyMatch(r -> r.getChange() == ApprovalChange.APPROVAL_CHANGE_CREATED
                                        && r.getApproval().getApprovalId().equals(created));
+    }
+
+    @Test
+    void aRetriedExecuteWithTheSameRequestIdGetsTheFirstAnswerAndUsesTheGrantOnce() {
+        final String id = stub.authorizeAction(action(argv("mkdir", "retried"), "r").build())
+                              .getApproval().getApprovalId();
+        stub.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true)
+                                                 .setGrantScope(GrantScope.GRANT_SCOPE_ONCE).build());
+        final AuthorizeActionRequest run = action(argv("mkdir", "retried"), "r").setExecute(true)
+                                                                                .setRequestId("run-1").build();
+        final AuthorizeActionResponse first = stub.authorizeAction(run);
+        assertThat(first.getVerdict()).isEqualTo(Verdict.VERDICT_ALLOW);
+        assertThat(stub.authorizeAction(run)).isEqualTo(first);
+        // The ONCE grant was used once: a new request needs a new approval.
+        assertThat(stub.authorizeAction(run.toBuilder().setRequestId("run-2").build()).getVerdict())
+                .isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
     }
 
     @Test

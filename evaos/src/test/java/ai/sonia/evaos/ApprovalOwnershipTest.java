@@ -30,6 +30,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.domain.CanonicalJson;
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
@@ -300,7 +301,7 @@ class ApprovalOwnershipTest {
             final Approval decided = admin.decideApproval(approve(id));
             assertThat(JsonFormat.printer().print(decided)).doesNotContain("s3cr3t");
             await().atMost(Duration.ofSeconds(10)).until(() -> adminSees.stream().anyMatch(
-                    r -> r.getChange().equals("DECIDED") && r.getApproval().getApprovalId().equals(id)));
+                    r -> r.getChange() == ApprovalChange.APPROVAL_CHANGE_DECIDED && r.getApproval().getApprovalId().equals(id)));
             assertThat(adminSees).allSatisfy(r -> assertThat(JsonFormat.printer().print(r)).doesNotContain("s3cr3t"));
             // ...while the masked arguments, sent back as they were shown, are another action.
             final AuthorizeActionResponse masked = alice.authorizeAction(

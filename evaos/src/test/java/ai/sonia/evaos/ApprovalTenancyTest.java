@@ -25,6 +25,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
@@ -155,9 +156,9 @@ class ApprovalTenancyTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> bobSees.stream().anyMatch(
                 r -> r.getApproval().getApprovalId().equals(own)));
         await().atMost(Duration.ofSeconds(10)).until(() -> acmeSees.stream().anyMatch(
-                r -> r.getChange().equals("DECIDED") && r.getApproval().getApprovalId().equals(during)));
+                r -> r.getChange() == ApprovalChange.APPROVAL_CHANGE_DECIDED && r.getApproval().getApprovalId().equals(during)));
         assertThat(bobSees).allMatch(r -> r.getApproval().getTenant().equals("globex"));
-        assertThat(acmeSees).anyMatch(r -> r.getChange().equals("SNAPSHOT")
+        assertThat(acmeSees).anyMatch(r -> r.getChange() == ApprovalChange.APPROVAL_CHANGE_SNAPSHOT
                                            && r.getApproval().getApprovalId().equals(before))
                             .allMatch(r -> r.getApproval().getTenant().equals("acme"));
     }

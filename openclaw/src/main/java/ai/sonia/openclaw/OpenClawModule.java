@@ -6,6 +6,7 @@ import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.openclaw.catalog.ToolCatalog;
 import ai.sonia.openclaw.client.EvaOsGate;
+import ai.sonia.openclaw.domain.ToolExecutor;
 import ai.sonia.openclaw.grpc.OpenClawServiceImpl;
 import ai.sonia.openclaw.sandbox.HostPolicy;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
@@ -13,9 +14,8 @@ import ai.sonia.openclaw.sandbox.Jail;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.sandbox.Workspaces;
-import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.store.SqliteAuditLog;
 import ai.sonia.openclaw.tools.StandardTools;
-import ai.sonia.openclaw.tools.ToolExecutor;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -49,7 +49,7 @@ public final class OpenClawModule implements ServiceModule {
                                                     settings.httpMaxBytes(), settings.httpTimeout());
         final ManagedChannel memory = SoniaChannels.forService(config, spec(), Stack.MEMORY);
         final ManagedChannel evaos = SoniaChannels.forService(config, spec(), Stack.EVAOS);
-        final AuditLog audit = new AuditLog(config.dataDir("openclaw").resolve("audit.db"));
+        final SqliteAuditLog audit = new SqliteAuditLog(config.dataDir("openclaw").resolve("audit.db"));
         final StandardTools tools = new StandardTools(settings.commandPolicy(), runner, fetcher,
                                                       MemoryServiceGrpc.newBlockingStub(memory),
                                                       new WorkspaceQuota(settings.quotaBytes()));

@@ -48,6 +48,7 @@ import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.openclaw.v1.OpenClawServiceGrpc.OpenClawServiceBlockingStub;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.errors.DomainException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -380,7 +381,7 @@ abstract class AdversarialCorpusRun {
                 }
             }
             return false;
-        } catch (ai.sonia.openclaw.catalog.InvalidArgumentsException e) {
+        } catch (DomainException e) {
             return true;
         } catch (IOException e) {
             return false;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -26,7 +27,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GrantScope;
-import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.store.SqliteAuditLog;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.openclaw.v1.GetToolRequest;
@@ -37,6 +38,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.paging.PageTokens;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -92,6 +94,20 @@ class OpenClawEndToEndTest {
     }
 
     @Test
+    void aRetriedCallWithTheSameRequestIdRunsOnceAndGetsTheFirstResult() throws Exception {
+        final ExecuteToolRequest once = call("time.now", "{}").setRequestId("retry-1").build();
+        final ExecuteToolResponse first = tools.executeTool(once);
+        assertThat(tools.executeTool(once)).isEqualTo(first); // the same audit record: it did not run again
+        assertThat(tools.executeTool(once.toBuilder().setRequestId("retry-2").build()).getAuditRecord())
+                .isNotEqualTo(first.getAuditRecord());
+        // A request id is its principal's: another user's same id is another request.
+        final var bob = stack.tools(stack.token("default", "bob", ai.sonia.common.v1.Role.ROLE_USER));
+        assertThat(bob.executeTool(once).getAuditRecord()).isNotEqualTo(first.getAuditRecord());
+        assertThatThrownBy(() -> tools.executeTool(once.toBuilder().setRequestId("x".repeat(129)).build()))
+                .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
     void catalogIsListedPagedAndServedOverRest() {
         final ListToolsResponse all = tools.listTools(ListToolsRequest.getDefaultInstance());
         assertThat(all.getToolsList()).hasSize(13);
@@ -100,6 +116,17 @@ class OpenClawEndToEndTest {
         final ListToolsResponse next = tools.listTools(ListToolsRequest.newBuilder().setPageSize(5)
                                                                        .setPageToken(page.getNextPageToken()).build());
         assertThat(next.getTools(0).getName()).isEqualTo(all.getTools(5).getName());
+        final ListToolsResponse last = tools.listTools(ListToolsRequest.newBuilder().setPageSize(5)
+                                                                       .setPageToken(next.getNextPageToken()).build());
+        assertThat(last.getNextPageToken()).isEmpty();
+        assertThat(java.util.stream.Stream.of(page, next, last).flatMap(p -> p.getToolsList().stream()).toList())
+                .isEqualTo(all.getToolsList());
+        // A token is this list's own: a tool name, a bare string or another list's token is INVALID_ARGUMENT.
+        for (String foreign : List.of("shell.run", "x",
+                                      PageTokens.next("ListApprovals default/admin state=0", List.of("1", "2")))) {
+            assertThatThrownBy(() -> tools.listTools(ListToolsRequest.newBuilder().setPageToken(foreign).build()))
+                    .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT));
+        }
         assertThatThrownBy(() -> tools.getTool(GetToolRequest.newBuilder().setToolName("rm.rf").build()))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.NOT_FOUND));
         final WebClient client = stack.rest(stack.adminToken());
@@ -126,8 +153,8 @@ class OpenClawEndToEndTest {
         assertThat(ls.getJailed()).isTrue();
         // LOW: the workspace is mounted read-only for it, whatever it tries.
         assertThat(ls.getOutput().getFieldsOrThrow("workspace_writable").getBoolValue()).isFalse();
-        try (AuditLog audit = new AuditLog(home.resolve("data/openclaw/audit.db"))) {
-            assertThat(audit.recent(100)).anySatisfy(e -> {
+        try (SqliteAuditLog audit = new SqliteAuditLog(home.resolve("data/openclaw/audit.db"))) {
+            assertThat(audit.list(java.util.List.of(), 100).entries()).anySatisfy(e -> {
                 assertThat(e.id()).isEqualTo(ls.getAuditRecord());
                 assertThat(e.tool()).isEqualTo("shell.run");
                 assertThat(e.decision()).isEqualTo("VERDICT_ALLOW");

@@ -1,12 +1,9 @@
 package ai.sonia.openclaw;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import com.linecorp.armeria.client.WebClient;
@@ -20,13 +17,12 @@ import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.testing.TestCredentials;
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 
 /**
- * Real EVA-OS and OpenClaw servers on loopback sharing one home (so one set of keys), a real memory gRPC
- * server that records the credentials it is called with, and stubs that call with a user's token.
+ * Real EVA-OS and OpenClaw servers on loopback sharing one home (so one set of keys), each started by the
+ * runtime's {@link SoniaServiceExtension}, a real memory gRPC server that records the credentials it is
+ * called with, and stubs that call with a user's token.
  */
 final class OpenClawTestStack implements AutoCloseable {
 
@@ -38,8 +34,8 @@ final class OpenClawTestStack implements AutoCloseable {
     final Server memory;
     final SoniaServer evaos;
     final SoniaServer openclaw;
-    private final ManagedChannel channel;
-    private final ManagedChannel evaosChannel;
+    private final SoniaServiceExtension evaosService;
+    private final SoniaServiceExtension openclawService;
 
     OpenClawTestStack() {
         this("{}", Map.of());
@@ -47,13 +43,6 @@ final class OpenClawTestStack implements AutoCloseable {
 
     /** With this {@code config/sonia.json} and extra environment for OpenClaw (a PATH without bwrap, say). */
     OpenClawTestStack(String configJson, Map<String, String> openclawEnv) {
-        home = Path.of("target", "e2e-" + UUID.randomUUID()).toAbsolutePath();
-        try {
-            Files.createDirectories(home.resolve("config"));
-            Files.writeString(home.resolve("config/sonia.json"), configJson);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
         memory = Server.builder().http(0)
                        .service(GrpcService.builder().addService(memories).build())
                        .decorator((delegate, ctx, req) -> {
@@ -62,36 +51,38 @@ final class OpenClawTestStack implements AutoCloseable {
                        })
                        .build();
         memory.start().join();
-        final StackConfig base = StackConfig.load(Map.of("SONIA_HOME", home.toString()));
-        evaos = new EvaOsModule().newServer(base.withPorts(Map.of("evaos", 0))).start();
-        final Map<String, String> env = new java.util.HashMap<>(openclawEnv);
-        env.put("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaos.port());
+        evaosService = SoniaServiceExtension.of(new EvaOsModule()).stackConfig(configJson).start();
+        home = evaosService.home();
+        final Map<String, String> env = new HashMap<>(openclawEnv);
+        env.put("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaosService.port());
         env.put("SONIA_MEMORY_TARGET", "127.0.0.1:" + memory.activeLocalPort());
-        config = base.withPorts(Map.of("openclaw", 0)).withEnv(env);
-        openclaw = new OpenClawModule().newServer(config).start();
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", openclaw.port()).usePlaintext().build();
-        evaosChannel = ManagedChannelBuilder.forAddress("127.0.0.1", evaos.port()).usePlaintext().build();
+        openclawService = SoniaServiceExtension.of(new OpenClawModule()).home(home)
+                                               .factory(c -> new OpenClawModule().newServer(c.withEnv(env)))
+                                               .start();
+        config = openclawService.stackConfig().withEnv(env);
+        evaos = evaosService.server();
+        openclaw = openclawService.server();
     }
 
     String token(String tenant, String user, Role role) {
-        return TestCredentials.token(config, tenant, user, role);
+        return openclawService.token(tenant, user, role);
     }
 
     /** The admin of tenant "default": the one user of the stack before tenants. */
     String adminToken() {
-        return TestCredentials.adminToken(config);
+        return openclawService.adminToken();
     }
 
     OpenClawServiceGrpc.OpenClawServiceBlockingStub tools(String token) {
-        return OpenClawServiceGrpc.newBlockingStub(channel).withInterceptors(TestCredentials.bearer(token));
+        return openclawService.stub(OpenClawServiceGrpc::newBlockingStub, token);
     }
 
     EvaOsServiceGrpc.EvaOsServiceBlockingStub approvals(String token) {
-        return EvaOsServiceGrpc.newBlockingStub(evaosChannel).withInterceptors(TestCredentials.bearer(token));
+        return evaosService.stub(EvaOsServiceGrpc::newBlockingStub, token);
     }
 
     WebClient rest(String token) {
-        return TestCredentials.webClient("http://127.0.0.1:" + openclaw.port(), token);
+        return openclawService.rest(token);
     }
 
     /** The workspace of tenant "default". */
@@ -101,10 +92,8 @@ final class OpenClawTestStack implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdownNow();
-        evaosChannel.shutdownNow();
-        openclaw.close();
-        evaos.close();
+        openclawService.close();
+        evaosService.close();
         memory.stop().join();
     }
 }

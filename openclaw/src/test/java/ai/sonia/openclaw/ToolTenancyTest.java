@@ -19,7 +19,7 @@ import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
-import ai.sonia.openclaw.store.AuditLog;
+import ai.sonia.openclaw.store.SqliteAuditLog;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.openclaw.v1.OpenClawServiceGrpc;
@@ -70,8 +70,8 @@ class ToolTenancyTest {
         assertThat(stack.defaultWorkspace().resolve("secret.txt")).doesNotExist();
         final ExecuteToolResponse read = alice.executeTool(call("file.read", "{\"path\":\"secret.txt\"}").build());
         assertThat(read.getOutput().getFieldsOrThrow("content").getStringValue()).isEqualTo("acme only");
-        try (AuditLog audit = new AuditLog(stack.home.resolve("data/openclaw/audit.db"))) {
-            assertThat(audit.recent(100)).anySatisfy(e -> {
+        try (SqliteAuditLog audit = new SqliteAuditLog(stack.home.resolve("data/openclaw/audit.db"))) {
+            assertThat(audit.list(java.util.List.of(), 100).entries()).anySatisfy(e -> {
                 assertThat(e.id()).isEqualTo(read.getAuditRecord());
                 assertThat(e.principal()).isEqualTo("acme/alice");
             });

@@ -10,18 +10,21 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import javax.annotation.Nullable;
+
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
+import com.google.protobuf.util.Timestamps;
 
-import com.linecorp.armeria.common.annotation.Nullable;
-
-import ai.sonia.evaos.store.ApprovalStore;
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Decisions with memory. The classifier decides first (LOW runs, CRITICAL is denied, whatever any grant
@@ -44,9 +47,12 @@ public final class Approvals {
     /** How long things live. */
     public record Ttls(Duration pending, Duration grantDefault, Duration refusalDefault, Duration max) {}
 
-    /** One action to decide on. */
+    /** One action to decide on; {@code requestId}, when not empty, makes a retry get the first answer. */
     public record Action(String tool, Struct arguments, String workingDirectory, String sessionId,
-                         boolean execute, String approvalId) {}
+                         boolean execute, String approvalId, String requestId) {}
+
+    /** How long the answer to a request id is remembered. */
+    static final Duration REQUEST_MEMORY = Duration.ofHours(24);
 
     private static final Logger logger = LoggerFactory.getLogger(Approvals.class);
 
@@ -67,15 +73,36 @@ public final class Approvals {
         this.clock = clock;
     }
 
-    /** Decides on an action of {@code principal}; see the class comment. */
+    /**
+     * Decides on an action of {@code principal}; see the class comment. An action with a request id that this
+     * principal sent in the last 24 hours gets the first answer again, decided nothing anew.
+     */
     public synchronized AuthorizeActionResponse authorize(Principal principal, Action action) {
+        if (action.requestId().isEmpty() || principal.isService()) {
+            return decideAction(principal, action);
+        }
+        final long now = clock.millis();
+        final Optional<byte[]> first = store.response(principal.tenant(), principal.subject(), action.requestId(),
+                                                      now - REQUEST_MEMORY.toMillis());
+        if (first.isPresent()) {
+            try {
+                return AuthorizeActionResponse.parseFrom(first.get());
+            } catch (InvalidProtocolBufferException e) {
+                throw new IllegalStateException("corrupt response of request " + action.requestId(), e);
+            }
+        }
+        final AuthorizeActionResponse response = decideAction(principal, action);
+        store.rememberResponse(principal.tenant(), principal.subject(), action.requestId(), response.toByteArray(),
+                               now, now - REQUEST_MEMORY.toMillis());
+        return response;
+    }
+
+    private AuthorizeActionResponse decideAction(Principal principal, Action action) {
         if (principal.isService()) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
-                                        "a service acting for itself has no tenant to act in");
+            throw DomainException.permissionDenied("a service acting for itself has no tenant to act in");
         }
         if (principal.subject().isEmpty()) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, "",
-                                        "a credential without a subject cannot ask for anything");
+            throw DomainException.permissionDenied("a credential without a subject cannot ask for anything");
         }
         final String tenant = principal.tenant();
         final String requester = principal.subject();
@@ -101,7 +128,7 @@ public final class Approvals {
         final List<Approval> same = store.byHash(tenant, requester, hash);
         for (Approval a : same) {
             if (a.getState() == ApprovalState.APPROVAL_STATE_DENIED
-                && ApprovalStore.millis(a.getExpireTime()) > now) {
+                && Timestamps.toMillis(a.getExpireTime()) > now) {
                 return response.setVerdict(Verdict.VERDICT_DENY).setApproval(a)
                                .setReason("refused before by " + a.getDecidedBy() + ": the refusal is remembered")
                                .build();
@@ -112,7 +139,7 @@ public final class Approvals {
             final Approval g = grant.get();
             if (action.execute()) {
                 if (g.getGrantScope() == GrantScope.GRANT_SCOPE_ONCE && !store.consume(g.getApprovalId())) {
-                    return authorize(principal, action);
+                    return decideAction(principal, action);
                 }
                 if (g.getGrantScope() != GrantScope.GRANT_SCOPE_ONCE) {
                     store.countUse(g.getApprovalId());
@@ -143,11 +170,11 @@ public final class Approvals {
                 .setRequestedBy(principal.audit())
                 .setTenant(tenant)
                 .setRequester(requester)
-                .setCreateTime(ApprovalStore.timestamp(now))
-                .setExpireTime(ApprovalStore.timestamp(now + ttls.pending().toMillis()))
+                .setCreateTime(Timestamps.fromMillis(now))
+                .setExpireTime(Timestamps.fromMillis(now + ttls.pending().toMillis()))
                 .build();
         store.insert(created);
-        events.publish(created, "CREATED");
+        events.publish(created, ApprovalChange.APPROVAL_CHANGE_CREATED);
         return response.setVerdict(Verdict.VERDICT_REQUIRE_APPROVAL).setApproval(created)
                        .setReason(c.reason() + "; waiting for approval " + created.getApprovalId()).build();
     }
@@ -156,32 +183,30 @@ public final class Approvals {
     public Approval decide(Principal principal, String id, boolean approve, GrantScope scope, String pattern,
                            long ttlSeconds, String reason) {
         if (principal.isService()) {
-            throw new ApprovalException(ApprovalException.Kind.PERMISSION_DENIED, id,
-                                        "approvals are decided by a person, not by a service acting for itself");
+            throw DomainException.permissionDenied(
+                    "approvals are decided by a person, not by a service acting for itself");
         }
         if (id.isEmpty()) {
-            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "approval_id", "is required");
+            throw DomainException.invalidArgument("approval_id", "is required");
         }
         if (ttlSeconds < 0 || ttlSeconds > ttls.max().toSeconds()) {
-            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "ttl_seconds",
-                                        ttlSeconds + " (expected: 0.." + ttls.max().toSeconds() + ')');
+            throw DomainException.invalidArgument("ttl_seconds",
+                                                  ttlSeconds + " (expected: 0.." + ttls.max().toSeconds() + ')');
         }
         final GrantScope effective = scope == GrantScope.GRANT_SCOPE_UNSPECIFIED || !approve ? GrantScope.GRANT_SCOPE_ONCE
                                                                                               : scope;
         if (effective == GrantScope.UNRECOGNIZED) {
-            throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "grant_scope", "unknown scope");
+            throw DomainException.invalidArgument("grant_scope", "unknown scope");
         }
         final Approval current = get(principal, id);
         mayDecide(principal, current, approve);
         if (effective == GrantScope.GRANT_SCOPE_PATTERN) {
             if (pattern.isEmpty()) {
-                throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
-                                            "is required for GRANT_SCOPE_PATTERN");
+                throw DomainException.invalidArgument("pattern", "is required for GRANT_SCOPE_PATTERN");
             }
             if (!glob(pattern).matcher(CanonicalJson.of(current.getArguments())).matches()) {
-                throw new ApprovalException(ApprovalException.Kind.INVALID_ARGUMENT, "pattern",
-                                            "does not match the approval's own arguments "
-                                            + CanonicalJson.of(Redaction.struct(current.getArguments())));
+                throw DomainException.invalidArgument("pattern", "does not match the approval's own arguments "
+                                                                 + CanonicalJson.of(Redaction.struct(current.getArguments())));
             }
         }
         final long now = clock.millis();
@@ -193,37 +218,42 @@ public final class Approvals {
                                          principal.audit(), now, now + ttl.toMillis(), reason, now);
         if (!won) {
             expireDue();
-            throw new ApprovalException(ApprovalException.Kind.NOT_PENDING, id, "approval " + id
-                                        + " is no longer pending: " + get(principal, id).getState().name());
+            throw DomainException.conflict("approval " + id + " is no longer pending: "
+                                           + get(principal, id).getState().name()).with("approval_id", id);
         }
         final Approval decided = get(principal, id);
         // The decision's own record: who, what and how far (never the arguments, which may hold secrets).
         logger.info("approval {} {} by {} (requested by {}, risk {}, scope {}, action {})", id,
                     decided.getState().name(), decided.getDecidedBy(), decided.getRequestedBy(),
                     decided.getRisk().name(), decided.getGrantScope().name(), decided.getActionHash());
-        events.publish(decided, "DECIDED");
+        events.publish(decided, ApprovalChange.APPROVAL_CHANGE_DECIDED);
         return decided;
     }
 
     /** One approval the principal may see; NOT_FOUND for another tenant's or (to a plain user) another user's. */
     public Approval get(Principal principal, String id) {
-        return store.get(tenantOf(principal), requesterOf(principal), id).orElseThrow(
-                () -> new ApprovalException(ApprovalException.Kind.NOT_FOUND, id, "approval not found: " + id));
-    }
-
-    /** A page of what the principal may see (its own, or its tenant's for an admin), newest first. */
-    public List<Approval> list(Principal principal, ApprovalState state, int offset, int limit) {
-        expireDue();
-        return store.list(tenantOf(principal), requesterOf(principal), state.getNumber(), offset, limit);
+        return store.get(tenantOf(principal), requesterOf(principal), id)
+                    .orElseThrow(() -> DomainException.notFound("approval", id));
     }
 
     /**
-     * Up to {@code limit} approval decisions of a tenant ({@code tenant}, or the caller's own when empty)
-     * recorded before decision {@code beforeId}, newest first: for the tenant's admins and for services.
+     * A page of what the principal may see (its own, or its tenant's for an admin), newest first, after the
+     * store's key {@code after} (empty for the first page).
      */
-    public List<Decision> decisions(Principal principal, String tenant, long beforeId, int limit) {
+    public ApprovalStore.Page<Approval> list(Principal principal, ApprovalState state, List<String> after,
+                                             int limit) {
+        expireDue();
+        return store.list(tenantOf(principal), requesterOf(principal), state, after, limit);
+    }
+
+    /**
+     * A page of the approval decisions of a tenant ({@code tenant}, or the caller's own when empty), newest
+     * first, after the store's key {@code after}: for the tenant's admins and for services.
+     */
+    public ApprovalStore.Page<Decision> decisions(Principal principal, String tenant, List<String> after,
+                                                  int limit) {
         principal.requireAdmin("listing approval decisions");
-        return store.decisions(principal.tenantFor(tenant), beforeId, limit);
+        return store.decisions(principal.tenantFor(tenant), after, limit);
     }
 
     /**
@@ -257,23 +287,24 @@ public final class Approvals {
             return;
         }
         if (!policy.maySelfApprove(principal.tenant(), approval.getRisk())) {
-            throw new ApprovalException(ApprovalException.Kind.SELF_APPROVAL, approval.getApprovalId(),
-                                        "a " + approval.getRisk().name() + " action is approved by an admin of the "
-                                        + "tenant; users approve their own only up to "
-                                        + policy.selfApproveLimit(principal.tenant()).name()
-                                        + " (services.evaos.approvals.selfApprove)");
+            throw DomainException.permissionDenied("a " + approval.getRisk().name() + " action is approved by an admin"
+                                                   + " of the tenant; users approve their own only up to "
+                                                   + policy.selfApproveLimit(principal.tenant()).name()
+                                                   + " (services.evaos.approvals.selfApprove)")
+                                 .with("approval_id", approval.getApprovalId())
+                                 .with("setting", "services.evaos.approvals.selfApprove");
         }
     }
 
     /** Expires what is due and tells the watchers. */
     public void expireDue() {
-        store.expireDue(clock.millis()).forEach(a -> events.publish(a, "EXPIRED"));
+        store.expireDue(clock.millis()).forEach(a -> events.publish(a, ApprovalChange.APPROVAL_CHANGE_EXPIRED));
     }
 
     private Optional<Approval> findGrant(String tenant, String requester, List<Approval> same, Action action) {
         final long now = clock.millis();
         for (Approval a : same) {
-            if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || ApprovalStore.millis(a.getExpireTime()) <= now) {
+            if (a.getState() != ApprovalState.APPROVAL_STATE_APPROVED || Timestamps.toMillis(a.getExpireTime()) <= now) {
                 continue;
             }
             final boolean usable = switch (a.getGrantScope()) {
@@ -288,7 +319,7 @@ public final class Approvals {
         }
         final String canonical = CanonicalJson.of(action.arguments());
         for (Approval a : store.patternGrants(tenant, requester, action.tool())) {
-            if (ApprovalStore.millis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
+            if (Timestamps.toMillis(a.getExpireTime()) > now && a.getWorkingDirectory().equals(
                     action.workingDirectory()) && glob(a.getPattern()).matcher(canonical).matches()) {
                 return Optional.of(a);
             }

@@ -8,10 +8,11 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import ai.sonia.common.v1.DependencyStatus;
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.domain.ApprovalEvents;
-import ai.sonia.evaos.domain.ApprovalException;
+import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.Redaction;
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
@@ -27,26 +28,27 @@ import ai.sonia.evaos.v1.ListDecisionsRequest;
 import ai.sonia.evaos.v1.ListDecisionsResponse;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.StreamSlots;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 /**
- * The evaos gRPC API: a thin adapter over {@link Approvals}. It maps errors, masks the secrets of every
- * approval it sends ({@link Redaction}: the stored arguments and the hash stay exact) and caps the watches
- * each principal holds.
+ * The evaos gRPC API: a thin adapter over {@link Approvals}, whose refusals the runtime's exception handler
+ * maps. It masks the secrets of every approval it sends ({@link Redaction}: the stored arguments and the hash
+ * stay exact) and caps the watches each principal holds.
  */
 public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBase {
 
-    static final String DOMAIN = "evaos.sonia.ai";
     private static final int DEFAULT_PAGE = 50;
     private static final int MAX_PAGE = 500;
     private static final int DEFAULT_DECISIONS_PAGE = 100;
     private static final int MAX_DECISIONS_PAGE = 1000;
+    private static final int MAX_REQUEST_ID = 128;
 
     private final Approvals approvals;
     private final ApprovalEvents events;
@@ -64,13 +66,16 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     public void authorizeAction(AuthorizeActionRequest request,
                                 StreamObserver<AuthorizeActionResponse> responseObserver) {
         if (request.getToolName().isEmpty()) {
-            throw Errors.invalidArgument(DOMAIN, "tool_name", "is required");
+            throw DomainException.invalidArgument("tool_name", "is required");
+        }
+        if (request.getRequestId().length() > MAX_REQUEST_ID) {
+            throw DomainException.invalidArgument("request_id", "at most " + MAX_REQUEST_ID + " characters");
         }
         // The request's principal field is ignored: who asks is who authenticated.
         final Principal principal = Principal.current();
-        final AuthorizeActionResponse decision = call(() -> approvals.authorize(principal, new Approvals.Action(
+        final AuthorizeActionResponse decision = approvals.authorize(principal, new Approvals.Action(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
-                request.getSessionId(), request.getExecute(), request.getApprovalId())));
+                request.getSessionId(), request.getExecute(), request.getApprovalId(), request.getRequestId()));
         final AuthorizeActionResponse.Builder shown = decision.toBuilder().setReason(Redaction.text(decision.getReason()));
         if (decision.hasApproval()) {
             shown.setApproval(Redaction.approval(decision.getApproval()));
@@ -81,30 +86,19 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
 
     @Override
     public void listApprovals(ListApprovalsRequest request, StreamObserver<ListApprovalsResponse> responseObserver) {
-        if (request.getPageSize() < 0) {
-            throw Errors.invalidArgument(DOMAIN, "page_size", request.getPageSize() + " (expected: >= 0)");
-        }
+        final int size = PageTokens.pageSize(request.getPageSize(), DEFAULT_PAGE, MAX_PAGE);
         if (request.getState() == ApprovalState.UNRECOGNIZED) {
-            throw Errors.invalidArgument(DOMAIN, "state", "unknown state");
+            throw DomainException.invalidArgument("state", "unknown state");
         }
-        final int size = request.getPageSize() == 0 ? DEFAULT_PAGE : Math.min(request.getPageSize(), MAX_PAGE);
-        int offset = 0;
-        if (!request.getPageToken().isEmpty()) {
-            try {
-                offset = Integer.parseInt(request.getPageToken());
-            } catch (NumberFormatException e) {
-                offset = -1;
-            }
-            if (offset < 0) {
-                throw Errors.invalidArgument(DOMAIN, "page_token", "not a token from a previous response");
-            }
-        }
-        final List<Approval> page = approvals.list(Principal.current(), request.getState(), offset, size + 1);
-        final ListApprovalsResponse.Builder response =
-                ListApprovalsResponse.newBuilder();
-        page.subList(0, Math.min(size, page.size())).forEach(a -> response.addApprovals(Redaction.approval(a)));
-        if (page.size() > size) {
-            response.setNextPageToken(String.valueOf(offset + size));
+        final Principal principal = Principal.current();
+        // What shapes the listing: who sees it (a token of another principal's listing is refused) and the state.
+        final String query = "ListApprovals " + principal.audit() + " state=" + request.getStateValue();
+        final List<String> after = PageTokens.after(request.getPageToken(), query).orElse(List.of());
+        final ApprovalStore.Page<Approval> page = approvals.list(principal, request.getState(), after, size);
+        final ListApprovalsResponse.Builder response = ListApprovalsResponse.newBuilder();
+        page.items().forEach(a -> response.addApprovals(Redaction.approval(a)));
+        if (!page.nextKey().isEmpty()) {
+            response.setNextPageToken(PageTokens.next(query, page.nextKey()));
         }
         responseObserver.onNext(response.build());
         responseObserver.onCompleted();
@@ -113,20 +107,20 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     @Override
     public void getApproval(GetApprovalRequest request, StreamObserver<Approval> responseObserver) {
         if (request.getApprovalId().isEmpty()) {
-            throw Errors.invalidArgument(DOMAIN, "approval_id", "is required");
+            throw DomainException.invalidArgument("approval_id", "is required");
         }
         approvals.expireDue();
         final Principal principal = Principal.current();
-        responseObserver.onNext(Redaction.approval(call(() -> approvals.get(principal, request.getApprovalId()))));
+        responseObserver.onNext(Redaction.approval(approvals.get(principal, request.getApprovalId())));
         responseObserver.onCompleted();
     }
 
     @Override
     public void decideApproval(DecideApprovalRequest request, StreamObserver<Approval> responseObserver) {
         final Principal principal = Principal.current();
-        responseObserver.onNext(Redaction.approval(call(() -> approvals.decide(
+        responseObserver.onNext(Redaction.approval(approvals.decide(
                 principal, request.getApprovalId(), request.getApprove(), request.getGrantScope(),
-                request.getPattern(), request.getTtlSeconds(), request.getReason()))));
+                request.getPattern(), request.getTtlSeconds(), request.getReason())));
         responseObserver.onCompleted();
     }
 
@@ -137,10 +131,10 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         final Principal principal = Principal.current();
         final Runnable slot = watches.tryAcquire(principal);
         if (slot == null) {
-            throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_RATE_LIMITED,
-                            "too many approval watches: at most " + watches.max() + " at once per principal",
-                            Map.of("limit", String.valueOf(watches.max()),
-                                   "setting", "services.evaos.approvals.maxStreamsPerPrincipal"));
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED,
+                                     "too many approval watches: at most " + watches.max() + " at once per principal",
+                                     Map.of("limit", String.valueOf(watches.max()),
+                                            "setting", "services.evaos.approvals.maxStreamsPerPrincipal"));
         }
         // A watch lives as long as the watcher wants (the contract gives it no deadline).
         final ServiceRequestContext ctx = ServiceRequestContext.current();
@@ -152,7 +146,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         // Subscribe before the snapshot, so no change falls between the two.
         final Runnable unsubscribe = events.subscribe((approval, change) -> {
             // A grant running out is not news to someone watching only what waits for a decision.
-            if (request.getPendingOnly() && change.equals("EXPIRED") && approval.hasDecideTime()) {
+            if (request.getPendingOnly() && change == ApprovalChange.APPROVAL_CHANGE_EXPIRED && approval.hasDecideTime()) {
                 return;
             }
             if (!Approvals.visibleTo(principal, approval)) {
@@ -182,9 +176,9 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         });
         try {
             synchronized (lock) {
-                for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, 0, MAX_PAGE)) {
+                for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, List.of(), MAX_PAGE).items()) {
                     observer.onNext(WatchApprovalsResponse.newBuilder().setApproval(Redaction.approval(a))
-                                                          .setChange("SNAPSHOT").build());
+                                                          .setChange(ApprovalChange.APPROVAL_CHANGE_SNAPSHOT).build());
                 }
             }
         } catch (RuntimeException e) {
@@ -197,27 +191,21 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     @Override
     public void listDecisions(ListDecisionsRequest request, StreamObserver<ListDecisionsResponse> responseObserver) {
         if (request.getPageSize() < 0 || request.getPageSize() > MAX_DECISIONS_PAGE) {
-            throw Errors.invalidArgument(DOMAIN, "page_size",
-                                         request.getPageSize() + " (expected: 0.." + MAX_DECISIONS_PAGE + ')');
+            throw DomainException.invalidArgument("page_size", request.getPageSize() + " (expected: 0.."
+                                                               + MAX_DECISIONS_PAGE + ')');
         }
         final int size = request.getPageSize() == 0 ? DEFAULT_DECISIONS_PAGE : request.getPageSize();
-        long before = Long.MAX_VALUE;
-        if (!request.getPageToken().isEmpty()) {
-            try {
-                before = Long.parseLong(request.getPageToken());
-            } catch (NumberFormatException e) {
-                before = -1;
-            }
-            if (before <= 0) {
-                throw Errors.invalidArgument(DOMAIN, "page_token", "not a decision_id or a token of this method");
-            }
+        // The contract's cursor: any decision_id (the gateway's merged audit resumes from one mid-page).
+        final String token = request.getPageToken();
+        if (!token.isEmpty() && (!token.matches("\\d{1,18}") || Long.parseLong(token) <= 0)) {
+            throw DomainException.invalidArgument("page_token", "not a decision_id or a token of this method");
         }
-        final List<Decision> page = approvals.decisions(Principal.current(), request.getTenant(), before, size + 1);
+        final List<String> after = token.isEmpty() ? List.of() : List.of(token);
+        final ApprovalStore.Page<Decision> page =
+                approvals.decisions(Principal.current(), request.getTenant(), after, size);
         final ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
-        page.stream().limit(size).forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
-        if (page.size() > size) {
-            response.setNextPageToken(page.get(size - 1).getDecisionId());
-        }
+        page.items().forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
+        page.nextKey().forEach(response::setNextPageToken);
         responseObserver.onNext(response.build());
         responseObserver.onCompleted();
     }
@@ -230,22 +218,5 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                                                       .setOk(services.stream().allMatch(DependencyStatus::getOk))
                                                       .addAllServices(services).build());
         responseObserver.onCompleted();
-    }
-
-    private static <T> T call(java.util.function.Supplier<T> body) {
-        try {
-            return body.get();
-        } catch (ApprovalException e) {
-            throw switch (e.kind()) {
-                case NOT_FOUND -> Errors.notFound(DOMAIN, "approval", e.field());
-                case INVALID_ARGUMENT -> Errors.invalidArgument(DOMAIN, e.field(), e.getMessage());
-                case NOT_PENDING -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, e.getMessage(),
-                                              Map.of("approval_id", e.field()));
-                case PERMISSION_DENIED -> Principal.permissionDenied(e.getMessage());
-                case SELF_APPROVAL -> Errors.of(DOMAIN, ErrorCode.ERROR_CODE_PERMISSION_DENIED, e.getMessage(),
-                                                Map.of("approval_id", e.field(),
-                                                       "setting", "services.evaos.approvals.selfApprove"));
-            };
-        }
     }
 }

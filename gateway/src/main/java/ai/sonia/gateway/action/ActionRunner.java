@@ -1,13 +1,11 @@
 package ai.sonia.gateway.action;
 
-import java.util.Map;
 import java.util.TreeSet;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.gateway.client.Downstreams;
@@ -16,6 +14,7 @@ import ai.sonia.gateway.v1.ExecuteActionRequest;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.errors.ActionRefusal;
 import io.grpc.StatusRuntimeException;
 
 /**
@@ -77,14 +76,7 @@ public final class ActionRunner {
                 return outcome.setStatus("EXECUTED").setApprovalId(approvalId)
                               .setResult(toStruct(result)).setDurationMs(result.getDurationMs()).build();
             }
-            case VERDICT_REQUIRE_APPROVAL -> throw Errors.of(
-                    DOMAIN, ErrorCode.ERROR_CODE_APPROVAL_REQUIRED,
-                    "approval required: " + decision.getReason(),
-                    Map.of("approval_id", decision.getApproval().getApprovalId(), "rule", decision.getRule(),
-                           "risk", decision.getRisk().name(), "action_hash", decision.getActionHash()));
-            default -> throw Errors.of(DOMAIN, ErrorCode.ERROR_CODE_POLICY_DENIED,
-                                       "denied by policy: " + decision.getReason(),
-                                       Map.of("rule", decision.getRule(), "risk", decision.getRisk().name()));
+            default -> throw Errors.of(DOMAIN, ActionRefusal.of(decision));
         }
     }
 

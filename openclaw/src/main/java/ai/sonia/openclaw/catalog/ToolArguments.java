@@ -8,6 +8,7 @@ import com.google.protobuf.util.JsonFormat;
 
 import ai.sonia.options.v1.FieldContract;
 import ai.sonia.options.v1.OptionsProto;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Turns a call's JSON arguments into the tool's argument message and checks them against the same
@@ -15,14 +16,14 @@ import ai.sonia.options.v1.OptionsProto;
  */
 public final class ToolArguments {
 
-    /** Parses and validates; throws {@link InvalidArgumentsException} naming the field. */
+    /** Parses and validates; throws {@link DomainException} naming the field. */
     @SuppressWarnings("unchecked")
     public static <M extends Message> M parse(Struct arguments, M prototype) {
         final Message.Builder builder = prototype.newBuilderForType();
         try {
             JsonFormat.parser().merge(JsonFormat.printer().print(arguments), builder);
         } catch (InvalidProtocolBufferException e) {
-            throw new InvalidArgumentsException("arguments", e.getMessage());
+            throw DomainException.invalidArgument("arguments", e.getMessage());
         }
         final M message = (M) builder.build();
         validate(message);
@@ -35,13 +36,13 @@ public final class ToolArguments {
             final boolean present = field.isRepeated() ? message.getRepeatedFieldCount(field) > 0
                                                        : message.hasField(field);
             if (ai.sonia.codegen.JsonSchemas.isRequired(field) && !present) {
-                throw new InvalidArgumentsException(name, "is required");
+                throw DomainException.invalidArgument(name, "is required");
             }
             final FieldContract contract = field.getOptions().getExtension(OptionsProto.field);
             if (field.isRepeated() && !field.isMapField()) {
                 final int count = message.getRepeatedFieldCount(field);
                 if (contract.getMaxLength() > 0 && count > contract.getMaxLength()) {
-                    throw new InvalidArgumentsException(name, count + " items (expected: <= "
+                    throw DomainException.invalidArgument(name, count + " items (expected: <= "
                                                               + contract.getMaxLength() + ')');
                 }
                 continue;
@@ -51,13 +52,13 @@ public final class ToolArguments {
             }
             final Object value = message.getField(field);
             if (value instanceof String s && contract.getMaxLength() > 0 && s.length() > contract.getMaxLength()) {
-                throw new InvalidArgumentsException(name, s.length() + " characters (expected: <= "
+                throw DomainException.invalidArgument(name, s.length() + " characters (expected: <= "
                                                           + contract.getMaxLength() + ')');
             }
             if (value instanceof Number n && (contract.getMinimum() != 0 || contract.getMaximum() != 0)) {
                 final double d = n.doubleValue();
                 if (d < contract.getMinimum() || d > contract.getMaximum()) {
-                    throw new InvalidArgumentsException(name, n + " (expected: " + (long) contract.getMinimum()
+                    throw DomainException.invalidArgument(name, n + " (expected: " + (long) contract.getMinimum()
                                                               + ".." + (long) contract.getMaximum() + ')');
                 }
             }

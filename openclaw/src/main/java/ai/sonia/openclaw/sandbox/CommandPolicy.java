@@ -4,7 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /**
  * Which argv {@code shell.run} may run. The program must be a bare name on the allow list and have a
@@ -45,38 +46,38 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
     /** What a checked argv is: a shell script, or a program whose operands and option values are listed. */
     public record Checked(boolean shell, boolean writes, List<Integer> values) {}
 
-    /** Throws {@link InvalidArgumentsException} naming the offending argv element when {@code argv} may not run. */
+    /** Throws {@link DomainException} naming the offending argv element when {@code argv} may not run. */
     public Checked check(List<String> argv) {
         if (argv.isEmpty()) {
-            throw new InvalidArgumentsException("arguments.argv", "is required");
+            throw DomainException.invalidArgument("arguments.argv", "is required");
         }
         final String program = argv.get(0);
         if (program.isEmpty() || program.contains("/") || program.contains("=")) {
-            throw new InvalidArgumentsException("arguments.argv[0]",
+            throw DomainException.invalidArgument("arguments.argv[0]",
                                                 "must be a bare program name (no path, no VAR=value): " + program);
         }
         final boolean shell = SHELLS.contains(program);
         if (shell && !allowShell) {
-            throw new InvalidArgumentsException("arguments.argv[0]", "shells and exec wrappers are not allowed: "
+            throw DomainException.invalidArgument("arguments.argv[0]", "shells and exec wrappers are not allowed: "
                                                                      + program);
         }
         final ProgramGrammar grammar = ProgramGrammar.DEFAULTS.get(program);
         if (!shell && (!allowedExecutables.contains(program) || grammar == null)) {
-            throw new InvalidArgumentsException("arguments.argv[0]", "program not allowed: " + program);
+            throw DomainException.invalidArgument("arguments.argv[0]", "program not allowed: " + program);
         }
         final List<String> denied = deniedOptions.getOrDefault(program, List.of());
         for (int i = 1; i < argv.size(); i++) {
             final String arg = argv.get(i);
             final String field = "arguments.argv[" + i + ']';
             if (arg.indexOf('\0') >= 0) {
-                throw new InvalidArgumentsException(field, "contains a NUL character");
+                throw DomainException.invalidArgument(field, "contains a NUL character");
             }
             if (!shell) {
                 checkMetacharacters(arg, field);
             }
             final String option = deniedOption(arg, denied);
             if (option != null) {
-                throw new InvalidArgumentsException(field, "option not allowed for " + program + ": " + option);
+                throw DomainException.invalidArgument(field, "option not allowed for " + program + ": " + option);
             }
         }
         if (shell) {
@@ -84,7 +85,7 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
         }
         if (program.equals("tar") && argv.size() > 1 && !argv.get(1).startsWith("-")) {
             // GNU tar reads a first argument without '-' as a cluster of options ("tar xhf"): not parsed here.
-            throw new InvalidArgumentsException("arguments.argv[1]", "tar options must start with '-': " + argv.get(1));
+            throw DomainException.invalidArgument("arguments.argv[1]", "tar options must start with '-': " + argv.get(1));
         }
         final ProgramGrammar.Parsed parsed = grammar.parse(argv);
         for (int i : parsed.values()) {
@@ -104,7 +105,7 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
     private static void checkMetacharacters(String arg, String field) {
         for (int c = 0; c < arg.length(); c++) {
             if (METACHARACTERS.indexOf(arg.charAt(c)) >= 0) {
-                throw new InvalidArgumentsException(field, "shell metacharacter '" + printable(arg.charAt(c))
+                throw DomainException.invalidArgument(field, "shell metacharacter '" + printable(arg.charAt(c))
                                                            + "' is not allowed without a shell");
             }
         }
@@ -126,14 +127,14 @@ public record CommandPolicy(Set<String> allowedExecutables, Map<String, List<Str
 
     private static void checkPlainArgument(String value, String field) {
         if (value.startsWith("/") && !DEVICES.contains(value)) {
-            throw new InvalidArgumentsException(field, "absolute paths are outside the workspace: " + value);
+            throw DomainException.invalidArgument(field, "absolute paths are outside the workspace: " + value);
         }
         if (value.startsWith("~")) {
-            throw new InvalidArgumentsException(field, "home paths are outside the workspace: " + value);
+            throw DomainException.invalidArgument(field, "home paths are outside the workspace: " + value);
         }
         for (String segment : value.split("/")) {
             if (segment.equals("..")) {
-                throw new InvalidArgumentsException(field, "'..' leaves the workspace: " + value);
+                throw DomainException.invalidArgument(field, "'..' leaves the workspace: " + value);
             }
         }
     }

@@ -12,7 +12,8 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /**
  * Which URLs {@code http.fetch} may reach. The host is resolved once and every address it resolves to
@@ -49,23 +50,23 @@ public final class HostPolicy {
     /** A checked target: the URL and the one address to connect to. */
     public record Target(URI uri, String host, int port, boolean tls, InetAddress address) {}
 
-    /** Checks {@code url} and resolves its host; throws {@link InvalidArgumentsException} naming {@code field}. */
+    /** Checks {@code url} and resolves its host; throws {@link DomainException} naming {@code field}. */
     public Target check(String url, String field) {
         final URI uri;
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw new InvalidArgumentsException(field, "not a URL: " + e.getMessage());
+            throw DomainException.invalidArgument(field, "not a URL: " + e.getMessage());
         }
         final String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
-            throw new InvalidArgumentsException(field, "only http and https URLs are allowed: " + url);
+            throw DomainException.invalidArgument(field, "only http and https URLs are allowed: " + url);
         }
         if (uri.getRawUserInfo() != null) {
-            throw new InvalidArgumentsException(field, "URLs with user info are not allowed");
+            throw DomainException.invalidArgument(field, "URLs with user info are not allowed");
         }
         if (uri.getHost() == null) {
-            throw new InvalidArgumentsException(field, "URL has no host: " + url);
+            throw DomainException.invalidArgument(field, "URL has no host: " + url);
         }
         final String host = canonicalHost(uri.getHost());
         final int port = uri.getPort() > 0 ? uri.getPort() : scheme.equals("https") ? 443 : 80;
@@ -75,21 +76,21 @@ public final class HostPolicy {
         try {
             addresses = InetAddress.getAllByName(host);
         } catch (UnknownHostException e) {
-            throw new InvalidArgumentsException(field, "unknown host: " + uri.getHost());
+            throw DomainException.invalidArgument(field, "unknown host: " + uri.getHost());
         }
         for (InetAddress address : addresses) {
             final boolean open = isPublic(address);
             if (!open && !listed) {
-                throw new InvalidArgumentsException(field, host + " resolves to a forbidden (loopback, private or"
+                throw DomainException.invalidArgument(field, host + " resolves to a forbidden (loopback, private or"
                                                            + " link-local) address: " + address.getHostAddress()
                                                            + "; an operator may allow it in"
                                                            + " services.openclaw.http.allowedHosts");
             }
             if (open && !allowPublic && !listed) {
-                throw new InvalidArgumentsException(field, "host not allowed: " + uri.getHost());
+                throw DomainException.invalidArgument(field, "host not allowed: " + uri.getHost());
             }
             if (!open && soniaPorts.contains(port) && !listedWithPort && isThisMachine(address)) {
-                throw new InvalidArgumentsException(field, "port " + port + " is one of Sonia's own services;"
+                throw DomainException.invalidArgument(field, "port " + port + " is one of Sonia's own services;"
                                                            + " an operator may allow it as " + host + ':' + port);
             }
         }

@@ -25,7 +25,8 @@ import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.SessionProtocol;
 import com.linecorp.armeria.common.SplitHttpResponse;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /**
  * {@code http.fetch}: connects to the address {@link HostPolicy} checked (never resolving again),
@@ -53,15 +54,15 @@ public final class HttpFetcher {
     public record Fetched(String finalUrl, int status, Map<String, String> headers, String body, boolean truncated,
                           int redirects) {}
 
-    /** Fetches {@code url}; throws {@link InvalidArgumentsException} for a disallowed URL or redirect. */
+    /** Fetches {@code url}; throws {@link DomainException} for a disallowed URL or redirect. */
     public Fetched fetch(String url, String method, Map<String, String> headers, String body) {
         final String verb = method.isEmpty() ? "GET" : method.toUpperCase(Locale.ROOT);
         if (!METHODS.contains(verb)) {
-            throw new InvalidArgumentsException("arguments.method", "expected GET, HEAD or POST: " + method);
+            throw DomainException.invalidArgument("arguments.method", "expected GET, HEAD or POST: " + method);
         }
         for (String name : headers.keySet()) {
             if (FORBIDDEN_HEADERS.contains(name.toLowerCase(Locale.ROOT))) {
-                throw new InvalidArgumentsException("arguments.headers", "header not allowed: " + name);
+                throw DomainException.invalidArgument("arguments.headers", "header not allowed: " + name);
             }
         }
         HostPolicy.Target target = policy.check(url, "arguments.url");
@@ -82,13 +83,13 @@ public final class HttpFetcher {
                                    new String(exchange.body, StandardCharsets.UTF_8), exchange.truncated, redirects);
             }
             if (redirects == MAX_REDIRECTS) {
-                throw new InvalidArgumentsException("arguments.url", "more than " + MAX_REDIRECTS + " redirects");
+                throw DomainException.invalidArgument("arguments.url", "more than " + MAX_REDIRECTS + " redirects");
             }
             final URI next = target.uri().resolve(location);
             try {
                 target = policy.check(next.toString(), "arguments.url");
-            } catch (InvalidArgumentsException e) {
-                throw new InvalidArgumentsException("arguments.url", "redirect refused: " + e.getMessage());
+            } catch (DomainException e) {
+                throw DomainException.invalidArgument("arguments.url", "redirect refused: " + e.fieldDescription());
             }
             if (status != 307 && status != 308) {
                 currentVerb = currentVerb.equals("HEAD") ? "HEAD" : "GET";

@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import ai.sonia.runtime.errors.DomainException;
+
 /**
  * Builds the command line that runs a program in Debian's bubblewrap. Nothing of the host is visible but
  * what is bound: the OS directories ({@code /usr} and its {@code /bin}, {@code /lib} ... links) read-only,
@@ -27,7 +29,7 @@ import com.linecorp.armeria.common.annotation.Nullable;
  * caps inside.
  *
  * <p>Fails closed: in mode {@code AUTO} or {@code BWRAP} a machine where bubblewrap is missing or cannot
- * create namespaces runs nothing ({@link UnavailableException}); only an explicit {@code NONE} runs
+ * create namespaces runs nothing (CONFLICT, see {@link #require}); only an explicit {@code NONE} runs
  * programs unconfined (prlimit and the scrubbed environment only), and says so in {@code /status}.
  */
 public final class Jail {
@@ -56,15 +58,6 @@ public final class Jail {
 
     /** How to isolate: bubblewrap required ({@code AUTO} is the same: fail closed), or explicitly never. */
     public enum Mode { AUTO, BWRAP, NONE }
-
-    /** The jail cannot be made here; tools that need it are refused. */
-    public static final class UnavailableException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        UnavailableException(String message) {
-            super(message, null, false, false);
-        }
-    }
 
     private final Mode mode;
     private final @Nullable Path bwrap;
@@ -140,10 +133,14 @@ public final class Jail {
         return problem;
     }
 
-    /** Throws {@link UnavailableException} when no program may run. */
-    public void require() {
+    /**
+     * When no program may run, throws CONFLICT (FAILED_PRECONDITION: the machine lacks what {@code what} needs;
+     * installing bubblewrap fixes it) saying {@code what} is off, with metadata missing_package and install.
+     */
+    public void require(String what) {
         if (problem != null) {
-            throw new UnavailableException(problem);
+            throw DomainException.conflict(what + " is off: " + problem).with("missing_package", PACKAGE)
+                                 .with("install", INSTALL);
         }
     }
 
@@ -158,11 +155,11 @@ public final class Jail {
 
     /**
      * The full command line that runs {@code argv} in {@code cwd}, inside {@code workspace} (its real root),
-     * with the workspace writable only when {@code writable}. Throws {@link UnavailableException}.
+     * with the workspace writable only when {@code writable}. Throws as {@link #require} does.
      */
     public List<String> command(List<String> argv, Path workspace, Path cwd, boolean network, boolean writable,
                                 SandboxLimits limits, long maxFileBytes) {
-        require();
+        require("running programs");
         final List<String> cmd = new ArrayList<>();
         if (jailed()) {
             cmd.add(bwrap.toString());

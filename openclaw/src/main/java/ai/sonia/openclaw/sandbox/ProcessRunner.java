@@ -18,6 +18,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import ai.sonia.runtime.Threads;
+
 /**
  * Runs an argv (already checked by {@link CommandPolicy}) in the {@link Jail}, with a scrubbed
  * environment, standard input, a timeout that kills the whole tree (the jail's pid namespace, the
@@ -29,11 +31,7 @@ public final class ProcessRunner implements AutoCloseable {
     private final Jail jail;
     private final SandboxLimits limits;
     private final Map<Long, Running> running = new java.util.concurrent.ConcurrentHashMap<>();
-    private final ExecutorService readers = Executors.newCachedThreadPool(r -> {
-        final Thread t = new Thread(r, "openclaw-process-io");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService readers = Executors.newCachedThreadPool(Threads.factory("openclaw-process-io"));
 
     public ProcessRunner(Jail jail, SandboxLimits limits) {
         this.jail = jail;
@@ -65,7 +63,7 @@ public final class ProcessRunner implements AutoCloseable {
      * Runs {@code argv} in {@code cwd}, a real path inside {@code workspace} (the real root of the caller's
      * workspace: the only directory the jail shows, writable only when {@code writable}), with no file
      * larger than {@code maxFileBytes}, as a process of {@code owner} (what {@link #processes} lists).
-     * Throws {@link Jail.UnavailableException} when the jail cannot be made.
+     * Throws as {@link Jail#require} does when the jail cannot be made.
      */
     public ProcessResult run(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
                              boolean network, boolean writable, long maxFileBytes, String owner) {

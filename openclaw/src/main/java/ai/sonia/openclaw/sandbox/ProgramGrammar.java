@@ -9,7 +9,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /**
  * The options a program of {@code shell.run} accepts: an allow-list, per program, of short flags, short
@@ -36,7 +37,7 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
 
     /**
      * Parses {@code argv} (argv[0] is the program). Returns the indexes of the arguments that are operands or
-     * option values (to check as paths); throws {@link InvalidArgumentsException} naming the argument.
+     * option values (to check as paths); throws {@link DomainException} naming the argument.
      */
     public Parsed parse(List<String> argv) {
         final List<Integer> values = new ArrayList<>();
@@ -59,7 +60,7 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
                 }
                 for (int k = 0; k < count; k++) {
                     if (++i >= argv.size()) {
-                        throw new InvalidArgumentsException(field, program + ' ' + arg + " needs a value");
+                        throw DomainException.invalidArgument(field, program + ' ' + arg + " needs a value");
                     }
                     values.add(i);
                 }
@@ -76,7 +77,7 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
                     values.add(i);
                 } else if (arity == Arity.REQUIRED) {
                     if (++i >= argv.size()) {
-                        throw new InvalidArgumentsException(field, program + ' ' + name + " needs a value");
+                        throw DomainException.invalidArgument(field, program + ' ' + name + " needs a value");
                     }
                     values.add(i);
                 }
@@ -89,7 +90,7 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
                         if (c + 1 < arg.length()) {
                             values.add(i); // glued value: -n5, -f/etc/passwd (checked as a path too)
                         } else if (++i >= argv.size()) {
-                            throw new InvalidArgumentsException(field, program + " -" + letter + " needs a value");
+                            throw DomainException.invalidArgument(field, program + " -" + letter + " needs a value");
                         } else {
                             values.add(i);
                         }
@@ -103,7 +104,7 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
             }
             operands++;
             if (maxOperands >= 0 && operands > maxOperands) {
-                throw new InvalidArgumentsException(field, program + " takes at most " + maxOperands + " operand"
+                throw DomainException.invalidArgument(field, program + " takes at most " + maxOperands + " operand"
                                                            + (maxOperands == 1 ? "" : "s")
                                                            + (program.equals("uniq") ? " (a second one is a file"
                                                                                        + " it would write)" : "")
@@ -114,14 +115,14 @@ public record ProgramGrammar(String program, String flags, String valued, Map<St
         return new Parsed(values, writes);
     }
 
-    private InvalidArgumentsException refused(String field, String option) {
+    private DomainException refused(String field, String option) {
         final TreeSet<String> allowed = new TreeSet<>();
         flags.chars().forEach(c -> allowed.add("-" + (char) c));
         valued.chars().forEach(c -> allowed.add("-" + (char) c + " VALUE"));
         longOptions.forEach((k, v) -> allowed.add(v == Arity.NONE ? k : v == Arity.REQUIRED ? k + "=VALUE"
                                                                                            : k + "[=VALUE]"));
         allowed.addAll(predicates.keySet());
-        return new InvalidArgumentsException(field, "option not allowed for " + program + ": " + option
+        return DomainException.invalidArgument(field, "option not allowed for " + program + ": " + option
                                                     + " (allowed: " + String.join(" ", allowed) + ')');
     }
 

@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.runtime.OwnerOnlyFiles;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The directory every tool works in. A path from a call is accepted only if it is relative, has no
@@ -36,7 +36,7 @@ public final class Workspace {
     /**
      * Resolves {@code relative} (empty for the root) to a real path inside the workspace. A path that
      * does not exist yet is accepted when its deepest existing ancestor is inside and nothing after
-     * it exists. Throws {@link InvalidArgumentsException} naming {@code field} otherwise.
+     * it exists. Throws {@link DomainException} naming {@code field} otherwise.
      */
     public Path resolve(String relative, String field) {
         final Path lexical = lexical(relative, field);
@@ -49,10 +49,10 @@ public final class Workspace {
             real = existing.toRealPath();
         } catch (IOException e) {
             // A dangling symlink: its target is outside our knowledge, so refuse it.
-            throw new InvalidArgumentsException(field, "cannot resolve " + relative + ": " + e.getMessage());
+            throw DomainException.invalidArgument(field, "cannot resolve " + relative + ": " + e.getMessage());
         }
         if (!real.startsWith(root)) {
-            throw new InvalidArgumentsException(field, "escapes the workspace through a symbolic link: " + relative);
+            throw DomainException.invalidArgument(field, "escapes the workspace through a symbolic link: " + relative);
         }
         return real.resolve(existing.relativize(lexical));
     }
@@ -65,19 +65,19 @@ public final class Workspace {
 
     private Path lexical(String relative, String field) {
         if (relative.indexOf('\0') >= 0) {
-            throw new InvalidArgumentsException(field, "contains a NUL character");
+            throw DomainException.invalidArgument(field, "contains a NUL character");
         }
         if (relative.startsWith("/") || relative.startsWith("\\") || relative.startsWith("~")) {
-            throw new InvalidArgumentsException(field, "must be relative to the workspace: " + relative);
+            throw DomainException.invalidArgument(field, "must be relative to the workspace: " + relative);
         }
         for (String segment : relative.split("[/\\\\]")) {
             if (segment.equals("..")) {
-                throw new InvalidArgumentsException(field, "must not contain '..': " + relative);
+                throw DomainException.invalidArgument(field, "must not contain '..': " + relative);
             }
         }
         final Path lexical = root.resolve(relative).normalize();
         if (!lexical.startsWith(root)) {
-            throw new InvalidArgumentsException(field, "escapes the workspace: " + relative);
+            throw DomainException.invalidArgument(field, "escapes the workspace: " + relative);
         }
         return lexical;
     }

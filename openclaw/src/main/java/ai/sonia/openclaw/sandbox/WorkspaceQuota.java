@@ -15,6 +15,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.errors.DomainException;
+
 /**
  * The disk quota of one tenant's workspace: the bytes of its files (symbolic links never followed).
  * Java writes check before writing; a program that may write gets no file larger than what is left
@@ -40,27 +43,6 @@ public final class WorkspaceQuota {
         return bytes;
     }
 
-    /** A write would take the workspace past its quota. */
-    public static final class ExceededException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-        private final long quota;
-        private final long used;
-
-        ExceededException(String message, long quota, long used) {
-            super(message, null, false, false);
-            this.quota = quota;
-            this.used = used;
-        }
-
-        public long quota() {
-            return quota;
-        }
-
-        public long used() {
-            return used;
-        }
-    }
-
     /** Bytes used by the files under {@code root}. */
     public long used(Path root) {
         final long[] sum = new long[1];
@@ -68,24 +50,22 @@ public final class WorkspaceQuota {
         return sum[0];
     }
 
-    /** Throws {@link ExceededException} when adding {@code adding} bytes and freeing {@code freeing} would not fit. */
+    /** Throws RATE_LIMITED when adding {@code adding} bytes and freeing {@code freeing} would not fit. */
     public void check(Path root, long adding, long freeing) {
         final long used = used(root);
         if (used - freeing + adding > bytes) {
-            throw new ExceededException("workspace quota exceeded: " + used + " bytes used of " + bytes
-                                        + ", this write needs " + Math.max(0, adding - freeing) + " more; delete"
-                                        + " files or ask the operator to raise services.openclaw.quotaBytes",
-                                        bytes, used);
+            throw exceeded("workspace quota exceeded: " + used + " bytes used of " + bytes + ", this write needs "
+                           + Math.max(0, adding - freeing) + " more; delete files or ask the operator to raise "
+                           + "services.openclaw.quotaBytes", used);
         }
     }
 
-    /** The bytes still free under {@code root}; throws {@link ExceededException} when none are. */
+    /** The bytes still free under {@code root}; throws RATE_LIMITED when none are. */
     public long remaining(Path root) {
         final long used = used(root);
         if (used >= bytes) {
-            throw new ExceededException("workspace quota exceeded: " + used + " bytes used of " + bytes
-                                        + "; delete files or ask the operator to raise services.openclaw.quotaBytes",
-                                        bytes, used);
+            throw exceeded("workspace quota exceeded: " + used + " bytes used of " + bytes
+                           + "; delete files or ask the operator to raise services.openclaw.quotaBytes", used);
         }
         return bytes - used;
     }
@@ -110,7 +90,7 @@ public final class WorkspaceQuota {
 
     /**
      * After a program ran: when the workspace is over quota, removes what it created (paths not in
-     * {@code before}) and throws {@link ExceededException}.
+     * {@code before}) and throws RATE_LIMITED.
      */
     public void enforceAfter(Path root, Map<Path, String> before) {
         final long used = used(root);
@@ -131,9 +111,14 @@ public final class WorkspaceQuota {
                 // A directory that still holds older files: left.
             }
         }
-        throw new ExceededException("workspace quota exceeded: after the program the workspace held " + used
-                                    + " bytes of a " + bytes + "-byte quota; the " + created.size()
-                                    + " files it created were removed", bytes, used);
+        throw exceeded("workspace quota exceeded: after the program the workspace held " + used + " bytes of a "
+                       + bytes + "-byte quota; the " + created.size() + " files it created were removed", used);
+    }
+
+    /** RATE_LIMITED: a write would take the workspace past its quota. */
+    private DomainException exceeded(String message, long used) {
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, message,
+                                  Map.of("quota_bytes", String.valueOf(bytes), "used_bytes", String.valueOf(used)));
     }
 
     private interface Visitor {

@@ -3,7 +3,8 @@ package ai.sonia.openclaw.tools;
 import java.util.Map;
 import java.util.function.DoubleUnaryOperator;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /**
  * {@code calc.eval}: a recursive-descent parser and evaluator for arithmetic, no script engine.
@@ -30,7 +31,7 @@ public final class Calculator {
         this.text = text;
     }
 
-    /** Evaluates {@code expression}; throws {@link InvalidArgumentsException} on a syntax or domain error. */
+    /** Evaluates {@code expression}; throws {@link DomainException} on a syntax or domain error. */
     public static double evaluate(String expression) {
         final Calculator parser = new Calculator(expression);
         final double value = parser.expr();
@@ -39,7 +40,7 @@ public final class Calculator {
             throw parser.error("unexpected '" + expression.charAt(parser.pos) + "'");
         }
         if (Double.isNaN(value) || Double.isInfinite(value)) {
-            throw new InvalidArgumentsException("arguments.expression", "result is not a finite number");
+            throw DomainException.invalidArgument("arguments.expression", "result is not a finite number");
         }
         return value;
     }
@@ -180,7 +181,7 @@ public final class Calculator {
         }
     }
 
-    private InvalidArgumentsException error(String what) {
-        return new InvalidArgumentsException("arguments.expression", what + " at position " + pos);
+    private DomainException error(String what) {
+        return DomainException.invalidArgument("arguments.expression", what + " at position " + pos);
     }
 }

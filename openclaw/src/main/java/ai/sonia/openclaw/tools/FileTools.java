@@ -24,14 +24,14 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.Workspace;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
-import ai.sonia.openclaw.v1.FileDeleteArgs;
-import ai.sonia.openclaw.v1.FileListArgs;
-import ai.sonia.openclaw.v1.FileReadArgs;
-import ai.sonia.openclaw.v1.FileSearchArgs;
-import ai.sonia.openclaw.v1.FileWriteArgs;
+import ai.sonia.openclaw.v1.FileDeleteArguments;
+import ai.sonia.openclaw.v1.FileListArguments;
+import ai.sonia.openclaw.v1.FileReadArguments;
+import ai.sonia.openclaw.v1.FileSearchArguments;
+import ai.sonia.openclaw.v1.FileWriteArguments;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The file tools, in the caller's tenant's workspace. Every path goes through {@link Workspace#resolve}
@@ -47,15 +47,15 @@ final class FileTools {
         this.quota = quota;
     }
 
-    ToolOutcome read(FileReadArgs args, ToolCall call) {
+    ToolOutcome read(FileReadArguments args, ToolCall call) {
         final Workspace workspace = call.workspace();
         final Path file = workspace.resolve(args.getPath(), "arguments.path");
         final int max = args.getMaxBytes() > 0 ? (int) args.getMaxBytes() : 65_536;
         if (args.getOffset() < 0) {
-            throw new InvalidArgumentsException("arguments.offset", args.getOffset() + " (expected: >= 0)");
+            throw DomainException.invalidArgument("arguments.offset", args.getOffset() + " (expected: >= 0)");
         }
         if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new InvalidArgumentsException("arguments.path", "not a regular file: " + args.getPath());
+            throw DomainException.invalidArgument("arguments.path", "not a regular file: " + args.getPath());
         }
         try (SeekableByteChannel channel = Files.newByteChannel(file, Set.of(StandardOpenOption.READ,
                                                                               LinkOption.NOFOLLOW_LINKS))) {
@@ -72,17 +72,17 @@ final class FileTools {
             out.put("truncated", args.getOffset() + buffer.position() < size);
             return ToolOutcome.of(Outputs.struct(out));
         } catch (NoSuchFileException e) {
-            throw new InvalidArgumentsException("arguments.path", "no such file: " + args.getPath());
+            throw DomainException.invalidArgument("arguments.path", "no such file: " + args.getPath());
         } catch (IOException e) {
-            throw new InvalidArgumentsException("arguments.path", "cannot read " + args.getPath() + ": " + e);
+            throw DomainException.invalidArgument("arguments.path", "cannot read " + args.getPath() + ": " + e);
         }
     }
 
-    ToolOutcome write(FileWriteArgs args, ToolCall call) {
+    ToolOutcome write(FileWriteArguments args, ToolCall call) {
         final Workspace workspace = call.workspace();
         final Path file = workspace.resolve(args.getPath(), "arguments.path");
         if (file.equals(workspace.root())) {
-            throw new InvalidArgumentsException("arguments.path", "is the workspace root");
+            throw DomainException.invalidArgument("arguments.path", "is the workspace root");
         }
         try {
             if (args.getCreateParents()) {
@@ -102,18 +102,18 @@ final class FileTools {
             return ToolOutcome.of(Outputs.struct(Map.of("path", workspace.relative(file), "bytes_written",
                                                         bytes.length)));
         } catch (NoSuchFileException e) {
-            throw new InvalidArgumentsException("arguments.path", "parent directory does not exist: " + args.getPath());
+            throw DomainException.invalidArgument("arguments.path", "parent directory does not exist: " + args.getPath());
         } catch (IOException e) {
-            throw new InvalidArgumentsException("arguments.path", "cannot write " + args.getPath() + ": " + e);
+            throw DomainException.invalidArgument("arguments.path", "cannot write " + args.getPath() + ": " + e);
         }
     }
 
-    ToolOutcome list(FileListArgs args, ToolCall call) {
+    ToolOutcome list(FileListArguments args, ToolCall call) {
         final Workspace workspace = call.workspace();
         final Path dir = workspace.resolve(args.getPath(), "arguments.path");
         final int max = args.getMaxEntries() > 0 ? args.getMaxEntries() : 1000;
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-            throw new InvalidArgumentsException("arguments.path", "not a directory: " + args.getPath());
+            throw DomainException.invalidArgument("arguments.path", "not a directory: " + args.getPath());
         }
         final List<Object> entries = new ArrayList<>();
         boolean truncated = false;
@@ -134,7 +134,7 @@ final class FileTools {
         return ToolOutcome.of(Outputs.struct(Map.of("entries", entries, "truncated", truncated)));
     }
 
-    ToolOutcome search(FileSearchArgs args, ToolCall call) {
+    ToolOutcome search(FileSearchArguments args, ToolCall call) {
         final Workspace workspace = call.workspace();
         final Path dir = workspace.resolve(args.getPath(), "arguments.path");
         final int max = args.getMaxResults() > 0 ? args.getMaxResults() : 100;
@@ -177,11 +177,11 @@ final class FileTools {
         return ToolOutcome.of(Outputs.struct(Map.of("matches", matches, "truncated", truncated)));
     }
 
-    ToolOutcome delete(FileDeleteArgs args, ToolCall call) {
+    ToolOutcome delete(FileDeleteArguments args, ToolCall call) {
         final Workspace workspace = call.workspace();
         final Path target = workspace.resolve(args.getPath(), "arguments.path");
         if (target.equals(workspace.root())) {
-            throw new InvalidArgumentsException("arguments.path", "the workspace root cannot be deleted");
+            throw DomainException.invalidArgument("arguments.path", "the workspace root cannot be deleted");
         }
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             return ToolOutcome.of(Outputs.struct(Map.of("path", args.getPath(), "deleted", 0)));
@@ -200,9 +200,9 @@ final class FileTools {
                 deleted = 1;
             }
         } catch (DirectoryNotEmptyException e) {
-            throw new InvalidArgumentsException("arguments.recursive", "directory not empty: " + args.getPath());
+            throw DomainException.invalidArgument("arguments.recursive", "directory not empty: " + args.getPath());
         } catch (IOException e) {
-            throw new InvalidArgumentsException("arguments.path", "cannot delete " + args.getPath() + ": " + e);
+            throw DomainException.invalidArgument("arguments.path", "cannot delete " + args.getPath() + ": " + e);
         }
         return ToolOutcome.of(Outputs.struct(Map.of("path", args.getPath(), "deleted", deleted)));
     }

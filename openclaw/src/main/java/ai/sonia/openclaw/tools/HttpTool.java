@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import ai.sonia.openclaw.sandbox.HttpFetcher;
-import ai.sonia.openclaw.v1.HttpFetchArgs;
+import ai.sonia.openclaw.v1.HttpFetchArguments;
 
 /** {@code http.fetch} through the {@link HttpFetcher}. */
 final class HttpTool {
@@ -19,7 +19,7 @@ final class HttpTool {
      * Fetches; a target that cannot be reached or does not answer in time is the tool's result ({@code error},
      * {@code timed_out}), not a failure of OpenClaw: the gateway's breaker must not count a slow web site.
      */
-    ToolOutcome fetch(HttpFetchArgs args, ToolCall call) {
+    ToolOutcome fetch(HttpFetchArguments args, ToolCall call) {
         final HttpFetcher.Fetched fetched;
         try {
             fetched = fetcher.fetch(args.getUrl(), args.getMethod(), args.getHeadersMap(), args.getBody());

@@ -15,10 +15,10 @@ import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
-import ai.sonia.openclaw.v1.MemorySearchArgs;
-import ai.sonia.openclaw.v1.MemoryStoreArgs;
+import ai.sonia.openclaw.v1.MemorySearchArguments;
+import ai.sonia.openclaw.v1.MemoryStoreArguments;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * memory.store and memory.search: calls to the memory service for the principal of the call (its service
@@ -32,7 +32,7 @@ final class MemoryTools {
         this.memory = memory;
     }
 
-    ToolOutcome store(MemoryStoreArgs args, ToolCall call) {
+    ToolOutcome store(MemoryStoreArguments args, ToolCall call) {
         final MemoryKind kind = kind(args.getKind());
         final StoreMemoryResponse stored = actingFor(call).storeMemory(StoreMemoryRequest.newBuilder().setMemory(
                 Memory.newBuilder().setText(args.getText()).setKind(kind).setScope(scope(call))
@@ -43,7 +43,7 @@ final class MemoryTools {
         return ToolOutcome.of(Outputs.struct(out));
     }
 
-    ToolOutcome search(MemorySearchArgs args, ToolCall call) {
+    ToolOutcome search(MemorySearchArguments args, ToolCall call) {
         final SearchMemoriesResponse response = actingFor(call).searchMemories(
                 SearchMemoriesRequest.newBuilder().setQuery(args.getQuery()).setScope(scope(call))
                                      .setTopK(args.getTopK() > 0 ? args.getTopK() : 5).build());
@@ -70,7 +70,7 @@ final class MemoryTools {
             case "", "note" -> MemoryKind.MEMORY_KIND_NOTE;
             case "fact" -> MemoryKind.MEMORY_KIND_FACT;
             case "preference" -> MemoryKind.MEMORY_KIND_PREFERENCE;
-            default -> throw new InvalidArgumentsException("arguments.kind",
+            default -> throw DomainException.invalidArgument("arguments.kind",
                                                            "expected fact, note or preference: " + kind);
         };
     }

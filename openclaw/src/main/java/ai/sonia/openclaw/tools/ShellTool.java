@@ -10,13 +10,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.ProcessResult;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
-import ai.sonia.openclaw.v1.ShellRunArgs;
+import ai.sonia.openclaw.v1.ShellRunArguments;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * {@code shell.run}: the argv is checked against the program's grammar and for symlink escapes, then run
@@ -40,7 +40,7 @@ final class ShellTool {
         this.quota = quota;
     }
 
-    ToolOutcome run(ShellRunArgs args, ToolCall call) {
+    ToolOutcome run(ShellRunArguments args, ToolCall call) {
         final List<String> argv = args.getArgvList();
         final CommandPolicy.Checked checked = policy.check(argv);
         checkLinks(argv, checked.shell() ? IntStream.range(1, argv.size()).boxed().toList() : checked.values(), call);
@@ -105,11 +105,11 @@ final class ShellTool {
             }
             try {
                 if (!path.toRealPath().startsWith(call.workspace().root())) {
-                    throw new InvalidArgumentsException("arguments.argv[" + i + ']',
+                    throw DomainException.invalidArgument("arguments.argv[" + i + ']',
                                                         "leads out of the workspace through a symbolic link: " + arg);
                 }
             } catch (IOException e) {
-                throw new InvalidArgumentsException("arguments.argv[" + i + ']', "cannot resolve " + arg);
+                throw DomainException.invalidArgument("arguments.argv[" + i + ']', "cannot resolve " + arg);
             }
         }
     }

@@ -9,19 +9,19 @@ import ai.sonia.openclaw.sandbox.CommandPolicy;
 import ai.sonia.openclaw.sandbox.HttpFetcher;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
-import ai.sonia.openclaw.v1.CalcEvalArgs;
-import ai.sonia.openclaw.v1.FileDeleteArgs;
-import ai.sonia.openclaw.v1.FileListArgs;
-import ai.sonia.openclaw.v1.FileReadArgs;
-import ai.sonia.openclaw.v1.FileSearchArgs;
-import ai.sonia.openclaw.v1.FileWriteArgs;
-import ai.sonia.openclaw.v1.HttpFetchArgs;
-import ai.sonia.openclaw.v1.MemorySearchArgs;
-import ai.sonia.openclaw.v1.MemoryStoreArgs;
-import ai.sonia.openclaw.v1.ProcessListArgs;
-import ai.sonia.openclaw.v1.ShellRunArgs;
-import ai.sonia.openclaw.v1.SystemInfoArgs;
-import ai.sonia.openclaw.v1.TimeNowArgs;
+import ai.sonia.openclaw.v1.CalcEvalArguments;
+import ai.sonia.openclaw.v1.FileDeleteArguments;
+import ai.sonia.openclaw.v1.FileListArguments;
+import ai.sonia.openclaw.v1.FileReadArguments;
+import ai.sonia.openclaw.v1.FileSearchArguments;
+import ai.sonia.openclaw.v1.FileWriteArguments;
+import ai.sonia.openclaw.v1.HttpFetchArguments;
+import ai.sonia.openclaw.v1.MemorySearchArguments;
+import ai.sonia.openclaw.v1.MemoryStoreArguments;
+import ai.sonia.openclaw.v1.ProcessListArguments;
+import ai.sonia.openclaw.v1.ShellRunArguments;
+import ai.sonia.openclaw.v1.SystemInfoArguments;
+import ai.sonia.openclaw.v1.TimeNowArguments;
 
 /** The implementations of the 13 standard tools, by name. */
 public final class StandardTools {
@@ -45,19 +45,19 @@ public final class StandardTools {
         final HttpTool http = new HttpTool(fetcher);
         final MemoryTools memories = new MemoryTools(memory);
         handlers = Map.ofEntries(
-                Map.entry("shell.run", new Handler<>(ShellRunArgs.getDefaultInstance(), shell::run)),
-                Map.entry("file.read", new Handler<>(FileReadArgs.getDefaultInstance(), files::read)),
-                Map.entry("file.write", new Handler<>(FileWriteArgs.getDefaultInstance(), files::write)),
-                Map.entry("file.list", new Handler<>(FileListArgs.getDefaultInstance(), files::list)),
-                Map.entry("file.search", new Handler<>(FileSearchArgs.getDefaultInstance(), files::search)),
-                Map.entry("file.delete", new Handler<>(FileDeleteArgs.getDefaultInstance(), files::delete)),
-                Map.entry("http.fetch", new Handler<>(HttpFetchArgs.getDefaultInstance(), http::fetch)),
-                Map.entry("memory.store", new Handler<>(MemoryStoreArgs.getDefaultInstance(), memories::store)),
-                Map.entry("memory.search", new Handler<>(MemorySearchArgs.getDefaultInstance(), memories::search)),
-                Map.entry("time.now", new Handler<>(TimeNowArgs.getDefaultInstance(), system::timeNow)),
-                Map.entry("system.info", new Handler<>(SystemInfoArgs.getDefaultInstance(), system::systemInfo)),
-                Map.entry("process.list", new Handler<>(ProcessListArgs.getDefaultInstance(), system::processList)),
-                Map.entry("calc.eval", new Handler<>(CalcEvalArgs.getDefaultInstance(), system::calcEval)));
+                Map.entry("shell.run", new Handler<>(ShellRunArguments.getDefaultInstance(), shell::run)),
+                Map.entry("file.read", new Handler<>(FileReadArguments.getDefaultInstance(), files::read)),
+                Map.entry("file.write", new Handler<>(FileWriteArguments.getDefaultInstance(), files::write)),
+                Map.entry("file.list", new Handler<>(FileListArguments.getDefaultInstance(), files::list)),
+                Map.entry("file.search", new Handler<>(FileSearchArguments.getDefaultInstance(), files::search)),
+                Map.entry("file.delete", new Handler<>(FileDeleteArguments.getDefaultInstance(), files::delete)),
+                Map.entry("http.fetch", new Handler<>(HttpFetchArguments.getDefaultInstance(), http::fetch)),
+                Map.entry("memory.store", new Handler<>(MemoryStoreArguments.getDefaultInstance(), memories::store)),
+                Map.entry("memory.search", new Handler<>(MemorySearchArguments.getDefaultInstance(), memories::search)),
+                Map.entry("time.now", new Handler<>(TimeNowArguments.getDefaultInstance(), system::timeNow)),
+                Map.entry("system.info", new Handler<>(SystemInfoArguments.getDefaultInstance(), system::systemInfo)),
+                Map.entry("process.list", new Handler<>(ProcessListArguments.getDefaultInstance(), system::processList)),
+                Map.entry("calc.eval", new Handler<>(CalcEvalArguments.getDefaultInstance(), system::calcEval)));
     }
 
     /** The handler of a tool. */

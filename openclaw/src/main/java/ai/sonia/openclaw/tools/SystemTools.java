@@ -13,12 +13,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
 import ai.sonia.openclaw.sandbox.ProcessRunner;
-import ai.sonia.openclaw.v1.CalcEvalArgs;
-import ai.sonia.openclaw.v1.ProcessListArgs;
-import ai.sonia.openclaw.v1.SystemInfoArgs;
-import ai.sonia.openclaw.v1.TimeNowArgs;
+import ai.sonia.openclaw.v1.CalcEvalArguments;
+import ai.sonia.openclaw.v1.ProcessListArguments;
+import ai.sonia.openclaw.v1.SystemInfoArguments;
+import ai.sonia.openclaw.v1.TimeNowArguments;
+import ai.sonia.runtime.errors.DomainException;
 
 /** time.now, system.info, process.list and calc.eval: read-only tools that run in the service itself. */
 final class SystemTools {
@@ -29,12 +29,12 @@ final class SystemTools {
         this.runner = runner;
     }
 
-    ToolOutcome timeNow(TimeNowArgs args, ToolCall call) {
+    ToolOutcome timeNow(TimeNowArguments args, ToolCall call) {
         final ZoneId zone;
         try {
             zone = args.getTimeZone().isEmpty() ? ZoneId.of("UTC") : ZoneId.of(args.getTimeZone());
         } catch (DateTimeException e) {
-            throw new InvalidArgumentsException("arguments.time_zone", "unknown time zone: " + args.getTimeZone());
+            throw DomainException.invalidArgument("arguments.time_zone", "unknown time zone: " + args.getTimeZone());
         }
         final Instant now = Instant.now();
         final ZonedDateTime local = now.atZone(zone);
@@ -46,7 +46,7 @@ final class SystemTools {
         return ToolOutcome.of(Outputs.struct(out));
     }
 
-    ToolOutcome systemInfo(SystemInfoArgs args, ToolCall call) {
+    ToolOutcome systemInfo(SystemInfoArguments args, ToolCall call) {
         final Map<String, Object> out = new LinkedHashMap<>();
         out.put("os", System.getProperty("os.name") + ' ' + System.getProperty("os.version"));
         out.put("arch", System.getProperty("os.arch"));
@@ -74,7 +74,7 @@ final class SystemTools {
      * The caller's own sandboxed programs running now (this user of this tenant), never the host's
      * processes nor another user's: what the jail's pid namespace would show them.
      */
-    ToolOutcome processList(ProcessListArgs args, ToolCall call) {
+    ToolOutcome processList(ProcessListArguments args, ToolCall call) {
         final int max = args.getMaxEntries() > 0 ? args.getMaxEntries() : 100;
         final List<Object> processes = new ArrayList<>();
         for (ProcessRunner.Running running : runner.processes(call.owner())) {
@@ -98,7 +98,7 @@ final class SystemTools {
         return ToolOutcome.of(Outputs.struct(Map.of("processes", processes)));
     }
 
-    ToolOutcome calcEval(CalcEvalArgs args, ToolCall call) {
+    ToolOutcome calcEval(CalcEvalArguments args, ToolCall call) {
         final double value = Calculator.evaluate(args.getExpression());
         final Map<String, Object> out = new LinkedHashMap<>();
         out.put("expression", args.getExpression());

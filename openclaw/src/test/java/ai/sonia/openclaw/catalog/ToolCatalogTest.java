@@ -21,9 +21,10 @@ import ai.sonia.openclaw.sandbox.ProcessRunner;
 import ai.sonia.openclaw.sandbox.SandboxLimits;
 import ai.sonia.openclaw.sandbox.WorkspaceQuota;
 import ai.sonia.openclaw.tools.StandardTools;
-import ai.sonia.openclaw.v1.FileReadArgs;
-import ai.sonia.openclaw.v1.ShellRunArgs;
+import ai.sonia.openclaw.v1.FileReadArguments;
+import ai.sonia.openclaw.v1.ShellRunArguments;
 import ai.sonia.openclaw.v1.Tool;
+import ai.sonia.runtime.errors.DomainException;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 
@@ -97,22 +98,22 @@ class ToolCatalogTest {
 
     @Test
     void argumentsAreCheckedAgainstTheSameContract() throws Exception {
-        assertThatThrownBy(() -> ToolArguments.parse(json("{}"), FileReadArgs.getDefaultInstance()))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+        assertThatThrownBy(() -> ToolArguments.parse(json("{}"), FileReadArguments.getDefaultInstance()))
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.path"));
         assertThatThrownBy(() -> ToolArguments.parse(json("{\"path\":\"a\",\"evil\":1}"),
-                                                     FileReadArgs.getDefaultInstance()))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                                     FileReadArguments.getDefaultInstance()))
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments"));
         assertThatThrownBy(() -> ToolArguments.parse(json("{\"path\":\"a\",\"max_bytes\":0.5}"),
-                                                     FileReadArgs.getDefaultInstance()))
-                .isInstanceOf(InvalidArgumentsException.class);
+                                                     FileReadArguments.getDefaultInstance()))
+                .isInstanceOf(DomainException.class);
         assertThatThrownBy(() -> ToolArguments.parse(json("{\"argv\":[\"sleep\",\"1\"],\"timeout_seconds\":301}"),
-                                                     ShellRunArgs.getDefaultInstance()))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                                                     ShellRunArguments.getDefaultInstance()))
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.timeout_seconds"));
         assertThat(ToolArguments.parse(json("{\"argv\":[\"ls\"],\"timeout_seconds\":5}"),
-                                       ShellRunArgs.getDefaultInstance()).getTimeoutSeconds()).isEqualTo(5);
+                                       ShellRunArguments.getDefaultInstance()).getTimeoutSeconds()).isEqualTo(5);
     }
 
     static Struct json(String text) throws Exception {

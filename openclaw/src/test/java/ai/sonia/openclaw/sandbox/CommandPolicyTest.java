@@ -11,7 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /** argv policy bypass attempts; each argv is written space-separated with '_' for a space inside an argument. */
 class CommandPolicyTest {
@@ -89,7 +90,7 @@ class CommandPolicyTest {
             """)
     void bypassAttemptsAreRefusedNamingTheArgument(String spec, String field) {
         assertThatThrownBy(() -> policy.check(argv(spec)))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class, e -> assertThat(e.field()).isEqualTo(field));
+                .isInstanceOfSatisfying(DomainException.class, e -> assertThat(e.field()).isEqualTo(field));
     }
 
     @ParameterizedTest
@@ -102,7 +103,7 @@ class CommandPolicyTest {
     @ParameterizedTest
     @ValueSource(strings = {"sh -c echo_a;echo_b", "bash -c echo_$(id)"})
     void aShellRunsOnlyWhenThePolicyAllowsOne(String spec) {
-        assertThatThrownBy(() -> policy.check(argv(spec))).isInstanceOf(InvalidArgumentsException.class);
+        assertThatThrownBy(() -> policy.check(argv(spec))).isInstanceOf(DomainException.class);
         final CommandPolicy withShell = new CommandPolicy(CommandPolicy.DEFAULT_EXECUTABLES,
                                                           CommandPolicy.DEFAULT_DENIED_OPTIONS, true);
         assertThatCode(() -> withShell.check(argv(spec))).doesNotThrowAnyException();

@@ -18,7 +18,8 @@ import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.server.Server;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 /** SSRF attempts against a real HTTP server on loopback. */
 class HttpFetcherTest {
@@ -75,7 +76,7 @@ class HttpFetcherTest {
     @ValueSource(strings = {"/to-evil", "/to-hex", "/to-mapped", "/to-file", "/loop"})
     void everyRedirectIsCheckedAgain(String path) {
         assertThatThrownBy(() -> fetcher.fetch("http://127.0.0.1:" + port + path, "", Map.of(), ""))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.url"));
     }
 
@@ -87,7 +88,7 @@ class HttpFetcherTest {
                             "http://localhost.evil.com/", "not a url"})
     void disallowedTargetsAreRefusedBeforeAnyConnection(String url) {
         assertThatThrownBy(() -> fetcher.fetch(url, "", Map.of(), ""))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.url"));
     }
 
@@ -98,10 +99,10 @@ class HttpFetcherTest {
         final String hostname = java.net.InetAddress.getLocalHost().getHostName();
         final HostPolicy open = new HostPolicy(List.of(), true, java.util.Set.of());
         assertThatThrownBy(() -> open.check("http://" + hostname + "/", "u"))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.getMessage()).contains("forbidden"));
         assertThatThrownBy(() -> open.check("http://localhost./", "u"))
-                .isInstanceOf(InvalidArgumentsException.class);
+                .isInstanceOf(DomainException.class);
         final HostPolicy listed = new HostPolicy(List.of("localhost.", hostname), true, java.util.Set.of());
         assertThat(listed.check("http://localhost./", "u").address().isLoopbackAddress()).isTrue();
         assertThat(listed.check("http://" + hostname + "/", "u").host()).isEqualTo(hostname.toLowerCase());
@@ -113,7 +114,7 @@ class HttpFetcherTest {
                                                  java.util.Set.of(7000, 7020, 7040));
         assertThat(policy.check("http://127.0.0.1:8080/", "u").port()).isEqualTo(8080);
         assertThatThrownBy(() -> policy.check("http://127.0.0.1:7040/", "u"))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.getMessage()).contains("Sonia's own"));
         assertThat(policy.check("http://localhost:7020/", "u").port()).isEqualTo(7020);
     }
@@ -145,10 +146,10 @@ class HttpFetcherTest {
     @Test
     void forbiddenMethodsAndHeadersAreRefused() {
         assertThatThrownBy(() -> fetcher.fetch("http://127.0.0.1:" + port + "/ok", "DELETE", Map.of(), ""))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.method"));
         assertThatThrownBy(() -> fetcher.fetch("http://127.0.0.1:" + port + "/ok", "", Map.of("Host", "x"), ""))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.headers"));
     }
 }

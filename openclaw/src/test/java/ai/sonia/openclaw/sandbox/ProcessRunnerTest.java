@@ -17,6 +17,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import ai.sonia.runtime.errors.DomainException;
+
 /** Real processes in the real bubblewrap jail (and without it, for the same kill and cap guarantees). */
 class ProcessRunnerTest {
 
@@ -140,7 +142,7 @@ class ProcessRunnerTest {
         try (ProcessRunner runner = new ProcessRunner(missing, limits)) {
             org.assertj.core.api.Assertions.assertThatThrownBy(
                     () -> runner.run(List.of("true"), workspace.root(), workspace.root(), "", Duration.ofSeconds(10),
-                                     false)).isInstanceOf(Jail.UnavailableException.class);
+                                     false)).isInstanceOf(DomainException.class);
         }
         final Jail broken = new Jail(Jail.Mode.BWRAP, Path.of("/bin/false"));
         assertThat(broken.usable()).isFalse();

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 class WorkspaceTest {
 
@@ -38,7 +39,7 @@ class WorkspaceTest {
                             "sub/..\\..\\x", "a\0b"})
     void escapesAreRefused(String path) {
         assertThatThrownBy(() -> workspace.resolve(path, "arguments.path"))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.path"));
     }
 

@@ -7,7 +7,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import ai.sonia.openclaw.catalog.InvalidArgumentsException;
+import ai.sonia.runtime.errors.DomainException;
+
 
 class CalculatorTest {
 
@@ -34,7 +35,7 @@ class CalculatorTest {
                             + "))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))"})
     void rejectsWhatIsNotArithmetic(String expression) {
         assertThatThrownBy(() -> Calculator.evaluate(expression))
-                .isInstanceOfSatisfying(InvalidArgumentsException.class,
+                .isInstanceOfSatisfying(DomainException.class,
                                         e -> assertThat(e.field()).isEqualTo("arguments.expression"));
     }
 }

@@ -10,80 +10,73 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import javax.annotation.Nullable;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
-import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.JsonFormat;
+import com.google.protobuf.util.Timestamps;
 
-import com.linecorp.armeria.common.annotation.Nullable;
-
+import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.domain.CanonicalJson;
 import ai.sonia.evaos.v1.Approval;
-import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * Approvals in SQLite (WAL) under {@code dataDir("evaos")}. State changes are conditional updates
  * ({@code WHERE state = 'PENDING'}, {@code WHERE use_count = 0}), so of two concurrent deciders or two
- * concurrent uses of a ONCE grant exactly one wins. Every approval belongs to one requester of one
- * tenant; every lookup but a service's names the tenant, and every lookup but an admin's the requester.
+ * concurrent uses of a ONCE grant exactly one wins. Page keys are (create_ms, rowid) for approvals and the
+ * rowid of the append-only decisions table.
  */
-public final class ApprovalStore implements AutoCloseable {
-
-    /** Every tenant, for a service acting for itself. */
-    @Nullable
-    public static final String ANY_TENANT = null;
-
-    /** Every requester of a tenant, for its admins. */
-    @Nullable
-    public static final String ANY_REQUESTER = null;
+public final class SqliteApprovalStore implements ApprovalStore {
 
     private final Connection connection;
     private final StoreHealth health;
 
-    public ApprovalStore(Path file) {
+    public SqliteApprovalStore(Path file) {
         try {
             // A decision must not be lost with the machine's power: every commit is synced.
             connection = Sqlite.open(file, "synchronous = FULL");
-            try (Statement s = connection.createStatement()) {
-                s.execute("""
-                        CREATE TABLE IF NOT EXISTS approvals (
-                          id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
-                          working_directory TEXT NOT NULL, action_hash TEXT NOT NULL, risk INTEGER NOT NULL,
-                          rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
-                          session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
-                          create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
-                          reason TEXT NOT NULL, use_count INTEGER NOT NULL,
-                          tenant TEXT NOT NULL DEFAULT 'default', requester TEXT NOT NULL DEFAULT 'local')""");
-            }
-            TenantMigration.apply(connection);
-            try (Statement s = connection.createStatement()) {
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_hash ON approvals(action_hash, state)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_tool "
-                          + "ON approvals(tenant, tool, grant_scope, state)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_tenant_time ON approvals(tenant, create_ms)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_requester ON approvals(tenant, requester, create_ms)");
-                s.execute("CREATE INDEX IF NOT EXISTS approvals_state ON approvals(state, expire_ms)");
-                // Append-only: one row per decision, never updated, so who decided what and when survives
-                // the approval's own later changes (use, expiry).
-                s.execute("""
-                        CREATE TABLE IF NOT EXISTS decisions (
-                          approval_id TEXT NOT NULL, tenant TEXT NOT NULL, requester TEXT NOT NULL,
-                          decided_by TEXT NOT NULL, decide_ms INTEGER NOT NULL, state INTEGER NOT NULL,
-                          grant_scope INTEGER NOT NULL, risk INTEGER NOT NULL, tool TEXT NOT NULL,
-                          action_hash TEXT NOT NULL, expire_ms INTEGER NOT NULL, reason TEXT NOT NULL)""");
-                s.execute("CREATE INDEX IF NOT EXISTS decisions_tenant_time ON decisions(tenant, decide_ms)");
-            }
+            Migrations.migrate(connection, "db/evaos/approvals", "ai.sonia.evaos.store.migrations",
+                               SqliteApprovalStore::legacyVersion);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
         }
         health = new StoreHealth(file);
     }
 
+    /**
+     * The version of a database made before Flyway: V1 without tenants, V2 with tenants but owners not yet
+     * settled ({@code PRAGMA user_version} 0), V3 with both; null for a new one.
+     */
+    private static String legacyVersion(Connection connection) throws SQLException {
+        boolean approvals = false;
+        boolean tenants = false;
+        try (Statement s = connection.createStatement();
+             ResultSet rs = s.executeQuery("PRAGMA table_info(approvals)")) {
+            while (rs.next()) {
+                approvals = true;
+                tenants |= rs.getString("name").equals("tenant");
+            }
+        }
+        if (!approvals) {
+            return null;
+        }
+        if (!tenants) {
+            return "1";
+        }
+        try (Statement s = connection.createStatement(); ResultSet rs = s.executeQuery("PRAGMA user_version")) {
+            return rs.next() && rs.getInt(1) >= 1 ? "3" : "2";
+        }
+    }
+
+    @Override
     public synchronized void insert(Approval a) {
         try (PreparedStatement ps = connection.prepareStatement(
                 "INSERT INTO approvals (id, state, tool, arguments, working_directory, action_hash, risk, rule, "
@@ -102,9 +95,9 @@ public final class ApprovalStore implements AutoCloseable {
             ps.setString(11, a.getSessionId());
             ps.setString(12, a.getRequestedBy());
             ps.setString(13, a.getDecidedBy());
-            ps.setLong(14, millis(a.getCreateTime()));
-            ps.setLong(15, millis(a.getDecideTime()));
-            ps.setLong(16, millis(a.getExpireTime()));
+            ps.setLong(14, Timestamps.toMillis(a.getCreateTime()));
+            ps.setLong(15, Timestamps.toMillis(a.getDecideTime()));
+            ps.setLong(16, Timestamps.toMillis(a.getExpireTime()));
             ps.setString(17, a.getReason());
             ps.setInt(18, a.getUseCount());
             ps.setString(19, a.getTenant());
@@ -119,6 +112,7 @@ public final class ApprovalStore implements AutoCloseable {
      * One approval of {@code tenant} ({@link #ANY_TENANT} for a service acting for itself), asked for by
      * {@code requester} ({@link #ANY_REQUESTER} for an admin of the tenant).
      */
+    @Override
     public synchronized Optional<Approval> get(@Nullable String tenant, @Nullable String requester, String id) {
         final Where where = new Where(tenant, requester).and("id = ?", id);
         final List<Approval> found = query("SELECT * FROM approvals" + where.sql, where.params.toArray());
@@ -126,64 +120,89 @@ public final class ApprovalStore implements AutoCloseable {
     }
 
     /** Approvals of one action of one requester of a tenant, newest first. */
+    @Override
     public synchronized List<Approval> byHash(String tenant, String requester, String actionHash) {
         return query("SELECT * FROM approvals WHERE action_hash = ? AND tenant = ? AND requester = ? "
                      + "ORDER BY create_ms DESC, rowid DESC", actionHash, tenant, requester);
     }
 
     /** Approved pattern grants of a tool for one requester of a tenant. */
+    @Override
     public synchronized List<Approval> patternGrants(String tenant, String requester, String tool) {
         return query("SELECT * FROM approvals WHERE tenant = ? AND requester = ? AND tool = ? AND grant_scope = ? "
                      + "AND state = ? ORDER BY create_ms, rowid", tenant, requester, tool,
                      GrantScope.GRANT_SCOPE_PATTERN_VALUE, ApprovalState.APPROVAL_STATE_APPROVED_VALUE);
     }
 
-    /**
-     * A page of a tenant ({@link #ANY_TENANT} for all) and requester ({@link #ANY_REQUESTER} for all),
-     * newest first; {@code state} 0 for all.
-     */
-    public synchronized List<Approval> list(@Nullable String tenant, @Nullable String requester, int state,
-                                            int offset, int limit) {
+    @Override
+    public synchronized Page<Approval> list(@Nullable String tenant, @Nullable String requester,
+                                            ApprovalState state, List<String> after, int limit) {
         final Where where = new Where(tenant, requester);
-        if (state != 0) {
-            where.and("state = ?", state);
+        if (state != ApprovalState.APPROVAL_STATE_UNSPECIFIED) {
+            where.and("state = ?", state.getNumber());
         }
-        where.params.add(limit);
-        where.params.add(offset);
-        return query("SELECT * FROM approvals" + where.sql + " ORDER BY create_ms DESC, rowid DESC LIMIT ? OFFSET ?",
-                     where.params.toArray());
-    }
-
-    /**
-     * Up to {@code limit} decisions of {@code tenant} recorded before decision {@code beforeId} (its rowid in
-     * the append-only table, so increasing with time), newest first.
-     */
-    public synchronized List<Decision> decisions(String tenant, long beforeId, int limit) {
+        if (!after.isEmpty()) {
+            final long createMs = Long.parseLong(after.get(0));
+            where.and("(create_ms < ? OR create_ms = ? AND rowid < ?)", createMs);
+            where.params.add(createMs);
+            where.params.add(Long.parseLong(after.get(1)));
+        }
+        where.params.add(limit + 1);
+        final List<Approval> items = new ArrayList<>();
+        final List<List<String>> keys = new ArrayList<>();
         try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT rowid, * FROM decisions WHERE tenant = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?")) {
-            bind(ps, tenant, beforeId, limit);
-            final List<Decision> list = new ArrayList<>();
+                "SELECT rowid AS seq, * FROM approvals" + where.sql + " ORDER BY create_ms DESC, rowid DESC LIMIT ?")) {
+            bind(ps, where.params.toArray());
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    list.add(Decision.newBuilder()
-                                     .setDecisionId(String.valueOf(rs.getLong("rowid")))
-                                     .setApprovalId(rs.getString("approval_id"))
-                                     .setRequestedBy(rs.getString("tenant") + '/' + rs.getString("requester"))
-                                     .setDecidedBy(rs.getString("decided_by"))
-                                     .setDecideTime(timestamp(rs.getLong("decide_ms")))
-                                     .setStateValue(rs.getInt("state"))
-                                     .setGrantScopeValue(rs.getInt("grant_scope"))
-                                     .setRiskValue(rs.getInt("risk"))
-                                     .setToolName(rs.getString("tool"))
-                                     .setActionHash(rs.getString("action_hash"))
-                                     .setReason(rs.getString("reason"))
-                                     .build());
+                    items.add(read(rs));
+                    keys.add(List.of(String.valueOf(rs.getLong("create_ms")), String.valueOf(rs.getLong("seq"))));
                 }
             }
-            return list;
+        } catch (SQLException e) {
+            throw health.unavailableOr(e, new IllegalStateException("cannot read approvals", e));
+        }
+        return page(items, keys, limit);
+    }
+
+    @Override
+    public synchronized Page<Decision> decisions(String tenant, List<String> after, int limit) {
+        final long before = after.isEmpty() ? Long.MAX_VALUE : Long.parseLong(after.get(0));
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT rowid, * FROM decisions WHERE tenant = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?")) {
+            bind(ps, tenant, before, limit + 1);
+            final List<Decision> items = new ArrayList<>();
+            final List<List<String>> keys = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    items.add(Decision.newBuilder()
+                                      .setDecisionId(String.valueOf(rs.getLong("rowid")))
+                                      .setApprovalId(rs.getString("approval_id"))
+                                      .setRequestedBy(rs.getString("tenant") + '/' + rs.getString("requester"))
+                                      .setDecidedBy(rs.getString("decided_by"))
+                                      .setDecideTime(Timestamps.fromMillis(rs.getLong("decide_ms")))
+                                      .setStateValue(rs.getInt("state"))
+                                      .setGrantScopeValue(rs.getInt("grant_scope"))
+                                      .setRiskValue(rs.getInt("risk"))
+                                      .setToolName(rs.getString("tool"))
+                                      .setActionHash(rs.getString("action_hash"))
+                                      .setReason(rs.getString("reason"))
+                                      .build());
+                    keys.add(List.of(String.valueOf(rs.getLong("rowid"))));
+                }
+            }
+            return page(items, keys, limit);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read decisions", e));
         }
+    }
+
+    /** The first {@code limit} items (of up to {@code limit + 1} read), and the key after them if more remain. */
+    private static <T> Page<T> page(List<T> items, List<List<String>> keys, int limit) {
+        if (items.size() <= limit) {
+            return new Page<>(items, List.of());
+        }
+        return new Page<>(List.copyOf(items.subList(0, limit)), keys.get(limit - 1));
     }
 
     /** A WHERE clause naming the tenant and requester when they are given. */
@@ -211,6 +230,7 @@ public final class ApprovalStore implements AutoCloseable {
      * Decides a pending approval and appends the decision to {@code decisions}, in one transaction; false
      * when it was no longer pending (then nothing is written).
      */
+    @Override
     public synchronized boolean decide(String id, ApprovalState state, GrantScope scope, String pattern,
                                        String decidedBy, long decideMs, long expireMs, String reason, long nowMs) {
         try {
@@ -249,16 +269,19 @@ public final class ApprovalStore implements AutoCloseable {
     }
 
     /** Uses a ONCE grant; false when it was already used. */
+    @Override
     public synchronized boolean consume(String id) {
         return update("UPDATE approvals SET use_count = use_count + 1 WHERE id = ? AND use_count = 0", id) == 1;
     }
 
     /** Counts a use of a SESSION or PATTERN grant. */
+    @Override
     public synchronized void countUse(String id) {
         update("UPDATE approvals SET use_count = use_count + 1 WHERE id = ?", id);
     }
 
     /** Expires pending approvals and grants whose time has come; returns them as they are now. */
+    @Override
     public synchronized List<Approval> expireDue(long nowMs) {
         final List<Approval> due = query(
                 "SELECT * FROM approvals WHERE state IN (?, ?) AND expire_ms <= ?",
@@ -271,6 +294,27 @@ public final class ApprovalStore implements AutoCloseable {
             }
         }
         return expired;
+    }
+
+    @Override
+    public synchronized Optional<byte[]> response(String tenant, String requester, String requestId, long sinceMs) {
+        try (PreparedStatement ps = connection.prepareStatement(
+                "SELECT response FROM requests WHERE tenant = ? AND requester = ? AND request_id = ? AND create_ms >= ?")) {
+            bind(ps, tenant, requester, requestId, sinceMs);
+            try (ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw health.unavailableOr(e, new IllegalStateException("cannot read requests", e));
+        }
+    }
+
+    @Override
+    public synchronized void rememberResponse(String tenant, String requester, String requestId, byte[] response,
+                                              long nowMs, long forgetBeforeMs) {
+        update("DELETE FROM requests WHERE create_ms < ?", forgetBeforeMs);
+        update("INSERT OR IGNORE INTO requests (tenant, requester, request_id, response, create_ms) "
+               + "VALUES (?, ?, ?, ?, ?)", tenant, requester, requestId, response, nowMs);
     }
 
     private int update(String sql, Object... params) {
@@ -324,25 +368,16 @@ public final class ApprovalStore implements AutoCloseable {
                 .setSessionId(rs.getString("session_id"))
                 .setRequestedBy(rs.getString("requested_by"))
                 .setDecidedBy(rs.getString("decided_by"))
-                .setCreateTime(timestamp(rs.getLong("create_ms")))
-                .setExpireTime(timestamp(rs.getLong("expire_ms")))
+                .setCreateTime(Timestamps.fromMillis(rs.getLong("create_ms")))
+                .setExpireTime(Timestamps.fromMillis(rs.getLong("expire_ms")))
                 .setReason(rs.getString("reason"))
                 .setUseCount(rs.getInt("use_count"))
                 .setTenant(rs.getString("tenant"))
                 .setRequester(rs.getString("requester"));
         if (rs.getLong("decide_ms") > 0) {
-            a.setDecideTime(timestamp(rs.getLong("decide_ms")));
+            a.setDecideTime(Timestamps.fromMillis(rs.getLong("decide_ms")));
         }
         return a.build();
-    }
-
-    public static long millis(Timestamp t) {
-        return t.getSeconds() * 1000 + t.getNanos() / 1_000_000;
-    }
-
-    public static Timestamp timestamp(long ms) {
-        return Timestamp.newBuilder().setSeconds(Math.floorDiv(ms, 1000)).setNanos((int) Math.floorMod(ms, 1000) * 1_000_000)
-                        .build();
     }
 
     @Override
