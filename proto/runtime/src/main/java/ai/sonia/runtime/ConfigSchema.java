@@ -2,6 +2,8 @@ package ai.sonia.runtime;
 
 import static java.util.Objects.requireNonNull;
 
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -19,8 +21,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The typed shape of (a section of) {@code config/sonia.json}: which keys exist, what type each holds and what
- * it means. Each service declares its section next to its config class ({@link ServiceModule#configSchema()});
- * {@link StackConfig} checks the whole file against them at load, refusing an unknown key with the nearest
+ * it means. Each service declares its section once, as a record whose components are its keys ({@link ConfigKey},
+ * {@link #of}); {@link ServiceModule#configSchema()} is that record's schema, and
+ * {@link StackConfig#service(String, Class)} binds the section to it. {@link StackConfig} checks the whole file against them at load, refusing an unknown key with the nearest
  * known one, and applies the one environment rule: every scalar key outside maps and lists can be set by
  * {@code SONIA_<PATH>}, its path in upper snake case ({@code services.memory.port} is
  * {@code SONIA_MEMORY_PORT}: the {@code services} segment is dropped; {@code portOffset} is
@@ -52,6 +55,9 @@ public final class ConfigSchema {
     private boolean open;
     @Nullable
     private final ConfigSchema element;
+    /** The value filled in when the key is absent (a record key's {@link ConfigKey#def()}), or null. */
+    @Nullable
+    private JsonNode applied;
 
     private ConfigSchema(Type type, String description, @Nullable String defaultValue,
                          @Nullable ConfigSchema element) {
@@ -117,6 +123,100 @@ public final class ConfigSchema {
             throw new IllegalStateException("duplicate key: " + name);
         }
         return this;
+    }
+
+    /**
+     * The schema of a config record: one key per component, named, typed and described by it ({@link ConfigKey});
+     * a component of a record type is a nested object, {@code List<String>} a list of strings, {@code List<R>} a
+     * list of objects, {@code Map<String, V>} a map.
+     */
+    public static ConfigSchema of(Class<? extends Record> type) {
+        final ConfigKey section = type.getAnnotation(ConfigKey.class);
+        return record(type, section == null ? type.getSimpleName() : section.value());
+    }
+
+    private static ConfigSchema record(Class<?> type, String description) {
+        final ConfigSchema schema = object(description);
+        for (RecordComponent component : type.getRecordComponents()) {
+            final ConfigKey key = component.getAnnotation(ConfigKey.class);
+            if (key == null) {
+                throw new IllegalStateException(type.getName() + '.' + component.getName() + ": no @ConfigKey");
+            }
+            schema.field(component.getName(), shape(component.getGenericType(), key.value(), key));
+        }
+        return schema;
+    }
+
+    private static ConfigSchema shape(java.lang.reflect.Type generic, String description, @Nullable ConfigKey key) {
+        final Class<?> raw = generic instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) generic;
+        final String element = key == null || key.element().isEmpty() ? description : key.element();
+        if (raw.isRecord()) {
+            final ConfigKey own = raw.getAnnotation(ConfigKey.class);
+            return record(raw, key != null || own == null ? description : own.value());
+        }
+        if (raw == List.class || raw == Map.class) {
+            final java.lang.reflect.Type[] args = ((ParameterizedType) generic).getActualTypeArguments();
+            final java.lang.reflect.Type value = args[args.length - 1];
+            if (raw == Map.class) {
+                return map(description, shape(value, element, null));
+            }
+            if (value != String.class) {
+                return list(description, shape(value, element, null));
+            }
+        }
+        final Type type = raw == List.class ? Type.STRINGS
+                          : raw == String.class ? Type.STRING
+                          : raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class
+                            ? Type.INTEGER
+                          : raw == double.class || raw == Double.class ? Type.NUMBER
+                          : raw == boolean.class || raw == Boolean.class ? Type.BOOLEAN : null;
+        if (type == null) {
+            throw new IllegalStateException("a config key cannot be a " + generic);
+        }
+        final String def = key == null ? "" : key.def();
+        final String shown = key == null ? "" : key.shown();
+        final ConfigSchema schema = scalar(type, description, !shown.isEmpty() ? shown : def.isEmpty() ? null : def);
+        if (!def.isEmpty()) {
+            schema.applied = schema.parse("default of " + description, def);
+        }
+        return schema;
+    }
+
+    /** A copy of {@code node} with every absent key that has a default filled in, nested objects made. */
+    public JsonNode withDefaults(@Nullable JsonNode node) {
+        final boolean absent = node == null || node.isNull() || node.isMissingNode();
+        switch (type) {
+            case OBJECT -> {
+                final ObjectNode out = absent ? JsonNodeFactory.instance.objectNode() : ((ObjectNode) node).deepCopy();
+                fields.forEach((name, field) -> {
+                    final JsonNode value = out.get(name);
+                    if ((value == null || value.isNull()) && field.applied != null) {
+                        out.set(name, field.applied.deepCopy());
+                    } else if (value != null || field.type == Type.OBJECT) {
+                        out.set(name, field.withDefaults(value));
+                    }
+                });
+                return out;
+            }
+            case LIST, MAP -> {
+                if (absent) {
+                    return node;
+                }
+                final JsonNode out = node.deepCopy();
+                if (out instanceof ObjectNode object) {
+                    object.fields().forEachRemaining(e -> e.setValue(element.withDefaults(e.getValue())));
+                } else {
+                    final var array = (com.fasterxml.jackson.databind.node.ArrayNode) out;
+                    for (int i = 0; i < array.size(); i++) {
+                        array.set(i, element.withDefaults(array.get(i)));
+                    }
+                }
+                return out;
+            }
+            default -> {
+                return absent && applied != null ? applied.deepCopy() : node;
+            }
+        }
     }
 
     public Type type() {

@@ -15,8 +15,13 @@ import java.util.ServiceLoader;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -35,6 +40,25 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class StackConfig {
 
     private static final ObjectMapper mapper = new ObjectMapper();
+
+    /** Binds checked sections to records: no unknown key, no coercion of one JSON type into another. */
+    private static final ObjectMapper strict = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
+
+    /** The schema of each config record, made once. */
+    private static final ClassValue<ConfigSchema> schemas = new ClassValue<>() {
+        @Override
+        @SuppressWarnings("unchecked")
+        protected ConfigSchema computeValue(Class<?> type) {
+            return ConfigSchema.of((Class<? extends Record>) type);
+        }
+    };
+
+    /** The keys every service section has beside its own: the stack's, not the service's record. */
+    private static final List<String> COMMON_KEYS = List.of("port", "target", "faults");
 
     private final Path home;
     @Nullable
@@ -265,6 +289,41 @@ public final class StackConfig {
         }
         final String host = "0.0.0.0".equals(bindAddress) || "::".equals(bindAddress) ? "127.0.0.1" : bindAddress;
         return host + ':' + port(spec);
+    }
+
+    /**
+     * The service's own section bound to its config record ({@link ServiceModule#configSchema()} is that record's
+     * schema), defaults filled in: the keys every service has ({@code port}, {@code target}, {@code faults}) are
+     * not part of it.
+     */
+    public <R extends Record> R service(String name, Class<R> type) {
+        final ObjectNode section = ((ObjectNode) service(name)).deepCopy();
+        section.remove(COMMON_KEYS);
+        return bind("services." + name, section, type);
+    }
+
+    /** A top-level section ({@code "http"}, {@code "tls"}) bound to its config record, defaults filled in. */
+    public <R extends Record> R section(String name, Class<R> type) {
+        return bind(name, section(name), type);
+    }
+
+    private <R extends Record> R bind(String path, JsonNode node, Class<R> type) {
+        final ConfigSchema schema = schemas.get(type);
+        final List<String> problems = new ArrayList<>();
+        schema.check(path, node, problems);
+        if (problems.isEmpty()) {
+            try {
+                return strict.treeToValue(schema.withDefaults(node), type);
+            } catch (JsonProcessingException e) {
+                final StringBuilder at = new StringBuilder(path);
+                if (e instanceof JsonMappingException mapping) {
+                    mapping.getPath().forEach(r -> at.append(r.getFieldName() != null ? "." + r.getFieldName()
+                                                                                      : "[" + r.getIndex() + ']'));
+                }
+                problems.add(at + ": " + e.getOriginalMessage());
+            }
+        }
+        throw new ConfigException(file, problems);
     }
 
     /** The service's own section of the file, empty when absent. */
