@@ -24,7 +24,7 @@ public final class MemoryModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return MemoryConfig.schema();
+        return ConfigSchema.of(MemoryConfig.class);
     }
 
     @Override
@@ -39,11 +39,11 @@ public final class MemoryModule implements ServiceModule {
 
     /** The server, with the clock that stamps and decays memories (tests pass their own). */
     public SoniaServer newServer(StackConfig config, Clock clock) {
-        final MemoryConfig memoryConfig = MemoryConfig.from(config.service(spec().name()));
+        final MemoryConfig memoryConfig = config.service(spec().name(), MemoryConfig.class);
         final Path dataDir = config.dataDir(spec().name());
         final Database database = Database.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
                                                 memoryConfig.fullSync());
-        final EmbeddingChoice embedding = EmbeddingChoice.from(config);
+        final EmbeddingChoice embedding = EmbeddingChoice.from(memoryConfig.embedding(), config);
         embedding.checkLedger(database);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
         final MemoryEngine engine = new MemoryEngine(memoryConfig, database, embedder, embedding.dimensions(), clock);

@@ -59,6 +59,7 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 
 /**
@@ -423,7 +424,7 @@ public final class MemoryBench {
         final ObjectNode config = new ObjectMapper().createObjectNode()
                                                     .put("approximateAbove", approximateAbove)
                                                     .put("sweepIntervalMs", 3_600_000);
-        final MemoryConfig memoryConfig = MemoryConfig.from(config);
+        final MemoryConfig memoryConfig = StackConfig.bind("services.memory", config, MemoryConfig.class);
         final MemoryEngine engine = new MemoryEngine(memoryConfig, Database.open(dir.resolve("memory.db"), 4, true),
                                                      embedder, DIMS, Clock.systemUTC());
         // Wait for the (empty) graph, so every insert feeds it as in a long-running server.

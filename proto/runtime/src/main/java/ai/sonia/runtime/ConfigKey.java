@@ -27,6 +27,12 @@ public @interface ConfigKey {
     /** The default as the reference shows it, when the code decides it ("this machine's"); not applied. */
     String shown() default "";
 
+    /**
+     * A second environment variable for the key, kept from before the one rule ({@code SONIA_TLS}); read after
+     * the rule's own, in the same place, parsed the same way.
+     */
+    String env() default "";
+
     /** What each value of a map or list of scalars means. */
     String element() default "";
 }

@@ -15,6 +15,7 @@ import java.util.function.BiConsumer;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -58,6 +59,9 @@ public final class ConfigSchema {
     /** The value filled in when the key is absent (a record key's {@link ConfigKey#def()}), or null. */
     @Nullable
     private JsonNode applied;
+    /** A second environment variable ({@link ConfigKey#env()}), or null. */
+    @Nullable
+    private String alias;
 
     private ConfigSchema(Type type, String description, @Nullable String defaultValue,
                          @Nullable ConfigSchema element) {
@@ -142,7 +146,10 @@ public final class ConfigSchema {
             if (key == null) {
                 throw new IllegalStateException(type.getName() + '.' + component.getName() + ": no @ConfigKey");
             }
-            schema.field(component.getName(), shape(component.getGenericType(), key.value(), key));
+            // A key Java cannot name ("default") is renamed on the component the Jackson way.
+            final JsonProperty renamed = component.getAccessor().getAnnotation(JsonProperty.class);
+            schema.field(renamed != null && !renamed.value().isEmpty() ? renamed.value() : component.getName(),
+                         shape(component.getGenericType(), key.value(), key));
         }
         return schema;
     }
@@ -179,6 +186,7 @@ public final class ConfigSchema {
         if (!def.isEmpty()) {
             schema.applied = schema.parse("default of " + description, def);
         }
+        schema.alias = key == null || key.env().isEmpty() ? null : key.env();
         return schema;
     }
 
@@ -235,6 +243,11 @@ public final class ConfigSchema {
     /** The keys of an object, in declaration order. */
     public Map<String, ConfigSchema> fields() {
         return Collections.unmodifiableMap(fields);
+    }
+
+    /** The environment variables that set the key at {@code path}: the one rule's, then an alias if declared. */
+    public List<String> variables(String path) {
+        return alias == null ? List.of(envVariable(path)) : List.of(envVariable(path), alias);
     }
 
     /** The value shape of a map, or the element shape of a list; null otherwise. */
@@ -340,12 +353,11 @@ public final class ConfigSchema {
                 case STRING -> json.textNode(value);
                 case INTEGER -> json.numberNode(Long.parseLong(text));
                 case NUMBER -> json.numberNode(Double.parseDouble(text));
-                case BOOLEAN -> {
-                    if (!"true".equalsIgnoreCase(text) && !"false".equalsIgnoreCase(text)) {
-                        throw new NumberFormatException();
-                    }
-                    yield json.booleanNode(Boolean.parseBoolean(text));
-                }
+                case BOOLEAN -> json.booleanNode(switch (text.toLowerCase(Locale.ROOT)) {
+                    case "true", "on", "yes", "1" -> true;
+                    case "false", "off", "no", "0" -> false;
+                    default -> throw new NumberFormatException();
+                });
                 case STRINGS -> {
                     final var array = json.arrayNode();
                     for (String item : value.split(",")) {

@@ -133,7 +133,7 @@ public final class StackConfig {
         final Map<String, String> sources = new HashMap<>();
         if (problems.isEmpty()) {
             root = root.deepCopy();
-            applyEnvironment(schema, root, env, sources);
+            applyEnvironment(schema, "", root, env, sources);
             checkPorts(root, sources, problems);
         }
         if (!problems.isEmpty()) {
@@ -157,8 +157,8 @@ public final class StackConfig {
                 .field("portOffset", ConfigSchema.integer(
                         "Added to every contract port (a second stack); cannot be combined with services.<name>.port.",
                         0))
-                .field("http", ai.sonia.runtime.edge.HttpPolicy.schema())
-                .field("tls", ai.sonia.runtime.tls.TlsSettings.schema())
+                .field("http", ConfigSchema.of(ai.sonia.runtime.edge.HttpPolicy.Keys.class))
+                .field("tls", ConfigSchema.of(ai.sonia.runtime.tls.TlsSettings.Keys.class))
                 .field("services", services);
     }
 
@@ -191,16 +191,26 @@ public final class StackConfig {
         return schemas;
     }
 
-    private static void applyEnvironment(ConfigSchema schema, ObjectNode root, Map<String, String> env,
-                                         Map<String, String> sources) {
+    /**
+     * The one environment rule, on the tree of the section at {@code prefix} ("" for the whole file): every scalar
+     * key outside maps and lists is set by its variable when that is not empty. {@code sources} (if given) learns
+     * where each key set came from.
+     */
+    private static void applyEnvironment(ConfigSchema schema, String prefix, ObjectNode node, Map<String, String> env,
+                                         @Nullable Map<String, String> sources) {
         schema.forEachScalar("", (path, leaf) -> {
-            final String variable = ConfigSchema.envVariable(path);
-            final String value = env.get(variable);
-            if (value != null && !value.isEmpty()) {
-                ConfigSchema.set(root, path, leaf.parse(variable, value));
-                sources.put(path, "the environment, " + variable);
-            } else if (!at(root, path).isMissingNode() && !at(root, path).isNull()) {
-                sources.put(path, "the config file");
+            final String full = prefix.isEmpty() ? path : prefix + '.' + path;
+            for (String variable : leaf.variables(full)) {
+                final String value = env.get(variable);
+                if (value != null && !value.isEmpty()) {
+                    ConfigSchema.set(node, path, leaf.parse(variable, value));
+                    if (sources != null) {
+                        sources.put(full, "the environment, " + variable);
+                    }
+                } else if (sources != null && !sources.containsKey(full) && !at(node, path).isMissingNode()
+                           && !at(node, path).isNull()) {
+                    sources.put(full, "the config file");
+                }
             }
         });
     }
@@ -299,15 +309,32 @@ public final class StackConfig {
     public <R extends Record> R service(String name, Class<R> type) {
         final ObjectNode section = ((ObjectNode) service(name)).deepCopy();
         section.remove(COMMON_KEYS);
-        return bind("services." + name, section, type);
+        return bind("services." + name, section, type, env);
     }
 
     /** A top-level section ({@code "http"}, {@code "tls"}) bound to its config record, defaults filled in. */
     public <R extends Record> R section(String name, Class<R> type) {
-        return bind(name, section(name), type);
+        return bind(name, section(name).deepCopy(), type, env);
     }
 
-    private <R extends Record> R bind(String path, JsonNode node, Class<R> type) {
+    /** Binds a section with this config's environment (a test's {@link #withEnv} too) applied by the one rule. */
+    private <R extends Record> R bind(String path, JsonNode section, Class<R> type, Map<String, String> env) {
+        if (section instanceof ObjectNode object) {
+            try {
+                applyEnvironment(schemas.get(type), path, object, env, null);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(file, List.of(e.getMessage()));
+            }
+        }
+        return bind(file, path, section, type);
+    }
+
+    /** Binds {@code node}, the section at {@code path} (for messages), to its config record, defaults filled in. */
+    public static <R extends Record> R bind(String path, JsonNode node, Class<R> type) {
+        return bind(null, path, node, type);
+    }
+
+    private static <R extends Record> R bind(@Nullable Path file, String path, JsonNode node, Class<R> type) {
         final ConfigSchema schema = schemas.get(type);
         final List<String> problems = new ArrayList<>();
         schema.check(path, node, problems);

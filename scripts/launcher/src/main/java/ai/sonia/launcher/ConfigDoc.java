@@ -31,7 +31,8 @@ final class ConfigDoc {
                                    && schema.type() != ConfigSchema.Type.LIST;
             out.append("| `").append(path).append("` | ").append(schema.type().label()).append(" | ")
                .append(schema.defaultValue() == null ? "" : '`' + schema.defaultValue() + '`').append(" | ")
-               .append(scalar && envReachable ? '`' + ConfigSchema.envVariable(path) + '`' : "").append(" | ")
+               .append(scalar && envReachable ? '`' + String.join("`, `", schema.variables(path)) + '`' : "")
+               .append(" | ")
                .append(schema.description().replace("|", "\\|")).append(" |\n");
         }
         switch (schema.type()) {
