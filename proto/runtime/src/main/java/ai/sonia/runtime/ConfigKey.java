@@ -15,8 +15,8 @@ import java.lang.annotation.Target;
 @Target({ ElementType.RECORD_COMPONENT, ElementType.TYPE })
 public @interface ConfigKey {
 
-    /** What the key (or the section) means, one sentence. */
-    String value();
+    /** What the key (or the section) means, one sentence; on a component of a record type, empty takes the type's. */
+    String value() default "";
 
     /**
      * The value when the key is absent, written as its environment variable would be (a list comma-separated);

@@ -159,7 +159,7 @@ public final class ConfigSchema {
         final String element = key == null || key.element().isEmpty() ? description : key.element();
         if (raw.isRecord()) {
             final ConfigKey own = raw.getAnnotation(ConfigKey.class);
-            return record(raw, key != null || own == null ? description : own.value());
+            return record(raw, own != null && (key == null || description.isEmpty()) ? own.value() : description);
         }
         if (raw == List.class || raw == Map.class) {
             final java.lang.reflect.Type[] args = ((ParameterizedType) generic).getActualTypeArguments();
@@ -188,6 +188,14 @@ public final class ConfigSchema {
         }
         schema.alias = key == null || key.env().isEmpty() ? null : key.env();
         return schema;
+    }
+
+    /** A copy of this scalar whose default the reference shows as {@code shown} (a service's own port). */
+    ConfigSchema shown(String shown) {
+        final ConfigSchema copy = new ConfigSchema(type, description, shown, element);
+        copy.applied = applied;
+        copy.alias = alias;
+        return copy;
     }
 
     /** A copy of {@code node} with every absent key that has a default filled in, nested objects made. */

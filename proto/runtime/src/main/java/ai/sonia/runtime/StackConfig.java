@@ -34,8 +34,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * { "bind": "127.0.0.1", "portOffset": 0,
  *   "services": { "memory": { "port": 7020, "target": "127.0.0.1:7020", ... } } }
  * }</pre>
- * Environment: {@code SONIA_HOME}, {@code SONIA_CONFIG}, {@code SONIA_BIND}, {@code SONIA_PORT_OFFSET},
- * {@code SONIA_<SERVICE>_PORT}, {@code SONIA_<SERVICE>_TARGET}.
+ * Environment: {@code SONIA_HOME}, {@code SONIA_CONFIG}, and every key by the one rule {@code SONIA_<PATH>}
+ * ({@link ConfigSchema}: {@code SONIA_BIND}, {@code SONIA_PORT_OFFSET}, {@code SONIA_<SERVICE>_PORT} ...). Each
+ * section is bound to the record that declares its keys ({@link #service(String, Class)}, {@link Keys},
+ * {@link ServiceKeys}).
  */
 public final class StackConfig {
 
@@ -57,8 +59,24 @@ public final class StackConfig {
         }
     };
 
-    /** The keys every service section has beside its own: the stack's, not the service's record. */
-    private static final List<String> COMMON_KEYS = List.of("port", "target", "faults");
+    /** The stack's own keys of the file; {@link #schema} adds one section per service. */
+    @ConfigKey("config/sonia.json")
+    record Keys(@ConfigKey(value = "The address every service binds to.", def = "127.0.0.1") String bind,
+                @ConfigKey(value = "Added to every contract port (a second stack); cannot be combined with "
+                                   + "services.<name>.port.", def = "0") int portOffset,
+                @ConfigKey ai.sonia.runtime.edge.HttpPolicy.Keys http,
+                @ConfigKey ai.sonia.runtime.tls.TlsSettings.Keys tls) {}
+
+    /** The keys every service's section has beside its own record's. */
+    public record ServiceKeys(
+            @ConfigKey("The port it listens on, instead of the contract's plus portOffset (refused with a portOffset).")
+            Integer port,
+            @ConfigKey(value = "Where the others reach it, host:port.", shown = "127.0.0.1:<port>") String target,
+            @ConfigKey("Fault injection for fault runs (also SONIA_<NAME>_FAULTS=rate:CODE).") FaultInjector.Keys faults) {}
+
+    /** The keys of {@link ServiceKeys}, which a service's own record does not hold. */
+    private static final List<String> COMMON_KEYS =
+            java.util.Arrays.stream(ServiceKeys.class.getRecordComponents()).map(c -> c.getName()).toList();
 
     private final Path home;
     @Nullable
@@ -76,9 +94,11 @@ public final class StackConfig {
         this.root = root;
         this.env = Map.copyOf(env);
         this.portOverrides = Map.copyOf(portOverrides);
-        bindAddress = firstNonEmpty(env.get("SONIA_BIND"), root.path("bind").asText(null), "127.0.0.1");
-        portOffset = parseInt("SONIA_PORT_OFFSET",
-                              firstNonEmpty(env.get("SONIA_PORT_OFFSET"), root.path("portOffset").asText(null), "0"));
+        final ObjectNode own = root.deepCopy();
+        own.remove("services");
+        final Keys keys = bind("", own, Keys.class, env);
+        bindAddress = keys.bind().isEmpty() ? "127.0.0.1" : keys.bind();
+        portOffset = keys.portOffset();
         if (portOffset < 0 || portOffset > 50_000) {
             throw new IllegalArgumentException("portOffset: " + portOffset + " (expected: 0..50000)");
         }
@@ -152,30 +172,15 @@ public final class StackConfig {
         for (ServiceSpec spec : Stack.SERVICES) {
             services.field(spec.name(), serviceSection(spec, serviceSchemas.get(spec.name())));
         }
-        return ConfigSchema.object("config/sonia.json")
-                .field("bind", ConfigSchema.string("The address every service binds to.", "127.0.0.1"))
-                .field("portOffset", ConfigSchema.integer(
-                        "Added to every contract port (a second stack); cannot be combined with services.<name>.port.",
-                        0))
-                .field("http", ConfigSchema.of(ai.sonia.runtime.edge.HttpPolicy.Keys.class))
-                .field("tls", ConfigSchema.of(ai.sonia.runtime.tls.TlsSettings.Keys.class))
-                .field("services", services);
+        return ConfigSchema.of(Keys.class).field("services", services);
     }
 
     private static ConfigSchema serviceSection(ServiceSpec spec, @Nullable ConfigSchema own) {
         final ConfigSchema section =
                 own == null ? ConfigSchema.open("The " + spec.name() + " service (its module is not loaded here).")
                             : ConfigSchema.object(own.description());
-        section.field("port", ConfigSchema.integer(
-                       "The port it listens on, instead of the contract's plus portOffset (refused with a portOffset).",
-                       spec.port()))
-               .field("target", ConfigSchema.string("Where the others reach it, host:port.", "127.0.0.1:<port>"))
-               .field("faults", ConfigSchema.object(
-                               "Fault injection for fault runs (also SONIA_" + spec.name().toUpperCase(Locale.ROOT)
-                               + "_FAULTS=rate:CODE).")
-                       .field("rate", ConfigSchema.number("Share of calls that fail, 0..1.", 0))
-                       .field("code", ConfigSchema.string("The gRPC status code they fail with.", "UNAVAILABLE"))
-                       .field("method", ConfigSchema.string("Only this method (bare name), else every one.", null)));
+        ConfigSchema.of(ServiceKeys.class).fields().forEach((name, key) -> section.field(
+                name, "port".equals(name) ? key.shown(String.valueOf(spec.port())) : key));
         if (own != null) {
             own.fields().forEach(section::field);
         }
@@ -217,7 +222,7 @@ public final class StackConfig {
 
     /** One rule for ports: the contract's port plus portOffset, unless a service names its own; never both. */
     private static void checkPorts(ObjectNode root, Map<String, String> sources, List<String> problems) {
-        final int offset = root.path("portOffset").asInt(0);
+        final int offset = at(root, "portOffset").asInt(0);
         if (offset == 0) {
             return;
         }
@@ -279,26 +284,26 @@ public final class StackConfig {
         if (override != null) {
             return override;
         }
-        final String fromEnv = env.get("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_PORT");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return parseInt("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_PORT", fromEnv);
-        }
-        final JsonNode configured = service(spec.name()).get("port");
-        return configured != null ? configured.asInt() : spec.port() + portOffset;
+        final Integer configured = serviceKeys(spec).port();
+        return configured != null ? configured : spec.port() + portOffset;
     }
 
     /** Where a service is reached, as {@code host:port}. */
     public String target(ServiceSpec spec) {
-        final String fromEnv = env.get("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_TARGET");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return fromEnv;
-        }
-        final JsonNode configured = service(spec.name()).get("target");
-        if (configured != null && configured.isTextual()) {
-            return configured.asText();
+        final String configured = serviceKeys(spec).target();
+        if (configured != null && !configured.isEmpty()) {
+            return configured;
         }
         final String host = "0.0.0.0".equals(bindAddress) || "::".equals(bindAddress) ? "127.0.0.1" : bindAddress;
         return host + ':' + port(spec);
+    }
+
+    /** The keys every service's section has ({@code port}, {@code target}, {@code faults}), bound. */
+    public ServiceKeys serviceKeys(ServiceSpec spec) {
+        final ObjectNode common = JsonNodeFactory.instance.objectNode();
+        final JsonNode section = service(spec.name());
+        COMMON_KEYS.stream().filter(section::has).forEach(key -> common.set(key, section.get(key).deepCopy()));
+        return bind("services." + spec.name(), common, ServiceKeys.class, env);
     }
 
     /**
@@ -344,8 +349,8 @@ public final class StackConfig {
             } catch (JsonProcessingException e) {
                 final StringBuilder at = new StringBuilder(path);
                 if (e instanceof JsonMappingException mapping) {
-                    mapping.getPath().forEach(r -> at.append(r.getFieldName() != null ? "." + r.getFieldName()
-                                                                                      : "[" + r.getIndex() + ']'));
+                    mapping.getPath().forEach(r -> at.append(r.getFieldName() == null ? "[" + r.getIndex() + ']'
+                                                             : (at.length() == 0 ? "" : ".") + r.getFieldName()));
                 }
                 problems.add(at + ": " + e.getOriginalMessage());
             }
@@ -355,14 +360,17 @@ public final class StackConfig {
 
     /** The service's own section of the file, empty when absent. */
     public JsonNode service(String name) {
-        final JsonNode node = root.path("services").path(name);
-        return node.isObject() ? node : JsonNodeFactory.instance.objectNode();
+        return section(at(root, "services"), name);
     }
 
     /** A top-level section of the file ({@code "http"}, ...), empty when absent. */
     public JsonNode section(String name) {
-        final JsonNode node = root.path(name);
-        return node.isObject() ? node : JsonNodeFactory.instance.objectNode();
+        return section(root, name);
+    }
+
+    private static JsonNode section(JsonNode parent, String name) {
+        final JsonNode node = parent.get(name);
+        return node != null && node.isObject() ? node : JsonNodeFactory.instance.objectNode();
     }
 
     /** An environment variable, or null. */
@@ -371,14 +379,6 @@ public final class StackConfig {
         requireNonNull(key, "key");
         final String value = env.get(key);
         return value == null || value.isEmpty() ? null : value;
-    }
-
-    private static int parseInt(String what, String value) {
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + ": " + value + " (expected: an integer)", e);
-        }
     }
 
     private static String firstNonEmpty(@Nullable String a, @Nullable String b, String fallback) {
