@@ -17,6 +17,8 @@ import ai.sonia.runtime.ConfigSchema;
  */
 class ConfigReferenceTest {
 
+    record Root(@ConfigKey Section section) {}
+
     @ConfigKey("A section.")
     record Section(@ConfigKey(value = "How many.", def = "4") int count,
                    @ConfigKey(value = "Where.", shown = "this machine's", env = "SONIA_OLD_NAME") List<String> hosts,
@@ -27,8 +29,7 @@ class ConfigReferenceTest {
 
     @Test
     void aRecordRendersAsOneRowPerKey() {
-        final String doc = ConfigReference.render(ConfigSchema.object("root").field("section",
-                                                                                  ConfigSchema.of(Section.class)));
+        final String doc = ConfigReference.render(ConfigSchema.of(Root.class));
         assertThat(doc).startsWith("# Configuration reference\n").contains(
                 "| `section` | object |  |  | A section. |\n"
                 + "| `section.count` | integer | `4` | `SONIA_SECTION_COUNT` | How many. |\n"

@@ -21,8 +21,7 @@ import ai.sonia.runtime.ConfigKey;
  * capped at, when its tenant has a limit.
  */
 record BudgetConfig(
-        @JsonProperty("default") @ConfigKey("Monthly limits (UTC calendar month); 0 is unlimited.")
-        Limits defaultLimits,
+        @JsonProperty("default") @ConfigKey Limits defaultLimits,
         @JsonProperty("tenants") @ConfigKey("Per tenant, by its name.") Map<String, Limits> tenantLimits,
         @ConfigKey(value = "What a call without max_tokens reserves for its answer.", def = "4096")
         int defaultOutputTokens) {

@@ -72,46 +72,25 @@ public final class ConfigSchema {
     }
 
     /** An object with the keys added by {@link #field}. */
-    public static ConfigSchema object(String description) {
+    static ConfigSchema object(String description) {
         return new ConfigSchema(Type.OBJECT, description, null, null);
     }
 
     /** An object whose declared keys are checked and whose other keys are let through unchecked. */
-    public static ConfigSchema open(String description) {
+    static ConfigSchema open(String description) {
         final ConfigSchema schema = object(description);
         schema.open = true;
         return schema;
     }
 
     /** An object whose keys are free (tenant names, aliases, header names), each value of the given shape. */
-    public static ConfigSchema map(String description, ConfigSchema value) {
+    private static ConfigSchema map(String description, ConfigSchema value) {
         return new ConfigSchema(Type.MAP, description, null, requireNonNull(value, "value"));
     }
 
     /** An array of the given shape. */
-    public static ConfigSchema list(String description, ConfigSchema element) {
+    private static ConfigSchema list(String description, ConfigSchema element) {
         return new ConfigSchema(Type.LIST, description, null, requireNonNull(element, "element"));
-    }
-
-    public static ConfigSchema string(String description, @Nullable Object defaultValue) {
-        return scalar(Type.STRING, description, defaultValue);
-    }
-
-    public static ConfigSchema integer(String description, @Nullable Object defaultValue) {
-        return scalar(Type.INTEGER, description, defaultValue);
-    }
-
-    public static ConfigSchema number(String description, @Nullable Object defaultValue) {
-        return scalar(Type.NUMBER, description, defaultValue);
-    }
-
-    public static ConfigSchema bool(String description, @Nullable Object defaultValue) {
-        return scalar(Type.BOOLEAN, description, defaultValue);
-    }
-
-    /** An array of strings; from the environment, comma-separated. */
-    public static ConfigSchema strings(String description, @Nullable Object defaultValue) {
-        return scalar(Type.STRINGS, description, defaultValue);
     }
 
     private static ConfigSchema scalar(Type type, String description, @Nullable Object defaultValue) {
@@ -119,7 +98,7 @@ public final class ConfigSchema {
     }
 
     /** Adds a key to an object; returns this. */
-    public ConfigSchema field(String name, ConfigSchema schema) {
+    ConfigSchema field(String name, ConfigSchema schema) {
         if (type != Type.OBJECT) {
             throw new IllegalStateException("field() on a " + type.label());
         }
