@@ -10,12 +10,9 @@ import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.edge.OriginPolicy;
 
 /**
- * The gateway's own settings, from {@code services.gateway} of the config file:
- * {@code {"circuit": {"failuresToOpen": 5, "openSeconds": 5}, "maxConcurrentCalls": 64,
- * "maxConcurrentCallsPerTenant": 16, "allowedOrigins": ["http://localhost"],
- * "approvals": {"maxStreamsPerPrincipal": 8, "pingIntervalMillis": 20000}}} (calls in flight to each
- * downstream, in all and for one tenant; browser origins allowed on the WebSockets; approval WebSockets one
- * principal may hold at once, and the silence after which one is pinged).
+ * The gateway's own settings, from {@code services.gateway} of the config file ({@link Keys}): the downstream
+ * policy, browser origins allowed on the WebSockets, approval WebSockets one principal may hold at once, and the
+ * silence after which one is pinged.
  */
 record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrigins, int approvalStreamsPerPrincipal,
                      Duration approvalPingInterval) {

@@ -22,17 +22,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 
 /**
- * OpenClaw's settings, from the {@code services.openclaw} section of the stack config:
- * <pre>{@code
- * { "workspace": "/path", "tenantWorkspaces": "/path", "jail": "auto|bwrap|none", "bwrap": "/usr/bin/bwrap",
- *   "quotaBytes": 104857600,
- *   "shell": { "allowShell": false, "allowedExecutables": ["ls", ...], "deniedOptions": {"sort": ["-u"]} },
- *   "http": { "allowedHosts": ["nas.lan", "127.0.0.1:8080"], "allowPublic": true, "maxBytes": 1048576,
- *             "timeoutSeconds": 10 },
- *   "limits": { "timeoutSeconds": 10, "outputBytes": 1048576, "memoryBytes": 1073741824,
- *               "fileBytes": 67108864, "maxProcesses": 64 } }
- * }</pre>
- * Every knob has a safe default: the workspace (tenant "default"'s) is {@code dataDir("openclaw")/workspace},
+ * OpenClaw's settings, from the {@code services.openclaw} section of the stack config ({@link Keys}). Every knob has a safe default: the workspace (tenant "default"'s) is {@code dataDir("openclaw")/workspace},
  * every other tenant's is under {@code dataDir("openclaw")/tenants}; {@code jail} "auto" and "bwrap" both
  * require bubblewrap (found on the service's PATH unless {@code bwrap} names it) and refuse programs when it
  * cannot be made — only an explicit "none" runs them unconfined; 100 MiB per tenant's workspace; no shell;

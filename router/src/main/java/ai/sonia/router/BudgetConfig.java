@@ -10,14 +10,7 @@ import ai.sonia.runtime.ConfigKey;
 
 /**
  * Section {@code services.router.budgets}: token and cost limits per tenant and calendar month (UTC); 0 or
- * absent means unlimited, which is the default for everyone.
- *
- * <pre>{@code
- * "budgets": {"default": {"tokens": 0, "costMicros": 0},
- *             "tenants": {"acme": {"tokens": 100000, "costMicros": 5000000}},
- *             "defaultOutputTokens": 4096}
- * }</pre>
- * {@code defaultOutputTokens} is what a call without {@code max_tokens} reserves for its answer, and is
+ * absent means unlimited, which is the default for everyone. {@code defaultOutputTokens} is what a call without {@code max_tokens} reserves for its answer, and is
  * capped at, when its tenant has a limit.
  */
 record BudgetConfig(

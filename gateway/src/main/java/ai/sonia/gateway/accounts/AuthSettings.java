@@ -6,13 +6,8 @@ import java.util.Locale;
 import ai.sonia.runtime.ConfigKey;
 
 /**
- * The gateway's account settings, from {@code services.gateway.auth} of the config file:
- * <pre>{@code
- * {"registration": "admin",            // or "open": anyone registers, into a tenant of their own
- *  "bcryptCost": 12,
- *  "accessTokenSeconds": 900, "refreshTokenDays": 14,
- *  "loginThrottle": {"maxFailures": 5, "windowSeconds": 900, "lockSeconds": 30, "maxLockSeconds": 900}}
- * }</pre>
+ * The gateway's account settings, from {@code services.gateway.auth} of the config file ({@link Keys});
+ * {@code "registration": "open"} lets anyone register, into a tenant of their own.
  */
 public record AuthSettings(boolean openRegistration, int bcryptCost, Duration accessTtl, Duration refreshTtl,
                            int maxLoginFailures, Duration failureWindow, Duration lock, Duration maxLock) {

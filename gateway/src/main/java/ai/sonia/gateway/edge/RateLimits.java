@@ -2,10 +2,7 @@ package ai.sonia.gateway.edge;
 
 import ai.sonia.runtime.ConfigKey;
 
-/**
- * The gateway's request limits, from {@code services.gateway.rateLimits} of the config file:
- * {@code {"perPrincipal": {"requests": 600, "perSeconds": 60}, "perIp": {"requests": 1200, "perSeconds": 60}}}.
- */
+/** The gateway's request limits, from {@code services.gateway.rateLimits} of the config file ({@link Keys}). */
 public record RateLimits(int principalRequests, double principalSeconds, int ipRequests, double ipSeconds) {
 
     public static final RateLimits DEFAULT = new RateLimits(600, 60, 1200, 60);

@@ -15,9 +15,10 @@ import java.util.ServiceLoader;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonPointer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -347,10 +348,13 @@ public final class StackConfig {
             try {
                 return strict.treeToValue(schema.withDefaults(node), type);
             } catch (JsonProcessingException e) {
+                // Where the parser was: a mapping problem, or a number out of the range of its Java type.
                 final StringBuilder at = new StringBuilder(path);
-                if (e instanceof JsonMappingException mapping) {
-                    mapping.getPath().forEach(r -> at.append(r.getFieldName() == null ? "[" + r.getIndex() + ']'
-                                                             : (at.length() == 0 ? "" : ".") + r.getFieldName()));
+                if (e.getProcessor() instanceof JsonParser parser) {
+                    for (JsonPointer p = parser.getParsingContext().pathAsPointer(); !p.matches(); p = p.tail()) {
+                        at.append(p.getMatchingIndex() >= 0 ? "[" + p.getMatchingIndex() + ']'
+                                                            : (at.length() == 0 ? "" : ".") + p.getMatchingProperty());
+                    }
                 }
                 problems.add(at + ": " + e.getOriginalMessage());
             }

@@ -164,6 +164,11 @@ class StackConfigStrictTest {
         assertThatThrownBy(() -> config.service("memory", Memory.class))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
                         "services.memory.shards[0].size: expected an integer, found \"big\""));
+        // What only the record's Java type can refuse is refused by the binding, with the path too.
+        final Path tooBig = home("{\"services\": {\"memory\": {\"readers\": 99999999999}}}");
+        assertThatThrownBy(() -> load(tooBig, Map.of()).service("memory", Memory.class))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                        .asString().startsWith("services.memory.readers: ").contains("out of range"));
     }
 
     @Test

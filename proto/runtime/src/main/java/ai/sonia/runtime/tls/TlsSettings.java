@@ -25,8 +25,7 @@ import ai.sonia.runtime.auth.Secrets;
  *          "plaintextOnLoopback": true,      // a loopback-bound port also answers plain HTTP (default: true)
  *          "mutual": false }                 // every service serves TLS and asks callers for a certificate
  * }</pre>
- * Environment: {@code SONIA_TLS} (on/off), {@code SONIA_TLS_CERT}, {@code SONIA_TLS_KEY}, {@code SONIA_TLS_CA},
- * {@code SONIA_TLS_HOSTNAMES} (comma-separated), {@code SONIA_TLS_MUTUAL} (true/false).
+ * Environment: each key by the stack's one rule ({@code SONIA_TLS_CERT} ...), and {@code SONIA_TLS} (on/off).
  *
  * <p>Without a configured certificate, a local CA and a certificate for {@code localhost}, 127.0.0.1 and ::1
  * (plus {@code hostnames}) signed by it are generated on first start under {@code $SONIA_HOME/secrets/tls/},
