@@ -178,7 +178,7 @@ public final class ConfigSchema {
     }
 
     /** A copy of {@code node} with every absent key that has a default filled in, nested objects made. */
-    public JsonNode withDefaults(@Nullable JsonNode node) {
+    JsonNode withDefaults(@Nullable JsonNode node) {
         final boolean absent = node == null || node.isNull() || node.isMissingNode();
         switch (type) {
             case OBJECT -> {
