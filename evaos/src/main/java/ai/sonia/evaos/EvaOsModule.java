@@ -1,7 +1,6 @@
 package ai.sonia.evaos;
 
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -9,8 +8,6 @@ import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import com.fasterxml.jackson.databind.JsonNode;
 
 import ai.sonia.evaos.domain.ApprovalEvents;
 import ai.sonia.evaos.domain.ApprovalPolicy;
@@ -29,10 +26,8 @@ import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.status.DependencyProbe;
 
 /**
- * Wires the evaos service: risk decisions, approvals and stack health. Settings in
- * {@code services.evaos}: {@code pendingTtlSeconds} (900), {@code grantTtlSeconds} (3600),
- * {@code refusalTtlSeconds} (86400), {@code maxTtlSeconds} (30 days), and {@code approvals}: who may approve
- * their own actions and how many watches a principal holds ({@link ApprovalPolicy}).
+ * Wires the evaos service: risk decisions, approvals and stack health. Settings in {@code services.evaos}
+ * ({@link EvaOsConfig}).
  */
 public final class EvaOsModule implements ServiceModule {
 
@@ -40,17 +35,7 @@ public final class EvaOsModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return ConfigSchema.object("Risk decisions and approvals.")
-                .field("pendingTtlSeconds", ConfigSchema.integer("How long an approval waits.", 900))
-                .field("grantTtlSeconds", ConfigSchema.integer("How long a grant lasts.", 3600))
-                .field("refusalTtlSeconds", ConfigSchema.integer("How long a refusal is remembered.", 86_400))
-                .field("maxTtlSeconds", ConfigSchema.integer("The longest TTL a decision may ask for.", 30L * 86_400))
-                .field("approvals", ConfigSchema.object("Who may decide, and approval streams.")
-                        .field("selfApprove", ConfigSchema.map(
-                                "Per tenant (\"*\" for every other): the highest risk a plain user may approve for"
-                                + " themselves, NONE, MEDIUM or HIGH.", ConfigSchema.string("NONE, MEDIUM or HIGH.", "NONE")))
-                        .field("maxStreamsPerPrincipal",
-                               ConfigSchema.integer("Approval watch streams one principal may hold at once.", 8)));
+        return ConfigSchema.of(EvaOsConfig.class);
     }
 
     @Override
@@ -60,15 +45,11 @@ public final class EvaOsModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
-        final JsonNode section = config.service("evaos");
-        final Approvals.Ttls ttls = new Approvals.Ttls(
-                Duration.ofSeconds(section.path("pendingTtlSeconds").asLong(900)),
-                Duration.ofSeconds(section.path("grantTtlSeconds").asLong(3600)),
-                Duration.ofSeconds(section.path("refusalTtlSeconds").asLong(86_400)),
-                Duration.ofSeconds(section.path("maxTtlSeconds").asLong(30L * 86_400)));
+        final EvaOsConfig settings = config.service(spec().name(), EvaOsConfig.class);
+        final Approvals.Ttls ttls = settings.ttls();
         final SqliteApprovalStore store = new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
         final ApprovalEvents events = new ApprovalEvents();
-        final ApprovalPolicy policy = ApprovalPolicy.from(section.path("approvals"));
+        final ApprovalPolicy policy = settings.approvals().policy();
         final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy,
                                                   Clock.systemUTC());
         final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(Threads.factory("evaos-expiry"));

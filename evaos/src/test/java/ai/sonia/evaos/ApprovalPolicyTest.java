@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 
 import ai.sonia.evaos.domain.ApprovalPolicy;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.StackConfig;
 
 /** The approvals policy read from {@code services.evaos.approvals}: safe defaults, a clear refusal of typos. */
 class ApprovalPolicyTest {
@@ -19,7 +20,7 @@ class ApprovalPolicyTest {
 
     @Test
     void byDefaultNoUserApprovesTheirOwnMediumOrHigh() {
-        final ApprovalPolicy policy = ApprovalPolicy.from(MissingNode.getInstance());
+        final ApprovalPolicy policy = policy(MissingNode.getInstance());
         assertThat(policy.maySelfApprove("any", RiskLevel.RISK_LEVEL_MEDIUM)).isFalse();
         assertThat(policy.maySelfApprove("any", RiskLevel.RISK_LEVEL_HIGH)).isFalse();
         assertThat(policy.maxStreamsPerPrincipal()).isEqualTo(8);
@@ -27,7 +28,7 @@ class ApprovalPolicyTest {
 
     @Test
     void aTenantEntryWinsOverTheWildcard() throws Exception {
-        final ApprovalPolicy policy = ApprovalPolicy.from(
+        final ApprovalPolicy policy = policy(
                 json("{\"selfApprove\":{\"*\":\"medium\",\"strict\":\"NONE\",\"lab\":\"HIGH\"}}"));
         assertThat(policy.maySelfApprove("other", RiskLevel.RISK_LEVEL_MEDIUM)).isTrue();
         assertThat(policy.maySelfApprove("other", RiskLevel.RISK_LEVEL_HIGH)).isFalse();
@@ -38,14 +39,19 @@ class ApprovalPolicyTest {
 
     @Test
     void anUnknownLevelOrABadCapStopsTheStartWithTheSettingNamed() {
-        assertThatThrownBy(() -> ApprovalPolicy.from(json("{\"selfApprove\":{\"acme\":\"CRITICAL\"}}")))
+        assertThatThrownBy(() -> policy(json("{\"selfApprove\":{\"acme\":\"CRITICAL\"}}")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("services.evaos.approvals.selfApprove.acme");
-        assertThatThrownBy(() -> ApprovalPolicy.from(json("{\"selfApprove\":\"MEDIUM\"}")))
+        assertThatThrownBy(() -> policy(json("{\"selfApprove\":\"MEDIUM\"}")))
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> ApprovalPolicy.from(json("{\"maxStreamsPerPrincipal\":0}")))
+        assertThatThrownBy(() -> policy(json("{\"maxStreamsPerPrincipal\":0}")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("maxStreamsPerPrincipal");
+    }
+
+    /** The policy a {@code services.evaos.approvals} section gives. */
+    private static ApprovalPolicy policy(JsonNode approvals) {
+        return StackConfig.bind("services.evaos.approvals", approvals, EvaOsConfig.ApprovalKeys.class).policy();
     }
 
     private static JsonNode json(String text) throws Exception {

@@ -42,7 +42,7 @@ public final class GatewayModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return GatewayConfig.schema();
+        return ConfigSchema.of(GatewayConfig.Keys.class);
     }
 
     @Override
@@ -52,7 +52,7 @@ public final class GatewayModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
-        return newServer(config, GatewayConfig.from(config));
+        return newServer(config, GatewayConfig.from(config.service(spec().name(), GatewayConfig.Keys.class)));
     }
 
     SoniaServer newServer(StackConfig config, GatewayConfig gateway) {
@@ -62,8 +62,9 @@ public final class GatewayModule implements ServiceModule {
         final ToolDefinitions tools = new ToolDefinitions();
         final ActionRunner actions = new ActionRunner(downstreams, tools);
         final ChatStreamer streamer = new ChatStreamer(downstreams);
-        final AuthSettings auth = AuthSettings.from(config.service("gateway"));
-        final RateLimits limits = RateLimits.from(config.service("gateway"));
+        final GatewayConfig.Keys keys = config.service(spec().name(), GatewayConfig.Keys.class);
+        final AuthSettings auth = AuthSettings.from(keys.auth());
+        final RateLimits limits = RateLimits.from(keys.rateLimits());
         final Accounts accounts = Accounts.open(config, auth);
         FirstAdmin.ensure(accounts, config);
         final SoniaServer.Builder builder =

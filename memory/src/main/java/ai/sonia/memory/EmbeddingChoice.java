@@ -4,8 +4,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import ai.sonia.memory.domain.Embedder;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.runtime.StackConfig;
@@ -21,24 +19,23 @@ record EmbeddingChoice(String provider, String model, int dimensions, String bas
 
     static final int BUNDLED_DIMENSIONS = 384;
 
-    static EmbeddingChoice from(StackConfig config) {
-        final JsonNode section = config.service("memory").path("embedding");
-        final String provider = section.path("provider").asText("bundled").toLowerCase(Locale.ROOT);
+    static EmbeddingChoice from(MemoryConfig.Embedding section, StackConfig config) {
+        final String provider = section.provider().toLowerCase(Locale.ROOT);
         switch (provider) {
             case "bundled" -> {
                 return new EmbeddingChoice("bundled", Embedder.BUNDLED_MODEL, BUNDLED_DIMENSIONS, "");
             }
             case "ollama" -> {
-                final String model = section.path("model").asText("");
-                final int dimensions = section.path("dimensions").asInt(0);
-                if (model.isEmpty() || dimensions <= 0) {
+                if (section.model() == null || section.model().isEmpty() || section.dimensions() == null
+                    || section.dimensions() <= 0) {
                     throw new IllegalArgumentException(
                             "services.memory.embedding: an ollama model needs \"model\" and \"dimensions\" (got "
                             + section + ')');
                 }
                 final String env = config.env("OLLAMA_BASE_URL");
-                final String baseUrl = section.path("baseUrl").asText(env != null ? env : "http://127.0.0.1:11434");
-                return new EmbeddingChoice("ollama", model, dimensions, baseUrl);
+                final String baseUrl = section.baseUrl() != null ? section.baseUrl()
+                                                                 : env != null ? env : "http://127.0.0.1:11434";
+                return new EmbeddingChoice("ollama", section.model(), section.dimensions(), baseUrl);
             }
             default -> throw new IllegalArgumentException(
                     "services.memory.embedding.provider: " + provider + " (expected: bundled or ollama)");

@@ -1,36 +1,42 @@
 package ai.sonia.memory;
 
-import ai.sonia.runtime.ConfigSchema;
 import java.time.Duration;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import ai.sonia.runtime.ConfigKey;
 
 /**
- * The memory engine's knobs, from the {@code services.memory} section of the configuration file; every one
- * has a safe default. Immutable, validated once.
- *
- * @param maxTextChars longest text a memory may hold
- * @param halfLife how long until an untouched memory's decay factor is halfway to {@code decayFloor}
- * @param decayFloor the decay factor of a very old memory, so old facts fade but never vanish
- * @param defaultTopK hits when a search asks for 0
- * @param maxTopK most hits a search may ask for
- * @param candidates how deep each signal (BM25, vectors) is read before fusion
- * @param approximateAbove from how many vectors a tenant is searched by the HNSW graph, not an exact scan
- * @param rrfK the constant of reciprocal rank fusion
- * @param bm25Weight the weight of the BM25 ranking in the fusion; the vector ranking weighs 1
- * @param readers reader connections beside the one writer
- * @param fullSync whether each commit is synced to disk (survives power loss), not only to the OS
- * @param sweepInterval how often memories past their TTL are marked expired in the ledger
- * @param accessFlushInterval how often access times and counts of returned memories are written
- * @param embedderLoadTimeout how long a write or search waits for the embedding model to load
+ * The memory engine's knobs: the {@code services.memory} section of the configuration file, each key declared
+ * once here with its default ({@link ConfigKey}), bound by {@code StackConfig.service("memory", MemoryConfig.class)}.
+ * Immutable, validated once.
  */
-public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloor, int defaultTopK, int maxTopK,
-                           int candidates, int approximateAbove, int rrfK, double bm25Weight, int readers, boolean fullSync, Duration sweepInterval,
-                           Duration accessFlushInterval, Duration embedderLoadTimeout) {
+@ConfigKey("The memory engine.")
+public record MemoryConfig(
+        @ConfigKey(value = "Longest text a memory may hold.", def = "16384") int maxTextChars,
+        @ConfigKey(value = "Decay half-life of an untouched memory.", def = "720") double halfLifeHours,
+        @ConfigKey(value = "The decay factor of a very old memory, 0..1.", def = "0.3") double decayFloor,
+        @ConfigKey(value = "Hits when a search asks for 0.", def = "10") int defaultTopK,
+        @ConfigKey(value = "Most hits a search may ask for.", def = "100") int maxTopK,
+        @ConfigKey(value = "How deep each signal is read before fusion.", def = "50") int candidates,
+        @ConfigKey(value = "Vectors from which HNSW is used.", def = "20000") int approximateAbove,
+        @ConfigKey(value = "The constant of reciprocal rank fusion.", def = "60") int rrfK,
+        @ConfigKey(value = "Weight of BM25 in the fusion, 0..10.", def = "1.0") double bm25Weight,
+        @ConfigKey(value = "Reader connections beside the writer.", def = "4") int readers,
+        @ConfigKey(value = "Sync each commit to disk.", def = "true") boolean fullSync,
+        @ConfigKey(value = "TTL sweep interval.", def = "5000") long sweepIntervalMs,
+        @ConfigKey(value = "Access-time flush interval.", def = "1000") long accessFlushIntervalMs,
+        @ConfigKey(value = "Wait for the embedding model.", def = "120000") long embedderLoadTimeoutMs,
+        @ConfigKey("The embedding model; a ledger keeps the one it was built with.") Embedding embedding) {
+
+    /** The embedding model: the bundled offline ONNX one, or an Ollama model ({@link EmbeddingChoice}). */
+    public record Embedding(
+            @ConfigKey(value = "bundled (offline ONNX) or ollama.", def = "bundled") String provider,
+            @ConfigKey("The Ollama model.") String model,
+            @ConfigKey("Its vector size.") Integer dimensions,
+            @ConfigKey(value = "Ollama's URL.", shown = "OLLAMA_BASE_URL") String baseUrl) {}
 
     public MemoryConfig {
         check(maxTextChars > 0, "maxTextChars", maxTextChars, "> 0");
-        check(!halfLife.isNegative() && !halfLife.isZero(), "halfLifeHours", halfLife, "> 0");
+        check((long) (halfLifeHours * 60) > 0, "halfLifeHours", halfLifeHours, "> 0");
         check(decayFloor >= 0 && decayFloor <= 1, "decayFloor", decayFloor, "0..1");
         check(maxTopK > 0, "maxTopK", maxTopK, "> 0");
         check(defaultTopK > 0 && defaultTopK <= maxTopK, "defaultTopK", defaultTopK, "1..maxTopK");
@@ -41,46 +47,24 @@ public record MemoryConfig(int maxTextChars, Duration halfLife, double decayFloo
         check(readers > 0, "readers", readers, "> 0");
     }
 
-    /** The keys of {@code services.memory}. */
-    public static ConfigSchema schema() {
-        return ConfigSchema.object("The memory engine.")
-                .field("maxTextChars", ConfigSchema.integer("Longest text a memory may hold.", 16_384))
-                .field("halfLifeHours", ConfigSchema.number("Decay half-life of an untouched memory.", 720))
-                .field("decayFloor", ConfigSchema.number("The decay factor of a very old memory, 0..1.", 0.3))
-                .field("defaultTopK", ConfigSchema.integer("Hits when a search asks for 0.", 10))
-                .field("maxTopK", ConfigSchema.integer("Most hits a search may ask for.", 100))
-                .field("candidates", ConfigSchema.integer("How deep each signal is read before fusion.", 50))
-                .field("approximateAbove", ConfigSchema.integer("Vectors from which HNSW is used.", 20_000))
-                .field("rrfK", ConfigSchema.integer("The constant of reciprocal rank fusion.", 60))
-                .field("bm25Weight", ConfigSchema.number("Weight of BM25 in the fusion, 0..10.", 1.0))
-                .field("readers", ConfigSchema.integer("Reader connections beside the writer.", 4))
-                .field("fullSync", ConfigSchema.bool("Sync each commit to disk.", true))
-                .field("sweepIntervalMs", ConfigSchema.integer("TTL sweep interval.", 5_000))
-                .field("accessFlushIntervalMs", ConfigSchema.integer("Access-time flush interval.", 1_000))
-                .field("embedderLoadTimeoutMs", ConfigSchema.integer("Wait for the embedding model.", 120_000))
-                .field("embedding", ConfigSchema.object("The embedding model; a ledger keeps the one it was built with.")
-                        .field("provider", ConfigSchema.string("bundled (offline ONNX) or ollama.", "bundled"))
-                        .field("model", ConfigSchema.string("The Ollama model.", null))
-                        .field("dimensions", ConfigSchema.integer("Its vector size.", null))
-                        .field("baseUrl", ConfigSchema.string("Ollama's URL.", "OLLAMA_BASE_URL")));
+    /** How long until an untouched memory's decay factor is halfway to {@code decayFloor}. */
+    public Duration halfLife() {
+        return Duration.ofMinutes((long) (halfLifeHours * 60));
     }
 
-    /** Reads the section, applying defaults for what is absent. */
-    public static MemoryConfig from(JsonNode section) {
-        return new MemoryConfig(section.path("maxTextChars").asInt(16_384),
-                                Duration.ofMinutes((long) (section.path("halfLifeHours").asDouble(24 * 30) * 60)),
-                                section.path("decayFloor").asDouble(0.3),
-                                section.path("defaultTopK").asInt(10),
-                                section.path("maxTopK").asInt(100),
-                                section.path("candidates").asInt(50),
-                                section.path("approximateAbove").asInt(20_000),
-                                section.path("rrfK").asInt(60),
-                                section.path("bm25Weight").asDouble(1.0),
-                                section.path("readers").asInt(4),
-                                section.path("fullSync").asBoolean(true),
-                                Duration.ofMillis(section.path("sweepIntervalMs").asLong(5_000)),
-                                Duration.ofMillis(section.path("accessFlushIntervalMs").asLong(1_000)),
-                                Duration.ofMillis(section.path("embedderLoadTimeoutMs").asLong(120_000)));
+    /** How often memories past their TTL are marked expired in the ledger. */
+    public Duration sweepInterval() {
+        return Duration.ofMillis(sweepIntervalMs);
+    }
+
+    /** How often access times and counts of returned memories are written. */
+    public Duration accessFlushInterval() {
+        return Duration.ofMillis(accessFlushIntervalMs);
+    }
+
+    /** How long a write or search waits for the embedding model to load. */
+    public Duration embedderLoadTimeout() {
+        return Duration.ofMillis(embedderLoadTimeoutMs);
     }
 
     private static void check(boolean ok, String name, Object value, String expected) {

@@ -28,7 +28,7 @@ public final class MemoryModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return MemoryConfig.schema();
+        return ConfigSchema.of(MemoryConfig.class);
     }
 
     @Override
@@ -43,11 +43,11 @@ public final class MemoryModule implements ServiceModule {
 
     /** The server, with the clock that stamps and decays memories (tests pass their own). */
     public SoniaServer newServer(StackConfig config, Clock clock) {
-        final MemoryConfig memoryConfig = MemoryConfig.from(config.service(spec().name()));
+        final MemoryConfig memoryConfig = config.service(spec().name(), MemoryConfig.class);
         final Path dataDir = config.dataDir(spec().name());
         final SqliteMemoryStore store = SqliteMemoryStore.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
                                                                memoryConfig.fullSync());
-        final EmbeddingChoice embedding = EmbeddingChoice.from(config);
+        final EmbeddingChoice embedding = EmbeddingChoice.from(memoryConfig.embedding(), config);
         embedding.checkLedger(store);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
         final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());

@@ -30,7 +30,7 @@ public final class OpenClawModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return OpenClawConfig.schema();
+        return ConfigSchema.of(OpenClawConfig.Keys.class);
     }
 
     @Override

@@ -41,7 +41,7 @@ public final class PipecatModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return PipecatConfig.schema();
+        return ConfigSchema.of(PipecatConfig.class);
     }
 
     @Override
@@ -51,8 +51,8 @@ public final class PipecatModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
-        final PipecatConfig pipecat = PipecatConfig.from(config);
-        final SessionStore store = SqliteSessionStore.open(pipecat.dataDir());
+        final PipecatConfig pipecat = config.service(spec().name(), PipecatConfig.class);
+        final SessionStore store = SqliteSessionStore.open(config.dataDir(spec().name()));
         final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
                                                pipecat.replayEvents(), pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
@@ -72,7 +72,7 @@ public final class PipecatModule implements ServiceModule {
         // Chat turns run outside any request: signed as pipecat, acting for the session's owner.
         final ManagedChannel gateway = SoniaChannels.forService(config, spec(), Stack.GATEWAY);
         final VoiceMetrics voiceMetrics = new VoiceMetrics();
-        final LocalVoice voice = LocalVoice.defaults(pipecat.dataDir().resolve("tmp"), voiceMetrics,
+        final LocalVoice voice = LocalVoice.defaults(config.dataDir(spec().name()).resolve("tmp"), voiceMetrics,
                                                      pipecat.ttsRealtime());
         if (!voice.available()) {
             logger.warn("Voice engines incomplete, text sessions only: {}", voice.describe());

@@ -3,45 +3,52 @@ package ai.sonia.router;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.annotation.JsonProperty;
 
 import ai.sonia.router.domain.BudgetLimits;
+import ai.sonia.runtime.ConfigKey;
 
 /**
  * Section {@code services.router.budgets}: token and cost limits per tenant and calendar month (UTC); 0 or
- * absent means unlimited, which is the default for everyone.
- *
- * <pre>{@code
- * "budgets": {"default": {"tokens": 0, "costMicros": 0},
- *             "tenants": {"acme": {"tokens": 100000, "costMicros": 5000000}},
- *             "defaultOutputTokens": 4096}
- * }</pre>
- * {@code defaultOutputTokens} is what a call without {@code max_tokens} reserves for its answer, and is
+ * absent means unlimited, which is the default for everyone. {@code defaultOutputTokens} is what a call without {@code max_tokens} reserves for its answer, and is
  * capped at, when its tenant has a limit.
  */
-record BudgetConfig(BudgetLimits defaults, Map<String, BudgetLimits> tenants, int defaultOutputTokens) {
+record BudgetConfig(
+        @JsonProperty("default") @ConfigKey Limits defaultLimits,
+        @JsonProperty("tenants") @ConfigKey("Per tenant, by its name.") Map<String, Limits> tenantLimits,
+        @ConfigKey(value = "What a call without max_tokens reserves for its answer.", def = "4096")
+        int defaultOutputTokens) {
 
-    static final int DEFAULT_OUTPUT_TOKENS = 4096;
+    @ConfigKey("Monthly limits (UTC calendar month); 0 is unlimited.")
+    record Limits(@ConfigKey(value = "Tokens a month.", def = "0") long tokens,
+                  @ConfigKey(value = "Cost a month, in millionths of a dollar.", def = "0") long costMicros) {}
 
-    static BudgetConfig from(JsonNode section) {
-        final Map<String, BudgetLimits> tenants = new LinkedHashMap<>();
-        section.path("tenants").fields().forEachRemaining(e -> tenants.put(e.getKey(),
-                                                                           limits("tenants." + e.getKey(), e.getValue())));
-        final int output = section.path("defaultOutputTokens").asInt(DEFAULT_OUTPUT_TOKENS);
-        if (output <= 0) {
-            throw new IllegalArgumentException("services.router.budgets.defaultOutputTokens: " + output
+    BudgetConfig {
+        if (defaultOutputTokens <= 0) {
+            throw new IllegalArgumentException("services.router.budgets.defaultOutputTokens: " + defaultOutputTokens
                                                + " (expected: > 0)");
         }
-        return new BudgetConfig(limits("default", section.path("default")), Map.copyOf(tenants), output);
+        limits("default", defaultLimits);
+        tenantLimits = tenantLimits == null ? Map.of() : tenantLimits;
+        tenantLimits.forEach((tenant, limits) -> limits("tenants." + tenant, limits));
     }
 
-    private static BudgetLimits limits(String where, JsonNode node) {
-        final long tokens = node.path("tokens").asLong(0);
-        final long cost = node.path("costMicros").asLong(0);
-        if (tokens < 0 || cost < 0) {
-            throw new IllegalArgumentException("services.router.budgets." + where + ": tokens " + tokens
-                                               + ", costMicros " + cost + " (expected: >= 0, 0 = unlimited)");
+    BudgetLimits defaults() {
+        return limits("default", defaultLimits);
+    }
+
+    Map<String, BudgetLimits> tenants() {
+        final Map<String, BudgetLimits> tenants = new LinkedHashMap<>();
+        tenantLimits.forEach((tenant, limits) -> tenants.put(tenant, limits("tenants." + tenant, limits)));
+        return Map.copyOf(tenants);
+    }
+
+    private static BudgetLimits limits(String where, Limits limits) {
+        if (limits.tokens() < 0 || limits.costMicros() < 0) {
+            throw new IllegalArgumentException("services.router.budgets." + where + ": tokens " + limits.tokens()
+                                               + ", costMicros " + limits.costMicros()
+                                               + " (expected: >= 0, 0 = unlimited)");
         }
-        return new BudgetLimits(tokens, cost);
+        return new BudgetLimits(limits.tokens(), limits.costMicros());
     }
 }

@@ -1,6 +1,5 @@
 package ai.sonia.router;
 
-import ai.sonia.runtime.ConfigSchema;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -10,10 +9,9 @@ import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import ai.sonia.router.domain.Deployment;
 import ai.sonia.router.provider.ExtractiveProvider;
+import ai.sonia.runtime.ConfigKey;
 import ai.sonia.runtime.StackConfig;
 
 /**
@@ -49,49 +47,44 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
     private static final String DEFAULT_ALIAS = "default";
     private static final long DEFAULT_TIMEOUT_MS = 60_000;
 
-    /** The keys of {@code services.router}. */
-    public static ConfigSchema schema() {
-        final ConfigSchema limits = ConfigSchema.object("Monthly limits (UTC calendar month); 0 is unlimited.")
-                .field("tokens", ConfigSchema.integer("Tokens a month.", 0))
-                .field("costMicros", ConfigSchema.integer("Cost a month, in millionths of a dollar.", 0));
-        return ConfigSchema.object("The model router.")
-                .field("deployments", ConfigSchema.list("The models it may call, replacing the defaults.",
-                        ConfigSchema.object("One deployment.")
-                                .field("name", ConfigSchema.string("Its name in aliases and the ledger.", null))
-                                .field("provider", ConfigSchema.string("ollama, anthropic, openai or extractive.", null))
-                                .field("model", ConfigSchema.string("The provider's model name.", null))
-                                .field("baseUrl", ConfigSchema.string("The provider's URL.", "the provider's"))
-                                .field("apiKeyEnv", ConfigSchema.string(
-                                        "The environment variable holding its key (left out when unset).", null))
-                                .field("timeoutMs", ConfigSchema.integer("Per call.", DEFAULT_TIMEOUT_MS))
-                                .field("inputPriceMicrosPerMtok", ConfigSchema.integer("Price of input.", 0))
-                                .field("outputPriceMicrosPerMtok", ConfigSchema.integer("Price of output.", 0))))
-                .field("aliases", ConfigSchema.map("Alias to an ordered fallback chain of deployment names.",
-                                                   ConfigSchema.strings("Deployment names.", null)))
-                .field("defaultModel", ConfigSchema.string("The alias used when a request names none.", DEFAULT_ALIAS))
-                .field("cooldown", ConfigSchema.object("A failing deployment is cooled down.")
-                        .field("failureThreshold", ConfigSchema.integer("Failures before it is.", 3))
-                        .field("durationMs", ConfigSchema.integer("For how long.", 30_000)))
-                .field("retry", ConfigSchema.object("The one retry layer.")
-                        .field("maxAttempts", ConfigSchema.integer("Attempts per deployment.", 2))
-                        .field("waitMs", ConfigSchema.integer("Between attempts.", 50))
-                        .field("budgetRatio", ConfigSchema.number("Retries per request, as a share.", 0.2))
-                        .field("budgetCap", ConfigSchema.number("Retry tokens at most.", 10)))
-                .field("connectTimeoutMs", ConfigSchema.integer("Connecting to a provider.", 2_000))
-                .field("budgets", ConfigSchema.object("Token and cost budgets per tenant.")
-                        .field("default", limits)
-                        .field("tenants", ConfigSchema.map("Per tenant, by its name.", limits))
-                        .field("defaultOutputTokens", ConfigSchema.integer(
-                                "What a call without max_tokens reserves for its answer.", 4096)));
-    }
+    /** The keys of {@code services.router}, each declared once. */
+    @ConfigKey("The model router.")
+    public record Keys(
+            @ConfigKey("The models it may call, replacing the defaults.") List<DeploymentKeys> deployments,
+            @ConfigKey(value = "Alias to an ordered fallback chain of deployment names.", element = "Deployment names.")
+            Map<String, List<String>> aliases,
+            @ConfigKey(value = "The alias used when a request names none.", def = DEFAULT_ALIAS) String defaultModel,
+            @ConfigKey("A failing deployment is cooled down.") Cooldown cooldown,
+            @ConfigKey("The one retry layer.") Retry retry,
+            @ConfigKey(value = "Connecting to a provider.", def = "2000") long connectTimeoutMs,
+            @ConfigKey("Token and cost budgets per tenant.") BudgetConfig budgets) {}
+
+    @ConfigKey("One deployment.")
+    public record DeploymentKeys(
+            @ConfigKey("Its name in aliases and the ledger.") String name,
+            @ConfigKey("ollama, anthropic, openai or extractive.") String provider,
+            @ConfigKey("The provider's model name.") String model,
+            @ConfigKey(value = "The provider's URL.", shown = "the provider's") String baseUrl,
+            @ConfigKey("The environment variable holding its key (left out when unset).") String apiKeyEnv,
+            @ConfigKey(value = "Per call.", def = "60000") long timeoutMs,
+            @ConfigKey(value = "Price of input.", def = "0") long inputPriceMicrosPerMtok,
+            @ConfigKey(value = "Price of output.", def = "0") long outputPriceMicrosPerMtok) {}
+
+    public record Cooldown(@ConfigKey(value = "Failures before it is.", def = "3") int failureThreshold,
+                           @ConfigKey(value = "For how long.", def = "30000") long durationMs) {}
+
+    public record Retry(@ConfigKey(value = "Attempts per deployment.", def = "2") int maxAttempts,
+                        @ConfigKey(value = "Between attempts.", def = "50") long waitMs,
+                        @ConfigKey(value = "Retries per request, as a share.", def = "0.2") double budgetRatio,
+                        @ConfigKey(value = "Retry tokens at most.", def = "10") double budgetCap) {}
 
     public static RouterConfig from(StackConfig stack) {
-        final JsonNode section = stack.service("router");
+        final Keys keys = stack.service("router", Keys.class);
         final String ollamaBaseUrl = orDefault(stack.env("OLLAMA_BASE_URL"), "http://127.0.0.1:11434");
         final List<Deployment> deployments = new ArrayList<>();
         final Map<String, List<String>> aliases = new LinkedHashMap<>();
-        if (section.has("deployments")) {
-            for (JsonNode node : section.path("deployments")) {
+        if (keys.deployments() != null) {
+            for (DeploymentKeys node : keys.deployments()) {
                 final Deployment d = deployment(node, stack, ollamaBaseUrl);
                 if (d != null) {
                     deployments.add(d);
@@ -101,28 +94,16 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
             deployments.addAll(defaults(stack, ollamaBaseUrl));
         }
         final List<String> names = deployments.stream().map(Deployment::name).toList();
-        if (section.has("aliases")) {
-            section.path("aliases").fields().forEachRemaining(e -> {
-                final List<String> chain = new ArrayList<>();
-                e.getValue().forEach(n -> {
-                    if (names.contains(n.asText()) || !skipped(section, n.asText(), stack)) {
-                        chain.add(n.asText());
-                    }
-                });
-                aliases.put(e.getKey(), List.copyOf(chain));
-            });
+        if (keys.aliases() != null) {
+            keys.aliases().forEach((alias, members) -> aliases.put(alias, members.stream().filter(
+                    n -> names.contains(n) || !skipped(keys, n, stack)).toList()));
         }
         aliases.putIfAbsent(DEFAULT_ALIAS, names);
-        final JsonNode cooldown = section.path("cooldown");
-        final JsonNode retry = section.path("retry");
-        return new RouterConfig(List.copyOf(deployments), Map.copyOf(aliases),
-                                section.path("defaultModel").asText(DEFAULT_ALIAS), ollamaBaseUrl,
-                                cooldown.path("failureThreshold").asInt(3),
-                                Duration.ofMillis(cooldown.path("durationMs").asLong(30_000)),
-                                retry.path("maxAttempts").asInt(2), Duration.ofMillis(retry.path("waitMs").asLong(50)),
-                                retry.path("budgetRatio").asDouble(0.2), retry.path("budgetCap").asDouble(10),
-                                Duration.ofMillis(section.path("connectTimeoutMs").asLong(2_000)),
-                                BudgetConfig.from(section.path("budgets")));
+        return new RouterConfig(List.copyOf(deployments), Map.copyOf(aliases), keys.defaultModel(), ollamaBaseUrl,
+                                keys.cooldown().failureThreshold(), Duration.ofMillis(keys.cooldown().durationMs()),
+                                keys.retry().maxAttempts(), Duration.ofMillis(keys.retry().waitMs()),
+                                keys.retry().budgetRatio(), keys.retry().budgetCap(),
+                                Duration.ofMillis(keys.connectTimeoutMs()), keys.budgets());
     }
 
     private static List<Deployment> defaults(StackConfig stack, String ollamaBaseUrl) {
@@ -153,47 +134,45 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
                               Duration.ofMillis(DEFAULT_TIMEOUT_MS), 0, 0);
     }
 
-    private static Deployment deployment(JsonNode node, StackConfig stack, String ollamaBaseUrl) {
-        final String provider = required(node, "provider");
+    private static Deployment deployment(DeploymentKeys node, StackConfig stack, String ollamaBaseUrl) {
+        final String provider = required(node, node.provider(), "provider");
         if (ExtractiveProvider.NAME.equals(provider)) {
-            return new Deployment(node.path("name").asText(ExtractiveProvider.NAME), provider, "extractive-bm25",
+            return new Deployment(orDefault(node.name(), ExtractiveProvider.NAME), provider, "extractive-bm25",
                                   "builtin:", null, Duration.ofMillis(DEFAULT_TIMEOUT_MS), 0, 0);
         }
-        final String name = required(node, "name");
+        final String name = required(node, node.name(), "name");
         String apiKey = null;
-        if (node.hasNonNull("apiKeyEnv")) {
-            apiKey = stack.env(node.path("apiKeyEnv").asText());
+        if (node.apiKeyEnv() != null) {
+            apiKey = stack.env(node.apiKeyEnv());
             if (apiKey == null) {
-                logger.info("Deployment {} left out: {} is not set", name, node.path("apiKeyEnv").asText());
+                logger.info("Deployment {} left out: {} is not set", name, node.apiKeyEnv());
                 return null;
             }
         }
-        final String baseUrl = node.hasNonNull("baseUrl") ? node.path("baseUrl").asText() : switch (provider) {
+        final String baseUrl = node.baseUrl() != null ? node.baseUrl() : switch (provider) {
             case "ollama" -> ollamaBaseUrl;
             case "anthropic" -> orDefault(stack.env("ANTHROPIC_BASE_URL"), "https://api.anthropic.com/v1");
             case "openai" -> orDefault(stack.env("OPENROUTER_BASE_URL"), "https://openrouter.ai/api/v1");
             default -> throw new IllegalArgumentException("deployments." + name + ".provider: unknown " + provider
                                                           + " (expected: ollama, anthropic, openai, extractive)");
         };
-        return new Deployment(name, provider, required(node, "model"), baseUrl, apiKey,
-                              Duration.ofMillis(node.path("timeoutMs").asLong(DEFAULT_TIMEOUT_MS)),
-                              node.path("inputPriceMicrosPerMtok").asLong(0),
-                              node.path("outputPriceMicrosPerMtok").asLong(0));
+        return new Deployment(name, provider, required(node, node.model(), "model"), baseUrl, apiKey,
+                              Duration.ofMillis(node.timeoutMs()), node.inputPriceMicrosPerMtok(),
+                              node.outputPriceMicrosPerMtok());
     }
 
     /** True when the name belongs to a configured deployment left out for a missing key. */
-    private static boolean skipped(JsonNode section, String name, StackConfig stack) {
-        for (JsonNode node : section.path("deployments")) {
-            if (name.equals(node.path("name").asText()) && node.hasNonNull("apiKeyEnv")) {
-                return stack.env(node.path("apiKeyEnv").asText()) == null;
+    private static boolean skipped(Keys keys, String name, StackConfig stack) {
+        for (DeploymentKeys node : keys.deployments() == null ? List.<DeploymentKeys>of() : keys.deployments()) {
+            if (name.equals(node.name()) && node.apiKeyEnv() != null) {
+                return stack.env(node.apiKeyEnv()) == null;
             }
         }
         return false;
     }
 
-    private static String required(JsonNode node, String field) {
-        final String value = node.path(field).asText("");
-        if (value.isEmpty()) {
+    private static String required(DeploymentKeys node, String value, String field) {
+        if (value == null || value.isEmpty()) {
             throw new IllegalArgumentException("services.router.deployments: " + field + " is required in " + node);
         }
         return value;

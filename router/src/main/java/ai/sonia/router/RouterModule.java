@@ -39,7 +39,7 @@ public final class RouterModule implements ServiceModule {
 
     @Override
     public ConfigSchema configSchema() {
-        return RouterConfig.schema();
+        return ConfigSchema.of(RouterConfig.Keys.class);
     }
 
     @Override

@@ -2,12 +2,9 @@ package ai.sonia.evaos.domain;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-
-import com.fasterxml.jackson.databind.JsonNode;
 
 import ai.sonia.options.v1.RiskLevel;
 
@@ -41,20 +38,11 @@ public record ApprovalPolicy(Map<String, RiskLevel> selfApprove, int maxStreamsP
         }
     }
 
-    /** The policy in {@code approvals} (the {@code services.evaos.approvals} node, possibly missing). */
-    public static ApprovalPolicy from(JsonNode approvals) {
-        final Map<String, RiskLevel> selfApprove = new LinkedHashMap<>();
-        final JsonNode node = approvals.path("selfApprove");
-        if (!node.isMissingNode() && !node.isObject()) {
-            throw new IllegalArgumentException("services.evaos.approvals.selfApprove: expected an object of "
-                                               + "tenant to NONE, MEDIUM or HIGH");
-        }
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext();) {
-            final Map.Entry<String, JsonNode> e = it.next();
-            selfApprove.put(e.getKey(), level(e.getKey(), e.getValue().asText()));
-        }
-        return new ApprovalPolicy(selfApprove, approvals.path("maxStreamsPerPrincipal")
-                                                        .asInt(DEFAULT.maxStreamsPerPrincipal));
+    /** The policy of {@code services.evaos.approvals}: per tenant the level's name, and the cap on watches. */
+    public static ApprovalPolicy of(Map<String, String> selfApprove, int maxStreamsPerPrincipal) {
+        final Map<String, RiskLevel> levels = new LinkedHashMap<>();
+        selfApprove.forEach((tenant, level) -> levels.put(tenant, level(tenant, level)));
+        return new ApprovalPolicy(levels, maxStreamsPerPrincipal);
     }
 
     /** The highest risk a plain user of {@code tenant} may approve for themselves. */

@@ -3,37 +3,39 @@ package ai.sonia.gateway.accounts;
 import java.time.Duration;
 import java.util.Locale;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import ai.sonia.runtime.ConfigKey;
 
 /**
- * The gateway's account settings, from {@code services.gateway.auth} of the config file:
- * <pre>{@code
- * {"registration": "admin",            // or "open": anyone registers, into a tenant of their own
- *  "bcryptCost": 12,
- *  "accessTokenSeconds": 900, "refreshTokenDays": 14,
- *  "loginThrottle": {"maxFailures": 5, "windowSeconds": 900, "lockSeconds": 30, "maxLockSeconds": 900}}
- * }</pre>
+ * The gateway's account settings, from {@code services.gateway.auth} of the config file ({@link Keys});
+ * {@code "registration": "open"} lets anyone register, into a tenant of their own.
  */
 public record AuthSettings(boolean openRegistration, int bcryptCost, Duration accessTtl, Duration refreshTtl,
                            int maxLoginFailures, Duration failureWindow, Duration lock, Duration maxLock) {
 
-    public static AuthSettings from(JsonNode gatewaySection) {
-        final JsonNode auth = gatewaySection.path("auth");
-        final String registration = auth.path("registration").asText("admin").toLowerCase(Locale.ROOT);
+    /** The keys of {@code services.gateway.auth}, each declared once. */
+    public record Keys(
+            @ConfigKey(value = "Who may sign up: admin or open.", def = "admin") String registration,
+            @ConfigKey(value = "The bcrypt cost of password hashes.", def = "12") int bcryptCost,
+            @ConfigKey(value = "Access token lifetime.", def = "900") long accessTokenSeconds,
+            @ConfigKey(value = "Refresh token lifetime.", def = "14") long refreshTokenDays,
+            @ConfigKey("Failed logins per user name and address.") LoginThrottle loginThrottle) {}
+
+    public record LoginThrottle(@ConfigKey(value = "Failures before a lock.", def = "5") int maxFailures,
+                                @ConfigKey(value = "Window the failures count in.", def = "900") double windowSeconds,
+                                @ConfigKey(value = "The first lock.", def = "30") double lockSeconds,
+                                @ConfigKey(value = "The longest lock.", def = "900") double maxLockSeconds) {}
+
+    public static AuthSettings from(Keys auth) {
+        final String registration = auth.registration().toLowerCase(Locale.ROOT);
         if (!registration.equals("admin") && !registration.equals("open")) {
             throw new IllegalArgumentException(
                     "services.gateway.auth.registration: " + registration + " (expected: admin or open)");
         }
-        final JsonNode throttle = auth.path("loginThrottle");
+        final LoginThrottle throttle = auth.loginThrottle();
         final AuthSettings settings = new AuthSettings(
-                registration.equals("open"),
-                auth.path("bcryptCost").asInt(12),
-                Duration.ofSeconds(auth.path("accessTokenSeconds").asLong(900)),
-                Duration.ofDays(auth.path("refreshTokenDays").asLong(14)),
-                throttle.path("maxFailures").asInt(5),
-                seconds(throttle.path("windowSeconds"), 900),
-                seconds(throttle.path("lockSeconds"), 30),
-                seconds(throttle.path("maxLockSeconds"), 900));
+                registration.equals("open"), auth.bcryptCost(), Duration.ofSeconds(auth.accessTokenSeconds()),
+                Duration.ofDays(auth.refreshTokenDays()), throttle.maxFailures(), seconds(throttle.windowSeconds()),
+                seconds(throttle.lockSeconds()), seconds(throttle.maxLockSeconds()));
         if (settings.accessTtl.isNegative() || settings.accessTtl.isZero() || settings.maxLoginFailures < 1
             || settings.lock.isNegative() || settings.maxLock.compareTo(settings.lock) < 0) {
             throw new IllegalArgumentException("services.gateway.auth: invalid " + settings);
@@ -41,7 +43,7 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
         return settings;
     }
 
-    private static Duration seconds(JsonNode node, double fallback) {
-        return Duration.ofMillis((long) (node.asDouble(fallback) * 1000));
+    private static Duration seconds(double seconds) {
+        return Duration.ofMillis((long) (seconds * 1000));
     }
 }

@@ -1,20 +1,27 @@
 package ai.sonia.gateway.edge;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import ai.sonia.runtime.ConfigKey;
 
-/**
- * The gateway's request limits, from {@code services.gateway.rateLimits} of the config file:
- * {@code {"perPrincipal": {"requests": 600, "perSeconds": 60}, "perIp": {"requests": 1200, "perSeconds": 60}}}.
- */
+/** The gateway's request limits, from {@code services.gateway.rateLimits} of the config file ({@link Keys}). */
 public record RateLimits(int principalRequests, double principalSeconds, int ipRequests, double ipSeconds) {
 
     public static final RateLimits DEFAULT = new RateLimits(600, 60, 1200, 60);
 
-    public static RateLimits from(JsonNode gatewaySection) {
-        final JsonNode limits = gatewaySection.path("rateLimits");
-        return new RateLimits(limits.path("perPrincipal").path("requests").asInt(DEFAULT.principalRequests),
-                              limits.path("perPrincipal").path("perSeconds").asDouble(DEFAULT.principalSeconds),
-                              limits.path("perIp").path("requests").asInt(DEFAULT.ipRequests),
-                              limits.path("perIp").path("perSeconds").asDouble(DEFAULT.ipSeconds));
+    /** The keys of {@code services.gateway.rateLimits}, each declared once. */
+    public record Keys(@ConfigKey("A token bucket.") Window perPrincipal,
+                       @ConfigKey("A token bucket.") Window perIp) {}
+
+    public record Window(@ConfigKey(value = "Requests allowed per window.", shown = "600 per principal, 1200 per ip")
+                         Integer requests,
+                         @ConfigKey(value = "The window, in seconds.", def = "60") double perSeconds) {}
+
+    public static RateLimits from(Keys limits) {
+        return new RateLimits(orElse(limits.perPrincipal().requests(), DEFAULT.principalRequests),
+                              limits.perPrincipal().perSeconds(),
+                              orElse(limits.perIp().requests(), DEFAULT.ipRequests), limits.perIp().perSeconds());
+    }
+
+    private static int orElse(Integer value, int fallback) {
+        return value != null ? value : fallback;
     }
 }

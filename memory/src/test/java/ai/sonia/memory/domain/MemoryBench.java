@@ -60,6 +60,7 @@ import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
+import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 
 /**
@@ -445,7 +446,7 @@ public final class MemoryBench {
         final ObjectNode config = new ObjectMapper().createObjectNode()
                                                     .put("approximateAbove", approximateAbove)
                                                     .put("sweepIntervalMs", 3_600_000);
-        final MemoryConfig memoryConfig = MemoryConfig.from(config);
+        final MemoryConfig memoryConfig = StackConfig.bind("services.memory", config, MemoryConfig.class);
         final SqliteMemoryStore store = SqliteMemoryStore.open(dir.resolve("memory.db"), 4, true);
         final VectorIndex index = new VectorIndex(DIMS, memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();

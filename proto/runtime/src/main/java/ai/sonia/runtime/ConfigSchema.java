@@ -2,6 +2,8 @@ package ai.sonia.runtime;
 
 import static java.util.Objects.requireNonNull;
 
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -13,14 +15,16 @@ import java.util.function.BiConsumer;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The typed shape of (a section of) {@code config/sonia.json}: which keys exist, what type each holds and what
- * it means. Each service declares its section next to its config class ({@link ServiceModule#configSchema()});
- * {@link StackConfig} checks the whole file against them at load, refusing an unknown key with the nearest
+ * it means. Each service declares its section once, as a record whose components are its keys ({@link ConfigKey},
+ * {@link #of}); {@link ServiceModule#configSchema()} is that record's schema, and
+ * {@link StackConfig#service(String, Class)} binds the section to it. {@link StackConfig} checks the whole file against them at load, refusing an unknown key with the nearest
  * known one, and applies the one environment rule: every scalar key outside maps and lists can be set by
  * {@code SONIA_<PATH>}, its path in upper snake case ({@code services.memory.port} is
  * {@code SONIA_MEMORY_PORT}: the {@code services} segment is dropped; {@code portOffset} is
@@ -52,6 +56,12 @@ public final class ConfigSchema {
     private boolean open;
     @Nullable
     private final ConfigSchema element;
+    /** The value filled in when the key is absent (a record key's {@link ConfigKey#def()}), or null. */
+    @Nullable
+    private JsonNode applied;
+    /** A second environment variable ({@link ConfigKey#env()}), or null. */
+    @Nullable
+    private String alias;
 
     private ConfigSchema(Type type, String description, @Nullable String defaultValue,
                          @Nullable ConfigSchema element) {
@@ -62,46 +72,25 @@ public final class ConfigSchema {
     }
 
     /** An object with the keys added by {@link #field}. */
-    public static ConfigSchema object(String description) {
+    static ConfigSchema object(String description) {
         return new ConfigSchema(Type.OBJECT, description, null, null);
     }
 
     /** An object whose declared keys are checked and whose other keys are let through unchecked. */
-    public static ConfigSchema open(String description) {
+    static ConfigSchema open(String description) {
         final ConfigSchema schema = object(description);
         schema.open = true;
         return schema;
     }
 
     /** An object whose keys are free (tenant names, aliases, header names), each value of the given shape. */
-    public static ConfigSchema map(String description, ConfigSchema value) {
+    private static ConfigSchema map(String description, ConfigSchema value) {
         return new ConfigSchema(Type.MAP, description, null, requireNonNull(value, "value"));
     }
 
     /** An array of the given shape. */
-    public static ConfigSchema list(String description, ConfigSchema element) {
+    private static ConfigSchema list(String description, ConfigSchema element) {
         return new ConfigSchema(Type.LIST, description, null, requireNonNull(element, "element"));
-    }
-
-    public static ConfigSchema string(String description, @Nullable Object defaultValue) {
-        return scalar(Type.STRING, description, defaultValue);
-    }
-
-    public static ConfigSchema integer(String description, @Nullable Object defaultValue) {
-        return scalar(Type.INTEGER, description, defaultValue);
-    }
-
-    public static ConfigSchema number(String description, @Nullable Object defaultValue) {
-        return scalar(Type.NUMBER, description, defaultValue);
-    }
-
-    public static ConfigSchema bool(String description, @Nullable Object defaultValue) {
-        return scalar(Type.BOOLEAN, description, defaultValue);
-    }
-
-    /** An array of strings; from the environment, comma-separated. */
-    public static ConfigSchema strings(String description, @Nullable Object defaultValue) {
-        return scalar(Type.STRINGS, description, defaultValue);
     }
 
     private static ConfigSchema scalar(Type type, String description, @Nullable Object defaultValue) {
@@ -109,7 +98,7 @@ public final class ConfigSchema {
     }
 
     /** Adds a key to an object; returns this. */
-    public ConfigSchema field(String name, ConfigSchema schema) {
+    ConfigSchema field(String name, ConfigSchema schema) {
         if (type != Type.OBJECT) {
             throw new IllegalStateException("field() on a " + type.label());
         }
@@ -117,6 +106,112 @@ public final class ConfigSchema {
             throw new IllegalStateException("duplicate key: " + name);
         }
         return this;
+    }
+
+    /**
+     * The schema of a config record: one key per component, named, typed and described by it ({@link ConfigKey});
+     * a component of a record type is a nested object, {@code List<String>} a list of strings, {@code List<R>} a
+     * list of objects, {@code Map<String, V>} a map.
+     */
+    public static ConfigSchema of(Class<? extends Record> type) {
+        final ConfigKey section = type.getAnnotation(ConfigKey.class);
+        return record(type, section == null ? type.getSimpleName() : section.value());
+    }
+
+    private static ConfigSchema record(Class<?> type, String description) {
+        final ConfigSchema schema = object(description);
+        for (RecordComponent component : type.getRecordComponents()) {
+            final ConfigKey key = component.getAnnotation(ConfigKey.class);
+            if (key == null) {
+                throw new IllegalStateException(type.getName() + '.' + component.getName() + ": no @ConfigKey");
+            }
+            // A key Java cannot name ("default") is renamed on the component the Jackson way.
+            final JsonProperty renamed = component.getAccessor().getAnnotation(JsonProperty.class);
+            schema.field(renamed != null && !renamed.value().isEmpty() ? renamed.value() : component.getName(),
+                         shape(component.getGenericType(), key.value(), key));
+        }
+        return schema;
+    }
+
+    private static ConfigSchema shape(java.lang.reflect.Type generic, String description, @Nullable ConfigKey key) {
+        final Class<?> raw = generic instanceof ParameterizedType p ? (Class<?>) p.getRawType() : (Class<?>) generic;
+        final String element = key == null || key.element().isEmpty() ? description : key.element();
+        if (raw.isRecord()) {
+            final ConfigKey own = raw.getAnnotation(ConfigKey.class);
+            return record(raw, own != null && (key == null || description.isEmpty()) ? own.value() : description);
+        }
+        if (raw == List.class || raw == Map.class) {
+            final java.lang.reflect.Type[] args = ((ParameterizedType) generic).getActualTypeArguments();
+            final java.lang.reflect.Type value = args[args.length - 1];
+            if (raw == Map.class) {
+                return map(description, shape(value, element, null));
+            }
+            if (value != String.class) {
+                return list(description, shape(value, element, null));
+            }
+        }
+        final Type type = raw == List.class ? Type.STRINGS
+                          : raw == String.class ? Type.STRING
+                          : raw == int.class || raw == Integer.class || raw == long.class || raw == Long.class
+                            ? Type.INTEGER
+                          : raw == double.class || raw == Double.class ? Type.NUMBER
+                          : raw == boolean.class || raw == Boolean.class ? Type.BOOLEAN : null;
+        if (type == null) {
+            throw new IllegalStateException("a config key cannot be a " + generic);
+        }
+        final String def = key == null ? "" : key.def();
+        final String shown = key == null ? "" : key.shown();
+        final ConfigSchema schema = scalar(type, description, !shown.isEmpty() ? shown : def.isEmpty() ? null : def);
+        if (!def.isEmpty()) {
+            schema.applied = schema.parse("default of " + description, def);
+        }
+        schema.alias = key == null || key.env().isEmpty() ? null : key.env();
+        return schema;
+    }
+
+    /** A copy of this scalar whose default the reference shows as {@code shown} (a service's own port). */
+    ConfigSchema shown(String shown) {
+        final ConfigSchema copy = new ConfigSchema(type, description, shown, element);
+        copy.applied = applied;
+        copy.alias = alias;
+        return copy;
+    }
+
+    /** A copy of {@code node} with every absent key that has a default filled in, nested objects made. */
+    JsonNode withDefaults(@Nullable JsonNode node) {
+        final boolean absent = node == null || node.isNull() || node.isMissingNode();
+        switch (type) {
+            case OBJECT -> {
+                final ObjectNode out = absent ? JsonNodeFactory.instance.objectNode() : ((ObjectNode) node).deepCopy();
+                fields.forEach((name, field) -> {
+                    final JsonNode value = out.get(name);
+                    if ((value == null || value.isNull()) && field.applied != null) {
+                        out.set(name, field.applied.deepCopy());
+                    } else if (value != null || field.type == Type.OBJECT) {
+                        out.set(name, field.withDefaults(value));
+                    }
+                });
+                return out;
+            }
+            case LIST, MAP -> {
+                if (absent) {
+                    return node;
+                }
+                final JsonNode out = node.deepCopy();
+                if (out instanceof ObjectNode object) {
+                    object.fields().forEachRemaining(e -> e.setValue(element.withDefaults(e.getValue())));
+                } else {
+                    final var array = (com.fasterxml.jackson.databind.node.ArrayNode) out;
+                    for (int i = 0; i < array.size(); i++) {
+                        array.set(i, element.withDefaults(array.get(i)));
+                    }
+                }
+                return out;
+            }
+            default -> {
+                return absent && applied != null ? applied.deepCopy() : node;
+            }
+        }
     }
 
     public Type type() {
@@ -135,6 +230,11 @@ public final class ConfigSchema {
     /** The keys of an object, in declaration order. */
     public Map<String, ConfigSchema> fields() {
         return Collections.unmodifiableMap(fields);
+    }
+
+    /** The environment variables that set the key at {@code path}: the one rule's, then an alias if declared. */
+    public List<String> variables(String path) {
+        return alias == null ? List.of(envVariable(path)) : List.of(envVariable(path), alias);
     }
 
     /** The value shape of a map, or the element shape of a list; null otherwise. */
@@ -240,12 +340,11 @@ public final class ConfigSchema {
                 case STRING -> json.textNode(value);
                 case INTEGER -> json.numberNode(Long.parseLong(text));
                 case NUMBER -> json.numberNode(Double.parseDouble(text));
-                case BOOLEAN -> {
-                    if (!"true".equalsIgnoreCase(text) && !"false".equalsIgnoreCase(text)) {
-                        throw new NumberFormatException();
-                    }
-                    yield json.booleanNode(Boolean.parseBoolean(text));
-                }
+                case BOOLEAN -> json.booleanNode(switch (text.toLowerCase(Locale.ROOT)) {
+                    case "true", "on", "yes", "1" -> true;
+                    case "false", "off", "no", "0" -> false;
+                    default -> throw new NumberFormatException();
+                });
                 case STRINGS -> {
                     final var array = json.arrayNode();
                     for (String item : value.split(",")) {

@@ -9,8 +9,6 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
@@ -25,9 +23,8 @@ import io.grpc.Status;
  * Fault injection built into every service, for fault runs and benchmarks (no chaos proxy is
  * installable here): delays a share of the calls of a service, and fails them with a status. Off unless
  * configured, per service: {@code "services": {"memory": {"faults": {"rate": 0.1, "code": "UNAVAILABLE",
- * "method": "SearchMemories", "delay_ms": 200, "tenant": "alpha"}}}}, or
- * {@code SONIA_<SERVICE>_FAULTS="0.1:UNAVAILABLE"}. A fault run in the same JVM changes a running
- * service's faults with {@link #set}.
+ * "method": "SearchMemories"}}}} ({@link Keys}), or {@code SONIA_<SERVICE>_FAULTS="0.1:UNAVAILABLE"}. A fault run
+ * in the same JVM changes a running service's faults with {@link #set}, delays and one tenant included.
  */
 public final class FaultInjector implements ServerInterceptor {
 
@@ -46,6 +43,11 @@ public final class FaultInjector implements ServerInterceptor {
             }
         }
     }
+
+    /** The {@code faults} keys of every service's section. */
+    public record Keys(@ConfigKey(value = "Share of calls that fail, 0..1.", def = "0") double rate,
+                       @ConfigKey(value = "The gRPC status code they fail with.", def = "UNAVAILABLE") String code,
+                       @ConfigKey("Only this method (bare name), else every one.") String method) {}
 
     private static final Map<String, FaultInjector> running = new ConcurrentHashMap<>();
 
@@ -83,15 +85,8 @@ public final class FaultInjector implements ServerInterceptor {
             return new Faults(Double.parseDouble(parts[0]),
                               Status.Code.valueOf(parts.length > 1 ? parts[1] : "UNAVAILABLE"), null, 0, null);
         }
-        final JsonNode faults = config.service(spec.name()).get("faults");
-        if (faults == null) {
-            return Faults.NONE;
-        }
-        return new Faults(faults.path("rate").asDouble(0),
-                          Status.Code.valueOf(faults.path("code").asText("UNAVAILABLE")),
-                          faults.hasNonNull("method") ? faults.get("method").asText() : null,
-                          faults.path("delay_ms").asLong(0),
-                          faults.hasNonNull("tenant") ? faults.get("tenant").asText() : null);
+        final Keys faults = config.serviceKeys(spec).faults();
+        return new Faults(faults.rate(), Status.Code.valueOf(faults.code()), faults.method(), 0, null);
     }
 
     @Override

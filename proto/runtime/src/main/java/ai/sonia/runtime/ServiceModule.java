@@ -13,7 +13,8 @@ public interface ServiceModule {
     /**
      * The keys of the service's section of the config ({@code services.<name>}), checked at load: a key not
      * declared here refuses start-up. {@code port}, {@code target} and {@code faults} are added for every
-     * service. Declare it next to the service's config class.
+     * service. It is {@code ConfigSchema.of(TheConfigRecord.class)}: the record the section is bound to
+     * ({@link StackConfig#service(String, Class)}), each key declared once as one of its components.
      */
     ConfigSchema configSchema();
 

@@ -15,8 +15,14 @@ import java.util.ServiceLoader;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonPointer;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.MapperFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
@@ -29,12 +35,49 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * { "bind": "127.0.0.1", "portOffset": 0,
  *   "services": { "memory": { "port": 7020, "target": "127.0.0.1:7020", ... } } }
  * }</pre>
- * Environment: {@code SONIA_HOME}, {@code SONIA_CONFIG}, {@code SONIA_BIND}, {@code SONIA_PORT_OFFSET},
- * {@code SONIA_<SERVICE>_PORT}, {@code SONIA_<SERVICE>_TARGET}.
+ * Environment: {@code SONIA_HOME}, {@code SONIA_CONFIG}, and every key by the one rule {@code SONIA_<PATH>}
+ * ({@link ConfigSchema}: {@code SONIA_BIND}, {@code SONIA_PORT_OFFSET}, {@code SONIA_<SERVICE>_PORT} ...). Each
+ * section is bound to the record that declares its keys ({@link #service(String, Class)}, {@link Keys},
+ * {@link ServiceKeys}).
  */
 public final class StackConfig {
 
     private static final ObjectMapper mapper = new ObjectMapper();
+
+    /** Binds checked sections to records: no unknown key, no coercion of one JSON type into another. */
+    private static final ObjectMapper strict = JsonMapper.builder()
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .build();
+
+    /** The schema of each config record, made once. */
+    private static final ClassValue<ConfigSchema> schemas = new ClassValue<>() {
+        @Override
+        @SuppressWarnings("unchecked")
+        protected ConfigSchema computeValue(Class<?> type) {
+            return ConfigSchema.of((Class<? extends Record>) type);
+        }
+    };
+
+    /** The stack's own keys of the file; {@link #schema} adds one section per service. */
+    @ConfigKey("config/sonia.json")
+    record Keys(@ConfigKey(value = "The address every service binds to.", def = "127.0.0.1") String bind,
+                @ConfigKey(value = "Added to every contract port (a second stack); cannot be combined with "
+                                   + "services.<name>.port.", def = "0") int portOffset,
+                @ConfigKey ai.sonia.runtime.edge.HttpPolicy.Keys http,
+                @ConfigKey ai.sonia.runtime.tls.TlsSettings.Keys tls) {}
+
+    /** The keys every service's section has beside its own record's. */
+    public record ServiceKeys(
+            @ConfigKey("The port it listens on, instead of the contract's plus portOffset (refused with a portOffset).")
+            Integer port,
+            @ConfigKey(value = "Where the others reach it, host:port.", shown = "127.0.0.1:<port>") String target,
+            @ConfigKey("Fault injection for fault runs (also SONIA_<NAME>_FAULTS=rate:CODE).") FaultInjector.Keys faults) {}
+
+    /** The keys of {@link ServiceKeys}, which a service's own record does not hold. */
+    private static final List<String> COMMON_KEYS =
+            java.util.Arrays.stream(ServiceKeys.class.getRecordComponents()).map(c -> c.getName()).toList();
 
     private final Path home;
     @Nullable
@@ -52,9 +95,11 @@ public final class StackConfig {
         this.root = root;
         this.env = Map.copyOf(env);
         this.portOverrides = Map.copyOf(portOverrides);
-        bindAddress = firstNonEmpty(env.get("SONIA_BIND"), root.path("bind").asText(null), "127.0.0.1");
-        portOffset = parseInt("SONIA_PORT_OFFSET",
-                              firstNonEmpty(env.get("SONIA_PORT_OFFSET"), root.path("portOffset").asText(null), "0"));
+        final ObjectNode own = root.deepCopy();
+        own.remove("services");
+        final Keys keys = bind("", own, Keys.class, env);
+        bindAddress = keys.bind().isEmpty() ? "127.0.0.1" : keys.bind();
+        portOffset = keys.portOffset();
         if (portOffset < 0 || portOffset > 50_000) {
             throw new IllegalArgumentException("portOffset: " + portOffset + " (expected: 0..50000)");
         }
@@ -109,7 +154,7 @@ public final class StackConfig {
         final Map<String, String> sources = new HashMap<>();
         if (problems.isEmpty()) {
             root = root.deepCopy();
-            applyEnvironment(schema, root, env, sources);
+            applyEnvironment(schema, "", root, env, sources);
             checkPorts(root, sources, problems);
         }
         if (!problems.isEmpty()) {
@@ -128,30 +173,15 @@ public final class StackConfig {
         for (ServiceSpec spec : Stack.SERVICES) {
             services.field(spec.name(), serviceSection(spec, serviceSchemas.get(spec.name())));
         }
-        return ConfigSchema.object("config/sonia.json")
-                .field("bind", ConfigSchema.string("The address every service binds to.", "127.0.0.1"))
-                .field("portOffset", ConfigSchema.integer(
-                        "Added to every contract port (a second stack); cannot be combined with services.<name>.port.",
-                        0))
-                .field("http", ai.sonia.runtime.edge.HttpPolicy.schema())
-                .field("tls", ai.sonia.runtime.tls.TlsSettings.schema())
-                .field("services", services);
+        return ConfigSchema.of(Keys.class).field("services", services);
     }
 
     private static ConfigSchema serviceSection(ServiceSpec spec, @Nullable ConfigSchema own) {
         final ConfigSchema section =
                 own == null ? ConfigSchema.open("The " + spec.name() + " service (its module is not loaded here).")
                             : ConfigSchema.object(own.description());
-        section.field("port", ConfigSchema.integer(
-                       "The port it listens on, instead of the contract's plus portOffset (refused with a portOffset).",
-                       spec.port()))
-               .field("target", ConfigSchema.string("Where the others reach it, host:port.", "127.0.0.1:<port>"))
-               .field("faults", ConfigSchema.object(
-                               "Fault injection for fault runs (also SONIA_" + spec.name().toUpperCase(Locale.ROOT)
-                               + "_FAULTS=rate:CODE).")
-                       .field("rate", ConfigSchema.number("Share of calls that fail, 0..1.", 0))
-                       .field("code", ConfigSchema.string("The gRPC status code they fail with.", "UNAVAILABLE"))
-                       .field("method", ConfigSchema.string("Only this method (bare name), else every one.", null)));
+        ConfigSchema.of(ServiceKeys.class).fields().forEach((name, key) -> section.field(
+                name, "port".equals(name) ? key.shown(String.valueOf(spec.port())) : key));
         if (own != null) {
             own.fields().forEach(section::field);
         }
@@ -167,23 +197,33 @@ public final class StackConfig {
         return schemas;
     }
 
-    private static void applyEnvironment(ConfigSchema schema, ObjectNode root, Map<String, String> env,
-                                         Map<String, String> sources) {
+    /**
+     * The one environment rule, on the tree of the section at {@code prefix} ("" for the whole file): every scalar
+     * key outside maps and lists is set by its variable when that is not empty. {@code sources} (if given) learns
+     * where each key set came from.
+     */
+    private static void applyEnvironment(ConfigSchema schema, String prefix, ObjectNode node, Map<String, String> env,
+                                         @Nullable Map<String, String> sources) {
         schema.forEachScalar("", (path, leaf) -> {
-            final String variable = ConfigSchema.envVariable(path);
-            final String value = env.get(variable);
-            if (value != null && !value.isEmpty()) {
-                ConfigSchema.set(root, path, leaf.parse(variable, value));
-                sources.put(path, "the environment, " + variable);
-            } else if (!at(root, path).isMissingNode() && !at(root, path).isNull()) {
-                sources.put(path, "the config file");
+            final String full = prefix.isEmpty() ? path : prefix + '.' + path;
+            for (String variable : leaf.variables(full)) {
+                final String value = env.get(variable);
+                if (value != null && !value.isEmpty()) {
+                    ConfigSchema.set(node, path, leaf.parse(variable, value));
+                    if (sources != null) {
+                        sources.put(full, "the environment, " + variable);
+                    }
+                } else if (sources != null && !sources.containsKey(full) && !at(node, path).isMissingNode()
+                           && !at(node, path).isNull()) {
+                    sources.put(full, "the config file");
+                }
             }
         });
     }
 
     /** One rule for ports: the contract's port plus portOffset, unless a service names its own; never both. */
     private static void checkPorts(ObjectNode root, Map<String, String> sources, List<String> problems) {
-        final int offset = root.path("portOffset").asInt(0);
+        final int offset = at(root, "portOffset").asInt(0);
         if (offset == 0) {
             return;
         }
@@ -245,38 +285,96 @@ public final class StackConfig {
         if (override != null) {
             return override;
         }
-        final String fromEnv = env.get("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_PORT");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return parseInt("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_PORT", fromEnv);
-        }
-        final JsonNode configured = service(spec.name()).get("port");
-        return configured != null ? configured.asInt() : spec.port() + portOffset;
+        final Integer configured = serviceKeys(spec).port();
+        return configured != null ? configured : spec.port() + portOffset;
     }
 
     /** Where a service is reached, as {@code host:port}. */
     public String target(ServiceSpec spec) {
-        final String fromEnv = env.get("SONIA_" + spec.name().toUpperCase(Locale.ROOT) + "_TARGET");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return fromEnv;
-        }
-        final JsonNode configured = service(spec.name()).get("target");
-        if (configured != null && configured.isTextual()) {
-            return configured.asText();
+        final String configured = serviceKeys(spec).target();
+        if (configured != null && !configured.isEmpty()) {
+            return configured;
         }
         final String host = "0.0.0.0".equals(bindAddress) || "::".equals(bindAddress) ? "127.0.0.1" : bindAddress;
         return host + ':' + port(spec);
     }
 
+    /** The keys every service's section has ({@code port}, {@code target}, {@code faults}), bound. */
+    public ServiceKeys serviceKeys(ServiceSpec spec) {
+        final ObjectNode common = JsonNodeFactory.instance.objectNode();
+        final JsonNode section = service(spec.name());
+        COMMON_KEYS.stream().filter(section::has).forEach(key -> common.set(key, section.get(key).deepCopy()));
+        return bind("services." + spec.name(), common, ServiceKeys.class, env);
+    }
+
+    /**
+     * The service's own section bound to its config record ({@link ServiceModule#configSchema()} is that record's
+     * schema), defaults filled in: the keys every service has ({@code port}, {@code target}, {@code faults}) are
+     * not part of it.
+     */
+    public <R extends Record> R service(String name, Class<R> type) {
+        final ObjectNode section = ((ObjectNode) service(name)).deepCopy();
+        section.remove(COMMON_KEYS);
+        return bind("services." + name, section, type, env);
+    }
+
+    /** A top-level section ({@code "http"}, {@code "tls"}) bound to its config record, defaults filled in. */
+    public <R extends Record> R section(String name, Class<R> type) {
+        return bind(name, section(name).deepCopy(), type, env);
+    }
+
+    /** Binds a section with this config's environment (a test's {@link #withEnv} too) applied by the one rule. */
+    private <R extends Record> R bind(String path, JsonNode section, Class<R> type, Map<String, String> env) {
+        if (section instanceof ObjectNode object) {
+            try {
+                applyEnvironment(schemas.get(type), path, object, env, null);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(file, List.of(e.getMessage()));
+            }
+        }
+        return bind(file, path, section, type);
+    }
+
+    /** Binds {@code node}, the section at {@code path} (for messages), to its config record, defaults filled in. */
+    public static <R extends Record> R bind(String path, JsonNode node, Class<R> type) {
+        return bind(null, path, node, type);
+    }
+
+    private static <R extends Record> R bind(@Nullable Path file, String path, JsonNode node, Class<R> type) {
+        final ConfigSchema schema = schemas.get(type);
+        final List<String> problems = new ArrayList<>();
+        schema.check(path, node, problems);
+        if (problems.isEmpty()) {
+            try {
+                return strict.treeToValue(schema.withDefaults(node), type);
+            } catch (JsonProcessingException e) {
+                // Where the parser was: a mapping problem, or a number out of the range of its Java type.
+                final StringBuilder at = new StringBuilder(path);
+                if (e.getProcessor() instanceof JsonParser parser) {
+                    for (JsonPointer p = parser.getParsingContext().pathAsPointer(); !p.matches(); p = p.tail()) {
+                        at.append(p.getMatchingIndex() >= 0 ? "[" + p.getMatchingIndex() + ']'
+                                                            : (at.length() == 0 ? "" : ".") + p.getMatchingProperty());
+                    }
+                }
+                problems.add(at + ": " + e.getOriginalMessage());
+            }
+        }
+        throw new ConfigException(file, problems);
+    }
+
     /** The service's own section of the file, empty when absent. */
     public JsonNode service(String name) {
-        final JsonNode node = root.path("services").path(name);
-        return node.isObject() ? node : JsonNodeFactory.instance.objectNode();
+        return section(at(root, "services"), name);
     }
 
     /** A top-level section of the file ({@code "http"}, ...), empty when absent. */
     public JsonNode section(String name) {
-        final JsonNode node = root.path(name);
-        return node.isObject() ? node : JsonNodeFactory.instance.objectNode();
+        return section(root, name);
+    }
+
+    private static JsonNode section(JsonNode parent, String name) {
+        final JsonNode node = parent.get(name);
+        return node != null && node.isObject() ? node : JsonNodeFactory.instance.objectNode();
     }
 
     /** An environment variable, or null. */
@@ -285,14 +383,6 @@ public final class StackConfig {
         requireNonNull(key, "key");
         final String value = env.get(key);
         return value == null || value.isEmpty() ? null : value;
-    }
-
-    private static int parseInt(String what, String value) {
-        try {
-            return Integer.parseInt(value.trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(what + ": " + value + " (expected: an integer)", e);
-        }
     }
 
     private static String firstNonEmpty(@Nullable String a, @Nullable String b, String fallback) {

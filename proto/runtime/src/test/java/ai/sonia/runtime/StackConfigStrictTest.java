@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -15,14 +16,21 @@ import ai.sonia.runtime.testing.TestHomes;
 /** The config file is checked against one schema: unknown keys, wrong types, unread files and port fights refuse. */
 class StackConfigStrictTest {
 
-    /** A memory section as a module would declare it. */
-    private static final Map<String, ConfigSchema> SCHEMAS = Map.of(
-            "memory", ConfigSchema.object("memory")
-                    .field("readers", ConfigSchema.integer("readers", 4))
-                    .field("fullSync", ConfigSchema.bool("sync", true))
-                    .field("embedding", ConfigSchema.object("embedding")
-                            .field("provider", ConfigSchema.string("provider", "bundled"))
-                            .field("dimensions", ConfigSchema.integer("dims", null))));
+    /** A memory section as a module would declare it: one record, each key once. */
+    @ConfigKey("memory")
+    record Memory(@ConfigKey(value = "readers", def = "4") int readers,
+                  @ConfigKey(value = "sync", def = "true") boolean fullSync,
+                  @ConfigKey("embedding") Embedding embedding,
+                  @ConfigKey(value = "shards", element = "a shard") List<Shard> shards,
+                  @ConfigKey("weights") Map<String, Double> weights) {}
+
+    record Embedding(@ConfigKey(value = "provider", def = "bundled") String provider,
+                     @ConfigKey("dims") Integer dimensions) {}
+
+    @ConfigKey("a shard")
+    record Shard(@ConfigKey("its name") String name, @ConfigKey(value = "its size", def = "7") long size) {}
+
+    private static final Map<String, ConfigSchema> SCHEMAS = Map.of("memory", ConfigSchema.of(Memory.class));
 
     private static Path home(String config) throws IOException {
         final Path home = TestHomes.create("strict");
@@ -58,6 +66,10 @@ class StackConfigStrictTest {
                         + "pipecat, openclaw, evaos)",
                         "services.memory.embedding.dimension: unknown key; did you mean \"dimensions\"? "
                         + "(known here: provider, dimensions)"));
+        // Inside a list of records too.
+        final Path inList = home("{\"services\": {\"memory\": {\"shards\": [{\"name\": \"a\", \"sise\": 1}]}}}");
+        assertThatThrownBy(() -> load(inList, Map.of()))
+                .hasMessageContaining("services.memory.shards[0].sise: unknown key; did you mean \"size\"?");
     }
 
     @Test
@@ -128,6 +140,47 @@ class StackConfigStrictTest {
         assertThat(ConfigSchema.envVariable("portOffset")).isEqualTo("SONIA_PORT_OFFSET");
         assertThat(ConfigSchema.envVariable("services.pipecat.maxLiveSessions"))
                 .isEqualTo("SONIA_PIPECAT_MAX_LIVE_SESSIONS");
+    }
+
+    @Test
+    void aSectionBindsToItsRecordWithTheDefaultsOfItsKeys() throws IOException {
+        final Path home = home("{\"services\": {\"memory\": {\"port\": 7020, \"readers\": 2, "
+                               + "\"shards\": [{\"name\": \"a\"}, {\"name\": \"b\", \"size\": 9}], "
+                               + "\"weights\": {\"bm25\": 1, \"vector\": 0.5}}}}");
+        final Memory memory = load(home, Map.of("SONIA_MEMORY_EMBEDDING_DIMENSIONS", "768"))
+                .service("memory", Memory.class);
+        assertThat(memory).isEqualTo(new Memory(2, true, new Embedding("bundled", 768),
+                                                List.of(new Shard("a", 7), new Shard("b", 9)),
+                                                Map.of("bm25", 1.0, "vector", 0.5)));
+        final Memory defaults = load(home(null), Map.of()).service("memory", Memory.class);
+        assertThat(defaults).isEqualTo(new Memory(4, true, new Embedding("bundled", null), null, null));
+    }
+
+    @Test
+    void aValueOfTheWrongTypeIsRefusedWhenBoundWithItsPath() throws IOException {
+        // A section no module declared at load (its module is not on the class path) is checked when bound.
+        final Path home = home("{\"services\": {\"memory\": {\"shards\": [{\"size\": \"big\"}]}}}");
+        final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", home.toString()), Map.of());
+        assertThatThrownBy(() -> config.service("memory", Memory.class))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
+                        "services.memory.shards[0].size: expected an integer, found \"big\""));
+        // What only the record's Java type can refuse is refused by the binding, with the path too.
+        final Path tooBig = home("{\"services\": {\"memory\": {\"readers\": 99999999999}}}");
+        assertThatThrownBy(() -> load(tooBig, Map.of()).service("memory", Memory.class))
+                .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement()
+                        .asString().startsWith("services.memory.readers: ").contains("out of range"));
+    }
+
+    @Test
+    void theSchemaOfARecordNamesTypesDescribesAndDefaultsEachKey() {
+        final ConfigSchema schema = ConfigSchema.of(Memory.class);
+        assertThat(schema.description()).isEqualTo("memory");
+        assertThat(schema.fields().keySet()).containsExactly("readers", "fullSync", "embedding", "shards", "weights");
+        assertThat(schema.fields().get("readers").type()).isEqualTo(ConfigSchema.Type.INTEGER);
+        assertThat(schema.fields().get("readers").defaultValue()).isEqualTo("4");
+        assertThat(schema.fields().get("embedding").fields().get("dimensions").defaultValue()).isNull();
+        assertThat(schema.fields().get("shards").element().description()).isEqualTo("a shard");
+        assertThat(schema.fields().get("weights").element().type()).isEqualTo(ConfigSchema.Type.NUMBER);
     }
 
     @Test

@@ -90,7 +90,7 @@ public final class StackMain {
     /** Runs {@code config-check}, {@code ports} or {@code config-doc}; returns the exit status. */
     static int operatorCommand(String command, Map<String, ServiceModule> modules) {
         if ("config-doc".equals(command)) {
-            System.out.print(ConfigDoc.render(StackConfig.schema(StackConfig.moduleSchemas())));
+            System.out.print(ai.sonia.codegen.ConfigReference.render());
             return 0;
         }
         final StackConfig config;

@@ -1,20 +1,16 @@
 package ai.sonia.runtime.edge;
 
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
-
-import com.fasterxml.jackson.databind.JsonNode;
 
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.cors.CorsService;
 
-import ai.sonia.runtime.ConfigSchema;
+import ai.sonia.runtime.ConfigKey;
 import ai.sonia.runtime.StackConfig;
 
 /**
@@ -37,37 +33,32 @@ public record HttpPolicy(Map<String, String> securityHeaders, List<String> corsO
             "cache-control", "no-store",
             "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
 
-    /** The {@code "http"} section of the config file. */
-    public static ConfigSchema schema() {
-        return ConfigSchema.object("The browser-facing rules of every service.")
-                .field("cors", ConfigSchema.object("Cross-origin calls from pages.")
-                        .field("allowedOrigins", ConfigSchema.strings(
-                                "Origins whose pages may call (also SONIA_CORS_ORIGINS, comma-separated).", "[]")))
-                .field("securityHeaders", ConfigSchema.map(
-                        "Response headers by name, on top of the defaults; \"\" removes a default.",
-                        ConfigSchema.string("A header value.", null)));
-    }
+    /** The {@code "http"} section of the config file, each key declared once. */
+    @ConfigKey("The browser-facing rules of every service.")
+    public record Keys(
+            @ConfigKey("Cross-origin calls from pages.") Cors cors,
+            @ConfigKey(value = "Response headers by name, on top of the defaults; \"\" removes a default.",
+                       element = "A header value.") Map<String, String> securityHeaders) {}
+
+    public record Cors(@ConfigKey(value = "Origins whose pages may call (also SONIA_CORS_ORIGINS, comma-separated).",
+                                  shown = "[]", env = "SONIA_CORS_ORIGINS") List<String> allowedOrigins) {}
 
     /** Reads the policy from the config. */
     public static HttpPolicy from(StackConfig config) {
-        final JsonNode http = config.section("http");
+        final Keys http = config.section("http", Keys.class);
         final Map<String, String> headers = new LinkedHashMap<>(DEFAULT_HEADERS);
-        http.path("securityHeaders").fields().forEachRemaining(e -> {
-            final String name = e.getKey().toLowerCase(java.util.Locale.ROOT);
-            if (e.getValue().asText().isEmpty()) {
-                headers.remove(name);
-            } else {
-                headers.put(name, e.getValue().asText());
-            }
-        });
-        final List<String> origins = new ArrayList<>();
-        final String fromEnv = config.env("SONIA_CORS_ORIGINS");
-        if (fromEnv != null) {
-            Arrays.stream(fromEnv.split(",")).map(String::trim).filter(o -> !o.isEmpty()).forEach(origins::add);
-        } else {
-            http.path("cors").path("allowedOrigins").forEach(o -> origins.add(o.asText()));
+        if (http.securityHeaders() != null) {
+            http.securityHeaders().forEach((header, value) -> {
+                final String name = header.toLowerCase(java.util.Locale.ROOT);
+                if (value.isEmpty()) {
+                    headers.remove(name);
+                } else {
+                    headers.put(name, value);
+                }
+            });
         }
-        return new HttpPolicy(Map.copyOf(headers), List.copyOf(origins));
+        final List<String> origins = http.cors().allowedOrigins();
+        return new HttpPolicy(Map.copyOf(headers), origins == null ? List.of() : List.copyOf(origins));
     }
 
     /** The CORS decorator, or null when no other origin is allowed (browsers then keep pages out). */
