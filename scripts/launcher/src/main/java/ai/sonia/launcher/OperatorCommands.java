@@ -1,6 +1,13 @@
 package ai.sonia.launcher;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +22,8 @@ import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.tls.TlsMaterial;
+import ai.sonia.runtime.tls.TlsSettings;
 
 /**
  * The operator's commands behind {@code scripts/sonia}, on the runtime's own classes so that nothing drifts
@@ -27,6 +36,9 @@ import ai.sonia.runtime.auth.ServiceCredentials;
  *       waits on;</li>
  *   <li>{@code config check}: the config against every service's schema, and the ports it gives; exits 1
  *       naming each problem; {@code config doc}: the reference, {@code docs/config.md};</li>
+ *   <li>{@code tls [--port N]}: the gateway's certificate (the configured one, or the one issued on first
+ *       start), its SHA-256 fingerprint and the CA file clients trust; at the running gateway's port when
+ *       given, else the configured one;</li>
  *   <li>{@code backup [--out FILE] [--with-secrets]}, {@code restore FILE}: {@link StackBackup}.</li>
  * </ul>
  * Nothing secret is printed but the token asked for.
@@ -34,7 +46,7 @@ import ai.sonia.runtime.auth.ServiceCredentials;
 final class OperatorCommands {
 
     /** The first words that name an operator command rather than a service. */
-    static final Set<String> NAMES = Set.of("token", "targets", "config", "backup", "restore");
+    static final Set<String> NAMES = Set.of("token", "targets", "config", "tls", "backup", "restore");
 
     /** How long a user's access token from {@code token --user} lives, for load tests and scripts. */
     static final Duration USER_TOKEN_TTL = Duration.ofHours(1);
@@ -73,6 +85,7 @@ final class OperatorCommands {
                 case "token" -> token(config, rest);
                 case "targets" -> targets(config, rest);
                 case "config" -> config(config, rest);
+                case "tls" -> tls(config, rest);
                 case "backup", "restore" -> StackBackup.run(config, args);
                 default -> usage("unknown command " + command + " (expected one of " + NAMES + ')');
             };
@@ -122,6 +135,38 @@ final class OperatorCommands {
         out.printf("%-9s %-6s %s%n", "SERVICE", "PORT", "REACHED AT");
         for (ServiceSpec spec : Stack.SERVICES) {
             out.printf("%-9s %-6d %s%n", spec.name(), config.port(spec), config.target(spec));
+        }
+        return 0;
+    }
+
+    private int tls(StackConfig config, List<String> args) {
+        final int port;
+        if (args.isEmpty()) {
+            port = config.port(Stack.GATEWAY);
+        } else if (args.size() == 2 && "--port".equals(args.get(0)) && args.get(1).matches("[0-9]{1,5}")) {
+            port = Integer.parseInt(args.get(1));
+        } else {
+            return usage("tls [--port N]");
+        }
+        final TlsSettings settings = TlsSettings.from(config);
+        final Path cert = settings.cert() != null ? settings.cert() : settings.directory().resolve("server.pem");
+        final Path ca = settings.ca() != null ? settings.ca() : settings.directory().resolve("ca.pem");
+        if (!settings.enabled() || !Files.isReadable(cert)) {
+            err.println("sonia: tls: no certificate at " + cert + " (TLS off, or Sonia not started yet)");
+            return 1;
+        }
+        final String fingerprint;
+        try (InputStream in = Files.newInputStream(cert)) {
+            fingerprint = TlsMaterial.fingerprint(
+                    (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
+        } catch (IOException | CertificateException e) {
+            err.println("sonia: tls: cannot read the certificate " + cert + ": " + e.getMessage());
+            return 1;
+        }
+        out.println("TLS: https://localhost:" + port + " (gRPC over TLS on the same port), certificate " + cert);
+        out.println("     SHA-256 " + fingerprint);
+        if (Files.isReadable(ca)) {
+            out.println("     trust: curl --cacert " + ca + " https://localhost:" + port + "/healthz");
         }
         return 0;
     }

@@ -15,19 +15,21 @@ import org.junit.jupiter.api.Test;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.HttpMethod;
+import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.testing.TestHomes;
+import ai.sonia.runtime.tls.TlsMaterial;
+import ai.sonia.runtime.tls.TlsSettings;
 
 /**
- * The operator's commands ({@code StackMain token | targets | config check}) as {@code scripts/sonia} runs
- * them: tokens a real service accepts, the ports and targets of the same configuration, a config refused with
- * the nearest key named.
+ * The operator's commands ({@code StackMain token | targets | config check | tls}) as {@code scripts/sonia}
+ * runs them: tokens a real service accepts, the ports and targets of the same configuration, a config refused
+ * with the nearest key named, the certificate's fingerprint.
  */
 class OperatorCommandsTest {
 
@@ -105,6 +107,25 @@ class OperatorCommandsTest {
         assertThat(valid.out()).contains("is valid").contains("memory    7920   127.0.0.1:7920")
                                .doesNotContain(env.get("SONIA_JWT_SECRET"));
         assertThat(run(env, "config", "nonsense").err()).contains("config: expected check or doc");
+    }
+
+    @Test
+    void tlsPrintsTheIssuedCertificatesFingerprintAndTheCaToTrust() {
+        final Map<String, String> env = Map.of("SONIA_HOME", TestHomes.create("operator-tls").toString());
+        final Result before = run(env, "tls");
+        assertThat(before.status()).isEqualTo(1);
+        assertThat(before.err()).contains("no certificate at").contains("secrets/tls/server.pem");
+
+        // What the gateway's first start issues, in the same home.
+        final TlsMaterial issued = TlsSettings.from(StackConfig.load(env)).material();
+        final Result tls = run(env, "tls", "--port", "7900");
+        assertThat(tls.status()).isZero();
+        assertThat(tls.out()).contains("TLS: https://localhost:7900 (gRPC over TLS on the same port), certificate "
+                                       + issued.certChain())
+                             .contains("SHA-256 " + issued.fingerprint())
+                             .contains("trust: curl --cacert " + issued.trust() + " https://localhost:7900/healthz")
+                             .doesNotContain("PRIVATE KEY");
+        assertThat(run(env, "tls").out()).contains("https://localhost:7000 ");
     }
 
     private static int status(WebClient client, String path, String bearer) {
