@@ -26,12 +26,8 @@ import ai.sonia.runtime.status.StatusEndpoints;
  * ({@code StackMain memory router}). Servers start in parallel; if one cannot start, the others are
  * stopped and the process exits with 1 and a sentence saying why. SIGTERM stops them gracefully.
  *
- * <p>The operator's other entries: {@code StackMain config-check} (checks the config against every service's
- * schema, prints the ports, exits 1 naming each problem), {@code StackMain ports} ({@code <service> <port>}
- * lines, the ports {@code scripts/sonia} waits on) and {@code StackMain config-doc} (the schema as markdown,
- * {@code docs/config.md}).
- * {@code StackMain backup [--out FILE] [--with-secrets]} and {@code StackMain restore FILE} archive and
- * restore the whole stack's state ({@link StackBackup}).
+ * <p>The operator's commands ({@code token}, {@code targets}, {@code config check|doc}, {@code backup},
+ * {@code restore}) are {@link OperatorCommands}; {@code scripts/sonia} only passes them on.
  */
 public final class StackMain {
 
@@ -39,15 +35,11 @@ public final class StackMain {
 
     public static void main(String[] args) {
         MDC.put("service", "sonia");
-        if (args.length > 0 && ("backup".equals(args[0]) || "restore".equals(args[0]))) {
-            System.exit(StackBackup.run(StackConfig.load(), List.of(args)));
+        if (args.length > 0 && OperatorCommands.NAMES.contains(args[0])) {
+            System.exit(new OperatorCommands(System.getenv(), System.out, System.err).run(List.of(args)));
             return;
         }
         final Map<String, ServiceModule> modules = modules();
-        if (args.length == 1 && OPERATOR_COMMANDS.contains(args[0])) {
-            System.exit(operatorCommand(args[0], modules));
-            return;
-        }
         final List<String> names = args.length == 0 ? List.copyOf(modules.keySet()) : List.of(args);
         for (String name : names) {
             if (!modules.containsKey(name)) {
@@ -83,35 +75,6 @@ public final class StackMain {
             control.interrupt();
             stopAll(List.copyOf(servers.values()));
         }, "sonia-shutdown"));
-    }
-
-    private static final List<String> OPERATOR_COMMANDS = List.of("config-check", "ports", "config-doc");
-
-    /** Runs {@code config-check}, {@code ports} or {@code config-doc}; returns the exit status. */
-    static int operatorCommand(String command, Map<String, ServiceModule> modules) {
-        if ("config-doc".equals(command)) {
-            System.out.print(ai.sonia.codegen.ConfigReference.render());
-            return 0;
-        }
-        final StackConfig config;
-        try {
-            config = StackConfig.load();
-        } catch (ConfigException e) {
-            printProblems(e);
-            return 1;
-        } catch (RuntimeException e) {
-            System.err.println("sonia: the configuration is refused: " + e.getMessage());
-            return 1;
-        }
-        if ("ports".equals(command)) {
-            modules.values().forEach(m -> System.out.println(m.spec().name() + ' ' + config.port(m.spec())));
-            return 0;
-        }
-        System.out.println("config: " + config.file().map(f -> f + " is valid").orElse("no file: every default"));
-        System.out.printf("%-9s %-6s %s%n", "SERVICE", "PORT", "REACHED AT");
-        modules.values().forEach(m -> System.out.printf("%-9s %-6d %s%n", m.spec().name(), config.port(m.spec()),
-                                                        config.target(m.spec())));
-        return 0;
     }
 
     private static void printProblems(ConfigException e) {
