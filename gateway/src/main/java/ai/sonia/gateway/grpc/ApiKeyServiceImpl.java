@@ -1,6 +1,6 @@
 package ai.sonia.gateway.grpc;
 
-import ai.sonia.gateway.accounts.ApiKeys;
+import ai.sonia.gateway.domain.ApiKeys;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
 import ai.sonia.gateway.v1.CreateApiKeyRequest;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;

@@ -1,8 +1,6 @@
 package ai.sonia.gateway.grpc;
 
-import com.linecorp.armeria.server.ServiceRequestContext;
-
-import ai.sonia.gateway.accounts.Accounts;
+import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.AuthTokens;
 import ai.sonia.gateway.v1.ExchangeApiKeyRequest;
@@ -38,8 +36,7 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
         if (request.getUsername().isEmpty()) {
             throw Errors.invalidArgument("gateway.sonia.ai", "username", "must not be empty");
         }
-        final String address = ServiceRequestContext.current().clientAddress().getHostAddress();
-        out.onNext(accounts.login(request.getUsername(), request.getPassword(), address));
+        out.onNext(accounts.login(request.getUsername(), request.getPassword()));
         out.onCompleted();
     }
 
@@ -52,7 +49,7 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
     @Override
     public void logout(LogoutRequest request, StreamObserver<LogoutResponse> out) {
         Principal.current();
-        final String session = accounts.currentSession();
+        final String session = accounts.sessionOf(ArmeriaRequest.bearer());
         if (session.isEmpty()) {
             throw Errors.invalidArgument("gateway.sonia.ai", "authorization",
                                          "not a login's access token (revoke an API key at DELETE /api/keys/{key_id})");

@@ -1,4 +1,4 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.util.Map;
 
@@ -8,7 +8,7 @@ import ai.sonia.runtime.auth.Principal;
 import io.grpc.StatusRuntimeException;
 
 /** The errors of the accounts API, each with its envelope code. */
-final class AccountErrors {
+public final class AccountErrors {
 
     static final String DOMAIN = "gateway.sonia.ai";
 
@@ -18,6 +18,11 @@ final class AccountErrors {
 
     static StatusRuntimeException conflict(String why) {
         return Errors.of(DOMAIN, ErrorCode.ERROR_CODE_CONFLICT, why, Map.of());
+    }
+
+    /** A {@code what} named {@code name} exists already. */
+    public static StatusRuntimeException alreadyExists(String what, String name) {
+        return conflict(what + " " + name + " exists already");
     }
 
     static StatusRuntimeException notFound(String what, String id) {

@@ -1,4 +1,4 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import at.favre.lib.crypto.bcrypt.LongPasswordStrategies;

@@ -1,4 +1,4 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.util.List;
 
@@ -50,7 +50,7 @@ public final class ApiKeys {
     /** The caller's keys; an admin's list holds the whole tenant's. */
     public List<ApiKey> list(Principal caller) {
         Access.requirePerson(caller);
-        return accounts.store.keys(caller.tenant(), caller.isAdmin() ? null : caller.subject()).stream()
+        return accounts.store.keys(caller.tenant(), caller.isAdmin() ? null : caller.subject(), 0, "", Integer.MAX_VALUE).stream()
                              .map(AccountProtos::key).toList();
     }
 

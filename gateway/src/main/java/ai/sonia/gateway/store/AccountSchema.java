@@ -1,4 +1,4 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.store;
 
 import java.sql.Connection;
 import java.sql.ResultSet;

@@ -1,12 +1,8 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.time.Clock;
 import java.util.Locale;
 import java.util.regex.Pattern;
-
-import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.annotation.Nullable;
-import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
@@ -16,6 +12,7 @@ import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.User;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
@@ -27,7 +24,7 @@ import ai.sonia.runtime.auth.Roles;
  * ({@code sid} in every access token it yields) with a chain of single-use refresh tokens; presenting a used
  * one again means it was stolen or replayed, so the whole session is revoked.
  */
-public final class Accounts implements AutoCloseable {
+public final class Accounts {
 
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{3,64}");
 
@@ -36,28 +33,24 @@ public final class Accounts implements AutoCloseable {
     final Revocations revocations;
     final AuthSettings settings;
     final Clock clock;
-    final AuditLog audit;
+    final AuditTrail audit;
+    final CurrentRequest request;
     private final AccessTokens accessTokens;
     private final LoginThrottle throttle;
     private final ApiKeys apiKeys;
 
-    Accounts(AccountStore store, AuthSettings settings, AccessTokens accessTokens, Clock clock,
-             ai.sonia.runtime.auth.RevocationList shared) {
+    public Accounts(AccountStore store, AuditLog auditLog, AuthSettings settings, AccessTokens accessTokens,
+                    Clock clock, RevocationList shared, CurrentRequest request) {
         this.store = store;
         this.settings = settings;
         this.accessTokens = accessTokens;
         this.clock = clock;
+        this.request = request;
         passwords = new Passwords(settings.bcryptCost());
         revocations = new Revocations(shared, settings, clock);
         throttle = new LoginThrottle(settings, clock);
         apiKeys = new ApiKeys(this);
-        audit = new AuditLog(this);
-    }
-
-    /** The accounts of the stack {@code config} names, at {@code dataDir("gateway")/accounts.db}. */
-    public static Accounts open(StackConfig config, AuthSettings settings) {
-        return new Accounts(new AccountStore(config.dataDir("gateway").resolve("accounts.db")), settings,
-                            AccessTokens.of(config), Clock.systemUTC(), ai.sonia.runtime.auth.RevocationList.of(config));
+        audit = new AuditTrail(this, auditLog);
     }
 
     /** The stack's authenticator, also knowing API keys (logged-out sessions it reads from the shared list). */
@@ -73,7 +66,7 @@ public final class Accounts implements AutoCloseable {
         return new UserDirectory(this);
     }
 
-    public AuditLog audit() {
+    public AuditTrail audit() {
         return audit;
     }
 
@@ -82,7 +75,7 @@ public final class Accounts implements AutoCloseable {
     }
 
     /** Creates a user (see the contract's Register for who may). */
-    public User register(RegisterRequest request, @Nullable Principal caller) {
+    public User register(RegisterRequest request, Principal caller) {
         final boolean byAdmin = caller != null && caller.kind() == Principal.Kind.USER && caller.isAdmin();
         if (!settings.openRegistration() || caller != null && !byAdmin) {
             if (caller == null) {
@@ -118,24 +111,20 @@ public final class Accounts implements AutoCloseable {
         final AccountStore.UserRow row = new AccountStore.UserRow(
                 Tokens.id("usr_"), tenant, username, displayName.isBlank() ? username : displayName.strip(),
                 passwords.hash(password), role, clock.millis(), false);
-        if (!store.insertUser(row)) {
-            throw AccountErrors.conflict("username " + username + " is taken");
-        }
+        store.insertUser(row);
         return row;
     }
 
     /** Checks a password and starts a login session. */
-    public AuthTokens login(String username, String password, String clientAddress) {
+    public AuthTokens login(String username, String password) {
+        final String clientAddress = request.clientAddress();
         // Per (name, address) and per address, never per name alone: a guesser elsewhere cannot lock the
         // real user out (OWASP authentication cheat sheet), and one address guessing many names is slowed.
         final String userKey = "user:" + username.toLowerCase(Locale.ROOT) + '@' + clientAddress;
         final String addressKey = "ip:" + clientAddress;
         final long wait = throttle.retryAfterSeconds(userKey, addressKey);
         if (wait > 0) {
-            final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-            if (ctx != null) {
-                ctx.addAdditionalResponseHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(wait));
-            }
+            request.retryAfter(wait);
             final AccountStore.UserRow user = store.userByName(username).orElse(null);
             audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
                          user == null ? "" : user.id(), username, "throttled: retry in " + wait + " s");
@@ -243,13 +232,10 @@ public final class Accounts implements AutoCloseable {
     }
 
     /**
-     * The login session of the access token of the request being served; empty for another credential
-     * (an API key or a service credential has no session to end).
+     * The login session of an access token presented as {@code bearer}; empty for another credential (an API
+     * key or a service credential has no session to end).
      */
-    public String currentSession() {
-        final ServiceRequestContext ctx = ServiceRequestContext.current();
-        final String header = ctx.request().headers().get(HttpHeaderNames.AUTHORIZATION, "");
-        final String bearer = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+    public String sessionOf(String bearer) {
         if (bearer.isEmpty() || bearer.startsWith(Authenticator.API_KEY_PREFIX)) {
             return "";
         }
@@ -276,10 +262,5 @@ public final class Accounts implements AutoCloseable {
                          .setRefreshExpiresIn(settings.refreshTtl().toSeconds())
                          .setUser(AccountProtos.user(user))
                          .build();
-    }
-
-    @Override
-    public void close() {
-        store.close();
     }
 }
