@@ -7,14 +7,16 @@ import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 
-import ai.sonia.gateway.domain.Accounts;
-import ai.sonia.gateway.domain.AuthSettings;
-import ai.sonia.gateway.domain.FirstAdmin;
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.domain.Accounts;
+import ai.sonia.gateway.domain.AuthSettings;
+import ai.sonia.gateway.domain.FirstAdmin;
+import ai.sonia.gateway.domain.RateLimiter;
+import ai.sonia.gateway.edge.Bucket4jRateLimiter;
 import ai.sonia.gateway.edge.InputLimitsDecorator;
 import ai.sonia.gateway.edge.RateLimitDecorator;
 import ai.sonia.gateway.edge.RateLimits;
@@ -71,10 +73,11 @@ public final class GatewayModule implements ServiceModule {
         final ChatStreamer streamer = new ChatStreamer(downstreams);
         final AuthSettings auth = AuthSettings.from(config.service("gateway"));
         final RateLimits limits = RateLimits.from(config.service("gateway"));
+        final RateLimiter limiter = new Bucket4jRateLimiter();
         final SqliteDatabase accountsDb = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
         final Accounts accounts = new Accounts(new SqliteAccountStore(accountsDb), new SqliteAuditLog(accountsDb), auth,
                                                AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
-                                               new ArmeriaRequest());
+                                               limiter, new ArmeriaRequest());
         FirstAdmin.ensure(accounts, config);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
@@ -89,7 +92,7 @@ public final class GatewayModule implements ServiceModule {
                            .dependencyProbe(probe)
                            .configure(sb -> {
                                // Added here, it runs inside the runtime's authentication: it knows the principal.
-                               sb.decorator(new RateLimitDecorator(limits));
+                               sb.decorator(new RateLimitDecorator(limits, limiter));
                                sb.decorator(new InputLimitsDecorator());
                                sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
                                           new ChatSseService(streamer));

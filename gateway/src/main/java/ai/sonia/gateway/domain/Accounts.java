@@ -40,7 +40,7 @@ public final class Accounts {
     private final ApiKeys apiKeys;
 
     public Accounts(AccountStore store, AuditLog auditLog, AuthSettings settings, AccessTokens accessTokens,
-                    Clock clock, RevocationList shared, CurrentRequest request) {
+                    Clock clock, RevocationList shared, RateLimiter limiter, CurrentRequest request) {
         this.store = store;
         this.settings = settings;
         this.accessTokens = accessTokens;
@@ -48,7 +48,7 @@ public final class Accounts {
         this.request = request;
         passwords = new Passwords(settings.bcryptCost());
         revocations = new Revocations(shared, settings, clock);
-        throttle = new LoginThrottle(settings, clock);
+        throttle = new LoginThrottle(settings, limiter);
         apiKeys = new ApiKeys(this);
         audit = new AuditTrail(this, auditLog);
     }

@@ -1,10 +1,6 @@
 package ai.sonia.gateway.domain;
 
-import java.time.Clock;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.time.Duration;
 
 /**
  * Slows password guessing per (username, client address) and per client address, with an exponential delay:
@@ -15,80 +11,63 @@ import java.util.concurrent.ConcurrentHashMap;
  * clears its (username, address) record (not the address's, so one valid account does not unlock guessing
  * others from the same address).
  *
- * <p>Not Bucket4j nor the gateway's request {@code TokenBuckets}: those refill at a steady rate, while OWASP
- * asks for a delay that grows with each further failure and resets on success, which this does.
+ * <p>Both parts are buckets of the {@link RateLimiter}: failures drain a bucket of {@code maxFailures} per
+ * window (going into debt past it, which counts the further failures), and a lock is a debt of milliseconds
+ * in a bucket that regains one token per millisecond, so it lasts exactly the lock's time.
  */
 final class LoginThrottle {
 
     /** How many more failures an address may have than one (username, address). */
     static final int ADDRESS_FACTOR = 4;
-    private static final int MAX_TRACKED = 100_000;
+    private static final RateLimiter.Limit ONE_PER_MILLISECOND = new RateLimiter.Limit(1, Duration.ofMillis(1));
 
     private final AuthSettings settings;
-    private final Clock clock;
-    private final Map<String, Record> records = new ConcurrentHashMap<>();
+    private final RateLimiter limiter;
 
-    private static final class Record {
-        final Deque<Long> failures = new ArrayDeque<>();
-        long lockedUntilMs;
-        int locks;
-    }
-
-    LoginThrottle(AuthSettings settings, Clock clock) {
+    LoginThrottle(AuthSettings settings, RateLimiter limiter) {
         this.settings = settings;
-        this.clock = clock;
+        this.limiter = limiter;
     }
 
     /** Seconds to wait before {@code keys} may try again; 0 when they may try now. */
     long retryAfterSeconds(String... keys) {
-        final long now = clock.millis();
         long wait = 0;
         for (String key : keys) {
-            final Record record = records.get(key);
-            if (record != null) {
-                synchronized (record) {
-                    wait = Math.max(wait, record.lockedUntilMs - now);
-                }
-            }
+            wait = Math.max(wait, limiter.secondsUntilToken(lock(key), ONE_PER_MILLISECOND));
         }
-        return wait <= 0 ? 0 : (wait + 999) / 1000;
+        return wait;
     }
 
     /** Counts a failure against each key, locking those past the limit. */
     void failed(String... keys) {
-        final long now = clock.millis();
-        if (records.size() > MAX_TRACKED) {
-            records.entrySet().removeIf(e -> e.getValue().lockedUntilMs < now
-                                            && lastFailure(e.getValue()) < now - settings.failureWindow().toMillis());
-        }
         for (String key : keys) {
-            final Record record = records.computeIfAbsent(key, k -> new Record());
-            synchronized (record) {
-                record.failures.addLast(now);
-                while (!record.failures.isEmpty()
-                       && record.failures.peekFirst() < now - settings.failureWindow().toMillis()) {
-                    record.failures.removeFirst();
-                }
-                final int limit = key.startsWith("ip:") ? settings.maxLoginFailures() * ADDRESS_FACTOR
-                                                        : settings.maxLoginFailures();
-                if (record.failures.size() >= limit) {
-                    final long lock = Math.min(settings.maxLock().toMillis(),
-                                               settings.lock().toMillis() << Math.min(record.locks, 20));
-                    record.lockedUntilMs = now + lock;
-                    record.locks++;
-                }
+            final long left = limiter.charge(failures(key), failureLimit(key), 1);
+            if (left <= 0 && !settings.lock().isZero()) {
+                // The first lock at the limit, doubled by each failure past it.
+                final long lockMs = Math.min(settings.maxLock().toMillis(),
+                                             settings.lock().toMillis() << Math.min(-left, 20));
+                limiter.charge(lock(key), ONE_PER_MILLISECOND, lockMs);
             }
         }
     }
 
-    /** Forgets a key's failures (a successful login of that username from that address). */
+    /** Forgets a key's failures and lock (a successful login of that username from that address). */
     void succeeded(String key) {
-        records.remove(key);
+        limiter.reset(failures(key));
+        limiter.reset(lock(key));
     }
 
-    private static long lastFailure(Record record) {
-        synchronized (record) {
-            return record.failures.isEmpty() ? 0 : record.failures.peekLast();
-        }
+    private RateLimiter.Limit failureLimit(String key) {
+        final int limit = key.startsWith("ip:") ? settings.maxLoginFailures() * ADDRESS_FACTOR
+                                                : settings.maxLoginFailures();
+        return new RateLimiter.Limit(limit, settings.failureWindow());
+    }
+
+    private static String failures(String key) {
+        return "login-failures:" + key;
+    }
+
+    private static String lock(String key) {
+        return "login-lock:" + key;
     }
 }

@@ -1,6 +1,10 @@
 package ai.sonia.gateway.edge;
 
+import java.time.Duration;
+
 import com.fasterxml.jackson.databind.JsonNode;
+
+import ai.sonia.gateway.domain.RateLimiter;
 
 /**
  * The gateway's request limits, from {@code services.gateway.rateLimits} of the config file:
@@ -16,5 +20,17 @@ public record RateLimits(int principalRequests, double principalSeconds, int ipR
                               limits.path("perPrincipal").path("perSeconds").asDouble(DEFAULT.principalSeconds),
                               limits.path("perIp").path("requests").asInt(DEFAULT.ipRequests),
                               limits.path("perIp").path("perSeconds").asDouble(DEFAULT.ipSeconds));
+    }
+
+    RateLimiter.Limit perPrincipal() {
+        return limit(principalRequests, principalSeconds);
+    }
+
+    RateLimiter.Limit perAddress() {
+        return limit(ipRequests, ipSeconds);
+    }
+
+    private static RateLimiter.Limit limit(int requests, double seconds) {
+        return new RateLimiter.Limit(requests, Duration.ofNanos((long) (seconds * 1e9)));
     }
 }
