@@ -9,20 +9,24 @@ import com.google.protobuf.InvalidProtocolBufferException;
 
 import com.linecorp.armeria.common.RequestContext;
 import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.common.stream.CancelledSubscriptionException;
 import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
-import ai.sonia.runtime.store.StoreUnavailableException;
 import ai.sonia.runtime.edge.Envelopes;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.StoreUnavailableException;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 
 /**
- * The last mapping of exceptions to gRPC statuses: statuses raised by the services pass as they are;
+ * The one mapping of exceptions to gRPC statuses, installed by {@link SoniaServer} for every service:
+ * a {@link DomainException} becomes its status with ErrorInfo in the domain {@code <service>.sonia.ai}
+ * (and BadRequest for an invalid argument); statuses raised by the services pass as they are;
  * a passed request deadline is DEADLINE_EXCEEDED; a store that cannot write is UNAVAILABLE with ErrorInfo
  * naming it; {@link IllegalArgumentException} is INVALID_ARGUMENT;
  * anything else is INTERNAL with a generic
@@ -32,6 +36,13 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
 
     private static final Logger logger = LoggerFactory.getLogger(DefaultExceptionHandler.class);
     private static final String DETAILS = "grpc-status-details-bin";
+
+    private final String domain;
+
+    /** The handler of {@code service}: ErrorInfo of its refusals names {@code <service>.sonia.ai}. */
+    DefaultExceptionHandler(String service) {
+        domain = service + ".sonia.ai";
+    }
 
     /**
      * A status re-thrown from a downstream call carries that call's trailers, and grpc-java puts the
@@ -54,7 +65,13 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
 
     @Override
     @Nullable
-    public Status apply(RequestContext ctx, Status status, Throwable cause, Metadata metadata) {
+    public Status apply(RequestContext ctx, Status status, Throwable thrown, Metadata metadata) {
+        final Throwable cause = Exceptions.peel(thrown);
+        if (cause instanceof DomainException e) {
+            final StatusRuntimeException error = Errors.of(domain, e);
+            metadata.merge(error.getTrailers());
+            return error.getStatus();
+        }
         if (cause.getCause() instanceof InvalidProtocolBufferException malformed
             && (cause instanceof StatusRuntimeException || cause instanceof StatusException)) {
             // grpc-java's marshaller reports a request it cannot parse (a string that is not UTF-8, a truncated

@@ -11,6 +11,7 @@ import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.edge.ErrorMapping;
+import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.StoreUnavailableException;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -39,29 +40,44 @@ public final class Errors {
     /** An error with the given envelope code, message and ErrorInfo metadata. */
     public static StatusRuntimeException of(String domain, ErrorCode code, String message,
                                             Map<String, String> metadata) {
-        final com.google.rpc.Status status =
-                com.google.rpc.Status.newBuilder()
-                                     .setCode(ErrorMapping.grpcCode(code).value())
-                                     .setMessage(clip(message))
-                                     .addDetails(Any.pack(errorInfo(domain, code, metadata)))
-                                     .build();
-        return StatusProto.toStatusRuntimeException(status);
+        return build(domain, ErrorMapping.grpcCode(code), code, message, metadata, null, null);
     }
 
     /** INVALID_ARGUMENT naming the offending field. */
     public static StatusRuntimeException invalidArgument(String domain, String field, String description) {
-        final com.google.rpc.Status status =
+        return build(domain, io.grpc.Status.Code.INVALID_ARGUMENT, ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+                     field + ": " + description, Map.of("field", field), field, description);
+    }
+
+    /**
+     * The status of a domain's refusal: its code's canonical gRPC code (ALREADY_EXISTS for
+     * {@link DomainException#alreadyExists}), ErrorInfo in {@code domain} with its metadata, and BadRequest
+     * for an invalid argument.
+     */
+    public static StatusRuntimeException of(String domain, DomainException e) {
+        final io.grpc.Status.Code grpc = e.isAlreadyExists() ? io.grpc.Status.Code.ALREADY_EXISTS
+                                                             : ErrorMapping.grpcCode(e.code());
+        final String field = e.field().isEmpty() ? null : e.field();
+        final StatusRuntimeException error =
+                build(domain, grpc, e.code(), e.getMessage(), e.metadata(), field, e.fieldDescription());
+        return new StatusRuntimeException(error.getStatus().withCause(e), error.getTrailers());
+    }
+
+    private static StatusRuntimeException build(String domain, io.grpc.Status.Code grpc, ErrorCode code,
+                                                String message, Map<String, String> metadata,
+                                                @Nullable String field, @Nullable String description) {
+        final com.google.rpc.Status.Builder status =
                 com.google.rpc.Status.newBuilder()
-                                     .setCode(io.grpc.Status.Code.INVALID_ARGUMENT.value())
-                                     .setMessage(clip(field + ": " + description))
-                                     .addDetails(Any.pack(errorInfo(domain, ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-                                                                    Map.of("field", clip(field)))))
-                                     .addDetails(Any.pack(BadRequest.newBuilder().addFieldViolations(
-                                             BadRequest.FieldViolation.newBuilder()
-                                                                      .setField(clip(field))
-                                                                      .setDescription(clip(description))).build()))
-                                     .build();
-        return StatusProto.toStatusRuntimeException(status);
+                                     .setCode(grpc.value())
+                                     .setMessage(clip(message))
+                                     .addDetails(Any.pack(errorInfo(domain, code, metadata)));
+        if (field != null) {
+            status.addDetails(Any.pack(BadRequest.newBuilder().addFieldViolations(
+                    BadRequest.FieldViolation.newBuilder()
+                                             .setField(clip(field))
+                                             .setDescription(clip(description))).build()));
+        }
+        return StatusProto.toStatusRuntimeException(status.build());
     }
 
     /** UNAVAILABLE for a store that cannot be written now, naming the database and SQLite's reason. */

@@ -178,7 +178,7 @@ public final class SoniaServer implements AutoCloseable {
         private final List<Consumer<ServerBuilder>> customizers = new ArrayList<>();
         private final List<AutoCloseable> resources = new ArrayList<>();
         private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        private GrpcExceptionHandlerFunction exceptionHandler = new DefaultExceptionHandler();
+        private GrpcExceptionHandlerFunction exceptionHandler;
         private boolean blocking;
         private DependencyProbe probe;
         private Authenticator authenticator;
@@ -186,6 +186,7 @@ public final class SoniaServer implements AutoCloseable {
         private Builder(ServiceSpec spec, StackConfig config) {
             this.spec = requireNonNull(spec, "spec");
             this.config = requireNonNull(config, "config");
+            exceptionHandler = new DefaultExceptionHandler(spec.name());
         }
 
         /** Adds a gRPC service implementation. */
@@ -202,7 +203,7 @@ public final class SoniaServer implements AutoCloseable {
 
         /** Maps the service's domain exceptions to statuses; the default mapping applies after it. */
         public Builder exceptionHandler(GrpcExceptionHandlerFunction handler) {
-            exceptionHandler = requireNonNull(handler, "handler").orElse(new DefaultExceptionHandler());
+            exceptionHandler = requireNonNull(handler, "handler").orElse(new DefaultExceptionHandler(spec.name()));
             return this;
         }
 

@@ -9,6 +9,7 @@ import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.router.domain.InvalidFieldException;
 import ai.sonia.router.domain.RoutingException;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.StoreUnavailableException;
 import io.grpc.StatusRuntimeException;
 
@@ -21,6 +22,9 @@ final class GrpcErrors {
     static StatusRuntimeException toStatus(Throwable error) {
         if (error instanceof StatusRuntimeException status) {
             return status;
+        }
+        if (error instanceof DomainException refused) {
+            return Errors.of(DOMAIN, refused);
         }
         if (error instanceof InvalidFieldException invalid) {
             return Errors.invalidArgument(DOMAIN, invalid.field(), invalid.getMessage());

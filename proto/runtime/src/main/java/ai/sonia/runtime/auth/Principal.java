@@ -8,6 +8,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.errors.DomainException;
 import io.grpc.StatusRuntimeException;
 import io.netty.util.AttributeKey;
 
@@ -99,12 +100,12 @@ public record Principal(Kind kind, String tenant, String subject, Role role, Str
     public String tenantFor(String requested) {
         if (isService()) {
             if (requested.isEmpty()) {
-                throw permissionDenied("a service acting for itself must name the tenant");
+                throw DomainException.permissionDenied("a service acting for itself must name the tenant");
             }
             return requested;
         }
         if (!requested.isEmpty() && !requested.equals(tenant)) {
-            throw permissionDenied("tenant " + requested + " is not yours");
+            throw DomainException.permissionDenied("tenant " + requested + " is not yours");
         }
         return tenant;
     }
@@ -117,7 +118,7 @@ public record Principal(Kind kind, String tenant, String subject, Role role, Str
     /** PERMISSION_DENIED unless this principal is an administrator (or a service acting for itself). */
     public void requireAdmin(String what) {
         if (!isAdmin() && !isService()) {
-            throw permissionDenied(what + " needs the admin role");
+            throw DomainException.permissionDenied(what + " needs the admin role");
         }
     }
 
@@ -126,7 +127,12 @@ public record Principal(Kind kind, String tenant, String subject, Role role, Str
         return Errors.of("auth", ErrorCode.ERROR_CODE_UNAUTHENTICATED, why, java.util.Map.of());
     }
 
-    /** PERMISSION_DENIED with the envelope's code. */
+    /**
+     * PERMISSION_DENIED with the envelope's code.
+     *
+     * @deprecated throw {@link DomainException#permissionDenied(String)}: the service's exception handler maps it.
+     */
+    @Deprecated
     public static StatusRuntimeException permissionDenied(String why) {
         return Errors.of("auth", ErrorCode.ERROR_CODE_PERMISSION_DENIED, why, java.util.Map.of());
     }

@@ -29,6 +29,9 @@ public final class SoniaLogConfigurator extends ContextAwareBase implements Conf
             "io.netty", Level.WARN,
             "io.grpc", Level.WARN,
             "io.micrometer", Level.WARN,
+            // Store migrations: Flyway's own lines (database found, validated, ...) at every start are noise;
+            // store/Migrations logs one line when it changed a schema.
+            "org.flywaydb", Level.WARN,
             // Server-streaming methods get their REST form (SSE) from the service itself, not from transcoding.
             "com.linecorp.armeria.server.grpc.HttpJsonTranscodingServiceBuilder", Level.ERROR);
 

@@ -66,6 +66,17 @@ class ErrorMappingTest {
         assertThat(ErrorMapping.httpStatus(grpc)).isEqualTo(http);
     }
 
+    @org.junit.jupiter.api.Test
+    void alreadyExistsIsAConflict() {
+        // DomainException.alreadyExists leaves as gRPC ALREADY_EXISTS with reason CONFLICT: it reads back as
+        // CONFLICT, with or without the reason, and is a 409 at the REST edge; a 409 seen first at the edge is
+        // a CONFLICT too (raised as FAILED_PRECONDITION, the code's canonical gRPC code).
+        assertThat(ErrorMapping.errorCode(Status.Code.ALREADY_EXISTS, "CONFLICT")).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT);
+        assertThat(ErrorMapping.errorCode(Status.Code.ALREADY_EXISTS, null)).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT);
+        assertThat(ErrorMapping.httpStatus(Status.Code.ALREADY_EXISTS)).isEqualTo(409);
+        assertThat(ErrorMapping.errorCode(ErrorMapping.grpcCodeOfHttp(409), null)).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT);
+    }
+
     @ParameterizedTest
     @CsvSource({"POLICY_DENIED", "APPROVAL_REQUIRED"})
     void reasonsOnlyRefinePermissionDenied(String reason) {
