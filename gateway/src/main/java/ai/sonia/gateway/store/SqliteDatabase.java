@@ -8,12 +8,14 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
+import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The gateway's accounts database ({@code dataDir("gateway")/accounts.db}): one connection through the
- * runtime's {@link Sqlite#open}, its schema migrated on open, and the few statement helpers its stores share.
+ * runtime's {@link Sqlite#open}, its schema migrated on open by {@link Migrations} (Flyway, from
+ * {@code db/gateway/accounts}), and the few statement helpers its stores share.
  * A storage fault (disk full, I/O error) is reported to the database's {@link StoreHealth} and thrown as
  * UNAVAILABLE; each helper is one synchronized step on the connection.
  */
@@ -38,7 +40,8 @@ public final class SqliteDatabase implements AutoCloseable {
         try {
             final Connection connection = Sqlite.open(file, "secure_delete = ON");
             try {
-                AccountSchema.apply(connection);
+                // Databases of earlier builds kept their schema version in user_version (1: accounts, 2: audit).
+                Migrations.migrate(connection, "db/gateway/accounts", null, Migrations.USER_VERSION);
             } catch (SQLException | RuntimeException e) {
                 connection.close();
                 throw e;
