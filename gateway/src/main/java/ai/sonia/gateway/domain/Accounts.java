@@ -2,22 +2,24 @@ package ai.sonia.gateway.domain;
 
 import java.time.Clock;
 import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Pattern;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.AuthTokens;
 import ai.sonia.gateway.v1.Identity;
 import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.User;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Registration, login, refresh-token rotation, logout and the API key exchange. A login starts a session
@@ -79,14 +81,14 @@ public final class Accounts {
         final boolean byAdmin = caller != null && caller.kind() == Principal.Kind.USER && caller.isAdmin();
         if (!settings.openRegistration() || caller != null && !byAdmin) {
             if (caller == null) {
-                throw Principal.unauthenticated("registration needs an admin's credential (registration mode: admin)");
+                throw Access.unauthenticated("registration needs an admin's credential (registration mode: admin)");
             }
             if (!byAdmin) {
-                throw Principal.permissionDenied("registering users needs the admin role");
+                throw DomainException.permissionDenied("registering users needs the admin role");
             }
         }
         if (!byAdmin && request.getRole() != Role.ROLE_UNSPECIFIED && request.getRole() != Role.ROLE_USER) {
-            throw Principal.permissionDenied("only an admin sets a role");
+            throw DomainException.permissionDenied("only an admin sets a role");
         }
         // An open registration gets a tenant of its own, so strangers never share data.
         final String tenant = byAdmin ? caller.tenant() : Tokens.id("t_");
@@ -101,12 +103,12 @@ public final class Accounts {
     /** Creates a user after validating its name and password; CONFLICT when the name is taken. */
     AccountStore.UserRow create(String tenant, String username, String password, String displayName, Role role) {
         if (!USERNAME.matcher(username).matches()) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "username",
+            throw DomainException.invalidArgument("username",
                                          "3 to 64 characters: letters, digits, '.', '_' or '-'");
         }
         Passwords.validate("password", password);
         if (displayName.length() > 200) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "display_name", "at most 200 characters");
+            throw DomainException.invalidArgument("display_name", "at most 200 characters");
         }
         final AccountStore.UserRow row = new AccountStore.UserRow(
                 Tokens.id("usr_"), tenant, username, displayName.isBlank() ? username : displayName.strip(),
@@ -128,7 +130,8 @@ public final class Accounts {
             final AccountStore.UserRow user = store.userByName(username).orElse(null);
             audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
                          user == null ? "" : user.id(), username, "throttled: retry in " + wait + " s");
-            throw AccountErrors.rateLimited("too many failed logins; try again in " + wait + " s", wait);
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "too many failed logins; try again in " + wait + " s",
+                                     Map.of("retry_after_seconds", String.valueOf(wait)));
         }
         final AccountStore.UserRow user = store.userByName(username).orElse(null);
         final boolean verified;
@@ -143,7 +146,7 @@ public final class Accounts {
             audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
                          user == null ? "" : user.id(), username,
                          user == null ? "unknown user" : verified ? "user disabled" : "wrong password");
-            throw AccountErrors.badCredentials();
+            throw Access.unauthenticated("wrong username or password");
         }
         throttle.succeeded(userKey);
         audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, true, user.tenant(), user.id(), user.username(), "");
@@ -157,33 +160,33 @@ public final class Accounts {
     /** Rotates a refresh token. */
     public AuthTokens refresh(String refreshToken) {
         if (refreshToken.isEmpty()) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "refresh_token", "must not be empty");
+            throw DomainException.invalidArgument("refresh_token", "must not be empty");
         }
         final String hash = Tokens.sha256(refreshToken);
         final AccountStore.RefreshRow row = store.refreshToken(hash)
-                                                 .orElseThrow(() -> Principal.unauthenticated("unknown refresh token"));
+                                                 .orElseThrow(() -> Access.unauthenticated("unknown refresh token"));
         final long now = clock.millis();
         if (row.sessionRevokedMs() != 0) {
-            throw Principal.unauthenticated("the session of this refresh token was ended");
+            throw Access.unauthenticated("the session of this refresh token was ended");
         }
         if (row.usedMs() != 0) {
             revoke(row.sessionId());
             auditReuse(row);
-            throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
+            throw Access.unauthenticated("refresh token reused: the session is revoked, log in again");
         }
         if (row.expireMs() <= now) {
-            throw Principal.unauthenticated("refresh token expired, log in again");
+            throw Access.unauthenticated("refresh token expired, log in again");
         }
         final AccountStore.UserRow user = store.user(row.userId()).orElse(null);
         if (user == null || user.disabled()) {
             revoke(row.sessionId());
-            throw Principal.unauthenticated("the user no longer exists or is disabled");
+            throw Access.unauthenticated("the user no longer exists or is disabled");
         }
         final String next = Tokens.random(32);
         if (!store.rotate(hash, row.sessionId(), Tokens.sha256(next), now, now + settings.refreshTtl().toMillis())) {
             revoke(row.sessionId()); // lost a race with another use of the same token: a replay
             auditReuse(row);
-            throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
+            throw Access.unauthenticated("refresh token reused: the session is revoked, log in again");
         }
         audit.record(AuditEventKind.AUDIT_EVENT_KIND_TOKEN_REFRESH, true, user.tenant(), user.id(), user.username(),
                      "session " + row.sessionId());
@@ -209,7 +212,7 @@ public final class Accounts {
     /** An access token for the API key presented. */
     public AuthTokens exchange(Principal caller) {
         if (caller.kind() != Principal.Kind.API_KEY) {
-            throw Principal.permissionDenied("only an API key is exchanged for an access token");
+            throw DomainException.permissionDenied("only an API key is exchanged for an access token");
         }
         final String owner = store.key(caller.subject()).map(AccountStore.KeyRow::owner).orElse("");
         final String token = accessTokens.issue(caller, owner, Revocations.keySession(caller.subject()),

@@ -6,11 +6,11 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.ApiKey;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * API keys for programs: {@code sonia_sk_<id>_<secret>}, a 256-bit random secret stored as its SHA-256 and
@@ -29,11 +29,11 @@ public final class ApiKeys {
     public CreateApiKeyResponse create(Principal caller, String name, Role requested) {
         Access.requirePerson(caller);
         if (name.isBlank() || name.length() > 100) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "name", "1 to 100 characters");
+            throw DomainException.invalidArgument("name", "1 to 100 characters");
         }
         final Role role = requested == Role.ROLE_UNSPECIFIED ? caller.role() : requested;
         if (rank(role) > rank(caller.role())) {
-            throw Principal.permissionDenied("a key's role cannot be above its creator's");
+            throw DomainException.permissionDenied("a key's role cannot be above its creator's");
         }
         final String id = Tokens.id("");
         final String secret = Tokens.random(32);
@@ -60,7 +60,7 @@ public final class ApiKeys {
         final AccountStore.KeyRow key = accounts.store.key(keyId)
                                                       .filter(k -> k.revokedMs() == 0)
                                                       .filter(k -> caller.owns(k.tenant(), k.owner()))
-                                                      .orElseThrow(() -> AccountErrors.notFound("API key", keyId));
+                                                      .orElseThrow(() -> DomainException.notFound("API key", keyId));
         accounts.store.revokeKey(key.id(), accounts.clock.millis());
         accounts.revocations.revokeKey(key.id());
         accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_DELETE, true, key.tenant(), key.owner(), "",

@@ -1,9 +1,10 @@
 package ai.sonia.gateway.domain;
 
+import ai.sonia.runtime.errors.DomainException;
+
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-import ai.sonia.runtime.Errors;
 
 /** Page sizes and page tokens of the accounts lists (AIP-158): a size of 0..1000, an opaque cursor. */
 final class Pages {
@@ -14,7 +15,7 @@ final class Pages {
     /** The page size asked for, or the default for 0; INVALID_ARGUMENT outside 0..1000. */
     static int size(int pageSize) {
         if (pageSize < 0 || pageSize > MAX_SIZE) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "page_size", pageSize + " (expected: 0.." + MAX_SIZE + ')');
+            throw DomainException.invalidArgument("page_size", pageSize + " (expected: 0.." + MAX_SIZE + ')');
         }
         return pageSize == 0 ? DEFAULT_SIZE : pageSize;
     }
@@ -34,7 +35,7 @@ final class Pages {
     }
 
     static RuntimeException invalidToken() {
-        return Errors.invalidArgument(AccountErrors.DOMAIN, "page_token", "not a token of this API");
+        return DomainException.invalidArgument("page_token", "not a token of this API");
     }
 
     private Pages() {}

@@ -7,8 +7,8 @@ import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.ListUsersResponse;
 import ai.sonia.gateway.v1.UpdateUserRequest;
 import ai.sonia.gateway.v1.User;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The users of a tenant: each user manages its own profile and password; an admin lists, changes and
@@ -39,7 +39,7 @@ public final class UserDirectory {
         if (!accounts.passwords.verify(current, user.passwordHash())) {
             accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_PASSWORD_CHANGE, false, user.tenant(), user.id(),
                                   user.username(), "current password wrong");
-            throw Principal.unauthenticated("current_password is wrong");
+            throw Access.unauthenticated("current_password is wrong");
         }
         Passwords.validate("new_password", next);
         accounts.store.setPasswordHash(user.id(), accounts.passwords.hash(next));
@@ -74,11 +74,11 @@ public final class UserDirectory {
         }
         final Role role = request.hasRole() ? request.getRole() : user.role();
         if (role != Role.ROLE_ADMIN && role != Role.ROLE_USER) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "role", "ROLE_ADMIN or ROLE_USER");
+            throw DomainException.invalidArgument("role", "ROLE_ADMIN or ROLE_USER");
         }
         final boolean disabled = request.hasDisabled() ? request.getDisabled() : user.disabled();
         if (!accounts.store.setRoleAndDisabled(user, role, disabled)) {
-            throw AccountErrors.conflict("the tenant's last admin cannot be demoted or disabled");
+            throw DomainException.conflict("the tenant's last admin cannot be demoted or disabled");
         }
         if (disabled != user.disabled() || role != user.role()) {
             // Access tokens carry the role: end the sessions and every token derived from the user or its
@@ -102,7 +102,7 @@ public final class UserDirectory {
         Access.requireAdminPerson(caller, "deleting users");
         final AccountStore.UserRow user = ofTenant(caller, userId);
         if (!accounts.store.deleteUser(user, accounts.clock.millis())) {
-            throw AccountErrors.conflict("the tenant's last admin cannot be deleted");
+            throw DomainException.conflict("the tenant's last admin cannot be deleted");
         }
         revokeSessions(user.id(), "");
         accounts.revocations.userChanged(user, null);
@@ -118,20 +118,20 @@ public final class UserDirectory {
     private AccountStore.UserRow own(Principal caller) {
         Access.requirePerson(caller);
         return accounts.store.user(caller.tenant(), caller.subject())
-                             .orElseThrow(() -> AccountErrors.notFound("user", caller.subject()));
+                             .orElseThrow(() -> DomainException.notFound("user", caller.subject()));
     }
 
     private AccountStore.UserRow ofTenant(Principal caller, String userId) {
         if (userId.isEmpty()) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "user_id", "must not be empty");
+            throw DomainException.invalidArgument("user_id", "must not be empty");
         }
         return accounts.store.user(caller.tenant(), userId)
-                             .orElseThrow(() -> AccountErrors.notFound("user", userId));
+                             .orElseThrow(() -> DomainException.notFound("user", userId));
     }
 
     private static String validDisplayName(String displayName) {
         if (displayName.isBlank() || displayName.length() > 200) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "display_name", "1 to 200 characters");
+            throw DomainException.invalidArgument("display_name", "1 to 200 characters");
         }
         return displayName.strip();
     }

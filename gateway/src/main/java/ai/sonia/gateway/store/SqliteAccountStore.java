@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Optional;
 
 import ai.sonia.common.v1.Role;
-import ai.sonia.gateway.domain.AccountErrors;
 import ai.sonia.gateway.domain.AccountStore;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The {@link AccountStore} in SQLite (WAL) at {@code dataDir("gateway")/accounts.db}. One connection; every
@@ -36,7 +36,7 @@ public final class SqliteAccountStore implements AccountStore {
                           user.id(), user.tenant(), user.username(), user.displayName(), user.passwordHash(),
                           Roles.name(user.role()), user.createMs(), user.disabled() ? 1 : 0) == 1;
         if (!inserted) {
-            throw AccountErrors.alreadyExists("user", user.username());
+            throw DomainException.alreadyExists("user", user.username());
         }
     }
 
