@@ -437,6 +437,54 @@ class AccountsTest {
     }
 
     @Test
+    void listsPageWithoutSkipOrRepeatUnderInsertsAndTheirTokensAreBoundToTheirList() throws Exception {
+        start("{\"auth\":{\"bcryptCost\":4}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        final String admin = access(ok(login("admin", "admin-password-123")));
+        for (String name : List.of("bob", "dan", "fay")) {
+            ok(register(admin, name, name + "-password-12"));
+        }
+        // Users by name: admin, bob | (carl added now), dan, (eve added now), fay; abe, added before the cursor,
+        // waits for the next walk.
+        final JsonNode first = ok(call(HttpMethod.GET, "/api/users?page_size=2", null, admin));
+        final List<String> seen = new ArrayList<>();
+        first.at("/users").forEach(u -> seen.add(u.at("/username").asText()));
+        ok(register(admin, "abe", "abe-password-12"));
+        ok(register(admin, "carl", "carl-password-12"));
+        ok(register(admin, "eve", "eve-password-12"));
+        String token = first.at("/next_page_token").asText();
+        while (!token.isEmpty()) {
+            final JsonNode page = ok(call(HttpMethod.GET, "/api/users?page_size=2&page_token=" + token, null, admin));
+            page.at("/users").forEach(u -> seen.add(u.at("/username").asText()));
+            token = page.at("/next_page_token").asText();
+        }
+        assertThat(seen).containsExactly("admin", "bob", "carl", "dan", "eve", "fay");
+
+        // Keys newest first: a key made between pages is newer than the cursor, so it is neither seen nor repeated.
+        final List<String> made = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            made.add(0, ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"k" + i + "\"}", admin)).at("/key/key_id").asText());
+        }
+        final JsonNode keys1 = ok(call(HttpMethod.GET, "/api/keys?page_size=2", null, admin));
+        ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"later\"}", admin));
+        final String keysToken = keys1.at("/next_page_token").asText();
+        final JsonNode keys2 = ok(call(HttpMethod.GET, "/api/keys?page_size=2&page_token=" + keysToken, null, admin));
+        final List<String> keyIds = new ArrayList<>();
+        keys1.at("/keys").forEach(k -> keyIds.add(k.at("/key_id").asText()));
+        keys2.at("/keys").forEach(k -> keyIds.add(k.at("/key_id").asText()));
+        assertThat(keyIds).containsExactlyElementsOf(made);
+        assertThat(keys2.at("/next_page_token").asText()).isEmpty();
+
+        // A token of one list (or of another caller's filter) is INVALID_ARGUMENT on page_token elsewhere.
+        final AggregatedHttpResponse crossed = call(HttpMethod.GET, "/api/audit?page_token=" + keysToken, null, admin);
+        assertThat(crossed.status().code()).isEqualTo(400);
+        assertThat(envelope(crossed).toString()).contains("page_token");
+        assertThat(status(HttpMethod.GET, "/api/users?page_token=" + keysToken, admin)).isEqualTo(400);
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        assertThat(status(HttpMethod.GET, "/api/keys?page_token=" + keysToken, bob)).isEqualTo(400);
+        assertThat(status(HttpMethod.GET, "/api/keys?page_size=1001", admin)).isEqualTo(400);
+    }
+
+    @Test
     void oneAddressGuessingManyNamesIsSlowedToo() throws Exception {
         start("{\"auth\":{\"bcryptCost\":4,\"loginThrottle\":{\"maxFailures\":2,\"windowSeconds\":60,"
               + "\"lockSeconds\":30,\"maxLockSeconds\":60}}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));

@@ -20,6 +20,7 @@ import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.Roles;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * Registration, login, refresh-token rotation, logout and the API key exchange. A login starts a session
@@ -29,6 +30,8 @@ import ai.sonia.runtime.errors.DomainException;
 public final class Accounts {
 
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{3,64}");
+    private static final int DEFAULT_PAGE_SIZE = 100;
+    private static final int MAX_PAGE_SIZE = 1000;
 
     final AccountStore store;
     final Passwords passwords;
@@ -74,6 +77,14 @@ public final class Accounts {
 
     public AuthSettings settings() {
         return settings;
+    }
+
+    /** The page size of the accounts' lists: 100 for 0; INVALID_ARGUMENT outside 0..1000, as the contract says. */
+    static int pageSize(int requested) {
+        if (requested > MAX_PAGE_SIZE) {
+            throw DomainException.invalidArgument("page_size", requested + " (expected: 0.." + MAX_PAGE_SIZE + ')');
+        }
+        return PageTokens.pageSize(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     }
 
     /** Creates a user (see the contract's Register for who may). */

@@ -3,14 +3,15 @@ package ai.sonia.gateway.domain;
 import java.util.List;
 
 import ai.sonia.common.v1.Role;
-import ai.sonia.gateway.v1.ApiKey;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;
+import ai.sonia.gateway.v1.ListApiKeysResponse;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.Roles;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * API keys for programs: {@code sonia_sk_<id>_<secret>}, a 256-bit random secret stored as its SHA-256 and
@@ -47,11 +48,28 @@ public final class ApiKeys {
                                    .setSecret(Authenticator.API_KEY_PREFIX + id + '_' + secret).build();
     }
 
-    /** The caller's keys; an admin's list holds the whole tenant's. */
-    public List<ApiKey> list(Principal caller) {
+    /** A page of the caller's keys, newest first; an admin's list holds the whole tenant's. */
+    public ListApiKeysResponse list(Principal caller, int pageSize, String pageToken) {
         Access.requirePerson(caller);
-        return accounts.store.keys(caller.tenant(), caller.isAdmin() ? null : caller.subject(), 0, "", Integer.MAX_VALUE).stream()
-                             .map(AccountProtos::key).toList();
+        final int size = Accounts.pageSize(pageSize);
+        final String owner = caller.isAdmin() ? null : caller.subject();
+        final String query = "ListApiKeys tenant=" + caller.tenant() + " owner=" + (owner == null ? "*" : owner);
+        final List<String> after = PageTokens.after(pageToken, query).orElse(List.of("0", ""));
+        final long afterCreateMs;
+        try {
+            afterCreateMs = Long.parseLong(after.get(0));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            throw DomainException.invalidArgument("page_token", "not a page token of this list");
+        }
+        final List<AccountStore.KeyRow> rows = accounts.store.keys(caller.tenant(), owner, afterCreateMs,
+                                                                   after.size() > 1 ? after.get(1) : "", size + 1);
+        final ListApiKeysResponse.Builder page = ListApiKeysResponse.newBuilder();
+        rows.stream().limit(size).forEach(k -> page.addKeys(AccountProtos.key(k)));
+        if (rows.size() > size) {
+            final AccountStore.KeyRow last = rows.get(size - 1);
+            page.setNextPageToken(PageTokens.next(query, List.of(String.valueOf(last.createMs()), last.id())));
+        }
+        return page.build();
     }
 
     /** Revokes a key of the caller (an admin: of its tenant); NOT_FOUND for anyone else's. */

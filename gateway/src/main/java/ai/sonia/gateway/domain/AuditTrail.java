@@ -13,6 +13,8 @@ import ai.sonia.gateway.v1.AuditEvent;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.ListAuditEventsResponse;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * The security events of each tenant (seed 004): who signed in from where (or failed to), refreshed, reused a
@@ -59,22 +61,16 @@ public final class AuditTrail {
      */
     public ListAuditEventsResponse list(Principal caller, int pageSize, String pageToken, Decisions decisions) {
         Access.requireAdminPerson(caller, "reading the audit");
-        final int size = Pages.size(pageSize);
+        final int size = Accounts.pageSize(pageSize);
+        final String query = "ListAuditEvents tenant=" + caller.tenant();
+        final List<String> cursor = PageTokens.after(pageToken, query).orElse(List.of(String.valueOf(Long.MAX_VALUE), ""));
         final long before;
-        final String decisionsBelow; // "" for the newest, END when none are left
-        if (pageToken.isEmpty()) {
-            before = Long.MAX_VALUE;
-            decisionsBelow = "";
-        } else {
-            final String cursor = Pages.cursor(pageToken);
-            final int colon = cursor.indexOf(':');
-            try {
-                before = Long.parseLong(colon < 0 ? "x" : cursor.substring(0, colon));
-            } catch (NumberFormatException e) {
-                throw Pages.invalidToken();
-            }
-            decisionsBelow = cursor.substring(colon + 1);
+        try {
+            before = Long.parseLong(cursor.get(0));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            throw DomainException.invalidArgument("page_token", "not a page token of this list");
         }
+        final String decisionsBelow = cursor.size() > 1 ? cursor.get(1) : ""; // "" for the newest, END when none left
         final List<AuditLog.AuditRow> rows = log.page(caller.tenant(), before, size + 1);
         final ListAuditEventsResponse.Builder page = ListAuditEventsResponse.newBuilder();
         ListDecisionsResponse decided = ListDecisionsResponse.getDefaultInstance();
@@ -101,7 +97,7 @@ public final class AuditTrail {
             final String nextDecisions = page.getDegradedCount() > 0 ? decisionsBelow
                                          : !moreDecisions ? END : j > 0 ? ds.get(j - 1).getDecisionId()
                                                                         : decisionsBelow;
-            page.setNextPageToken(Pages.token(nextBefore + ":" + nextDecisions));
+            page.setNextPageToken(PageTokens.next(query, List.of(String.valueOf(nextBefore), nextDecisions)));
         }
         return page.build();
     }

@@ -9,6 +9,7 @@ import ai.sonia.gateway.v1.UpdateUserRequest;
 import ai.sonia.gateway.v1.User;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * The users of a tenant: each user manages its own profile and password; an admin lists, changes and
@@ -50,13 +51,14 @@ public final class UserDirectory {
 
     public ListUsersResponse list(Principal caller, int pageSize, String pageToken) {
         Access.requireAdminPerson(caller, "listing users");
-        final int size = Pages.size(pageSize);
-        final String after = Pages.cursor(pageToken);
+        final int size = Accounts.pageSize(pageSize);
+        final String query = "ListUsers tenant=" + caller.tenant();
+        final String after = PageTokens.after(pageToken, query).map(key -> key.get(0)).orElse("");
         final List<AccountStore.UserRow> rows = accounts.store.users(caller.tenant(), after, size + 1);
         final ListUsersResponse.Builder page = ListUsersResponse.newBuilder();
         rows.stream().limit(size).forEach(u -> page.addUsers(AccountProtos.user(u)));
         if (rows.size() > size) {
-            page.setNextPageToken(Pages.token(rows.get(size - 1).username()));
+            page.setNextPageToken(PageTokens.next(query, List.of(rows.get(size - 1).username())));
         }
         return page.build();
     }

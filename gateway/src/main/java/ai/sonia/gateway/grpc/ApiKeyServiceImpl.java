@@ -28,7 +28,7 @@ public final class ApiKeyServiceImpl extends ApiKeyServiceGrpc.ApiKeyServiceImpl
 
     @Override
     public void listApiKeys(ListApiKeysRequest request, StreamObserver<ListApiKeysResponse> out) {
-        out.onNext(ListApiKeysResponse.newBuilder().addAllKeys(keys.list(Principal.current())).build());
+        out.onNext(keys.list(Principal.current(), request.getPageSize(), request.getPageToken()));
         out.onCompleted();
     }
 
