@@ -95,7 +95,7 @@ class AccountsTest {
         assertThat(tokens.at("/user/role").asText()).isEqualTo("ROLE_ADMIN");
         assertThat(tokens.at("/user/tenant").asText()).isEqualTo("default");
         final JsonNode me = ok(call(HttpMethod.GET, "/api/auth/me", null, access(tokens)));
-        assertThat(me.at("/kind").asText()).isEqualTo("user");
+        assertThat(me.at("/kind").asText()).isEqualTo("PRINCIPAL_KIND_USER");
         assertThat(me.at("/user/username").asText()).isEqualTo("admin");
         // A restart keeps the admin and writes no new file.
         gateway.close();
@@ -282,14 +282,14 @@ class AccountsTest {
         assertThat(listed.toString()).contains(keyId).doesNotContain(secret.substring(secret.lastIndexOf('_') + 1));
 
         final JsonNode me = ok(call(HttpMethod.GET, "/api/auth/me", null, secret));
-        assertThat(me.at("/kind").asText()).isEqualTo("api_key");
+        assertThat(me.at("/kind").asText()).isEqualTo("PRINCIPAL_KIND_API_KEY");
         assertThat(me.at("/subject").asText()).isEqualTo(keyId);
         // A key manages no accounts, and mints no keys.
         assertThat(call(HttpMethod.POST, "/api/keys", "{\"name\":\"more\"}", secret).status().code()).isEqualTo(403);
         // Exchanged for an access token that other services accept.
         final String exchanged = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", secret)));
         secretsSeen.add(exchanged);
-        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, exchanged)).at("/kind").asText()).isEqualTo("api_key");
+        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, exchanged)).at("/kind").asText()).isEqualTo("PRINCIPAL_KIND_API_KEY");
         assertThat(call(HttpMethod.POST, "/api/auth/token", "{}", bob).status().code()).isEqualTo(403);
         // A wrong secret for a real id is refused.
         assertThat(status(HttpMethod.GET, "/api/auth/me", "sonia_sk_" + keyId + "_wrong")).isEqualTo(401);
@@ -482,6 +482,41 @@ class AccountsTest {
         final String bob = access(ok(login("bob", "bob-password-12")));
         assertThat(status(HttpMethod.GET, "/api/keys?page_token=" + keysToken, bob)).isEqualTo(400);
         assertThat(status(HttpMethod.GET, "/api/keys?page_size=1001", admin)).isEqualTo(400);
+    }
+
+    @Test
+    void aRetriedCreateWithItsRequestIdMakesNothingNewAndAnUpdateMaskLimitsAnUpdate() throws Exception {
+        start("{\"auth\":{\"bcryptCost\":4}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        final String admin = access(ok(login("admin", "admin-password-123")));
+        final String body = "{\"username\":\"gus\",\"password\":\"gus-password-12\",\"request_id\":\"r-1\"}";
+        final JsonNode first = ok(call(HttpMethod.POST, "/api/auth/register", body, admin));
+        final JsonNode again = ok(call(HttpMethod.POST, "/api/auth/register", body, admin));
+        assertThat(again.at("/user_id").asText()).isEqualTo(first.at("/user_id").asText());
+        // Without a request id, the same create is a conflict.
+        assertThat(envelope(register(admin, "gus", "gus-password-12")).at("/error/code").asText()).isEqualTo("CONFLICT");
+
+        final String keyBody = "{\"name\":\"ci\",\"request_id\":\"k-1\"}";
+        final JsonNode key = ok(call(HttpMethod.POST, "/api/keys", keyBody, admin));
+        final JsonNode retried = ok(call(HttpMethod.POST, "/api/keys", keyBody, admin));
+        assertThat(retried.at("/key/key_id").asText()).isEqualTo(key.at("/key/key_id").asText());
+        assertThat(ok(call(HttpMethod.GET, "/api/keys", null, admin)).at("/keys").size()).isEqualTo(1);
+        // Secrets are never stored: the retry's secret replaces the first one.
+        assertThat(status(HttpMethod.GET, "/api/auth/me", secret(retried))).isEqualTo(200);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", secret(key))).isEqualTo(401);
+        // Another request id makes another key.
+        ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"ci\",\"request_id\":\"k-2\"}", admin));
+        assertThat(ok(call(HttpMethod.GET, "/api/keys", null, admin)).at("/keys").size()).isEqualTo(2);
+
+        // An update_mask names what changes: the display name is set but not in the mask, so it stays.
+        final String gus = first.at("/user_id").asText();
+        final JsonNode masked = ok(call(HttpMethod.PUT, "/api/users/" + gus,
+                                        "{\"display_name\":\"Gus\",\"disabled\":true,\"update_mask\":\"disabled\"}", admin));
+        assertThat(masked.at("/disabled").asBoolean()).isTrue();
+        assertThat(masked.at("/display_name").asText()).isEqualTo("gus");
+        final AggregatedHttpResponse badMask = call(HttpMethod.PUT, "/api/users/" + gus,
+                                                    "{\"update_mask\":\"username\"}", admin);
+        assertThat(badMask.status().code()).isEqualTo(400);
+        assertThat(envelope(badMask).toString()).contains("update_mask");
     }
 
     @Test

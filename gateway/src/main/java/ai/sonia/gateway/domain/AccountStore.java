@@ -91,4 +91,19 @@ public interface AccountStore {
 
     /** Revokes a key; true when it was live. */
     boolean revokeKey(String id, long nowMs);
+
+    /** Replaces a live key's secret hash; false when the key is unknown or revoked. */
+    boolean setKeySecret(String id, String secretHash);
+
+    // Request ids of creates
+
+    /**
+     * What the create {@code method} with {@code requestId} of {@code principal} made (an id), when it was
+     * made at or after {@code notBeforeMs}.
+     */
+    Optional<String> requestResult(String principal, String method, String requestId, long notBeforeMs);
+
+    /** Remembers what a create made; forgets what was remembered before {@code forgetBeforeMs}. */
+    void rememberRequest(String principal, String method, String requestId, String resultId, long nowMs,
+                         long forgetBeforeMs);
 }

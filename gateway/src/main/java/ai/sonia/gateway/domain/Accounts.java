@@ -1,8 +1,10 @@
 package ai.sonia.gateway.domain;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 import ai.sonia.common.v1.ErrorCode;
@@ -10,6 +12,7 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.AuthTokens;
 import ai.sonia.gateway.v1.Identity;
+import ai.sonia.gateway.v1.PrincipalKind;
 import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.User;
 import ai.sonia.runtime.StackConfig;
@@ -30,6 +33,7 @@ import ai.sonia.runtime.paging.PageTokens;
 public final class Accounts {
 
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{3,64}");
+    private static final Duration REQUEST_ID_TTL = Duration.ofHours(24);
     private static final int DEFAULT_PAGE_SIZE = 100;
     private static final int MAX_PAGE_SIZE = 1000;
 
@@ -101,14 +105,44 @@ public final class Accounts {
         if (!byAdmin && request.getRole() != Role.ROLE_UNSPECIFIED && request.getRole() != Role.ROLE_USER) {
             throw DomainException.permissionDenied("only an admin sets a role");
         }
+        final String requester = caller == null ? "address:" + this.request.clientAddress()
+                                                : caller.tenant() + '/' + caller.subject();
+        final User earlier = retried(requester, "Register", request.getRequestId())
+                .flatMap(store::user).map(AccountProtos::user).orElse(null);
+        if (earlier != null) {
+            return earlier;
+        }
         // An open registration gets a tenant of its own, so strangers never share data.
         final String tenant = byAdmin ? caller.tenant() : Tokens.id("t_");
         final Role role = request.getRole() == Role.ROLE_UNSPECIFIED ? Role.ROLE_USER : request.getRole();
         final AccountStore.UserRow user = create(tenant, request.getUsername(), request.getPassword(),
                                                  request.getDisplayName(), role);
+        remember(requester, "Register", request.getRequestId(), user.id());
         audit.record(AuditEventKind.AUDIT_EVENT_KIND_USER_REGISTER, true, tenant, user.id(), user.username(),
                      Roles.name(role));
         return AccountProtos.user(user);
+    }
+
+    /**
+     * What an earlier create of {@code requester} with this request id made (AIP-155), within the last
+     * {@link #REQUEST_ID_TTL}; empty for no request id.
+     */
+    Optional<String> retried(String requester, String method, String requestId) {
+        if (requestId.isEmpty()) {
+            return Optional.empty();
+        }
+        if (requestId.length() > 100) {
+            throw DomainException.invalidArgument("request_id", "at most 100 characters");
+        }
+        return store.requestResult(requester, method, requestId, clock.millis() - REQUEST_ID_TTL.toMillis());
+    }
+
+    /** Remembers what a create with a request id made. */
+    void remember(String requester, String method, String requestId, String resultId) {
+        if (!requestId.isEmpty()) {
+            final long now = clock.millis();
+            store.rememberRequest(requester, method, requestId, resultId, now, now - REQUEST_ID_TTL.toMillis());
+        }
     }
 
     /** Creates a user after validating its name and password; CONFLICT when the name is taken. */
@@ -235,7 +269,11 @@ public final class Accounts {
     /** Who a principal is, with its user when it has one here. */
     public Identity identity(Principal caller) {
         final Identity.Builder identity = Identity.newBuilder()
-                                                  .setKind(caller.kind().name().toLowerCase(Locale.ROOT))
+                                                  .setKind(switch (caller.kind()) {
+                                                      case USER -> PrincipalKind.PRINCIPAL_KIND_USER;
+                                                      case API_KEY -> PrincipalKind.PRINCIPAL_KIND_API_KEY;
+                                                      case SERVICE -> PrincipalKind.PRINCIPAL_KIND_SERVICE;
+                                                  })
                                                   .setTenant(caller.tenant())
                                                   .setSubject(caller.subject())
                                                   .setRole(caller.role());

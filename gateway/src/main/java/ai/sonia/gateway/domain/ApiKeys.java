@@ -27,7 +27,7 @@ public final class ApiKeys {
     }
 
     /** Creates a key for the calling user. */
-    public CreateApiKeyResponse create(Principal caller, String name, Role requested) {
+    public CreateApiKeyResponse create(Principal caller, String name, Role requested, String requestId) {
         Access.requirePerson(caller);
         if (name.isBlank() || name.length() > 100) {
             throw DomainException.invalidArgument("name", "1 to 100 characters");
@@ -36,12 +36,26 @@ public final class ApiKeys {
         if (rank(role) > rank(caller.role())) {
             throw DomainException.permissionDenied("a key's role cannot be above its creator's");
         }
+        final String requester = caller.tenant() + '/' + caller.subject();
+        final AccountStore.KeyRow earlier = accounts.retried(requester, "CreateApiKey", requestId)
+                                                    .flatMap(accounts.store::key)
+                                                    .filter(k -> k.revokedMs() == 0).orElse(null);
+        if (earlier != null) {
+            // The first answer's secret was never stored: a new one replaces it.
+            final String secret = Tokens.random(32);
+            accounts.store.setKeySecret(earlier.id(), Tokens.sha256(secret));
+            accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_CREATE, true, caller.tenant(),
+                                  caller.subject(), "", "key " + earlier.id() + ": new secret for a retried create");
+            return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(earlier))
+                                       .setSecret(Authenticator.API_KEY_PREFIX + earlier.id() + '_' + secret).build();
+        }
         final String id = Tokens.id("");
         final String secret = Tokens.random(32);
         final AccountStore.KeyRow row = new AccountStore.KeyRow(id, caller.tenant(), caller.subject(), name.strip(),
                                                                 role, Tokens.sha256(secret),
                                                                 accounts.clock.millis(), 0);
         accounts.store.insertKey(row);
+        accounts.remember(requester, "CreateApiKey", requestId, id);
         accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_CREATE, true, caller.tenant(), caller.subject(),
                               "", "key " + id + " (" + Roles.name(role) + "): " + row.name());
         return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(row))

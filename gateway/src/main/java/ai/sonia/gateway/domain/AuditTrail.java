@@ -118,8 +118,8 @@ public final class AuditTrail {
                                                            .setRequestedBy(requester)
                                                            .setToolName(d.getToolName())
                                                            .setRisk(d.getRisk())
-                                                           .setState(d.getState().name())
-                                                           .setGrantScope(d.getGrantScope().name())
+                                                           .setState(d.getState())
+                                                           .setGrantScope(d.getGrantScope())
                                                            .setReason(d.getReason()))
                          .build();
     }

@@ -1,6 +1,8 @@
 package ai.sonia.gateway.domain;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
@@ -17,6 +19,8 @@ import ai.sonia.runtime.paging.PageTokens;
  * last enabled admin of a tenant can be neither demoted, disabled nor deleted (CONFLICT).
  */
 public final class UserDirectory {
+
+    private static final List<String> UPDATABLE = List.of("display_name", "role", "disabled");
 
     private final Accounts accounts;
 
@@ -70,15 +74,16 @@ public final class UserDirectory {
 
     public User update(Principal caller, UpdateUserRequest request) {
         Access.requireAdminPerson(caller, "changing users");
+        final Set<String> paths = changed(request);
         final AccountStore.UserRow user = ofTenant(caller, request.getUserId());
-        if (request.hasDisplayName()) {
-            accounts.store.setDisplayName(user.id(), validDisplayName(request.getDisplayName()));
-        }
-        final Role role = request.hasRole() ? request.getRole() : user.role();
+        final Role role = paths.contains("role") ? request.getRole() : user.role();
         if (role != Role.ROLE_ADMIN && role != Role.ROLE_USER) {
             throw DomainException.invalidArgument("role", "ROLE_ADMIN or ROLE_USER");
         }
-        final boolean disabled = request.hasDisabled() ? request.getDisabled() : user.disabled();
+        if (paths.contains("display_name")) {
+            accounts.store.setDisplayName(user.id(), validDisplayName(request.getDisplayName()));
+        }
+        final boolean disabled = paths.contains("disabled") ? request.getDisabled() : user.disabled();
         if (!accounts.store.setRoleAndDisabled(user, role, disabled)) {
             throw DomainException.conflict("the tenant's last admin cannot be demoted or disabled");
         }
@@ -129,6 +134,30 @@ public final class UserDirectory {
         }
         return accounts.store.user(caller.tenant(), userId)
                              .orElseThrow(() -> DomainException.notFound("user", userId));
+    }
+
+    /** The fields an update changes: its update_mask's paths, or without a mask the fields it sets. */
+    private static Set<String> changed(UpdateUserRequest request) {
+        if (request.hasUpdateMask()) {
+            final Set<String> paths = new HashSet<>(request.getUpdateMask().getPathsList());
+            for (String path : paths) {
+                if (!UPDATABLE.contains(path)) {
+                    throw DomainException.invalidArgument("update_mask", path + " (expected: one of " + UPDATABLE + ')');
+                }
+            }
+            return paths;
+        }
+        final Set<String> paths = new HashSet<>();
+        if (request.hasDisplayName()) {
+            paths.add("display_name");
+        }
+        if (request.hasRole()) {
+            paths.add("role");
+        }
+        if (request.hasDisabled()) {
+            paths.add("disabled");
+        }
+        return paths;
     }
 
     private static String validDisplayName(String displayName) {

@@ -22,7 +22,7 @@ public final class ApiKeyServiceImpl extends ApiKeyServiceGrpc.ApiKeyServiceImpl
 
     @Override
     public void createApiKey(CreateApiKeyRequest request, StreamObserver<CreateApiKeyResponse> out) {
-        out.onNext(keys.create(Principal.current(), request.getName(), request.getRole()));
+        out.onNext(keys.create(Principal.current(), request.getName(), request.getRole(), request.getRequestId()));
         out.onCompleted();
     }
 

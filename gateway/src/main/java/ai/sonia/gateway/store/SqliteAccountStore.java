@@ -174,6 +174,27 @@ public final class SqliteAccountStore implements AccountStore {
         return db.update("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0", nowMs, id) == 1;
     }
 
+    @Override
+    public synchronized boolean setKeySecret(String id, String secretHash) {
+        return db.update("UPDATE api_keys SET secret_hash = ? WHERE id = ? AND revoked_ms = 0", secretHash, id) == 1;
+    }
+
+    @Override
+    public synchronized Optional<String> requestResult(String principal, String method, String requestId,
+                                                       long notBeforeMs) {
+        return first(db.query(rs -> rs.getString(1), "SELECT result_id FROM request_ids WHERE principal = ? AND "
+                                                     + "method = ? AND request_id = ? AND create_ms >= ?",
+                              principal, method, requestId, notBeforeMs));
+    }
+
+    @Override
+    public synchronized void rememberRequest(String principal, String method, String requestId, String resultId,
+                                             long nowMs, long forgetBeforeMs) {
+        db.update("DELETE FROM request_ids WHERE create_ms < ?", forgetBeforeMs);
+        db.update("INSERT OR REPLACE INTO request_ids(principal, method, request_id, result_id, create_ms) "
+                  + "VALUES (?, ?, ?, ?, ?)", principal, method, requestId, resultId, nowMs);
+    }
+
     // Plumbing
 
     private List<UserRow> queryUsers(String sql, Object... args) {

@@ -156,6 +156,29 @@ public abstract class AccountStoreContract {
     }
 
     @Test
+    void requestIdsArePerCallerAndMethodAndForgottenAfterTheirTime() {
+        assertThat(store.requestResult("t1/u1", "CreateApiKey", "r1", 0)).isEmpty();
+        store.rememberRequest("t1/u1", "CreateApiKey", "r1", "k1", 1000, 0);
+        assertThat(store.requestResult("t1/u1", "CreateApiKey", "r1", 500)).contains("k1");
+        assertThat(store.requestResult("t1/u1", "CreateApiKey", "r1", 1500)).isEmpty();
+        assertThat(store.requestResult("t1/u2", "CreateApiKey", "r1", 0)).isEmpty();
+        assertThat(store.requestResult("t1/u1", "Register", "r1", 0)).isEmpty();
+        store.rememberRequest("t1/u1", "Register", "r2", "u9", 5000, 2000); // forgets what is older than 2000
+        assertThat(store.requestResult("t1/u1", "CreateApiKey", "r1", 0)).isEmpty();
+        assertThat(store.requestResult("t1/u1", "Register", "r2", 0)).contains("u9");
+    }
+
+    @Test
+    void aLiveKeysSecretCanBeReplaced() {
+        store.insertKey(key("k1", "t1", "u1", 10));
+        assertThat(store.setKeySecret("k1", "new-hash")).isTrue();
+        assertThat(store.key("k1")).get().extracting(KeyRow::secretHash).isEqualTo("new-hash");
+        store.revokeKey("k1", 20);
+        assertThat(store.setKeySecret("k1", "other")).isFalse();
+        assertThat(store.setKeySecret("nokey", "other")).isFalse();
+    }
+
+    @Test
     void concurrentWritersLoseNothingAndARefreshTokenRotatesOnlyOnce() throws Exception {
         final ExecutorService pool = Executors.newFixedThreadPool(8);
         try {
