@@ -13,9 +13,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
@@ -35,6 +35,7 @@ import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GetStackHealthRequest;
 import ai.sonia.evaos.v1.GetStackHealthResponse;
@@ -43,7 +44,8 @@ import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
-import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
+
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -52,18 +54,13 @@ import io.grpc.stub.StreamObserver;
 /** Approvals through the real gRPC API: binding, grants, refusals, expiry, races, the watch stream. */
 class ApprovalFlowTest {
 
-    private static EvaOsTestServer evaos;
+    @RegisterExtension
+    static final SoniaServiceExtension evaos = SoniaServiceExtension.of(new EvaOsModule());
     private static EvaOsServiceBlockingStub stub;
 
     @BeforeAll
     static void start() {
-        evaos = new EvaOsTestServer("{}");
-        stub = evaos.stub();
-    }
-
-    @AfterAll
-    static void stop() {
-        evaos.close();
+        stub = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.adminToken());
     }
 
     static Struct argv(String... args) {
@@ -209,8 +206,8 @@ class ApprovalFlowTest {
 
     @Test
     void pendingApprovalsAndGrantsExpire() {
-        try (EvaOsTestServer shortLived = new EvaOsTestServer("{\"pendingTtlSeconds\":1}")) {
-            final EvaOsServiceBlockingStub s = shortLived.stub();
+        try (var shortLived = SoniaServiceExtension.of(new EvaOsModule()).config("{\"pendingTtlSeconds\":1}").start()) {
+            final EvaOsServiceBlockingStub s = shortLived.stub(EvaOsServiceGrpc::newBlockingStub, shortLived.adminToken());
             final String id = s.authorizeAction(action(argv("mkdir", "late"), "s").build()).getApproval()
                                .getApprovalId();
             await().atMost(Duration.ofSeconds(10)).until(
@@ -239,7 +236,7 @@ class ApprovalFlowTest {
         final String existing = stub.authorizeAction(action(argv("mkdir", "watch-a"), "w").build())
                                     .getApproval().getApprovalId();
         final List<WatchApprovalsResponse> seen = new CopyOnWriteArrayList<>();
-        evaos.asyncStub().watchApprovals(WatchApprovalsRequest.getDefaultInstance(), new StreamObserver<>() {
+        evaos.stub(EvaOsServiceGrpc::newStub, evaos.adminToken()).watchApprovals(WatchApprovalsRequest.getDefaultInstance(), new StreamObserver<>() {
             @Override
             public void onNext(WatchApprovalsResponse value) {
                 seen.add(value);
@@ -286,19 +283,14 @@ class ApprovalFlowTest {
         final var page = stub.listApprovals(ListApprovalsRequest.newBuilder().setPageSize(1).build());
         assertThat(page.getApprovalsList()).hasSize(1);
         assertThat(page.getNextPageToken()).isNotEmpty();
-        evaos.server.close();
-        try (var reopened = new EvaOsTestServer(evaos.home)) {
-            assertThat(reopened.stub().getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build())
-                               .getState()).isEqualTo(ApprovalState.APPROVAL_STATE_PENDING);
-        } finally {
-            evaos = new EvaOsTestServer(evaos.home);
-            stub = evaos.stub();
-        }
+        evaos.restart();
+        assertThat(stub.getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()).getState())
+                .isEqualTo(ApprovalState.APPROVAL_STATE_PENDING);
     }
 
     @Test
     void restSurfaceAnswersWithTheEnvelope() {
-        final WebClient rest = evaos.rest(TestCredentials.adminToken(evaos.config));
+        final WebClient rest = evaos.rest(evaos.adminToken());
         final AggregatedHttpResponse allowed = rest.execute(
                 RequestHeaders.of(HttpMethod.POST, "/v1/actions:authorize", HttpHeaderNames.CONTENT_TYPE,
                                   MediaType.JSON_UTF_8),

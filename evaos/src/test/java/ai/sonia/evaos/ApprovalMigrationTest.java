@@ -8,15 +8,17 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.UUID;
 
 import org.junit.jupiter.api.Test;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.Verdict;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
+import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -29,7 +31,7 @@ class ApprovalMigrationTest {
 
     @Test
     void oldRowsBecomeTenantDefaultWithNoOwner() throws Exception {
-        final Path home = Path.of("target", "test-home-evaos-old-" + UUID.randomUUID()).toAbsolutePath();
+        final Path home = TestHomes.create("evaos-legacy");
         Files.createDirectories(home.resolve("config"));
         Files.writeString(home.resolve("config/sonia.json"), "{}");
         Files.createDirectories(home.resolve("data/evaos"));
@@ -50,15 +52,15 @@ class ApprovalMigrationTest {
                       + "'', 'hash-of-then', 3, 'shell.run/default-risk', 2, '', 'old-session', 'local', 'local', "
                       + "1, 2, " + far + ", '', 0)");
         }
-        try (EvaOsTestServer evaos = new EvaOsTestServer(home)) {
-            final Approval migrated = evaos.stub().getApproval(
+        try (var evaos = SoniaServiceExtension.of(new EvaOsModule()).home(home).start()) {
+            final Approval migrated = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.adminToken()).getApproval(
                     GetApprovalRequest.newBuilder().setApprovalId("old-grant").build());
             assertThat(migrated.getTenant()).isEqualTo("default");
             assertThat(migrated.getRequester()).isEmpty();
             assertThat(migrated.getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
             assertThat(migrated.getActionHash()).isNotEqualTo("hash-of-then").hasSize(64);
             // No user owns it: a plain user (even one named like the old placeholder) neither sees nor uses it.
-            final var plain = evaos.stub(evaos.token("default", "local", Role.ROLE_USER));
+            final var plain = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("default", "local", Role.ROLE_USER));
             assertThat(plain.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
                                                                      "old-session").setExecute(true).build())
                             .getVerdict()).isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
@@ -67,7 +69,7 @@ class ApprovalMigrationTest {
                     .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
                             .isEqualTo(Status.Code.NOT_FOUND));
             // Nor does another tenant's admin.
-            final var other = evaos.stub(evaos.token("acme", "local", Role.ROLE_ADMIN));
+            final var other = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("acme", "local", Role.ROLE_ADMIN));
             assertThat(other.authorizeAction(ApprovalFlowTest.action(ApprovalFlowTest.argv("mkdir", "old"),
                                                                      "old-session").build()).getVerdict())
                     .isEqualTo(Verdict.VERDICT_REQUIRE_APPROVAL);
@@ -77,8 +79,8 @@ class ApprovalMigrationTest {
                             .isEqualTo(Status.Code.NOT_FOUND));
         }
         // Opening it again migrates nothing twice.
-        try (EvaOsTestServer again = new EvaOsTestServer(home)) {
-            assertThat(again.stub().getApproval(GetApprovalRequest.newBuilder().setApprovalId("old-grant").build())
+        try (var again = SoniaServiceExtension.of(new EvaOsModule()).home(home).start()) {
+            assertThat(again.stub(EvaOsServiceGrpc::newBlockingStub, again.adminToken()).getApproval(GetApprovalRequest.newBuilder().setApprovalId("old-grant").build())
                             .getTenant()).isEqualTo("default");
         }
     }

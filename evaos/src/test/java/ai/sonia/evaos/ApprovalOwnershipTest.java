@@ -14,9 +14,9 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -35,6 +35,7 @@ import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
@@ -42,6 +43,7 @@ import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -58,7 +60,10 @@ class ApprovalOwnershipTest {
     private static final String SECRET = "Bearer s3cr3t-t0ken-of-alice-0123456789";
     private static final int MAX_WATCHES = 3;
 
-    private static EvaOsTestServer evaos;
+    @RegisterExtension
+    static final SoniaServiceExtension evaos = SoniaServiceExtension.of(new EvaOsModule())
+            .config("{\"approvals\":{\"selfApprove\":{\"lenient\":\"MEDIUM\"},"
+                    + "\"maxStreamsPerPrincipal\":" + MAX_WATCHES + "}}");
     private static String aliceToken;
     private static String bobToken;
     private static String adminToken;
@@ -68,19 +73,12 @@ class ApprovalOwnershipTest {
 
     @BeforeAll
     static void start() {
-        evaos = new EvaOsTestServer("{\"approvals\":{\"selfApprove\":{\"lenient\":\"MEDIUM\"},"
-                                    + "\"maxStreamsPerPrincipal\":" + MAX_WATCHES + "}}");
         aliceToken = evaos.token("acme", "alice", Role.ROLE_USER);
         bobToken = evaos.token("acme", "bob", Role.ROLE_USER);
         adminToken = evaos.token("acme", "root", Role.ROLE_ADMIN);
-        alice = evaos.stub(aliceToken);
-        bob = evaos.stub(bobToken);
-        admin = evaos.stub(adminToken);
-    }
-
-    @AfterAll
-    static void stop() {
-        evaos.close();
+        alice = evaos.stub(EvaOsServiceGrpc::newBlockingStub, aliceToken);
+        bob = evaos.stub(EvaOsServiceGrpc::newBlockingStub, bobToken);
+        admin = evaos.stub(EvaOsServiceGrpc::newBlockingStub, adminToken);
     }
 
     /** http.fetch with an Authorization header and a token in the query: MEDIUM risk. */
@@ -224,7 +222,7 @@ class ApprovalOwnershipTest {
         assertThatThrownBy(() -> admin.decideApproval(approve(refused.getApprovalId())))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.FAILED_PRECONDITION));
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(
-                "jdbc:sqlite:" + evaos.home.resolve("data/evaos/approvals.db"));
+                "jdbc:sqlite:" + evaos.home().resolve("data/evaos/approvals.db"));
              java.sql.PreparedStatement ps = c.prepareStatement(
                      "SELECT approval_id, tenant, requester, decided_by, decide_ms, state, grant_scope, risk, tool, "
                      + "action_hash, reason FROM decisions WHERE approval_id IN (?, ?) ORDER BY rowid")) {
@@ -252,7 +250,7 @@ class ApprovalOwnershipTest {
 
     @Test
     void aTenantsPolicyMayLetUsersApproveTheirOwnMediumButNotHigh() {
-        final EvaOsServiceBlockingStub carol = evaos.stub(evaos.token("lenient", "carol", Role.ROLE_USER));
+        final EvaOsServiceBlockingStub carol = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("lenient", "carol", Role.ROLE_USER));
         final String medium = carol.authorizeAction(write("mine.txt", "s").build()).getApproval().getApprovalId();
         final Approval decided = carol.decideApproval(approve(medium));
         assertThat(decided.getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
@@ -364,7 +362,7 @@ class ApprovalOwnershipTest {
                 final List<WatchApprovalsResponse> seen = new CopyOnWriteArrayList<>();
                 final Context.CancellableContext retry = watch(token, seen, again);
                 held.add(retry);
-                final String mine = evaos.stub(token).authorizeAction(
+                final String mine = evaos.stub(EvaOsServiceGrpc::newBlockingStub, token).authorizeAction(
                         write("cap-" + System.nanoTime() + ".txt", "w").build()).getApproval().getApprovalId();
                 await().atMost(Duration.ofSeconds(10)).until(() -> again.get() != null || seen.stream().anyMatch(
                         r -> r.getApproval().getApprovalId().equals(mine)));
@@ -381,10 +379,10 @@ class ApprovalOwnershipTest {
         return watch(evaos, token, seen, failure);
     }
 
-    static Context.CancellableContext watch(EvaOsTestServer evaos, String token, List<WatchApprovalsResponse> seen,
+    static Context.CancellableContext watch(SoniaServiceExtension evaos, String token, List<WatchApprovalsResponse> seen,
                                             AtomicReference<Throwable> failure) {
         final Context.CancellableContext ctx = Context.current().withCancellation();
-        ctx.run(() -> evaos.asyncStub(token).watchApprovals(
+        ctx.run(() -> evaos.stub(EvaOsServiceGrpc::newStub, token).watchApprovals(
                 WatchApprovalsRequest.getDefaultInstance(), new StreamObserver<>() {
                     @Override
                     public void onNext(WatchApprovalsResponse value) {

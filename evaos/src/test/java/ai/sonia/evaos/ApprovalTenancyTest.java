@@ -10,9 +10,9 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
@@ -29,6 +29,7 @@ import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
@@ -38,7 +39,8 @@ import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.options.v1.RiskLevel;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
-import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
+
 import io.grpc.Status;
 
 /**
@@ -47,7 +49,8 @@ import io.grpc.Status;
  */
 class ApprovalTenancyTest {
 
-    private static EvaOsTestServer evaos;
+    @RegisterExtension
+    static final SoniaServiceExtension evaos = SoniaServiceExtension.of(new EvaOsModule());
     private static String aliceToken;
     private static String carolToken;
     private static String acmeAdminToken;
@@ -59,20 +62,14 @@ class ApprovalTenancyTest {
 
     @BeforeAll
     static void start() {
-        evaos = new EvaOsTestServer("{}");
         aliceToken = evaos.token("acme", "alice", Role.ROLE_USER);
         carolToken = evaos.token("acme", "carol", Role.ROLE_USER);
         acmeAdminToken = evaos.token("acme", "root", Role.ROLE_ADMIN);
         bobToken = evaos.token("globex", "bob", Role.ROLE_ADMIN);
-        alice = evaos.stub(aliceToken);
-        carol = evaos.stub(carolToken);
-        acmeAdmin = evaos.stub(acmeAdminToken);
-        bob = evaos.stub(bobToken);
-    }
-
-    @AfterAll
-    static void stop() {
-        evaos.close();
+        alice = evaos.stub(EvaOsServiceGrpc::newBlockingStub, aliceToken);
+        carol = evaos.stub(EvaOsServiceGrpc::newBlockingStub, carolToken);
+        acmeAdmin = evaos.stub(EvaOsServiceGrpc::newBlockingStub, acmeAdminToken);
+        bob = evaos.stub(EvaOsServiceGrpc::newBlockingStub, bobToken);
     }
 
     /** file.write: MEDIUM risk by contract. */
@@ -238,8 +235,8 @@ class ApprovalTenancyTest {
     @Test
     void aServiceActingForItselfReadsEveryTenantButNeitherAsksNorDecides() {
         final String id = alice.authorizeAction(write("service.txt", "s").build()).getApproval().getApprovalId();
-        final EvaOsServiceBlockingStub service = evaos.stub(
-                ServiceCredentials.of(evaos.config).issue("gateway", Principal.service("gateway")));
+        final EvaOsServiceBlockingStub service = evaos.stub(EvaOsServiceGrpc::newBlockingStub, 
+                ServiceCredentials.of(evaos.stackConfig()).issue("gateway", Principal.service("gateway")));
         assertThat(service.getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()).getTenant())
                 .isEqualTo("acme");
         assertThatThrownBy(() -> service.decideApproval(approve(id)))
@@ -250,13 +247,13 @@ class ApprovalTenancyTest {
 
     @Test
     void withoutATokenNothingAnswers() {
-        final AggregatedHttpResponse anonymous = WebClient.of("http://127.0.0.1:" + evaos.server.port())
+        final AggregatedHttpResponse anonymous = WebClient.of("http://127.0.0.1:" + evaos.port())
                                                           .get("/v1/approvals").aggregate().join();
         assertThat(anonymous.status().code()).isEqualTo(401);
-        assertThatThrownBy(() -> ai.sonia.evaos.v1.EvaOsServiceGrpc.newBlockingStub(evaos.channel)
+        assertThatThrownBy(() -> ai.sonia.evaos.v1.EvaOsServiceGrpc.newBlockingStub(evaos.channel())
                                                                    .listApprovals(ListApprovalsRequest.getDefaultInstance()))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.UNAUTHENTICATED));
-        assertThatThrownBy(() -> evaos.stub(TestCredentials.userToken(evaos.config, "acme", "x") + "tampered")
+        assertThatThrownBy(() -> evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.userToken("acme", "x") + "tampered")
                                       .listApprovals(ListApprovalsRequest.getDefaultInstance()))
                 .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.UNAUTHENTICATED));
     }

@@ -6,18 +6,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.ListDecisionsRequest;
 import ai.sonia.evaos.v1.ListDecisionsResponse;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -27,23 +28,14 @@ import io.grpc.StatusRuntimeException;
  */
 class DecisionListTest {
 
-    private static EvaOsTestServer evaos;
-
-    @BeforeAll
-    static void start() {
-        evaos = new EvaOsTestServer("{}");
-    }
-
-    @AfterAll
-    static void stop() {
-        evaos.close();
-    }
+    @RegisterExtension
+    static final SoniaServiceExtension evaos = SoniaServiceExtension.of(new EvaOsModule());
 
     @Test
     void anAdminListsItsTenantsDecisionsNewestFirstPageByPage() {
-        final EvaOsServiceBlockingStub user = evaos.stub(evaos.token("acme", "ursula", Role.ROLE_USER));
-        final EvaOsServiceBlockingStub admin = evaos.stub(evaos.token("acme", "boss", Role.ROLE_ADMIN));
-        final EvaOsServiceBlockingStub otherAdmin = evaos.stub(evaos.token("globex", "boss", Role.ROLE_ADMIN));
+        final EvaOsServiceBlockingStub user = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("acme", "ursula", Role.ROLE_USER));
+        final EvaOsServiceBlockingStub admin = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("acme", "boss", Role.ROLE_ADMIN));
+        final EvaOsServiceBlockingStub otherAdmin = evaos.stub(EvaOsServiceGrpc::newBlockingStub, evaos.token("globex", "boss", Role.ROLE_ADMIN));
         final List<String> ids = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             final String id = user.authorizeAction(ApprovalTenancyTest.write("d" + i + ".txt", "s").build())

@@ -9,17 +9,18 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.rpc.ErrorInfo;
 
 import ai.sonia.common.v1.Role;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.RevocationList;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.protobuf.StatusProto;
@@ -33,17 +34,8 @@ class RevokedWatchTest {
 
     private static final long HOUR_MS = 3_600_000L;
 
-    private static EvaOsTestServer evaos;
-
-    @BeforeAll
-    static void start() {
-        evaos = new EvaOsTestServer("{}");
-    }
-
-    @AfterAll
-    static void stop() {
-        evaos.close();
-    }
+    @RegisterExtension
+    static final SoniaServiceExtension evaos = SoniaServiceExtension.of(new EvaOsModule());
 
     @Test
     void aWatchEndsWhenItsUserIsDisabled() {
@@ -53,7 +45,7 @@ class RevokedWatchTest {
         final Watch bystander = new Watch(evaos.token("acme", "other-" + user, Role.ROLE_USER));
         try {
             final long now = System.currentTimeMillis();
-            RevocationList.of(evaos.config).changeUser("acme", user, null, now, now + HOUR_MS);
+            RevocationList.of(evaos.stackConfig()).changeUser("acme", user, null, now, now + HOUR_MS);
             revoked.awaitRevoked();
             assertThat(bystander.failure.get()).isNull();
         } finally {
@@ -69,7 +61,7 @@ class RevokedWatchTest {
         final Watch revoked = new Watch(keyToken(user, keyId));
         final Watch otherKey = new Watch(keyToken(user, keyId + "x"));
         try {
-            RevocationList.of(evaos.config).revoke(RevocationList.KEY_PREFIX + keyId,
+            RevocationList.of(evaos.stackConfig()).revoke(RevocationList.KEY_PREFIX + keyId,
                                                    System.currentTimeMillis() + HOUR_MS);
             revoked.awaitRevoked();
             assertThat(otherKey.failure.get()).isNull();
@@ -80,7 +72,7 @@ class RevokedWatchTest {
     }
 
     private static String keyToken(String user, String keyId) {
-        return AccessTokens.of(evaos.config).issue(
+        return AccessTokens.of(evaos.stackConfig()).issue(
                 new Principal(Principal.Kind.API_KEY, "acme", keyId, Role.ROLE_USER, ""), user,
                 RevocationList.KEY_PREFIX + keyId + ":1", Duration.ofHours(1));
     }
@@ -93,7 +85,7 @@ class RevokedWatchTest {
 
         /** Opens a watch as {@code token}, and waits until it is open (it sees the token's pending write). */
         Watch(String token) {
-            evaos.stub(token).authorizeAction(ApprovalTenancyTest.write("w-" + UUID.randomUUID(), "s").build());
+            evaos.stub(EvaOsServiceGrpc::newBlockingStub, token).authorizeAction(ApprovalTenancyTest.write("w-" + UUID.randomUUID(), "s").build());
             ctx = ApprovalOwnershipTest.watch(evaos, token, seen, failure);
             await().atMost(Duration.ofSeconds(10)).until(() -> !seen.isEmpty());
         }

@@ -16,16 +16,23 @@ import com.linecorp.armeria.server.ServiceConfig;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.common.ShuttingDownException;
 
+import com.linecorp.armeria.common.util.Exceptions;
+
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.errors.DomainException;
 
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
 
 /**
  * The one edge error handler: errors raised outside any gRPC method (unknown routes, a method the route
  * does not take, malformed requests, unexpected exceptions) answer with the envelope too, with messages
  * cleaned of library class names ({@link Envelopes#clientMessage}). gRPC requests get a gRPC status, never
  * an HTTP error page: a deadline that passes before the gRPC call took over (a {@code grpc-timeout} of a
- * millisecond or two) is DEADLINE_EXCEEDED, a server shutting down is UNAVAILABLE.
+ * millisecond or two) is DEADLINE_EXCEEDED, a server shutting down is UNAVAILABLE. A {@code DomainException}
+ * escaping a plain HTTP route is its code with ErrorInfo, as the gRPC exception handler makes it.
  */
 public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
 
@@ -48,6 +55,12 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
         final Status status = grpcStatusOf(cause);
         if (status != null) {
             return Envelopes.error(ctx, service, status.getCode(), status.getDescription(), null).toHttpResponse();
+        }
+        if (Exceptions.peel(cause) instanceof DomainException e) {
+            // A refusal of the service's domain from a plain HTTP route (SSE, WebSocket upgrade): as over gRPC.
+            final StatusRuntimeException error = Errors.of(service + ".sonia.ai", e);
+            return Envelopes.error(ctx, service, error.getStatus().getCode(), error.getStatus().getDescription(),
+                                   StatusProto.fromThrowable(error)).toHttpResponse();
         }
         if (cause instanceof HttpStatusException e) {
             // Rendered as Armeria's own statuses are, keeping the HTTP status (405, 413, ...).

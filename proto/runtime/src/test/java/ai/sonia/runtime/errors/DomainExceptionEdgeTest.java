@@ -6,9 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.Iterator;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -18,7 +17,6 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
 
-import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.MediaType;
@@ -32,11 +30,7 @@ import ai.sonia.router.v1.StreamChatRequest;
 import ai.sonia.router.v1.StreamChatResponse;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
-import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.client.SoniaChannels;
-import ai.sonia.runtime.testing.TestCredentials;
-import ai.sonia.runtime.testing.TestHomes;
-import io.grpc.ManagedChannel;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
@@ -50,9 +44,14 @@ import io.grpc.stub.StreamObserver;
 class DomainExceptionEdgeTest {
 
     private static final ObjectMapper mapper = new ObjectMapper();
-    private static SoniaServer server;
-    private static WebClient rest;
-    private static ManagedChannel channel;
+
+    @RegisterExtension
+    static final SoniaServiceExtension router = SoniaServiceExtension.of(
+            Stack.ROUTER, config -> SoniaServer.builder(Stack.ROUTER, config).addService(new RefusingRouter())
+                                               .configure(sb -> sb.service("/refuse/{model}", (ctx, req) -> {
+                                                   throw RefusingRouter.refusal(ctx.pathParam("model"));
+                                               }))
+                                               .build());
 
     /** A router whose every call fails as its model names. */
     static final class RefusingRouter extends RouterServiceGrpc.RouterServiceImplBase {
@@ -85,21 +84,6 @@ class DomainExceptionEdgeTest {
         }
     }
 
-    @BeforeAll
-    static void start() {
-        final StackConfig config = TestHomes.config("domain-errors", "router");
-        server = SoniaServer.builder(Stack.ROUTER, config).addService(new RefusingRouter()).build().start();
-        final String token = TestCredentials.adminToken(config);
-        rest = TestCredentials.webClient("http://127.0.0.1:" + server.port(), token);
-        channel = SoniaChannels.forTarget("127.0.0.1:" + server.port(), Stack.ROUTER, TestCredentials.bearer(token));
-    }
-
-    @AfterAll
-    static void stop() {
-        SoniaChannels.close(channel);
-        server.close();
-    }
-
     @ParameterizedTest
     @CsvSource({
             "missing,  NOT_FOUND,           NOT_FOUND,         404",
@@ -112,7 +96,7 @@ class DomainExceptionEdgeTest {
     void aRefusalIsTheSameErrorOverGrpcAndRest(String model, Status.Code grpc, String reason, int http)
             throws Exception {
         for (String thrownOrPassed : new String[] {model, "observer-" + model}) {
-            final var stub = RouterServiceGrpc.newBlockingStub(channel);
+            final var stub = router.stub(RouterServiceGrpc::newBlockingStub, router.adminToken());
             assertThatThrownBy(() -> stub.chat(ChatRequest.newBuilder().setModel(thrownOrPassed).build()))
                     .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(grpc);
@@ -130,8 +114,22 @@ class DomainExceptionEdgeTest {
     }
 
     @Test
+    void aRefusalFromAPlainHttpRouteIsTheSameEnvelope() throws Exception {
+        final AggregatedHttpResponse response = router.rest(router.adminToken()).get("/refuse/exists").aggregate().join();
+        assertThat(response.status().code()).isEqualTo(409);
+        final JsonNode envelope = mapper.readTree(response.contentUtf8());
+        assertThat(envelope.at("/error/code").asText()).isEqualTo("CONFLICT");
+        assertThat(envelope.at("/error/message").asText()).isEqualTo("deployment already exists: local");
+        assertThat(envelope.at("/error/details/domain").asText()).isEqualTo("router.sonia.ai");
+        assertThat(envelope.at("/error/details/metadata/name").asText()).isEqualTo("local");
+        final JsonNode invalid = mapper.readTree(
+                router.rest(router.adminToken()).get("/refuse/invalid").aggregate().join().contentUtf8());
+        assertThat(invalid.at("/error/details/field_violations/0/field").asText()).isEqualTo("model");
+    }
+
+    @Test
     void metadataAndFieldViolationsTravel() throws Exception {
-        final var stub = RouterServiceGrpc.newBlockingStub(channel);
+        final var stub = router.stub(RouterServiceGrpc::newBlockingStub, router.adminToken());
         assertThatThrownBy(() -> stub.chat(ChatRequest.newBuilder().setModel("limited").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                     assertThat(errorInfo(e).getMetadataMap()).containsEntry("limit", "tokens").containsEntry("max", "3");
@@ -151,7 +149,7 @@ class DomainExceptionEdgeTest {
     @Test
     void aStreamEndsWithTheRefusalAfterWhatItSent() {
         final Iterator<StreamChatResponse> stream =
-                RouterServiceGrpc.newBlockingStub(channel).streamChat(StreamChatRequest.newBuilder().setModel("exists").build());
+                router.stub(RouterServiceGrpc::newBlockingStub, router.adminToken()).streamChat(StreamChatRequest.newBuilder().setModel("exists").build());
         assertThat(stream.next()).isEqualTo(StreamChatResponse.getDefaultInstance());
         assertThatThrownBy(stream::hasNext)
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
@@ -163,7 +161,7 @@ class DomainExceptionEdgeTest {
 
     @Test
     void illegalArgumentStaysInvalidArgument() {
-        final var stub = RouterServiceGrpc.newBlockingStub(channel);
+        final var stub = router.stub(RouterServiceGrpc::newBlockingStub, router.adminToken());
         assertThatThrownBy(() -> stub.chat(ChatRequest.newBuilder().setModel("unscripted").build()))
                 .isInstanceOfSatisfying(StatusRuntimeException.class,
                                         e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
@@ -181,7 +179,7 @@ class DomainExceptionEdgeTest {
     }
 
     private static AggregatedHttpResponse restChat(String model) {
-        return rest.execute(RequestHeaders.builder(HttpMethod.POST, "/v1/chat:complete")
+        return router.rest(router.adminToken()).execute(RequestHeaders.builder(HttpMethod.POST, "/v1/chat:complete")
                                           .contentType(MediaType.JSON_UTF_8).build(),
                             "{\"model\":\"" + model + "\"}").aggregate().join();
     }

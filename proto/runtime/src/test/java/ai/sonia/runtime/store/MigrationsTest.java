@@ -31,8 +31,8 @@ class MigrationsTest {
         final Path file = file("fresh");
         try (Connection c = Sqlite.open(file)) {
             final MigrateResult first = Migrations.migrate(c, NOTES, JAVA);
-            assertThat(first.migrationsExecuted).isEqualTo(3);
-            assertThat(first.targetSchemaVersion).isEqualTo("3");
+            assertThat(first.migrationsExecuted).isEqualTo(4);
+            assertThat(first.targetSchemaVersion).isEqualTo("4");
             assertThat(columns(c, "notes")).containsExactly("id", "tenant", "text", "tags");
             assertThat(c.getAutoCommit()).isTrue(); // the connection is left as it was lent
         }
@@ -42,6 +42,9 @@ class MigrationsTest {
             assertThat(c.isClosed()).isFalse(); // Flyway's close did not close the store's connection
             try (Statement s = c.createStatement()) {
                 s.execute("INSERT INTO notes(tenant, text) VALUES ('t', 'kept')");
+                s.execute("INSERT INTO note_log(note, detail) VALUES (1, 'made')");
+                assertThatThrownBy(() -> s.execute("UPDATE note_log SET detail = 'changed'"))
+                        .hasMessageContaining("the log is append-only; no; really");
             }
         }
     }
@@ -56,16 +59,10 @@ class MigrationsTest {
 
     @Test
     void aUserVersionDatabaseIsAdoptedAtItsVersion() throws Exception {
-        final Path file = file("legacy");
-        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
-            // What a pre-Flyway build left: version 1 of the schema, one row, PRAGMA user_version = 1.
-            s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, text TEXT NOT NULL)");
-            s.execute("INSERT INTO notes(tenant, text) VALUES ('acme', 'old')");
-            s.execute("PRAGMA user_version = 1");
-        }
+        final Path file = legacyNotes("legacy", 1);
         try (Connection c = Sqlite.open(file)) {
             final MigrateResult result = Migrations.migrate(c, NOTES, JAVA, Migrations.USER_VERSION);
-            assertThat(result.migrationsExecuted).isEqualTo(2); // V2 and V3; V1 is the baseline
+            assertThat(result.migrationsExecuted).isEqualTo(3); // V2 to V4; V1 is the baseline
             assertThat(columns(c, "notes")).containsExactly("id", "tenant", "text", "tags");
             assertThat(single(c, "SELECT tenant || ':' || text || ':' || tags FROM notes")).isEqualTo("ACME:old:");
             assertThat(Migrations.migrate(c, NOTES, JAVA, Migrations.USER_VERSION).migrationsExecuted).isZero();
@@ -74,11 +71,7 @@ class MigrationsTest {
 
     @Test
     void withoutALegacyVersionAnIdempotentV1AdoptsAnOldDatabase() throws Exception {
-        final Path file = file("idempotent");
-        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, text TEXT NOT NULL)");
-            s.execute("INSERT INTO notes(tenant, text) VALUES ('acme', 'old')");
-        }
+        final Path file = legacyNotes("idempotent", 0);
         try (Connection c = Sqlite.open(file)) {
             assertThat(Migrations.migrate(c, "db/test/idempotent").migrationsExecuted).isEqualTo(2);
             assertThat(single(c, "SELECT text || ':' || tags FROM notes")).isEqualTo("old:");
@@ -91,7 +84,7 @@ class MigrationsTest {
             try (Statement s = c.createStatement()) {
                 s.execute("CREATE TABLE other_store (id INTEGER PRIMARY KEY)");
             }
-            assertThat(Migrations.migrate(c, NOTES).migrationsExecuted).isEqualTo(2);
+            assertThat(Migrations.migrate(c, NOTES).migrationsExecuted).isEqualTo(3);
             assertThat(tables(c)).contains("other_store", "notes", "flyway_db_test_notes");
         }
     }
@@ -110,6 +103,17 @@ class MigrationsTest {
             assertThat(c.getAutoCommit()).isTrue();
             assertThatThrownBy(() -> Migrations.migrate(c, "db/test/broken")).isInstanceOf(SQLException.class);
         }
+    }
+
+    /** What a pre-Flyway build left: version 1 of the notes schema with one row, at this user_version. */
+    private static Path legacyNotes(String name, int userVersion) throws SQLException {
+        final Path file = file(name);
+        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, text TEXT NOT NULL)");
+            s.execute("INSERT INTO notes(tenant, text) VALUES ('acme', 'old')");
+            s.execute("PRAGMA user_version = " + userVersion);
+        }
+        return file;
     }
 
     private static List<String> columns(Connection c, String table) throws SQLException {
