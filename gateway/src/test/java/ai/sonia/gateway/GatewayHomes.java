@@ -33,10 +33,8 @@ final class GatewayHomes {
         final Path home = TestHomes.create(name);
         try {
             Files.createDirectories(home.resolve("config"));
-            final String section = gatewaySection.contains("bcryptCost") ? gatewaySection
-                                   : gatewaySection.replaceFirst("\\{", "{\"auth\":{\"bcryptCost\":4},")
-                                                   .replace(",}", "}");
-            Files.writeString(home.resolve("config/sonia.json"), "{\"services\":{\"gateway\":" + section + "}}");
+            Files.writeString(home.resolve("config/sonia.json"),
+                              "{\"services\":{\"gateway\":" + lowBcrypt(gatewaySection) + "}}");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -47,15 +45,21 @@ final class GatewayHomes {
     }
 
     /**
-     * A gateway alone, through the runtime's test seam: {@code gatewaySection} as {@code services.gateway}, and
-     * every downstream's target on a closed port (the accounts and the edge need none).
+     * A gateway alone, through the runtime's test seam: {@code gatewaySection} as {@code services.gateway}
+     * (bcryptCost 4 unless set), and every downstream's target on a closed port (the accounts and the edge
+     * need none).
      */
     static SoniaServiceExtension alone(String gatewaySection) {
-        final StringBuilder json = new StringBuilder("{\"services\":{\"gateway\":").append(gatewaySection);
+        final StringBuilder json = new StringBuilder("{\"services\":{\"gateway\":").append(lowBcrypt(gatewaySection));
         for (String service : List.of("router", "memory", "pipecat", "openclaw", "evaos")) {
             json.append(",\"").append(service).append("\":{\"target\":\"127.0.0.1:1\"}");
         }
         return SoniaServiceExtension.of(new GatewayModule()).stackConfig(json.append("}}").toString());
+    }
+
+    private static String lowBcrypt(String gatewaySection) {
+        return gatewaySection.contains("bcryptCost") ? gatewaySection
+               : gatewaySection.replaceFirst("\\{", "{\"auth\":{\"bcryptCost\":4},").replace(",}", "}");
     }
 
     private static String key() {
