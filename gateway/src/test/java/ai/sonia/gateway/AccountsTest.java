@@ -31,10 +31,12 @@ import com.linecorp.armeria.common.RequestHeadersBuilder;
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
 import ai.sonia.gateway.v1.AuditServiceGrpc;
+import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.CreateApiKeyRequest;
 import ai.sonia.gateway.v1.GetUserRequest;
 import ai.sonia.gateway.v1.ListAuditEventsRequest;
 import ai.sonia.gateway.v1.ListUsersRequest;
+import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.UserServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
@@ -492,8 +494,15 @@ class AccountsTest {
         final JsonNode first = ok(call(HttpMethod.POST, "/api/auth/register", body, admin));
         final JsonNode again = ok(call(HttpMethod.POST, "/api/auth/register", body, admin));
         assertThat(again.at("/user_id").asText()).isEqualTo(first.at("/user_id").asText());
-        // Without a request id, the same create is a conflict.
+        // Without a request id, the same create is a conflict: CONFLICT over REST, ALREADY_EXISTS over gRPC.
         assertThat(envelope(register(admin, "gus", "gus-password-12")).at("/error/code").asText()).isEqualTo("CONFLICT");
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(admin));
+        started.add(() -> SoniaChannels.close(channel));
+        assertThatThrownBy(() -> AuthServiceGrpc.newBlockingStub(channel).register(
+                RegisterRequest.newBuilder().setUsername("GUS").setPassword("gus-password-12").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
 
         final String keyBody = "{\"name\":\"ci\",\"request_id\":\"k-1\"}";
         final JsonNode key = ok(call(HttpMethod.POST, "/api/keys", keyBody, admin));
