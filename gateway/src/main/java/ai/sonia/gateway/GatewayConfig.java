@@ -3,7 +3,7 @@ package ai.sonia.gateway;
 import java.time.Duration;
 import java.util.List;
 
-import ai.sonia.gateway.accounts.AuthSettings;
+import ai.sonia.gateway.domain.AuthSettings;
 import ai.sonia.gateway.edge.RateLimits;
 import ai.sonia.runtime.ConfigKey;
 import ai.sonia.runtime.client.DownstreamPolicy;

@@ -1,28 +1,35 @@
 package ai.sonia.gateway;
 
+import java.time.Clock;
 import java.util.List;
 
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.websocket.WebSocketService;
 
-import ai.sonia.gateway.accounts.Accounts;
-import ai.sonia.gateway.accounts.AuthSettings;
-import ai.sonia.gateway.accounts.FirstAdmin;
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.domain.Accounts;
+import ai.sonia.gateway.domain.AuthSettings;
+import ai.sonia.gateway.domain.FirstAdmin;
+import ai.sonia.gateway.domain.RateLimiter;
+import ai.sonia.gateway.edge.Bucket4jRateLimiter;
 import ai.sonia.gateway.edge.InputLimitsDecorator;
 import ai.sonia.gateway.edge.RateLimitDecorator;
 import ai.sonia.gateway.edge.RateLimits;
 import ai.sonia.gateway.grpc.ApiKeyServiceImpl;
+import ai.sonia.gateway.grpc.ArmeriaRequest;
 import ai.sonia.gateway.grpc.AuditServiceImpl;
 import ai.sonia.gateway.grpc.AuthServiceImpl;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
+import ai.sonia.gateway.store.SqliteAccountStore;
+import ai.sonia.gateway.store.SqliteAuditLog;
+import ai.sonia.gateway.store.SqliteDatabase;
 import ai.sonia.gateway.ws.ApprovalsSocket;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
@@ -30,6 +37,8 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.AccessTokens;
+import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.client.DownstreamPolicy;
@@ -65,7 +74,11 @@ public final class GatewayModule implements ServiceModule {
         final GatewayConfig.Keys keys = config.service(spec().name(), GatewayConfig.Keys.class);
         final AuthSettings auth = AuthSettings.from(keys.auth());
         final RateLimits limits = RateLimits.from(keys.rateLimits());
-        final Accounts accounts = Accounts.open(config, auth);
+        final RateLimiter limiter = new Bucket4jRateLimiter();
+        final SqliteDatabase accountsDb = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
+        final Accounts accounts = new Accounts(new SqliteAccountStore(accountsDb), new SqliteAuditLog(accountsDb), auth,
+                                               AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
+                                               limiter, new ArmeriaRequest());
         FirstAdmin.ensure(accounts, config);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
@@ -80,7 +93,7 @@ public final class GatewayModule implements ServiceModule {
                            .dependencyProbe(probe)
                            .configure(sb -> {
                                // Added here, it runs inside the runtime's authentication: it knows the principal.
-                               sb.decorator(new RateLimitDecorator(limits));
+                               sb.decorator(new RateLimitDecorator(limits, limiter));
                                sb.decorator(new InputLimitsDecorator());
                                sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
                                           new ChatSseService(streamer));
@@ -103,7 +116,7 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("auth.registration", auth.openRegistration() ? "open" : "admin")
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)
-                           .closeOnStop(accounts)
+                           .closeOnStop(accountsDb)
                            .closeOnStop(probe)
                            .closeOnStop(downstreams);
         dependencies.forEach(builder::dependency);

@@ -31,10 +31,12 @@ import com.linecorp.armeria.common.RequestHeadersBuilder;
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
 import ai.sonia.gateway.v1.AuditServiceGrpc;
+import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.CreateApiKeyRequest;
 import ai.sonia.gateway.v1.GetUserRequest;
 import ai.sonia.gateway.v1.ListAuditEventsRequest;
 import ai.sonia.gateway.v1.ListUsersRequest;
+import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.UserServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
@@ -95,7 +97,7 @@ class AccountsTest {
         assertThat(tokens.at("/user/role").asText()).isEqualTo("ROLE_ADMIN");
         assertThat(tokens.at("/user/tenant").asText()).isEqualTo("default");
         final JsonNode me = ok(call(HttpMethod.GET, "/api/auth/me", null, access(tokens)));
-        assertThat(me.at("/kind").asText()).isEqualTo("user");
+        assertThat(me.at("/kind").asText()).isEqualTo("PRINCIPAL_KIND_USER");
         assertThat(me.at("/user/username").asText()).isEqualTo("admin");
         // A restart keeps the admin and writes no new file.
         gateway.close();
@@ -282,14 +284,14 @@ class AccountsTest {
         assertThat(listed.toString()).contains(keyId).doesNotContain(secret.substring(secret.lastIndexOf('_') + 1));
 
         final JsonNode me = ok(call(HttpMethod.GET, "/api/auth/me", null, secret));
-        assertThat(me.at("/kind").asText()).isEqualTo("api_key");
+        assertThat(me.at("/kind").asText()).isEqualTo("PRINCIPAL_KIND_API_KEY");
         assertThat(me.at("/subject").asText()).isEqualTo(keyId);
         // A key manages no accounts, and mints no keys.
         assertThat(call(HttpMethod.POST, "/api/keys", "{\"name\":\"more\"}", secret).status().code()).isEqualTo(403);
         // Exchanged for an access token that other services accept.
         final String exchanged = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", secret)));
         secretsSeen.add(exchanged);
-        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, exchanged)).at("/kind").asText()).isEqualTo("api_key");
+        assertThat(ok(call(HttpMethod.GET, "/api/auth/me", null, exchanged)).at("/kind").asText()).isEqualTo("PRINCIPAL_KIND_API_KEY");
         assertThat(call(HttpMethod.POST, "/api/auth/token", "{}", bob).status().code()).isEqualTo(403);
         // A wrong secret for a real id is refused.
         assertThat(status(HttpMethod.GET, "/api/auth/me", "sonia_sk_" + keyId + "_wrong")).isEqualTo(401);
@@ -434,6 +436,96 @@ class AccountsTest {
             assertThatThrownBy(() -> db.createStatement().execute("UPDATE audit_events SET success = 1"))
                     .hasMessageContaining("append-only");
         }
+    }
+
+    @Test
+    void listsPageWithoutSkipOrRepeatUnderInsertsAndTheirTokensAreBoundToTheirList() throws Exception {
+        start("{\"auth\":{\"bcryptCost\":4}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        final String admin = access(ok(login("admin", "admin-password-123")));
+        for (String name : List.of("bob", "dan", "fay")) {
+            ok(register(admin, name, name + "-password-12"));
+        }
+        // Users by name: admin, bob | (carl added now), dan, (eve added now), fay; abe, added before the cursor,
+        // waits for the next walk.
+        final JsonNode first = ok(call(HttpMethod.GET, "/api/users?page_size=2", null, admin));
+        final List<String> seen = new ArrayList<>();
+        first.at("/users").forEach(u -> seen.add(u.at("/username").asText()));
+        ok(register(admin, "abe", "abe-password-12"));
+        ok(register(admin, "carl", "carl-password-12"));
+        ok(register(admin, "eve", "eve-password-12"));
+        String token = first.at("/next_page_token").asText();
+        while (!token.isEmpty()) {
+            final JsonNode page = ok(call(HttpMethod.GET, "/api/users?page_size=2&page_token=" + token, null, admin));
+            page.at("/users").forEach(u -> seen.add(u.at("/username").asText()));
+            token = page.at("/next_page_token").asText();
+        }
+        assertThat(seen).containsExactly("admin", "bob", "carl", "dan", "eve", "fay");
+
+        // Keys newest first: a key made between pages is newer than the cursor, so it is neither seen nor repeated.
+        final List<String> made = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            made.add(0, ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"k" + i + "\"}", admin)).at("/key/key_id").asText());
+        }
+        final JsonNode keys1 = ok(call(HttpMethod.GET, "/api/keys?page_size=2", null, admin));
+        ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"later\"}", admin));
+        final String keysToken = keys1.at("/next_page_token").asText();
+        final JsonNode keys2 = ok(call(HttpMethod.GET, "/api/keys?page_size=2&page_token=" + keysToken, null, admin));
+        final List<String> keyIds = new ArrayList<>();
+        keys1.at("/keys").forEach(k -> keyIds.add(k.at("/key_id").asText()));
+        keys2.at("/keys").forEach(k -> keyIds.add(k.at("/key_id").asText()));
+        assertThat(keyIds).containsExactlyElementsOf(made);
+        assertThat(keys2.at("/next_page_token").asText()).isEmpty();
+
+        // A token of one list (or of another caller's filter) is INVALID_ARGUMENT on page_token elsewhere.
+        final AggregatedHttpResponse crossed = call(HttpMethod.GET, "/api/audit?page_token=" + keysToken, null, admin);
+        assertThat(crossed.status().code()).isEqualTo(400);
+        assertThat(envelope(crossed).toString()).contains("page_token");
+        assertThat(status(HttpMethod.GET, "/api/users?page_token=" + keysToken, admin)).isEqualTo(400);
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        assertThat(status(HttpMethod.GET, "/api/keys?page_token=" + keysToken, bob)).isEqualTo(400);
+        assertThat(status(HttpMethod.GET, "/api/keys?page_size=1001", admin)).isEqualTo(400);
+    }
+
+    @Test
+    void aRetriedCreateWithItsRequestIdMakesNothingNewAndAnUpdateMaskLimitsAnUpdate() throws Exception {
+        start("{\"auth\":{\"bcryptCost\":4}}", Map.of("SONIA_ADMIN_PASSWORD", "admin-password-123"));
+        final String admin = access(ok(login("admin", "admin-password-123")));
+        final String body = "{\"username\":\"gus\",\"password\":\"gus-password-12\",\"request_id\":\"r-1\"}";
+        final JsonNode first = ok(call(HttpMethod.POST, "/api/auth/register", body, admin));
+        final JsonNode again = ok(call(HttpMethod.POST, "/api/auth/register", body, admin));
+        assertThat(again.at("/user_id").asText()).isEqualTo(first.at("/user_id").asText());
+        // Without a request id, the same create is a conflict: CONFLICT over REST, ALREADY_EXISTS over gRPC.
+        assertThat(envelope(register(admin, "gus", "gus-password-12")).at("/error/code").asText()).isEqualTo("CONFLICT");
+        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
+                                                               TestCredentials.bearer(admin));
+        started.add(() -> SoniaChannels.close(channel));
+        assertThatThrownBy(() -> AuthServiceGrpc.newBlockingStub(channel).register(
+                RegisterRequest.newBuilder().setUsername("GUS").setPassword("gus-password-12").build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS));
+
+        final String keyBody = "{\"name\":\"ci\",\"request_id\":\"k-1\"}";
+        final JsonNode key = ok(call(HttpMethod.POST, "/api/keys", keyBody, admin));
+        final JsonNode retried = ok(call(HttpMethod.POST, "/api/keys", keyBody, admin));
+        assertThat(retried.at("/key/key_id").asText()).isEqualTo(key.at("/key/key_id").asText());
+        assertThat(ok(call(HttpMethod.GET, "/api/keys", null, admin)).at("/keys").size()).isEqualTo(1);
+        // Secrets are never stored: the retry's secret replaces the first one.
+        assertThat(status(HttpMethod.GET, "/api/auth/me", secret(retried))).isEqualTo(200);
+        assertThat(status(HttpMethod.GET, "/api/auth/me", secret(key))).isEqualTo(401);
+        // Another request id makes another key.
+        ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"ci\",\"request_id\":\"k-2\"}", admin));
+        assertThat(ok(call(HttpMethod.GET, "/api/keys", null, admin)).at("/keys").size()).isEqualTo(2);
+
+        // An update_mask names what changes: the display name is set but not in the mask, so it stays.
+        final String gus = first.at("/user_id").asText();
+        final JsonNode masked = ok(call(HttpMethod.PUT, "/api/users/" + gus,
+                                        "{\"display_name\":\"Gus\",\"disabled\":true,\"update_mask\":\"disabled\"}", admin));
+        assertThat(masked.at("/disabled").asBoolean()).isTrue();
+        assertThat(masked.at("/display_name").asText()).isEqualTo("gus");
+        final AggregatedHttpResponse badMask = call(HttpMethod.PUT, "/api/users/" + gus,
+                                                    "{\"update_mask\":\"username\"}", admin);
+        assertThat(badMask.status().code()).isEqualTo(400);
+        assertThat(envelope(badMask).toString()).contains("update_mask");
     }
 
     @Test

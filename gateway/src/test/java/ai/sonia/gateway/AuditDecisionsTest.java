@@ -127,8 +127,8 @@ class AuditDecisionsTest {
         assertThat(first.getApproval().getRequestedBy()).isEqualTo("default/carol");
         assertThat(first.getApproval().getToolName()).isEqualTo("file.delete");
         assertThat(first.getApproval().getRisk()).isEqualTo(RiskLevel.RISK_LEVEL_HIGH);
-        assertThat(first.getApproval().getState()).isEqualTo("APPROVAL_STATE_APPROVED");
-        assertThat(first.getApproval().getGrantScope()).isEqualTo("GRANT_SCOPE_ONCE");
+        assertThat(first.getApproval().getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
+        assertThat(first.getApproval().getGrantScope()).isEqualTo(GrantScope.GRANT_SCOPE_ONCE);
         assertThat(first.getApproval().getReason()).isEqualTo("because 4");
         assertThat(all.get(all.size() - 1).getApproval().getApprovalId()).isEqualTo("ap-1");
         assertThat(tenantsAsked).containsOnly("default");

@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,13 +22,8 @@ import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.gateway.v1.GetUserRequest;
 import ai.sonia.gateway.v1.UserServiceGrpc;
-import ai.sonia.runtime.SoniaServer;
-import ai.sonia.runtime.Stack;
-import ai.sonia.runtime.StackConfig;
-import ai.sonia.runtime.client.SoniaChannels;
-import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.RawBytes;
-import io.grpc.ManagedChannel;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -41,21 +35,9 @@ class EdgeInputTest {
 
     private static final ObjectMapper mapper = new ObjectMapper();
     private static final String LONG = "a".repeat(3000);
-    private static StackConfig config;
-    private static SoniaServer gateway;
-    private static String admin;
 
-    @BeforeAll
-    static void start() {
-        config = GatewayHomes.gateway("edge-input", "{\"auth\":{\"bcryptCost\":4}}", AccountsTest.NOWHERE);
-        gateway = new GatewayModule().newServer(config).start();
-        admin = TestCredentials.adminToken(config);
-    }
-
-    @AfterAll
-    static void stop() {
-        gateway.close();
-    }
+    @RegisterExtension
+    static final SoniaServiceExtension gateway = GatewayHomes.alone("{\"auth\":{\"bcryptCost\":4}}");
 
     @ParameterizedTest
     @ValueSource(strings = {"/api/users/", "/api/keys/", "/v1/", "/"})
@@ -90,18 +72,12 @@ class EdgeInputTest {
     @Test
     void anOverLongIdIsAnsweredNotFailed() {
         assertThat(send(HttpMethod.GET, "/api/users/" + "b".repeat(1000), null).status().code()).isEqualTo(404);
-        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
-                                                               TestCredentials.bearer(admin));
-        try {
-            assertThatThrownBy(() -> UserServiceGrpc.newBlockingStub(channel).getUser(
-                    GetUserRequest.newBuilder().setUserId("c".repeat(20_000)).build()))
-                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
-                        assertThat(e.getStatus().getDescription()).hasSizeLessThan(400);
-                    });
-        } finally {
-            SoniaChannels.close(channel);
-        }
+        assertThatThrownBy(() -> gateway.stub(UserServiceGrpc::newBlockingStub, gateway.adminToken()).getUser(
+                GetUserRequest.newBuilder().setUserId("c".repeat(20_000)).build()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+                    assertThat(e.getStatus().getDescription()).hasSizeLessThan(400);
+                });
     }
 
     @Test
@@ -115,25 +91,19 @@ class EdgeInputTest {
                                         .setRequestMarshaller(RawBytes.INSTANCE)
                                         .setResponseMarshaller(RawBytes.INSTANCE)
                                         .build();
-        final ManagedChannel channel = SoniaChannels.forTarget("127.0.0.1:" + gateway.port(), Stack.GATEWAY,
-                                                               TestCredentials.bearer(admin));
-        try {
-            assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, login,
-                                                                                io.grpc.CallOptions.DEFAULT, body))
-                    .isInstanceOfSatisfying(StatusRuntimeException.class,
-                                            e -> assertThat(e.getStatus().getCode()).as(e.getStatus().toString())
-                                                        .isEqualTo(Status.Code.INVALID_ARGUMENT));
-        } finally {
-            SoniaChannels.close(channel);
-        }
+        assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(gateway.channel(), login,
+                                                                            io.grpc.CallOptions.DEFAULT, body))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                                        e -> assertThat(e.getStatus().getCode()).as(e.getStatus().toString())
+                                                    .isEqualTo(Status.Code.INVALID_ARGUMENT));
     }
 
 
     private static AggregatedHttpResponse send(HttpMethod method, String path, byte[] body) {
         final RequestHeaders headers = RequestHeaders.builder(method, path)
                                                      .contentType(MediaType.JSON_UTF_8)
-                                                     .add("authorization", "Bearer " + admin).build();
-        final WebClient client = WebClient.of("http://127.0.0.1:" + gateway.port());
+                                                     .add("authorization", "Bearer " + gateway.adminToken()).build();
+        final WebClient client = WebClient.of(gateway.httpUri());
         return (body == null ? client.execute(headers) : client.execute(headers, HttpData.wrap(body)))
                 .aggregate().join();
     }

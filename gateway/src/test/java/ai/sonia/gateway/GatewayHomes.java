@@ -7,9 +7,11 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 import ai.sonia.runtime.testing.TestHomes;
 
 /**
@@ -31,10 +33,8 @@ final class GatewayHomes {
         final Path home = TestHomes.create(name);
         try {
             Files.createDirectories(home.resolve("config"));
-            final String section = gatewaySection.contains("bcryptCost") ? gatewaySection
-                                   : gatewaySection.replaceFirst("\\{", "{\"auth\":{\"bcryptCost\":4},")
-                                                   .replace(",}", "}");
-            Files.writeString(home.resolve("config/sonia.json"), "{\"services\":{\"gateway\":" + section + "}}");
+            Files.writeString(home.resolve("config/sonia.json"),
+                              "{\"services\":{\"gateway\":" + lowBcrypt(gatewaySection) + "}}");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -42,6 +42,24 @@ final class GatewayHomes {
         all.putAll(SECRETS);
         all.put("SONIA_HOME", home.toString());
         return StackConfig.load(all).withPorts(Map.of("gateway", 0));
+    }
+
+    /**
+     * A gateway alone, through the runtime's test seam: {@code gatewaySection} as {@code services.gateway}
+     * (bcryptCost 4 unless set), and every downstream's target on a closed port (the accounts and the edge
+     * need none).
+     */
+    static SoniaServiceExtension alone(String gatewaySection) {
+        final StringBuilder json = new StringBuilder("{\"services\":{\"gateway\":").append(lowBcrypt(gatewaySection));
+        for (String service : List.of("router", "memory", "pipecat", "openclaw", "evaos")) {
+            json.append(",\"").append(service).append("\":{\"target\":\"127.0.0.1:1\"}");
+        }
+        return SoniaServiceExtension.of(new GatewayModule()).stackConfig(json.append("}}").toString());
+    }
+
+    private static String lowBcrypt(String gatewaySection) {
+        return gatewaySection.contains("bcryptCost") ? gatewaySection
+               : gatewaySection.replaceFirst("\\{", "{\"auth\":{\"bcryptCost\":4},").replace(",}", "}");
     }
 
     private static String key() {

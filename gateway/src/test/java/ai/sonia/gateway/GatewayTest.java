@@ -31,6 +31,7 @@ import com.linecorp.armeria.common.websocket.WebSocket;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
 import com.linecorp.armeria.common.websocket.WebSocketWriter;
 
+import ai.sonia.gateway.v1.ActionStatus;
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
@@ -165,8 +166,8 @@ class GatewayTest {
 
     @Test
     void anAllowedActionRunsInOpenClaw() throws Exception {
-        final JsonNode envelope = postJson("/v1/action", "{\"tool_name\":\"file.list\",\"args\":{\"path\":\".\"}}");
-        assertThat(envelope.at("/data/outcome/status").asText()).isEqualTo("EXECUTED");
+        final JsonNode envelope = postJson("/v1/action", "{\"tool_name\":\"file.list\",\"arguments\":{\"path\":\".\"}}");
+        assertThat(envelope.at("/data/outcome/status").asText()).isEqualTo("ACTION_STATUS_EXECUTED");
         assertThat(envelope.at("/data/outcome/rule").asText()).isEqualTo("low-risk");
         assertThat(envelope.at("/data/outcome/result/output/entries").asText()).isEqualTo("a.txt");
         assertThat(FakeDownstreams.count("ExecuteTool")).isOne();
@@ -174,7 +175,7 @@ class GatewayTest {
 
     @Test
     void aRiskyActionWaitsForApprovalAndNothingRuns() throws Exception {
-        final AggregatedHttpResponse response = post("/v1/action", "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"ls\"]}}");
+        final AggregatedHttpResponse response = post("/v1/action", "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"ls\"]}}");
         assertThat(response.status().code()).isEqualTo(403);
         final JsonNode envelope = mapper.readTree(response.contentUtf8());
         assertThat(envelope.at("/error/code").asText()).isEqualTo("APPROVAL_REQUIRED");
@@ -184,7 +185,7 @@ class GatewayTest {
 
     @Test
     void aDeniedActionIsPolicyDeniedAndAnUnknownToolIsInvalid() throws Exception {
-        final AggregatedHttpResponse denied = post("/v1/action", "{\"tool_name\":\"file.delete\",\"args\":{\"path\":\"/\"}}");
+        final AggregatedHttpResponse denied = post("/v1/action", "{\"tool_name\":\"file.delete\",\"arguments\":{\"path\":\"/\"}}");
         assertThat(denied.status().code()).isEqualTo(403);
         assertThat(mapper.readTree(denied.contentUtf8()).at("/error/code").asText()).isEqualTo("POLICY_DENIED");
         final AggregatedHttpResponse unknown = post("/v1/action", "{\"tool_name\":\"rm.everything\"}");
@@ -200,7 +201,7 @@ class GatewayTest {
                                                            .setEnableTools(true).build());
         assertThat(response.getActionsList()).singleElement().satisfies(a -> {
             assertThat(a.getToolName()).isEqualTo("file.list");
-            assertThat(a.getStatus()).isEqualTo("EXECUTED");
+            assertThat(a.getStatus()).isEqualTo(ActionStatus.ACTION_STATUS_EXECUTED);
         });
         assertThat(FakeDownstreams.count("AuthorizeAction")).isOne();
     }

@@ -10,6 +10,7 @@ import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ActionOutcome;
+import ai.sonia.gateway.v1.ActionStatus;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
 import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
@@ -52,7 +53,7 @@ public final class ActionRunner {
         final AuthorizeActionResponse decision = downstreams.evaos().authorizeAction(
                 AuthorizeActionRequest.newBuilder()
                                       .setToolName(request.getToolName())
-                                      .setArguments(request.getArgs())
+                                      .setArguments(request.getArguments())
                                       .setWorkingDirectory(request.getWorkingDirectory())
                                       .setSessionId(request.getSessionId())
                                       .setApprovalId(request.getApprovalId())
@@ -68,12 +69,12 @@ public final class ActionRunner {
                 final ExecuteToolResponse result = downstreams.openclaw().executeTool(
                         ExecuteToolRequest.newBuilder()
                                           .setToolName(request.getToolName())
-                                          .setArguments(request.getArgs())
+                                          .setArguments(request.getArguments())
                                           .setWorkingDirectory(request.getWorkingDirectory())
                                           .setSessionId(request.getSessionId())
                                           .setApprovalId(approvalId)
                                           .build());
-                return outcome.setStatus("EXECUTED").setApprovalId(approvalId)
+                return outcome.setStatus(ActionStatus.ACTION_STATUS_EXECUTED).setApprovalId(approvalId)
                               .setResult(toStruct(result)).setDurationMs(result.getDurationMs()).build();
             }
             default -> throw Errors.of(DOMAIN, ActionRefusal.of(decision));
@@ -87,8 +88,11 @@ public final class ActionRunner {
         } catch (StatusRuntimeException e) {
             final String code = Errors.envelopeCode(e);
             final ActionOutcome.Builder outcome = ActionOutcome.newBuilder().setToolName(request.getToolName());
-            outcome.setStatus("APPROVAL_REQUIRED".equals(code) ? "APPROVAL_REQUIRED"
-                              : "POLICY_DENIED".equals(code) ? "DENIED" : "FAILED: " + code);
+            switch (code) {
+                case "APPROVAL_REQUIRED" -> outcome.setStatus(ActionStatus.ACTION_STATUS_APPROVAL_REQUIRED);
+                case "POLICY_DENIED" -> outcome.setStatus(ActionStatus.ACTION_STATUS_DENIED);
+                default -> outcome.setStatus(ActionStatus.ACTION_STATUS_FAILED).setErrorCode(code);
+            }
             final String approvalId = Errors.metadata(e, "approval_id");
             if (approvalId != null) {
                 outcome.setApprovalId(approvalId);
@@ -107,7 +111,7 @@ public final class ActionRunner {
             JsonFormat.parser().merge(json, args);
             return args.build();
         } catch (InvalidProtocolBufferException e) {
-            throw Errors.invalidArgument(DOMAIN, "args", "not a JSON object: " + e.getMessage());
+            throw Errors.invalidArgument(DOMAIN, "arguments", "not a JSON object: " + e.getMessage());
         }
     }
 

@@ -54,7 +54,7 @@ public final class ChatOrchestrator {
         for (ToolCall call : answer.getToolCallsList()) {
             response.addActions(actions.outcome(ExecuteActionRequest.newBuilder()
                                                                    .setToolName(call.getToolName())
-                                                                   .setArgs(ActionRunner.arguments(call.getArgumentsJson()))
+                                                                   .setArguments(ActionRunner.arguments(call.getArgumentsJson()))
                                                                    .setSessionId(request.getSessionId())
                                                                    .build()));
         }

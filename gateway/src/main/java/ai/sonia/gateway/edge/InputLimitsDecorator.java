@@ -34,7 +34,7 @@ public final class InputLimitsDecorator implements DecoratingHttpServiceFunction
             return refuse(ctx, req, "path", ctx.path().length() + " characters (expected: <= " + MAX_PATH + ')');
         }
         final MediaType type = req.contentType();
-        if (type == null || EdgeReplies.isGrpc(req) || !type.isJson()) {
+        if (type == null || EdgeReplies.isGrpc(req.headers()) || !type.isJson()) {
             return delegate.serve(ctx, req);
         }
         return HttpResponse.of(req.aggregate().thenApply(body -> {

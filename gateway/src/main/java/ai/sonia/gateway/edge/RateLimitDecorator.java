@@ -9,12 +9,13 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.gateway.domain.RateLimiter;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.edge.EdgeReplies;
 
 /**
- * Limits requests per principal (user, API key) and per client address, with token buckets. Installed
+ * Limits requests per principal (user, API key) and per client address, with the gateway's {@link RateLimiter}. Installed
  * inside the runtime's authentication (decorators added by a module run after it), so the principal is
  * known; a refusal is 429 with the RATE_LIMITED envelope and {@code Retry-After}, or gRPC RESOURCE_EXHAUSTED.
  * {@code /healthz} is never limited. A request a Sonia service forwards for a user (pipecat's voice turns)
@@ -26,12 +27,14 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
     private static final java.util.Set<String> PROBES = java.util.Set.of("/healthz", "/livez", "/readyz", "/health",
                                                                          "/ready");
 
-    private final TokenBuckets principals;
-    private final TokenBuckets addresses;
+    private final RateLimiter limiter;
+    private final RateLimiter.Limit perPrincipal;
+    private final RateLimiter.Limit perAddress;
 
-    public RateLimitDecorator(RateLimits limits) {
-        principals = new TokenBuckets(limits.principalRequests(), limits.principalSeconds(), System::nanoTime);
-        addresses = new TokenBuckets(limits.ipRequests(), limits.ipSeconds(), System::nanoTime);
+    public RateLimitDecorator(RateLimits limits, RateLimiter limiter) {
+        this.limiter = limiter;
+        perPrincipal = limits.perPrincipal();
+        perAddress = limits.perAddress();
     }
 
     @Override
@@ -41,13 +44,14 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
         }
         final Principal principal = Principal.currentOrNull();
         if (principal == null || principal.via().isEmpty()) {
-            final long wait = addresses.take(ctx.clientAddress().getHostAddress());
+            final long wait = limiter.tryTake("requests-ip:" + ctx.clientAddress().getHostAddress(), perAddress);
             if (wait > 0) {
                 return refuse(ctx, req, wait, "too many requests from this address");
             }
         }
         if (principal != null && !principal.isService()) {
-            final long wait = principals.take(principal.kind() + ":" + principal.tenant() + '/' + principal.subject());
+            final long wait = limiter.tryTake("requests-principal:" + principal.kind() + ':' + principal.tenant() + '/'
+                                               + principal.subject(), perPrincipal);
             if (wait > 0) {
                 return refuse(ctx, req, wait, "too many requests for this credential");
             }

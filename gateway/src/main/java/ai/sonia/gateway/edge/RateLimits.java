@@ -1,5 +1,8 @@
 package ai.sonia.gateway.edge;
 
+import java.time.Duration;
+
+import ai.sonia.gateway.domain.RateLimiter;
 import ai.sonia.runtime.ConfigKey;
 
 /** The gateway's request limits, from {@code services.gateway.rateLimits} of the config file ({@link Keys}). */
@@ -23,5 +26,17 @@ public record RateLimits(int principalRequests, double principalSeconds, int ipR
 
     private static int orElse(Integer value, int fallback) {
         return value != null ? value : fallback;
+    }
+
+    RateLimiter.Limit perPrincipal() {
+        return limit(principalRequests, principalSeconds);
+    }
+
+    RateLimiter.Limit perAddress() {
+        return limit(ipRequests, ipSeconds);
+    }
+
+    private static RateLimiter.Limit limit(int requests, double seconds) {
+        return new RateLimiter.Limit(requests, Duration.ofNanos((long) (seconds * 1e9)));
     }
 }

@@ -1,6 +1,6 @@
 package ai.sonia.gateway.grpc;
 
-import ai.sonia.gateway.accounts.ApiKeys;
+import ai.sonia.gateway.domain.ApiKeys;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
 import ai.sonia.gateway.v1.CreateApiKeyRequest;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;
@@ -22,13 +22,13 @@ public final class ApiKeyServiceImpl extends ApiKeyServiceGrpc.ApiKeyServiceImpl
 
     @Override
     public void createApiKey(CreateApiKeyRequest request, StreamObserver<CreateApiKeyResponse> out) {
-        out.onNext(keys.create(Principal.current(), request.getName(), request.getRole()));
+        out.onNext(keys.create(Principal.current(), request.getName(), request.getRole(), request.getRequestId()));
         out.onCompleted();
     }
 
     @Override
     public void listApiKeys(ListApiKeysRequest request, StreamObserver<ListApiKeysResponse> out) {
-        out.onNext(ListApiKeysResponse.newBuilder().addAllKeys(keys.list(Principal.current())).build());
+        out.onNext(keys.list(Principal.current(), request.getPageSize(), request.getPageToken()));
         out.onCompleted();
     }
 

@@ -1,28 +1,40 @@
 package ai.sonia.gateway.grpc;
 
-import ai.sonia.gateway.accounts.AuditLog;
+import java.util.Optional;
+
+import ai.sonia.gateway.domain.AuditTrail;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.ListDecisionsRequest;
 import ai.sonia.gateway.v1.AuditServiceGrpc;
 import ai.sonia.gateway.v1.ListAuditEventsRequest;
 import ai.sonia.gateway.v1.ListAuditEventsResponse;
 import ai.sonia.runtime.auth.Principal;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 
-/** {@code /api/audit}: an adapter over {@link AuditLog}. */
+/** {@code /api/audit}: an adapter over {@link AuditTrail}. */
 public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBase {
 
-    private final AuditLog audit;
-    private final AuditLog.Decisions decisions;
+    private final AuditTrail audit;
+    private final AuditTrail.Decisions decisions;
 
     /** {@code evaos}: where the approval decisions come from (asked for the admin reading the audit). */
-    public AuditServiceImpl(AuditLog audit, EvaOsServiceGrpc.EvaOsServiceBlockingStub evaos) {
+    public AuditServiceImpl(AuditTrail audit, EvaOsServiceGrpc.EvaOsServiceBlockingStub evaos) {
         this.audit = audit;
-        decisions = (tenant, pageToken, pageSize) -> evaos.listDecisions(ListDecisionsRequest.newBuilder()
-                                                                                             .setTenant(tenant)
-                                                                                             .setPageToken(pageToken)
-                                                                                             .setPageSize(pageSize)
-                                                                                             .build());
+        decisions = (tenant, pageToken, pageSize) -> {
+            try {
+                return Optional.of(evaos.listDecisions(ListDecisionsRequest.newBuilder().setTenant(tenant)
+                                                                           .setPageToken(pageToken)
+                                                                           .setPageSize(pageSize).build()));
+            } catch (StatusRuntimeException e) {
+                final Status.Code code = e.getStatus().getCode();
+                if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
+                    throw e;
+                }
+                return Optional.empty(); // the audit is served degraded
+            }
+        };
     }
 
     @Override

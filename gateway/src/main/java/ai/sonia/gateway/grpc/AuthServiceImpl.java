@@ -1,8 +1,6 @@
 package ai.sonia.gateway.grpc;
 
-import com.linecorp.armeria.server.ServiceRequestContext;
-
-import ai.sonia.gateway.accounts.Accounts;
+import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.AuthTokens;
 import ai.sonia.gateway.v1.ExchangeApiKeyRequest;
@@ -14,8 +12,8 @@ import ai.sonia.gateway.v1.LogoutResponse;
 import ai.sonia.gateway.v1.RefreshRequest;
 import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.User;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 import io.grpc.stub.StreamObserver;
 
 /** {@code /api/auth/*}: adapters over {@link Accounts}. */
@@ -36,10 +34,9 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
     @Override
     public void login(LoginRequest request, StreamObserver<AuthTokens> out) {
         if (request.getUsername().isEmpty()) {
-            throw Errors.invalidArgument("gateway.sonia.ai", "username", "must not be empty");
+            throw DomainException.invalidArgument("username", "must not be empty");
         }
-        final String address = ServiceRequestContext.current().clientAddress().getHostAddress();
-        out.onNext(accounts.login(request.getUsername(), request.getPassword(), address));
+        out.onNext(accounts.login(request.getUsername(), request.getPassword()));
         out.onCompleted();
     }
 
@@ -52,9 +49,9 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
     @Override
     public void logout(LogoutRequest request, StreamObserver<LogoutResponse> out) {
         Principal.current();
-        final String session = accounts.currentSession();
+        final String session = accounts.sessionOf(ArmeriaRequest.bearer());
         if (session.isEmpty()) {
-            throw Errors.invalidArgument("gateway.sonia.ai", "authorization",
+            throw DomainException.invalidArgument("authorization",
                                          "not a login's access token (revoke an API key at DELETE /api/keys/{key_id})");
         }
         accounts.logout(session);

@@ -1,7 +1,7 @@
 package ai.sonia.gateway.grpc;
 
-import ai.sonia.gateway.accounts.Accounts;
-import ai.sonia.gateway.accounts.UserDirectory;
+import ai.sonia.gateway.domain.Accounts;
+import ai.sonia.gateway.domain.UserDirectory;
 import ai.sonia.gateway.v1.ChangeMyPasswordRequest;
 import ai.sonia.gateway.v1.ChangeMyPasswordResponse;
 import ai.sonia.gateway.v1.DeleteUserRequest;
@@ -42,7 +42,7 @@ public final class UserServiceImpl extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void changeMyPassword(ChangeMyPasswordRequest request, StreamObserver<ChangeMyPasswordResponse> out) {
-        users.changePassword(Principal.current(), accounts.currentSession(), request.getCurrentPassword(),
+        users.changePassword(Principal.current(), accounts.sessionOf(ArmeriaRequest.bearer()), request.getCurrentPassword(),
                              request.getNewPassword());
         out.onNext(ChangeMyPasswordResponse.getDefaultInstance());
         out.onCompleted();

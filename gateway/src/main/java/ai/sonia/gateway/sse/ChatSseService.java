@@ -4,15 +4,17 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 
-import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
-import com.linecorp.armeria.common.HttpResponseWriter;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.ResponseHeaders;
+import com.linecorp.armeria.common.sse.ServerSentEvent;
+import com.linecorp.armeria.common.stream.StreamMessage;
+import com.linecorp.armeria.common.stream.StreamWriter;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.streaming.ServerSentEvents;
 
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.v1.StreamChatRequest;
@@ -62,26 +64,26 @@ public final class ChatSseService implements HttpService {
                                        String.valueOf(e.getStatus().getDescription()), StatusProto.fromThrowable(e))
                                 .toHttpResponse();
             }
-            final HttpResponseWriter writer = HttpResponse.streaming();
-            writer.write(ResponseHeaders.builder(HttpStatus.OK)
-                                        .contentType(MediaType.EVENT_STREAM)
-                                        .add("cache-control", "no-cache")
-                                        .build());
-            final ChatStreamer.Cancellation cancellation = prepared.start(new SseObserver(writer));
-            writer.whenComplete().handle((unused, cause) -> {
+            final StreamWriter<ServerSentEvent> events = StreamMessage.streaming();
+            final HttpResponse response = ServerSentEvents.fromPublisher(
+                    ResponseHeaders.builder(HttpStatus.OK).contentType(MediaType.EVENT_STREAM)
+                                   .add("cache-control", "no-cache").build(),
+                    events);
+            final ChatStreamer.Cancellation cancellation = prepared.start(new SseObserver(events));
+            events.whenComplete().handle((unused, cause) -> {
                 if (cause != null) {
                     cancellation.cancel("client went away");
                 }
                 return null;
             });
-            return writer;
+            return response;
         }, ctx.blockingTaskExecutor()));
     }
 
     private static final class SseObserver implements StreamObserver<StreamChatResponse> {
-        private final HttpResponseWriter writer;
+        private final StreamWriter<ServerSentEvent> writer;
 
-        SseObserver(HttpResponseWriter writer) {
+        SseObserver(StreamWriter<ServerSentEvent> writer) {
             this.writer = writer;
         }
 
@@ -105,7 +107,9 @@ public final class ChatSseService implements HttpService {
         }
 
         private void event(String json) {
-            writer.tryWrite(HttpData.ofUtf8("data: " + json + "\n\n"));
+            // Armeria writes "data:" + data; the one leading space, which every SSE parser drops, keeps the
+            // bytes as they always were ("data: {...}").
+            writer.tryWrite(ServerSentEvent.ofData(' ' + json));
         }
 
         private static String print(Message message) {

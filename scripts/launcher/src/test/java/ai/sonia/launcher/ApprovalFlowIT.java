@@ -116,7 +116,7 @@ class ApprovalFlowIT {
         final HttpResponse<String> ran = post("gateway", "/v1/action", alice, approved);
         assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
         final JsonNode outcome = mapper.readTree(ran.body()).at("/data/outcome");
-        assertThat(outcome.get("status").asText()).isEqualTo("EXECUTED");
+        assertThat(outcome.get("status").asText()).isEqualTo("ACTION_STATUS_EXECUTED");
         assertThat(outcome.at("/result/exit_code").asInt()).isZero();
 
         // Once means once, and the approval is bound to exactly what runs.

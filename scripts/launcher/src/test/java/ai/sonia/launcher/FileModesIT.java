@@ -42,8 +42,8 @@ class FileModesIT {
             final String sam = login(stack, "sam", "sam-password-12");
             assertThat(post(stack, "/v1/chat", sam, "{\"text\":\"remember that the sky is green\"}").statusCode())
                     .isEqualTo(200);
-            post(stack, "/v1/action", sam, "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"x.txt\"]}}");
-            post(stack, "/v1/action", sam, "{\"tool_name\":\"time.now\",\"args\":{}}");
+            post(stack, "/v1/action", sam, "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"x.txt\"]}}");
+            post(stack, "/v1/action", sam, "{\"tool_name\":\"time.now\",\"arguments\":{}}");
             post(stack, "/api/auth/logout", admin, "{}");
             assertThat(looseFiles(home)).isEmpty(); // while running: the SQLite -wal files too
             try (Stream<Path> all = Files.walk(home.resolve("data"))) {

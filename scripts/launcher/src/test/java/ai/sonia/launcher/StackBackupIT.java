@@ -161,10 +161,10 @@ class StackBackupIT {
         assertThat(session.statusCode()).as(session.body()).isEqualTo(200);
         // openclaw: an audited tool call; evaos: a pending approval.
         final HttpResponse<String> now = post(stack, "gateway", "/v1/action", admin,
-                                              "{\"tool_name\":\"time.now\",\"args\":{}}");
+                                              "{\"tool_name\":\"time.now\",\"arguments\":{}}");
         assertThat(now.statusCode()).as(now.body()).isEqualTo(200);
         final HttpResponse<String> waiting = post(stack, "gateway", "/v1/action", admin,
-                "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"note.txt\"]}}");
+                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"note.txt\"]}}");
         assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(403);
     }
 

@@ -42,7 +42,7 @@ class StackFaultsIT {
     private static final Duration DEADLINE = Duration.ofSeconds(5);
     private static final ExecuteActionRequest LIST_FILES =
             ExecuteActionRequest.newBuilder().setToolName("file.list")
-                                .setArgs(Struct.newBuilder().putFields("path", Value.newBuilder().setStringValue(".").build()))
+                                .setArguments(Struct.newBuilder().putFields("path", Value.newBuilder().setStringValue(".").build()))
                                 .build();
 
     private InProcessStack stack;
@@ -87,7 +87,7 @@ class StackFaultsIT {
             stack.start(service);
             // The gateway recovers by itself: once the breaker half-opens, everything works again.
             await().atMost(Duration.ofSeconds(20)).ignoreExceptions()
-                   .until(() -> !degraded(chat()) && action().getOutcome().getStatus().equals("EXECUTED"));
+                   .until(() -> !degraded(chat()) && action().getOutcome().getStatus() == ai.sonia.gateway.v1.ActionStatus.ACTION_STATUS_EXECUTED);
         } finally {
             load.stop();
         }

@@ -7,6 +7,7 @@ import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
 import com.linecorp.armeria.common.MediaType;
+import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.ResponseHeadersBuilder;
 import com.linecorp.armeria.common.grpc.protocol.GrpcHeaderNames;
@@ -24,9 +25,12 @@ import io.grpc.protobuf.StatusProto;
  */
 public final class EdgeReplies {
 
-    /** Whether the request is a gRPC or gRPC-Web call, rather than REST or a plain HTTP request. */
-    public static boolean isGrpc(HttpRequest req) {
-        final MediaType type = req.contentType();
+    /**
+     * Whether the request is a gRPC or gRPC-Web call, rather than REST or a plain HTTP request: the one test
+     * of the runtime's edge (and of the services' own decorators).
+     */
+    public static boolean isGrpc(RequestHeaders headers) {
+        final MediaType type = headers.contentType();
         return type != null && type.subtype().startsWith("grpc");
     }
 
@@ -35,7 +39,7 @@ public final class EdgeReplies {
                                       StatusRuntimeException error, HttpHeaders extraHeaders) {
         final Status status = error.getStatus();
         final com.google.rpc.Status details = StatusProto.fromThrowable(error);
-        if (isGrpc(req)) {
+        if (isGrpc(req.headers())) {
             final ResponseHeadersBuilder headers =
                     ResponseHeaders.builder(HttpStatus.OK)
                                    .contentType(req.contentType())

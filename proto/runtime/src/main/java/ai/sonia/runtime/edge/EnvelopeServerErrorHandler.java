@@ -7,7 +7,6 @@ import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.HttpStatus;
-import com.linecorp.armeria.common.MediaType;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.HttpStatusException;
@@ -48,7 +47,7 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
     @Override
     @Nullable
     public HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
-        if (isGrpc(ctx.request().headers())) {
+        if (EdgeReplies.isGrpc(ctx.request().headers())) {
             final Status status = grpcStatusOf(cause);
             return status == null ? null : EdgeReplies.refuse(ctx, ctx.request(), service, status.asRuntimeException(),
                                                               HttpHeaders.of());
@@ -82,7 +81,7 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
     public AggregatedHttpResponse renderStatus(@Nullable ServiceRequestContext ctx, ServiceConfig config,
                                                @Nullable RequestHeaders headers, HttpStatus status,
                                                @Nullable String description, @Nullable Throwable cause) {
-        if (ctx == null || (headers != null && isGrpc(headers)) || status.code() < 400) {
+        if (ctx == null || (headers != null && EdgeReplies.isGrpc(headers)) || status.code() < 400) {
             return null;
         }
         final Status.Code code = ErrorMapping.grpcCodeOfHttp(status.code());
@@ -118,10 +117,5 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
             return Status.UNAVAILABLE.withDescription("the server is shutting down");
         }
         return null;
-    }
-
-    private static boolean isGrpc(RequestHeaders headers) {
-        final MediaType type = headers.contentType();
-        return type != null && type.subtype().startsWith("grpc");
     }
 }

@@ -22,7 +22,7 @@ public final class RestEnvelopeDecorator implements DecoratingHttpServiceFunctio
 
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {
-        if (isGrpc(req)) {
+        if (EdgeReplies.isGrpc(req.headers())) {
             return delegate.serve(ctx, req);
         }
         final HttpResponse response = delegate.serve(ctx, asJson(req));
@@ -45,10 +45,5 @@ public final class RestEnvelopeDecorator implements DecoratingHttpServiceFunctio
             return req;
         }
         return req.withHeaders(req.headers().toBuilder().contentType(MediaType.JSON_UTF_8).build());
-    }
-
-    static boolean isGrpc(HttpRequest req) {
-        final MediaType type = req.contentType();
-        return type != null && type.subtype().startsWith("grpc");
     }
 }

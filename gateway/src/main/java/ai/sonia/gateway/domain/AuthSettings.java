@@ -1,4 +1,4 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.time.Duration;
 import java.util.Locale;

@@ -1,11 +1,9 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.util.List;
+import java.util.Optional;
 
 import com.google.protobuf.util.Timestamps;
-
-import com.linecorp.armeria.common.annotation.Nullable;
-import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
@@ -15,16 +13,16 @@ import ai.sonia.gateway.v1.AuditEvent;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.ListAuditEventsResponse;
 import ai.sonia.runtime.auth.Principal;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * The security events of each tenant (seed 004): who signed in from where (or failed to), refreshed, reused a
  * refresh token, signed out, made or deleted a key, and which users were registered, changed or deleted. Kept
- * in the accounts store's append-only table; read by the tenant's admins, newest first, merged with the
+ * in an append-only {@link AuditLog}; read by the tenant's admins, newest first, merged with the
  * approval decisions of EVA-OS's own append-only record. Never holds a secret.
  */
-public final class AuditLog {
+public final class AuditTrail {
 
     private static final int MAX_TEXT = 200;
     private static final int MAX_DECISIONS_PAGE = 1000;
@@ -32,24 +30,27 @@ public final class AuditLog {
     private static final String END = "-";
 
     private final Accounts accounts;
+    private final AuditLog log;
 
-    AuditLog(Accounts accounts) {
+    AuditTrail(Accounts accounts, AuditLog log) {
         this.accounts = accounts;
+        this.log = log;
     }
 
     /** Records an event of {@code tenant} about user {@code userId}, by the principal of the current request. */
     void record(AuditEventKind kind, boolean success, String tenant, String userId, String username, String detail) {
         final Principal caller = Principal.currentOrNull();
-        final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-        accounts.store.insertAudit(new AccountStore.AuditRow(
-                0, tenant, accounts.clock.millis(), kind.getNumber(), success, actor(caller), userId,
-                clip(username), ctx == null ? "" : ctx.clientAddress().getHostAddress(), clip(detail)));
+        log.append(new AuditLog.AuditRow(0, tenant, accounts.clock.millis(), kind.getNumber(), success, actor(caller),
+                                         userId, clip(username), accounts.request.clientAddress(), clip(detail)));
     }
 
     /** Where the approval decisions of a tenant come from: EVA-OS's {@code ListDecisions}. */
     public interface Decisions {
-        /** A page of {@code tenant}'s decisions below {@code pageToken} ("" for the newest), newest first. */
-        ListDecisionsResponse page(String tenant, String pageToken, int pageSize);
+        /**
+         * A page of {@code tenant}'s decisions below {@code pageToken} ("" for the newest), newest first; empty
+         * when EVA-OS cannot be asked now (unavailable or too slow).
+         */
+        Optional<ListDecisionsResponse> page(String tenant, String pageToken, int pageSize);
     }
 
     /**
@@ -60,33 +61,25 @@ public final class AuditLog {
      */
     public ListAuditEventsResponse list(Principal caller, int pageSize, String pageToken, Decisions decisions) {
         Access.requireAdminPerson(caller, "reading the audit");
-        final int size = Pages.size(pageSize);
+        final int size = Accounts.pageSize(pageSize);
+        final String query = "ListAuditEvents tenant=" + caller.tenant();
+        final List<String> cursor = PageTokens.after(pageToken, query).orElse(List.of(String.valueOf(Long.MAX_VALUE), ""));
         final long before;
-        final String decisionsBelow; // "" for the newest, END when none are left
-        if (pageToken.isEmpty()) {
-            before = Long.MAX_VALUE;
-            decisionsBelow = "";
-        } else {
-            final String cursor = Pages.cursor(pageToken);
-            final int colon = cursor.indexOf(':');
-            try {
-                before = Long.parseLong(colon < 0 ? "x" : cursor.substring(0, colon));
-            } catch (NumberFormatException e) {
-                throw Pages.invalidToken();
-            }
-            decisionsBelow = cursor.substring(colon + 1);
+        try {
+            before = Long.parseLong(cursor.get(0));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            throw DomainException.invalidArgument("page_token", "not a page token of this list");
         }
-        final List<AccountStore.AuditRow> rows = accounts.store.audit(caller.tenant(), before, size + 1);
+        final String decisionsBelow = cursor.size() > 1 ? cursor.get(1) : ""; // "" for the newest, END when none left
+        final List<AuditLog.AuditRow> rows = log.page(caller.tenant(), before, size + 1);
         final ListAuditEventsResponse.Builder page = ListAuditEventsResponse.newBuilder();
         ListDecisionsResponse decided = ListDecisionsResponse.getDefaultInstance();
         if (!END.equals(decisionsBelow)) {
-            try {
-                decided = decisions.page(caller.tenant(), decisionsBelow, Math.min(size + 1, MAX_DECISIONS_PAGE));
-            } catch (StatusRuntimeException e) {
-                final Status.Code code = e.getStatus().getCode();
-                if (code != Status.Code.UNAVAILABLE && code != Status.Code.DEADLINE_EXCEEDED) {
-                    throw e;
-                }
+            final Optional<ListDecisionsResponse> answer =
+                    decisions.page(caller.tenant(), decisionsBelow, Math.min(size + 1, MAX_DECISIONS_PAGE));
+            if (answer.isPresent()) {
+                decided = answer.get();
+            } else {
                 page.addDegraded("evaos"); // the cursor stays where it was: later pages bring them
             }
         }
@@ -104,7 +97,7 @@ public final class AuditLog {
             final String nextDecisions = page.getDegradedCount() > 0 ? decisionsBelow
                                          : !moreDecisions ? END : j > 0 ? ds.get(j - 1).getDecisionId()
                                                                         : decisionsBelow;
-            page.setNextPageToken(Pages.token(nextBefore + ":" + nextDecisions));
+            page.setNextPageToken(PageTokens.next(query, List.of(String.valueOf(nextBefore), nextDecisions)));
         }
         return page.build();
     }
@@ -125,13 +118,13 @@ public final class AuditLog {
                                                            .setRequestedBy(requester)
                                                            .setToolName(d.getToolName())
                                                            .setRisk(d.getRisk())
-                                                           .setState(d.getState().name())
-                                                           .setGrantScope(d.getGrantScope().name())
+                                                           .setState(d.getState())
+                                                           .setGrantScope(d.getGrantScope())
                                                            .setReason(d.getReason()))
                          .build();
     }
 
-    private static AuditEvent event(AccountStore.AuditRow row) {
+    private static AuditEvent event(AuditLog.AuditRow row) {
         return AuditEvent.newBuilder()
                          .setEventId(String.valueOf(row.seq()))
                          .setTime(Timestamps.fromMillis(row.timeMs()))
@@ -146,7 +139,7 @@ public final class AuditLog {
                          .build();
     }
 
-    private static String actor(@Nullable Principal caller) {
+    private static String actor(Principal caller) {
         if (caller == null) {
             return "";
         }

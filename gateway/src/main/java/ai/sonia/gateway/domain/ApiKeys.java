@@ -1,16 +1,17 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.util.List;
 
 import ai.sonia.common.v1.Role;
-import ai.sonia.gateway.v1.ApiKey;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;
-import ai.sonia.runtime.Errors;
+import ai.sonia.gateway.v1.ListApiKeysResponse;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * API keys for programs: {@code sonia_sk_<id>_<secret>}, a 256-bit random secret stored as its SHA-256 and
@@ -26,14 +27,27 @@ public final class ApiKeys {
     }
 
     /** Creates a key for the calling user. */
-    public CreateApiKeyResponse create(Principal caller, String name, Role requested) {
+    public CreateApiKeyResponse create(Principal caller, String name, Role requested, String requestId) {
         Access.requirePerson(caller);
         if (name.isBlank() || name.length() > 100) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "name", "1 to 100 characters");
+            throw DomainException.invalidArgument("name", "1 to 100 characters");
         }
         final Role role = requested == Role.ROLE_UNSPECIFIED ? caller.role() : requested;
         if (rank(role) > rank(caller.role())) {
-            throw Principal.permissionDenied("a key's role cannot be above its creator's");
+            throw DomainException.permissionDenied("a key's role cannot be above its creator's");
+        }
+        final String requester = caller.tenant() + '/' + caller.subject();
+        final AccountStore.KeyRow earlier = accounts.retried(requester, "CreateApiKey", requestId)
+                                                    .flatMap(accounts.store::key)
+                                                    .filter(k -> k.revokedMs() == 0).orElse(null);
+        if (earlier != null) {
+            // The first answer's secret was never stored: a new one replaces it.
+            final String secret = Tokens.random(32);
+            accounts.store.setKeySecret(earlier.id(), Tokens.sha256(secret));
+            accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_CREATE, true, caller.tenant(),
+                                  caller.subject(), "", "key " + earlier.id() + ": new secret for a retried create");
+            return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(earlier))
+                                       .setSecret(Authenticator.API_KEY_PREFIX + earlier.id() + '_' + secret).build();
         }
         final String id = Tokens.id("");
         final String secret = Tokens.random(32);
@@ -41,17 +55,35 @@ public final class ApiKeys {
                                                                 role, Tokens.sha256(secret),
                                                                 accounts.clock.millis(), 0);
         accounts.store.insertKey(row);
+        accounts.remember(requester, "CreateApiKey", requestId, id);
         accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_CREATE, true, caller.tenant(), caller.subject(),
                               "", "key " + id + " (" + Roles.name(role) + "): " + row.name());
         return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(row))
                                    .setSecret(Authenticator.API_KEY_PREFIX + id + '_' + secret).build();
     }
 
-    /** The caller's keys; an admin's list holds the whole tenant's. */
-    public List<ApiKey> list(Principal caller) {
+    /** A page of the caller's keys, newest first; an admin's list holds the whole tenant's. */
+    public ListApiKeysResponse list(Principal caller, int pageSize, String pageToken) {
         Access.requirePerson(caller);
-        return accounts.store.keys(caller.tenant(), caller.isAdmin() ? null : caller.subject()).stream()
-                             .map(AccountProtos::key).toList();
+        final int size = Accounts.pageSize(pageSize);
+        final String owner = caller.isAdmin() ? null : caller.subject();
+        final String query = "ListApiKeys tenant=" + caller.tenant() + " owner=" + (owner == null ? "*" : owner);
+        final List<String> after = PageTokens.after(pageToken, query).orElse(List.of("0", ""));
+        final long afterCreateMs;
+        try {
+            afterCreateMs = Long.parseLong(after.get(0));
+        } catch (NumberFormatException | IndexOutOfBoundsException e) {
+            throw DomainException.invalidArgument("page_token", "not a page token of this list");
+        }
+        final List<AccountStore.KeyRow> rows = accounts.store.keys(caller.tenant(), owner, afterCreateMs,
+                                                                   after.size() > 1 ? after.get(1) : "", size + 1);
+        final ListApiKeysResponse.Builder page = ListApiKeysResponse.newBuilder();
+        rows.stream().limit(size).forEach(k -> page.addKeys(AccountProtos.key(k)));
+        if (rows.size() > size) {
+            final AccountStore.KeyRow last = rows.get(size - 1);
+            page.setNextPageToken(PageTokens.next(query, List.of(String.valueOf(last.createMs()), last.id())));
+        }
+        return page.build();
     }
 
     /** Revokes a key of the caller (an admin: of its tenant); NOT_FOUND for anyone else's. */
@@ -60,7 +92,7 @@ public final class ApiKeys {
         final AccountStore.KeyRow key = accounts.store.key(keyId)
                                                       .filter(k -> k.revokedMs() == 0)
                                                       .filter(k -> caller.owns(k.tenant(), k.owner()))
-                                                      .orElseThrow(() -> AccountErrors.notFound("API key", keyId));
+                                                      .orElseThrow(() -> DomainException.notFound("API key", keyId));
         accounts.store.revokeKey(key.id(), accounts.clock.millis());
         accounts.revocations.revokeKey(key.id());
         accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_API_KEY_DELETE, true, key.tenant(), key.owner(), "",

@@ -1,63 +1,65 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
-import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.annotation.Nullable;
-import com.linecorp.armeria.server.ServiceRequestContext;
-
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.AuthTokens;
 import ai.sonia.gateway.v1.Identity;
+import ai.sonia.gateway.v1.PrincipalKind;
 import ai.sonia.gateway.v1.RegisterRequest;
 import ai.sonia.gateway.v1.User;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.AuthenticationException;
 import ai.sonia.runtime.auth.Authenticator;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.Roles;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * Registration, login, refresh-token rotation, logout and the API key exchange. A login starts a session
  * ({@code sid} in every access token it yields) with a chain of single-use refresh tokens; presenting a used
  * one again means it was stolen or replayed, so the whole session is revoked.
  */
-public final class Accounts implements AutoCloseable {
+public final class Accounts {
 
     private static final Pattern USERNAME = Pattern.compile("[A-Za-z0-9._-]{3,64}");
+    private static final Duration REQUEST_ID_TTL = Duration.ofHours(24);
+    private static final int DEFAULT_PAGE_SIZE = 100;
+    private static final int MAX_PAGE_SIZE = 1000;
 
     final AccountStore store;
     final Passwords passwords;
     final Revocations revocations;
     final AuthSettings settings;
     final Clock clock;
-    final AuditLog audit;
+    final AuditTrail audit;
+    final CurrentRequest request;
     private final AccessTokens accessTokens;
     private final LoginThrottle throttle;
     private final ApiKeys apiKeys;
 
-    Accounts(AccountStore store, AuthSettings settings, AccessTokens accessTokens, Clock clock,
-             ai.sonia.runtime.auth.RevocationList shared) {
+    public Accounts(AccountStore store, AuditLog auditLog, AuthSettings settings, AccessTokens accessTokens,
+                    Clock clock, RevocationList shared, RateLimiter limiter, CurrentRequest request) {
         this.store = store;
         this.settings = settings;
         this.accessTokens = accessTokens;
         this.clock = clock;
+        this.request = request;
         passwords = new Passwords(settings.bcryptCost());
         revocations = new Revocations(shared, settings, clock);
-        throttle = new LoginThrottle(settings, clock);
+        throttle = new LoginThrottle(settings, limiter);
         apiKeys = new ApiKeys(this);
-        audit = new AuditLog(this);
-    }
-
-    /** The accounts of the stack {@code config} names, at {@code dataDir("gateway")/accounts.db}. */
-    public static Accounts open(StackConfig config, AuthSettings settings) {
-        return new Accounts(new AccountStore(config.dataDir("gateway").resolve("accounts.db")), settings,
-                            AccessTokens.of(config), Clock.systemUTC(), ai.sonia.runtime.auth.RevocationList.of(config));
+        audit = new AuditTrail(this, auditLog);
     }
 
     /** The stack's authenticator, also knowing API keys (logged-out sessions it reads from the shared list). */
@@ -73,7 +75,7 @@ public final class Accounts implements AutoCloseable {
         return new UserDirectory(this);
     }
 
-    public AuditLog audit() {
+    public AuditTrail audit() {
         return audit;
     }
 
@@ -81,65 +83,100 @@ public final class Accounts implements AutoCloseable {
         return settings;
     }
 
+    /** The page size of the accounts' lists: 100 for 0; INVALID_ARGUMENT outside 0..1000, as the contract says. */
+    static int pageSize(int requested) {
+        if (requested > MAX_PAGE_SIZE) {
+            throw DomainException.invalidArgument("page_size", requested + " (expected: 0.." + MAX_PAGE_SIZE + ')');
+        }
+        return PageTokens.pageSize(requested, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    }
+
     /** Creates a user (see the contract's Register for who may). */
-    public User register(RegisterRequest request, @Nullable Principal caller) {
+    public User register(RegisterRequest request, Principal caller) {
         final boolean byAdmin = caller != null && caller.kind() == Principal.Kind.USER && caller.isAdmin();
         if (!settings.openRegistration() || caller != null && !byAdmin) {
             if (caller == null) {
-                throw Principal.unauthenticated("registration needs an admin's credential (registration mode: admin)");
+                throw Access.unauthenticated("registration needs an admin's credential (registration mode: admin)");
             }
             if (!byAdmin) {
-                throw Principal.permissionDenied("registering users needs the admin role");
+                throw DomainException.permissionDenied("registering users needs the admin role");
             }
         }
         if (!byAdmin && request.getRole() != Role.ROLE_UNSPECIFIED && request.getRole() != Role.ROLE_USER) {
-            throw Principal.permissionDenied("only an admin sets a role");
+            throw DomainException.permissionDenied("only an admin sets a role");
+        }
+        final String requester = caller == null ? "address:" + this.request.clientAddress()
+                                                : caller.tenant() + '/' + caller.subject();
+        final User earlier = retried(requester, "Register", request.getRequestId())
+                .flatMap(store::user).map(AccountProtos::user).orElse(null);
+        if (earlier != null) {
+            return earlier;
         }
         // An open registration gets a tenant of its own, so strangers never share data.
         final String tenant = byAdmin ? caller.tenant() : Tokens.id("t_");
         final Role role = request.getRole() == Role.ROLE_UNSPECIFIED ? Role.ROLE_USER : request.getRole();
         final AccountStore.UserRow user = create(tenant, request.getUsername(), request.getPassword(),
                                                  request.getDisplayName(), role);
+        remember(requester, "Register", request.getRequestId(), user.id());
         audit.record(AuditEventKind.AUDIT_EVENT_KIND_USER_REGISTER, true, tenant, user.id(), user.username(),
                      Roles.name(role));
         return AccountProtos.user(user);
     }
 
+    /**
+     * What an earlier create of {@code requester} with this request id made (AIP-155), within the last
+     * {@link #REQUEST_ID_TTL}; empty for no request id.
+     */
+    Optional<String> retried(String requester, String method, String requestId) {
+        if (requestId.isEmpty()) {
+            return Optional.empty();
+        }
+        if (requestId.length() > 100) {
+            throw DomainException.invalidArgument("request_id", "at most 100 characters");
+        }
+        return store.requestResult(requester, method, requestId, clock.millis() - REQUEST_ID_TTL.toMillis());
+    }
+
+    /** Remembers what a create with a request id made. */
+    void remember(String requester, String method, String requestId, String resultId) {
+        if (!requestId.isEmpty()) {
+            final long now = clock.millis();
+            store.rememberRequest(requester, method, requestId, resultId, now, now - REQUEST_ID_TTL.toMillis());
+        }
+    }
+
     /** Creates a user after validating its name and password; CONFLICT when the name is taken. */
     AccountStore.UserRow create(String tenant, String username, String password, String displayName, Role role) {
         if (!USERNAME.matcher(username).matches()) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "username",
+            throw DomainException.invalidArgument("username",
                                          "3 to 64 characters: letters, digits, '.', '_' or '-'");
         }
         Passwords.validate("password", password);
         if (displayName.length() > 200) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "display_name", "at most 200 characters");
+            throw DomainException.invalidArgument("display_name", "at most 200 characters");
         }
         final AccountStore.UserRow row = new AccountStore.UserRow(
                 Tokens.id("usr_"), tenant, username, displayName.isBlank() ? username : displayName.strip(),
                 passwords.hash(password), role, clock.millis(), false);
-        if (!store.insertUser(row)) {
-            throw AccountErrors.conflict("username " + username + " is taken");
-        }
+        store.insertUser(row);
         return row;
     }
 
     /** Checks a password and starts a login session. */
-    public AuthTokens login(String username, String password, String clientAddress) {
+    public AuthTokens login(String username, String password) {
+        final String clientAddress = request.clientAddress();
         // Per (name, address) and per address, never per name alone: a guesser elsewhere cannot lock the
         // real user out (OWASP authentication cheat sheet), and one address guessing many names is slowed.
         final String userKey = "user:" + username.toLowerCase(Locale.ROOT) + '@' + clientAddress;
         final String addressKey = "ip:" + clientAddress;
         final long wait = throttle.retryAfterSeconds(userKey, addressKey);
         if (wait > 0) {
-            final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
-            if (ctx != null) {
-                ctx.addAdditionalResponseHeader(HttpHeaderNames.RETRY_AFTER, String.valueOf(wait));
-            }
+            request.retryAfter(wait);
             final AccountStore.UserRow user = store.userByName(username).orElse(null);
             audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
                          user == null ? "" : user.id(), username, "throttled: retry in " + wait + " s");
-            throw AccountErrors.rateLimited("too many failed logins; try again in " + wait + " s", wait);
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "too many failed logins; try again in " + wait + " s",
+                                     Map.of("retry_after_seconds", String.valueOf(wait)));
         }
         final AccountStore.UserRow user = store.userByName(username).orElse(null);
         final boolean verified;
@@ -154,7 +191,7 @@ public final class Accounts implements AutoCloseable {
             audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
                          user == null ? "" : user.id(), username,
                          user == null ? "unknown user" : verified ? "user disabled" : "wrong password");
-            throw AccountErrors.badCredentials();
+            throw Access.unauthenticated("wrong username or password");
         }
         throttle.succeeded(userKey);
         audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, true, user.tenant(), user.id(), user.username(), "");
@@ -168,33 +205,33 @@ public final class Accounts implements AutoCloseable {
     /** Rotates a refresh token. */
     public AuthTokens refresh(String refreshToken) {
         if (refreshToken.isEmpty()) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "refresh_token", "must not be empty");
+            throw DomainException.invalidArgument("refresh_token", "must not be empty");
         }
         final String hash = Tokens.sha256(refreshToken);
         final AccountStore.RefreshRow row = store.refreshToken(hash)
-                                                 .orElseThrow(() -> Principal.unauthenticated("unknown refresh token"));
+                                                 .orElseThrow(() -> Access.unauthenticated("unknown refresh token"));
         final long now = clock.millis();
         if (row.sessionRevokedMs() != 0) {
-            throw Principal.unauthenticated("the session of this refresh token was ended");
+            throw Access.unauthenticated("the session of this refresh token was ended");
         }
         if (row.usedMs() != 0) {
             revoke(row.sessionId());
             auditReuse(row);
-            throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
+            throw Access.unauthenticated("refresh token reused: the session is revoked, log in again");
         }
         if (row.expireMs() <= now) {
-            throw Principal.unauthenticated("refresh token expired, log in again");
+            throw Access.unauthenticated("refresh token expired, log in again");
         }
         final AccountStore.UserRow user = store.user(row.userId()).orElse(null);
         if (user == null || user.disabled()) {
             revoke(row.sessionId());
-            throw Principal.unauthenticated("the user no longer exists or is disabled");
+            throw Access.unauthenticated("the user no longer exists or is disabled");
         }
         final String next = Tokens.random(32);
         if (!store.rotate(hash, row.sessionId(), Tokens.sha256(next), now, now + settings.refreshTtl().toMillis())) {
             revoke(row.sessionId()); // lost a race with another use of the same token: a replay
             auditReuse(row);
-            throw Principal.unauthenticated("refresh token reused: the session is revoked, log in again");
+            throw Access.unauthenticated("refresh token reused: the session is revoked, log in again");
         }
         audit.record(AuditEventKind.AUDIT_EVENT_KIND_TOKEN_REFRESH, true, user.tenant(), user.id(), user.username(),
                      "session " + row.sessionId());
@@ -220,7 +257,7 @@ public final class Accounts implements AutoCloseable {
     /** An access token for the API key presented. */
     public AuthTokens exchange(Principal caller) {
         if (caller.kind() != Principal.Kind.API_KEY) {
-            throw Principal.permissionDenied("only an API key is exchanged for an access token");
+            throw DomainException.permissionDenied("only an API key is exchanged for an access token");
         }
         final String owner = store.key(caller.subject()).map(AccountStore.KeyRow::owner).orElse("");
         final String token = accessTokens.issue(caller, owner, Revocations.keySession(caller.subject()),
@@ -232,7 +269,11 @@ public final class Accounts implements AutoCloseable {
     /** Who a principal is, with its user when it has one here. */
     public Identity identity(Principal caller) {
         final Identity.Builder identity = Identity.newBuilder()
-                                                  .setKind(caller.kind().name().toLowerCase(Locale.ROOT))
+                                                  .setKind(switch (caller.kind()) {
+                                                      case USER -> PrincipalKind.PRINCIPAL_KIND_USER;
+                                                      case API_KEY -> PrincipalKind.PRINCIPAL_KIND_API_KEY;
+                                                      case SERVICE -> PrincipalKind.PRINCIPAL_KIND_SERVICE;
+                                                  })
                                                   .setTenant(caller.tenant())
                                                   .setSubject(caller.subject())
                                                   .setRole(caller.role());
@@ -243,13 +284,10 @@ public final class Accounts implements AutoCloseable {
     }
 
     /**
-     * The login session of the access token of the request being served; empty for another credential
-     * (an API key or a service credential has no session to end).
+     * The login session of an access token presented as {@code bearer}; empty for another credential (an API
+     * key or a service credential has no session to end).
      */
-    public String currentSession() {
-        final ServiceRequestContext ctx = ServiceRequestContext.current();
-        final String header = ctx.request().headers().get(HttpHeaderNames.AUTHORIZATION, "");
-        final String bearer = header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : "";
+    public String sessionOf(String bearer) {
         if (bearer.isEmpty() || bearer.startsWith(Authenticator.API_KEY_PREFIX)) {
             return "";
         }
@@ -276,10 +314,5 @@ public final class Accounts implements AutoCloseable {
                          .setRefreshExpiresIn(settings.refreshTtl().toSeconds())
                          .setUser(AccountProtos.user(user))
                          .build();
-    }
-
-    @Override
-    public void close() {
-        store.close();
     }
 }

@@ -1,8 +1,6 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import java.time.Clock;
-
-import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.auth.RevocationList;
@@ -43,7 +41,7 @@ final class Revocations {
      * Ends every token derived from {@code user} (its sessions' and its API keys') issued until now, at every
      * service; later ones act with at most {@code role}, and none when it is null (disabled or deleted).
      */
-    void userChanged(AccountStore.UserRow user, @Nullable Role role) {
+    void userChanged(AccountStore.UserRow user, Role role) {
         final long now = clock.millis();
         shared.changeUser(user.tenant(), user.id(), role, now, now + ttlMs);
     }

@@ -1,14 +1,17 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.ListUsersResponse;
 import ai.sonia.gateway.v1.UpdateUserRequest;
 import ai.sonia.gateway.v1.User;
-import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * The users of a tenant: each user manages its own profile and password; an admin lists, changes and
@@ -16,6 +19,8 @@ import ai.sonia.runtime.auth.Principal;
  * last enabled admin of a tenant can be neither demoted, disabled nor deleted (CONFLICT).
  */
 public final class UserDirectory {
+
+    private static final List<String> UPDATABLE = List.of("display_name", "role", "disabled");
 
     private final Accounts accounts;
 
@@ -39,7 +44,7 @@ public final class UserDirectory {
         if (!accounts.passwords.verify(current, user.passwordHash())) {
             accounts.audit.record(AuditEventKind.AUDIT_EVENT_KIND_PASSWORD_CHANGE, false, user.tenant(), user.id(),
                                   user.username(), "current password wrong");
-            throw Principal.unauthenticated("current_password is wrong");
+            throw Access.unauthenticated("current_password is wrong");
         }
         Passwords.validate("new_password", next);
         accounts.store.setPasswordHash(user.id(), accounts.passwords.hash(next));
@@ -50,13 +55,14 @@ public final class UserDirectory {
 
     public ListUsersResponse list(Principal caller, int pageSize, String pageToken) {
         Access.requireAdminPerson(caller, "listing users");
-        final int size = Pages.size(pageSize);
-        final String after = Pages.cursor(pageToken);
+        final int size = Accounts.pageSize(pageSize);
+        final String query = "ListUsers tenant=" + caller.tenant();
+        final String after = PageTokens.after(pageToken, query).map(key -> key.get(0)).orElse("");
         final List<AccountStore.UserRow> rows = accounts.store.users(caller.tenant(), after, size + 1);
         final ListUsersResponse.Builder page = ListUsersResponse.newBuilder();
         rows.stream().limit(size).forEach(u -> page.addUsers(AccountProtos.user(u)));
         if (rows.size() > size) {
-            page.setNextPageToken(Pages.token(rows.get(size - 1).username()));
+            page.setNextPageToken(PageTokens.next(query, List.of(rows.get(size - 1).username())));
         }
         return page.build();
     }
@@ -68,17 +74,18 @@ public final class UserDirectory {
 
     public User update(Principal caller, UpdateUserRequest request) {
         Access.requireAdminPerson(caller, "changing users");
+        final Set<String> paths = changed(request);
         final AccountStore.UserRow user = ofTenant(caller, request.getUserId());
-        if (request.hasDisplayName()) {
+        final Role role = paths.contains("role") ? request.getRole() : user.role();
+        if (role != Role.ROLE_ADMIN && role != Role.ROLE_USER) {
+            throw DomainException.invalidArgument("role", "ROLE_ADMIN or ROLE_USER");
+        }
+        if (paths.contains("display_name")) {
             accounts.store.setDisplayName(user.id(), validDisplayName(request.getDisplayName()));
         }
-        final Role role = request.hasRole() ? request.getRole() : user.role();
-        if (role != Role.ROLE_ADMIN && role != Role.ROLE_USER) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "role", "ROLE_ADMIN or ROLE_USER");
-        }
-        final boolean disabled = request.hasDisabled() ? request.getDisabled() : user.disabled();
+        final boolean disabled = paths.contains("disabled") ? request.getDisabled() : user.disabled();
         if (!accounts.store.setRoleAndDisabled(user, role, disabled)) {
-            throw AccountErrors.conflict("the tenant's last admin cannot be demoted or disabled");
+            throw DomainException.conflict("the tenant's last admin cannot be demoted or disabled");
         }
         if (disabled != user.disabled() || role != user.role()) {
             // Access tokens carry the role: end the sessions and every token derived from the user or its
@@ -102,7 +109,7 @@ public final class UserDirectory {
         Access.requireAdminPerson(caller, "deleting users");
         final AccountStore.UserRow user = ofTenant(caller, userId);
         if (!accounts.store.deleteUser(user, accounts.clock.millis())) {
-            throw AccountErrors.conflict("the tenant's last admin cannot be deleted");
+            throw DomainException.conflict("the tenant's last admin cannot be deleted");
         }
         revokeSessions(user.id(), "");
         accounts.revocations.userChanged(user, null);
@@ -118,20 +125,44 @@ public final class UserDirectory {
     private AccountStore.UserRow own(Principal caller) {
         Access.requirePerson(caller);
         return accounts.store.user(caller.tenant(), caller.subject())
-                             .orElseThrow(() -> AccountErrors.notFound("user", caller.subject()));
+                             .orElseThrow(() -> DomainException.notFound("user", caller.subject()));
     }
 
     private AccountStore.UserRow ofTenant(Principal caller, String userId) {
         if (userId.isEmpty()) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "user_id", "must not be empty");
+            throw DomainException.invalidArgument("user_id", "must not be empty");
         }
         return accounts.store.user(caller.tenant(), userId)
-                             .orElseThrow(() -> AccountErrors.notFound("user", userId));
+                             .orElseThrow(() -> DomainException.notFound("user", userId));
+    }
+
+    /** The fields an update changes: its update_mask's paths, or without a mask the fields it sets. */
+    private static Set<String> changed(UpdateUserRequest request) {
+        if (request.hasUpdateMask()) {
+            final Set<String> paths = new HashSet<>(request.getUpdateMask().getPathsList());
+            for (String path : paths) {
+                if (!UPDATABLE.contains(path)) {
+                    throw DomainException.invalidArgument("update_mask", path + " (expected: one of " + UPDATABLE + ')');
+                }
+            }
+            return paths;
+        }
+        final Set<String> paths = new HashSet<>();
+        if (request.hasDisplayName()) {
+            paths.add("display_name");
+        }
+        if (request.hasRole()) {
+            paths.add("role");
+        }
+        if (request.hasDisabled()) {
+            paths.add("disabled");
+        }
+        return paths;
     }
 
     private static String validDisplayName(String displayName) {
         if (displayName.isBlank() || displayName.length() > 200) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, "display_name", "1 to 200 characters");
+            throw DomainException.invalidArgument("display_name", "1 to 200 characters");
         }
         return displayName.strip();
     }

@@ -1,6 +1,10 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
+import java.util.Map;
+
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.errors.DomainException;
 
 /** Who may manage accounts: people, by their own login. */
 final class Access {
@@ -11,7 +15,7 @@ final class Access {
      */
     static void requirePerson(Principal caller) {
         if (caller.kind() != Principal.Kind.USER) {
-            throw Principal.permissionDenied("accounts and keys are managed by a user's login, not by "
+            throw DomainException.permissionDenied("accounts and keys are managed by a user's login, not by "
                                              + caller.kind().name().toLowerCase(java.util.Locale.ROOT));
         }
     }
@@ -20,6 +24,11 @@ final class Access {
     static void requireAdminPerson(Principal caller, String what) {
         requirePerson(caller);
         caller.requireAdmin(what);
+    }
+
+    /** UNAUTHENTICATED: the credential presented is wrong, unknown or no longer valid. */
+    static DomainException unauthenticated(String why) {
+        return DomainException.of(ErrorCode.ERROR_CODE_UNAUTHENTICATED, why, Map.of());
     }
 
     private Access() {}

@@ -1,9 +1,9 @@
-package ai.sonia.gateway.accounts;
+package ai.sonia.gateway.domain;
 
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import at.favre.lib.crypto.bcrypt.LongPasswordStrategies;
 
-import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Passwords as bcrypt hashes at a configured cost. Longer than bcrypt's 72 bytes, a password is pre-hashed
@@ -29,11 +29,11 @@ final class Passwords {
     /** INVALID_ARGUMENT unless the password is long enough (and not absurdly long). */
     static void validate(String field, String password) {
         if (password.length() < MIN_LENGTH) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, field,
+            throw DomainException.invalidArgument(field,
                                          "must be at least " + MIN_LENGTH + " characters long");
         }
         if (password.length() > MAX_LENGTH) {
-            throw Errors.invalidArgument(AccountErrors.DOMAIN, field, "must be at most " + MAX_LENGTH + " characters");
+            throw DomainException.invalidArgument(field, "must be at most " + MAX_LENGTH + " characters");
         }
     }
 

@@ -1,0 +1,36 @@
+package ai.sonia.gateway.domain;
+
+import java.time.Duration;
+
+/**
+ * Token buckets by key, the one way the gateway limits anything: requests per principal and per address, and
+ * failed logins. Each key's bucket holds up to {@code limit.tokens()} and regains them evenly over
+ * {@code limit.period()}; a key's first call fixes its limit. Answers are in whole seconds, as Retry-After
+ * wants them. One instance per gateway today; a shared one (Redis) lets gateways scale out.
+ */
+public interface RateLimiter {
+
+    /** {@code tokens} per {@code period}, all available at once when the bucket is full. */
+    record Limit(long tokens, Duration period) {
+        public Limit {
+            if (tokens <= 0 || period.isNegative() || period.isZero()) {
+                throw new IllegalArgumentException("rate limit: " + tokens + " per " + period + " (expected: > 0)");
+            }
+        }
+    }
+
+    /** Takes one token of {@code key}'s bucket: 0 when taken, else the seconds (at least 1) until one is there. */
+    long tryTake(String key, Limit limit);
+
+    /**
+     * Takes {@code tokens} from {@code key}'s bucket even when they are not there, leaving it in debt; returns
+     * the tokens left (negative in debt).
+     */
+    long charge(String key, Limit limit, long tokens);
+
+    /** The seconds until {@code key}'s bucket holds a token (0 when it does now); takes nothing. */
+    long secondsUntilToken(String key, Limit limit);
+
+    /** Forgets {@code key}'s bucket: it starts full again. */
+    void reset(String key);
+}
