@@ -35,8 +35,8 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
-import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GetStackHealthRequest;
 import ai.sonia.evaos.v1.GetStackHealthResponse;
@@ -46,7 +46,6 @@ import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
-
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;

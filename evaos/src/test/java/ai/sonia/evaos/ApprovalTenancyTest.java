@@ -29,19 +29,17 @@ import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
-import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.Verdict;
-import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.options.v1.RiskLevel;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
-
 import io.grpc.Status;
 
 /**
@@ -236,7 +234,7 @@ class ApprovalTenancyTest {
     @Test
     void aServiceActingForItselfReadsEveryTenantButNeitherAsksNorDecides() {
         final String id = alice.authorizeAction(write("service.txt", "s").build()).getApproval().getApprovalId();
-        final EvaOsServiceBlockingStub service = evaos.stub(EvaOsServiceGrpc::newBlockingStub, 
+        final EvaOsServiceBlockingStub service = evaos.stub(EvaOsServiceGrpc::newBlockingStub,
                 ServiceCredentials.of(evaos.stackConfig()).issue("gateway", Principal.service("gateway")));
         assertThat(service.getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()).getTenant())
                 .isEqualTo("acme");

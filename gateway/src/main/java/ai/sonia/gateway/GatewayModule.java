@@ -41,7 +41,6 @@ import ai.sonia.runtime.auth.AccessTokens;
 import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.client.Downstream;
-import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.micrometer.core.instrument.Gauge;

@@ -8,14 +8,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 
-import ai.sonia.common.v1.ToolCall;
 import ai.sonia.common.v1.TokenUsage;
+import ai.sonia.common.v1.ToolCall;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.Verdict;
-import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.memory.v1.SearchHit;
 import ai.sonia.memory.v1.SearchMemoriesRequest;

@@ -16,14 +16,13 @@ import com.linecorp.armeria.server.websocket.WebSocketService;
 import ai.sonia.pipecat.client.GatewayChatClient;
 import ai.sonia.pipecat.domain.ConnectionLimiter;
 import ai.sonia.pipecat.domain.Conversations;
+import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
-import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
 import ai.sonia.pipecat.ws.ConversationSocket;
-import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -32,6 +31,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.edge.OriginPolicy;
 import io.grpc.ManagedChannel;
 
 /** Wires the pipecat service: sessions, event streams and voice. */

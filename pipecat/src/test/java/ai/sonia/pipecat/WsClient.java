@@ -1,7 +1,5 @@
 package ai.sonia.pipecat;
 
-import org.awaitility.Awaitility;
-
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -13,6 +11,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Predicate;
+
+import org.awaitility.Awaitility;
 
 import com.google.protobuf.util.JsonFormat;
 

@@ -21,8 +21,8 @@ import com.linecorp.armeria.common.MediaType;
 
 import ai.sonia.router.v1.ChatRequest;
 import ai.sonia.router.v1.ChatResponse;
-import ai.sonia.router.v1.FinishReason;
 import ai.sonia.router.v1.ContextPassage;
+import ai.sonia.router.v1.FinishReason;
 import ai.sonia.router.v1.ListModelsRequest;
 import ai.sonia.router.v1.StreamChatRequest;
 import ai.sonia.router.v1.StreamChatResponse;

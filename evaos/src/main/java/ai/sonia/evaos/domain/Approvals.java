@@ -7,10 +7,10 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
+import javax.annotation.Nullable;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
-import javax.annotation.Nullable;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
@@ -18,9 +18,9 @@ import com.google.protobuf.util.Timestamps;
 
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalChange;
-import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
+import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.runtime.auth.Principal;

@@ -2,13 +2,13 @@ package ai.sonia.gateway.chat;
 
 import java.util.List;
 
+import ai.sonia.common.v1.ToolCall;
 import ai.sonia.gateway.action.ActionRunner;
 import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
-import ai.sonia.common.v1.ToolCall;
 import ai.sonia.runtime.auth.Principal;
 import io.grpc.StatusRuntimeException;
 

@@ -4,7 +4,6 @@ import java.util.List;
 import java.util.Optional;
 
 import ai.sonia.common.v1.Role;
-import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Tenants, users, login sessions with their refresh tokens, and API keys. Secrets are never stored: passwords

@@ -1,9 +1,8 @@
 package ai.sonia.gateway.domain;
 
+import ai.sonia.runtime.errors.DomainException;
 import at.favre.lib.crypto.bcrypt.BCrypt;
 import at.favre.lib.crypto.bcrypt.LongPasswordStrategies;
-
-import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Passwords as bcrypt hashes at a configured cost. Longer than bcrypt's 72 bytes, a password is pre-hashed

@@ -2,9 +2,9 @@ package ai.sonia.gateway.grpc;
 
 import java.util.Optional;
 
-import ai.sonia.gateway.domain.AuditTrail;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.ListDecisionsRequest;
+import ai.sonia.gateway.domain.AuditTrail;
 import ai.sonia.gateway.v1.AuditServiceGrpc;
 import ai.sonia.gateway.v1.ListAuditEventsRequest;
 import ai.sonia.gateway.v1.ListAuditEventsResponse;

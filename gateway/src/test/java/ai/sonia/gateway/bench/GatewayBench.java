@@ -1,6 +1,5 @@
 package ai.sonia.gateway.bench;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,7 +20,6 @@ import ai.sonia.gateway.FakeDownstreamsAccess;
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc;
-import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.client.SoniaChannels;
 import io.grpc.ManagedChannel;

@@ -13,15 +13,14 @@ import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.langchain4j.data.segment.TextSegment;
-import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
-import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
-
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.Shared;
 import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.errors.DomainException;
+import dev.langchain4j.data.segment.TextSegment;
+import dev.langchain4j.model.embedding.EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
+import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 
 /**
  * Computes embeddings in-process with LangChain4j's bundled, quantized BGE-small-en-v1.5 ONNX model (384

@@ -25,8 +25,8 @@ import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
-import ai.sonia.runtime.paging.PageTokens;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.paging.PageTokens;
 
 /**
  * The memory ledger's requests: idempotent stores with supersede, invalidate, TTL and forget, reads, lists,

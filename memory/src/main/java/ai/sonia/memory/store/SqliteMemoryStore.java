@@ -30,8 +30,8 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryState;
 import ai.sonia.memory.v1.MemoryStats;
-import ai.sonia.runtime.store.Migrations;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Migrations;
 
 /**
  * The memory ledger in one SQLite file ({@link LedgerFile}): memories, their metadata and vectors, a

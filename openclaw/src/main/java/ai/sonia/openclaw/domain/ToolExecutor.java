@@ -13,7 +13,6 @@ import com.google.protobuf.Message;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.openclaw.client.EvaOsGate;

@@ -13,12 +13,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiConsumer;
 
-import com.linecorp.armeria.common.annotation.Nullable;
-
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import com.linecorp.armeria.common.annotation.Nullable;
 
 /**
  * The typed shape of (a section of) {@code config/sonia.json}: which keys exist, what type each holds and what

@@ -16,8 +16,6 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.Test;
 
-import ai.sonia.runtime.testing.Programs;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -26,6 +24,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.testing.Programs;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvVar;

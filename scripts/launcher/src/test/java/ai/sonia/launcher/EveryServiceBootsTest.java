@@ -17,9 +17,9 @@ import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.ReflectionClient;
-import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;

@@ -8,7 +8,6 @@ import java.util.Set;
 
 import com.nimbusds.jwt.JWTClaimsSet;
 
-import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.StackConfig;
 
 /**

@@ -3,6 +3,7 @@ package ai.sonia.runtime.logging;
 import java.nio.file.Path;
 import java.util.Map;
 
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.LoggerContext;
@@ -12,8 +13,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.FileAppender;
 import ch.qos.logback.core.spi.ContextAwareBase;
-
-import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
  * Configures logging in code (found by logback through {@code META-INF/services}): JSON lines to stdout

@@ -9,9 +9,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import com.google.rpc.ErrorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
@@ -23,8 +23,8 @@ import ai.sonia.memory.v1.GetMemoryRequest;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
-import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -26,9 +25,9 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
-import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.Programs;
 import ai.sonia.runtime.testing.Programs.Result;
+import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.health.v1.HealthCheckRequest;
