@@ -12,6 +12,8 @@ import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.console.ConsoleAssets;
+import ai.sonia.gateway.console.ConsoleSessions;
 import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.domain.AuthSettings;
 import ai.sonia.gateway.domain.FirstAdmin;
@@ -79,6 +81,7 @@ public final class GatewayModule implements ServiceModule {
                                                AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
                                                limiter, new ArmeriaRequest());
         FirstAdmin.ensure(accounts, config);
+        final ConsoleAssets console = new ConsoleAssets();
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
                            .useBlockingTaskExecutor(true)
@@ -90,10 +93,12 @@ public final class GatewayModule implements ServiceModule {
                            .addService(new AuditServiceImpl(accounts.audit(), downstreams.evaos()))
                            .authenticator(accounts.authenticator(config))
                            .dependencyProbe(probe)
+                           .credentialDecorator(new ConsoleSessions(spec().name(), console))
                            .configure(sb -> {
                                // Added here, it runs inside the runtime's authentication: it knows the principal.
                                sb.decorator(new RateLimitDecorator(limits, limiter));
                                sb.decorator(new InputLimitsDecorator());
+                               sb.serviceUnder(ConsoleAssets.PREFIX, console); // reached without a credential
                                sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
                                           new ChatSseService(streamer));
                                // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.
