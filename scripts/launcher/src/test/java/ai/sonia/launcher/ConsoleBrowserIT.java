@@ -158,7 +158,10 @@ class ConsoleBrowserIT {
         shot(admin, "admin");
 
         other.get(base + "/");
-        signIn(other, "dora", "dora-password-12");
+        // By keyboard alone: type, Tab to the next field, Enter submits.
+        visible(other, "signin-username").sendKeys("dora", Keys.TAB);
+        other.switchTo().activeElement().sendKeys("dora-password-12", Keys.ENTER);
+        waitText(other, "who", "dora");
         assertThat(other.findElement(By.id("who")).getText()).isEqualTo("dora");
         assertThat(other.findElement(By.id("nav-admin")).isDisplayed()).isFalse();
     }
@@ -225,7 +228,10 @@ class ConsoleBrowserIT {
 
     @Test
     @Order(6)
-    void signingOutRevokesTheSession() {
+    void signingOutRevokesTheSession() throws Exception {
+        go(other, "account");
+        scan(other, "account");
+        shot(other, "account");
         final Cookie session = other.manage().getCookieNamed("sonia_session");
         other.findElement(By.id("sign-out")).click();
         visible(other, "signin-username");
