@@ -8,9 +8,12 @@ import ai.sonia.runtime.StackConfig;
 /** Gateways for the console's tests (the package's helpers are package-private). */
 public final class ConsoleStacks {
 
-    /** A gateway home whose downstreams are nowhere (accounts need none). */
-    public static StackConfig gatewayHome(String name) {
-        return GatewayHomes.gateway(name, "{}", AccountsTest.NOWHERE);
+    /** Downstreams that are nowhere (accounts need none). */
+    public static final Map<String, String> NOWHERE = AccountsTest.NOWHERE;
+
+    /** A gateway home with this environment (NOWHERE, say). */
+    public static StackConfig gatewayHome(String name, Map<String, String> env) {
+        return GatewayHomes.gateway(name, "{}", env);
     }
 
     /** A started gateway. */

@@ -37,7 +37,7 @@ class ConsoleSessionsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        config = ConsoleStacks.gatewayHome("console-sessions");
+        config = ConsoleStacks.gatewayHome("console-sessions", ConsoleStacks.NOWHERE);
         gateway = ConsoleStacks.gateway(config);
         adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
     }
@@ -67,6 +67,28 @@ class ConsoleSessionsTest {
         assertThat(data.has("refresh_token")).isFalse();
         assertThat(data.at("/user/username").asText()).isEqualTo("admin");
         assertThat(login.contentUtf8()).doesNotContain(session.value());
+    }
+
+    @Test
+    void underTlsTheCookiesAreSecure() throws Exception {
+        final Map<String, String> env = new HashMap<>(ai.sonia.gateway.ConsoleStacks.NOWHERE);
+        env.put("SONIA_TLS", "true");
+        final StackConfig tlsConfig = ConsoleStacks.gatewayHome("console-sessions-tls", env);
+        try (SoniaServer tls = ConsoleStacks.gateway(tlsConfig)) {
+            final String password = Files.readString(tlsConfig.home().resolve("secrets/admin-password")).strip();
+            final WebClient client = WebClient.builder("https://127.0.0.1:" + tls.port())
+                                              .factory(com.linecorp.armeria.client.ClientFactory.insecure()).build();
+            final AggregatedHttpResponse login = client.execute(
+                    RequestHeaders.builder(HttpMethod.POST, "/api/auth/login").contentType(MediaType.JSON_UTF_8)
+                                  .add(ConsoleSessions.MODE_HEADER, "cookie").build(),
+                    "{\"username\":\"admin\",\"password\":\"" + password + "\"}").aggregate().join();
+            assertThat(login.status().code()).as(login.contentUtf8()).isEqualTo(200);
+            final Map<String, Cookie> cookies = cookies(login);
+            assertThat(cookies.values()).extracting(Cookie::name)
+                                        .containsExactlyInAnyOrder(ConsoleSessions.SESSION, ConsoleSessions.REFRESH,
+                                                                   ConsoleSessions.CSRF);
+            assertThat(cookies.values()).allMatch(Cookie::isSecure);
+        }
     }
 
     @Test
