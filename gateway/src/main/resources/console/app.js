@@ -135,7 +135,10 @@ function showProvenance(final) {
     el('h3', { text: 'Memories used' }),
     (p.memories || []).length
       ? el('ol', { class: 'memories' }, p.memories.map(m => el('li', {},
-          el('a', { href: '#memory', 'data-query': m.snippet, onclick: () => { $('memory-query').value = m.snippet || ''; } },
+          el('a', { href: '#memory', onclick: () => {
+            $('memory-query').value = m.snippet || '';
+            setTimeout(() => $('memory-form').requestSubmit()); // after the view changed
+          } },
             m.memory), ` score ${Number(m.score).toFixed(3)}`, el('p', { class: 'snippet', text: m.snippet }))))
       : el('p', { class: 'hint', text: 'None.' }),
     el('h3', { text: 'Downstream calls' }),
@@ -237,15 +240,17 @@ const approvals = {
       el('pre', { class: 'arguments', 'aria-label': 'Arguments' }, JSON.stringify(a.arguments || {}, null, 2)),
       el('div', { class: 'row' },
         el('button', { type: 'button', onclick: () => decide(a, true), 'aria-describedby': `approval-${a.approval_id}` }, 'Approve once'),
+        a.session_id ? el('button', { type: 'button', onclick: () => decide(a, true, 'GRANT_SCOPE_SESSION'),
+          'aria-describedby': `approval-${a.approval_id}` }, 'Approve for this session') : null,
         el('button', { type: 'button', class: 'danger', onclick: () => decide(a, false), 'aria-describedby': `approval-${a.approval_id}` }, 'Deny')))));
     if (!items.length) list.append(el('li', { class: 'hint', text: 'Nothing waits for a decision.' }));
   },
 };
 
-async function decide(approval, approve) {
+async function decide(approval, approve, scope = 'GRANT_SCOPE_ONCE') {
   try {
     await api('POST', `/v1/approvals/${encodeURIComponent(approval.approval_id)}:decide`,
-      { approve, grant_scope: 'GRANT_SCOPE_ONCE' });
+      approve ? { approve, grant_scope: scope } : { approve });
     // The socket's DECIDED change removes it here and on every other open console.
   } catch (error) {
     notice(`Could not decide: ${message(error)}`);
