@@ -73,6 +73,7 @@ function show() {
 }
 
 window.addEventListener('hashchange', () => {
+  if (!$('notice').textContent.startsWith('First start')) notice('');
   show();
   $('main').focus();
 });
