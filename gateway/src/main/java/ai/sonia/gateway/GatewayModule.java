@@ -12,6 +12,9 @@ import ai.sonia.gateway.action.ToolDefinitions;
 import ai.sonia.gateway.chat.ChatOrchestrator;
 import ai.sonia.gateway.chat.ChatStreamer;
 import ai.sonia.gateway.client.Downstreams;
+import ai.sonia.gateway.console.ConsoleAssets;
+import ai.sonia.gateway.console.ConsoleSessions;
+import ai.sonia.gateway.console.DownstreamRest;
 import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.domain.AuthSettings;
 import ai.sonia.gateway.domain.FirstAdmin;
@@ -79,6 +82,9 @@ public final class GatewayModule implements ServiceModule {
                                                AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
                                                limiter, new ArmeriaRequest());
         FirstAdmin.ensure(accounts, config);
+        final ConsoleAssets console = new ConsoleAssets();
+        final DownstreamRest evaosRest = new DownstreamRest(config, Stack.EVAOS);
+        final DownstreamRest memoryRest = new DownstreamRest(config, Stack.MEMORY);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
                            .useBlockingTaskExecutor(true)
@@ -90,10 +96,18 @@ public final class GatewayModule implements ServiceModule {
                            .addService(new AuditServiceImpl(accounts.audit(), downstreams.evaos()))
                            .authenticator(accounts.authenticator(config))
                            .dependencyProbe(probe)
+                           .credentialDecorator(new ConsoleSessions(spec().name(), console))
                            .configure(sb -> {
                                // Added here, it runs inside the runtime's authentication: it knows the principal.
                                sb.decorator(new RateLimitDecorator(limits, limiter));
                                sb.decorator(new InputLimitsDecorator());
+                               sb.serviceUnder(ConsoleAssets.PREFIX, console); // reached without a credential
+                               // EVA-OS's approvals and Memory's REST under this origin, for pages (the console).
+                               sb.service("/v1/approvals", evaosRest);
+                               sb.serviceUnder("/v1/approvals/", evaosRest);
+                               sb.service("/v1/memories", memoryRest);
+                               sb.service("exact:/v1/memories:search", memoryRest);
+                               sb.serviceUnder("/v1/memories/", memoryRest);
                                sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
                                           new ChatSseService(streamer));
                                // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.
@@ -116,6 +130,8 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)
                            .closeOnStop(accountsDb)
+                           .closeOnStop(evaosRest)
+                           .closeOnStop(memoryRest)
                            .closeOnStop(probe)
                            .closeOnStop(downstreams);
         dependencies.forEach(builder::dependency);

@@ -181,6 +181,7 @@ public final class SoniaServer implements AutoCloseable {
         private boolean blocking;
         private DependencyProbe probe;
         private Authenticator authenticator;
+        private com.linecorp.armeria.server.DecoratingHttpServiceFunction credentialDecorator;
 
         private Builder(ServiceSpec spec, StackConfig config) {
             this.spec = requireNonNull(spec, "spec");
@@ -249,6 +250,15 @@ public final class SoniaServer implements AutoCloseable {
         /** Authenticates requests with this (one that also knows API keys and logouts, say). */
         public Builder authenticator(Authenticator authenticator) {
             this.authenticator = requireNonNull(authenticator, "authenticator");
+            return this;
+        }
+
+        /**
+         * Runs {@code decorator} just before authentication (inside the security headers): one that turns
+         * another kind of credential (the gateway console's session cookie) into {@code Authorization}.
+         */
+        public Builder credentialDecorator(com.linecorp.armeria.server.DecoratingHttpServiceFunction decorator) {
+            credentialDecorator = requireNonNull(decorator, "decorator");
             return this;
         }
 
@@ -356,6 +366,9 @@ public final class SoniaServer implements AutoCloseable {
             sb.decorator(new AuthDecorator(spec.name(),
                                            authenticator != null ? authenticator : Authenticator.of(config), contract,
                                            ai.sonia.runtime.auth.Secrets.metricsToken(config)));
+            if (credentialDecorator != null) {
+                sb.decorator(credentialDecorator);
+            }
             final HttpPolicy http = HttpPolicy.from(config);
             sb.decorator(new SecurityHeaders(http.securityHeaders()));
             sb.decorator(MetricCollectingService.newDecorator(new RequestMetrics()));

@@ -1,0 +1,93 @@
+package ai.sonia.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * The REST of EVA-OS's approvals and Memory reached through the gateway's origin (what the console calls),
+ * over real HTTP against the six real services: the answer is the service's own, the service authenticates
+ * the caller, and a cookie-authenticated change still needs the CSRF header. Runs without a browser.
+ */
+class ConsoleForwardingTest {
+
+    static final ObjectMapper mapper = new ObjectMapper();
+    static final HttpClient http = HttpClient.newHttpClient();
+    static InProcessStack stack;
+    static String gateway;
+    static String token;
+
+    @BeforeAll
+    static void start() throws Exception {
+        stack = new InProcessStack("console-forwarding", "{\"services\":{\"gateway\":{\"auth\":{\"bcryptCost\":4}}}}");
+        gateway = "http://127.0.0.1:" + stack.port("gateway");
+        final String password = Files.readString(stack.config().home().resolve("secrets/admin-password")).strip();
+        token = mapper.readTree(send("POST", "/api/auth/login",
+                                     "{\"username\":\"admin\",\"password\":\"" + password + "\"}", Map.of()).body())
+                      .at("/data/access_token").asText();
+    }
+
+    @AfterAll
+    static void stop() {
+        stack.close();
+    }
+
+    @Test
+    void approvalsAndMemoriesAnswerAsTheirServicesDo() throws Exception {
+        final Map<String, String> bearer = Map.of("authorization", "Bearer " + token);
+        final HttpResponse<String> approvals = send("GET", "/v1/approvals", null, bearer);
+        assertThat(approvals.statusCode()).as(approvals.body()).isEqualTo(200);
+        assertThat(mapper.readTree(approvals.body()).path("service").asText()).isEqualTo("evaos");
+
+        final HttpResponse<String> stored = send("POST", "/v1/action",
+                "{\"tool_name\":\"memory.store\",\"args\":{\"text\":\"The ferry leaves at seven.\"}}", bearer);
+        assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
+        final HttpResponse<String> search = send("POST", "/v1/memories:search", "{\"query\":\"ferry\"}", bearer);
+        assertThat(search.statusCode()).as(search.body()).isEqualTo(200);
+        final JsonNode found = mapper.readTree(search.body());
+        assertThat(found.path("service").asText()).isEqualTo("memory");
+        final String name = found.at("/data/hits/0/memory/name").asText();
+        assertThat(name).startsWith("memories/");
+
+        final HttpResponse<String> forgotten = send("POST", "/v1/" + name + ":forget", "{}", bearer);
+        assertThat(forgotten.statusCode()).as(forgotten.body()).isEqualTo(200);
+        assertThat(send("GET", "/v1/" + name, null, bearer).statusCode()).isEqualTo(404);
+        // The same URL on the gateway and on the service itself: one answer.
+        assertThat(send("GET", "/v1/approvals/no-such-approval", null, bearer).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void theCallerIsAuthenticatedAndCookieChangesNeedTheCsrfHeader() throws Exception {
+        for (String path : List.of("/v1/approvals", "/v1/memories")) {
+            assertThat(send("GET", path, null, Map.of()).statusCode()).as(path).isEqualTo(401);
+        }
+        final Map<String, String> cookie = Map.of("cookie", "sonia_session=" + token + "; sonia_csrf=abc");
+        assertThat(send("GET", "/v1/approvals", null, cookie).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/v1/memories:search", "{\"query\":\"ferry\"}", cookie).statusCode()).isEqualTo(403);
+        final Map<String, String> withCsrf = Map.of("cookie", "sonia_session=" + token + "; sonia_csrf=abc",
+                                                    "x-csrf-token", "abc");
+        assertThat(send("POST", "/v1/memories:search", "{\"query\":\"ferry\"}", withCsrf).statusCode()).isEqualTo(200);
+    }
+
+    private static HttpResponse<String> send(String method, String path, String body, Map<String, String> headers)
+            throws Exception {
+        final HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(gateway + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
+                .header("content-type", "application/json");
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
