@@ -39,7 +39,7 @@ class ApprovalFlowIT {
     private static final ObjectMapper mapper = new ObjectMapper();
     private static final HttpClient http = HttpClient.newHttpClient();
     // touch changes the workspace: EVA-OS asks a person (ls, read-only, would simply run).
-    private static final String TOUCH = "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"note.txt\"]}}";
+    private static final String TOUCH = "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"note.txt\"]}}";
     private static InProcessStack stack;
     private static String admin;
     private static String alice;
@@ -106,7 +106,7 @@ class ApprovalFlowIT {
         await().atMost(Duration.ofSeconds(10)).until(() -> seen(alicesView, approvalId, "APPROVAL_STATE_APPROVED"));
 
         // Mallory presenting Alice's approval gets a pending approval of her own: grants never cross tenants.
-        final String approved = "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"note.txt\"]},"
+        final String approved = "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"note.txt\"]},"
                                 + "\"approval_id\":\"" + approvalId + "\"}";
         final HttpResponse<String> stolen = post("gateway", "/v1/action", mallory, approved);
         assertThat(stolen.statusCode()).isEqualTo(403);
@@ -124,7 +124,7 @@ class ApprovalFlowIT {
         assertThat(again.statusCode()).isEqualTo(403);
         assertThat(mapper.readTree(again.body()).at("/error/code").asText()).isEqualTo("APPROVAL_REQUIRED");
         final HttpResponse<String> changed = post("gateway", "/v1/action", alice,
-                "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"other.txt\"]},\"approval_id\":\""
+                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"other.txt\"]},\"approval_id\":\""
                 + approvalId + "\"}");
         assertThat(changed.statusCode()).isEqualTo(403);
         assertThat(mapper.readTree(changed.body()).at("/error/details/metadata/approval_id").asText())
@@ -253,7 +253,7 @@ class ApprovalFlowIT {
         final List<WebSocket> sockets = List.of(socket(alice, null, alicesView).join(),
                                                 socket(bob, null, bobsView).join(),
                                                 socket(admin, null, adminsView).join());
-        final String fetch = "{\"tool_name\":\"http.fetch\",\"args\":{\"url\":\"https://api.example.com/v1/items\","
+        final String fetch = "{\"tool_name\":\"http.fetch\",\"arguments\":{\"url\":\"https://api.example.com/v1/items\","
                              + "\"headers\":{\"Authorization\":\"" + secret + "\",\"Accept\":\"application/json\"}}}";
         final HttpResponse<String> waiting = post("gateway", "/v1/action", alice, fetch);
         assertThat(waiting.statusCode()).as(waiting.body()).isEqualTo(403);
@@ -389,7 +389,7 @@ class ApprovalFlowIT {
     }
 
     private static String write(String path) {
-        return "{\"tool_name\":\"file.write\",\"args\":{\"path\":\"" + path + "\",\"content\":\"x\"}}";
+        return "{\"tool_name\":\"file.write\",\"arguments\":{\"path\":\"" + path + "\",\"content\":\"x\"}}";
     }
 
     private static boolean seen(List<JsonNode> events, String approvalId, String state) {

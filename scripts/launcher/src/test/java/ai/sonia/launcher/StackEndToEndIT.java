@@ -124,9 +124,9 @@ class StackEndToEndIT {
     @Test
     void aScraperWithTheMetricsTokenReadsRouterSessionApprovalAndToolSeries() throws Exception {
         post(ports.get("gateway"), "/v1/chat", "{\"text\":\"What is my cat called?\"}");
-        post(ports.get("gateway"), "/v1/action", "{\"tool_name\":\"file.list\",\"args\":{\"path\":\".\"}}");
+        post(ports.get("gateway"), "/v1/action", "{\"tool_name\":\"file.list\",\"arguments\":{\"path\":\".\"}}");
         final HttpResponse<String> waits = post(ports.get("gateway"), "/v1/action",
-                                                "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"rm\",\"x\"]}}");
+                                                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"rm\",\"x\"]}}");
         assertThat(waits.body()).as("shell.run rm waits for a person").contains("APPROVAL_REQUIRED");
         assertThat(post(ports.get("pipecat"), "/session/start", "{}").statusCode()).isEqualTo(200);
         final String token = Files.readString(home.resolve("secrets/metrics-token")).trim();
