@@ -173,7 +173,7 @@ class ConsoleBrowserIT {
         go(admin, "approvals");
         waitText(other, "approvals-state", "Live.");
         waitText(admin, "approvals-state", "Live.");
-        final String touch = "{\"tool_name\":\"shell.run\",\"args\":{\"argv\":[\"touch\",\"console.txt\"]}}";
+        final String touch = "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"console.txt\"]}}";
         final Map<?, ?> asked = fetch(other, "POST", "/v1/action", touch, true);
         assertThat(asked.get("status")).isEqualTo(403L);
         final Map<?, ?> error = (Map<?, ?>) ((Map<?, ?>) asked.get("body")).get("error");

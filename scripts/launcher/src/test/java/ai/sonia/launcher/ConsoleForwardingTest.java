@@ -53,7 +53,7 @@ class ConsoleForwardingTest {
         assertThat(mapper.readTree(approvals.body()).path("service").asText()).isEqualTo("evaos");
 
         final HttpResponse<String> stored = send("POST", "/v1/action",
-                "{\"tool_name\":\"memory.store\",\"args\":{\"text\":\"The ferry leaves at seven.\"}}", bearer);
+                "{\"tool_name\":\"memory.store\",\"arguments\":{\"text\":\"The ferry leaves at seven.\"}}", bearer);
         assertThat(stored.statusCode()).as(stored.body()).isEqualTo(200);
         final HttpResponse<String> search = send("POST", "/v1/memories:search", "{\"query\":\"ferry\"}", bearer);
         assertThat(search.statusCode()).as(search.body()).isEqualTo(200);
