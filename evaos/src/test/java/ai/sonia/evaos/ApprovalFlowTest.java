@@ -24,10 +24,6 @@ import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalChange;
@@ -45,6 +41,7 @@ import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -307,10 +304,8 @@ class ApprovalFlowTest {
     @Test
     void restSurfaceAnswersWithTheEnvelope() {
         final WebClient rest = evaos.rest(evaos.adminToken());
-        final AggregatedHttpResponse allowed = rest.execute(
-                RequestHeaders.of(HttpMethod.POST, "/v1/actions:authorize", HttpHeaderNames.CONTENT_TYPE,
-                                  MediaType.JSON_UTF_8),
-                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"ls\"]}}").aggregate().join();
+        final AggregatedHttpResponse allowed = Rest.postJson(
+                rest, "/v1/actions:authorize", "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"ls\"]}}");
         assertThat(allowed.status().code()).isEqualTo(200);
         assertThat(allowed.contentUtf8()).contains("VERDICT_ALLOW").contains("shell.run/read-only-program");
         final AggregatedHttpResponse missing = rest.get("/v1/approvals/nope").aggregate().join();

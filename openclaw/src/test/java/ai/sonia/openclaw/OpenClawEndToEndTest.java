@@ -19,10 +19,6 @@ import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
@@ -39,6 +35,7 @@ import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.paging.PageTokens;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -133,10 +130,8 @@ class OpenClawEndToEndTest {
         final AggregatedHttpResponse rest = client.get("/v1/tools/shell.run").aggregate().join();
         assertThat(rest.status().code()).isEqualTo(200);
         assertThat(rest.contentUtf8()).contains("\"input_schema\"").contains("\"additionalProperties\"");
-        final AggregatedHttpResponse refused = client.execute(
-                RequestHeaders.of(HttpMethod.POST, "/v1/tools/file.write:execute", HttpHeaderNames.CONTENT_TYPE,
-                                  MediaType.JSON_UTF_8),
-                "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}").aggregate().join();
+        final AggregatedHttpResponse refused = Rest.postJson(
+                client, "/v1/tools/file.write:execute", "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}");
         assertThat(refused.status().code()).isEqualTo(403);
         assertThat(refused.contentUtf8()).contains("APPROVAL_REQUIRED").contains("approval_id");
     }

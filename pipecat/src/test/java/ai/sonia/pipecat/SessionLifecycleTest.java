@@ -11,9 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.rpc.ErrorInfo;
 
@@ -40,17 +39,8 @@ import io.grpc.protobuf.StatusProto;
 
 class SessionLifecycleTest {
 
-    private static PipecatHarness pipecat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
-    }
-
-    @AfterAll
-    static void stop() {
-        pipecat.close();
-    }
+    @RegisterExtension
+    static final PipecatHarness pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
 
     @Test
     void walksTheStateMachineAndRefusesInvalidTransitions() throws Exception {
