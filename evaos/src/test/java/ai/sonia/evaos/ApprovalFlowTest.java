@@ -1,5 +1,6 @@
 package ai.sonia.evaos;
 
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
@@ -45,7 +45,6 @@ import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 
 /** Approvals through the real gRPC API: binding, grants, refusals, expiry, races, the watch stream. */
@@ -280,13 +279,13 @@ class ApprovalFlowTest {
         assertThatThrownBy(() -> stub.authorizeAction(AuthorizeActionRequest.getDefaultInstance()))
                 .satisfies(e -> {
                     assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                    assertThat(info(e).getMetadataMap()).containsEntry("field", "tool_name");
+                    assertThat(errorInfo(e).getMetadataMap()).containsEntry("field", "tool_name");
                 });
         assertThatThrownBy(() -> stub.listApprovals(ListApprovalsRequest.newBuilder().setPageToken("x").build()))
-                .satisfies(e -> assertThat(info(e).getMetadataMap()).containsEntry("field", "page_token"));
+                .satisfies(e -> assertThat(errorInfo(e).getMetadataMap()).containsEntry("field", "page_token"));
         assertThatThrownBy(() -> stub.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId("nope")
                                                                           .setTtlSeconds(-1).build()))
-                .satisfies(e -> assertThat(info(e).getMetadataMap()).containsEntry("field", "ttl_seconds"));
+                .satisfies(e -> assertThat(errorInfo(e).getMetadataMap()).containsEntry("field", "ttl_seconds"));
     }
 
     @Test
@@ -328,14 +327,5 @@ class ApprovalFlowTest {
 
     static Status.Code code(Throwable e) {
         return ((StatusRuntimeException) e).getStatus().getCode();
-    }
-
-    static ErrorInfo info(Throwable e) {
-        try {
-            return StatusProto.fromThrowable(e).getDetailsList().stream().filter(a -> a.is(ErrorInfo.class))
-                              .findFirst().orElseThrow().unpack(ErrorInfo.class);
-        } catch (Exception x) {
-            throw new AssertionError(x);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package ai.sonia.pipecat;
 
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -13,8 +14,6 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-
-import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
@@ -35,7 +34,6 @@ import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.StopSessionRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 
 class SessionLifecycleTest {
 
@@ -264,17 +262,5 @@ class SessionLifecycleTest {
             assertThat(errorInfo(e).getReason()).isEqualTo("CONFLICT");
             assertThat(errorInfo(e).getMetadataMap()).containsKeys("session_id", "state");
         });
-    }
-
-    static ErrorInfo errorInfo(StatusRuntimeException e) {
-        return StatusProto.fromThrowable(e).getDetailsList().stream()
-                          .filter(d -> d.is(ErrorInfo.class))
-                          .map(d -> {
-                              try {
-                                  return d.unpack(ErrorInfo.class);
-                              } catch (Exception ex) {
-                                  throw new IllegalStateException(ex);
-                              }
-                          }).findFirst().orElseThrow();
     }
 }
