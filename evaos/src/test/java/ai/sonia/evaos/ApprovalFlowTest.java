@@ -1,5 +1,6 @@
 package ai.sonia.evaos;
 
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -20,14 +21,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import com.google.protobuf.ListValue;
 import com.google.protobuf.Struct;
 import com.google.protobuf.Value;
-import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalChange;
@@ -45,10 +41,10 @@ import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 
 /** Approvals through the real gRPC API: binding, grants, refusals, expiry, races, the watch stream. */
@@ -283,13 +279,13 @@ class ApprovalFlowTest {
         assertThatThrownBy(() -> stub.authorizeAction(AuthorizeActionRequest.getDefaultInstance()))
                 .satisfies(e -> {
                     assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-                    assertThat(info(e).getMetadataMap()).containsEntry("field", "tool_name");
+                    assertThat(errorInfo(e).getMetadataMap()).containsEntry("field", "tool_name");
                 });
         assertThatThrownBy(() -> stub.listApprovals(ListApprovalsRequest.newBuilder().setPageToken("x").build()))
-                .satisfies(e -> assertThat(info(e).getMetadataMap()).containsEntry("field", "page_token"));
+                .satisfies(e -> assertThat(errorInfo(e).getMetadataMap()).containsEntry("field", "page_token"));
         assertThatThrownBy(() -> stub.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId("nope")
                                                                           .setTtlSeconds(-1).build()))
-                .satisfies(e -> assertThat(info(e).getMetadataMap()).containsEntry("field", "ttl_seconds"));
+                .satisfies(e -> assertThat(errorInfo(e).getMetadataMap()).containsEntry("field", "ttl_seconds"));
     }
 
     @Test
@@ -307,10 +303,8 @@ class ApprovalFlowTest {
     @Test
     void restSurfaceAnswersWithTheEnvelope() {
         final WebClient rest = evaos.rest(evaos.adminToken());
-        final AggregatedHttpResponse allowed = rest.execute(
-                RequestHeaders.of(HttpMethod.POST, "/v1/actions:authorize", HttpHeaderNames.CONTENT_TYPE,
-                                  MediaType.JSON_UTF_8),
-                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"ls\"]}}").aggregate().join();
+        final AggregatedHttpResponse allowed = Rest.postJson(
+                rest, "/v1/actions:authorize", "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"ls\"]}}");
         assertThat(allowed.status().code()).isEqualTo(200);
         assertThat(allowed.contentUtf8()).contains("VERDICT_ALLOW").contains("shell.run/read-only-program");
         final AggregatedHttpResponse missing = rest.get("/v1/approvals/nope").aggregate().join();
@@ -333,14 +327,5 @@ class ApprovalFlowTest {
 
     static Status.Code code(Throwable e) {
         return ((StatusRuntimeException) e).getStatus().getCode();
-    }
-
-    static ErrorInfo info(Throwable e) {
-        try {
-            return StatusProto.fromThrowable(e).getDetailsList().stream().filter(a -> a.is(ErrorInfo.class))
-                              .findFirst().orElseThrow().unpack(ErrorInfo.class);
-        } catch (Exception x) {
-            throw new AssertionError(x);
-        }
     }
 }

@@ -12,6 +12,7 @@ import java.sql.Statement;
 import org.junit.jupiter.api.Test;
 
 import ai.sonia.common.v1.Role;
+import ai.sonia.evaos.store.LegacyApprovals;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
@@ -39,14 +40,7 @@ class ApprovalMigrationTest {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("data/evaos/approvals.db"));
              Statement s = c.createStatement()) {
             // The schema as it was before tenants, with a SESSION grant and its hash of then.
-            s.execute("""
-                    CREATE TABLE approvals (
-                      id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
-                      working_directory TEXT NOT NULL, action_hash TEXT NOT NULL, risk INTEGER NOT NULL,
-                      rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
-                      session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
-                      create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
-                      reason TEXT NOT NULL, use_count INTEGER NOT NULL)""");
+            s.execute(LegacyApprovals.table(""));
             s.execute("CREATE INDEX approvals_tool ON approvals(tool, grant_scope, state)");
             s.execute("INSERT INTO approvals VALUES ('old-grant', 2, 'shell.run', '{\"argv\":[\"mkdir\",\"old\"]}', "
                       + "'', 'hash-of-then', 3, 'shell.run/default-risk', 2, '', 'old-session', 'local', 'local', "

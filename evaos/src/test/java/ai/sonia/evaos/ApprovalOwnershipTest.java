@@ -1,10 +1,10 @@
 package ai.sonia.evaos;
 
 import static ai.sonia.evaos.ApprovalFlowTest.code;
-import static ai.sonia.evaos.ApprovalFlowTest.info;
 import static ai.sonia.evaos.ApprovalTenancyTest.approve;
 import static ai.sonia.evaos.ApprovalTenancyTest.mkdir;
 import static ai.sonia.evaos.ApprovalTenancyTest.write;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -179,8 +179,8 @@ class ApprovalOwnershipTest {
         for (Approval a : List.of(high, medium)) {
             assertThatThrownBy(() -> alice.decideApproval(approve(a.getApprovalId())))
                     .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.PERMISSION_DENIED))
-                    .satisfies(e -> assertThat(info(e).getReason()).isEqualTo("PERMISSION_DENIED"))
-                    .satisfies(e -> assertThat(info(e).getMetadataMap())
+                    .satisfies(e -> assertThat(errorInfo(e).getReason()).isEqualTo("PERMISSION_DENIED"))
+                    .satisfies(e -> assertThat(errorInfo(e).getMetadataMap())
                             .containsEntry("approval_id", a.getApprovalId())
                             .containsEntry("setting", "services.evaos.approvals.selfApprove"));
         }
@@ -346,7 +346,7 @@ class ApprovalOwnershipTest {
             held.add(watch(token, new CopyOnWriteArrayList<>(), refused));
             await().atMost(Duration.ofSeconds(10)).until(() -> refused.get() != null);
             assertThat(code(refused.get())).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-            assertThat(info(refused.get()).getReason()).isEqualTo("RATE_LIMITED");
+            assertThat(errorInfo(refused.get()).getReason()).isEqualTo("RATE_LIMITED");
             // Another user is not affected...
             final AtomicReference<Throwable> other = new AtomicReference<>();
             final List<WatchApprovalsResponse> otherSees = new CopyOnWriteArrayList<>();

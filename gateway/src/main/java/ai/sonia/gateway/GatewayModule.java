@@ -18,8 +18,6 @@ import ai.sonia.gateway.console.DownstreamRest;
 import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.domain.AuthSettings;
 import ai.sonia.gateway.domain.FirstAdmin;
-import ai.sonia.gateway.domain.RateLimiter;
-import ai.sonia.gateway.edge.Bucket4jRateLimiter;
 import ai.sonia.gateway.edge.InputLimitsDecorator;
 import ai.sonia.gateway.edge.RateLimitDecorator;
 import ai.sonia.gateway.edge.RateLimits;
@@ -45,6 +43,8 @@ import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.edge.OriginPolicy;
+import ai.sonia.runtime.limits.Bucket4jRateLimiter;
+import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.micrometer.core.instrument.Gauge;
 

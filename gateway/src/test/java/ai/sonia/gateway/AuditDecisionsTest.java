@@ -16,9 +16,6 @@ import org.junit.jupiter.api.Test;
 import com.google.protobuf.util.Timestamps;
 
 import com.linecorp.armeria.client.WebClient;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
@@ -37,6 +34,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.stub.StreamObserver;
@@ -103,8 +101,7 @@ class AuditDecisionsTest {
         final WebClient web = WebClient.of("http://127.0.0.1:" + gateway.port());
         final String password = java.nio.file.Files.readString(config.home().resolve("secrets/admin-password")).strip();
         for (String tried : List.of("wrong-password", password, password)) {
-            web.execute(RequestHeaders.of(HttpMethod.POST, "/api/auth/login", "content-type", MediaType.JSON_UTF_8),
-                        "{\"username\":\"admin\",\"password\":\"" + tried + "\"}").aggregate().join();
+            Rest.postJson(web, "/api/auth/login", "{\"username\":\"admin\",\"password\":\"" + tried + "\"}");
         }
         final List<AuditEvent> own = list(1000).getEventsList();
         final long oldest = own.stream().mapToLong(e -> Timestamps.toMillis(e.getTime())).min().orElseThrow();

@@ -33,6 +33,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.testing.RawBytes;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.CallOptions;
@@ -147,9 +148,7 @@ class EdgeLimitsTest {
         for (String path : List.of("/", "/status", "/metrics", "/docs/", "/ws/approvals")) {
             assertThat(client.get(path).aggregate().join().status().code()).as(path).isEqualTo(401);
         }
-        assertThat(client.execute(RequestHeaders.of(HttpMethod.POST, "/v1/chat:stream", "content-type",
-                                                    MediaType.JSON_UTF_8), "{\"text\":\"hi\"}")
-                         .aggregate().join().status().code()).isEqualTo(401);
+        assertThat(Rest.postJson(client, "/v1/chat:stream", "{\"text\":\"hi\"}").status().code()).isEqualTo(401);
         assertThat(client.get("/healthz").aggregate().join().status().code()).isEqualTo(200);
     }
 
@@ -196,9 +195,8 @@ class EdgeLimitsTest {
         final WebClient anonymous = WebClient.of("http://127.0.0.1:" + gateway.port());
         final List<Integer> codes = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
-            final AggregatedHttpResponse response = anonymous.execute(
-                    RequestHeaders.of(HttpMethod.POST, "/api/auth/login", "content-type", MediaType.JSON_UTF_8),
-                    "{\"username\":\"admin\",\"password\":\"not-the-password\"}").aggregate().join();
+            final AggregatedHttpResponse response = Rest.postJson(
+                    anonymous, "/api/auth/login", "{\"username\":\"admin\",\"password\":\"not-the-password\"}");
             codes.add(response.status().code());
             if (response.status().code() == 429) {
                 assertThat(response.headers().get("retry-after")).isNotNull();
@@ -208,10 +206,9 @@ class EdgeLimitsTest {
         assertThat(codes.subList(0, 3)).containsOnly(401);
         assertThat(codes).contains(429);
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
-               .until(() -> anonymous.execute(RequestHeaders.of(HttpMethod.POST, "/api/auth/login", "content-type",
-                                                                MediaType.JSON_UTF_8),
-                                              "{\"username\":\"admin\",\"password\":\"not-the-password\"}")
-                                     .aggregate().join().status().code() == 401);
+               .until(() -> Rest.postJson(anonymous, "/api/auth/login",
+                                          "{\"username\":\"admin\",\"password\":\"not-the-password\"}")
+                                .status().code() == 401);
     }
 
 }

@@ -38,12 +38,14 @@ import ai.sonia.gateway.v1.GatewayServiceGrpc;
 import ai.sonia.gateway.v1.GetDependenciesRequest;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
+import ai.sonia.gateway.ws.FrameDrain;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.edge.OriginPolicy;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.Context;
 import io.grpc.ManagedChannel;
@@ -457,33 +459,15 @@ class GatewayTest {
      */
     private static WebSocketWriter connected(WebSocketSession session, java.util.function.Consumer<String> frames,
                                              Runnable onEnd) {
-        session.inbound().subscribe(new org.reactivestreams.Subscriber<WebSocketFrame>() {
-            @Override
-            public void onSubscribe(org.reactivestreams.Subscription s) {
-                s.request(Long.MAX_VALUE);
+        session.inbound().subscribe(new FrameDrain(frame -> {
+            if (frame instanceof com.linecorp.armeria.common.websocket.CloseWebSocketFrame close) {
+                frames.accept("close " + close.status().code() + ' ' + close.reasonPhrase());
+            } else if (frame.type() == com.linecorp.armeria.common.websocket.WebSocketFrameType.TEXT) {
+                frames.accept(frame.text());
+            } else {
+                frames.accept(frame.type() + " " + frame.text());
             }
-
-            @Override
-            public void onNext(WebSocketFrame frame) {
-                if (frame instanceof com.linecorp.armeria.common.websocket.CloseWebSocketFrame close) {
-                    frames.accept("close " + close.status().code() + ' ' + close.reasonPhrase());
-                } else if (frame.type() == com.linecorp.armeria.common.websocket.WebSocketFrameType.TEXT) {
-                    frames.accept(frame.text());
-                } else {
-                    frames.accept(frame.type() + " " + frame.text());
-                }
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                onEnd.run();
-            }
-
-            @Override
-            public void onComplete() {
-                onEnd.run();
-            }
-        });
+        }, onEnd));
         final WebSocketWriter out = WebSocket.streaming();
         session.setOutbound(out);
         return out;
@@ -495,8 +479,7 @@ class GatewayTest {
     }
 
     private AggregatedHttpResponse post(String path, String json) {
-        return rest.execute(RequestHeaders.of(HttpMethod.POST, path, "content-type", MediaType.JSON_UTF_8), json)
-                   .aggregate().join();
+        return Rest.postJson(rest, path, json);
     }
 
     private JsonNode postJson(String path, String json) throws Exception {

@@ -1,5 +1,6 @@
 package ai.sonia.openclaw;
 
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -15,14 +16,9 @@ import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.Struct;
 import com.google.protobuf.util.JsonFormat;
-import com.google.rpc.ErrorInfo;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
-import com.linecorp.armeria.common.HttpHeaderNames;
-import com.linecorp.armeria.common.HttpMethod;
-import com.linecorp.armeria.common.MediaType;
-import com.linecorp.armeria.common.RequestHeaders;
 
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
@@ -39,12 +35,12 @@ import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.paging.PageTokens;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.TestCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 
 /** Real EVA-OS and OpenClaw servers on loopback, a real memory gRPC server, real processes. */
 class OpenClawEndToEndTest {
@@ -78,15 +74,6 @@ class OpenClawEndToEndTest {
 
     static ExecuteToolRequest.Builder call(String tool, String arguments) throws Exception {
         return ExecuteToolRequest.newBuilder().setToolName(tool).setArguments(json(arguments)).setSessionId("e2e");
-    }
-
-    static ErrorInfo info(Throwable e) {
-        try {
-            return StatusProto.fromThrowable(e).getDetailsList().stream().filter(a -> a.is(ErrorInfo.class))
-                              .findFirst().orElseThrow().unpack(ErrorInfo.class);
-        } catch (Exception x) {
-            throw new AssertionError(x);
-        }
     }
 
     static Status.Code code(Throwable e) {
@@ -133,10 +120,8 @@ class OpenClawEndToEndTest {
         final AggregatedHttpResponse rest = client.get("/v1/tools/shell.run").aggregate().join();
         assertThat(rest.status().code()).isEqualTo(200);
         assertThat(rest.contentUtf8()).contains("\"input_schema\"").contains("\"additionalProperties\"");
-        final AggregatedHttpResponse refused = client.execute(
-                RequestHeaders.of(HttpMethod.POST, "/v1/tools/file.write:execute", HttpHeaderNames.CONTENT_TYPE,
-                                  MediaType.JSON_UTF_8),
-                "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}").aggregate().join();
+        final AggregatedHttpResponse refused = Rest.postJson(
+                client, "/v1/tools/file.write:execute", "{\"arguments\":{\"path\":\"rest.txt\",\"content\":\"x\"}}");
         assertThat(refused.status().code()).isEqualTo(403);
         assertThat(refused.contentUtf8()).contains("APPROVAL_REQUIRED").contains("approval_id");
     }
@@ -170,8 +155,8 @@ class OpenClawEndToEndTest {
                                                             + "\"create_parents\":true}").build();
         final StatusRuntimeException required = (StatusRuntimeException) catchThrowable(() -> tools.executeTool(write));
         assertThat(required.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
-        assertThat(info(required).getReason()).isEqualTo("APPROVAL_REQUIRED");
-        final String approvalId = info(required).getMetadataOrThrow("approval_id");
+        assertThat(errorInfo(required).getReason()).isEqualTo("APPROVAL_REQUIRED");
+        final String approvalId = errorInfo(required).getMetadataOrThrow("approval_id");
         assertThat(home.resolve("data/openclaw/workspace/notes/a.txt")).doesNotExist();
 
         approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(approvalId).setApprove(true)
@@ -180,14 +165,14 @@ class OpenClawEndToEndTest {
                                                               + "\"create_parents\":true}")
                 .setApprovalId(approvalId).build();
         final Throwable replay = catchThrowable(() -> tools.executeTool(changed));
-        assertThat(info(replay).getReason()).isEqualTo("POLICY_DENIED");
+        assertThat(errorInfo(replay).getReason()).isEqualTo("POLICY_DENIED");
 
         tools.executeTool(write.toBuilder().setApprovalId(approvalId).build());
         assertThat(Files.readString(home.resolve("data/openclaw/workspace/notes/a.txt"))).isEqualTo("v1");
         final Throwable second = catchThrowable(() -> tools.executeTool(write.toBuilder().setApprovalId(approvalId)
                                                                              .build()));
-        assertThat(info(second).getReason()).isEqualTo("APPROVAL_REQUIRED");
-        assertThat(info(second).getMetadataOrThrow("approval_id")).isNotEqualTo(approvalId);
+        assertThat(errorInfo(second).getReason()).isEqualTo("APPROVAL_REQUIRED");
+        assertThat(errorInfo(second).getMetadataOrThrow("approval_id")).isNotEqualTo(approvalId);
     }
 
     @Test
@@ -195,8 +180,8 @@ class OpenClawEndToEndTest {
         final Throwable traversal = catchThrowable(() -> tools.executeTool(call("file.read",
                                                                                 "{\"path\":\"../../config/sonia.json\"}")
                                                                                    .build()));
-        assertThat(info(traversal).getReason()).isEqualTo("POLICY_DENIED");
-        assertThat(info(traversal).getMetadataOrThrow("rule")).isEqualTo("path/outside-workspace");
+        assertThat(errorInfo(traversal).getReason()).isEqualTo("POLICY_DENIED");
+        assertThat(errorInfo(traversal).getMetadataOrThrow("rule")).isEqualTo("path/outside-workspace");
 
         final Path outside = Files.createDirectories(home.resolve("outside"));
         Files.writeString(outside.resolve("secret.txt"), "s3cret");
@@ -205,35 +190,35 @@ class OpenClawEndToEndTest {
                                                                               "{\"path\":\"planted/secret.txt\"}")
                                                                                  .build()));
         assertThat(code(symlink)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(info(symlink).getMetadataOrThrow("field")).isEqualTo("arguments.path");
+        assertThat(errorInfo(symlink).getMetadataOrThrow("field")).isEqualTo("arguments.path");
         assertThat(symlink.getMessage()).doesNotContain("s3cret");
 
         Files.createSymbolicLink(home.resolve("data/openclaw/workspace/shadow"), Path.of("/etc/shadow"));
         final Throwable linked = catchThrowable(() -> tools.executeTool(call("shell.run",
                                                                              "{\"argv\":[\"cat\",\"shadow\"]}").build()));
-        assertThat(info(linked).getMetadataOrThrow("field")).isEqualTo("arguments.argv[1]");
+        assertThat(errorInfo(linked).getMetadataOrThrow("field")).isEqualTo("arguments.argv[1]");
 
         final Throwable injection = catchThrowable(() -> tools.executeTool(call("shell.run",
                                                                                 "{\"argv\":[\"ls\",\"$(id)\"]}").build()));
-        assertThat(info(injection).getMetadataOrThrow("rule")).isEqualTo("shell.run/metacharacters");
+        assertThat(errorInfo(injection).getMetadataOrThrow("rule")).isEqualTo("shell.run/metacharacters");
         final Throwable abbreviated = catchThrowable(() -> tools.executeTool(call("shell.run",
                 "{\"argv\":[\"find\",\".\",\"-exec\",\"id\",\"+\"]}").build()));
-        assertThat(info(abbreviated).getReason()).isEqualTo("POLICY_DENIED");
+        assertThat(errorInfo(abbreviated).getReason()).isEqualTo("POLICY_DENIED");
         final Throwable ssrf = catchThrowable(() -> tools.executeTool(call("http.fetch",
                                                                            "{\"url\":\"http://0x7f.1/\"}").build()));
-        assertThat(info(ssrf).getMetadataOrThrow("rule")).isEqualTo("http.fetch/obfuscated-host");
+        assertThat(errorInfo(ssrf).getMetadataOrThrow("rule")).isEqualTo("http.fetch/obfuscated-host");
     }
 
     @Test
     void badArgumentsNameTheField() throws Exception {
         final Throwable missing = catchThrowable(() -> tools.executeTool(call("file.read", "{}").build()));
         assertThat(code(missing)).isEqualTo(Status.Code.INVALID_ARGUMENT);
-        assertThat(info(missing).getMetadataOrThrow("field")).isEqualTo("arguments.path");
+        assertThat(errorInfo(missing).getMetadataOrThrow("field")).isEqualTo("arguments.path");
         final Throwable unknown = catchThrowable(() -> tools.executeTool(call("time.now", "{\"tz\":\"x\"}").build()));
-        assertThat(info(unknown).getMetadataOrThrow("field")).isEqualTo("arguments");
+        assertThat(errorInfo(unknown).getMetadataOrThrow("field")).isEqualTo("arguments");
         final Throwable zone = catchThrowable(() -> tools.executeTool(call("time.now", "{\"time_zone\":\"Mars/Base\"}")
                                                                                .build()));
-        assertThat(info(zone).getMetadataOrThrow("field")).isEqualTo("arguments.time_zone");
+        assertThat(errorInfo(zone).getMetadataOrThrow("field")).isEqualTo("arguments.time_zone");
         final Throwable noTool = catchThrowable(() -> tools.executeTool(call("nope", "{}").build()));
         assertThat(code(noTool)).isEqualTo(Status.Code.NOT_FOUND);
     }
@@ -309,7 +294,7 @@ class OpenClawEndToEndTest {
     /** A shell.run call that asked for approval and got a ONCE grant, with its approval id set. */
     private static ExecuteToolRequest approved(String arguments) throws Exception {
         final ExecuteToolRequest request = call("shell.run", arguments).build();
-        final String id = info(catchThrowable(() -> tools.executeTool(request))).getMetadataOrThrow("approval_id");
+        final String id = errorInfo(catchThrowable(() -> tools.executeTool(request))).getMetadataOrThrow("approval_id");
         approvals.decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id).setApprove(true).build());
         return request.toBuilder().setApprovalId(id).build();
     }

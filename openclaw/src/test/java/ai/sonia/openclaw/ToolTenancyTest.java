@@ -2,7 +2,7 @@ package ai.sonia.openclaw;
 
 import static ai.sonia.openclaw.OpenClawEndToEndTest.call;
 import static ai.sonia.openclaw.OpenClawEndToEndTest.code;
-import static ai.sonia.openclaw.OpenClawEndToEndTest.info;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -52,7 +52,7 @@ class ToolTenancyTest {
         // alice writes a file: MEDIUM risk, so she asks, her tenant's admin approves, and she runs it.
         final ExecuteToolRequest write = call("file.write", "{\"path\":\"secret.txt\",\"content\":\"acme only\"}")
                 .build();
-        final String id = info(catchThrowable(() -> alice.executeTool(write))).getMetadataOrThrow("approval_id");
+        final String id = errorInfo(catchThrowable(() -> alice.executeTool(write))).getMetadataOrThrow("approval_id");
         stack.approvals(acmeAdminToken).decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id)
                                                                         .setApprove(true).build());
         alice.executeTool(write.toBuilder().setApprovalId(id).build());
@@ -118,12 +118,12 @@ class ToolTenancyTest {
     @Test
     void anotherTenantCannotRunWithAGrantOfThisOne() throws Exception {
         final ExecuteToolRequest write = call("file.write", "{\"path\":\"granted.txt\",\"content\":\"x\"}").build();
-        final String id = info(catchThrowable(() -> alice.executeTool(write))).getMetadataOrThrow("approval_id");
+        final String id = errorInfo(catchThrowable(() -> alice.executeTool(write))).getMetadataOrThrow("approval_id");
         stack.approvals(acmeAdminToken).decideApproval(DecideApprovalRequest.newBuilder().setApprovalId(id)
                                                                         .setApprove(true).build());
         final Throwable stolen = catchThrowable(() -> bob.executeTool(write.toBuilder().setApprovalId(id).build()));
-        assertThat(info(stolen).getReason()).isEqualTo("APPROVAL_REQUIRED");
-        assertThat(info(stolen).getMetadataOrThrow("approval_id")).isNotEqualTo(id);
+        assertThat(errorInfo(stolen).getReason()).isEqualTo("APPROVAL_REQUIRED");
+        assertThat(errorInfo(stolen).getMetadataOrThrow("approval_id")).isNotEqualTo(id);
         assertThat(stack.home.resolve("data/openclaw/tenants/globex/granted.txt")).doesNotExist();
         // The grant is still alice's to use.
         alice.executeTool(write.toBuilder().setApprovalId(id).build());

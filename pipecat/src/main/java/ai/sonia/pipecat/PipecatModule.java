@@ -32,6 +32,7 @@ import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.edge.OriginPolicy;
+import ai.sonia.runtime.limits.Bucket4jRateLimiter;
 import io.grpc.ManagedChannel;
 
 /** Wires the pipecat service: sessions, event streams and voice. */
@@ -54,7 +55,8 @@ public final class PipecatModule implements ServiceModule {
         final PipecatConfig pipecat = config.service(spec().name(), PipecatConfig.class);
         final SessionStore store = SqliteSessionStore.open(config.dataDir(spec().name()));
         final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
-                                               pipecat.replayEvents(), pipecat.eventsPerMinute(),
+                                               pipecat.replayEvents(), new Bucket4jRateLimiter(),
+                                               pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
         // Storage, engine processes and replies run on Armeria's bounded blocking pool, never on an event loop.
         final Executor workers = CommonPools.blockingTaskExecutor();

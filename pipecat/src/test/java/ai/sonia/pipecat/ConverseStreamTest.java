@@ -9,9 +9,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.pipecat.v1.Attach;
 import ai.sonia.pipecat.v1.ConverseRequest;
@@ -24,17 +23,8 @@ import io.grpc.stub.StreamObserver;
 
 class ConverseStreamTest {
 
-    private static PipecatHarness pipecat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        pipecat = new PipecatHarness();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipecat.close();
-    }
+    @RegisterExtension
+    static final PipecatHarness pipecat = new PipecatHarness();
 
     @Test
     void theGrpcStreamSpeaksTheSameProtocol() throws Exception {

@@ -3,6 +3,9 @@ package ai.sonia.pipecat;
 import java.util.HashMap;
 import java.util.Map;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.common.v1.Role;
@@ -15,9 +18,10 @@ import ai.sonia.runtime.testing.SoniaServiceExtension;
  * A real pipecat server started by the runtime's {@link SoniaServiceExtension} (fresh home under target/,
  * free port), with a test gateway on the same home's keys. {@code settings} are environment overrides
  * ({@code SONIA_PIPECAT_...}). Clients carry a token signed with the home's keys: by default that of
- * {@link #USER} of {@link #TENANT}.
+ * {@link #USER} of {@link #TENANT}. A test class shares one as a {@code static final} field registered with
+ * {@code @RegisterExtension}: it starts with the class and stops after its last test.
  */
-final class PipecatHarness implements AutoCloseable {
+final class PipecatHarness implements AutoCloseable, AfterAllCallback {
 
     static final String TENANT = "acme";
     static final String USER = "ada";
@@ -102,6 +106,11 @@ final class PipecatHarness implements AutoCloseable {
 
     WsClient ws(String token, String sessionId, long lastSequence) throws Exception {
         return WsClient.connect(port(), sessionId, lastSequence, null, token);
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        close();
     }
 
     @Override

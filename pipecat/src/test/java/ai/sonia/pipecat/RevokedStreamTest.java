@@ -1,6 +1,6 @@
 package ai.sonia.pipecat;
 
-import static ai.sonia.pipecat.SessionLifecycleTest.errorInfo;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -9,9 +9,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.pipecat.v1.Attach;
@@ -37,17 +36,8 @@ class RevokedStreamTest {
 
     private static final long HOUR_MS = 3_600_000L;
 
-    private static PipecatHarness pipecat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        pipecat = new PipecatHarness();
-    }
-
-    @AfterAll
-    static void stop() {
-        pipecat.close();
-    }
+    @RegisterExtension
+    static final PipecatHarness pipecat = new PipecatHarness();
 
     @Test
     void aSocketClosesWhenItsApiKeyIsDeleted() throws Exception {

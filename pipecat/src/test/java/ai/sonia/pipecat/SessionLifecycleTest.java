@@ -1,5 +1,6 @@
 package ai.sonia.pipecat;
 
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -11,11 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import com.google.rpc.ErrorInfo;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
@@ -36,21 +34,11 @@ import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.StopSessionRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 
 class SessionLifecycleTest {
 
-    private static PipecatHarness pipecat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
-    }
-
-    @AfterAll
-    static void stop() {
-        pipecat.close();
-    }
+    @RegisterExtension
+    static final PipecatHarness pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS", "20"));
 
     @Test
     void walksTheStateMachineAndRefusesInvalidTransitions() throws Exception {
@@ -274,17 +262,5 @@ class SessionLifecycleTest {
             assertThat(errorInfo(e).getReason()).isEqualTo("CONFLICT");
             assertThat(errorInfo(e).getMetadataMap()).containsKeys("session_id", "state");
         });
-    }
-
-    static ErrorInfo errorInfo(StatusRuntimeException e) {
-        return StatusProto.fromThrowable(e).getDetailsList().stream()
-                          .filter(d -> d.is(ErrorInfo.class))
-                          .map(d -> {
-                              try {
-                                  return d.unpack(ErrorInfo.class);
-                              } catch (Exception ex) {
-                                  throw new IllegalStateException(ex);
-                              }
-                          }).findFirst().orElseThrow();
     }
 }

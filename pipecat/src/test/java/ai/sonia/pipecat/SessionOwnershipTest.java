@@ -1,7 +1,7 @@
 package ai.sonia.pipecat;
 
-import static ai.sonia.pipecat.SessionLifecycleTest.errorInfo;
 import static ai.sonia.pipecat.SessionLifecycleTest.post;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -10,9 +10,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.google.protobuf.util.JsonFormat;
 
@@ -28,19 +27,10 @@ import ai.sonia.pipecat.v1.StartSessionRequest;
  */
 class WebSocketFlowTest {
 
-    private static PipecatHarness pipecat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_WAITING_TURNS", "2",
-                                                    "SONIA_PIPECAT_PING_INTERVAL_MILLIS", "200",
-                                                    "SONIA_PIPECAT_CLOSE_TIMEOUT_MILLIS", "1000"));
-    }
-
-    @AfterAll
-    static void stop() {
-        pipecat.close();
-    }
+    @RegisterExtension
+    static final PipecatHarness pipecat = new PipecatHarness(
+            Map.of("SONIA_PIPECAT_MAX_WAITING_TURNS", "2", "SONIA_PIPECAT_PING_INTERVAL_MILLIS", "200",
+                   "SONIA_PIPECAT_CLOSE_TIMEOUT_MILLIS", "1000"));
 
     @Test
     void aBurstBeyondTheTurnLineIsRefusedAtOnceAndOtherSessionsGoOn() throws Exception {

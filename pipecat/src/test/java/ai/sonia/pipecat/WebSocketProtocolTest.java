@@ -14,9 +14,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.GetSessionRequest;
@@ -27,19 +26,10 @@ import ai.sonia.pipecat.v1.StopSessionRequest;
 
 class WebSocketProtocolTest {
 
-    private static PipecatHarness pipecat;
-
-    @BeforeAll
-    static void start() throws Exception {
-        // Bursts of 30 and 40 messages below wait in line for their turn instead of being refused.
-        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "5",
-                                                  "SONIA_PIPECAT_MAX_WAITING_TURNS", "64"));
-    }
-
-    @AfterAll
-    static void stop() {
-        pipecat.close();
-    }
+    // Bursts of 30 and 40 messages below wait in line for their turn instead of being refused.
+    @RegisterExtension
+    static final PipecatHarness pipecat = new PipecatHarness(
+            Map.of("SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "5", "SONIA_PIPECAT_MAX_WAITING_TURNS", "64"));
 
     @Test
     void messageGoesToTheGatewayAndTheReplyComesBackAsEvents() throws Exception {

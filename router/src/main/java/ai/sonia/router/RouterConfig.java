@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 import org.slf4j.Logger;
@@ -111,22 +112,27 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
         final String ollamaModel = orDefault(stack.env("OLLAMA_MODEL"), "llama3.2");
         list.add(new Deployment("ollama/" + ollamaModel, "ollama", ollamaModel, ollamaBaseUrl, null,
                                 Duration.ofMillis(DEFAULT_TIMEOUT_MS), 0, 0));
-        final String anthropicKey = stack.env("ANTHROPIC_API_KEY");
-        if (anthropicKey != null) {
-            final String model = orDefault(stack.env("ANTHROPIC_MODEL"), "claude-3-5-haiku-latest");
-            list.add(new Deployment("anthropic/" + model, "anthropic", model,
-                                    orDefault(stack.env("ANTHROPIC_BASE_URL"), "https://api.anthropic.com/v1"),
-                                    anthropicKey, Duration.ofMillis(DEFAULT_TIMEOUT_MS), 800_000, 4_000_000));
-        }
-        final String openRouterKey = stack.env("OPENROUTER_API_KEY");
-        if (openRouterKey != null) {
-            final String model = orDefault(stack.env("OPENROUTER_MODEL"), "openai/gpt-4o-mini");
-            list.add(new Deployment("openrouter/" + model, "openai", model,
-                                    orDefault(stack.env("OPENROUTER_BASE_URL"), "https://openrouter.ai/api/v1"),
-                                    openRouterKey, Duration.ofMillis(DEFAULT_TIMEOUT_MS), 150_000, 600_000));
-        }
+        addHosted(list, stack, "ANTHROPIC", "anthropic", "claude-3-5-haiku-latest", "https://api.anthropic.com/v1",
+                  800_000, 4_000_000);
+        addHosted(list, stack, "OPENROUTER", "openai", "openai/gpt-4o-mini", "https://openrouter.ai/api/v1",
+                  150_000, 600_000);
         list.add(extractive());
         return list;
+    }
+
+    /**
+     * A hosted provider's deployment, named {@code <prefix in lower case>/<model>}, when {@code <PREFIX>_API_KEY}
+     * is set; {@code <PREFIX>_MODEL} and {@code <PREFIX>_BASE_URL} override the model and the URL.
+     */
+    private static void addHosted(List<Deployment> list, StackConfig stack, String prefix, String provider,
+                                  String model, String baseUrl, long inputPrice, long outputPrice) {
+        final String key = stack.env(prefix + "_API_KEY");
+        if (key != null) {
+            final String chosen = orDefault(stack.env(prefix + "_MODEL"), model);
+            list.add(new Deployment(prefix.toLowerCase(Locale.ROOT) + '/' + chosen, provider, chosen,
+                                    orDefault(stack.env(prefix + "_BASE_URL"), baseUrl), key,
+                                    Duration.ofMillis(DEFAULT_TIMEOUT_MS), inputPrice, outputPrice));
+        }
     }
 
     private static Deployment extractive() {

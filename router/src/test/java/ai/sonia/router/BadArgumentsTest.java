@@ -1,7 +1,7 @@
 package ai.sonia.router;
 
-import static ai.sonia.router.Requests.badRequest;
-import static ai.sonia.router.Requests.errorInfo;
+import static ai.sonia.runtime.testing.StatusDetails.badRequest;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,6 +1,6 @@
 package ai.sonia.router;
 
-import static ai.sonia.router.Requests.badRequest;
+import static ai.sonia.runtime.testing.StatusDetails.badRequest;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -1,8 +1,8 @@
 package ai.sonia.router;
 
 import static ai.sonia.router.Requests.ask;
-import static ai.sonia.router.Requests.badRequest;
-import static ai.sonia.router.Requests.errorInfo;
+import static ai.sonia.runtime.testing.StatusDetails.badRequest;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -1,5 +1,7 @@
 package ai.sonia.evaos.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import java.util.List;
 import java.util.Map;
 
@@ -80,8 +82,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         if (decision.hasApproval()) {
             shown.setApproval(Redaction.approval(decision.getApproval()));
         }
-        responseObserver.onNext(shown.build());
-        responseObserver.onCompleted();
+        reply(responseObserver, shown.build());
     }
 
     @Override
@@ -100,8 +101,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         if (!page.nextKey().isEmpty()) {
             response.setNextPageToken(PageTokens.next(query, page.nextKey()));
         }
-        responseObserver.onNext(response.build());
-        responseObserver.onCompleted();
+        reply(responseObserver, response.build());
     }
 
     @Override
@@ -111,17 +111,15 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         }
         approvals.expireDue();
         final Principal principal = Principal.current();
-        responseObserver.onNext(Redaction.approval(approvals.get(principal, request.getApprovalId())));
-        responseObserver.onCompleted();
+        reply(responseObserver, Redaction.approval(approvals.get(principal, request.getApprovalId())));
     }
 
     @Override
     public void decideApproval(DecideApprovalRequest request, StreamObserver<Approval> responseObserver) {
         final Principal principal = Principal.current();
-        responseObserver.onNext(Redaction.approval(approvals.decide(
+        reply(responseObserver, Redaction.approval(approvals.decide(
                 principal, request.getApprovalId(), request.getApprove(), request.getGrantScope(),
                 request.getPattern(), request.getTtlSeconds(), request.getReason())));
-        responseObserver.onCompleted();
     }
 
     @Override
@@ -206,17 +204,15 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         final ListDecisionsResponse.Builder response = ListDecisionsResponse.newBuilder();
         page.items().forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
         page.nextKey().forEach(response::setNextPageToken);
-        responseObserver.onNext(response.build());
-        responseObserver.onCompleted();
+        reply(responseObserver, response.build());
     }
 
     @Override
     public void getStackHealth(GetStackHealthRequest request,
                                StreamObserver<GetStackHealthResponse> responseObserver) {
         final List<DependencyStatus> services = stack.probeAll().join();
-        responseObserver.onNext(GetStackHealthResponse.newBuilder()
+        reply(responseObserver, GetStackHealthResponse.newBuilder()
                                                       .setOk(services.stream().allMatch(DependencyStatus::getOk))
                                                       .addAllServices(services).build());
-        responseObserver.onCompleted();
     }
 }

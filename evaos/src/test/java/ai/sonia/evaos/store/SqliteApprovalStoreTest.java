@@ -37,15 +37,8 @@ class SqliteApprovalStoreTest extends ApprovalStoreContract {
         Files.createDirectories(file.getParent());
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
              Statement s = c.createStatement()) {
-            s.execute("""
-                    CREATE TABLE approvals (
-                      id TEXT PRIMARY KEY, state INTEGER NOT NULL, tool TEXT NOT NULL, arguments TEXT NOT NULL,
-                      working_directory TEXT NOT NULL, action_hash TEXT NOT NULL, risk INTEGER NOT NULL,
-                      rule TEXT NOT NULL, grant_scope INTEGER NOT NULL, pattern TEXT NOT NULL,
-                      session_id TEXT NOT NULL, requested_by TEXT NOT NULL, decided_by TEXT NOT NULL,
-                      create_ms INTEGER NOT NULL, decide_ms INTEGER NOT NULL, expire_ms INTEGER NOT NULL,
-                      reason TEXT NOT NULL, use_count INTEGER NOT NULL,
-                      tenant TEXT NOT NULL DEFAULT 'default', requester TEXT NOT NULL DEFAULT 'local')""");
+            s.execute(LegacyApprovals.table(
+                    ", tenant TEXT NOT NULL DEFAULT 'default', requester TEXT NOT NULL DEFAULT 'local'"));
             s.execute("CREATE INDEX approvals_hash ON approvals(action_hash, state)");
             s.execute("""
                     CREATE TABLE decisions (

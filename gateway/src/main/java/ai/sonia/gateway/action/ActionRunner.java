@@ -16,6 +16,7 @@ import ai.sonia.openclaw.v1.ExecuteToolRequest;
 import ai.sonia.openclaw.v1.ExecuteToolResponse;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.errors.ActionRefusal;
+import ai.sonia.runtime.errors.DomainException;
 import io.grpc.StatusRuntimeException;
 
 /**
@@ -42,11 +43,11 @@ public final class ActionRunner {
      */
     public ActionOutcome execute(ExecuteActionRequest request) {
         if (request.getToolName().isEmpty()) {
-            throw Errors.invalidArgument(DOMAIN, "tool_name", "must not be empty");
+            throw DomainException.invalidArgument("tool_name", "must not be empty");
         }
         if (!tools.contains(request.getToolName())) {
-            throw Errors.invalidArgument(DOMAIN, "tool_name", "unknown tool '" + request.getToolName()
-                                                              + "' (expected one of " + new TreeSet<>(tools.names()) + ')');
+            throw DomainException.invalidArgument("tool_name", "unknown tool '" + request.getToolName()
+                                                             + "' (expected one of " + new TreeSet<>(tools.names()) + ')');
         }
         // A preview (execute=false): it decides without using up a ONCE grant; OpenClaw authorizes the
         // exact call again, for real, when it runs it.
@@ -77,7 +78,7 @@ public final class ActionRunner {
                 return outcome.setStatus(ActionStatus.ACTION_STATUS_EXECUTED).setApprovalId(approvalId)
                               .setResult(toStruct(result)).setDurationMs(result.getDurationMs()).build();
             }
-            default -> throw Errors.of(DOMAIN, ActionRefusal.of(decision));
+            default -> throw ActionRefusal.of(decision);
         }
     }
 
@@ -85,20 +86,26 @@ public final class ActionRunner {
     public ActionOutcome outcome(ExecuteActionRequest request) {
         try {
             return execute(request);
-        } catch (StatusRuntimeException e) {
-            final String code = Errors.envelopeCode(e);
-            final ActionOutcome.Builder outcome = ActionOutcome.newBuilder().setToolName(request.getToolName());
-            switch (code) {
-                case "APPROVAL_REQUIRED" -> outcome.setStatus(ActionStatus.ACTION_STATUS_APPROVAL_REQUIRED);
-                case "POLICY_DENIED" -> outcome.setStatus(ActionStatus.ACTION_STATUS_DENIED);
-                default -> outcome.setStatus(ActionStatus.ACTION_STATUS_FAILED).setErrorCode(code);
-            }
-            final String approvalId = Errors.metadata(e, "approval_id");
-            if (approvalId != null) {
-                outcome.setApprovalId(approvalId);
-            }
-            return outcome.build();
+        } catch (DomainException e) { // the gateway's own refusal, as the exception handler would send it
+            return failed(request, Errors.of(DOMAIN, e));
+        } catch (StatusRuntimeException e) { // EVA-OS's or OpenClaw's
+            return failed(request, e);
         }
+    }
+
+    private static ActionOutcome failed(ExecuteActionRequest request, StatusRuntimeException e) {
+        final String code = Errors.envelopeCode(e);
+        final ActionOutcome.Builder outcome = ActionOutcome.newBuilder().setToolName(request.getToolName());
+        switch (code) {
+            case "APPROVAL_REQUIRED" -> outcome.setStatus(ActionStatus.ACTION_STATUS_APPROVAL_REQUIRED);
+            case "POLICY_DENIED" -> outcome.setStatus(ActionStatus.ACTION_STATUS_DENIED);
+            default -> outcome.setStatus(ActionStatus.ACTION_STATUS_FAILED).setErrorCode(code);
+        }
+        final String approvalId = Errors.metadata(e, "approval_id");
+        if (approvalId != null) {
+            outcome.setApprovalId(approvalId);
+        }
+        return outcome.build();
     }
 
     /** The tool call's arguments as JSON text (what a model sends) turned into a Struct. */
@@ -111,7 +118,7 @@ public final class ActionRunner {
             JsonFormat.parser().merge(json, args);
             return args.build();
         } catch (InvalidProtocolBufferException e) {
-            throw Errors.invalidArgument(DOMAIN, "arguments", "not a JSON object: " + e.getMessage());
+            throw DomainException.invalidArgument("arguments", "not a JSON object: " + e.getMessage());
         }
     }
 

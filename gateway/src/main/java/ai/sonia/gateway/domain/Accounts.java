@@ -23,6 +23,7 @@ import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.Roles;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.paging.PageTokens;
 
 /**

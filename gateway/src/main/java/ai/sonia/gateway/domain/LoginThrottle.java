@@ -2,6 +2,8 @@ package ai.sonia.gateway.domain;
 
 import java.time.Duration;
 
+import ai.sonia.runtime.limits.RateLimiter;
+
 /**
  * Slows password guessing per (username, client address) and per client address, with an exponential delay:
  * after {@code maxFailures} failed logins within the window under one key, the next attempts are refused

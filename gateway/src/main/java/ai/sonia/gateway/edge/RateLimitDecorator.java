@@ -9,10 +9,10 @@ import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.common.v1.ErrorCode;
-import ai.sonia.gateway.domain.RateLimiter;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.edge.EdgeReplies;
+import ai.sonia.runtime.limits.RateLimiter;
 
 /**
  * Limits requests per principal (user, API key) and per client address, with the gateway's {@link RateLimiter}. Installed

@@ -2,8 +2,8 @@ package ai.sonia.gateway.edge;
 
 import java.time.Duration;
 
-import ai.sonia.gateway.domain.RateLimiter;
 import ai.sonia.runtime.ConfigKey;
+import ai.sonia.runtime.limits.RateLimiter;
 
 /** The gateway's request limits, from {@code services.gateway.rateLimits} of the config file ({@link Keys}). */
 public record RateLimits(int principalRequests, double principalSeconds, int ipRequests, double ipSeconds) {

@@ -1,5 +1,7 @@
 package ai.sonia.gateway.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import ai.sonia.gateway.domain.ApiKeys;
 import ai.sonia.gateway.v1.ApiKeyServiceGrpc;
 import ai.sonia.gateway.v1.CreateApiKeyRequest;
@@ -22,20 +24,17 @@ public final class ApiKeyServiceImpl extends ApiKeyServiceGrpc.ApiKeyServiceImpl
 
     @Override
     public void createApiKey(CreateApiKeyRequest request, StreamObserver<CreateApiKeyResponse> out) {
-        out.onNext(keys.create(Principal.current(), request.getName(), request.getRole(), request.getRequestId()));
-        out.onCompleted();
+        reply(out, keys.create(Principal.current(), request.getName(), request.getRole(), request.getRequestId()));
     }
 
     @Override
     public void listApiKeys(ListApiKeysRequest request, StreamObserver<ListApiKeysResponse> out) {
-        out.onNext(keys.list(Principal.current(), request.getPageSize(), request.getPageToken()));
-        out.onCompleted();
+        reply(out, keys.list(Principal.current(), request.getPageSize(), request.getPageToken()));
     }
 
     @Override
     public void deleteApiKey(DeleteApiKeyRequest request, StreamObserver<DeleteApiKeyResponse> out) {
         keys.delete(Principal.current(), request.getKeyId());
-        out.onNext(DeleteApiKeyResponse.getDefaultInstance());
-        out.onCompleted();
+        reply(out, DeleteApiKeyResponse.getDefaultInstance());
     }
 }

@@ -1,5 +1,7 @@
 package ai.sonia.gateway.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import java.util.Optional;
 
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
@@ -39,7 +41,6 @@ public final class AuditServiceImpl extends AuditServiceGrpc.AuditServiceImplBas
 
     @Override
     public void listAuditEvents(ListAuditEventsRequest request, StreamObserver<ListAuditEventsResponse> out) {
-        out.onNext(audit.list(Principal.current(), request.getPageSize(), request.getPageToken(), decisions));
-        out.onCompleted();
+        reply(out, audit.list(Principal.current(), request.getPageSize(), request.getPageToken(), decisions));
     }
 }

@@ -1,5 +1,7 @@
 package ai.sonia.gateway.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.v1.AuthServiceGrpc;
 import ai.sonia.gateway.v1.AuthTokens;
@@ -27,8 +29,7 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
 
     @Override
     public void register(RegisterRequest request, StreamObserver<User> out) {
-        out.onNext(accounts.register(request, Principal.currentOrNull()));
-        out.onCompleted();
+        reply(out, accounts.register(request, Principal.currentOrNull()));
     }
 
     @Override
@@ -36,14 +37,12 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
         if (request.getUsername().isEmpty()) {
             throw DomainException.invalidArgument("username", "must not be empty");
         }
-        out.onNext(accounts.login(request.getUsername(), request.getPassword()));
-        out.onCompleted();
+        reply(out, accounts.login(request.getUsername(), request.getPassword()));
     }
 
     @Override
     public void refresh(RefreshRequest request, StreamObserver<AuthTokens> out) {
-        out.onNext(accounts.refresh(request.getRefreshToken()));
-        out.onCompleted();
+        reply(out, accounts.refresh(request.getRefreshToken()));
     }
 
     @Override
@@ -55,19 +54,16 @@ public final class AuthServiceImpl extends AuthServiceGrpc.AuthServiceImplBase {
                                          "not a login's access token (revoke an API key at DELETE /api/keys/{key_id})");
         }
         accounts.logout(session);
-        out.onNext(LogoutResponse.getDefaultInstance());
-        out.onCompleted();
+        reply(out, LogoutResponse.getDefaultInstance());
     }
 
     @Override
     public void getMe(GetMeRequest request, StreamObserver<Identity> out) {
-        out.onNext(accounts.identity(Principal.current()));
-        out.onCompleted();
+        reply(out, accounts.identity(Principal.current()));
     }
 
     @Override
     public void exchangeApiKey(ExchangeApiKeyRequest request, StreamObserver<AuthTokens> out) {
-        out.onNext(accounts.exchange(Principal.current()));
-        out.onCompleted();
+        reply(out, accounts.exchange(Principal.current()));
     }
 }

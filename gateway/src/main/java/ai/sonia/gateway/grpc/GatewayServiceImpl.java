@@ -1,5 +1,7 @@
 package ai.sonia.gateway.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import java.util.List;
 
 import ai.sonia.common.v1.DependencyStatus;
@@ -42,8 +44,7 @@ public final class GatewayServiceImpl extends GatewayServiceGrpc.GatewayServiceI
 
     @Override
     public void chat(ChatRequest request, StreamObserver<ChatResponse> responseObserver) {
-        responseObserver.onNext(chat.chat(request, Principal.current()));
-        responseObserver.onCompleted();
+        reply(responseObserver, chat.chat(request, Principal.current()));
     }
 
     @Override
@@ -55,26 +56,23 @@ public final class GatewayServiceImpl extends GatewayServiceGrpc.GatewayServiceI
 
     @Override
     public void executeAction(ExecuteActionRequest request, StreamObserver<ExecuteActionResponse> responseObserver) {
-        responseObserver.onNext(ExecuteActionResponse.newBuilder()
+        reply(responseObserver, ExecuteActionResponse.newBuilder()
                                                      .setOutcome(actions.execute(request)).build());
-        responseObserver.onCompleted();
     }
 
     @Override
     public void getDependencies(GetDependenciesRequest request,
                                 StreamObserver<GetDependenciesResponse> responseObserver) {
         final List<DependencyStatus> deps = dependencies.probeAll().join();
-        responseObserver.onNext(GetDependenciesResponse.newBuilder()
+        reply(responseObserver, GetDependenciesResponse.newBuilder()
                                                        .addAllDependencies(deps)
                                                        .setAllOk(deps.stream().allMatch(DependencyStatus::getOk))
                                                        .build());
-        responseObserver.onCompleted();
     }
 
     @Override
     public void getLimitations(GetLimitationsRequest request,
                                StreamObserver<GetLimitationsResponse> responseObserver) {
-        responseObserver.onNext(limitations);
-        responseObserver.onCompleted();
+        reply(responseObserver, limitations);
     }
 }

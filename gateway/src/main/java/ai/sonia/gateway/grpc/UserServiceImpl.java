@@ -1,5 +1,7 @@
 package ai.sonia.gateway.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.domain.UserDirectory;
 import ai.sonia.gateway.v1.ChangeMyPasswordRequest;
@@ -30,46 +32,39 @@ public final class UserServiceImpl extends UserServiceGrpc.UserServiceImplBase {
 
     @Override
     public void getMyUser(GetMyUserRequest request, StreamObserver<User> out) {
-        out.onNext(users.mine(Principal.current()));
-        out.onCompleted();
+        reply(out, users.mine(Principal.current()));
     }
 
     @Override
     public void updateMyUser(UpdateMyUserRequest request, StreamObserver<User> out) {
-        out.onNext(users.updateMine(Principal.current(), request.getDisplayName()));
-        out.onCompleted();
+        reply(out, users.updateMine(Principal.current(), request.getDisplayName()));
     }
 
     @Override
     public void changeMyPassword(ChangeMyPasswordRequest request, StreamObserver<ChangeMyPasswordResponse> out) {
         users.changePassword(Principal.current(), accounts.sessionOf(ArmeriaRequest.bearer()), request.getCurrentPassword(),
                              request.getNewPassword());
-        out.onNext(ChangeMyPasswordResponse.getDefaultInstance());
-        out.onCompleted();
+        reply(out, ChangeMyPasswordResponse.getDefaultInstance());
     }
 
     @Override
     public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> out) {
-        out.onNext(users.list(Principal.current(), request.getPageSize(), request.getPageToken()));
-        out.onCompleted();
+        reply(out, users.list(Principal.current(), request.getPageSize(), request.getPageToken()));
     }
 
     @Override
     public void getUser(GetUserRequest request, StreamObserver<User> out) {
-        out.onNext(users.get(Principal.current(), request.getUserId()));
-        out.onCompleted();
+        reply(out, users.get(Principal.current(), request.getUserId()));
     }
 
     @Override
     public void updateUser(UpdateUserRequest request, StreamObserver<User> out) {
-        out.onNext(users.update(Principal.current(), request));
-        out.onCompleted();
+        reply(out, users.update(Principal.current(), request));
     }
 
     @Override
     public void deleteUser(DeleteUserRequest request, StreamObserver<DeleteUserResponse> out) {
         users.delete(Principal.current(), request.getUserId());
-        out.onNext(DeleteUserResponse.getDefaultInstance());
-        out.onCompleted();
+        reply(out, DeleteUserResponse.getDefaultInstance());
     }
 }

@@ -1,10 +1,6 @@
 package ai.sonia.gateway.ws;
 
 import java.time.Duration;
-import java.util.function.Consumer;
-
-import org.reactivestreams.Subscriber;
-import org.reactivestreams.Subscription;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
@@ -12,7 +8,6 @@ import com.google.protobuf.util.JsonFormat;
 import com.linecorp.armeria.common.util.SafeCloseable;
 import com.linecorp.armeria.common.websocket.WebSocket;
 import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
-import com.linecorp.armeria.common.websocket.WebSocketFrame;
 import com.linecorp.armeria.common.websocket.WebSocketWriter;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
@@ -75,7 +70,7 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         }
         final Runnable slot = slots.tryAcquire(principal);
         if (slot == null) {
-            in.subscribe(new Drain(frame -> {}, () -> {}));
+            in.subscribe(new FrameDrain(frame -> {}, () -> {}));
             closeLimited(out, "too many approval sockets: at most " + slots.max() + " at once per principal");
             return out;
         }
@@ -97,7 +92,7 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
         // answers is let go (a half-open connection would otherwise hold its slot and its watch forever).
         final WebSocketKeepalive keepalive = new WebSocketKeepalive(out, pingInterval);
         keepalive.start(ctx.eventLoop(), () -> out.close(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "no answer to ping"));
-        in.subscribe(new Drain(keepalive::heard, () -> { // nothing else to read; its end is the client leaving
+        in.subscribe(new FrameDrain(keepalive::heard, () -> { // nothing else to read; its end is the client leaving
             end.run();
             out.close();
         }));
@@ -110,41 +105,6 @@ public final class ApprovalsSocket implements WebSocketServiceHandler {
 
     private static void closeLimited(WebSocketWriter out, String reason) {
         out.close(WebSocketCloseStatus.ofPrivateUse(LIMIT_CLOSE_CODE, reason), reason);
-    }
-
-    /** Reads the client's frames (shows each to {@code onFrame}, then drops it); runs {@code onEnd} when the client goes. */
-    private static final class Drain implements Subscriber<WebSocketFrame> {
-        private final Consumer<WebSocketFrame> onFrame;
-        private final Runnable onEnd;
-
-        Drain(Consumer<WebSocketFrame> onFrame, Runnable onEnd) {
-            this.onFrame = onFrame;
-            this.onEnd = onEnd;
-        }
-
-        @Override
-        public void onSubscribe(Subscription s) {
-            s.request(Long.MAX_VALUE);
-        }
-
-        @Override
-        public void onNext(WebSocketFrame frame) {
-            try {
-                onFrame.accept(frame);
-            } finally {
-                frame.close();
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            onEnd.run();
-        }
-
-        @Override
-        public void onComplete() {
-            onEnd.run();
-        }
     }
 
     private static final class Forwarder implements ClientResponseObserver<WatchApprovalsRequest, WatchApprovalsResponse> {

@@ -1,6 +1,6 @@
 package ai.sonia.memory.grpc;
 
-import java.util.function.Supplier;
+import static ai.sonia.runtime.Unary.reply;
 
 import ai.sonia.memory.domain.Access;
 import ai.sonia.memory.domain.Backups;
@@ -48,64 +48,59 @@ public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImpl
 
     @Override
     public void storeMemory(StoreMemoryRequest request, StreamObserver<StoreMemoryResponse> response) {
-        answer(response, () -> engine.store(request, access()));
+        reply(response, engine.store(request, access()));
     }
 
     @Override
     public void getMemory(GetMemoryRequest request, StreamObserver<Memory> response) {
-        answer(response, () -> engine.get(request.getName(), access()));
+        reply(response, engine.get(request.getName(), access()));
     }
 
     @Override
     public void searchMemories(SearchMemoriesRequest request, StreamObserver<SearchMemoriesResponse> response) {
-        answer(response, () -> search.search(request, access()));
+        reply(response, search.search(request, access()));
     }
 
     @Override
     public void listMemories(ListMemoriesRequest request, StreamObserver<ListMemoriesResponse> response) {
-        answer(response, () -> engine.list(request, access()));
+        reply(response, engine.list(request, access()));
     }
 
     @Override
     public void invalidateMemory(InvalidateMemoryRequest request, StreamObserver<Memory> response) {
-        answer(response, () -> engine.invalidate(request, access()));
+        reply(response, engine.invalidate(request, access()));
     }
 
     @Override
     public void forgetMemory(ForgetMemoryRequest request, StreamObserver<ForgetMemoryResponse> response) {
-        answer(response, () -> engine.forget(request, access()));
+        reply(response, engine.forget(request, access()));
     }
 
     @Override
     public void getMemoryStats(GetMemoryStatsRequest request, StreamObserver<MemoryStats> response) {
-        answer(response, () -> engine.stats(request.getTenant(), access()));
+        reply(response, engine.stats(request.getTenant(), access()));
     }
 
     @Override
     public void listAuditRecords(ListAuditRecordsRequest request,
                                  StreamObserver<ListAuditRecordsResponse> response) {
-        answer(response, () -> engine.audit(request, access()));
+        reply(response, engine.audit(request, access()));
     }
 
     @Override
     public void backupMemories(BackupMemoriesRequest request, StreamObserver<BackupMemoriesResponse> response) {
-        answer(response, () -> backups.backup(request, access()));
+        reply(response, backups.backup(request, access()));
     }
 
     @Override
     public void restoreMemories(RestoreMemoriesRequest request,
                                 StreamObserver<RestoreMemoriesResponse> response) {
-        answer(response, () -> backups.restore(request, access()));
+        reply(response, backups.restore(request, access()));
     }
 
     /** What the principal of the request being served may do; UNAUTHENTICATED without one. */
     private static Access access() {
         final String correlation = Correlation.current();
         return Access.of(Principal.current(), correlation == null ? "" : correlation);
-    }
-
-    private static <T> void answer(StreamObserver<T> response, Supplier<T> call) {
-        response.onNext(call.get());
-        response.onCompleted();
     }
 }

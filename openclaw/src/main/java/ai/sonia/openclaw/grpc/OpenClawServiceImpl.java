@@ -1,5 +1,7 @@
 package ai.sonia.openclaw.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -51,8 +53,7 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
         if (rest.size() > size) {
             response.setNextPageToken(PageTokens.next(LIST_TOOLS, List.of(rest.get(size - 1).getName())));
         }
-        responseObserver.onNext(response.build());
-        responseObserver.onCompleted();
+        reply(responseObserver, response.build());
     }
 
     @Override
@@ -60,9 +61,8 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
         if (request.getToolName().isEmpty()) {
             throw DomainException.invalidArgument("tool_name", "is required");
         }
-        responseObserver.onNext(catalog.find(request.getToolName()).orElseThrow(
+        reply(responseObserver, catalog.find(request.getToolName()).orElseThrow(
                 () -> DomainException.notFound("tool", request.getToolName())));
-        responseObserver.onCompleted();
     }
 
     @Override
@@ -79,10 +79,9 @@ public final class OpenClawServiceImpl extends OpenClawServiceGrpc.OpenClawServi
         if (request.getRequestId().length() > MAX_REQUEST_ID) {
             throw DomainException.invalidArgument("request_id", "at most " + MAX_REQUEST_ID + " characters");
         }
-        responseObserver.onNext(executor.run(new ToolExecutor.Request(
+        reply(responseObserver, executor.run(new ToolExecutor.Request(
                 request.getToolName(), request.getArguments(), request.getWorkingDirectory(),
                 request.getApprovalId(), request.getSessionId(), principal, Correlation.current(),
                 Duration.ofMillis(ctx.requestTimeoutMillis()), request.getRequestId())));
-        responseObserver.onCompleted();
     }
 }

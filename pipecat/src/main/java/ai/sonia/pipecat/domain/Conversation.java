@@ -127,7 +127,7 @@ public final class Conversation {
         if (current == null) {
             return;
         }
-        final long retryMillis = current.tryAcquireEvent();
+        final long retryMillis = sessions.tryAcquireEvent(current.id());
         if (retryMillis > 0) {
             refuse("event rate limit of the session reached", event.getMessageId(), retryMillis);
             return;

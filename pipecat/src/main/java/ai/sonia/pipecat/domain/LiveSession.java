@@ -30,14 +30,11 @@ public final class LiveSession {
     private final int replayCapacity;
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
     private final ArrayDeque<SessionEvent> replay;
-    private final Limits limits;
+    private final TurnLine turns;
     private final Principal owner;
     private Session snapshot;
 
-    /** The session's budgets: client events per minute, chat turns in line. */
-    record Limits(RateWindow events, TurnLine turns) {}
-
-    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, Limits limits) {
+    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, TurnLine turns) {
         this.store = store;
         this.clock = clock;
         this.snapshot = snapshot;
@@ -45,7 +42,7 @@ public final class LiveSession {
         // Sequences are gapless: the newest events are those after last_sequence - capacity.
         replay = new ArrayDeque<>(store.events(snapshot.getSessionId(),
                                                snapshot.getLastSequence() - replayCapacity));
-        this.limits = limits;
+        this.turns = turns;
         // A chat turn never needs more than a user's rights, whoever started or attached the session.
         owner = Principal.user(snapshot.getTenant(), snapshot.getUserId(), Role.ROLE_USER);
     }
@@ -131,14 +128,9 @@ public final class LiveSession {
         return sinks.size();
     }
 
-    /** 0 when a client event fits in this minute's budget; otherwise milliseconds until it would. */
-    public long tryAcquireEvent() {
-        return limits.events().tryAcquire(clock.millis());
-    }
-
     /** The session's chat turns: one at a time, a few waiting. */
     TurnLine turns() {
-        return limits.turns();
+        return turns;
     }
 
     /** Records activity without an event (a STATUS ping), so the inactivity TTL starts over. */

@@ -22,6 +22,7 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.paging.PageTokens;
 
 /**
@@ -43,22 +44,24 @@ public final class Sessions {
     private final Clock clock;
     private final int maxLive;
     private final int replayEvents;
-    private final int eventsPerMinute;
+    private final RateLimiter limiter;
+    private final RateLimiter.Limit eventsPerSession;
     private final int maxWaitingTurns;
     private final Duration ttl;
     private final Map<String, LiveSession> loaded = new ConcurrentHashMap<>();
-    // Kept apart from LiveSession so that a session unloaded between connections keeps its budget and its
-    // turns in line.
-    private final Map<String, LiveSession.Limits> limits = new ConcurrentHashMap<>();
+    // Kept apart from LiveSession so that a session unloaded between connections keeps its turns in line (and,
+    // in the limiter, its event budget).
+    private final Map<String, TurnLine> turns = new ConcurrentHashMap<>();
     private final AtomicInteger live;
 
-    public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, int eventsPerMinute,
-                    int maxWaitingTurns, Duration ttl) {
+    public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, RateLimiter limiter,
+                    int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
         this.store = store;
         this.clock = clock;
         this.maxLive = maxLive;
         this.replayEvents = replayEvents;
-        this.eventsPerMinute = eventsPerMinute;
+        this.limiter = limiter;
+        eventsPerSession = new RateLimiter.Limit(eventsPerMinute, Duration.ofMinutes(1));
         this.maxWaitingTurns = maxWaitingTurns;
         this.ttl = ttl;
         live = new AtomicInteger(store.countLive());
@@ -184,7 +187,8 @@ public final class Sessions {
         }
         live.decrementAndGet();
         loaded.remove(sessionId, session);
-        limits.remove(sessionId);
+        turns.remove(sessionId);
+        limiter.reset(sessionId);
         return withHistory(session.snapshot());
     }
 
@@ -258,6 +262,11 @@ public final class Sessions {
         return inMemory != null ? inMemory.snapshot() : stored;
     }
 
+    /** 0 when a client event of the session fits in its per-minute budget; otherwise milliseconds until it would. */
+    public long tryAcquireEvent(String sessionId) {
+        return limiter.tryTake(sessionId, eventsPerSession) * 1000;
+    }
+
     private static void requireId(String sessionId) {
         if (sessionId.isEmpty()) {
             throw DomainException.invalidArgument("session_id", "required");
@@ -272,9 +281,7 @@ public final class Sessions {
         }
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
         return loaded.computeIfAbsent(sessionId,
-                                      id -> new LiveSession(store, clock, stored, replayEvents, limits.computeIfAbsent(
-                                              id, unused -> new LiveSession.Limits(
-                                                      new RateWindow(eventsPerMinute, 60_000),
-                                                      new TurnLine(maxWaitingTurns)))));
+                                      id -> new LiveSession(store, clock, stored, replayEvents, turns.computeIfAbsent(
+                                              id, unused -> new TurnLine(maxWaitingTurns))));
     }
 }

@@ -1,5 +1,7 @@
 package ai.sonia.pipecat.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.pipecat.domain.CloseCode;
@@ -90,10 +92,5 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
     private static String correlationId() {
         final String id = Correlation.current();
         return id != null ? id : Correlation.generate();
-    }
-
-    private static <T> void reply(StreamObserver<T> observer, T value) {
-        observer.onNext(value);
-        observer.onCompleted();
     }
 }

@@ -1,5 +1,7 @@
 package ai.sonia.router.grpc;
 
+import static ai.sonia.runtime.Unary.reply;
+
 import java.time.Duration;
 import java.time.Instant;
 
@@ -67,8 +69,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
     public void chat(ChatRequest request, StreamObserver<ChatResponse> responses) {
         final RoutedCompletion routed = router.chat(ChatRequests.toCall(request), deadline());
         reportOverhead(routed);
-        responses.onNext(toResponse(routed));
-        responses.onCompleted();
+        reply(responses, toResponse(routed));
     }
 
     @Override
@@ -80,8 +81,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
             }
         });
         reportOverhead(routed);
-        call.onNext(StreamChatResponse.newBuilder().setFinal(toResponse(routed)).build());
-        call.onCompleted();
+        reply(call, StreamChatResponse.newBuilder().setFinal(toResponse(routed)).build());
     }
 
     @Override
@@ -90,8 +90,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
         final ListModelsResponse.Builder out = ListModelsResponse.newBuilder()
                                                                  .setNextPageToken(page.nextPageToken());
         page.entries().forEach(e -> out.addModels(toModel(e)));
-        responses.onNext(out.build());
-        responses.onCompleted();
+        reply(responses, out.build());
     }
 
     @Override
@@ -107,8 +106,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
             out.addEmbeddings(e);
         }
         out.setDimensions(result.vectors().isEmpty() ? 0 : result.vectors().get(0).length);
-        responses.onNext(out.build());
-        responses.onCompleted();
+        reply(responses, out.build());
     }
 
     @Override
@@ -118,8 +116,7 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
         final GetUsageResponse.Builder out = GetUsageResponse.newBuilder().setNextPageToken(page.nextPageToken());
         page.sums().rows().forEach(r -> out.addRows(toRow(r)));
         out.setTotal(toRow(page.sums().total()));
-        responses.onNext(out.build());
-        responses.onCompleted();
+        reply(responses, out.build());
     }
 
     @Override
@@ -135,14 +132,13 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
                                      .setConfidence(f.confidence());
         f.modelCosts().forEach(c -> out.addModelCosts(
                 ModelCost.newBuilder().setModel(c.deployment()).setCostMicros(c.costMicros())));
-        responses.onNext(out.build());
-        responses.onCompleted();
+        reply(responses, out.build());
     }
 
     @Override
     public void getBudget(GetBudgetRequest request, StreamObserver<GetBudgetResponse> responses) {
         final BudgetState b = router.budgets().state(Principal.current().tenantFor(request.getTenant()));
-        responses.onNext(GetBudgetResponse.newBuilder()
+        reply(responses, GetBudgetResponse.newBuilder()
                                           .setTenant(b.tenant())
                                           .setPeriod(b.period().toString())
                                           .setLimitTokens(b.limits().tokens())
@@ -154,7 +150,6 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
                                           .setRemainingTokens(b.remainingTokens())
                                           .setRemainingCostMicros(b.remainingCostMicros())
                                           .build());
-        responses.onCompleted();
     }
 
     /**

@@ -7,14 +7,15 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.grpc.GrpcClients;
+import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.common.util.EventLoopGroups;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.gateway.v1.ChatRequest;
-import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.GatewayServiceGrpc.GatewayServiceBlockingStub;
 import ai.sonia.launcher.FaultHistory.Kind;
 import ai.sonia.launcher.FaultHistory.Op;
@@ -98,6 +99,9 @@ final class FaultClients implements AutoCloseable {
         factory.close();
     }
 
+    /** What a successful call leaves in the history: the stored memory's name, or whether a chat degraded. */
+    private record Outcome(@Nullable String value, boolean degraded) {}
+
     /** One user with their own token and clients. */
     private final class User {
         final String tenant;
@@ -117,35 +121,28 @@ final class FaultClients implements AutoCloseable {
 
         void store(String client, long deadlineMs) {
             final String text = "Fault run note " + sequence.incrementAndGet() + " of " + name + " in " + tenant;
-            final long start = System.nanoTime();
-            String code = "OK";
-            String detail = "";
-            String value = null;
-            try {
-                final Memory stored = memory.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).storeMemory(
-                        StoreMemoryRequest.newBuilder().setMemory(Memory.newBuilder().setText(text).setScope(
-                                Scope.newBuilder().setTenant(tenant).setUser(name))).build()).getMemory();
-                value = stored.getName();
-            } catch (StatusRuntimeException e) {
-                code = e.getStatus().getCode().name();
-                detail = String.valueOf(e.getStatus().getDescription());
-            } catch (RuntimeException e) {
-                code = "CLIENT_ERROR";
-                detail = e.toString();
-            }
-            history.add(new Op(client, tenant, Kind.STORE, deadlineMs, start, System.nanoTime(), code, detail, value,
-                               text, false));
+            record(client, Kind.STORE, deadlineMs, text, () -> new Outcome(
+                    memory.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).storeMemory(
+                            StoreMemoryRequest.newBuilder().setMemory(Memory.newBuilder().setText(text).setScope(
+                                    Scope.newBuilder().setTenant(tenant).setUser(name))).build()).getMemory().getName(),
+                    false));
         }
 
         void chat(String client, long deadlineMs) {
+            record(client, Kind.CHAT, deadlineMs, null, () -> new Outcome(
+                    null, gateway.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                                 .chat(ChatRequest.newBuilder().setText("What did I note?").build())
+                                 .getProvenance().getDegradedCount() > 0));
+        }
+
+        /** Makes {@code call} and adds it to the history: its times, and its status code when it fails. */
+        private void record(String client, Kind kind, long deadlineMs, @Nullable String text, Supplier<Outcome> call) {
             final long start = System.nanoTime();
             String code = "OK";
             String detail = "";
-            boolean degraded = false;
+            Outcome outcome = new Outcome(null, false);
             try {
-                final ChatResponse response = gateway.withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                                                     .chat(ChatRequest.newBuilder().setText("What did I note?").build());
-                degraded = response.getProvenance().getDegradedCount() > 0;
+                outcome = call.get();
             } catch (StatusRuntimeException e) {
                 code = e.getStatus().getCode().name();
                 detail = String.valueOf(e.getStatus().getDescription());
@@ -153,8 +150,8 @@ final class FaultClients implements AutoCloseable {
                 code = "CLIENT_ERROR";
                 detail = e.toString();
             }
-            history.add(new Op(client, tenant, Kind.CHAT, deadlineMs, start, System.nanoTime(), code, detail, null,
-                               null, degraded));
+            history.add(new Op(client, tenant, kind, deadlineMs, start, System.nanoTime(), code, detail,
+                               outcome.value(), text, outcome.degraded()));
         }
     }
 }

@@ -25,6 +25,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.TestCredentials;
 import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
@@ -162,9 +163,7 @@ class EnvelopeEdgeTest {
             "{\"query\": \"q\", \"top_k\": \"many\"}",
     })
     void malformedBodiesAnswerAnEnvelope400(String body) throws Exception {
-        final AggregatedHttpResponse response = rest.execute(
-                RequestHeaders.of(HttpMethod.POST, "/v1/memories:search", "content-type", MediaType.JSON_UTF_8),
-                body).aggregate().join();
+        final AggregatedHttpResponse response = Rest.postJson(rest, "/v1/memories:search", body);
         assertThat(response.status().code()).isEqualTo(400);
         final JsonNode envelope = mapper.readTree(response.contentUtf8());
         assertThat(envelope.at("/error/code").asText()).isEqualTo("INVALID_ARGUMENT");

@@ -1,5 +1,7 @@
 package ai.sonia.runtime.errors;
 
+import static ai.sonia.runtime.testing.StatusDetails.detail;
+import static ai.sonia.runtime.testing.StatusDetails.errorInfo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,9 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
-import com.google.rpc.ErrorInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -33,7 +33,6 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 
 /**
@@ -182,24 +181,5 @@ class DomainExceptionEdgeTest {
         return router.rest(router.adminToken()).execute(RequestHeaders.builder(HttpMethod.POST, "/v1/chat:complete")
                                           .contentType(MediaType.JSON_UTF_8).build(),
                             "{\"model\":\"" + model + "\"}").aggregate().join();
-    }
-
-    private static ErrorInfo errorInfo(StatusRuntimeException e) {
-        return detail(e, ErrorInfo.class);
-    }
-
-    private static <T extends com.google.protobuf.Message> T detail(StatusRuntimeException e, Class<T> type) {
-        final com.google.rpc.Status status = StatusProto.fromThrowable(e);
-        assertThat(status).isNotNull();
-        for (Any any : status.getDetailsList()) {
-            if (any.is(type)) {
-                try {
-                    return any.unpack(type);
-                } catch (com.google.protobuf.InvalidProtocolBufferException x) {
-                    throw new AssertionError(x);
-                }
-            }
-        }
-        throw new AssertionError("no " + type.getSimpleName() + " in " + status);
     }
 }

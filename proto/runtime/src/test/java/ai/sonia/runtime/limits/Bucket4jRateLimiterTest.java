@@ -1,12 +1,10 @@
-package ai.sonia.gateway.edge;
+package ai.sonia.runtime.limits;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
-
-import ai.sonia.gateway.domain.RateLimiter;
 
 class Bucket4jRateLimiterTest {
 

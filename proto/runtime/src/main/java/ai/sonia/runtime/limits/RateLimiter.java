@@ -1,12 +1,12 @@
-package ai.sonia.gateway.domain;
+package ai.sonia.runtime.limits;
 
 import java.time.Duration;
 
 /**
- * Token buckets by key, the one way the gateway limits anything: requests per principal and per address, and
- * failed logins. Each key's bucket holds up to {@code limit.tokens()} and regains them evenly over
+ * Token buckets by key, the one way the stack limits a rate: the gateway's requests per principal and per
+ * address and its failed logins, pipecat's client events per session. Each key's bucket holds up to {@code limit.tokens()} and regains them evenly over
  * {@code limit.period()}; a key's first call fixes its limit. Answers are in whole seconds, as Retry-After
- * wants them. One instance per gateway today; a shared one (Redis) lets gateways scale out.
+ * wants them. One instance per service process today; a shared one (Redis) lets a service scale out.
  */
 public interface RateLimiter {
 

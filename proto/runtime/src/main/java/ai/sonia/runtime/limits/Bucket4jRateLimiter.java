@@ -1,13 +1,12 @@
-package ai.sonia.gateway.edge;
+package ai.sonia.runtime.limits;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-import ai.sonia.gateway.domain.RateLimiter;
 import io.github.bucket4j.Bucket;
 
 /**
- * The {@link RateLimiter} of one gateway process: a Bucket4j bucket (greedy refill, nanosecond clock) per key,
+ * The {@link RateLimiter} of one service process: a Bucket4j bucket (greedy refill, nanosecond clock) per key,
  * in memory. Idle full buckets are dropped once there are many keys, so memory stays bounded by the active
  * clients.
  */
