@@ -82,6 +82,31 @@ class VoiceRoundTripTest {
     }
 
     @Test
+    void whatIsSpokenIsTheAnswerWithoutReferencesAndTheMessageKeepsItAll() throws Exception {
+        final String reply = "Your favourite colour is **green** (memories/01HZX3K9QW). You told me on Monday "
+                             + "[memories/a1, memories/b2]. You also said blue once. And teal. And red.\n\n"
+                             + "Sources:\n- memories/01HZX3K9QW";
+        pipecat.gateway.replyWith(text -> reply);
+        final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                 .getSessionId();
+        final WsClient client = pipecat.ws(id, 0);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+        sendSpeech(client, speech("what is my favourite colour"));
+        final SessionEvent message = client.await(e -> e.getType() == EventType.EVENT_TYPE_MESSAGE
+                                                       && e.getRole().equals("assistant"));
+        assertThat(message.getText()).isEqualTo(reply);
+        final SessionEvent spoken = client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_START);
+        assertThat(spoken.getText()).doesNotContain("memories/").doesNotContain("*").doesNotContain("Sources")
+                                    .isEqualTo("Your favourite colour is green. You told me on Monday. "
+                                               + "You also said blue once.");
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_STOP);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                pipecat.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build())
+                       .getHistoryList()).extracting(HistoryEntry::getText).contains(reply));
+        client.close();
+    }
+
+    @Test
     void speakingOverTheAssistantInterruptsItAndHistoryKeepsWhatWasSaid() throws Exception {
         final String reply = "Here is a long answer. It has several sentences so that it takes a while to say. "
                              + "Nobody will hear the end of it. Because the user talks over it.";

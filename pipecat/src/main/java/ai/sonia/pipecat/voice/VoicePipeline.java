@@ -1,8 +1,10 @@
 package ai.sonia.pipecat.voice;
 
-import java.util.ArrayList;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 import org.slf4j.Logger;
@@ -74,9 +76,9 @@ final class VoicePipeline implements VoiceTurns {
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<Void> answer(String userText) {
+    public CompletableFuture<Void> answer(String userText) {
         final Turn turn = new Turn(System.nanoTime());
-        return java.util.concurrent.CompletableFuture.runAsync(() -> reply(userText, turn), executor);
+        return CompletableFuture.runAsync(() -> reply(userText, turn), executor);
     }
 
     @Override
@@ -135,26 +137,30 @@ final class VoicePipeline implements VoiceTurns {
         }
         final SessionEvent message = session.append(base(EventType.EVENT_TYPE_MESSAGE).setRole("assistant")
                                                                                    .setText(reply));
-        session.append(base(EventType.EVENT_TYPE_TTS_START).setRole("assistant"));
-        final List<String> sentences = sentences(reply);
+        // What is said: the reply without ids, markup or sources, and a long one as its first sentences.
+        final List<String> sentences = SpokenReply.of(reply);
+        session.append(base(EventType.EVENT_TYPE_TTS_START).setRole("assistant")
+                                                           .setText(String.join(" ", sentences)));
         final StringBuilder spoken = new StringBuilder();
         boolean interrupted = false;
         try {
-            for (String sentence : sentences) {
-                final long synthStart = System.nanoTime();
-                final byte[] audio = synthesizer.synthesize(sentence);
-                turn.stageOnce("tts_ms", (System.nanoTime() - synthStart) / 1e6);
+            // The next sentence is synthesized while the one before it plays.
+            CompletableFuture<byte[]> next = sentences.isEmpty() ? null : synthesize(sentences.get(0), turn);
+            for (int i = 0; i < sentences.size(); i++) {
+                final byte[] audio = next.join();
+                next = i + 1 < sentences.size() ? synthesize(sentences.get(i + 1), turn) : null;
                 final double played = play(audio, speech, turn);
                 if (played < 1) {
-                    appendWords(spoken, sentence, played);
+                    appendWords(spoken, sentences.get(i), played);
                     interrupted = true;
                     break;
                 }
-                appendWords(spoken, sentence, 1);
+                appendWords(spoken, sentences.get(i), 1);
             }
         } catch (Exception e) {
-            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Synthesis failed");
-            emitError("UNAVAILABLE", "speech synthesis failed: " + e.getMessage());
+            final Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(cause).log("Synthesis failed");
+            emitError("UNAVAILABLE", "speech synthesis failed: " + cause.getMessage());
         }
         synchronized (playback) {
             if (speaking == speech) {
@@ -166,12 +172,26 @@ final class VoicePipeline implements VoiceTurns {
                                                                  .setText(spoken.toString()));
         }
         session.append(base(EventType.EVENT_TYPE_TTS_STOP).setRole("assistant"));
-        session.remember("assistant", spoken.toString(), message.getMessageId(), interrupted);
+        // History keeps the answer; cut short by the user, only the words they heard.
+        session.remember("assistant", interrupted ? spoken.toString() : reply, message.getMessageId(), interrupted);
         session.append(base(EventType.EVENT_TYPE_TURN).setRole("system").setText(interrupted ? "interrupted" : ""));
         final SessionEvent.Builder figures = base(EventType.EVENT_TYPE_METRICS).setRole("system")
                                                                              .putAllMetrics(turn.stages);
         session.append(figures);
         metrics.record(turn.stages);
+    }
+
+    private CompletableFuture<byte[]> synthesize(String sentence, Turn turn) {
+        return CompletableFuture.supplyAsync(() -> {
+            final long start = System.nanoTime();
+            try {
+                final byte[] audio = synthesizer.synthesize(sentence);
+                turn.stageOnce("tts_ms", (System.nanoTime() - start) / 1e6);
+                return audio;
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, executor);
     }
 
     /** Streams audio in 100 ms chunks; the fraction of it played before a barge-in (1 when all). */
@@ -242,17 +262,6 @@ final class VoicePipeline implements VoiceTurns {
             }
             spoken.append(words[i]);
         }
-    }
-
-    /** Splits a reply at sentence ends, so the first sentence plays while the rest is synthesized. */
-    static List<String> sentences(String text) {
-        final List<String> sentences = new ArrayList<>();
-        for (String part : text.split("(?<=[.!?;])\\s+")) {
-            if (!part.isBlank()) {
-                sentences.add(part.trim());
-            }
-        }
-        return sentences;
     }
 
     /** A playback that a barge-in cancels. */
