@@ -21,6 +21,7 @@ import ai.sonia.pipecat.v1.GetSessionRequest;
 import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.StartSessionRequest;
+import ai.sonia.pipecat.v1.TurnMetrics;
 
 /**
  * Real speech made by espeak-ng, recognized by pocketsphinx, answered, and spoken back by espeak-ng. Runs
@@ -72,7 +73,12 @@ class VoiceRoundTripTest {
         final SessionEvent metrics = client.await(e -> e.getType() == EventType.EVENT_TYPE_METRICS);
         System.out.println("voice stage latency (ms): " + metrics.getMetricsMap());
         assertThat(metrics.getMetricsMap()).containsKeys("vad_ms", "asr_ms", "first_token_ms", "tts_ms",
-                                                         "first_audio_ms", "pipeline_ms");
+                                                         "first_audio_ms", "pipeline_ms",
+                                                         "end_of_speech_to_first_audio_ms");
+        final TurnMetrics stages = metrics.getTurnMetrics();
+        assertThat(stages.getEndOfSpeechToFirstAudioMs()).isEqualTo(stages.getVadMs() + stages.getFirstAudioMs());
+        assertThat(stages.getAsrMs()).isPositive();
+        assertThat(stages.getTtsMs()).isPositive();
         final List<HistoryEntry> history = pipecat.blocking().getSession(
                 GetSessionRequest.newBuilder().setSessionId(id).build()).getHistoryList();
         assertThat(history).extracting(HistoryEntry::getRole).containsExactly("user", "assistant");

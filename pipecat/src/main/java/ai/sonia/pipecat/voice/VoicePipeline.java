@@ -19,6 +19,7 @@ import ai.sonia.pipecat.domain.VoiceTurns;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.pipecat.v1.TurnMetrics;
 
 /**
  * One connection's voice turns: audio → VAD → recognition → chat → synthesis streamed back as TTS_AUDIO
@@ -176,7 +177,8 @@ final class VoicePipeline implements VoiceTurns {
         session.remember("assistant", interrupted ? spoken.toString() : reply, message.getMessageId(), interrupted);
         session.append(base(EventType.EVENT_TYPE_TURN).setRole("system").setText(interrupted ? "interrupted" : ""));
         final SessionEvent.Builder figures = base(EventType.EVENT_TYPE_METRICS).setRole("system")
-                                                                             .putAllMetrics(turn.stages);
+                                                                             .putAllMetrics(turn.stages)
+                                                                             .setTurnMetrics(turn.toProto());
         session.append(figures);
         metrics.record(turn.stages);
     }
@@ -203,12 +205,7 @@ final class VoicePipeline implements VoiceTurns {
             }
             session.append(base(EventType.EVENT_TYPE_TTS_AUDIO).setRole("assistant")
                                    .setAudio(ByteString.copyFrom(Arrays.copyOfRange(audio, offset, end))));
-            if (turn.stageOnce("first_audio_ms", (System.nanoTime() - turn.startNanos) / 1e6)) {
-                turn.stages.put("pipeline_ms", Math.max(0, turn.stages.get("first_audio_ms")
-                                                          - turn.stages.getOrDefault("asr_ms", 0.0)
-                                                          - turn.stages.getOrDefault("first_token_ms", 0.0)
-                                                          - turn.stages.getOrDefault("tts_ms", 0.0)));
-            }
+            turn.firstAudio();
             if (realtime) {
                 final long chunkMillis = (end - offset) / 2 * 1000L / EnergyVad.SAMPLE_RATE;
                 final long deadline = System.nanoTime() + chunkMillis * 1_000_000;
@@ -284,6 +281,30 @@ final class VoicePipeline implements VoiceTurns {
 
         boolean stageOnce(String name, double millis) {
             return stages.putIfAbsent(name, millis) == null;
+        }
+
+        /** The first audio is out: the stages that end there (TurnMetrics in the contract says each one). */
+        void firstAudio() {
+            if (!stageOnce("first_audio_ms", (System.nanoTime() - startNanos) / 1e6)) {
+                return;
+            }
+            final double firstAudio = stages.get("first_audio_ms");
+            stages.put("pipeline_ms", Math.max(0, firstAudio - stages.getOrDefault("asr_ms", 0.0)
+                                                  - stages.getOrDefault("first_token_ms", 0.0)
+                                                  - stages.getOrDefault("tts_ms", 0.0)));
+            stages.put("end_of_speech_to_first_audio_ms", stages.getOrDefault("vad_ms", 0.0) + firstAudio);
+        }
+
+        TurnMetrics toProto() {
+            return TurnMetrics.newBuilder().setVadMs(stages.getOrDefault("vad_ms", 0.0))
+                              .setAsrMs(stages.getOrDefault("asr_ms", 0.0))
+                              .setFirstTokenMs(stages.getOrDefault("first_token_ms", 0.0))
+                              .setTtsMs(stages.getOrDefault("tts_ms", 0.0))
+                              .setFirstAudioMs(stages.getOrDefault("first_audio_ms", 0.0))
+                              .setPipelineMs(stages.getOrDefault("pipeline_ms", 0.0))
+                              .setEndOfSpeechToFirstAudioMs(stages.getOrDefault("end_of_speech_to_first_audio_ms",
+                                                                                0.0))
+                              .build();
         }
     }
 }
