@@ -42,6 +42,8 @@ final class VoicePipeline implements VoiceTurns {
     private final EnergyVad vad = EnergyVad.defaults();
     private final Object playback = new Object();
     private Speech speaking;
+    private SpeechRecognizer.Listening listening;
+    private volatile boolean ended;
 
     VoicePipeline(LiveSession session, ChatClient chat, SpeechRecognizer recognizer, SpeechSynthesizer synthesizer,
                   Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime) {
@@ -58,22 +60,43 @@ final class VoicePipeline implements VoiceTurns {
     @Override
     public synchronized void accept(byte[] pcm) {
         final long receivedNanos = System.nanoTime();
+        if (listening == null && !listen()) {
+            return;
+        }
         vad.accept(pcm, new EnergyVad.Listener() {
             @Override
-            public void onStart() {
+            public void onStart(byte[] preroll) {
                 emit(EventType.EVENT_TYPE_VAD_START, "");
                 bargeIn();
+                listening.speech(preroll);
             }
 
             @Override
-            public void onStop(byte[] utterance) {
+            public void onSpeech(byte[] frame) {
+                listening.speech(frame);
+            }
+
+            @Override
+            public void onStop() {
                 final long stopNanos = System.nanoTime();
                 emit(EventType.EVENT_TYPE_VAD_STOP, "");
                 final Turn turn = new Turn(stopNanos);
                 turn.stage("vad_ms", vad.hangoverMillis() + (stopNanos - receivedNanos) / 1e6);
-                executor.execute(() -> recognize(utterance, turn));
+                listening.end().whenCompleteAsync((text, error) -> recognized(text, error, turn), executor);
             }
         });
+    }
+
+    // The session's recognizer starts with its first audio, so it is ready when the user speaks.
+    private boolean listen() {
+        try {
+            listening = recognizer.listen();
+            return true;
+        } catch (IOException e) {
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Recognizer did not start");
+            emitError("UNAVAILABLE", "speech recognition failed: " + e.getMessage());
+            return false;
+        }
     }
 
     @Override
@@ -84,6 +107,12 @@ final class VoicePipeline implements VoiceTurns {
 
     @Override
     public void close() {
+        synchronized (this) {
+            ended = true;
+            if (listening != null) {
+                listening.close();
+            }
+        }
         synchronized (playback) {
             if (speaking != null) {
                 speaking.cancelled = true;
@@ -92,17 +121,16 @@ final class VoicePipeline implements VoiceTurns {
         }
     }
 
-    private void recognize(byte[] utterance, Turn turn) {
-        final String text;
-        final long start = System.nanoTime();
-        try {
-            text = recognizer.recognize(utterance);
-        } catch (Exception e) {
-            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Recognition failed");
-            emitError("UNAVAILABLE", "speech recognition failed: " + e.getMessage());
+    private void recognized(String text, Throwable error, Turn turn) {
+        if (error != null) {
+            if (ended) {
+                return; // the connection went; its recognizer with it
+            }
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(error).log("Recognition failed");
+            emitError("UNAVAILABLE", "speech recognition failed: " + error.getMessage());
             return;
         }
-        turn.stage("asr_ms", (System.nanoTime() - start) / 1e6);
+        turn.stage("asr_ms", (System.nanoTime() - turn.startNanos) / 1e6);
         if (text.isEmpty() || closed()) {
             return;
         }
