@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.io.ByteArrayOutputStream;
-import java.io.InputStream;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -22,6 +20,7 @@ import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.TurnMetrics;
+import ai.sonia.pipecat.voice.LabelledSpeech;
 
 /**
  * Real speech made by espeak-ng, recognized by pocketsphinx, answered, and spoken back by espeak-ng. Runs
@@ -63,7 +62,8 @@ class VoiceRoundTripTest {
         client.await(e -> e.getType() == EventType.EVENT_TYPE_VAD_START);
         client.await(e -> e.getType() == EventType.EVENT_TYPE_VAD_STOP);
         final SessionEvent transcript = client.await(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT);
-        final double wer = wordErrorRate(SAID, transcript.getText());
+        final double wer = (double) LabelledSpeech.wordErrors(SAID, transcript.getText())
+                           / LabelledSpeech.words(SAID).length;
         System.out.printf("voice round trip: said '%s', heard '%s', WER %.2f%n", SAID, transcript.getText(), wer);
         assertThat(wer).isLessThanOrEqualTo(0.6);
         client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_START);
@@ -153,33 +153,6 @@ class VoiceRoundTripTest {
 
     /** 16 kHz mono PCM16 of {@code text}, made by espeak-ng and sox. */
     static byte[] speech(String text) throws Exception {
-        final Process process = new ProcessBuilder(
-                "sh", "-c", "espeak-ng -v en-us+m3 -s 140 --stdout \"$1\" | sox -t wav - -t raw -r 16000 -c 1 -b 16"
-                            + " -e signed-integer -L -", "speech", text).start();
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (InputStream in = process.getInputStream()) {
-            in.transferTo(out);
-        }
-        assertThat(process.waitFor()).as("espeak-ng and sox must be installed").isZero();
-        return out.toByteArray();
-    }
-
-    static double wordErrorRate(String reference, String hypothesis) {
-        final String[] ref = reference.toLowerCase().split("\\s+");
-        final String[] hyp = hypothesis.isBlank() ? new String[0] : hypothesis.toLowerCase().split("\\s+");
-        final int[][] d = new int[ref.length + 1][hyp.length + 1];
-        for (int i = 0; i <= ref.length; i++) {
-            d[i][0] = i;
-        }
-        for (int j = 0; j <= hyp.length; j++) {
-            d[0][j] = j;
-        }
-        for (int i = 1; i <= ref.length; i++) {
-            for (int j = 1; j <= hyp.length; j++) {
-                final int cost = ref[i - 1].equals(hyp[j - 1]) ? 0 : 1;
-                d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-            }
-        }
-        return (double) d[ref.length][hyp.length] / ref.length;
+        return LabelledSpeech.speak(text, new LabelledSpeech.Voice("en-us+m3", 140));
     }
 }
