@@ -113,6 +113,44 @@ class VoiceRoundTripTest {
     }
 
     @Test
+    void twoSessionsTalkingAtOnceEachHaveTheirOwnRecognizerWhichEndsWithTheConnection() throws Exception {
+        pipecat.gateway.replyWith(text -> "Heard: " + text);
+        final List<WsClient> clients = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true)
+                                                                                  .build()).getSessionId();
+            final WsClient client = pipecat.ws(id, 0);
+            client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+            clients.add(client);
+        }
+        final List<String> said = List.of(SAID, "turn off the lights in the bedroom");
+        final List<java.util.concurrent.CompletableFuture<Void>> talking = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            final WsClient client = clients.get(i);
+            final byte[] pcm = speech(said.get(i));
+            talking.add(java.util.concurrent.CompletableFuture.runAsync(() -> sendSpeech(client, pcm)));
+        }
+        talking.forEach(java.util.concurrent.CompletableFuture::join);
+        final List<String> heard = new java.util.ArrayList<>();
+        for (WsClient client : clients) {
+            heard.add(client.await(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT).getText());
+            client.await(e -> e.getType() == EventType.EVENT_TYPE_METRICS);
+        }
+        System.out.println("two sessions at once: said " + said + ", heard " + heard);
+        // Each session answers its own words: no transcript crossed over.
+        assertThat(heard.get(0)).contains("weather");
+        assertThat(heard.get(1)).isNotBlank().doesNotContain("weather");
+        assertThat(recognizers()).isGreaterThanOrEqualTo(2);
+        clients.forEach(WsClient::close);
+        await().atMost(Duration.ofSeconds(30)).until(() -> recognizers() == 0);
+    }
+
+    private static long recognizers() {
+        return ProcessHandle.current().descendants()
+                            .filter(p -> p.info().command().orElse("").endsWith("pocketsphinx_continuous")).count();
+    }
+
+    @Test
     void speakingOverTheAssistantInterruptsItAndHistoryKeepsWhatWasSaid() throws Exception {
         final String reply = "Here is a long answer. It has several sentences so that it takes a while to say. "
                              + "Nobody will hear the end of it. Because the user talks over it.";
