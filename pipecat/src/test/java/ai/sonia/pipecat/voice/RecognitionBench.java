@@ -27,6 +27,8 @@ public final class RecognitionBench {
         final List<String> wide = new ArrayList<>(PocketsphinxRecognizer.DEFAULT_OPTIONS);
         wide.addAll(List.of("-beam", "1e-80", "-wbeam", "1e-60", "-pbeam", "1e-80"));
         configurations.put("streaming, wider beams", utterances -> streaming(utterances, wide));
+        configurations.put("streaming, endpointer 150 ms",
+                           utterances -> streaming(utterances, List.of("-vad_postspeech", "15")));
         for (Map.Entry<String, Recognize> configuration : configurations.entrySet()) {
             final Map<String, int[]> errors = new LinkedHashMap<>();
             // One speaker's utterances go to one recognizer in a row, as one session's would.
