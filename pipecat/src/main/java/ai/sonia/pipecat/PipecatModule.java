@@ -74,8 +74,7 @@ public final class PipecatModule implements ServiceModule {
         // Chat turns run outside any request: signed as pipecat, acting for the session's owner.
         final ManagedChannel gateway = SoniaChannels.forService(config, spec(), Stack.GATEWAY);
         final VoiceMetrics voiceMetrics = new VoiceMetrics();
-        final LocalVoice voice = LocalVoice.defaults(config.dataDir(spec().name()).resolve("tmp"), voiceMetrics,
-                                                     pipecat.ttsRealtime());
+        final LocalVoice voice = LocalVoice.defaults(voiceMetrics, pipecat.ttsRealtime());
         if (!voice.available()) {
             logger.warn("Voice engines incomplete, text sessions only: {}", voice.describe());
         }

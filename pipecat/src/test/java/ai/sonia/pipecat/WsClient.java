@@ -22,6 +22,8 @@ import ai.sonia.pipecat.v1.SessionEvent;
 final class WsClient implements WebSocket.Listener {
 
     final List<SessionEvent> events = new CopyOnWriteArrayList<>();
+    /** When each of {@link #events} arrived (System.nanoTime), in the same order. */
+    final List<Long> arrivals = new CopyOnWriteArrayList<>();
     final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
     volatile String closeReason;
     final java.util.concurrent.atomic.AtomicLong binaryBytes = new java.util.concurrent.atomic.AtomicLong();
@@ -108,6 +110,7 @@ final class WsClient implements WebSocket.Listener {
                 throw new IllegalStateException("server sent a bad frame: " + partial, e);
             }
             partial.setLength(0);
+            arrivals.add(System.nanoTime());
             events.add(event.build());
         }
         webSocket.request(1);

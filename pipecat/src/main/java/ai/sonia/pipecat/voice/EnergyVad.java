@@ -7,7 +7,7 @@ import java.util.ArrayDeque;
  * Energy-based voice activity detection on 16 kHz PCM16 frames of 20 ms: speech starts after
  * {@code startFrames} loud frames in a row and stops after {@code hangoverFrames} quiet ones, so the
  * short pauses between words do not cut an utterance. A little audio before the start is kept, so
- * the first phoneme reaches the recognizer.
+ * the first phoneme reaches the recognizer; the utterance is handed on frame by frame as it is spoken.
  */
 final class EnergyVad {
 
@@ -23,7 +23,6 @@ final class EnergyVad {
     private final int prerollFrames;
     private final ArrayDeque<byte[]> preroll = new ArrayDeque<>();
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
-    private ByteArrayOutputStream utterance = new ByteArrayOutputStream();
     private boolean speaking;
     private int loud;
     private int quiet;
@@ -45,10 +44,7 @@ final class EnergyVad {
         return hangoverFrames * 20;
     }
 
-    /**
-     * Feeds audio of any length; {@code listener} hears each START and STOP (with the utterance's audio)
-     * in order.
-     */
+    /** Feeds audio of any length; {@code listener} hears each start, the speech's frames and each stop, in order. */
     void accept(byte[] pcm, Listener listener) {
         pending.write(pcm, 0, pcm.length);
         final byte[] buffered = pending.toByteArray();
@@ -74,19 +70,19 @@ final class EnergyVad {
             if (loud >= startFrames) {
                 speaking = true;
                 quiet = 0;
-                utterance = new ByteArrayOutputStream();
-                preroll.forEach(f -> utterance.write(f, 0, f.length));
+                final ByteArrayOutputStream start = new ByteArrayOutputStream();
+                preroll.forEach(f -> start.write(f, 0, f.length));
                 preroll.clear();
-                listener.onStart();
+                listener.onStart(start.toByteArray());
             }
             return;
         }
-        utterance.write(frame, 0, frame.length);
+        listener.onSpeech(frame);
         quiet = voiced ? 0 : quiet + 1;
         if (quiet >= hangoverFrames) {
             speaking = false;
             loud = 0;
-            listener.onStop(utterance.toByteArray());
+            listener.onStop();
         }
     }
 
@@ -102,8 +98,11 @@ final class EnergyVad {
 
     /** Hears speech start and stop. */
     interface Listener {
-        void onStart();
+        /** Speech started; {@code preroll} is the audio just before and including its first frames. */
+        void onStart(byte[] preroll);
 
-        void onStop(byte[] utterance);
+        void onSpeech(byte[] frame);
+
+        void onStop();
     }
 }

@@ -1,6 +1,5 @@
 package ai.sonia.pipecat.voice;
 
-import java.nio.file.Path;
 import java.util.concurrent.Executor;
 
 import ai.sonia.pipecat.domain.ChatClient;
@@ -32,13 +31,13 @@ public final class LocalVoice implements VoiceSupport {
     }
 
     /** pocketsphinx for recognition and espeak-ng for synthesis, when installed. */
-    public static LocalVoice defaults(Path workDir, VoiceMetrics metrics, boolean realtime) {
+    public static LocalVoice defaults(VoiceMetrics metrics, boolean realtime) {
         final boolean asr = PocketsphinxRecognizer.installed();
         final boolean tts = EspeakSynthesizer.installed();
         final String description = "asr=pocketsphinx:" + (asr ? "available" : "missing (apt-get install pocketsphinx"
                                                                              + " pocketsphinx-en-us)")
                                    + " tts=espeak-ng:" + (tts ? "available" : "missing (apt-get install espeak-ng)");
-        return new LocalVoice(new PocketsphinxRecognizer(workDir), new EspeakSynthesizer("en-us"), asr && tts,
+        return new LocalVoice(new PocketsphinxRecognizer(), new EspeakSynthesizer("en-us"), asr && tts,
                               description, metrics, realtime);
     }
 

@@ -1,8 +1,10 @@
 package ai.sonia.pipecat.voice;
 
-import java.util.ArrayList;
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 
 import org.slf4j.Logger;
@@ -17,6 +19,7 @@ import ai.sonia.pipecat.domain.VoiceTurns;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.pipecat.v1.TurnMetrics;
 
 /**
  * One connection's voice turns: audio → VAD → recognition → chat → synthesis streamed back as TTS_AUDIO
@@ -39,6 +42,8 @@ final class VoicePipeline implements VoiceTurns {
     private final EnergyVad vad = EnergyVad.defaults();
     private final Object playback = new Object();
     private Speech speaking;
+    private SpeechRecognizer.Listening listening;
+    private volatile boolean ended;
 
     VoicePipeline(LiveSession session, ChatClient chat, SpeechRecognizer recognizer, SpeechSynthesizer synthesizer,
                   Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime) {
@@ -55,32 +60,59 @@ final class VoicePipeline implements VoiceTurns {
     @Override
     public synchronized void accept(byte[] pcm) {
         final long receivedNanos = System.nanoTime();
+        if (listening == null && !listen()) {
+            return;
+        }
         vad.accept(pcm, new EnergyVad.Listener() {
             @Override
-            public void onStart() {
+            public void onStart(byte[] preroll) {
                 emit(EventType.EVENT_TYPE_VAD_START, "");
                 bargeIn();
+                listening.speech(preroll);
             }
 
             @Override
-            public void onStop(byte[] utterance) {
+            public void onSpeech(byte[] frame) {
+                listening.speech(frame);
+            }
+
+            @Override
+            public void onStop() {
                 final long stopNanos = System.nanoTime();
                 emit(EventType.EVENT_TYPE_VAD_STOP, "");
                 final Turn turn = new Turn(stopNanos);
                 turn.stage("vad_ms", vad.hangoverMillis() + (stopNanos - receivedNanos) / 1e6);
-                executor.execute(() -> recognize(utterance, turn));
+                listening.end().whenCompleteAsync((text, error) -> recognized(text, error, turn), executor);
             }
         });
     }
 
+    // The session's recognizer starts with its first audio, so it is ready when the user speaks.
+    private boolean listen() {
+        try {
+            listening = recognizer.listen();
+            return true;
+        } catch (IOException e) {
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Recognizer did not start");
+            emitError("UNAVAILABLE", "speech recognition failed: " + e.getMessage());
+            return false;
+        }
+    }
+
     @Override
-    public java.util.concurrent.CompletableFuture<Void> answer(String userText) {
+    public CompletableFuture<Void> answer(String userText) {
         final Turn turn = new Turn(System.nanoTime());
-        return java.util.concurrent.CompletableFuture.runAsync(() -> reply(userText, turn), executor);
+        return CompletableFuture.runAsync(() -> reply(userText, turn), executor);
     }
 
     @Override
     public void close() {
+        synchronized (this) {
+            ended = true;
+            if (listening != null) {
+                listening.close();
+            }
+        }
         synchronized (playback) {
             if (speaking != null) {
                 speaking.cancelled = true;
@@ -89,17 +121,16 @@ final class VoicePipeline implements VoiceTurns {
         }
     }
 
-    private void recognize(byte[] utterance, Turn turn) {
-        final String text;
-        final long start = System.nanoTime();
-        try {
-            text = recognizer.recognize(utterance);
-        } catch (Exception e) {
-            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Recognition failed");
-            emitError("UNAVAILABLE", "speech recognition failed: " + e.getMessage());
+    private void recognized(String text, Throwable error, Turn turn) {
+        if (error != null) {
+            if (ended) {
+                return; // the connection went; its recognizer with it
+            }
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(error).log("Recognition failed");
+            emitError("UNAVAILABLE", "speech recognition failed: " + error.getMessage());
             return;
         }
-        turn.stage("asr_ms", (System.nanoTime() - start) / 1e6);
+        turn.stage("asr_ms", (System.nanoTime() - turn.startNanos) / 1e6);
         if (text.isEmpty() || closed()) {
             return;
         }
@@ -135,26 +166,30 @@ final class VoicePipeline implements VoiceTurns {
         }
         final SessionEvent message = session.append(base(EventType.EVENT_TYPE_MESSAGE).setRole("assistant")
                                                                                    .setText(reply));
-        session.append(base(EventType.EVENT_TYPE_TTS_START).setRole("assistant"));
-        final List<String> sentences = sentences(reply);
+        // What is said: the reply without ids, markup or sources, and a long one as its first sentences.
+        final List<String> sentences = SpokenReply.of(reply);
+        session.append(base(EventType.EVENT_TYPE_TTS_START).setRole("assistant")
+                                                           .setText(String.join(" ", sentences)));
         final StringBuilder spoken = new StringBuilder();
         boolean interrupted = false;
         try {
-            for (String sentence : sentences) {
-                final long synthStart = System.nanoTime();
-                final byte[] audio = synthesizer.synthesize(sentence);
-                turn.stageOnce("tts_ms", (System.nanoTime() - synthStart) / 1e6);
+            // The next sentence is synthesized while the one before it plays.
+            CompletableFuture<byte[]> next = sentences.isEmpty() ? null : synthesize(sentences.get(0), turn);
+            for (int i = 0; i < sentences.size(); i++) {
+                final byte[] audio = next.join();
+                next = i + 1 < sentences.size() ? synthesize(sentences.get(i + 1), turn) : null;
                 final double played = play(audio, speech, turn);
                 if (played < 1) {
-                    appendWords(spoken, sentence, played);
+                    appendWords(spoken, sentences.get(i), played);
                     interrupted = true;
                     break;
                 }
-                appendWords(spoken, sentence, 1);
+                appendWords(spoken, sentences.get(i), 1);
             }
         } catch (Exception e) {
-            logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Synthesis failed");
-            emitError("UNAVAILABLE", "speech synthesis failed: " + e.getMessage());
+            final Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            logger.atWarn().addKeyValue("session_id", session.id()).setCause(cause).log("Synthesis failed");
+            emitError("UNAVAILABLE", "speech synthesis failed: " + cause.getMessage());
         }
         synchronized (playback) {
             if (speaking == speech) {
@@ -166,12 +201,27 @@ final class VoicePipeline implements VoiceTurns {
                                                                  .setText(spoken.toString()));
         }
         session.append(base(EventType.EVENT_TYPE_TTS_STOP).setRole("assistant"));
-        session.remember("assistant", spoken.toString(), message.getMessageId(), interrupted);
+        // History keeps the answer; cut short by the user, only the words they heard.
+        session.remember("assistant", interrupted ? spoken.toString() : reply, message.getMessageId(), interrupted);
         session.append(base(EventType.EVENT_TYPE_TURN).setRole("system").setText(interrupted ? "interrupted" : ""));
         final SessionEvent.Builder figures = base(EventType.EVENT_TYPE_METRICS).setRole("system")
-                                                                             .putAllMetrics(turn.stages);
+                                                                             .putAllMetrics(turn.stages)
+                                                                             .setTurnMetrics(turn.toProto());
         session.append(figures);
         metrics.record(turn.stages);
+    }
+
+    private CompletableFuture<byte[]> synthesize(String sentence, Turn turn) {
+        return CompletableFuture.supplyAsync(() -> {
+            final long start = System.nanoTime();
+            try {
+                final byte[] audio = synthesizer.synthesize(sentence);
+                turn.stageOnce("tts_ms", (System.nanoTime() - start) / 1e6);
+                return audio;
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, executor);
     }
 
     /** Streams audio in 100 ms chunks; the fraction of it played before a barge-in (1 when all). */
@@ -183,12 +233,7 @@ final class VoicePipeline implements VoiceTurns {
             }
             session.append(base(EventType.EVENT_TYPE_TTS_AUDIO).setRole("assistant")
                                    .setAudio(ByteString.copyFrom(Arrays.copyOfRange(audio, offset, end))));
-            if (turn.stageOnce("first_audio_ms", (System.nanoTime() - turn.startNanos) / 1e6)) {
-                turn.stages.put("pipeline_ms", Math.max(0, turn.stages.get("first_audio_ms")
-                                                          - turn.stages.getOrDefault("asr_ms", 0.0)
-                                                          - turn.stages.getOrDefault("first_token_ms", 0.0)
-                                                          - turn.stages.getOrDefault("tts_ms", 0.0)));
-            }
+            turn.firstAudio();
             if (realtime) {
                 final long chunkMillis = (end - offset) / 2 * 1000L / EnergyVad.SAMPLE_RATE;
                 final long deadline = System.nanoTime() + chunkMillis * 1_000_000;
@@ -244,17 +289,6 @@ final class VoicePipeline implements VoiceTurns {
         }
     }
 
-    /** Splits a reply at sentence ends, so the first sentence plays while the rest is synthesized. */
-    static List<String> sentences(String text) {
-        final List<String> sentences = new ArrayList<>();
-        for (String part : text.split("(?<=[.!?;])\\s+")) {
-            if (!part.isBlank()) {
-                sentences.add(part.trim());
-            }
-        }
-        return sentences;
-    }
-
     /** A playback that a barge-in cancels. */
     private static final class Speech {
         volatile boolean cancelled;
@@ -275,6 +309,30 @@ final class VoicePipeline implements VoiceTurns {
 
         boolean stageOnce(String name, double millis) {
             return stages.putIfAbsent(name, millis) == null;
+        }
+
+        /** The first audio is out: the stages that end there (TurnMetrics in the contract says each one). */
+        void firstAudio() {
+            if (!stageOnce("first_audio_ms", (System.nanoTime() - startNanos) / 1e6)) {
+                return;
+            }
+            final double firstAudio = stages.get("first_audio_ms");
+            stages.put("pipeline_ms", Math.max(0, firstAudio - stages.getOrDefault("asr_ms", 0.0)
+                                                  - stages.getOrDefault("first_token_ms", 0.0)
+                                                  - stages.getOrDefault("tts_ms", 0.0)));
+            stages.put("end_of_speech_to_first_audio_ms", stages.getOrDefault("vad_ms", 0.0) + firstAudio);
+        }
+
+        TurnMetrics toProto() {
+            return TurnMetrics.newBuilder().setVadMs(stages.getOrDefault("vad_ms", 0.0))
+                              .setAsrMs(stages.getOrDefault("asr_ms", 0.0))
+                              .setFirstTokenMs(stages.getOrDefault("first_token_ms", 0.0))
+                              .setTtsMs(stages.getOrDefault("tts_ms", 0.0))
+                              .setFirstAudioMs(stages.getOrDefault("first_audio_ms", 0.0))
+                              .setPipelineMs(stages.getOrDefault("pipeline_ms", 0.0))
+                              .setEndOfSpeechToFirstAudioMs(stages.getOrDefault("end_of_speech_to_first_audio_ms",
+                                                                                0.0))
+                              .build();
         }
     }
 }

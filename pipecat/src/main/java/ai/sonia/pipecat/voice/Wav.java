@@ -4,19 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
-/** Just enough WAV: wrap PCM16 mono in a header, and read the PCM and rate out of one. */
+/** Just enough WAV: read the PCM and rate out of a PCM16 mono file. */
 final class Wav {
-
-    /** A mono PCM16 WAV file of {@code pcm} at {@code sampleRate}. */
-    static byte[] of(byte[] pcm, int sampleRate) {
-        final ByteBuffer b = ByteBuffer.allocate(44 + pcm.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.put("RIFF".getBytes(StandardCharsets.US_ASCII)).putInt(36 + pcm.length)
-         .put("WAVE".getBytes(StandardCharsets.US_ASCII))
-         .put("fmt ".getBytes(StandardCharsets.US_ASCII)).putInt(16).putShort((short) 1).putShort((short) 1)
-         .putInt(sampleRate).putInt(sampleRate * 2).putShort((short) 2).putShort((short) 16)
-         .put("data".getBytes(StandardCharsets.US_ASCII)).putInt(pcm.length).put(pcm);
-        return b.array();
-    }
 
     /** The PCM16 mono samples and rate of a WAV file; a streamed file may carry a bogus data size. */
     static Pcm read(byte[] wav) {

@@ -1,0 +1,177 @@
+package ai.sonia.pipecat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.StartSessionRequest;
+import ai.sonia.pipecat.v1.TurnMetrics;
+import ai.sonia.pipecat.voice.LabelledSpeech;
+import ai.sonia.pipecat.voice.RecognitionBench;
+
+/**
+ * {@code scripts/bench-voice}: word error rate per recognizer configuration on a labelled espeak-ng set, end of
+ * speech → first audio over a real voice session (speech streamed in real time as 20 ms frames over the
+ * WebSocket, a stand-in assistant that answers at once), and CPU per voice session with two at a time.
+ * Arguments: sentences, voices, utterances per latency session.
+ */
+final class VoiceBench {
+
+    public static void main(String[] args) throws Exception {
+        final int sentences = args.length > 0 ? Integer.parseInt(args[0]) : LabelledSpeech.SENTENCES.size();
+        final int voices = args.length > 1 ? Integer.parseInt(args[1]) : LabelledSpeech.VOICES.size();
+        final int turns = args.length > 2 ? Integer.parseInt(args[2]) : 12;
+        final Path work = Path.of("pipecat/target/bench-voice");
+        Files.createDirectories(work);
+        final List<LabelledSpeech.Utterance> set = LabelledSpeech.make(sentences, voices, work);
+        System.out.printf("== labelled set: %d utterances (%d sentences x %d voices x clean/noisy)%n", set.size(),
+                          sentences, voices);
+        RecognitionBench.run(set, work, "1".equals(System.getenv("VERBOSE")));
+
+        final List<LabelledSpeech.Utterance> clean = set.stream().filter(u -> !u.noisy()).toList();
+        final List<LabelledSpeech.Utterance> spoken = new ArrayList<>();
+        for (int i = 0; spoken.size() < turns; i++) {
+            spoken.add(clean.get(i % clean.size()));
+        }
+        try (PipecatHarness pipecat = new PipecatHarness()) {
+            pipecat.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
+            System.out.printf("== end of speech -> first audio: one voice session, %d turns in real time%n", turns);
+            final List<double[]> one = talk(pipecat, spoken);
+            report(one);
+
+            System.out.printf("== two concurrent voice sessions, %d turns each%n", turns);
+            final long cpuBefore = cpuTicks();
+            final long wallBefore = System.nanoTime();
+            final ExecutorService two = Executors.newFixedThreadPool(2);
+            final CompletableFuture<List<double[]>> a = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
+            final CompletableFuture<List<double[]>> b = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
+            final List<double[]> both = new ArrayList<>(a.join());
+            both.addAll(b.join());
+            two.shutdown();
+            Thread.sleep(500); // the sessions' recognizer processes have exited and been reaped
+            final double seconds = (System.nanoTime() - wallBefore) / 1e9;
+            final double cpuSeconds = (cpuTicks() - cpuBefore) / 100.0;
+            report(both);
+            System.out.printf(Locale.ROOT, "CPU per voice session: %.1f%% of one core (%.1f CPU s for 2 sessions over "
+                                           + "%.1f s; server, recognizers, synthesizers and the bench's clients)%n",
+                              100 * cpuSeconds / seconds / 2, cpuSeconds, seconds);
+        }
+    }
+
+    private static List<double[]> talkUnchecked(PipecatHarness pipecat, List<LabelledSpeech.Utterance> spoken) {
+        try {
+            return talk(pipecat, spoken);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Per turn: client-measured end of speech → first audio, and the server's end_of_speech_to_first_audio. */
+    private static List<double[]> talk(PipecatHarness pipecat, List<LabelledSpeech.Utterance> spoken)
+            throws Exception {
+        final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                 .getSessionId();
+        final WsClient client = pipecat.ws(id, 0);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+        final List<double[]> figures = new ArrayList<>();
+        final byte[] silence = new byte[EnergyFrames.BYTES];
+        stream(client, new byte[EnergyFrames.BYTES * 25], -1); // half a second of room tone first
+        for (LabelledSpeech.Utterance u : spoken) {
+            final int metricsBefore = count(client, EventType.EVENT_TYPE_METRICS);
+            final int eventsBefore = client.events.size();
+            final byte[] audio = Arrays.copyOf(u.pcm(), u.pcm().length + EnergyFrames.BYTES * 50);
+            final long speechEnded = stream(client, audio, LabelledSpeech.speechEnd(u.pcm()));
+            // Room tone until the turn's METRICS (the reply has been spoken).
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (count(client, EventType.EVENT_TYPE_METRICS) == metricsBefore && System.nanoTime() < deadline) {
+                stream(client, silence, -1);
+            }
+            double clientMillis = Double.NaN;
+            TurnMetrics server = null;
+            for (int i = eventsBefore; i < client.events.size(); i++) {
+                final SessionEvent e = client.events.get(i);
+                if (e.getType() == EventType.EVENT_TYPE_TTS_AUDIO && Double.isNaN(clientMillis)) {
+                    clientMillis = (client.arrivals.get(i) - speechEnded) / 1e6;
+                }
+                if (e.getType() == EventType.EVENT_TYPE_METRICS) {
+                    server = e.getTurnMetrics();
+                }
+            }
+            if (server != null && !Double.isNaN(clientMillis)) {
+                figures.add(new double[] { clientMillis, server.getEndOfSpeechToFirstAudioMs(), server.getVadMs(),
+                                           server.getAsrMs(), server.getFirstTokenMs(), server.getTtsMs() });
+            }
+        }
+        client.close();
+        return figures;
+    }
+
+    // Sends audio as 20 ms frames at real time; returns when the frame ending at byte `mark` was sent.
+    private static long stream(WsClient client, byte[] audio, int mark) throws InterruptedException {
+        long marked = System.nanoTime();
+        final long start = System.nanoTime();
+        for (int offset = 0, n = 0; offset < audio.length; offset += EnergyFrames.BYTES, n++) {
+            final long due = start + n * 20_000_000L;
+            final long wait = due - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            client.sendAudio(Arrays.copyOfRange(audio, offset, Math.min(audio.length, offset + EnergyFrames.BYTES)));
+            if (offset + EnergyFrames.BYTES == mark) {
+                marked = System.nanoTime();
+            }
+        }
+        return marked;
+    }
+
+    private static int count(WsClient client, EventType type) {
+        return (int) client.events.stream().filter(e -> e.getType() == type).count();
+    }
+
+    private static void report(List<double[]> figures) {
+        System.out.printf(Locale.ROOT, "turns answered: %d%n", figures.size());
+        final String[] names = { "end of speech -> first audio (client)", "end_of_speech_to_first_audio_ms (server)",
+                                 "vad_ms", "asr_ms", "first_token_ms", "tts_ms" };
+        for (int k = 0; k < names.length; k++) {
+            final List<Double> values = new ArrayList<>();
+            for (double[] f : figures) {
+                values.add(f[k]);
+            }
+            Collections.sort(values);
+            if (!values.isEmpty()) {
+                System.out.printf(Locale.ROOT, "  %-42s p50 %5.0f ms  p95 %5.0f ms  max %5.0f ms%n", names[k],
+                                  percentile(values, 50), percentile(values, 95), values.get(values.size() - 1));
+            }
+        }
+    }
+
+    private static double percentile(List<Double> sorted, int p) {
+        return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+    }
+
+    // utime + stime of this process and of its reaped children (recognizers, synthesizers), in clock ticks.
+    private static long cpuTicks() throws Exception {
+        final String stat = Files.readString(Path.of("/proc/self/stat"));
+        final String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        // After the command: field 3 is the state; utime, stime, cutime, cstime are fields 14-17.
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]) + Long.parseLong(fields[13])
+               + Long.parseLong(fields[14]);
+    }
+
+    /** 20 ms of 16 kHz PCM16. */
+    private static final class EnergyFrames {
+        static final int BYTES = 640;
+    }
+
+    private VoiceBench() {}
+}
