@@ -244,9 +244,11 @@ final class AdversarialCorpus {
                        "coded:other-tenant-sleep", "{}", Expect.RAN));
         c.add(new Case("processes-4 process.list while another user of the tenant runs one", "processes",
                        "coded:same-tenant-sleep", "{}", Expect.RAN));
-        // The attacker's own inputs: host paths every Linux has (init's /proc entry), which must stay out of reach.
-        sh(c, "processes", Expect.REFUSED, "cat", "/proc/1/cmdline");
-        sh(c, "processes", Expect.REFUSED, "ls", "/proc/1/root/");
+        // A host process outside the jail (this test's own JVM, found at run time): its /proc entry must stay
+        // out of reach.
+        final String host = "/proc/" + ProcessHandle.current().pid();
+        sh(c, "processes", Expect.REFUSED, "cat", host + "/cmdline");
+        sh(c, "processes", Expect.REFUSED, "ls", host + "/root/");
         sh(c, "processes", Expect.REFUSED, "pgrep", "java");
         tool(c, "processes", "system.info", "{}", Expect.RAN);
 
