@@ -13,8 +13,10 @@ import ai.sonia.evaos.domain.ApprovalEvents;
 import ai.sonia.evaos.domain.ApprovalPolicy;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
+import ai.sonia.evaos.domain.Training;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
 import ai.sonia.evaos.store.SqliteApprovalStore;
+import ai.sonia.evaos.store.SqliteTrainingLocks;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -45,13 +47,20 @@ public final class EvaOsModule implements ServiceModule {
 
     @Override
     public SoniaServer newServer(StackConfig config) {
+        return newServer(config, Clock.systemUTC());
+    }
+
+    /** The server, with the clock of approvals and training locks (tests pass their own). */
+    public SoniaServer newServer(StackConfig config, Clock clock) {
         final EvaOsConfig settings = config.service(spec().name(), EvaOsConfig.class);
         final Approvals.Ttls ttls = settings.ttls();
         final SqliteApprovalStore store = new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
         final ApprovalEvents events = new ApprovalEvents();
         final ApprovalPolicy policy = settings.approvals().policy();
-        final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy,
-                                                  Clock.systemUTC());
+        final SqliteTrainingLocks locks = new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db"));
+        final Training training = new Training(locks, clock);
+        final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy, training,
+                                                  clock);
         final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(Threads.factory("evaos-expiry"));
         sweeper.scheduleWithFixedDelay(() -> {
             try {
@@ -67,7 +76,7 @@ public final class EvaOsModule implements ServiceModule {
                 .builder("sonia.evaos.approvals").description("Approval changes by kind and resulting state")
                 .tags("change", change.name().substring("APPROVAL_CHANGE_".length()), "state", approval.getState().name())
                 .register(builder.meterRegistry()).increment());
-        builder.addService(new EvaOsServiceImpl(approvals, events, new DependencyProbe(config, Stack.EVAOS, others),
+        builder.addService(new EvaOsServiceImpl(approvals, training, events, new DependencyProbe(config, Stack.EVAOS, others),
                                                 new StreamSlots(policy.maxStreamsPerPrincipal())))
                            .useBlockingTaskExecutor(true)
                            .configSummary("pending_ttl_s", ttls.pending().toSeconds())
@@ -76,8 +85,10 @@ public final class EvaOsModule implements ServiceModule {
                            .configSummary("approvals.self_approve", policy.selfApprove().isEmpty()
                                                                     ? "admins decide" : policy.selfApprove())
                            .configSummary("approvals.max_streams_per_principal", policy.maxStreamsPerPrincipal())
+                           .liveSummary("training.locked_tenants", training::lockedTenants)
                            .closeOnStop(sweeper::shutdownNow)
-                           .closeOnStop(store);
+                           .closeOnStop(store)
+                           .closeOnStop(locks);
         others.forEach(builder::dependency);
         return builder.build();
     }

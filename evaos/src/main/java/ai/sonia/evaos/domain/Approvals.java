@@ -28,7 +28,8 @@ import ai.sonia.runtime.errors.DomainException;
 
 /**
  * Decisions with memory. The classifier decides first (LOW runs, CRITICAL is denied, whatever any grant
- * says); for MEDIUM and HIGH, an approval bound to the action's hash is looked up: a live refusal
+ * says; while the tenant is in {@link Training} mode, everything above LOW is refused with TRAINING_LOCKED,
+ * grants or not); for MEDIUM and HIGH, an approval bound to the action's hash is looked up: a live refusal
  * denies without asking again, a live grant (ONCE unused, SESSION of this session, PATTERN matching the
  * canonical arguments) allows, a pending one is returned as is, and otherwise a new one is created.
  *
@@ -61,11 +62,13 @@ public final class Approvals {
     private final ApprovalEvents events;
     private final Ttls ttls;
     private final ApprovalPolicy policy;
+    private final Training training;
     private final Clock clock;
 
     public Approvals(RiskClassifier classifier, ApprovalStore store, ApprovalEvents events, Ttls ttls,
-                     ApprovalPolicy policy, Clock clock) {
+                     ApprovalPolicy policy, Training training, Clock clock) {
         this.classifier = classifier;
+        this.training = training;
         this.policy = policy;
         this.store = store;
         this.events = events;
@@ -107,6 +110,8 @@ public final class Approvals {
         final String tenant = principal.tenant();
         final String requester = principal.subject();
         final Classification c = classifier.classify(action.tool(), action.arguments(), action.workingDirectory());
+        // A tenant in training mode runs only LOW actions: the rest is refused before any approval exists.
+        training.check(principal, action.tool(), c.risk());
         final String hash = CanonicalJson.actionHash(tenant, action.tool(), action.arguments(),
                                                      action.workingDirectory());
         final AuthorizeActionResponse.Builder response = AuthorizeActionResponse.newBuilder()

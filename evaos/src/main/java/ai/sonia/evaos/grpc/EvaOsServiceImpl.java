@@ -5,6 +5,8 @@ import static ai.sonia.runtime.Unary.reply;
 import java.util.List;
 import java.util.Map;
 
+import com.google.protobuf.util.Durations;
+
 import com.linecorp.armeria.server.ServiceRequestContext;
 
 import ai.sonia.common.v1.DependencyStatus;
@@ -13,6 +15,7 @@ import ai.sonia.evaos.domain.ApprovalEvents;
 import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.Redaction;
+import ai.sonia.evaos.domain.Training;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
@@ -20,14 +23,18 @@ import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.AuthorizeActionResponse;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.Decision;
+import ai.sonia.evaos.v1.DisableTrainingRequest;
+import ai.sonia.evaos.v1.EnableTrainingRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GetStackHealthRequest;
 import ai.sonia.evaos.v1.GetStackHealthResponse;
+import ai.sonia.evaos.v1.GetTrainingStatusRequest;
 import ai.sonia.evaos.v1.ListApprovalsRequest;
 import ai.sonia.evaos.v1.ListApprovalsResponse;
 import ai.sonia.evaos.v1.ListDecisionsRequest;
 import ai.sonia.evaos.v1.ListDecisionsResponse;
+import ai.sonia.evaos.v1.TrainingStatus;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.auth.CredentialWatch;
@@ -40,7 +47,7 @@ import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
 /**
- * The evaos gRPC API: a thin adapter over {@link Approvals}, whose refusals the runtime's exception handler
+ * The evaos gRPC API: a thin adapter over {@link Approvals} and {@link Training}, whose refusals the runtime's exception handler
  * maps. It masks the secrets of every approval it sends ({@link Redaction}: the stored arguments and the hash
  * stay exact) and caps the watches each principal holds.
  */
@@ -53,12 +60,15 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
     private static final int MAX_REQUEST_ID = 128;
 
     private final Approvals approvals;
+    private final Training training;
     private final ApprovalEvents events;
     private final DependencyProbe stack;
     private final StreamSlots watches;
 
-    public EvaOsServiceImpl(Approvals approvals, ApprovalEvents events, DependencyProbe stack, StreamSlots watches) {
+    public EvaOsServiceImpl(Approvals approvals, Training training, ApprovalEvents events, DependencyProbe stack,
+                            StreamSlots watches) {
         this.approvals = approvals;
+        this.training = training;
         this.events = events;
         this.stack = stack;
         this.watches = watches;
@@ -205,6 +215,26 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
         page.items().forEach(d -> response.addDecisions(d.toBuilder().setReason(Redaction.text(d.getReason()))));
         page.nextKey().forEach(response::setNextPageToken);
         reply(responseObserver, response.build());
+    }
+
+    @Override
+    public void enableTraining(EnableTrainingRequest request, StreamObserver<TrainingStatus> responseObserver) {
+        if (request.hasTtl() && !Durations.isValid(request.getTtl())) {
+            throw DomainException.invalidArgument("ttl", "not a valid duration");
+        }
+        final java.time.Duration ttl = request.hasTtl() ? java.time.Duration.ofSeconds(
+                request.getTtl().getSeconds(), request.getTtl().getNanos()) : null;
+        reply(responseObserver, training.enable(Principal.current(), request.getTenant(), request.getReason(), ttl));
+    }
+
+    @Override
+    public void disableTraining(DisableTrainingRequest request, StreamObserver<TrainingStatus> responseObserver) {
+        reply(responseObserver, training.disable(Principal.current(), request.getTenant(), request.getReason()));
+    }
+
+    @Override
+    public void getTrainingStatus(GetTrainingStatusRequest request, StreamObserver<TrainingStatus> responseObserver) {
+        reply(responseObserver, training.status(Principal.current(), request.getTenant()));
     }
 
     @Override

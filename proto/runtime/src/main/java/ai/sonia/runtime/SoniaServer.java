@@ -174,6 +174,7 @@ public final class SoniaServer implements AutoCloseable {
         private final List<ServiceSpec> requiredDependencies = new ArrayList<>();
         private final Map<String, Readiness.Check> readinessChecks = new LinkedHashMap<>();
         private final Map<String, String> configSummary = new LinkedHashMap<>();
+        private final Map<String, java.util.function.Supplier<?>> liveSummary = new LinkedHashMap<>();
         private final List<Consumer<ServerBuilder>> customizers = new ArrayList<>();
         private final List<AutoCloseable> resources = new ArrayList<>();
         private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -273,6 +274,15 @@ public final class SoniaServer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Adds an entry to the config summary of {@code /status} that is read again on every request (a live
+         * count). Never pass a secret.
+         */
+        public Builder liveSummary(String key, java.util.function.Supplier<?> value) {
+            liveSummary.put(requireNonNull(key, "key"), requireNonNull(value, "value"));
+            return this;
+        }
+
         /** Adds routes or settings of the service's own (WebSocket, SSE, ...). */
         public Builder configure(Consumer<ServerBuilder> customizer) {
             customizers.add(requireNonNull(customizer, "customizer"));
@@ -336,7 +346,8 @@ public final class SoniaServer implements AutoCloseable {
                 resources.add(probe);
             }
             final StatusEndpoints status = new StatusEndpoints(
-                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port, tls), probe);
+                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port, tls), liveSummary,
+                    probe);
             DependencyProbe requiredProbe = null;
             if (!requiredDependencies.isEmpty()) {
                 requiredProbe = new DependencyProbe(config, spec, requiredDependencies);

@@ -23,6 +23,9 @@ public final class ErrorMapping {
                 return ErrorCode.ERROR_CODE_APPROVAL_REQUIRED;
             }
         }
+        if (code == Status.Code.FAILED_PRECONDITION && wireName(ErrorCode.ERROR_CODE_TRAINING_LOCKED).equals(reason)) {
+            return ErrorCode.ERROR_CODE_TRAINING_LOCKED;
+        }
         if (code == Status.Code.UNIMPLEMENTED && wireName(ErrorCode.ERROR_CODE_METHOD_NOT_ALLOWED).equals(reason)) {
             return ErrorCode.ERROR_CODE_METHOD_NOT_ALLOWED;
         }
@@ -51,7 +54,7 @@ public final class ErrorMapping {
                     Status.Code.PERMISSION_DENIED;
             case ERROR_CODE_UNAUTHENTICATED -> Status.Code.UNAUTHENTICATED;
             case ERROR_CODE_RATE_LIMITED -> Status.Code.RESOURCE_EXHAUSTED;
-            case ERROR_CODE_CONFLICT -> Status.Code.FAILED_PRECONDITION;
+            case ERROR_CODE_CONFLICT, ERROR_CODE_TRAINING_LOCKED -> Status.Code.FAILED_PRECONDITION;
             case ERROR_CODE_METHOD_NOT_ALLOWED -> Status.Code.UNIMPLEMENTED;
             case ERROR_CODE_INTERNAL_ERROR, ERROR_CODE_UNSPECIFIED, UNRECOGNIZED -> Status.Code.INTERNAL;
         };

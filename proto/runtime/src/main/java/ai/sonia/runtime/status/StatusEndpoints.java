@@ -40,14 +40,21 @@ public final class StatusEndpoints {
     private final Supplier<Integer> port;
     private final List<String> grpcServices;
     private final Map<String, String> configSummary;
+    private final Map<String, Supplier<?>> liveSummary;
     private final DependencyProbe dependencies;
 
+    /**
+     * {@code liveSummary} holds the entries of the config summary read again on every {@code /status} (a count
+     * of locked tenants, say); one that fails reads "unavailable: " and why.
+     */
     public StatusEndpoints(ServiceSpec spec, Supplier<Integer> port, List<String> grpcServices,
-                           Map<String, String> configSummary, DependencyProbe dependencies) {
+                           Map<String, String> configSummary, Map<String, Supplier<?>> liveSummary,
+                           DependencyProbe dependencies) {
         this.spec = spec;
         this.port = port;
         this.grpcServices = List.copyOf(grpcServices);
         this.configSummary = Map.copyOf(configSummary);
+        this.liveSummary = Map.copyOf(liveSummary);
         this.dependencies = dependencies;
     }
 
@@ -90,8 +97,22 @@ public final class StatusEndpoints {
 
     /** The detailed status, with a live probe of each dependency. */
     public HttpService status() {
-        return (ctx, req) -> HttpResponse.of(dependencies.probeAll().thenApply(
-                (List<DependencyStatus> deps) -> envelope(ctx, basic().addAllDependencies(deps).build())));
+        return (ctx, req) -> HttpResponse.of(dependencies.probeAll().thenApplyAsync(
+                (List<DependencyStatus> deps) -> envelope(ctx, basic().putAllConfig(live()).addAllDependencies(deps)
+                                                                      .build()),
+                ctx.blockingTaskExecutor()));
+    }
+
+    private Map<String, String> live() {
+        final Map<String, String> values = new java.util.TreeMap<>();
+        liveSummary.forEach((key, value) -> {
+            try {
+                values.put(key, String.valueOf(value.get()));
+            } catch (RuntimeException e) {
+                values.put(key, "unavailable: " + e.getMessage());
+            }
+        });
+        return values;
     }
 
     private ServiceStatus.Builder basic() {

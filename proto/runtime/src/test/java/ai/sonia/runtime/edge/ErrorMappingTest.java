@@ -25,6 +25,7 @@ class ErrorMappingTest {
             "PERMISSION_DENIED,  PERMISSION_DENIED,   403",
             "RATE_LIMITED,       RESOURCE_EXHAUSTED,  429",
             "CONFLICT,           FAILED_PRECONDITION, 409",
+            "TRAINING_LOCKED,    FAILED_PRECONDITION, 409",
             "INTERNAL_ERROR,     INTERNAL,            500",
     })
     void everyEnvelopeCodeRoundTripsThroughItsGrpcStatusAndReason(String wire, Status.Code grpc, int http) {
@@ -78,7 +79,7 @@ class ErrorMappingTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"POLICY_DENIED", "APPROVAL_REQUIRED"})
+    @CsvSource({"POLICY_DENIED", "APPROVAL_REQUIRED", "TRAINING_LOCKED"})
     void reasonsOnlyRefinePermissionDenied(String reason) {
         // The same reason on another code does not turn it into a policy outcome.
         assertThat(ErrorMapping.errorCode(Status.Code.INTERNAL, reason)).isEqualTo(ErrorCode.ERROR_CODE_INTERNAL_ERROR);
