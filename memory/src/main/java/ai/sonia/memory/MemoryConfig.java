@@ -25,7 +25,26 @@ public record MemoryConfig(
         @ConfigKey(value = "TTL sweep interval.", def = "5000") long sweepIntervalMs,
         @ConfigKey(value = "Access-time flush interval.", def = "1000") long accessFlushIntervalMs,
         @ConfigKey(value = "Wait for the embedding model.", def = "120000") long embedderLoadTimeoutMs,
-        @ConfigKey("The embedding model; a ledger keeps the one it was built with.") Embedding embedding) {
+        @ConfigKey("The embedding model; a ledger keeps the one it was built with.") Embedding embedding,
+        @ConfigKey("Training mode: EVA-OS locks a tenant's memories while a training run reads them.")
+        Training training) {
+
+    /**
+     * The training gate ({@code ai.sonia.memory.client.EvaOsTrainingGate}): before every store, supersede,
+     * invalidation or forget, memory asks EVA-OS whether the tenant is in training mode and refuses with
+     * TRAINING_LOCKED while it is, or with UNAVAILABLE (naming evaos) when EVA-OS cannot answer.
+     */
+    public record Training(
+            @ConfigKey(value = "Ask EVA-OS before each change (fail closed). Set false only for a memory that runs"
+                               + " without EVA-OS: then training locks do not reach memory.", def = "true")
+            boolean enforce,
+            @ConfigKey(value = "How long EVA-OS's answer for a tenant is reused, ms: a lock applies within this.",
+                       def = "1000") long cacheMs) {
+
+        public Training {
+            check(cacheMs >= 0 && cacheMs <= 60_000, "training.cacheMs", cacheMs, "0..60000");
+        }
+    }
 
     /** The embedding model: the bundled offline ONNX one, or an Ollama model ({@link EmbeddingChoice}). */
     public record Embedding(

@@ -2,9 +2,12 @@ package ai.sonia.memory;
 
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 
 import com.linecorp.armeria.server.ServerListener;
 
+import ai.sonia.evaos.v1.EvaOsServiceGrpc;
+import ai.sonia.memory.client.EvaOsTrainingGate;
 import ai.sonia.memory.domain.AccessTracker;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
@@ -12,6 +15,7 @@ import ai.sonia.memory.domain.Housekeeping;
 import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
 import ai.sonia.memory.domain.SearchPipeline;
+import ai.sonia.memory.domain.TrainingGate;
 import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
 import ai.sonia.memory.store.SqliteMemoryStore;
@@ -21,6 +25,8 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.client.SoniaChannels;
+import io.grpc.ManagedChannel;
 
 /** Wires the memory service: the durable memory ledger and hybrid search. */
 public final class MemoryModule implements ServiceModule {
@@ -52,13 +58,23 @@ public final class MemoryModule implements ServiceModule {
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
         final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock);
+        final ManagedChannel evaos = memoryConfig.training().enforce()
+                                     ? SoniaChannels.forService(config, spec(), Stack.EVAOS) : null;
+        final TrainingGate training = evaos == null ? TrainingGate.OFF
+                : new EvaOsTrainingGate(EvaOsServiceGrpc.newBlockingStub(evaos),
+                                        Duration.ofMillis(memoryConfig.training().cacheMs()), clock);
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses,
+                                                     training, clock);
         final SearchPipeline search = new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock);
         final IndexLoader loader = new IndexLoader(store, index);
         final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load);
         final Backups backups = new Backups(store, store.auditLog(), loader, clock,
                                             dataDir.resolve("backups"));
-        return SoniaServer.builder(spec(), config)
+        final SoniaServer.Builder builder = SoniaServer.builder(spec(), config);
+        if (evaos != null) {
+            builder.dependency(Stack.EVAOS).closeOnStop(() -> SoniaChannels.close(evaos));
+        }
+        return builder
                           .addService(new MemoryServiceImpl(engine, search, backups))
                           .useBlockingTaskExecutor(true)
                           .configure(sb -> sb.serverListener(ServerListener.builder()
@@ -68,6 +84,8 @@ public final class MemoryModule implements ServiceModule {
                           .configSummary("database", store.file())
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
+                          .configSummary("training.enforce", memoryConfig.training().enforce()
+                                                             ? "on (asks evaos)" : "off (services.memory.training.enforce)")
                           .closeOnStop(housekeeping)
                           .closeOnStop(index)
                           .closeOnStop(store)

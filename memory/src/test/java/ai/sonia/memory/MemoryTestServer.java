@@ -5,6 +5,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.common.v1.Role;
@@ -28,6 +31,8 @@ import ai.sonia.runtime.testing.TestHomes;
  */
 final class MemoryTestServer implements AutoCloseable {
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     final Path home;
     final StackConfig config;
     final MutableClock clock = new MutableClock();
@@ -41,6 +46,7 @@ final class MemoryTestServer implements AutoCloseable {
 
     private MemoryTestServer(Path home) {
         this.home = home;
+        withoutEvaOs(home);
         extension = SoniaServiceExtension.of(new MemoryModule()).home(home)
                                          .factory(c -> new MemoryModule().newServer(c, clock)).start();
         config = extension.stackConfig();
@@ -48,6 +54,26 @@ final class MemoryTestServer implements AutoCloseable {
         // A fresh service credential on every call: a class's shared server may outlive one credential.
         stub = MemoryServiceGrpc.newBlockingStub(extension.channel()).withInterceptors(
                 new ServiceCredentialInterceptor(ServiceCredentials.of(config), "memory-test"));
+    }
+
+    /**
+     * Memory runs alone here, so its config says so: {@code services.memory.training.enforce} false (unless
+     * the test set it), else every change would be refused for want of EVA-OS (TrainingGateTest runs it with).
+     */
+    private static void withoutEvaOs(Path home) {
+        final Path file = home.resolve("config/sonia.json");
+        try {
+            final ObjectNode root = Files.isRegularFile(file) ? (ObjectNode) JSON.readTree(file.toFile())
+                                                              : JSON.createObjectNode();
+            final ObjectNode training = root.with("services").with("memory").with("training");
+            if (!training.has("enforce")) {
+                training.put("enforce", false);
+            }
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, JSON.writeValueAsString(root));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** A stub that calls as {@code user} of {@code tenant} with {@code role}, by an access token. */

@@ -44,10 +44,12 @@ public final class MemoryEngine {
     private final Embedder embedder;
     private final VectorIndex index;
     private final AccessTracker accesses;
+    private final TrainingGate training;
     private final Clock clock;
 
     public MemoryEngine(MemoryConfig config, MemoryStore store, AuditLog auditLog, Embedder embedder,
-                        VectorIndex index, AccessTracker accesses, Clock clock) {
+                        VectorIndex index, AccessTracker accesses, TrainingGate training, Clock clock) {
+        this.training = training;
         this.config = config;
         this.store = store;
         this.auditLog = auditLog;
@@ -74,6 +76,7 @@ public final class MemoryEngine {
         final Memory memory = checked.toBuilder()
                                      .setScope(access.storeScope(checked.getScope(), request.getTenantWide()))
                                      .build();
+        training.checkWritable(memory.getScope().getTenant());
         RequestChecks.label("request_id", request.getRequestId());
         final long nowMs = nowMs();
         if (!request.getRequestId().isEmpty()) {
@@ -198,7 +201,9 @@ public final class MemoryEngine {
         RequestChecks.name("name", request.getName(), true);
         RequestChecks.label("reason", request.getReason());
         final long nowMs = nowMs();
-        access.checkWritable(row(request.getName(), nowMs).memory());
+        final Memory current = row(request.getName(), nowMs).memory();
+        access.checkWritable(current);
+        training.checkWritable(current.getScope().getTenant());
         return store.invalidate(request.getName(), request.getReason(), access.actor(), nowMs).memory();
     }
 
@@ -208,7 +213,9 @@ public final class MemoryEngine {
         RequestChecks.name("name", request.getName(), true);
         RequestChecks.label("reason", request.getReason());
         final long nowMs = nowMs();
-        access.checkWritable(row(request.getName(), nowMs).memory());
+        final Memory current = row(request.getName(), nowMs).memory();
+        access.checkWritable(current);
+        training.checkWritable(current.getScope().getTenant());
         final Forgotten forgotten = store.forget(request.getName(), request.getReason(), access.actor(), nowMs);
         index.remove(forgotten.tenant(), forgotten.id());
         return ForgetMemoryResponse.newBuilder().setName(request.getName())

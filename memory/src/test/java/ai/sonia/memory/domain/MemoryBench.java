@@ -452,7 +452,7 @@ public final class MemoryBench {
         final AccessTracker accesses = new AccessTracker();
         final Clock clock = Clock.systemUTC();
         final Engine engine = new Engine(
-                new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock),
+                new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, TrainingGate.OFF, clock),
                 new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock), store, index,
                 new Housekeeping(memoryConfig, store, accesses, clock, new IndexLoader(store, index)::load));
         // Wait for the (empty) graph, so every insert feeds it as in a long-running server.
