@@ -7,6 +7,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import com.google.protobuf.util.Timestamps;
 
+import com.linecorp.armeria.server.ServiceRequestContext;
+
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.GetTrainingStatusRequest;
@@ -16,6 +18,7 @@ import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.errors.DomainException;
+import io.grpc.Context;
 import io.grpc.StatusRuntimeException;
 
 /**
@@ -66,6 +69,10 @@ public final class EvaOsTrainingGate implements TrainingGate {
             fresh = evaos.withOption(ServiceCredentialInterceptor.ACTING_FOR, Principal.service("memory"))
                          .getTrainingStatus(GetTrainingStatusRequest.newBuilder().setTenant(tenant).build());
         } catch (StatusRuntimeException e) {
+            final ServiceRequestContext ctx = ServiceRequestContext.currentOrNull();
+            if (Context.current().isCancelled() || ctx != null && ctx.isTimedOut()) {
+                throw e; // the caller's own deadline ran out or it gave up: nothing to say of EVA-OS
+            }
             throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
                                      "cannot change memories of tenant " + tenant + ": evaos cannot say whether it is"
                                      + " in training mode (" + Errors.envelopeCode(e) + "); " + SETTING

@@ -48,7 +48,8 @@ class ConfigReferenceTest {
     @Test
     void theReadmeExampleConfigStartsMemoryOnAnExistingLedger() throws Exception {
         final Path home = TestHomes.create("readme-config");
-        final Map<String, String> env = Map.of("SONIA_HOME", home.toString());
+        // Memory alone: no EVA-OS to ask about training locks.
+        final Map<String, String> env = Map.of("SONIA_HOME", home.toString(), "SONIA_MEMORY_TRAINING_ENFORCE", "false");
         // A ledger built by the default config, holding a vector of the bundled model.
         final StackConfig first = StackConfig.load(env).withPorts(Map.of("memory", 0));
         try (SoniaServer memory = StackMain.modules().get("memory").newServer(first).start()) {
