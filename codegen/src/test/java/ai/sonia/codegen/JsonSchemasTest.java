@@ -49,7 +49,7 @@ class JsonSchemasTest {
     @Test
     void theEnvelopeSchemaListsEveryErrorCode() {
         final ObjectNode schema = EnvelopeSchema.schema();
-        assertThat(schema.at("/$defs/sonia.common.v1.EnvelopeError/properties/code/enum")).hasSize(12);
+        assertThat(schema.at("/$defs/sonia.common.v1.EnvelopeError/properties/code/enum")).hasSize(13);
         assertThat(schema.at("/properties/duration_ms/type").asText()).isEqualTo("number");
     }
 }
