@@ -5,12 +5,7 @@ import static ai.sonia.evaos.ApprovalFlowTest.code;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
-import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -34,6 +29,7 @@ import ai.sonia.evaos.v1.TrainingStatus;
 import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.options.v1.RiskLevel;
 import ai.sonia.runtime.Errors;
+import ai.sonia.runtime.testing.MutableClock;
 import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import io.grpc.Status;
@@ -47,7 +43,7 @@ import io.grpc.Status;
 class TrainingModeTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final MovableClock clock = new MovableClock();
+    private static final MutableClock clock = new MutableClock();
 
     @RegisterExtension
     static final SoniaServiceExtension evaos =
@@ -209,30 +205,5 @@ class TrainingModeTest {
                            .path("enabled").asBoolean()).isTrue();
         assertThat(data(Rest.postJson(admin, "/v1/tenants/oscorp/training:disable", "{}")).path("enabled")
                                                                                               .asBoolean()).isFalse();
-    }
-
-    /** A clock the TTL test moves forward. */
-    static final class MovableClock extends Clock {
-
-        private final AtomicLong millis = new AtomicLong(System.currentTimeMillis());
-
-        void advance(Duration duration) {
-            millis.addAndGet(duration.toMillis());
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.ofEpochMilli(millis.get());
-        }
     }
 }

@@ -21,6 +21,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.testing.MutableClock;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 import ai.sonia.runtime.testing.TestHomes;
 

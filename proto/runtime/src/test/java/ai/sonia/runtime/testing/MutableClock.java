@@ -1,4 +1,4 @@
-package ai.sonia.memory;
+package ai.sonia.runtime.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -7,12 +7,13 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** A clock the test moves forward, for decay and TTL. */
-final class MutableClock extends Clock {
+/** A clock the test moves forward (decay, TTLs, expiry), for a server built with it. */
+public final class MutableClock extends Clock {
 
     private final AtomicLong millis = new AtomicLong(System.currentTimeMillis());
 
-    void advance(Duration duration) {
+    /** Moves the clock forward by {@code duration}. */
+    public void advance(Duration duration) {
         millis.addAndGet(duration.toMillis());
     }
 
