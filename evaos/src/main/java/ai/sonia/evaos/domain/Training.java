@@ -3,6 +3,7 @@ package ai.sonia.evaos.domain;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.Map;
 import java.util.Optional;
 
@@ -58,7 +59,7 @@ public final class Training {
             throw DomainException.invalidArgument("ttl", effective + " (expected: more than 0s, at most "
                                                          + MAX_TTL.toDays() + " days)");
         }
-        final Instant now = clock.instant();
+        final Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS); // what every store keeps
         final TrainingLocks.Lock lock = new TrainingLocks.Lock(tenant, reason, principal.audit(), now,
                                                                now.plus(effective));
         locks.enable(lock);
