@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
@@ -149,6 +150,23 @@ public final class LiveSession {
         store.appendHistory(id(), HistoryEntry.newBuilder().setRole(role).setText(text).setMessageId(messageId)
                                               .setCreateTime(now())
                                               .setInterrupted(interrupted).build());
+    }
+
+    /** Changes the stored session within {@code scope} (title, metadata) and keeps what was stored. */
+    synchronized void update(SessionStore.Scope scope, UnaryOperator<Session> change) {
+        snapshot = store.update(scope, id(), change);
+    }
+
+    /**
+     * The session was deleted from the store: it counts as closed for whatever is still running (a chat turn),
+     * and every attached connection is told and let go.
+     */
+    synchronized void deleted() {
+        snapshot = snapshot.toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build();
+        for (EventSink sink : sinks) {
+            sink.sessionDeleted();
+        }
+        sinks.clear();
     }
 
     /** Moves to {@code to} (the caller checked the transition is allowed) and stores it. */
