@@ -27,6 +27,7 @@ import ai.sonia.runtime.errors.DomainException;
 public final class LiveSession {
 
     private final SessionStore store;
+    private final EventPublisher publisher;
     private final Clock clock;
     private final int replayCapacity;
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
@@ -35,8 +36,10 @@ public final class LiveSession {
     private final Principal owner;
     private Session snapshot;
 
-    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, TurnLine turns) {
+    LiveSession(SessionStore store, EventPublisher publisher, Clock clock, Session snapshot, int replayCapacity,
+                TurnLine turns) {
         this.store = store;
+        this.publisher = publisher;
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
@@ -68,7 +71,7 @@ public final class LiveSession {
 
     /**
      * Assigns the next sequence number, a timestamp, the session id and (when missing) a message id,
-     * stores the event, keeps it for replay and delivers it to every attached sink.
+     * stores the event, keeps it for replay, delivers it to every attached sink and hands it to the publisher.
      */
     public synchronized SessionEvent append(SessionEvent.Builder builder) {
         final Timestamp now = now();
@@ -86,6 +89,7 @@ public final class LiveSession {
         for (EventSink sink : sinks) {
             sink.deliver(event);
         }
+        publisher.publish(event);
         return event;
     }
 

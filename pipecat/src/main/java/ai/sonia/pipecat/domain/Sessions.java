@@ -45,6 +45,7 @@ public final class Sessions {
     private static final Set<String> UPDATABLE = Set.of("title", "metadata", "state");
 
     private final SessionStore store;
+    private final EventPublisher publisher;
     private final Clock clock;
     private final int maxLive;
     private final int replayEvents;
@@ -58,9 +59,11 @@ public final class Sessions {
     private final Map<String, TurnLine> turns = new ConcurrentHashMap<>();
     private final AtomicInteger live;
 
-    public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, RateLimiter limiter,
-                    int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
+    /** {@code publisher} gets every event of every session, in order per session, once stored. */
+    public Sessions(SessionStore store, EventPublisher publisher, Clock clock, int maxLive, int replayEvents,
+                    RateLimiter limiter, int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
         this.store = store;
+        this.publisher = publisher;
         this.clock = clock;
         this.maxLive = maxLive;
         this.replayEvents = replayEvents;
@@ -399,7 +402,7 @@ public final class Sessions {
         }
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
         return loaded.computeIfAbsent(sessionId,
-                                      id -> new LiveSession(store, clock, stored, replayEvents, turns.computeIfAbsent(
+                                      id -> new LiveSession(store, publisher, clock, stored, replayEvents, turns.computeIfAbsent(
                                               id, unused -> new TurnLine(maxWaitingTurns))));
     }
 }

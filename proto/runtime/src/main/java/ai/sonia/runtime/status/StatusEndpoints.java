@@ -41,9 +41,18 @@ public final class StatusEndpoints {
     private final List<String> grpcServices;
     private final Map<String, String> configSummary;
     private final DependencyProbe dependencies;
+    private final List<Supplier<DependencyStatus>> externals;
 
     public StatusEndpoints(ServiceSpec spec, Supplier<Integer> port, List<String> grpcServices,
                            Map<String, String> configSummary, DependencyProbe dependencies) {
+        this(spec, port, grpcServices, configSummary, dependencies, List.of());
+    }
+
+    /** With dependencies that are not Sonia services, each reporting its own state ({@code externals}). */
+    public StatusEndpoints(ServiceSpec spec, Supplier<Integer> port, List<String> grpcServices,
+                           Map<String, String> configSummary, DependencyProbe dependencies,
+                           List<Supplier<DependencyStatus>> externals) {
+        this.externals = List.copyOf(externals);
         this.spec = spec;
         this.port = port;
         this.grpcServices = List.copyOf(grpcServices);
@@ -91,7 +100,11 @@ public final class StatusEndpoints {
     /** The detailed status, with a live probe of each dependency. */
     public HttpService status() {
         return (ctx, req) -> HttpResponse.of(dependencies.probeAll().thenApply(
-                (List<DependencyStatus> deps) -> envelope(ctx, basic().addAllDependencies(deps).build())));
+                (List<DependencyStatus> deps) -> {
+                    final ServiceStatus.Builder status = basic().addAllDependencies(deps);
+                    externals.forEach(external -> status.addDependencies(external.get()));
+                    return envelope(ctx, status.build());
+                }));
     }
 
     private ServiceStatus.Builder basic() {
