@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
 
 import org.apache.kafka.clients.admin.Admin;
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import com.google.protobuf.util.JsonFormat;
+
+import com.linecorp.armeria.client.WebClient;
 
 import ai.sonia.pipecat.kafka.KafkaEventPublisher;
 import ai.sonia.pipecat.v1.EventType;
@@ -50,11 +53,14 @@ class ConversationEventsKafkaTest {
     @BeforeAll
     static void start() throws Exception {
         broker = new KafkaBroker(Path.of("target", "kafka"));
+        // The broker and the service start side by side; the publisher waits for the broker by itself.
+        final CompletableFuture<Void> brokerUp = CompletableFuture.runAsync(broker::start);
+        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()));
+        brokerUp.join();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                                                broker.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1))).all().get();
         }
-        pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers()));
         consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
@@ -70,12 +76,15 @@ class ConversationEventsKafkaTest {
         if (consumer != null) {
             consumer.close(Duration.ofSeconds(1));
         }
+        final CompletableFuture<Void> brokerDown = CompletableFuture.runAsync(() -> {
+            if (broker != null) {
+                broker.close();
+            }
+        });
         if (pipecat != null) {
             pipecat.close();
         }
-        if (broker != null) {
-            broker.close();
-        }
+        brokerDown.join();
     }
 
     @Test
@@ -116,6 +125,13 @@ class ConversationEventsKafkaTest {
                 .containsExactlyElementsOf(range(1, total));
         assertThat(received.values()).allSatisfy(e -> assertThat(e.getSessionId()).isEqualTo(id));
         client.close();
+        // Nothing was dropped: the publisher is not degraded, and says so where operators look.
+        final WebClient rest = pipecat.rest(pipecat.token);
+        assertThat(rest.get("/status").aggregate().join().contentUtf8())
+                .contains("\"name\":\"kafka\"").doesNotContain("events dropped");
+        assertThat(rest.get("/metrics").aggregate().join().contentUtf8())
+                .contains("sonia_pipecat_events_kafka_dropped_total 0.0")
+                .contains("sonia_pipecat_events_kafka_published_total");
     }
 
     private static void say(WsClient client, String text) {

@@ -20,8 +20,8 @@ import kafka.server.KafkaRaftServer;
 
 /**
  * One real Kafka node in this JVM, broker and controller in KRaft mode, on free loopback ports and a log
- * directory under {@code target/}: formatted once, then stopped and started again on the same ports and
- * directory as often as a test likes.
+ * directory under {@code target/}: formatted when made, then started, stopped and started again on the same
+ * ports and directory as often as a test likes.
  */
 final class KafkaBroker implements AutoCloseable {
 
@@ -59,7 +59,6 @@ final class KafkaBroker implements AutoCloseable {
                        .setControllerListenerName("CONTROLLER").setMetadataLogDirectory(logs.toString())
                        .setDirectories(List.of(logs.toString()))
                        .setReleaseVersion(MetadataVersion.latestProduction()).run();
-        start();
     }
 
     /** host:port of the broker's listener. */
