@@ -28,7 +28,40 @@ public record PipecatConfig(
         @ConfigKey(value = "Silence after which the server pings a WebSocket client (dropped after as long again).",
                    def = "20000") long pingIntervalMillis,
         @ConfigKey(value = "How long the server waits for the client's close frame.", def = "3000")
-        long closeTimeoutMillis) {
+        long closeTimeoutMillis,
+        @ConfigKey("Conversation events to Kafka: every session event, keyed by session id, at least once;"
+                   + " off while bootstrapServers is empty.") Kafka kafka) {
+
+    /**
+     * Publishing conversation events to Kafka ({@code services.pipecat.kafka}). Off by default.
+     *
+     * @param bootstrapServers the brokers, {@code host:port,host:port}; empty: nothing is published
+     * @param topic where the events go
+     * @param buffer events waiting for the producer; beyond it they are dropped, counted and shown in /status
+     * @param stallSeconds how long events may wait unacknowledged before /status shows the publisher degraded
+     */
+    @ConfigKey("Conversation events to Kafka.")
+    public record Kafka(
+            @ConfigKey(value = "Kafka brokers, host:port[,host:port...]; empty: no publishing.", shown = "empty")
+            String bootstrapServers,
+            @ConfigKey(value = "The topic the events go to.", def = "conversation.events") String topic,
+            @ConfigKey(value = "Events waiting for Kafka; more are dropped, counted on /metrics and shown in /status.",
+                       def = "10000") int buffer,
+            @ConfigKey(value = "Unacknowledged this long, the publisher shows degraded in /status.", def = "10")
+            long stallSeconds) {
+
+        public Kafka {
+            bootstrapServers = bootstrapServers == null ? "" : bootstrapServers.strip();
+            check(topic != null && !topic.isBlank(), "kafka.topic: empty (expected: a topic name)");
+            check(buffer > 0, "kafka.buffer: " + buffer + " (expected: > 0)");
+            check(stallSeconds > 0, "kafka.stallSeconds: " + stallSeconds + " (expected: > 0)");
+        }
+
+        /** Whether events are published. */
+        public boolean enabled() {
+            return !bootstrapServers.isEmpty();
+        }
+    }
 
     /** The origins a browser page served from this machine has. */
     public static final List<String> LOCAL_ORIGINS = OriginPolicy.LOCAL_ORIGINS;
@@ -44,6 +77,7 @@ public record PipecatConfig(
         check(pingIntervalMillis >= 0, "pingIntervalMillis: " + pingIntervalMillis + " (expected: >= 0)");
         check(closeTimeoutMillis > 0, "closeTimeoutMillis: " + closeTimeoutMillis + " (expected: > 0)");
         allowedOrigins = allowedOrigins == null ? LOCAL_ORIGINS : List.copyOf(allowedOrigins);
+        kafka = kafka == null ? new Kafka("", "conversation.events", 10_000, 10) : kafka;
     }
 
     /** Inactivity after which a session is closed. */

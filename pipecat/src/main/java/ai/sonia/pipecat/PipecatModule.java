@@ -16,9 +16,11 @@ import com.linecorp.armeria.server.websocket.WebSocketService;
 import ai.sonia.pipecat.client.GatewayChatClient;
 import ai.sonia.pipecat.domain.ConnectionLimiter;
 import ai.sonia.pipecat.domain.Conversations;
+import ai.sonia.pipecat.domain.EventPublisher;
 import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
+import ai.sonia.pipecat.kafka.KafkaEventPublisher;
 import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
@@ -54,7 +56,10 @@ public final class PipecatModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config) {
         final PipecatConfig pipecat = config.service(spec().name(), PipecatConfig.class);
         final SessionStore store = SqliteSessionStore.open(config.dataDir(spec().name()));
-        final Sessions sessions = new Sessions(store, Clock.systemUTC(), pipecat.maxLiveSessions(),
+        final KafkaEventPublisher kafka = pipecat.kafka().enabled()
+                                          ? new KafkaEventPublisher(pipecat.kafka(), "sonia-pipecat") : null;
+        final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE,
+                                               Clock.systemUTC(), pipecat.maxLiveSessions(),
                                                pipecat.replayEvents(), new Bucket4jRateLimiter(),
                                                pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
@@ -90,6 +95,12 @@ public final class PipecatModule implements ServiceModule {
                                                         .maxFramePayloadLength(1024 * 1024)
                                                         .build();
         final SoniaServer.Builder server = SoniaServer.builder(spec(), config);
+        server.configSummary("kafka_events", kafka != null ? pipecat.kafka().bootstrapServers() + "/"
+                                                             + pipecat.kafka().topic() : "off");
+        if (kafka != null) {
+            kafka.bind(server.meterRegistry());
+            server.externalDependency(kafka::status);
+        }
         // Session series on /metrics: sessions open in memory now.
         io.micrometer.core.instrument.Gauge.builder("sonia.pipecat.sessions.live", sessions, Sessions::liveCount)
                                            .description("Sessions open in memory").register(server.meterRegistry());
@@ -117,6 +128,7 @@ public final class PipecatModule implements ServiceModule {
                           .closeOnStop(sweeper::shutdownNow)
                           .closeOnStop(() -> SoniaChannels.close(gateway))
                           .closeOnStop(store)
+                          .closeOnStop(kafka != null ? kafka : EventPublisher.NONE)
                           .build();
     }
 }

@@ -15,9 +15,11 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import ai.sonia.pipecat.v1.Attach;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.ConverseResponse;
+import ai.sonia.pipecat.v1.DeleteSessionRequest;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.StartSessionRequest;
+import ai.sonia.pipecat.v1.StopSessionRequest;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 
@@ -53,6 +55,23 @@ class ConverseStreamTest {
         final StreamObserver<ConverseRequest> requests = pipecat.async().converse(stream);
         requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId("ghost")).build());
         assertThat(stream.done.get(20, TimeUnit.SECONDS)).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void aClosedSessionEndsWithFailedPreconditionADeletedOneWithNotFound() throws Exception {
+        final String id = pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        pipecat.blocking().stopSession(StopSessionRequest.newBuilder().setSessionId(id).build());
+        final Stream closed = new Stream();
+        pipecat.async().converse(closed)
+               .onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
+        assertThat(closed.done.get(20, TimeUnit.SECONDS)).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(closed.events).anySatisfy(e -> assertThat(e.getErrorCode()).isEqualTo("CONFLICT"));
+
+        pipecat.blocking().deleteSession(DeleteSessionRequest.newBuilder().setSessionId(id).build());
+        final Stream deleted = new Stream();
+        pipecat.async().converse(deleted)
+               .onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
+        assertThat(deleted.done.get(20, TimeUnit.SECONDS)).isEqualTo(Status.Code.NOT_FOUND);
     }
 
     @Test

@@ -159,6 +159,37 @@ class WebSocketProtocolTest {
     }
 
     @Test
+    void theSeedsMessageFrameIsAnAliasOfTheClientEvent() throws Exception {
+        final String id = newSession();
+        final WsClient client = pipecat.ws(id, 0);
+        client.send("{\"type\":\"MESSAGE\",\"data\":{\"text\":\"from the seed\",\"message_id\":\"seed-1\"}}");
+        assertThat(client.await(e -> e.getRole().equals("assistant")).getText()).isEqualTo("echo: from the seed");
+        assertThat(client.await(e -> e.getMessageId().equals("seed-1")).getType())
+                .isEqualTo(EventType.EVENT_TYPE_MESSAGE);
+        // The same path: the same message id is a duplicate, whichever frame carries it.
+        client.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"seed-1\",\"text\":\"again\"}");
+        client.await(e -> e.getText().startsWith("duplicate"));
+        // Other seed types too (a ping), in any case.
+        client.send("{\"type\":\"status\",\"data\":{}}");
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_STATUS && e.getText().startsWith("state=ACTIVE "));
+        client.close();
+
+        for (String frame : List.of("{\"kind\":\"MESSAGE\",\"payload\":{\"text\":\"hi\"}}",
+                                    "{\"type\":\"SHOUT\",\"data\":{\"text\":\"hi\"}}",
+                                    "{\"type\":\"MESSAGE\",\"data\":{\"txt\":\"hi\"}}", "[1,2]")) {
+            final WsClient other = pipecat.ws(newSession(), 0);
+            other.send(frame);
+            assertThat(other.awaitClose()).as(frame).isEqualTo(1002);
+            assertThat(other.events).as(frame).anySatisfy(e -> {
+                assertThat(e.getErrorCode()).isEqualTo("INVALID_ARGUMENT");
+                assertThat(e.getText()).contains("expected a ConverseRequest or SessionEvent in proto JSON")
+                                       .contains("{\"type\":\"MESSAGE\",\"data\":{\"text\":\"hi\"}}")
+                                       .doesNotContain("com.google", "Exception");
+            });
+        }
+    }
+
+    @Test
     void malformedFramesClose1002AndUnsupportedOnes1003() throws Exception {
         final WsClient garbage = pipecat.ws(newSession(), 0);
         garbage.send("{not json");

@@ -20,8 +20,15 @@ public enum CloseCode {
      * resume ({@code too slow, resume from last_sequence=N}); reconnecting with that replays the rest.
      */
     TOO_SLOW(4008),
-    /** The session is unknown or closed. */
+    /** The session is unknown or not the caller's (gRPC NOT_FOUND). */
     UNKNOWN_SESSION(4001),
+    /**
+     * The session exists but is closed: nothing can attach to it (the same WebSocket code as an unknown session;
+     * the ERROR before it says CONFLICT, and gRPC ends with FAILED_PRECONDITION).
+     */
+    SESSION_CLOSED(4001),
+    /** The session was deleted while the connection was attached (as HTTP 404: it is gone). */
+    DELETED(4004),
     /** A limit was reached: connections per address. */
     LIMIT(4029);
 

@@ -57,10 +57,19 @@ public final class Conversation {
         this.out = out;
         this.address = address;
         this.correlationId = correlationId;
-        sink = event -> {
-            out.deliver(event);
-            if (event.getType() == EventType.EVENT_TYPE_SESSION_STOP) {
-                end(CloseCode.NORMAL, "session closed");
+        sink = new EventSink() {
+            @Override
+            public void deliver(SessionEvent event) {
+                out.deliver(event);
+                if (event.getType() == EventType.EVENT_TYPE_SESSION_STOP) {
+                    end(CloseCode.NORMAL, "session closed");
+                }
+            }
+
+            @Override
+            public void sessionDeleted() {
+                notice(EventType.EVENT_TYPE_ERROR, "session deleted", "NOT_FOUND", "");
+                end(CloseCode.DELETED, "session deleted");
             }
         };
     }
@@ -105,7 +114,8 @@ public final class Conversation {
         } catch (DomainException e) {
             final boolean unknown = e.code() == ErrorCode.ERROR_CODE_NOT_FOUND;
             notice(EventType.EVENT_TYPE_ERROR, e.getMessage(), unknown ? "NOT_FOUND" : "CONFLICT", "");
-            end(CloseCode.UNKNOWN_SESSION, unknown ? "unknown session" : "session closed");
+            end(unknown ? CloseCode.UNKNOWN_SESSION : CloseCode.SESSION_CLOSED,
+                unknown ? "unknown session" : "session closed");
         } catch (RuntimeException e) {
             failed(e);
         }

@@ -7,4 +7,7 @@ public interface EventSink {
 
     /** Delivers one event. */
     void deliver(SessionEvent event);
+
+    /** The session was deleted: nothing more will come. */
+    default void sessionDeleted() {}
 }

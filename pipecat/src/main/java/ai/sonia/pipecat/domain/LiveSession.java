@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.UnaryOperator;
 
 import com.google.protobuf.Timestamp;
 import com.google.protobuf.util.Timestamps;
@@ -26,6 +27,7 @@ import ai.sonia.runtime.errors.DomainException;
 public final class LiveSession {
 
     private final SessionStore store;
+    private final EventPublisher publisher;
     private final Clock clock;
     private final int replayCapacity;
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
@@ -34,8 +36,10 @@ public final class LiveSession {
     private final Principal owner;
     private Session snapshot;
 
-    LiveSession(SessionStore store, Clock clock, Session snapshot, int replayCapacity, TurnLine turns) {
+    LiveSession(SessionStore store, EventPublisher publisher, Clock clock, Session snapshot, int replayCapacity,
+                TurnLine turns) {
         this.store = store;
+        this.publisher = publisher;
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
@@ -67,7 +71,7 @@ public final class LiveSession {
 
     /**
      * Assigns the next sequence number, a timestamp, the session id and (when missing) a message id,
-     * stores the event, keeps it for replay and delivers it to every attached sink.
+     * stores the event, keeps it for replay, delivers it to every attached sink and hands it to the publisher.
      */
     public synchronized SessionEvent append(SessionEvent.Builder builder) {
         final Timestamp now = now();
@@ -85,6 +89,7 @@ public final class LiveSession {
         for (EventSink sink : sinks) {
             sink.deliver(event);
         }
+        publisher.publish(event);
         return event;
     }
 
@@ -149,6 +154,23 @@ public final class LiveSession {
         store.appendHistory(id(), HistoryEntry.newBuilder().setRole(role).setText(text).setMessageId(messageId)
                                               .setCreateTime(now())
                                               .setInterrupted(interrupted).build());
+    }
+
+    /** Changes the stored session within {@code scope} (title, metadata) and keeps what was stored. */
+    synchronized void update(SessionStore.Scope scope, UnaryOperator<Session> change) {
+        snapshot = store.update(scope, id(), change);
+    }
+
+    /**
+     * The session was deleted from the store: it counts as closed for whatever is still running (a chat turn),
+     * and every attached connection is told and let go.
+     */
+    synchronized void deleted() {
+        snapshot = snapshot.toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build();
+        for (EventSink sink : sinks) {
+            sink.sessionDeleted();
+        }
+        sinks.clear();
     }
 
     /** Moves to {@code to} (the caller checked the transition is allowed) and stores it. */

@@ -3,6 +3,7 @@ package ai.sonia.pipecat.domain;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.pipecat.v1.HistoryEntry;
@@ -36,6 +37,19 @@ public interface SessionStore extends AutoCloseable {
 
     /** A session without its history; its owner is the one written when it was first saved. */
     Optional<Session> find(String sessionId);
+
+    /**
+     * Changes a session within {@code scope}: reads it, applies {@code change} (which keeps its id and owner) and
+     * saves the result, in one step; returns what was saved. NOT_FOUND when it does not exist or is outside the
+     * scope, exactly alike.
+     */
+    Session update(Scope scope, String sessionId, UnaryOperator<Session> change);
+
+    /**
+     * Removes a session within {@code scope} with everything it has: history, events, seen message ids (its
+     * request id is free again). NOT_FOUND when it does not exist or is outside the scope, exactly alike.
+     */
+    void delete(Scope scope, String sessionId);
 
     /** Appends one entry to a session's history. */
     void appendHistory(String sessionId, HistoryEntry entry);
@@ -73,6 +87,17 @@ public interface SessionStore extends AutoCloseable {
     static DomainException notFound(String sessionId) {
         return DomainException.of(ErrorCode.ERROR_CODE_NOT_FOUND, "session not found: " + sessionId,
                                   Map.of("session_id", sessionId));
+    }
+
+    /** Whose sessions a call may reach: of one tenant and one user when given. */
+    record Scope(Optional<String> tenant, Optional<String> userId) {
+        /** Every session: a service acting for itself. */
+        public static final Scope ALL = new Scope(Optional.empty(), Optional.empty());
+
+        /** Whether a session of this owner is in the scope. */
+        public boolean includes(String sessionTenant, String sessionUser) {
+            return tenant.map(sessionTenant::equals).orElse(true) && userId.map(sessionUser::equals).orElse(true);
+        }
     }
 
     /** Which sessions a listing holds: of one tenant and one user when given, in one state unless UNSPECIFIED. */

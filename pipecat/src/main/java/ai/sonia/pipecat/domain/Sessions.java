@@ -2,9 +2,11 @@ package ai.sonia.pipecat.domain;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,8 +41,11 @@ public final class Sessions {
     private static final int DEFAULT_PAGE_SIZE = 50;
     private static final int MAX_PAGE_SIZE = 1000;
     private static final int MAX_REQUEST_ID = 128;
+    private static final int MAX_TITLE = 200;
+    private static final Set<String> UPDATABLE = Set.of("title", "metadata", "state");
 
     private final SessionStore store;
+    private final EventPublisher publisher;
     private final Clock clock;
     private final int maxLive;
     private final int replayEvents;
@@ -54,9 +59,11 @@ public final class Sessions {
     private final Map<String, TurnLine> turns = new ConcurrentHashMap<>();
     private final AtomicInteger live;
 
-    public Sessions(SessionStore store, Clock clock, int maxLive, int replayEvents, RateLimiter limiter,
-                    int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
+    /** {@code publisher} gets every event of every session, in order per session, once stored. */
+    public Sessions(SessionStore store, EventPublisher publisher, Clock clock, int maxLive, int replayEvents,
+                    RateLimiter limiter, int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
         this.store = store;
+        this.publisher = publisher;
         this.clock = clock;
         this.maxLive = maxLive;
         this.replayEvents = replayEvents;
@@ -125,9 +132,9 @@ public final class Sessions {
      */
     public ListSessionsResponse list(Principal principal, int pageSize, String pageToken, SessionState state) {
         final int size = PageTokens.pageSize(pageSize, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-        final Optional<String> tenant = principal.isService() ? Optional.empty() : Optional.of(principal.tenant());
-        final Optional<String> user = principal.isService() || principal.isAdmin() ? Optional.empty()
-                                                                                   : Optional.of(principal.subject());
+        final SessionStore.Scope scope = scope(principal);
+        final Optional<String> tenant = scope.tenant();
+        final Optional<String> user = scope.userId();
         final String query = "ListSessions tenant=" + tenant.orElse("*") + " user=" + user.orElse("*")
                              + " state=" + state.name();
         final Optional<SessionStore.Key> after = PageTokens.after(pageToken, query).map(Sessions::key);
@@ -193,6 +200,116 @@ public final class Sessions {
     }
 
     /**
+     * Changes a session's title, metadata or state (see {@code UpdateSession} in the contract): the fields
+     * {@code paths} names, or without paths those of {@code patch} that are set. State moves through the state
+     * machine ({@link #pause}, {@link #resume}); a state equal to the current one changes nothing. Every change
+     * is a STATUS event of the session ({@code updated title,metadata}) and a log line.
+     */
+    public Session update(Principal principal, Session patch, List<String> paths, String correlationId) {
+        final String sessionId = patch.getSessionId();
+        final Session current = owned(principal, sessionId);
+        final Set<String> fields = paths.isEmpty() ? impliedPaths(patch) : new LinkedHashSet<>(paths);
+        for (String path : fields) {
+            if (!UPDATABLE.contains(path) && !(path.startsWith("metadata.") && path.length() > "metadata.".length())) {
+                throw DomainException.invalidArgument("update_mask", path + " (expected: title, metadata,"
+                                                                     + " metadata.<key> or state)");
+            }
+        }
+        if (patch.getTitle().length() > MAX_TITLE) {
+            throw DomainException.invalidArgument("session.title", "at most " + MAX_TITLE + " characters");
+        }
+        final SessionState state = patch.getState();
+        if (fields.contains("state") && state != current.getState()) {
+            switch (state) {
+                case SESSION_STATE_PAUSED -> pause(principal, sessionId, correlationId);
+                case SESSION_STATE_ACTIVE -> resume(principal, sessionId, correlationId);
+                default -> throw DomainException.invalidArgument(
+                        "session.state", state + " (expected: SESSION_STATE_PAUSED or SESSION_STATE_ACTIVE;"
+                                         + " StopSession closes a session)");
+            }
+        }
+        final List<String> details = fields.stream().filter(path -> !path.equals("state")).toList();
+        final LiveSession session = load(sessionId);
+        if (!details.isEmpty()) {
+            session.update(scope(principal), stored -> {
+                final Session.Builder next = stored.toBuilder()
+                                                   .setUpdateTime(Timestamps.fromMillis(clock.millis()));
+                for (String path : details) {
+                    if (path.equals("title")) {
+                        next.setTitle(patch.getTitle());
+                    } else if (path.equals("metadata")) {
+                        next.clearMetadata().putAllMetadata(patch.getMetadataMap());
+                    } else {
+                        final String key = path.substring("metadata.".length());
+                        if (patch.containsMetadata(key)) {
+                            next.putMetadata(key, patch.getMetadataOrThrow(key));
+                        } else {
+                            next.removeMetadata(key);
+                        }
+                    }
+                }
+                return next.build();
+            });
+            session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setRole("system")
+                                       .setText("updated " + String.join(",", details))
+                                       .setCorrelationId(correlationId));
+        }
+        logger.atInfo().addKeyValue("session_id", sessionId).addKeyValue("by", principal.subject())
+              .addKeyValue("fields", String.join(",", fields)).addKeyValue("correlation_id", correlationId)
+              .log("Session updated");
+        final Session updated = withHistory(session.snapshot());
+        if (updated.getState() == SessionState.SESSION_STATE_CLOSED) {
+            release(session);
+        }
+        return updated;
+    }
+
+    // Without an update mask: the fields of the patch that are set (AIP-134).
+    private static Set<String> impliedPaths(Session patch) {
+        final Set<String> paths = new LinkedHashSet<>();
+        if (!patch.getTitle().isEmpty()) {
+            paths.add("title");
+        }
+        if (patch.getMetadataCount() > 0) {
+            paths.add("metadata");
+        }
+        if (patch.getState() != SessionState.SESSION_STATE_UNSPECIFIED) {
+            paths.add("state");
+        }
+        return paths;
+    }
+
+    /**
+     * Deletes a session with its history, events and seen message ids; a live one is closed first, and every
+     * connection attached to it ends ({@link EventSink#sessionDeleted}). Afterwards it is NOT_FOUND.
+     */
+    public void delete(Principal principal, String sessionId, String correlationId) {
+        owned(principal, sessionId);
+        final LiveSession session = load(sessionId);
+        final boolean wasLive;
+        synchronized (session) {
+            wasLive = session.state() != SessionState.SESSION_STATE_CLOSED;
+            store.delete(scope(principal), sessionId);
+            session.deleted();
+        }
+        if (wasLive) {
+            live.decrementAndGet();
+        }
+        loaded.remove(sessionId, session);
+        turns.remove(sessionId);
+        limiter.reset(sessionId);
+        logger.atInfo().addKeyValue("session_id", sessionId).addKeyValue("by", principal.subject())
+              .addKeyValue("correlation_id", correlationId).log("Session deleted");
+    }
+
+    // Whose sessions the principal reaches: a user its own, an admin its tenant's, a service acting for itself all.
+    private static SessionStore.Scope scope(Principal principal) {
+        return new SessionStore.Scope(principal.isService() ? Optional.empty() : Optional.of(principal.tenant()),
+                                      principal.isService() || principal.isAdmin() ? Optional.empty()
+                                                                                   : Optional.of(principal.subject()));
+    }
+
+    /**
      * The live session to attach to; NOT_FOUND when unknown or not the principal's (checked first, so a
      * closed session of somebody else does not show), INVALID_TRANSITION when closed.
      */
@@ -210,7 +327,11 @@ public final class Sessions {
         final List<String> idle = store.idleSince(clock.millis() - ttl.toMillis());
         for (String id : idle) {
             logger.atInfo().addKeyValue("session_id", id).log("Closing session idle for more than {}", ttl);
-            stop(id, "inactivity", "ttl");
+            try {
+                stop(id, "inactivity", "ttl");
+            } catch (DomainException e) {
+                // Deleted since it was found idle: nothing left to close.
+            }
         }
         return idle.size();
     }
@@ -281,7 +402,7 @@ public final class Sessions {
         }
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
         return loaded.computeIfAbsent(sessionId,
-                                      id -> new LiveSession(store, clock, stored, replayEvents, turns.computeIfAbsent(
+                                      id -> new LiveSession(store, publisher, clock, stored, replayEvents, turns.computeIfAbsent(
                                               id, unused -> new TurnLine(maxWaitingTurns))));
     }
 }

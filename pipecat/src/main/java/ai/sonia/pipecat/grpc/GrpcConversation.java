@@ -19,7 +19,7 @@ import io.grpc.stub.StreamObserver;
 
 /**
  * The {@code Converse} stream: client messages go to a {@link Conversation}; its events come back as
- * responses, and its close codes end the stream with the matching status (4001 NOT_FOUND, 4029 and 4008
+ * responses, and its close codes end the stream with the matching status (4001 and 4004 NOT_FOUND, a closed session FAILED_PRECONDITION, 4029 and 4008
  * RESOURCE_EXHAUSTED, 1002/1003 INVALID_ARGUMENT, 1011 INTERNAL, 1000 OK).
  *
  * <p>Responses the client has not yet taken are bounded: past {@code maxUnconsumed} the stream ends with
@@ -131,7 +131,8 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
 
     private static ErrorCode errorCode(CloseCode code) {
         return switch (code) {
-            case UNKNOWN_SESSION -> ErrorCode.ERROR_CODE_NOT_FOUND;
+            case UNKNOWN_SESSION, DELETED -> ErrorCode.ERROR_CODE_NOT_FOUND;
+            case SESSION_CLOSED -> ErrorCode.ERROR_CODE_CONFLICT;
             case LIMIT, TOO_SLOW -> ErrorCode.ERROR_CODE_RATE_LIMITED;
             case MALFORMED, UNSUPPORTED -> ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
             case REVOKED -> ErrorCode.ERROR_CODE_UNAUTHENTICATED;

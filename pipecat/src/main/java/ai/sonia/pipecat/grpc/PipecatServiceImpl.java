@@ -9,6 +9,8 @@ import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.ConverseResponse;
+import ai.sonia.pipecat.v1.DeleteSessionRequest;
+import ai.sonia.pipecat.v1.DeleteSessionResponse;
 import ai.sonia.pipecat.v1.GetSessionRequest;
 import ai.sonia.pipecat.v1.ListSessionsRequest;
 import ai.sonia.pipecat.v1.ListSessionsResponse;
@@ -18,6 +20,7 @@ import ai.sonia.pipecat.v1.ResumeSessionRequest;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.StopSessionRequest;
+import ai.sonia.pipecat.v1.UpdateSessionRequest;
 import ai.sonia.runtime.Correlation;
 import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
@@ -72,6 +75,18 @@ public final class PipecatServiceImpl extends PipecatServiceGrpc.PipecatServiceI
     public void stopSession(StopSessionRequest request, StreamObserver<Session> responseObserver) {
         reply(responseObserver, sessions.stop(Principal.current(), request.getSessionId(), request.getReason(),
                                               correlationId()));
+    }
+
+    @Override
+    public void updateSession(UpdateSessionRequest request, StreamObserver<Session> responseObserver) {
+        reply(responseObserver, sessions.update(Principal.current(), request.getSession(),
+                                                request.getUpdateMask().getPathsList(), correlationId()));
+    }
+
+    @Override
+    public void deleteSession(DeleteSessionRequest request, StreamObserver<DeleteSessionResponse> responseObserver) {
+        sessions.delete(Principal.current(), request.getSessionId(), correlationId());
+        reply(responseObserver, DeleteSessionResponse.getDefaultInstance());
     }
 
     @Override

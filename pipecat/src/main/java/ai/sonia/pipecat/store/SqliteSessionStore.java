@@ -8,6 +8,7 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.UnaryOperator;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.Timestamps;
@@ -89,6 +90,28 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     @Override
+    public synchronized Session update(Scope scope, String sessionId, UnaryOperator<Session> change) {
+        return sql("cannot update session " + sessionId, () -> {
+            final Session current = inScope(scope, sessionId);
+            final Session next = change.apply(current).toBuilder().setSessionId(sessionId)
+                                       .setTenant(current.getTenant()).setUserId(current.getUserId()).build();
+            upsert(next, "");
+            return next;
+        });
+    }
+
+    @Override
+    public synchronized void delete(Scope scope, String sessionId) {
+        sql("cannot delete session " + sessionId, () -> inTransaction(() -> {
+            inScope(scope, sessionId);
+            for (String table : List.of("history", "events", "seen_messages", "sessions")) {
+                update("DELETE FROM " + table + " WHERE session_id = ?", sessionId);
+            }
+            return null;
+        }));
+    }
+
+    @Override
     public synchronized void appendHistory(String sessionId, HistoryEntry entry) {
         sql("cannot append history of " + sessionId, () -> {
             requireSession(sessionId);
@@ -108,30 +131,21 @@ public final class SqliteSessionStore implements SessionStore {
     @Override
     public synchronized SessionEvent appendEvent(Session session, SessionEvent event, int keep) {
         final String id = session.getSessionId();
-        return sql("cannot append an event to " + id, () -> {
-            connection.setAutoCommit(false);
-            try {
-                requireSession(id);
-                // The kept events say where the log is; the snapshot too, should none be kept.
-                final long sequence = Math.max(session.getLastSequence() + 1, query(
-                        "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?", rs -> rs.getLong(1), id)
-                        .get(0));
-                final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
-                update("INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
-                       stored.toByteArray());
-                if (sequence % keep == 0) {
-                    update("DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
-                }
-                upsert(session.toBuilder().setLastSequence(sequence).build(), "");
-                connection.commit();
-                return stored;
-            } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
-                rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
+        return sql("cannot append an event to " + id, () -> inTransaction(() -> {
+            requireSession(id);
+            // The kept events say where the log is; the snapshot too, should none be kept.
+            final long sequence = Math.max(session.getLastSequence() + 1, query(
+                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?", rs -> rs.getLong(1), id)
+                    .get(0));
+            final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
+            update("INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
+                   stored.toByteArray());
+            if (sequence % keep == 0) {
+                update("DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
             }
-        });
+            upsert(session.toBuilder().setLastSequence(sequence).build(), "");
+            return stored;
+        }));
     }
 
     @Override
@@ -222,6 +236,13 @@ public final class SqliteSessionStore implements SessionStore {
         return !query("SELECT 1 FROM sessions WHERE session_id = ?", rs -> 1, sessionId).isEmpty();
     }
 
+    // The session, if the scope includes its owner; NOT_FOUND otherwise, as if it did not exist.
+    private Session inScope(Scope scope, String sessionId) throws SQLException, InvalidProtocolBufferException {
+        return first(query(SESSION_COLUMNS + " WHERE session_id = ?", SqliteSessionStore::session, sessionId))
+                .filter(s -> scope.includes(s.getTenant(), s.getUserId()))
+                .orElseThrow(() -> SessionStore.notFound(sessionId));
+    }
+
     private void requireSession(String sessionId) throws SQLException, InvalidProtocolBufferException {
         if (!exists(sessionId)) {
             throw SessionStore.notFound(sessionId);
@@ -285,6 +306,21 @@ public final class SqliteSessionStore implements SessionStore {
             return step.run();
         } catch (SQLException | InvalidProtocolBufferException e) {
             throw health.unavailableOr(e, new IllegalStateException(what, e));
+        }
+    }
+
+    // Runs the step in one transaction: all of it is written, or (when it throws) nothing.
+    private <T> T inTransaction(Step<T> step) throws SQLException, InvalidProtocolBufferException {
+        connection.setAutoCommit(false);
+        try {
+            final T result = step.run();
+            connection.commit();
+            return result;
+        } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
+            rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
         }
     }
 

@@ -1,13 +1,17 @@
 package ai.sonia.pipecat.ws;
 
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Executor;
 
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
 import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.Descriptors.EnumValueDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Struct;
+import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 
 import com.linecorp.armeria.common.logging.RequestLogProperty;
@@ -21,6 +25,7 @@ import ai.sonia.pipecat.domain.CloseCode;
 import ai.sonia.pipecat.domain.Conversation;
 import ai.sonia.pipecat.domain.Conversations;
 import ai.sonia.pipecat.v1.ConverseRequest;
+import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Correlation;
 import ai.sonia.runtime.auth.CredentialWatch;
@@ -33,7 +38,8 @@ import io.netty.channel.Channel;
  * {@code ?access_token=}) and, from a browser, an allowed {@code Origin}; a session the token's principal
  * does not own closes with 4001, like an unknown one; a token revoked while the socket is open closes it
  * with 1008 {@code credential revoked}. Text frames carry a {@code ConverseRequest} or a
- * bare {@code SessionEvent} in proto JSON; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
+ * bare {@code SessionEvent} in proto JSON, or the seed's {@code {"type":"MESSAGE","data":{...}}} ({@link #seedEvent});
+ * any other gets an ERROR naming these shapes and 1002; binary frames carry 16 kHz mono PCM16 audio. Every server frame is a
  * {@code SessionEvent} in proto JSON (field names as in the proto; TTS audio base64 in {@code audio}), or
  * with {@code ?audio=binary} each TTS_AUDIO event without its audio followed by the audio as a binary frame.
  *
@@ -48,6 +54,12 @@ public final class ConversationSocket implements WebSocketServiceHandler {
     private static final int INBOX_WINDOW = 16;
 
     private static final JsonFormat.Parser parser = JsonFormat.parser();
+
+    /** The text frames a client may send, named in the error that answers any other. */
+    static final String EXPECTED_FRAMES =
+            "a ConverseRequest or SessionEvent in proto JSON, e.g."
+            + " {\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"m-1\",\"text\":\"hi\"},"
+            + " or the seed's {\"type\":\"MESSAGE\",\"data\":{\"text\":\"hi\"}}";
 
     /** Frames a socket's writer holds besides its send queue. */
     public static final int WRITER_WINDOW = SocketLink.WINDOW;
@@ -167,8 +179,20 @@ public final class ConversationSocket implements WebSocketServiceHandler {
             final SessionEvent.Builder event = SessionEvent.newBuilder();
             try {
                 parser.merge(json, event);
-            } catch (InvalidProtocolBufferException e) {
-                conversation.malformed("not a ConverseRequest or SessionEvent in proto JSON: " + describe(e));
+            } catch (InvalidProtocolBufferException notAnEvent) {
+                final SessionEvent seed;
+                try {
+                    seed = seedEvent(json);
+                } catch (InvalidProtocolBufferException e) {
+                    conversation.malformed(describe(e) + "; expected " + EXPECTED_FRAMES);
+                    return;
+                }
+                if (seed == null) {
+                    conversation.malformed("not a ConverseRequest or SessionEvent in proto JSON: "
+                                           + describe(notAnEvent) + "; expected " + EXPECTED_FRAMES);
+                    return;
+                }
+                conversation.event(seed);
                 return;
             }
             conversation.event(event.build());
@@ -184,6 +208,32 @@ public final class ConversationSocket implements WebSocketServiceHandler {
         public void onComplete() {
             link.clientClosed();
         }
+    }
+
+    /**
+     * The seed protocol's frame, {@code {"type":"MESSAGE","data":{"text":"hi"}}}: a JSON object of exactly
+     * {@code type} (an event type, with or without its {@code EVENT_TYPE_} prefix, any case) and {@code data}
+     * (the event's fields in proto JSON), read as that {@code SessionEvent}. Null when the frame does not have
+     * that shape; an error saying what is wrong when it does but its type or data are not valid.
+     */
+    static SessionEvent seedEvent(String json) throws InvalidProtocolBufferException {
+        final Struct.Builder frame = Struct.newBuilder();
+        parser.merge(json, frame);
+        final Value type = frame.getFieldsMap().get("type");
+        final Value data = frame.getFieldsMap().get("data");
+        if (type == null || type.getKindCase() != Value.KindCase.STRING_VALUE || data == null
+            || data.getKindCase() != Value.KindCase.STRUCT_VALUE || frame.getFieldsCount() != 2) {
+            return null;
+        }
+        final String name = type.getStringValue().toUpperCase(Locale.ROOT);
+        final EnumValueDescriptor value = EventType.getDescriptor().findValueByName(
+                name.startsWith("EVENT_TYPE_") ? name : "EVENT_TYPE_" + name);
+        if (value == null || value.getNumber() == 0) {
+            throw new InvalidProtocolBufferException("type: " + type.getStringValue() + " is not an event type");
+        }
+        final SessionEvent.Builder event = SessionEvent.newBuilder();
+        parser.merge(JsonFormat.printer().print(data.getStructValue()), event);
+        return event.setType(EventType.valueOf(value)).build();
     }
 
     /**

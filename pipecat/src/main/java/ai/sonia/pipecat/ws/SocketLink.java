@@ -9,9 +9,6 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
-import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.JsonFormat;
-
 import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
@@ -19,6 +16,7 @@ import com.linecorp.armeria.common.websocket.WebSocketWriter;
 
 import ai.sonia.pipecat.domain.CloseCode;
 import ai.sonia.pipecat.domain.ConversationOutput;
+import ai.sonia.pipecat.domain.EventJson;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.edge.WebSocketKeepalive;
 import io.netty.buffer.Unpooled;
@@ -47,9 +45,6 @@ final class SocketLink implements ConversationOutput {
 
     /** Frames handed to Armeria's writer and not yet known to be written to the connection. */
     static final int WINDOW = 16;
-
-    private static final JsonFormat.Printer printer = JsonFormat.printer().preservingProtoFieldNames()
-                                                                .omittingInsignificantWhitespace();
 
     // A session delivers one event to all its sockets in a row on one thread: print it once, not once per socket.
     private static final ThreadLocal<Printed> lastPrinted = new ThreadLocal<>();
@@ -99,7 +94,7 @@ final class SocketLink implements ConversationOutput {
         final Object[] frames;
         if (binaryAudio && !event.getAudio().isEmpty()) {
             // The event without its audio, then the audio itself as a binary frame: no base64 for browsers.
-            frames = new Object[] { event.getSequence(), print(event.toBuilder().clearAudio().build()),
+            frames = new Object[] { event.getSequence(), EventJson.print(event.toBuilder().clearAudio().build()),
                                     event.getAudio().toByteArray() };
         } else {
             final Printed cached = lastPrinted.get();
@@ -107,7 +102,7 @@ final class SocketLink implements ConversationOutput {
             if (cached != null && cached.event == event) {
                 json = cached.json;
             } else {
-                json = print(event);
+                json = EventJson.print(event);
                 lastPrinted.set(new Printed(event, json));
             }
             frames = new Object[] { event.getSequence(), json };
@@ -312,14 +307,6 @@ final class SocketLink implements ConversationOutput {
                 ownConnection.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             }
         });
-    }
-
-    private static String print(SessionEvent event) {
-        try {
-            return printer.print(event);
-        } catch (InvalidProtocolBufferException e) {
-            throw new IllegalStateException("cannot print event " + event.getSequence(), e);
-        }
     }
 
     /** An event and its JSON. */

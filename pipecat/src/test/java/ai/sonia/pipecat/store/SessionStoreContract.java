@@ -252,10 +252,79 @@ public abstract class SessionStoreContract {
         assertThat(store.idleSince(2000)).containsExactly("quiet");
     }
 
+    @Test
+    void anUpdateChangesTheSessionButNeverItsIdOrOwner() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        final Session updated = store.update(scope("acme", "ada"), "s-1", s -> s.toBuilder().setTitle("plans")
+                                                                              .setSessionId("other")
+                                                                              .setTenant("globex").build());
+        assertThat(updated.getTitle()).isEqualTo("plans");
+        assertThat(store.find("s-1")).contains(updated);
+        assertThat(updated.getTenant()).isEqualTo("acme");
+        assertThat(store.find("other")).isEmpty();
+        // The tenant's admin reaches it; a service acting for itself reaches every session.
+        assertThat(store.update(scope("acme", null), "s-1", s -> s.toBuilder().setTitle("t2").build()).getTitle())
+                .isEqualTo("t2");
+        assertThat(store.update(SessionStore.Scope.ALL, "s-1", s -> s.toBuilder().setTitle("t3").build()).getTitle())
+                .isEqualTo("t3");
+    }
+
+    @Test
+    void anotherOwnersSessionIsNotFoundForUpdateAndDeleteAsOneThatDoesNotExist() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        store.appendEvent(store.find("s-1").orElseThrow(), event("m"), 100);
+        for (SessionStore.Scope outsider : List.of(scope("acme", "bob"), scope("globex", "ada"),
+                                                     scope("globex", null))) {
+            assertThatThrownBy(() -> store.update(outsider, "s-1", s -> s.toBuilder().setTitle("mine").build()))
+                    .isInstanceOfSatisfying(DomainException.class, e -> assertNotFound(e, "s-1"));
+            assertThatThrownBy(() -> store.delete(outsider, "s-1"))
+                    .isInstanceOfSatisfying(DomainException.class, e -> assertNotFound(e, "s-1"));
+        }
+        assertThatThrownBy(() -> store.delete(scope("acme", "ada"), "nope"))
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
+        assertThatThrownBy(() -> store.update(scope("acme", "ada"), "nope", s -> s))
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
+        // Nothing changed.
+        assertThat(store.find("s-1").orElseThrow().getTitle()).isEmpty();
+        assertThat(store.events("s-1", 0)).hasSize(1);
+    }
+
+    @Test
+    void aDeletedSessionIsGoneWithItsHistoryEventsAndSeenIds() {
+        final Session first = store.create(session("s-1", "acme", "ada", 1000), "req-1");
+        store.save(session("s-2", "acme", "ada", 2000));
+        for (String id : List.of("s-1", "s-2")) {
+            store.appendHistory(id, HistoryEntry.newBuilder().setRole("user").setText("hi " + id).build());
+            store.appendEvent(store.find(id).orElseThrow(), event("m"), 100);
+            store.markSeen(id, "m");
+        }
+        store.delete(scope("acme", "ada"), first.getSessionId());
+        assertThat(store.find("s-1")).isEmpty();
+        assertThat(store.history("s-1")).isEmpty();
+        assertThat(store.events("s-1", 0)).isEmpty();
+        assertThat(store.findByRequest("acme", "ada", "req-1")).isEmpty();
+        assertThat(ids(store.list(EVERYONE, Optional.empty(), 10))).containsExactly("s-2");
+        assertThatThrownBy(() -> store.delete(scope("acme", "ada"), "s-1"))
+                .isInstanceOfSatisfying(DomainException.class, e -> assertNotFound(e, "s-1"));
+        // The other session keeps everything.
+        assertThat(store.history("s-2")).hasSize(1);
+        assertThat(store.events("s-2", 0)).hasSize(1);
+        assertThat(store.markSeen("s-2", "m")).isFalse();
+    }
+
+    private static SessionStore.Scope scope(String tenant, String user) {
+        return new SessionStore.Scope(Optional.ofNullable(tenant), Optional.ofNullable(user));
+    }
+
     private static void assertNotFound(DomainException e) {
+        assertNotFound(e, "nope");
+    }
+
+    // Exactly what an unknown session is: nothing says that it exists.
+    private static void assertNotFound(DomainException e, String sessionId) {
         assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_NOT_FOUND);
-        assertThat(e).hasMessage("session not found: nope");
-        assertThat(e.metadata()).containsExactlyEntriesOf(java.util.Map.of("session_id", "nope"));
+        assertThat(e).hasMessage("session not found: " + sessionId);
+        assertThat(e.metadata()).containsExactlyEntriesOf(java.util.Map.of("session_id", sessionId));
     }
 
     private static Session session(String id, String tenant, String user, long createMs) {

@@ -172,6 +172,8 @@ public final class SoniaServer implements AutoCloseable {
         private final List<ServerServiceDefinition> definitions = new ArrayList<>();
         private final List<ServiceSpec> dependencies = new ArrayList<>();
         private final List<ServiceSpec> requiredDependencies = new ArrayList<>();
+        private final List<java.util.function.Supplier<ai.sonia.common.v1.DependencyStatus>> externalDependencies =
+                new ArrayList<>();
         private final Map<String, Readiness.Check> readinessChecks = new LinkedHashMap<>();
         private final Map<String, String> configSummary = new LinkedHashMap<>();
         private final Map<String, java.util.function.Supplier<?>> liveSummary = new LinkedHashMap<>();
@@ -239,6 +241,15 @@ public final class SoniaServer implements AutoCloseable {
          */
         public Builder readinessCheck(String name, Readiness.Check check) {
             readinessChecks.put(requireNonNull(name, "name"), requireNonNull(check, "check"));
+            return this;
+        }
+
+        /**
+         * Declares a dependency that is not a Sonia service (a Kafka cluster, say): {@code /status} lists what
+         * {@code status} says at each request, after the probed services. It must answer at once.
+         */
+        public Builder externalDependency(java.util.function.Supplier<ai.sonia.common.v1.DependencyStatus> status) {
+            externalDependencies.add(requireNonNull(status, "status"));
             return this;
         }
 
@@ -347,7 +358,7 @@ public final class SoniaServer implements AutoCloseable {
             }
             final StatusEndpoints status = new StatusEndpoints(
                     spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port, tls), liveSummary,
-                    probe);
+                    probe, externalDependencies);
             DependencyProbe requiredProbe = null;
             if (!requiredDependencies.isEmpty()) {
                 requiredProbe = new DependencyProbe(config, spec, requiredDependencies);

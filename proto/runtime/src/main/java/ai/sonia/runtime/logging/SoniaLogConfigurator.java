@@ -31,6 +31,10 @@ public final class SoniaLogConfigurator extends ContextAwareBase implements Conf
             // Store migrations: Flyway's own lines (database found, validated, ...) at every start are noise;
             // store/Migrations logs one line when it changed a schema.
             "org.flywaydb", Level.WARN,
+            // Kafka clients (pipecat's event publisher) print their whole config at INFO; brokers (in tests) more.
+            "org.apache.kafka", Level.WARN,
+            "kafka", Level.WARN,
+            "state.change.logger", Level.WARN,
             // Server-streaming methods get their REST form (SSE) from the service itself, not from transcoding.
             "com.linecorp.armeria.server.grpc.HttpJsonTranscodingServiceBuilder", Level.ERROR);
 

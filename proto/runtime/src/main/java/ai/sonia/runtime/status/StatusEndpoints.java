@@ -42,6 +42,7 @@ public final class StatusEndpoints {
     private final Map<String, String> configSummary;
     private final Map<String, Supplier<?>> liveSummary;
     private final DependencyProbe dependencies;
+    private final List<Supplier<DependencyStatus>> externals;
 
     /**
      * {@code liveSummary} holds the entries of the config summary read again on every {@code /status} (a count
@@ -49,7 +50,8 @@ public final class StatusEndpoints {
      */
     public StatusEndpoints(ServiceSpec spec, Supplier<Integer> port, List<String> grpcServices,
                            Map<String, String> configSummary, Map<String, Supplier<?>> liveSummary,
-                           DependencyProbe dependencies) {
+                           DependencyProbe dependencies, List<Supplier<DependencyStatus>> externals) {
+        this.externals = List.copyOf(externals);
         this.spec = spec;
         this.port = port;
         this.grpcServices = List.copyOf(grpcServices);
@@ -98,8 +100,11 @@ public final class StatusEndpoints {
     /** The detailed status, with a live probe of each dependency. */
     public HttpService status() {
         return (ctx, req) -> HttpResponse.of(dependencies.probeAll().thenApplyAsync(
-                (List<DependencyStatus> deps) -> envelope(ctx, basic().putAllConfig(live()).addAllDependencies(deps)
-                                                                      .build()),
+                (List<DependencyStatus> deps) -> {
+                    final ServiceStatus.Builder status = basic().putAllConfig(live()).addAllDependencies(deps);
+                    externals.forEach(external -> status.addDependencies(external.get()));
+                    return envelope(ctx, status.build());
+                },
                 ctx.blockingTaskExecutor()));
     }
 
