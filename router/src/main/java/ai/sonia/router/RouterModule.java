@@ -23,6 +23,7 @@ import ai.sonia.router.provider.ExtractiveProvider;
 import ai.sonia.router.provider.LangChainProvider;
 import ai.sonia.router.store.MeteredLedger;
 import ai.sonia.router.store.SqliteLedger;
+import ai.sonia.router.v1.RouterServiceGrpc;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -70,8 +71,10 @@ public final class RouterModule implements ServiceModule {
                                                      Clock.systemUTC()));
         final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
         final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);
-        server.addService(new RouterServiceImpl(router, embedder, new UsageReports(ledger, catalog, Clock.systemUTC()),
-                                                listing))
+        final RouterServiceImpl service =
+                new RouterServiceImpl(router, embedder, new UsageReports(ledger, catalog, Clock.systemUTC()), listing);
+        server.addService(service)
+                           .serverSentEvents(RouterServiceGrpc.getStreamChatMethod(), service::streamChat)
                            .useBlockingTaskExecutor(true)
                            .configSummary("default_model", rc.defaultModel())
                            .configSummary("ollama_base_url", rc.ollamaBaseUrl())
