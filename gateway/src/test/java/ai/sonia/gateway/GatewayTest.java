@@ -137,6 +137,15 @@ class GatewayTest {
     }
 
     @Test
+    void theTemperatureReachesTheRouterAndACachedAnswerSaysSoInTheProvenance() throws Exception {
+        final JsonNode cached = postJson("/v1/chat", "{\"text\":\"hello\",\"temperature\":0}");
+        assertThat(cached.at("/data/provenance/cached").asBoolean()).isTrue();
+        final JsonNode fresh = postJson("/v1/chat", "{\"text\":\"hello\"}");
+        assertThat(fresh.at("/data/provenance/cached").isBoolean()).isTrue();
+        assertThat(fresh.at("/data/provenance/cached").asBoolean()).isFalse();
+    }
+
+    @Test
     void memoryDownStillAnswersAndSaysItIsDegraded() {
         FakeDownstreams.memoryMode = FakeDownstreams.Mode.UNAVAILABLE;
         final ChatResponse response = stub.chat(ChatRequest.newBuilder().setText("hello").build());

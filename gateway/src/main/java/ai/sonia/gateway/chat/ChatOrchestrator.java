@@ -32,16 +32,19 @@ public final class ChatOrchestrator {
     public ChatResponse chat(ChatRequest request, Principal caller) {
         final ChatTurn turn = new ChatTurn(downstreams, caller, request.getText(), request.getSessionId(),
                                            request.getMaxMemories());
+        final ai.sonia.router.v1.ChatRequest.Builder routed =
+                ai.sonia.router.v1.ChatRequest.newBuilder()
+                                              .setModel(request.getModel())
+                                              .addAllMessages(turn.messages())
+                                              .addAllContext(turn.context())
+                                              .addAllTools(request.getEnableTools() ? tools.all() : List.of())
+                                              .setCaller(routerCaller(caller));
+        if (request.hasTemperature()) {
+            routed.setTemperature(request.getTemperature());
+        }
         final ai.sonia.router.v1.ChatResponse answer;
         try {
-            answer = turn.calls.call("router", "Chat", () -> downstreams.router().chat(
-                    ai.sonia.router.v1.ChatRequest.newBuilder()
-                                                  .setModel(request.getModel())
-                                                  .addAllMessages(turn.messages())
-                                                  .addAllContext(turn.context())
-                                                  .addAllTools(request.getEnableTools() ? tools.all() : List.of())
-                                                  .setCaller(routerCaller(caller))
-                                                  .build()));
+            answer = turn.calls.call("router", "Chat", () -> downstreams.router().chat(routed.build()));
         } catch (StatusRuntimeException e) {
             turn.degrade("router");
             throw e; // no answer without the router: its status (UNAVAILABLE, TIMEOUT, ...) is the answer
@@ -51,6 +54,7 @@ public final class ChatOrchestrator {
                                                             answer.getDeployment(), answer.getProvider(),
                                                             answer.getUsage())
                                                   .setTurnMemory(turnMemory);
+        response.getProvenanceBuilder().setCached(answer.getCached());
         for (ToolCall call : answer.getToolCallsList()) {
             response.addActions(actions.outcome(ExecuteActionRequest.newBuilder()
                                                                    .setToolName(call.getToolName())

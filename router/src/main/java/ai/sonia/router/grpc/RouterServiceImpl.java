@@ -199,7 +199,8 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
                                             routed.costMicros()))
                             .setLatencyMs(routed.latencyMs())
                             .setMidstreamFallover(routed.midstreamFallover())
-                            .setRouterOverheadMicros(routed.routerOverheadMicros());
+                            .setRouterOverheadMicros(routed.routerOverheadMicros())
+                            .setCached(routed.cached());
         for (Attempt a : routed.attempts()) {
             out.addAttempts(ai.sonia.router.v1.Attempt.newBuilder().setDeployment(a.deployment())
                                                       .setErrorCode(a.errorCode()).setErrorMessage(a.errorMessage())
