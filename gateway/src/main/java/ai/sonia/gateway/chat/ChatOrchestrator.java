@@ -9,6 +9,7 @@ import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
+import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
 import io.grpc.StatusRuntimeException;
 
@@ -29,8 +30,20 @@ public final class ChatOrchestrator {
         this.actions = actions;
     }
 
+    /** The user's message: {@code text}, or {@code message}, its seed name; never both. */
+    static String textOf(ChatRequest request) {
+        if (request.getMessage().isEmpty()) {
+            return request.getText();
+        }
+        if (!request.getText().isEmpty()) {
+            throw Errors.invalidArgument(ChatTurn.DOMAIN, "message",
+                                         "set together with text; message is the seeds' name of text: send one of them");
+        }
+        return request.getMessage();
+    }
+
     public ChatResponse chat(ChatRequest request, Principal caller) {
-        final ChatTurn turn = new ChatTurn(downstreams, caller, request.getText(), request.getSessionId(),
+        final ChatTurn turn = new ChatTurn(downstreams, caller, textOf(request), request.getSessionId(),
                                            request.getMaxMemories());
         final ai.sonia.router.v1.ChatRequest.Builder routed =
                 ai.sonia.router.v1.ChatRequest.newBuilder()
