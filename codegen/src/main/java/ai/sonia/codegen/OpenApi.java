@@ -76,7 +76,9 @@ public final class OpenApi {
                 operation.set("parameters", parameters);
             }
             final ObjectNode responses = operation.putObject("responses");
-            responses.set("200", envelopeResponse("Success", outputs.reference(method.getOutputType())));
+            responses.set("200", method.isServerStreaming()
+                                 ? eventStream(outputs.reference(method.getOutputType()))
+                                 : envelopeResponse("Success", outputs.reference(method.getOutputType())));
             responses.set("default", envelopeResponse("Error envelope", null));
         }
 
@@ -107,6 +109,14 @@ public final class OpenApi {
     private static ObjectNode child(ObjectNode parent, String key) {
         final com.fasterxml.jackson.databind.JsonNode existing = parent.get(key);
         return existing instanceof ObjectNode object ? object : parent.putObject(key);
+    }
+
+    /** A stream of Server-Sent Events, each one message (how each service reports a failure is in its comment). */
+    private static ObjectNode eventStream(ObjectNode message) {
+        final ObjectNode response = json.objectNode();
+        response.put("description", "Server-Sent Events: one event per message, its data the message's JSON.");
+        response.putObject("content").putObject("text/event-stream").set("schema", message);
+        return response;
     }
 
     private static ObjectNode envelopeResponse(String description, ObjectNode data) {

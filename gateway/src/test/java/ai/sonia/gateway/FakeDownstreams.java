@@ -121,6 +121,9 @@ final class FakeDownstreams {
                     .setModel("echo-1").setDeployment("fake/echo-1").setProvider("fake")
                     .setUsage(TokenUsage.newBuilder().setPromptTokens(12).setCompletionTokens(5)
                                         .setTotalTokens(17).setCostMicros(34));
+            if (request.hasTemperature() && request.getTemperature() == 0) {
+                answer.setCached(true); // as the real router says of a deterministic request it answered before
+            }
             if (question.contains("list files") && request.getToolsCount() > 0) {
                 answer.addToolCalls(ToolCall.newBuilder().setId("c1").setToolName("file.list").setArgumentsJson("{}"));
             }

@@ -137,6 +137,28 @@ class GatewayTest {
     }
 
     @Test
+    void theTemperatureReachesTheRouterAndACachedAnswerSaysSoInTheProvenance() throws Exception {
+        final JsonNode cached = postJson("/v1/chat", "{\"text\":\"hello\",\"temperature\":0}");
+        assertThat(cached.at("/data/provenance/cached").asBoolean()).isTrue();
+        final JsonNode fresh = postJson("/v1/chat", "{\"text\":\"hello\"}");
+        assertThat(fresh.at("/data/provenance/cached").isBoolean()).isTrue();
+        assertThat(fresh.at("/data/provenance/cached").asBoolean()).isFalse();
+    }
+
+    @Test
+    void theSeedsMessageFieldIsTheTextUnderItsOtherName() throws Exception {
+        final JsonNode seed = postJson("/v1/chat", "{\"message\":\"hello from a seed\"}");
+        assertThat(seed.at("/data/reply").asText()).isEqualTo("You asked: hello from a seed (context: 1)");
+
+        final AggregatedHttpResponse both = post("/v1/chat", "{\"text\":\"a\",\"message\":\"b\"}");
+        assertThat(both.status().code()).isEqualTo(400);
+        final JsonNode error = mapper.readTree(both.contentUtf8()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(error.path("message").asText()).contains("message").contains("text");
+        assertThat(error.at("/details/field_violations/0/field").asText()).isEqualTo("message");
+    }
+
+    @Test
     void memoryDownStillAnswersAndSaysItIsDegraded() {
         FakeDownstreams.memoryMode = FakeDownstreams.Mode.UNAVAILABLE;
         final ChatResponse response = stub.chat(ChatRequest.newBuilder().setText("hello").build());

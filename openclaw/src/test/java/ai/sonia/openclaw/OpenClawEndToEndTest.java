@@ -215,12 +215,27 @@ class OpenClawEndToEndTest {
         assertThat(code(missing)).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(errorInfo(missing).getMetadataOrThrow("field")).isEqualTo("arguments.path");
         final Throwable unknown = catchThrowable(() -> tools.executeTool(call("time.now", "{\"tz\":\"x\"}").build()));
-        assertThat(errorInfo(unknown).getMetadataOrThrow("field")).isEqualTo("arguments");
+        assertThat(errorInfo(unknown).getMetadataOrThrow("field")).isEqualTo("arguments.tz");
         final Throwable zone = catchThrowable(() -> tools.executeTool(call("time.now", "{\"time_zone\":\"Mars/Base\"}")
                                                                                .build()));
         assertThat(errorInfo(zone).getMetadataOrThrow("field")).isEqualTo("arguments.time_zone");
         final Throwable noTool = catchThrowable(() -> tools.executeTool(call("nope", "{}").build()));
         assertThat(code(noTool)).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void theSeedsShellRunWithACommandLineIsRefusedNamingTheShapeItTakes() throws Exception {
+        // A command line is not split into argv here: there is no shell, and guessing its quoting would be one.
+        final AggregatedHttpResponse refused = Rest.postJson(stack.rest(stack.adminToken()), "/v1/tools/shell.run:execute",
+                                                             "{\"arguments\":{\"command\":\"ls -l\"}}");
+        assertThat(refused.status().code()).isEqualTo(400);
+        final com.fasterxml.jackson.databind.JsonNode error =
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(refused.contentUtf8()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("INVALID_ARGUMENT");
+        assertThat(error.path("message").asText())
+                .isEqualTo("arguments.command: not an argument of shell.run; expected {\"argv\": [string] (required), "
+                           + "\"timeout_seconds\": integer, \"stdin\": string}");
+        assertThat(error.at("/details/field_violations/0/field").asText()).isEqualTo("arguments.command");
     }
 
     @Test

@@ -34,7 +34,8 @@ import ai.sonia.runtime.StackConfig;
  *   "cooldown": {"failureThreshold": 3, "durationMs": 30000},
  *   "retry": {"maxAttempts": 2, "waitMs": 50, "budgetRatio": 0.2, "budgetCap": 10},
  *   "connectTimeoutMs": 2000,
- *   "budgets": {"tenants": {"acme": {"tokens": 100000, "costMicros": 5000000}}} }
+ *   "budgets": {"tenants": {"acme": {"tokens": 100000, "costMicros": 5000000}}},
+ *   "cache": {"maxEntries": 1000, "ttlMs": 300000} }
  * }</pre>
  * Deployments whose {@code apiKeyEnv} is not set are left out (and out of the aliases). Keys are read
  * from the environment only and never printed. Budgets: see {@link BudgetConfig}.
@@ -42,7 +43,7 @@ import ai.sonia.runtime.StackConfig;
 public record RouterConfig(List<Deployment> deployments, Map<String, List<String>> aliases, String defaultModel,
                            String ollamaBaseUrl, int failureThreshold, Duration cooldown, int maxAttempts,
                            Duration retryWait, double budgetRatio, double budgetCap, Duration connectTimeout,
-                           BudgetConfig budgets) {
+                           BudgetConfig budgets, long cacheMaxEntries, Duration cacheTtl) {
 
     private static final Logger logger = LoggerFactory.getLogger(RouterConfig.class);
     private static final String DEFAULT_ALIAS = "default";
@@ -58,7 +59,8 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
             @ConfigKey("A failing deployment is cooled down.") Cooldown cooldown,
             @ConfigKey("The one retry layer.") Retry retry,
             @ConfigKey(value = "Connecting to a provider.", def = "2000") long connectTimeoutMs,
-            @ConfigKey("Token and cost budgets per tenant.") BudgetConfig budgets) {}
+            @ConfigKey("Token and cost budgets per tenant.") BudgetConfig budgets,
+            @ConfigKey("Answers of deterministic chats (temperature 0), reused per tenant.") Cache cache) {}
 
     @ConfigKey("One deployment.")
     public record DeploymentKeys(
@@ -78,6 +80,11 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
                         @ConfigKey(value = "Between attempts.", def = "50") long waitMs,
                         @ConfigKey(value = "Retries per request, as a share.", def = "0.2") double budgetRatio,
                         @ConfigKey(value = "Retry tokens at most.", def = "10") double budgetCap) {}
+
+    public record Cache(@ConfigKey(value = "Answers kept at most; 0 turns the cache off.", def = "1000")
+                        long maxEntries,
+                        @ConfigKey(value = "How long an answer is reused after it was given; 0 turns the cache off.",
+                                   def = "300000") long ttlMs) {}
 
     public static RouterConfig from(StackConfig stack) {
         final Keys keys = stack.service("router", Keys.class);
@@ -104,7 +111,8 @@ public record RouterConfig(List<Deployment> deployments, Map<String, List<String
                                 keys.cooldown().failureThreshold(), Duration.ofMillis(keys.cooldown().durationMs()),
                                 keys.retry().maxAttempts(), Duration.ofMillis(keys.retry().waitMs()),
                                 keys.retry().budgetRatio(), keys.retry().budgetCap(),
-                                Duration.ofMillis(keys.connectTimeoutMs()), keys.budgets());
+                                Duration.ofMillis(keys.connectTimeoutMs()), keys.budgets(),
+                                keys.cache().maxEntries(), Duration.ofMillis(keys.cache().ttlMs()));
     }
 
     private static List<Deployment> defaults(StackConfig stack, String ollamaBaseUrl) {

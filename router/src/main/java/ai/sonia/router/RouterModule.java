@@ -14,6 +14,7 @@ import ai.sonia.router.domain.Budgets;
 import ai.sonia.router.domain.HealthBoard;
 import ai.sonia.router.domain.ModelCatalog;
 import ai.sonia.router.domain.ModelListing;
+import ai.sonia.router.domain.ResponseCache;
 import ai.sonia.router.domain.RetryBudget;
 import ai.sonia.router.domain.Router;
 import ai.sonia.router.domain.UsageReports;
@@ -23,6 +24,7 @@ import ai.sonia.router.provider.ExtractiveProvider;
 import ai.sonia.router.provider.LangChainProvider;
 import ai.sonia.router.store.MeteredLedger;
 import ai.sonia.router.store.SqliteLedger;
+import ai.sonia.router.v1.RouterServiceGrpc;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.ServiceSpec;
@@ -67,14 +69,18 @@ public final class RouterModule implements ServiceModule {
                                          new Budgets(rc.budgets().defaults(), rc.budgets().tenants(),
                                                      rc.budgets().defaultOutputTokens(),
                                                      new MeteredLedger(ledger, server.meterRegistry()),
-                                                     Clock.systemUTC()));
+                                                     Clock.systemUTC()),
+                                         new ResponseCache(rc.cacheMaxEntries(), rc.cacheTtl(), System::nanoTime));
         final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
         final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);
-        server.addService(new RouterServiceImpl(router, embedder, new UsageReports(ledger, catalog, Clock.systemUTC()),
-                                                listing))
+        final RouterServiceImpl service =
+                new RouterServiceImpl(router, embedder, new UsageReports(ledger, catalog, Clock.systemUTC()), listing);
+        server.addService(service)
+                           .serverSentEvents(RouterServiceGrpc.getStreamChatMethod(), service::streamChat)
                            .useBlockingTaskExecutor(true)
                            .configSummary("default_model", rc.defaultModel())
                            .configSummary("ollama_base_url", rc.ollamaBaseUrl())
+                           .configSummary("cache", rc.cacheMaxEntries() + " answers, " + rc.cacheTtl())
                            .closeOnStop(ledger)
                            .closeOnStop(clients)
                            .closeOnStop(io::shutdownNow);

@@ -45,6 +45,9 @@ final class FakeProvider implements AutoCloseable {
 
     record CallTool(String id, String name, String argumentsJson) implements Behavior {}
 
+    /** Streams {@code tokens} words, one each {@code every}, until done or until the client goes away. */
+    record Trickle(int tokens, Duration every) implements Behavior {}
+
     static final long PROMPT_TOKENS = 11;
     private static final ObjectMapper mapper = new ObjectMapper();
 
@@ -55,6 +58,8 @@ final class FakeProvider implements AutoCloseable {
     private volatile String defaultText;
     private volatile List<String> tags = List.of("llama3.2:latest");
     private volatile long promptTokens = PROMPT_TOKENS;
+    private final java.util.concurrent.CompletableFuture<Integer> trickleAbandoned =
+            new java.util.concurrent.CompletableFuture<>();
 
     FakeProvider(Dialect dialect, String defaultText) {
         this.dialect = dialect;
@@ -106,6 +111,11 @@ final class FakeProvider implements AutoCloseable {
         return requests.size();
     }
 
+    /** Completes, with the tokens written until then, when a client abandons a {@link Trickle} stream. */
+    java.util.concurrent.CompletableFuture<Integer> trickleAbandoned() {
+        return trickleAbandoned;
+    }
+
     private HttpResponse chat(ServiceRequestContext ctx, com.linecorp.armeria.common.HttpRequest req) {
         return HttpResponse.of(req.aggregate().thenApply(agg -> {
             final JsonNode body = read(agg.contentUtf8());
@@ -126,6 +136,9 @@ final class FakeProvider implements AutoCloseable {
             }
             if (behavior instanceof CallTool tool) {
                 return respond(ctx, stream, "", tool, -1);
+            }
+            if (behavior instanceof Trickle trickle) {
+                return trickle(ctx, trickle);
             }
             return respond(ctx, stream, ((Reply) behavior).text(), null, -1);
         }));
@@ -164,6 +177,33 @@ final class FakeProvider implements AutoCloseable {
             res.write(HttpData.ofUtf8(event));
         }
         res.close();
+        return res;
+    }
+
+    private HttpResponse trickle(ServiceRequestContext ctx, Trickle trickle) {
+        final HttpResponseWriter res = HttpResponse.streaming();
+        res.write(ResponseHeaders.of(HttpStatus.OK, "content-type",
+                                     dialect == Dialect.OLLAMA ? "application/x-ndjson" : "text/event-stream"));
+        startEvents().forEach(e -> res.write(HttpData.ofUtf8(e)));
+        final java.util.concurrent.atomic.AtomicInteger written = new java.util.concurrent.atomic.AtomicInteger();
+        res.whenComplete().exceptionally(cause -> {
+            trickleAbandoned.complete(written.get());
+            return null;
+        });
+        final Runnable[] next = new Runnable[1];
+        next[0] = () -> {
+            if (!res.isOpen()) {
+                return;
+            }
+            if (written.get() == trickle.tokens()) {
+                endEvents(trickle.tokens(), false).forEach(e -> res.write(HttpData.ofUtf8(e)));
+                res.close();
+                return;
+            }
+            res.write(HttpData.ofUtf8(deltaEvent("t" + written.incrementAndGet() + ' ')));
+            ctx.eventLoop().schedule(next[0], trickle.every().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        };
+        next[0].run();
         return res;
     }
 

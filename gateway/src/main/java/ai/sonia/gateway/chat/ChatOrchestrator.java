@@ -9,6 +9,7 @@ import ai.sonia.gateway.client.Downstreams;
 import ai.sonia.gateway.v1.ChatRequest;
 import ai.sonia.gateway.v1.ChatResponse;
 import ai.sonia.gateway.v1.ExecuteActionRequest;
+import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
 import io.grpc.StatusRuntimeException;
 
@@ -29,19 +30,34 @@ public final class ChatOrchestrator {
         this.actions = actions;
     }
 
+    /** The user's message: {@code text}, or {@code message}, its seed name; never both. */
+    static String textOf(ChatRequest request) {
+        if (request.getMessage().isEmpty()) {
+            return request.getText();
+        }
+        if (!request.getText().isEmpty()) {
+            throw Errors.invalidArgument(ChatTurn.DOMAIN, "message",
+                                         "set together with text; message is the seeds' name of text: send one of them");
+        }
+        return request.getMessage();
+    }
+
     public ChatResponse chat(ChatRequest request, Principal caller) {
-        final ChatTurn turn = new ChatTurn(downstreams, caller, request.getText(), request.getSessionId(),
+        final ChatTurn turn = new ChatTurn(downstreams, caller, textOf(request), request.getSessionId(),
                                            request.getMaxMemories());
+        final ai.sonia.router.v1.ChatRequest.Builder routed =
+                ai.sonia.router.v1.ChatRequest.newBuilder()
+                                              .setModel(request.getModel())
+                                              .addAllMessages(turn.messages())
+                                              .addAllContext(turn.context())
+                                              .addAllTools(request.getEnableTools() ? tools.all() : List.of())
+                                              .setCaller(routerCaller(caller));
+        if (request.hasTemperature()) {
+            routed.setTemperature(request.getTemperature());
+        }
         final ai.sonia.router.v1.ChatResponse answer;
         try {
-            answer = turn.calls.call("router", "Chat", () -> downstreams.router().chat(
-                    ai.sonia.router.v1.ChatRequest.newBuilder()
-                                                  .setModel(request.getModel())
-                                                  .addAllMessages(turn.messages())
-                                                  .addAllContext(turn.context())
-                                                  .addAllTools(request.getEnableTools() ? tools.all() : List.of())
-                                                  .setCaller(routerCaller(caller))
-                                                  .build()));
+            answer = turn.calls.call("router", "Chat", () -> downstreams.router().chat(routed.build()));
         } catch (StatusRuntimeException e) {
             turn.degrade("router");
             throw e; // no answer without the router: its status (UNAVAILABLE, TIMEOUT, ...) is the answer
@@ -51,6 +67,7 @@ public final class ChatOrchestrator {
                                                             answer.getDeployment(), answer.getProvider(),
                                                             answer.getUsage())
                                                   .setTurnMemory(turnMemory);
+        response.getProvenanceBuilder().setCached(answer.getCached());
         for (ToolCall call : answer.getToolCallsList()) {
             response.addActions(actions.outcome(ExecuteActionRequest.newBuilder()
                                                                    .setToolName(call.getToolName())

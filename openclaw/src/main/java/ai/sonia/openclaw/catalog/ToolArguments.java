@@ -1,5 +1,9 @@
 package ai.sonia.openclaw.catalog;
 
+import java.util.List;
+import java.util.StringJoiner;
+
+import com.google.protobuf.Descriptors.Descriptor;
 import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
@@ -20,6 +24,15 @@ public final class ToolArguments {
     @SuppressWarnings("unchecked")
     public static <M extends Message> M parse(Struct arguments, M prototype) {
         final Message.Builder builder = prototype.newBuilderForType();
+        for (String key : arguments.getFieldsMap().keySet()) {
+            final Descriptor type = prototype.getDescriptorForType();
+            if (type.findFieldByName(key) == null && !jsonNames(type).contains(key)) {
+                // A name from another tool's world (a seed's shell.run {"command": "ls -l"}) is not guessed at:
+                // the answer names the shape this tool takes.
+                throw DomainException.invalidArgument("arguments." + key, "not an argument of " + toolName(type)
+                                                                          + "; expected " + shape(type));
+            }
+        }
         try {
             JsonFormat.parser().merge(JsonFormat.printer().print(arguments), builder);
         } catch (InvalidProtocolBufferException e) {
@@ -28,6 +41,32 @@ public final class ToolArguments {
         final M message = (M) builder.build();
         validate(message);
         return message;
+    }
+
+    private static List<String> jsonNames(Descriptor type) {
+        return type.getFields().stream().map(FieldDescriptor::getJsonName).toList();
+    }
+
+    private static String toolName(Descriptor type) {
+        final String name = type.getOptions().getExtension(OptionsProto.tool).getName();
+        return name.isEmpty() ? type.getName() : name;
+    }
+
+    /** The arguments a tool takes, as JSON: {@code {"argv": [string] (required), "stdin": string}}. */
+    static String shape(Descriptor type) {
+        final StringJoiner fields = new StringJoiner(", ", "{", "}");
+        for (FieldDescriptor field : type.getFields()) {
+            final String kind = switch (field.getJavaType()) {
+                case STRING, BYTE_STRING, ENUM -> "string";
+                case INT, LONG -> "integer";
+                case FLOAT, DOUBLE -> "number";
+                case BOOLEAN -> "boolean";
+                case MESSAGE -> "object";
+            };
+            fields.add('"' + field.getName() + "\": " + (field.isRepeated() && !field.isMapField() ? '[' + kind + ']' : kind)
+                       + (ai.sonia.codegen.JsonSchemas.isRequired(field) ? " (required)" : ""));
+        }
+        return fields.toString();
     }
 
     private static void validate(Message message) {

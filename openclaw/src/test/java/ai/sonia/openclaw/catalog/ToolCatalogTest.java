@@ -103,8 +103,10 @@ class ToolCatalogTest {
                                         e -> assertThat(e.field()).isEqualTo("arguments.path"));
         assertThatThrownBy(() -> ToolArguments.parse(json("{\"path\":\"a\",\"evil\":1}"),
                                                      FileReadArguments.getDefaultInstance()))
-                .isInstanceOfSatisfying(DomainException.class,
-                                        e -> assertThat(e.field()).isEqualTo("arguments"));
+                .isInstanceOfSatisfying(DomainException.class, e -> {
+                    assertThat(e.field()).isEqualTo("arguments.evil");
+                    assertThat(e.getMessage()).contains("not an argument of file.read; expected {\"path\": string (required)");
+                });
         assertThatThrownBy(() -> ToolArguments.parse(json("{\"path\":\"a\",\"max_bytes\":0.5}"),
                                                      FileReadArguments.getDefaultInstance()))
                 .isInstanceOf(DomainException.class);

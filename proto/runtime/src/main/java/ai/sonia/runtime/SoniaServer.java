@@ -10,20 +10,24 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 
+import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
 import com.linecorp.armeria.server.HttpService;
+import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.Server;
 import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceOptions;
@@ -50,8 +54,10 @@ import ai.sonia.runtime.tls.ServerTls;
 import ai.sonia.runtime.tls.TlsMaterial;
 import ai.sonia.runtime.tracing.Tracing;
 import io.grpc.BindableService;
+import io.grpc.MethodDescriptor;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.grpc.stub.StreamObserver;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
@@ -114,7 +120,7 @@ public final class SoniaServer implements AutoCloseable {
     }
 
     /** Every HTTP route it serves (gRPC, REST, WebSocket, status), for tests that must cover them all. */
-    public List<com.linecorp.armeria.server.Route> routes() {
+    public List<Route> routes() {
         return server.serviceConfigs().stream().map(com.linecorp.armeria.server.ServiceConfig::route).toList();
     }
 
@@ -207,6 +213,20 @@ public final class SoniaServer implements AutoCloseable {
         /** Maps the service's domain exceptions to statuses; the default mapping applies after it. */
         public Builder exceptionHandler(GrpcExceptionHandlerFunction handler) {
             exceptionHandler = requireNonNull(handler, "handler").orElse(new DefaultExceptionHandler(spec.name()));
+            return this;
+        }
+
+        /**
+         * Serves the server-streaming {@code method} also at its contract's POST binding as Server-Sent Events,
+         * through the same {@code handler} as gRPC (see {@link ServerStreamSse}): {@code service::streamX}.
+         */
+        public <I extends Message, O extends Message> Builder serverSentEvents(
+                MethodDescriptor<I, O> method, BiConsumer<I, StreamObserver<O>> handler) {
+            requireNonNull(method, "method");
+            requireNonNull(handler, "handler");
+            final String path = ServerStreamSse.postPath(method);
+            customizers.add(sb -> sb.service(Route.builder().exact(path).methods(HttpMethod.POST).build(),
+                                             ServerStreamSse.of(spec, method, handler, exceptionHandler)));
             return this;
         }
 

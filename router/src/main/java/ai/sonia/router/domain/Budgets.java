@@ -103,6 +103,11 @@ public final class Budgets {
         }
     }
 
+    /** Writes the ledger row of a call served without a provider (a cached answer), which reserved nothing. */
+    public void record(UsageRecord usage) {
+        settle(new Reservation(usage.tenant(), 0, 0, false), usage);
+    }
+
     /** Gives back the reservation of a call that was not served; a reservation already given back stays so. */
     public void release(Reservation reservation) {
         final Book book = bookOf(reservation.tenant());

@@ -10,7 +10,9 @@ public interface ChatProvider {
 
     /**
      * Streams the completion: each piece of text goes to {@code onDelta} as it comes, and the call returns
-     * when the answer is complete. A failure after a delta was given is thrown like any other.
+     * when the answer is complete. A failure after a delta was given is thrown like any other. When
+     * {@code onDelta} throws (the caller went away), the provider's call is stopped and the exception
+     * thrown on as it is.
      */
     Completion stream(Deployment deployment, ChatCall call, Consumer<String> onDelta);
 }

@@ -24,22 +24,28 @@ import io.github.resilience4j.retry.RetryConfig;
  */
 public final class Router {
 
+    /** The ledger's provider of an answer served from the {@link ResponseCache}. */
+    public static final String CACHE_PROVIDER = "cache";
+
     private final ModelCatalog catalog;
     private final Map<String, ChatProvider> providers;
     private final HealthBoard health;
     private final RetryBudget budget;
     private final RetryConfig retryConfig;
     private final Budgets budgets;
+    private final ResponseCache cache;
     private final int maxAttempts;
     private final Map<String, Retry> retries = new ConcurrentHashMap<>();
 
     public Router(ModelCatalog catalog, Map<String, ChatProvider> providers, HealthBoard health,
-                  RetryBudget budget, int maxAttemptsPerDeployment, Duration retryWait, Budgets budgets) {
+                  RetryBudget budget, int maxAttemptsPerDeployment, Duration retryWait, Budgets budgets,
+                  ResponseCache cache) {
         this.catalog = catalog;
         this.providers = Map.copyOf(providers);
         this.health = health;
         this.budget = budget;
         this.budgets = budgets;
+        this.cache = cache;
         maxAttempts = maxAttemptsPerDeployment;
         retryConfig = RetryConfig.custom()
                                  .maxAttempts(maxAttemptsPerDeployment)
@@ -65,10 +71,41 @@ public final class Router {
         return budgets;
     }
 
-    /** Completes the call on the first deployment of its chain that answers. */
+    /**
+     * Completes the call on the first deployment of its chain that answers, or, for a deterministic call
+     * (temperature 0) asked before by its tenant, with the {@link ResponseCache}'s answer: no provider call,
+     * a ledger row of zero tokens and zero cost (provider {@value #CACHE_PROVIDER}), no budget reserved.
+     */
     public RoutedCompletion chat(ChatCall call, Instant deadline) {
-        return budgeted(call, deadline, (capped, deployment, started) ->
+        final long startNanos = System.nanoTime();
+        // Keyed as the providers would be asked: with the answer capped as budgets cap it.
+        final ChatCall asked = budgets.limitsOf(call.tenant()).limited()
+                               ? call.withMaxTokens(budgets.outputTokensFor(call)) : call;
+        final ResponseCache.Key key = cache.keyOf(asked, catalog.chain(call.model()));
+        if (key != null) {
+            final ResponseCache.Answer hit = cache.get(key);
+            if (hit != null) {
+                return fromCache(call, hit, startNanos);
+            }
+        }
+        final RoutedCompletion routed = budgeted(call, deadline, (capped, deployment, started) ->
                 providers.get(deployment.provider()).chat(deployment, capped));
+        if (key != null) {
+            cache.put(key, new ResponseCache.Answer(routed.completion(), routed.deployment()));
+        }
+        return routed;
+    }
+
+    private RoutedCompletion fromCache(ChatCall call, ResponseCache.Answer hit, long startNanos) {
+        final Completion stored = hit.completion();
+        final Completion free = new Completion(stored.content(), stored.toolCalls(), stored.finishReason(),
+                                               stored.model(), 0, 0);
+        final long latencyMs = (System.nanoTime() - startNanos) / 1_000_000;
+        budgets.record(new UsageRecord(System.currentTimeMillis(), call.tenant(), call.principal(),
+                                       catalog.aliasOf(call.model()), hit.deployment().name(), CACHE_PROVIDER, 0, 0, 0,
+                                       latencyMs));
+        return new RoutedCompletion(free, hit.deployment(), List.of(), latencyMs, 0, false,
+                                    (System.nanoTime() - startNanos) / 1_000, true);
     }
 
     /** Streams the call; deltas go to {@code onDelta} as they come. */
@@ -190,7 +227,8 @@ public final class Router {
                                                     deployment.provider(), completion.promptTokens(),
                                                     completion.completionTokens(), cost, latencyMs));
         final long overheadMicros = Math.max(0, (System.nanoTime() - startNanos - providerNanos) / 1_000);
-        return new RoutedCompletion(completion, deployment, attempts, latencyMs, cost, midstream, overheadMicros);
+        return new RoutedCompletion(completion, deployment, attempts, latencyMs, cost, midstream, overheadMicros,
+                                    false);
     }
 
     private Retry retryOf(Deployment deployment) {

@@ -40,6 +40,7 @@ import ai.sonia.router.v1.StreamChatRequest;
 import ai.sonia.router.v1.StreamChatResponse;
 import ai.sonia.router.v1.UsageRow;
 import ai.sonia.runtime.auth.Principal;
+import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -72,13 +73,19 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
         reply(responses, toResponse(routed));
     }
 
+    /**
+     * Also served as Server-Sent Events at the contract's {@code POST /v1/chat:stream} (the runtime's
+     * {@code SoniaServer.Builder#serverSentEvents}), through this same method.
+     */
     @Override
     public void streamChat(StreamChatRequest request, StreamObserver<StreamChatResponse> responses) {
         final ServerCallStreamObserver<StreamChatResponse> call = (ServerCallStreamObserver<StreamChatResponse>) responses;
         final RoutedCompletion routed = router.stream(ChatRequests.toCall(request), deadline(), delta -> {
-            if (!call.isCancelled()) {
-                call.onNext(StreamChatResponse.newBuilder().setDelta(delta).build());
+            if (call.isCancelled()) {
+                // Thrown into the provider's stream, which stops its call at the next token.
+                throw Status.CANCELLED.withDescription("cancelled by the caller").asRuntimeException();
             }
+            call.onNext(StreamChatResponse.newBuilder().setDelta(delta).build());
         });
         reportOverhead(routed);
         reply(call, StreamChatResponse.newBuilder().setFinal(toResponse(routed)).build());
@@ -192,7 +199,8 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
                                             routed.costMicros()))
                             .setLatencyMs(routed.latencyMs())
                             .setMidstreamFallover(routed.midstreamFallover())
-                            .setRouterOverheadMicros(routed.routerOverheadMicros());
+                            .setRouterOverheadMicros(routed.routerOverheadMicros())
+                            .setCached(routed.cached());
         for (Attempt a : routed.attempts()) {
             out.addAttempts(ai.sonia.router.v1.Attempt.newBuilder().setDeployment(a.deployment())
                                                       .setErrorCode(a.errorCode()).setErrorMessage(a.errorMessage())

@@ -6,6 +6,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 import ai.sonia.router.domain.ChatCall;
@@ -17,7 +18,10 @@ import dev.langchain4j.http.client.HttpClientBuilder;
 import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.PartialResponse;
+import dev.langchain4j.model.chat.response.PartialResponseContext;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.langchain4j.model.chat.response.StreamingHandle;
 
 /** A provider reached through LangChain4j's client for it; models are built once per deployment. */
 public final class LangChainProvider implements ChatProvider {
@@ -61,10 +65,12 @@ public final class LangChainProvider implements ChatProvider {
         final StreamingChatModel model =
                 streamingModels.computeIfAbsent(deployment.name(), n -> factory.streamingModel(deployment, http));
         final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        final AtomicReference<StreamingHandle> handle = new AtomicReference<>();
         final StreamingChatResponseHandler handler = new StreamingChatResponseHandler() {
             @Override
-            public void onPartialResponse(String partial) {
-                events.add(new Delta(partial));
+            public void onPartialResponse(PartialResponse partial, PartialResponseContext context) {
+                handle.set(context.streamingHandle());
+                events.add(new Delta(partial.text()));
             }
 
             @Override
@@ -98,12 +104,26 @@ public final class LangChainProvider implements ChatProvider {
                                           null, null);
             }
             if (event instanceof Delta delta) {
-                onDelta.accept(delta.text());
+                try {
+                    onDelta.accept(delta.text());
+                } catch (RuntimeException e) {
+                    stop(handle.get(), e);
+                    throw e;
+                }
             } else if (event instanceof ChatResponse response) {
                 return Conversations.toCompletion(response, deployment.providerModel());
             } else {
                 throw FailureClassifier.classify((Throwable) event);
             }
+        }
+    }
+
+    /** Closes the provider's response, so it stops producing tokens nobody reads. */
+    private static void stop(StreamingHandle handle, RuntimeException why) {
+        try {
+            handle.cancel();
+        } catch (RuntimeException unsupported) {
+            why.addSuppressed(unsupported); // a client without cancellation: the response runs out on its own
         }
     }
 
