@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 import com.google.protobuf.util.Timestamps;
 
@@ -127,16 +128,20 @@ public final class MemoryEngine {
         }
         final Scope scope = memory.getScope();
         final String hash = ContentHash.of(memory.getText());
-        final MemoryFilter filter = new MemoryFilter(scope.getTenant(), scope.getUser(), scope.getSession(), List.of(),
-                                                     new TreeMap<>(Map.of(KEY, key)), false, nowMs);
         // The filter also returns the broader scopes' memories (tenant-wide ones, for a user): only the same
         // scope's is replaced.
-        return store.list(filter, 0, KEYED_CANDIDATES).stream().map(Row::memory)
+        return store.list(keyFilter(scope, key, nowMs), 0, KEYED_CANDIDATES).stream().map(Row::memory)
                     .filter(m -> m.getScope().equals(scope)).findFirst()
                     .filter(m -> !m.getContentHash().equals(hash));
     }
 
     private static final int KEYED_CANDIDATES = 20;
+
+    /** The active memories a scope sees (its own and the broader ones) stored under {@code key}. */
+    private static MemoryFilter keyFilter(Scope scope, String key, long nowMs) {
+        return new MemoryFilter(scope.getTenant(), scope.getUser(), scope.getSession(), List.of(),
+                                new TreeMap<>(Map.of(KEY, key)), false, nowMs);
+    }
 
     /**
      * The newest active memory the caller may see stored under {@code key}, else the memory whose id is
@@ -149,21 +154,18 @@ public final class MemoryEngine {
         RequestChecks.label("key", key);
         final long nowMs = nowMs();
         final Scope scope = access.readScope(Scope.getDefaultInstance(), false);
-        final MemoryFilter filter = new MemoryFilter(scope.getTenant(), scope.getUser(), scope.getSession(), List.of(),
-                                                     new TreeMap<>(Map.of(KEY, key)), false, nowMs);
-        final Optional<Row> found = store.list(filter, 0, 1).stream().findFirst();
+        final Optional<Row> found = store.list(keyFilter(scope, key, nowMs), 0, 1).stream().findFirst();
         if (found.isPresent()) {
             accesses.record(found.get().id(), nowMs);
             return found.get().memory();
         }
-        final String name = "memories/" + key;
         if (MEMORY_ID.matcher(key).matches()) {
-            return get(name, access);
+            return get("memories/" + key, access);
         }
         throw DomainException.notFound("memory", key);
     }
 
-    private static final java.util.regex.Pattern MEMORY_ID = java.util.regex.Pattern.compile("[0-9a-f]{32}");
+    private static final Pattern MEMORY_ID = Pattern.compile("[0-9a-f]{32}");
 
     private Memory checkedMemory(StoreMemoryRequest request) {
         final Memory memory = withSeedFields(request);
