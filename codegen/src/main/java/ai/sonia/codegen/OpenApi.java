@@ -41,7 +41,9 @@ public final class OpenApi {
         for (HttpRoutes.Route route : routes) {
             final MethodDescriptor method = route.method();
             final ObjectNode operation = child(paths, route.path()).putObject(route.verb());
-            operation.put("operationId", method.getName());
+            // An additional binding is the same call at another route; operation ids stay unique.
+            operation.put("operationId", route.binding() == 0 ? method.getName()
+                                                              : method.getName() + "_" + (route.binding() + 1));
             operation.put("summary", method.getService().getFullName() + "/" + method.getName());
             final long deadline = spec.deadlineMillis(method.getName());
             operation.put("x-sonia-deadline-ms", deadline);
@@ -83,11 +85,14 @@ public final class OpenApi {
         }
 
         addStatusPath(paths, "/healthz", "Liveness: answers within 2 s.", outputs.reference(Healthz.getDescriptor()), false);
+        addStatusPath(paths, "/health", "The seed's name for /healthz: the same answer.",
+                      outputs.reference(Healthz.getDescriptor()), false);
         addStatusPath(paths, "/", "Root status.", outputs.reference(ServiceStatus.getDescriptor()), true);
         addStatusPath(paths, "/status", "Detailed status with live dependency probes.",
                       outputs.reference(ServiceStatus.getDescriptor()), true);
 
         ((ObjectNode) paths.get("/healthz").get("get")).putArray("security").addObject();
+        ((ObjectNode) paths.get("/health").get("get")).putArray("security").addObject();
         final ObjectNode components = doc.putObject("components");
         components.putObject("securitySchemes").putObject("bearer")
                   .put("type", "http").put("scheme", "bearer")

@@ -108,8 +108,11 @@ public final class GatewayModule implements ServiceModule {
                                sb.service("/v1/memories", memoryRest);
                                sb.service("exact:/v1/memories:search", memoryRest);
                                sb.serviceUnder("/v1/memories/", memoryRest);
-                               sb.service(Route.builder().exact("/v1/chat:stream").methods(HttpMethod.POST).build(),
-                                          new ChatSseService(streamer));
+                               // Every REST binding of StreamChat (the seed's /v1/conversation/stream beside
+                               // /v1/chat:stream) is the one SSE service: transcoding serves no server stream.
+                               final ChatSseService chatSse = new ChatSseService(streamer);
+                               ChatSseService.paths().forEach(path -> sb.service(
+                                       Route.builder().exact(path).methods(HttpMethod.POST).build(), chatSse));
                                // The origin rule is OriginPolicy's alone: browsers from this machine, or programs.
                                sb.service("/ws/approvals",
                                           WebSocketService.builder(new ApprovalsSocket(

@@ -249,16 +249,17 @@ class GatewayTest {
                                                                   .contains("SearchMemories", "StreamChat", "StoreMemory");
     }
 
-    @Test
-    void streamingOverRestIsServerSentEvents() {
-        final AggregatedHttpResponse response = post("/v1/chat:stream", "{\"text\":\"hi\"}");
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"/v1/chat:stream", "/v1/conversation/stream"})
+    void streamingOverRestIsServerSentEvents(String path) {
+        final AggregatedHttpResponse response = post(path, "{\"text\":\"hi\"}");
         assertThat(response.status().code()).isEqualTo(200);
         assertThat(response.contentType().toString()).startsWith("text/event-stream");
         final String body = response.contentUtf8();
         assertThat(body).contains("data: {\"chunk\":\"Hello\"}", "data: {\"chunk\":\", \"}", "data: {\"final\":",
                                   "\"reply\":\"Hello, world\"");
         assertThat(body.strip()).endsWith("data: {\"done\":true}");
-        final AggregatedHttpResponse bad = post("/v1/chat:stream", "{\"text\":\"\"}");
+        final AggregatedHttpResponse bad = post(path, "{\"text\":\"\"}");
         assertThat(bad.status().code()).isEqualTo(400);
     }
 

@@ -106,11 +106,21 @@ class LedgerTest {
 
         final ForecastUsageResponse forecast = service.forecastUsage(
                 ForecastUsageRequest.newBuilder().setHorizonDays(7).build());
-        assertThat(forecast.getMethod()).isEqualTo("linear-daily-mean");
-        assertThat(forecast.getBasisDays()).isEqualTo(1);
-        assertThat(forecast.getConfidence()).isEqualTo(1.0 / 7);
-        assertThat(forecast.getProjected().getPromptTokens()).isEqualTo(7 * fromResponses.getPromptTokens());
-        assertThat(forecast.getProjected().getCostMicros()).isEqualTo(7 * fromResponses.getCostMicros());
+        assertThat(forecast.getMethod()).isEqualTo("linear-hourly-mean");
+        assertThat(forecast.getHorizonHours()).isEqualTo(7 * 24);
+        assertThat(forecast.getBasis().getWindowHours()).isEqualTo(168);
+        assertThat(forecast.getBasis().getTokens()).isEqualTo(fromResponses.getTotalTokens());
+        assertThat(forecast.getBasis().getCostMicros()).isEqualTo(fromResponses.getCostMicros());
+        // This test's requests fall in one UTC hour, or two when it runs across the hour.
+        final int points = forecast.getBasis().getPoints();
+        assertThat(points).isBetween(1, 2);
+        assertThat(forecast.getConfidence()).isLessThanOrEqualTo(points == 1 ? 0 : 2.0 / 168);
+        assertThat(forecast.getProjected().getPromptTokens())
+                .isEqualTo(Math.round(fromResponses.getPromptTokens() * 168.0 / points));
+        assertThat(forecast.getProjected().getCostMicros())
+                .isEqualTo(Math.round(fromResponses.getCostMicros() * 168.0 / points));
+        assertThat(forecast.getCurrency()).isEqualTo("USD");
+        assertThat(forecast.getProjectedCost()).isEqualTo(forecast.getProjected().getCostMicros() / 1e6);
         assertThat(forecast.getModelCostsList()).extracting(c -> c.getModel())
                                                 .containsExactly("extractive", "gpt", "pricey");
     }
@@ -122,6 +132,8 @@ class LedgerTest {
         assertThat(forecast.getBasisDays()).isZero();
         assertThat(forecast.getConfidence()).isZero();
         assertThat(forecast.getProjected().getTotalTokens()).isZero();
+        assertThat(forecast.getBasis().getPoints()).isZero();
+        assertThat(forecast.getBasis().getSummary()).isEqualTo("no usage in the 168-hour window: nothing to project");
     }
 
     @Test
@@ -132,6 +144,13 @@ class LedgerTest {
                                                                 .setEndDay("2026-01-01").build()), "end_day");
         assertInvalid(() -> router.stub.forecastUsage(ForecastUsageRequest.newBuilder().setHorizonDays(-1).build()),
                       "horizon_days");
+        assertInvalid(() -> router.stub.forecastUsage(ForecastUsageRequest.newBuilder().setWindowHours(-1).build()),
+                      "window_hours");
+        assertInvalid(() -> router.stub.forecastUsage(ForecastUsageRequest.newBuilder().setWindowHours(2161).build()),
+                      "window_hours");
+        assertInvalid(() -> router.stub.forecastUsage(ForecastUsageRequest.newBuilder().setHorizonHours(12)
+                                                                          .setHorizonDays(1).build()),
+                      "horizon_hours");
     }
 
     private static void assertInvalid(Runnable call, String field) {

@@ -90,7 +90,8 @@ class TenancyTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/v1/usage?tenant=globex", "/v1/usage:forecast?tenant=globex", "/v1/budget?tenant=globex"})
+    @ValueSource(strings = {"/v1/usage?tenant=globex", "/v1/usage:forecast?tenant=globex", "/v1/forecast/globex",
+                            "/v1/forecast/globex?window_hours=24", "/v1/budget?tenant=globex"})
     void readsNamingAnotherTenantAreForbiddenOverRest(String path) {
         assertForbidden(router.web(aliceToken).get(path).aggregate().join());
     }
@@ -121,7 +122,9 @@ class TenancyTest {
         assertThat(tenant.getTotal().getRequests()).isEqualTo(3);
         assertThat(tenant.getRowsList()).extracting(UsageRow::getTenant).containsOnly("acme");
         assertThat(alice.forecastUsage(ForecastUsageRequest.newBuilder().setHorizonDays(1).build())
-                        .getProjected().getTotalTokens()).isEqualTo(own.getTotal().getUsage().getTotalTokens());
+                        .getBasis().getTokens()).isEqualTo(own.getTotal().getUsage().getTotalTokens());
+        assertThat(acmeAdmin.forecastUsage(ForecastUsageRequest.getDefaultInstance()).getBasis().getTokens())
+                .isEqualTo(tenant.getTotal().getUsage().getTotalTokens());
 
         final JsonNode rest = json(router.web(aliceToken).get("/v1/usage").aggregate().join());
         assertThat(rest.path("data").path("total").path("requests").asLong()).isEqualTo(2);

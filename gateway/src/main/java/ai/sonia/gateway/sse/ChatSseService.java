@@ -1,5 +1,10 @@
 package ai.sonia.gateway.sse;
 
+import java.util.ArrayList;
+import java.util.List;
+
+import com.google.api.AnnotationsProto;
+import com.google.api.HttpRule;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
@@ -17,6 +22,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.streaming.ServerSentEvents;
 
 import ai.sonia.gateway.chat.ChatStreamer;
+import ai.sonia.gateway.v1.GatewayServiceProto;
 import ai.sonia.gateway.v1.StreamChatRequest;
 import ai.sonia.gateway.v1.StreamChatResponse;
 import ai.sonia.runtime.Errors;
@@ -28,7 +34,8 @@ import io.grpc.protobuf.StatusProto;
 import io.grpc.stub.StreamObserver;
 
 /**
- * {@code POST /v1/chat:stream} as Server-Sent Events: {@code data: {"chunk":"..."}} for each piece,
+ * {@code POST /v1/chat:stream} (and every other REST binding of {@code StreamChat} in the contract, such as the
+ * seed's {@code /v1/conversation/stream}: {@link #paths}) as Server-Sent Events: {@code data: {"chunk":"..."}} for each piece,
  * {@code data: {"final":{...provenance}}}, then {@code data: {"done":true}}; a failure mid-stream is
  * {@code data: {"error":{"code","message"}}}. A request that fails before streaming (bad body, empty
  * text) answers the standard envelope with its HTTP status. A client that disconnects cancels the
@@ -43,6 +50,17 @@ public final class ChatSseService implements HttpService {
 
     public ChatSseService(ChatStreamer streamer) {
         this.streamer = streamer;
+    }
+
+    /** The paths of StreamChat's {@code google.api.http} bindings (all POST, with the request as the body). */
+    public static List<String> paths() {
+        final HttpRule rule = GatewayServiceProto.getDescriptor().findServiceByName("GatewayService")
+                                                 .findMethodByName("StreamChat").getOptions()
+                                                 .getExtension(AnnotationsProto.http);
+        final List<String> paths = new ArrayList<>();
+        paths.add(rule.getPost());
+        rule.getAdditionalBindingsList().forEach(binding -> paths.add(binding.getPost()));
+        return List.copyOf(paths);
     }
 
     @Override

@@ -2,8 +2,10 @@ package ai.sonia.memory.domain;
 
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 
 import com.google.protobuf.util.Timestamps;
 
@@ -79,6 +81,9 @@ public final class MemoryEngine {
         training.checkWritable(memory.getScope().getTenant());
         RequestChecks.label("request_id", request.getRequestId());
         final long nowMs = nowMs();
+        final String supersedes = request.getSupersedes().isEmpty()
+                                  ? keyed(memory, nowMs).map(Memory::getName).orElse("")
+                                  : request.getSupersedes();
         if (!request.getRequestId().isEmpty()) {
             // A retry of a store already made: its outcome, nothing written.
             final Optional<Stored> earlier = store.byRequest(
@@ -89,13 +94,13 @@ public final class MemoryEngine {
                                           .setCreated(earlier.get().created()).build();
             }
         }
-        if (!request.getSupersedes().isEmpty()) {
+        if (!supersedes.isEmpty()) {
             // Who owns a memory never changes, so checking before the write is as good as inside it.
-            access.checkWritable(row(request.getSupersedes(), nowMs).memory());
+            access.checkWritable(row(supersedes, nowMs).memory());
         }
         final Long expireMs = expireMs(request, nowMs);
         final String hash = ContentHash.of(memory.getText());
-        if (request.getSupersedes().isEmpty()) {
+        if (supersedes.isEmpty()) {
             final Optional<Row> existing = store.activeByHash(memory.getScope(), hash, nowMs);
             if (existing.isPresent()) {
                 return StoreMemoryResponse.newBuilder().setMemory(existing.get().memory()).setCreated(false).build();
@@ -103,7 +108,7 @@ public final class MemoryEngine {
         }
         final float[] vector = embedder.embed(memory.getText());
         final NewMemory fresh = new NewMemory(memory, hash, vector, embedder.model(), expireMs,
-                                              request.getSupersedes(), request.getRequestId());
+                                              supersedes, request.getRequestId());
         final Stored stored = store.store(fresh, access.actor(), nowMs);
         if (stored.created()) {
             index.add(memory.getScope().getTenant(), stored.row().id(), memory.getText(), vector);
@@ -112,11 +117,61 @@ public final class MemoryEngine {
                                   .build();
     }
 
-    private Memory checkedMemory(StoreMemoryRequest request) {
-        if (!request.hasMemory()) {
-            throw DomainException.invalidArgument("memory", "required");
+    /** The metadata entry that StoreMemoryRequest.key and RecallMemory use. */
+    static final String KEY = "key";
+
+    /**
+     * The memory that a store under a key replaces: the newest active one of exactly the new memory's scope
+     * with the same key and another text; empty without a key.
+     */
+    private Optional<Memory> keyed(Memory memory, long nowMs) {
+        final String key = memory.getMetadataOrDefault(KEY, "");
+        if (key.isEmpty()) {
+            return Optional.empty();
         }
-        final Memory memory = request.getMemory();
+        final Scope scope = memory.getScope();
+        final String hash = ContentHash.of(memory.getText());
+        // The filter also returns the broader scopes' memories (tenant-wide ones, for a user): only the same
+        // scope's is replaced.
+        return store.list(keyFilter(scope, key, nowMs), 0, KEYED_CANDIDATES).stream().map(Row::memory)
+                    .filter(m -> m.getScope().equals(scope)).findFirst()
+                    .filter(m -> !m.getContentHash().equals(hash));
+    }
+
+    private static final int KEYED_CANDIDATES = 20;
+
+    /** The active memories a scope sees (its own and the broader ones) stored under {@code key}. */
+    private static MemoryFilter keyFilter(Scope scope, String key, long nowMs) {
+        return new MemoryFilter(scope.getTenant(), scope.getUser(), scope.getSession(), List.of(),
+                                new TreeMap<>(Map.of(KEY, key)), false, nowMs);
+    }
+
+    /**
+     * The newest active memory the caller may see stored under {@code key}, else the memory whose id is
+     * {@code key}; counts as an access.
+     */
+    public Memory recall(String key, Access access) {
+        if (key.isBlank()) {
+            throw DomainException.invalidArgument("key", "required and not blank");
+        }
+        RequestChecks.label("key", key);
+        final long nowMs = nowMs();
+        final Scope scope = access.readScope(Scope.getDefaultInstance(), false);
+        final Optional<Row> found = store.list(keyFilter(scope, key, nowMs), 0, 1).stream().findFirst();
+        if (found.isPresent()) {
+            accesses.record(found.get().id(), nowMs);
+            return found.get().memory();
+        }
+        if (MEMORY_ID.matcher(key).matches()) {
+            return get("memories/" + key, access);
+        }
+        throw DomainException.notFound("memory", key);
+    }
+
+    private static final Pattern MEMORY_ID = Pattern.compile("[0-9a-f]{32}");
+
+    private Memory checkedMemory(StoreMemoryRequest request) {
+        final Memory memory = withSeedFields(request);
         RequestChecks.noUnknownFields("memory", memory);
         RequestChecks.text("memory.text", memory.getText(), config.maxTextChars());
         RequestChecks.scope("memory.scope", memory.getScope());
@@ -133,6 +188,29 @@ public final class MemoryEngine {
                      .setSource(memory.getSource())
                      .setTrust(memory.getTrust())
                      .build();
+    }
+
+    /** The memory of the request, with the seed's {@code value} as its text and {@code key} in its metadata. */
+    private static Memory withSeedFields(StoreMemoryRequest request) {
+        if (!request.hasMemory() && request.getValue().isEmpty()) {
+            throw DomainException.invalidArgument("memory", "required (or value, with key)");
+        }
+        final Memory.Builder memory = request.getMemory().toBuilder();
+        if (!request.getValue().isEmpty()) {
+            if (!memory.getText().isEmpty() && !memory.getText().equals(request.getValue())) {
+                throw DomainException.invalidArgument("value", "differs from memory.text (set one of them)");
+            }
+            memory.setText(request.getValue());
+        }
+        if (!request.getKey().isEmpty()) {
+            RequestChecks.label("key", request.getKey());
+            final String named = memory.getMetadataOrDefault(KEY, request.getKey());
+            if (!named.equals(request.getKey())) {
+                throw DomainException.invalidArgument("key", "differs from memory.metadata[\"key\"]");
+            }
+            memory.putMetadata(KEY, request.getKey());
+        }
+        return memory.build();
     }
 
     /** The longest time to live: 100 years (beyond it, milliseconds from now would overflow sooner or later). */

@@ -17,6 +17,9 @@ import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.HybridRanker.Hit;
 import ai.sonia.memory.domain.MemoryStore.Row;
 import ai.sonia.memory.domain.TenantVectors.Scored;
+import ai.sonia.memory.v1.Passage;
+import ai.sonia.memory.v1.RetrievePassagesRequest;
+import ai.sonia.memory.v1.RetrievePassagesResponse;
 import ai.sonia.memory.v1.SearchHit;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
@@ -89,6 +92,32 @@ public final class SearchPipeline {
                                       .setDecay(hit.decay()));
         }
         return response.build();
+    }
+
+    /** How many passages a retrieval returns when the request says 0. */
+    static final int DEFAULT_PASSAGES = 5;
+
+    /** The search's hits as passages for a prompt, with the block of text that cites them. */
+    public RetrievePassagesResponse retrieve(RetrievePassagesRequest request, Access access) {
+        RequestChecks.noUnknownFields("", request);
+        final SearchMemoriesResponse found = search(
+                SearchMemoriesRequest.newBuilder().setQuery(request.getQuery()).setScope(request.getScope())
+                                     .setTopK(request.getTopK() == 0 ? DEFAULT_PASSAGES : request.getTopK())
+                                     .setMinScore(request.getMinScore()).build(),
+                access);
+        final RetrievePassagesResponse.Builder response = RetrievePassagesResponse.newBuilder();
+        final StringBuilder context = new StringBuilder();
+        for (SearchHit hit : found.getHitsList()) {
+            final Passage passage = Passage.newBuilder().setId(hit.getMemory().getName())
+                                           .setText(hit.getMemory().getText()).setScore(hit.getScore())
+                                           .setRank(response.getPassagesCount() + 1)
+                                           .setKey(hit.getMemory().getMetadataOrDefault(MemoryEngine.KEY, ""))
+                                           .setSource(hit.getMemory().getSource()).build();
+            response.addPassages(passage);
+            context.append(String.format(Locale.ROOT, "[%d] (%s, score %.2f) %s%n", passage.getRank(), passage.getId(),
+                                         passage.getScore(), passage.getText().replaceAll("\\s+", " ").strip()));
+        }
+        return response.setContext(context.toString()).build();
     }
 
     List<Hit> hybrid(String query, MemoryFilter filter, int depth) {

@@ -20,8 +20,11 @@ import ai.sonia.memory.v1.ListMemoriesResponse;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.memory.v1.MemoryStats;
+import ai.sonia.memory.v1.RecallMemoryRequest;
 import ai.sonia.memory.v1.RestoreMemoriesRequest;
 import ai.sonia.memory.v1.RestoreMemoriesResponse;
+import ai.sonia.memory.v1.RetrievePassagesRequest;
+import ai.sonia.memory.v1.RetrievePassagesResponse;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
@@ -59,6 +62,16 @@ public final class MemoryServiceImpl extends MemoryServiceGrpc.MemoryServiceImpl
     @Override
     public void searchMemories(SearchMemoriesRequest request, StreamObserver<SearchMemoriesResponse> response) {
         reply(response, search.search(request, access()));
+    }
+
+    @Override
+    public void recallMemory(RecallMemoryRequest request, StreamObserver<Memory> response) {
+        reply(response, engine.recall(request.getKey(), access()));
+    }
+
+    @Override
+    public void retrievePassages(RetrievePassagesRequest request, StreamObserver<RetrievePassagesResponse> response) {
+        reply(response, search.retrieve(request, access()));
     }
 
     @Override

@@ -20,8 +20,11 @@ public interface Ledger {
      */
     UsageSums sums(UsageScope scope, String startDay, String endDay, @Nullable UsageSums.Key after, int limit);
 
-    /** Total tokens and cost per day from {@code fromDay} (inclusive), oldest first. */
-    List<DayTotal> dailyTotals(UsageScope scope, String fromDay);
+    /**
+     * Total tokens and cost per UTC hour (hours since the epoch) from the hour {@code fromHour} (inclusive), oldest
+     * first; hours without usage are absent.
+     */
+    List<HourTotal> hourlyTotals(UsageScope scope, long fromHour);
 
     /** What a tenant was charged. */
     record Charged(long tokens, long costMicros) {}

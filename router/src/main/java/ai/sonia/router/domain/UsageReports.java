@@ -15,6 +15,9 @@ public final class UsageReports {
     static final int MAX_PAGE_SIZE = 1000;
     static final int DEFAULT_HORIZON_DAYS = 30;
     static final int MAX_HORIZON_DAYS = 366;
+    static final int DEFAULT_WINDOW_HOURS = 168;
+    static final int MAX_WINDOW_HOURS = 90 * 24;
+    private static final long HOUR_MS = 3_600_000L;
 
     private final Ledger ledger;
     private final ModelCatalog catalog;
@@ -57,15 +60,32 @@ public final class UsageReports {
         return new Page(new UsageSums(rows, sums.total()), PageTokens.next(query, rows.get(size - 1).key().parts()));
     }
 
-    /** The projection over {@code horizonDays} (0 for the default) of the scope's recent usage. */
-    public UsageForecaster.Forecast forecast(UsageScope scope, int horizonDays) {
-        final int horizon = horizonDays == 0 ? DEFAULT_HORIZON_DAYS : horizonDays;
-        if (horizon < 0 || horizon > MAX_HORIZON_DAYS) {
-            throw DomainException.invalidArgument("horizon_days", horizon + " (expected: 0.." + MAX_HORIZON_DAYS + ")");
+    /**
+     * The projection of the scope's usage over the last {@code windowHours} (0 for the default) onto the
+     * horizon: {@code horizonHours} when set, else {@code horizonDays} (0 for the default).
+     */
+    public UsageForecaster.Forecast forecast(UsageScope scope, int windowHours, int horizonDays, int horizonHours) {
+        final int window = windowHours == 0 ? DEFAULT_WINDOW_HOURS : windowHours;
+        if (window < 0 || window > MAX_WINDOW_HOURS) {
+            throw DomainException.invalidArgument("window_hours", window + " (expected: 0.." + MAX_WINDOW_HOURS + ")");
         }
-        final LocalDate today = LocalDate.now(clock);
-        return forecaster.forecast(ledger.dailyTotals(scope, UsageForecaster.windowStart(today).toString()), today,
-                                   horizon, catalog.deployments());
+        if (horizonDays < 0 || horizonDays > MAX_HORIZON_DAYS) {
+            throw DomainException.invalidArgument("horizon_days",
+                                                  horizonDays + " (expected: 0.." + MAX_HORIZON_DAYS + ")");
+        }
+        if (horizonHours < 0 || horizonHours > MAX_HORIZON_DAYS * 24) {
+            throw DomainException.invalidArgument("horizon_hours",
+                                                  horizonHours + " (expected: 0.." + MAX_HORIZON_DAYS * 24 + ")");
+        }
+        if (horizonHours > 0 && horizonDays > 0) {
+            throw DomainException.invalidArgument("horizon_hours", "set either horizon_hours or horizon_days");
+        }
+        final int horizon = horizonHours > 0 ? horizonHours
+                : 24 * (horizonDays == 0 ? DEFAULT_HORIZON_DAYS : horizonDays);
+        final long nowHour = Math.floorDiv(clock.millis(), HOUR_MS);
+        final long fromHour = nowHour - window + 1;
+        return forecaster.forecast(ledger.hourlyTotals(scope, fromHour), nowHour, window, horizon,
+                                   catalog.deployments());
     }
 
     private static String day(String field, String value) {

@@ -25,6 +25,7 @@ import ai.sonia.router.v1.ChatResponse;
 import ai.sonia.router.v1.EmbedRequest;
 import ai.sonia.router.v1.EmbedResponse;
 import ai.sonia.router.v1.Embedding;
+import ai.sonia.router.v1.ForecastBasis;
 import ai.sonia.router.v1.ForecastUsageRequest;
 import ai.sonia.router.v1.ForecastUsageResponse;
 import ai.sonia.router.v1.GetBudgetRequest;
@@ -128,15 +129,28 @@ public final class RouterServiceImpl extends RouterServiceGrpc.RouterServiceImpl
 
     @Override
     public void forecastUsage(ForecastUsageRequest request, StreamObserver<ForecastUsageResponse> responses) {
-        final UsageForecaster.Forecast f = usage.forecast(usageScope(request.getTenant()),
-                                                          request.getHorizonDays());
+        final UsageForecaster.Forecast f = usage.forecast(usageScope(request.getTenant()), request.getWindowHours(),
+                                                          request.getHorizonDays(), request.getHorizonHours());
+        final UsageForecaster.Basis b = f.basis();
         final ForecastUsageResponse.Builder out =
                 ForecastUsageResponse.newBuilder()
                                      .setProjected(tokenUsage(f.promptTokens(), f.completionTokens(), f.costMicros()))
-                                     .setHorizonDays(f.horizonDays())
-                                     .setBasisDays(f.basisDays())
+                                     .setHorizonDays((f.horizonHours() + 23) / 24)
+                                     .setHorizonHours(f.horizonHours())
+                                     .setBasisDays(b.days())
                                      .setMethod(UsageForecaster.METHOD)
-                                     .setConfidence(f.confidence());
+                                     .setConfidence(f.confidence())
+                                     .setProjectedCost(f.cost())
+                                     .setCurrency(UsageForecaster.CURRENCY)
+                                     .setBasis(ForecastBasis.newBuilder()
+                                                            .setWindowHours(b.windowHours())
+                                                            .setPoints(b.points())
+                                                            .setHoursWithUsage(b.hoursWithUsage())
+                                                            .setTokens(b.tokens())
+                                                            .setCostMicros(b.costMicros())
+                                                            .setMeanTokensPerHour(b.meanTokensPerHour())
+                                                            .setStddevTokensPerHour(b.stddevTokensPerHour())
+                                                            .setSummary(b.summary()));
         f.modelCosts().forEach(c -> out.addModelCosts(
                 ModelCost.newBuilder().setModel(c.deployment()).setCostMicros(c.costMicros())));
         reply(responses, out.build());

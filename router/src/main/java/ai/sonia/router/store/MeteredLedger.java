@@ -5,7 +5,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.annotation.Nullable;
 
-import ai.sonia.router.domain.DayTotal;
+import ai.sonia.router.domain.HourTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
@@ -61,7 +61,7 @@ public final class MeteredLedger implements Ledger {
     }
 
     @Override
-    public List<DayTotal> dailyTotals(UsageScope scope, String fromDay) {
-        return delegate.dailyTotals(scope, fromDay);
+    public List<HourTotal> hourlyTotals(UsageScope scope, long fromHour) {
+        return delegate.hourlyTotals(scope, fromHour);
     }
 }

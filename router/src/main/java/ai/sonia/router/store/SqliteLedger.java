@@ -13,7 +13,7 @@ import java.util.List;
 
 import javax.annotation.Nullable;
 
-import ai.sonia.router.domain.DayTotal;
+import ai.sonia.router.domain.HourTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
@@ -145,22 +145,27 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     }
 
     @Override
-    public synchronized List<DayTotal> dailyTotals(UsageScope scope, String fromDay) {
-        final List<DayTotal> days = new ArrayList<>();
+    public synchronized List<HourTotal> hourlyTotals(UsageScope scope, long fromHour) {
+        final List<HourTotal> hours = new ArrayList<>();
+        final long fromMs = Math.multiplyExact(fromHour, HOUR_MS);
+        // The day bound lets the (tenant, day) index narrow the rows before ts_ms does.
         try (PreparedStatement q = reader.prepareStatement(
-                "SELECT day, SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros) FROM usage"
-                + GROUP + " GROUP BY day ORDER BY day")) {
-            bind(q, scope, fromDay, "");
+                "SELECT ts_ms / " + HOUR_MS + ", SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros) FROM usage"
+                + GROUP + " AND ts_ms >= ? GROUP BY 1 ORDER BY 1")) {
+            bind(q, scope, dayOf(fromMs), "");
+            q.setLong(9, fromMs);
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    days.add(new DayTotal(LocalDate.parse(rs.getString(1)), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
+                    hours.add(new HourTotal(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
                 }
             }
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
         }
-        return days;
+        return hours;
     }
+
+    private static final long HOUR_MS = 3_600_000L;
 
     @Override
     public synchronized Charged chargedSince(String tenant, String fromDay) {

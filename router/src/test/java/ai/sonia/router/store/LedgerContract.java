@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import ai.sonia.router.domain.BudgetLimits;
 import ai.sonia.router.domain.BudgetState;
 import ai.sonia.router.domain.Budgets;
-import ai.sonia.router.domain.DayTotal;
+import ai.sonia.router.domain.HourTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
@@ -38,6 +37,7 @@ public abstract class LedgerContract {
     /** Mid-month, so that every row of a test falls in one budget period. */
     static final Instant NOW = Instant.parse("2026-05-14T12:00:00Z");
     static final String TODAY = "2026-05-14";
+    static final long NOW_HOUR = NOW.toEpochMilli() / 3_600_000L;
     private static final long DAY_MS = TimeUnit.DAYS.toMillis(1);
     private static final int THREADS = 16;
 
@@ -84,12 +84,12 @@ public abstract class LedgerContract {
         assertThat(ledger.chargedSince("acme", TODAY)).isEqualTo(new Ledger.Charged(18, 10));
         assertThat(ledger.chargedSince("globex", TODAY)).isEqualTo(new Ledger.Charged(150, 70));
         assertThat(ledger.chargedSince("initech", TODAY)).isEqualTo(new Ledger.Charged(0, 0));
-        assertThat(ledger.dailyTotals(new UsageScope("globex", ""), "2026-05-01"))
-                .containsExactly(new DayTotal(LocalDate.parse(TODAY), 100, 50, 70));
+        assertThat(ledger.hourlyTotals(new UsageScope("globex", ""), NOW_HOUR - 24))
+                .containsExactly(new HourTotal(NOW_HOUR, 100, 50, 70));
     }
 
     @Test
-    void dayBoundsAreInclusiveAndDailyTotalsAreOldestFirst() {
+    void dayBoundsAreInclusiveAndHourlyTotalsAreOldestFirst() {
         final Ledger ledger = newLedger();
         for (int day = -3; day <= 0; day++) {
             ledger.record(row(day, "acme", "alice", "gpt", 10, 1, 2));
@@ -99,10 +99,14 @@ public abstract class LedgerContract {
         assertThat(all(ledger, new UsageScope("", ""), "2026-05-13", "").total().requests()).isEqualTo(2);
         assertThat(all(ledger, new UsageScope("", ""), "", "2026-05-11").total().requests()).isEqualTo(1);
         assertThat(ledger.chargedSince("acme", "2026-05-13")).isEqualTo(new Ledger.Charged(22, 4));
-        assertThat(ledger.dailyTotals(new UsageScope("acme", ""), "2026-05-12"))
-                .extracting(DayTotal::day)
-                .containsExactly(LocalDate.parse("2026-05-12"), LocalDate.parse("2026-05-13"),
-                                 LocalDate.parse(TODAY));
+        // From mid-day: the row of that day's noon is in, as is every later one; the hour bound is inclusive.
+        assertThat(ledger.hourlyTotals(new UsageScope("acme", ""), NOW_HOUR - 48))
+                .extracting(HourTotal::hour)
+                .containsExactly(NOW_HOUR - 48, NOW_HOUR - 24, NOW_HOUR);
+        ledger.record(new UsageRecord(NOW.toEpochMilli() + 59 * 60_000, "acme", "alice", "default", "gpt", "openai",
+                                      5, 5, 1, 12));
+        assertThat(ledger.hourlyTotals(new UsageScope("acme", "alice"), NOW_HOUR))
+                .containsExactly(new HourTotal(NOW_HOUR, 15, 6, 3));
     }
 
     @Test
