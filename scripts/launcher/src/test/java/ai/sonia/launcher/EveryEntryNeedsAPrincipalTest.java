@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -46,12 +45,7 @@ class EveryEntryNeedsAPrincipalTest {
 
     @BeforeAll
     static void start() {
-        stack = new InProcessStack("closed", "{}");
-    }
-
-    @AfterAll
-    static void stop() {
-        stack.close();
+        stack = InProcessStack.shared();
     }
 
     /** The probes an orchestrator calls without a credential (readiness may be 503, never 401). */

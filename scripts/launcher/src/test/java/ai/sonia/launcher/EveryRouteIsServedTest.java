@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -46,12 +45,7 @@ class EveryRouteIsServedTest {
 
     @BeforeAll
     static void start() {
-        stack = new InProcessStack("every-route", "{}");
-    }
-
-    @AfterAll
-    static void stop() {
-        stack.close();
+        stack = InProcessStack.shared();
     }
 
     @Test

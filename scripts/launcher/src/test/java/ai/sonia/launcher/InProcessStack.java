@@ -26,6 +26,20 @@ final class InProcessStack implements AutoCloseable {
     private final StackConfig config;
     private final Thread control;
 
+    private static InProcessStack shared;
+
+    /**
+     * One stack with the default config, booted once per test JVM for the test classes that walk its surface
+     * (each route, each method) rather than change what it is; stopped when the JVM exits.
+     */
+    static synchronized InProcessStack shared() {
+        if (shared == null) {
+            shared = new InProcessStack("shared", "{}");
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "shared-stack-close"));
+        }
+        return shared;
+    }
+
     InProcessStack(String name, String configJson) {
         this(TestHomes.create(name), configJson);
     }
