@@ -110,7 +110,11 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) {
-        close();
+        // A @Nested class shares its outer class's server: only the outer class's end closes it.
+        if (context.getTestClass().map(c -> c.getEnclosingClass() == null
+                                            || java.lang.reflect.Modifier.isStatic(c.getModifiers())).orElse(true)) {
+            close();
+        }
     }
 
     @Override
