@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
@@ -34,12 +33,6 @@ import ai.sonia.runtime.testing.TestCredentials;
  */
 class EveryRouteIsServedTest {
 
-    /**
-     * Routes known not to be served yet, with why. The router's REST stream: Armeria's transcoding serves no
-     * server stream, and the helper "routerx" (issue 19) is serving it as Server-Sent Events; remove the entry
-     * once that work is merged.
-     */
-    private static final Set<String> KNOWN_UNSERVED = Set.of("router POST /v1/chat:stream");
 
     private static InProcessStack stack;
 
@@ -69,16 +62,14 @@ class EveryRouteIsServedTest {
                 }
             }
         }
-        assertThat(unserved).as("routes of the contract that no server serves")
-                            .allMatch(u -> KNOWN_UNSERVED.stream().anyMatch(known -> u.startsWith(known + " -> ")));
+        assertThat(unserved).as("routes of the contract that no server serves").isEmpty();
         // The seed's routes are among those walked, so this test cannot silently cover nothing.
         assertThat(checked).contains("memory POST /v1/remember", "memory GET /v1/recall/{key}",
                                      "memory POST /v1/rag/retrieve", "router POST /v1/forecast",
-                                     "router GET /v1/forecast/{tenant}", "gateway POST /v1/conversation/stream")
+                                     "router GET /v1/forecast/{tenant}", "router POST /v1/chat:stream",
+                                     "gateway POST /v1/conversation/stream")
                            .hasSizeGreaterThan(50);
-        // The known exceptions are still unserved (remove an entry that is not), and the check itself tells an
-        // unmatched path from a method's own NOT_FOUND.
-        assertThat(unserved).hasSameSizeAs(KNOWN_UNSERVED);
+        // The check itself tells an unmatched path from a method's own NOT_FOUND.
         final SoniaServer memory = stack.servers().stream().filter(s -> "memory".equals(s.spec().name()))
                                         .findFirst().orElseThrow();
         final HttpRoutes.Route recall = HttpRoutes.of(memory.grpcContract().get(0)).stream()
