@@ -17,8 +17,13 @@ public final class BootContractTable {
         md.append("its gRPC services with gRPC-Web, server reflection (v1 and v1alpha), `grpc.health.v1.Health`,\n");
         md.append("and the REST routes below (HTTP/JSON transcoding; every response is the envelope).\n");
         md.append("A method with several REST routes (the seed's names beside the contract's) serves the same call at each.\n");
+        md.append("`GET /` is the root status as JSON, except on the gateway for a browser (a request that accepts\n");
+        md.append("`text/html`): there it is the web console, whose files are under `/console/` (no credential needed).\n");
         md.append("Everything but `/healthz`, `/health` and the methods marked \"none\" needs `Authorization: Bearer` with an access\n");
-        md.append("token, an API key (gateway) or a service credential; a WebSocket may pass `?access_token=`.\n\n");
+        md.append("token, an API key (gateway) or a service credential; a WebSocket may pass `?access_token=`. The gateway\n");
+        md.append("also takes the console's session cookie (`X-CSRF-Token` on every change) and forwards, with the caller's\n");
+        md.append("credential, the REST of EVA-OS's approvals, Memory, Pipecat's sessions (and its `/ws/{session_id}`) and the\n");
+        md.append("router's `GET /v1/usage`, `/v1/usage:forecast` and `/v1/budget`, so a page of its origin reaches them.\n\n");
         md.append("| service | module | port | gRPC service | does |\n|---|---|---|---|---|\n");
         for (ServiceSpec spec : Stack.SERVICES) {
             md.append("| ").append(spec.name()).append(" | `").append(spec.name()).append("/` | ").append(spec.port())

@@ -85,6 +85,8 @@ public final class GatewayModule implements ServiceModule {
         final ConsoleAssets console = new ConsoleAssets();
         final DownstreamRest evaosRest = new DownstreamRest(config, Stack.EVAOS);
         final DownstreamRest memoryRest = new DownstreamRest(config, Stack.MEMORY);
+        final DownstreamRest routerRest = new DownstreamRest(config, Stack.ROUTER);
+        final DownstreamRest pipecatRest = new DownstreamRest(config, Stack.PIPECAT);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
                            .useBlockingTaskExecutor(true)
@@ -102,12 +104,22 @@ public final class GatewayModule implements ServiceModule {
                                sb.decorator(new RateLimitDecorator(limits, limiter));
                                sb.decorator(new InputLimitsDecorator());
                                sb.serviceUnder(ConsoleAssets.PREFIX, console); // reached without a credential
-                               // EVA-OS's approvals and Memory's REST under this origin, for pages (the console).
+                               // The other services' REST under this origin, for pages (the console): EVA-OS's
+                               // approvals, Memory's ledger, Pipecat's sessions, the router's usage and budget
+                               // (its read routes only; its chat is the gateway's to orchestrate).
                                sb.service("/v1/approvals", evaosRest);
                                sb.serviceUnder("/v1/approvals/", evaosRest);
                                sb.service("/v1/memories", memoryRest);
-                               sb.service("exact:/v1/memories:search", memoryRest);
+                               for (String verb : List.of("search", "store", "stats")) {
+                                   sb.service("exact:/v1/memories:" + verb, memoryRest);
+                               }
                                sb.serviceUnder("/v1/memories/", memoryRest);
+                               sb.service("/v1/auditRecords", memoryRest);
+                               sb.service("/sessions", pipecatRest);
+                               sb.serviceUnder("/session/", pipecatRest);
+                               for (String read : List.of("/v1/usage", "/v1/usage:forecast", "/v1/budget")) {
+                                   sb.service(Route.builder().exact(read).methods(HttpMethod.GET).build(), routerRest);
+                               }
                                // Every REST binding of StreamChat (the seed's /v1/conversation/stream beside
                                // /v1/chat:stream) is the one SSE service: transcoding serves no server stream.
                                final ChatSseService chatSse = new ChatSseService(streamer);
@@ -120,6 +132,11 @@ public final class GatewayModule implements ServiceModule {
                                                                   new StreamSlots(gateway.approvalStreamsPerPrincipal()),
                                                                   gateway.approvalPingInterval()))
                                                           .allowedOrigins("*").build()
+                                                          .decorate(new OriginPolicy(gateway.allowedOrigins())));
+                               // Pipecat's conversation socket (events, replay, audio) under this origin too.
+                               sb.service("/ws/{session_id}",
+                                          WebSocketService.builder(pipecatRest.socket()).allowedOrigins("*")
+                                                          .maxFramePayloadLength(1 << 20).build()
                                                           .decorate(new OriginPolicy(gateway.allowedOrigins())));
                            })
                            .configSummary("circuit.failures_to_open", gateway.downstreamPolicy().failuresToOpen())
@@ -135,6 +152,8 @@ public final class GatewayModule implements ServiceModule {
                            .closeOnStop(accountsDb)
                            .closeOnStop(evaosRest)
                            .closeOnStop(memoryRest)
+                           .closeOnStop(routerRest)
+                           .closeOnStop(pipecatRest)
                            .closeOnStop(probe)
                            .closeOnStop(downstreams);
         dependencies.forEach(builder::dependency);

@@ -2,15 +2,29 @@ package ai.sonia.gateway.console;
 
 import java.nio.file.Path;
 
+import org.reactivestreams.Subscriber;
+import org.reactivestreams.Subscription;
+
 import com.linecorp.armeria.client.ClientFactory;
+import com.linecorp.armeria.client.Endpoint;
 import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.client.websocket.WebSocketClient;
 import com.linecorp.armeria.common.HttpHeaderNames;
+import com.linecorp.armeria.common.HttpHeaders;
+import com.linecorp.armeria.common.HttpHeadersBuilder;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.RequestHeadersBuilder;
+import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.common.websocket.CloseWebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocket;
+import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
+import com.linecorp.armeria.common.websocket.WebSocketFrame;
+import com.linecorp.armeria.common.websocket.WebSocketWriter;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
+import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 
 import ai.sonia.runtime.Correlation;
 import ai.sonia.runtime.ServiceSpec;
@@ -23,11 +37,13 @@ import ai.sonia.runtime.tls.TlsSettings;
  * (method, path, query, body, the caller's {@code Authorization}, the correlation id) and the service's answer (its
  * envelope) comes back as it is. So a page served by the gateway (the console) calls EVA-OS's approvals and
  * Memory's search and forget under the same origin and credential, with nothing added to their contracts: the
- * service authenticates and authorizes the caller itself.
+ * service authenticates and authorizes the caller itself. {@link #socket()} does the same for the service's
+ * WebSockets (Pipecat's {@code /ws/{session_id}}): every frame both ways as it is, closes with their code.
  */
 public final class DownstreamRest implements HttpService, AutoCloseable {
 
     private final WebClient client;
+    private final WebSocketClient sockets;
     private final ClientFactory factory;
 
     public DownstreamRest(StackConfig config, ServiceSpec spec) {
@@ -47,6 +63,76 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
         } else {
             factory = ClientFactory.builder().build();
             client = WebClient.builder("http://" + config.target(spec)).factory(factory).build();
+        }
+        // HTTP/1.1 upgrade, as browsers do (the services' sockets take no HTTP/2 extended CONNECT).
+        sockets = WebSocketClient.builder(tls.serves(spec) ? SessionProtocol.H1 : SessionProtocol.H1C,
+                                          Endpoint.parse(config.target(spec)))
+                                 .factory(factory).autoFillOriginHeader(false) // the gateway checked the page's
+                                 .responseTimeoutMillis(0).maxResponseLength(0).build();
+    }
+
+    /** The service's WebSocket at the same path, for a page of the gateway's origin. */
+    public WebSocketServiceHandler socket() {
+        return (ctx, in) -> {
+            ctx.clearRequestTimeout(); // a conversation lasts as long as the person talking
+            final WebSocketWriter out = WebSocket.streaming();
+            final HttpHeadersBuilder headers = HttpHeaders.builder().set(Correlation.HEADER, Correlation.of(ctx));
+            final String authorization = ctx.request().headers().get(HttpHeaderNames.AUTHORIZATION);
+            if (authorization != null) {
+                headers.set(HttpHeaderNames.AUTHORIZATION, authorization);
+            }
+            sockets.connect(ctx.request().path(), headers.build()).handle((session, cause) -> {
+                if (cause != null) {
+                    in.abort();
+                    out.close(WebSocketCloseStatus.INTERNAL_SERVER_ERROR, "the service did not accept the socket");
+                    return null;
+                }
+                session.setOutbound(in);
+                session.inbound().subscribe(new Relay(out));
+                return null;
+            });
+            return out;
+        };
+    }
+
+    /**
+     * The service's frames to the page, one at a time: the next is asked for when the page's socket took the last,
+     * so a page that reads slowly slows the service's socket (which then applies its own limits, e.g. Pipecat's
+     * 4008) instead of filling the gateway's memory. The service's close frame becomes the page's, with its code.
+     */
+    private static final class Relay implements Subscriber<WebSocketFrame> {
+        private final WebSocketWriter out;
+        private Subscription subscription;
+
+        Relay(WebSocketWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public void onSubscribe(Subscription subscription) {
+            this.subscription = subscription;
+            subscription.request(1);
+        }
+
+        @Override
+        public void onNext(WebSocketFrame frame) {
+            if (frame instanceof CloseWebSocketFrame close) {
+                out.close(close.status(), close.reasonPhrase());
+            } else if (out.tryWrite(frame)) {
+                out.whenConsumed().thenRun(() -> subscription.request(1));
+            } else {
+                subscription.cancel(); // the page is gone
+            }
+        }
+
+        @Override
+        public void onError(Throwable cause) {
+            out.close(WebSocketCloseStatus.INTERNAL_SERVER_ERROR, "the service's socket failed");
+        }
+
+        @Override
+        public void onComplete() {
+            out.close();
         }
     }
 

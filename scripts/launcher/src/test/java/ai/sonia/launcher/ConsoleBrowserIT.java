@@ -55,6 +55,8 @@ class ConsoleBrowserIT {
     static ChromeDriver admin;
     static ChromeDriver other;
     static String axe;
+    /** A spoken question (espeak-ng) with silence after it, the admin browser's microphone; null without espeak-ng. */
+    static Path speech;
 
     @BeforeAll
     static void start() throws Exception {
@@ -76,8 +78,9 @@ class ConsoleBrowserIT {
         stack = new InProcessStack("console-browser", "{\"services\":{\"gateway\":{\"auth\":{\"bcryptCost\":4}}}}");
         base = "http://127.0.0.1:" + stack.port("gateway");
         adminPassword = Files.readString(stack.config().home().resolve("secrets/admin-password")).strip();
-        admin = browser(chromium, driver);
-        other = browser(chromium, driver);
+        speech = speechWav();
+        admin = browser(chromium, driver, speech);
+        other = browser(chromium, driver, null);
     }
 
     @AfterAll
@@ -93,7 +96,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    @Order(1)
+    @Order(10)
     void theAdminSignsInWithAStrictHttpOnlyCookieAndCsrfIsEnforced() throws Exception {
         admin.get(base + "/");
         visible(admin, "signin-username");
@@ -117,7 +120,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    @Order(2)
+    @Order(20)
     void chatStreamsTheReplyAndShowsItsProvenance() throws Exception {
         go(admin, "chat");
         final WebElement text = visible(admin, "chat-text");
@@ -143,7 +146,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    @Order(3)
+    @Order(30)
     void theAdminCreatesAUserWhoThenSignsIn() throws Exception {
         go(admin, "admin");
         new WebDriverWait(admin, Duration.ofSeconds(10))
@@ -167,7 +170,185 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    @Order(4)
+    @Order(35)
+    void theAdminChangesRolesManagesKeysAndSeesBudgetUsageAndDependencies() throws Exception {
+        go(admin, "admin");
+        // A user made an admin, then deleted (after confirming).
+        visible(admin, "new-username").sendKeys("eve");
+        admin.findElement(By.id("new-password")).sendKeys("eve-password-123");
+        admin.findElement(By.cssSelector("#create-user-form button[type=submit]")).click();
+        final By eve = By.cssSelector("#users-body tr[data-user='eve']");
+        final WebElement row = new WebDriverWait(admin, Duration.ofSeconds(10))
+                .until(ExpectedConditions.visibilityOfElementLocated(eve));
+        new org.openqa.selenium.support.ui.Select(row.findElement(By.tagName("select"))).selectByValue("ROLE_ADMIN");
+        waitText(admin, "notice", "eve is now Admin");
+        assertThat(String.valueOf(fetch(admin, "GET", "/api/users?page_size=1000", null, false).get("body")))
+                .containsPattern("role=ROLE_ADMIN[^}]*username=eve");
+        row.findElement(By.xpath(".//button[normalize-space()='Delete']")).click();
+        visible(admin, "confirm-dialog").findElement(By.id("confirm-yes")).click();
+        new WebDriverWait(admin, Duration.ofSeconds(10)).until(ExpectedConditions.invisibilityOfElementLocated(eve));
+
+        // An API key: its secret shown once, and it works; deleted, it no longer does.
+        admin.findElement(By.cssSelector("[data-jump='admin-keys']")).click();
+        visible(admin, "key-name").sendKeys("backup script", Keys.ENTER);
+        final String secret = new WebDriverWait(admin, Duration.ofSeconds(10))
+                .until(d -> {
+                    final String value = d.findElement(By.id("key-secret")).getAttribute("value");
+                    return value == null || value.isEmpty() ? null : value;
+                });
+        assertThat(secret).startsWith("sonia_sk_");
+        assertThat(admin.switchTo().activeElement().getAttribute("id")).isEqualTo("key-secret");
+        assertThat(withKey(secret)).isEqualTo(200);
+        scan(admin, "admin: API keys");
+        // The picture keeps no secret, even a test stack's: the box shows the key id and a mask.
+        admin.executeScript("const box = document.getElementById('key-secret');"
+                            + "box.value = box.value.slice(0, 26) + '… (masked in this screenshot)';");
+        shot(admin, "admin-keys");
+        admin.findElement(By.id("key-secret-done")).click();
+        assertThat(admin.findElement(By.id("key-secret-box")).isDisplayed()).isFalse();
+        final By key = By.xpath("//tbody[@id='keys-body']/tr[td[1][normalize-space()='backup script']]");
+        new WebDriverWait(admin, Duration.ofSeconds(10)).until(ExpectedConditions.visibilityOfElementLocated(key))
+                .findElement(By.tagName("button")).click();
+        visible(admin, "confirm-dialog").findElement(By.id("confirm-yes")).click();
+        new WebDriverWait(admin, Duration.ofSeconds(10)).until(ExpectedConditions.invisibilityOfElementLocated(key));
+        assertThat(withKey(secret)).isEqualTo(401);
+
+        // The budget, the ledger's chart with the forecast (the chat above was charged), the dependencies.
+        admin.findElement(By.cssSelector("[data-jump='admin-usage']")).click();
+        new WebDriverWait(admin, Duration.ofSeconds(10)).until(d -> !d.findElements(By.cssSelector("#usage-chart svg")).isEmpty());
+        assertThat(admin.findElement(By.id("budget-facts")).getText()).contains("Tenant", "Period", "Tokens", "Remaining");
+        assertThat(admin.findElements(By.cssSelector("#usage-chart rect.bar:not(.projected)"))).hasSize(14);
+        assertThat(admin.findElements(By.cssSelector("#usage-chart rect.projected"))).hasSize(7);
+        assertThat(admin.findElement(By.id("usage-body")).findElements(By.tagName("tr"))).isNotEmpty();
+        assertThat(admin.findElement(By.id("usage-body")).getText()).doesNotContain("Nothing charged");
+        scan(admin, "admin: budget and usage");
+        shot(admin, "admin-usage");
+        admin.findElement(By.cssSelector("[data-jump='admin-deps']")).click();
+        new WebDriverWait(admin, Duration.ofSeconds(10))
+                .until(d -> d.findElements(By.cssSelector("#deps-body tr[data-dep]")).size() == 5);
+        assertThat(admin.findElement(By.id("deps-body")).getText()).contains("memory", "router", "CLOSED");
+        assertThat(admin.findElements(By.cssSelector("#limits-list li.card"))).isNotEmpty();
+        scan(admin, "admin: dependencies and limitations");
+        shot(admin, "admin-deps");
+        // A plain user sees no administration, and the router's usage is theirs only.
+        assertThat(fetchStatus(other, "GET", "/v1/budget", null, false)).isEqualTo(200);
+    }
+
+    @Test
+    @Order(37)
+    void aSessionIsOpenedWithItsHistoryAndEventReplay() throws Exception {
+        go(admin, "sessions");
+        admin.findElement(By.id("session-new")).click();
+        waitText(admin, "replay-state", "Live");
+        final WebElement say = visible(admin, "session-text");
+        say.sendKeys("What is the cat called?", Keys.ENTER);
+        final WebDriverWait wait = new WebDriverWait(admin, Duration.ofSeconds(30));
+        wait.until(d -> d.findElement(By.id("session-events")).getText().contains("TURN"));
+        wait.until(d -> d.findElements(By.cssSelector("#session-history li.turn")).size() >= 2);
+        final String id = admin.findElement(By.id("session-title")).getText().replace("Session ", "");
+        // Opened again (a new socket from sequence 0): the kept events are replayed in order, nothing twice.
+        admin.findElement(By.id("sessions-refresh")).click();
+        new WebDriverWait(admin, Duration.ofSeconds(10)).until(ExpectedConditions.elementToBeClickable(
+                By.cssSelector("#sessions-body tr[data-session='" + id + "'] button"))).click();
+        wait.until(d -> d.findElement(By.id("session-events")).getText().contains("TURN"));
+        final List<String> sequences = admin.findElements(By.cssSelector("#session-events li")).stream()
+                                            .map(li -> li.getAttribute("data-sequence")).filter(s -> !"0".equals(s)).toList();
+        assertThat(sequences).startsWith("1", "2").doesNotHaveDuplicates();
+        assertThat(admin.findElement(By.id("session-history")).getText()).contains("What is the cat called?");
+        scan(admin, "sessions");
+        shot(admin, "sessions");
+        // At phone width, the new screens fit without sideways scrolling too (their tables scroll inside).
+        admin.manage().window().setSize(new Dimension(390, 844));
+        for (String view : List.of("sessions", "admin", "memory", "approvals")) {
+            go(admin, view);
+            assertThat((Boolean) admin.executeScript("return document.documentElement.scrollWidth <= window.innerWidth"))
+                    .as("no sideways scroll on %s at phone width; too wide: %s", view, admin.executeScript(
+                            "return [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null"
+                            + " && e.getBoundingClientRect().right > window.innerWidth + 1)"
+                            + ".slice(-4).map(e => e.tagName + '#' + e.id + '.' + e.className).join(' ')"))
+                    .isTrue();
+        }
+        scan(admin, "approvals at phone width");
+        admin.manage().window().setSize(new Dimension(1280, 900));
+    }
+
+    @Test
+    @Order(38)
+    void aVoiceTurnFromTheMicrophoneIsAnsweredWithItsLatencyPerStage() throws Exception {
+        Assumptions.assumeTrue(speech != null && which("pocketsphinx_continuous") != null,
+                               "espeak-ng (the spoken question fed as the microphone) or pocketsphinx (Pipecat's "
+                               + "recognizer) is not installed: apt-get install espeak-ng pocketsphinx pocketsphinx-en-us");
+        go(admin, "sessions");
+        admin.findElement(By.id("session-new-voice")).click();
+        waitText(admin, "replay-state", "Live");
+        visible(admin, "voice-talk").click();
+        waitText(admin, "voice-state", "Listening");
+        final WebDriverWait wait = new WebDriverWait(admin, Duration.ofSeconds(45));
+        wait.until(d -> d.findElement(By.id("session-events")).getText().contains("METRICS"));
+        final String events = admin.findElement(By.id("session-events")).getText();
+        assertThat(events).contains("VAD_START", "VAD_STOP", "TRANSCRIPT", "TTS_AUDIO");
+        assertThat(admin.findElement(By.id("voice-metrics")).getText()).contains("Recognition", "Synthesis", "Your wait");
+        scan(admin, "sessions: voice");
+        admin.executeScript("document.getElementById('voice').scrollIntoView({block: 'center'})");
+        shot(admin, "voice");
+        admin.findElement(By.id("voice-talk")).click();
+        waitText(admin, "voice-state", "off");
+    }
+
+    @Test
+    @Order(45)
+    void anActionIsApprovedForAPatternAndTheNextMatchingOneRunsWithoutAsking() throws Exception {
+        go(admin, "approvals");
+        final Map<?, ?> asked = fetch(other, "POST", "/v1/action",
+                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"a.txt\"]}}", true);
+        final String approvalId = (String) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) ((Map<?, ?>) asked.get("body"))
+                .get("error")).get("details")).get("metadata")).get("approval_id");
+        final By item = By.cssSelector("[data-approval='" + approvalId + "']");
+        new WebDriverWait(admin, Duration.ofSeconds(15)).until(ExpectedConditions.visibilityOfElementLocated(item))
+                .findElement(By.xpath(".//button[normalize-space()='Approve for a pattern…']")).click();
+        final WebElement glob = visible(admin, "pattern-glob");
+        assertThat(glob.getAttribute("value")).isEqualTo("{\"argv\":[\"touch\",\"a.txt\"]}");
+        glob.clear();
+        glob.sendKeys("{\"argv\":[\"touch\",\"*.txt\"]}");
+        scan(admin, "approvals: pattern dialog");
+        admin.findElement(By.id("pattern-confirm")).click();
+        new WebDriverWait(other, Duration.ofSeconds(15)).until(ExpectedConditions.invisibilityOfElementLocated(item));
+        final Map<?, ?> ran = fetch(other, "POST", "/v1/action",
+                "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"b.txt\"]}}", true);
+        assertThat(ran.get("status")).as(String.valueOf(ran.get("body"))).isEqualTo(200L);
+    }
+
+    @Test
+    @Order(47)
+    void aMemoryIsBrowsedSupersededAndItsAuditTrailShown() throws Exception {
+        go(admin, "memory");
+        admin.findElement(By.cssSelector("#browse-form button[type=submit]")).click();
+        final By marmalade = By.xpath("//ul[@id='memory-results']/li[contains(., 'Marmalade')]");
+        final WebElement card = new WebDriverWait(admin, Duration.ofSeconds(15))
+                .until(ExpectedConditions.visibilityOfElementLocated(marmalade));
+        final String old = card.getAttribute("data-memory");
+        card.findElement(By.xpath(".//button[normalize-space()='Supersede…']")).click();
+        final WebElement text = visible(admin, "supersede-text");
+        text.clear();
+        text.sendKeys("The lighthouse keeper's cat is called Marmalade the Second.");
+        scan(admin, "memory: supersede dialog");
+        admin.findElement(By.id("supersede-confirm")).click();
+        waitText(admin, "notice", "Superseded " + old);
+        // Browsed with the inactive ones: the old version is there, superseded, with its audit trail.
+        admin.findElement(By.id("browse-inactive")).click();
+        admin.findElement(By.cssSelector("#browse-form button[type=submit]")).click();
+        final By oldCard = By.cssSelector("[data-memory='" + old + "']");
+        new WebDriverWait(admin, Duration.ofSeconds(10)).until(d -> d.findElement(oldCard).getText().contains("superseded by"));
+        admin.findElement(oldCard).findElement(By.xpath(".//button[normalize-space()='Audit trail']")).click();
+        waitText(admin, "audit-list", "supersede");
+        assertThat(admin.findElement(By.id("audit-list")).getText()).contains("store");
+        admin.findElement(By.id("browse-inactive")).click();
+        scan(admin, "memory: browse and audit");
+        shot(admin, "memory-audit");
+    }
+
+    @Test
+    @Order(40)
     void aHighActionIsApprovedFromAnotherBrowserAndRunsOnce() throws Exception {
         go(other, "approvals");
         go(admin, "approvals");
@@ -202,19 +383,20 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    @Order(5)
+    @Order(50)
     void aMemoryIsFoundAndForgottenAfterConfirmation() throws Exception {
         go(admin, "memory");
         visible(admin, "memory-query").sendKeys("lighthouse Marmalade");
         admin.findElement(By.id("memory-query")).sendKeys(Keys.ENTER);
-        final By hit = By.cssSelector("#memory-results li.memory");
+        // A search hit (with its ranks), not a card of the browsing before.
+        final By hit = By.xpath("//ul[@id='memory-results']/li[contains(., 'BM25 rank')]");
         final WebElement first = new WebDriverWait(admin, Duration.ofSeconds(15))
                 .until(ExpectedConditions.visibilityOfElementLocated(hit));
         final String name = first.getAttribute("data-memory");
         assertThat(first.getText()).contains("Marmalade");
         scan(admin, "memory");
         shot(admin, "memory");
-        first.findElement(By.tagName("button")).click();
+        first.findElement(By.xpath(".//button[normalize-space()='Forget…']")).click();
         final WebElement dialog = visible(admin, "forget-dialog");
         dialog.findElement(By.id("forget-confirm")).click();
         new WebDriverWait(admin, Duration.ofSeconds(10)).until(ExpectedConditions.invisibilityOfElementLocated(
@@ -227,7 +409,7 @@ class ConsoleBrowserIT {
     }
 
     @Test
-    @Order(6)
+    @Order(60)
     void signingOutRevokesTheSession() throws Exception {
         go(other, "account");
         scan(other, "account");
@@ -242,14 +424,44 @@ class ConsoleBrowserIT {
 
     // ------------------------------------------------------------------ helpers
 
-    private static ChromeDriver browser(String chromium, String driver) {
+    private static ChromeDriver browser(String chromium, String driver, Path microphone) {
         final ChromeOptions options = new ChromeOptions();
         options.setBinary(chromium);
         options.addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                              "--window-size=1280,900", "--user-data-dir=" + tempProfile());
+        if (microphone != null) { // Chromium's fake media stream: the file plays as the microphone, in a loop
+            options.addArguments("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                                 "--use-file-for-fake-audio-capture=" + microphone.toAbsolutePath(),
+                                 "--autoplay-policy=no-user-gesture-required");
+        }
         final ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(new File(driver)).usingAnyFreePort().build();
         return new ChromeDriver(service, options);
+    }
+
+    private static Path speechWav() throws Exception {
+        final String espeak = which("espeak-ng");
+        if (espeak == null) {
+            return null;
+        }
+        final Path spoken = SHOTS.resolve("speech-raw.wav");
+        final Process process = new ProcessBuilder(espeak, "-w", spoken.toString(), "What is the cat called?")
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (process.waitFor() != 0) {
+            return null;
+        }
+        // Two seconds of silence after the words, so the voice detector hears the end of the question.
+        try (javax.sound.sampled.AudioInputStream in = javax.sound.sampled.AudioSystem.getAudioInputStream(spoken.toFile())) {
+            final javax.sound.sampled.AudioFormat format = in.getFormat();
+            final byte[] words = in.readAllBytes();
+            final byte[] all = java.util.Arrays.copyOf(words, words.length + 2 * (int) format.getSampleRate() * format.getFrameSize());
+            final Path wav = SHOTS.resolve("speech.wav");
+            javax.sound.sampled.AudioSystem.write(
+                    new javax.sound.sampled.AudioInputStream(new java.io.ByteArrayInputStream(all), format,
+                                                             all.length / format.getFrameSize()),
+                    javax.sound.sampled.AudioFileFormat.Type.WAVE, wav.toFile());
+            return wav;
+        }
     }
 
     private static String tempProfile() {
@@ -302,6 +514,14 @@ class ConsoleBrowserIT {
                 method, path, body, csrf);
     }
 
+    /** The status of {@code GET /api/auth/me} with an API key as the bearer, from a program (not the page). */
+    private static int withKey(String secret) throws Exception {
+        return java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/api/auth/me"))
+                                         .header("authorization", "Bearer " + secret).build(),
+                java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
     private static long fetchStatus(WebDriver driver, String method, String path, String body, boolean csrf) {
         return (Long) fetch(driver, method, path, body, csrf).get("status");
     }
@@ -316,7 +536,7 @@ class ConsoleBrowserIT {
                 "const done = arguments[arguments.length - 1];"
                 + "axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations"
                 + ".filter(v => v.impact === 'serious' || v.impact === 'critical')"
-                + ".map(v => v.id + ': ' + v.help + ' ' + v.nodes.map(n => n.target.join(' ')).join(', '))))"
+                + ".map(v => v.id + ': ' + v.help + ' ' + v.nodes.map(n => n.target.join(' ') + ' (' + n.failureSummary + ')').join(', '))))"
                 + ".catch(e => done(['axe failed: ' + e]));");
         assertThat(violations).as("serious or critical accessibility violations on " + screen).isEmpty();
     }

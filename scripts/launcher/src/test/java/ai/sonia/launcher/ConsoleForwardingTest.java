@@ -70,8 +70,57 @@ class ConsoleForwardingTest {
     }
 
     @Test
+    void theRoutersReadsAndPipecatsSessionsAndSocketAnswerAsTheirServicesDo() throws Exception {
+        final Map<String, String> bearer = Map.of("authorization", "Bearer " + token);
+        for (String path : List.of("/v1/budget", "/v1/usage", "/v1/usage:forecast")) {
+            final HttpResponse<String> read = send("GET", path, null, bearer);
+            assertThat(read.statusCode()).as(read.body()).isEqualTo(200);
+            assertThat(mapper.readTree(read.body()).path("service").asText()).as(path).isEqualTo("router");
+        }
+        // Only the router's reads: its chat is the gateway's to orchestrate, nothing else of it is reachable here.
+        assertThat(send("POST", "/v1/chat:complete", "{}", bearer).statusCode()).isEqualTo(404);
+
+        final HttpResponse<String> started = send("POST", "/session/start", "{}", bearer);
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(200);
+        final String id = mapper.readTree(started.body()).at("/data/session_id").asText();
+        final HttpResponse<String> listed = send("GET", "/sessions", null, bearer);
+        assertThat(mapper.readTree(listed.body()).path("service").asText()).isEqualTo("pipecat");
+        assertThat(listed.body()).contains(id);
+        final HttpResponse<String> audit = send("GET", "/v1/auditRecords", null, bearer);
+        assertThat(mapper.readTree(audit.body()).path("service").asText()).isEqualTo("memory");
+
+        // Pipecat's conversation socket through the gateway: attached, the session's first event replayed.
+        final java.util.concurrent.CompletableFuture<String> first = new java.util.concurrent.CompletableFuture<>();
+        final java.net.http.WebSocket socket = http.newWebSocketBuilder().header("authorization", "Bearer " + token)
+                .buildAsync(URI.create(gateway.replace("http", "ws") + "/ws/" + id + "?last_sequence=0"),
+                            new java.net.http.WebSocket.Listener() {
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket ws,
+                                                                                      CharSequence data, boolean last) {
+                                    first.complete(data.toString());
+                                    return null;
+                                }
+                            }).join();
+        final JsonNode event = mapper.readTree(first.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertThat(event.path("type").asText()).isEqualTo("EVENT_TYPE_SESSION_START");
+        assertThat(event.path("session_id").asText()).isEqualTo(id);
+        socket.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").join();
+        // Another user's session (or none) closes as Pipecat closes it: 4001.
+        final java.util.concurrent.CompletableFuture<Integer> closed = new java.util.concurrent.CompletableFuture<>();
+        http.newWebSocketBuilder().header("authorization", "Bearer " + token)
+            .buildAsync(URI.create(gateway.replace("http", "ws") + "/ws/no-such-session"), new java.net.http.WebSocket.Listener() {
+                @Override
+                public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket ws, int code, String reason) {
+                    closed.complete(code);
+                    return null;
+                }
+            }).join();
+        assertThat(closed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(4001);
+    }
+
+    @Test
     void theCallerIsAuthenticatedAndCookieChangesNeedTheCsrfHeader() throws Exception {
-        for (String path : List.of("/v1/approvals", "/v1/memories")) {
+        for (String path : List.of("/v1/approvals", "/v1/memories", "/v1/budget", "/sessions")) {
             assertThat(send("GET", path, null, Map.of()).statusCode()).as(path).isEqualTo(401);
         }
         final Map<String, String> cookie = Map.of("cookie", "sonia_session=" + token + "; sonia_csrf=abc");
