@@ -49,7 +49,8 @@ public final class MemoryModule implements ServiceModule {
                                                                memoryConfig.fullSync());
         final EmbeddingChoice embedding = EmbeddingChoice.from(memoryConfig.embedding(), config);
         embedding.checkLedger(store);
-        final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
+        final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
+                                                    memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch());
         final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock);
@@ -69,6 +70,7 @@ public final class MemoryModule implements ServiceModule {
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
                           .closeOnStop(housekeeping)
+                          .closeOnStop(embedder)
                           .closeOnStop(index)
                           .closeOnStop(store)
                           .build();
