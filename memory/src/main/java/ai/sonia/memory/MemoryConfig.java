@@ -26,7 +26,9 @@ public record MemoryConfig(
         @ConfigKey(value = "Access-time flush interval.", def = "1000") long accessFlushIntervalMs,
         @ConfigKey(value = "Wait for the embedding model.", def = "120000") long embedderLoadTimeoutMs,
         @ConfigKey(value = "ONNX Runtime threads of the bundled model; 0: one per core.", def = "0") int embeddingThreads,
-        @ConfigKey(value = "Most texts embedded in one run of the model.", def = "32") int embeddingBatch,
+        @ConfigKey(value = "Most texts taken from the embedding queue at once.", def = "32") int embeddingBatch,
+        @ConfigKey(value = "Embed those texts in one padded run: faster, but vectors shift slightly.", def = "false")
+        boolean embeddingPadded,
         @ConfigKey("The embedding model; a ledger keeps the one it was built with.") Embedding embedding) {
 
     /** The embedding model: the bundled offline ONNX one, or an Ollama model ({@link EmbeddingChoice}). */

@@ -50,7 +50,8 @@ public final class MemoryModule implements ServiceModule {
         final EmbeddingChoice embedding = EmbeddingChoice.from(memoryConfig.embedding(), config);
         embedding.checkLedger(store);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
-                                                    memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch());
+                                                    memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch(),
+                                                    memoryConfig.embeddingPadded());
         final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, clock);

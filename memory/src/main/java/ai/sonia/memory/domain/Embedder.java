@@ -29,9 +29,9 @@ import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
  * network; {@link OnnxEncoder}), or with an Ollama model when configured. The model loads on a background thread
  * once the service listens, so the service answers {@code /healthz} at once; the first embedding waits for it.
  *
- * <p>Concurrent requests are embedded together (micro-batching): one thread runs the model, and each run takes
- * every text queued while the previous one ran, up to {@code maxBatch}. A lone request waits for nothing; under
- * load many stores and queries share one inference, which costs far less than one each.
+ * <p>Concurrent requests are embedded together (micro-batching): one thread takes every text queued while the
+ * previous batch ran, up to {@code maxBatch}, and hands them to the model at once (the bundled one runs them in
+ * parallel, one run per core, or in one padded run). A lone request waits for nothing.
  */
 public final class Embedder implements AutoCloseable {
 
@@ -74,14 +74,15 @@ public final class Embedder implements AutoCloseable {
     }
 
     /**
-     * The bundled model, one instance per JVM, run with {@code threads} intra-op threads (0: one per core);
-     * it loads on {@link #startLoading()} or on the first embedding.
+     * The bundled model, one instance per JVM, run with {@code threads} intra-op threads (0: ONNX Runtime's
+     * default); {@code padded}: the texts of a batch in padded runs ({@link OnnxEncoder#embed}), else each alone,
+     * runs in parallel. It loads on {@link #startLoading()} or on the first embedding.
      */
-    public static Embedder bundled(Duration loadTimeout, int threads, int maxBatch) {
+    public static Embedder bundled(Duration loadTimeout, int threads, int maxBatch, boolean padded) {
         return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION, () -> {
             final OnnxEncoder encoder = Shared.get("embedding/" + BUNDLED_MODEL + "/batched",
                                                    () -> new OnnxEncoder(threads));
-            return encoder::embed;
+            return texts -> encoder.embed(texts, padded);
         }, loadTimeout, maxBatch);
     }
 

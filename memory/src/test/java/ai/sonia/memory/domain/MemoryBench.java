@@ -72,7 +72,8 @@ public final class MemoryBench {
 
     private static final int DIMS = 384;
     private static final Access BENCH = Access.of(Principal.service("bench"), "bench");
-    private static final Embedder embedder = Embedder.bundled(Duration.ofMinutes(5), 0, 32);
+    private static final Embedder embedder = Embedder.bundled(
+            Duration.ofMinutes(5), 0, 32, Boolean.getBoolean("bench.padded"));
     private static Path root;
 
     public static void main(String[] args) throws Exception {
@@ -215,7 +216,8 @@ public final class MemoryBench {
         for (int i = 0; i < 64; i++) {
             minCosine = Math.min(minCosine, TenantVectors.dot(embedder.embed(texts.get(i)), batchedVectors.get(i), 0, DIMS));
         }
-        System.out.printf("| (same text in a batch of 64 vs alone: lowest cosine %.5f) | |%n", minCosine);
+        System.out.printf("| (same text in a batch of 64 vs alone, padded runs %s: lowest cosine %.5f) | |%n",
+                          Boolean.getBoolean("bench.padded") ? "on" : "off", minCosine);
 
         final Engine batched = engine("store-batched", 20_000);
         start = System.nanoTime();
