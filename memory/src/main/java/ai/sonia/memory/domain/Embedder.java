@@ -255,8 +255,8 @@ public final class Embedder implements AutoCloseable {
         return unit;
     }
 
-    /** The model cannot serve now; the caller may retry (UNAVAILABLE). */
-    private static DomainException unavailable(String message, Exception cause) {
+    /** The model (or an index) cannot serve now; the caller may retry (UNAVAILABLE). */
+    static DomainException unavailable(String message, Exception cause) {
         final DomainException error = DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, message, Map.of());
         if (cause != null) {
             error.initCause(cause);

@@ -14,9 +14,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.memory.domain.TenantVectors.Scored;
-import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The in-memory vector index, partitioned by tenant so that no search can reach another tenant's vectors.
@@ -206,19 +204,13 @@ public final class VectorIndex implements AutoCloseable {
             textReady.get(TEXT_WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw unavailable("interrupted while the BM25 index loads", e);
+            throw Embedder.unavailable("interrupted while the BM25 index loads", e);
         } catch (ExecutionException e) {
-            throw unavailable("the BM25 index failed to load: " + e.getCause(), e);
+            throw Embedder.unavailable("the BM25 index failed to load: " + e.getCause(), e);
         } catch (TimeoutException e) {
-            throw unavailable("the BM25 index is still loading", e);
+            throw Embedder.unavailable("the BM25 index is still loading", e);
         }
         return distinct(lucene.bm25(tenant, words, k));
-    }
-
-    private static DomainException unavailable(String message, Exception cause) {
-        final DomainException error = DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, message, Map.of());
-        error.initCause(cause);
-        return error;
     }
 
     /** A vector added while the graph was being fed can be there twice; the first (best) copy wins. */
