@@ -47,9 +47,9 @@ record EmbeddingChoice(String provider, String model, int dimensions, String bas
         return "ollama".equals(provider) ? "ollama/" + model : model;
     }
 
-    Embedder embedder(Duration loadTimeout) {
-        return "ollama".equals(provider) ? Embedder.ollama(baseUrl, model, dimensions, loadTimeout)
-                                         : Embedder.bundled(loadTimeout);
+    Embedder embedder(Duration loadTimeout, int threads, int maxBatch, boolean padded) {
+        return "ollama".equals(provider) ? Embedder.ollama(baseUrl, model, dimensions, loadTimeout, maxBatch)
+                                         : Embedder.bundled(loadTimeout, threads, maxBatch, padded);
     }
 
     /** Refuses a ledger whose vectors come from another model. */

@@ -25,6 +25,10 @@ public record MemoryConfig(
         @ConfigKey(value = "TTL sweep interval.", def = "5000") long sweepIntervalMs,
         @ConfigKey(value = "Access-time flush interval.", def = "1000") long accessFlushIntervalMs,
         @ConfigKey(value = "Wait for the embedding model.", def = "120000") long embedderLoadTimeoutMs,
+        @ConfigKey(value = "ONNX Runtime threads of the bundled model; 0: one per core.", def = "0") int embeddingThreads,
+        @ConfigKey(value = "Most texts taken from the embedding queue at once.", def = "32") int embeddingBatch,
+        @ConfigKey(value = "Embed those texts in one padded run: faster, but vectors shift slightly.", def = "false")
+        boolean embeddingPadded,
         @ConfigKey("The embedding model; a ledger keeps the one it was built with.") Embedding embedding,
         @ConfigKey("Training mode: EVA-OS locks a tenant's memories while a training run reads them.")
         Training training) {
@@ -64,6 +68,8 @@ public record MemoryConfig(
         check(rrfK > 0, "rrfK", rrfK, "> 0");
         check(bm25Weight >= 0 && bm25Weight <= 10, "bm25Weight", bm25Weight, "0..10");
         check(readers > 0, "readers", readers, "> 0");
+        check(embeddingThreads >= 0, "embeddingThreads", embeddingThreads, ">= 0");
+        check(embeddingBatch > 0, "embeddingBatch", embeddingBatch, "> 0");
     }
 
     /** How long until an untouched memory's decay factor is halfway to {@code decayFloor}. */

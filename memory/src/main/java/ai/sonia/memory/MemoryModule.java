@@ -55,7 +55,9 @@ public final class MemoryModule implements ServiceModule {
                                                                memoryConfig.fullSync());
         final EmbeddingChoice embedding = EmbeddingChoice.from(memoryConfig.embedding(), config);
         embedding.checkLedger(store);
-        final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout());
+        final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
+                                                    memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch(),
+                                                    memoryConfig.embeddingPadded());
         final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final ManagedChannel evaos = memoryConfig.training().enforce()
@@ -87,6 +89,7 @@ public final class MemoryModule implements ServiceModule {
                           .configSummary("training.enforce", memoryConfig.training().enforce()
                                                              ? "on (asks evaos)" : "off (services.memory.training.enforce)")
                           .closeOnStop(housekeeping)
+                          .closeOnStop(embedder)
                           .closeOnStop(index)
                           .closeOnStop(store)
                           .build();

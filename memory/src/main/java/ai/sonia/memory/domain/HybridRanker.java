@@ -5,7 +5,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import ai.sonia.memory.domain.MemoryStore.Row;
 
 /**
  * Fuses the BM25 and vector rankings with weighted reciprocal rank fusion, then weights by recency/access
@@ -13,8 +12,8 @@ import ai.sonia.memory.domain.MemoryStore.Row;
  */
 final class HybridRanker {
 
-    /** A ranked memory with how it scored. */
-    record Hit(Row row, double score, int bm25Rank, int vectorRank, double decay) {}
+    /** A ranked memory (its row id) with how it scored. */
+    record Hit(long id, double score, int bm25Rank, int vectorRank, double decay) {}
 
     private final int rrfK;
     private final double bm25Weight;
@@ -28,18 +27,20 @@ final class HybridRanker {
         this.decayFloor = decayFloor;
     }
 
-    /** Ranks the union of both lists; {@code rows} holds every eligible id of either list. */
-    List<Hit> rank(List<Long> bm25, List<Long> vectors, Map<Long, Row> rows, long nowMs) {
+    /**
+     * Ranks the union of both lists; {@code references} holds every eligible id of either list with the time
+     * its decay counts from ({@link MemoryStore.Row#referenceMs()}).
+     */
+    List<Hit> rank(List<Long> bm25, List<Long> vectors, Map<Long, Long> references, long nowMs) {
         final Map<Long, int[]> ranks = new HashMap<>();
-        addRanks(ranks, bm25, 0, rows);
-        addRanks(ranks, vectors, 1, rows);
+        addRanks(ranks, bm25, 0, references);
+        addRanks(ranks, vectors, 1, references);
         final double best = (1 + bm25Weight) / (rrfK + 1);
         final List<Hit> hits = new ArrayList<>(ranks.size());
         ranks.forEach((id, rank) -> {
             final double fused = (bm25Weight * reciprocal(rank[0]) + reciprocal(rank[1])) / best;
-            final Row row = rows.get(id);
-            final double decay = decay(row.referenceMs(), nowMs);
-            hits.add(new Hit(row, fused * decay, rank[0], rank[1], decay));
+            final double decay = decay(references.get(id), nowMs);
+            hits.add(new Hit(id, fused * decay, rank[0], rank[1], decay));
         });
         hits.sort((a, b) -> Double.compare(b.score(), a.score()));
         return hits;
@@ -55,10 +56,10 @@ final class HybridRanker {
         return rank == 0 ? 0 : 1.0 / (rrfK + rank);
     }
 
-    private static void addRanks(Map<Long, int[]> ranks, List<Long> ids, int signal, Map<Long, Row> rows) {
+    private static void addRanks(Map<Long, int[]> ranks, List<Long> ids, int signal, Map<Long, Long> eligible) {
         int rank = 0;
         for (long id : ids) {
-            if (rows.containsKey(id)) {
+            if (eligible.containsKey(id)) {
                 ranks.computeIfAbsent(id, k -> new int[2])[signal] = ++rank;
             }
         }

@@ -8,7 +8,8 @@ import ai.sonia.runtime.Threads;
 
 /**
  * Fills the in-memory {@link VectorIndex} from the ledger: the exact vectors first (searches wait for
- * them), then the Lucene index (BM25 and HNSW) on a background thread while FTS5 and exact scans answer.
+ * them), then on a background thread Lucene's text index (BM25 searches wait for it) and then its HNSW graph
+ * (exact scans answer until it is built).
  */
 public final class IndexLoader {
 
@@ -50,21 +51,31 @@ public final class IndexLoader {
         }
     }
 
-    /** Fills the Lucene index (BM25 and HNSW) from the ledger, while FTS5 and exact scans answer. */
+    /** Fills Lucene's text index, then its graph, from the ledger. */
     void buildLuceneIndex() {
         final long start = System.nanoTime();
+        final int[] count = new int[1];
         try {
             index.startFeeding();
-            final int[] count = new int[1];
             store.documents((id, tenant, text, vector) -> {
-                index.feed(tenant, id, text, vector);
+                index.feedText(tenant, id, text);
                 count[0]++;
             });
+            index.finishText();
+            logger.atInfo().addKeyValue("memories", count[0])
+                  .addKeyValue("build_ms", (System.nanoTime() - start) / 1_000_000).log("BM25 index built");
+        } catch (RuntimeException e) {
+            logger.error("Building the BM25 index failed; searches are UNAVAILABLE", e);
+            index.failText(e);
+            return;
+        }
+        try {
+            store.vectors((id, tenant, vector) -> index.feedVector(tenant, id, vector));
             index.finishFeeding();
             logger.atInfo().addKeyValue("memories", count[0])
-                  .addKeyValue("build_ms", (System.nanoTime() - start) / 1_000_000).log("Lucene index built");
+                  .addKeyValue("build_ms", (System.nanoTime() - start) / 1_000_000).log("HNSW graph built");
         } catch (RuntimeException e) {
-            logger.error("Building the Lucene index failed; BM25 stays on FTS5 and vectors on exact scans", e);
+            logger.error("Building the HNSW graph failed; vectors stay on exact scans", e);
         }
     }
 }

@@ -11,7 +11,7 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryStats;
 
 /**
- * The memory ledger's storage: memories with their metadata, vectors and full-text index, and every write's
+ * The memory ledger's storage: memories with their metadata and vectors, and every write's
  * audit record in the write's own transaction. Reads see what is committed; a write is durable when it
  * returns. A memory past its expiry reads as EXPIRED from that instant, before the sweeper records it.
  */
@@ -67,8 +67,11 @@ public interface MemoryStore extends AutoCloseable {
     /** Those of {@code ids} that pass the filter, keyed by id. */
     Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids);
 
-    /** Ids of the filter's memories matching any of {@code words} (full-text), best BM25 first. */
-    List<Long> bm25(List<String> words, MemoryFilter filter, int limit);
+    /**
+     * Those of {@code ids} that pass the filter, each with its {@link Row#referenceMs()}: {@link #eligible}
+     * without reading the memories (what ranking needs, at a fraction of the cost).
+     */
+    Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids);
 
     /**
      * Stores a memory, or returns the identical active one of its scope; supersedes {@code supersedes} when

@@ -26,7 +26,7 @@ import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.runtime.errors.DomainException;
 
 /**
- * Hybrid search inside one tenant: BM25 (the Lucene index once built, the store's full-text index before) and vectors, each read
+ * Hybrid search inside one tenant: BM25 (Lucene's text index) and vectors, each read
  * deep enough past the filter, fused by reciprocal rank and weighted by decay ({@link HybridRanker}).
  */
 public final class SearchPipeline {
@@ -81,13 +81,18 @@ public final class SearchPipeline {
                 request.getKindsValueList(), new TreeMap<>(request.getMetadataMap()), request.getIncludeInactive(),
                 nowMs);
         final List<Hit> hits = hybrid(request.getQuery(), filter, Math.max(config.candidates(), topK));
+        final List<Hit> top = hits.stream().takeWhile(hit -> hit.score() >= request.getMinScore()).limit(topK)
+                                  .toList();
+        // Only the hits returned are read whole; one forgotten since it was ranked is left out.
+        final Map<Long, Row> rows = store.eligible(filter, top.stream().map(Hit::id).toList());
         final SearchMemoriesResponse.Builder response = SearchMemoriesResponse.newBuilder();
-        for (Hit hit : hits) {
-            if (response.getHitsCount() == topK || hit.score() < request.getMinScore()) {
-                break;
+        for (Hit hit : top) {
+            final Row row = rows.get(hit.id());
+            if (row == null) {
+                continue;
             }
-            accesses.record(hit.row().id(), nowMs);
-            response.addHits(SearchHit.newBuilder().setMemory(hit.row().memory()).setScore(hit.score())
+            accesses.record(hit.id(), nowMs);
+            response.addHits(SearchHit.newBuilder().setMemory(row.memory()).setScore(hit.score())
                                       .setBm25Rank(hit.bm25Rank()).setVectorRank(hit.vectorRank())
                                       .setDecay(hit.decay()));
         }
@@ -121,29 +126,24 @@ public final class SearchPipeline {
     }
 
     List<Hit> hybrid(String query, MemoryFilter filter, int depth) {
-        final Map<Long, Row> rows = new HashMap<>();
-        final List<Long> bm25 = bm25(query, filter, depth, rows);
-        final List<Long> vectors = vectors(embedder.embedQuery(query), filter, depth, rows);
-        return ranker.rank(bm25, vectors, rows, filter.nowMs());
+        final Map<Long, Long> references = new HashMap<>();
+        final List<Long> bm25 = bm25(query, filter, depth, references);
+        final List<Long> vectors = vectors(embedder.embedQuery(query), filter, depth, references);
+        return ranker.rank(bm25, vectors, references, filter.nowMs());
     }
 
-    List<Long> bm25(String query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
+    /** The {@code depth} best eligible memories by BM25; adds each one's reference time to {@code references}. */
+    List<Long> bm25(String query, MemoryFilter filter, int depth, Map<Long, Long> references) {
         final List<String> words = queryWords(query);
         if (words.isEmpty()) {
             return List.of();
         }
-        if (index.graphReady()) {
-            return eligibleRanked(k -> index.bm25(filter.tenant(), words, k), filter, depth, rows);
-        }
-        final List<Long> ids = store.bm25(words, filter, depth);
-        final List<Long> missing = ids.stream().filter(id -> !rows.containsKey(id)).toList();
-        rows.putAll(store.eligible(filter, missing));
-        return ids;
+        return eligibleRanked(k -> index.bm25(filter.tenant(), words, k), filter, depth, references);
     }
 
     /** The {@code depth} nearest eligible memories by vector. */
-    List<Long> vectors(float[] query, MemoryFilter filter, int depth, Map<Long, Row> rows) {
-        return eligibleRanked(k -> index.nearest(filter.tenant(), query, k), filter, depth, rows);
+    List<Long> vectors(float[] query, MemoryFilter filter, int depth, Map<Long, Long> references) {
+        return eligibleRanked(k -> index.nearest(filter.tenant(), query, k), filter, depth, references);
     }
 
     /**
@@ -151,15 +151,15 @@ public final class SearchPipeline {
      * the filter, and reads deeper while a selective filter leaves too few.
      */
     private List<Long> eligibleRanked(IntFunction<List<Scored>> ranking, MemoryFilter filter, int depth,
-                                      Map<Long, Row> rows) {
+                                      Map<Long, Long> references) {
         final int total = index.size(filter.tenant());
         int want = depth;
         while (true) {
             final List<Scored> nearest = ranking.apply(want);
             final List<Long> ids = nearest.stream().map(Scored::id).toList();
-            final Map<Long, Row> eligible = store.eligible(filter, ids);
+            final Map<Long, Long> eligible = store.eligibleReferences(filter, ids);
             if (eligible.size() >= depth || nearest.size() < want || want >= total) {
-                rows.putAll(eligible);
+                references.putAll(eligible);
                 return ids.stream().filter(eligible::containsKey).limit(depth).toList();
             }
             want = (int) Math.min((long) want * 4, total);

@@ -94,20 +94,6 @@ final class TenantVectors {
     }
 
     static float dot(float[] a, float[] data, int offset, int dims) {
-        float sum0 = 0;
-        float sum1 = 0;
-        float sum2 = 0;
-        float sum3 = 0;
-        int i = 0;
-        for (; i + 3 < dims; i += 4) {
-            sum0 += a[i] * data[offset + i];
-            sum1 += a[i + 1] * data[offset + i + 1];
-            sum2 += a[i + 2] * data[offset + i + 2];
-            sum3 += a[i + 3] * data[offset + i + 3];
-        }
-        for (; i < dims; i++) {
-            sum0 += a[i] * data[offset + i];
-        }
-        return sum0 + sum1 + sum2 + sum3;
+        return VectorMath.dot(a, data, offset, dims);
     }
 }

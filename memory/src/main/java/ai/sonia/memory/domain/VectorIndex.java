@@ -8,6 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -16,10 +19,13 @@ import ai.sonia.memory.domain.TenantVectors.Scored;
 /**
  * The in-memory vector index, partitioned by tenant so that no search can reach another tenant's vectors.
  * A tenant with fewer than {@code approximateAbove} vectors is searched by an exact scan; a larger one by
- * Lucene's HNSW graph once that is built. The same Lucene index serves BM25. The ledger holds text and
- * vectors; this index is rebuilt from it at start and kept in step after every committed write.
+ * Lucene's HNSW graph once that is built. BM25 has one path, Lucene's text index: filled first at start (in
+ * seconds; searches wait for it), then the graph. The ledger holds text and vectors; this index is rebuilt
+ * from it at start and kept in step after every committed write.
  */
 public final class VectorIndex implements AutoCloseable {
+
+    private static final long TEXT_WAIT_SECONDS = 60;
 
     private final int dims;
     private final int approximateAbove;
@@ -31,6 +37,8 @@ public final class VectorIndex implements AutoCloseable {
     // Set while the graph is fed: from then on every add and remove also goes to the graph.
     private volatile boolean feedingGraph;
     private volatile boolean graphReady;
+    // Complete once Lucene's text index holds every stored memory (replaced by clear()).
+    private volatile CompletableFuture<Void> textReady = new CompletableFuture<>();
     private final Set<Long> removedWhileBuilding = new HashSet<>();
 
     public VectorIndex(int dims, int approximateAbove) {
@@ -90,6 +98,9 @@ public final class VectorIndex implements AutoCloseable {
             }
             graphReady = false;
             feedingGraph = false;
+            if (textReady.isDone()) {
+                textReady = new CompletableFuture<>();
+            }
         } finally {
             lock.writeLock().unlock();
         }
@@ -109,7 +120,13 @@ public final class VectorIndex implements AutoCloseable {
         if (!loaded.isDone()) {
             return "the vector index is loading";
         }
-        return loaded.isCompletedExceptionally() ? "the vector index failed to load" : null;
+        if (loaded.isCompletedExceptionally()) {
+            return "the vector index failed to load";
+        }
+        if (!textReady.isDone()) {
+            return "the BM25 index is loading";
+        }
+        return textReady.isCompletedExceptionally() ? "the BM25 index failed to load" : null;
     }
 
     /** From now on every add and remove also goes to the Lucene index, which the caller then fills. */
@@ -125,12 +142,28 @@ public final class VectorIndex implements AutoCloseable {
         }
     }
 
-    /** Adds one stored memory to the Lucene index while it is being filled. */
-    public void feed(String tenant, long id, String text, float[] vector) {
-        lucene.add(tenant, id, text, vector);
+    /** Adds one stored memory's text to Lucene's text index while it is being filled. */
+    public void feedText(String tenant, long id, String text) {
+        lucene.addText(tenant, id, text);
     }
 
-    /** Marks the Lucene index complete: it answers BM25, and vector queries of large tenants, from now on. */
+    /** Marks the text index complete: it answers BM25 from now on. */
+    public void finishText() {
+        lock.writeLock().lock();
+        try {
+            removedWhileBuilding.forEach(lucene::remove);
+        } finally {
+            lock.writeLock().unlock();
+        }
+        textReady.complete(null);
+    }
+
+    /** Adds one stored memory's vector to the graph while it is being built. */
+    public void feedVector(String tenant, long id, float[] vector) {
+        lucene.addVector(tenant, id, vector);
+    }
+
+    /** Marks the graph complete: it answers vector queries of large tenants from now on. */
     public void finishFeeding() {
         lock.writeLock().lock();
         try {
@@ -140,6 +173,11 @@ public final class VectorIndex implements AutoCloseable {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /** The text index could not be filled: BM25 answers UNAVAILABLE until a reload. */
+    public void failText(Throwable failure) {
+        textReady.completeExceptionally(failure);
     }
 
     /** The {@code k} nearest of the tenant's vectors, best first; waits for the start-up load. */
@@ -160,8 +198,18 @@ public final class VectorIndex implements AutoCloseable {
         return distinct(lucene.nearest(tenant, query, k));
     }
 
-    /** The {@code k} best BM25 matches among the tenant's memories; only once {@link #graphReady()}. */
+    /** The {@code k} best BM25 matches among the tenant's memories; waits for the text index at start. */
     public List<Scored> bm25(String tenant, List<String> words, int k) {
+        try {
+            textReady.get(TEXT_WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Embedder.unavailable("interrupted while the BM25 index loads", e);
+        } catch (ExecutionException e) {
+            throw Embedder.unavailable("the BM25 index failed to load: " + e.getCause(), e);
+        } catch (TimeoutException e) {
+            throw Embedder.unavailable("the BM25 index is still loading", e);
+        }
         return distinct(lucene.bm25(tenant, words, k));
     }
 
@@ -177,7 +225,7 @@ public final class VectorIndex implements AutoCloseable {
         return distinct;
     }
 
-    /** Whether the Lucene index (BM25 and the HNSW graph) is built. */
+    /** Whether the HNSW graph is built. */
     public boolean graphReady() {
         return graphReady;
     }

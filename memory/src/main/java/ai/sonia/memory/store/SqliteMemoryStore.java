@@ -34,8 +34,8 @@ import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.Migrations;
 
 /**
- * The memory ledger in one SQLite file ({@link LedgerFile}): memories, their metadata and vectors, a
- * contentless FTS5 index (BM25) and the audit log ({@link SqliteAuditLog}), whose records are written in
+ * The memory ledger in one SQLite file ({@link LedgerFile}): memories, their metadata and vectors, and the
+ * audit log ({@link SqliteAuditLog}), whose records are written in
  * the same transaction as the change they record. Reads run on pooled readers; every write goes through
  * the one writer's group commit.
  */
@@ -48,7 +48,7 @@ public final class SqliteMemoryStore implements MemoryStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 2;
+    static final int SCHEMA_VERSION = 3;
 
     private final LedgerFile file;
     private final SqliteAuditLog auditLog;
@@ -134,28 +134,24 @@ public final class SqliteMemoryStore implements MemoryStore {
     }
 
     @Override
-    public List<Long> bm25(List<String> words, MemoryFilter filter, int limit) {
-        if (words.isEmpty()) {
-            return List.of();
+    public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
+        if (ids.isEmpty()) {
+            return new HashMap<>();
         }
-        // Each word quoted, so FTS5 syntax in user text is inert; OR-ed.
-        final String fts = String.join(" OR ", words.stream().map(w -> '"' + w.replace("\"", "\"\"") + '"')
-                                                          .toList());
-        final String sql = "SELECT m.id FROM memory_fts f JOIN memories m ON m.id = f.rowid"
-                           + " WHERE memory_fts MATCH ? AND " + sql(filter) + " ORDER BY f.rank LIMIT ?";
+        final String sql = "SELECT m.id, max(m.create_ms, m.access_ms) FROM memories m NOT INDEXED WHERE "
+                           + sql(filter) + " AND m.id IN (SELECT value FROM json_each(?))";
         return file.read(c -> {
+            final Map<Long, Long> references = new HashMap<>();
             try (PreparedStatement query = c.prepareStatement(sql)) {
-                query.setString(1, fts);
-                final int index = bind(filter, query, 2);
-                query.setInt(index, limit);
-                final List<Long> ids = new ArrayList<>();
+                final int index = bind(filter, query, 1);
+                query.setString(index, ids.toString());
                 try (ResultSet rs = query.executeQuery()) {
                     while (rs.next()) {
-                        ids.add(rs.getLong(1));
+                        references.put(rs.getLong(1), rs.getLong(2));
                     }
                 }
-                return ids;
             }
+            return references;
         });
     }
 
@@ -296,10 +292,6 @@ public final class SqliteMemoryStore implements MemoryStore {
     public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
         return file.write(c -> {
             final Row row = byName(c, name, nowMs).orElseThrow(() -> DomainException.notFound("memory", name));
-            try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_fts WHERE rowid = ?")) {
-                delete.setLong(1, row.id());
-                delete.executeUpdate();
-            }
             try (PreparedStatement delete = c.prepareStatement("DELETE FROM memories WHERE id = ?")) {
                 delete.setLong(1, row.id());
                 delete.executeUpdate();
@@ -440,11 +432,6 @@ public final class SqliteMemoryStore implements MemoryStore {
                 insert.addBatch();
             }
             insert.executeBatch();
-        }
-        try (PreparedStatement insert = c.prepareStatement("INSERT INTO memory_fts (rowid, text) VALUES (?, ?)")) {
-            insert.setLong(1, id);
-            insert.setString(2, memory.getText());
-            insert.executeUpdate();
         }
         try (PreparedStatement insert = c.prepareStatement(
                 "INSERT INTO memory_vectors (memory_id, tenant, model, vector) VALUES (?, ?, ?, ?)")) {

@@ -110,6 +110,8 @@ class LegacyLedgerTest {
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("2");
             assertThat(rs.getString(2)).isEqualTo("SQL");
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("3"); // the FTS5 index dropped
             assertThat(rs.next()).isFalse();
         }
     }

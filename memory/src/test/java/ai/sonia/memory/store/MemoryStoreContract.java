@@ -115,7 +115,8 @@ public abstract class MemoryStoreContract {
                                                        .containsExactly(a.row().memory().getName());
         assertThat(store.eligible(filter("a", ""), List.of(a.row().id(), b.row().id()))).containsOnlyKeys(
                 a.row().id());
-        assertThat(store.bm25(List.of("launch"), filter("b", ""), 10)).containsExactly(b.row().id());
+        assertThat(store.eligible(filter("b", ""), List.of(a.row().id(), b.row().id()))).containsOnlyKeys(
+                b.row().id());
         final MemoryStats stats = store.stats(new LedgerView("a", "", ""), NOW);
         assertThat(stats.getActive()).isEqualTo(1);
         assertThat(stats.getVectors()).isEqualTo(1);
@@ -129,8 +130,8 @@ public abstract class MemoryStoreContract {
 
         assertThat(store.list(filter("t", "ann"), 0, 10)).extracting(r -> r.memory().getName())
                 .containsExactlyInAnyOrder(ann.row().memory().getName(), wide.row().memory().getName());
-        assertThat(store.bm25(List.of("note"), filter("t", "ann"), 10))
-                .doesNotContain(bob.row().id()).contains(ann.row().id(), wide.row().id());
+        assertThat(store.eligible(filter("t", "ann"), List.of(ann.row().id(), bob.row().id(), wide.row().id())))
+                .containsOnlyKeys(ann.row().id(), wide.row().id());
         assertThat(store.stats(new LedgerView("t", "bob", ""), NOW).getActive()).isEqualTo(1);
     }
 
@@ -167,8 +168,8 @@ public abstract class MemoryStoreContract {
         assertThat(forgotten.id()).isEqualTo(row.id());
         assertThat(forgotten.tenant()).isEqualTo("t");
         assertThat(store.byName(name, NOW + 3)).isEmpty();
-        assertThat(store.bm25(List.of("passing"), new MemoryFilter("t", "", "", List.of(), new TreeMap<>(), true,
-                                                                   NOW), 10)).isEmpty();
+        assertThat(store.eligible(new MemoryFilter("t", "", "", List.of(), new TreeMap<>(), true, NOW),
+                                  List.of(row.id()))).isEmpty();
         final List<Long> vectors = new ArrayList<>();
         store.vectors((id, tenant, vector) -> vectors.add(id));
         assertThat(vectors).doesNotContain(row.id());
