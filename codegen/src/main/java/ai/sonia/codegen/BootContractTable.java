@@ -23,7 +23,9 @@ public final class BootContractTable {
         md.append("token, an API key (gateway) or a service credential; a WebSocket may pass `?access_token=`. The gateway\n");
         md.append("also takes the console's session cookie (`X-CSRF-Token` on every change) and forwards, with the caller's\n");
         md.append("credential, the REST of EVA-OS's approvals, Memory, Pipecat's sessions (and its `/ws/{session_id}`) and the\n");
-        md.append("router's `GET /v1/usage`, `/v1/usage:forecast` and `/v1/budget`, so a page of its origin reaches them.\n\n");
+        md.append("router's `GET /v1/usage`, `/v1/usage:forecast` and `/v1/budget`, so a page of its origin reaches them; and\n");
+        md.append("the seeds' routes (`/v1/remember`, `/v1/recall/{key}`, `/v1/rag/retrieve`, `/v1/forecast`,\n");
+        md.append("`/v1/training/...`), each answered by the service that serves it.\n\n");
         md.append("| service | module | port | gRPC service | does |\n|---|---|---|---|---|\n");
         for (ServiceSpec spec : Stack.SERVICES) {
             md.append("| ").append(spec.name()).append(" | `").append(spec.name()).append("/` | ").append(spec.port())

@@ -120,6 +120,15 @@ public final class GatewayModule implements ServiceModule {
                                for (String read : List.of("/v1/usage", "/v1/usage:forecast", "/v1/budget")) {
                                    sb.service(Route.builder().exact(read).methods(HttpMethod.GET).build(), routerRest);
                                }
+                               // The seeds' routes on the front door too, each answered by its own service.
+                               sb.service(Route.builder().exact("/v1/forecast").methods(HttpMethod.POST).build(),
+                                          routerRest);
+                               sb.service(Route.builder().pathPrefix("/v1/forecast/").methods(HttpMethod.GET).build(),
+                                          routerRest);
+                               sb.service("exact:/v1/remember", memoryRest);
+                               sb.service("exact:/v1/rag/retrieve", memoryRest);
+                               sb.serviceUnder("/v1/recall/", memoryRest);
+                               sb.serviceUnder("/v1/training/", evaosRest);
                                // Every REST binding of StreamChat (the seed's /v1/conversation/stream beside
                                // /v1/chat:stream) is the one SSE service: transcoding serves no server stream.
                                final ChatSseService chatSse = new ChatSseService(streamer);

@@ -119,6 +119,28 @@ class ConsoleForwardingTest {
     }
 
     @Test
+    void theSeedsRoutesAnswerOnTheFrontDoorFromTheirOwnServices() throws Exception {
+        final Map<String, String> bearer = Map.of("authorization", "Bearer " + token);
+        final HttpResponse<String> remembered = send("POST", "/v1/remember",
+                "{\"key\":\"ferry\",\"value\":\"The ferry leaves at nine.\"}", bearer);
+        assertThat(remembered.statusCode()).as(remembered.body()).isEqualTo(200);
+        assertThat(mapper.readTree(remembered.body()).path("service").asText()).isEqualTo("memory");
+        final HttpResponse<String> recalled = send("GET", "/v1/recall/ferry", null, bearer);
+        assertThat(recalled.statusCode()).as(recalled.body()).isEqualTo(200);
+        assertThat(recalled.body()).contains("The ferry leaves at nine.");
+        final HttpResponse<String> passages = send("POST", "/v1/rag/retrieve", "{\"query\":\"ferry\"}", bearer);
+        assertThat(passages.statusCode()).as(passages.body()).isEqualTo(200);
+        final HttpResponse<String> forecast = send("POST", "/v1/forecast", "{\"window_hours\":24}", bearer);
+        assertThat(forecast.statusCode()).as(forecast.body()).isEqualTo(200);
+        assertThat(mapper.readTree(forecast.body()).path("service").asText()).isEqualTo("router");
+        assertThat(send("GET", "/v1/forecast/default?window_hours=24", null, bearer).statusCode()).isEqualTo(200);
+        final HttpResponse<String> training = send("GET", "/v1/training/status/default", null, bearer);
+        assertThat(training.statusCode()).as(training.body()).isEqualTo(200);
+        assertThat(mapper.readTree(training.body()).path("service").asText()).isEqualTo("evaos");
+        assertThat(send("GET", "/v1/recall/ferry", null, Map.of()).statusCode()).isEqualTo(401);
+    }
+
+    @Test
     void theCallerIsAuthenticatedAndCookieChangesNeedTheCsrfHeader() throws Exception {
         for (String path : List.of("/v1/approvals", "/v1/memories", "/v1/budget", "/sessions")) {
             assertThat(send("GET", path, null, Map.of()).statusCode()).as(path).isEqualTo(401);
