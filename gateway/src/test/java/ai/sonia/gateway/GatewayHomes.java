@@ -38,9 +38,9 @@ final class GatewayHomes {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        final Map<String, String> all = new HashMap<>(env);
+        final Map<String, String> all = new HashMap<>(TestHomes.env(home));
+        all.putAll(env);
         all.putAll(SECRETS);
-        all.put("SONIA_HOME", home.toString());
         return StackConfig.load(all).withPorts(Map.of("gateway", 0));
     }
 

@@ -37,7 +37,7 @@ class OllamaEmbeddingTest {
 
     @BeforeAll
     static void startOllama() {
-        ollama = Server.builder().http(0).service("/api/embed", (ctx, req) -> HttpResponse.of(
+        ollama = ai.sonia.runtime.SoniaServer.stopAtOnce(Server.builder()).http(0).service("/api/embed", (ctx, req) -> HttpResponse.of(
                 req.aggregate().thenApply(body -> {
                     embedCalls.incrementAndGet();
                     try {

@@ -105,7 +105,7 @@ abstract class AdversarialCorpusRun {
             TestJail.requireBubblewrap();
         }
         final int[] ports = new int[2];
-        target = Server.builder().http(0)
+        target = ai.sonia.runtime.SoniaServer.stopAtOnce(Server.builder()).http(0)
                        .service("/ok", (ctx, req) -> HttpResponse.of("hello"))
                        .service("/to-ok", (ctx, req) -> redirect("/ok"))
                        .service("/to-loopback", (ctx, req) -> redirect("http://127.0.0.1:" + ports[0] + "/status"))

@@ -37,6 +37,7 @@ import ai.sonia.runtime.auth.ServiceCredentials;
 import ai.sonia.runtime.paging.PageTokens;
 import ai.sonia.runtime.testing.Rest;
 import ai.sonia.runtime.testing.TestCredentials;
+import ai.sonia.runtime.testing.TestHomes;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -289,9 +290,9 @@ class OpenClawEndToEndTest {
     @Test
     void withoutEvaOsNothingRuns() throws Exception {
         final Path other = Path.of("target", "e2e-down-" + UUID.randomUUID()).toAbsolutePath();
-        final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", other.toString(),
-                                                           "SONIA_EVAOS_TARGET", "127.0.0.1:1"))
-                                              .withPorts(Map.of("openclaw", 0));
+        final Map<String, String> env = new java.util.HashMap<>(TestHomes.env(other));
+        env.put("SONIA_EVAOS_TARGET", "127.0.0.1:1");
+        final StackConfig config = StackConfig.load(env).withPorts(Map.of("openclaw", 0));
         try (SoniaServer lonely = new OpenClawModule().newServer(config).start()) {
             final ManagedChannel ch = ManagedChannelBuilder.forAddress("127.0.0.1", lonely.port()).usePlaintext()
                                                            .build();

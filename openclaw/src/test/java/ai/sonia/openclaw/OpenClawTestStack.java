@@ -43,7 +43,7 @@ final class OpenClawTestStack implements AutoCloseable {
 
     /** With this {@code config/sonia.json} and extra environment for OpenClaw (a PATH without bwrap, say). */
     OpenClawTestStack(String configJson, Map<String, String> openclawEnv) {
-        memory = Server.builder().http(0)
+        memory = SoniaServer.stopAtOnce(Server.builder()).http(0)
                        .service(GrpcService.builder().addService(memories).build())
                        .decorator((delegate, ctx, req) -> {
                            memoryAuthorizations.add(req.headers().get(HttpHeaderNames.AUTHORIZATION, ""));

@@ -52,7 +52,7 @@ class ToolsBenchmark {
         final Path home = Path.of("target", "bench-" + UUID.randomUUID()).toAbsolutePath();
         Files.createDirectories(home.resolve("config"));
         Files.writeString(home.resolve("config/sonia.json"), "{}");
-        final StackConfig base = StackConfig.load(Map.of("SONIA_HOME", home.toString()));
+        final StackConfig base = StackConfig.load(ai.sonia.runtime.testing.TestHomes.env(home));
         try (SoniaServer evaos = new EvaOsModule().newServer(base.withPorts(Map.of("evaos", 0))).start();
              SoniaServer openclaw = new OpenClawModule().newServer(
                      base.withPorts(Map.of("openclaw", 0))

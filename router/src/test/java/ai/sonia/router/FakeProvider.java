@@ -64,10 +64,9 @@ final class FakeProvider implements AutoCloseable {
     FakeProvider(Dialect dialect, String defaultText) {
         this.dialect = dialect;
         this.defaultText = defaultText;
-        server = Server.builder()
+        server = ai.sonia.runtime.SoniaServer.stopAtOnce(Server.builder())
                        .http(0)
                        .requestTimeout(Duration.ofSeconds(30))
-                       .gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO)
                        .service("/api/tags", (ctx, req) -> HttpResponse.ofJson(tagsJson()))
                        .service("/api/embed", (ctx, req) -> HttpResponse.of(req.aggregate().thenApply(
                                agg -> HttpResponse.ofJson(embeddings(read(agg.contentUtf8()))))))

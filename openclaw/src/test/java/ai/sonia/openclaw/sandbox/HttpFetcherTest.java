@@ -30,7 +30,7 @@ class HttpFetcherTest {
 
     @BeforeAll
     static void start() {
-        server = Server.builder().http(0)
+        server = ai.sonia.runtime.SoniaServer.stopAtOnce(Server.builder()).http(0)
                        .service("/ok", (ctx, req) -> HttpResponse.of("hello"))
                        .service("/big", (ctx, req) -> HttpResponse.of("x".repeat(200_000)))
                        .service("/to-ok", (ctx, req) -> redirect("/ok"))

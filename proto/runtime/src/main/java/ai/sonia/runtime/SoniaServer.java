@@ -20,12 +20,14 @@ import org.slf4j.MDC;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 
+import com.linecorp.armeria.common.Flags;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.grpc.GrpcExceptionHandlerFunction;
 import com.linecorp.armeria.common.grpc.GrpcJsonMarshaller;
 import com.linecorp.armeria.common.grpc.GrpcSerializationFormats;
+import com.linecorp.armeria.common.util.ThreadFactories;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.Server;
@@ -60,6 +62,9 @@ import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.grpc.stub.StreamObserver;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
 
 /**
  * One Sonia service on its port: its gRPC services with gRPC-Web and HTTP/JSON transcoding, server
@@ -91,6 +96,19 @@ public final class SoniaServer implements AutoCloseable {
         this.resources = resources;
         this.contract = contract;
     }
+
+    /**
+     * The {@code "shutdown"} section: how a stopping server (SIGTERM, a restart) lets in-flight requests finish.
+     * The test kit sets both to 0, so that its servers stop at once; a stack keeps the defaults.
+     */
+    @ConfigKey("How a stopping service lets its in-flight requests finish.")
+    public record Shutdown(
+            @ConfigKey(value = "Milliseconds without a new request before the server stops (0: it stops at once, "
+                               + "cutting in-flight requests).", def = "500") long quietPeriodMs,
+            @ConfigKey(value = "The longest wait for in-flight requests, in milliseconds.", def = "5000")
+            long timeoutMs,
+            @ConfigKey(value = "Milliseconds an open HTTP/2 connection is given between the server's first GOAWAY "
+                               + "and its close.", shown = "Armeria's default (1000)") Long drainMs) {}
 
     /** Starts building the server of the service described by {@code spec}. */
     public static Builder builder(ServiceSpec spec, StackConfig config) {
@@ -143,6 +161,45 @@ public final class SoniaServer implements AutoCloseable {
             }
             logger.info("{} stopped", spec.name());
         }
+    }
+
+    /**
+     * Makes a plain Armeria server (a test's fake) stop at once, as a {@code SoniaServer} does with a
+     * {@code "shutdown"} section of zeros: no quiet period, no wait for in-flight requests, no connection drain.
+     */
+    public static ServerBuilder stopAtOnce(ServerBuilder sb) {
+        sb.gracefulShutdownTimeout(Duration.ZERO, Duration.ZERO).connectionDrainDuration(Duration.ZERO);
+        quickBossGroups(sb);
+        return sb;
+    }
+
+    /**
+     * A server that stops at once also closes its accepting thread at once: Armeria's own boss groups stop
+     * through Netty's {@code shutdownGracefully()}, which waits a fixed 2 s quiet period first.
+     */
+    private static void quickBossGroups(ServerBuilder sb) {
+        final IoHandlerFactory io;
+        try {
+            // The transport Armeria's workers use (epoll's classes are on the run-time class path only).
+            io = switch (Flags.transportType()) {
+                case NIO -> NioIoHandler.newFactory();
+                case EPOLL -> (IoHandlerFactory) Class.forName("io.netty.channel.epoll.EpollIoHandler")
+                                                      .getMethod("newFactory").invoke(null);
+                default -> null;
+            };
+        } catch (ReflectiveOperationException e) {
+            return; // Armeria's boss groups, and their quiet period
+        }
+        if (io == null) {
+            return;
+        }
+        sb.bossGroupFactory(name -> new MultiThreadIoEventLoopGroup(
+                1, ThreadFactories.newEventLoopThreadFactory("armeria-boss-" + name, false), io) {
+            @Override
+            public io.netty.util.concurrent.Future<?> shutdownGracefully() {
+                return shutdownGracefully(0, 5, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        });
     }
 
     /**
@@ -331,7 +388,15 @@ public final class SoniaServer implements AutoCloseable {
             final int port = config.port(spec);
             final ServerBuilder sb = Server.builder();
             final TlsMaterial tls = ServerTls.listen(sb, new InetSocketAddress(config.bindAddress(), port), spec, config);
-            sb.gracefulShutdownTimeout(Duration.ofMillis(500), Duration.ofSeconds(5));
+            final Shutdown shutdown = config.section("shutdown", Shutdown.class);
+            sb.gracefulShutdownTimeout(Duration.ofMillis(shutdown.quietPeriodMs()),
+                                       Duration.ofMillis(Math.max(shutdown.quietPeriodMs(), shutdown.timeoutMs())));
+            if (shutdown.drainMs() != null) {
+                sb.connectionDrainDuration(Duration.ofMillis(shutdown.drainMs()));
+            }
+            if (shutdown.quietPeriodMs() == 0) {
+                quickBossGroups(sb);
+            }
             sb.requestTimeout(Duration.ofSeconds(60));
             sb.errorHandler(new EnvelopeServerErrorHandler(spec.name()));
 

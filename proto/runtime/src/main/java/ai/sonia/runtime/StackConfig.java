@@ -65,7 +65,8 @@ public final class StackConfig {
                 @ConfigKey(value = "Added to every contract port (a second stack); cannot be combined with "
                                    + "services.<name>.port.", def = "0") int portOffset,
                 @ConfigKey ai.sonia.runtime.edge.HttpPolicy.Keys http,
-                @ConfigKey ai.sonia.runtime.tls.TlsSettings.Keys tls) {}
+                @ConfigKey ai.sonia.runtime.tls.TlsSettings.Keys tls,
+                @ConfigKey SoniaServer.Shutdown shutdown) {}
 
     /** The keys every service's section has beside its own record's. */
     public record ServiceKeys(

@@ -58,8 +58,9 @@ final class InProcessStack implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         // No Ollama here: the router answers with its extractive provider at once instead of waiting.
-        config = StackConfig.load(Map.of("SONIA_HOME", home.toString(), "OLLAMA_BASE_URL", "http://127.0.0.1:1"))
-                            .withPorts(ports);
+        final Map<String, String> env = new java.util.HashMap<>(ai.sonia.runtime.testing.TestHomes.env(home));
+        env.put("OLLAMA_BASE_URL", "http://127.0.0.1:1");
+        config = StackConfig.load(env).withPorts(ports);
         StackMain.modules().keySet().forEach(this::start);
         // Like StackMain: the control directory's requests (restart, backup snapshots) reach these servers.
         control = new Thread(new StackControl(home.resolve("run/control"), config, StackMain.modules().keySet(),

@@ -138,7 +138,7 @@ class StackBackupOutOfProcessIT {
                     "ai.sonia.launcher.StackMain"));
             command.addAll(jvms.get(i));
             final ProcessBuilder pb = new ProcessBuilder(command);
-            pb.environment().put("SONIA_HOME", home.toString());
+            pb.environment().putAll(ai.sonia.runtime.testing.TestHomes.env(home));
             pb.environment().put("OLLAMA_BASE_URL", "http://127.0.0.1:1");
             ports.forEach((service, port) -> pb.environment().put("SONIA_" + service.toUpperCase() + "_PORT",
                                                                    String.valueOf(port)));

@@ -72,7 +72,7 @@ class StackControlTest {
             final Map<String, Integer> ports = new java.util.HashMap<>();
             ai.sonia.runtime.Stack.SERVICES.forEach(spec -> ports.put(spec.name(), 0));
             ports.put("memory", memory.getLocalPort());
-            final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", home.toString())).withPorts(ports);
+            final StackConfig config = StackConfig.load(TestHomes.env(home)).withPorts(ports);
             org.assertj.core.api.Assertions.assertThatThrownBy(
                     () -> new StackBackup(config, Duration.ofMillis(500)).backup(home.resolve("a.zip"), false))
                     .isInstanceOf(IllegalStateException.class)

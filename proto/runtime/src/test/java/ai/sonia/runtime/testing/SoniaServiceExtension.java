@@ -144,7 +144,7 @@ public final class SoniaServiceExtension
                 throw new UncheckedIOException(e);
             }
         }
-        config = StackConfig.load(Map.of("SONIA_HOME", home.toString())).withPorts(Map.of(service, 0));
+        config = StackConfig.load(TestHomes.env(home)).withPorts(Map.of(service, 0));
         launch();
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         return this;

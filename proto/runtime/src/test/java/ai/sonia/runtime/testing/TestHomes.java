@@ -11,6 +11,14 @@ import ai.sonia.runtime.StackConfig;
 /** Fresh {@code SONIA_HOME} directories under {@code target/}, and configs that listen on free ports. */
 public final class TestHomes {
 
+    /**
+     * The environment that makes a test's servers stop at once ({@code SoniaServer.Shutdown}: no quiet period,
+     * no wait for in-flight requests, no connection drain), so that a test does not wait out every stop; a
+     * stack keeps the defaults.
+     */
+    public static final Map<String, String> QUICK_STOP = Map.of(
+            "SONIA_SHUTDOWN_QUIET_PERIOD_MS", "0", "SONIA_SHUTDOWN_TIMEOUT_MS", "0", "SONIA_SHUTDOWN_DRAIN_MS", "0");
+
     /** A new empty directory {@code target/test-homes/<name>-<n>}. */
     public static Path create(String name) {
         try {
@@ -28,7 +36,14 @@ public final class TestHomes {
         for (String service : servicesOnFreePorts) {
             ports.put(service, 0);
         }
-        return StackConfig.load(Map.of("SONIA_HOME", create(name).toString())).withPorts(ports);
+        return StackConfig.load(env(create(name))).withPorts(ports);
+    }
+
+    /** The environment of a test's server on {@code home}: {@code SONIA_HOME} and {@link #QUICK_STOP}. */
+    public static Map<String, String> env(Path home) {
+        final Map<String, String> env = new java.util.HashMap<>(QUICK_STOP);
+        env.put("SONIA_HOME", home.toString());
+        return env;
     }
 
     private TestHomes() {}

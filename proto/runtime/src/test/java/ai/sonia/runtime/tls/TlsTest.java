@@ -110,8 +110,7 @@ class TlsTest {
         Files.writeString(home.resolve("config/sonia.json"), "{\"tls\": {\"cert\": \"" + issued.certChain()
                 + "\", \"key\": \"" + issued.key() + "\", \"ca\": \"" + issued.trust()
                 + "\", \"plaintextOnLoopback\": false}}");
-        final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", home.toString()))
-                                              .withPorts(Map.of("gateway", 0));
+        final StackConfig config = StackConfig.load(TestHomes.env(home)).withPorts(Map.of("gateway", 0));
         try (SoniaServer server = gateway(config)) {
             assertThat(home.resolve("secrets/tls")).doesNotExist();
             try (ClientFactory trusting = ClientFactory.builder()
@@ -175,8 +174,8 @@ class TlsTest {
     }
 
     private static StackConfig config(String name, Map<String, String> env) {
-        final Map<String, String> all = new HashMap<>(env);
-        all.put("SONIA_HOME", TestHomes.create(name).toString());
+        final Map<String, String> all = new HashMap<>(TestHomes.env(TestHomes.create(name)));
+        all.putAll(env);
         return StackConfig.load(all).withPorts(Map.of("gateway", 0));
     }
 
