@@ -28,7 +28,12 @@ public record PipecatConfig(
         @ConfigKey(value = "Silence after which the server pings a WebSocket client (dropped after as long again).",
                    def = "20000") long pingIntervalMillis,
         @ConfigKey(value = "How long the server waits for the client's close frame.", def = "3000")
-        long closeTimeoutMillis) {
+        long closeTimeoutMillis,
+        @ConfigKey(value = "Silence that ends an utterance mid-sentence, or when the recognizer cannot tell.",
+                   def = "700") long vadHangoverMillis,
+        @ConfigKey(value = "Silence that ends an utterance after a complete phrase (the recognizer's words do not "
+                           + "end in one that needs another); equal to vadHangoverMillis for a fixed hangover.",
+                   def = "200") long vadPhraseHangoverMillis) {
 
     /** The origins a browser page served from this machine has. */
     public static final List<String> LOCAL_ORIGINS = OriginPolicy.LOCAL_ORIGINS;
@@ -43,6 +48,9 @@ public record PipecatConfig(
         check(sendQueue > 0, "sendQueue: " + sendQueue + " (expected: > 0)");
         check(pingIntervalMillis >= 0, "pingIntervalMillis: " + pingIntervalMillis + " (expected: >= 0)");
         check(closeTimeoutMillis > 0, "closeTimeoutMillis: " + closeTimeoutMillis + " (expected: > 0)");
+        check(vadHangoverMillis >= 20, "vadHangoverMillis: " + vadHangoverMillis + " (expected: >= 20)");
+        check(vadPhraseHangoverMillis >= 20 && vadPhraseHangoverMillis <= vadHangoverMillis,
+              "vadPhraseHangoverMillis: " + vadPhraseHangoverMillis + " (expected: 20 to vadHangoverMillis)");
         allowedOrigins = allowedOrigins == null ? LOCAL_ORIGINS : List.copyOf(allowedOrigins);
     }
 

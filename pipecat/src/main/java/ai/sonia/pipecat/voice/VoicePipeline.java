@@ -39,15 +39,16 @@ final class VoicePipeline implements VoiceTurns {
     private final VoiceMetrics metrics;
     private final String correlationId;
     private final boolean realtime;
-    private final EnergyVad vad = EnergyVad.defaults();
+    private final EnergyVad vad;
     private final Object playback = new Object();
     private Speech speaking;
     private SpeechRecognizer.Listening listening;
     private volatile boolean ended;
 
     VoicePipeline(LiveSession session, ChatClient chat, SpeechRecognizer recognizer, SpeechSynthesizer synthesizer,
-                  Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime) {
+                  Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime, EnergyVad vad) {
         this.session = session;
+        this.vad = vad;
         this.chat = chat;
         this.recognizer = recognizer;
         this.synthesizer = synthesizer;
@@ -74,6 +75,16 @@ final class VoicePipeline implements VoiceTurns {
             @Override
             public void onSpeech(byte[] frame) {
                 listening.speech(frame);
+            }
+
+            @Override
+            public void onPause() {
+                listening.pause();
+            }
+
+            @Override
+            public boolean phraseComplete() {
+                return listening.phraseComplete();
             }
 
             @Override
