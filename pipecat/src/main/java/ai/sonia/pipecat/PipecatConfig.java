@@ -30,7 +30,7 @@ public record PipecatConfig(
         @ConfigKey(value = "How long the server waits for the client's close frame.", def = "3000")
         long closeTimeoutMillis,
         @ConfigKey(value = "Silence that ends an utterance mid-sentence, or when the recognizer cannot tell.",
-                   def = "700") long vadHangoverMillis,
+                   def = "400") long vadHangoverMillis,
         @ConfigKey(value = "Silence that ends an utterance after a complete phrase (the recognizer's words do not "
                            + "end in one that needs another); equal to vadHangoverMillis for a fixed hangover.",
                    def = "200") long vadPhraseHangoverMillis) {

@@ -128,4 +128,28 @@ final class EnergyVad {
 
         void onStop();
     }
+
+    /** A listener that feeds the speech to a recognizer and lets it judge pauses; start and stop are the caller's. */
+    abstract static class Feeding implements Listener {
+        private final SpeechRecognizer.Listening listening;
+
+        Feeding(SpeechRecognizer.Listening listening) {
+            this.listening = listening;
+        }
+
+        @Override
+        public void onSpeech(byte[] frame) {
+            listening.speech(frame);
+        }
+
+        @Override
+        public void onPause() {
+            listening.pause();
+        }
+
+        @Override
+        public boolean phraseComplete() {
+            return listening.phraseComplete();
+        }
+    }
 }

@@ -64,27 +64,12 @@ final class VoicePipeline implements VoiceTurns {
         if (listening == null && !listen()) {
             return;
         }
-        vad.accept(pcm, new EnergyVad.Listener() {
+        vad.accept(pcm, new EnergyVad.Feeding(listening) {
             @Override
             public void onStart(byte[] preroll) {
                 emit(EventType.EVENT_TYPE_VAD_START, "");
                 bargeIn();
                 listening.speech(preroll);
-            }
-
-            @Override
-            public void onSpeech(byte[] frame) {
-                listening.speech(frame);
-            }
-
-            @Override
-            public void onPause() {
-                listening.pause();
-            }
-
-            @Override
-            public boolean phraseComplete() {
-                return listening.phraseComplete();
             }
 
             @Override

@@ -23,13 +23,7 @@ class EndpointingTest {
     void equalHangoversAreAFixedOneThatNeverAsks() {
         final List<String> calls = new ArrayList<>();
         final EnergyVad vad = EnergyVad.of(400, 400);
-        feed(vad, LOUD, 10, listener(calls, true));
-        int quiet = 0;
-        while (!calls.contains("stop")) {
-            feed(vad, QUIET, 1, listener(calls, true));
-            quiet++;
-        }
-        assertThat(quiet).isEqualTo(20);
+        assertThat(quietFramesBeforeStop(vad, true, calls)).isEqualTo(20);
         assertThat(calls).doesNotContain("pause");
         assertThat(vad.hangoverMillis()).isEqualTo(400);
     }
@@ -47,14 +41,21 @@ class EndpointingTest {
     private static int quietFramesBeforeStop(boolean complete) {
         final List<String> calls = new ArrayList<>();
         final EnergyVad vad = EnergyVad.of(200, 700);
-        feed(vad, LOUD, 10, listener(calls, complete));
-        int quiet = 0;
-        while (!calls.contains("stop")) {
-            feed(vad, QUIET, 1, listener(calls, complete));
-            quiet++;
-        }
+        final int quiet = quietFramesBeforeStop(vad, complete, calls);
         assertThat(calls).containsSubsequence("start", "pause", "stop");
         assertThat(vad.hangoverMillis()).isEqualTo(quiet * 20);
+        return quiet;
+    }
+
+    // Half a second of speech, then quiet frames until the VAD says speech stopped: how many it took.
+    private static int quietFramesBeforeStop(EnergyVad vad, boolean complete, List<String> calls) {
+        final EnergyVad.Listener listener = listener(calls, complete);
+        feed(vad, LOUD, 25, listener);
+        int quiet = 0;
+        while (!calls.contains("stop")) {
+            feed(vad, QUIET, 1, listener);
+            quiet++;
+        }
         return quiet;
     }
 

@@ -112,25 +112,10 @@ public final class RecognitionBench {
                 final List<String> said = new ArrayList<>();
                 for (int offset = 0; offset + EnergyVad.FRAME_BYTES <= audio.length; offset += EnergyVad.FRAME_BYTES) {
                     vad.accept(Arrays.copyOfRange(audio, offset, offset + EnergyVad.FRAME_BYTES),
-                               new EnergyVad.Listener() {
+                               new EnergyVad.Feeding(listening) {
                                    @Override
                                    public void onStart(byte[] preroll) {
                                        listening.speech(preroll);
-                                   }
-
-                                   @Override
-                                   public void onSpeech(byte[] frame) {
-                                       listening.speech(frame);
-                                   }
-
-                                   @Override
-                                   public void onPause() {
-                                       listening.pause();
-                                   }
-
-                                   @Override
-                                   public boolean phraseComplete() {
-                                       return listening.phraseComplete();
                                    }
 
                                    @Override
@@ -159,10 +144,10 @@ public final class RecognitionBench {
      * Endpointing: of utterances with a pause inside, how many the VAD cut in two, and their word error rate,
      * for a fixed hangover and the adaptive one.
      */
-    public static void endpointing(int voices, int pauseMillis, boolean verbose) throws Exception {
+    public static void endpointing(int sentences, int voices, int pauseMillis, boolean verbose) throws Exception {
         final List<LabelledSpeech.Utterance> paused = new ArrayList<>();
         for (LabelledSpeech.Voice voice : LabelledSpeech.VOICES.subList(0, Math.min(voices, LabelledSpeech.VOICES.size()))) {
-            for (String sentence : PAUSED) {
+            for (String sentence : PAUSED.subList(0, Math.min(sentences, PAUSED.size()))) {
                 final String[] parts = sentence.split(" \\| ");
                 final byte[] first = LabelledSpeech.speak(parts[0], voice);
                 final byte[] second = LabelledSpeech.speak(parts[1], voice);
