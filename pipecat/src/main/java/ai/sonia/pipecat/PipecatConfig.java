@@ -29,6 +29,11 @@ public record PipecatConfig(
                    def = "20000") long pingIntervalMillis,
         @ConfigKey(value = "How long the server waits for the client's close frame.", def = "3000")
         long closeTimeoutMillis,
+        @ConfigKey(value = "Silence that ends an utterance mid-sentence, or when the recognizer cannot tell.",
+                   def = "400") long vadHangoverMillis,
+        @ConfigKey(value = "Silence that ends an utterance after a complete phrase (the recognizer's words do not "
+                           + "end in one that needs another); equal to vadHangoverMillis for a fixed hangover.",
+                   def = "200") long vadPhraseHangoverMillis,
         @ConfigKey("Conversation events to Kafka: every session event, keyed by session id, at least once;"
                    + " off while bootstrapServers is empty.") Kafka kafka) {
 
@@ -76,6 +81,9 @@ public record PipecatConfig(
         check(sendQueue > 0, "sendQueue: " + sendQueue + " (expected: > 0)");
         check(pingIntervalMillis >= 0, "pingIntervalMillis: " + pingIntervalMillis + " (expected: >= 0)");
         check(closeTimeoutMillis > 0, "closeTimeoutMillis: " + closeTimeoutMillis + " (expected: > 0)");
+        check(vadHangoverMillis >= 20, "vadHangoverMillis: " + vadHangoverMillis + " (expected: >= 20)");
+        check(vadPhraseHangoverMillis >= 20 && vadPhraseHangoverMillis <= vadHangoverMillis,
+              "vadPhraseHangoverMillis: " + vadPhraseHangoverMillis + " (expected: 20 to vadHangoverMillis)");
         allowedOrigins = allowedOrigins == null ? LOCAL_ORIGINS : List.copyOf(allowedOrigins);
         kafka = kafka == null ? new Kafka("", "conversation.events", 10_000, 10) : kafka;
     }

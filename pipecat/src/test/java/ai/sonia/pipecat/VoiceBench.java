@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -38,14 +39,31 @@ final class VoiceBench {
                           sentences, voices);
         RecognitionBench.run(set, work, "1".equals(System.getenv("VERBOSE")));
 
+        if (turns == 0) {
+            return; // word error rates only
+        }
+        if (!"0".equals(System.getenv("ENDPOINTING"))) {
+            RecognitionBench.endpointing(sentences, voices, 500, "1".equals(System.getenv("VERBOSE")));
+        }
         final List<LabelledSpeech.Utterance> clean = set.stream().filter(u -> !u.noisy()).toList();
         final List<LabelledSpeech.Utterance> spoken = new ArrayList<>();
         for (int i = 0; spoken.size() < turns; i++) {
             spoken.add(clean.get(i % clean.size()));
         }
+        // The fixed hangover, for comparison (not in the tiny CI run: it only has to show the bench runs).
+        try (PipecatHarness fixed = turns < 4 ? null : new PipecatHarness(Map.of("SONIA_PIPECAT_VAD_HANGOVER_MILLIS", "400",
+                                                               "SONIA_PIPECAT_VAD_PHRASE_HANGOVER_MILLIS", "400"))) {
+            if (fixed != null) {
+                fixed.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
+                System.out.printf("== end of speech -> first audio: one voice session, %d turns in real time, fixed 400 ms "
+                                  + "hangover%n", turns);
+                report(talk(fixed, spoken));
+            }
+        }
         try (PipecatHarness pipecat = new PipecatHarness()) {
             pipecat.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
-            System.out.printf("== end of speech -> first audio: one voice session, %d turns in real time%n", turns);
+            System.out.printf("== end of speech -> first audio: one voice session, %d turns in real time, adaptive "
+                              + "hangover (the default)%n", turns);
             final List<double[]> one = talk(pipecat, spoken);
             report(one);
 

@@ -86,6 +86,47 @@ class VoiceRoundTripTest {
         client.close();
     }
 
+    /**
+     * A fact said in one turn is recalled by voice in a later one. The stand-in assistant keeps what the user
+     * told it and answers a question with it, as the real one does from memory; what this test holds pipecat
+     * to is that the words recognized in the first turn reach the assistant and come back, spoken, in the
+     * second turn's reply (whether pocketsphinx heard "green" as "green" is the word error rate's business,
+     * printed here and measured by scripts/bench-voice).
+     */
+    @Test
+    void aFactSaidByVoiceIsRecalledByVoiceInALaterTurn() throws Exception {
+        final List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();
+        pipecat.gateway.replyWith(text -> {
+            if (told.isEmpty()) {
+                told.add(text);
+                return "Noted (memories/01HZX3K9QW).";
+            }
+            return "You told me: " + told.get(0) + " (memories/01HZX3K9QW).";
+        });
+        final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                 .getSessionId();
+        final WsClient client = pipecat.ws(id, 0);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+        sendSpeech(client, speech("my favourite colour is green"));
+        final SessionEvent fact = client.await(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_METRICS);
+        sendSpeech(client, speech("what is my favourite colour"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> client.events.stream().filter(
+                e -> e.getType() == EventType.EVENT_TYPE_METRICS).count() == 2);
+        final List<SessionEvent> spoken = client.events.stream()
+                                                    .filter(e -> e.getType() == EventType.EVENT_TYPE_TTS_START).toList();
+        final List<SessionEvent> transcripts = client.events.stream()
+                                                         .filter(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT)
+                                                         .toList();
+        System.out.printf("recall by voice: told '%s', asked '%s', answered '%s'%n", fact.getText(),
+                          transcripts.get(1).getText(), spoken.get(1).getText());
+        assertThat(fact.getText()).isNotBlank();
+        assertThat(told).containsExactly(fact.getText());
+        // The second turn's reply, as spoken (no memory reference), holds the fact as it was heard.
+        assertThat(spoken.get(1).getText()).contains(fact.getText()).doesNotContain("memories/");
+        client.close();
+    }
+
     @Test
     void whatIsSpokenIsTheAnswerWithoutReferencesAndTheMessageKeepsItAll() throws Exception {
         final String reply = "Your favourite colour is **green** (memories/01HZX3K9QW). You told me on Monday "

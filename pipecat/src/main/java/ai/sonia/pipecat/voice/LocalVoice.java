@@ -19,26 +19,37 @@ public final class LocalVoice implements VoiceSupport {
     private final String description;
     private final VoiceMetrics metrics;
     private final boolean realtime;
+    private final Endpointing endpointing;
+
+    /**
+     * When an utterance ends: after {@code phraseHangoverMillis} of silence following a complete phrase, else
+     * after {@code hangoverMillis}.
+     */
+    public record Endpointing(long phraseHangoverMillis, long hangoverMillis) {
+        /** A fixed 400 ms hangover. */
+        public static final Endpointing FIXED = new Endpointing(400, 400);
+    }
 
     public LocalVoice(SpeechRecognizer recognizer, SpeechSynthesizer synthesizer, boolean available,
-                      String description, VoiceMetrics metrics, boolean realtime) {
+                      String description, VoiceMetrics metrics, boolean realtime, Endpointing endpointing) {
         this.recognizer = recognizer;
         this.synthesizer = synthesizer;
         this.available = available;
         this.description = description;
         this.metrics = metrics;
         this.realtime = realtime;
+        this.endpointing = endpointing;
     }
 
     /** pocketsphinx for recognition and espeak-ng for synthesis, when installed. */
-    public static LocalVoice defaults(VoiceMetrics metrics, boolean realtime) {
+    public static LocalVoice defaults(VoiceMetrics metrics, boolean realtime, Endpointing endpointing) {
         final boolean asr = PocketsphinxRecognizer.installed();
         final boolean tts = EspeakSynthesizer.installed();
         final String description = "asr=pocketsphinx:" + (asr ? "available" : "missing (apt-get install pocketsphinx"
                                                                              + " pocketsphinx-en-us)")
                                    + " tts=espeak-ng:" + (tts ? "available" : "missing (apt-get install espeak-ng)");
         return new LocalVoice(new PocketsphinxRecognizer(), new EspeakSynthesizer("en-us"), asr && tts,
-                              description, metrics, realtime);
+                              description, metrics, realtime, endpointing);
     }
 
     @Override
@@ -53,6 +64,7 @@ public final class LocalVoice implements VoiceSupport {
 
     @Override
     public VoiceTurns newTurns(LiveSession session, ChatClient chat, Executor executor, String correlationId) {
-        return new VoicePipeline(session, chat, recognizer, synthesizer, executor, metrics, correlationId, realtime);
+        return new VoicePipeline(session, chat, recognizer, synthesizer, executor, metrics, correlationId, realtime,
+                                 EnergyVad.of(endpointing.phraseHangoverMillis(), endpointing.hangoverMillis()));
     }
 }

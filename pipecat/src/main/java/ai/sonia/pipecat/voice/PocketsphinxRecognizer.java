@@ -47,14 +47,37 @@ public final class PocketsphinxRecognizer implements SpeechRecognizer {
     private static final long RESULT_TIMEOUT_MILLIS = 2000;
 
     private final List<String> options;
+    private final long resultTimeoutMillis;
 
     public PocketsphinxRecognizer() {
-        this(DEFAULT_OPTIONS);
+        this(DEFAULT_OPTIONS, RESULT_TIMEOUT_MILLIS);
     }
 
-    /** With pocketsphinx options of its own (benchmarks compare configurations). */
-    public PocketsphinxRecognizer(List<String> options) {
+    /**
+     * With pocketsphinx options of its own ({@code -lm} replaces the model) and a longer wait for a result:
+     * benchmarks compare configurations' words, and on a loaded machine the decoder lags.
+     */
+    public PocketsphinxRecognizer(List<String> options, long resultTimeoutMillis) {
         this.options = List.copyOf(options);
+        this.resultTimeoutMillis = resultTimeoutMillis;
+    }
+
+    /** The words of the pronunciation dictionary (read once, on first use). */
+    static java.util.Set<String> dictionary() {
+        return Dictionary.WORDS;
+    }
+
+    private static final class Dictionary {
+        static final java.util.Set<String> WORDS = read();
+
+        private static java.util.Set<String> read() {
+            try (java.util.stream.Stream<String> lines = Files.lines(MODEL.resolve("cmudict-en-us.dict"))) {
+                return lines.map(line -> line.substring(0, Math.max(0, line.indexOf(' '))))
+                            .filter(word -> !word.contains("(")).collect(java.util.stream.Collectors.toSet());
+            } catch (IOException e) {
+                return java.util.Set.of();
+            }
+        }
     }
 
     /** Whether the binary and the US English model are installed. */
@@ -66,15 +89,18 @@ public final class PocketsphinxRecognizer implements SpeechRecognizer {
     public Listening listen() throws IOException {
         final List<String> command = new ArrayList<>(List.of(
                 BINARY, "-infile", "/dev/stdin", "-logfn", "/dev/null", "-time", "yes",
-                "-hmm", MODEL.resolve("en-us").toString(), "-lm", MODEL.resolve("en-us.lm.bin").toString(),
-                "-dict", MODEL.resolve("cmudict-en-us.dict").toString()));
+                "-hmm", MODEL.resolve("en-us").toString(), "-dict", MODEL.resolve("cmudict-en-us.dict").toString()));
+        if (!options.contains("-lm")) {
+            command.addAll(List.of("-lm", MODEL.resolve("en-us.lm.bin").toString()));
+        }
         command.addAll(options);
-        return new Stream(command);
+        return new Stream(command, resultTimeoutMillis);
     }
 
     /** One process and what it has been fed. */
     static final class Stream implements Listening {
         private final List<String> command;
+        private final long resultTimeoutMillis;
         private Process process;
         private OutputStream stdin;
         // On the stream's clock (samples fed): where the last voiced frame of the current utterance ends.
@@ -86,8 +112,9 @@ public final class PocketsphinxRecognizer implements SpeechRecognizer {
         private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
         private long lastSegmentEnd = -1;
 
-        Stream(List<String> command) throws IOException {
+        Stream(List<String> command, long resultTimeoutMillis) throws IOException {
             this.command = command;
+            this.resultTimeoutMillis = resultTimeoutMillis;
             start();
         }
 
@@ -121,6 +148,18 @@ public final class PocketsphinxRecognizer implements SpeechRecognizer {
             write(pcm);
         }
 
+        // Half a second of quiet closes the process's segment at once (its endpointer needs 250 ms).
+        @Override
+        public void pause() {
+            write(quiet(RATE / 2));
+        }
+
+        @Override
+        public synchronized boolean phraseComplete() {
+            return waiting.isEmpty() && lastSegmentEnd >= lastVoiced - TOLERANCE_SAMPLES && heard.length() > 0
+                   && Phrases.complete(heard);
+        }
+
         @Override
         public CompletableFuture<String> end() {
             speaking = false;
@@ -138,7 +177,7 @@ public final class PocketsphinxRecognizer implements SpeechRecognizer {
                 write(quiet(RATE)); // closes the process's segment at once
             }
             // No closing segment (the endpointer never heard speech in it): what was heard, if anything.
-            return result.future.orTimeout(RESULT_TIMEOUT_MILLIS, TimeUnit.MILLISECONDS)
+            return result.future.orTimeout(resultTimeoutMillis, TimeUnit.MILLISECONDS)
                                 .exceptionallyCompose(e -> {
                                     if (!(e instanceof TimeoutException) || !process.isAlive()) {
                                         return CompletableFuture.failedFuture(new IOException(

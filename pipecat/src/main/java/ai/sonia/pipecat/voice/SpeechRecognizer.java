@@ -18,6 +18,17 @@ public interface SpeechRecognizer {
         /** Audio of the utterance being spoken, as it arrives (the first call after an end starts one). */
         void speech(byte[] pcm);
 
+        /**
+         * The speaker paused: recognize what was said so far now, so {@link #phraseComplete()} can tell. The
+         * utterance may go on after it.
+         */
+        default void pause() {}
+
+        /** Whether the words recognized up to the pause make a complete phrase (false when not known yet). */
+        default boolean phraseComplete() {
+            return false;
+        }
+
         /** The utterance is over: its final transcript, empty when nothing was recognized. Does not block. */
         CompletableFuture<String> end();
 

@@ -39,15 +39,16 @@ final class VoicePipeline implements VoiceTurns {
     private final VoiceMetrics metrics;
     private final String correlationId;
     private final boolean realtime;
-    private final EnergyVad vad = EnergyVad.defaults();
+    private final EnergyVad vad;
     private final Object playback = new Object();
     private Speech speaking;
     private SpeechRecognizer.Listening listening;
     private volatile boolean ended;
 
     VoicePipeline(LiveSession session, ChatClient chat, SpeechRecognizer recognizer, SpeechSynthesizer synthesizer,
-                  Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime) {
+                  Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime, EnergyVad vad) {
         this.session = session;
+        this.vad = vad;
         this.chat = chat;
         this.recognizer = recognizer;
         this.synthesizer = synthesizer;
@@ -63,17 +64,12 @@ final class VoicePipeline implements VoiceTurns {
         if (listening == null && !listen()) {
             return;
         }
-        vad.accept(pcm, new EnergyVad.Listener() {
+        vad.accept(pcm, new EnergyVad.Feeding(listening) {
             @Override
             public void onStart(byte[] preroll) {
                 emit(EventType.EVENT_TYPE_VAD_START, "");
                 bargeIn();
                 listening.speech(preroll);
-            }
-
-            @Override
-            public void onSpeech(byte[] frame) {
-                listening.speech(frame);
             }
 
             @Override
