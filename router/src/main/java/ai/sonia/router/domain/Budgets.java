@@ -19,10 +19,12 @@ import ai.sonia.runtime.errors.DomainException;
 /**
  * Token and cost budgets per tenant and calendar month (UTC), enforced before a call and settled after it.
  * A call first reserves its worst case; it is admitted only if spent + reserved by calls in flight + its own
- * reservation fits every limit. When it is served, its ledger row is written and its reservation replaced by
- * what the row charged; when it fails, the reservation is released. Each tenant has one lock: admission,
- * the ledger write and the settlement happen under it, so the books are exact under any concurrency, and
- * the spent amount loaded from the ledger (at first use and each new month) never counts a row twice.
+ * reservation fits every limit. When it is served, its reservation is replaced by what its ledger row charges
+ * and the row is written; when it fails, the reservation is released. Each tenant has one lock: admission
+ * and the settlement happen under it, so the books are exact under any concurrency; the row is written after
+ * the lock (rows of one tenant are committed together), and a row is only ever stamped with a month its
+ * tenant's book has already moved to, so the spent amount loaded from the ledger (at first use and each new
+ * month) never counts a row twice or misses one.
  */
 public final class Budgets {
 
@@ -83,23 +85,40 @@ public final class Budgets {
      * Writes the served call's ledger row and replaces its reservation with what the row charges. A provider
      * that reports more than was reserved (its own tokenizer, a template we under-counted) is charged what it
      * reported: the ledger stays exact even if that takes the tenant past its limit, and the next call is
-     * refused. The reservation is given back whether or not the row could be written.
+     * refused. The books are charged under the tenant's lock, and the row is written after it, so that the
+     * tenant's concurrent calls share the ledger's group commit; this returns only once the row is committed.
+     * When it cannot be written the charge is taken back and the exception thrown. The reservation is given
+     * back either way.
      */
     public void settle(Reservation reservation, UsageRecord usage) {
         final Book book = bookOf(reservation.tenant());
+        final YearMonth month = monthOf(usage.epochMillis());
+        final boolean charged;
         synchronized (book) {
             try {
-                final YearMonth month = monthOf(usage.epochMillis());
                 book.rollTo(month);
-                ledger.record(usage);
-                if (month.equals(book.period)) {
+                charged = month.equals(book.period);
+                if (charged) {
                     book.spentTokens += usage.promptTokens() + usage.completionTokens();
                     book.spentCost += usage.costMicros();
                 }
             } finally {
-                // Released even when the ledger write fails: the call is over either way.
+                // Released even when the ledger cannot be read: the call is over either way.
                 book.release(reservation);
             }
+        }
+        try {
+            ledger.record(usage);
+        } catch (RuntimeException e) {
+            if (charged) {
+                synchronized (book) {
+                    if (month.equals(book.period)) {
+                        book.spentTokens -= usage.promptTokens() + usage.completionTokens();
+                        book.spentCost -= usage.costMicros();
+                    }
+                }
+            }
+            throw e;
         }
     }
 

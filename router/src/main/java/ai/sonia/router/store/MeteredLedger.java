@@ -1,6 +1,8 @@
 package ai.sonia.router.store;
 
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import javax.annotation.Nullable;
@@ -22,6 +24,7 @@ public final class MeteredLedger implements Ledger {
 
     private final Ledger delegate;
     private final MeterRegistry registry;
+    private final Map<Key, Meters> meters = new ConcurrentHashMap<>();
 
     public MeteredLedger(Ledger delegate, MeterRegistry registry) {
         this.delegate = delegate;
@@ -31,23 +34,32 @@ public final class MeteredLedger implements Ledger {
     @Override
     public void record(UsageRecord usage) {
         delegate.record(usage);
-        final String provider = usage.provider();
-        final String deployment = usage.deployment();
-        tokens(provider, deployment, "input").increment(usage.promptTokens());
-        tokens(provider, deployment, "output").increment(usage.completionTokens());
-        Counter.builder("sonia.router.cost.micros").description("Cost of served requests, in millionths of a dollar")
-               .tags("provider", provider, "deployment", deployment).register(registry)
-               .increment(usage.costMicros());
-        Timer.builder("sonia.router.provider.latency").description("Time to a provider's complete answer")
-             .tags("provider", provider, "deployment", deployment).register(registry)
-             .record(usage.latencyMs(), TimeUnit.MILLISECONDS);
+        final Meters m = meters.computeIfAbsent(new Key(usage.provider(), usage.deployment()), this::metersOf);
+        m.input().increment(usage.promptTokens());
+        m.output().increment(usage.completionTokens());
+        m.cost().increment(usage.costMicros());
+        m.latency().record(usage.latencyMs(), TimeUnit.MILLISECONDS);
     }
 
-    private Counter tokens(String provider, String deployment, String direction) {
+    /** The meters of one provider and deployment, registered once instead of looked up on every call. */
+    private Meters metersOf(Key key) {
+        return new Meters(tokens(key, "input"), tokens(key, "output"),
+                          Counter.builder("sonia.router.cost.micros")
+                                 .description("Cost of served requests, in millionths of a dollar")
+                                 .tags("provider", key.provider(), "deployment", key.deployment()).register(registry),
+                          Timer.builder("sonia.router.provider.latency").description("Time to a provider's complete answer")
+                               .tags("provider", key.provider(), "deployment", key.deployment()).register(registry));
+    }
+
+    private Counter tokens(Key key, String direction) {
         return Counter.builder("sonia.router.tokens").description("Tokens of served requests")
-                      .tags("provider", provider, "deployment", deployment, "direction", direction)
+                      .tags("provider", key.provider(), "deployment", key.deployment(), "direction", direction)
                       .register(registry);
     }
+
+    private record Key(String provider, String deployment) {}
+
+    private record Meters(Counter input, Counter output, Counter cost, Timer latency) {}
 
     @Override
     public Charged chargedSince(String tenant, String fromDay) {

@@ -10,6 +10,8 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 import javax.annotation.Nullable;
 
@@ -26,7 +28,7 @@ import ai.sonia.runtime.store.StoreHealth;
  * The token and cost ledger in SQLite (WAL). One row per served request; costs are integers in
  * micro-USD, so sums are exact. The schema comes from the Flyway migrations under {@value #MIGRATIONS}; a
  * ledger made before them (the same table, no history) is adopted as it is, since V1 creates only what is
- * missing. Writes go through one connection, serialized; reads use their own connection and see a
+ * missing. Writes go through one connection, serialized and group-committed; reads use their own connection and see a
  * consistent snapshot inside one transaction.
  */
 public final class SqliteLedger implements Ledger, AutoCloseable {
@@ -47,6 +49,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     // After a disk I/O error sqlite-jdbc leaves a statement broken for good ("statement is not executing"):
     // it is prepared again after each storage fault, or the ledger would keep failing once the disk is back.
     private PreparedStatement insert;
+    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
 
     private SqliteLedger(Connection writer, Connection reader, Path file) throws SQLException {
         this.writer = writer;
@@ -73,30 +76,94 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
+    /**
+     * Writes the row and returns once it is committed (a caller is answered only after its row is in the
+     * ledger). Group commit: rows recorded while another batch is being written wait in a queue, and the next
+     * writer commits all of them in one transaction, so concurrent callers share one commit instead of
+     * queueing for one each. A batch that fails fails every row in it, and nothing of it is kept.
+     */
     @Override
-    public synchronized void record(UsageRecord u) {
+    public void record(UsageRecord u) {
+        final Pending pending = new Pending(u);
+        queue.add(pending);
+        synchronized (this) {
+            if (!pending.done) {
+                final List<Pending> batch = new ArrayList<>();
+                for (Pending next; (next = queue.poll()) != null; ) {
+                    batch.add(next);
+                }
+                final RuntimeException failure = write(batch);
+                for (Pending p : batch) {
+                    p.failure = failure;
+                    p.done = true;
+                }
+            }
+        }
+        if (pending.failure != null) {
+            throw pending.failure;
+        }
+    }
+
+    /** Inserts the batch in one transaction; the failure of all of it, or null. Called holding the monitor. */
+    @Nullable
+    private RuntimeException write(List<Pending> batch) {
         try {
             if (insert == null) {
                 insert = writer.prepareStatement(INSERT);
             }
-            insert.setLong(1, u.epochMillis());
-            insert.setString(2, dayOf(u.epochMillis()));
-            insert.setString(3, u.tenant());
-            insert.setString(4, u.principal());
-            insert.setString(5, u.alias());
-            insert.setString(6, u.deployment());
-            insert.setString(7, u.provider());
-            insert.setLong(8, u.promptTokens());
-            insert.setLong(9, u.completionTokens());
-            insert.setLong(10, u.costMicros());
-            insert.setLong(11, u.latencyMs());
-            insert.executeUpdate();
+            if (batch.size() == 1) {
+                bindRow(insert, batch.get(0).usage);
+                insert.executeUpdate();
+                return null;
+            }
+            writer.setAutoCommit(false);
+            try {
+                for (Pending p : batch) {
+                    bindRow(insert, p.usage);
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+                writer.commit();
+            } catch (SQLException e) {
+                insert.clearBatch();
+                writer.rollback();
+                throw e;
+            } finally {
+                writer.setAutoCommit(true);
+            }
+            return null;
         } catch (SQLException e) {
             if (Sqlite.isStorageFault(e) && insert != null) {
                 closeQuietly(insert);
                 insert = null;
             }
-            throw health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
+            return health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
+        }
+    }
+
+    private static void bindRow(PreparedStatement insert, UsageRecord u) throws SQLException {
+        insert.setLong(1, u.epochMillis());
+        insert.setString(2, dayOf(u.epochMillis()));
+        insert.setString(3, u.tenant());
+        insert.setString(4, u.principal());
+        insert.setString(5, u.alias());
+        insert.setString(6, u.deployment());
+        insert.setString(7, u.provider());
+        insert.setLong(8, u.promptTokens());
+        insert.setLong(9, u.completionTokens());
+        insert.setLong(10, u.costMicros());
+        insert.setLong(11, u.latencyMs());
+    }
+
+    /** A row waiting for its batch; its fields are written and read under the ledger's monitor. */
+    private static final class Pending {
+        final UsageRecord usage;
+        boolean done;
+        @Nullable
+        RuntimeException failure;
+
+        Pending(UsageRecord usage) {
+            this.usage = usage;
         }
     }
 

@@ -31,7 +31,7 @@ public final class RestEnvelopeDecorator implements DecoratingHttpServiceFunctio
             if (aggregated.status() != HttpStatus.OK || type == null || !type.isJson()) {
                 return aggregated.toHttpResponse();
             }
-            return Envelopes.success(ctx, service, aggregated.contentUtf8()).toHttpResponse();
+            return Envelopes.success(ctx, service, aggregated.content().array()).toHttpResponse();
         }));
     }
 
