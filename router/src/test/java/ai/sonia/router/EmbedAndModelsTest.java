@@ -20,6 +20,9 @@ import ai.sonia.router.v1.ListModelsRequest;
 import ai.sonia.router.v1.ListModelsResponse;
 import ai.sonia.router.v1.Model;
 import ai.sonia.runtime.Shared;
+import ai.sonia.runtime.embedding.BgeSmallEncoder;
+import dev.langchain4j.data.embedding.Embedding;
+import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -73,7 +76,26 @@ class EmbedAndModelsTest {
         // Memory, in the same JVM, gets the instance the router loaded instead of loading its own.
         assertThat(Shared.<Object>get("embedding/bge-small-en-v1.5-q", () -> {
             throw new AssertionError("the router did not share its model");
-        })).isInstanceOf(BgeSmallEnV15QuantizedEmbeddingModel.class);
+        })).isSameAs(BgeSmallEncoder.shared(0));
+    }
+
+    @Test
+    void theBundledModelsVectorsAreLangChain4jsBitForBit() {
+        final List<String> texts = List.of("hello", "The quick brown fox jumps over the lazy dog.",
+                                           "Ünïcödé テキスト 123", "lorem ipsum dolor sit amet ".repeat(150));
+        final EmbedResponse response = router.stub.embed(EmbedRequest.newBuilder().addAllInputs(texts).build());
+        // The router embedded with LangChain4j's model before it shared memory's encoder: the same vectors.
+        final List<Embedding> before = new BgeSmallEnV15QuantizedEmbeddingModel()
+                .embedAll(texts.stream().map(TextSegment::from).toList()).content();
+        for (int i = 0; i < texts.size(); i++) {
+            final float[] expected = before.get(i).vector();
+            final List<Float> actual = response.getEmbeddings(i).getValuesList();
+            assertThat(actual).hasSize(expected.length);
+            for (int d = 0; d < expected.length; d++) {
+                assertThat(Float.floatToIntBits(actual.get(d))).as("text %d, dimension %d", i, d)
+                                                               .isEqualTo(Float.floatToIntBits(expected[d]));
+            }
+        }
     }
 
     @Test

@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import ai.sonia.common.v1.ErrorCode;
-import ai.sonia.runtime.Shared;
 import ai.sonia.runtime.Threads;
+import ai.sonia.runtime.embedding.BgeSmallEncoder;
 import ai.sonia.runtime.errors.DomainException;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
@@ -26,8 +26,9 @@ import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 
 /**
  * Computes embeddings in-process with the bundled, quantized BGE-small-en-v1.5 ONNX model (384 dimensions, no
- * network; {@link OnnxEncoder}), or with an Ollama model when configured. The model loads on a background thread
- * once the service listens, so the service answers {@code /healthz} at once; the first embedding waits for it.
+ * network; the JVM's one {@link BgeSmallEncoder}, which the router shares), or with an Ollama model when
+ * configured. The model loads on a background thread once the service listens, so the service answers
+ * {@code /healthz} at once; the first embedding waits for it.
  *
  * <p>Concurrent requests are embedded together (micro-batching): one thread takes every text queued while the
  * previous batch ran, up to {@code maxBatch}, and hands them to the model at once (the bundled one runs them in
@@ -36,7 +37,7 @@ import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 public final class Embedder implements AutoCloseable {
 
     /** The model's name, as recorded beside every vector. */
-    public static final String BUNDLED_MODEL = "bge-small-en-v1.5-q";
+    public static final String BUNDLED_MODEL = BgeSmallEncoder.MODEL_NAME;
 
     // BGE's documented instruction for short queries that look for passages.
     private static final String QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: ";
@@ -75,14 +76,14 @@ public final class Embedder implements AutoCloseable {
 
     /**
      * The bundled model, one instance per JVM, run with {@code threads} intra-op threads (0: ONNX Runtime's
-     * default); {@code padded}: the texts of a batch in padded runs ({@link OnnxEncoder#embed}), else each alone,
-     * runs in parallel. It loads on {@link #startLoading()} or on the first embedding.
+     * default; the first to load it chooses); {@code padded}: the texts of a batch in padded runs
+     * ({@link BgeSmallEncoder#embed}), else each alone, runs in parallel. It loads on {@link #startLoading()} or on
+     * the first embedding.
      */
     public static Embedder bundled(Duration loadTimeout, int threads, int maxBatch, boolean padded) {
         return new Embedder(BUNDLED_MODEL, 384, QUERY_INSTRUCTION, () -> {
-            final OnnxEncoder encoder = Shared.get("embedding/" + BUNDLED_MODEL + "/batched",
-                                                   () -> new OnnxEncoder(threads));
-            return texts -> encoder.embed(texts, padded);
+            final BgeSmallEncoder encoder = BgeSmallEncoder.shared(threads);
+            return texts -> encoder.embed(texts, padded).stream().map(Embedder::normalize).toList();
         }, loadTimeout, maxBatch);
     }
 

@@ -12,6 +12,9 @@ import java.util.concurrent.Executors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.runtime.Shared;
+import ai.sonia.runtime.embedding.BgeSmallEncoder;
+
 /** The bundled model behind the micro-batching queue: concurrent texts share runs, each gets its own vector. */
 class EmbedderTest {
 
@@ -62,5 +65,15 @@ class EmbedderTest {
         for (int i = 0; i < texts.size(); i++) {
             assertThat(TenantVectors.dot(inPaddedRuns.get(i), alone.get(i), 0, 384)).isGreaterThan(0.98f);
         }
+    }
+
+    @Test
+    void theBundledModelIsTheJvmsOneInstanceWhichTheRouterUsesToo() {
+        embedder.embed("warm up");
+        padded.embed("warm up");
+        // Both embedders run the JVM's one encoder, under the key the router's Embed loads it with too.
+        assertThat(Shared.<Object>get("embedding/bge-small-en-v1.5-q", () -> {
+            throw new AssertionError("memory did not load the shared model");
+        })).isSameAs(BgeSmallEncoder.shared(0));
     }
 }

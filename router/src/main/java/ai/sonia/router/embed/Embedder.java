@@ -6,24 +6,23 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.common.v1.ErrorCode;
-import ai.sonia.runtime.Shared;
+import ai.sonia.runtime.embedding.BgeSmallEncoder;
 import ai.sonia.runtime.errors.DomainException;
 import dev.langchain4j.data.embedding.Embedding;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.http.client.HttpClientBuilder;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
 import dev.langchain4j.model.ollama.OllamaEmbeddingModel;
 
 /**
- * Embeds texts: by default with LangChain4j's bundled BGE-small ONNX model (offline, in process, loaded
- * on first use so that start-up stays fast, and one instance per JVM, shared with memory through
- * {@link Shared}), or with an Ollama model named {@code ollama/<model>}.
+ * Embeds texts: by default with the bundled BGE-small ONNX model (offline, in process, loaded on first use so
+ * that start-up stays fast; the JVM's one {@link BgeSmallEncoder}, which memory shares), or with an Ollama model
+ * named {@code ollama/<model>}.
  */
 public final class Embedder {
 
     /** The default model's name, as memory names the same model. */
-    public static final String DEFAULT_MODEL = "bge-small-en-v1.5-q";
+    public static final String DEFAULT_MODEL = BgeSmallEncoder.MODEL_NAME;
     /** The name the router used for it before; still accepted. */
     private static final String FORMER_DEFAULT_NAME = "bge-small-en-v15-q";
     static final int MAX_INPUTS = 256;
@@ -47,21 +46,39 @@ public final class Embedder {
     public Result embed(List<String> inputs, String model) {
         validate(inputs);
         final String name = model.isEmpty() || FORMER_DEFAULT_NAME.equals(model) ? DEFAULT_MODEL : model;
-        final EmbeddingModel embeddingModel = models.computeIfAbsent(name, this::newModel);
-        final List<Embedding> embeddings;
+        final EmbeddingModel ollama = DEFAULT_MODEL.equals(name) ? null : models.computeIfAbsent(name, this::ollama);
         try {
-            embeddings = embeddingModel.embedAll(inputs.stream().map(TextSegment::from).toList()).content();
+            if (ollama == null) {
+                // Each text alone, as LangChain4j's in-process model ran it before: the same vectors.
+                return new Result(name, BgeSmallEncoder.shared(0).embed(inputs, false).stream()
+                                                       .map(Embedder::unit).toList());
+            }
+            return new Result(name, ollama.embedAll(inputs.stream().map(TextSegment::from).toList()).content()
+                                          .stream().map(Embedding::vector).toList());
         } catch (RuntimeException e) {
             throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
                                        "embedding model " + name + " failed: " + e.getMessage(), Map.of("model", name));
         }
-        return new Result(name, embeddings.stream().map(Embedding::vector).toList());
     }
 
-    private EmbeddingModel newModel(String name) {
-        if (DEFAULT_MODEL.equals(name)) {
-            return Shared.get("embedding/" + DEFAULT_MODEL, BgeSmallEnV15QuantizedEmbeddingModel::new);
+    /**
+     * The vector scaled to unit length with LangChain4j's rounding ({@code OnnxBertBiEncoder.normalize}: a float
+     * sum of squares, each component divided by its root), which the router's embeddings were made with.
+     */
+    static float[] unit(float[] vector) {
+        float squares = 0;
+        for (float v : vector) {
+            squares += v * v;
         }
+        final float norm = (float) Math.sqrt(squares);
+        final float[] unit = new float[vector.length];
+        for (int i = 0; i < vector.length; i++) {
+            unit[i] = vector[i] / norm;
+        }
+        return unit;
+    }
+
+    private EmbeddingModel ollama(String name) {
         if (name.startsWith(OLLAMA_PREFIX) && name.length() > OLLAMA_PREFIX.length()) {
             return OllamaEmbeddingModel.builder()
                                        .httpClientBuilder(http)

