@@ -32,6 +32,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.Threads;
+import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.limits.Bucket4jRateLimiter;
@@ -90,7 +91,8 @@ public final class PipecatModule implements ServiceModule {
         final WebSocketService socket = WebSocketService.builder(new ConversationSocket(
                                                                 conversations, new ConversationSocket.SocketSettings(
                                                                         pipecat.sendQueue(), pipecat.pingInterval(),
-                                                                        pipecat.closeTimeout())))
+                                                                        pipecat.closeTimeout()),
+                                                                ForwardedClient.of(config)))
                                                         .allowedOrigins("*")
                                                         .aggregateContinuation(true)
                                                         .maxFramePayloadLength(1024 * 1024)

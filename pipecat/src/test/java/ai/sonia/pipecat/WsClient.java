@@ -41,14 +41,21 @@ final class WsClient implements WebSocket.Listener {
 
     /** Connects to {@code /ws/<pathAndQuery>}, sending {@code token} (when not null) as a bearer header. */
     static WsClient connect(int port, String pathAndQuery, String origin, String token) throws Exception {
-        final WsClient client = new WsClient();
-        final WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
+        final java.util.Map<String, String> headers = new java.util.HashMap<>();
         if (origin != null) {
-            builder.header("Origin", origin);
+            headers.put("Origin", origin);
         }
         if (token != null) {
-            builder.header("Authorization", "Bearer " + token);
+            headers.put("Authorization", "Bearer " + token);
         }
+        return connect(port, pathAndQuery, headers);
+    }
+
+    /** Connects to {@code /ws/<pathAndQuery>} with these handshake headers. */
+    static WsClient connect(int port, String pathAndQuery, java.util.Map<String, String> headers) throws Exception {
+        final WsClient client = new WsClient();
+        final WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
+        headers.forEach(builder::header);
         client.socket = builder.buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws/" + pathAndQuery), client)
                                .get();
         return client;

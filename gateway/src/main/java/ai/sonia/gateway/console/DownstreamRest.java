@@ -28,7 +28,9 @@ import com.linecorp.armeria.server.websocket.WebSocketServiceHandler;
 
 import ai.sonia.runtime.Correlation;
 import ai.sonia.runtime.ServiceSpec;
+import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.tls.TlsMaterial;
 import ai.sonia.runtime.tls.TlsSettings;
 
@@ -38,15 +40,18 @@ import ai.sonia.runtime.tls.TlsSettings;
  * envelope) comes back as it is. So a page served by the gateway (the console) calls EVA-OS's approvals and
  * Memory's search and forget under the same origin and credential, with nothing added to their contracts: the
  * service authenticates and authorizes the caller itself. {@link #socket()} does the same for the service's
- * WebSockets (Pipecat's {@code /ws/{session_id}}): every frame both ways as it is, closes with their code.
+ * WebSockets (Pipecat's {@code /ws/{session_id}}): every frame both ways as it is, closes with their code, and the
+ * browser's address vouched for ({@link ForwardedClient}).
  */
 public final class DownstreamRest implements HttpService, AutoCloseable {
 
     private final WebClient client;
     private final WebSocketClient sockets;
     private final ClientFactory factory;
+    private final ForwardedClient forwarded;
 
     public DownstreamRest(StackConfig config, ServiceSpec spec) {
+        forwarded = ForwardedClient.of(config);
         final TlsSettings tls = TlsSettings.from(config);
         if (tls.serves(spec)) {
             final TlsMaterial own = tls.mutual() || tls.ca() == null ? tls.material() : null;
@@ -77,6 +82,8 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
             ctx.clearRequestTimeout(); // a conversation lasts as long as the person talking
             final WebSocketWriter out = WebSocket.streaming();
             final HttpHeadersBuilder headers = HttpHeaders.builder().set(Correlation.HEADER, Correlation.of(ctx));
+            // The service's limits per address count the browser, not the gateway (signed, so no browser can).
+            forwarded.forward(headers, Stack.GATEWAY.name(), ctx);
             final String authorization = ctx.request().headers().get(HttpHeaderNames.AUTHORIZATION);
             if (authorization != null) {
                 headers.set(HttpHeaderNames.AUTHORIZATION, authorization);

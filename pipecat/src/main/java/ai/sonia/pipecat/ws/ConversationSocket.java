@@ -28,7 +28,9 @@ import ai.sonia.pipecat.v1.ConverseRequest;
 import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Correlation;
+import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.auth.CredentialWatch;
+import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.auth.Principal;
 import io.netty.channel.Channel;
 
@@ -66,10 +68,16 @@ public final class ConversationSocket implements WebSocketServiceHandler {
 
     private final Conversations conversations;
     private final SocketSettings settings;
+    private final ForwardedClient forwarded;
 
-    public ConversationSocket(Conversations conversations, SocketSettings settings) {
+    /**
+     * {@code forwarded} tells the address a connection counts against (its limit per address): the browser's
+     * when the gateway's console bridge forwards it and proves so with its service credential, else the peer's.
+     */
+    public ConversationSocket(Conversations conversations, SocketSettings settings, ForwardedClient forwarded) {
         this.conversations = conversations;
         this.settings = settings;
+        this.forwarded = forwarded;
     }
 
     /**
@@ -91,7 +99,7 @@ public final class ConversationSocket implements WebSocketServiceHandler {
                                                settings, "binary".equals(ctx.queryParam("audio")));
         // The AuthDecorator refused the handshake unless it proved a principal, so there is one.
         final Conversation conversation = conversations.newConversation(
-                Principal.current(), link, ctx.remoteAddress().getAddress().getHostAddress(), correlationId);
+                Principal.current(), link, forwarded.clientAddress(ctx, Stack.GATEWAY.name()), correlationId);
         link.onGone(() -> inbox.execute(conversation::closed));
         if (conversation.open()) {
             final String lastSequence = ctx.queryParam("last_sequence");

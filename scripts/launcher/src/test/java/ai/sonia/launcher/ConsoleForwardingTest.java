@@ -119,6 +119,81 @@ class ConsoleForwardingTest {
     }
 
     @Test
+    void oneUsersConsolesAtPipecatsLimitDoNotStopAnotherUsers() throws Exception {
+        final Map<String, String> admin = Map.of("authorization", "Bearer " + token);
+        final HttpResponse<String> registered = send("POST", "/api/auth/register",
+                "{\"username\":\"bea\",\"password\":\"a long enough password\"}", admin);
+        assertThat(registered.statusCode()).as(registered.body()).isEqualTo(200);
+        final String bea = mapper.readTree(send("POST", "/api/auth/login",
+                "{\"username\":\"bea\",\"password\":\"a long enough password\"}", Map.of()).body())
+                                 .at("/data/access_token").asText();
+        final String adminSession = mapper.readTree(send("POST", "/session/start", "{}", admin).body())
+                                          .at("/data/session_id").asText();
+        final String beaSession = mapper.readTree(send("POST", "/session/start", "{}",
+                                                       Map.of("authorization", "Bearer " + bea)).body())
+                                        .at("/data/session_id").asText();
+        // Every socket reaches Pipecat from the gateway's one address; Pipecat counts each browser's (5 each).
+        final List<java.net.Socket> open = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 5; i++) {
+                final java.net.Socket socket = rawSocket("127.0.0.2", adminSession, token);
+                open.add(socket);
+                assertThat(firstText(socket)).contains("EVENT_TYPE_SESSION_START");
+            }
+            try (java.net.Socket sixth = rawSocket("127.0.0.2", adminSession, token)) {
+                assertThat(firstText(sixth)).contains("RATE_LIMITED");
+            }
+            try (java.net.Socket other = rawSocket("127.0.0.3", beaSession, bea)) {
+                assertThat(firstText(other)).contains("EVENT_TYPE_SESSION_START");
+            }
+        } finally {
+            for (java.net.Socket socket : open) {
+                socket.close();
+            }
+        }
+    }
+
+    /** A WebSocket to the gateway's {@code /ws/<session>} from the local address {@code from}, past its 101. */
+    private static java.net.Socket rawSocket(String from, String session, String bearer) throws Exception {
+        final java.net.Socket socket = new java.net.Socket();
+        socket.bind(new java.net.InetSocketAddress(from, 0));
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", stack.port("gateway")), 5000);
+        socket.setSoTimeout(10_000);
+        socket.getOutputStream().write(("GET /ws/" + session + "?last_sequence=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                        + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                                        + "Authorization: Bearer " + bearer + "\r\n\r\n")
+                                               .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        final java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+        final StringBuilder head = new StringBuilder();
+        while (head.indexOf("\r\n\r\n") < 0) {
+            head.append((char) in.readUnsignedByte());
+        }
+        assertThat(head.toString()).startsWith("HTTP/1.1 101");
+        return socket;
+    }
+
+    /** The first text frame the server sends (its frames are not masked). */
+    private static String firstText(java.net.Socket socket) throws Exception {
+        final java.io.DataInputStream in = new java.io.DataInputStream(socket.getInputStream());
+        while (true) {
+            final int opcode = in.readUnsignedByte() & 0x0F;
+            long length = in.readUnsignedByte() & 0x7F;
+            if (length == 126) {
+                length = in.readUnsignedShort();
+            } else if (length == 127) {
+                length = in.readLong();
+            }
+            final byte[] payload = new byte[(int) length];
+            in.readFully(payload);
+            if (opcode == 0x1) {
+                return new String(payload, java.nio.charset.StandardCharsets.UTF_8);
+            }
+            assertThat(opcode).as("a close before any text").isNotEqualTo(0x8);
+        }
+    }
+
+    @Test
     void theSeedsRoutesAnswerOnTheFrontDoorFromTheirOwnServices() throws Exception {
         final Map<String, String> bearer = Map.of("authorization", "Bearer " + token);
         final HttpResponse<String> remembered = send("POST", "/v1/remember",
