@@ -48,9 +48,8 @@ function render() {
   $('who').textContent = signedIn ? (me.user?.username || me.subject) : '';
   if (signedIn) {
     approvals.start();
-    const changed = localStorage.getItem('sonia.password-changed.' + me.subject);
-    notice(me.user?.username === 'admin' && !changed
-      ? 'First start: if you signed in with the generated admin password, change it now under Account.' : '');
+    notice(mustChangePassword()
+      ? 'First start: you signed in with the generated password. Choose your own to go on.' : '');
   } else {
     approvals.stop();
     notice('');
@@ -58,8 +57,13 @@ function render() {
   show();
 }
 
+/** The user signed in with a password Sonia generated: nothing else opens until they choose their own. */
+function mustChangePassword() {
+  return me !== null && me.user?.must_change_password === true;
+}
+
 function show() {
-  const wanted = (location.hash || '#chat').slice(1);
+  const wanted = mustChangePassword() ? 'account' : (location.hash || '#chat').slice(1);
   let view = me === null ? 'signin' : wanted;
   if (!$('view-' + view) || view === 'signin' || (view === 'admin' && me.role !== 'ROLE_ADMIN')) {
     view = me === null ? 'signin' : 'chat';
@@ -860,7 +864,7 @@ $('password-form').addEventListener('submit', async event => {
     await api('PUT', '/api/users/me/password',
       { current_password: form.current_password.value, new_password: form.new_password.value });
     form.reset();
-    localStorage.setItem('sonia.password-changed.' + me.subject, '1');
+    await loadMe(); // the generated password's hold on the console ends
     notice('Password changed.');
   } catch (error) {
     $('password-error').textContent = message(error);

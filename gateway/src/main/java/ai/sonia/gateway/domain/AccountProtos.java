@@ -16,6 +16,7 @@ final class AccountProtos {
                    .setDisplayName(row.displayName())
                    .setRole(row.role())
                    .setDisabled(row.disabled())
+                   .setMustChangePassword(row.mustChangePassword())
                    .setCreateTime(Timestamps.fromMillis(row.createMs()))
                    .build();
     }

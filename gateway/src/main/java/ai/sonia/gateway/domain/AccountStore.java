@@ -13,9 +13,12 @@ import ai.sonia.common.v1.Role;
  */
 public interface AccountStore {
 
-    /** A user as stored. */
+    /**
+     * A user as stored; {@code mustChangePassword} while its password is one Sonia generated (the first admin's)
+     * and the user has not chosen another.
+     */
     record UserRow(String id, String tenant, String username, String displayName, String passwordHash,
-                   Role role, long createMs, boolean disabled) {}
+                   Role role, long createMs, boolean disabled, boolean mustChangePassword) {}
 
     /** An API key as stored. */
     record KeyRow(String id, String tenant, String owner, String name, Role role, String secretHash,
@@ -48,6 +51,7 @@ public interface AccountStore {
 
     void setDisplayName(String id, String displayName);
 
+    /** Sets the password the user chose: no change is required any more. */
     void setPasswordHash(String id, String hash);
 
     /**

@@ -148,6 +148,12 @@ public final class Accounts {
 
     /** Creates a user after validating its name and password; CONFLICT when the name is taken. */
     AccountStore.UserRow create(String tenant, String username, String password, String displayName, Role role) {
+        return create(tenant, username, password, displayName, role, false);
+    }
+
+    /** The same; {@code generated}: the password is Sonia's, so the user must change it. */
+    AccountStore.UserRow create(String tenant, String username, String password, String displayName, Role role,
+                                boolean generated) {
         if (!USERNAME.matcher(username).matches()) {
             throw DomainException.invalidArgument("username",
                                          "3 to 64 characters: letters, digits, '.', '_' or '-'");
@@ -158,7 +164,7 @@ public final class Accounts {
         }
         final AccountStore.UserRow row = new AccountStore.UserRow(
                 Tokens.id("usr_"), tenant, username, displayName.isBlank() ? username : displayName.strip(),
-                passwords.hash(password), role, clock.millis(), false);
+                passwords.hash(password), role, clock.millis(), false, generated);
         store.insertUser(row);
         return row;
     }

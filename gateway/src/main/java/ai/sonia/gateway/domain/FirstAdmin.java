@@ -37,7 +37,7 @@ public final class FirstAdmin {
         if (generated) {
             write(file, password);
         }
-        accounts.create(TENANT, USERNAME, password, "Administrator", Role.ROLE_ADMIN);
+        accounts.create(TENANT, USERNAME, password, "Administrator", Role.ROLE_ADMIN, generated);
         if (generated) {
             logger.info("First start: created user 'admin'; its password is in {} (owner-only); "
                         + "log in and change it, then delete the file", file);

@@ -32,9 +32,10 @@ public final class SqliteAccountStore implements AccountStore {
     public synchronized void insertUser(UserRow user) {
         db.update("INSERT OR IGNORE INTO tenants(id, create_ms) VALUES (?, ?)", user.tenant(), user.createMs());
         final boolean inserted = db.update("INSERT OR IGNORE INTO users(id, tenant, username, display_name, password_hash, role, "
-                          + "create_ms, disabled) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                          + "create_ms, disabled, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                           user.id(), user.tenant(), user.username(), user.displayName(), user.passwordHash(),
-                          Roles.name(user.role()), user.createMs(), user.disabled() ? 1 : 0) == 1;
+                          Roles.name(user.role()), user.createMs(), user.disabled() ? 1 : 0,
+                          user.mustChangePassword() ? 1 : 0) == 1;
         if (!inserted) {
             throw DomainException.alreadyExists("user", user.username());
         }
@@ -68,7 +69,7 @@ public final class SqliteAccountStore implements AccountStore {
 
     @Override
     public synchronized void setPasswordHash(String id, String hash) {
-        db.update("UPDATE users SET password_hash = ? WHERE id = ?", hash, id);
+        db.update("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", hash, id);
     }
 
     @Override
@@ -201,7 +202,8 @@ public final class SqliteAccountStore implements AccountStore {
         return db.query(rs -> new UserRow(rs.getString("id"), rs.getString("tenant"), rs.getString("username"),
                                           rs.getString("display_name"), rs.getString("password_hash"),
                                           Roles.parse(rs.getString("role")), rs.getLong("create_ms"),
-                                          rs.getInt("disabled") != 0), sql, args);
+                                          rs.getInt("disabled") != 0, rs.getInt("must_change_password") != 0),
+                        sql, args);
     }
 
     private List<KeyRow> queryKeys(String sql, Object... args) {

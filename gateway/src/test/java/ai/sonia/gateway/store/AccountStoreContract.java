@@ -36,7 +36,7 @@ public abstract class AccountStoreContract {
     }
 
     private static UserRow user(String id, String tenant, String username, Role role) {
-        return new UserRow(id, tenant, username, username.toUpperCase(), "hash-" + id, role, 1000, false);
+        return new UserRow(id, tenant, username, username.toUpperCase(), "hash-" + id, role, 1000, false, false);
     }
 
     private static KeyRow key(String id, String tenant, String owner, long createMs) {
@@ -52,6 +52,19 @@ public abstract class AccountStoreContract {
         assertThat(store.user("t1", "u1")).isPresent();
         assertThat(store.user("t2", "u1")).isEmpty();
         assertThat(store.users("t2", "", 10)).isEmpty();
+    }
+
+    @Test
+    void aGeneratedPasswordMustChangeUntilTheUserSetsOne() {
+        store.insertUser(new UserRow("u1", "t1", "admin", "Admin", "hash-1", Role.ROLE_ADMIN, 1000, false, true));
+        store.insertUser(user("u2", "t1", "bob", Role.ROLE_USER));
+        assertThat(store.user("u1")).get().extracting(UserRow::mustChangePassword).isEqualTo(true);
+        assertThat(store.user("u2")).get().extracting(UserRow::mustChangePassword).isEqualTo(false);
+        store.setPasswordHash("u1", "hash-chosen");
+        assertThat(store.user("u1")).get().satisfies(u -> {
+            assertThat(u.mustChangePassword()).isFalse();
+            assertThat(u.passwordHash()).isEqualTo("hash-chosen");
+        });
     }
 
     @Test
