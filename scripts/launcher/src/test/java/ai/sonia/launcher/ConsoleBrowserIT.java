@@ -305,6 +305,28 @@ class ConsoleBrowserIT {
     }
 
     @Test
+    @Order(39)
+    void bargeInStopsTheReplysPlayback() {
+        // Hooks the page's sockets and audio sources before it loads, to deliver an INTERRUPTED mid-reply.
+        admin.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source",
+                "window.__sockets = []; const Native = window.WebSocket;"
+                + "window.WebSocket = class extends Native { constructor(...a) { super(...a); window.__sockets.push(this); } };"
+                + "window.__stopped = 0; const stop = AudioScheduledSourceNode.prototype.stop;"
+                + "AudioBufferSourceNode.prototype.stop = function (...a) { window.__stopped++; return stop.apply(this, a); };"));
+        admin.navigate().refresh();
+        waitText(admin, "who", "admin");
+        go(admin, "sessions");
+        admin.findElement(By.id("session-new-voice")).click();
+        waitText(admin, "replay-state", "Live");
+        // Five seconds of the reply's audio as Pipecat sends it (a binary frame), then the user speaks over it.
+        admin.executeScript("const socket = window.__sockets.filter(s => !s.url.includes('/ws/approvals')).at(-1);"
+                            + "socket.onmessage({data: new Int16Array(16000 * 5).buffer});"
+                            + "socket.onmessage({data: JSON.stringify({type: 'EVENT_TYPE_INTERRUPTED'})});");
+        assertThat(((Number) admin.executeScript("return window.__stopped")).intValue()).isEqualTo(1);
+        assertThat(admin.findElement(By.id("session-events")).getText()).contains("INTERRUPTED");
+    }
+
+    @Test
     @Order(45)
     void anActionIsApprovedForAPatternAndTheNextMatchingOneRunsWithoutAsking() throws Exception {
         go(admin, "approvals");
