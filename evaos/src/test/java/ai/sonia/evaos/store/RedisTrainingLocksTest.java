@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Instant;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -27,14 +26,6 @@ class RedisTrainingLocksTest extends TrainingLocksContract {
         }
         client.flushAll();
         return new RedisTrainingLocks(client, "sonia:evaos:training:");
-    }
-
-    @AfterAll
-    static void closeClient() {
-        if (client != null) {
-            client.close();
-            client = null;
-        }
     }
 
     @Test

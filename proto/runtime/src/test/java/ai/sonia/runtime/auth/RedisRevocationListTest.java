@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -37,12 +36,6 @@ class RedisRevocationListTest {
     static void clients() {
         clientA = redis.client();
         clientB = redis.client();
-    }
-
-    @AfterAll
-    static void close() {
-        clientA.close();
-        clientB.close();
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -28,15 +27,6 @@ class RedisRateLimiterTest extends RateLimiterContract {
         }
         replicaA.flushAll();
         return new RedisRateLimiter(replicaA, "sonia:test:rate:");
-    }
-
-    @AfterAll
-    static void closeClients() {
-        if (replicaA != null) {
-            replicaA.close();
-            replicaB.close();
-            replicaA = null;
-        }
     }
 
     @Test

@@ -32,6 +32,7 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
     /** Why the class is skipped when the engine is missing. */
     public static final String MISSING = "redis-server is not installed: sudo apt-get install redis-server";
 
+    private final java.util.List<UnifiedJedis> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Process process;
     private int port;
 
@@ -87,6 +88,8 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
 
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
+        clients.forEach(UnifiedJedis::close);
+        clients.clear();
         if (process != null) {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
@@ -111,15 +114,10 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
         return Map.of("SONIA_SHARED_ENGINE", "redis", "SONIA_SHARED_REDIS_URL", url());
     }
 
-    /** A new client of this server (a "replica" of its own); the caller closes it. */
+    /** A new client of this server (a "replica" of its own), closed after the class. */
     public UnifiedJedis client() {
-        return RedisClient.create("127.0.0.1", port);
-    }
-
-    /** Empties the server (between tests). */
-    public void flushAll() {
-        try (UnifiedJedis client = client()) {
-            client.flushAll();
-        }
+        final UnifiedJedis client = RedisClient.create("127.0.0.1", port);
+        clients.add(client);
+        return client;
     }
 }
