@@ -14,7 +14,9 @@ import ai.sonia.evaos.domain.ApprovalPolicy;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.domain.Training;
+import ai.sonia.evaos.domain.TrainingLocks;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
+import ai.sonia.evaos.store.RedisTrainingLocks;
 import ai.sonia.evaos.store.SqliteApprovalStore;
 import ai.sonia.evaos.store.SqliteTrainingLocks;
 import ai.sonia.runtime.ConfigSchema;
@@ -25,6 +27,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.auth.StreamSlots;
+import ai.sonia.runtime.cluster.SharedEngine;
 import ai.sonia.runtime.status.DependencyProbe;
 
 /**
@@ -57,7 +60,9 @@ public final class EvaOsModule implements ServiceModule {
         final SqliteApprovalStore store = new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
         final ApprovalEvents events = new ApprovalEvents();
         final ApprovalPolicy policy = settings.approvals().policy();
-        final SqliteTrainingLocks locks = new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db"));
+        final TrainingLocks locks = SharedEngine.redis(config)
+                .<TrainingLocks>map(redis -> new RedisTrainingLocks(redis, "sonia:evaos:training:"))
+                .orElseGet(() -> new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db")));
         final Training training = new Training(locks, clock);
         final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy, training,
                                                   clock);

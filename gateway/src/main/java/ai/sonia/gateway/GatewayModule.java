@@ -43,7 +43,6 @@ import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.edge.OriginPolicy;
-import ai.sonia.runtime.limits.Bucket4jRateLimiter;
 import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.status.DependencyProbe;
 import io.micrometer.core.instrument.Gauge;
@@ -76,7 +75,7 @@ public final class GatewayModule implements ServiceModule {
         final GatewayConfig.Keys keys = config.service(spec().name(), GatewayConfig.Keys.class);
         final AuthSettings auth = AuthSettings.from(keys.auth());
         final RateLimits limits = RateLimits.from(keys.rateLimits());
-        final RateLimiter limiter = new Bucket4jRateLimiter();
+        final RateLimiter limiter = RateLimiter.of(config, spec().name());
         final SqliteDatabase accountsDb = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
         final Accounts accounts = new Accounts(new SqliteAccountStore(accountsDb), new SqliteAuditLog(accountsDb), auth,
                                                AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),

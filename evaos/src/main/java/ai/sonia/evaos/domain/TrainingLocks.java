@@ -7,7 +7,7 @@ import java.util.Optional;
  * Which tenants are in training mode: at most one lock per tenant, each with who set it, why, since when and
  * until when. A lock past its expiry is gone for every reader (whether or not the store has cleaned it up
  * yet), so expiry needs no sweeper. Times are the caller's ({@code now}), so every implementation honours
- * the same clock. Implementations pass {@code TrainingLocksContract} (SQLite now; Redis for replicas that
+ * the same clock. Implementations pass {@code TrainingLocksContract} (SQLite on one machine; Redis, for replicas that
  * share locks within a second).
  */
 public interface TrainingLocks extends AutoCloseable {

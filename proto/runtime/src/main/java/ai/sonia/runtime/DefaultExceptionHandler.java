@@ -1,5 +1,6 @@
 package ai.sonia.runtime;
 
+import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -15,6 +16,7 @@ import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.edge.Envelopes;
 import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.StoreUnavailableException;
@@ -22,13 +24,14 @@ import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
  * The one mapping of exceptions to gRPC statuses, installed by {@link SoniaServer} for every service:
  * a {@link DomainException} becomes its status with ErrorInfo in the domain {@code <service>.sonia.ai}
  * (and BadRequest for an invalid argument); statuses raised by the services pass as they are;
  * a passed request deadline is DEADLINE_EXCEEDED; a store that cannot write is UNAVAILABLE with ErrorInfo
- * naming it; {@link IllegalArgumentException} is INVALID_ARGUMENT;
+ * naming it, and so is an unreachable Redis ({@code shared.engine}); {@link IllegalArgumentException} is INVALID_ARGUMENT;
  * anything else is INTERNAL with a generic
  * message (the cause stays in the server log, never in the response).
  */
@@ -95,6 +98,14 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
             final StatusRuntimeException error = Errors.storeUnavailable(e);
             metadata.merge(error.getTrailers());
             return error.getStatus();
+        }
+        if (cause instanceof JedisConnectionException) {
+            // The shared engine (shared.engine: redis), not the request: UNAVAILABLE, retriable.
+            final StatusRuntimeException error = Errors.of(domain, ErrorCode.ERROR_CODE_UNAVAILABLE,
+                                                           "the shared engine (Redis) cannot be reached now",
+                                                           Map.of("engine", "redis"));
+            metadata.merge(error.getTrailers());
+            return error.getStatus().withCause(cause);
         }
         if (cause instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(Envelopes.clientMessage(cause.getMessage())).withCause(cause);

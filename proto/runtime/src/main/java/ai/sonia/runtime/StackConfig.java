@@ -66,7 +66,8 @@ public final class StackConfig {
                                    + "services.<name>.port.", def = "0") int portOffset,
                 @ConfigKey ai.sonia.runtime.edge.HttpPolicy.Keys http,
                 @ConfigKey ai.sonia.runtime.tls.TlsSettings.Keys tls,
-                @ConfigKey SoniaServer.Shutdown shutdown) {}
+                @ConfigKey SoniaServer.Shutdown shutdown,
+                @ConfigKey ai.sonia.runtime.cluster.SharedEngine.Keys shared) {}
 
     /** The keys every service's section has beside its own record's. */
     public record ServiceKeys(

@@ -11,7 +11,9 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
 
@@ -19,6 +21,9 @@ import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.cluster.SharedEngine;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * The access tokens that must be refused before they expire, shared by every service of a machine through
@@ -35,6 +40,12 @@ import ai.sonia.runtime.StackConfig;
  *       newest line of a user wins.</li>
  * </ul>
  * Entries live as long as a token of theirs could (their {@code until}); the file is compacted when it grows.
+ *
+ * <p>With {@code shared.engine: redis} the list is not a file but a Redis hash every replica of every service
+ * shares ({@code sonia:revoked}: one field per id, its line's other fields as the value, newest wins, a plain
+ * id's latest {@code until} kept) and a version counter that each write bumps. Each JVM checks the counter at
+ * most every 200 ms and re-reads the hash when it moved, so a logout through one replica is refused by every
+ * other within a fraction of a second. While Redis cannot be read, the last list read stays in force.
  */
 public final class RevocationList implements Predicate<String> {
 
@@ -48,26 +59,56 @@ public final class RevocationList implements Predicate<String> {
 
     private static final long CHECK_EVERY_NANOS = 200_000_000L;
     private static final int COMPACT_ABOVE_LINES = 10_000;
-    private static final Map<Path, RevocationList> lists = new ConcurrentHashMap<>();
+    private static final Map<Object, RevocationList> lists = new ConcurrentHashMap<>();
+    private static final String REDIS_HASH = "sonia:revoked";
+    private static final String REDIS_VERSION = "sonia:revoked:version";
+    /** Sets a field (a plain id keeps its latest {@code until}) and bumps the version. */
+    private static final String REDIS_PUT = """
+            local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+            if ARGV[3] ~= 'max' or old == nil or old < tonumber(ARGV[2]) then
+              redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+            end
+            return redis.call('INCR', KEYS[2])
+            """;
 
+    @Nullable
     private final Path file;
+    @Nullable
+    private final UnifiedJedis redis;
+    private volatile String loadedRedisVersion;
     private volatile Map<String, Long> revoked = Map.of();
     private volatile Map<String, UserChange> users = Map.of();
     private volatile FileTime loadedVersion;
     private volatile long checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS;
 
-    private RevocationList(Path file) {
+    private RevocationList(@Nullable Path file, @Nullable UnifiedJedis redis) {
         this.file = file;
+        this.redis = redis;
     }
 
-    /** The list of the stack {@code config} names (one per file in a JVM). */
+    /**
+     * The list of the stack {@code config} names: its Redis when {@code shared.engine} is {@code redis}, else its
+     * file (one list per file or Redis client in a JVM).
+     */
     public static RevocationList of(StackConfig config) {
-        return lists.computeIfAbsent(Secrets.directory(config).resolve("revoked-sessions"), RevocationList::new);
+        return SharedEngine.redis(config)
+                           .map(client -> lists.computeIfAbsent(client, c -> onRedis(client)))
+                           .orElseGet(() -> lists.computeIfAbsent(Secrets.directory(config).resolve("revoked-sessions"),
+                                                                  f -> new RevocationList((Path) f, null)));
+    }
+
+    /** A list kept in {@code redis}, as one replica sees it ({@link #of} makes one per JVM). */
+    public static RevocationList onRedis(UnifiedJedis redis) {
+        return new RevocationList(null, Objects.requireNonNull(redis, "redis"));
     }
 
     /** Refuses the tokens of {@code id} (a login session id, or {@code key:<key id>}) until {@code untilMs}. */
     public synchronized void revoke(String id, long untilMs) {
         checkId(id);
+        if (redis != null) {
+            put(id, Long.toString(untilMs), true);
+            return;
+        }
         append(id + ' ' + untilMs);
     }
 
@@ -81,7 +122,25 @@ public final class RevocationList implements Predicate<String> {
                                         long untilMs) {
         final String id = userKey(tenant, userId);
         checkId(id);
-        append(id + ' ' + untilMs + ' ' + notBeforeMs + ' ' + (role == null ? NO_ROLE : Roles.name(role)));
+        final String change = untilMs + " " + notBeforeMs + ' ' + (role == null ? NO_ROLE : Roles.name(role));
+        if (redis != null) {
+            put(id, change, false);
+            return;
+        }
+        append(id + ' ' + change);
+    }
+
+    private void put(String id, String value, boolean keepLatest) {
+        redis.eval(REDIS_PUT, List.of(REDIS_HASH, REDIS_VERSION), List.of(id, value, keepLatest ? "max" : "set"));
+        loadRedis();
+        if (revoked.size() + users.size() > COMPACT_ABOVE_LINES / 2) {
+            final List<String> expired = redis.hkeys(REDIS_HASH).stream()
+                                              .filter(k -> !revoked.containsKey(k) && !users.containsKey(k)).toList();
+            if (!expired.isEmpty()) {
+                redis.hdel(REDIS_HASH, expired.toArray(String[]::new));
+            }
+        }
+        checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS; // the next test re-reads
     }
 
     /**
@@ -171,6 +230,16 @@ public final class RevocationList implements Predicate<String> {
             return;
         }
         checkedNanos = now;
+        if (redis != null) {
+            try {
+                if (!Objects.equals(redis.get(REDIS_VERSION), loadedRedisVersion)) {
+                    loadRedis();
+                }
+            } catch (JedisException e) {
+                // Unreachable now: keep the last known list rather than forget revocations.
+            }
+            return;
+        }
         try {
             final FileTime version = Files.getLastModifiedTime(file);
             if (!version.equals(loadedVersion)) {
@@ -184,12 +253,25 @@ public final class RevocationList implements Predicate<String> {
         }
     }
 
+    private synchronized void loadRedis() {
+        final String version = redis.get(REDIS_VERSION);
+        final List<String> lines = new java.util.ArrayList<>();
+        redis.hgetAll(REDIS_HASH).forEach((id, value) -> lines.add(id + ' ' + value));
+        parse(lines);
+        loadedRedisVersion = version;
+    }
+
     private synchronized void load() throws IOException {
         final FileTime version = Files.getLastModifiedTime(file);
+        parse(Files.readAllLines(file, StandardCharsets.US_ASCII));
+        loadedVersion = version;
+    }
+
+    private void parse(List<String> lines) {
         final long now = System.currentTimeMillis();
         final Map<String, Long> read = new HashMap<>();
         final Map<String, UserChange> changes = new HashMap<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.US_ASCII)) {
+        for (String line : lines) {
             final String[] fields = line.trim().split(" ");
             try {
                 if (fields.length == 2) {
@@ -209,7 +291,6 @@ public final class RevocationList implements Predicate<String> {
         changes.values().removeIf(change -> change.untilMs() <= now);
         revoked = Map.copyOf(read);
         users = Map.copyOf(changes);
-        loadedVersion = version;
     }
 
     private void compact() throws IOException {

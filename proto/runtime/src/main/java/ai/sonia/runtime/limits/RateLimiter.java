@@ -2,13 +2,25 @@ package ai.sonia.runtime.limits;
 
 import java.time.Duration;
 
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.cluster.SharedEngine;
+
 /**
  * Token buckets by key, the one way the stack limits a rate: the gateway's requests per principal and per
  * address and its failed logins, pipecat's client events per session. Each key's bucket holds up to {@code limit.tokens()} and regains them evenly over
  * {@code limit.period()}; a key's first call fixes its limit. Answers are in whole seconds, as Retry-After
- * wants them. One instance per service process today; a shared one (Redis) lets a service scale out.
+ * wants them. {@link #of} picks the implementation the config's {@code shared.engine} names: in-process
+ * ({@link Bucket4jRateLimiter}), or buckets in Redis that every replica shares ({@link RedisRateLimiter}).
+ * Pipecat's per-session limits stay in-process: a session lives on one replica.
  */
 public interface RateLimiter {
+
+    /** The limiter of {@code service}: its replicas share buckets when {@code shared.engine} is {@code redis}. */
+    static RateLimiter of(StackConfig config, String service) {
+        return SharedEngine.redis(config)
+                           .<RateLimiter>map(redis -> new RedisRateLimiter(redis, "sonia:" + service + ":rate:"))
+                           .orElseGet(Bucket4jRateLimiter::new);
+    }
 
     /** {@code tokens} per {@code period}, all available at once when the bucket is full. */
     record Limit(long tokens, Duration period) {
