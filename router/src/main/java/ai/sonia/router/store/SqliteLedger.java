@@ -15,6 +15,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 
 import javax.annotation.Nullable;
 
+import ai.sonia.router.domain.BudgetLimits;
 import ai.sonia.router.domain.HourTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
@@ -36,10 +37,10 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     /** Where the ledger's migrations live on the classpath ({@code V1__baseline.sql}, ...). */
     static final String MIGRATIONS = "db/router/ledger";
 
-    private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR principal = ?)"
+    static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR principal = ?)"
                                         + " AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
 
-    private static final String INSERT =
+    static final String INSERT =
             "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
             + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
 
@@ -141,7 +142,60 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
-    private static void bindRow(PreparedStatement insert, UsageRecord u) throws SQLException {
+    /**
+     * Checks the tenant's month and writes the row in one transaction of the one writer connection, under the
+     * same monitor as the group commit: no other write of this ledger (and, through the {@code unix-excl} VFS,
+     * of any other process) comes between the check and the write.
+     */
+    @Override
+    public boolean recordWithin(UsageRecord u, BudgetLimits limits) {
+        final String month = dayOf(u.epochMillis()).substring(0, 7);
+        synchronized (this) {
+            try {
+                if (insert == null) {
+                    insert = writer.prepareStatement(INSERT);
+                }
+                writer.setAutoCommit(false);
+                try (PreparedStatement q = writer.prepareStatement(
+                        "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
+                        + " FROM usage WHERE tenant = ? AND day >= ? AND day < ?")) {
+                    q.setString(1, u.tenant());
+                    q.setString(2, month + "-01");
+                    q.setString(3, month + "-32");
+                    final boolean fits;
+                    try (ResultSet rs = q.executeQuery()) {
+                        rs.next();
+                        fits = fits(limits, rs.getLong(1), rs.getLong(2), u);
+                    }
+                    if (fits) {
+                        bindRow(insert, u);
+                        insert.executeUpdate();
+                    }
+                    writer.commit();
+                    return fits;
+                } catch (SQLException e) {
+                    writer.rollback();
+                    throw e;
+                } finally {
+                    writer.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                if (Sqlite.isStorageFault(e) && insert != null) {
+                    closeQuietly(insert);
+                    insert = null;
+                }
+                throw health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
+            }
+        }
+    }
+
+    /** Whether {@code u} fits {@code limits} on top of what its tenant's month already holds. */
+    static boolean fits(BudgetLimits limits, long spentTokens, long spentCost, UsageRecord u) {
+        return (limits.tokens() == 0 || spentTokens + u.promptTokens() + u.completionTokens() <= limits.tokens())
+               && (limits.costMicros() == 0 || spentCost + u.costMicros() <= limits.costMicros());
+    }
+
+    static void bindRow(PreparedStatement insert, UsageRecord u) throws SQLException {
         insert.setLong(1, u.epochMillis());
         insert.setString(2, dayOf(u.epochMillis()));
         insert.setString(3, u.tenant());
@@ -262,7 +316,7 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         }
     }
 
-    private static void bind(PreparedStatement q, UsageScope scope, String startDay, String endDay) throws SQLException {
+    static void bind(PreparedStatement q, UsageScope scope, String startDay, String endDay) throws SQLException {
         q.setString(1, scope.tenant());
         q.setString(2, scope.tenant());
         q.setString(3, scope.principal());

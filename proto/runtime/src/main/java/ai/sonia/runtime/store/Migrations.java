@@ -100,10 +100,22 @@ public final class Migrations {
      */
     public static MigrateResult migrate(Connection connection, String location, String javaMigrationPackage,
                                         LegacyVersion legacy) throws SQLException {
+        return migrate(connection, location, historyTable(location), javaMigrationPackage, legacy);
+    }
+
+    /**
+     * The SQL under {@code sqlLocation} with the history table of store {@code storeLocation}: a store's
+     * PostgreSQL migrations ({@link Postgres#migrate}) keep the same history table name as its SQLite ones.
+     */
+    static MigrateResult migrateAs(Connection connection, String sqlLocation, String storeLocation) throws SQLException {
+        return migrate(connection, sqlLocation, historyTable(storeLocation), null, c -> null);
+    }
+
+    private static MigrateResult migrate(Connection connection, String location, String table,
+                                         String javaMigrationPackage, LegacyVersion legacy) throws SQLException {
         requireNonNull(connection, "connection");
         requireNonNull(location, "location");
         requireNonNull(legacy, "legacy");
-        final String table = historyTable(location);
         final List<String> locations = new ArrayList<>();
         locations.add("classpath:" + location);
         if (javaMigrationPackage != null) {
