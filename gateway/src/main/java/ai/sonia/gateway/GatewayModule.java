@@ -28,6 +28,7 @@ import ai.sonia.gateway.grpc.AuthServiceImpl;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
+import ai.sonia.gateway.store.PostgresAccountStore;
 import ai.sonia.gateway.store.SqliteAccountStore;
 import ai.sonia.gateway.store.SqliteAuditLog;
 import ai.sonia.gateway.store.SqliteDatabase;
@@ -46,6 +47,7 @@ import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.limits.Bucket4jRateLimiter;
 import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.status.DependencyProbe;
+import ai.sonia.runtime.store.Postgres;
 import io.micrometer.core.instrument.Gauge;
 
 /** Wires the gateway: the public front door over the five other services, with the stack's accounts. */
@@ -77,8 +79,12 @@ public final class GatewayModule implements ServiceModule {
         final AuthSettings auth = AuthSettings.from(keys.auth());
         final RateLimits limits = RateLimits.from(keys.rateLimits());
         final RateLimiter limiter = new Bucket4jRateLimiter();
+        // store.engine postgres: the accounts every replica shares (fails closed); the audit stays in SQLite.
+        final Postgres.Settings postgres = Postgres.from(config);
+        final PostgresAccountStore sharedAccounts = postgres == null ? null : PostgresAccountStore.open(postgres);
         final SqliteDatabase accountsDb = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
-        final Accounts accounts = new Accounts(new SqliteAccountStore(accountsDb), new SqliteAuditLog(accountsDb), auth,
+        final Accounts accounts = new Accounts(sharedAccounts == null ? new SqliteAccountStore(accountsDb) : sharedAccounts,
+                                               new SqliteAuditLog(accountsDb), auth,
                                                AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
                                                limiter, new ArmeriaRequest());
         FirstAdmin.ensure(accounts, config);
@@ -159,6 +165,8 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)
                            .closeOnStop(accountsDb)
+                           .closeOnStop(sharedAccounts == null ? () -> { } : sharedAccounts)
+                           .configSummary("store", postgres == null ? "sqlite" : postgres + ", audit in sqlite")
                            .closeOnStop(evaosRest)
                            .closeOnStop(memoryRest)
                            .closeOnStop(routerRest)
