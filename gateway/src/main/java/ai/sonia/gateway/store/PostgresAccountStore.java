@@ -188,18 +188,8 @@ public final class PostgresAccountStore implements AccountStore, AutoCloseable {
 
     @Override
     public List<KeyRow> keys(String tenant, String owner, long afterCreateMs, String afterId, int limit) {
-        final String after = afterId.isEmpty() ? "" : " AND (create_ms < ? OR create_ms = ? AND id > ?)";
-        final String sql = "SELECT * FROM api_keys WHERE tenant = ? AND revoked_ms = 0"
-                           + (owner == null ? "" : " AND owner = ?") + after + " ORDER BY create_ms DESC, id LIMIT ?";
-        final List<Object> args = new ArrayList<>(List.of(tenant));
-        if (owner != null) {
-            args.add(owner);
-        }
-        if (!afterId.isEmpty()) {
-            args.addAll(List.of(afterCreateMs, afterCreateMs, afterId));
-        }
-        args.add(limit);
-        return inTransaction(tx -> tx.keys(sql, args.toArray()));
+        final KeysPage page = KeysPage.of(tenant, owner, afterCreateMs, afterId, limit);
+        return inTransaction(tx -> tx.keys(page.sql(), page.args()));
     }
 
     @Override

@@ -2,14 +2,10 @@ package ai.sonia.router.store;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 import javax.annotation.Nullable;
 
@@ -35,18 +31,13 @@ import ai.sonia.runtime.store.Postgres;
  */
 public final class PostgresLedger implements Ledger, AutoCloseable {
 
-    private static final String GROUP = SqliteLedger.GROUP;
-    private static final String INSERT = SqliteLedger.INSERT;
-
     private static final String ADD_TO_MONTH =
             "INSERT INTO usage_month AS m (tenant, month, tokens, cost_micros) VALUES (?, ?, ?, ?)"
             + " ON CONFLICT (tenant, month) DO UPDATE SET tokens = m.tokens + EXCLUDED.tokens,"
             + " cost_micros = m.cost_micros + EXCLUDED.cost_micros";
 
-    private static final long HOUR_MS = 3_600_000L;
-
     private final HikariDataSource pool;
-    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final LedgerSql.GroupCommit groupCommit = new LedgerSql.GroupCommit();
 
     private PostgresLedger(HikariDataSource pool) {
         this.pool = pool;
@@ -71,42 +62,25 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
     /** Writes the row and returns once it is committed; concurrent callers share one commit. */
     @Override
     public void record(UsageRecord u) {
-        final Pending pending = new Pending(u);
-        queue.add(pending);
-        synchronized (this) {
-            if (!pending.done) {
-                final List<Pending> batch = new ArrayList<>();
-                for (Pending next; (next = queue.poll()) != null; ) {
-                    batch.add(next);
-                }
-                final RuntimeException failure = write(batch);
-                for (Pending p : batch) {
-                    p.failure = failure;
-                    p.done = true;
-                }
-            }
-        }
-        if (pending.failure != null) {
-            throw pending.failure;
-        }
+        groupCommit.record(u, this, this::write);
     }
 
     /** Inserts the batch and adds it to its months in one transaction; the failure of all of it, or null. */
     @Nullable
-    private RuntimeException write(List<Pending> batch) {
+    private RuntimeException write(List<UsageRecord> batch) {
         // Month totals in key order: two replicas' batches lock the same rows in the same order.
         final Map<List<String>, long[]> months = new TreeMap<>((a, b) -> {
             final int byTenant = a.get(0).compareTo(b.get(0));
             return byTenant != 0 ? byTenant : a.get(1).compareTo(b.get(1));
         });
-        for (Pending p : batch) {
-            final long[] sums = months.computeIfAbsent(List.of(p.usage.tenant(), monthOf(p.usage)), k -> new long[2]);
-            sums[0] += p.usage.promptTokens() + p.usage.completionTokens();
-            sums[1] += p.usage.costMicros();
+        for (UsageRecord u : batch) {
+            final long[] sums = months.computeIfAbsent(List.of(u.tenant(), LedgerSql.monthOf(u)), k -> new long[2]);
+            sums[0] += u.promptTokens() + u.completionTokens();
+            sums[1] += u.costMicros();
         }
         try (Connection c = pool.getConnection()) {
             c.setAutoCommit(false);
-            try (PreparedStatement insert = c.prepareStatement(INSERT);
+            try (PreparedStatement insert = c.prepareStatement(LedgerSql.INSERT);
                  PreparedStatement month = c.prepareStatement(ADD_TO_MONTH)) {
                 for (Map.Entry<List<String>, long[]> e : months.entrySet()) {
                     month.setString(1, e.getKey().get(0));
@@ -115,8 +89,8 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
                     month.setLong(4, e.getValue()[1]);
                     month.executeUpdate();
                 }
-                for (Pending p : batch) {
-                    SqliteLedger.bindRow(insert, p.usage);
+                for (UsageRecord u : batch) {
+                    LedgerSql.bindRow(insert, u);
                     insert.addBatch();
                 }
                 insert.executeBatch();
@@ -138,7 +112,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
      */
     @Override
     public boolean recordWithin(UsageRecord u, BudgetLimits limits) {
-        if (!SqliteLedger.fits(limits, 0, 0, u)) {
+        if (!LedgerSql.fits(limits, 0, 0, u)) {
             return false; // more than a whole month's budget on its own
         }
         try (Connection c = pool.getConnection()) {
@@ -146,9 +120,9 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
             try (PreparedStatement month = c.prepareStatement(
                     ADD_TO_MONTH + " WHERE (? = 0 OR m.tokens + EXCLUDED.tokens <= ?)"
                     + " AND (? = 0 OR m.cost_micros + EXCLUDED.cost_micros <= ?)");
-                 PreparedStatement insert = c.prepareStatement(INSERT)) {
+                 PreparedStatement insert = c.prepareStatement(LedgerSql.INSERT)) {
                 month.setString(1, u.tenant());
-                month.setString(2, monthOf(u));
+                month.setString(2, LedgerSql.monthOf(u));
                 month.setLong(3, u.promptTokens() + u.completionTokens());
                 month.setLong(4, u.costMicros());
                 month.setLong(5, limits.tokens());
@@ -159,7 +133,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
                     c.rollback();
                     return false;
                 }
-                SqliteLedger.bindRow(insert, u);
+                LedgerSql.bindRow(insert, u);
                 insert.executeUpdate();
                 c.commit();
                 return true;
@@ -172,22 +146,6 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
         }
     }
 
-    private static String monthOf(UsageRecord u) {
-        return SqliteLedger.dayOf(u.epochMillis()).substring(0, 7);
-    }
-
-
-    /** A row waiting for its batch; its fields are written and read under the ledger's monitor. */
-    private static final class Pending {
-        final UsageRecord usage;
-        boolean done;
-        @Nullable
-        RuntimeException failure;
-
-        Pending(UsageRecord usage) {
-            this.usage = usage;
-        }
-    }
 
     @Override
     public UsageSums sums(UsageScope scope, String startDay, String endDay, @Nullable UsageSums.Key after,
@@ -196,81 +154,36 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
             c.setAutoCommit(false);
             try {
-                final List<UsageSums.Row> rows = new ArrayList<>();
-                try (PreparedStatement q = c.prepareStatement(
-                        "SELECT tenant, deployment, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens),"
-                        + " SUM(cost_micros) FROM usage" + GROUP + " AND (? OR (day, tenant, deployment) > (?, ?, ?))"
-                        + " GROUP BY tenant, deployment, day ORDER BY day, tenant, deployment LIMIT ?")) {
-                    SqliteLedger.bind(q, scope, startDay, endDay);
-                    q.setBoolean(9, after == null);
-                    q.setString(10, after == null ? "" : after.day());
-                    q.setString(11, after == null ? "" : after.tenant());
-                    q.setString(12, after == null ? "" : after.model());
-                    q.setInt(13, limit);
-                    try (ResultSet rs = q.executeQuery()) {
-                        while (rs.next()) {
-                            rows.add(new UsageSums.Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
-                                                       rs.getLong(5), rs.getLong(6), rs.getLong(7)));
-                        }
-                    }
-                }
-                final UsageSums.Row total;
-                try (PreparedStatement q = c.prepareStatement(
-                        "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
-                        + " COALESCE(SUM(cost_micros), 0) FROM usage" + GROUP)) {
-                    SqliteLedger.bind(q, scope, startDay, endDay);
-                    try (ResultSet rs = q.executeQuery()) {
-                        rs.next();
-                        total = new UsageSums.Row("", "", "", rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
-                    }
-                }
-                return new UsageSums(rows, total);
+                return LedgerSql.sums(c, scope, startDay, endDay, after, limit);
             } finally {
                 c.commit();
             }
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw readFailure(e);
         }
     }
 
     @Override
     public List<HourTotal> hourlyTotals(UsageScope scope, long fromHour) {
-        final List<HourTotal> hours = new ArrayList<>();
-        final long fromMs = Math.multiplyExact(fromHour, HOUR_MS);
-        try (Connection c = pool.getConnection();
-             PreparedStatement q = c.prepareStatement(
-                     "SELECT ts_ms / " + HOUR_MS + ", SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros)"
-                     + " FROM usage" + GROUP + " AND ts_ms >= ? GROUP BY 1 ORDER BY 1")) {
-            SqliteLedger.bind(q, scope, SqliteLedger.dayOf(fromMs), "");
-            q.setLong(9, fromMs);
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    hours.add(new HourTotal(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
-                }
-            }
+        try (Connection c = pool.getConnection()) {
+            return LedgerSql.hourlyTotals(c, scope, fromHour);
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw readFailure(e);
         }
-        return hours;
     }
 
     @Override
     public Charged chargedSince(String tenant, String fromDay) {
-        try (Connection c = pool.getConnection();
-             PreparedStatement q = c.prepareStatement(
-                     "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
-                     + " FROM usage WHERE tenant = ? AND day >= ?")) {
-            q.setString(1, tenant);
-            q.setString(2, fromDay);
-            try (ResultSet rs = q.executeQuery()) {
-                rs.next();
-                return new Charged(rs.getLong(1), rs.getLong(2));
-            }
+        try (Connection c = pool.getConnection()) {
+            return LedgerSql.chargedSince(c, tenant, fromDay);
         } catch (SQLException e) {
-            throw new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+            throw readFailure(e);
         }
     }
 
+    private static RuntimeException readFailure(SQLException e) {
+        return new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+    }
 
     @Override
     public void close() {
