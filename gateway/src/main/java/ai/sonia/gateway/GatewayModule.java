@@ -29,6 +29,8 @@ import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
 import ai.sonia.gateway.store.PostgresAccountStore;
+import ai.sonia.gateway.store.PostgresAuditLog;
+import ai.sonia.gateway.store.PostgresDatabase;
 import ai.sonia.gateway.store.SqliteAccountStore;
 import ai.sonia.gateway.store.SqliteAuditLog;
 import ai.sonia.gateway.store.SqliteDatabase;
@@ -79,14 +81,23 @@ public final class GatewayModule implements ServiceModule {
         final AuthSettings auth = AuthSettings.from(keys.auth());
         final RateLimits limits = RateLimits.from(keys.rateLimits());
         final RateLimiter limiter = new Bucket4jRateLimiter();
-        // store.engine postgres: the accounts every replica shares (fails closed); the audit stays in SQLite.
+        // store.engine: the accounts and audit in SQLite here, or on the PostgreSQL every replica shares (fails closed).
         final Postgres.Settings postgres = Postgres.from(config);
-        final PostgresAccountStore sharedAccounts = postgres == null ? null : PostgresAccountStore.open(postgres);
-        final SqliteDatabase accountsDb = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
-        final Accounts accounts = new Accounts(sharedAccounts == null ? new SqliteAccountStore(accountsDb) : sharedAccounts,
-                                               new SqliteAuditLog(accountsDb), auth,
-                                               AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
-                                               limiter, new ArmeriaRequest());
+        final AutoCloseable accountsDb;
+        final Accounts accounts;
+        if (postgres == null) {
+            final SqliteDatabase sqlite = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
+            accountsDb = sqlite;
+            accounts = new Accounts(new SqliteAccountStore(sqlite), new SqliteAuditLog(sqlite), auth,
+                                    AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config), limiter,
+                                    new ArmeriaRequest());
+        } else {
+            final PostgresDatabase shared = PostgresDatabase.open(postgres);
+            accountsDb = shared;
+            accounts = new Accounts(new PostgresAccountStore(shared), new PostgresAuditLog(shared), auth,
+                                    AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config), limiter,
+                                    new ArmeriaRequest());
+        }
         FirstAdmin.ensure(accounts, config);
         final ConsoleAssets console = new ConsoleAssets();
         final DownstreamRest evaosRest = new DownstreamRest(config, Stack.EVAOS);
@@ -165,8 +176,7 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)
                            .closeOnStop(accountsDb)
-                           .closeOnStop(sharedAccounts == null ? () -> { } : sharedAccounts)
-                           .configSummary("store", postgres == null ? "sqlite" : postgres + ", audit in sqlite")
+                           .configSummary("store", postgres == null ? "sqlite" : postgres.toString())
                            .closeOnStop(evaosRest)
                            .closeOnStop(memoryRest)
                            .closeOnStop(routerRest)

@@ -1,4 +1,4 @@
--- The accounts on PostgreSQL: the tables of db/gateway/accounts V1 and V3 (audit events stay in SQLite for now).
+-- The accounts on PostgreSQL: the tables of db/gateway/accounts V1 and V3 (its V2, the audit events, is V2 here).
 -- Usernames are unique without case (SQLite's COLLATE NOCASE): a unique index on lower(username).
 CREATE TABLE tenants (
   id TEXT PRIMARY KEY,

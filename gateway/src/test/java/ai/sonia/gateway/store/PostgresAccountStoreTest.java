@@ -1,9 +1,5 @@
 package ai.sonia.gateway.store;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
-
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -16,23 +12,15 @@ class PostgresAccountStoreTest extends AccountStoreContract {
     @RegisterExtension
     static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
 
-    private PostgresAccountStore store;
+    private final PostgresStores stores = new PostgresStores(postgres);
 
     @Override
     protected AccountStore newStore() {
-        store = PostgresAccountStore.open(postgres.settings());
-        // The schema is the class's: each test starts from empty tables.
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
-             Statement s = c.createStatement()) {
-            s.execute("TRUNCATE tenants, users, sessions, refresh_tokens, api_keys, request_ids");
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-        return store;
+        return new PostgresAccountStore(stores.newDatabase());
     }
 
     @AfterEach
     void close() {
-        store.close();
+        stores.close();
     }
 }
