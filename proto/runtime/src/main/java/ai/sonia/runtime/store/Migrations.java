@@ -34,7 +34,11 @@ import org.slf4j.LoggerFactory;
  *       ({@link #migrate(Connection, String, String, LegacyVersion)}), e.g. {@code ai.sonia.<svc>.store.migrations}.
  *       SQL and Java migrations share one version sequence.</li>
  * </ul>
- * Migrations are only ever appended, never edited (Flyway refuses a changed checksum). Each runs in its own
+ * On PostgreSQL ({@link Postgres#migrate}) a store's SQL lives in the sibling tree
+ * {@code db/postgresql/<svc>/<store>/} (Flyway scans a location's subdirectories, so it cannot sit under the
+ * SQLite location), with the same history table name.
+ *
+ * <p>Migrations are only ever appended, never edited (Flyway refuses a changed checksum). Each runs in its own
  * transaction: a failed one leaves the schema at the last whole version and fails with a
  * {@link SQLException} naming the migration and SQLite's reason.
  *
