@@ -28,6 +28,9 @@ import ai.sonia.gateway.grpc.AuthServiceImpl;
 import ai.sonia.gateway.grpc.GatewayServiceImpl;
 import ai.sonia.gateway.grpc.UserServiceImpl;
 import ai.sonia.gateway.sse.ChatSseService;
+import ai.sonia.gateway.store.PostgresAccountStore;
+import ai.sonia.gateway.store.PostgresAuditLog;
+import ai.sonia.gateway.store.PostgresDatabase;
 import ai.sonia.gateway.store.SqliteAccountStore;
 import ai.sonia.gateway.store.SqliteAuditLog;
 import ai.sonia.gateway.store.SqliteDatabase;
@@ -45,6 +48,7 @@ import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.status.DependencyProbe;
+import ai.sonia.runtime.store.Postgres;
 import io.micrometer.core.instrument.Gauge;
 
 /** Wires the gateway: the public front door over the five other services, with the stack's accounts. */
@@ -76,10 +80,23 @@ public final class GatewayModule implements ServiceModule {
         final AuthSettings auth = AuthSettings.from(keys.auth());
         final RateLimits limits = RateLimits.from(keys.rateLimits());
         final RateLimiter limiter = RateLimiter.of(config, spec().name());
-        final SqliteDatabase accountsDb = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
-        final Accounts accounts = new Accounts(new SqliteAccountStore(accountsDb), new SqliteAuditLog(accountsDb), auth,
-                                               AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config),
-                                               limiter, new ArmeriaRequest());
+        // store.engine: the accounts and audit in SQLite here, or on the PostgreSQL every replica shares (fails closed).
+        final Postgres.Settings postgres = Postgres.from(config);
+        final AutoCloseable accountsDb;
+        final Accounts accounts;
+        if (postgres == null) {
+            final SqliteDatabase sqlite = SqliteDatabase.open(config.dataDir("gateway").resolve("accounts.db"));
+            accountsDb = sqlite;
+            accounts = new Accounts(new SqliteAccountStore(sqlite), new SqliteAuditLog(sqlite), auth,
+                                    AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config), limiter,
+                                    new ArmeriaRequest());
+        } else {
+            final PostgresDatabase shared = PostgresDatabase.open(postgres);
+            accountsDb = shared;
+            accounts = new Accounts(new PostgresAccountStore(shared), new PostgresAuditLog(shared), auth,
+                                    AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config), limiter,
+                                    new ArmeriaRequest());
+        }
         FirstAdmin.ensure(accounts, config);
         final ConsoleAssets console = new ConsoleAssets();
         final DownstreamRest evaosRest = new DownstreamRest(config, Stack.EVAOS);
@@ -158,6 +175,7 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
                            .configSummary("rate_limits", limits)
                            .closeOnStop(accountsDb)
+                           .configSummary("store", postgres == null ? "sqlite" : postgres.toString())
                            .closeOnStop(evaosRest)
                            .closeOnStop(memoryRest)
                            .closeOnStop(routerRest)

@@ -30,11 +30,16 @@ final class GatewayHomes {
 
     /** A gateway home with {@code gatewaySection} as {@code services.gateway} (bcryptCost 4 unless set). */
     static StackConfig gateway(String name, String gatewaySection, Map<String, String> env) {
+        return gateway(name, gatewaySection, "", env);
+    }
+
+    /** The same with other top-level sections, e.g. {@code "store":{...},} (with its trailing comma). */
+    static StackConfig gateway(String name, String gatewaySection, String topLevel, Map<String, String> env) {
         final Path home = TestHomes.create(name);
         try {
             Files.createDirectories(home.resolve("config"));
             Files.writeString(home.resolve("config/sonia.json"),
-                              "{\"services\":{\"gateway\":" + lowBcrypt(gatewaySection) + "}}");
+                              "{" + topLevel + "\"services\":{\"gateway\":" + lowBcrypt(gatewaySection) + "}}");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

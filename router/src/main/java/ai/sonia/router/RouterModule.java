@@ -12,6 +12,7 @@ import ai.sonia.router.client.OllamaTags;
 import ai.sonia.router.client.ProviderHttpClient;
 import ai.sonia.router.domain.Budgets;
 import ai.sonia.router.domain.HealthBoard;
+import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.ModelCatalog;
 import ai.sonia.router.domain.ModelListing;
 import ai.sonia.router.domain.ResponseCache;
@@ -23,6 +24,7 @@ import ai.sonia.router.grpc.RouterServiceImpl;
 import ai.sonia.router.provider.ExtractiveProvider;
 import ai.sonia.router.provider.LangChainProvider;
 import ai.sonia.router.store.MeteredLedger;
+import ai.sonia.router.store.PostgresLedger;
 import ai.sonia.router.store.SqliteLedger;
 import ai.sonia.router.v1.RouterServiceGrpc;
 import ai.sonia.runtime.ConfigSchema;
@@ -32,6 +34,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.Threads;
+import ai.sonia.runtime.store.Postgres;
 import dev.langchain4j.http.client.HttpClientBuilder;
 
 /** Wires the router service: routing over LLM providers, embeddings and the ledger. */
@@ -55,7 +58,11 @@ public final class RouterModule implements ServiceModule {
         final ExecutorService io = Executors.newCachedThreadPool(Threads.factory("router-provider"));
         final ClientFactory clients = ClientFactory.builder().connectTimeout(rc.connectTimeout()).build();
         final HttpClientBuilder http = ProviderHttpClient.builder(clients, io);
-        final SqliteLedger ledger = SqliteLedger.open(config.dataDir("router"));
+        // store.engine: the SQLite file of this machine, or the PostgreSQL every replica shares (fails closed).
+        final Postgres.Settings postgres = Postgres.from(config);
+        final AutoCloseable openLedger = postgres == null ? SqliteLedger.open(config.dataDir("router"))
+                                                          : PostgresLedger.open(postgres);
+        final Ledger ledger = (Ledger) openLedger;
         final SoniaServer.Builder server = SoniaServer.builder(spec(), config);
         final ModelCatalog catalog = new ModelCatalog(rc.deployments(), rc.aliases(), rc.defaultModel());
         final HealthBoard health = new HealthBoard(Clock.systemUTC(), rc.failureThreshold(), rc.cooldown());
@@ -81,7 +88,8 @@ public final class RouterModule implements ServiceModule {
                            .configSummary("default_model", rc.defaultModel())
                            .configSummary("ollama_base_url", rc.ollamaBaseUrl())
                            .configSummary("cache", rc.cacheMaxEntries() + " answers, " + rc.cacheTtl())
-                           .closeOnStop(ledger)
+                           .configSummary("store", postgres == null ? "sqlite" : postgres.toString())
+                           .closeOnStop(openLedger)
                            .closeOnStop(clients)
                            .closeOnStop(io::shutdownNow);
         catalog.deployments().forEach(d -> server.configSummary("deployment." + d.name(), d.provider()));

@@ -1,6 +1,5 @@
 package ai.sonia.gateway.store;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -156,18 +155,8 @@ public final class SqliteAccountStore implements AccountStore {
 
     @Override
     public synchronized List<KeyRow> keys(String tenant, String owner, long afterCreateMs, String afterId, int limit) {
-        final String after = afterId.isEmpty() ? "" : " AND (create_ms < ? OR create_ms = ? AND id > ?)";
-        final String sql = "SELECT * FROM api_keys WHERE tenant = ? AND revoked_ms = 0"
-                           + (owner == null ? "" : " AND owner = ?") + after + " ORDER BY create_ms DESC, id LIMIT ?";
-        final List<Object> args = new ArrayList<>(List.of(tenant));
-        if (owner != null) {
-            args.add(owner);
-        }
-        if (!afterId.isEmpty()) {
-            args.addAll(List.of(afterCreateMs, afterCreateMs, afterId));
-        }
-        args.add(limit);
-        return queryKeys(sql, args.toArray());
+        final KeysPage page = KeysPage.of(tenant, owner, afterCreateMs, afterId, limit);
+        return queryKeys(page.sql(), page.args());
     }
 
     @Override

@@ -66,6 +66,7 @@ public final class StackConfig {
                                    + "services.<name>.port.", def = "0") int portOffset,
                 @ConfigKey ai.sonia.runtime.edge.HttpPolicy.Keys http,
                 @ConfigKey ai.sonia.runtime.tls.TlsSettings.Keys tls,
+                @ConfigKey ai.sonia.runtime.store.Postgres.Keys store,
                 @ConfigKey SoniaServer.Shutdown shutdown,
                 @ConfigKey ai.sonia.runtime.cluster.SharedEngine.Keys shared) {}
 

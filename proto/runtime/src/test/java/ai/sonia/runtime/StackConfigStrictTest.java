@@ -61,7 +61,7 @@ class StackConfigStrictTest {
                                + "\"memory\": {\"embedding\": {\"dimension\": 768}}}}");
         assertThatThrownBy(() -> load(home, Map.of()))
                 .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).containsExactly(
-                        "bnd: unknown key; did you mean \"bind\"? (known here: bind, portOffset, http, tls, shutdown, shared, services)",
+                        "bnd: unknown key; did you mean \"bind\"? (known here: bind, portOffset, http, tls, store, shutdown, shared, services)",
                         "services.memroy: unknown key; did you mean \"memory\"? (known here: gateway, router, memory, "
                         + "pipecat, openclaw, evaos)",
                         "services.memory.embedding.dimension: unknown key; did you mean \"dimensions\"? "

@@ -10,6 +10,14 @@ public interface Ledger {
     /** Records one served request durably before the caller gets its answer. */
     void record(UsageRecord usage);
 
+    /**
+     * Records the row only if its tenant's charges in the row's UTC month, this row included, stay within
+     * {@code limits} (0: no limit on that side), decided atomically against every writer of the same ledger
+     * (other replicas on the same database included): never read-then-write. Returns false, and writes
+     * nothing, when the row would pass a limit.
+     */
+    boolean recordWithin(UsageRecord usage, BudgetLimits limits);
+
     /** Tokens and cost charged to {@code tenant} on days from {@code fromDay} ("YYYY-MM-DD", UTC) on. */
     Charged chargedSince(String tenant, String fromDay);
 

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 
 import javax.annotation.Nullable;
 
+import ai.sonia.router.domain.BudgetLimits;
 import ai.sonia.router.domain.HourTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
@@ -34,6 +35,19 @@ public final class MeteredLedger implements Ledger {
     @Override
     public void record(UsageRecord usage) {
         delegate.record(usage);
+        count(usage);
+    }
+
+    @Override
+    public boolean recordWithin(UsageRecord usage, BudgetLimits limits) {
+        final boolean recorded = delegate.recordWithin(usage, limits);
+        if (recorded) {
+            count(usage);
+        }
+        return recorded;
+    }
+
+    private void count(UsageRecord usage) {
         final Meters m = meters.computeIfAbsent(new Key(usage.provider(), usage.deployment()), this::metersOf);
         m.input().increment(usage.promptTokens());
         m.output().increment(usage.completionTokens());

@@ -5,16 +5,11 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 
 import javax.annotation.Nullable;
 
+import ai.sonia.router.domain.BudgetLimits;
 import ai.sonia.router.domain.HourTotal;
 import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
@@ -36,26 +31,19 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
     /** Where the ledger's migrations live on the classpath ({@code V1__baseline.sql}, ...). */
     static final String MIGRATIONS = "db/router/ledger";
 
-    private static final String GROUP = " WHERE (? = '' OR tenant = ?) AND (? = '' OR principal = ?)"
-                                        + " AND (? = '' OR day >= ?) AND (? = '' OR day <= ?)";
-
-    private static final String INSERT =
-            "INSERT INTO usage (ts_ms, day, tenant, principal, alias, deployment, provider, prompt_tokens,"
-            + " completion_tokens, cost_micros, latency_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?)";
-
     private final Connection writer;
     private final Connection reader;
     private final StoreHealth health;
     // After a disk I/O error sqlite-jdbc leaves a statement broken for good ("statement is not executing"):
     // it is prepared again after each storage fault, or the ledger would keep failing once the disk is back.
     private PreparedStatement insert;
-    private final Queue<Pending> queue = new ConcurrentLinkedQueue<>();
+    private final LedgerSql.GroupCommit groupCommit = new LedgerSql.GroupCommit();
 
     private SqliteLedger(Connection writer, Connection reader, Path file) throws SQLException {
         this.writer = writer;
         this.reader = reader;
         health = new StoreHealth(file);
-        insert = writer.prepareStatement(INSERT);
+        insert = writer.prepareStatement(LedgerSql.INSERT);
     }
 
     /** Opens (creating if needed) {@code usage.db} in the directory. */
@@ -84,42 +72,25 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
      */
     @Override
     public void record(UsageRecord u) {
-        final Pending pending = new Pending(u);
-        queue.add(pending);
-        synchronized (this) {
-            if (!pending.done) {
-                final List<Pending> batch = new ArrayList<>();
-                for (Pending next; (next = queue.poll()) != null; ) {
-                    batch.add(next);
-                }
-                final RuntimeException failure = write(batch);
-                for (Pending p : batch) {
-                    p.failure = failure;
-                    p.done = true;
-                }
-            }
-        }
-        if (pending.failure != null) {
-            throw pending.failure;
-        }
+        groupCommit.record(u, this, this::write);
     }
 
     /** Inserts the batch in one transaction; the failure of all of it, or null. Called holding the monitor. */
     @Nullable
-    private RuntimeException write(List<Pending> batch) {
+    private RuntimeException write(List<UsageRecord> batch) {
         try {
             if (insert == null) {
-                insert = writer.prepareStatement(INSERT);
+                insert = writer.prepareStatement(LedgerSql.INSERT);
             }
             if (batch.size() == 1) {
-                bindRow(insert, batch.get(0).usage);
+                LedgerSql.bindRow(insert, batch.get(0));
                 insert.executeUpdate();
                 return null;
             }
             writer.setAutoCommit(false);
             try {
-                for (Pending p : batch) {
-                    bindRow(insert, p.usage);
+                for (UsageRecord u : batch) {
+                    LedgerSql.bindRow(insert, u);
                     insert.addBatch();
                 }
                 insert.executeBatch();
@@ -133,38 +104,58 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
             }
             return null;
         } catch (SQLException e) {
-            if (Sqlite.isStorageFault(e) && insert != null) {
-                closeQuietly(insert);
-                insert = null;
+            return writeFailure(e);
+        }
+    }
+
+    /**
+     * Checks the tenant's month and writes the row in one transaction of the one writer connection, under the
+     * same monitor as the group commit: no other write of this ledger (and, through the {@code unix-excl} VFS,
+     * of any other process) comes between the check and the write.
+     */
+    @Override
+    public synchronized boolean recordWithin(UsageRecord u, BudgetLimits limits) {
+        final String month = LedgerSql.monthOf(u);
+        try {
+            if (insert == null) {
+                insert = writer.prepareStatement(LedgerSql.INSERT);
             }
-            return health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
+            writer.setAutoCommit(false);
+            try (PreparedStatement q = writer.prepareStatement(
+                    "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
+                    + " FROM usage WHERE tenant = ? AND day >= ? AND day < ?")) {
+                q.setString(1, u.tenant());
+                q.setString(2, month + "-01");
+                q.setString(3, month + "-32");
+                final boolean fits;
+                try (ResultSet rs = q.executeQuery()) {
+                    rs.next();
+                    fits = LedgerSql.fits(limits, rs.getLong(1), rs.getLong(2), u);
+                }
+                if (fits) {
+                    LedgerSql.bindRow(insert, u);
+                    insert.executeUpdate();
+                }
+                writer.commit();
+                return fits;
+            } catch (SQLException e) {
+                writer.rollback();
+                throw e;
+            } finally {
+                writer.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw writeFailure(e);
         }
     }
 
-    private static void bindRow(PreparedStatement insert, UsageRecord u) throws SQLException {
-        insert.setLong(1, u.epochMillis());
-        insert.setString(2, dayOf(u.epochMillis()));
-        insert.setString(3, u.tenant());
-        insert.setString(4, u.principal());
-        insert.setString(5, u.alias());
-        insert.setString(6, u.deployment());
-        insert.setString(7, u.provider());
-        insert.setLong(8, u.promptTokens());
-        insert.setLong(9, u.completionTokens());
-        insert.setLong(10, u.costMicros());
-        insert.setLong(11, u.latencyMs());
-    }
-
-    /** A row waiting for its batch; its fields are written and read under the ledger's monitor. */
-    private static final class Pending {
-        final UsageRecord usage;
-        boolean done;
-        @Nullable
-        RuntimeException failure;
-
-        Pending(UsageRecord usage) {
-            this.usage = usage;
+    /** The exception of a failed write; after a storage fault the insert is prepared again. */
+    private RuntimeException writeFailure(SQLException e) {
+        if (Sqlite.isStorageFault(e) && insert != null) {
+            closeQuietly(insert);
+            insert = null;
         }
+        return health.unavailableOr(e, new IllegalStateException("ledger write failed: " + e.getMessage(), e));
     }
 
     @Override
@@ -173,85 +164,36 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         try {
             reader.setAutoCommit(false);
             try {
-                final List<UsageSums.Row> rows = new ArrayList<>();
-                try (PreparedStatement q = reader.prepareStatement(
-                        "SELECT tenant, deployment, day, COUNT(*), SUM(prompt_tokens), SUM(completion_tokens),"
-                        + " SUM(cost_micros) FROM usage" + GROUP + " AND (? OR (day, tenant, deployment) > (?, ?, ?))"
-                        + " GROUP BY tenant, deployment, day ORDER BY day, tenant, deployment LIMIT ?")) {
-                    bind(q, scope, startDay, endDay);
-                    q.setBoolean(9, after == null);
-                    q.setString(10, after == null ? "" : after.day());
-                    q.setString(11, after == null ? "" : after.tenant());
-                    q.setString(12, after == null ? "" : after.model());
-                    q.setInt(13, limit);
-                    try (ResultSet rs = q.executeQuery()) {
-                        while (rs.next()) {
-                            rows.add(new UsageSums.Row(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4),
-                                                       rs.getLong(5), rs.getLong(6), rs.getLong(7)));
-                        }
-                    }
-                }
-                final UsageSums.Row total;
-                try (PreparedStatement q = reader.prepareStatement(
-                        "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), 0),"
-                        + " COALESCE(SUM(cost_micros), 0) FROM usage" + GROUP)) {
-                    bind(q, scope, startDay, endDay);
-                    try (ResultSet rs = q.executeQuery()) {
-                        rs.next();
-                        total = new UsageSums.Row("", "", "", rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
-                    }
-                }
-                return new UsageSums(rows, total);
+                return LedgerSql.sums(reader, scope, startDay, endDay, after, limit);
             } finally {
                 reader.commit();
                 reader.setAutoCommit(true);
             }
         } catch (SQLException e) {
-            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
+            throw readFailure(e);
         }
     }
 
     @Override
     public synchronized List<HourTotal> hourlyTotals(UsageScope scope, long fromHour) {
-        final List<HourTotal> hours = new ArrayList<>();
-        final long fromMs = Math.multiplyExact(fromHour, HOUR_MS);
-        // The day bound lets the (tenant, day) index narrow the rows before ts_ms does.
-        try (PreparedStatement q = reader.prepareStatement(
-                "SELECT ts_ms / " + HOUR_MS + ", SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_micros) FROM usage"
-                + GROUP + " AND ts_ms >= ? GROUP BY 1 ORDER BY 1")) {
-            bind(q, scope, dayOf(fromMs), "");
-            q.setLong(9, fromMs);
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    hours.add(new HourTotal(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4)));
-                }
-            }
+        try {
+            return LedgerSql.hourlyTotals(reader, scope, fromHour);
         } catch (SQLException e) {
-            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
+            throw readFailure(e);
         }
-        return hours;
     }
-
-    private static final long HOUR_MS = 3_600_000L;
 
     @Override
     public synchronized Charged chargedSince(String tenant, String fromDay) {
-        try (PreparedStatement q = reader.prepareStatement(
-                "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
-                + " FROM usage WHERE tenant = ? AND day >= ?")) {
-            q.setString(1, tenant);
-            q.setString(2, fromDay);
-            try (ResultSet rs = q.executeQuery()) {
-                rs.next();
-                return new Charged(rs.getLong(1), rs.getLong(2));
-            }
+        try {
+            return LedgerSql.chargedSince(reader, tenant, fromDay);
         } catch (SQLException e) {
-            throw health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
+            throw readFailure(e);
         }
     }
 
-    static String dayOf(long epochMillis) {
-        return LocalDate.ofInstant(Instant.ofEpochMilli(epochMillis), ZoneOffset.UTC).toString();
+    private RuntimeException readFailure(SQLException e) {
+        return health.unavailableOr(e, new IllegalStateException("ledger read failed: " + e.getMessage(), e));
     }
 
     private static void closeQuietly(PreparedStatement statement) {
@@ -260,17 +202,6 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
         } catch (SQLException ignored) {
             // A statement broken by the fault: nothing more to do with it.
         }
-    }
-
-    private static void bind(PreparedStatement q, UsageScope scope, String startDay, String endDay) throws SQLException {
-        q.setString(1, scope.tenant());
-        q.setString(2, scope.tenant());
-        q.setString(3, scope.principal());
-        q.setString(4, scope.principal());
-        q.setString(5, startDay);
-        q.setString(6, startDay);
-        q.setString(7, endDay);
-        q.setString(8, endDay);
     }
 
     @Override

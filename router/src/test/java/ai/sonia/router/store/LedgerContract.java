@@ -195,6 +195,35 @@ public abstract class LedgerContract {
     }
 
     @Test
+    void recordWithinWritesOnlyWhatTheMonthsLimitsStillCover() {
+        final Ledger ledger = newLedger();
+        final BudgetLimits limits = new BudgetLimits(100, 50);
+        ledger.record(row(-20, "acme", "alice", "gpt", 90, 0, 0)); // last month: not this month's
+        assertThat(ledger.recordWithin(row(0, "acme", "alice", "gpt", 60, 20, 30), limits)).isTrue();
+        assertThat(ledger.recordWithin(row(0, "acme", "alice", "gpt", 15, 10, 1), limits)).isFalse(); // tokens
+        assertThat(ledger.recordWithin(row(0, "acme", "alice", "gpt", 1, 1, 21), limits)).isFalse(); // cost
+        assertThat(ledger.recordWithin(row(0, "acme", "alice", "gpt", 10, 10, 20), limits)).isTrue(); // exactly
+        assertThat(ledger.recordWithin(row(0, "globex", "gina", "gpt", 1_000, 0, 0), limits)).isFalse();
+        assertThat(ledger.recordWithin(row(0, "globex", "gina", "gpt", 1_000, 0, 0), BudgetLimits.UNLIMITED)).isTrue();
+        assertThat(ledger.chargedSince("acme", "2026-05-01")).isEqualTo(new Ledger.Charged(100, 50));
+        assertThat(all(ledger, new UsageScope("acme", ""), "2026-05-01", "").total().requests()).isEqualTo(2);
+    }
+
+    @Test
+    void recordWithinFromManyThreadsNeverOverspends() throws Exception {
+        final Ledger ledger = newLedger();
+        final BudgetLimits limits = new BudgetLimits(100 * 7 + 6, 0); // room for exactly 100 rows of 7
+        final AtomicInteger written = new AtomicInteger();
+        runConcurrently(THREADS, thread -> {
+            while (ledger.recordWithin(row(0, "acme", "user-" + thread, "gpt", 5, 2, 1), limits)) {
+                written.incrementAndGet();
+            }
+        });
+        assertThat(written.get()).isEqualTo(100);
+        assertThat(ledger.chargedSince("acme", TODAY)).isEqualTo(new Ledger.Charged(700, 100));
+    }
+
+    @Test
     void groupsPageInKeyOrderAndNeitherSkipNorRepeatUnderInserts() {
         final Ledger ledger = newLedger();
         for (int day = -2; day <= 0; day++) {

@@ -34,7 +34,11 @@ import org.slf4j.LoggerFactory;
  *       ({@link #migrate(Connection, String, String, LegacyVersion)}), e.g. {@code ai.sonia.<svc>.store.migrations}.
  *       SQL and Java migrations share one version sequence.</li>
  * </ul>
- * Migrations are only ever appended, never edited (Flyway refuses a changed checksum). Each runs in its own
+ * On PostgreSQL ({@link Postgres#migrate}) a store's SQL lives in the sibling tree
+ * {@code db/postgresql/<svc>/<store>/} (Flyway scans a location's subdirectories, so it cannot sit under the
+ * SQLite location), with the same history table name.
+ *
+ * <p>Migrations are only ever appended, never edited (Flyway refuses a changed checksum). Each runs in its own
  * transaction: a failed one leaves the schema at the last whole version and fails with a
  * {@link SQLException} naming the migration and SQLite's reason.
  *
@@ -100,10 +104,22 @@ public final class Migrations {
      */
     public static MigrateResult migrate(Connection connection, String location, String javaMigrationPackage,
                                         LegacyVersion legacy) throws SQLException {
+        return migrate(connection, location, historyTable(location), javaMigrationPackage, legacy);
+    }
+
+    /**
+     * The SQL under {@code sqlLocation} with the history table of store {@code storeLocation}: a store's
+     * PostgreSQL migrations ({@link Postgres#migrate}) keep the same history table name as its SQLite ones.
+     */
+    static MigrateResult migrateAs(Connection connection, String sqlLocation, String storeLocation) throws SQLException {
+        return migrate(connection, sqlLocation, historyTable(storeLocation), null, c -> null);
+    }
+
+    private static MigrateResult migrate(Connection connection, String location, String table,
+                                         String javaMigrationPackage, LegacyVersion legacy) throws SQLException {
         requireNonNull(connection, "connection");
         requireNonNull(location, "location");
         requireNonNull(legacy, "legacy");
-        final String table = historyTable(location);
         final List<String> locations = new ArrayList<>();
         locations.add("classpath:" + location);
         if (javaMigrationPackage != null) {

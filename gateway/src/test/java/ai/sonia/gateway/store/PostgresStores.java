@@ -1,0 +1,41 @@
+package ai.sonia.gateway.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
+
+/** Accounts databases on the test class's PostgreSQL schema, emptied for each test and closed after it. */
+final class PostgresStores implements AutoCloseable {
+
+    private final EmbeddedPostgresExtension postgres;
+    private final List<PostgresDatabase> open = new ArrayList<>();
+
+    PostgresStores(EmbeddedPostgresExtension postgres) {
+        this.postgres = postgres;
+    }
+
+    /** The class's accounts database (migrated), with every table emptied. */
+    PostgresDatabase newDatabase() {
+        final PostgresDatabase db = PostgresDatabase.open(postgres.settings());
+        open.add(db);
+        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+             Statement s = c.createStatement()) {
+            // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
+            s.execute("TRUNCATE tenants, users, sessions, refresh_tokens, api_keys, request_ids, audit_events");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return db;
+    }
+
+    @Override
+    public void close() {
+        open.forEach(PostgresDatabase::close);
+        open.clear();
+    }
+}

@@ -1,0 +1,184 @@
+package ai.sonia.runtime.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.util.Locale;
+import java.util.Set;
+
+import javax.sql.DataSource;
+
+import com.linecorp.armeria.common.annotation.Nullable;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+
+import ai.sonia.runtime.ConfigKey;
+import ai.sonia.runtime.StackConfig;
+
+/**
+ * The cluster engine for the relational stores: one PostgreSQL that every replica of a service shares, chosen
+ * in the config's top-level {@code store} section. The single-machine default stays SQLite
+ * ({@link Sqlite}), nothing else to install:
+ *
+ * <pre>{@code
+ * "store": { "engine": "postgres",                               // default: "sqlite"
+ *            "postgres": { "url": "jdbc:postgresql://db:5432/sonia",
+ *                          "user": "sonia",
+ *                          "passwordFile": "secrets/postgres",   // owner-only, relative to SONIA_HOME
+ *                          "poolSize": 4 } }
+ * }</pre>
+ * Each store opens its own pool ({@link #open}, HikariCP) and migrates its own schema ({@link #migrate}): the
+ * PostgreSQL SQL of store {@code db/<svc>/<store>} lives under {@code db/postgresql/<svc>/<store>/} (a sibling
+ * tree, since Flyway scans a location's subdirectories, so the SQLite location cannot hold it), with the same
+ * history table name as on SQLite. The password is read from its file, which must be owner-only, and is never
+ * logged or printed; a PostgreSQL that cannot be reached fails the service's start-up (fail closed).
+ */
+public final class Postgres {
+
+    /** The keys of the top-level {@code store} section. */
+    @ConfigKey("Where the relational stores live (every replica of a service on one PostgreSQL, or SQLite files).")
+    public record Keys(
+            @ConfigKey(value = "sqlite (files under each service's data directory) or postgres (store.postgres).",
+                       def = "sqlite") String engine,
+            @ConfigKey("The PostgreSQL of engine postgres.") PostgresKeys postgres) {}
+
+    /** The keys of {@code store.postgres}. */
+    public record PostgresKeys(
+            @ConfigKey("JDBC URL, e.g. jdbc:postgresql://db:5432/sonia (currentSchema=... picks a schema).")
+            String url,
+            @ConfigKey("The database user.") String user,
+            @ConfigKey("File holding the user's password, owner-only (relative to SONIA_HOME).") String passwordFile,
+            @ConfigKey(value = "Connections per store's pool.", def = "4") int poolSize) {}
+
+    /** Where a store's data lives: SQLite, or the PostgreSQL of these settings. */
+    public static final class Settings {
+        private final String url;
+        private final String user;
+        private final String password;
+        private final int poolSize;
+
+        public Settings(String url, String user, String password, int poolSize) {
+            this.url = requireNonNull(url, "url");
+            this.user = requireNonNull(user, "user");
+            this.password = requireNonNull(password, "password");
+            if (poolSize < 1) {
+                throw new IllegalArgumentException("store.postgres.poolSize: " + poolSize + " (expected: >= 1)");
+            }
+            this.poolSize = poolSize;
+        }
+
+        /** The URL without its query, which may carry credentials: for messages and logs. */
+        public String shownUrl() {
+            final int query = url.indexOf('?');
+            return query < 0 ? url : url.substring(0, query);
+        }
+
+        @Override
+        public String toString() {
+            return "PostgreSQL " + shownUrl() + " as " + user + " (pool " + poolSize + ")";
+        }
+    }
+
+    /**
+     * The PostgreSQL settings of the stack's {@code store} section, or null when the engine is SQLite.
+     *
+     * @throws IllegalArgumentException for an unknown engine, a missing key, or a password file that is
+     *         missing, empty or readable by others
+     */
+    @Nullable
+    public static Settings from(StackConfig config) {
+        final Keys keys = config.section("store", Keys.class);
+        final String engine = keys.engine() == null ? "sqlite" : keys.engine().trim().toLowerCase(Locale.ROOT);
+        switch (engine) {
+            case "sqlite":
+                return null;
+            case "postgres":
+            case "postgresql":
+                break;
+            default:
+                throw new IllegalArgumentException("store.engine: unknown " + keys.engine()
+                                                   + " (expected: sqlite or postgres)");
+        }
+        final PostgresKeys pg = keys.postgres();
+        return new Settings(required(pg.url(), "url"), required(pg.user(), "user"),
+                            password(config.home().resolve(required(pg.passwordFile(), "passwordFile"))),
+                            pg.poolSize());
+    }
+
+    /**
+     * A pool of connections to the settings' database named {@code name} (e.g. {@code router-ledger}), with
+     * one connection made at once: a database that cannot be reached fails here, naming it and the reason.
+     */
+    public static HikariDataSource open(Settings settings, String name) {
+        final HikariConfig hikari = new HikariConfig();
+        hikari.setPoolName(name);
+        hikari.setJdbcUrl(settings.url);
+        hikari.setUsername(settings.user);
+        hikari.setPassword(settings.password);
+        hikari.setMaximumPoolSize(settings.poolSize);
+        hikari.setConnectionTimeout(5_000);
+        hikari.setInitializationFailTimeout(1); // one attempt at start: fail closed, at once
+        try {
+            return new HikariDataSource(hikari);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("store.engine is postgres, but " + settings.shownUrl()
+                                            + " cannot be reached for " + name + ": " + reason(e), e);
+        }
+    }
+
+    /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
+    public static void migrate(DataSource dataSource, String location) throws SQLException {
+        try (Connection connection = dataSource.getConnection()) {
+            Migrations.migrateAs(connection, sqlLocation(location), location);
+        }
+    }
+
+    /** Where the PostgreSQL SQL of store {@code db/<svc>/<store>} lives: {@code db/postgresql/<svc>/<store>}. */
+    static String sqlLocation(String location) {
+        if (!location.startsWith("db/")) {
+            throw new IllegalArgumentException("a store's location starts with db/: " + location);
+        }
+        return "db/postgresql/" + location.substring("db/".length());
+    }
+
+    private static String reason(Throwable e) {
+        Throwable cause = e;
+        while (cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return String.valueOf(cause.getMessage());
+    }
+
+    private static String password(Path file) {
+        try {
+            final Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                throw new IllegalArgumentException("store.postgres.passwordFile: " + file
+                                                   + " must be owner-only (chmod 600)");
+            }
+            final String password = Files.readString(file, StandardCharsets.UTF_8).strip();
+            if (password.isEmpty()) {
+                throw new IllegalArgumentException("store.postgres.passwordFile: " + file + " is empty");
+            }
+            return password;
+        } catch (IOException e) {
+            throw new IllegalArgumentException("store.postgres.passwordFile: cannot read " + file + ": " + e, e);
+        }
+    }
+
+    private static String required(@Nullable String value, String key) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException("store.postgres." + key + " is required with store.engine postgres");
+        }
+        return value.trim();
+    }
+
+    private Postgres() {}
+}

@@ -1,0 +1,66 @@
+package ai.sonia.runtime.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+
+import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.TestHomes;
+
+/** The {@code store} section: SQLite unless told, PostgreSQL only with an owner-only password file. */
+class PostgresTest {
+
+    @Test
+    void sqliteIsTheDefault() {
+        assertThat(Postgres.from(TestHomes.config("store-default"))).isNull();
+    }
+
+    @Test
+    void postgresSettingsComeFromTheSectionAndThePasswordFromAnOwnerOnlyFile() throws Exception {
+        final Path home = TestHomes.create("store-postgres");
+        final Path password = home.resolve("secrets/postgres");
+        Files.createDirectories(password.getParent());
+        Files.writeString(password, "s3cret\n");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+        final StackConfig config = StackConfig.load(env(home, "postgres", "jdbc:postgresql://db:5432/sonia?ssl=true"));
+
+        final Postgres.Settings settings = Postgres.from(config);
+        assertThat(settings).isNotNull();
+        assertThat(settings.shownUrl()).isEqualTo("jdbc:postgresql://db:5432/sonia");
+        assertThat(settings.toString()).doesNotContain("s3cret").doesNotContain("ssl=true");
+
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> Postgres.from(config)).hasMessageContaining("must be owner-only");
+    }
+
+    @Test
+    void anUnknownEngineOrAMissingKeyIsRefused() {
+        final Path home = TestHomes.create("store-unknown");
+        assertThatThrownBy(() -> Postgres.from(StackConfig.load(env(home, "mysql", "jdbc:x"))))
+                .hasMessageContaining("store.engine: unknown mysql (expected: sqlite or postgres)");
+        final Map<String, String> noUrl = TestHomes.env(home);
+        noUrl.put("SONIA_STORE_ENGINE", "postgres");
+        assertThatThrownBy(() -> Postgres.from(StackConfig.load(noUrl)))
+                .hasMessageContaining("store.postgres.url is required");
+    }
+
+    @Test
+    void aStoresPostgresqlMigrationsLiveBesideItsSqliteTree() {
+        assertThat(Postgres.sqlLocation("db/router/ledger")).isEqualTo("db/postgresql/router/ledger");
+    }
+
+    private static Map<String, String> env(Path home, String engine, String url) {
+        final Map<String, String> env = TestHomes.env(home);
+        env.put("SONIA_STORE_ENGINE", engine);
+        env.put("SONIA_STORE_POSTGRES_URL", url);
+        env.put("SONIA_STORE_POSTGRES_USER", "sonia");
+        env.put("SONIA_STORE_POSTGRES_PASSWORD_FILE", "secrets/postgres");
+        return env;
+    }
+}
