@@ -640,6 +640,7 @@ function loadAdmin() {
   loadUsers();
   loadKeys();
   loadUsage();
+  loadTraining();
   loadDeps();
   loadLimits();
 }
@@ -832,6 +833,54 @@ async function loadUsage() {
     $('budget-facts').replaceChildren(el('dd', { class: 'error', text: message(error) }));
   }
 }
+
+/** The tenant's training mode: a lock on actions above LOW and on memory changes, from EVA-OS. */
+function showTraining(status) {
+  const on = status.enabled === true;
+  $('training-facts').replaceChildren(
+    ...cell('Tenant', status.tenant || me.tenant),
+    el('dt', { text: 'State' }), el('dd', {}, el('span', { class: `state ${on ? 'bad' : 'ok'}`, id: 'training-state', text: on ? 'On' : 'Off' })),
+    ...(on ? [...cell('Reason', status.reason), ...cell('Turned on by', status.enabled_by),
+      ...cell('Since', when(status.since)), ...cell('Lifts by itself', when(status.expires_at))] : []));
+  $('training-form-title').textContent = on ? 'Replace the reason or the time left' : 'Turn training mode on';
+  $('training-enable').textContent = on ? 'Replace' : 'Turn on';
+  $('training-disable').hidden = !on;
+}
+
+async function loadTraining() {
+  try {
+    showTraining(await api('GET', `/v1/training/status/${encodeURIComponent(me.tenant)}`));
+  } catch (error) {
+    $('training-facts').replaceChildren(el('dd', { class: 'error', text: message(error) }));
+  }
+}
+
+$('training-form').addEventListener('submit', async event => {
+  event.preventDefault();
+  const form = event.target;
+  $('training-error').textContent = '';
+  try {
+    const status = await api('POST', '/v1/training/enable',
+      { tenant: me.tenant, reason: form.reason.value, ttl: `${Number(form.hours.value) * 3600}s` });
+    form.reason.value = '';
+    showTraining(status);
+    notice(`Training mode is on until ${when(status.expires_at)}.`);
+  } catch (error) {
+    $('training-error').textContent = message(error);
+  }
+});
+
+$('training-disable').addEventListener('click', async () => {
+  if (!await confirmed('Turn training mode off?', 'Actions above low risk and memory changes are allowed again at once.',
+    'Turn off')) return;
+  try {
+    showTraining(await api('POST', '/v1/training/disable', { tenant: me.tenant, reason: 'turned off from the console' }));
+    notice('Training mode is off.');
+    $('training-reason').focus();
+  } catch (error) {
+    notice(`Could not turn training mode off: ${message(error)}`);
+  }
+});
 
 async function loadDeps() {
   try {

@@ -23,6 +23,7 @@ import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.StaleElementReferenceException;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
@@ -35,8 +36,8 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * The web console end to end: a real headless Chromium (Debian's, through its chromedriver) against the six
  * real services on free ports. Sign-in with the session cookie, a streamed chat reply with its provenance, a
  * user created by the admin who then signs in, a HIGH action approved from another browser and run once, a
- * memory forgotten; cookie flags and CSRF; an axe-core scan of every screen. Screenshots go to
- * {@code target/console-screenshots/} (the ones in docs/console/ come from here).
+ * memory forgotten, training mode turned on and off; cookie flags and CSRF; an axe-core scan of every screen.
+ * Screenshots go to {@code target/console-screenshots/} (the ones in docs/console/ come from here).
  *
  * <p>Chromium and chromedriver are installed by {@code scripts/sonia test} (as root); without them this test
  * fails with the install line, unless {@code SONIA_TESTS_WITHOUT_BROWSER=1} says to skip it on this machine.
@@ -440,6 +441,42 @@ class ConsoleBrowserIT {
     }
 
     @Test
+    @Order(55)
+    void trainingModeTurnedOnFromTheConsoleRefusesActionsAboveLowUntilTurnedOff() throws Exception {
+        go(admin, "admin");
+        admin.findElement(By.cssSelector("[data-jump='admin-training']")).click();
+        waitText(admin, "training-state", "Off");
+        assertThat(admin.findElement(By.id("training-hours")).getAttribute("value")).isEqualTo("24");
+        visible(admin, "training-reason").sendKeys("nightly fine-tune", Keys.ENTER);
+        waitText(admin, "training-state", "On");
+        assertThat(admin.findElement(By.id("training-facts")).getText())
+                .contains("nightly fine-tune", "Turned on by", "Since", "Lifts by itself");
+        final String tenant = (String) ((Map<?, ?>) ((Map<?, ?>) fetch(other, "GET", "/api/auth/me", null, false)
+                .get("body")).get("data")).get("tenant");
+        final Map<?, ?> status = fetch(other, "GET", "/v1/training/status/" + tenant, null, false);
+        assertThat(String.valueOf(status.get("body"))).contains("enabled=true", "reason=nightly fine-tune");
+        // A HIGH action is refused before any approval is asked for.
+        final Map<?, ?> refused = fetch(other, "POST", "/v1/action",
+                                        "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"training.txt\"]}}", true);
+        assertThat(((Map<?, ?>) ((Map<?, ?>) refused.get("body")).get("error")).get("code"))
+                .as(String.valueOf(refused.get("body"))).isEqualTo("TRAINING_LOCKED");
+        scan(admin, "admin: training mode");
+        admin.executeScript("document.getElementById('admin-training').scrollIntoView()");
+        shot(admin, "admin-training");
+        admin.manage().window().setSize(new Dimension(390, 844));
+        assertThat((Boolean) admin.executeScript("return document.documentElement.scrollWidth <= window.innerWidth"))
+                .as("no sideways scroll on the training panel at phone width").isTrue();
+        admin.manage().window().setSize(new Dimension(1280, 900));
+
+        visible(admin, "training-disable").click();
+        visible(admin, "confirm-dialog").findElement(By.id("confirm-yes")).click();
+        waitText(admin, "training-state", "Off");
+        assertThat(admin.switchTo().activeElement().getAttribute("id")).isEqualTo("training-reason");
+        assertThat(String.valueOf(fetch(other, "GET", "/v1/training/status/" + tenant, null, false).get("body")))
+                .doesNotContain("enabled=true");
+    }
+
+    @Test
     @Order(60)
     void signingOutRevokesTheSession() throws Exception {
         go(other, "account");
@@ -530,7 +567,8 @@ class ConsoleBrowserIT {
     }
 
     private static void waitText(WebDriver driver, String id, String text) {
-        new WebDriverWait(driver, Duration.ofSeconds(15)).until(d -> d.findElement(By.id(id)).getText().contains(text));
+        new WebDriverWait(driver, Duration.ofSeconds(15)).ignoring(StaleElementReferenceException.class)
+                .until(d -> d.findElement(By.id(id)).getText().contains(text));
     }
 
     /** A fetch from the page, as its own script would make it (cookie; the CSRF header if asked): status and body. */
