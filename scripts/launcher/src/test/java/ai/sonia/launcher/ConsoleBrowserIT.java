@@ -258,8 +258,16 @@ class ConsoleBrowserIT {
         final String id = admin.findElement(By.id("session-title")).getText().replace("Session ", "");
         // Opened again (a new socket from sequence 0): the kept events are replayed in order, nothing twice.
         admin.findElement(By.id("sessions-refresh")).click();
-        new WebDriverWait(admin, Duration.ofSeconds(10)).until(ExpectedConditions.elementToBeClickable(
-                By.cssSelector("#sessions-body tr[data-session='" + id + "'] button"))).click();
+        // The list redraws when its refresh lands: click the row's button as it is then, not as it was found.
+        new WebDriverWait(admin, Duration.ofSeconds(10)).ignoring(StaleElementReferenceException.class).until(d -> {
+            final WebElement open = ExpectedConditions.elementToBeClickable(
+                    By.cssSelector("#sessions-body tr[data-session='" + id + "'] button")).apply(d);
+            if (open == null) {
+                return false;
+            }
+            open.click();
+            return true;
+        });
         wait.until(d -> d.findElement(By.id("session-events")).getText().contains("TURN"));
         final List<String> sequences = admin.findElements(By.cssSelector("#session-events li")).stream()
                                             .map(li -> li.getAttribute("data-sequence")).filter(s -> !"0".equals(s)).toList();
