@@ -35,11 +35,8 @@ public final class PostgresAccountStore implements AccountStore {
         final boolean inserted = db.inTransaction(tx -> {
             tx.update("INSERT INTO tenants(id, create_ms) VALUES (?, ?) ON CONFLICT DO NOTHING", user.tenant(),
                       user.createMs());
-            return tx.update("INSERT INTO users(id, tenant, username, display_name, password_hash, role, create_ms,"
-                             + " disabled, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                             user.id(), user.tenant(), user.username(), user.displayName(), user.passwordHash(),
-                             Roles.name(user.role()), user.createMs(), user.disabled() ? 1 : 0,
-                             user.mustChangePassword() ? 1 : 0) == 1;
+            return tx.update("INSERT INTO " + UserColumns.INSERT + " ON CONFLICT DO NOTHING",
+                             UserColumns.values(user)) == 1;
         });
         if (!inserted) {
             throw DomainException.alreadyExists("user", user.username());
@@ -212,11 +209,7 @@ public final class PostgresAccountStore implements AccountStore {
     }
 
     private static List<UserRow> users(PostgresDatabase.Tx tx, String sql, Object... args) throws SQLException {
-        return tx.query(rs -> new UserRow(rs.getString("id"), rs.getString("tenant"), rs.getString("username"),
-                                       rs.getString("display_name"), rs.getString("password_hash"),
-                                       Roles.parse(rs.getString("role")), rs.getLong("create_ms"),
-                                       rs.getInt("disabled") != 0, rs.getInt("must_change_password") != 0),
-                        sql, args);
+        return tx.query(UserColumns::read, sql, args);
     }
 
     private static List<KeyRow> keys(PostgresDatabase.Tx tx, String sql, Object... args) throws SQLException {

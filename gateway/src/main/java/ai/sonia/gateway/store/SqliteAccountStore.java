@@ -30,11 +30,7 @@ public final class SqliteAccountStore implements AccountStore {
     @Override
     public synchronized void insertUser(UserRow user) {
         db.update("INSERT OR IGNORE INTO tenants(id, create_ms) VALUES (?, ?)", user.tenant(), user.createMs());
-        final boolean inserted = db.update("INSERT OR IGNORE INTO users(id, tenant, username, display_name, password_hash, role, "
-                          + "create_ms, disabled, must_change_password) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          user.id(), user.tenant(), user.username(), user.displayName(), user.passwordHash(),
-                          Roles.name(user.role()), user.createMs(), user.disabled() ? 1 : 0,
-                          user.mustChangePassword() ? 1 : 0) == 1;
+        final boolean inserted = db.update("INSERT OR IGNORE INTO " + UserColumns.INSERT, UserColumns.values(user)) == 1;
         if (!inserted) {
             throw DomainException.alreadyExists("user", user.username());
         }
@@ -188,11 +184,7 @@ public final class SqliteAccountStore implements AccountStore {
     // Plumbing
 
     private List<UserRow> queryUsers(String sql, Object... args) {
-        return db.query(rs -> new UserRow(rs.getString("id"), rs.getString("tenant"), rs.getString("username"),
-                                          rs.getString("display_name"), rs.getString("password_hash"),
-                                          Roles.parse(rs.getString("role")), rs.getLong("create_ms"),
-                                          rs.getInt("disabled") != 0, rs.getInt("must_change_password") != 0),
-                        sql, args);
+        return db.query(UserColumns::read, sql, args);
     }
 
     private List<KeyRow> queryKeys(String sql, Object... args) {
