@@ -9,15 +9,18 @@ import com.linecorp.armeria.server.ServerListener;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.memory.client.EvaOsTrainingGate;
 import ai.sonia.memory.domain.AccessTracker;
+import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
 import ai.sonia.memory.domain.Housekeeping;
 import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.domain.SearchPipeline;
 import ai.sonia.memory.domain.TrainingGate;
 import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
+import ai.sonia.memory.store.PostgresMemoryStore;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
@@ -26,6 +29,7 @@ import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.store.Postgres;
 import io.grpc.ManagedChannel;
 
 /** Wires the memory service: the durable memory ledger and hybrid search. */
@@ -51,8 +55,23 @@ public final class MemoryModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config, Clock clock) {
         final MemoryConfig memoryConfig = config.service(spec().name(), MemoryConfig.class);
         final Path dataDir = config.dataDir(spec().name());
-        final SqliteMemoryStore store = SqliteMemoryStore.open(dataDir.resolve("memory.db"), memoryConfig.readers(),
-                                                               memoryConfig.fullSync());
+        // store.engine: the SQLite file of this machine, or the PostgreSQL every replica shares (fails closed).
+        final Postgres.Settings postgres = Postgres.from(config);
+        final MemoryStore store;
+        final AuditLog auditLog;
+        final Object database;
+        if (postgres == null) {
+            final SqliteMemoryStore sqlite = SqliteMemoryStore.open(dataDir.resolve("memory.db"),
+                                                                    memoryConfig.readers(), memoryConfig.fullSync());
+            store = sqlite;
+            auditLog = sqlite.auditLog();
+            database = sqlite.file();
+        } else {
+            final PostgresMemoryStore shared = PostgresMemoryStore.open(postgres);
+            store = shared;
+            auditLog = shared.auditLog();
+            database = shared.shownUrl();
+        }
         final EmbeddingChoice embedding = EmbeddingChoice.from(memoryConfig.embedding(), config);
         embedding.checkLedger(store);
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
@@ -65,12 +84,13 @@ public final class MemoryModule implements ServiceModule {
         final TrainingGate training = evaos == null ? TrainingGate.OFF
                 : new EvaOsTrainingGate(EvaOsServiceGrpc.newBlockingStub(evaos),
                                         Duration.ofMillis(memoryConfig.training().cacheMs()), clock);
-        final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses,
+        final MemoryEngine engine = new MemoryEngine(memoryConfig, store, auditLog, embedder, index, accesses,
                                                      training, clock);
         final SearchPipeline search = new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock);
         final IndexLoader loader = new IndexLoader(store, index);
-        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load);
-        final Backups backups = new Backups(store, store.auditLog(), loader, clock,
+        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load,
+                                                            loader::followChanges);
+        final Backups backups = new Backups(store, auditLog, loader, clock,
                                             dataDir.resolve("backups"));
         final SoniaServer.Builder builder = SoniaServer.builder(spec(), config);
         if (evaos != null) {
@@ -83,7 +103,7 @@ public final class MemoryModule implements ServiceModule {
                                   .whenStarted(started -> embedder.startLoading()).build()))
                           .readinessCheck("index", index::problem)
                           .readinessCheck("embedder", embedder::problem)
-                          .configSummary("database", store.file())
+                          .configSummary("database", database)
                           .configSummary("embedding_model", embedder.model())
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
                           .configSummary("training.enforce", memoryConfig.training().enforce()

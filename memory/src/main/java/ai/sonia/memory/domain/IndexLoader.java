@@ -9,7 +9,8 @@ import ai.sonia.runtime.Threads;
 /**
  * Fills the in-memory {@link VectorIndex} from the ledger: the exact vectors first (searches wait for
  * them), then on a background thread Lucene's text index (BM25 searches wait for it) and then its HNSW graph
- * (exact scans answer until it is built).
+ * (exact scans answer until it is built). Then keeps it in step with what other replicas of a shared ledger
+ * write ({@link #followChanges}, a few times a second; a ledger only this process writes has no such changes).
  */
 public final class IndexLoader {
 
@@ -17,6 +18,10 @@ public final class IndexLoader {
 
     private final MemoryStore store;
     private final VectorIndex index;
+    // Where the change feed is read next, and the last RELOAD applied (changes before it are in the load).
+    private long cursor;
+    private long reloadedAt;
+    private boolean following = true;
 
     public IndexLoader(MemoryStore store, VectorIndex index) {
         this.store = store;
@@ -24,15 +29,56 @@ public final class IndexLoader {
     }
 
     /** Drops what the index holds and loads it again (after the ledger was replaced). */
-    public void reload() {
+    public synchronized void reload() {
         index.clear();
         load();
     }
 
+    /**
+     * Applies the changes that any replica committed since the last call (or the load): memories stored
+     * through another replica become searchable here, forgotten ones leave, a restore reloads everything.
+     */
+    public synchronized void followChanges() {
+        final MemoryStore.Changes read;
+        try {
+            read = store.changesSince(cursor);
+        } catch (RuntimeException e) {
+            if (following) {
+                logger.warn("Reading the ledger's changes failed; the index follows again when it can", e);
+            }
+            following = false;
+            return;
+        }
+        if (!following) {
+            logger.info("Reading the ledger's changes works again");
+            following = true;
+        }
+        long reloadTo = 0;
+        for (MemoryStore.Change change : read.changes()) {
+            if (change.seq() <= reloadedAt) {
+                continue; // read again, and already in the index's last load
+            }
+            switch (change.kind()) {
+                case ADD -> index.add(change.tenant(), change.id(), change.text(), change.vector());
+                case REMOVE -> index.remove(change.tenant(), change.id());
+                case RELOAD -> reloadTo = change.seq();
+            }
+        }
+        if (reloadTo > 0) {
+            reloadedAt = reloadTo;
+            logger.info("The ledger was restored through another replica; reloading the index");
+            reload(); // takes a new cursor
+            return;
+        }
+        cursor = read.cursor();
+    }
+
     /** Loads the exact vectors, then starts building the Lucene index. */
-    public void load() {
+    public synchronized void load() {
         final long start = System.nanoTime();
         try {
+            // Before the read: whatever commits after it is in the feed from here on.
+            cursor = store.changeCursor();
             final int[] count = new int[1];
             store.vectors((id, tenant, vector) -> {
                 index.addExact(tenant, id, vector);

@@ -55,6 +55,36 @@ public interface MemoryStore extends AutoCloseable {
         void accept(long id, String tenant, float[] vector);
     }
 
+    /**
+     * A change to the searchable set committed by any replica: a memory ADDed (with its text and vector, as
+     * they are now), REMOVEd, or the whole ledger RELOADed (a restore). {@code seq} orders changes.
+     */
+    record Change(long seq, Kind kind, long id, String tenant, String text, float[] vector) {
+
+        /** What changed. */
+        public enum Kind { ADD, REMOVE, RELOAD }
+    }
+
+    /** The changes read by {@link #changesSince}, in {@code seq} order, and where to read next. */
+    record Changes(List<Change> changes, long cursor) {}
+
+    /**
+     * Where the change feed stands now, to pass to {@link #changesSince} before the index is loaded from the
+     * ledger. A store that only this process writes has no feed: 0.
+     */
+    default long changeCursor() {
+        return 0;
+    }
+
+    /**
+     * The changes committed since {@code cursor}, by this replica and the others, for the in-process index
+     * of each: every one committed since is there, and some read before may come again (applying them is
+     * idempotent). A store that only this process writes has none (its engine updates the index itself).
+     */
+    default Changes changesSince(long cursor) {
+        return new Changes(List.of(), cursor);
+    }
+
     /** The memory with this name, in any tenant, or empty. */
     Optional<Row> byName(String name, long nowMs);
 
@@ -85,7 +115,10 @@ public interface MemoryStore extends AutoCloseable {
      */
     Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs);
 
-    /** Forgets the request ids of stores made before {@code beforeMs}; returns how many. */
+    /**
+     * Forgets the request ids of stores made before {@code beforeMs}, and a change feed's entries as old;
+     * returns how many request ids.
+     */
     int forgetRequestsBefore(long beforeMs);
 
     /** {@link #store} of each, all in one transaction. */

@@ -27,6 +27,10 @@ final class TenantVectors {
         data = new float[64 * dims];
     }
 
+    boolean contains(long id) {
+        return positions.containsKey(id);
+    }
+
     int size() {
         return size;
     }

@@ -46,11 +46,15 @@ public final class VectorIndex implements AutoCloseable {
         this.approximateAbove = approximateAbove;
     }
 
-    /** Adds a committed memory's vector (and, once the Lucene index is fed, its text). */
+    /** Adds a committed memory's vector (and, once the Lucene index is fed, its text); once only. */
     public void add(String tenant, long id, String text, float[] vector) {
         lock.writeLock().lock();
         try {
-            tenants.computeIfAbsent(tenant, t -> new TenantVectors(dims)).add(id, vector);
+            final TenantVectors vectors = tenants.computeIfAbsent(tenant, t -> new TenantVectors(dims));
+            if (vectors.contains(id)) {
+                return; // a replica's change feed brings back what this replica added itself
+            }
+            vectors.add(id, vector);
             if (feedingGraph) {
                 lucene.add(tenant, id, text, vector);
             }

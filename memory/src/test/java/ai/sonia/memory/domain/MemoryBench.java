@@ -497,10 +497,11 @@ public final class MemoryBench {
         final VectorIndex index = new VectorIndex(DIMS, memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final Clock clock = Clock.systemUTC();
+        final IndexLoader loader = new IndexLoader(store, index);
         final Engine engine = new Engine(
                 new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses, TrainingGate.OFF, clock),
                 new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock), store, index,
-                new Housekeeping(memoryConfig, store, accesses, clock, new IndexLoader(store, index)::load));
+                new Housekeeping(memoryConfig, store, accesses, clock, loader::load, loader::followChanges));
         // Wait for the (empty) graph, so every insert feeds it as in a long-running server.
         while (!engine.index().graphReady()) {
             Thread.sleep(10);

@@ -1,0 +1,384 @@
+package ai.sonia.memory.store;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.domain.Actor;
+import ai.sonia.memory.domain.AuditLog;
+import ai.sonia.memory.domain.LedgerView;
+import ai.sonia.memory.domain.MemoryFilter;
+import ai.sonia.memory.domain.MemoryStore;
+import ai.sonia.memory.v1.MemoryStats;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Postgres;
+
+/**
+ * The memory ledger on PostgreSQL (with {@code store.engine} postgres), shared by every memory replica: the
+ * same rows as {@link SqliteMemoryStore} through the same statements ({@link LedgerSql}), each write one
+ * transaction. Supersede, invalidate and forget lock the memory's row first and change it only in the state
+ * they read, the TTL sweep skips rows another replica holds, and two replicas storing the same text in one
+ * scope meet at the active-hash unique index: each change lands exactly once. A transaction that PostgreSQL
+ * aborts for a deadlock or a serialization failure is run again (up to three times).
+ *
+ * <p>Every replica keeps an in-process search index; {@code memory_changes} is the feed they follow
+ * ({@link #changesSince}). Backups are SQLite files of the ledger's schema ({@link PostgresBackupFiles}), so
+ * they restore on either engine. The audit log ({@link PostgresAuditLog}) is append-only by trigger and stays
+ * so through a restore. Schema: the Flyway migrations of {@code db/postgresql/memory/ledger}.
+ */
+public final class PostgresMemoryStore implements MemoryStore {
+
+    private static final int ATTEMPTS = 3;
+
+    /** PostgreSQL's side of the statements: ids as an array, rows locked by the writes that read them. */
+    static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
+        @Override
+        public String idIn(String column) {
+            return column + " = ANY(?)";
+        }
+
+        @Override
+        public void bindIds(PreparedStatement statement, int index, Collection<Long> ids) throws SQLException {
+            statement.setArray(index, statement.getConnection().createArrayOf("bigint", ids.toArray()));
+        }
+
+        @Override
+        public String byIdHint() {
+            return "";
+        }
+
+        @Override
+        public String forUpdate() {
+            return " FOR UPDATE";
+        }
+
+        @Override
+        public String forUpdateSkipLocked() {
+            return " FOR UPDATE SKIP LOCKED";
+        }
+
+        @Override
+        public String databaseBytes() {
+            return "SELECT pg_total_relation_size('memories') + pg_total_relation_size('memory_metadata')"
+                   + " + pg_total_relation_size('memory_vectors') + pg_total_relation_size('audit_records')"
+                   + " + pg_total_relation_size('store_requests') + pg_total_relation_size('memory_changes')";
+        }
+
+        @Override
+        public void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
+            PostgresMemoryStore.changed(c, change, id, tenant, nowMs);
+        }
+    };
+
+    /** One step on a connection. */
+    @FunctionalInterface
+    interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    private final HikariDataSource pool;
+    private final Postgres.Settings settings;
+    private final LedgerSql sql = new LedgerSql(DIALECT);
+    private final PostgresAuditLog auditLog = new PostgresAuditLog(this);
+
+    private PostgresMemoryStore(HikariDataSource pool, Postgres.Settings settings) {
+        this.pool = pool;
+        this.settings = settings;
+    }
+
+    /**
+     * Connects to the settings' database and migrates the ledger's schema.
+     *
+     * @throws IllegalStateException when the database cannot be reached (naming its URL) or migrated
+     */
+    public static PostgresMemoryStore open(Postgres.Settings settings) {
+        final HikariDataSource pool = Postgres.open(settings, "memory-ledger");
+        try {
+            Postgres.migrate(pool, SqliteMemoryStore.MIGRATIONS);
+            return new PostgresMemoryStore(pool, settings);
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("cannot open the memory ledger on " + settings + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The audit log in the same database. */
+    public AuditLog auditLog() {
+        return auditLog;
+    }
+
+    /** The database, as the status page shows it (no credentials). */
+    public String shownUrl() {
+        return settings.shownUrl();
+    }
+
+    // ---------------------------------------------------------------- transactions
+
+    /** Runs {@code work} in one transaction, again when PostgreSQL aborts it for a deadlock or serialization. */
+    <T> T inTransaction(Work<T> work) {
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = pool.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    final T result = work.run(c);
+                    c.commit();
+                    return result;
+                } catch (SQLException | RuntimeException e) {
+                    c.rollback();
+                    throw e;
+                }
+            } catch (SQLException e) {
+                if (attempt < ATTEMPTS && retriable(e)) {
+                    continue;
+                }
+                throw failure(e);
+            }
+        }
+    }
+
+    /** Runs {@code read} on one snapshot (REPEATABLE READ, read-only), streaming large results. */
+    <T> T inSnapshot(Work<T> read) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            try {
+                return read.run(c);
+            } finally {
+                c.rollback();
+            }
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+    }
+
+    /** A deadlock or serialization failure: the transaction was rolled back and may simply run again. */
+    private static boolean retriable(SQLException e) {
+        return "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
+    }
+
+    /** UNAVAILABLE (naming the engine) when PostgreSQL cannot be reached; otherwise the server's error. */
+    private RuntimeException failure(SQLException e) {
+        final String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+            return DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
+                                      "the memory ledger's PostgreSQL cannot be reached now",
+                                      Map.of("engine", "postgres", "url", settings.shownUrl()));
+        }
+        return new IllegalStateException("memory ledger: " + e.getMessage(), e);
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    @Override
+    public Optional<Row> byName(String name, long nowMs) {
+        return inTransaction(c -> sql.byName(c, name, nowMs));
+    }
+
+    @Override
+    public Optional<Row> activeByHash(Scope scope, String hash, long nowMs) {
+        return inTransaction(c -> sql.activeByHash(c, scope, hash, nowMs));
+    }
+
+    @Override
+    public List<Row> list(MemoryFilter filter, long beforeId, int limit) {
+        return inTransaction(c -> sql.list(c, filter, beforeId, limit));
+    }
+
+    @Override
+    public Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids) {
+        return inTransaction(c -> sql.eligible(c, filter, ids));
+    }
+
+    @Override
+    public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
+        return inTransaction(c -> sql.eligibleReferences(c, filter, ids));
+    }
+
+    @Override
+    public void vectors(VectorSink sink) {
+        inSnapshot(c -> {
+            LedgerSql.vectors(c, sink);
+            return null;
+        });
+    }
+
+    @Override
+    public void documents(DocumentSink sink) {
+        inSnapshot(c -> {
+            LedgerSql.documents(c, sink);
+            return null;
+        });
+    }
+
+    @Override
+    public MemoryStats stats(LedgerView view, long nowMs) {
+        return inSnapshot(c -> sql.stats(c, view, nowMs));
+    }
+
+    @Override
+    public List<String> otherVectorModels(String model, int limit) {
+        return inTransaction(c -> LedgerSql.otherVectorModels(c, model, limit));
+    }
+
+    @Override
+    public long count() {
+        return inTransaction(LedgerSql::count);
+    }
+
+    @Override
+    public Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs) {
+        return inTransaction(c -> sql.byRequest(c, principal, requestId, sinceMs, nowMs));
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    @Override
+    public Stored store(NewMemory memory, Actor actor, long nowMs) {
+        return inTransaction(c -> sql.store(c, memory, actor, nowMs));
+    }
+
+    @Override
+    public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
+        return inTransaction(c -> {
+            final List<Stored> stored = new ArrayList<>(memories.size());
+            for (NewMemory memory : memories) {
+                stored.add(sql.store(c, memory, actor, nowMs));
+            }
+            return stored;
+        });
+    }
+
+    @Override
+    public int forgetRequestsBefore(long beforeMs) {
+        return inTransaction(c -> {
+            try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_changes WHERE create_ms < ?")) {
+                delete.setLong(1, beforeMs);
+                delete.executeUpdate();
+            }
+            return LedgerSql.forgetRequestsBefore(c, beforeMs);
+        });
+    }
+
+    @Override
+    public Row invalidate(String name, String reason, Actor actor, long nowMs) {
+        return inTransaction(c -> sql.invalidate(c, name, reason, actor, nowMs));
+    }
+
+    @Override
+    public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
+        return inTransaction(c -> sql.forget(c, name, reason, actor, nowMs));
+    }
+
+    @Override
+    public List<Expired> expireDue(Actor actor, long nowMs, int limit) {
+        return inTransaction(c -> sql.expireDue(c, actor, nowMs, limit));
+    }
+
+    @Override
+    public void touch(Map<Long, long[]> accesses) {
+        inTransaction(c -> {
+            LedgerSql.touch(c, accesses);
+            return null;
+        });
+    }
+
+    // ---------------------------------------------------------------- the change feed
+
+    /** Appends a change to the feed, in the transaction of the write it follows. */
+    static void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)")) {
+            insert.setString(1, change);
+            insert.setLong(2, id);
+            insert.setString(3, tenant);
+            insert.setLong(4, nowMs);
+            insert.executeUpdate();
+        }
+    }
+
+    /** The oldest transaction still running: every change not yet visible is written by it or a later one. */
+    @Override
+    public long changeCursor() {
+        return inSnapshot(PostgresMemoryStore::oldestRunning);
+    }
+
+    private static long oldestRunning(Connection c) throws SQLException {
+        try (PreparedStatement query = c.prepareStatement("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+             ResultSet rs = query.executeQuery()) {
+            rs.next();
+            return Long.parseLong(rs.getString(1));
+        }
+    }
+
+    /**
+     * The changes of every transaction from {@code cursor} (an oldest running transaction id) on, read on one
+     * snapshot whose own oldest running transaction is the next cursor: a change that commits after this read
+     * belongs to a transaction at or after it, however its {@code seq} compares.
+     */
+    @Override
+    public Changes changesSince(long cursor) {
+        return inSnapshot(c -> {
+            final long next = oldestRunning(c); // the first statement: it fixes the snapshot
+            final List<Change> changes = new ArrayList<>();
+            try (PreparedStatement query = c.prepareStatement(
+                    "SELECT ch.seq, ch.change, ch.memory_id, ch.tenant, m.text, v.vector FROM memory_changes ch"
+                    + " LEFT JOIN memories m ON m.id = ch.memory_id LEFT JOIN memory_vectors v"
+                    + " ON v.memory_id = ch.memory_id WHERE ch.xid >= ?::text::xid8 ORDER BY ch.seq")) {
+                query.setString(1, Long.toString(cursor));
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        final Change.Kind kind = Change.Kind.valueOf(rs.getString(2));
+                        final byte[] vector = rs.getBytes(6);
+                        if (kind == Change.Kind.ADD && vector != null) {
+                            changes.add(new Change(rs.getLong(1), kind, rs.getLong(3), rs.getString(4),
+                                                   rs.getString(5), LedgerSql.toFloats(vector)));
+                        } else {
+                            // A memory added and forgotten since is as good as removed.
+                            changes.add(new Change(rs.getLong(1), kind == Change.Kind.ADD ? Change.Kind.REMOVE : kind,
+                                                   rs.getLong(3), rs.getString(4), "", new float[0]));
+                        }
+                    }
+                }
+            }
+            return new Changes(changes, next);
+        });
+    }
+
+    // ---------------------------------------------------------------- backups
+
+    @Override
+    public void backup(Path target) {
+        inSnapshot(c -> {
+            PostgresBackupFiles.export(c, target);
+            return null;
+        });
+    }
+
+    @Override
+    public String restoreProblem(Path source) {
+        return BackupFiles.problem(source);
+    }
+
+    @Override
+    public void restore(Path source) {
+        PostgresBackupFiles.restore(this, source);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

@@ -1,0 +1,52 @@
+package ai.sonia.memory.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
+
+/** Memory ledgers on the test class's PostgreSQL schema: emptied for each test, closed after it. */
+final class PostgresLedgers implements AutoCloseable {
+
+    private final EmbeddedPostgresExtension postgres;
+    private final List<PostgresMemoryStore> open = new ArrayList<>();
+
+    PostgresLedgers(EmbeddedPostgresExtension postgres) {
+        this.postgres = postgres;
+    }
+
+    /** The class's ledger (migrated), with every table emptied. */
+    PostgresMemoryStore emptied() {
+        final PostgresMemoryStore store = another();
+        try (Connection c = connection(); Statement s = c.createStatement()) {
+            // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
+            s.execute("TRUNCATE memories, memory_metadata, memory_vectors, audit_records, store_requests,"
+                      + " memory_changes");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        return store;
+    }
+
+    /** Another store on the same database: a second replica. */
+    PostgresMemoryStore another() {
+        final PostgresMemoryStore store = PostgresMemoryStore.open(postgres.settings(4));
+        open.add(store);
+        return store;
+    }
+
+    /** A connection of the test's own, outside the stores. */
+    Connection connection() throws SQLException {
+        return DriverManager.getConnection(postgres.url(), "postgres", "unused");
+    }
+
+    @Override
+    public void close() {
+        open.forEach(PostgresMemoryStore::close);
+        open.clear();
+    }
+}

@@ -1,0 +1,208 @@
+package ai.sonia.memory.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.memory.domain.LedgerView;
+import ai.sonia.memory.domain.MemoryStore;
+import ai.sonia.memory.domain.MemoryStore.Change;
+import ai.sonia.memory.domain.MemoryStore.Changes;
+import ai.sonia.memory.domain.MemoryStore.Stored;
+import ai.sonia.memory.v1.AuditAction;
+import ai.sonia.memory.v1.AuditRecord;
+import ai.sonia.memory.v1.MemoryState;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
+
+/**
+ * The PostgreSQL ledger against the contract every memory store meets, and what only a shared engine has to
+ * show: two stores on one database (two memory replicas) change one memory exactly once, and each one's
+ * change feed carries what the other wrote, including a write that commits after a later one.
+ */
+class PostgresMemoryStoreTest extends MemoryStoreContract {
+
+    @RegisterExtension
+    static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
+
+    private static final long NOW = 1_700_000_000_000L;
+
+    private final PostgresLedgers ledgers = new PostgresLedgers(postgres);
+
+    @Override
+    protected MemoryStore newStore() {
+        return ledgers.emptied();
+    }
+
+    @AfterEach
+    void closeAll() {
+        ledgers.close();
+    }
+
+    @Test
+    void twoReplicasSupersedingOneMemoryAtOnceCloseItOnce() throws Exception {
+        final MemoryStore other = ledgers.another();
+        for (int i = 0; i < 5; i++) {
+            final int round = i;
+            final String old = store.store(memory(scope("race", "ann"), "Ann lives in Lyon " + round), ACTOR, NOW)
+                                    .row().memory().getName();
+            final List<Object> outcomes = race(
+                    () -> store.store(memory(scope("race", "ann"), "Ann lives in Paris " + round, old, null), ACTOR,
+                                      NOW + 1),
+                    () -> other.store(memory(scope("race", "ann"), "Ann lives in Rome " + round, old, null), ACTOR,
+                                      NOW + 1));
+            final List<Stored> won = outcomes.stream().filter(Stored.class::isInstance).map(Stored.class::cast)
+                                             .toList();
+            assertThat(won).hasSize(1);
+            assertThat(outcomes).filteredOn(DomainException.class::isInstance).singleElement().satisfies(
+                    e -> assertThat(((DomainException) e).code()).isEqualTo(ErrorCode.ERROR_CODE_CONFLICT));
+            final var closed = other.byName(old, NOW + 2).orElseThrow().memory();
+            assertThat(closed.getState()).isEqualTo(MemoryState.MEMORY_STATE_SUPERSEDED);
+            assertThat(closed.getSupersededBy()).isEqualTo(won.get(0).row().memory().getName());
+            assertThat(actions(old)).containsExactly(AuditAction.AUDIT_ACTION_SUPERSEDE, AuditAction.AUDIT_ACTION_STORE);
+        }
+    }
+
+    @Test
+    void twoReplicasStoringTheSameTextAtOnceMakeOneMemory() throws Exception {
+        final MemoryStore other = ledgers.another();
+        for (int round = 0; round < 5; round++) {
+            final String text = "Said twice at once " + round;
+            final List<Object> outcomes = race(() -> store.store(memory(scope("same", ""), text), ACTOR, NOW),
+                                               () -> other.store(memory(scope("same", ""), text), ACTOR, NOW));
+            assertThat(outcomes).allMatch(Stored.class::isInstance);
+            assertThat(outcomes).extracting(o -> ((Stored) o).row().memory().getName()).containsOnly(
+                    ((Stored) outcomes.get(0)).row().memory().getName());
+            assertThat(outcomes).extracting(o -> ((Stored) o).created()).containsExactlyInAnyOrder(true, false);
+        }
+        assertThat(other.count()).isEqualTo(5);
+    }
+
+    @Test
+    void twoReplicasSweepingAtOnceExpireEachMemoryOnce() throws Exception {
+        final MemoryStore other = ledgers.another();
+        for (int i = 0; i < 20; i++) {
+            store.store(memory(scope("ttl", ""), "Short-lived " + i, "", NOW + 10), ACTOR, NOW);
+        }
+        final List<Object> swept = race(() -> store.expireDue(ACTOR, NOW + 10, 100),
+                                        () -> other.expireDue(ACTOR, NOW + 10, 100));
+        assertThat(swept.stream().mapToInt(s -> ((List<?>) s).size()).sum()).isEqualTo(20);
+        final List<AuditRecord> records = ((PostgresMemoryStore) store).auditLog()
+                .list(new LedgerView("ttl", "", ""), "", 0, 100);
+        assertThat(records).filteredOn(r -> r.getAction() == AuditAction.AUDIT_ACTION_EXPIRE).hasSize(20);
+    }
+
+    @Test
+    void eachReplicasChangeFeedCarriesTheOthersWritesEvenOneCommittedAfterALaterOne() throws Exception {
+        final MemoryStore other = ledgers.another();
+        long cursor = other.changeCursor();
+        final Stored stored = store.store(memory(scope("feed", ""), "Stored through A."), ACTOR, NOW);
+        Changes read = other.changesSince(cursor);
+        assertThat(read.changes()).singleElement().satisfies(change -> {
+            assertThat(change.kind()).isEqualTo(Change.Kind.ADD);
+            assertThat(change.id()).isEqualTo(stored.row().id());
+            assertThat(change.tenant()).isEqualTo("feed");
+            assertThat(change.text()).isEqualTo("Stored through A.");
+            assertThat(change.vector()).hasSize(4);
+        });
+        cursor = read.cursor();
+
+        // A store whose transaction began first (a lower seq) but commits after a later store.
+        try (Connection slow = ledgers.connection()) {
+            slow.setAutoCommit(false);
+            final Stored late = new LedgerSql(PostgresMemoryStore.DIALECT)
+                    .store(slow, memory(scope("feed", ""), "Committed late."), ACTOR, NOW);
+            store.store(memory(scope("feed", ""), "Committed first."), ACTOR, NOW);
+            read = other.changesSince(cursor);
+            assertThat(read.changes()).extracting(Change::text).containsExactly("Committed first.");
+            cursor = read.cursor();
+            slow.commit();
+            read = other.changesSince(cursor);
+            assertThat(read.changes()).extracting(Change::id).contains(late.row().id());
+            cursor = read.cursor();
+        }
+
+        store.forget(stored.row().memory().getName(), "", ACTOR, NOW);
+        assertThat(other.changesSince(cursor).changes()).filteredOn(c -> c.id() == stored.row().id())
+                .extracting(Change::kind).last().isEqualTo(Change.Kind.REMOVE);
+    }
+
+    @Test
+    void aBackupIsASqliteLedgerThatRestoresOnEitherEngine() throws Exception {
+        final Stored kept = store.store(memory(scope("bk", ""), "Backed up."), ACTOR, NOW);
+        final Path backup = backupFile();
+        store.backup(backup);
+
+        try (SqliteMemoryStore sqlite = SqliteMemoryStoreTest.newSqliteStore()) {
+            assertThat(sqlite.restoreProblem(backup)).isNull();
+            sqlite.restore(backup);
+            assertThat(sqlite.byName(kept.row().memory().getName(), NOW).orElseThrow().memory().getText())
+                    .isEqualTo("Backed up.");
+        }
+        final long cursor = store.changeCursor();
+        store.restore(backup);
+        assertThat(store.changesSince(cursor).changes()).extracting(Change::kind).containsExactly(Change.Kind.RELOAD);
+        // New ids follow the restored ones.
+        assertThat(store.store(memory(scope("bk", ""), "After."), ACTOR, NOW).row().id()).isGreaterThan(kept.row().id());
+    }
+
+    @Test
+    void anUnreachableDatabaseFailsTheStartNamingIt() {
+        final Postgres.Settings nowhere =
+                new Postgres.Settings("jdbc:postgresql://127.0.0.1:1/sonia?password=secret", "sonia", "hunter2", 1);
+        assertThatThrownBy(() -> PostgresMemoryStore.open(nowhere))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
+                .hasMessageNotContaining("secret").hasMessageNotContaining("hunter2");
+    }
+
+    private List<AuditAction> actions(String memory) {
+        return ((PostgresMemoryStore) store).auditLog().list(new LedgerView("", "", ""), memory, 0, 10).stream()
+                                            .map(AuditRecord::getAction).toList();
+    }
+
+    /** Runs the calls at once, each on its own thread; each one's result or DomainException. */
+    private static List<Object> race(Callable<?>... calls) throws Exception {
+        final ExecutorService threads = Executors.newFixedThreadPool(calls.length);
+        final CyclicBarrier start = new CyclicBarrier(calls.length);
+        try {
+            final List<Future<?>> futures = new ArrayList<>();
+            for (Callable<?> call : calls) {
+                futures.add(threads.submit(() -> {
+                    start.await();
+                    return call.call();
+                }));
+            }
+            final List<Object> outcomes = new ArrayList<>();
+            for (Future<?> future : futures) {
+                try {
+                    outcomes.add(future.get());
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof DomainException)) {
+                        throw e;
+                    }
+                    outcomes.add(e.getCause());
+                }
+            }
+            return outcomes;
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+}
