@@ -1,0 +1,106 @@
+package ai.sonia.memory;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import ai.sonia.common.v1.Role;
+import ai.sonia.memory.v1.ForgetMemoryRequest;
+import ai.sonia.memory.v1.GetMemoryRequest;
+import ai.sonia.memory.v1.ListMemoriesRequest;
+import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryServiceGrpc;
+import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
+import ai.sonia.memory.v1.SearchHit;
+import ai.sonia.memory.v1.SearchMemoriesRequest;
+import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
+import ai.sonia.runtime.testing.TestHomes;
+
+/**
+ * {@code "store": {"engine": "postgres"}}: two memory replicas on one ledger, each with its own in-process
+ * search index, and a start that fails closed.
+ */
+class PostgresEngineTest {
+
+    @RegisterExtension
+    static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
+
+    private static SoniaServiceExtension a;
+    private static SoniaServiceExtension b;
+
+    @BeforeAll
+    static void startTwoReplicas() throws IOException {
+        final String config = stackConfig(postgres.url());
+        a = SoniaServiceExtension.of(new MemoryModule()).stackConfig(config).start();
+        b = SoniaServiceExtension.of(new MemoryModule()).stackConfig(config).start();
+    }
+
+    @AfterAll
+    static void stop() {
+        b.close();
+        a.close();
+    }
+
+    @Test
+    void aMemoryStoredThroughOneReplicaIsReadListedAndFoundThroughTheOther() {
+        final Memory stored = ann(a).storeMemory(StoreMemoryRequest.newBuilder().setMemory(
+                Memory.newBuilder().setText("Ann's sailing boat is called Kestrel.")).build()).getMemory();
+
+        assertThat(ann(b).getMemory(GetMemoryRequest.newBuilder().setName(stored.getName()).build()).getText())
+                .isEqualTo("Ann's sailing boat is called Kestrel.");
+        assertThat(ann(b).listMemories(ListMemoriesRequest.getDefaultInstance()).getMemoriesList())
+                .extracting(Memory::getName).contains(stored.getName());
+        // B's own index follows the ledger's change feed (every 250 ms).
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(search(b, "Kestrel sailing")).extracting(hit -> hit.getMemory().getName())
+                                                                  .contains(stored.getName()));
+
+        // Forgotten through B: gone from A's results too.
+        ann(b).forgetMemory(ForgetMemoryRequest.newBuilder().setName(stored.getName()).build());
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(search(a, "Kestrel sailing")).isEmpty());
+    }
+
+    @Test
+    void anUnreachablePostgresFailsTheStartNamingItAndNotThePassword() throws IOException {
+        final SoniaServiceExtension memory = SoniaServiceExtension.of(new MemoryModule())
+                .stackConfig(stackConfig("jdbc:postgresql://127.0.0.1:1/sonia"));
+        assertThatThrownBy(memory::start)
+                .hasMessageContaining("store.engine is postgres, but jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
+                .hasMessageNotContaining("s3cret");
+        memory.close();
+    }
+
+    private static List<SearchHit> search(SoniaServiceExtension replica, String query) {
+        return ann(replica).searchMemories(SearchMemoriesRequest.newBuilder().setQuery(query).build()).getHitsList();
+    }
+
+    /** Ann of acme, through {@code replica} (each replica's home signs its own tokens). */
+    private static MemoryServiceBlockingStub ann(SoniaServiceExtension replica) {
+        return replica.stub(MemoryServiceGrpc::newBlockingStub, replica.token("acme", "ann", Role.ROLE_USER));
+    }
+
+    /** A stack config on the PostgreSQL at {@code url}, its password in an owner-only file; memory alone. */
+    private static String stackConfig(String url) throws IOException {
+        final Path password = TestHomes.create("postgres-password").resolve("password");
+        Files.writeString(password, "s3cret\n");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+        return "{\"store\":{\"engine\":\"postgres\",\"postgres\":{\"url\":\"" + url + "\",\"user\":\"postgres\","
+               + "\"passwordFile\":\"" + password + "\",\"poolSize\":2}},"
+               + "\"services\":{\"memory\":{\"training\":{\"enforce\":false}}}}";
+    }
+}
