@@ -21,7 +21,8 @@ import ai.sonia.memory.domain.TenantVectors.Scored;
  * A tenant with fewer than {@code approximateAbove} vectors is searched by an exact scan; a larger one by
  * Lucene's HNSW graph once that is built. BM25 has one path, Lucene's text index: filled first at start (in
  * seconds; searches wait for it), then the graph. The ledger holds text and vectors; this index is rebuilt
- * from it at start and kept in step after every committed write.
+ * from it at start and kept in step after every committed write (other replicas' too, on a shared ledger:
+ * {@link IndexLoader#followChanges}).
  */
 public final class VectorIndex implements AutoCloseable {
 

@@ -308,6 +308,15 @@ final class LedgerSql {
         return remember(c, m, actor, nowMs, new Stored(byName(c, name, nowMs).orElseThrow(), true));
     }
 
+    /** {@link #store} of each, in the caller's one transaction. */
+    List<Stored> storeAll(Connection c, List<NewMemory> memories, Actor actor, long nowMs) throws SQLException {
+        final List<Stored> stored = new ArrayList<>(memories.size());
+        for (NewMemory memory : memories) {
+            stored.add(store(c, memory, actor, nowMs));
+        }
+        return stored;
+    }
+
     /** The row's id, or null when an active memory of the same scope and hash is there already. */
     private static Long insert(Connection c, NewMemory m, String name, Row superseded, long nowMs)
             throws SQLException {

@@ -252,13 +252,7 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
-        return inTransaction(c -> {
-            final List<Stored> stored = new ArrayList<>(memories.size());
-            for (NewMemory memory : memories) {
-                stored.add(sql.store(c, memory, actor, nowMs));
-            }
-            return stored;
-        });
+        return inTransaction(c -> sql.storeAll(c, memories, actor, nowMs));
     }
 
     @Override

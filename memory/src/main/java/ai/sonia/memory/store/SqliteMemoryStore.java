@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -182,13 +181,7 @@ public final class SqliteMemoryStore implements MemoryStore {
 
     @Override
     public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
-        return file.write(c -> {
-            final List<Stored> stored = new ArrayList<>(memories.size());
-            for (NewMemory memory : memories) {
-                stored.add(sql.store(c, memory, actor, nowMs));
-            }
-            return stored;
-        });
+        return file.write(c -> sql.storeAll(c, memories, actor, nowMs));
     }
 
     @Override
