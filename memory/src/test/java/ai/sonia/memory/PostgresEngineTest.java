@@ -17,12 +17,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.common.v1.Role;
+import ai.sonia.memory.v1.BackupMemoriesRequest;
 import ai.sonia.memory.v1.ForgetMemoryRequest;
 import ai.sonia.memory.v1.GetMemoryRequest;
 import ai.sonia.memory.v1.ListMemoriesRequest;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryServiceGrpc;
 import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
+import ai.sonia.memory.v1.RestoreMemoriesRequest;
 import ai.sonia.memory.v1.SearchHit;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.StoreMemoryRequest;
@@ -73,6 +75,23 @@ class PostgresEngineTest {
         ann(b).forgetMemory(ForgetMemoryRequest.newBuilder().setName(stored.getName()).build());
         await().atMost(Duration.ofSeconds(5)).untilAsserted(
                 () -> assertThat(search(a, "Kestrel sailing")).isEmpty());
+    }
+
+    @Test
+    void aRestoreThroughOneReplicaReloadsTheOthersIndex() {
+        final Memory kept = ann(a).storeMemory(StoreMemoryRequest.newBuilder().setMemory(
+                Memory.newBuilder().setText("Ann's bicycle is a red Brompton.")).build()).getMemory();
+        final MemoryServiceBlockingStub service =
+                a.stub(MemoryServiceGrpc::newBlockingStub, a.serviceToken("memory-test"));
+        service.backupMemories(BackupMemoriesRequest.newBuilder().setBackupId("before-forget").build());
+        ann(a).forgetMemory(ForgetMemoryRequest.newBuilder().setName(kept.getName()).build());
+        assertThat(search(b, "Brompton bicycle")).isEmpty();
+
+        service.restoreMemories(RestoreMemoriesRequest.newBuilder().setBackupId("before-forget").build());
+        // B's index reloads on the feed's RELOAD (IndexLoader's own test watches the index itself).
+        await().atMost(Duration.ofSeconds(5)).untilAsserted(
+                () -> assertThat(search(b, "Brompton bicycle")).extracting(hit -> hit.getMemory().getName())
+                                                               .contains(kept.getName()));
     }
 
     @Test

@@ -19,11 +19,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.LedgerView;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.domain.MemoryStore.Change;
 import ai.sonia.memory.domain.MemoryStore.Changes;
 import ai.sonia.memory.domain.MemoryStore.Stored;
+import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.v1.AuditAction;
 import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.memory.v1.MemoryState;
@@ -141,6 +143,33 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
         store.forget(stored.row().memory().getName(), "", ACTOR, NOW);
         assertThat(other.changesSince(cursor).changes()).filteredOn(c -> c.id() == stored.row().id())
                 .extracting(Change::kind).last().isEqualTo(Change.Kind.REMOVE);
+    }
+
+    @Test
+    void anIndexFollowingTheFeedHasTheOtherReplicasAddsForgetsAndRestores() throws Exception {
+        final MemoryStore other = ledgers.another();
+        try (VectorIndex index = new VectorIndex(4, 1_000)) {
+            final IndexLoader follower = new IndexLoader(other, index);
+            follower.load();
+            final Stored one = store.store(memory(scope("idx", ""), "One."), ACTOR, NOW);
+            final Path backup = backupFile();
+            store.backup(backup);
+            store.store(memory(scope("idx", ""), "Two."), ACTOR, NOW);
+            follower.followChanges();
+            assertThat(index.size("idx")).isEqualTo(2);
+
+            store.forget(one.row().memory().getName(), "", ACTOR, NOW);
+            follower.followChanges();
+            assertThat(index.size("idx")).isEqualTo(1);
+
+            store.restore(backup); // "One." only
+            follower.followChanges();
+            assertThat(index.size("idx")).isEqualTo(1);
+            assertThat(index.nearest("idx", memory(scope("idx", ""), "One.").vector(), 1)).hasSize(1);
+            // The RELOAD read again (an older transaction may hold the cursor back) does not reload again.
+            follower.followChanges();
+            assertThat(index.size("idx")).isEqualTo(1);
+        }
     }
 
     @Test
