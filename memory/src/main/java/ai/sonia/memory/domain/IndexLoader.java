@@ -1,5 +1,7 @@
 package ai.sonia.memory.domain;
 
+import java.util.Set;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,9 +20,9 @@ public final class IndexLoader {
 
     private final MemoryStore store;
     private final VectorIndex index;
-    // Where the change feed is read next, and the last RELOAD applied (changes before it are in the load).
+    // Where the change feed is read next, and the changes read last time (they may be read again).
     private long cursor;
-    private long reloadedAt;
+    private Set<Long> known = Set.of();
     private boolean following = true;
 
     public IndexLoader(MemoryStore store, VectorIndex index) {
@@ -41,7 +43,7 @@ public final class IndexLoader {
     public synchronized void followChanges() {
         final MemoryStore.Changes read;
         try {
-            read = store.changesSince(cursor);
+            read = store.changesSince(cursor, known);
         } catch (RuntimeException e) {
             if (following) {
                 logger.warn("Reading the ledger's changes failed; the index follows again when it can", e);
@@ -53,20 +55,18 @@ public final class IndexLoader {
             logger.info("Reading the ledger's changes works again");
             following = true;
         }
-        long reloadTo = 0;
+        known = read.seen();
+        boolean restored = false;
         for (MemoryStore.Change change : read.changes()) {
-            if (change.seq() <= reloadedAt) {
-                continue; // read again, and already in the index's last load
-            }
             switch (change.kind()) {
                 case ADD -> index.add(change.tenant(), change.id(), change.text(), change.vector());
                 case REMOVE -> index.remove(change.tenant(), change.id());
-                case RELOAD -> reloadTo = change.seq();
+                case RELOAD -> restored = true;
             }
         }
-        if (reloadTo > 0) {
-            reloadedAt = reloadTo;
-            logger.info("The ledger was restored through another replica; reloading the index");
+        if (restored) {
+            // Whatever committed before the restore is replaced by it, and in the load.
+            logger.info("The ledger was restored; reloading the index");
             reload(); // takes a new cursor
             return;
         }

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.Memory;
@@ -65,8 +66,11 @@ public interface MemoryStore extends AutoCloseable {
         public enum Kind { ADD, REMOVE, RELOAD }
     }
 
-    /** The changes read by {@link #changesSince}, in {@code seq} order, and where to read next. */
-    record Changes(List<Change> changes, long cursor) {}
+    /**
+     * The changes read by {@link #changesSince} that the reader did not know, in {@code seq} order; where to
+     * read next; and every {@code seq} read (to pass as {@code known} next time).
+     */
+    record Changes(List<Change> changes, long cursor, Set<Long> seen) {}
 
     /**
      * Where the change feed stands now, to pass to {@link #changesSince} before the index is loaded from the
@@ -78,11 +82,12 @@ public interface MemoryStore extends AutoCloseable {
 
     /**
      * The changes committed since {@code cursor}, by this replica and the others, for the in-process index
-     * of each: every one committed since is there, and some read before may come again (applying them is
-     * idempotent). A store that only this process writes has none (its engine updates the index itself).
+     * of each: every one committed since is there, but for those whose {@code seq} is in {@code known} (read
+     * before: a change can be read again while an older transaction runs). A store that only this process
+     * writes has none (its engine updates the index itself).
      */
-    default Changes changesSince(long cursor) {
-        return new Changes(List.of(), cursor);
+    default Changes changesSince(long cursor, Set<Long> known) {
+        return new Changes(List.of(), cursor, Set.of());
     }
 
     /** The memory with this name, in any tenant, or empty. */

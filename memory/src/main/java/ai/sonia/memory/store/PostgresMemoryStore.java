@@ -8,9 +8,12 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -320,34 +323,56 @@ public final class PostgresMemoryStore implements MemoryStore {
     /**
      * The changes of every transaction from {@code cursor} (an oldest running transaction id) on, read on one
      * snapshot whose own oldest running transaction is the next cursor: a change that commits after this read
-     * belongs to a transaction at or after it, however its {@code seq} compares.
+     * belongs to a transaction at or after it, however its {@code seq} compares. Only the changes not
+     * {@code known} carry their memory's text and vector (those read again cost one small row each).
      */
     @Override
-    public Changes changesSince(long cursor) {
+    public Changes changesSince(long cursor, Set<Long> known) {
         return inSnapshot(c -> {
             final long next = oldestRunning(c); // the first statement: it fixes the snapshot
-            final List<Change> changes = new ArrayList<>();
+            final Set<Long> seen = new HashSet<>();
+            final List<Change> fresh = new ArrayList<>();
             try (PreparedStatement query = c.prepareStatement(
-                    "SELECT ch.seq, ch.change, ch.memory_id, ch.tenant, m.text, v.vector FROM memory_changes ch"
-                    + " LEFT JOIN memories m ON m.id = ch.memory_id LEFT JOIN memory_vectors v"
-                    + " ON v.memory_id = ch.memory_id WHERE ch.xid >= ?::text::xid8 ORDER BY ch.seq")) {
+                    "SELECT seq, change, memory_id, tenant FROM memory_changes WHERE xid >= ?::text::xid8"
+                    + " ORDER BY seq")) {
                 query.setString(1, Long.toString(cursor));
                 try (ResultSet rs = query.executeQuery()) {
                     while (rs.next()) {
-                        final Change.Kind kind = Change.Kind.valueOf(rs.getString(2));
-                        final byte[] vector = rs.getBytes(6);
-                        if (kind == Change.Kind.ADD && vector != null) {
-                            changes.add(new Change(rs.getLong(1), kind, rs.getLong(3), rs.getString(4),
-                                                   rs.getString(5), LedgerSql.toFloats(vector)));
-                        } else {
-                            // A memory added and forgotten since is as good as removed.
-                            changes.add(new Change(rs.getLong(1), kind == Change.Kind.ADD ? Change.Kind.REMOVE : kind,
-                                                   rs.getLong(3), rs.getString(4), "", new float[0]));
+                        final long seq = rs.getLong(1);
+                        seen.add(seq);
+                        if (!known.contains(seq)) {
+                            fresh.add(new Change(seq, Change.Kind.valueOf(rs.getString(2)), rs.getLong(3),
+                                                 rs.getString(4), "", new float[0]));
                         }
                     }
                 }
             }
-            return new Changes(changes, next);
+            final Map<Long, Change> added = new HashMap<>();
+            try (PreparedStatement query = c.prepareStatement(
+                    "SELECT m.id, m.text, v.vector FROM memories m JOIN memory_vectors v ON v.memory_id = m.id"
+                    + " WHERE m.id = ANY(?)")) {
+                DIALECT.bindIds(query, 1, fresh.stream().filter(ch -> ch.kind() == Change.Kind.ADD)
+                                               .map(Change::id).toList());
+                try (ResultSet rs = query.executeQuery()) {
+                    while (rs.next()) {
+                        added.put(rs.getLong(1), new Change(0, Change.Kind.ADD, rs.getLong(1), "", rs.getString(2),
+                                                            LedgerSql.toFloats(rs.getBytes(3))));
+                    }
+                }
+            }
+            final List<Change> changes = new ArrayList<>(fresh.size());
+            for (Change ch : fresh) {
+                final Change memory = added.get(ch.id());
+                if (ch.kind() != Change.Kind.ADD) {
+                    changes.add(ch);
+                } else if (memory != null) {
+                    changes.add(new Change(ch.seq(), ch.kind(), ch.id(), ch.tenant(), memory.text(), memory.vector()));
+                } else {
+                    // A memory added and forgotten since is as good as removed.
+                    changes.add(new Change(ch.seq(), Change.Kind.REMOVE, ch.id(), ch.tenant(), "", new float[0]));
+                }
+            }
+            return new Changes(changes, next, seen);
         });
     }
 
