@@ -102,6 +102,7 @@ public final class MemoryModule implements ServiceModule {
                           .configure(sb -> sb.serverListener(ServerListener.builder()
                                   .whenStarted(started -> embedder.startLoading()).build()))
                           .readinessCheck("index", index::problem)
+                          .readinessCheck("ledger", loader::feedProblem)
                           .readinessCheck("embedder", embedder::problem)
                           .configSummary("database", database)
                           .configSummary("embedding_model", embedder.model())

@@ -23,7 +23,8 @@ public final class IndexLoader {
     // Where the change feed is read next, and the changes read last time (they may be read again).
     private long cursor;
     private Set<Long> known = Set.of();
-    private boolean following = true;
+    // Why the last read of the change feed failed (the shared ledger cannot be read), or null.
+    private volatile String feedProblem;
 
     public IndexLoader(MemoryStore store, VectorIndex index) {
         this.store = store;
@@ -45,15 +46,15 @@ public final class IndexLoader {
         try {
             read = store.changesSince(cursor, known);
         } catch (RuntimeException e) {
-            if (following) {
+            if (feedProblem == null) {
                 logger.warn("Reading the ledger's changes failed; the index follows again when it can", e);
             }
-            following = false;
+            feedProblem = "the shared memory ledger cannot be read: " + e.getMessage();
             return;
         }
-        if (!following) {
+        if (feedProblem != null) {
             logger.info("Reading the ledger's changes works again");
-            following = true;
+            feedProblem = null;
         }
         known = read.seen();
         boolean restored = false;
@@ -71,6 +72,14 @@ public final class IndexLoader {
             return;
         }
         cursor = read.cursor();
+    }
+
+    /**
+     * Why this replica's index cannot follow the shared ledger now (for {@code /readyz}: the ledger's engine
+     * is unreachable), or null; checked by every read of the feed, a few times a second.
+     */
+    public String feedProblem() {
+        return feedProblem;
     }
 
     /** Loads the exact vectors, then starts building the Lucene index. */

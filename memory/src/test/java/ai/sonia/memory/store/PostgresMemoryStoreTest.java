@@ -150,7 +150,7 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
     }
 
     @Test
-    void anIndexFollowingTheFeedHasTheOtherReplicasAddsForgetsAndRestores() throws Exception {
+    void anIndexFollowingTheFeedHasTheOtherReplicasAddsForgetsAndRestoresAndSaysWhenItCannot() throws Exception {
         final MemoryStore other = ledgers.another();
         try (VectorIndex index = new VectorIndex(4, 1_000)) {
             final IndexLoader follower = new IndexLoader(other, index);
@@ -173,6 +173,11 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
             // The RELOAD read again (an older transaction may hold the cursor back) does not reload again.
             follower.followChanges();
             assertThat(index.size("idx")).isEqualTo(1);
+            assertThat(follower.feedProblem()).isNull();
+
+            other.close(); // the ledger out of reach: /readyz says so
+            follower.followChanges();
+            assertThat(follower.feedProblem()).startsWith("the shared memory ledger cannot be read");
         }
     }
 
