@@ -133,6 +133,23 @@ public final class Postgres {
         }
     }
 
+    /**
+     * {@link #open} and {@link #migrate} for store {@code location} ({@code db/<svc>/<store>}): the pool, its
+     * schema up to date; closed again when the migration fails.
+     *
+     * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
+     */
+    public static HikariDataSource openMigrated(Settings settings, String name, String location) {
+        final HikariDataSource pool = open(settings, name);
+        try {
+            migrate(pool, location);
+            return pool;
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("cannot migrate " + location + " on " + settings + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
     public static void migrate(DataSource dataSource, String location) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {

@@ -1,0 +1,85 @@
+package ai.sonia.pipecat.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import com.google.protobuf.util.Timestamps;
+
+import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.v1.EventType;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
+
+/**
+ * The PostgreSQL session store against the contract every session store meets, and what only a shared engine
+ * has to show: two stores on one database (two pipecat replicas) appending to one session at once.
+ */
+class PostgresSessionStoreTest extends SessionStoreContract {
+
+    @RegisterExtension
+    static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
+
+    @Override
+    protected SessionStore newStore() {
+        emptyTables();
+        return PostgresSessionStore.open(postgres.settings(4));
+    }
+
+    @Test
+    void twoReplicasAppendingToOneSessionGetEverySequenceOnceAndInOrder() throws Exception {
+        try (SessionStore other = PostgresSessionStore.open(postgres.settings(4))) {
+            appendConcurrently(List.of(store, other));
+        }
+    }
+
+    @Test
+    void aSnapshotSavedWithoutTheNewestEventsDoesNotHideThem() {
+        final Session session = Session.newBuilder().setSessionId("s").setTenant("acme").setUserId("ada")
+                                       .setCreateTime(Timestamps.fromMillis(1000)).build();
+        store.save(session);
+        store.appendEvent(session, event("m-1"), 100);
+        store.appendEvent(session, event("m-2"), 100);
+        // A replica that loaded the session before those events saves its state change.
+        store.save(session.toBuilder().setState(SessionState.SESSION_STATE_PAUSED).build());
+        final Session found = store.find("s").orElseThrow();
+        assertThat(found.getState()).isEqualTo(SessionState.SESSION_STATE_PAUSED);
+        assertThat(found.getLastSequence()).isEqualTo(2);
+        assertThat(store.appendEvent(session, event("m-3"), 100).getSequence()).isEqualTo(3);
+    }
+
+    @Test
+    void anUnreachableDatabaseFailsTheStartNamingIt() {
+        final Postgres.Settings nowhere =
+                new Postgres.Settings("jdbc:postgresql://127.0.0.1:1/sonia?password=secret", "sonia", "hunter2", 1);
+        assertThatThrownBy(() -> PostgresSessionStore.open(nowhere))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
+                .hasMessageNotContaining("secret").hasMessageNotContaining("hunter2");
+    }
+
+    private static SessionEvent event(String messageId) {
+        return SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE).setMessageId(messageId).build();
+    }
+
+    /** The contract wants an empty store per test; the schema is the class's, so its tables are emptied. */
+    private static void emptyTables() {
+        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+             Statement s = c.createStatement()) {
+            s.execute("DO $$ BEGIN IF to_regclass('sessions') IS NOT NULL THEN"
+                      + " TRUNCATE sessions, history, events, seen_messages; END IF; END $$");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
