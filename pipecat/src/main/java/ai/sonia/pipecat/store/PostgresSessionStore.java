@@ -27,7 +27,8 @@ import ai.sonia.runtime.store.Postgres;
 
 /**
  * The session store on PostgreSQL (with {@code store.engine} postgres), shared by every pipecat replica: the
- * tables of {@link SqliteSessionStore}, plus each session's event counter ({@code sessions.last_seq}). An
+ * tables of {@link SqliteSessionStore} (named {@code pipecat_*}: the services share one database), plus each
+ * session's event counter ({@code pipecat_sessions.last_seq}). An
  * append raises the counter in the statement that locks the session's row, inserts the event and saves the
  * snapshot in the same transaction, so sequences stay gapless and unique however many replicas append to a
  * session at once; a rolled-back append gives its number back. Every step that reads and then writes a session
@@ -36,7 +37,10 @@ import ai.sonia.runtime.store.Postgres;
 public final class PostgresSessionStore implements SessionStore {
 
     // A snapshot saved by a replica that has not seen the newest events says less than the counter.
-    private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id, last_seq FROM sessions";
+    private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id, last_seq FROM pipecat_sessions";
+    // Every service's stores share the database (store.postgres): the tables carry the service's name.
+    private static final String SESSIONS = "pipecat_sessions";
+    private static final String UPSERT = SessionRows.upsert(SESSIONS);
 
     private final HikariDataSource pool;
 
@@ -62,7 +66,7 @@ public final class PostgresSessionStore implements SessionStore {
             if (first.isPresent()) {
                 return first.get();
             }
-            if (write(c, SessionRows.INSERT + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
+            if (write(c, SessionRows.insert(SESSIONS) + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
                 // This id exists, or a start of the same request committed meanwhile (through another replica).
                 return byRequest(c, session.getTenant(), session.getUserId(), requestId)
                         .orElseThrow(() -> DomainException.alreadyExists("session", id));
@@ -79,7 +83,7 @@ public final class PostgresSessionStore implements SessionStore {
     @Override
     public void save(Session session) {
         autoCommit("cannot save session " + session.getSessionId(),
-             c -> write(c, SessionRows.UPSERT, values(session, "")));
+             c -> write(c, UPSERT, values(session, "")));
     }
 
     @Override
@@ -95,7 +99,7 @@ public final class PostgresSessionStore implements SessionStore {
             final Session current = lockInScope(c, scope, sessionId);
             final Session next = change.apply(current).toBuilder().setSessionId(sessionId)
                                        .setTenant(current.getTenant()).setUserId(current.getUserId()).build();
-            write(c, SessionRows.UPSERT, values(next, ""));
+            write(c, UPSERT, values(next, ""));
             return next;
         });
     }
@@ -104,7 +108,7 @@ public final class PostgresSessionStore implements SessionStore {
     public void delete(Scope scope, String sessionId) {
         inTransaction("cannot delete session " + sessionId, c -> {
             lockInScope(c, scope, sessionId);
-            for (String table : List.of("history", "events", "seen_messages", "sessions")) {
+            for (String table : List.of("pipecat_history", "pipecat_events", "pipecat_seen_messages", SESSIONS)) {
                 write(c, "DELETE FROM " + table + " WHERE session_id = ?", sessionId);
             }
             return null;
@@ -115,12 +119,12 @@ public final class PostgresSessionStore implements SessionStore {
     public void appendHistory(String sessionId, HistoryEntry entry) {
         inTransaction("cannot append history of " + sessionId, c -> {
             // The session's row lock orders appends of every replica: positions neither collide nor skip.
-            if (query(c, "SELECT 1 FROM sessions WHERE session_id = ? FOR NO KEY UPDATE", rs -> 1, sessionId)
+            if (query(c, "SELECT 1 FROM pipecat_sessions WHERE session_id = ? FOR NO KEY UPDATE", rs -> 1, sessionId)
                     .isEmpty()) {
                 throw SessionStore.notFound(sessionId);
             }
-            return write(c, "INSERT INTO history (session_id, position, entry) VALUES (?,"
-                             + " (SELECT COALESCE(MAX(position), 0) + 1 FROM history WHERE session_id = ?), ?)",
+            return write(c, "INSERT INTO pipecat_history (session_id, position, entry) VALUES (?,"
+                             + " (SELECT COALESCE(MAX(position), 0) + 1 FROM pipecat_history WHERE session_id = ?), ?)",
                           sessionId, sessionId, entry.toByteArray());
         });
     }
@@ -128,7 +132,7 @@ public final class PostgresSessionStore implements SessionStore {
     @Override
     public List<HistoryEntry> history(String sessionId) {
         return autoCommit("cannot read history of " + sessionId,
-                    c -> query(c, "SELECT entry FROM history WHERE session_id = ? ORDER BY position",
+                    c -> query(c, "SELECT entry FROM pipecat_history WHERE session_id = ? ORDER BY position",
                                rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
     }
 
@@ -139,16 +143,16 @@ public final class PostgresSessionStore implements SessionStore {
             // One statement takes the next number and the row lock, held to the commit: the next appender
             // (of any replica) waits here and numbers after this one.
             final long sequence = first(query(
-                    c, "UPDATE sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
+                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
                     rs -> rs.getLong(1), session.getLastSequence(), id))
                     .orElseThrow(() -> SessionStore.notFound(id));
             final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
-            write(c, "INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
+            write(c, "INSERT INTO pipecat_events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
                    stored.toByteArray());
             if (sequence % keep == 0) {
-                write(c, "DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
+                write(c, "DELETE FROM pipecat_events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
             }
-            write(c, SessionRows.UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
+            write(c, UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
             return stored;
         });
     }
@@ -156,14 +160,14 @@ public final class PostgresSessionStore implements SessionStore {
     @Override
     public List<SessionEvent> events(String sessionId, long afterSequence) {
         return autoCommit("cannot read events of " + sessionId,
-                    c -> query(c, "SELECT event FROM events WHERE session_id = ? AND seq > ? ORDER BY seq",
+                    c -> query(c, "SELECT event FROM pipecat_events WHERE session_id = ? AND seq > ? ORDER BY seq",
                                rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence));
     }
 
     @Override
     public boolean markSeen(String sessionId, String messageId) {
         return autoCommit("cannot record a message id of " + sessionId,
-                    c -> write(c, "INSERT INTO seen_messages (session_id, message_id) VALUES (?, ?)"
+                    c -> write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?)"
                                    + " ON CONFLICT DO NOTHING", sessionId, messageId) == 1);
     }
 
@@ -177,14 +181,14 @@ public final class PostgresSessionStore implements SessionStore {
     @Override
     public int countLive() {
         return autoCommit("cannot count sessions",
-                    c -> query(c, "SELECT COUNT(*) FROM sessions WHERE state <> ?", rs -> rs.getInt(1),
+                    c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
                                SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
     }
 
     @Override
     public List<String> idleSince(long beforeMs) {
         return autoCommit("cannot find idle sessions",
-                    c -> query(c, "SELECT session_id FROM sessions WHERE state <> ? AND activity_ms < ?",
+                    c -> query(c, "SELECT session_id FROM pipecat_sessions WHERE state <> ? AND activity_ms < ?",
                                rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs));
     }
 

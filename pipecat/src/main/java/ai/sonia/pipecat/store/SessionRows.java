@@ -21,21 +21,25 @@ import ai.sonia.pipecat.v1.SessionState;
  */
 final class SessionRows {
 
-    /** The columns {@link #session} reads, in its order. */
+    /** The columns {@link #session} reads, in its order, from SQLite's table. */
     static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id FROM sessions";
 
-    /** Inserts a session, the parameters from {@link #values}. */
-    static final String INSERT = "INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant,"
-                                 + " user_id, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    /** Inserts a session into {@code table}, the parameters from {@link #values}. */
+    static String insert(String table) {
+        return "INSERT INTO " + table + " (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id,"
+               + " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+    }
 
     /**
-     * Inserts or replaces a session, the parameters from {@link #values}. The owner and the request id are
-     * written with the first row and never change.
+     * Inserts or replaces a session in {@code table}, the parameters from {@link #values}. The owner and the
+     * request id are written with the first row and never change.
      */
-    static final String UPSERT = INSERT + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
-                                 + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot";
+    static String upsert(String table) {
+        return insert(table) + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
+               + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot";
+    }
 
-    /** The parameters of {@link #UPSERT}. */
+    /** The parameters of {@link #insert} and {@link #upsert}. */
     static Object[] values(Session session, String requestId) {
         return new Object[] {session.getSessionId(), session.getStateValue(),
                              Timestamps.toMillis(session.getCreateTime()),

@@ -197,7 +197,7 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     private int upsert(Session session, String requestId) throws SQLException {
-        return update(SessionRows.UPSERT, SessionRows.values(session, requestId));
+        return update(SessionRows.upsert("sessions"), SessionRows.values(session, requestId));
     }
 
     private Optional<Session> byRequest(String tenant, String userId, String requestId)

@@ -76,8 +76,8 @@ class PostgresSessionStoreTest extends SessionStoreContract {
     private static void emptyTables() {
         try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
              Statement s = c.createStatement()) {
-            s.execute("DO $$ BEGIN IF to_regclass('sessions') IS NOT NULL THEN"
-                      + " TRUNCATE sessions, history, events, seen_messages; END IF; END $$");
+            s.execute("DO $$ BEGIN IF to_regclass('pipecat_sessions') IS NOT NULL THEN TRUNCATE pipecat_sessions,"
+                      + " pipecat_history, pipecat_events, pipecat_seen_messages; END IF; END $$");
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
