@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
@@ -59,6 +60,25 @@ class PostgresSessionStoreTest extends SessionStoreContract {
     }
 
     @Test
+    void sharesTheDatabaseWithTheGatewaysSessionsTable() throws Exception {
+        // Every service's stores share store.postgres; the gateway's accounts have a "sessions" table of their own.
+        final String schema = postgres.url().replaceFirst(".*currentSchema=", "") + "_shared";
+        final String url = postgres.url().replaceFirst("currentSchema=.*", "currentSchema=" + schema);
+        execute(postgres.url(), "CREATE SCHEMA " + schema);
+        try {
+            execute(url, "CREATE TABLE sessions (id TEXT PRIMARY KEY, user_id TEXT NOT NULL)");
+            try (SessionStore shared = PostgresSessionStore.open(new Postgres.Settings(url, "postgres", "unused", 1))) {
+                final Session session = Session.newBuilder().setSessionId("s").setTenant("acme").setUserId("ada")
+                                               .build();
+                shared.save(session);
+                assertThat(shared.find("s")).contains(session);
+            }
+        } finally {
+            execute(postgres.url(), "DROP SCHEMA " + schema + " CASCADE");
+        }
+    }
+
+    @Test
     void anUnreachableDatabaseFailsTheStartNamingIt() {
         final Postgres.Settings nowhere =
                 new Postgres.Settings("jdbc:postgresql://127.0.0.1:1/sonia?password=secret", "sonia", "hunter2", 1);
@@ -74,11 +94,14 @@ class PostgresSessionStoreTest extends SessionStoreContract {
 
     /** The contract wants an empty store per test; the schema is the class's, so its tables are emptied. */
     private static void emptyTables() {
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
-             Statement s = c.createStatement()) {
-            s.execute("DO $$ BEGIN IF to_regclass('pipecat_sessions') IS NOT NULL THEN TRUNCATE pipecat_sessions,"
-                      + " pipecat_history, pipecat_events, pipecat_seen_messages; END IF; END $$");
-        } catch (Exception e) {
+        execute(postgres.url(), "DO $$ BEGIN IF to_regclass('pipecat_sessions') IS NOT NULL THEN TRUNCATE"
+                                + " pipecat_sessions, pipecat_history, pipecat_events, pipecat_seen_messages; END IF; END $$");
+    }
+
+    private static void execute(String url, String sql) {
+        try (Connection c = DriverManager.getConnection(url, "postgres", "unused"); Statement s = c.createStatement()) {
+            s.execute(sql);
+        } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
     }
