@@ -19,6 +19,8 @@ import ai.sonia.runtime.store.Postgres;
  */
 public final class PostgresAuditLog implements AuditLog {
 
+    private static final String POOL = "openclaw-audit";
+
     private final HikariDataSource pool;
     private volatile Consumer<Entry> listener = entry -> { };
 
@@ -32,7 +34,7 @@ public final class PostgresAuditLog implements AuditLog {
      * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
      */
     public static PostgresAuditLog open(Postgres.Settings settings) {
-        return new PostgresAuditLog(Postgres.openMigrated(settings, "openclaw-audit", SqliteAuditLog.MIGRATIONS));
+        return new PostgresAuditLog(Postgres.openMigrated(settings, POOL, SqliteAuditLog.MIGRATIONS));
     }
 
     /** Also hands every appended record to {@code listener} (metrics); returns this. */
@@ -81,13 +83,13 @@ public final class PostgresAuditLog implements AuditLog {
         T run(Connection c) throws SQLException;
     }
 
-    // Each step is one statement or two independent ones, committed as they run. A failure is not the caller's
-    // input: INTERNAL, with the cause in the server log.
+    // Each step is one statement or two independent ones, committed as they run. A database out of reach is
+    // UNAVAILABLE (retriable); anything else is a bug or corruption: INTERNAL, with the cause in the server log.
     private <T> T run(String what, Work<T> work) {
         try (Connection c = pool.getConnection()) {
             return work.run(c);
         } catch (SQLException e) {
-            throw new IllegalStateException(what + ": " + e.getMessage(), e);
+            throw Postgres.unavailableOr(e, "openclaw", POOL, new IllegalStateException(what + ": " + e.getMessage(), e));
         }
     }
 }

@@ -40,6 +40,7 @@ public final class PostgresSessionStore implements SessionStore {
     private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id, last_seq FROM pipecat_sessions";
     // Every service's stores share the database (store.postgres): the tables carry the service's name.
     private static final String SESSIONS = "pipecat_sessions";
+    private static final String POOL = "pipecat-sessions";
     private static final String UPSERT = SessionRows.upsert(SESSIONS);
 
     private final HikariDataSource pool;
@@ -54,7 +55,7 @@ public final class PostgresSessionStore implements SessionStore {
      * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
      */
     public static PostgresSessionStore open(Postgres.Settings settings) {
-        return new PostgresSessionStore(Postgres.openMigrated(settings, "pipecat-sessions",
+        return new PostgresSessionStore(Postgres.openMigrated(settings, POOL,
                                                               SqliteSessionStore.MIGRATIONS));
     }
 
@@ -253,8 +254,10 @@ public final class PostgresSessionStore implements SessionStore {
         }
     }
 
-    // Not the caller's input: INTERNAL, with the cause in the server log.
-    private static IllegalStateException failure(String what, Exception e) {
-        return new IllegalStateException(what + ": " + e.getMessage(), e);
+    // A database out of reach is UNAVAILABLE (retriable); anything else is a bug or corruption: INTERNAL, with the
+    // cause in the server log.
+    private static RuntimeException failure(String what, Exception e) {
+        final IllegalStateException internal = new IllegalStateException(what + ": " + e.getMessage(), e);
+        return e instanceof SQLException sql ? Postgres.unavailableOr(sql, "pipecat", POOL, internal) : internal;
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
 import java.util.Set;
 
@@ -155,6 +156,20 @@ public final class Postgres {
         try (Connection connection = dataSource.getConnection()) {
             Migrations.migrateAs(connection, sqlLocation(location), location);
         }
+    }
+
+    /**
+     * The exception to throw for a failed statement of {@code service}'s store {@code name} (its pool's name): a
+     * {@link StoreUnavailableException} (UNAVAILABLE, retriable) when the database cannot be reached now (a
+     * connection error, no connection from the pool in time, a server shutting down), else {@code otherwise}.
+     */
+    public static RuntimeException unavailableOr(SQLException e, String service, String name,
+                                                 RuntimeException otherwise) {
+        final String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+            return new StoreUnavailableException(service, name, "PostgreSQL cannot be reached", e);
+        }
+        return otherwise;
     }
 
     /** Where the PostgreSQL SQL of store {@code db/<svc>/<store>} lives: {@code db/postgresql/<svc>/<store>}. */
