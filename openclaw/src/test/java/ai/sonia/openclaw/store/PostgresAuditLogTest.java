@@ -71,12 +71,7 @@ class PostgresAuditLogTest extends AuditLogContract {
 
     @Test
     void anUnreachableDatabaseFailsTheStartNamingIt() {
-        final Postgres.Settings nowhere =
-                new Postgres.Settings("jdbc:postgresql://127.0.0.1:1/sonia?password=secret", "sonia", "hunter2", 1);
-        assertThatThrownBy(() -> PostgresAuditLog.open(nowhere))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
-                .hasMessageNotContaining("secret").hasMessageNotContaining("hunter2");
+        EmbeddedPostgresExtension.assertFailsClosed(() -> PostgresAuditLog.open(EmbeddedPostgresExtension.unreachableSettings()));
     }
 
     /** The URL of a new, empty schema beside the class's. */

@@ -1,7 +1,6 @@
 package ai.sonia.pipecat.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -80,12 +79,7 @@ class PostgresSessionStoreTest extends SessionStoreContract {
 
     @Test
     void anUnreachableDatabaseFailsTheStartNamingIt() {
-        final Postgres.Settings nowhere =
-                new Postgres.Settings("jdbc:postgresql://127.0.0.1:1/sonia?password=secret", "sonia", "hunter2", 1);
-        assertThatThrownBy(() -> PostgresSessionStore.open(nowhere))
-                .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
-                .hasMessageNotContaining("secret").hasMessageNotContaining("hunter2");
+        EmbeddedPostgresExtension.assertFailsClosed(() -> PostgresSessionStore.open(EmbeddedPostgresExtension.unreachableSettings()));
     }
 
     private static SessionEvent event(String messageId) {

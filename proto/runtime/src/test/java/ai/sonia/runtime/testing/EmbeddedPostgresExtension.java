@@ -1,5 +1,7 @@
 package ai.sonia.runtime.testing;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,6 +13,7 @@ import java.sql.Statement;
 import java.util.Locale;
 import java.util.UUID;
 
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -26,6 +29,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
  * which {@link #settings()} selects through the URL's {@code currentSchema}.
  */
 public final class EmbeddedPostgresExtension implements BeforeAllCallback, AfterAllCallback {
+
+    /** A PostgreSQL nobody listens on. */
+    public static final String UNREACHABLE = "jdbc:postgresql://127.0.0.1:1/sonia";
 
     private static EmbeddedPostgres server;
 
@@ -81,6 +87,20 @@ public final class EmbeddedPostgresExtension implements BeforeAllCallback, After
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** Settings of {@link #UNREACHABLE}, with a password and a URL query that no message may show. */
+    public static Postgres.Settings unreachableSettings() {
+        return new Postgres.Settings(UNREACHABLE + "?password=s3cret", "sonia", "s3cret", 1);
+    }
+
+    /**
+     * Asserts that {@code open} (a store opened on {@link #unreachableSettings}, or a service started with
+     * {@code stackConfig(UNREACHABLE)}) fails closed: naming the URL, and never the password or the URL's query.
+     */
+    public static void assertFailsClosed(ThrowingCallable open) {
+        assertThatThrownBy(open).hasMessageContaining("store.engine is postgres, but " + UNREACHABLE + " cannot be reached")
+                                .hasMessageNotContaining("s3cret");
     }
 
     /** The server's port. */
