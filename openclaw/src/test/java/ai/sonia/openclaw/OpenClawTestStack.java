@@ -36,6 +36,7 @@ final class OpenClawTestStack implements AutoCloseable {
     final SoniaServer openclaw;
     private final SoniaServiceExtension evaosService;
     private final SoniaServiceExtension openclawService;
+    private final Map<String, String> env;
 
     OpenClawTestStack() {
         this("{}", Map.of());
@@ -53,7 +54,7 @@ final class OpenClawTestStack implements AutoCloseable {
         memory.start().join();
         evaosService = SoniaServiceExtension.of(new EvaOsModule()).stackConfig(configJson).start();
         home = evaosService.home();
-        final Map<String, String> env = new HashMap<>(openclawEnv);
+        env = new HashMap<>(openclawEnv);
         env.put("SONIA_EVAOS_TARGET", "127.0.0.1:" + evaosService.port());
         env.put("SONIA_MEMORY_TARGET", "127.0.0.1:" + memory.activeLocalPort());
         openclawService = SoniaServiceExtension.of(new OpenClawModule()).home(home)
@@ -62,6 +63,12 @@ final class OpenClawTestStack implements AutoCloseable {
         config = openclawService.stackConfig().withEnv(env);
         evaos = evaosService.server();
         openclaw = openclawService.server();
+    }
+
+    /** Another OpenClaw replica on the same home, config and engines (the caller closes it). */
+    SoniaServiceExtension replica() {
+        return SoniaServiceExtension.of(new OpenClawModule()).home(home)
+                                    .factory(c -> new OpenClawModule().newServer(c.withEnv(env))).start();
     }
 
     String token(String tenant, String user, Role role) {

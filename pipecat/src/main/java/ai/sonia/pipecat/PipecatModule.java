@@ -21,6 +21,7 @@ import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
 import ai.sonia.pipecat.kafka.KafkaEventPublisher;
+import ai.sonia.pipecat.store.PostgresSessionStore;
 import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
 import ai.sonia.pipecat.voice.VoiceMetrics;
@@ -36,6 +37,7 @@ import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.limits.Bucket4jRateLimiter;
+import ai.sonia.runtime.store.Postgres;
 import io.grpc.ManagedChannel;
 
 /** Wires the pipecat service: sessions, event streams and voice. */
@@ -56,7 +58,10 @@ public final class PipecatModule implements ServiceModule {
     @Override
     public SoniaServer newServer(StackConfig config) {
         final PipecatConfig pipecat = config.service(spec().name(), PipecatConfig.class);
-        final SessionStore store = SqliteSessionStore.open(config.dataDir(spec().name()));
+        // store.engine: the SQLite file of this machine, or the PostgreSQL every replica shares (fails closed).
+        final Postgres.Settings postgres = Postgres.from(config);
+        final SessionStore store = postgres == null ? SqliteSessionStore.open(config.dataDir(spec().name()))
+                                                    : PostgresSessionStore.open(postgres);
         final KafkaEventPublisher kafka = pipecat.kafka().enabled()
                                           ? new KafkaEventPublisher(pipecat.kafka(), "sonia-pipecat") : null;
         final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE,
@@ -112,6 +117,7 @@ public final class PipecatModule implements ServiceModule {
                                                              pipecat.sendQueue() + ConversationSocket.WRITER_WINDOW))
                           .useBlockingTaskExecutor(true)
                           .dependency(Stack.GATEWAY)
+                          .configSummary("store", postgres == null ? "sqlite" : postgres.toString())
                           .configSummary("session_ttl_seconds", pipecat.sessionTtl().toSeconds())
                           .configSummary("max_live_sessions", pipecat.maxLiveSessions())
                           .configSummary("max_connections_per_ip", pipecat.maxConnectionsPerIp())

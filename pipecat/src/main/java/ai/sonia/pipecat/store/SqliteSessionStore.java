@@ -1,9 +1,10 @@
 package ai.sonia.pipecat.store;
 
+import static ai.sonia.pipecat.store.SessionRows.SESSION_COLUMNS;
+import static ai.sonia.pipecat.store.SessionRows.first;
+
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,9 +12,10 @@ import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.util.Timestamps;
 
 import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.store.SessionRows.Row;
+import ai.sonia.pipecat.store.SessionRows.Step;
 import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
@@ -30,7 +32,8 @@ import ai.sonia.runtime.store.StoreHealth;
  */
 public final class SqliteSessionStore implements SessionStore {
 
-    private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id FROM sessions";
+    /** The store's location; its PostgreSQL sibling's SQL is under {@code db/postgresql/}. */
+    static final String MIGRATIONS = "db/pipecat/sessions";
 
     private final Connection connection;
     private final StoreHealth health;
@@ -46,7 +49,7 @@ public final class SqliteSessionStore implements SessionStore {
         try {
             final Connection connection = Sqlite.open(file);
             try {
-                Migrations.migrate(connection, "db/pipecat/sessions", "ai.sonia.pipecat.store.migrations");
+                Migrations.migrate(connection, MIGRATIONS, "ai.sonia.pipecat.store.migrations");
             } catch (SQLException | RuntimeException e) {
                 connection.close();
                 throw e;
@@ -85,7 +88,7 @@ public final class SqliteSessionStore implements SessionStore {
     @Override
     public synchronized Optional<Session> find(String sessionId) {
         return sql("cannot read session " + sessionId,
-                   () -> first(query(SESSION_COLUMNS + " WHERE session_id = ?", SqliteSessionStore::session,
+                   () -> first(query(SESSION_COLUMNS + " WHERE session_id = ?", SessionRows::session,
                                      sessionId)));
     }
 
@@ -165,26 +168,8 @@ public final class SqliteSessionStore implements SessionStore {
     @Override
     public synchronized List<Session> list(Filter filter, Optional<Key> after, int limit) {
         final List<Object> args = new ArrayList<>();
-        final StringBuilder sql = new StringBuilder(SESSION_COLUMNS + " WHERE 1 = 1");
-        filter.tenant().ifPresent(tenant -> {
-            sql.append(" AND tenant = ?");
-            args.add(tenant);
-        });
-        filter.userId().ifPresent(user -> {
-            sql.append(" AND user_id = ?");
-            args.add(user);
-        });
-        if (filter.state() != SessionState.SESSION_STATE_UNSPECIFIED) {
-            sql.append(" AND state = ?");
-            args.add(filter.state().getNumber());
-        }
-        after.ifPresent(key -> {
-            sql.append(" AND (create_ms < ? OR (create_ms = ? AND session_id < ?))");
-            args.addAll(List.of(key.createMs(), key.createMs(), key.sessionId()));
-        });
-        sql.append(" ORDER BY create_ms DESC, session_id DESC LIMIT ?");
-        args.add(limit);
-        return sql("cannot list sessions", () -> query(sql.toString(), SqliteSessionStore::session, args.toArray()));
+        final String sql = SessionRows.list(SESSION_COLUMNS, filter, after, limit, args);
+        return sql("cannot list sessions", () -> query(sql, SessionRows::session, args.toArray()));
     }
 
     @Override
@@ -211,16 +196,8 @@ public final class SqliteSessionStore implements SessionStore {
         }
     }
 
-    // The owner and the request id are written with the first row and never change.
     private int upsert(Session session, String requestId) throws SQLException {
-        return update("INSERT INTO sessions (session_id, state, create_ms, activity_ms, snapshot, tenant, user_id,"
-                      + " request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-                      + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
-                      + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot",
-                      session.getSessionId(), session.getStateValue(), Timestamps.toMillis(session.getCreateTime()),
-                      Timestamps.toMillis(session.getLastActivityTime()),
-                      session.toBuilder().clearHistory().build().toByteArray(), session.getTenant(),
-                      session.getUserId(), requestId);
+        return update(SessionRows.upsert("sessions"), SessionRows.values(session, requestId));
     }
 
     private Optional<Session> byRequest(String tenant, String userId, String requestId)
@@ -229,7 +206,7 @@ public final class SqliteSessionStore implements SessionStore {
             return Optional.empty();
         }
         return first(query(SESSION_COLUMNS + " WHERE tenant = ? AND user_id = ? AND request_id = ?",
-                           SqliteSessionStore::session, tenant, userId, requestId));
+                           SessionRows::session, tenant, userId, requestId));
     }
 
     private boolean exists(String sessionId) throws SQLException, InvalidProtocolBufferException {
@@ -238,7 +215,7 @@ public final class SqliteSessionStore implements SessionStore {
 
     // The session, if the scope includes its owner; NOT_FOUND otherwise, as if it did not exist.
     private Session inScope(Scope scope, String sessionId) throws SQLException, InvalidProtocolBufferException {
-        return first(query(SESSION_COLUMNS + " WHERE session_id = ?", SqliteSessionStore::session, sessionId))
+        return first(query(SESSION_COLUMNS + " WHERE session_id = ?", SessionRows::session, sessionId))
                 .filter(s -> scope.includes(s.getTenant(), s.getUserId()))
                 .orElseThrow(() -> SessionStore.notFound(sessionId));
     }
@@ -249,54 +226,13 @@ public final class SqliteSessionStore implements SessionStore {
         }
     }
 
-    // The owner columns are the truth: snapshots written before sessions had owners say otherwise.
-    private static Session session(ResultSet rs) throws SQLException, InvalidProtocolBufferException {
-        return Session.parseFrom(rs.getBytes(1)).toBuilder().setTenant(rs.getString(2)).setUserId(rs.getString(3))
-                      .build();
-    }
-
-    private static <T> Optional<T> first(List<T> values) {
-        return values.stream().findFirst();
-    }
-
     private int update(String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = prepare(sql, args)) {
-            return ps.executeUpdate();
-        }
+        return SessionRows.write(connection, sql, args);
     }
 
     private <T> List<T> query(String sql, Row<T> row, Object... args)
             throws SQLException, InvalidProtocolBufferException {
-        final List<T> values = new ArrayList<>();
-        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                values.add(row.read(rs));
-            }
-        }
-        return values;
-    }
-
-    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        final PreparedStatement ps = connection.prepareStatement(sql);
-        try {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            return ps;
-        } catch (SQLException e) {
-            ps.close();
-            throw e;
-        }
-    }
-
-    /** Reads one value from the current row. */
-    private interface Row<T> {
-        T read(ResultSet rs) throws SQLException, InvalidProtocolBufferException;
-    }
-
-    /** A step on the database. */
-    private interface Step<T> {
-        T run() throws SQLException, InvalidProtocolBufferException;
+        return SessionRows.query(connection, sql, row, args);
     }
 
     // A storage fault is UNAVAILABLE (and the database counts as unwritable until a write succeeds); anything

@@ -149,6 +149,15 @@ public abstract class SessionStoreContract {
 
     @Test
     void concurrentAppendersGetEverySequenceExactlyOnce() throws Exception {
+        appendConcurrently(List.of(store));
+    }
+
+    /**
+     * Appends to one session from several threads spread over {@code replicas} (stores on one database), each
+     * from the snapshot it started with, as a replica's session in memory is, with history between: every
+     * replica then replays every sequence once, in order, and counts them all.
+     */
+    protected void appendConcurrently(List<SessionStore> replicas) throws Exception {
         final Session session = session("s-1", "acme", "ada", 1000);
         store.save(session);
         final int appenders = 4;
@@ -159,11 +168,15 @@ public abstract class SessionStoreContract {
             final List<Future<List<Long>>> results = new ArrayList<>();
             for (int a = 0; a < appenders; a++) {
                 final int appender = a;
+                final SessionStore replica = replicas.get(a % replicas.size());
                 results.add(pool.submit(() -> {
                     start.await();
                     final List<Long> sequences = new ArrayList<>();
                     for (int i = 0; i < each; i++) {
-                        sequences.add(store.appendEvent(session, event(appender + "-" + i), 1000).getSequence());
+                        sequences.add(replica.appendEvent(session, event(appender + "-" + i), 1000).getSequence());
+                        if (i % 10 == 0) {
+                            replica.appendHistory("s-1", HistoryEntry.newBuilder().setText(appender + "-" + i).build());
+                        }
                     }
                     return sequences;
                 }));
@@ -180,12 +193,17 @@ public abstract class SessionStoreContract {
         } finally {
             pool.shutdownNow();
         }
-        final List<SessionEvent> log = store.events("s-1", 0);
-        assertThat(log).extracting(SessionEvent::getSequence)
-                       .containsExactlyElementsOf(LongStream.rangeClosed(1, appenders * each).boxed().toList());
-        assertThat(log).extracting(SessionEvent::getMessageId).doesNotHaveDuplicates();
-        assertThat(log).allSatisfy(e -> assertThat(e.getSessionId()).isEqualTo("s-1"));
-        assertThat(store.find("s-1").orElseThrow().getLastSequence()).isEqualTo(appenders * each);
+        final List<Long> all = LongStream.rangeClosed(1, appenders * each).boxed().toList();
+        for (SessionStore replica : replicas) {
+            final List<SessionEvent> log = replica.events("s-1", 0);
+            assertThat(log).extracting(SessionEvent::getSequence).containsExactlyElementsOf(all);
+            assertThat(log).extracting(SessionEvent::getMessageId).doesNotHaveDuplicates();
+            assertThat(log).allSatisfy(e -> assertThat(e.getSessionId()).isEqualTo("s-1"));
+            assertThat(replica.events("s-1", 100)).extracting(SessionEvent::getSequence)
+                                                  .containsExactlyElementsOf(all.subList(100, all.size()));
+            assertThat(replica.find("s-1").orElseThrow().getLastSequence()).isEqualTo(appenders * each);
+            assertThat(replica.history("s-1")).hasSize(appenders * each / 10);
+        }
     }
 
     @Test

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
 import java.util.Set;
 
@@ -133,11 +134,42 @@ public final class Postgres {
         }
     }
 
+    /**
+     * {@link #open} and {@link #migrate} for store {@code location} ({@code db/<svc>/<store>}): the pool, its
+     * schema up to date; closed again when the migration fails.
+     *
+     * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
+     */
+    public static HikariDataSource openMigrated(Settings settings, String name, String location) {
+        final HikariDataSource pool = open(settings, name);
+        try {
+            migrate(pool, location);
+            return pool;
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("cannot migrate " + location + " on " + settings + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
     public static void migrate(DataSource dataSource, String location) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
             Migrations.migrateAs(connection, sqlLocation(location), location);
         }
+    }
+
+    /**
+     * The exception to throw for a failed statement of {@code service}'s store {@code name} (its pool's name): a
+     * {@link StoreUnavailableException} (UNAVAILABLE, retriable) when the database cannot be reached now (a
+     * connection error, no connection from the pool in time, a server shutting down), else {@code otherwise}.
+     */
+    public static RuntimeException unavailableOr(SQLException e, String service, String name,
+                                                 RuntimeException otherwise) {
+        final String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+            return new StoreUnavailableException(service, name, "PostgreSQL cannot be reached", e);
+        }
+        return otherwise;
     }
 
     /** Where the PostgreSQL SQL of store {@code db/<svc>/<store>} lives: {@code db/postgresql/<svc>/<store>}. */

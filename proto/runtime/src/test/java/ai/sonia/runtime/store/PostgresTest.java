@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
@@ -48,6 +51,23 @@ class PostgresTest {
         noUrl.put("SONIA_STORE_ENGINE", "postgres");
         assertThatThrownBy(() -> Postgres.from(StackConfig.load(noUrl)))
                 .hasMessageContaining("store.postgres.url is required");
+    }
+
+    @Test
+    void aDatabaseOutOfReachIsUnavailableAndAnyOtherFailureIsNot() {
+        final RuntimeException otherwise = new IllegalStateException("bug");
+        for (SQLException lost : List.of(new SQLException("refused", "08001"), new SQLException("gone", "57P01"),
+                                         new SQLTransientConnectionException("pool timeout"))) {
+            assertThat(Postgres.unavailableOr(lost, "pipecat", "pipecat-sessions", otherwise))
+                    .isInstanceOfSatisfying(StoreUnavailableException.class, e -> {
+                        assertThat(e.service()).isEqualTo("pipecat");
+                        assertThat(e.store()).isEqualTo("pipecat-sessions");
+                        assertThat(e).hasMessage("pipecat-sessions cannot be written now: PostgreSQL cannot be reached");
+                    });
+        }
+        assertThat(Postgres.unavailableOr(new SQLException("syntax", "42601"), "pipecat", "s", otherwise))
+                .isSameAs(otherwise);
+        assertThat(Postgres.unavailableOr(new SQLException("no state"), "pipecat", "s", otherwise)).isSameAs(otherwise);
     }
 
     @Test

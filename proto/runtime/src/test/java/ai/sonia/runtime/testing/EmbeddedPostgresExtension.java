@@ -1,14 +1,19 @@
 package ai.sonia.runtime.testing;
 
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Locale;
 import java.util.UUID;
 
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -24,6 +29,9 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
  * which {@link #settings()} selects through the URL's {@code currentSchema}.
  */
 public final class EmbeddedPostgresExtension implements BeforeAllCallback, AfterAllCallback {
+
+    /** A PostgreSQL nobody listens on. */
+    public static final String UNREACHABLE = "jdbc:postgresql://127.0.0.1:1/sonia";
 
     private static EmbeddedPostgres server;
 
@@ -58,6 +66,41 @@ public final class EmbeddedPostgresExtension implements BeforeAllCallback, After
     public Postgres.Settings settings(int poolSize) {
         // The embedded server trusts local connections; a password is still required by the settings.
         return new Postgres.Settings(url(), "postgres", "unused", poolSize);
+    }
+
+    /** A whole {@code config/sonia.json} on this class's schema ({@link #stackConfig(String)}). */
+    public String stackConfig() {
+        return stackConfig(url());
+    }
+
+    /**
+     * A whole {@code config/sonia.json} whose {@code store} section is the PostgreSQL at {@code url}, as user
+     * postgres with the password {@code s3cret} in an owner-only file of a fresh test home.
+     */
+    public static String stackConfig(String url) {
+        try {
+            final Path password = TestHomes.create("postgres-password").resolve("password");
+            Files.writeString(password, "s3cret\n");
+            Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+            return "{\"store\":{\"engine\":\"postgres\",\"postgres\":{\"url\":\"" + url + "\",\"user\":\"postgres\","
+                   + "\"passwordFile\":\"" + password + "\",\"poolSize\":2}}}";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Settings of {@link #UNREACHABLE}, with a password and a URL query that no message may show. */
+    public static Postgres.Settings unreachableSettings() {
+        return new Postgres.Settings(UNREACHABLE + "?password=s3cret", "sonia", "s3cret", 1);
+    }
+
+    /**
+     * Asserts that {@code open} (a store opened on {@link #unreachableSettings}, or a service started with
+     * {@code stackConfig(UNREACHABLE)}) fails closed: naming the URL, and never the password or the URL's query.
+     */
+    public static void assertFailsClosed(ThrowingCallable open) {
+        assertThatThrownBy(open).hasMessageContaining("store.engine is postgres, but " + UNREACHABLE + " cannot be reached")
+                                .hasMessageNotContaining("s3cret");
     }
 
     /** The server's port. */

@@ -1,0 +1,263 @@
+package ai.sonia.pipecat.store;
+
+import static ai.sonia.pipecat.store.SessionRows.first;
+import static ai.sonia.pipecat.store.SessionRows.query;
+import static ai.sonia.pipecat.store.SessionRows.values;
+import static ai.sonia.pipecat.store.SessionRows.write;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+
+import com.zaxxer.hikari.HikariDataSource;
+
+import ai.sonia.pipecat.domain.SessionStore;
+import ai.sonia.pipecat.v1.HistoryEntry;
+import ai.sonia.pipecat.v1.Session;
+import ai.sonia.pipecat.v1.SessionEvent;
+import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Postgres;
+
+/**
+ * The session store on PostgreSQL (with {@code store.engine} postgres), shared by every pipecat replica: the
+ * tables of {@link SqliteSessionStore} (named {@code pipecat_*}: the services share one database), plus each
+ * session's event counter ({@code pipecat_sessions.last_seq}). An
+ * append raises the counter in the statement that locks the session's row, inserts the event and saves the
+ * snapshot in the same transaction, so sequences stay gapless and unique however many replicas append to a
+ * session at once; a rolled-back append gives its number back. Every step that reads and then writes a session
+ * locks its row first. Schema: the Flyway migrations of {@code db/postgresql/pipecat/sessions}.
+ */
+public final class PostgresSessionStore implements SessionStore {
+
+    // A snapshot saved by a replica that has not seen the newest events says less than the counter.
+    private static final String SESSION_COLUMNS = "SELECT snapshot, tenant, user_id, last_seq FROM pipecat_sessions";
+    // Every service's stores share the database (store.postgres): the tables carry the service's name.
+    private static final String SESSIONS = "pipecat_sessions";
+    private static final String POOL = "pipecat-sessions";
+    private static final String UPSERT = SessionRows.upsert(SESSIONS);
+
+    private final HikariDataSource pool;
+
+    private PostgresSessionStore(HikariDataSource pool) {
+        this.pool = pool;
+    }
+
+    /**
+     * Connects to the settings' database and migrates the sessions' schema.
+     *
+     * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
+     */
+    public static PostgresSessionStore open(Postgres.Settings settings) {
+        return new PostgresSessionStore(Postgres.openMigrated(settings, POOL,
+                                                              SqliteSessionStore.MIGRATIONS));
+    }
+
+    @Override
+    public Session create(Session session, String requestId) {
+        final String id = session.getSessionId();
+        return inTransaction("cannot create session " + id, c -> {
+            final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
+            if (first.isPresent()) {
+                return first.get();
+            }
+            if (write(c, SessionRows.insert(SESSIONS) + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
+                // This id exists, or a start of the same request committed meanwhile (through another replica).
+                return byRequest(c, session.getTenant(), session.getUserId(), requestId)
+                        .orElseThrow(() -> DomainException.alreadyExists("session", id));
+            }
+            return session.toBuilder().clearHistory().build();
+        });
+    }
+
+    @Override
+    public Optional<Session> findByRequest(String tenant, String userId, String requestId) {
+        return autoCommit("cannot read the session of a request", c -> byRequest(c, tenant, userId, requestId));
+    }
+
+    @Override
+    public void save(Session session) {
+        autoCommit("cannot save session " + session.getSessionId(),
+             c -> write(c, UPSERT, values(session, "")));
+    }
+
+    @Override
+    public Optional<Session> find(String sessionId) {
+        return autoCommit("cannot read session " + sessionId,
+                    c -> first(query(c, SESSION_COLUMNS + " WHERE session_id = ?", PostgresSessionStore::session,
+                                     sessionId)));
+    }
+
+    @Override
+    public Session update(Scope scope, String sessionId, UnaryOperator<Session> change) {
+        return inTransaction("cannot update session " + sessionId, c -> {
+            final Session current = lockInScope(c, scope, sessionId);
+            final Session next = change.apply(current).toBuilder().setSessionId(sessionId)
+                                       .setTenant(current.getTenant()).setUserId(current.getUserId()).build();
+            write(c, UPSERT, values(next, ""));
+            return next;
+        });
+    }
+
+    @Override
+    public void delete(Scope scope, String sessionId) {
+        inTransaction("cannot delete session " + sessionId, c -> {
+            lockInScope(c, scope, sessionId);
+            for (String table : List.of("pipecat_history", "pipecat_events", "pipecat_seen_messages", SESSIONS)) {
+                write(c, "DELETE FROM " + table + " WHERE session_id = ?", sessionId);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public void appendHistory(String sessionId, HistoryEntry entry) {
+        inTransaction("cannot append history of " + sessionId, c -> {
+            // The session's row lock orders appends of every replica: positions neither collide nor skip.
+            if (query(c, "SELECT 1 FROM pipecat_sessions WHERE session_id = ? FOR NO KEY UPDATE", rs -> 1, sessionId)
+                    .isEmpty()) {
+                throw SessionStore.notFound(sessionId);
+            }
+            return write(c, "INSERT INTO pipecat_history (session_id, position, entry) VALUES (?,"
+                             + " (SELECT COALESCE(MAX(position), 0) + 1 FROM pipecat_history WHERE session_id = ?), ?)",
+                          sessionId, sessionId, entry.toByteArray());
+        });
+    }
+
+    @Override
+    public List<HistoryEntry> history(String sessionId) {
+        return autoCommit("cannot read history of " + sessionId,
+                    c -> query(c, "SELECT entry FROM pipecat_history WHERE session_id = ? ORDER BY position",
+                               rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
+    }
+
+    @Override
+    public SessionEvent appendEvent(Session session, SessionEvent event, int keep) {
+        final String id = session.getSessionId();
+        return inTransaction("cannot append an event to " + id, c -> {
+            // One statement takes the next number and the row lock, held to the commit: the next appender
+            // (of any replica) waits here and numbers after this one.
+            final long sequence = first(query(
+                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
+                    rs -> rs.getLong(1), session.getLastSequence(), id))
+                    .orElseThrow(() -> SessionStore.notFound(id));
+            final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
+            write(c, "INSERT INTO pipecat_events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
+                   stored.toByteArray());
+            if (sequence % keep == 0) {
+                write(c, "DELETE FROM pipecat_events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
+            }
+            write(c, UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
+            return stored;
+        });
+    }
+
+    @Override
+    public List<SessionEvent> events(String sessionId, long afterSequence) {
+        return autoCommit("cannot read events of " + sessionId,
+                    c -> query(c, "SELECT event FROM pipecat_events WHERE session_id = ? AND seq > ? ORDER BY seq",
+                               rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence));
+    }
+
+    @Override
+    public boolean markSeen(String sessionId, String messageId) {
+        return autoCommit("cannot record a message id of " + sessionId,
+                    c -> write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?)"
+                                   + " ON CONFLICT DO NOTHING", sessionId, messageId) == 1);
+    }
+
+    @Override
+    public List<Session> list(Filter filter, Optional<Key> after, int limit) {
+        final List<Object> args = new ArrayList<>();
+        final String sql = SessionRows.list(SESSION_COLUMNS, filter, after, limit, args);
+        return autoCommit("cannot list sessions", c -> query(c, sql, PostgresSessionStore::session, args.toArray()));
+    }
+
+    @Override
+    public int countLive() {
+        return autoCommit("cannot count sessions",
+                    c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
+                               SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
+    }
+
+    @Override
+    public List<String> idleSince(long beforeMs) {
+        return autoCommit("cannot find idle sessions",
+                    c -> query(c, "SELECT session_id FROM pipecat_sessions WHERE state <> ? AND activity_ms < ?",
+                               rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs));
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    private static Optional<Session> byRequest(Connection c, String tenant, String userId, String requestId)
+            throws SQLException, InvalidProtocolBufferException {
+        if (requestId.isEmpty()) {
+            return Optional.empty();
+        }
+        return first(query(c, SESSION_COLUMNS + " WHERE tenant = ? AND user_id = ? AND request_id = ?",
+                           PostgresSessionStore::session, tenant, userId, requestId));
+    }
+
+    // The session, its row locked to the commit, if the scope includes its owner; NOT_FOUND otherwise, as if it
+    // did not exist.
+    private static Session lockInScope(Connection c, Scope scope, String sessionId)
+            throws SQLException, InvalidProtocolBufferException {
+        return first(query(c, SESSION_COLUMNS + " WHERE session_id = ? FOR UPDATE", PostgresSessionStore::session,
+                           sessionId))
+                .filter(s -> scope.includes(s.getTenant(), s.getUserId()))
+                .orElseThrow(() -> SessionStore.notFound(sessionId));
+    }
+
+    private static Session session(ResultSet rs) throws SQLException, InvalidProtocolBufferException {
+        final Session session = SessionRows.session(rs);
+        final long counted = rs.getLong(4);
+        return counted > session.getLastSequence() ? session.toBuilder().setLastSequence(counted).build() : session;
+    }
+
+    /** A step on one connection. */
+    private interface Work<T> {
+        T run(Connection c) throws SQLException, InvalidProtocolBufferException;
+    }
+
+    // One statement (or reads that need no common snapshot), committed as it runs.
+    private <T> T autoCommit(String what, Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            return work.run(c);
+        } catch (SQLException | InvalidProtocolBufferException e) {
+            throw failure(what, e);
+        }
+    }
+
+    // Runs the step in one transaction: all of it is written, or (when it throws) nothing.
+    private <T> T inTransaction(String what, Work<T> work) {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                final T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        } catch (SQLException | InvalidProtocolBufferException e) {
+            throw failure(what, e);
+        }
+    }
+
+    // A database out of reach is UNAVAILABLE (retriable); anything else is a bug or corruption: INTERNAL, with the
+    // cause in the server log.
+    private static RuntimeException failure(String what, Exception e) {
+        final IllegalStateException internal = new IllegalStateException(what + ": " + e.getMessage(), e);
+        return e instanceof SQLException sql ? Postgres.unavailableOr(sql, "pipecat", POOL, internal) : internal;
+    }
+}
