@@ -2,10 +2,12 @@ package ai.sonia.evaos.domain;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 import javax.annotation.Nullable;
 
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
@@ -86,4 +88,15 @@ public interface ApprovalStore extends AutoCloseable {
      */
     void rememberResponse(String tenant, String requester, String requestId, byte[] response, long nowMs,
                           long forgetBeforeMs);
+
+    /**
+     * From now on, hands {@code listener} each change (CREATED by {@link #insert}, DECIDED by {@link #decide},
+     * EXPIRED by {@link #expireDue}) that another store on the same data (another replica) commits: once
+     * each, in commit order, with the approval as it is when read. The changes made through this store are
+     * not handed over (its caller knows them). A store that no other replica shares (SQLite) has nothing to
+     * hand; the default does nothing. Called once, when the service is wired.
+     *
+     * @throws IllegalStateException when the changes cannot be followed (the store's engine unreachable)
+     */
+    default void followOtherReplicas(BiConsumer<Approval, ApprovalChange> listener) {}
 }

@@ -74,6 +74,8 @@ public final class Approvals {
         this.events = events;
         this.ttls = ttls;
         this.clock = clock;
+        // Replicas sharing the store: their changes reach this replica's watchers too.
+        store.followOtherReplicas(events::publishFromOtherReplica);
     }
 
     /**

@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.Set;
 
 import javax.sql.DataSource;
@@ -130,6 +132,50 @@ public final class Postgres {
         } catch (RuntimeException e) {
             throw new IllegalStateException("store.engine is postgres, but " + settings.shownUrl()
                                             + " cannot be reached for " + name + ": " + reason(e), e);
+        }
+    }
+
+    /**
+     * One connection of its own to the settings' database, outside any pool, named {@code name}: for a
+     * session that lives as long as the service, such as a {@code LISTEN}.
+     *
+     * @throws SQLException when the database cannot be reached (the message names the URL, not the password)
+     */
+    public static Connection connect(Settings settings, String name) throws SQLException {
+        final Properties properties = new Properties();
+        properties.setProperty("user", settings.user);
+        properties.setProperty("password", settings.password);
+        properties.setProperty("ApplicationName", name);
+        properties.setProperty("connectTimeout", "5");
+        try {
+            return DriverManager.getConnection(settings.url, properties);
+        } catch (SQLException e) {
+            throw new SQLException(settings.shownUrl() + " cannot be reached for " + name + ": " + reason(e),
+                                   e.getSQLState(), e);
+        }
+    }
+
+    /** One step of a store, run by {@link #inTransaction}. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on a connection of {@code pool} in one transaction, committed when it returns and
+     * rolled back when it throws.
+     */
+    public static <T> T inTransaction(DataSource pool, Work<T> work) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                final T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
         }
     }
 

@@ -2,7 +2,9 @@ package ai.sonia.runtime.testing;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -58,6 +60,22 @@ public final class EmbeddedPostgresExtension implements BeforeAllCallback, After
     public Postgres.Settings settings(int poolSize) {
         // The embedded server trusts local connections; a password is still required by the settings.
         return new Postgres.Settings(url(), "postgres", "unused", poolSize);
+    }
+
+    /**
+     * A stack config ({@code sonia.json}) whose {@code store} section is the PostgreSQL at {@code url} (such as
+     * {@link #url()}, or one that cannot be reached), as user postgres with a password in an owner-only file.
+     */
+    public static String stackConfig(String url) {
+        try {
+            final Path password = TestHomes.create("postgres-password").resolve("password");
+            Files.writeString(password, "s3cret\n");
+            Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-------"));
+            return "{\"store\":{\"engine\":\"postgres\",\"postgres\":{\"url\":\"" + url + "\",\"user\":\"postgres\","
+                   + "\"passwordFile\":\"" + password + "\",\"poolSize\":2}}}";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The server's port. */
