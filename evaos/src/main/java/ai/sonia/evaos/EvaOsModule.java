@@ -18,6 +18,7 @@ import ai.sonia.evaos.domain.Training;
 import ai.sonia.evaos.domain.TrainingLocks;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
 import ai.sonia.evaos.store.PostgresApprovalStore;
+import ai.sonia.evaos.store.PostgresTrainingLocks;
 import ai.sonia.evaos.store.RedisTrainingLocks;
 import ai.sonia.evaos.store.SqliteApprovalStore;
 import ai.sonia.evaos.store.SqliteTrainingLocks;
@@ -67,9 +68,12 @@ public final class EvaOsModule implements ServiceModule {
                                     : PostgresApprovalStore.open(postgres);
         final ApprovalEvents events = new ApprovalEvents();
         final ApprovalPolicy policy = settings.approvals().policy();
+        // Training locks: in Redis when the replicas share one; else where the approvals are.
         final TrainingLocks locks = SharedEngine.redis(config)
                 .<TrainingLocks>map(redis -> new RedisTrainingLocks(redis, "sonia:evaos:training:"))
-                .orElseGet(() -> new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db")));
+                .orElseGet(() -> postgres == null
+                                 ? new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db"))
+                                 : PostgresTrainingLocks.open(postgres));
         final Training training = new Training(locks, clock);
         final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy, training,
                                                   clock);

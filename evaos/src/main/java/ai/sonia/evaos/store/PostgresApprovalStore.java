@@ -4,10 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiConsumer;
@@ -21,7 +19,6 @@ import org.slf4j.LoggerFactory;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalChange;
@@ -29,7 +26,6 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.runtime.Threads;
-import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.Postgres;
 
 /**
@@ -73,17 +69,14 @@ public final class PostgresApprovalStore implements ApprovalStore {
      * @throws IllegalStateException when the database cannot be reached or migrated
      */
     public static PostgresApprovalStore open(Postgres.Settings settings) {
-        final HikariDataSource pool = Postgres.open(settings, "evaos-approvals");
-        try {
-            Postgres.migrate(pool, SqliteApprovalStore.MIGRATIONS);
-            try (Connection c = pool.getConnection(); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT current_schema()")) {
-                rs.next();
-                // One channel per schema: stacks sharing a database in different schemas do not hear each other.
-                final String channel = "sonia.evaos.approvals." + rs.getString(1);
-                return new PostgresApprovalStore(pool, settings, channel.substring(0, Math.min(63, channel.length())));
-            }
-        } catch (SQLException | RuntimeException e) {
+        final HikariDataSource pool = Postgres.openMigrated(settings, "evaos-approvals", SqliteApprovalStore.MIGRATIONS);
+        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT current_schema()")) {
+            rs.next();
+            // One channel per schema: stacks sharing a database in different schemas do not hear each other.
+            final String channel = "sonia.evaos.approvals." + rs.getString(1);
+            return new PostgresApprovalStore(pool, settings, channel.substring(0, Math.min(63, channel.length())));
+        } catch (SQLException e) {
             pool.close();
             throw new IllegalStateException("cannot open the approvals on " + settings + ": " + e.getMessage(), e);
         }
@@ -316,7 +309,7 @@ public final class PostgresApprovalStore implements ApprovalStore {
         try {
             return Postgres.inTransaction(pool, work);
         } catch (SQLException e) {
-            throw failure(e);
+            throw Postgres.failure("approvals", e);
         }
     }
 
@@ -336,24 +329,6 @@ public final class PostgresApprovalStore implements ApprovalStore {
                 }
             }
         });
-    }
-
-    /**
-     * What a failed statement means to the caller: PostgreSQL out of reach is UNAVAILABLE (and may be
-     * retried); text PostgreSQL cannot hold (a NUL character, which SQLite keeps) is the caller's
-     * INVALID_ARGUMENT; anything else is the store's own fault.
-     */
-    private RuntimeException failure(SQLException e) {
-        final String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
-            return DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, "the approvals' PostgreSQL cannot be reached now",
-                                      Map.of("engine", "postgres", "store", "approvals"));
-        }
-        if (state.equals("22021") || state.equals("22P05")) {
-            return DomainException.of(ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
-                                      "text with a NUL character cannot be stored", Map.of());
-        }
-        return new IllegalStateException("approvals: " + e.getMessage(), e);
     }
 
     @Override

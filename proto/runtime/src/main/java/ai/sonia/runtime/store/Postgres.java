@@ -10,7 +10,9 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 
@@ -21,8 +23,10 @@ import com.linecorp.armeria.common.annotation.Nullable;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.ConfigKey;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The cluster engine for the relational stores: one PostgreSQL that every replica of a service shares, chosen
@@ -136,6 +140,23 @@ public final class Postgres {
     }
 
     /**
+     * {@link #open} and {@link #migrate} in one: a pool named {@code name} whose database has the schema of
+     * store {@code location} ({@code db/<svc>/<store>}).
+     *
+     * @throws IllegalStateException when the database cannot be reached or migrated (the pool then closed)
+     */
+    public static HikariDataSource openMigrated(Settings settings, String name, String location) {
+        final HikariDataSource pool = open(settings, name);
+        try {
+            migrate(pool, location);
+            return pool;
+        } catch (SQLException | RuntimeException e) {
+            pool.close();
+            throw new IllegalStateException("cannot migrate " + location + " on " + settings + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * One connection of its own to the settings' database, outside any pool, named {@code name}: for a
      * session that lives as long as the service, such as a {@code LISTEN}.
      *
@@ -177,6 +198,26 @@ public final class Postgres {
                 throw e;
             }
         }
+    }
+
+    /**
+     * What a failed statement of {@code store} (e.g. {@code "approvals"}) means to the caller: PostgreSQL out
+     * of reach is UNAVAILABLE (retriable; ErrorInfo {@code engine: postgres}); text PostgreSQL cannot hold (a
+     * NUL character, which SQLite keeps) is the caller's INVALID_ARGUMENT; anything else is the store's own
+     * fault.
+     */
+    public static RuntimeException failure(String store, SQLException e) {
+        final String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
+            return DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
+                                      "the PostgreSQL of the " + store + " cannot be reached now",
+                                      Map.of("engine", "postgres", "store", store));
+        }
+        if (state.equals("22021") || state.equals("22P05")) {
+            return DomainException.of(ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+                                      "text with a NUL character cannot be stored", Map.of("store", store));
+        }
+        return new IllegalStateException(store + ": " + e.getMessage(), e);
     }
 
     /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,9 +28,12 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
+import ai.sonia.evaos.v1.DisableTrainingRequest;
+import ai.sonia.evaos.v1.EnableTrainingRequest;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.GetApprovalRequest;
+import ai.sonia.evaos.v1.GetTrainingStatusRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
@@ -37,10 +44,10 @@ import io.grpc.StatusRuntimeException;
 /**
  * {@code "store": {"engine": "postgres"}}: two evaos replicas on one PostgreSQL. An approval asked for and
  * decided through one replica is seen by a watcher of the other within a second, each change once; of two
- * admins deciding it through both at once, one wins and the other gets CONFLICT; a start without the
- * database fails closed, naming it.
+ * admins deciding it through both at once, one wins and the other gets CONFLICT; training mode set through
+ * one holds at the other (without Redis); a start without the database fails closed, naming it.
  */
-class ApprovalsAcrossReplicasTest {
+class PostgresEngineTest {
 
     @RegisterExtension
     static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
@@ -140,6 +147,28 @@ class ApprovalsAcrossReplicasTest {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void trainingModeSetThroughOneReplicaHoldsAtTheOther() throws Exception {
+        admin(replicaA).enableTraining(EnableTrainingRequest.newBuilder().setReason("nightly fine-tune").build());
+        try {
+            // In PostgreSQL, not in the SQLite file the two replicas' common home would also share.
+            try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+                 Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT reason FROM training_locks WHERE tenant = 'acme'")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo("nightly fine-tune");
+            }
+            assertThatThrownBy(() -> user(replicaB).authorizeAction(
+                    ApprovalTenancyTest.mkdir("t-" + UUID.randomUUID(), "s").build()))
+                    .satisfies(e -> assertThat(Status.fromThrowable(e).getCode())
+                            .isEqualTo(Status.Code.FAILED_PRECONDITION));
+        } finally {
+            admin(replicaB).disableTraining(DisableTrainingRequest.getDefaultInstance());
+        }
+        assertThat(admin(replicaA).getTrainingStatus(GetTrainingStatusRequest.getDefaultInstance()).getEnabled())
+                .isFalse();
     }
 
     @Test
