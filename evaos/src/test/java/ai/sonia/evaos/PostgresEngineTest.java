@@ -112,6 +112,28 @@ class PostgresEngineTest {
     }
 
     @Test
+    void aWatchEndsUnavailableWhenItsReplicaMayHaveMissedChanges() throws Exception {
+        final String adminToken = replicaA.token("acme", "root", Role.ROLE_ADMIN);
+        final List<WatchApprovalsResponse> seen = new CopyOnWriteArrayList<>();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Context.CancellableContext watch = ApprovalOwnershipTest.watch(replicaA, adminToken, seen, failure);
+        try {
+            final String marker = user(replicaA).authorizeAction(ApprovalTenancyTest.mkdir("l-" + UUID.randomUUID(), "s")
+                                                                                    .build())
+                                                .getApproval().getApprovalId();
+            await().atMost(Duration.ofSeconds(10)).until(() -> seen(seen, marker));
+            sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'evaos-approvals-follow'");
+            await().atMost(Duration.ofSeconds(5)).until(() -> failure.get() != null);
+            assertThat(Status.fromThrowable(failure.get()).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+        } finally {
+            watch.cancel(null);
+        }
+        // Both replicas follow again (for the other tests).
+        await().atMost(Duration.ofSeconds(5)).until(() -> sql("SELECT count(*) FROM pg_stat_activity WHERE "
+                + "application_name = 'evaos-approvals-follow' AND state = 'idle' AND query LIKE 'LISTEN%'") == 2);
+    }
+
+    @Test
     void ofAdminsDecidingThroughBothReplicasAtOnceOneWinsTheOtherGetsConflict() throws Exception {
         final ExecutorService pool = Executors.newFixedThreadPool(2);
         try {
@@ -154,12 +176,8 @@ class PostgresEngineTest {
         admin(replicaA).enableTraining(EnableTrainingRequest.newBuilder().setReason("nightly fine-tune").build());
         try {
             // In PostgreSQL, not in the SQLite file the two replicas' common home would also share.
-            try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
-                 Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT reason FROM training_locks WHERE tenant = 'acme'")) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getString(1)).isEqualTo("nightly fine-tune");
-            }
+            assertThat(sql("SELECT count(*) FROM training_locks WHERE tenant = 'acme' AND reason = 'nightly fine-tune'"))
+                    .isEqualTo(1);
             assertThatThrownBy(() -> user(replicaB).authorizeAction(
                     ApprovalTenancyTest.mkdir("t-" + UUID.randomUUID(), "s").build()))
                     .satisfies(e -> assertThat(Status.fromThrowable(e).getCode())
@@ -179,6 +197,16 @@ class PostgresEngineTest {
                 .hasMessageContaining("store.engine is postgres, but jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
                 .hasMessageNotContaining("s3cret");
         evaos.close();
+    }
+
+    /** The first column of the first row of {@code query}, run on the test's database. */
+    private static long sql(String query) throws Exception {
+        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+             Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery(query)) {
+            rs.next();
+            return rs.getObject(1) instanceof Number n ? n.longValue() : 0;
+        }
     }
 
     private static boolean seen(List<WatchApprovalsResponse> watcher, String id) {

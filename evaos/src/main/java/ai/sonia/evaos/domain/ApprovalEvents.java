@@ -13,13 +13,20 @@ import ai.sonia.evaos.v1.ApprovalChange;
  */
 public final class ApprovalEvents {
 
-    private final List<BiConsumer<Approval, ApprovalChange>> listeners = new CopyOnWriteArrayList<>();
+    private record Watcher(BiConsumer<Approval, ApprovalChange> listener, Runnable lost) {}
+
+    private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
     private final List<BiConsumer<Approval, ApprovalChange>> own = new CopyOnWriteArrayList<>();
 
-    /** Registers a watcher of every change, whichever replica made it; returns what removes it. */
-    public Runnable subscribe(BiConsumer<Approval, ApprovalChange> listener) {
-        listeners.add(listener);
-        return () -> listeners.remove(listener);
+    /**
+     * Registers a watcher of every change, whichever replica made it, and {@code lost}, run when changes that
+     * other replicas made may have been missed (the watcher should end, so that its client watches anew from
+     * a fresh snapshot); returns what removes both.
+     */
+    public Runnable subscribe(BiConsumer<Approval, ApprovalChange> listener, Runnable lost) {
+        final Watcher watcher = new Watcher(listener, lost);
+        watchers.add(watcher);
+        return () -> watchers.remove(watcher);
     }
 
     /**
@@ -33,11 +40,16 @@ public final class ApprovalEvents {
 
     void publish(Approval approval, ApprovalChange change) {
         own.forEach(l -> l.accept(approval, change));
-        listeners.forEach(l -> l.accept(approval, change));
+        watchers.forEach(w -> w.listener().accept(approval, change));
     }
 
     /** A change another replica made, for the watchers. */
     void publishFromOtherReplica(Approval approval, ApprovalChange change) {
-        listeners.forEach(l -> l.accept(approval, change));
+        watchers.forEach(w -> w.listener().accept(approval, change));
+    }
+
+    /** Other replicas' changes may have been missed: every watcher is told. */
+    void otherReplicasLost() {
+        watchers.forEach(w -> w.lost().run());
     }
 }

@@ -93,10 +93,11 @@ public interface ApprovalStore extends AutoCloseable {
      * From now on, hands {@code listener} each change (CREATED by {@link #insert}, DECIDED by {@link #decide},
      * EXPIRED by {@link #expireDue}) that another store on the same data (another replica) commits: once
      * each, in commit order, with the approval as it is when read. The changes made through this store are
-     * not handed over (its caller knows them). A store that no other replica shares (SQLite) has nothing to
-     * hand; the default does nothing. Called once, when the service is wired.
+     * not handed over (its caller knows them). When changes may have been missed (the engine out of reach),
+     * {@code lost} runs, once per outage, before the store follows again. A store that no other replica
+     * shares (SQLite) has nothing to hand; the default does nothing. Called once, when the service is wired.
      *
      * @throws IllegalStateException when the changes cannot be followed (the store's engine unreachable)
      */
-    default void followOtherReplicas(BiConsumer<Approval, ApprovalChange> listener) {}
+    default void followOtherReplicas(BiConsumer<Approval, ApprovalChange> listener, Runnable lost) {}
 }

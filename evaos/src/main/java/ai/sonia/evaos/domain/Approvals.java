@@ -75,7 +75,7 @@ public final class Approvals {
         this.ttls = ttls;
         this.clock = clock;
         // Replicas sharing the store: their changes reach this replica's watchers too.
-        store.followOtherReplicas(events::publishFromOtherReplica);
+        store.followOtherReplicas(events::publishFromOtherReplica, events::otherReplicasLost);
     }
 
     /**

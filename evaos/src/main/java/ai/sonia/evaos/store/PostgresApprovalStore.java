@@ -215,7 +215,7 @@ public final class PostgresApprovalStore implements ApprovalStore {
      * {@code listener} each change another store committed, read from its row.
      */
     @Override
-    public synchronized void followOtherReplicas(BiConsumer<Approval, ApprovalChange> listener) {
+    public synchronized void followOtherReplicas(BiConsumer<Approval, ApprovalChange> listener, Runnable lost) {
         if (follower != null) {
             throw new IllegalStateException("the approvals' changes are followed already");
         }
@@ -226,7 +226,7 @@ public final class PostgresApprovalStore implements ApprovalStore {
             throw new IllegalStateException("cannot follow the approvals' changes on " + settings + ": "
                                             + e.getMessage(), e);
         }
-        final Thread thread = Threads.factory("evaos-approvals-follow").newThread(() -> follow(first, listener));
+        final Thread thread = Threads.factory("evaos-approvals-follow").newThread(() -> follow(first, listener, lost));
         follower = thread;
         thread.start();
     }
@@ -242,12 +242,14 @@ public final class PostgresApprovalStore implements ApprovalStore {
         return c;
     }
 
-    private void follow(Connection first, BiConsumer<Approval, ApprovalChange> listener) {
+    private void follow(Connection first, BiConsumer<Approval, ApprovalChange> listener, Runnable lost) {
         Connection c = first;
+        boolean following = true;
         while (!closed) {
             try {
                 if (c == null) {
                     c = listen();
+                    following = true;
                     logger.info("following the approvals' changes on {} again", settings);
                 }
                 final PGNotification[] notifications = c.unwrap(PGConnection.class).getNotifications(WAIT_MS);
@@ -258,11 +260,15 @@ public final class PostgresApprovalStore implements ApprovalStore {
                 if (closed) {
                     break;
                 }
-                // The changes committed until the next LISTEN do not reach this replica's watchers.
-                logger.warn("lost the approvals' change notifications on {}; reconnecting: {}", settings,
-                            e.getMessage());
                 close(c);
                 c = null;
+                if (following) {
+                    // The changes committed until the next LISTEN would not reach this replica's watchers.
+                    logger.warn("lost the approvals' change notifications on {}; ending the watches and "
+                                + "reconnecting: {}", settings, e.getMessage());
+                    following = false;
+                    lost.run();
+                }
                 try {
                     Thread.sleep(WAIT_MS);
                 } catch (InterruptedException interrupted) {

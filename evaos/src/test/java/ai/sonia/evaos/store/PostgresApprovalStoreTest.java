@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -101,8 +102,9 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
         final List<String> heardByA = new CopyOnWriteArrayList<>();
         final List<String> heardByB = new CopyOnWriteArrayList<>();
         a.followOtherReplicas((approval, change) -> heardByA.add(change.name() + ' ' + approval.getApprovalId()
-                                                                 + ' ' + approval.getState().name()));
-        b.followOtherReplicas((approval, change) -> heardByB.add(change.name() + ' ' + approval.getApprovalId()));
+                                                                 + ' ' + approval.getState().name()), () -> {});
+        b.followOtherReplicas((approval, change) -> heardByB.add(change.name() + ' ' + approval.getApprovalId()),
+                              () -> {});
 
         final Approval created = approval("acme", "ann", "h", NOW).build();
         b.insert(created);
@@ -134,6 +136,28 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
     }
 
     @Test
+    void aLostListenConnectionIsToldOnceAndFollowedAgain() throws Exception {
+        final PostgresApprovalStore a = (PostgresApprovalStore) newStore();
+        final PostgresApprovalStore b = replica();
+        final List<String> heard = new CopyOnWriteArrayList<>();
+        final AtomicInteger lost = new AtomicInteger();
+        a.followOtherReplicas((approval, change) -> heard.add(approval.getApprovalId()), lost::incrementAndGet);
+        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+             Statement s = c.createStatement()) {
+            s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      + "WHERE application_name = 'evaos-approvals-follow'");
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> lost.get() == 1);
+        // Followed again (a new session has run its LISTEN): what the other replica writes arrives.
+        await().atMost(Duration.ofSeconds(5)).until(() -> listening() == 1);
+        final Approval probe = approval("acme", "ann", "probe", NOW).build();
+        b.insert(probe);
+        await().atMost(Duration.ofSeconds(1)).until(() -> heard.contains(probe.getApprovalId()));
+        assertThat(lost.get()).isEqualTo(1);
+        assertThat(heard).containsExactly(probe.getApprovalId());
+    }
+
+    @Test
     void textPostgresCannotHoldIsTheCallersInvalidArgument() {
         final ApprovalStore store = newStore();
         assertThatThrownBy(() -> store.insert(approval("acme", "ann", "h", NOW).setSessionId("s\u0000").build()))
@@ -149,6 +173,17 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("jdbc:postgresql://127.0.0.1:1/sonia cannot be reached")
                 .hasMessageNotContaining("secret").hasMessageNotContaining("hunter2");
+    }
+
+    /** Sessions that have run their LISTEN (following stores). */
+    private static int listening() throws Exception {
+        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+             Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                                     + "'evaos-approvals-follow' AND state = 'idle' AND query LIKE 'LISTEN%'")) {
+            rs.next();
+            return rs.getInt(1);
+        }
     }
 
     private PostgresApprovalStore replica() {
