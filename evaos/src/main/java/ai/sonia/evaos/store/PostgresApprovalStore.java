@@ -282,8 +282,8 @@ public final class PostgresApprovalStore implements ApprovalStore {
     /** Reads and hands over the change of payload {@code origin change id}, unless this store made it. */
     private void handOver(String payload, BiConsumer<Approval, ApprovalChange> listener) {
         final String[] parts = payload.split(" ", 3);
-        if (parts.length != 3 || parts[0].equals(origin)) {
-            return;
+        if (parts.length != 3 || parts[0].equals(origin) || !parts[1].matches("\\d{1,9}")) {
+            return; // this store's own, or not a change of this store's (anyone may NOTIFY on a channel)
         }
         final ApprovalChange change = ApprovalChange.forNumber(Integer.parseInt(parts[1]));
         if (change == null) {
