@@ -27,6 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import ai.sonia.common.v1.Role;
 import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
+import ai.sonia.evaos.v1.AuthorizeActionRequest;
 import ai.sonia.evaos.v1.DecideApprovalRequest;
 import ai.sonia.evaos.v1.DisableTrainingRequest;
 import ai.sonia.evaos.v1.EnableTrainingRequest;
@@ -165,6 +166,29 @@ class PostgresEngineTest {
                 // Both replicas read the one decision.
                 assertThat(admin(replicaA).getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()))
                         .isEqualTo(admin(replicaB).getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build()));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void oneActionAskedForThroughBothReplicasAtOnceMakesOneApproval() throws Exception {
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 5; round++) {
+                final AuthorizeActionRequest request = ApprovalTenancyTest.mkdir("p-" + UUID.randomUUID(), "s").build();
+                final CountDownLatch go = new CountDownLatch(1);
+                final List<Future<String>> askers = new ArrayList<>();
+                for (SoniaServiceExtension replica : List.of(replicaA, replicaB)) {
+                    final EvaOsServiceBlockingStub user = user(replica);
+                    askers.add(pool.submit(() -> {
+                        go.await();
+                        return user.authorizeAction(request).getApproval().getApprovalId();
+                    }));
+                }
+                go.countDown();
+                assertThat(askers.get(0).get()).isEqualTo(askers.get(1).get());
             }
         } finally {
             pool.shutdownNow();

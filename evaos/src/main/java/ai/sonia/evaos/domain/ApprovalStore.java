@@ -34,8 +34,12 @@ public interface ApprovalStore extends AutoCloseable {
      */
     record Page<T>(List<T> items, List<String> nextKey) {}
 
-    /** Stores a new approval. */
-    void insert(Approval approval);
+    /**
+     * Stores a new approval; false when it is pending and its requester has a pending approval of the same
+     * action (hash) and session already, made meanwhile through another replica (then nothing is written). A
+     * store that one replica alone writes (SQLite; its caller serialises) always stores it.
+     */
+    boolean insert(Approval approval);
 
     /**
      * One approval of {@code tenant} ({@link #ANY_TENANT} for a service acting for itself), asked for by

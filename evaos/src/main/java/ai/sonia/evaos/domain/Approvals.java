@@ -180,7 +180,10 @@ public final class Approvals {
                 .setCreateTime(Timestamps.fromMillis(now))
                 .setExpireTime(Timestamps.fromMillis(now + ttls.pending().toMillis()))
                 .build();
-        store.insert(created);
+        if (!store.insert(created)) {
+            // Another replica made the same request's approval a moment ago: answer with that one.
+            return decideAction(principal, action);
+        }
         events.publish(created, ApprovalChange.APPROVAL_CHANGE_CREATED);
         return response.setVerdict(Verdict.VERDICT_REQUIRE_APPROVAL).setApproval(created)
                        .setReason(c.reason() + "; waiting for approval " + created.getApprovalId()).build();

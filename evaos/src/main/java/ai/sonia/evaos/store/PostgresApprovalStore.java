@@ -83,11 +83,15 @@ public final class PostgresApprovalStore implements ApprovalStore {
     }
 
     @Override
-    public void insert(Approval a) {
-        inTransaction(c -> {
-            update(c, ApprovalRows.INSERT, ApprovalRows.insertParams(a));
+    public boolean insert(Approval a) {
+        return inTransaction(c -> {
+            // Only the one-pending index may refuse it; a duplicate id still fails.
+            if (update(c, ApprovalRows.INSERT + " ON CONFLICT (tenant, requester, action_hash, session_id) WHERE state = "
+                          + ApprovalState.APPROVAL_STATE_PENDING_VALUE + " DO NOTHING", ApprovalRows.insertParams(a)) == 0) {
+                return false;
+            }
             notify(c, ApprovalChange.APPROVAL_CHANGE_CREATED, a.getApprovalId());
-            return null;
+            return true;
         });
     }
 

@@ -73,8 +73,9 @@ public final class SqliteApprovalStore implements ApprovalStore {
     }
 
     @Override
-    public synchronized void insert(Approval a) {
+    public synchronized boolean insert(Approval a) {
         update(ApprovalRows.INSERT, ApprovalRows.insertParams(a));
+        return true;
     }
 
     @Override

@@ -158,6 +158,23 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
     }
 
     @Test
+    void aRequesterHasOnePendingApprovalPerActionAndSessionAcrossReplicas() {
+        final PostgresApprovalStore a = (PostgresApprovalStore) newStore();
+        final PostgresApprovalStore b = replica();
+        final Approval first = approval("acme", "ann", "h", NOW).build();
+        assertThat(a.insert(first)).isTrue();
+        assertThat(b.insert(approval("acme", "ann", "h", NOW + 1).build())).isFalse();
+        // Another session, requester or tenant has its own; once decided, the action may be asked for again.
+        assertThat(b.insert(approval("acme", "ann", "h", NOW).setSessionId("s2").build())).isTrue();
+        assertThat(b.insert(approval("acme", "bob", "h", NOW).build())).isTrue();
+        assertThat(b.insert(approval("globex", "ann", "h", NOW).build())).isTrue();
+        assertThat(a.decide(first.getApprovalId(), ApprovalState.APPROVAL_STATE_DENIED, GrantScope.GRANT_SCOPE_ONCE,
+                            "", "acme/boss", NOW, NOW + 1000, "no", NOW)).isTrue();
+        assertThat(b.insert(approval("acme", "ann", "h", NOW + 2).build())).isTrue();
+        assertThat(a.byHash("acme", "ann", "h")).hasSize(3);
+    }
+
+    @Test
     void textPostgresCannotHoldIsTheCallersInvalidArgument() {
         final ApprovalStore store = newStore();
         assertThatThrownBy(() -> store.insert(approval("acme", "ann", "h", NOW).setSessionId("s\u0000").build()))
