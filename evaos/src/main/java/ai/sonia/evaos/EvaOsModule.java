@@ -11,11 +11,14 @@ import org.slf4j.LoggerFactory;
 
 import ai.sonia.evaos.domain.ApprovalEvents;
 import ai.sonia.evaos.domain.ApprovalPolicy;
+import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.domain.Approvals;
 import ai.sonia.evaos.domain.RiskClassifier;
 import ai.sonia.evaos.domain.Training;
 import ai.sonia.evaos.domain.TrainingLocks;
 import ai.sonia.evaos.grpc.EvaOsServiceImpl;
+import ai.sonia.evaos.store.PostgresApprovalStore;
+import ai.sonia.evaos.store.PostgresTrainingLocks;
 import ai.sonia.evaos.store.RedisTrainingLocks;
 import ai.sonia.evaos.store.SqliteApprovalStore;
 import ai.sonia.evaos.store.SqliteTrainingLocks;
@@ -29,6 +32,7 @@ import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.cluster.SharedEngine;
 import ai.sonia.runtime.status.DependencyProbe;
+import ai.sonia.runtime.store.Postgres;
 
 /**
  * Wires the evaos service: risk decisions, approvals and stack health. Settings in {@code services.evaos}
@@ -57,12 +61,19 @@ public final class EvaOsModule implements ServiceModule {
     public SoniaServer newServer(StackConfig config, Clock clock) {
         final EvaOsConfig settings = config.service(spec().name(), EvaOsConfig.class);
         final Approvals.Ttls ttls = settings.ttls();
-        final SqliteApprovalStore store = new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"));
+        // store.engine: the approvals in SQLite here, or on the PostgreSQL every replica shares (fails closed).
+        final Postgres.Settings postgres = Postgres.from(config);
+        final ApprovalStore store = postgres == null
+                                    ? new SqliteApprovalStore(config.dataDir("evaos").resolve("approvals.db"))
+                                    : PostgresApprovalStore.open(postgres);
         final ApprovalEvents events = new ApprovalEvents();
         final ApprovalPolicy policy = settings.approvals().policy();
+        // Training locks: in Redis when the replicas share one; else where the approvals are.
         final TrainingLocks locks = SharedEngine.redis(config)
                 .<TrainingLocks>map(redis -> new RedisTrainingLocks(redis, "sonia:evaos:training:"))
-                .orElseGet(() -> new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db")));
+                .orElseGet(() -> postgres == null
+                                 ? new SqliteTrainingLocks(config.dataDir("evaos").resolve("training.db"))
+                                 : PostgresTrainingLocks.open(postgres));
         final Training training = new Training(locks, clock);
         final Approvals approvals = new Approvals(new RiskClassifier(), store, events, ttls, policy, training,
                                                   clock);
@@ -76,8 +87,9 @@ public final class EvaOsModule implements ServiceModule {
         }, 1, 1, TimeUnit.SECONDS);
         final List<ServiceSpec> others = Stack.SERVICES.stream().filter(s -> s != Stack.EVAOS).toList();
         final SoniaServer.Builder builder = SoniaServer.builder(spec(), config);
-        // Approval series on /metrics: every change (CREATED, DECIDED, EXPIRED) by the state it left.
-        events.subscribe((approval, change) -> io.micrometer.core.instrument.Counter
+        // Approval series on /metrics: every change (CREATED, DECIDED, EXPIRED) made through this replica, by the
+        // state it left (each replica counts its own, so their sums add up).
+        events.subscribeOwn((approval, change) -> io.micrometer.core.instrument.Counter
                 .builder("sonia.evaos.approvals").description("Approval changes by kind and resulting state")
                 .tags("change", change.name().substring("APPROVAL_CHANGE_".length()), "state", approval.getState().name())
                 .register(builder.meterRegistry()).increment());

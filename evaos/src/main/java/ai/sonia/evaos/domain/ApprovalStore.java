@@ -2,10 +2,12 @@ package ai.sonia.evaos.domain;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiConsumer;
 
 import javax.annotation.Nullable;
 
 import ai.sonia.evaos.v1.Approval;
+import ai.sonia.evaos.v1.ApprovalChange;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
@@ -32,8 +34,12 @@ public interface ApprovalStore extends AutoCloseable {
      */
     record Page<T>(List<T> items, List<String> nextKey) {}
 
-    /** Stores a new approval. */
-    void insert(Approval approval);
+    /**
+     * Stores a new approval; false when it is pending and its requester has a pending approval of the same
+     * action (hash) and session already, made meanwhile through another replica (then nothing is written). A
+     * store that one replica alone writes (SQLite; its caller serialises) always stores it.
+     */
+    boolean insert(Approval approval);
 
     /**
      * One approval of {@code tenant} ({@link #ANY_TENANT} for a service acting for itself), asked for by
@@ -86,4 +92,16 @@ public interface ApprovalStore extends AutoCloseable {
      */
     void rememberResponse(String tenant, String requester, String requestId, byte[] response, long nowMs,
                           long forgetBeforeMs);
+
+    /**
+     * From now on, hands {@code listener} each change (CREATED by {@link #insert}, DECIDED by {@link #decide},
+     * EXPIRED by {@link #expireDue}) that another store on the same data (another replica) commits: once
+     * each, in commit order, with the approval as it is when read. The changes made through this store are
+     * not handed over (its caller knows them). When changes may have been missed (the engine out of reach),
+     * {@code lost} runs, once per outage, before the store follows again. A store that no other replica
+     * shares (SQLite) has nothing to hand; the default does nothing. Called once, when the service is wired.
+     *
+     * @throws IllegalStateException when the changes cannot be followed (the store's engine unreachable)
+     */
+    default void followOtherReplicas(BiConsumer<Approval, ApprovalChange> listener, Runnable lost) {}
 }

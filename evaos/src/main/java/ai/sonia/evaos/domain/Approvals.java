@@ -74,6 +74,8 @@ public final class Approvals {
         this.events = events;
         this.ttls = ttls;
         this.clock = clock;
+        // Replicas sharing the store: their changes reach this replica's watchers too.
+        store.followOtherReplicas(events::publishFromOtherReplica, events::otherReplicasLost);
     }
 
     /**
@@ -178,7 +180,10 @@ public final class Approvals {
                 .setCreateTime(Timestamps.fromMillis(now))
                 .setExpireTime(Timestamps.fromMillis(now + ttls.pending().toMillis()))
                 .build();
-        store.insert(created);
+        if (!store.insert(created)) {
+            // Another replica made the same request's approval a moment ago: answer with that one.
+            return decideAction(principal, action);
+        }
         events.publish(created, ApprovalChange.APPROVAL_CHANGE_CREATED);
         return response.setVerdict(Verdict.VERDICT_REQUIRE_APPROVAL).setApproval(created)
                        .setReason(c.reason() + "; waiting for approval " + created.getApprovalId()).build();

@@ -8,7 +8,7 @@ import java.util.Optional;
  * until when. A lock past its expiry is gone for every reader (whether or not the store has cleaned it up
  * yet), so expiry needs no sweeper. Times are the caller's ({@code now}), so every implementation honours
  * the same clock. Implementations pass {@code TrainingLocksContract} (SQLite on one machine; Redis, for replicas that
- * share locks within a second).
+ * share locks within a second; PostgreSQL, for replicas sharing their stores there without Redis).
  */
 public interface TrainingLocks extends AutoCloseable {
 

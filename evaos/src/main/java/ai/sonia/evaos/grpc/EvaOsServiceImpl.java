@@ -4,6 +4,7 @@ import static ai.sonia.runtime.Unary.reply;
 
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 import com.google.protobuf.util.Durations;
 
@@ -37,12 +38,14 @@ import ai.sonia.evaos.v1.ListDecisionsResponse;
 import ai.sonia.evaos.v1.TrainingStatus;
 import ai.sonia.evaos.v1.WatchApprovalsRequest;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
+import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.CredentialWatch;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.paging.PageTokens;
 import ai.sonia.runtime.status.DependencyProbe;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
@@ -151,8 +154,21 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 (ServerCallStreamObserver<WatchApprovalsResponse>) responseObserver;
         final Object lock = new Object();
         final boolean[] ended = new boolean[1]; // under lock
-        // Subscribe before the snapshot, so no change falls between the two.
-        final Runnable unsubscribe = events.subscribe((approval, change) -> {
+        final Runnable[] unsubscribe = {() -> {}};
+        // Ends the watch with an error, once.
+        final Consumer<StatusRuntimeException> end = error -> {
+            unsubscribe[0].run();
+            slot.run();
+            synchronized (lock) {
+                if (!ended[0] && !observer.isCancelled()) {
+                    ended[0] = true;
+                    observer.onError(error);
+                }
+            }
+        };
+        // Subscribe before the snapshot, so no change falls between the two. Should other replicas' changes be
+        // missed (their engine out of reach), the watch ends UNAVAILABLE: its client watches anew, snapshot first.
+        unsubscribe[0] = events.subscribe((approval, change) -> {
             // A grant running out is not news to someone watching only what waits for a decision.
             if (request.getPendingOnly() && change == ApprovalChange.APPROVAL_CHANGE_EXPIRED && approval.hasDecideTime()) {
                 return;
@@ -166,22 +182,15 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                                                           .setChange(change).build());
                 }
             }
-        });
+        }, () -> end.accept(Errors.of("evaos.sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE,
+                                      "approval changes of other replicas may have been missed: watch again",
+                                      Map.of("engine", "postgres"))));
         observer.setOnCancelHandler(() -> {
-            unsubscribe.run();
+            unsubscribe[0].run();
             slot.run();
         });
         // The token was checked when the watch opened; one revoked since ends it with UNAUTHENTICATED.
-        CredentialWatch.watch(ctx, () -> {
-            unsubscribe.run();
-            slot.run();
-            synchronized (lock) {
-                if (!ended[0] && !observer.isCancelled()) {
-                    ended[0] = true;
-                    observer.onError(CredentialWatch.revoked());
-                }
-            }
-        });
+        CredentialWatch.watch(ctx, () -> end.accept(CredentialWatch.revoked()));
         try {
             synchronized (lock) {
                 for (Approval a : approvals.list(principal, ApprovalState.APPROVAL_STATE_PENDING, List.of(), MAX_PAGE).items()) {
@@ -190,7 +199,7 @@ public final class EvaOsServiceImpl extends EvaOsServiceGrpc.EvaOsServiceImplBas
                 }
             }
         } catch (RuntimeException e) {
-            unsubscribe.run();
+            unsubscribe[0].run();
             slot.run();
             throw e;
         }

@@ -70,7 +70,7 @@ public abstract class ApprovalStoreContract {
 
     private Approval insert(String tenant, String requester, String hash, long createMs) {
         final Approval a = approval(tenant, requester, hash, createMs).build();
-        store.insert(a);
+        assertThat(store.insert(a)).isTrue();
         return a;
     }
 

@@ -5,7 +5,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.SQLTransientConnectionException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -17,7 +16,6 @@ import java.util.Set;
 
 import com.zaxxer.hikari.HikariDataSource;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.AuditLog;
@@ -25,7 +23,6 @@ import ai.sonia.memory.domain.LedgerView;
 import ai.sonia.memory.domain.MemoryFilter;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.v1.MemoryStats;
-import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.Postgres;
 
 /**
@@ -172,15 +169,10 @@ public final class PostgresMemoryStore implements MemoryStore {
         return "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
     }
 
-    /** UNAVAILABLE (naming the engine) when PostgreSQL cannot be reached; otherwise the server's error. */
-    private RuntimeException failure(SQLException e) {
-        final String state = e.getSQLState() == null ? "" : e.getSQLState();
-        if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
-            return DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE,
-                                      "the memory ledger's PostgreSQL cannot be reached now",
-                                      Map.of("engine", "postgres", "url", settings.shownUrl()));
-        }
-        return new IllegalStateException("memory ledger: " + e.getMessage(), e);
+    /** UNAVAILABLE when PostgreSQL cannot be reached; otherwise the server's error. */
+    private static RuntimeException failure(SQLException e) {
+        return Postgres.unavailableOr(e, "memory", "ledger",
+                                      new IllegalStateException("memory ledger: " + e.getMessage(), e));
     }
 
     // ---------------------------------------------------------------- reads

@@ -8,9 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 
 import javax.sql.DataSource;
@@ -20,8 +23,10 @@ import com.linecorp.armeria.common.annotation.Nullable;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.ConfigKey;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The cluster engine for the relational stores: one PostgreSQL that every replica of a service shares, chosen
@@ -151,6 +156,50 @@ public final class Postgres {
         }
     }
 
+    /**
+     * One connection of its own to the settings' database, outside any pool, named {@code name}: for a
+     * session that lives as long as the service, such as a {@code LISTEN}.
+     *
+     * @throws SQLException when the database cannot be reached (the message names the URL, not the password)
+     */
+    public static Connection connect(Settings settings, String name) throws SQLException {
+        final Properties properties = new Properties();
+        properties.setProperty("user", settings.user);
+        properties.setProperty("password", settings.password);
+        properties.setProperty("ApplicationName", name);
+        properties.setProperty("connectTimeout", "5");
+        try {
+            return DriverManager.getConnection(settings.url, properties);
+        } catch (SQLException e) {
+            throw new SQLException(settings.shownUrl() + " cannot be reached for " + name + ": " + reason(e),
+                                   e.getSQLState(), e);
+        }
+    }
+
+    /** One step of a store, run by {@link #inTransaction}. */
+    @FunctionalInterface
+    public interface Work<T> {
+        T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} on a connection of {@code pool} in one transaction, committed when it returns and
+     * rolled back when it throws.
+     */
+    public static <T> T inTransaction(DataSource pool, Work<T> work) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                final T result = work.run(c);
+                c.commit();
+                return result;
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
     /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
     public static void migrate(DataSource dataSource, String location) throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
@@ -161,13 +210,19 @@ public final class Postgres {
     /**
      * The exception to throw for a failed statement of {@code service}'s store {@code name} (its pool's name): a
      * {@link StoreUnavailableException} (UNAVAILABLE, retriable) when the database cannot be reached now (a
-     * connection error, no connection from the pool in time, a server shutting down), else {@code otherwise}.
+     * connection error, no connection from the pool in time, a server shutting down); the caller's
+     * INVALID_ARGUMENT for text PostgreSQL cannot hold (a NUL character, which SQLite keeps); else {@code
+     * otherwise}.
      */
     public static RuntimeException unavailableOr(SQLException e, String service, String name,
                                                  RuntimeException otherwise) {
         final String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (e instanceof SQLTransientConnectionException || state.startsWith("08") || state.startsWith("57P")) {
             return new StoreUnavailableException(service, name, "PostgreSQL cannot be reached", e);
+        }
+        if (state.equals("22021") || state.equals("22P05")) {
+            return DomainException.of(ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+                                      "text with a NUL character cannot be stored", Map.of("store", name));
         }
         return otherwise;
     }
