@@ -56,14 +56,18 @@ public final class SharedEngine {
             default:
                 throw new IllegalArgumentException("shared.engine: \"" + engine + "\" (expected: local or redis)");
         }
-        final String url = keys.redis() == null || keys.redis().url() == null
-                           ? "redis://127.0.0.1:6379" : keys.redis().url().trim();
-        final URI uri = uri(url);
+        final URI uri = uri(shownUrl(config));
         final String passwordFile = keys.redis() == null ? null : keys.redis().passwordFile();
         final Path password = passwordFile == null || passwordFile.isBlank()
                               ? null : config.home().resolve(passwordFile.trim());
         return Optional.of(Shared.get("redis/" + uri + (password == null ? "" : " " + password),
                                       () -> connect(uri, password)));
+    }
+
+    /** The Redis URL of {@code config} (which never holds a credential), for messages and logs. */
+    public static String shownUrl(StackConfig config) {
+        final Keys keys = config.section("shared", Keys.class);
+        return keys.redis() == null || keys.redis().url() == null ? "redis://127.0.0.1:6379" : keys.redis().url().trim();
     }
 
     private static URI uri(String url) {

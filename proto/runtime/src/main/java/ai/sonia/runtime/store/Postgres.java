@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Locale;
+import java.util.Properties;
 import java.util.Set;
 
 import javax.sql.DataSource;
@@ -130,6 +132,26 @@ public final class Postgres {
         } catch (RuntimeException e) {
             throw new IllegalStateException("store.engine is postgres, but " + settings.shownUrl()
                                             + " cannot be reached for " + name + ": " + reason(e), e);
+        }
+    }
+
+    /**
+     * Connects to the settings' database once, on a connection of its own, within about a second, and closes
+     * it: the readiness ping of {@code /readyz}, which must not wait for (or take) a pooled connection.
+     *
+     * @throws SQLException when the database cannot be reached or refuses the login
+     */
+    public static void ping(Settings settings) throws SQLException {
+        final Properties properties = new Properties();
+        properties.setProperty("user", settings.user);
+        properties.setProperty("password", settings.password);
+        properties.setProperty("connectTimeout", "1");
+        properties.setProperty("loginTimeout", "2");
+        properties.setProperty("socketTimeout", "2");
+        try (Connection connection = DriverManager.getConnection(settings.url, properties)) {
+            if (!connection.isValid(1)) {
+                throw new SQLException("the connection did not answer within 1 s");
+            }
         }
     }
 
