@@ -2,17 +2,11 @@ package ai.sonia.runtime.store;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Properties;
-import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -22,6 +16,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 import ai.sonia.runtime.ConfigKey;
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.StackConfig;
 
 /**
@@ -110,7 +105,8 @@ public final class Postgres {
         }
         final PostgresKeys pg = keys.postgres();
         return new Settings(required(pg.url(), "url"), required(pg.user(), "user"),
-                            password(config.home().resolve(required(pg.passwordFile(), "passwordFile"))),
+                            OwnerOnlyFiles.readPassword(config.home().resolve(required(pg.passwordFile(), "passwordFile")),
+                                                       "store.postgres.passwordFile"),
                             pg.poolSize());
     }
 
@@ -176,23 +172,6 @@ public final class Postgres {
             cause = cause.getCause();
         }
         return String.valueOf(cause.getMessage());
-    }
-
-    private static String password(Path file) {
-        try {
-            final Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-            if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-                throw new IllegalArgumentException("store.postgres.passwordFile: " + file
-                                                   + " must be owner-only (chmod 600)");
-            }
-            final String password = Files.readString(file, StandardCharsets.UTF_8).strip();
-            if (password.isEmpty()) {
-                throw new IllegalArgumentException("store.postgres.passwordFile: " + file + " is empty");
-            }
-            return password;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("store.postgres.passwordFile: cannot read " + file + ": " + e, e);
-        }
     }
 
     private static String required(@Nullable String value, String key) {
