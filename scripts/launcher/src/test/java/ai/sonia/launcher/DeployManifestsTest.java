@@ -150,12 +150,7 @@ class DeployManifestsTest {
 
     @Test
     void kubectlRendersTheKustomization() throws Exception {
-        assumeTrue(Programs.onPath("kubectl"), "kubectl is not installed: the kustomization is checked by parsing only");
-        final Process process = new ProcessBuilder("kubectl", "kustomize", BASE.toString()).redirectErrorStream(true)
-                                                                                            .start();
-        final String rendered = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(rendered).isZero();
+        final String rendered = kustomize(BASE);
         final List<HasMetadata> parsed = parse(rendered);
         assertThat(parsed).hasSameSizeAs(resources());
         assertThat(parsed.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
@@ -195,12 +190,7 @@ class DeployManifestsTest {
      */
     @Test
     void kubectlRendersTheClusterOverlay() throws Exception {
-        assumeTrue(Programs.onPath("kubectl"), "kubectl is not installed: the overlay is checked by parsing only");
-        final Process process = new ProcessBuilder("kubectl", "kustomize", CLUSTER.toString()).redirectErrorStream(true)
-                                                                                               .start();
-        final String rendered = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(rendered).isZero();
+        final String rendered = kustomize(CLUSTER);
         final List<JsonNode> documents = documents(rendered);
         assertThat(documents).noneMatch(d -> d.path("kind").asText().equals("PersistentVolumeClaim"));
         final List<HasMetadata> typed = typed(documents.stream().filter(
@@ -262,6 +252,17 @@ class DeployManifestsTest {
             assertThat(selector).isEqualTo(deployment.getSpec().getTemplate().getMetadata().getLabels());
             assertThat(budget.path("spec").path("maxUnavailable").asInt()).isEqualTo(1);
         }
+    }
+
+    /** What {@code kubectl kustomize} renders of {@code directory}; the test is skipped without kubectl. */
+    private static String kustomize(Path directory) throws Exception {
+        assumeTrue(Programs.onPath("kubectl"), "kubectl is not installed: the manifests are checked by parsing only");
+        final Process process = new ProcessBuilder("kubectl", "kustomize", directory.toString())
+                .redirectErrorStream(true).start();
+        final String rendered = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(rendered).isZero();
+        return rendered;
     }
 
     private static List<JsonNode> documents(String text) throws IOException {
