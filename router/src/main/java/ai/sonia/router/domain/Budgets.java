@@ -88,7 +88,9 @@ public final class Budgets {
         final BudgetLimits limits = limitsOf(tenant);
         final Book book = bookOf(tenant);
         synchronized (book) {
-            book.rollTo(monthOf(clock.millis()));
+            if (!shared || limits.limited()) { // a shared ledger is read only for a tenant with limits
+                book.rollTo(monthOf(clock.millis()));
+            }
             refuseIfOver(tenant, book, "token", limits.tokens(), book.spentTokens, book.reservedTokens, tokens);
             refuseIfOver(tenant, book, "cost", limits.costMicros(), book.spentCost, book.reservedCost, costMicros);
             book.reservedTokens += tokens;
@@ -153,7 +155,12 @@ public final class Budgets {
         final BudgetLimits limits = limitsOf(usage.tenant());
         final boolean recorded;
         try {
-            recorded = ledger.recordWithin(usage, limits);
+            if (limits.limited()) {
+                recorded = ledger.recordWithin(usage, limits);
+            } else { // nothing to check: the row joins the ledger's group commit
+                ledger.record(usage);
+                recorded = true;
+            }
         } finally {
             // Held until the row is in: this replica's next admission reads the row or the reservation.
             synchronized (book) {
