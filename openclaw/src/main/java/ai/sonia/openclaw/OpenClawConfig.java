@@ -106,11 +106,12 @@ public record OpenClawConfig(Path workspace, Path tenantWorkspaces, Jail.Mode ja
         for (ServiceSpec spec : Stack.SERVICES) {
             ports.add(spec.port());
             ports.add(config.port(spec));
-            final String target = config.target(spec);
-            try {
-                ports.add(Integer.parseInt(target.substring(target.lastIndexOf(':') + 1)));
-            } catch (NumberFormatException e) {
-                // A target without a numeric port: nothing to protect there.
+            for (String target : config.targets(spec)) {
+                try {
+                    ports.add(Integer.parseInt(target.substring(target.lastIndexOf(':') + 1)));
+                } catch (NumberFormatException e) {
+                    // A target without a numeric port: nothing to protect there.
+                }
             }
         }
         ports.remove(0);

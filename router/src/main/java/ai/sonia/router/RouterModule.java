@@ -76,7 +76,7 @@ public final class RouterModule implements ServiceModule {
                                          new Budgets(rc.budgets().defaults(), rc.budgets().tenants(),
                                                      rc.budgets().defaultOutputTokens(),
                                                      new MeteredLedger(ledger, server.meterRegistry()),
-                                                     Clock.systemUTC()),
+                                                     Clock.systemUTC(), postgres != null),
                                          new ResponseCache(rc.cacheMaxEntries(), rc.cacheTtl(), System::nanoTime));
         final ModelListing listing = new ModelListing(catalog, health, url -> new OllamaTags(url, http).names());
         final Embedder embedder = new Embedder(rc.ollamaBaseUrl(), http, EMBED_TIMEOUT);

@@ -1,6 +1,7 @@
 package ai.sonia.gateway.console;
 
 import java.nio.file.Path;
+import java.util.List;
 
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
@@ -8,6 +9,8 @@ import org.reactivestreams.Subscription;
 import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.Endpoint;
 import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.client.endpoint.EndpointGroup;
+import com.linecorp.armeria.client.endpoint.healthcheck.HealthCheckedEndpointGroup;
 import com.linecorp.armeria.client.websocket.WebSocketClient;
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpHeaders;
@@ -48,6 +51,7 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
     private final WebClient client;
     private final WebSocketClient sockets;
     private final ClientFactory factory;
+    private final EndpointGroup replicas;
     private final ForwardedClient forwarded;
 
     public DownstreamRest(StackConfig config, ServiceSpec spec) {
@@ -64,16 +68,29 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
                     b.keyManager(own.certChain().toFile(), own.key().toFile());
                 }
             }).build();
-            client = WebClient.builder("https://" + config.target(spec)).factory(factory).build();
         } else {
             factory = ClientFactory.builder().build();
-            client = WebClient.builder("http://" + config.target(spec)).factory(factory).build();
         }
+        final SessionProtocol protocol = tls.serves(spec) ? SessionProtocol.HTTPS : SessionProtocol.HTTP;
+        replicas = replicas(config.targets(spec), protocol, factory);
+        client = WebClient.builder(protocol, replicas).factory(factory).build();
         // HTTP/1.1 upgrade, as browsers do (the services' sockets take no HTTP/2 extended CONNECT).
-        sockets = WebSocketClient.builder(tls.serves(spec) ? SessionProtocol.H1 : SessionProtocol.H1C,
-                                          Endpoint.parse(config.target(spec)))
+        sockets = WebSocketClient.builder(tls.serves(spec) ? SessionProtocol.H1 : SessionProtocol.H1C, replicas)
                                  .factory(factory).autoFillOriginHeader(false) // the gateway checked the page's
                                  .responseTimeoutMillis(0).maxResponseLength(0).build();
+    }
+
+    /**
+     * The service's one address, or its replicas (a target that lists several): requests go round-robin to
+     * those whose {@code /healthz} answers, so one replica down leaves the others serving.
+     */
+    private static EndpointGroup replicas(List<String> targets, SessionProtocol protocol, ClientFactory factory) {
+        if (targets.size() == 1) {
+            return Endpoint.parse(targets.get(0));
+        }
+        return HealthCheckedEndpointGroup.builder(EndpointGroup.of(targets.stream().map(Endpoint::parse).toList()),
+                                                  "/healthz")
+                                         .protocol(protocol).clientFactory(factory).build();
     }
 
     /** The service's WebSocket at the same path, for a page of the gateway's origin. */
@@ -160,6 +177,7 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
 
     @Override
     public void close() {
+        replicas.close();
         factory.close();
     }
 }

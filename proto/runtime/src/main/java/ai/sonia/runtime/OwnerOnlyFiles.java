@@ -77,6 +77,38 @@ public final class OwnerOnlyFiles {
         }
     }
 
+    /**
+     * The password held in {@code file} (trimmed), for config key {@code key}, never in a message. The file must
+     * be private as PostgreSQL requires of its own key file: owned by this process's user with no access for
+     * group or others ({@code chmod 600}), or owned by root, readable by its group at most and not by others
+     * (how Kubernetes mounts a Secret for a pod's {@code fsGroup}: {@code root:<fsGroup> 0440}).
+     *
+     * @throws IllegalArgumentException when it is missing, empty or not private
+     */
+    public static String readPassword(Path file, String key) {
+        try {
+            final Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
+            final String owner = Files.getOwner(file).getName();
+            final boolean others = mode.stream().anyMatch(p -> p.name().startsWith("OTHERS"));
+            final boolean group = mode.stream().anyMatch(p -> p.name().startsWith("GROUP"));
+            final boolean ownOnly = owner.equals(System.getProperty("user.name")) && !group;
+            final boolean rootSecret = "root".equals(owner) && !mode.contains(PosixFilePermission.GROUP_WRITE)
+                                       && !mode.contains(PosixFilePermission.GROUP_EXECUTE);
+            if (others || !ownOnly && !rootSecret) {
+                throw new IllegalArgumentException(key + ": " + file + " must be owner-only (chmod 600), or a "
+                                                   + "mounted secret owned by root that others cannot read");
+            }
+            final String password = Files.readString(file, java.nio.charset.StandardCharsets.UTF_8).strip();
+            if (password.isEmpty()) {
+                throw new IllegalArgumentException(key + ": " + file + " is empty");
+            }
+            return password;
+        } catch (IOException e) {
+            throw new IllegalArgumentException(key + ": cannot read " + file + " (" + e.getClass().getSimpleName()
+                                               + ')', e);
+        }
+    }
+
     private static void tighten(Path path, Set<PosixFilePermission> mode) throws IOException {
         if (!Files.getPosixFilePermissions(path).equals(mode)) {
             Files.setPosixFilePermissions(path, mode);

@@ -50,6 +50,7 @@ import ai.sonia.runtime.edge.RestEnvelopeDecorator;
 import ai.sonia.runtime.edge.SecurityHeaders;
 import ai.sonia.runtime.edge.TranscodingErrorHandler;
 import ai.sonia.runtime.status.DependencyProbe;
+import ai.sonia.runtime.status.EngineCheck;
 import ai.sonia.runtime.status.Readiness;
 import ai.sonia.runtime.status.StatusEndpoints;
 import ai.sonia.runtime.tls.ServerTls;
@@ -449,6 +450,8 @@ public final class SoniaServer implements AutoCloseable {
                 requiredProbe = new DependencyProbe(config, spec, requiredDependencies);
                 resources.add(requiredProbe);
             }
+            // The engines the config puts the service's state on (PostgreSQL, Redis) must answer too.
+            EngineCheck.of(config).forEach(check -> readinessChecks.putIfAbsent(check.engine(), check));
             final Readiness readiness = new Readiness(config.dataDir(spec.name()), readinessChecks, requiredProbe);
             sb.service("/healthz", status.healthz());
             sb.service("/livez", status.livez());

@@ -74,7 +74,8 @@ public final class StackConfig {
     public record ServiceKeys(
             @ConfigKey("The port it listens on, instead of the contract's plus portOffset (refused with a portOffset).")
             Integer port,
-            @ConfigKey(value = "Where the others reach it, host:port.", shown = "127.0.0.1:<port>") String target,
+            @ConfigKey(value = "Where the others reach it, host:port; for replicas a list, host:port,host:port (calls "
+                               + "spread round-robin over those that are up).", shown = "127.0.0.1:<port>") String target,
             @ConfigKey("Fault injection for fault runs (also SONIA_<NAME>_FAULTS=rate:CODE).") FaultInjector.Keys faults) {}
 
     /** The keys of {@link ServiceKeys}, which a service's own record does not hold. */
@@ -299,6 +300,19 @@ public final class StackConfig {
         }
         final String host = "0.0.0.0".equals(bindAddress) || "::".equals(bindAddress) ? "127.0.0.1" : bindAddress;
         return host + ':' + port(spec);
+    }
+
+    /**
+     * Every replica of a service, as {@code host:port}: its target split at commas
+     * ({@code "10.0.0.5:7020,10.0.0.6:7020"}; callers spread their calls over them).
+     */
+    public List<String> targets(ServiceSpec spec) {
+        return replicasOf(target(spec));
+    }
+
+    /** The {@code host:port} entries of a target (one, or a comma-separated list), blanks dropped. */
+    public static List<String> replicasOf(String target) {
+        return java.util.Arrays.stream(target.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
     }
 
     /** The keys every service's section has ({@code port}, {@code target}, {@code faults}), bound. */

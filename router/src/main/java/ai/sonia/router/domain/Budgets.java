@@ -25,6 +25,13 @@ import ai.sonia.runtime.errors.DomainException;
  * the lock (rows of one tenant are committed together), and a row is only ever stamped with a month its
  * tenant's book has already moved to, so the spent amount loaded from the ledger (at first use and each new
  * month) never counts a row twice or misses one.
+ *
+ * <p>On a ledger shared by several replicas ({@code shared}: PostgreSQL), the books of one JVM cannot see the
+ * other replicas' calls, so a call is admitted against what the ledger holds at that moment (read again at
+ * every admission) plus this replica's calls in flight, and settled by {@link Ledger#recordWithin}: the row is
+ * written only if its tenant's month stays within the limits, checked and charged atomically against every
+ * replica. A call that another replica's concurrent calls left no room for is refused at settlement with the
+ * same budget error as at admission, and its answer is not given: the month's charges never pass a limit.
  */
 public final class Budgets {
 
@@ -33,6 +40,7 @@ public final class Budgets {
     private final int defaultOutputTokens;
     private final Ledger ledger;
     private final Clock clock;
+    private final boolean shared;
     private final Map<String, Book> books = new ConcurrentHashMap<>();
 
     /**
@@ -43,6 +51,15 @@ public final class Budgets {
      */
     public Budgets(BudgetLimits defaults, Map<String, BudgetLimits> tenants, int defaultOutputTokens, Ledger ledger,
                    Clock clock) {
+        this(defaults, tenants, defaultOutputTokens, ledger, clock, false);
+    }
+
+    /**
+     * @param shared whether other replicas write the same ledger: admission then reads it each time and
+     *               settlement goes through {@link Ledger#recordWithin}
+     */
+    public Budgets(BudgetLimits defaults, Map<String, BudgetLimits> tenants, int defaultOutputTokens, Ledger ledger,
+                   Clock clock, boolean shared) {
         if (defaultOutputTokens <= 0) {
             throw new IllegalArgumentException("defaultOutputTokens: " + defaultOutputTokens + " (expected: > 0)");
         }
@@ -51,6 +68,7 @@ public final class Budgets {
         this.defaultOutputTokens = defaultOutputTokens;
         this.ledger = requireNonNull(ledger, "ledger");
         this.clock = requireNonNull(clock, "clock");
+        this.shared = shared;
     }
 
     public BudgetLimits limitsOf(String tenant) {
@@ -70,7 +88,9 @@ public final class Budgets {
         final BudgetLimits limits = limitsOf(tenant);
         final Book book = bookOf(tenant);
         synchronized (book) {
-            book.rollTo(monthOf(clock.millis()));
+            if (!shared || limits.limited()) { // a shared ledger is read only for a tenant with limits
+                book.rollTo(monthOf(clock.millis()));
+            }
             refuseIfOver(tenant, book, "token", limits.tokens(), book.spentTokens, book.reservedTokens, tokens);
             refuseIfOver(tenant, book, "cost", limits.costMicros(), book.spentCost, book.reservedCost, costMicros);
             book.reservedTokens += tokens;
@@ -91,6 +111,10 @@ public final class Budgets {
      * back either way.
      */
     public void settle(Reservation reservation, UsageRecord usage) {
+        if (shared) {
+            settleShared(reservation, usage);
+            return;
+        }
         final Book book = bookOf(reservation.tenant());
         final YearMonth month = monthOf(usage.epochMillis());
         final boolean charged;
@@ -120,6 +144,39 @@ public final class Budgets {
             }
             throw e;
         }
+    }
+
+    /**
+     * Gives the reservation back and writes the row only if the tenant's month, as every replica has charged
+     * it, stays within the limits; otherwise refuses the call with the budget it would pass.
+     */
+    private void settleShared(Reservation reservation, UsageRecord usage) {
+        final Book book = bookOf(reservation.tenant());
+        final BudgetLimits limits = limitsOf(usage.tenant());
+        final boolean recorded;
+        try {
+            if (limits.limited()) {
+                recorded = ledger.recordWithin(usage, limits);
+            } else { // nothing to check: the row joins the ledger's group commit
+                ledger.record(usage);
+                recorded = true;
+            }
+        } finally {
+            // Held until the row is in: this replica's next admission reads the row or the reservation.
+            synchronized (book) {
+                book.release(reservation);
+            }
+        }
+        if (recorded) {
+            return;
+        }
+        final YearMonth month = monthOf(usage.epochMillis());
+        final Ledger.Charged charged = ledger.chargedSince(usage.tenant(), month.atDay(1).toString());
+        final long tokens = usage.promptTokens() + usage.completionTokens();
+        if (limits.costMicros() == 0 || limits.tokens() != 0 && charged.tokens() + tokens > limits.tokens()) {
+            throw refusal(usage.tenant(), month, "token", limits.tokens(), charged.tokens(), 0, tokens);
+        }
+        throw refusal(usage.tenant(), month, "cost", limits.costMicros(), charged.costMicros(), 0, usage.costMicros());
     }
 
     /** Writes the ledger row of a call served without a provider (a cached answer), which reserved nothing. */
@@ -154,20 +211,25 @@ public final class Budgets {
         if (limit == 0 || spent + reserved + wanted <= limit) {
             return;
         }
+        throw refusal(tenant, book.period, budget, limit, spent, reserved, wanted);
+    }
+
+    private static DomainException refusal(String tenant, YearMonth period, String budget, long limit, long spent,
+                                           long reserved, long wanted) {
         final Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("tenant", tenant);
         metadata.put("budget", budget);
-        metadata.put("period", book.period.toString());
+        metadata.put("period", period.toString());
         metadata.put("limit", String.valueOf(limit));
         metadata.put("spent", String.valueOf(spent));
         metadata.put("reserved", String.valueOf(reserved));
         metadata.put("requested", String.valueOf(wanted));
         final String unit = "cost".equals(budget) ? " micro-USD" : " tokens";
-        throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED,
-                                   "the " + budget + " budget of tenant " + tenant + " for " + book.period + " ("
-                                   + limit + unit + ") cannot cover this call: " + spent + " spent, " + reserved
-                                   + " reserved by calls in flight, " + wanted + " needed",
-                                   metadata);
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED,
+                                  "the " + budget + " budget of tenant " + tenant + " for " + period + " ("
+                                  + limit + unit + ") cannot cover this call: " + spent + " spent, " + reserved
+                                  + " reserved by calls in flight, " + wanted + " needed",
+                                  metadata);
     }
 
     private static YearMonth monthOf(long epochMillis) {
@@ -193,11 +255,12 @@ public final class Budgets {
         }
 
         /**
-         * Moves to {@code month} when it is later than the current one, reading what the ledger already holds
-         * for it. Reservations stay: calls in flight settle into the month they end in.
+         * Moves to {@code month} when it is later than the current one (on a shared ledger, always), reading what
+         * the ledger already holds for it. Reservations stay: calls in flight settle into the month they end in.
          */
         void rollTo(YearMonth month) {
-            if (period != null && !month.isAfter(period)) {
+            // A shared ledger is read every time: the other replicas charge it too.
+            if (!shared && period != null && !month.isAfter(period)) {
                 return;
             }
             final Ledger.Charged charged = ledger.chargedSince(tenant, month.atDay(1).toString());

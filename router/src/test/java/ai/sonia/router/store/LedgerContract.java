@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.router.domain.BudgetLimits;
 import ai.sonia.router.domain.BudgetState;
 import ai.sonia.router.domain.Budgets;
@@ -26,6 +27,7 @@ import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
 import ai.sonia.router.domain.UsageSums;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * What every {@link Ledger} must do, whatever engine holds it: exact sums, tenant and principal isolation,
@@ -194,6 +196,34 @@ public abstract class LedgerContract {
         assertThat(ledger.chargedSince("globex", TODAY).tokens()).isEqualTo(2L * THREADS);
     }
 
+    /**
+     * Two replicas' books on one ledger ({@code shared}): each admits against what the ledger holds, and the one
+     * settling second, finding no room left, is refused with the budget error and writes nothing.
+     */
+    @Test
+    void sharedBudgetsOfTwoReplicasRefuseAtSettlementWhatTheOtherLeftNoRoomFor() {
+        final Ledger ledger = newLedger();
+        final Budgets a = sharedBudgets(ledger, new BudgetLimits(100, 0));
+        final Budgets b = sharedBudgets(ledger, new BudgetLimits(100, 0));
+        final Budgets.Reservation first = a.reserve("acme", 70, 0);
+        final Budgets.Reservation second = b.reserve("acme", 70, 0); // b cannot see a's call in flight
+        a.settle(first, row(0, "acme", "alice", "gpt", 60, 10, 0));
+        assertThatThrownBy(() -> b.settle(second, row(0, "acme", "bob", "gpt", 60, 10, 0)))
+                .isInstanceOfSatisfying(DomainException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_RATE_LIMITED);
+                    assertThat(e.metadata()).containsEntry("budget", "token").containsEntry("spent", "70")
+                                            .containsEntry("limit", "100");
+                });
+        assertThat(ledger.chargedSince("acme", "2026-05-01")).isEqualTo(new Ledger.Charged(70, 0));
+        // Each replica's books read the ledger: b now sees a's charge and refuses at admission.
+        assertThat(b.state("acme").spentTokens()).isEqualTo(70);
+        assertThat(b.state("acme").reservedTokens()).isZero();
+        assertThatThrownBy(() -> b.reserve("acme", 31, 0)).hasMessageContaining("token budget");
+        // A tenant without limits is charged without a check.
+        b.settle(b.reserve("globex", 1_000, 0), row(0, "globex", "gina", "gpt", 500, 500, 0));
+        assertThat(ledger.chargedSince("globex", "2026-05-01").tokens()).isEqualTo(1_000);
+    }
+
     @Test
     void recordWithinWritesOnlyWhatTheMonthsLimitsStillCover() {
         final Ledger ledger = newLedger();
@@ -285,6 +315,11 @@ public abstract class LedgerContract {
     private static Budgets budgets(Ledger ledger, BudgetLimits acme) {
         return new Budgets(BudgetLimits.UNLIMITED, Map.of("acme", acme), 50, ledger,
                            Clock.fixed(NOW, ZoneOffset.UTC));
+    }
+
+    private static Budgets sharedBudgets(Ledger ledger, BudgetLimits acme) {
+        return new Budgets(BudgetLimits.UNLIMITED, Map.of("acme", acme), 50, ledger,
+                           Clock.fixed(NOW, ZoneOffset.UTC), true);
     }
 
     /** Runs {@code work} on {@code threads} threads started together; rethrows the first failure. */

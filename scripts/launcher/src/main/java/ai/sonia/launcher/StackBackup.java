@@ -446,14 +446,15 @@ final class StackBackup {
     private Map<String, String> listeningServices() {
         final Map<String, String> listening = new LinkedHashMap<>();
         for (ServiceSpec spec : Stack.SERVICES) {
-            final String target = config.target(spec);
-            final int colon = target.lastIndexOf(':');
-            try (Socket socket = new Socket()) {
-                socket.connect(new InetSocketAddress(target.substring(0, colon),
-                                                     Integer.parseInt(target.substring(colon + 1))), 300);
-                listening.put(spec.name(), target);
-            } catch (IOException | NumberFormatException e) {
-                // not listening: fine
+            for (String target : config.targets(spec)) {
+                final int colon = target.lastIndexOf(':');
+                try (Socket socket = new Socket()) {
+                    socket.connect(new InetSocketAddress(target.substring(0, colon),
+                                                         Integer.parseInt(target.substring(colon + 1))), 300);
+                    listening.put(spec.name(), target);
+                } catch (IOException | NumberFormatException e) {
+                    // not listening: fine
+                }
             }
         }
         return listening;

@@ -46,6 +46,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 class DeployManifestsTest {
 
     private static final Path BASE = Path.of("..", "..", "deploy", "k8s", "base");
+    private static final Path CLUSTER = Path.of("..", "..", "deploy", "k8s", "overlays", "cluster");
     private static final YAMLMapper yaml = new YAMLMapper();
     private static final ObjectMapper json = JsonMapper.builder().build();
     private static final Map<String, Class<? extends HasMetadata>> KINDS =
@@ -149,17 +150,125 @@ class DeployManifestsTest {
 
     @Test
     void kubectlRendersTheKustomization() throws Exception {
-        assumeTrue(Programs.onPath("kubectl"), "kubectl is not installed: the kustomization is checked by parsing only");
-        final Process process = new ProcessBuilder("kubectl", "kustomize", BASE.toString()).redirectErrorStream(true)
-                                                                                            .start();
-        final String rendered = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(rendered).isZero();
+        final String rendered = kustomize(BASE);
         final List<HasMetadata> parsed = parse(rendered);
         assertThat(parsed).hasSameSizeAs(resources());
         assertThat(parsed.stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
                          .map(d -> d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()))
                 .containsOnly("sonia:0.1.0-SNAPSHOT");
+    }
+
+    /**
+     * The cluster overlay: every file it names is there and parses (the PodDisruptionBudgets too, checked as
+     * plain YAML: fabric8's policy model is not a dependency), and each budget selects its service's pods.
+     */
+    @Test
+    void theClusterOverlayNamesItsFilesAndABudgetPerService() throws IOException {
+        final JsonNode kustomization = yaml.readTree(CLUSTER.resolve("kustomization.yaml").toFile());
+        for (JsonNode resource : kustomization.get("resources")) {
+            assertThat(CLUSTER.resolve(resource.asText())).as(resource.asText()).exists();
+        }
+        for (JsonNode patch : kustomization.get("patches")) {
+            if (patch.has("path")) {
+                final Path file = CLUSTER.resolve(patch.get("path").asText());
+                assertThat(file).exists();
+                assertThat(yaml.readTree(file.toFile())).as(file.toString()).isNotNull();
+            } else {
+                assertThat(yaml.readTree(patch.get("patch").asText()).path("$patch").asText()).isEqualTo("delete");
+            }
+        }
+        final List<JsonNode> budgets = documents(Files.readString(CLUSTER.resolve("disruption-budgets.yaml")));
+        assertBudgets(budgets, resources().stream().filter(Deployment.class::isInstance).map(Deployment.class::cast)
+                                          .toList());
+    }
+
+    /**
+     * The overlay as kubectl renders it: every service in 2 replicas or more (the gateway 3), rolled without
+     * going below them, stateless (no PVC, an emptyDir home), on the engines the ConfigMap selects, their
+     * passwords as files of the mounted Secrets where the config reads them, ready only through /readyz
+     * (which covers the engines), and a PodDisruptionBudget each.
+     */
+    @Test
+    void kubectlRendersTheClusterOverlay() throws Exception {
+        final String rendered = kustomize(CLUSTER);
+        final List<JsonNode> documents = documents(rendered);
+        assertThat(documents).noneMatch(d -> d.path("kind").asText().equals("PersistentVolumeClaim"));
+        final List<HasMetadata> typed = typed(documents.stream().filter(
+                d -> !d.path("kind").asText().equals("PodDisruptionBudget")).toList());
+        final Map<String, String> env = find(typed, ConfigMap.class, "sonia-env").getData();
+        assertThat(env).containsEntry("SONIA_STORE_ENGINE", "postgres").containsEntry("SONIA_SHARED_ENGINE", "redis");
+        final List<Deployment> deployments = typed.stream().filter(Deployment.class::isInstance)
+                                                  .map(Deployment.class::cast).toList();
+        assertThat(deployments).hasSize(Stack.SERVICES.size());
+        for (Deployment deployment : deployments) {
+            final String name = deployment.getMetadata().getName();
+            assertThat(deployment.getSpec().getReplicas()).as(name).isEqualTo(name.equals("gateway") ? 3 : 2);
+            assertThat(deployment.getSpec().getStrategy().getType()).isEqualTo("RollingUpdate");
+            assertThat(deployment.getSpec().getStrategy().getRollingUpdate().getMaxUnavailable().getIntVal()).isZero();
+            final var pod = deployment.getSpec().getTemplate().getSpec();
+            final Container container = pod.getContainers().get(0);
+            assertProbe(container.getReadinessProbe(), "/readyz", name.equals("gateway") ? "HTTPS" : "HTTP");
+            assertThat(pod.getVolumes()).noneMatch(v -> v.getPersistentVolumeClaim() != null);
+            assertThat(pod.getVolumes()).filteredOn(v -> v.getName().equals("data"))
+                                        .singleElement().satisfies(v -> assertThat(v.getEmptyDir()).isNotNull());
+            final var engines = pod.getVolumes().stream().filter(v -> v.getName().equals("engines")).findFirst()
+                                   .orElseThrow(() -> new AssertionError(name + " mounts no engine secrets"));
+            final Map<String, String> files = new java.util.HashMap<>();
+            engines.getProjected().getSources().forEach(source -> source.getSecret().getItems().forEach(
+                    item -> files.put(item.getPath(), source.getSecret().getName() + '/' + item.getKey())));
+            final String mount = container.getVolumeMounts().stream().filter(m -> m.getName().equals("engines"))
+                                          .findFirst().orElseThrow().getMountPath();
+            // The password files the config names are the mounted Secrets' keys.
+            assertThat(files).containsEntry(Path.of(env.get("SONIA_STORE_POSTGRES_PASSWORD_FILE")).getFileName()
+                                                .toString(), "sonia-postgres/password")
+                             .containsEntry(Path.of(env.get("SONIA_SHARED_REDIS_PASSWORD_FILE")).getFileName()
+                                                .toString(), "sonia-redis/password");
+            assertThat(env.get("SONIA_STORE_POSTGRES_PASSWORD_FILE")).startsWith(mount + '/');
+            assertThat(env.get("SONIA_SHARED_REDIS_PASSWORD_FILE")).startsWith(mount + '/');
+            for (String[] ref : new String[][] {{"SONIA_STORE_POSTGRES_URL", "sonia-postgres", "url"},
+                                                {"SONIA_STORE_POSTGRES_USER", "sonia-postgres", "user"},
+                                                {"SONIA_SHARED_REDIS_URL", "sonia-redis", "url"}}) {
+                final EnvVar var = container.getEnv().stream().filter(e -> e.getName().equals(ref[0])).findFirst()
+                                            .orElseThrow(() -> new AssertionError(name + " lacks " + ref[0]));
+                assertThat(var.getValueFrom().getSecretKeyRef().getName()).isEqualTo(ref[1]);
+                assertThat(var.getValueFrom().getSecretKeyRef().getKey()).isEqualTo(ref[2]);
+            }
+        }
+        assertBudgets(documents.stream().filter(d -> d.path("kind").asText().equals("PodDisruptionBudget")).toList(),
+                      deployments);
+    }
+
+    /** One budget per service, selecting exactly its Deployment's pods, never letting all of them go at once. */
+    private static void assertBudgets(List<JsonNode> budgets, List<Deployment> deployments) {
+        assertThat(budgets).hasSize(Stack.SERVICES.size());
+        for (Deployment deployment : deployments) {
+            final JsonNode budget = budgets.stream()
+                    .filter(b -> b.path("metadata").path("name").asText().equals(deployment.getMetadata().getName()))
+                    .findFirst().orElseThrow(() -> new AssertionError("no budget for " + deployment.getMetadata().getName()));
+            assertThat(budget.path("apiVersion").asText()).isEqualTo("policy/v1");
+            final Map<String, String> selector = new java.util.HashMap<>();
+            budget.path("spec").path("selector").path("matchLabels").fields()
+                  .forEachRemaining(e -> selector.put(e.getKey(), e.getValue().asText()));
+            assertThat(selector).isEqualTo(deployment.getSpec().getTemplate().getMetadata().getLabels());
+            assertThat(budget.path("spec").path("maxUnavailable").asInt()).isEqualTo(1);
+        }
+    }
+
+    /** What {@code kubectl kustomize} renders of {@code directory}; the test is skipped without kubectl. */
+    private static String kustomize(Path directory) throws Exception {
+        assumeTrue(Programs.onPath("kubectl"), "kubectl is not installed: the manifests are checked by parsing only");
+        final Process process = new ProcessBuilder("kubectl", "kustomize", directory.toString())
+                .redirectErrorStream(true).start();
+        final String rendered = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(process.exitValue()).as(rendered).isZero();
+        return rendered;
+    }
+
+    private static List<JsonNode> documents(String text) throws IOException {
+        try (var parser = new YAMLFactory().createParser(text)) {
+            return yaml.readValues(parser, JsonNode.class).readAll();
+        }
     }
 
     private static void assertProbe(Probe probe, String path, String scheme) {
@@ -186,16 +295,18 @@ class DeployManifestsTest {
 
     /** Every document of a multi-document YAML text, as its typed fabric8 model. */
     private static List<HasMetadata> parse(String text) throws IOException {
+        return typed(documents(text));
+    }
+
+    private static List<HasMetadata> typed(List<JsonNode> documents) throws IOException {
         final List<HasMetadata> parsed = new ArrayList<>();
-        try (var parser = new YAMLFactory().createParser(text)) {
-            for (JsonNode doc : yaml.readValues(parser, JsonNode.class).readAll()) {
-                final Class<? extends HasMetadata> type = KINDS.get(doc.path("kind").asText());
-                assertThat(type).as("a known kind: " + doc.path("kind")).isNotNull();
-                final HasMetadata resource = json.treeToValue(doc, type);
-                // Strict: fabric8 keeps unknown fields aside; a misspelt one fails here, not in the cluster.
-                assertNoUnknownFields(resource, doc.path("kind").asText());
-                parsed.add(resource);
-            }
+        for (JsonNode doc : documents) {
+            final Class<? extends HasMetadata> type = KINDS.get(doc.path("kind").asText());
+            assertThat(type).as("a known kind: " + doc.path("kind")).isNotNull();
+            final HasMetadata resource = json.treeToValue(doc, type);
+            // Strict: fabric8 keeps unknown fields aside; a misspelt one fails here, not in the cluster.
+            assertNoUnknownFields(resource, doc.path("kind").asText());
+            parsed.add(resource);
         }
         return parsed;
     }

@@ -52,18 +52,30 @@ public final class SoniaChannels {
     }
 
     /**
-     * A channel to an explicit {@code host:port} of the stack {@code config} names: over TLS when the service
+     * A channel to an explicit {@code host:port} of the stack {@code config} names, or to the replicas of a list
+     * ({@code "host:port,host:port"}, calls spread round-robin over those that are up): over TLS when the service
      * serves TLS (trusting the stack's CA, and showing the stack's certificate with mutual TLS).
      */
     public static ManagedChannel forTarget(StackConfig config, String target, ServiceSpec spec,
                                            ClientInterceptor... interceptors) {
-        return build(NettyChannelBuilder.forTarget(target, ServerTls.channelCredentials(config, spec)), spec,
+        return build(replicas(NettyChannelBuilder.forTarget(channelTarget(target),
+                                                            ServerTls.channelCredentials(config, spec)), target),
+                     spec, interceptors);
+    }
+
+    /** A plaintext channel to an explicit {@code host:port} (or a list), with extra interceptors (a credential, say). */
+    public static ManagedChannel forTarget(String target, ServiceSpec spec, ClientInterceptor... interceptors) {
+        return build(replicas(NettyChannelBuilder.forTarget(channelTarget(target)), target).usePlaintext(), spec,
                      interceptors);
     }
 
-    /** A plaintext channel to an explicit {@code host:port}, with extra interceptors (a credential, say). */
-    public static ManagedChannel forTarget(String target, ServiceSpec spec, ClientInterceptor... interceptors) {
-        return build(NettyChannelBuilder.forTarget(target).usePlaintext(), spec, interceptors);
+    private static String channelTarget(String target) {
+        return ReplicaAddresses.isList(target) ? ReplicaAddresses.channelTarget(target) : target;
+    }
+
+    /** Round-robin over the replicas of a list; one address keeps gRPC's default (pick first). */
+    private static NettyChannelBuilder replicas(NettyChannelBuilder builder, String target) {
+        return ReplicaAddresses.isList(target) ? builder.defaultLoadBalancingPolicy("round_robin") : builder;
     }
 
     /**

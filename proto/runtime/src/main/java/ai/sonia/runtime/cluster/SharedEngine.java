@@ -1,16 +1,12 @@
 package ai.sonia.runtime.cluster;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.util.Optional;
-import java.util.Set;
 
 import ai.sonia.runtime.ConfigKey;
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.Shared;
 import ai.sonia.runtime.StackConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -56,14 +52,18 @@ public final class SharedEngine {
             default:
                 throw new IllegalArgumentException("shared.engine: \"" + engine + "\" (expected: local or redis)");
         }
-        final String url = keys.redis() == null || keys.redis().url() == null
-                           ? "redis://127.0.0.1:6379" : keys.redis().url().trim();
-        final URI uri = uri(url);
+        final URI uri = uri(shownUrl(config));
         final String passwordFile = keys.redis() == null ? null : keys.redis().passwordFile();
         final Path password = passwordFile == null || passwordFile.isBlank()
                               ? null : config.home().resolve(passwordFile.trim());
         return Optional.of(Shared.get("redis/" + uri + (password == null ? "" : " " + password),
                                       () -> connect(uri, password)));
+    }
+
+    /** The Redis URL of {@code config} (which never holds a credential), for messages and logs. */
+    public static String shownUrl(StackConfig config) {
+        final Keys keys = config.section("shared", Keys.class);
+        return keys.redis() == null || keys.redis().url() == null ? "redis://127.0.0.1:6379" : keys.redis().url().trim();
     }
 
     private static URI uri(String url) {
@@ -90,7 +90,7 @@ public final class SharedEngine {
                 .clientName("sonia")
                 .timeoutMillis(2_000);
         if (passwordFile != null) {
-            client.password(password(passwordFile));
+            client.password(OwnerOnlyFiles.readPassword(passwordFile, "shared.redis.passwordFile"));
         }
         return RedisClient.builder()
                           .hostAndPort(uri.getHost(), uri.getPort() < 0 ? 6379 : uri.getPort())
@@ -104,18 +104,6 @@ public final class SharedEngine {
             return path.isEmpty() ? 0 : Integer.parseInt(path);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("shared.redis.url: the path is a database number, not \"" + path + '"');
-        }
-    }
-
-    private static String password(Path file) {
-        try {
-            final Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-            if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-                throw new IllegalArgumentException("shared.redis.passwordFile " + file + " is readable by others; chmod 600 it");
-            }
-            return Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            throw new IllegalArgumentException("shared.redis.passwordFile: cannot read " + file);
         }
     }
 

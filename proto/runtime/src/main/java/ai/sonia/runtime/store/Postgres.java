@@ -2,11 +2,6 @@ package ai.sonia.runtime.store;
 
 import static java.util.Objects.requireNonNull;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -14,7 +9,6 @@ import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -25,6 +19,7 @@ import com.zaxxer.hikari.HikariDataSource;
 
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.ConfigKey;
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.errors.DomainException;
 
@@ -114,7 +109,8 @@ public final class Postgres {
         }
         final PostgresKeys pg = keys.postgres();
         return new Settings(required(pg.url(), "url"), required(pg.user(), "user"),
-                            password(config.home().resolve(required(pg.passwordFile(), "passwordFile"))),
+                            OwnerOnlyFiles.readPassword(config.home().resolve(required(pg.passwordFile(), "passwordFile")),
+                                                       "store.postgres.passwordFile"),
                             pg.poolSize());
     }
 
@@ -163,13 +159,8 @@ public final class Postgres {
      * @throws SQLException when the database cannot be reached (the message names the URL, not the password)
      */
     public static Connection connect(Settings settings, String name) throws SQLException {
-        final Properties properties = new Properties();
-        properties.setProperty("user", settings.user);
-        properties.setProperty("password", settings.password);
-        properties.setProperty("ApplicationName", name);
-        properties.setProperty("connectTimeout", "5");
         try {
-            return DriverManager.getConnection(settings.url, properties);
+            return DriverManager.getConnection(settings.url, login(settings, name, 5));
         } catch (SQLException e) {
             throw new SQLException(settings.shownUrl() + " cannot be reached for " + name + ": " + reason(e),
                                    e.getSQLState(), e);
@@ -198,6 +189,33 @@ public final class Postgres {
                 throw e;
             }
         }
+    }
+
+    /**
+     * Connects to the settings' database once, on a connection of its own, within about a second, and closes
+     * it: the readiness ping of {@code /readyz}, which must not wait for (or take) a pooled connection.
+     *
+     * @throws SQLException when the database cannot be reached or refuses the login
+     */
+    public static void ping(Settings settings) throws SQLException {
+        final Properties properties = login(settings, "readiness", 1);
+        properties.setProperty("loginTimeout", "2");
+        properties.setProperty("socketTimeout", "2");
+        try (Connection connection = DriverManager.getConnection(settings.url, properties)) {
+            if (!connection.isValid(1)) {
+                throw new SQLException("the connection did not answer within 1 s");
+            }
+        }
+    }
+
+    /** The login of a connection outside the pool, named {@code name}, giving up after {@code seconds}. */
+    private static Properties login(Settings settings, String name, int seconds) {
+        final Properties properties = new Properties();
+        properties.setProperty("user", settings.user);
+        properties.setProperty("password", settings.password);
+        properties.setProperty("ApplicationName", name);
+        properties.setProperty("connectTimeout", String.valueOf(seconds));
+        return properties;
     }
 
     /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
@@ -241,23 +259,6 @@ public final class Postgres {
             cause = cause.getCause();
         }
         return String.valueOf(cause.getMessage());
-    }
-
-    private static String password(Path file) {
-        try {
-            final Set<PosixFilePermission> mode = Files.getPosixFilePermissions(file);
-            if (mode.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-                throw new IllegalArgumentException("store.postgres.passwordFile: " + file
-                                                   + " must be owner-only (chmod 600)");
-            }
-            final String password = Files.readString(file, StandardCharsets.UTF_8).strip();
-            if (password.isEmpty()) {
-                throw new IllegalArgumentException("store.postgres.passwordFile: " + file + " is empty");
-            }
-            return password;
-        } catch (IOException e) {
-            throw new IllegalArgumentException("store.postgres.passwordFile: cannot read " + file + ": " + e, e);
-        }
     }
 
     private static String required(@Nullable String value, String key) {

@@ -34,28 +34,52 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
 
     private final java.util.List<UnifiedJedis> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Process process;
+    private Path dir;
     private int port;
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         Assumptions.assumeTrue(Programs.onPath("redis-server"), MISSING);
-        final Path dir = Files.createDirectories(Path.of("target", "redis-" + UUID.randomUUID()));
+        dir = Files.createDirectories(Path.of("target", "redis-" + UUID.randomUUID()));
         for (int attempt = 1; process == null; attempt++) {
             final int candidate = freePort();
-            final Process started = new ProcessBuilder(
-                    "redis-server", "--port", Integer.toString(candidate), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", dir.toAbsolutePath().toString())
-                    .redirectErrorStream(true).start();
-            if (ready(started)) {
-                process = started;
+            if (launch(candidate)) {
                 port = candidate;
-            } else {
-                started.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                if (attempt == 3) {
-                    throw new IllegalStateException("redis-server did not start (3 ports tried)");
-                }
+            } else if (attempt == 3) {
+                throw new IllegalStateException("redis-server did not start (3 ports tried)");
             }
         }
+    }
+
+    /** Stops the server (as an outage would); {@link #restart} brings it back on the same port. */
+    public void stop() throws InterruptedException {
+        if (process != null) {
+            process.destroy();
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+            process = null;
+        }
+    }
+
+    /** Starts the stopped server again on its port (empty: it keeps nothing on disk). */
+    public void restart() throws IOException, InterruptedException {
+        if (process == null && !launch(port)) {
+            throw new IllegalStateException("redis-server did not start again on " + port);
+        }
+    }
+
+    private boolean launch(int candidate) throws IOException, InterruptedException {
+        final Process started = new ProcessBuilder(
+                "redis-server", "--port", Integer.toString(candidate), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toAbsolutePath().toString())
+                .redirectErrorStream(true).start();
+        if (ready(started)) {
+            process = started;
+            return true;
+        }
+        started.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        return false;
     }
 
     /** Reads the server's output until it is ready (true) or has exited (false); then drains it. */
@@ -90,13 +114,7 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
     public void afterAll(ExtensionContext context) throws Exception {
         clients.forEach(UnifiedJedis::close);
         clients.clear();
-        if (process != null) {
-            process.destroy();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            process = null;
-        }
+        stop();
     }
 
     /** The server's port. */
