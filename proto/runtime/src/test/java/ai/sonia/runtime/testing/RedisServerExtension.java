@@ -35,27 +35,46 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
     private final java.util.List<UnifiedJedis> clients = new java.util.concurrent.CopyOnWriteArrayList<>();
     private Process process;
     private int port;
+    private Path dir;
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         Assumptions.assumeTrue(Programs.onPath("redis-server"), MISSING);
-        final Path dir = Files.createDirectories(Path.of("target", "redis-" + UUID.randomUUID()));
+        dir = Files.createDirectories(Path.of("target", "redis-" + UUID.randomUUID()));
         for (int attempt = 1; process == null; attempt++) {
             final int candidate = freePort();
-            final Process started = new ProcessBuilder(
-                    "redis-server", "--port", Integer.toString(candidate), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", dir.toAbsolutePath().toString())
-                    .redirectErrorStream(true).start();
-            if (ready(started)) {
-                process = started;
-                port = candidate;
-            } else {
-                started.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                if (attempt == 3) {
-                    throw new IllegalStateException("redis-server did not start (3 ports tried)");
-                }
+            if (!launch(candidate) && attempt == 3) {
+                throw new IllegalStateException("redis-server did not start (3 ports tried)");
             }
         }
+    }
+
+    /**
+     * Stops the server and starts an empty one on the same port (what a restart of a Redis without persistence
+     * does): every client connection breaks, every key and subscription is gone.
+     */
+    public void restart() throws Exception {
+        stop();
+        for (int attempt = 1; !launch(port); attempt++) {
+            if (attempt == 5) {
+                throw new IllegalStateException("redis-server did not start again on port " + port);
+            }
+            Thread.sleep(100L * attempt); // the port may still be held by the old server's sockets
+        }
+    }
+
+    private boolean launch(int candidate) throws IOException, InterruptedException {
+        final Process started = new ProcessBuilder(
+                "redis-server", "--port", Integer.toString(candidate), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--dir", dir.toAbsolutePath().toString())
+                .redirectErrorStream(true).start();
+        if (ready(started)) {
+            process = started;
+            port = candidate;
+            return true;
+        }
+        started.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        return false;
     }
 
     /** Reads the server's output until it is ready (true) or has exited (false); then drains it. */
@@ -90,6 +109,10 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
     public void afterAll(ExtensionContext context) throws Exception {
         clients.forEach(UnifiedJedis::close);
         clients.clear();
+        stop();
+    }
+
+    private void stop() throws InterruptedException {
         if (process != null) {
             process.destroy();
             if (!process.waitFor(10, TimeUnit.SECONDS)) {
