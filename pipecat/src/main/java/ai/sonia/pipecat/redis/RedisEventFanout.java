@@ -29,6 +29,7 @@ import ai.sonia.pipecat.domain.EventFanout;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.Threads;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.BinaryJedisPubSub;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
@@ -61,6 +62,7 @@ public final class RedisEventFanout implements EventFanout {
     private static final int EVENT = 1;
     private static final int DELETED = 2;
     private static final int OUTBOX = 10_000;
+    private static final int BATCH = 256;
     private static final long MAX_BACKOFF_MS = 1_000;
 
     private final UnifiedJedis redis;
@@ -181,18 +183,22 @@ public final class RedisEventFanout implements EventFanout {
                     backoff = nextBackoff(backoff);
                     continue;
                 }
-                final Outgoing next = outbox.poll(200, TimeUnit.MILLISECONDS);
-                if (next == null) {
+                final Outgoing first = outbox.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
                     continue;
                 }
+                // What queued meanwhile goes in the same round trip (one pipeline), in order.
+                final List<Outgoing> batch = new ArrayList<>();
+                batch.add(first);
+                outbox.drainTo(batch, BATCH - 1);
                 try {
-                    redis.publish(channel(next.sessionId()), next.payload());
+                    send(batch);
                     backoff = 0;
                 } catch (JedisException e) {
                     failed("publish", e);
                     synchronized (unsent) {
-                        unsent.put(next.sessionId(), next);
-                        // What waited behind it goes the same way, in order, so a newer one is never lost.
+                        batch.forEach(message -> unsent.put(message.sessionId(), message));
+                        // What waited behind them goes the same way, in order, so a newer one is never lost.
                         for (Outgoing queued; (queued = outbox.poll()) != null; ) {
                             unsent.put(queued.sessionId(), queued);
                         }
@@ -202,6 +208,17 @@ public final class RedisEventFanout implements EventFanout {
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    private void send(List<Outgoing> batch) {
+        if (batch.size() == 1) {
+            redis.publish(channel(batch.get(0).sessionId()), batch.get(0).payload());
+            return;
+        }
+        try (AbstractPipeline pipeline = redis.pipelined()) {
+            batch.forEach(message -> pipeline.publish(channel(message.sessionId()), message.payload()));
+            pipeline.sync();
         }
     }
 
