@@ -152,6 +152,15 @@ public final class RedisEventFanout implements EventFanout {
 
     @Override
     public void close() {
+        // What this replica stored last reaches the others before it goes (a second at most).
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+        try {
+            while (!outbox.isEmpty() && subscription != null && subscription.ready && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         closed = true;
         final Subscription current = subscription;
         if (current != null && current.isSubscribed()) {
