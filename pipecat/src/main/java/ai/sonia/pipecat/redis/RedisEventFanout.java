@@ -98,18 +98,19 @@ public final class RedisEventFanout implements EventFanout {
     public void follow(String sessionId) {
         followed.add(sessionId);
         // Subscribed already: add this channel. Otherwise the subscription, once made, adds every followed one.
-        final Subscription current = subscription;
-        if (current != null && current.ready) {
-            current.send(true, channel(sessionId));
-        }
+        tell(true, sessionId);
     }
 
     @Override
     public void unfollow(String sessionId) {
         followed.remove(sessionId);
+        tell(false, sessionId);
+    }
+
+    private void tell(boolean follow, String sessionId) {
         final Subscription current = subscription;
         if (current != null && current.ready) {
-            current.send(false, channel(sessionId));
+            current.send(follow, channel(sessionId));
         }
     }
 
