@@ -147,6 +147,11 @@ class EventFanoutAcrossReplicasTest {
         awaitSequences(onA, last);
         assertThat(onA.sequences()).isEqualTo(LongStream.rangeClosed(1, last).boxed().toList());
         assertThat(onA.events).extracting(SessionEvent::getText).contains("echo: after 1", "echo: after 2");
+        // Where operators look: the fan-out is on Redis, and subscribed again.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(
+                () -> assertThat(replicaA.rest(replicaA.token).get("/status").aggregate().join().contentUtf8())
+                        .contains("\"event_fanout\":\"redis\"", "\"target\":\"event fan-out\"")
+                        .doesNotContain("not subscribed"));
         onA.close();
         onB.close();
     }
