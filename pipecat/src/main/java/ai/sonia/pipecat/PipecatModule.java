@@ -16,11 +16,13 @@ import com.linecorp.armeria.server.websocket.WebSocketService;
 import ai.sonia.pipecat.client.GatewayChatClient;
 import ai.sonia.pipecat.domain.ConnectionLimiter;
 import ai.sonia.pipecat.domain.Conversations;
+import ai.sonia.pipecat.domain.EventFanout;
 import ai.sonia.pipecat.domain.EventPublisher;
 import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.grpc.PipecatServiceImpl;
 import ai.sonia.pipecat.kafka.KafkaEventPublisher;
+import ai.sonia.pipecat.redis.RedisEventFanout;
 import ai.sonia.pipecat.store.PostgresSessionStore;
 import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.voice.LocalVoice;
@@ -35,6 +37,7 @@ import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.client.SoniaChannels;
+import ai.sonia.runtime.cluster.SharedEngine;
 import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.limits.Bucket4jRateLimiter;
 import ai.sonia.runtime.store.Postgres;
@@ -64,7 +67,10 @@ public final class PipecatModule implements ServiceModule {
                                                     : PostgresSessionStore.open(postgres);
         final KafkaEventPublisher kafka = pipecat.kafka().enabled()
                                           ? new KafkaEventPublisher(pipecat.kafka(), "sonia-pipecat") : null;
-        final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE,
+        // With shared.engine redis, replicas hear each other's events of the sessions they hold.
+        final EventFanout fanout = SharedEngine.redis(config).<EventFanout>map(RedisEventFanout::new)
+                                               .orElse(EventFanout.LOCAL);
+        final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE, fanout,
                                                Clock.systemUTC(), pipecat.maxLiveSessions(),
                                                pipecat.replayEvents(), new Bucket4jRateLimiter(),
                                                pipecat.eventsPerMinute(),
@@ -109,6 +115,10 @@ public final class PipecatModule implements ServiceModule {
             kafka.bind(server.meterRegistry());
             server.externalDependency(kafka::status);
         }
+        server.configSummary("event_fanout", fanout instanceof RedisEventFanout ? "redis" : "local");
+        if (fanout instanceof RedisEventFanout redis) {
+            server.externalDependency(redis::status);
+        }
         // Session series on /metrics: sessions open in memory now.
         io.micrometer.core.instrument.Gauge.builder("sonia.pipecat.sessions.live", sessions, Sessions::liveCount)
                                            .description("Sessions open in memory").register(server.meterRegistry());
@@ -136,6 +146,7 @@ public final class PipecatModule implements ServiceModule {
                           })
                           .closeOnStop(sweeper::shutdownNow)
                           .closeOnStop(() -> SoniaChannels.close(gateway))
+                          .closeOnStop(fanout)
                           .closeOnStop(store)
                           .closeOnStop(kafka != null ? kafka : EventPublisher.NONE)
                           .build();

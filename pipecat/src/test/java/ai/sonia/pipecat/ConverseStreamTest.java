@@ -125,7 +125,7 @@ class ConverseStreamTest {
     }
 
     /** Records responses and how the stream ended. */
-    private static final class Stream implements io.grpc.stub.ClientResponseObserver<ConverseRequest,
+    static final class Stream implements io.grpc.stub.ClientResponseObserver<ConverseRequest,
                                                                                      ConverseResponse> {
         final List<SessionEvent> events = new CopyOnWriteArrayList<>();
         final CompletableFuture<Status.Code> done = new CompletableFuture<>();

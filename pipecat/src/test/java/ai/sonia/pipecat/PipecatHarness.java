@@ -29,6 +29,7 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
     private final SoniaServiceExtension pipecat;
     private final Map<String, String> settings;
     private Runnable beforeStart = () -> {};
+    private boolean ownsGateway = true;
     TestGateway gateway;
     StackConfig config;
     /** The access token of {@link #USER}, the default for every client of the harness. */
@@ -43,6 +44,25 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
 
     PipecatHarness() {
         this(Map.of());
+    }
+
+    // Another replica of `first`: on its home (its SQLite file), its settings and its gateway.
+    private PipecatHarness(PipecatHarness first) {
+        settings = new HashMap<>(first.settings);
+        gateway = first.gateway;
+        ownsGateway = false;
+        pipecat = SoniaServiceExtension.of(new PipecatModule()).home(first.pipecat.home()).factory(this::newServer)
+                                       .start();
+        config = pipecat.stackConfig();
+        token = first.token;
+    }
+
+    /**
+     * A second pipecat server beside this one, as another replica of the service: the same home (one session store,
+     * one SQLite file), settings, keys and test gateway. Close it before this one.
+     */
+    PipecatHarness replica() {
+        return new PipecatHarness(this);
     }
 
     // The gateway starts with the first server, on the same home, and serves every restart.
@@ -120,7 +140,7 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
     @Override
     public void close() {
         pipecat.close();
-        if (gateway != null) {
+        if (gateway != null && ownsGateway) {
             gateway.close();
         }
     }

@@ -23,11 +23,17 @@ import ai.sonia.runtime.errors.DomainException;
  * A session held in memory while it is in use: its snapshot, its replay buffer and the connections
  * attached to it. Every change happens under its monitor, so sequence numbers are gapless, stored
  * before they are delivered, and delivered to every sink in order.
+ *
+ * <p>With replicas, other replicas append to the same session: their events arrive through the
+ * {@link EventFanout} ({@link #received}). Events go to the sinks strictly one sequence after the other,
+ * whichever replica stored them; one that arrives ahead of its predecessors has them read from the store first,
+ * and one already delivered is dropped.
  */
 public final class LiveSession {
 
     private final SessionStore store;
     private final EventPublisher publisher;
+    private final EventFanout fanout;
     private final Clock clock;
     private final int replayCapacity;
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
@@ -35,17 +41,22 @@ public final class LiveSession {
     private final TurnLine turns;
     private final Principal owner;
     private Session snapshot;
+    // The newest sequence kept for replay and delivered to the sinks.
+    private long delivered;
 
-    LiveSession(SessionStore store, EventPublisher publisher, Clock clock, Session snapshot, int replayCapacity,
-                TurnLine turns) {
+    LiveSession(SessionStore store, EventPublisher publisher, EventFanout fanout, Clock clock, Session snapshot,
+                int replayCapacity, TurnLine turns) {
         this.store = store;
         this.publisher = publisher;
+        this.fanout = fanout;
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
         // Sequences are gapless: the newest events are those after last_sequence - capacity.
         replay = new ArrayDeque<>(store.events(snapshot.getSessionId(),
                                                snapshot.getLastSequence() - replayCapacity));
+        delivered = replay.isEmpty() ? snapshot.getLastSequence()
+                                     : Math.max(snapshot.getLastSequence(), replay.getLast().getSequence());
         this.turns = turns;
         // A chat turn never needs more than a user's rights, whoever started or attached the session.
         owner = Principal.user(snapshot.getTenant(), snapshot.getUserId(), Role.ROLE_USER);
@@ -71,7 +82,8 @@ public final class LiveSession {
 
     /**
      * Assigns the next sequence number, a timestamp, the session id and (when missing) a message id,
-     * stores the event, keeps it for replay, delivers it to every attached sink and hands it to the publisher.
+     * stores the event, keeps it for replay, delivers it to every attached sink and hands it to the publisher
+     * and to the other replicas.
      */
     public synchronized SessionEvent append(SessionEvent.Builder builder) {
         final Timestamp now = now();
@@ -82,6 +94,76 @@ public final class LiveSession {
         final SessionEvent event = store.appendEvent(next, builder.setSessionId(id()).setTimestamp(now).build(),
                                                      replayCapacity);
         snapshot = next.toBuilder().setLastSequence(event.getSequence()).build();
+        advance(event, event.getCorrelationId());
+        publisher.publish(event);
+        fanout.publish(snapshot, event);
+        return event;
+    }
+
+    /**
+     * Another replica stored {@code event}, with {@code stored} the session as it stood then: delivered after its
+     * predecessors (read from the store when they have not arrived), or dropped when it was delivered already.
+     */
+    synchronized void received(Session stored, SessionEvent event) {
+        if (event.getSequence() <= delivered) {
+            return;
+        }
+        refresh(stored);
+        advance(event, event.getCorrelationId());
+    }
+
+    /**
+     * Reads from the store what other replicas appended since the last event delivered (messages about it may
+     * have been lost); false when the session is no longer stored (deleted meanwhile).
+     */
+    synchronized boolean catchUp() {
+        final var stored = store.find(id());
+        if (stored.isEmpty()) {
+            return false;
+        }
+        if (stored.get().getLastSequence() > delivered) {
+            fill("");
+        }
+        return true;
+    }
+
+    // Takes a snapshot another replica stored, when it is newer than this one.
+    private void refresh(Session stored) {
+        if (stored.getLastSequence() > snapshot.getLastSequence()) {
+            snapshot = stored;
+        }
+    }
+
+    // Delivers an event already stored, after any of its predecessors not yet delivered.
+    private void advance(SessionEvent event, String correlationId) {
+        if (event.getSequence() <= delivered) {
+            return;
+        }
+        if (event.getSequence() > delivered + 1) {
+            fill(correlationId); // this event too: it was stored before anybody heard of it
+        }
+        keep(event);
+    }
+
+    // Delivers the stored events after the last one delivered, oldest first, and takes the stored snapshot.
+    private void fill(String correlationId) {
+        store.find(id()).ifPresent(this::refresh);
+        final List<SessionEvent> missed = store.events(id(), delivered);
+        if (!missed.isEmpty() && missed.get(0).getSequence() > delivered + 1) {
+            // Trimmed from the store before this replica saw them: say so, as a replay from too far back does.
+            final SessionEvent gap = gap(delivered, missed.get(0).getSequence(), correlationId);
+            for (EventSink sink : sinks) {
+                sink.deliver(gap);
+            }
+        }
+        missed.forEach(this::keep);
+    }
+
+    private void keep(SessionEvent event) {
+        if (event.getSequence() <= delivered) {
+            return;
+        }
+        delivered = event.getSequence();
         replay.addLast(event);
         while (replay.size() > replayCapacity) {
             replay.removeFirst();
@@ -89,8 +171,14 @@ public final class LiveSession {
         for (EventSink sink : sinks) {
             sink.deliver(event);
         }
-        publisher.publish(event);
-        return event;
+    }
+
+    // A STATUS for a connection: the events after {@code after} and before {@code firstKept} are gone.
+    private SessionEvent gap(long after, long firstKept, String correlationId) {
+        return SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setSessionId(id())
+                           .setRole("system").setCorrelationId(correlationId).setTimestamp(now())
+                           .setText("replay_gap after=" + after + " first_kept=" + firstKept
+                                    + "; GetSession has the full history").build();
     }
 
     /**
@@ -101,14 +189,10 @@ public final class LiveSession {
         if (snapshot.getState() == SessionState.SESSION_STATE_CLOSED) {
             throw invalidTransition(id(), snapshot.getState(), "attach to");
         }
-        final long oldestKept = replay.isEmpty() ? snapshot.getLastSequence() + 1 : replay.getFirst().getSequence();
+        final long oldestKept = replay.isEmpty() ? delivered + 1 : replay.getFirst().getSequence();
         if (lastSequence + 1 < oldestKept) {
             // Older events are gone: say so instead of pretending the stream is whole.
-            sink.deliver(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_STATUS).setSessionId(id())
-                                     .setRole("system").setCorrelationId(correlationId)
-                                     .setTimestamp(now())
-                                     .setText("replay_gap after=" + lastSequence + " first_kept=" + oldestKept
-                                              + "; GetSession has the full history").build());
+            sink.deliver(gap(lastSequence, oldestKept, correlationId));
         }
         for (SessionEvent event : replay) {
             if (event.getSequence() > lastSequence) {

@@ -46,6 +46,7 @@ public final class Sessions {
 
     private final SessionStore store;
     private final EventPublisher publisher;
+    private final EventFanout fanout;
     private final Clock clock;
     private final int maxLive;
     private final int replayEvents;
@@ -59,11 +60,15 @@ public final class Sessions {
     private final Map<String, TurnLine> turns = new ConcurrentHashMap<>();
     private final AtomicInteger live;
 
-    /** {@code publisher} gets every event of every session, in order per session, once stored. */
-    public Sessions(SessionStore store, EventPublisher publisher, Clock clock, int maxLive, int replayEvents,
-                    RateLimiter limiter, int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
+    /**
+     * {@code publisher} gets every event this replica stores, in order per session; {@code fanout} carries them to
+     * the other replicas and theirs here ({@link EventFanout#LOCAL} for one replica).
+     */
+    public Sessions(SessionStore store, EventPublisher publisher, EventFanout fanout, Clock clock, int maxLive,
+                    int replayEvents, RateLimiter limiter, int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
         this.store = store;
         this.publisher = publisher;
+        this.fanout = fanout;
         this.clock = clock;
         this.maxLive = maxLive;
         this.replayEvents = replayEvents;
@@ -72,6 +77,32 @@ public final class Sessions {
         this.maxWaitingTurns = maxWaitingTurns;
         this.ttl = ttl;
         live = new AtomicInteger(store.countLive());
+        fanout.start(new EventFanout.Listener() {
+            @Override
+            public void received(Session snapshot, SessionEvent event) {
+                final LiveSession session = loaded.get(event.getSessionId());
+                if (session != null) {
+                    session.received(snapshot, event);
+                }
+            }
+
+            @Override
+            public void deleted(String sessionId) {
+                final LiveSession session = loaded.get(sessionId);
+                if (session != null) {
+                    session.deleted();
+                    unload(sessionId, session);
+                }
+            }
+
+            @Override
+            public void resync(String sessionId) {
+                final LiveSession session = loaded.get(sessionId);
+                if (session != null && !session.catchUp()) {
+                    deleted(sessionId);
+                }
+            }
+        });
     }
 
     /**
@@ -193,7 +224,7 @@ public final class Sessions {
                                        .setText(reason).setCorrelationId(correlationId));
         }
         live.decrementAndGet();
-        loaded.remove(sessionId, session);
+        unload(sessionId, session);
         turns.remove(sessionId);
         limiter.reset(sessionId);
         return withHistory(session.snapshot());
@@ -292,10 +323,11 @@ public final class Sessions {
             store.delete(scope(principal), sessionId);
             session.deleted();
         }
+        fanout.deleted(sessionId);
         if (wasLive) {
             live.decrementAndGet();
         }
-        loaded.remove(sessionId, session);
+        unload(sessionId, session);
         turns.remove(sessionId);
         limiter.reset(sessionId);
         logger.atInfo().addKeyValue("session_id", sessionId).addKeyValue("by", principal.subject())
@@ -316,7 +348,7 @@ public final class Sessions {
     public LiveSession open(Principal principal, String sessionId) {
         final LiveSession session = load(owned(principal, sessionId).getSessionId());
         if (session.state() == SessionState.SESSION_STATE_CLOSED) {
-            loaded.remove(sessionId, session);
+            unload(sessionId, session);
             throw LiveSession.invalidTransition(sessionId, session.state(), "attach to");
         }
         return session;
@@ -344,8 +376,19 @@ public final class Sessions {
     /** Forgets the in-memory state of a session nobody is attached to (it stays in the store). */
     public void release(LiveSession session) {
         if (session.attached() == 0) {
-            loaded.remove(session.id(), session);
+            unload(session.id(), session);
         }
+    }
+
+    // Forgets a session held in memory (unless another took its place) and stops following its events.
+    private void unload(String sessionId, LiveSession session) {
+        loaded.computeIfPresent(sessionId, (id, held) -> {
+            if (held != session) {
+                return held;
+            }
+            fanout.unfollow(id);
+            return null;
+        });
     }
 
     private Session move(String sessionId, SessionState from, SessionState to, String operation,
@@ -401,8 +444,17 @@ public final class Sessions {
             return existing;
         }
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
-        return loaded.computeIfAbsent(sessionId,
-                                      id -> new LiveSession(store, publisher, clock, stored, replayEvents, turns.computeIfAbsent(
-                                              id, unused -> new TurnLine(maxWaitingTurns))));
+        final boolean[] created = new boolean[1];
+        final LiveSession session = loaded.computeIfAbsent(sessionId, id -> {
+            created[0] = true;
+            return new LiveSession(store, publisher, fanout, clock, stored, replayEvents,
+                                   turns.computeIfAbsent(id, unused -> new TurnLine(maxWaitingTurns)));
+        });
+        if (created[0]) {
+            // What other replicas append from now on comes here; the fan-out resyncs (reads the store) once it
+            // listens, so what they appended since the store was read above is not missed either.
+            fanout.follow(sessionId);
+        }
+        return session;
     }
 }

@@ -14,7 +14,8 @@ import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
- * What replicas of a service share within a second (training locks, rate-limit buckets, the revocation list):
+ * What replicas of a service share within a second (training locks, rate-limit buckets, the revocation list,
+ * pipecat's event fan-out):
  * {@code local} (the default: in-process state and the machine's own files, one machine) or {@code redis} (one
  * Redis server every replica reaches). One Redis client (a connection pool) per JVM and URL, through
  * {@link Shared}. The password is read from an owner-only file, never from the URL, and never logged.
@@ -26,7 +27,8 @@ import redis.clients.jedis.UnifiedJedis;
 public final class SharedEngine {
 
     /** The keys of the top-level {@code shared} section. */
-    @ConfigKey("What replicas share within a second: training locks, rate limits, the revocation list.")
+    @ConfigKey("What replicas share within a second: training locks, rate limits, the revocation list, pipecat's"
+               + " event fan-out.")
     public record Keys(
             @ConfigKey(value = "local: in-process state and this machine's files (one machine); redis: the Redis "
                                + "server of shared.redis, for replicas.", def = "local") String engine,

@@ -62,10 +62,17 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
         }
     }
 
-    /** Starts the stopped server again on its port (empty: it keeps nothing on disk). */
+    /**
+     * Stops the server if it runs and starts an empty one on the same port (what a restart of a Redis without
+     * persistence does): every client connection breaks, every key and subscription is gone.
+     */
     public void restart() throws IOException, InterruptedException {
-        if (process == null && !launch(port)) {
-            throw new IllegalStateException("redis-server did not start again on " + port);
+        stop();
+        for (int attempt = 1; !launch(port); attempt++) {
+            if (attempt == 5) {
+                throw new IllegalStateException("redis-server did not start again on port " + port);
+            }
+            Thread.sleep(100L * attempt); // the port may still be held by the old server's sockets
         }
     }
 
