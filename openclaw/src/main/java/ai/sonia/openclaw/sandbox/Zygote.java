@@ -142,8 +142,8 @@ final class Zygote {
                 throw new IOException("the sandbox did not start");
             }
         } catch (IOException | java.util.concurrent.ExecutionException | TimeoutException e) {
-            zygote.kill();
-            final String why = zygote.drain(zygote.stderr).trim();
+            // bwrap says why on its standard error when it exited (read before the kill closes the stream).
+            final String why = zygote.exited() ? zygote.drain(zygote.stderr).trim() : "";
             zygote.close();
             throw jail.unavailable("bubblewrap exited at start" + (why.isEmpty() ? "" : ": " + why));
         } catch (InterruptedException e) {
@@ -331,6 +331,15 @@ final class Zygote {
             return i;
         }
         return -1;
+    }
+
+    private boolean exited() {
+        try {
+            return process.waitFor(1, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private String drain(InputStream in) {
