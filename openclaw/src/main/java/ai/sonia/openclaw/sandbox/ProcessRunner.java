@@ -47,6 +47,12 @@ public final class ProcessRunner implements AutoCloseable {
     private final Map<Long, Running> running = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService readers = Executors.newCachedThreadPool(Threads.factory("openclaw-process-io"));
     private final Map<Zygote.Key, Deque<Zygote>> sandboxes = new ConcurrentHashMap<>();
+    /**
+     * Starts the sandboxes. bwrap's {@code --die-with-parent} ({@code PR_SET_PDEATHSIG}) fires when the
+     * <em>thread</em> that spawned it ends, so a sandbox that outlives the call must be spawned by threads that
+     * live as long as this runner (a fixed pool never retires its threads), not by the caller's.
+     */
+    private final ExecutorService spawner = Executors.newFixedThreadPool(2, Threads.factory("openclaw-sandbox-start"));
     private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
             Threads.factory("openclaw-sandbox-reaper"));
 
@@ -184,7 +190,26 @@ public final class ProcessRunner implements AutoCloseable {
             }
             retire(z);
         }
-        return Zygote.start(jail, limits, key, readers);
+        final Future<Zygote> started = spawner.submit(() -> Zygote.start(jail, limits, key, readers));
+        try {
+            return started.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("cannot start the sandbox: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            // The start goes on: the sandbox joins the pool and is stopped when it idles.
+            reaper.execute(() -> {
+                try {
+                    release(started.get());
+                } catch (Exception ignored) {
+                    // It did not start: nothing to stop.
+                }
+            });
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the sandbox started", e);
+        }
     }
 
     /** After a call: back to the pool when clean, else stopped (off the caller's path). */
@@ -275,6 +300,7 @@ public final class ProcessRunner implements AutoCloseable {
     @Override
     public void close() {
         reaper.shutdownNow();
+        spawner.shutdownNow();
         for (Deque<Zygote> idle : sandboxes.values()) {
             for (Zygote z = idle.pollFirst(); z != null; z = idle.pollFirst()) {
                 z.close();

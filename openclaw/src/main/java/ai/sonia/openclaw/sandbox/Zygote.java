@@ -34,6 +34,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * outlives it. A call that used {@code /tmp} makes the sandbox retire (the next call gets a fresh tmpfs, as
  * before); a timeout, the output cap, a request the init did not expect or anything unexpected on the
  * streams kills the whole sandbox (its pid namespace and its pids cgroup). One call at a time per sandbox.
+ * The init runs from an unreadable copy of {@code /bin/sh}, which makes it non-dumpable: programs cannot
+ * reach its memory or file descriptors through {@code /proc} (they can kill it: the sandbox is replaced).
  */
 final class Zygote {
 
@@ -72,6 +74,9 @@ final class Zygote {
 
     private static final long START_TIMEOUT_SECONDS = 10;
 
+    /** Where the init's binary is inside the sandbox (hidden from a plain {@code ls /}). */
+    static final String INIT_PATH = "/.sonia-init";
+
     /** Exit code reported for a program killed with the sandbox (as a SIGKILLed process reports). */
     static final int KILLED = 128 + 9;
 
@@ -109,16 +114,21 @@ final class Zygote {
      * {@link Jail#require} does when bubblewrap cannot make it (never runs anything unjailed).
      */
     static Zygote start(Jail jail, SandboxLimits limits, Key key, ExecutorService readers) {
-        final List<String> jailCommand = jail.command(List.of("/bin/sh", "-c", INIT, "sonia-zygote"), key.workspace(),
-                                                      key.workspace(), key.network(), key.writable(), limits,
-                                                      limits.fileBytes());
+        final List<String> jailCommand = new ArrayList<>(jail.command(List.of(INIT_PATH, "-c", INIT, "sonia-zygote"),
+                                                                      key.workspace(), key.workspace(), key.network(),
+                                                                      key.writable(), limits, limits.fileBytes()));
         if (!jail.jailed()) {
             throw new IllegalStateException("a zygote is a bubblewrap sandbox; the jail is " + jail.state());
         }
+        // The init is a copy of /bin/sh that nobody inside may read (mode 0111; no one there has
+        // CAP_DAC_OVERRIDE): the kernel makes a process that execs an unreadable binary non-dumpable, so no
+        // program can open the init's /proc/<pid>/fd, mem or environ (its key and its standard input).
+        jailCommand.addAll(1, List.of("--perms", "0111", "--file", "3", INIT_PATH));
         // The namespace's init, the zygote's launcher and its shell count too: the program keeps its budget.
         final Optional<PidsCgroup> cgroup = PidsCgroup.create(limits.maxProcesses() + 1);
-        final List<String> command = new ArrayList<>();
-        cgroup.ifPresent(c -> command.addAll(PidsCgroup.launcher(c)));
+        final List<String> command = new ArrayList<>(List.of(
+                "/bin/sh", "-c", "[ \"$1\" = - ] || echo $$ > \"$1\" || exit 1; shift; exec \"$@\" 3</bin/sh",
+                "sonia-zygote-launch", cgroup.map(c -> c.procsFile().toString()).orElse("-")));
         command.addAll(jailCommand);
         final ProcessBuilder builder = new ProcessBuilder(command).directory(key.workspace().toFile());
         final Map<String, String> env = builder.environment();

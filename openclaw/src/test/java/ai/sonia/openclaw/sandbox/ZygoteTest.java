@@ -86,7 +86,7 @@ class ZygoteTest {
     void nothingOfOneCallReachesTheNext() {
         final String marker = "sleep 31" + ThreadLocalRandom.current().nextInt(100, 999);
         final ProcessResult first = run(tenantA, "", "sh", "-c", marker + " & setsid " + marker + " & echo left");
-        assertThat(first.stdout()).isEqualTo("left\n");
+        assertThat(first.stdout()).as(first.toString()).isEqualTo("left\n");
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
                                 .filter(c -> c.contains(marker))).isEmpty();
         // The next call sees no process of the first: only the jail's init, the sandbox's shell and itself.
@@ -95,6 +95,17 @@ class ZygoteTest {
         // A call that used /tmp leaves it to nobody: the next one gets a fresh tmpfs.
         assertThat(run(tenantA, "", "sh", "-c", "echo x > /tmp/left; ls /tmp").stdout()).isEqualTo("left\n");
         assertThat(run(tenantA, "", "ls", "-A", "/tmp").stdout()).isEmpty();
+    }
+
+    @Test
+    void programsCannotReachTheInitThroughProc() {
+        // pid 2 is the sandbox's shell: its standard input (the requests), memory and environment are closed to
+        // the programs it runs.
+        final ProcessResult r = run(tenantA, "", "sh", "-c",
+                                    "cat /proc/2/fd/0; cat /proc/2/environ; head -c 1 /proc/2/mem");
+        assertThat(r.stdout()).isEmpty();
+        assertThat(r.stderr().lines().filter(l -> l.contains("Permission denied"))).hasSize(3);
+        assertThat(run(tenantA, "", "ls").stdout()).isEqualTo("a.txt\n");
     }
 
     @Test
