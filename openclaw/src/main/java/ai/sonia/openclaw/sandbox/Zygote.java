@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * a fork and an exec instead of creating namespaces and mounts (see docs/benchmarks/tools.md).
  *
  * <p>Per call, inside: the working directory, the file-size cap (the quota left, rounded down to 512 bytes,
- * {@code ulimit -f}) and standard input are the call's own; the program's standard output and error are the
+ * {@code ulimit -f}) and standard input (its bytes follow the request line; {@code head -c} gives the program
+ * exactly those, and what it leaves unread is drained) are the call's own; the program's standard output and error are the
  * sandbox's, ended by a marker carrying a 128-bit nonce the program never sees. After the program exits, the
  * init kills every other process of the sandbox's pid namespace ({@code kill -9 -1}: everything the call
  * started, detached or not) and waits until none is left before it writes the marker, so nothing of one call
@@ -41,10 +42,9 @@ final class Zygote {
 
     /**
      * The init, a POSIX {@code sh} script (dash on Debian). The first line it reads is a per-sandbox key;
-     * every later request must start with it or the init exits (a program that opened the init's standard
-     * input through /proc cannot make it run anything). Variables: {@code n} nonce, {@code d} directory,
-     * {@code f} file-size cap in 512-byte blocks, {@code i} standard input for {@code printf %b}; the argv is
-     * {@code "$@"}. Every value arrives single-quoted by {@link #quote}.
+     * every later request must start with it or the init exits. Variables: {@code n} nonce, {@code d}
+     * directory, {@code f} file-size cap in 512-byte blocks, {@code i} the byte count of the standard input,
+     * which follows the line; the argv is {@code "$@"}. Every string arrives single-quoted by {@link #quote}.
      */
     static final String INIT = String.join("\n",
             "nl='", "'",
@@ -52,11 +52,13 @@ final class Zygote {
             "echo ready",
             "while IFS= read -r q; do",
             "  case $q in \"$k \"*) ;; *) exit 1 ;; esac",
-            "  n=; d=; f=0; i=; set --",
+            "  n=; d=; f=0; i=0; set --",
             "  eval \"${q#\"$k \"}\"",
             "  [ -n \"$n\" ] && [ $# -gt 0 ] || exit 1",
-            "  if [ -n \"$i\" ]; then",
-            "    ( cd \"$d\" && unset OLDPWD && ulimit -f \"$f\" && printf %b \"$i\" | exec \"$@\" )",
+            "  if [ \"$i\" -gt 0 ]; then",
+            // Exactly i bytes of the pipe are the program's input, read to the end whatever the program does.
+            "    head -c \"$i\" | { ( cd \"$d\" && unset OLDPWD && ulimit -f \"$f\" && exec \"$@\" ); s=$?;"
+            + " cat >/dev/null; exit $s; }",
             "  else",
             "    ( cd \"$d\" && unset OLDPWD && ulimit -f \"$f\" && exec \"$@\" ) </dev/null",
             "  fi",
@@ -196,13 +198,16 @@ final class Zygote {
             }
         }
         final String nonce = nonce();
-        final StringBuilder request = new StringBuilder(token).append(" n=").append(nonce)
+        final byte[] input = stdin.getBytes(StandardCharsets.UTF_8);
+        final StringBuilder line = new StringBuilder(token).append(" n=").append(nonce)
                 .append("; d=").append(quote(directory)).append("; f=").append(Math.max(0, maxFileBytes) / 512)
-                .append("; i=").append(quote(printfEscape(stdin))).append("; set --");
+                .append("; i=").append(input.length).append("; set --");
         for (String arg : argv) {
-            request.append(' ').append(quote(arg));
+            line.append(' ').append(quote(arg));
         }
-        request.append('\n');
+        final byte[] head = line.append('\n').toString().getBytes(StandardCharsets.UTF_8);
+        final byte[] request = Arrays.copyOf(head, head.length + input.length);
+        System.arraycopy(input, 0, request, head.length, input.length);
         final long pidsRefusedBefore = cgroup.map(PidsCgroup::refusedForks).orElse(0L);
         final AtomicBoolean overflow = new AtomicBoolean();
         final byte[] outMarker = nonce.getBytes(StandardCharsets.US_ASCII);
@@ -211,7 +216,7 @@ final class Zygote {
         final Future<Capture> err = readers.submit(() -> capture(stderr, errMarker, false, outputBytes, overflow));
         String killedBy = "";
         try {
-            requests.write(request.toString().getBytes(StandardCharsets.UTF_8));
+            requests.write(request);
             requests.flush();
         } catch (IOException e) {
             kill(); // the sandbox died: the readers see its end
@@ -374,8 +379,4 @@ final class Zygote {
         return '\'' + s.replace("'", "'\\''").replace("\n", "'\"$nl\"'") + '\'';
     }
 
-    /** {@code s} as an argument of {@code printf %b} that prints exactly its UTF-8 bytes. */
-    static String printfEscape(String s) {
-        return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\0", "\\0000");
-    }
 }

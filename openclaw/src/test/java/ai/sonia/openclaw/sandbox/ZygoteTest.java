@@ -80,6 +80,16 @@ class ZygoteTest {
         final String stdin = "line one\nit's \\c \\0101 %s\0after NUL\né✓\n\n";
         assertThat(run(tenantA, stdin, "cat").stdout()).isEqualTo(stdin);
         assertThat(run(tenantA, "", "cat").stdout()).isEmpty();
+        // Input a program leaves unread, or that never reaches it (its directory is gone), is not taken for the
+        // next request: the same sandbox answers the next call as usual.
+        final String big = "x".repeat(200_000);
+        final List<Long> sandboxes = sandboxProcesses().stream().map(ProcessHandle::pid).toList();
+        assertThat(run(tenantA, big, "true").exitCode()).isZero();
+        assertThat(runner.run(List.of("cat"), tenantA.root(), tenantA.root().resolve("gone"), big, TEN, false)
+                         .stderr()).contains("can't cd");
+        assertThat(run(tenantA, big, "wc", "-c").stdout().trim()).isEqualTo("200000");
+        assertThat(run(tenantA, "", "ls").stdout()).isEqualTo("a.txt\n");
+        assertThat(sandboxProcesses().stream().map(ProcessHandle::pid).toList()).isEqualTo(sandboxes);
     }
 
     @Test
