@@ -270,7 +270,10 @@ final class Zygote {
         cgroup.ifPresent(PidsCgroup::killAll);
     }
 
-    /** Stops the sandbox and frees its cgroup. */
+    /**
+     * Stops the sandbox and frees its cgroup, once its last member is gone (the namespace's processes die a
+     * moment after bwrap; a cgroup with members cannot be removed). Runs off the calls' path.
+     */
     void close() {
         kill();
         try {
@@ -278,7 +281,14 @@ final class Zygote {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        cgroup.ifPresent(PidsCgroup::close);
+        cgroup.ifPresent(c -> {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!c.members().isEmpty() && System.nanoTime() < deadline) {
+                c.killAll();
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            c.close();
+        });
     }
 
     /** What one stream carried for one call: the program's bytes, and what followed the marker. */
