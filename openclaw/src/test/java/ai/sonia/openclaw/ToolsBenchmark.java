@@ -96,12 +96,30 @@ class ToolsBenchmark {
                 p.waitFor();
                 return p;
             }));
-            for (Jail.Mode mode : new Jail.Mode[] {Jail.Mode.NONE, Jail.Mode.BWRAP}) {
-                try (ProcessRunner runner = new ProcessRunner(new Jail(mode, Jail.find("bwrap", System.getenv("PATH"))),
-                                                              SandboxLimits.defaults())) {
-                    report("ProcessRunner " + mode + " (prlimit + pids cgroup + capture)", measure(300, 30,
-                            () -> runner.run(List.of("true"), ws.root(), ws.root(), "", Duration.ofSeconds(10), false)));
-                }
+            try (ProcessRunner runner = new ProcessRunner(new Jail(Jail.Mode.NONE, null), SandboxLimits.defaults())) {
+                report("ProcessRunner NONE (prlimit + pids cgroup + capture)", measure(300, 30,
+                        () -> runner.run(List.of("true"), ws.root(), ws.root(), "", Duration.ofSeconds(10), false)));
+            }
+            // The jail against a bare bwrap with the same mounts and namespaces, alternated call by call so that
+            // both see the same load.
+            final Jail jail = new Jail(Jail.Mode.BWRAP, Jail.find("bwrap", System.getenv("PATH")));
+            final List<String> jailed = jail.command(List.of("/usr/bin/true"), ws.root(), ws.root(), false, false,
+                                                     SandboxLimits.defaults(), SandboxLimits.defaults().fileBytes());
+            final List<String> bare = new ArrayList<>(jailed.subList(0, jailed.indexOf("--") + 1));
+            bare.add("/usr/bin/true");
+            try (ProcessRunner runner = new ProcessRunner(jail, SandboxLimits.defaults())) {
+                final long[][] pair = alternate(300, 30, () -> {
+                    final Process p = new ProcessBuilder(bare).start();
+                    p.waitFor();
+                    return p;
+                }, () -> runner.run(List.of("true"), ws.root(), ws.root(), "", Duration.ofSeconds(10), false));
+                report("bare bwrap /bin/true, the jail's mounts and namespaces (peer)", pair[0]);
+                report("ProcessRunner BWRAP (pre-started sandbox of the workspace)", pair[1]);
+                final int[] fresh = {0};
+                report("ProcessRunner BWRAP, first call of a workspace (starts its sandbox)", measure(30, 3, () -> {
+                    final Path root = new Workspace(home.resolve("data/openclaw/tenants/t" + fresh[0]++)).root();
+                    return runner.run(List.of("true"), root, root, "", Duration.ofSeconds(10), false);
+                }));
             }
 
             e.shutdownNow();
@@ -123,6 +141,25 @@ class ToolsBenchmark {
             final long start = System.nanoTime();
             body.call();
             nanos[i] = System.nanoTime() - start;
+        }
+        return nanos;
+    }
+
+    /** {@code a} and {@code b} called in turn, so that both see the same load; their times apart. */
+    private static long[][] alternate(int fullN, int fullWarmup, Callable<?> a, Callable<?> b) throws Exception {
+        final int n = Math.max(5, (int) (fullN * SCALE));
+        for (int i = 0; i < (int) (fullWarmup * SCALE); i++) {
+            a.call();
+            b.call();
+        }
+        final long[][] nanos = new long[2][n];
+        for (int i = 0; i < n; i++) {
+            long start = System.nanoTime();
+            a.call();
+            nanos[0][i] = System.nanoTime() - start;
+            start = System.nanoTime();
+            b.call();
+            nanos[1][i] = System.nanoTime() - start;
         }
         return nanos;
     }

@@ -144,6 +144,16 @@ public final class Jail {
         }
     }
 
+    /**
+     * CONFLICT with the same metadata as {@link #require}, for a sandbox that could not be made at run time
+     * ({@code why}): the call is refused, never run unjailed.
+     */
+    public DomainException unavailable(String why) {
+        return DomainException.conflict("running programs is off: the sandbox cannot be made: " + why
+                                        + "; check the Debian package " + PACKAGE + " (" + INSTALL + ")")
+                              .with("missing_package", PACKAGE).with("install", INSTALL);
+    }
+
     /** The path a program sees for {@code path}, a real path inside {@code workspace}. */
     public String inside(Path workspace, Path path) {
         if (!jailed()) {

@@ -39,6 +39,15 @@ final class PidsCgroup implements AutoCloseable {
         return dir.resolve("cgroup.procs");
     }
 
+    /**
+     * The argv prefix that joins {@code cgroup} and then execs the rest of the command line: a fixed
+     * launcher, never user input.
+     */
+    static List<String> launcher(PidsCgroup cgroup) {
+        return List.of("/bin/sh", "-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "sonia-launch",
+                       cgroup.procsFile().toString());
+    }
+
     /** Kills every member until none is left (members may fork while we kill). */
     void killAll() {
         for (int round = 0; round < 100; round++) {
@@ -53,11 +62,16 @@ final class PidsCgroup implements AutoCloseable {
 
     /** True when the cgroup refused a fork because of its cap. */
     boolean hitProcessCap() {
+        return refusedForks() > 0;
+    }
+
+    /** How many forks the cap refused so far ({@code pids.events}). */
+    long refusedForks() {
         try {
             final String events = Files.readString(dir.resolve("pids.events")).trim();
-            return !events.endsWith(" 0");
-        } catch (IOException e) {
-            return false;
+            return Long.parseLong(events.substring(events.lastIndexOf(' ') + 1));
+        } catch (IOException | NumberFormatException e) {
+            return 0;
         }
     }
 

@@ -9,12 +9,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -25,17 +29,44 @@ import ai.sonia.runtime.Threads;
  * environment, standard input, a timeout that kills the whole tree (the jail's pid namespace, the
  * pids cgroup, the process group and every descendant), and capped output: a program that prints
  * past the cap is killed and its output marked truncated.
+ *
+ * <p>In the jail, programs run in pre-started sandboxes ({@link Zygote}): one per workspace (tenant), write
+ * mode and network mode, never shared between them, one call at a time each; started on first use, put back
+ * after a call that left it clean, killed and replaced after one that did not (timeout, output cap, a crash),
+ * and stopped after {@link #DEFAULT_IDLE} without calls. Unjailed ({@code jail: none}), each program is
+ * spawned on its own.
  */
 public final class ProcessRunner implements AutoCloseable {
 
+    /** How long an unused sandbox is kept. */
+    public static final Duration DEFAULT_IDLE = Duration.ofSeconds(30);
+
     private final Jail jail;
     private final SandboxLimits limits;
+    private final Duration idle;
     private final Map<Long, Running> running = new java.util.concurrent.ConcurrentHashMap<>();
     private final ExecutorService readers = Executors.newCachedThreadPool(Threads.factory("openclaw-process-io"));
+    private final Map<Zygote.Key, Deque<Zygote>> sandboxes = new ConcurrentHashMap<>();
+    /**
+     * Starts the sandboxes. bwrap's {@code --die-with-parent} ({@code PR_SET_PDEATHSIG}) fires when the
+     * <em>thread</em> that spawned it ends, so a sandbox that outlives the call must be spawned by threads that
+     * live as long as this runner (a fixed pool never retires its threads), not by the caller's.
+     */
+    private final ExecutorService spawner = Executors.newFixedThreadPool(2, Threads.factory("openclaw-sandbox-start"));
+    private final ScheduledExecutorService reaper = Executors.newSingleThreadScheduledExecutor(
+            Threads.factory("openclaw-sandbox-reaper"));
 
     public ProcessRunner(Jail jail, SandboxLimits limits) {
+        this(jail, limits, DEFAULT_IDLE);
+    }
+
+    /** {@code idle}: how long an unused sandbox is kept before it is stopped. */
+    ProcessRunner(Jail jail, SandboxLimits limits, Duration idle) {
         this.jail = jail;
         this.limits = limits;
+        this.idle = idle;
+        final long period = Math.max(10, idle.toMillis() / 2);
+        reaper.scheduleWithFixedDelay(this::stopIdle, period, period, TimeUnit.MILLISECONDS);
     }
 
     /** The limits applied. */
@@ -68,14 +99,17 @@ public final class ProcessRunner implements AutoCloseable {
     public ProcessResult run(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
                              boolean network, boolean writable, long maxFileBytes, String owner) {
         final long start = System.nanoTime();
-        final boolean jailed = jail.jailed();
+        jail.require("running programs");
+        if (jail.jailed()) {
+            return runInSandbox(argv, workspace, cwd, stdin, timeout, network, writable, maxFileBytes, owner, start);
+        }
+        // Unjailed (explicit "jail": "none"): prlimit and the scrubbed environment only.
         final List<String> jailCommand = jail.command(argv, workspace, cwd, network, writable, limits, maxFileBytes);
         final Optional<PidsCgroup> cgroup = PidsCgroup.create(limits.maxProcesses());
         final List<String> command = new ArrayList<>();
         if (cgroup.isPresent()) {
             // A fixed launcher, never user input: joins the cgroup, then execs the jail command.
-            command.addAll(List.of("/bin/sh", "-c", "echo $$ > \"$1\" && shift && exec \"$@\"", "sonia-launch",
-                                   cgroup.get().procsFile().toString()));
+            command.addAll(PidsCgroup.launcher(cgroup.get()));
         }
         command.addAll(jailCommand);
         final ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile());
@@ -84,7 +118,7 @@ public final class ProcessRunner implements AutoCloseable {
         env.put("PATH", Jail.PATH);
         env.put("HOME", cwd.toString());
         env.put("LANG", "C.UTF-8");
-        env.put("TMPDIR", jailed ? "/tmp" : cwd.toString());
+        env.put("TMPDIR", cwd.toString());
         final Process process;
         try {
             process = builder.start();
@@ -114,7 +148,7 @@ public final class ProcessRunner implements AutoCloseable {
             capHit = cgroup.map(PidsCgroup::hitProcessCap).orElse(false);
             return new ProcessResult(process.isAlive() ? -1 : process.exitValue(),
                                      new String(stdout, StandardCharsets.UTF_8),
-                                     new String(stderr, StandardCharsets.UTF_8), overflow.get(), killedBy, jailed,
+                                     new String(stderr, StandardCharsets.UTF_8), overflow.get(), killedBy, false,
                                      capHit, (System.nanoTime() - start) / 1_000_000);
         } catch (Exception e) {
             killTree(process, cgroup);
@@ -126,6 +160,91 @@ public final class ProcessRunner implements AutoCloseable {
             this.running.remove(process.pid());
             cgroup.ifPresent(PidsCgroup::close);
         }
+    }
+
+    private ProcessResult runInSandbox(List<String> argv, Path workspace, Path cwd, String stdin, Duration timeout,
+                                       boolean network, boolean writable, long maxFileBytes, String owner,
+                                       long start) {
+        final Zygote zygote = acquire(new Zygote.Key(workspace, writable, network));
+        final long pid = zygote.handle().pid();
+        running.put(pid, new Running(owner, List.copyOf(argv), java.time.Instant.now(), zygote.handle()));
+        try {
+            final Zygote.Outcome o = zygote.call(argv, jail.inside(workspace, cwd), stdin,
+                                                 Math.min(limits.fileBytes(), maxFileBytes), limits.outputBytes(),
+                                                 timeout.toMillis(), readers);
+            return new ProcessResult(o.exitCode(), new String(o.stdout(), StandardCharsets.UTF_8),
+                                     new String(o.stderr(), StandardCharsets.UTF_8), o.truncated(), o.killedBy(),
+                                     true, o.processCapHit(), (System.nanoTime() - start) / 1_000_000);
+        } finally {
+            running.remove(pid);
+            release(zygote);
+        }
+    }
+
+    /** A clean sandbox of {@code key}: an idle one, or a new one (throws CONFLICT when none can be made). */
+    private Zygote acquire(Zygote.Key key) {
+        final Deque<Zygote> idle = sandboxes.computeIfAbsent(key, k -> new ConcurrentLinkedDeque<>());
+        for (Zygote z = idle.pollFirst(); z != null; z = idle.pollFirst()) {
+            if (z.healthy()) {
+                return z;
+            }
+            retire(z);
+        }
+        final Future<Zygote> started = spawner.submit(() -> Zygote.start(jail, limits, key, readers));
+        try {
+            return started.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException("cannot start the sandbox: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            // The start goes on: the sandbox joins the pool and is stopped when it idles.
+            reaper.execute(() -> {
+                try {
+                    release(started.get());
+                } catch (Exception ignored) {
+                    // It did not start: nothing to stop.
+                }
+            });
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the sandbox started", e);
+        }
+    }
+
+    /** After a call: back to the pool when clean, else stopped (off the caller's path). */
+    private void release(Zygote zygote) {
+        if (zygote.healthy() && !readers.isShutdown()) {
+            sandboxes.computeIfAbsent(zygote.key(), k -> new ConcurrentLinkedDeque<>()).addFirst(zygote);
+        } else {
+            retire(zygote);
+        }
+    }
+
+    /** Stops a sandbox that serves no more calls, on the reaper (the /proc walk of a kill stays off the call). */
+    private void retire(Zygote zygote) {
+        try {
+            reaper.execute(zygote::close);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            zygote.close();
+        }
+    }
+
+    /** Stops the sandboxes unused for longer than {@code idle}. */
+    private void stopIdle() {
+        final long now = System.nanoTime();
+        for (Deque<Zygote> idle : sandboxes.values()) {
+            for (Zygote z : idle) {
+                if ((now - z.idleSince() > this.idle.toNanos() || !z.healthy()) && idle.remove(z)) {
+                    z.close();
+                }
+            }
+        }
+    }
+
+    /** How many started sandboxes wait for a call now (tests). */
+    int idleSandboxes() {
+        return sandboxes.values().stream().mapToInt(Deque::size).sum();
     }
 
     /** A sandboxed program while it runs: whose it is, what it runs, since when. */
@@ -177,8 +296,16 @@ public final class ProcessRunner implements AutoCloseable {
         return null;
     }
 
+    /** Stops every sandbox. */
     @Override
     public void close() {
+        reaper.shutdownNow();
+        spawner.shutdownNow();
+        for (Deque<Zygote> idle : sandboxes.values()) {
+            for (Zygote z = idle.pollFirst(); z != null; z = idle.pollFirst()) {
+                z.close();
+            }
+        }
         readers.shutdownNow();
     }
 }
