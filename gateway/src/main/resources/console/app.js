@@ -514,6 +514,9 @@ const conversation = {
       el('strong', { text: type }), event.role ? ` ${event.role}` : '', text ? `: ${text}` : ''));
     if (type === 'TURN' && this.id) loadHistory(this.id).catch(() => {});
     if (type === 'INTERRUPTED') voice.interrupt();
+    // The words so far while the user speaks, then the final transcript in their place.
+    if (type === 'PARTIAL_TRANSCRIPT') $('voice-heard').textContent = `Hearing: ${event.text}…`;
+    if (type === 'TRANSCRIPT') $('voice-heard').textContent = `Heard: ${event.text}`;
     if (type === 'METRICS') voice.metrics(event.turn_metrics || event.metrics || {});
   },
 
@@ -612,6 +615,7 @@ async function openSession(id) {
   $('session-detail').hidden = false;
   $('session-title').textContent = `Session ${id}`;
   $('session-events').replaceChildren();
+  $('voice-heard').textContent = '';
   try {
     const session = await loadHistory(id);
     $('voice').hidden = !session.voice || session.state === 'SESSION_STATE_CLOSED';

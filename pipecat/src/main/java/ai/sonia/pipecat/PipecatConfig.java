@@ -34,6 +34,9 @@ public record PipecatConfig(
         @ConfigKey(value = "Silence that ends an utterance after a complete phrase (the recognizer's words do not "
                            + "end in one that needs another); equal to vadHangoverMillis for a fixed hangover.",
                    def = "200") long vadPhraseHangoverMillis,
+        @ConfigKey(value = "Speech recognizer: library (libpocketsphinx in process, with partial transcripts) or "
+                           + "process (a pocketsphinx_continuous process per session).", def = "library")
+        String asrEngine,
         @ConfigKey("Conversation events to Kafka: every session event, keyed by session id, at least once;"
                    + " off while bootstrapServers is empty.") Kafka kafka) {
 
@@ -84,6 +87,9 @@ public record PipecatConfig(
         check(vadHangoverMillis >= 20, "vadHangoverMillis: " + vadHangoverMillis + " (expected: >= 20)");
         check(vadPhraseHangoverMillis >= 20 && vadPhraseHangoverMillis <= vadHangoverMillis,
               "vadPhraseHangoverMillis: " + vadPhraseHangoverMillis + " (expected: 20 to vadHangoverMillis)");
+        asrEngine = asrEngine == null ? "library" : asrEngine.strip();
+        check(asrEngine.equals("library") || asrEngine.equals("process"),
+              "asrEngine: " + asrEngine + " (expected: library or process)");
         allowedOrigins = allowedOrigins == null ? LOCAL_ORIGINS : List.copyOf(allowedOrigins);
         kafka = kafka == null ? new Kafka("", "conversation.events", 10_000, 10) : kafka;
     }

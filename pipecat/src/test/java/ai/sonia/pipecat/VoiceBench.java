@@ -23,7 +23,8 @@ import ai.sonia.pipecat.voice.RecognitionBench;
 /**
  * {@code scripts/bench-voice}: word error rate per recognizer configuration on a labelled espeak-ng set, end of
  * speech → first audio over a real voice session (speech streamed in real time as 20 ms frames over the
- * WebSocket, a stand-in assistant that answers at once), and CPU per voice session with two at a time.
+ * WebSocket, a stand-in assistant that answers at once), partial transcripts, and CPU per voice session with two
+ * at a time, for each recognizer (the pocketsphinx process, libpocketsphinx in process) in the same run.
  * Arguments: sentences, voices, utterances per latency session.
  */
 final class VoiceBench {
@@ -50,39 +51,31 @@ final class VoiceBench {
         for (int i = 0; spoken.size() < turns; i++) {
             spoken.add(clean.get(i % clean.size()));
         }
-        // The fixed hangover, for comparison (not in the tiny CI run: it only has to show the bench runs).
-        try (PipecatHarness fixed = turns < 4 ? null : new PipecatHarness(Map.of("SONIA_PIPECAT_VAD_HANGOVER_MILLIS", "400",
-                                                               "SONIA_PIPECAT_VAD_PHRASE_HANGOVER_MILLIS", "400"))) {
-            if (fixed != null) {
-                fixed.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
-                System.out.printf("== end of speech -> first audio: one voice session, %d turns in real time, fixed 400 ms "
-                                  + "hangover%n", turns);
-                report(talk(fixed, spoken));
-            }
-        }
-        try (PipecatHarness pipecat = new PipecatHarness()) {
-            pipecat.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
-            System.out.printf("== end of speech -> first audio: one voice session, %d turns in real time, adaptive "
-                              + "hangover (the default)%n", turns);
-            final List<double[]> one = talk(pipecat, spoken);
-            report(one);
+        // Each recognizer in turn, same speech, same run: one session, then two at once with the CPU they take.
+        for (String engine : List.of("process", "library")) {
+            try (PipecatHarness pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_ASR_ENGINE", engine))) {
+                pipecat.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
+                System.out.printf("== end of speech -> first audio, recognizer %s: one voice session, %d turns in real "
+                                  + "time%n", engine, turns);
+                report(talk(pipecat, spoken));
 
-            System.out.printf("== two concurrent voice sessions, %d turns each%n", turns);
-            final long cpuBefore = cpuTicks();
-            final long wallBefore = System.nanoTime();
-            final ExecutorService two = Executors.newFixedThreadPool(2);
-            final CompletableFuture<List<double[]>> a = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
-            final CompletableFuture<List<double[]>> b = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
-            final List<double[]> both = new ArrayList<>(a.join());
-            both.addAll(b.join());
-            two.shutdown();
-            Thread.sleep(500); // the sessions' recognizer processes have exited and been reaped
-            final double seconds = (System.nanoTime() - wallBefore) / 1e9;
-            final double cpuSeconds = (cpuTicks() - cpuBefore) / 100.0;
-            report(both);
-            System.out.printf(Locale.ROOT, "CPU per voice session: %.1f%% of one core (%.1f CPU s for 2 sessions over "
-                                           + "%.1f s; server, recognizers, synthesizers and the bench's clients)%n",
-                              100 * cpuSeconds / seconds / 2, cpuSeconds, seconds);
+                System.out.printf("== recognizer %s: two concurrent voice sessions, %d turns each%n", engine, turns);
+                final long cpuBefore = cpuTicks();
+                final long wallBefore = System.nanoTime();
+                final ExecutorService two = Executors.newFixedThreadPool(2);
+                final CompletableFuture<List<double[]>> a = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
+                final CompletableFuture<List<double[]>> b = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
+                final List<double[]> both = new ArrayList<>(a.join());
+                both.addAll(b.join());
+                two.shutdown();
+                Thread.sleep(500); // the sessions' recognizer processes have exited and been reaped
+                final double seconds = (System.nanoTime() - wallBefore) / 1e9;
+                final double cpuSeconds = (cpuTicks() - cpuBefore) / 100.0;
+                report(both);
+                System.out.printf(Locale.ROOT, "CPU per voice session (%s): %.1f%% of one core (%.1f CPU s for 2 sessions "
+                                               + "over %.1f s; server, recognizers, synthesizers and the bench's clients)%n",
+                                  engine, 100 * cpuSeconds / seconds / 2, cpuSeconds, seconds);
+            }
         }
     }
 
@@ -115,6 +108,8 @@ final class VoiceBench {
                 stream(client, silence, -1);
             }
             double clientMillis = Double.NaN;
+            double partials = 0;
+            double firstPartialMillis = Double.NaN;
             TurnMetrics server = null;
             for (int i = eventsBefore; i < client.events.size(); i++) {
                 final SessionEvent e = client.events.get(i);
@@ -124,10 +119,17 @@ final class VoiceBench {
                 if (e.getType() == EventType.EVENT_TYPE_METRICS) {
                     server = e.getTurnMetrics();
                 }
+                if (e.getType() == EventType.EVENT_TYPE_PARTIAL_TRANSCRIPT) {
+                    partials++;
+                    if (Double.isNaN(firstPartialMillis)) {
+                        firstPartialMillis = (client.arrivals.get(i) - speechEnded) / 1e6;
+                    }
+                }
             }
             if (server != null && !Double.isNaN(clientMillis)) {
                 figures.add(new double[] { clientMillis, server.getEndOfSpeechToFirstAudioMs(), server.getVadMs(),
-                                           server.getAsrMs(), server.getFirstTokenMs(), server.getTtsMs() });
+                                           server.getAsrMs(), server.getFirstTokenMs(), server.getTtsMs(), partials,
+                                           firstPartialMillis });
             }
         }
         client.close();
@@ -159,16 +161,20 @@ final class VoiceBench {
     private static void report(List<double[]> figures) {
         System.out.printf(Locale.ROOT, "turns answered: %d%n", figures.size());
         final String[] names = { "end of speech -> first audio (client)", "end_of_speech_to_first_audio_ms (server)",
-                                 "vad_ms", "asr_ms", "first_token_ms", "tts_ms" };
+                                 "vad_ms", "asr_ms", "first_token_ms", "tts_ms", "PARTIAL_TRANSCRIPT events per turn",
+                                 "first partial, from end of speech (< 0: before)" };
         for (int k = 0; k < names.length; k++) {
             final List<Double> values = new ArrayList<>();
             for (double[] f : figures) {
-                values.add(f[k]);
+                if (!Double.isNaN(f[k])) {
+                    values.add(f[k]);
+                }
             }
             Collections.sort(values);
             if (!values.isEmpty()) {
-                System.out.printf(Locale.ROOT, "  %-42s p50 %5.0f ms  p95 %5.0f ms  max %5.0f ms%n", names[k],
-                                  percentile(values, 50), percentile(values, 95), values.get(values.size() - 1));
+                System.out.printf(Locale.ROOT, "  %-48s p50 %5.0f  p95 %5.0f  max %5.0f  (ms; n=%d)%n", names[k],
+                                  percentile(values, 50), percentile(values, 95), values.get(values.size() - 1),
+                                  values.size());
             }
         }
     }

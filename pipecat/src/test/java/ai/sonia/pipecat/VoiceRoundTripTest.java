@@ -20,9 +20,10 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.StartSessionRequest;
 import ai.sonia.pipecat.v1.TurnMetrics;
 import ai.sonia.pipecat.voice.LabelledSpeech;
+import ai.sonia.pipecat.voice.PocketsphinxLibraryRecognizer;
 
 /**
- * Real speech made by espeak-ng, recognized by pocketsphinx, answered, and spoken back by espeak-ng. Runs
+ * Real speech made by espeak-ng, recognized by libpocketsphinx (in process, the default), answered, and spoken back by espeak-ng. Runs
  * wherever the test command could install the engines; only when it could not ({@code scripts/sonia test}
  * then sets {@code SONIA_TESTS_WITHOUT_VOICE=1} and prints the install line) is it reported as engine off.
  */
@@ -180,14 +181,55 @@ class VoiceRoundTripTest {
         // Each session answers its own words: no transcript crossed over.
         assertThat(heard.get(0)).contains("weather");
         assertThat(heard.get(1)).isNotBlank().doesNotContain("weather");
-        assertThat(recognizers()).isGreaterThanOrEqualTo(2);
+        // Two decoders in use; when the connections close, each is freed or kept idle for a later session.
+        assertThat(PocketsphinxLibraryRecognizer.decoders() - PocketsphinxLibraryRecognizer.idleDecoders())
+                .isGreaterThanOrEqualTo(2);
         clients.forEach(WsClient::close);
-        await().atMost(Duration.ofSeconds(30)).until(() -> recognizers() == 0);
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> PocketsphinxLibraryRecognizer.decoders() == PocketsphinxLibraryRecognizer.idleDecoders());
     }
 
-    private static long recognizers() {
-        return ProcessHandle.current().descendants()
-                            .filter(p -> p.info().command().orElse("").endsWith("pocketsphinx_continuous")).count();
+    /**
+     * While the user speaks, the words so far arrive as PARTIAL_TRANSCRIPT events, each different from the one
+     * before, all before the utterance's TRANSCRIPT; speech is streamed in real time as a microphone would.
+     */
+    @Test
+    void partialTranscriptsArriveWhileTheUserSpeaksBeforeTheFinalTranscript() throws Exception {
+        pipecat.gateway.replyWith(text -> "Okay.");
+        final String id = pipecat.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                 .getSessionId();
+        final WsClient client = pipecat.ws(id, 0);
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+        final byte[] said = speech("turn off the lights in the bedroom");
+        final byte[] pcm = Arrays.copyOf(said, said.length + 2 * 16_000); // a second of silence after
+        final long start = System.nanoTime();
+        for (int offset = 0, n = 0; offset < pcm.length; offset += 640, n++) {
+            final long wait = start + n * 20_000_000L - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            client.sendAudio(Arrays.copyOfRange(pcm, offset, Math.min(pcm.length, offset + 640)));
+        }
+        final SessionEvent transcript = client.await(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT);
+        final SessionEvent stop = client.await(e -> e.getType() == EventType.EVENT_TYPE_VAD_STOP);
+        final List<SessionEvent> partials = client.events.stream()
+                                                      .filter(e -> e.getType() == EventType.EVENT_TYPE_PARTIAL_TRANSCRIPT)
+                                                      .toList();
+        System.out.printf("partial transcripts: %s; %d before VAD_STOP; final '%s'%n",
+                          partials.stream().map(SessionEvent::getText).toList(),
+                          partials.stream().filter(p -> p.getSequence() < stop.getSequence()).count(),
+                          transcript.getText());
+        assertThat(partials).isNotEmpty().allSatisfy(p -> {
+            assertThat(p.getSequence()).isLessThan(transcript.getSequence());
+            assertThat(p.getRole()).isEqualTo("user");
+            assertThat(p.getText()).isNotBlank();
+        });
+        for (int i = 1; i < partials.size(); i++) {
+            assertThat(partials.get(i).getText()).isNotEqualTo(partials.get(i - 1).getText());
+        }
+        assertThat(transcript.getText()).isNotBlank();
+        client.await(e -> e.getType() == EventType.EVENT_TYPE_METRICS);
+        client.close();
     }
 
     @Test

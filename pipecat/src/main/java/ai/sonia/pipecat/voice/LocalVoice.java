@@ -8,8 +8,8 @@ import ai.sonia.pipecat.domain.VoiceSupport;
 import ai.sonia.pipecat.domain.VoiceTurns;
 
 /**
- * The voice pipeline with pluggable engines; by default the local ones (pocketsphinx, espeak-ng).
- * Availability is read from the file system at start (no process is spawned), so start-up stays fast.
+ * The voice pipeline with pluggable engines; by default the local ones (libpocketsphinx, espeak-ng).
+ * Availability is read at start (the file system, and whether libpocketsphinx loads; no process is spawned).
  */
 public final class LocalVoice implements VoiceSupport {
 
@@ -41,15 +41,26 @@ public final class LocalVoice implements VoiceSupport {
         this.endpointing = endpointing;
     }
 
-    /** pocketsphinx for recognition and espeak-ng for synthesis, when installed. */
-    public static LocalVoice defaults(VoiceMetrics metrics, boolean realtime, Endpointing endpointing) {
-        final boolean asr = PocketsphinxRecognizer.installed();
+    /**
+     * pocketsphinx for recognition, in process ({@code "library"}) or as a process per session
+     * ({@code "process"}), and espeak-ng for synthesis, when installed. A missing engine turns voice off.
+     */
+    public static LocalVoice defaults(String asrEngine, VoiceMetrics metrics, boolean realtime,
+                                      Endpointing endpointing) {
+        final boolean library = asrEngine.equals("library");
+        final java.util.Optional<String> asrMissing = library
+                ? PocketsphinxLibraryRecognizer.missing().map(why -> why + "; apt-get install libpocketsphinx3 "
+                                                                     + "pocketsphinx-en-us")
+                : PocketsphinxRecognizer.installed() ? java.util.Optional.empty()
+                                                     : java.util.Optional.of("apt-get install pocketsphinx "
+                                                                             + "pocketsphinx-en-us");
         final boolean tts = EspeakSynthesizer.installed();
-        final String description = "asr=pocketsphinx:" + (asr ? "available" : "missing (apt-get install pocketsphinx"
-                                                                             + " pocketsphinx-en-us)")
+        final String description = "asr=" + (library ? "pocketsphinx-library" : "pocketsphinx-process") + ":"
+                                   + asrMissing.map(why -> "missing (" + why + ")").orElse("available")
                                    + " tts=espeak-ng:" + (tts ? "available" : "missing (apt-get install espeak-ng)");
-        return new LocalVoice(new PocketsphinxRecognizer(), new EspeakSynthesizer("en-us"), asr && tts,
-                              description, metrics, realtime, endpointing);
+        final SpeechRecognizer recognizer = library ? new PocketsphinxLibraryRecognizer() : new PocketsphinxRecognizer();
+        return new LocalVoice(recognizer, new EspeakSynthesizer("en-us"), asrMissing.isEmpty() && tts, description,
+                              metrics, realtime, endpointing);
     }
 
     @Override

@@ -4,13 +4,23 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Turns a session's speech (16 kHz mono PCM16) into text as it is spoken. Pluggable: a streaming
- * pocketsphinx process per session is the local default; a stronger engine implements the same two calls.
+ * Turns a session's speech (16 kHz mono PCM16) into text as it is spoken. Pluggable: libpocketsphinx in
+ * process (with partial results) or a pocketsphinx process per session; a stronger engine implements the same
+ * calls.
  */
 public interface SpeechRecognizer {
 
     /** A recognizer for one session's utterances, kept until the session's connection closes. */
     Listening listen() throws IOException;
+
+    /**
+     * As {@link #listen()}, and the words recognized so far of the utterance being spoken go to {@code partials}
+     * each time they change, before its final transcript (called from the recognizer's own thread; must not
+     * block). A recognizer without partial results never calls it.
+     */
+    default Listening listen(java.util.function.Consumer<String> partials) throws IOException {
+        return listen();
+    }
 
     /** One session's recognizer. Calls come in order from one thread at a time. */
     interface Listening extends AutoCloseable {

@@ -22,7 +22,8 @@ import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.pipecat.v1.TurnMetrics;
 
 /**
- * One connection's voice turns: audio → VAD → recognition → chat → synthesis streamed back as TTS_AUDIO
+ * One connection's voice turns: audio → VAD → recognition (PARTIAL_TRANSCRIPT events while the user speaks,
+ * when the recognizer has them, then the TRANSCRIPT) → chat → synthesis streamed back as TTS_AUDIO
  * events, sentence by sentence, paced at real time. Speech while the assistant talks (barge-in) stops
  * the synthesis, emits INTERRUPTED, and the history keeps only the words already played.
  */
@@ -86,12 +87,19 @@ final class VoicePipeline implements VoiceTurns {
     // The session's recognizer starts with its first audio, so it is ready when the user speaks.
     private boolean listen() {
         try {
-            listening = recognizer.listen();
+            listening = recognizer.listen(this::partial);
             return true;
         } catch (IOException e) {
             logger.atWarn().addKeyValue("session_id", session.id()).setCause(e).log("Recognizer did not start");
             emitError("UNAVAILABLE", "speech recognition failed: " + e.getMessage());
             return false;
+        }
+    }
+
+    // The words so far of the utterance being spoken, from the recognizer's thread, before its TRANSCRIPT.
+    private void partial(String words) {
+        if (!ended && !closed()) {
+            session.append(base(EventType.EVENT_TYPE_PARTIAL_TRANSCRIPT).setRole("user").setText(words));
         }
     }
 

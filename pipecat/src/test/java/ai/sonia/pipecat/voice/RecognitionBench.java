@@ -13,8 +13,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Word error rate of recognizer configurations on a labelled set, for {@code scripts/bench-voice}: the
- * previous way (one process per utterance on a WAV file padded with silence) and the streaming recognizer
- * (one process per speaker, fed through the session's VAD frame by frame), with its options varied.
+ * previous way (one process per utterance on a WAV file padded with silence), the streaming recognizer (one
+ * process per speaker, fed through the session's VAD frame by frame) with its options varied, and libpocketsphinx
+ * in process (one decoder per speaker, fed the same way).
  */
 public final class RecognitionBench {
 
@@ -26,6 +27,13 @@ public final class RecognitionBench {
         configurations.put("per-utterance process (before)", utterances -> perUtterance(utterances, workDir));
         configurations.put("streaming, default options (after)",
                            utterances -> streaming(utterances, PocketsphinxRecognizer.DEFAULT_OPTIONS));
+        // libpocketsphinx in process: a new decoder per speaker (none kept idle), as the process is new per session.
+        configurations.put("library, in process",
+                           utterances -> streaming(utterances, new PocketsphinxLibraryRecognizer(List.of(), 30_000, 0),
+                                                   EnergyVad.defaults(), null, 5));
+        configurations.put("library, first pass only",
+                           utterances -> streaming(utterances, new PocketsphinxLibraryRecognizer(
+                                   List.of("-fwdflat", "no", "-bestpath", "no"), 30_000, 0), EnergyVad.defaults(), null, 5));
         final List<String> wide = new ArrayList<>(PocketsphinxRecognizer.DEFAULT_OPTIONS);
         wide.addAll(List.of("-beam", "1e-80", "-wbeam", "1e-60", "-pbeam", "1e-80"));
         configurations.put("streaming, wider beams", utterances -> streaming(utterances, wide));
@@ -95,17 +103,17 @@ public final class RecognitionBench {
 
     // Fed through the VAD as a session's audio is, a little faster than real time (the decoder keeps up).
     static List<String> streaming(List<LabelledSpeech.Utterance> utterances, List<String> options) throws Exception {
-        return streaming(utterances, options, EnergyVad.defaults(), null, 5);
+        return streaming(utterances, new PocketsphinxRecognizer(options, 10_000), EnergyVad.defaults(), null, 5);
     }
 
     /**
      * Also counts, in {@code cuts}, the utterances the VAD ended more than once (cut mid-sentence); each 20 ms
      * frame is followed by a sleep of {@code frameSleepMillis} (20: real time, as endpointing needs).
      */
-    static List<String> streaming(List<LabelledSpeech.Utterance> utterances, List<String> options, EnergyVad vad,
+    static List<String> streaming(List<LabelledSpeech.Utterance> utterances, SpeechRecognizer recognizer, EnergyVad vad,
                                   int[] cuts, long frameSleepMillis) throws Exception {
         final List<String> heard = new ArrayList<>();
-        try (SpeechRecognizer.Listening listening = new PocketsphinxRecognizer(options, 10_000).listen()) {
+        try (SpeechRecognizer.Listening listening = recognizer.listen()) {
             for (LabelledSpeech.Utterance u : utterances) {
                 final byte[] audio = new byte[u.pcm().length + 2 * EnergyVad.SAMPLE_RATE * 2];
                 System.arraycopy(u.pcm(), 0, audio, EnergyVad.SAMPLE_RATE / 2 * 2, u.pcm().length);
@@ -170,7 +178,8 @@ public final class RecognitionBench {
                 if (spoken.isEmpty()) {
                     continue;
                 }
-                final List<String> heard = streaming(spoken, PocketsphinxRecognizer.DEFAULT_OPTIONS,
+                final List<String> heard = streaming(spoken, new PocketsphinxRecognizer(PocketsphinxRecognizer.DEFAULT_OPTIONS,
+                                                                                        10_000),
                                                      EnergyVad.of(h.getValue()[0], h.getValue()[1]), cuts, 20);
                 for (int i = 0; i < spoken.size(); i++) {
                     wrong += LabelledSpeech.wordErrors(spoken.get(i).text(), heard.get(i));

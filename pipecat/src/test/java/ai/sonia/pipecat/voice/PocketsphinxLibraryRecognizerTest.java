@@ -1,0 +1,116 @@
+package ai.sonia.pipecat.voice;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * libpocketsphinx in process: partial transcripts while the utterance is fed, the final one at its end, and
+ * decoders freed (or kept idle, up to the limit) when sessions close, over many sessions.
+ */
+class PocketsphinxLibraryRecognizerTest {
+
+    @BeforeEach
+    void needsTheEngines() {
+        assumeFalse("1".equals(System.getenv("SONIA_TESTS_WITHOUT_VOICE")),
+                    "voice engine off: espeak-ng, sox or pocketsphinx is not installed and the test command could "
+                    + "not install it (sudo apt-get install espeak-ng sox pocketsphinx pocketsphinx-en-us)");
+        assertThat(PocketsphinxLibraryRecognizer.missing()).isEmpty();
+    }
+
+    @Test
+    void partialTranscriptsComeWhileSpeechIsFedAndTheFinalOneAtItsEnd() throws Exception {
+        final byte[] pcm = LabelledSpeech.speak("what is the weather today", new LabelledSpeech.Voice("en-us+m3", 150));
+        final List<String> partials = new CopyOnWriteArrayList<>();
+        final SpeechRecognizer recognizer = new PocketsphinxLibraryRecognizer(List.of(), 60_000, 0);
+        try (SpeechRecognizer.Listening listening = recognizer.listen(partials::add)) {
+            feed(listening, pcm);
+            final String heard = listening.end().get(60, TimeUnit.SECONDS);
+            System.out.println("library recognizer: partials " + partials + ", final '" + heard + "'");
+            assertThat(partials).isNotEmpty().doesNotHaveDuplicates();
+            assertThat(heard).isNotBlank();
+            // A second utterance on the same decoder: its partials are its own.
+            partials.clear();
+            feed(listening, pcm);
+            assertThat(listening.end().get(60, TimeUnit.SECONDS)).contains("weather");
+            assertThat(partials).isNotEmpty();
+        }
+    }
+
+    @Test
+    void decodersAreFreedWhenSessionsCloseOrKeptIdleUpToTheLimit() throws Exception {
+        // A model and a dictionary of a few words, so that each of the many decoders starts fast.
+        final Path dir = Files.createDirectories(Path.of("target/voice"));
+        final Path lm = dir.resolve("cycles.arpa");
+        final List<String> words = List.of("what", "is", "the", "weather", "today", "stop");
+        Files.writeString(lm, ContextLanguageModel.arpa(List.of("what is the weather today", "stop"), words::contains));
+        final Path dict = dir.resolve("cycles.dict");
+        try (java.util.stream.Stream<String> lines = Files.lines(PocketsphinxRecognizer.MODEL.resolve("cmudict-en-us.dict"))) {
+            Files.write(dict, lines.filter(line -> words.contains(line.split(" ")[0])).toList());
+        }
+        final List<String> small = List.of("-lm", lm.toString(), "-dict", dict.toString());
+        final byte[] pcm = Arrays.copyOf(LabelledSpeech.speak("what is the weather today",
+                                                              new LabelledSpeech.Voice("en-us+m3", 150)), 16_000);
+        final int before = PocketsphinxLibraryRecognizer.LIVE.get();
+        final long threadsBefore = decoderThreads();
+        final SpeechRecognizer freed = new PocketsphinxLibraryRecognizer(small, 60_000, 0);
+        for (int i = 0; i < 12; i++) {
+            try (SpeechRecognizer.Listening listening = freed.listen()) {
+                feed(listening, pcm); // closed mid-utterance: the decoder ends it before it is freed
+                if (i % 4 == 0) {
+                    listening.end().get(60, TimeUnit.SECONDS);
+                }
+            }
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> PocketsphinxLibraryRecognizer.LIVE.get() == before
+                                                           && decoderThreads() <= threadsBefore);
+        // Kept idle (one at most): every session after the first reuses the same decoder.
+        final List<String> other = new java.util.ArrayList<>(small);
+        other.addAll(List.of("-beam", "1e-48")); // its own idle set
+        final SpeechRecognizer pooled = new PocketsphinxLibraryRecognizer(other, 60_000, 1);
+        final int idleBefore = PocketsphinxLibraryRecognizer.idleDecoders();
+        for (int i = 0; i < 6; i++) {
+            try (SpeechRecognizer.Listening listening = pooled.listen()) {
+                feed(listening, pcm);
+                assertThat(listening.end().get(60, TimeUnit.SECONDS)).isNotNull();
+            }
+            // Back in the idle set once its thread has ended the session's use of it.
+            await().atMost(Duration.ofSeconds(60)).until(() -> PocketsphinxLibraryRecognizer.idleDecoders() > idleBefore);
+            assertThat(PocketsphinxLibraryRecognizer.LIVE.get()).isEqualTo(before + 1);
+        }
+    }
+
+    @Test
+    void aDecoderThatCannotStartFailsTheUtteranceAndFreesItsThread() throws Exception {
+        final long threadsBefore = decoderThreads();
+        final SpeechRecognizer broken = new PocketsphinxLibraryRecognizer(List.of("-no_such_option", "1"), 10_000, 2);
+        try (SpeechRecognizer.Listening listening = broken.listen()) {
+            listening.speech(new byte[640]);
+            assertThat(listening.end()).failsWithin(Duration.ofSeconds(60))
+                                       .withThrowableThat().withMessageContaining("could not start a decoder");
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> decoderThreads() <= threadsBefore);
+    }
+
+    private static void feed(SpeechRecognizer.Listening listening, byte[] pcm) {
+        for (int offset = 0; offset + EnergyVad.FRAME_BYTES <= pcm.length; offset += EnergyVad.FRAME_BYTES) {
+            listening.speech(Arrays.copyOfRange(pcm, offset, offset + EnergyVad.FRAME_BYTES));
+        }
+    }
+
+    private static long decoderThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("pocketsphinx-decoder-")
+                                                                        && t.isAlive()).count();
+    }
+}
