@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -225,7 +224,7 @@ class PostgresEngineTest {
 
     /** The first column of the first row of {@code query}, run on the test's database. */
     private static long sql(String query) throws Exception {
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement();
              ResultSet rs = s.executeQuery(query)) {
             rs.next();

@@ -70,11 +70,14 @@ public final class PostgresApprovalStore implements ApprovalStore {
      */
     public static PostgresApprovalStore open(Postgres.Settings settings) {
         final HikariDataSource pool = Postgres.openMigrated(settings, "evaos-approvals", SqliteApprovalStore.MIGRATIONS);
-        try (Connection c = pool.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT current_schema()")) {
-            rs.next();
+        try {
             // One channel per schema: stacks sharing a database in different schemas do not hear each other.
-            final String channel = "sonia.evaos.approvals." + rs.getString(1);
+            final String channel = "sonia.evaos.approvals." + Postgres.inTransaction(pool, c -> {
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_schema()")) {
+                    rs.next();
+                    return rs.getString(1);
+                }
+            });
             return new PostgresApprovalStore(pool, settings, channel.substring(0, Math.min(63, channel.length())));
         } catch (SQLException e) {
             pool.close();

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -142,7 +141,7 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
         final List<String> heard = new CopyOnWriteArrayList<>();
         final AtomicInteger lost = new AtomicInteger();
         a.followOtherReplicas((approval, change) -> heard.add(approval.getApprovalId()), lost::incrementAndGet);
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement()) {
             s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                       + "WHERE application_name = 'evaos-approvals-follow'");
@@ -194,7 +193,7 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
 
     /** Sessions that have run their LISTEN (following stores). */
     private static int listening() throws Exception {
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement();
              var rs = s.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
                                      + "'evaos-approvals-follow' AND state = 'idle' AND query LIKE 'LISTEN%'")) {
@@ -211,7 +210,7 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
 
     /** The contract wants an empty store per test; the schema is the class's, so its tables are emptied. */
     private static void emptyTables() {
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement()) {
             s.execute("DO $$ BEGIN IF to_regclass('approvals') IS NOT NULL THEN "
                       + "TRUNCATE approvals, decisions, requests; END IF; END $$");

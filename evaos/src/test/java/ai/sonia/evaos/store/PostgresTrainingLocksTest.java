@@ -1,7 +1,6 @@
 package ai.sonia.evaos.store;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -18,7 +17,7 @@ class PostgresTrainingLocksTest extends TrainingLocksContract {
     @Override
     protected TrainingLocks newStore() {
         final PostgresTrainingLocks locks = PostgresTrainingLocks.open(postgres.settings(2));
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement()) {
             s.execute("TRUNCATE training_locks");
         } catch (Exception e) {

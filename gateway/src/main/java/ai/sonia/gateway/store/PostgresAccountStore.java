@@ -199,7 +199,7 @@ public final class PostgresAccountStore implements AccountStore {
     // Plumbing
 
     /** Locks the user's tenant (every replica's admin check on it waits), then counts its other admins. */
-    private static boolean isLastAdmin(PostgresDatabase.Tx tx, UserRow user) throws SQLException {
+    private static boolean isLastAdmin(Tx tx, UserRow user) throws SQLException {
         if (user.role() != Role.ROLE_ADMIN || user.disabled()) {
             return false;
         }
@@ -208,11 +208,11 @@ public final class PostgresAccountStore implements AccountStore {
                          + " AND id <> ?", user.tenant(), user.id()) == 0;
     }
 
-    private static List<UserRow> users(PostgresDatabase.Tx tx, String sql, Object... args) throws SQLException {
+    private static List<UserRow> users(Tx tx, String sql, Object... args) throws SQLException {
         return tx.query(UserColumns::read, sql, args);
     }
 
-    private static List<KeyRow> keys(PostgresDatabase.Tx tx, String sql, Object... args) throws SQLException {
+    private static List<KeyRow> keys(Tx tx, String sql, Object... args) throws SQLException {
         return tx.query(rs -> new KeyRow(rs.getString("id"), rs.getString("tenant"), rs.getString("owner"),
                                       rs.getString("name"), Roles.parse(rs.getString("role")),
                                       rs.getString("secret_hash"), rs.getLong("create_ms"),

@@ -2,10 +2,7 @@ package ai.sonia.gateway.store;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 
 import ai.sonia.runtime.store.Migrations;
@@ -21,17 +18,13 @@ import ai.sonia.runtime.store.StoreHealth;
  */
 public final class SqliteDatabase implements AutoCloseable {
 
-    /** Maps the current row of a result set. */
-    @FunctionalInterface
-    interface Row<T> {
-        T map(ResultSet rs) throws SQLException;
-    }
-
     private final Connection connection;
+    private final Tx statements;
     private final StoreHealth health;
 
     private SqliteDatabase(Connection connection, StoreHealth health) {
         this.connection = connection;
+        this.statements = new Tx(connection);
         this.health = health;
     }
 
@@ -52,13 +45,9 @@ public final class SqliteDatabase implements AutoCloseable {
         }
     }
 
-    synchronized <T> List<T> query(Row<T> row, String sql, Object... args) {
-        final List<T> rows = new ArrayList<>();
-        try (PreparedStatement ps = prepare(sql, args); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                rows.add(row.map(rs));
-            }
-            return rows;
+    synchronized <T> List<T> query(Tx.Row<T> row, String sql, Object... args) {
+        try {
+            return statements.query(row, sql, args);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read accounts: " + e.getMessage(), e));
         }
@@ -71,8 +60,8 @@ public final class SqliteDatabase implements AutoCloseable {
 
     /** Runs a change; the number of rows changed. */
     synchronized int update(String sql, Object... args) {
-        try (PreparedStatement ps = prepare(sql, args)) {
-            return ps.executeUpdate();
+        try {
+            return statements.update(sql, args);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot write accounts: " + e.getMessage(), e));
         }
@@ -82,14 +71,6 @@ public final class SqliteDatabase implements AutoCloseable {
     synchronized long insert(String sql, Object... args) {
         update(sql, args);
         return queryLong("SELECT last_insert_rowid()");
-    }
-
-    private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-        final PreparedStatement ps = connection.prepareStatement(sql);
-        for (int i = 0; i < args.length; i++) {
-            ps.setObject(i + 1, args[i]);
-        }
-        return ps;
     }
 
     @Override

@@ -3,7 +3,6 @@ package ai.sonia.gateway.store;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
 
 import org.junit.jupiter.api.AfterEach;
@@ -35,7 +34,7 @@ class PostgresAuditLogTest extends AuditLogContract {
     void theDatabaseRefusesToChangeOrDeleteAnEvent() throws Exception {
         new PostgresAuditLog(stores.newDatabase())
                 .append(new AuditLog.AuditRow(0, "t1", 1, 1, true, "a", "u", "n", "127.0.0.1", "d"));
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement()) {
             assertThatThrownBy(() -> s.executeUpdate("UPDATE audit_events SET detail = 'x'"))
                     .hasMessageContaining("append-only");

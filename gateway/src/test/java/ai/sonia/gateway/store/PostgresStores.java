@@ -1,9 +1,5 @@
 package ai.sonia.gateway.store;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,13 +19,8 @@ final class PostgresStores implements AutoCloseable {
     PostgresDatabase newDatabase() {
         final PostgresDatabase db = PostgresDatabase.open(postgres.settings());
         open.add(db);
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
-             Statement s = c.createStatement()) {
-            // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
-            s.execute("TRUNCATE tenants, users, sessions, refresh_tokens, api_keys, request_ids, audit_events");
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
+        postgres.execute("TRUNCATE tenants, users, sessions, refresh_tokens, api_keys, request_ids, audit_events");
         return db;
     }
 

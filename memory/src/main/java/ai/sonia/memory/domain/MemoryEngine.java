@@ -276,28 +276,32 @@ public final class MemoryEngine {
     /** Closes a memory's validity without a successor. */
     public Memory invalidate(InvalidateMemoryRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
-        RequestChecks.name("name", request.getName(), true);
-        RequestChecks.label("reason", request.getReason());
-        final long nowMs = nowMs();
-        final Memory current = row(request.getName(), nowMs).memory();
-        access.checkWritable(current);
-        training.checkWritable(current.getScope().getTenant());
+        final long nowMs = checkClosable(request.getName(), request.getReason(), access);
         return store.invalidate(request.getName(), request.getReason(), access.actor(), nowMs).memory();
     }
 
     /** Deletes a memory for good; the audit log keeps that it happened. */
     public ForgetMemoryResponse forget(ForgetMemoryRequest request, Access access) {
         RequestChecks.noUnknownFields("", request);
-        RequestChecks.name("name", request.getName(), true);
-        RequestChecks.label("reason", request.getReason());
-        final long nowMs = nowMs();
-        final Memory current = row(request.getName(), nowMs).memory();
-        access.checkWritable(current);
-        training.checkWritable(current.getScope().getTenant());
+        final long nowMs = checkClosable(request.getName(), request.getReason(), access);
         final Forgotten forgotten = store.forget(request.getName(), request.getReason(), access.actor(), nowMs);
         index.remove(forgotten.tenant(), forgotten.id());
         return ForgetMemoryResponse.newBuilder().setName(request.getName())
                                    .setAuditRecord(forgotten.auditRecord()).build();
+    }
+
+    /**
+     * The checks of an invalidate or forget of memory {@code name} for {@code reason}: the name and reason
+     * valid, the memory there and writable by {@code access} outside training; the time they were made at.
+     */
+    private long checkClosable(String name, String reason, Access access) {
+        RequestChecks.name("name", name, true);
+        RequestChecks.label("reason", reason);
+        final long nowMs = nowMs();
+        final Memory current = row(name, nowMs).memory();
+        access.checkWritable(current);
+        training.checkWritable(current.getScope().getTenant());
+        return nowMs;
     }
 
     /** Counts and sizes of what the caller sees. */

@@ -40,8 +40,6 @@ import ai.sonia.runtime.store.Postgres;
  */
 public final class PostgresMemoryStore implements MemoryStore {
 
-    private static final int ATTEMPTS = 3;
-
     /** PostgreSQL's side of the statements: ids as an array, rows locked by the writes that read them. */
     static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
         @Override
@@ -82,12 +80,6 @@ public final class PostgresMemoryStore implements MemoryStore {
         }
     };
 
-    /** One step on a connection. */
-    @FunctionalInterface
-    interface Work<T> {
-        T run(Connection connection) throws SQLException;
-    }
-
     private final HikariDataSource pool;
     private final Postgres.Settings settings;
     private final LedgerSql sql = new LedgerSql(DIALECT);
@@ -104,14 +96,8 @@ public final class PostgresMemoryStore implements MemoryStore {
      * @throws IllegalStateException when the database cannot be reached (naming its URL) or migrated
      */
     public static PostgresMemoryStore open(Postgres.Settings settings) {
-        final HikariDataSource pool = Postgres.open(settings, "memory-ledger");
-        try {
-            Postgres.migrate(pool, SqliteMemoryStore.MIGRATIONS);
-            return new PostgresMemoryStore(pool, settings);
-        } catch (SQLException | RuntimeException e) {
-            pool.close();
-            throw new IllegalStateException("cannot open the memory ledger on " + settings + ": " + e.getMessage(), e);
-        }
+        return new PostgresMemoryStore(Postgres.openMigrated(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS),
+                                       settings);
     }
 
     /** The audit log in the same database. */
@@ -126,47 +112,22 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     // ---------------------------------------------------------------- transactions
 
-    /** Runs {@code work} in one transaction, again when PostgreSQL aborts it for a deadlock or serialization. */
-    <T> T inTransaction(Work<T> work) {
-        for (int attempt = 1; ; attempt++) {
-            try (Connection c = pool.getConnection()) {
-                c.setAutoCommit(false);
-                try {
-                    final T result = work.run(c);
-                    c.commit();
-                    return result;
-                } catch (SQLException | RuntimeException e) {
-                    c.rollback();
-                    throw e;
-                }
-            } catch (SQLException e) {
-                if (attempt < ATTEMPTS && retriable(e)) {
-                    continue;
-                }
-                throw failure(e);
-            }
-        }
-    }
-
-    /** Runs {@code read} on one snapshot (REPEATABLE READ, read-only), streaming large results. */
-    <T> T inSnapshot(Work<T> read) {
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            c.setReadOnly(true);
-            try {
-                return read.run(c);
-            } finally {
-                c.rollback();
-            }
+    /** {@link Postgres#inTransaction} (run again after a deadlock or serialization failure), failures mapped. */
+    <T> T inTransaction(Postgres.Work<T> work) {
+        try {
+            return Postgres.inTransaction(pool, work);
         } catch (SQLException e) {
             throw failure(e);
         }
     }
 
-    /** A deadlock or serialization failure: the transaction was rolled back and may simply run again. */
-    private static boolean retriable(SQLException e) {
-        return "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
+    /** {@link Postgres#inSnapshot}: one read-only REPEATABLE READ snapshot, streaming large results. */
+    <T> T inSnapshot(Postgres.Work<T> read) {
+        try {
+            return Postgres.inSnapshot(pool, read);
+        } catch (SQLException e) {
+            throw failure(e);
+        }
     }
 
     /** UNAVAILABLE when PostgreSQL cannot be reached; otherwise the server's error. */

@@ -45,7 +45,7 @@ class PostgresAuditLogTest extends AuditLogContract {
                                                     .setScope(Scope.newBuilder().setTenant("t")).build(),
                                               "h", new float[] {1, 0}, "m", null, ""),
                                 MemoryStoreContract.ACTOR, 1);
-        try (Connection c = ledgers.connection(); Statement s = c.createStatement()) {
+        try (Connection c = postgres.connection(); Statement s = c.createStatement()) {
             assertThatThrownBy(() -> s.executeUpdate("UPDATE audit_records SET detail = 'x'"))
                     .hasMessageContaining("append-only");
             assertThatThrownBy(() -> s.executeUpdate("DELETE FROM audit_records")).hasMessageContaining("append-only");

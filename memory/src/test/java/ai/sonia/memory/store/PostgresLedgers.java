@@ -1,9 +1,5 @@
 package ai.sonia.memory.store;
 
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,13 +18,9 @@ final class PostgresLedgers implements AutoCloseable {
     /** The class's ledger (migrated), with every table emptied. */
     PostgresMemoryStore emptied() {
         final PostgresMemoryStore store = another();
-        try (Connection c = connection(); Statement s = c.createStatement()) {
-            // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
-            s.execute("TRUNCATE memories, memory_metadata, memory_vectors, audit_records, store_requests,"
-                      + " memory_changes");
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
+        // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
+        postgres.execute("TRUNCATE memories, memory_metadata, memory_vectors, audit_records, store_requests,"
+                         + " memory_changes");
         return store;
     }
 
@@ -37,11 +29,6 @@ final class PostgresLedgers implements AutoCloseable {
         final PostgresMemoryStore store = PostgresMemoryStore.open(postgres.settings(4));
         open.add(store);
         return store;
-    }
-
-    /** A connection of the test's own, outside the stores. */
-    Connection connection() throws SQLException {
-        return DriverManager.getConnection(postgres.url(), "postgres", "unused");
     }
 
     @Override

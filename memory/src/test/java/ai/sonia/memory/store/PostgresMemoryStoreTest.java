@@ -130,7 +130,7 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
         });
 
         // A store whose transaction began first (a lower seq) but commits after a later store.
-        try (Connection slow = ledgers.connection()) {
+        try (Connection slow = postgres.connection()) {
             slow.setAutoCommit(false);
             final Stored late = new LedgerSql(PostgresMemoryStore.DIALECT)
                     .store(slow, memory(scope("feed", ""), "Committed late."), ACTOR, NOW);

@@ -1,6 +1,5 @@
 package ai.sonia.openclaw.store;
 
-import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
@@ -78,16 +77,11 @@ public final class PostgresAuditLog implements AuditLog {
         pool.close();
     }
 
-    /** A step on one connection. */
-    private interface Work<T> {
-        T run(Connection c) throws SQLException;
-    }
-
-    // Each step is one statement or two independent ones, committed as they run. A database out of reach is
-    // UNAVAILABLE (retriable); anything else is a bug or corruption: INTERNAL, with the cause in the server log.
-    private <T> T run(String what, Work<T> work) {
-        try (Connection c = pool.getConnection()) {
-            return work.run(c);
+    // Each step in one transaction (Postgres.inTransaction). A database out of reach is UNAVAILABLE
+    // (retriable); anything else is a bug or corruption: INTERNAL, with the cause in the server log.
+    private <T> T run(String what, Postgres.Work<T> work) {
+        try {
+            return Postgres.inTransaction(pool, work);
         } catch (SQLException e) {
             throw Postgres.unavailableOr(e, "openclaw", POOL, new IllegalStateException(what + ": " + e.getMessage(), e));
         }

@@ -92,7 +92,7 @@ class PostgresAuditLogTest extends AuditLogContract {
     }
 
     private static void execute(String sql) {
-        try (Connection c = DriverManager.getConnection(postgres.url(), "postgres", "unused");
+        try (Connection c = postgres.connection();
              Statement s = c.createStatement()) {
             s.execute(sql);
         } catch (SQLException e) {

@@ -78,18 +78,18 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public Optional<Session> findByRequest(String tenant, String userId, String requestId) {
-        return autoCommit("cannot read the session of a request", c -> byRequest(c, tenant, userId, requestId));
+        return inTransaction("cannot read the session of a request", c -> byRequest(c, tenant, userId, requestId));
     }
 
     @Override
     public void save(Session session) {
-        autoCommit("cannot save session " + session.getSessionId(),
+        inTransaction("cannot save session " + session.getSessionId(),
              c -> write(c, UPSERT, values(session, "")));
     }
 
     @Override
     public Optional<Session> find(String sessionId) {
-        return autoCommit("cannot read session " + sessionId,
+        return inTransaction("cannot read session " + sessionId,
                     c -> first(query(c, SESSION_COLUMNS + " WHERE session_id = ?", PostgresSessionStore::session,
                                      sessionId)));
     }
@@ -132,7 +132,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public List<HistoryEntry> history(String sessionId) {
-        return autoCommit("cannot read history of " + sessionId,
+        return inTransaction("cannot read history of " + sessionId,
                     c -> query(c, "SELECT entry FROM pipecat_history WHERE session_id = ? ORDER BY position",
                                rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
     }
@@ -160,14 +160,14 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public List<SessionEvent> events(String sessionId, long afterSequence) {
-        return autoCommit("cannot read events of " + sessionId,
+        return inTransaction("cannot read events of " + sessionId,
                     c -> query(c, "SELECT event FROM pipecat_events WHERE session_id = ? AND seq > ? ORDER BY seq",
                                rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence));
     }
 
     @Override
     public boolean markSeen(String sessionId, String messageId) {
-        return autoCommit("cannot record a message id of " + sessionId,
+        return inTransaction("cannot record a message id of " + sessionId,
                     c -> write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?)"
                                    + " ON CONFLICT DO NOTHING", sessionId, messageId) == 1);
     }
@@ -176,19 +176,19 @@ public final class PostgresSessionStore implements SessionStore {
     public List<Session> list(Filter filter, Optional<Key> after, int limit) {
         final List<Object> args = new ArrayList<>();
         final String sql = SessionRows.list(SESSION_COLUMNS, filter, after, limit, args);
-        return autoCommit("cannot list sessions", c -> query(c, sql, PostgresSessionStore::session, args.toArray()));
+        return inTransaction("cannot list sessions", c -> query(c, sql, PostgresSessionStore::session, args.toArray()));
     }
 
     @Override
     public int countLive() {
-        return autoCommit("cannot count sessions",
+        return inTransaction("cannot count sessions",
                     c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
                                SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
     }
 
     @Override
     public List<String> idleSince(long beforeMs) {
-        return autoCommit("cannot find idle sessions",
+        return inTransaction("cannot find idle sessions",
                     c -> query(c, "SELECT session_id FROM pipecat_sessions WHERE state <> ? AND activity_ms < ?",
                                rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs));
     }
@@ -228,36 +228,20 @@ public final class PostgresSessionStore implements SessionStore {
         T run(Connection c) throws SQLException, InvalidProtocolBufferException;
     }
 
-    // One statement (or reads that need no common snapshot), committed as it runs.
-    private <T> T autoCommit(String what, Work<T> work) {
-        try (Connection c = pool.getConnection()) {
-            return work.run(c);
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failure(what, e);
-        }
-    }
-
-    // Runs the step in one transaction: all of it is written, or (when it throws) nothing.
+    // Runs the step in one transaction (Postgres.inTransaction): all of it is written, or (when it throws)
+    // nothing. A database out of reach is UNAVAILABLE (retriable); anything else is a bug or corruption:
+    // INTERNAL, with the cause in the server log.
     private <T> T inTransaction(String what, Work<T> work) {
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                final T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException | InvalidProtocolBufferException e) {
-            throw failure(what, e);
+        try {
+            return Postgres.inTransaction(pool, c -> {
+                try {
+                    return work.run(c);
+                } catch (InvalidProtocolBufferException e) {
+                    throw new SQLException("a stored session cannot be read: " + e.getMessage(), e);
+                }
+            });
+        } catch (SQLException e) {
+            throw Postgres.unavailableOr(e, "pipecat", POOL, new IllegalStateException(what + ": " + e.getMessage(), e));
         }
-    }
-
-    // A database out of reach is UNAVAILABLE (retriable); anything else is a bug or corruption: INTERNAL, with the
-    // cause in the server log.
-    private static RuntimeException failure(String what, Exception e) {
-        final IllegalStateException internal = new IllegalStateException(what + ": " + e.getMessage(), e);
-        return e instanceof SQLException sql ? Postgres.unavailableOr(sql, "pipecat", POOL, internal) : internal;
     }
 }

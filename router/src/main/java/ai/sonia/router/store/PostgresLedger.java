@@ -1,6 +1,5 @@
 package ai.sonia.router.store;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -37,6 +36,8 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
             + " ON CONFLICT (tenant, month) DO UPDATE SET tokens = m.tokens + EXCLUDED.tokens,"
             + " cost_micros = m.cost_micros + EXCLUDED.cost_micros";
 
+    private static final String POOL = "router-ledger";
+
     private final HikariDataSource pool;
     private final LedgerSql.GroupCommit groupCommit = new LedgerSql.GroupCommit();
 
@@ -50,14 +51,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
      * @throws IllegalStateException when the database cannot be reached or migrated
      */
     public static PostgresLedger open(Postgres.Settings settings) {
-        final HikariDataSource pool = Postgres.open(settings, "router-ledger");
-        try {
-            Postgres.migrate(pool, SqliteLedger.MIGRATIONS);
-            return new PostgresLedger(pool);
-        } catch (SQLException | RuntimeException e) {
-            pool.close();
-            throw new IllegalStateException("cannot open the ledger on " + settings + ": " + e.getMessage(), e);
-        }
+        return new PostgresLedger(Postgres.openMigrated(settings, POOL, SqliteLedger.MIGRATIONS));
     }
 
     /** Writes the row and returns once it is committed; concurrent callers share one commit. */
@@ -79,30 +73,27 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
             sums[0] += u.promptTokens() + u.completionTokens();
             sums[1] += u.costMicros();
         }
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try (PreparedStatement insert = c.prepareStatement(LedgerSql.INSERT);
-                 PreparedStatement month = c.prepareStatement(ADD_TO_MONTH)) {
-                for (Map.Entry<List<String>, long[]> e : months.entrySet()) {
-                    month.setString(1, e.getKey().get(0));
-                    month.setString(2, e.getKey().get(1));
-                    month.setLong(3, e.getValue()[0]);
-                    month.setLong(4, e.getValue()[1]);
-                    month.executeUpdate();
+        try {
+            return inTransaction(c -> {
+                try (PreparedStatement insert = c.prepareStatement(LedgerSql.INSERT);
+                     PreparedStatement month = c.prepareStatement(ADD_TO_MONTH)) {
+                    for (Map.Entry<List<String>, long[]> e : months.entrySet()) {
+                        month.setString(1, e.getKey().get(0));
+                        month.setString(2, e.getKey().get(1));
+                        month.setLong(3, e.getValue()[0]);
+                        month.setLong(4, e.getValue()[1]);
+                        month.executeUpdate();
+                    }
+                    for (UsageRecord u : batch) {
+                        LedgerSql.bindRow(insert, u);
+                        insert.addBatch();
+                    }
+                    insert.executeBatch();
+                    return null;
                 }
-                for (UsageRecord u : batch) {
-                    LedgerSql.bindRow(insert, u);
-                    insert.addBatch();
-                }
-                insert.executeBatch();
-                c.commit();
-                return null;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            return new IllegalStateException("ledger write failed: " + e.getMessage(), e);
+            });
+        } catch (RuntimeException e) {
+            return e;
         }
     }
 
@@ -116,8 +107,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
         if (!LedgerSql.fits(limits, 0, 0, u)) {
             return false; // more than a whole month's budget on its own
         }
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
+        return inTransaction(c -> {
             try (PreparedStatement month = c.prepareStatement(
                     ADD_TO_MONTH + " WHERE (? = 0 OR m.tokens + EXCLUDED.tokens <= ?)"
                     + " AND (? = 0 OR m.cost_micros + EXCLUDED.cost_micros <= ?)");
@@ -131,46 +121,25 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
                 month.setLong(7, limits.costMicros());
                 month.setLong(8, limits.costMicros());
                 if (month.executeUpdate() == 0) {
-                    c.rollback();
-                    return false;
+                    return false; // nothing written: the commit is empty
                 }
                 LedgerSql.bindRow(insert, u);
                 insert.executeUpdate();
-                c.commit();
                 return true;
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("ledger write failed: " + e.getMessage(), e);
-        }
+        });
     }
 
 
     @Override
     public UsageSums sums(UsageScope scope, String startDay, String endDay, @Nullable UsageSums.Key after,
                           int limit) {
-        try (Connection c = pool.getConnection()) {
-            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
-            c.setAutoCommit(false);
-            try {
-                return LedgerSql.sums(c, scope, startDay, endDay, after, limit);
-            } finally {
-                c.commit();
-            }
-        } catch (SQLException e) {
-            throw readFailure(e);
-        }
+        return inSnapshot(c -> LedgerSql.sums(c, scope, startDay, endDay, after, limit));
     }
 
     @Override
     public List<HourTotal> hourlyTotals(UsageScope scope, long fromHour) {
-        try (Connection c = pool.getConnection()) {
-            return LedgerSql.hourlyTotals(c, scope, fromHour);
-        } catch (SQLException e) {
-            throw readFailure(e);
-        }
+        return inTransaction(c -> LedgerSql.hourlyTotals(c, scope, fromHour));
     }
 
     /**
@@ -179,7 +148,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
      */
     @Override
     public Charged chargedSince(String tenant, String fromDay) {
-        try (Connection c = pool.getConnection()) {
+        return inTransaction(c -> {
             if (fromDay.length() == 10 && fromDay.endsWith("-01")) {
                 try (PreparedStatement q = c.prepareStatement(
                         "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(cost_micros), 0) FROM usage_month"
@@ -193,13 +162,30 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
                 }
             }
             return LedgerSql.chargedSince(c, tenant, fromDay);
+        });
+    }
+
+    /** {@link Postgres#inTransaction}, its failures mapped by {@link Postgres#unavailableOr}. */
+    private <T> T inTransaction(Postgres.Work<T> work) {
+        try {
+            return Postgres.inTransaction(pool, work);
         } catch (SQLException e) {
-            throw readFailure(e);
+            throw failure(e);
         }
     }
 
-    private static RuntimeException readFailure(SQLException e) {
-        return new IllegalStateException("ledger read failed: " + e.getMessage(), e);
+    /** {@link Postgres#inSnapshot}, its failures mapped by {@link Postgres#unavailableOr}. */
+    private <T> T inSnapshot(Postgres.Work<T> read) {
+        try {
+            return Postgres.inSnapshot(pool, read);
+        } catch (SQLException e) {
+            throw failure(e);
+        }
+    }
+
+    /** UNAVAILABLE when PostgreSQL cannot be reached; otherwise the server's error (INTERNAL). */
+    private static RuntimeException failure(SQLException e) {
+        return Postgres.unavailableOr(e, "router", POOL, new IllegalStateException("ledger: " + e.getMessage(), e));
     }
 
     @Override

@@ -173,22 +173,71 @@ public final class Postgres {
         T run(Connection connection) throws SQLException;
     }
 
+    /** How often {@link #inTransaction} runs a step that PostgreSQL aborted for a deadlock or serialization. */
+    static final int ATTEMPTS = 3;
+
     /**
      * Runs {@code work} on a connection of {@code pool} in one transaction, committed when it returns and
-     * rolled back when it throws.
+     * rolled back when it throws; run again (up to {@value #ATTEMPTS} times in all) when PostgreSQL aborted it
+     * for a deadlock or a serialization failure, which rolled all of it back. {@code work} must therefore do
+     * nothing but its statements on the connection.
      */
     public static <T> T inTransaction(DataSource pool, Work<T> work) throws SQLException {
-        try (Connection c = pool.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                final T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
+        for (int attempt = 1; ; attempt++) {
+            try (Connection c = pool.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    final T result = work.run(c);
+                    c.commit();
+                    return result;
+                } catch (SQLException | RuntimeException e) {
+                    rollback(c, e);
+                    throw e;
+                }
+            } catch (SQLException e) {
+                if (attempt >= ATTEMPTS || !retriable(e)) {
+                    throw e;
+                }
             }
         }
+    }
+
+    /**
+     * Runs {@code read} on one snapshot of the database (a read-only REPEATABLE READ transaction, rolled back
+     * afterwards): every statement of it sees the same committed state, and large results may stream.
+     */
+    public static <T> T inSnapshot(DataSource pool, Work<T> read) throws SQLException {
+        try (Connection c = pool.getConnection()) {
+            c.setAutoCommit(false);
+            c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            c.setReadOnly(true);
+            final T result;
+            try {
+                result = read.run(c);
+            } catch (SQLException | RuntimeException e) {
+                rollback(c, e);
+                throw e;
+            }
+            c.rollback();
+            return result;
+        }
+    }
+
+    /**
+     * Rolls back after {@code failure}, which stays the exception thrown: a connection the failure closed (the
+     * server gone) cannot roll back, and that must not hide why.
+     */
+    private static void rollback(Connection c, Exception failure) {
+        try {
+            c.rollback();
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** A deadlock or serialization failure: PostgreSQL rolled the transaction back, and it may simply run again. */
+    static boolean retriable(SQLException e) {
+        return "40P01".equals(e.getSQLState()) || "40001".equals(e.getSQLState());
     }
 
     /**

@@ -6,18 +6,31 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.Statement;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import com.zaxxer.hikari.HikariDataSource;
 
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
 import ai.sonia.runtime.testing.TestHomes;
 
-/** The {@code store} section: SQLite unless told, PostgreSQL only with an owner-only password file. */
+/**
+ * The {@code store} section: SQLite unless told, PostgreSQL only with an owner-only password file; a
+ * transaction aborted for a deadlock or serialization runs again.
+ */
 class PostgresTest {
+
+    @RegisterExtension
+    static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
 
     @Test
     void sqliteIsTheDefault() {
@@ -68,6 +81,38 @@ class PostgresTest {
         assertThat(Postgres.unavailableOr(new SQLException("syntax", "42601"), "pipecat", "s", otherwise))
                 .isSameAs(otherwise);
         assertThat(Postgres.unavailableOr(new SQLException("no state"), "pipecat", "s", otherwise)).isSameAs(otherwise);
+    }
+
+    @Test
+    void aTransactionAbortedForADeadlockOrSerializationRunsAgainAndOtherFailuresDoNot() throws SQLException {
+        try (HikariDataSource pool = Postgres.open(postgres.settings(), "retry-test")) {
+            final AtomicInteger runs = new AtomicInteger();
+            final long answer = Postgres.inTransaction(pool, c -> {
+                if (runs.incrementAndGet() < Postgres.ATTEMPTS) {
+                    throw new SQLException(runs.get() == 1 ? "deadlock" : "serialization", runs.get() == 1 ? "40P01" : "40001");
+                }
+                try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT 42")) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            });
+            assertThat(answer).isEqualTo(42);
+            assertThat(runs).hasValue(Postgres.ATTEMPTS);
+
+            runs.set(0);
+            assertThatThrownBy(() -> Postgres.inTransaction(pool, c -> {
+                runs.incrementAndGet();
+                throw new SQLException("deadlock", "40P01");
+            })).hasMessage("deadlock");
+            assertThat(runs).hasValue(Postgres.ATTEMPTS);
+
+            runs.set(0);
+            assertThatThrownBy(() -> Postgres.inTransaction(pool, c -> {
+                runs.incrementAndGet();
+                throw new SQLException("syntax", "42601");
+            })).hasMessage("syntax");
+            assertThat(runs).hasValue(1);
+        }
     }
 
     @Test
