@@ -7,6 +7,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -32,11 +33,20 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 final class Tokens {
 
     static final String ISSUER = "sonia";
+    /** Bound of {@link #verified}: emptied when full (a burst of distinct tokens costs one re-check each). */
+    private static final int VERIFIED_MAX = 4096;
 
     private final JOSEObjectType type;
     private final String audience;
     private final MACSigner signer;
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    /**
+     * Tokens already verified, by their exact text, until they expire: the same bearer on every call of a
+     * session is checked (signature, type, claims) once. A hit is only taken before {@code exp} (stricter
+     * than the verifier's clock skew, which a later full check still applies); revocation is not cached
+     * (its callers check it on every call).
+     */
+    private final Map<String, JWTClaimsSet> verified = new ConcurrentHashMap<>();
 
     Tokens(byte[] key, String type, String audience, Set<String> requiredClaims) {
         this.type = new JOSEObjectType(type);
@@ -73,8 +83,17 @@ final class Tokens {
 
     /** The claims of a valid token; {@link AuthenticationException} saying why otherwise. */
     JWTClaimsSet verify(String token) {
+        final JWTClaimsSet known = verified.get(token);
+        if (known != null && known.getExpirationTime().getTime() > System.currentTimeMillis()) {
+            return known;
+        }
         try {
-            return processor.process(token, null);
+            final JWTClaimsSet claims = processor.process(token, null);
+            if (verified.size() >= VERIFIED_MAX) {
+                verified.clear();
+            }
+            verified.put(token, claims);
+            return claims;
         } catch (ParseException e) {
             throw new AuthenticationException("malformed token");
         } catch (BadJOSEException | JOSEException e) {
