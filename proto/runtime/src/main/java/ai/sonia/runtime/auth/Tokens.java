@@ -35,6 +35,9 @@ final class Tokens {
     static final String ISSUER = "sonia";
     /** Bound of {@link #verified}: emptied when full (a burst of distinct tokens costs one re-check each). */
     private static final int VERIFIED_MAX = 4096;
+    /** The encoded headers of Sonia's own tokens seen so far (a handful: one per kind), with their {@code typ}. */
+    private static final Map<String, String> SONIA_HEADERS = new ConcurrentHashMap<>();
+    private static final int SONIA_HEADERS_MAX = 64;
 
     private final JOSEObjectType type;
     private final String audience;
@@ -103,11 +106,23 @@ final class Tokens {
 
     /** The {@code typ} of a token's header, without verifying anything, to pick its verifier; null if none. */
     static String peekType(String token) {
+        final int dot = token.indexOf('.');
+        final String header = dot > 0 ? token.substring(0, dot) : null;
+        final String known = header == null ? null : SONIA_HEADERS.get(header);
+        if (known != null) {
+            return known; // the rest of the token is parsed, and refused if malformed, by its verifier
+        }
+        final String type;
         try {
             final JOSEObjectType peeked = com.nimbusds.jose.JOSEObject.parse(token).getHeader().getType();
-            return peeked == null ? null : peeked.getType();
+            type = peeked == null ? null : peeked.getType();
         } catch (ParseException e) {
             throw new AuthenticationException("malformed token");
         }
+        if (header != null && (AccessTokens.TYPE.equals(type) || ServiceCredentials.TYPE.equals(type))
+            && SONIA_HEADERS.size() < SONIA_HEADERS_MAX) {
+            SONIA_HEADERS.put(header, type);
+        }
+        return type;
     }
 }

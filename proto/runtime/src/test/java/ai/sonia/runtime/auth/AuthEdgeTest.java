@@ -248,6 +248,8 @@ class AuthEdgeTest {
         assertThat(authenticator.authenticate(token).subject()).isEqualTo("ann"); // from the verified tokens
         final String forged = token.substring(0, token.length() - 2) + (token.endsWith("AA") ? "BB" : "AA");
         assertThatThrownBy(() -> authenticator.authenticate(forged)).isInstanceOf(AuthenticationException.class);
+        final String knownHeaderOnly = token.substring(0, token.indexOf('.')) + ".garbage";
+        assertThatThrownBy(() -> authenticator.authenticate(knownHeaderOnly)).hasMessage("malformed token");
         final String expired = AccessTokens.of(config).issue(Principal.user("acme", "ann", Role.ROLE_USER), "s-old",
                                                              Duration.ofMinutes(-5));
         assertThatThrownBy(() -> authenticator.authenticate(expired)).isInstanceOf(AuthenticationException.class);
