@@ -129,6 +129,9 @@ public final class RouterBenchmark {
         line("| measure | direct p50 / p99 (ms) | router added p50 / p99 (ms) | portkey added p50 / p99 (ms) | router/portkey added p50 |");
         line("|---|---|---|---|---|");
         sequential();
+        if (Boolean.getBoolean("bench.sequentialOnly")) { // for a profile of the sequential case alone
+            return;
+        }
         for (int concurrency : new int[] { 16, 64 }) {
             concurrent(concurrency, n(4000));
         }

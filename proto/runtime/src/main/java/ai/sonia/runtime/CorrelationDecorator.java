@@ -11,6 +11,8 @@ import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
+import ai.sonia.runtime.logging.LogValues;
+
 /**
  * The outermost decorator of every service: takes the correlation id from {@code X-Correlation-ID} or
  * makes one, keeps it (and the service name) on the request context for logs, envelopes and
@@ -59,7 +61,7 @@ final class CorrelationDecorator implements DecoratingHttpServiceFunction {
                 .addKeyValue("status", log.responseHeaders().status().code())
                 .addKeyValue("grpc_status", grpcStatus)
                 .addKeyValue("principal", principal(ctx))
-                .addKeyValue("duration_ms", String.format("%.3f", log.totalDurationNanos() / 1e6))
+                .addKeyValue("duration_ms", LogValues.millis(log.totalDurationNanos()))
                 .log("{} {} {}", ctx.method(), path, log.responseHeaders().status().code());
     }
 }

@@ -7,6 +7,7 @@ import java.util.Date;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
@@ -32,11 +33,23 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 final class Tokens {
 
     static final String ISSUER = "sonia";
+    /** Bound of {@link #verified}: emptied when full (a burst of distinct tokens costs one re-check each). */
+    private static final int VERIFIED_MAX = 4096;
+    /** The encoded headers of Sonia's own tokens seen so far (a handful: one per kind), with their {@code typ}. */
+    private static final Map<String, String> SONIA_HEADERS = new ConcurrentHashMap<>();
+    private static final int SONIA_HEADERS_MAX = 64;
 
     private final JOSEObjectType type;
     private final String audience;
     private final MACSigner signer;
     private final DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+    /**
+     * Tokens already verified, by their exact text, until they expire: the same bearer on every call of a
+     * session is checked (signature, type, claims) once. A hit is only taken before {@code exp} (stricter
+     * than the verifier's clock skew, which a later full check still applies); revocation is not cached
+     * (its callers check it on every call).
+     */
+    private final Map<String, JWTClaimsSet> verified = new ConcurrentHashMap<>();
 
     Tokens(byte[] key, String type, String audience, Set<String> requiredClaims) {
         this.type = new JOSEObjectType(type);
@@ -73,8 +86,17 @@ final class Tokens {
 
     /** The claims of a valid token; {@link AuthenticationException} saying why otherwise. */
     JWTClaimsSet verify(String token) {
+        final JWTClaimsSet known = verified.get(token);
+        if (known != null && known.getExpirationTime().getTime() > System.currentTimeMillis()) {
+            return known;
+        }
         try {
-            return processor.process(token, null);
+            final JWTClaimsSet claims = processor.process(token, null);
+            if (verified.size() >= VERIFIED_MAX) {
+                verified.clear();
+            }
+            verified.put(token, claims);
+            return claims;
         } catch (ParseException e) {
             throw new AuthenticationException("malformed token");
         } catch (BadJOSEException | JOSEException e) {
@@ -84,11 +106,23 @@ final class Tokens {
 
     /** The {@code typ} of a token's header, without verifying anything, to pick its verifier; null if none. */
     static String peekType(String token) {
+        final int dot = token.indexOf('.');
+        final String header = dot > 0 ? token.substring(0, dot) : null;
+        final String known = header == null ? null : SONIA_HEADERS.get(header);
+        if (known != null) {
+            return known; // the rest of the token is parsed, and refused if malformed, by its verifier
+        }
+        final String type;
         try {
             final JOSEObjectType peeked = com.nimbusds.jose.JOSEObject.parse(token).getHeader().getType();
-            return peeked == null ? null : peeked.getType();
+            type = peeked == null ? null : peeked.getType();
         } catch (ParseException e) {
             throw new AuthenticationException("malformed token");
         }
+        if (header != null && (AccessTokens.TYPE.equals(type) || ServiceCredentials.TYPE.equals(type))
+            && SONIA_HEADERS.size() < SONIA_HEADERS_MAX) {
+            SONIA_HEADERS.put(header, type);
+        }
+        return type;
     }
 }

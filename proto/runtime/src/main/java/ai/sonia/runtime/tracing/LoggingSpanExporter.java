@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
+import ai.sonia.runtime.logging.LogValues;
 import io.opentelemetry.sdk.common.CompletableResultCode;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
@@ -32,7 +33,7 @@ final class LoggingSpanExporter implements SpanExporter {
                       .addKeyValue("parent_span_id", span.getParentSpanId())
                       .addKeyValue("span_kind", span.getKind().name())
                       .addKeyValue("span_status", span.getStatus().getStatusCode().name())
-                      .addKeyValue("duration_ms", String.format("%.3f", (span.getEndEpochNanos() - span.getStartEpochNanos()) / 1e6))
+                      .addKeyValue("duration_ms", LogValues.millis(span.getEndEpochNanos() - span.getStartEpochNanos()))
                       .log("span {}", span.getName());
             }
         }

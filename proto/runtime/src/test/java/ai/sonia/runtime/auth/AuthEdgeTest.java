@@ -240,6 +240,22 @@ class AuthEdgeTest {
         assertThat(status(gone)).isEqualTo(401);
     }
 
+    @Test
+    void aTokenVerifiedOnceIsKnownByItsExactTextOnly() {
+        final Authenticator authenticator = Authenticator.of(config);
+        final String token = TestCredentials.userToken(config, "acme", "ann");
+        assertThat(authenticator.authenticate(token).subject()).isEqualTo("ann");
+        assertThat(authenticator.authenticate(token).subject()).isEqualTo("ann"); // from the verified tokens
+        final String forged = token.substring(0, token.length() - 2) + (token.endsWith("AA") ? "BB" : "AA");
+        assertThatThrownBy(() -> authenticator.authenticate(forged)).isInstanceOf(AuthenticationException.class);
+        final String knownHeaderOnly = token.substring(0, token.indexOf('.')) + ".garbage";
+        assertThatThrownBy(() -> authenticator.authenticate(knownHeaderOnly)).hasMessage("malformed token");
+        final String expired = AccessTokens.of(config).issue(Principal.user("acme", "ann", Role.ROLE_USER), "s-old",
+                                                             Duration.ofMinutes(-5));
+        assertThatThrownBy(() -> authenticator.authenticate(expired)).isInstanceOf(AuthenticationException.class);
+        assertThatThrownBy(() -> authenticator.authenticate(expired)).isInstanceOf(AuthenticationException.class);
+    }
+
     private static int status(String token) {
         return TestCredentials.webClient(base, token).get("/v1/memories/a").aggregate().join().status().code();
     }
