@@ -12,12 +12,13 @@ import ai.sonia.memory.domain.AccessTracker;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
 import ai.sonia.memory.domain.Housekeeping;
-import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.domain.MemoryIndex;
 import ai.sonia.memory.domain.SearchPipeline;
 import ai.sonia.memory.domain.TrainingGate;
 import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
+import ai.sonia.memory.store.SolrMemoryIndex;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
@@ -58,7 +59,10 @@ public final class MemoryModule implements ServiceModule {
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
                                                     memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch(),
                                                     memoryConfig.embeddingPadded());
-        final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
+        final MemoryConfig.Search searchConfig = memoryConfig.search();
+        final MemoryIndex index = searchConfig.solrCloud()
+                                  ? SolrMemoryIndex.connect(searchConfig.solr(), embedding.dimensions())
+                                  : new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final ManagedChannel evaos = memoryConfig.training().enforce()
                                      ? SoniaChannels.forService(config, spec(), Stack.EVAOS) : null;
@@ -68,9 +72,9 @@ public final class MemoryModule implements ServiceModule {
         final MemoryEngine engine = new MemoryEngine(memoryConfig, store, store.auditLog(), embedder, index, accesses,
                                                      training, clock);
         final SearchPipeline search = new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock);
-        final IndexLoader loader = new IndexLoader(store, index);
-        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load);
-        final Backups backups = new Backups(store, store.auditLog(), loader, clock,
+        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock,
+                                                           () -> index.load(store));
+        final Backups backups = new Backups(store, store.auditLog(), index, clock,
                                             dataDir.resolve("backups"));
         final SoniaServer.Builder builder = SoniaServer.builder(spec(), config);
         if (evaos != null) {
@@ -85,6 +89,10 @@ public final class MemoryModule implements ServiceModule {
                           .readinessCheck("embedder", embedder::problem)
                           .configSummary("database", store.file())
                           .configSummary("embedding_model", embedder.model())
+                          .configSummary("search_engine", searchConfig.solrCloud()
+                                                          ? "solr (" + searchConfig.solr().zkHost() + ", collection "
+                                                            + searchConfig.solr().collection() + ')'
+                                                          : "lucene (in-process)")
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
                           .configSummary("training.enforce", memoryConfig.training().enforce()
                                                              ? "on (asks evaos)" : "off (services.memory.training.enforce)")

@@ -1,6 +1,7 @@
 package ai.sonia.memory.domain;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -14,7 +15,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-import ai.sonia.memory.domain.TenantVectors.Scored;
 
 /**
  * The in-memory vector index, partitioned by tenant so that no search can reach another tenant's vectors.
@@ -23,7 +23,7 @@ import ai.sonia.memory.domain.TenantVectors.Scored;
  * seconds; searches wait for it), then the graph. The ledger holds text and vectors; this index is rebuilt
  * from it at start and kept in step after every committed write.
  */
-public final class VectorIndex implements AutoCloseable {
+public final class VectorIndex implements MemoryIndex {
 
     private static final long TEXT_WAIT_SECONDS = 60;
 
@@ -47,6 +47,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Adds a committed memory's vector (and, once the Lucene index is fed, its text). */
+    @Override
     public void add(String tenant, long id, String text, float[] vector) {
         lock.writeLock().lock();
         try {
@@ -70,6 +71,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Drops a forgotten memory's vector. */
+    @Override
     public void remove(String tenant, long id) {
         lock.writeLock().lock();
         try {
@@ -116,6 +118,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Why the index cannot answer yet (still loading, or its load failed), or null when it can. */
+    @Override
     public String problem() {
         if (!loaded.isDone()) {
             return "the vector index is loading";
@@ -181,6 +184,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** The {@code k} nearest of the tenant's vectors, best first; waits for the start-up load. */
+    @Override
     public List<Scored> nearest(String tenant, float[] query, int k) {
         loaded.join();
         lock.readLock().lock();
@@ -199,6 +203,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** The {@code k} best BM25 matches among the tenant's memories; waits for the text index at start. */
+    @Override
     public List<Scored> bm25(String tenant, List<String> words, int k) {
         try {
             textReady.get(TEXT_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -226,11 +231,13 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Whether the HNSW graph is built. */
+    @Override
     public boolean graphReady() {
         return graphReady;
     }
 
     /** How many vectors the tenant has. */
+    @Override
     public int size(String tenant) {
         lock.readLock().lock();
         try {
@@ -241,10 +248,25 @@ public final class VectorIndex implements AutoCloseable {
         }
     }
 
+    /** Loads the exact vectors from the ledger, then builds Lucene's indexes behind them ({@link IndexLoader}). */
     @Override
-    public void close() throws IOException {
+    public void load(MemoryStore store) {
+        new IndexLoader(store, this).load();
+    }
+
+    @Override
+    public void reload(MemoryStore store) {
+        new IndexLoader(store, this).reload();
+    }
+
+    @Override
+    public void close() {
         if (lucene != null) {
-            lucene.close();
+            try {
+                lucene.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 }

@@ -49,9 +49,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
+import ai.sonia.memory.domain.MemoryIndex.Scored;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
 import ai.sonia.memory.domain.MemoryStore.Stored;
-import ai.sonia.memory.domain.TenantVectors.Scored;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
