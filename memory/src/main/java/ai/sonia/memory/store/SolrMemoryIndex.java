@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.solr.client.solrj.SolrClient;
 import org.apache.solr.client.solrj.SolrQuery;
+import org.apache.solr.client.solrj.SolrRequest.METHOD;
 import org.apache.solr.client.solrj.SolrServerException;
 import org.apache.solr.client.solrj.impl.CloudSolrClient;
 import org.apache.solr.client.solrj.impl.Http2SolrClient;
@@ -54,7 +55,12 @@ public final class SolrMemoryIndex implements MemoryIndex {
     private final String collection;
     private final int commitWithinMs;
     private final int dims;
+    private static final long RETRY_LOAD_MS = 5_000;
+
     private volatile String loadProblem = "the Solr index is being checked against the ledger";
+    // Set once a start-up check failed (Solr down at start): readiness checks try it again, every 5 s at most.
+    private volatile MemoryStore retryLoad;
+    private volatile long lastLoadMs;
 
     SolrMemoryIndex(SolrClient client, String collection, int commitWithinMs, int dims) {
         this.client = client;
@@ -142,7 +148,8 @@ public final class SolrMemoryIndex implements MemoryIndex {
 
     private List<Scored> search(SolrQuery query, String tenant, int k, FloatOp score) {
         query.addFilterQuery("{!term f=" + TENANT + '}' + tenant).setFields(ID, "score").setRows(k);
-        final QueryResponse response = call("search", () -> client.query(collection, query));
+        // POST: a query vector of 384 numbers is too long for a URL.
+        final QueryResponse response = call("search", () -> client.query(collection, query, METHOD.POST));
         final List<Scored> scored = new ArrayList<>(response.getResults().size());
         for (SolrDocument document : response.getResults()) {
             scored.add(new Scored(Long.parseLong((String) document.getFirstValue(ID)),
@@ -164,6 +171,11 @@ public final class SolrMemoryIndex implements MemoryIndex {
 
     @Override
     public String problem() {
+        final MemoryStore retry = retryLoad;
+        if (retry != null && System.currentTimeMillis() - lastLoadMs > RETRY_LOAD_MS) {
+            retryLoad = null;
+            load(retry);
+        }
         if (loadProblem != null) {
             return loadProblem;
         }
@@ -187,6 +199,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
      */
     @Override
     public void load(MemoryStore store) {
+        lastLoadMs = System.currentTimeMillis();
         final Thread thread = Threads.factory("memory-solr-load").newThread(() -> catchUp(store, false));
         thread.start();
     }
@@ -229,6 +242,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
             if (replace) {
                 throw e;
             }
+            retryLoad = store;
         }
     }
 

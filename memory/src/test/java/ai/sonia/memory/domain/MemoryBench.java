@@ -52,6 +52,8 @@ import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.MemoryIndex.Scored;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
 import ai.sonia.memory.domain.MemoryStore.Stored;
+import ai.sonia.memory.store.SolrMemoryIndex;
+import ai.sonia.memory.store.SolrTestCloud;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
@@ -92,6 +94,11 @@ public final class MemoryBench {
         if (sections.contains("scale")) {
             for (String n : System.getProperty("bench.sizes", "10000,100000").split(",")) {
                 scale(Integer.parseInt(n.trim()));
+            }
+        }
+        if (sections.contains("solr")) {
+            for (String n : System.getProperty("bench.solr.sizes", "100000").split(",")) {
+                solr(Integer.parseInt(n.trim()));
             }
         }
         if (sections.contains("soak")) {
@@ -348,6 +355,91 @@ public final class MemoryBench {
         System.out.printf("HNSW recall@10 against exact search (engine index, graph %s): %.3f%n",
                           engine.index().graphReady() ? "ready" : "NOT ready", recall / queries);
         lucene.close();
+        close(engine);
+    }
+
+    // ---------------------------------------------------------------- SolrCloud against the in-process index
+
+    /**
+     * The search pipeline over one ledger, on two indexes: SolrCloud (a one-node MiniSolrCloudCluster in this
+     * JVM, reached over loopback HTTP as a remote one would be) and the in-process Lucene index. Solr is filled
+     * the way a service moving onto it is: from the ledger, in batches, at start.
+     */
+    private static void solr(int n) throws Exception {
+        System.out.printf("%n## memory search at %,d memories: SolrCloud against the in-process index%n", n);
+        long start = System.nanoTime();
+        final SolrTestCloud cloud = SolrTestCloud.get();
+        final double cloudStart = seconds(start);
+        start = System.nanoTime();
+        final String collection = cloud.newCollection("bench");
+        System.out.printf("%nMiniSolrCloudCluster (1 node, embedded ZooKeeper) up in %.1f s; collection made in %.1f s%n",
+                          cloudStart, seconds(start));
+        final Synthetic data = new Synthetic(n, 42);
+        final Engine engine = engine("solr-" + n, 20_000);
+        start = System.nanoTime();
+        for (int i = 0; i < n; i += 1_000) {
+            insert(engine, "t", data.texts.subList(i, Math.min(n, i + 1_000)),
+                   data.vectors.subList(i, Math.min(n, i + 1_000)));
+        }
+        final double inProcessLoad = seconds(start);
+        final MemoryConfig.Solr defaults = cloud.config(collection);
+        final MemoryIndex solr = SolrMemoryIndex.connect(
+                new MemoryConfig.Solr(defaults.zkHost(), collection, 1_000, defaults.timeoutMs()), DIMS);
+        start = System.nanoTime();
+        solr.load(engine.store());
+        while (solr.problem() != null) {
+            Thread.sleep(100);
+        }
+        final double solrLoad = seconds(start);
+        System.out.printf("load: ledger + in-process Lucene text + HNSW %.1f s (%.0f/s); SolrCloud from the ledger "
+                          + "(batches of 500, one commit) %.1f s (%.0f/s)%n",
+                          inProcessLoad, n / inProcessLoad, solrLoad, n / solrLoad);
+        final MemoryConfig memoryConfig = StackConfig.bind("services.memory", new ObjectMapper().createObjectNode(),
+                                                           MemoryConfig.class);
+        final SearchPipeline onSolr = new SearchPipeline(memoryConfig, engine.store(), embedder, solr,
+                                                         new AccessTracker(), Clock.systemUTC());
+
+        final Random random = new Random(3);
+        final int queries = Integer.getInteger("bench.solr.queries", 200);
+        final List<String> texts = new ArrayList<>();
+        final List<float[]> vectors = new ArrayList<>();
+        for (int q = 0; q < queries; q++) {
+            texts.add(data.query(random));
+            vectors.add(data.nearVector(random));
+        }
+        final MemoryFilter filter = MemoryFilter.tenant("t", System.currentTimeMillis());
+        System.out.println("| query (both run alternately, same ledger) | SolrCloud p50 ms | SolrCloud p95 ms "
+                           + "| in-process p50 ms | in-process p95 ms | p95 ratio |");
+        System.out.println("|---|---|---|---|---|---|");
+        final SearchMemoriesRequest.Builder request = SearchMemoriesRequest.newBuilder()
+                                                                           .setScope(Scope.newBuilder().setTenant("t"));
+        row("hybrid incl. query embedding (top 10)",
+            pair(queries, q -> onSolr.search(request.setQuery(texts.get(q)).build(), BENCH),
+                 q -> engine.search(request.setQuery(texts.get(q)).build(), BENCH)));
+        row("BM25, 2-4 rare-ish terms, engine path (top 50)",
+            pair(queries, q -> onSolr.bm25(texts.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.bm25(texts.get(q), filter, 50, new HashMap<>())));
+        row("BM25, very common terms \"the user\", engine path (top 50)",
+            pair(Math.min(queries, 50), q -> onSolr.bm25("the user", filter, 50, new HashMap<>()),
+                 q -> engine.bm25("the user", filter, 50, new HashMap<>())));
+        row("vectors, engine path (HNSW + ledger check), top 50",
+            pair(queries, q -> onSolr.vectors(vectors.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>())));
+        row("vectors, index alone (HNSW), top 10",
+            pair(queries, q -> solr.nearest("t", vectors.get(q), 10),
+                 q -> engine.index().nearest("t", vectors.get(q), 10)));
+        final TenantVectors exact = new TenantVectors(DIMS);
+        for (int i = 0; i < n; i++) {
+            exact.add(i + 1, data.vectors.get(i));
+        }
+        double solrRecall = 0;
+        for (int q = 0; q < queries; q++) {
+            final Set<Long> truth = Set.copyOf(exact.nearest(vectors.get(q), 10).stream().map(Scored::id).toList());
+            solrRecall += solr.nearest("t", vectors.get(q), 10).stream().map(Scored::id).filter(truth::contains)
+                              .count() / 10.0;
+        }
+        System.out.printf("SolrCloud HNSW recall@10 against exact search: %.3f%n", solrRecall / queries);
+        solr.close();
         close(engine);
     }
 

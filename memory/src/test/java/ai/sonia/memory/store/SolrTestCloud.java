@@ -35,12 +35,12 @@ public final class SolrTestCloud {
         if (instance == null) {
             final long start = System.nanoTime();
             try {
-                final Path base = Files.createTempDirectory(Files.createDirectories(Paths.get("target", "solr")),
-                                                            "cloud");
+                // Under the JVM's temp dir (target/ in tests and benchmarks); the configset as the jar ships it.
+                final Path base = Files.createTempDirectory(
+                        Files.createDirectories(Paths.get(System.getProperty("java.io.tmpdir"), "solr")), "cloud");
+                final Path configset = Paths.get(SolrTestCloud.class.getResource("/solr/sonia-memory/conf").toURI());
                 final MiniSolrCloudCluster cluster =
-                        new MiniSolrCloudCluster.Builder(1, base)
-                                .addConfig(CONFIGSET, Paths.get("src/main/resources/solr/sonia-memory/conf"))
-                                .build();
+                        new MiniSolrCloudCluster.Builder(1, base).addConfig(CONFIGSET, configset).build();
                 instance = new SolrTestCloud(cluster);
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     try {
