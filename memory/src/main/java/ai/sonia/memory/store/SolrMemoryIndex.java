@@ -49,7 +49,9 @@ public final class SolrMemoryIndex implements MemoryIndex {
     private static final String INDEXED_MS = "indexed_ms";
     // As the in-process index: the graph is searched at least this wide, then cut to k.
     private static final int MIN_BEAM = 100;
-    private static final int LOAD_BATCH = 500;
+    // Small enough that one batch is indexed (HNSW included) well within the timeout on a busy node.
+    private static final int LOAD_BATCH = 100;
+    private static final int LOAD_ATTEMPTS = 3;
 
     private final SolrClient client;
     private final String collection;
@@ -246,12 +248,25 @@ public final class SolrMemoryIndex implements MemoryIndex {
         }
     }
 
+    /** Writes a batch of the catch-up, again after a failure (an upsert by id: a repeat does no harm). */
     private void flush(List<SolrInputDocument> batch) {
-        if (!batch.isEmpty()) {
-            final UpdateRequest request = new UpdateRequest().add(batch);
-            call("write to", () -> request.process(client, collection));
-            batch.clear();
+        if (batch.isEmpty()) {
+            return;
         }
+        final UpdateRequest request = new UpdateRequest().add(batch);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                call("write to", () -> request.process(client, collection));
+                break;
+            } catch (DomainException e) {
+                if (attempt == LOAD_ATTEMPTS) {
+                    throw e;
+                }
+                logger.warn("A batch of the Solr catch-up failed (attempt {} of {}); trying again", attempt,
+                            LOAD_ATTEMPTS, e);
+            }
+        }
+        batch.clear();
     }
 
     /** Refuses a collection whose vector field does not have the embedding model's dimensions. */

@@ -292,19 +292,12 @@ public final class MemoryBench {
         System.out.printf("load: Sonia ledger + Lucene text + HNSW %.1f s (%.0f/s); Lucene BM25 + HNSW %.1f s (%.0f/s)%n",
                           sqliteLoad, n / sqliteLoad, luceneLoad, n / luceneLoad);
 
-        final Random random = new Random(3);
         final int queries = 200;
         final List<String> texts = new ArrayList<>();
         final List<float[]> vectors = new ArrayList<>();
-        for (int q = 0; q < queries; q++) {
-            texts.add(data.query(random));
-            vectors.add(data.nearVector(random));
-        }
+        data.queries(queries, texts, vectors);
         final MemoryFilter filter = MemoryFilter.tenant("t", System.currentTimeMillis());
-        final TenantVectors exact = new TenantVectors(DIMS);
-        for (int i = 0; i < n; i++) {
-            exact.add(i + 1, data.vectors.get(i)); // the ledger's row ids start at 1, in insertion order
-        }
+        final TenantVectors exact = data.exact();
         System.out.println("| query (Sonia and Lucene run alternately) | Sonia p50 ms | Sonia p95 ms | Lucene p50 ms | Lucene p95 ms | p95 ratio |");
         System.out.println("|---|---|---|---|---|---|");
         row("hybrid incl. query embedding (top 10)",
@@ -345,15 +338,8 @@ public final class MemoryBench {
         row("vectors, exact scan (top 10)",
             pair(queries, q -> exact.nearest(vectors.get(q), 10),
             q -> lucene.knn("t", vectors.get(q), 10)));
-        double recall = 0;
-        for (int q = 0; q < queries; q++) {
-            final Set<Long> truth = Set.copyOf(exact.nearest(vectors.get(q), 10).stream().map(Scored::id).toList());
-            final List<Long> approximate = engine.index().nearest("t", vectors.get(q), 10).stream()
-                                                 .map(Scored::id).toList();
-            recall += approximate.stream().filter(truth::contains).count() / 10.0;
-        }
         System.out.printf("HNSW recall@10 against exact search (engine index, graph %s): %.3f%n",
-                          engine.index().graphReady() ? "ready" : "NOT ready", recall / queries);
+                          engine.index().graphReady() ? "ready" : "NOT ready", recall(exact, engine.index(), vectors));
         lucene.close();
         close(engine);
     }
@@ -384,7 +370,7 @@ public final class MemoryBench {
         final double inProcessLoad = seconds(start);
         final MemoryConfig.Solr defaults = cloud.config(collection);
         final MemoryIndex solr = SolrMemoryIndex.connect(
-                new MemoryConfig.Solr(defaults.zkHost(), collection, 1_000, defaults.timeoutMs()), DIMS);
+                new MemoryConfig.Solr(defaults.zkHost(), collection, 1_000, 60_000), DIMS);
         start = System.nanoTime();
         solr.load(engine.store());
         while (solr.problem() != null) {
@@ -392,21 +378,17 @@ public final class MemoryBench {
         }
         final double solrLoad = seconds(start);
         System.out.printf("load: ledger + in-process Lucene text + HNSW %.1f s (%.0f/s); SolrCloud from the ledger "
-                          + "(batches of 500, one commit) %.1f s (%.0f/s)%n",
+                          + "(batches of 100, one commit) %.1f s (%.0f/s)%n",
                           inProcessLoad, n / inProcessLoad, solrLoad, n / solrLoad);
         final MemoryConfig memoryConfig = StackConfig.bind("services.memory", new ObjectMapper().createObjectNode(),
                                                            MemoryConfig.class);
         final SearchPipeline onSolr = new SearchPipeline(memoryConfig, engine.store(), embedder, solr,
                                                          new AccessTracker(), Clock.systemUTC());
 
-        final Random random = new Random(3);
         final int queries = Integer.getInteger("bench.solr.queries", 200);
         final List<String> texts = new ArrayList<>();
         final List<float[]> vectors = new ArrayList<>();
-        for (int q = 0; q < queries; q++) {
-            texts.add(data.query(random));
-            vectors.add(data.nearVector(random));
-        }
+        data.queries(queries, texts, vectors);
         final MemoryFilter filter = MemoryFilter.tenant("t", System.currentTimeMillis());
         System.out.println("| query (both run alternately, same ledger) | SolrCloud p50 ms | SolrCloud p95 ms "
                            + "| in-process p50 ms | in-process p95 ms | p95 ratio |");
@@ -428,19 +410,20 @@ public final class MemoryBench {
         row("vectors, index alone (HNSW), top 10",
             pair(queries, q -> solr.nearest("t", vectors.get(q), 10),
                  q -> engine.index().nearest("t", vectors.get(q), 10)));
-        final TenantVectors exact = new TenantVectors(DIMS);
-        for (int i = 0; i < n; i++) {
-            exact.add(i + 1, data.vectors.get(i));
-        }
-        double solrRecall = 0;
-        for (int q = 0; q < queries; q++) {
-            final Set<Long> truth = Set.copyOf(exact.nearest(vectors.get(q), 10).stream().map(Scored::id).toList());
-            solrRecall += solr.nearest("t", vectors.get(q), 10).stream().map(Scored::id).filter(truth::contains)
-                              .count() / 10.0;
-        }
-        System.out.printf("SolrCloud HNSW recall@10 against exact search: %.3f%n", solrRecall / queries);
+        System.out.printf("SolrCloud HNSW recall@10 against exact search: %.3f%n",
+                          recall(data.exact(), solr, vectors));
         solr.close();
         close(engine);
+    }
+
+    /** The mean recall@10 of {@code index}'s nearest against an exact scan, over the tenant "t". */
+    private static double recall(TenantVectors exact, MemoryIndex index, List<float[]> queries) {
+        double recall = 0;
+        for (float[] query : queries) {
+            final Set<Long> truth = Set.copyOf(exact.nearest(query, 10).stream().map(Scored::id).toList());
+            recall += index.nearest("t", query, 10).stream().map(Scored::id).filter(truth::contains).count() / 10.0;
+        }
+        return recall / queries.size();
     }
 
     private static List<Long> fts5(Connection fts, String query) throws Exception {
@@ -753,6 +736,24 @@ public final class MemoryBench {
                 }
                 vectors.add(near(random));
             }
+        }
+
+        /** {@code count} query texts and vectors near the data, the same for every run. */
+        void queries(int count, List<String> texts, List<float[]> vectors) {
+            final Random random = new Random(3);
+            for (int q = 0; q < count; q++) {
+                texts.add(query(random));
+                vectors.add(nearVector(random));
+            }
+        }
+
+        /** The vectors in an exact index, by the ledger's row ids (from 1, in insertion order). */
+        TenantVectors exact() {
+            final TenantVectors exact = new TenantVectors(DIMS);
+            for (int i = 0; i < vectors.size(); i++) {
+                exact.add(i + 1, vectors.get(i));
+            }
+            return exact;
         }
 
         String query(Random r) {

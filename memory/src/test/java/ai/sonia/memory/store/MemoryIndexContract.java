@@ -3,6 +3,7 @@ package ai.sonia.memory.store;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.awaitility.Awaitility;
@@ -10,8 +11,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import ai.sonia.common.v1.Scope;
+import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.MemoryIndex;
 import ai.sonia.memory.domain.MemoryIndex.Scored;
+import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.v1.Memory;
+import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.runtime.testing.TestHomes;
 
 /**
@@ -107,6 +113,27 @@ abstract class MemoryIndexContract {
         assertThat(nearest.get(0).score()).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-4f));
         assertThat(nearest.get(1).score()).isCloseTo((float) Math.sqrt(0.5), org.assertj.core.data.Offset.offset(1e-4f));
         assertThat(ids(index.nearest("acme", unit(0), 2))).containsExactly(3L, 2L);
+    }
+
+    @Test
+    void loadFillsTheIndexFromTheLedger() {
+        final List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < 250; i++) {
+            final String tenant = i % 2 == 0 ? "acme" : "globex";
+            final Memory memory = Memory.newBuilder().setText("note number " + i + (i == 7 ? " about zebras" : ""))
+                                        .setScope(Scope.newBuilder().setTenant(tenant))
+                                        .setKind(MemoryKind.MEMORY_KIND_NOTE).build();
+            ids.add(ledger.store(new NewMemory(memory, "hash-" + i, unit(i % DIMS), "test-model", null, ""),
+                                 new Actor("user:acme/ann", "corr-1"), 1_000L).row().id());
+        }
+        index.reload(ledger);
+        Awaitility.await().until(() -> index.problem() == null);
+
+        assertThat(index.size("acme")).isEqualTo(125);
+        assertThat(index.size("globex")).isEqualTo(125);
+        assertThat(ids(index.bm25("globex", List.of("zebras"), 10))).containsExactly(ids.get(7));
+        assertThat(ids(index.nearest("globex", unit(7), 1))).containsExactly(ids.get(7));
+        assertThat(index.bm25("acme", List.of("zebras"), 10)).isEmpty();
     }
 
     /** The unit vector along the sum of the given axes. */
