@@ -410,8 +410,21 @@ public final class MemoryBench {
         row("vectors, index alone (HNSW), top 10",
             pair(queries, q -> solr.nearest("t", vectors.get(q), 10),
                  q -> engine.index().nearest("t", vectors.get(q), 10)));
-        System.out.printf("SolrCloud HNSW recall@10 against exact search: %.3f%n",
-                          recall(data.exact(), solr, vectors));
+        System.out.printf("SolrCloud HNSW recall@10 against exact search: %.3f; its index has %d segments%n",
+                          recall(data.exact(), solr, vectors), cloud.segments(collection));
+        // Each segment is a graph of its own: merged into one, as a quiet collection ends up after its merges.
+        start = System.nanoTime();
+        cloud.optimize(collection);
+        System.out.printf("after Solr's optimize to 1 segment (%.1f s):%n", seconds(start));
+        row("hybrid incl. query embedding (top 10), 1 segment",
+            pair(queries, q -> onSolr.search(request.setQuery(texts.get(q)).build(), BENCH),
+                 q -> engine.search(request.setQuery(texts.get(q)).build(), BENCH)));
+        row("vectors, engine path (HNSW + ledger check), top 50, 1 segment",
+            pair(queries, q -> onSolr.vectors(vectors.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>())));
+        row("BM25, 2-4 rare-ish terms, engine path (top 50), 1 segment",
+            pair(queries, q -> onSolr.bm25(texts.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.bm25(texts.get(q), filter, 50, new HashMap<>())));
         solr.close();
         close(engine);
     }

@@ -6,6 +6,8 @@ import java.nio.file.Paths;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.apache.solr.client.solrj.request.CollectionAdminRequest;
+import org.apache.solr.client.solrj.request.LukeRequest;
+import org.apache.solr.client.solrj.response.LukeResponse;
 import org.apache.solr.cloud.MiniSolrCloudCluster;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -74,6 +76,28 @@ public final class SolrTestCloud {
         }
         logger.info("Test collection {} made in {} ms", name, (System.nanoTime() - start) / 1_000_000);
         return name;
+    }
+
+    /** How many segments the collection's index has (each one an HNSW graph that a vector query searches), -1 if unknown. */
+    public int segments(String collection) {
+        try {
+            final LukeRequest request = new LukeRequest();
+            request.setNumTerms(0);
+            final LukeResponse luke = request.process(cluster.getSolrClient(), collection);
+            return ((Number) luke.getIndexInfo().get("segmentCount")).intValue();
+        } catch (Exception e) {
+            logger.warn("Cannot read the index of {}", collection, e);
+            return -1;
+        }
+    }
+
+    /** Merges the collection's index into one segment (Solr's optimize), waiting for it. */
+    public void optimize(String collection) {
+        try {
+            cluster.getSolrClient().optimize(collection, true, true, 1);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot optimize " + collection, e);
+        }
     }
 
     /** The memory config's Solr section for {@code collection}: writes searchable at once. */
