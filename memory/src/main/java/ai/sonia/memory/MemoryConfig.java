@@ -31,7 +31,50 @@ public record MemoryConfig(
         boolean embeddingPadded,
         @ConfigKey("The embedding model; a ledger keeps the one it was built with.") Embedding embedding,
         @ConfigKey("Training mode: EVA-OS locks a tenant's memories while a training run reads them.")
-        Training training) {
+        Training training,
+        @ConfigKey("The search index: in this process (Lucene), or a SolrCloud collection that replicas share.")
+        Search search) {
+
+    /**
+     * Where BM25 and vector search run: {@code lucene} (in this process, rebuilt from the ledger at start; the
+     * default) or {@code solr} (a SolrCloud collection made from the configset {@code solr/sonia-memory} in this
+     * module's jar). Either way ranking (fusion, decay) and the ledger check stay in the memory service.
+     */
+    public record Search(
+            @ConfigKey(value = "lucene (in-process) or solr (SolrCloud, for replicas).", def = "lucene") String engine,
+            @ConfigKey Solr solr) {
+
+        public Search {
+            engine = engine == null ? "lucene" : engine.trim();
+            check("lucene".equals(engine) || "solr".equals(engine), "search.engine", engine, "lucene or solr");
+        }
+
+        /** Whether SolrCloud is the index. */
+        public boolean solrCloud() {
+            return "solr".equals(engine);
+        }
+    }
+
+    /** The SolrCloud collection of {@code search.engine: solr}. */
+    @ConfigKey("The SolrCloud collection of search.engine solr.")
+    public record Solr(
+            @ConfigKey(value = "ZooKeeper of the SolrCloud: host:port[,host:port...][/chroot].",
+                       def = "127.0.0.1:9983") String zkHost,
+            @ConfigKey(value = "The collection (made from the configset solr/sonia-memory).", def = "sonia-memory")
+            String collection,
+            @ConfigKey(value = "A write is searchable within this, ms (Solr's commitWithin); 0: at once (a soft "
+                               + "commit per write, slower).", def = "1000") int commitWithinMs,
+            @ConfigKey(value = "Longest wait for SolrCloud (connect, request), ms; past it: UNAVAILABLE.",
+                       def = "5000") int timeoutMs) {
+
+        public Solr {
+            zkHost = zkHost == null || zkHost.isBlank() ? "127.0.0.1:9983" : zkHost.trim();
+            collection = collection == null || collection.isBlank() ? "sonia-memory" : collection.trim();
+            check(commitWithinMs >= 0 && commitWithinMs <= 60_000, "search.solr.commitWithinMs", commitWithinMs,
+                  "0..60000");
+            check(timeoutMs > 0 && timeoutMs <= 120_000, "search.solr.timeoutMs", timeoutMs, "1..120000");
+        }
+    }
 
     /**
      * The training gate ({@code ai.sonia.memory.client.EvaOsTrainingGate}): before every store, supersede,

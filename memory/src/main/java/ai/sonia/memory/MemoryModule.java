@@ -13,14 +13,15 @@ import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.Backups;
 import ai.sonia.memory.domain.Embedder;
 import ai.sonia.memory.domain.Housekeeping;
-import ai.sonia.memory.domain.IndexLoader;
 import ai.sonia.memory.domain.MemoryEngine;
+import ai.sonia.memory.domain.MemoryIndex;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.domain.SearchPipeline;
 import ai.sonia.memory.domain.TrainingGate;
 import ai.sonia.memory.domain.VectorIndex;
 import ai.sonia.memory.grpc.MemoryServiceImpl;
 import ai.sonia.memory.store.PostgresMemoryStore;
+import ai.sonia.memory.store.SolrMemoryIndex;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.runtime.ConfigSchema;
 import ai.sonia.runtime.ServiceModule;
@@ -77,7 +78,10 @@ public final class MemoryModule implements ServiceModule {
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
                                                     memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch(),
                                                     memoryConfig.embeddingPadded());
-        final VectorIndex index = new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
+        final MemoryConfig.Search searchConfig = memoryConfig.search();
+        final MemoryIndex index = searchConfig.solrCloud()
+                                  ? SolrMemoryIndex.connect(searchConfig.solr(), embedding.dimensions())
+                                  : new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final ManagedChannel evaos = memoryConfig.training().enforce()
                                      ? SoniaChannels.forService(config, spec(), Stack.EVAOS) : null;
@@ -87,10 +91,9 @@ public final class MemoryModule implements ServiceModule {
         final MemoryEngine engine = new MemoryEngine(memoryConfig, store, auditLog, embedder, index, accesses,
                                                      training, clock);
         final SearchPipeline search = new SearchPipeline(memoryConfig, store, embedder, index, accesses, clock);
-        final IndexLoader loader = new IndexLoader(store, index);
-        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock, loader::load,
-                                                            loader::followChanges);
-        final Backups backups = new Backups(store, auditLog, loader, clock,
+        final Housekeeping housekeeping = new Housekeeping(memoryConfig, store, accesses, clock,
+                                                           () -> index.load(store), index::followChanges);
+        final Backups backups = new Backups(store, auditLog, index, clock,
                                             dataDir.resolve("backups"));
         final SoniaServer.Builder builder = SoniaServer.builder(spec(), config);
         if (evaos != null) {
@@ -102,10 +105,14 @@ public final class MemoryModule implements ServiceModule {
                           .configure(sb -> sb.serverListener(ServerListener.builder()
                                   .whenStarted(started -> embedder.startLoading()).build()))
                           .readinessCheck("index", index::problem)
-                          .readinessCheck("ledger", loader::feedProblem)
+                          .readinessCheck("ledger", index::feedProblem)
                           .readinessCheck("embedder", embedder::problem)
                           .configSummary("database", database)
                           .configSummary("embedding_model", embedder.model())
+                          .configSummary("search_engine", searchConfig.solrCloud()
+                                                          ? "solr (" + searchConfig.solr().zkHost() + ", collection "
+                                                            + searchConfig.solr().collection() + ')'
+                                                          : "lucene (in-process)")
                           .configSummary("half_life_hours", memoryConfig.halfLife().toHours())
                           .configSummary("training.enforce", memoryConfig.training().enforce()
                                                              ? "on (asks evaos)" : "off (services.memory.training.enforce)")

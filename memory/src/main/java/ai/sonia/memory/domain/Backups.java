@@ -31,11 +31,11 @@ public final class Backups {
 
     private final MemoryStore store;
     private final AuditLog auditLog;
-    private final IndexLoader index;
+    private final MemoryIndex index;
     private final Clock clock;
     private final Path directory;
 
-    public Backups(MemoryStore store, AuditLog auditLog, IndexLoader index, Clock clock, Path directory) {
+    public Backups(MemoryStore store, AuditLog auditLog, MemoryIndex index, Clock clock, Path directory) {
         this.store = store;
         this.auditLog = auditLog;
         this.index = index;
@@ -82,7 +82,7 @@ public final class Backups {
             throw DomainException.conflict(id + ": the backup cannot be restored: " + problem).with("name", id);
         }
         store.restore(file);
-        index.reload();
+        index.reload(store);
         final long nowMs = clock.millis();
         final String record = auditLog.recordRestore(id, access.actor(), nowMs);
         final long memories = store.count();

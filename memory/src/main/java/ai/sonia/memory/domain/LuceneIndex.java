@@ -35,7 +35,7 @@ import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
 
-import ai.sonia.memory.domain.TenantVectors.Scored;
+import ai.sonia.memory.domain.MemoryIndex.Scored;
 
 /**
  * In-memory Apache Lucene indexes of every memory: BM25 over the text (block-max WAND, so a top-k query skips

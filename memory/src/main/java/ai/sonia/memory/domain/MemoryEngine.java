@@ -44,13 +44,13 @@ public final class MemoryEngine {
     private final MemoryStore store;
     private final AuditLog auditLog;
     private final Embedder embedder;
-    private final VectorIndex index;
+    private final MemoryIndex index;
     private final AccessTracker accesses;
     private final TrainingGate training;
     private final Clock clock;
 
     public MemoryEngine(MemoryConfig config, MemoryStore store, AuditLog auditLog, Embedder embedder,
-                        VectorIndex index, AccessTracker accesses, TrainingGate training, Clock clock) {
+                        MemoryIndex index, AccessTracker accesses, TrainingGate training, Clock clock) {
         this.training = training;
         this.config = config;
         this.store = store;

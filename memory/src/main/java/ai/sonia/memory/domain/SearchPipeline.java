@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
 import ai.sonia.memory.domain.HybridRanker.Hit;
+import ai.sonia.memory.domain.MemoryIndex.Scored;
 import ai.sonia.memory.domain.MemoryStore.Row;
-import ai.sonia.memory.domain.TenantVectors.Scored;
 import ai.sonia.memory.v1.Passage;
 import ai.sonia.memory.v1.RetrievePassagesRequest;
 import ai.sonia.memory.v1.RetrievePassagesResponse;
@@ -38,12 +38,12 @@ public final class SearchPipeline {
     private final MemoryConfig config;
     private final MemoryStore store;
     private final Embedder embedder;
-    private final VectorIndex index;
+    private final MemoryIndex index;
     private final HybridRanker ranker;
     private final AccessTracker accesses;
     private final Clock clock;
 
-    public SearchPipeline(MemoryConfig config, MemoryStore store, Embedder embedder, VectorIndex index,
+    public SearchPipeline(MemoryConfig config, MemoryStore store, Embedder embedder, MemoryIndex index,
                           AccessTracker accesses, Clock clock) {
         this.config = config;
         this.store = store;
@@ -152,12 +152,16 @@ public final class SearchPipeline {
      */
     private List<Long> eligibleRanked(IntFunction<List<Scored>> ranking, MemoryFilter filter, int depth,
                                       Map<Long, Long> references) {
-        final int total = index.size(filter.tenant());
         int want = depth;
+        // Counted only when a ranking must be read deeper (a round trip on a remote index).
+        int total = -1;
         while (true) {
             final List<Scored> nearest = ranking.apply(want);
             final List<Long> ids = nearest.stream().map(Scored::id).toList();
             final Map<Long, Long> eligible = store.eligibleReferences(filter, ids);
+            if (total < 0 && eligible.size() < depth && nearest.size() >= want) {
+                total = index.size(filter.tenant());
+            }
             if (eligible.size() >= depth || nearest.size() < want || want >= total) {
                 references.putAll(eligible);
                 return ids.stream().filter(eligible::containsKey).limit(depth).toList();

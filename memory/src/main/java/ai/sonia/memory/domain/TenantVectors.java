@@ -7,14 +7,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 
+import ai.sonia.memory.domain.MemoryIndex.Scored;
+
 /**
  * One tenant's unit vectors in one flat array, searched by an exact scan of dot products (cosine on unit
  * vectors). Not thread-safe: {@link VectorIndex} guards it.
  */
 final class TenantVectors {
-
-    /** A scored id. */
-    record Scored(long id, float score) {}
 
     private final int dims;
     private long[] ids = new long[64];

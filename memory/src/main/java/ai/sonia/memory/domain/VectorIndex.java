@@ -1,6 +1,7 @@
 package ai.sonia.memory.domain;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -14,7 +15,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
-import ai.sonia.memory.domain.TenantVectors.Scored;
 
 /**
  * The in-memory vector index, partitioned by tenant so that no search can reach another tenant's vectors.
@@ -24,7 +24,7 @@ import ai.sonia.memory.domain.TenantVectors.Scored;
  * from it at start and kept in step after every committed write (other replicas' too, on a shared ledger:
  * {@link IndexLoader#followChanges}).
  */
-public final class VectorIndex implements AutoCloseable {
+public final class VectorIndex implements MemoryIndex {
 
     private static final long TEXT_WAIT_SECONDS = 60;
 
@@ -41,6 +41,7 @@ public final class VectorIndex implements AutoCloseable {
     // Complete once Lucene's text index holds every stored memory (replaced by clear()).
     private volatile CompletableFuture<Void> textReady = new CompletableFuture<>();
     private final Set<Long> removedWhileBuilding = new HashSet<>();
+    private volatile IndexLoader loader;
 
     public VectorIndex(int dims, int approximateAbove) {
         this.dims = dims;
@@ -48,6 +49,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Adds a committed memory's vector (and, once the Lucene index is fed, its text); once only. */
+    @Override
     public void add(String tenant, long id, String text, float[] vector) {
         lock.writeLock().lock();
         try {
@@ -75,6 +77,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Drops a forgotten memory's vector. */
+    @Override
     public void remove(String tenant, long id) {
         lock.writeLock().lock();
         try {
@@ -121,6 +124,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Why the index cannot answer yet (still loading, or its load failed), or null when it can. */
+    @Override
     public String problem() {
         if (!loaded.isDone()) {
             return "the vector index is loading";
@@ -186,6 +190,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** The {@code k} nearest of the tenant's vectors, best first; waits for the start-up load. */
+    @Override
     public List<Scored> nearest(String tenant, float[] query, int k) {
         loaded.join();
         lock.readLock().lock();
@@ -204,6 +209,7 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** The {@code k} best BM25 matches among the tenant's memories; waits for the text index at start. */
+    @Override
     public List<Scored> bm25(String tenant, List<String> words, int k) {
         try {
             textReady.get(TEXT_WAIT_SECONDS, TimeUnit.SECONDS);
@@ -231,11 +237,13 @@ public final class VectorIndex implements AutoCloseable {
     }
 
     /** Whether the HNSW graph is built. */
+    @Override
     public boolean graphReady() {
         return graphReady;
     }
 
     /** How many vectors the tenant has. */
+    @Override
     public int size(String tenant) {
         lock.readLock().lock();
         try {
@@ -246,10 +254,48 @@ public final class VectorIndex implements AutoCloseable {
         }
     }
 
+    /** Loads the exact vectors from the ledger, then builds Lucene's indexes behind them ({@link IndexLoader}). */
     @Override
-    public void close() throws IOException {
+    public void load(MemoryStore store) {
+        loader(store).load();
+    }
+
+    @Override
+    public void reload(MemoryStore store) {
+        loader(store).reload();
+    }
+
+    /** Applies what other replicas committed to a shared ledger since the last call ({@link IndexLoader}). */
+    @Override
+    public void followChanges() {
+        final IndexLoader current = loader;
+        if (current != null) {
+            current.followChanges();
+        }
+    }
+
+    @Override
+    public String feedProblem() {
+        final IndexLoader current = loader;
+        return current == null ? null : current.feedProblem();
+    }
+
+    // One loader per index: it keeps the change feed's cursor from the load on.
+    private synchronized IndexLoader loader(MemoryStore store) {
+        if (loader == null) {
+            loader = new IndexLoader(store, this);
+        }
+        return loader;
+    }
+
+    @Override
+    public void close() {
         if (lucene != null) {
-            lucene.close();
+            try {
+                lucene.close();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 }

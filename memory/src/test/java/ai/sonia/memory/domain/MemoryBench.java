@@ -49,9 +49,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
+import ai.sonia.memory.domain.MemoryIndex.Scored;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
 import ai.sonia.memory.domain.MemoryStore.Stored;
-import ai.sonia.memory.domain.TenantVectors.Scored;
+import ai.sonia.memory.store.SolrMemoryIndex;
+import ai.sonia.memory.store.SolrTestCloud;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
@@ -92,6 +94,11 @@ public final class MemoryBench {
         if (sections.contains("scale")) {
             for (String n : System.getProperty("bench.sizes", "10000,100000").split(",")) {
                 scale(Integer.parseInt(n.trim()));
+            }
+        }
+        if (sections.contains("solr")) {
+            for (String n : System.getProperty("bench.solr.sizes", "100000").split(",")) {
+                solr(Integer.parseInt(n.trim()));
             }
         }
         if (sections.contains("soak")) {
@@ -285,19 +292,12 @@ public final class MemoryBench {
         System.out.printf("load: Sonia ledger + Lucene text + HNSW %.1f s (%.0f/s); Lucene BM25 + HNSW %.1f s (%.0f/s)%n",
                           sqliteLoad, n / sqliteLoad, luceneLoad, n / luceneLoad);
 
-        final Random random = new Random(3);
         final int queries = 200;
         final List<String> texts = new ArrayList<>();
         final List<float[]> vectors = new ArrayList<>();
-        for (int q = 0; q < queries; q++) {
-            texts.add(data.query(random));
-            vectors.add(data.nearVector(random));
-        }
+        data.queries(queries, texts, vectors);
         final MemoryFilter filter = MemoryFilter.tenant("t", System.currentTimeMillis());
-        final TenantVectors exact = new TenantVectors(DIMS);
-        for (int i = 0; i < n; i++) {
-            exact.add(i + 1, data.vectors.get(i)); // the ledger's row ids start at 1, in insertion order
-        }
+        final TenantVectors exact = data.exact();
         System.out.println("| query (Sonia and Lucene run alternately) | Sonia p50 ms | Sonia p95 ms | Lucene p50 ms | Lucene p95 ms | p95 ratio |");
         System.out.println("|---|---|---|---|---|---|");
         row("hybrid incl. query embedding (top 10)",
@@ -338,17 +338,105 @@ public final class MemoryBench {
         row("vectors, exact scan (top 10)",
             pair(queries, q -> exact.nearest(vectors.get(q), 10),
             q -> lucene.knn("t", vectors.get(q), 10)));
-        double recall = 0;
-        for (int q = 0; q < queries; q++) {
-            final Set<Long> truth = Set.copyOf(exact.nearest(vectors.get(q), 10).stream().map(Scored::id).toList());
-            final List<Long> approximate = engine.index().nearest("t", vectors.get(q), 10).stream()
-                                                 .map(Scored::id).toList();
-            recall += approximate.stream().filter(truth::contains).count() / 10.0;
-        }
         System.out.printf("HNSW recall@10 against exact search (engine index, graph %s): %.3f%n",
-                          engine.index().graphReady() ? "ready" : "NOT ready", recall / queries);
+                          engine.index().graphReady() ? "ready" : "NOT ready", recall(exact, engine.index(), vectors));
         lucene.close();
         close(engine);
+    }
+
+    // ---------------------------------------------------------------- SolrCloud against the in-process index
+
+    /**
+     * The search pipeline over one ledger, on two indexes: SolrCloud (a one-node MiniSolrCloudCluster in this
+     * JVM, reached over loopback HTTP as a remote one would be) and the in-process Lucene index. Solr is filled
+     * the way a service moving onto it is: from the ledger, in batches, at start.
+     */
+    private static void solr(int n) throws Exception {
+        System.out.printf("%n## memory search at %,d memories: SolrCloud against the in-process index%n", n);
+        long start = System.nanoTime();
+        final SolrTestCloud cloud = SolrTestCloud.get();
+        final double cloudStart = seconds(start);
+        start = System.nanoTime();
+        final String collection = cloud.newCollection("bench");
+        System.out.printf("%nMiniSolrCloudCluster (1 node, embedded ZooKeeper) up in %.1f s; collection made in %.1f s%n",
+                          cloudStart, seconds(start));
+        final Synthetic data = new Synthetic(n, 42);
+        final Engine engine = engine("solr-" + n, 20_000);
+        start = System.nanoTime();
+        for (int i = 0; i < n; i += 1_000) {
+            insert(engine, "t", data.texts.subList(i, Math.min(n, i + 1_000)),
+                   data.vectors.subList(i, Math.min(n, i + 1_000)));
+        }
+        final double inProcessLoad = seconds(start);
+        final MemoryConfig.Solr defaults = cloud.config(collection);
+        final MemoryIndex solr = SolrMemoryIndex.connect(
+                new MemoryConfig.Solr(defaults.zkHost(), collection, 1_000, 60_000), DIMS);
+        start = System.nanoTime();
+        solr.load(engine.store());
+        while (solr.problem() != null) {
+            Thread.sleep(100);
+        }
+        final double solrLoad = seconds(start);
+        System.out.printf("load: ledger + in-process Lucene text + HNSW %.1f s (%.0f/s); SolrCloud from the ledger "
+                          + "(batches of 100, one commit) %.1f s (%.0f/s)%n",
+                          inProcessLoad, n / inProcessLoad, solrLoad, n / solrLoad);
+        final MemoryConfig memoryConfig = StackConfig.bind("services.memory", new ObjectMapper().createObjectNode(),
+                                                           MemoryConfig.class);
+        final SearchPipeline onSolr = new SearchPipeline(memoryConfig, engine.store(), embedder, solr,
+                                                         new AccessTracker(), Clock.systemUTC());
+
+        final int queries = Integer.getInteger("bench.solr.queries", 200);
+        final List<String> texts = new ArrayList<>();
+        final List<float[]> vectors = new ArrayList<>();
+        data.queries(queries, texts, vectors);
+        final MemoryFilter filter = MemoryFilter.tenant("t", System.currentTimeMillis());
+        System.out.println("| query (both run alternately, same ledger) | SolrCloud p50 ms | SolrCloud p95 ms "
+                           + "| in-process p50 ms | in-process p95 ms | p95 ratio |");
+        System.out.println("|---|---|---|---|---|---|");
+        final SearchMemoriesRequest.Builder request = SearchMemoriesRequest.newBuilder()
+                                                                           .setScope(Scope.newBuilder().setTenant("t"));
+        row("hybrid incl. query embedding (top 10)",
+            pair(queries, q -> onSolr.search(request.setQuery(texts.get(q)).build(), BENCH),
+                 q -> engine.search(request.setQuery(texts.get(q)).build(), BENCH)));
+        row("BM25, 2-4 rare-ish terms, engine path (top 50)",
+            pair(queries, q -> onSolr.bm25(texts.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.bm25(texts.get(q), filter, 50, new HashMap<>())));
+        row("BM25, very common terms \"the user\", engine path (top 50)",
+            pair(Math.min(queries, 50), q -> onSolr.bm25("the user", filter, 50, new HashMap<>()),
+                 q -> engine.bm25("the user", filter, 50, new HashMap<>())));
+        row("vectors, engine path (HNSW + ledger check), top 50",
+            pair(queries, q -> onSolr.vectors(vectors.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>())));
+        row("vectors, index alone (HNSW), top 10",
+            pair(queries, q -> solr.nearest("t", vectors.get(q), 10),
+                 q -> engine.index().nearest("t", vectors.get(q), 10)));
+        System.out.printf("SolrCloud HNSW recall@10 against exact search: %.3f; its index has %d segments%n",
+                          recall(data.exact(), solr, vectors), cloud.segments(collection));
+        // Each segment is a graph of its own: merged into one, as a quiet collection ends up after its merges.
+        start = System.nanoTime();
+        cloud.optimize(collection);
+        System.out.printf("after Solr's optimize to 1 segment (%.1f s):%n", seconds(start));
+        row("hybrid incl. query embedding (top 10), 1 segment",
+            pair(queries, q -> onSolr.search(request.setQuery(texts.get(q)).build(), BENCH),
+                 q -> engine.search(request.setQuery(texts.get(q)).build(), BENCH)));
+        row("vectors, engine path (HNSW + ledger check), top 50, 1 segment",
+            pair(queries, q -> onSolr.vectors(vectors.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>())));
+        row("BM25, 2-4 rare-ish terms, engine path (top 50), 1 segment",
+            pair(queries, q -> onSolr.bm25(texts.get(q), filter, 50, new HashMap<>()),
+                 q -> engine.bm25(texts.get(q), filter, 50, new HashMap<>())));
+        solr.close();
+        close(engine);
+    }
+
+    /** The mean recall@10 of {@code index}'s nearest against an exact scan, over the tenant "t". */
+    private static double recall(TenantVectors exact, MemoryIndex index, List<float[]> queries) {
+        double recall = 0;
+        for (float[] query : queries) {
+            final Set<Long> truth = Set.copyOf(exact.nearest(query, 10).stream().map(Scored::id).toList());
+            recall += index.nearest("t", query, 10).stream().map(Scored::id).filter(truth::contains).count() / 10.0;
+        }
+        return recall / queries.size();
     }
 
     private static List<Long> fts5(Connection fts, String query) throws Exception {
@@ -662,6 +750,24 @@ public final class MemoryBench {
                 }
                 vectors.add(near(random));
             }
+        }
+
+        /** {@code count} query texts and vectors near the data, the same for every run. */
+        void queries(int count, List<String> texts, List<float[]> vectors) {
+            final Random random = new Random(3);
+            for (int q = 0; q < count; q++) {
+                texts.add(query(random));
+                vectors.add(nearVector(random));
+            }
+        }
+
+        /** The vectors in an exact index, by the ledger's row ids (from 1, in insertion order). */
+        TenantVectors exact() {
+            final TenantVectors exact = new TenantVectors(DIMS);
+            for (int i = 0; i < vectors.size(); i++) {
+                exact.add(i + 1, vectors.get(i));
+            }
+            return exact;
         }
 
         String query(Random r) {
