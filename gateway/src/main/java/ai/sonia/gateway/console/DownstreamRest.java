@@ -10,6 +10,7 @@ import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.Endpoint;
 import com.linecorp.armeria.client.UnprocessedRequestException;
 import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.client.endpoint.EmptyEndpointGroupException;
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
 import com.linecorp.armeria.client.endpoint.healthcheck.HealthCheckedEndpointGroup;
 import com.linecorp.armeria.client.retry.Backoff;
@@ -83,10 +84,14 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
         final SessionProtocol protocol = tls.serves(spec) ? SessionProtocol.HTTPS : SessionProtocol.HTTP;
         replicas = replicas(config.targets(spec), protocol, factory);
         // A request that never reached a replica (connection refused: one just died, and its health check has
-        // not yet said so) goes to the next one, whatever its method: nothing was processed.
+        // not yet said so) goes to the next one, whatever its method: nothing was processed. None healthy at all
+        // is not retried (each try would wait out the endpoint selection again).
         client = WebClient.builder(protocol, replicas).factory(factory)
                           .decorator(RetryingClient.newDecorator(
-                                  RetryRule.builder().onUnprocessed().thenBackoff(Backoff.withoutDelay()), 3))
+                                  RetryRule.builder()
+                                           .onException((ctx, e) -> e instanceof UnprocessedRequestException
+                                                                    && !(e.getCause() instanceof EmptyEndpointGroupException))
+                                           .thenBackoff(Backoff.withoutDelay()), 3))
                           .build();
         // HTTP/1.1 upgrade, as browsers do (the services' sockets take no HTTP/2 extended CONNECT).
         sockets = WebSocketClient.builder(tls.serves(spec) ? SessionProtocol.H1 : SessionProtocol.H1C, replicas)
