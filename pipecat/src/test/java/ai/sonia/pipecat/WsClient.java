@@ -70,7 +70,12 @@ final class WsClient implements WebSocket.Listener {
     }
 
     void sendAudio(byte[] pcm) {
-        socket.sendBinary(ByteBuffer.wrap(pcm), true).join();
+        try {
+            socket.sendBinary(ByteBuffer.wrap(pcm), true).join();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("sending audio failed; the server closed with "
+                                            + closeCode.getNow(null) + " " + closeReason, e);
+        }
     }
 
     void ping(String payload) {

@@ -8,9 +8,14 @@ import org.reactivestreams.Subscription;
 
 import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.Endpoint;
+import com.linecorp.armeria.client.UnprocessedRequestException;
 import com.linecorp.armeria.client.WebClient;
+import com.linecorp.armeria.client.endpoint.EmptyEndpointGroupException;
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
 import com.linecorp.armeria.client.endpoint.healthcheck.HealthCheckedEndpointGroup;
+import com.linecorp.armeria.client.retry.Backoff;
+import com.linecorp.armeria.client.retry.RetryRule;
+import com.linecorp.armeria.client.retry.RetryingClient;
 import com.linecorp.armeria.client.websocket.WebSocketClient;
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpHeaders;
@@ -20,6 +25,7 @@ import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.RequestHeaders;
 import com.linecorp.armeria.common.RequestHeadersBuilder;
 import com.linecorp.armeria.common.SessionProtocol;
+import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.common.websocket.CloseWebSocketFrame;
 import com.linecorp.armeria.common.websocket.WebSocket;
 import com.linecorp.armeria.common.websocket.WebSocketCloseStatus;
@@ -34,8 +40,10 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.ForwardedClient;
+import ai.sonia.runtime.edge.Envelopes;
 import ai.sonia.runtime.tls.TlsMaterial;
 import ai.sonia.runtime.tls.TlsSettings;
+import io.grpc.Status;
 
 /**
  * A downstream service's own REST routes, reached through the gateway's origin: the request goes on as it came
@@ -53,8 +61,10 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
     private final ClientFactory factory;
     private final EndpointGroup replicas;
     private final ForwardedClient forwarded;
+    private final String service;
 
     public DownstreamRest(StackConfig config, ServiceSpec spec) {
+        service = spec.name();
         forwarded = ForwardedClient.of(config);
         final TlsSettings tls = TlsSettings.from(config);
         if (tls.serves(spec)) {
@@ -73,7 +83,16 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
         }
         final SessionProtocol protocol = tls.serves(spec) ? SessionProtocol.HTTPS : SessionProtocol.HTTP;
         replicas = replicas(config.targets(spec), protocol, factory);
-        client = WebClient.builder(protocol, replicas).factory(factory).build();
+        // A request that never reached a replica (connection refused: one just died, and its health check has
+        // not yet said so) goes to the next one, whatever its method: nothing was processed. None healthy at all
+        // is not retried (each try would wait out the endpoint selection again).
+        client = WebClient.builder(protocol, replicas).factory(factory)
+                          .decorator(RetryingClient.newDecorator(
+                                  RetryRule.builder()
+                                           .onException((ctx, e) -> e instanceof UnprocessedRequestException
+                                                                    && !(e.getCause() instanceof EmptyEndpointGroupException))
+                                           .thenBackoff(Backoff.withoutDelay()), 3))
+                          .build();
         // HTTP/1.1 upgrade, as browsers do (the services' sockets take no HTTP/2 extended CONNECT).
         sockets = WebSocketClient.builder(tls.serves(spec) ? SessionProtocol.H1 : SessionProtocol.H1C, replicas)
                                  .factory(factory).autoFillOriginHeader(false) // the gateway checked the page's
@@ -172,7 +191,13 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
             }
         }
         out.set(Correlation.HEADER, Correlation.of(ctx)); // one id across the gateway and the service
-        return client.execute(req.withHeaders(out.build()));
+        return client.execute(req.withHeaders(out.build())).recover(cause -> {
+            if (Exceptions.peel(cause) instanceof UnprocessedRequestException) { // no replica could be reached
+                return Envelopes.error(ctx, Stack.GATEWAY.name(), Status.Code.UNAVAILABLE, service + " is unavailable",
+                                       null).toHttpResponse();
+            }
+            return HttpResponse.ofFailure(cause);
+        });
     }
 
     @Override
