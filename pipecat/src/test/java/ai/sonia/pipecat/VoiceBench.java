@@ -63,11 +63,15 @@ final class VoiceBench {
                 final long cpuBefore = cpuTicks();
                 final long wallBefore = System.nanoTime();
                 final ExecutorService two = Executors.newFixedThreadPool(2);
-                final CompletableFuture<List<double[]>> a = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
-                final CompletableFuture<List<double[]>> b = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
-                final List<double[]> both = new ArrayList<>(a.join());
-                both.addAll(b.join());
-                two.shutdown();
+                final List<double[]> both;
+                try {
+                    final CompletableFuture<List<double[]>> a = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
+                    final CompletableFuture<List<double[]>> b = CompletableFuture.supplyAsync(() -> talkUnchecked(pipecat, spoken), two);
+                    both = new ArrayList<>(a.join());
+                    both.addAll(b.join());
+                } finally {
+                    two.shutdownNow(); // a failed session must not keep the JVM alive
+                }
                 Thread.sleep(500); // the sessions' recognizer processes have exited and been reaped
                 final double seconds = (System.nanoTime() - wallBefore) / 1e9;
                 final double cpuSeconds = (cpuTicks() - cpuBefore) / 100.0;
