@@ -38,7 +38,12 @@ class PocketsphinxLibraryRecognizerTest {
             feed(listening, pcm);
             final String heard = listening.end().get(60, TimeUnit.SECONDS);
             System.out.println("library recognizer: partials " + partials + ", final '" + heard + "'");
-            assertThat(partials).isNotEmpty().doesNotHaveDuplicates();
+            // A partial is handed on only when the best hypothesis changed; the decoder may come back to an
+            // earlier one ("a b" → "a c" → "a b"), so only back-to-back repeats would be wrong.
+            assertThat(partials).isNotEmpty();
+            for (int i = 1; i < partials.size(); i++) {
+                assertThat(partials.get(i)).as("partial %d repeats the one before it", i).isNotEqualTo(partials.get(i - 1));
+            }
             assertThat(heard).isNotBlank();
             // A second utterance on the same decoder: its partials are its own.
             partials.clear();
