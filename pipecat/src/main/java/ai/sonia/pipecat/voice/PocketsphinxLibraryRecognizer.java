@@ -75,7 +75,7 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
             throw new IllegalArgumentException("pocketsphinx options come in name-value pairs: " + options);
         }
         final List<String> args = new ArrayList<>(List.of(
-                "-hmm", PocketsphinxRecognizer.MODEL.resolve("en-us").toString(), "-logfn", "/dev/null"));
+                "-hmm", PocketsphinxRecognizer.MODEL.resolve("en-us").toString()));
         if (!options.contains("-dict")) {
             args.addAll(List.of("-dict", PocketsphinxRecognizer.MODEL.resolve("cmudict-en-us.dict").toString()));
         }
@@ -360,6 +360,10 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
             String error = null;
             try {
                 loaded = Native.load("pocketsphinx", Sphinx.class);
+                // Its log is one FILE for the whole process: a decoder made with "-logfn" closes it and opens
+                // another while other decoders' threads write to it (a use after free that aborted the JVM).
+                // Logging is switched off once, here, before any decoder exists; no decoder names a log file.
+                loaded.err_set_logfp(null);
             } catch (LinkageError | RuntimeException e) {
                 error = e.getMessage();
             }
@@ -394,5 +398,8 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
         int ps_end_utt(Pointer ps);
 
         int ps_free(Pointer ps);
+
+        /** {@code void err_set_logfp(FILE *stream)} of libsphinxbase: NULL switches its log off, process-wide. */
+        void err_set_logfp(Pointer stream);
     }
 }
