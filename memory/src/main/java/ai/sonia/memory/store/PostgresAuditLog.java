@@ -6,6 +6,7 @@ import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.LedgerView;
 import ai.sonia.memory.v1.AuditRecord;
+import ai.sonia.runtime.store.PostgresPool;
 
 /**
  * The memory ledger's audit log in PostgreSQL's {@code audit_records}, whose trigger refuses any update or
@@ -14,20 +15,20 @@ import ai.sonia.memory.v1.AuditRecord;
  */
 public final class PostgresAuditLog implements AuditLog {
 
-    private final PostgresMemoryStore store;
+    private final PostgresPool pool;
 
-    PostgresAuditLog(PostgresMemoryStore store) {
-        this.store = store;
+    PostgresAuditLog(PostgresPool pool) {
+        this.pool = pool;
     }
 
     @Override
     public String recordRestore(String backupId, Actor actor, long nowMs) {
-        return store.inTransaction(
+        return pool.inTransaction(
                 c -> LedgerSql.appendAudit(c, "RESTORE", "", "", actor, nowMs, "backup_id=" + backupId));
     }
 
     @Override
     public List<AuditRecord> list(LedgerView view, String memory, long beforeId, int limit) {
-        return store.inTransaction(c -> LedgerSql.audit(c, view, memory, beforeId, limit));
+        return pool.inTransaction(c -> LedgerSql.audit(c, view, memory, beforeId, limit));
     }
 }

@@ -14,8 +14,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.AuditLog;
@@ -24,6 +22,7 @@ import ai.sonia.memory.domain.MemoryFilter;
 import ai.sonia.memory.domain.MemoryStore;
 import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
 
 /**
  * The memory ledger on PostgreSQL (with {@code store.engine} postgres), shared by every memory replica: the
@@ -80,12 +79,13 @@ public final class PostgresMemoryStore implements MemoryStore {
         }
     };
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
     private final Postgres.Settings settings;
     private final LedgerSql sql = new LedgerSql(DIALECT);
-    private final PostgresAuditLog auditLog = new PostgresAuditLog(this);
+    private final PostgresAuditLog auditLog;
 
-    private PostgresMemoryStore(HikariDataSource pool, Postgres.Settings settings) {
+    private PostgresMemoryStore(PostgresPool pool, Postgres.Settings settings) {
+        this.auditLog = new PostgresAuditLog(pool);
         this.pool = pool;
         this.settings = settings;
     }
@@ -96,8 +96,8 @@ public final class PostgresMemoryStore implements MemoryStore {
      * @throws IllegalStateException when the database cannot be reached (naming its URL) or migrated
      */
     public static PostgresMemoryStore open(Postgres.Settings settings) {
-        return new PostgresMemoryStore(Postgres.openMigrated(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS),
-                                       settings);
+        return new PostgresMemoryStore(PostgresPool.open(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS, "memory",
+                                                         "ledger", SqliteAuditLog.APPEND_ONLY), settings);
     }
 
     /** The audit log in the same database. */
@@ -110,62 +110,36 @@ public final class PostgresMemoryStore implements MemoryStore {
         return settings.shownUrl();
     }
 
-    // ---------------------------------------------------------------- transactions
-
-    /** {@link Postgres#inTransaction} (run again after a deadlock or serialization failure), failures mapped. */
-    <T> T inTransaction(Postgres.Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, work);
-        } catch (SQLException e) {
-            throw failure(e);
-        }
-    }
-
-    /** {@link Postgres#inSnapshot}: one read-only REPEATABLE READ snapshot, streaming large results. */
-    <T> T inSnapshot(Postgres.Work<T> read) {
-        try {
-            return Postgres.inSnapshot(pool, read);
-        } catch (SQLException e) {
-            throw failure(e);
-        }
-    }
-
-    /** UNAVAILABLE when PostgreSQL cannot be reached; otherwise the server's error. */
-    private static RuntimeException failure(SQLException e) {
-        return Postgres.unavailableOr(e, "memory", "ledger",
-                                      new IllegalStateException("memory ledger: " + e.getMessage(), e));
-    }
-
     // ---------------------------------------------------------------- reads
 
     @Override
     public Optional<Row> byName(String name, long nowMs) {
-        return inTransaction(c -> sql.byName(c, name, nowMs));
+        return pool.inTransaction(c -> sql.byName(c, name, nowMs));
     }
 
     @Override
     public Optional<Row> activeByHash(Scope scope, String hash, long nowMs) {
-        return inTransaction(c -> sql.activeByHash(c, scope, hash, nowMs));
+        return pool.inTransaction(c -> sql.activeByHash(c, scope, hash, nowMs));
     }
 
     @Override
     public List<Row> list(MemoryFilter filter, long beforeId, int limit) {
-        return inTransaction(c -> sql.list(c, filter, beforeId, limit));
+        return pool.inTransaction(c -> sql.list(c, filter, beforeId, limit));
     }
 
     @Override
     public Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids) {
-        return inTransaction(c -> sql.eligible(c, filter, ids));
+        return pool.inTransaction(c -> sql.eligible(c, filter, ids));
     }
 
     @Override
     public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
-        return inTransaction(c -> sql.eligibleReferences(c, filter, ids));
+        return pool.inTransaction(c -> sql.eligibleReferences(c, filter, ids));
     }
 
     @Override
     public void vectors(VectorSink sink) {
-        inSnapshot(c -> {
+        pool.inSnapshot(c -> {
             LedgerSql.vectors(c, sink);
             return null;
         });
@@ -173,7 +147,7 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public void documents(DocumentSink sink) {
-        inSnapshot(c -> {
+        pool.inSnapshot(c -> {
             LedgerSql.documents(c, sink);
             return null;
         });
@@ -181,39 +155,39 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public MemoryStats stats(LedgerView view, long nowMs) {
-        return inSnapshot(c -> sql.stats(c, view, nowMs));
+        return pool.inSnapshot(c -> sql.stats(c, view, nowMs));
     }
 
     @Override
     public List<String> otherVectorModels(String model, int limit) {
-        return inTransaction(c -> LedgerSql.otherVectorModels(c, model, limit));
+        return pool.inTransaction(c -> LedgerSql.otherVectorModels(c, model, limit));
     }
 
     @Override
     public long count() {
-        return inTransaction(LedgerSql::count);
+        return pool.inTransaction(LedgerSql::count);
     }
 
     @Override
     public Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs) {
-        return inTransaction(c -> sql.byRequest(c, principal, requestId, sinceMs, nowMs));
+        return pool.inTransaction(c -> sql.byRequest(c, principal, requestId, sinceMs, nowMs));
     }
 
     // ---------------------------------------------------------------- writes
 
     @Override
     public Stored store(NewMemory memory, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.store(c, memory, actor, nowMs));
+        return pool.inTransaction(c -> sql.store(c, memory, actor, nowMs));
     }
 
     @Override
     public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.storeAll(c, memories, actor, nowMs));
+        return pool.inTransaction(c -> sql.storeAll(c, memories, actor, nowMs));
     }
 
     @Override
     public int forgetRequestsBefore(long beforeMs) {
-        return inTransaction(c -> {
+        return pool.inTransaction(c -> {
             try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_changes WHERE create_ms < ?")) {
                 delete.setLong(1, beforeMs);
                 delete.executeUpdate();
@@ -224,22 +198,22 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public Row invalidate(String name, String reason, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.invalidate(c, name, reason, actor, nowMs));
+        return pool.inTransaction(c -> sql.invalidate(c, name, reason, actor, nowMs));
     }
 
     @Override
     public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.forget(c, name, reason, actor, nowMs));
+        return pool.inTransaction(c -> sql.forget(c, name, reason, actor, nowMs));
     }
 
     @Override
     public List<Expired> expireDue(Actor actor, long nowMs, int limit) {
-        return inTransaction(c -> sql.expireDue(c, actor, nowMs, limit));
+        return pool.inTransaction(c -> sql.expireDue(c, actor, nowMs, limit));
     }
 
     @Override
     public void touch(Map<Long, long[]> accesses) {
-        inTransaction(c -> {
+        pool.inTransaction(c -> {
             LedgerSql.touch(c, accesses);
             return null;
         });
@@ -262,7 +236,7 @@ public final class PostgresMemoryStore implements MemoryStore {
     /** The oldest transaction still running: every change not yet visible is written by it or a later one. */
     @Override
     public long changeCursor() {
-        return inSnapshot(PostgresMemoryStore::oldestRunning);
+        return pool.inSnapshot(PostgresMemoryStore::oldestRunning);
     }
 
     private static long oldestRunning(Connection c) throws SQLException {
@@ -281,7 +255,7 @@ public final class PostgresMemoryStore implements MemoryStore {
      */
     @Override
     public Changes changesSince(long cursor, Set<Long> known) {
-        return inSnapshot(c -> {
+        return pool.inSnapshot(c -> {
             final long next = oldestRunning(c); // the first statement: it fixes the snapshot
             final Set<Long> seen = new HashSet<>();
             final List<Change> fresh = new ArrayList<>();
@@ -333,7 +307,7 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public void backup(Path target) {
-        inSnapshot(c -> {
+        pool.inSnapshot(c -> {
             PostgresBackupFiles.export(c, target);
             return null;
         });
@@ -346,7 +320,7 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public void restore(Path source) {
-        PostgresBackupFiles.restore(this, source);
+        PostgresBackupFiles.restore(pool, source);
     }
 
     @Override

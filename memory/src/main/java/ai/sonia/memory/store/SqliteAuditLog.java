@@ -2,16 +2,22 @@ package ai.sonia.memory.store;
 
 import java.util.List;
 
+import org.flywaydb.core.api.migration.JavaMigration;
+
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.AuditLog;
 import ai.sonia.memory.domain.LedgerView;
 import ai.sonia.memory.v1.AuditRecord;
+import ai.sonia.runtime.store.AppendOnly;
 
 /**
- * The audit log in the ledger's SQLite file ({@code audit_records}, append-only by trigger); the memory
+ * The audit log in the ledger's SQLite file ({@code audit_records}, append-only: {@link #APPEND_ONLY}); the memory
  * store appends the records of its writes in the same transaction ({@link LedgerSql#appendAudit}).
  */
 public final class SqliteAuditLog implements AuditLog {
+
+    /** The ledger's migration (both engines) that keeps {@code audit_records} append-only. */
+    static final JavaMigration APPEND_ONLY = AppendOnly.migration("4", "audit_records", "audit records are append-only");
 
     private final LedgerFile file;
 

@@ -28,7 +28,7 @@ public final class SqliteMemoryStore implements MemoryStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
 
     /** SQLite's side of the statements: one writer, so no row locks, and no other replica to tell. */
     private static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
@@ -91,7 +91,7 @@ public final class SqliteMemoryStore implements MemoryStore {
      * Flyway (its schema version in {@code PRAGMA user_version}) is adopted at that version.
      */
     static void migrate(Connection connection) throws SQLException {
-        Migrations.migrate(connection, MIGRATIONS, null, Migrations.USER_VERSION);
+        Migrations.migrate(connection, MIGRATIONS, null, Migrations.USER_VERSION, SqliteAuditLog.APPEND_ONLY);
     }
 
     /** The audit log in the same file. */
