@@ -11,18 +11,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
-import ai.sonia.common.v1.Scope;
-import ai.sonia.memory.domain.Actor;
-import ai.sonia.memory.domain.AuditLog;
-import ai.sonia.memory.domain.LedgerView;
-import ai.sonia.memory.domain.MemoryFilter;
-import ai.sonia.memory.domain.MemoryStore;
-import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.runtime.store.Postgres;
 import ai.sonia.runtime.store.PostgresPool;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * The memory ledger on PostgreSQL (with {@code store.engine} postgres), shared by every memory replica: the
@@ -34,10 +27,10 @@ import ai.sonia.runtime.store.PostgresPool;
  *
  * <p>Every replica keeps an in-process search index; {@code memory_changes} is the feed they follow
  * ({@link #changesSince}). Backups are SQLite files of the ledger's schema ({@link PostgresBackupFiles}), so
- * they restore on either engine. The audit log ({@link PostgresAuditLog}) is append-only by trigger and stays
+ * they restore on either engine. The audit log ({@link LedgerAuditLog}) is append-only by trigger and stays
  * so through a restore. Schema: the Flyway migrations of {@code db/postgresql/memory/ledger}.
  */
-public final class PostgresMemoryStore implements MemoryStore {
+public final class PostgresMemoryStore extends LedgerStore {
 
     /** PostgreSQL's side of the statements: ids as an array, rows locked by the writes that read them. */
     static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
@@ -81,11 +74,9 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     private final PostgresPool pool;
     private final Postgres.Settings settings;
-    private final LedgerSql sql = new LedgerSql(DIALECT);
-    private final PostgresAuditLog auditLog;
 
     private PostgresMemoryStore(PostgresPool pool, Postgres.Settings settings) {
-        this.auditLog = new PostgresAuditLog(pool);
+        super(DIALECT);
         this.pool = pool;
         this.settings = settings;
     }
@@ -97,12 +88,7 @@ public final class PostgresMemoryStore implements MemoryStore {
      */
     public static PostgresMemoryStore open(Postgres.Settings settings) {
         return new PostgresMemoryStore(PostgresPool.open(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS, "memory",
-                                                         "ledger", SqliteAuditLog.APPEND_ONLY), settings);
-    }
-
-    /** The audit log in the same database. */
-    public AuditLog auditLog() {
-        return auditLog;
+                                                         "ledger", LedgerAuditLog.APPEND_ONLY), settings);
     }
 
     /** The database, as the status page shows it (no credentials). */
@@ -110,127 +96,35 @@ public final class PostgresMemoryStore implements MemoryStore {
         return settings.shownUrl();
     }
 
-    // ---------------------------------------------------------------- reads
-
-    @Override
-    public Optional<Row> byName(String name, long nowMs) {
-        return pool.inTransaction(c -> sql.byName(c, name, nowMs));
-    }
-
-    @Override
-    public Optional<Row> activeByHash(Scope scope, String hash, long nowMs) {
-        return pool.inTransaction(c -> sql.activeByHash(c, scope, hash, nowMs));
-    }
-
-    @Override
-    public List<Row> list(MemoryFilter filter, long beforeId, int limit) {
-        return pool.inTransaction(c -> sql.list(c, filter, beforeId, limit));
-    }
-
-    @Override
-    public Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids) {
-        return pool.inTransaction(c -> sql.eligible(c, filter, ids));
-    }
-
-    @Override
-    public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
-        return pool.inTransaction(c -> sql.eligibleReferences(c, filter, ids));
-    }
-
-    @Override
-    public void vectors(VectorSink sink) {
-        pool.inSnapshot(c -> {
-            LedgerSql.vectors(c, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public void documents(DocumentSink sink) {
-        pool.inSnapshot(c -> {
-            LedgerSql.documents(c, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public MemoryStats stats(LedgerView view, long nowMs) {
-        return pool.inSnapshot(c -> sql.stats(c, view, nowMs));
-    }
-
-    @Override
-    public List<String> otherVectorModels(String model, int limit) {
-        return pool.inTransaction(c -> LedgerSql.otherVectorModels(c, model, limit));
-    }
-
-    @Override
-    public long count() {
-        return pool.inTransaction(LedgerSql::count);
-    }
-
-    @Override
-    public Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs) {
-        return pool.inTransaction(c -> sql.byRequest(c, principal, requestId, sinceMs, nowMs));
-    }
-
-    // ---------------------------------------------------------------- writes
-
-    @Override
-    public Stored store(NewMemory memory, Actor actor, long nowMs) {
-        return pool.inTransaction(c -> sql.store(c, memory, actor, nowMs));
-    }
-
-    @Override
-    public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
-        return pool.inTransaction(c -> sql.storeAll(c, memories, actor, nowMs));
-    }
-
     @Override
     public int forgetRequestsBefore(long beforeMs) {
         return pool.inTransaction(c -> {
-            try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_changes WHERE create_ms < ?")) {
-                delete.setLong(1, beforeMs);
-                delete.executeUpdate();
-            }
+            Sql.update(c, "DELETE FROM memory_changes WHERE create_ms < ?", beforeMs);
             return LedgerSql.forgetRequestsBefore(c, beforeMs);
         });
     }
 
     @Override
-    public Row invalidate(String name, String reason, Actor actor, long nowMs) {
-        return pool.inTransaction(c -> sql.invalidate(c, name, reason, actor, nowMs));
+    <T> T read(LedgerFile.Work<T> work) {
+        return pool.inTransaction(work::run);
     }
 
     @Override
-    public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
-        return pool.inTransaction(c -> sql.forget(c, name, reason, actor, nowMs));
+    <T> T snapshot(LedgerFile.Work<T> work) {
+        return pool.inSnapshot(work::run);
     }
 
     @Override
-    public List<Expired> expireDue(Actor actor, long nowMs, int limit) {
-        return pool.inTransaction(c -> sql.expireDue(c, actor, nowMs, limit));
-    }
-
-    @Override
-    public void touch(Map<Long, long[]> accesses) {
-        pool.inTransaction(c -> {
-            LedgerSql.touch(c, accesses);
-            return null;
-        });
+    <T> T write(LedgerFile.Work<T> work) {
+        return pool.inTransaction(work::run);
     }
 
     // ---------------------------------------------------------------- the change feed
 
     /** Appends a change to the feed, in the transaction of the write it follows. */
     static void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
-        try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)")) {
-            insert.setString(1, change);
-            insert.setLong(2, id);
-            insert.setString(3, tenant);
-            insert.setLong(4, nowMs);
-            insert.executeUpdate();
-        }
+        Sql.update(c, "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)", change, id,
+                   tenant, nowMs);
     }
 
     /** The oldest transaction still running: every change not yet visible is written by it or a later one. */

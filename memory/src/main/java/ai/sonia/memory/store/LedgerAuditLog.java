@@ -11,27 +11,29 @@ import ai.sonia.memory.v1.AuditRecord;
 import ai.sonia.runtime.store.AppendOnly;
 
 /**
- * The audit log in the ledger's SQLite file ({@code audit_records}, append-only: {@link #APPEND_ONLY}); the memory
- * store appends the records of its writes in the same transaction ({@link LedgerSql#appendAudit}).
+ * The audit log in the ledger's {@code audit_records}, on either engine ({@link LedgerStore}), append-only
+ * ({@link #APPEND_ONLY}); the memory store appends the records of its writes in the same transaction
+ * ({@link LedgerSql#appendAudit}). On PostgreSQL record numbers come from a sequence shared by every replica,
+ * increasing in the order appends start.
  */
-public final class SqliteAuditLog implements AuditLog {
+final class LedgerAuditLog implements AuditLog {
 
     /** The ledger's migration (both engines) that keeps {@code audit_records} append-only. */
     static final JavaMigration APPEND_ONLY = AppendOnly.migration("4", "audit_records", "audit records are append-only");
 
-    private final LedgerFile file;
+    private final LedgerStore store;
 
-    SqliteAuditLog(LedgerFile file) {
-        this.file = file;
+    LedgerAuditLog(LedgerStore store) {
+        this.store = store;
     }
 
     @Override
     public String recordRestore(String backupId, Actor actor, long nowMs) {
-        return file.write(c -> LedgerSql.appendAudit(c, "RESTORE", "", "", actor, nowMs, "backup_id=" + backupId));
+        return store.write(c -> LedgerSql.appendAudit(c, "RESTORE", "", "", actor, nowMs, "backup_id=" + backupId));
     }
 
     @Override
     public List<AuditRecord> list(LedgerView view, String memory, long beforeId, int limit) {
-        return file.read(c -> LedgerSql.audit(c, view, memory, beforeId, limit));
+        return store.read(c -> LedgerSql.audit(c, view, memory, beforeId, limit));
     }
 }
