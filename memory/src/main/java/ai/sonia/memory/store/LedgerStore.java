@@ -1,5 +1,6 @@
 package ai.sonia.memory.store;
 
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,12 @@ abstract class LedgerStore implements MemoryStore {
 
     /** Runs a write: committed when it returns, nothing written when it throws. */
     abstract <T> T write(LedgerFile.Work<T> work);
+
+    /** A backup is a SQLite ledger file on either engine, checked the same way. */
+    @Override
+    public String restoreProblem(Path source) {
+        return BackupFiles.problem(source);
+    }
 
     /** The audit log in the same database. */
     public AuditLog auditLog() {

@@ -208,11 +208,6 @@ public final class PostgresMemoryStore extends LedgerStore {
     }
 
     @Override
-    public String restoreProblem(Path source) {
-        return BackupFiles.problem(source);
-    }
-
-    @Override
     public void restore(Path source) {
         PostgresBackupFiles.restore(pool, source);
     }

@@ -113,11 +113,6 @@ public final class SqliteMemoryStore extends LedgerStore {
     }
 
     @Override
-    public String restoreProblem(Path source) {
-        return BackupFiles.problem(source);
-    }
-
-    @Override
     public void restore(Path source) {
         file.exclusive(c -> {
             BackupFiles.restore(c, source);
