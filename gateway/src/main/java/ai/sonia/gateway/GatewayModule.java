@@ -49,6 +49,7 @@ import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
 import io.micrometer.core.instrument.Gauge;
 
 /** Wires the gateway: the public front door over the five other services, with the stack's accounts. */
@@ -91,7 +92,7 @@ public final class GatewayModule implements ServiceModule {
                                     AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config), limiter,
                                     new ArmeriaRequest());
         } else {
-            final PostgresDatabase shared = PostgresDatabase.open(postgres);
+            final PostgresPool shared = PostgresDatabase.open(postgres);
             accountsDb = shared;
             accounts = new Accounts(new PostgresAccountStore(shared), new PostgresAuditLog(shared), auth,
                                     AccessTokens.of(config), Clock.systemUTC(), RevocationList.of(config), limiter,

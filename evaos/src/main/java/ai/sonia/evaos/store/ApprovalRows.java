@@ -1,12 +1,13 @@
 package ai.sonia.evaos.store;
 
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 
 import javax.annotation.Nullable;
+
+import org.flywaydb.core.api.migration.JavaMigration;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Struct;
@@ -19,6 +20,7 @@ import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.options.v1.RiskLevel;
+import ai.sonia.runtime.store.AppendOnly;
 
 /**
  * The approvals' and decisions' rows as both engines keep them ({@link SqliteApprovalStore},
@@ -26,6 +28,9 @@ import ai.sonia.options.v1.RiskLevel;
  * clause and pages. Each engine's own key column is read as {@code seq} (SQLite's rowid, PostgreSQL's serial).
  */
 final class ApprovalRows {
+
+    /** The approvals' migration (both engines) that keeps {@code decisions} append-only. */
+    static final JavaMigration APPEND_ONLY = AppendOnly.migration("6", "decisions", "decisions are append-only");
 
     static final String INSERT =
             "INSERT INTO approvals (id, state, tool, arguments, working_directory, action_hash, risk, rule, "
@@ -155,21 +160,6 @@ final class ApprovalRows {
             return new ApprovalStore.Page<>(items, List.of());
         }
         return new ApprovalStore.Page<>(List.copyOf(items.subList(0, limit)), keys.get(limit - 1));
-    }
-
-    static void bind(PreparedStatement ps, Object... params) throws SQLException {
-        for (int i = 0; i < params.length; i++) {
-            ps.setObject(i + 1, params[i]);
-        }
-    }
-
-    /** Every row of {@code rs}. */
-    static List<Approval> readAll(ResultSet rs) throws SQLException {
-        final List<Approval> all = new ArrayList<>();
-        while (rs.next()) {
-            all.add(read(rs));
-        }
-        return all;
     }
 
     static Approval read(ResultSet rs) throws SQLException {

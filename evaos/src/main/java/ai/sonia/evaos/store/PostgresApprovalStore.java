@@ -17,8 +17,6 @@ import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import ai.sonia.evaos.domain.ApprovalStore;
 import ai.sonia.evaos.v1.Approval;
 import ai.sonia.evaos.v1.ApprovalChange;
@@ -27,6 +25,8 @@ import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * Approvals on PostgreSQL (with {@code store.engine} postgres), shared by every evaos replica: the same rows as
@@ -48,7 +48,7 @@ public final class PostgresApprovalStore implements ApprovalStore {
     /** How long one wait for notifications lasts, so that closing is noticed. */
     private static final int WAIT_MS = 500;
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
     private final Postgres.Settings settings;
     private final String channel;
     /** This store's mark on its notifications. */
@@ -57,7 +57,7 @@ public final class PostgresApprovalStore implements ApprovalStore {
     private volatile Thread follower;
     private volatile boolean closed;
 
-    private PostgresApprovalStore(HikariDataSource pool, Postgres.Settings settings, String channel) {
+    private PostgresApprovalStore(PostgresPool pool, Postgres.Settings settings, String channel) {
         this.pool = pool;
         this.settings = settings;
         this.channel = channel;
@@ -69,17 +69,18 @@ public final class PostgresApprovalStore implements ApprovalStore {
      * @throws IllegalStateException when the database cannot be reached or migrated
      */
     public static PostgresApprovalStore open(Postgres.Settings settings) {
-        final HikariDataSource pool = Postgres.openMigrated(settings, "evaos-approvals", SqliteApprovalStore.MIGRATIONS);
+        final PostgresPool pool = PostgresPool.open(settings, "evaos-approvals", SqliteApprovalStore.MIGRATIONS, "evaos",
+                                                    "approvals", ApprovalRows.APPEND_ONLY);
         try {
             // One channel per schema: stacks sharing a database in different schemas do not hear each other.
-            final String channel = "sonia.evaos.approvals." + Postgres.inTransaction(pool, c -> {
+            final String channel = "sonia.evaos.approvals." + pool.inTransaction(c -> {
                 try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT current_schema()")) {
                     rs.next();
                     return rs.getString(1);
                 }
             });
             return new PostgresApprovalStore(pool, settings, channel.substring(0, Math.min(63, channel.length())));
-        } catch (SQLException e) {
+        } catch (RuntimeException e) {
             pool.close();
             throw new IllegalStateException("cannot open the approvals on " + settings + ": " + e.getMessage(), e);
         }
@@ -87,9 +88,9 @@ public final class PostgresApprovalStore implements ApprovalStore {
 
     @Override
     public boolean insert(Approval a) {
-        return inTransaction(c -> {
+        return pool.inTransaction(c -> {
             // Only the one-pending index may refuse it; a duplicate id still fails.
-            if (update(c, ApprovalRows.INSERT + " ON CONFLICT (tenant, requester, action_hash, session_id) WHERE state = "
+            if (Sql.update(c, ApprovalRows.INSERT + " ON CONFLICT (tenant, requester, action_hash, session_id) WHERE state = "
                           + ApprovalState.APPROVAL_STATE_PENDING_VALUE + " DO NOTHING", ApprovalRows.insertParams(a)) == 0) {
                 return false;
             }
@@ -120,12 +121,9 @@ public final class PostgresApprovalStore implements ApprovalStore {
     public Page<Approval> list(@Nullable String tenant, @Nullable String requester, ApprovalState state,
                                List<String> after, int limit) {
         final ApprovalRows.Where where = ApprovalRows.listing(tenant, requester, state, after, limit, "seq");
-        return inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT * FROM approvals" + where.sql)) {
-                ApprovalRows.bind(ps, where.params.toArray());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return ApprovalRows.approvals(rs, limit);
-                }
+        return pool.inTransaction(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT * FROM approvals" + where.sql, where.params.toArray()); ResultSet rs = ps.executeQuery()) {
+                return ApprovalRows.approvals(rs, limit);
             }
         });
     }
@@ -133,13 +131,10 @@ public final class PostgresApprovalStore implements ApprovalStore {
     @Override
     public Page<Decision> decisions(String tenant, List<String> after, int limit) {
         final long before = after.isEmpty() ? Long.MAX_VALUE : Long.parseLong(after.get(0));
-        return inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT * FROM decisions WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?")) {
-                ApprovalRows.bind(ps, tenant, before, limit + 1);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return ApprovalRows.decisions(rs, limit);
-                }
+        return pool.inTransaction(c -> {
+            try (PreparedStatement ps = Sql.prepare(c,
+                    "SELECT * FROM decisions WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?", tenant, before, limit + 1); ResultSet rs = ps.executeQuery()) {
+                return ApprovalRows.decisions(rs, limit);
             }
         });
     }
@@ -152,12 +147,12 @@ public final class PostgresApprovalStore implements ApprovalStore {
     @Override
     public boolean decide(String id, ApprovalState state, GrantScope scope, String pattern, String decidedBy,
                           long decideMs, long expireMs, String reason, long nowMs) {
-        return inTransaction(c -> {
-            if (update(c, ApprovalRows.DECIDE, state.getNumber(), scope.getNumber(), pattern, decidedBy, decideMs,
+        return pool.inTransaction(c -> {
+            if (Sql.update(c, ApprovalRows.DECIDE, state.getNumber(), scope.getNumber(), pattern, decidedBy, decideMs,
                        expireMs, reason, id, nowMs) != 1) {
                 return false;
             }
-            update(c, ApprovalRows.RECORD_DECISION, id);
+            Sql.update(c, ApprovalRows.RECORD_DECISION, id);
             notify(c, ApprovalChange.APPROVAL_CHANGE_DECIDED, id);
             return true;
         });
@@ -165,28 +160,22 @@ public final class PostgresApprovalStore implements ApprovalStore {
 
     @Override
     public boolean consume(String id) {
-        return inTransaction(c -> update(c, ApprovalRows.CONSUME, id) == 1);
+        return pool.inTransaction(c -> Sql.update(c, ApprovalRows.CONSUME, id) == 1);
     }
 
     @Override
     public void countUse(String id) {
-        inTransaction(c -> update(c, ApprovalRows.COUNT_USE, id));
+        pool.inTransaction(c -> Sql.update(c, ApprovalRows.COUNT_USE, id));
     }
 
     /** One statement expires what is due; of replicas sweeping at once, each row goes to exactly one. */
     @Override
     public List<Approval> expireDue(long nowMs) {
-        return inTransaction(c -> {
-            final List<Approval> expired;
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE approvals SET state = ? WHERE state IN (?, ?) AND expire_ms <= ? RETURNING *")) {
-                ApprovalRows.bind(ps, ApprovalState.APPROVAL_STATE_EXPIRED_VALUE,
-                                  ApprovalState.APPROVAL_STATE_PENDING_VALUE,
-                                  ApprovalState.APPROVAL_STATE_APPROVED_VALUE, nowMs);
-                try (ResultSet rs = ps.executeQuery()) {
-                    expired = ApprovalRows.readAll(rs);
-                }
-            }
+        return pool.inTransaction(c -> {
+            final List<Approval> expired = Sql.query(
+                    c, ApprovalRows::read, "UPDATE approvals SET state = ? WHERE state IN (?, ?) AND expire_ms <= ? RETURNING *",
+                    ApprovalState.APPROVAL_STATE_EXPIRED_VALUE, ApprovalState.APPROVAL_STATE_PENDING_VALUE,
+                    ApprovalState.APPROVAL_STATE_APPROVED_VALUE, nowMs);
             for (Approval a : expired) {
                 notify(c, ApprovalChange.APPROVAL_CHANGE_EXPIRED, a.getApprovalId());
             }
@@ -196,12 +185,9 @@ public final class PostgresApprovalStore implements ApprovalStore {
 
     @Override
     public Optional<byte[]> response(String tenant, String requester, String requestId, long sinceMs) {
-        return inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(ApprovalRows.RESPONSE)) {
-                ApprovalRows.bind(ps, tenant, requester, requestId, sinceMs);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-                }
+        return pool.inTransaction(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, ApprovalRows.RESPONSE, tenant, requester, requestId, sinceMs); ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
             }
         });
     }
@@ -209,9 +195,9 @@ public final class PostgresApprovalStore implements ApprovalStore {
     @Override
     public void rememberResponse(String tenant, String requester, String requestId, byte[] response, long nowMs,
                                  long forgetBeforeMs) {
-        inTransaction(c -> {
-            update(c, ApprovalRows.FORGET_RESPONSES, forgetBeforeMs);
-            return update(c, "INSERT INTO requests (tenant, requester, request_id, response, create_ms) "
+        pool.inTransaction(c -> {
+            Sql.update(c, ApprovalRows.FORGET_RESPONSES, forgetBeforeMs);
+            return Sql.update(c, "INSERT INTO requests (tenant, requester, request_id, response, create_ms) "
                              + "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                           tenant, requester, requestId, response, nowMs);
         });
@@ -312,36 +298,11 @@ public final class PostgresApprovalStore implements ApprovalStore {
 
     /** Sends the change's notification, delivered when (and only if) the transaction commits. */
     private void notify(Connection c, ApprovalChange change, String id) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)")) {
-            ApprovalRows.bind(ps, channel, origin + ' ' + change.getNumber() + ' ' + id);
-            ps.execute();
-        }
-    }
-
-    private <T> T inTransaction(Postgres.Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, work);
-        } catch (SQLException e) {
-            throw Postgres.unavailableOr(e, "evaos", "approvals", new IllegalStateException("approvals: " + e.getMessage(), e));
-        }
-    }
-
-    private static int update(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement(sql)) {
-            ApprovalRows.bind(ps, params);
-            return ps.executeUpdate();
-        }
+        Sql.query(c, rs -> null, "SELECT pg_notify(?, ?)", channel, origin + ' ' + change.getNumber() + ' ' + id);
     }
 
     private List<Approval> query(String sql, Object... params) {
-        return inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(sql)) {
-                ApprovalRows.bind(ps, params);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return ApprovalRows.readAll(rs);
-                }
-            }
-        });
+        return pool.inTransaction(c -> Sql.query(c, ApprovalRows::read, sql, params));
     }
 
     @Override

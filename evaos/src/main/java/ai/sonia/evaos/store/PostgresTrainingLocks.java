@@ -6,10 +6,10 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.Optional;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import ai.sonia.evaos.domain.TrainingLocks;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * Training locks on PostgreSQL (with {@code store.engine} postgres and no Redis as {@code shared.engine}), shared
@@ -21,9 +21,9 @@ public final class PostgresTrainingLocks implements TrainingLocks {
 
     private static final String MIGRATIONS = "db/evaos/training";
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
 
-    private PostgresTrainingLocks(HikariDataSource pool) {
+    private PostgresTrainingLocks(PostgresPool pool) {
         this.pool = pool;
     }
 
@@ -33,57 +33,43 @@ public final class PostgresTrainingLocks implements TrainingLocks {
      * @throws IllegalStateException when the database cannot be reached or migrated
      */
     public static PostgresTrainingLocks open(Postgres.Settings settings) {
-        return new PostgresTrainingLocks(Postgres.openMigrated(settings, "evaos-training", MIGRATIONS));
+        return new PostgresTrainingLocks(PostgresPool.open(settings, "evaos-training", MIGRATIONS, "evaos", "training locks"));
     }
 
     @Override
     public void enable(Lock lock) {
-        run(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "INSERT INTO training_locks (tenant, reason, enabled_by, since_ms, expire_ms) VALUES (?, ?, ?, ?, ?)"
-                    + " ON CONFLICT (tenant) DO UPDATE SET reason = EXCLUDED.reason, enabled_by = EXCLUDED.enabled_by,"
-                    + " since_ms = EXCLUDED.since_ms, expire_ms = EXCLUDED.expire_ms")) {
-                ApprovalRows.bind(ps, lock.tenant(), lock.reason(), lock.enabledBy(), lock.since().toEpochMilli(),
-                                  lock.expiresAt().toEpochMilli());
-                return ps.executeUpdate();
-            }
-        });
+        pool.inTransaction(c -> Sql.update(
+                c, "INSERT INTO training_locks (tenant, reason, enabled_by, since_ms, expire_ms) VALUES (?, ?, ?, ?, ?)"
+                   + " ON CONFLICT (tenant) DO UPDATE SET reason = EXCLUDED.reason, enabled_by = EXCLUDED.enabled_by,"
+                   + " since_ms = EXCLUDED.since_ms, expire_ms = EXCLUDED.expire_ms",
+                lock.tenant(), lock.reason(), lock.enabledBy(), lock.since().toEpochMilli(), lock.expiresAt().toEpochMilli()));
     }
 
     @Override
     public Optional<Lock> disable(String tenant, Instant now) {
-        return run(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "DELETE FROM training_locks WHERE tenant = ? RETURNING reason, enabled_by, since_ms, expire_ms")) {
-                ApprovalRows.bind(ps, tenant);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return lock(tenant, rs).filter(l -> l.expiresAt().isAfter(now));
-                }
+        return pool.inTransaction(c -> {
+            try (PreparedStatement ps = Sql.prepare(c,
+                    "DELETE FROM training_locks WHERE tenant = ? RETURNING reason, enabled_by, since_ms, expire_ms", tenant); ResultSet rs = ps.executeQuery()) {
+                return lock(tenant, rs).filter(l -> l.expiresAt().isAfter(now));
             }
         });
     }
 
     @Override
     public Optional<Lock> get(String tenant, Instant now) {
-        return run(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "SELECT reason, enabled_by, since_ms, expire_ms FROM training_locks WHERE tenant = ? AND expire_ms > ?")) {
-                ApprovalRows.bind(ps, tenant, now.toEpochMilli());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return lock(tenant, rs);
-                }
+        return pool.inTransaction(c -> {
+            try (PreparedStatement ps = Sql.prepare(c,
+                    "SELECT reason, enabled_by, since_ms, expire_ms FROM training_locks WHERE tenant = ? AND expire_ms > ?", tenant, now.toEpochMilli()); ResultSet rs = ps.executeQuery()) {
+                return lock(tenant, rs);
             }
         });
     }
 
     @Override
     public int countLocked(Instant now) {
-        return run(c -> {
-            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM training_locks WHERE expire_ms > ?")) {
-                ApprovalRows.bind(ps, now.toEpochMilli());
-                try (ResultSet rs = ps.executeQuery()) {
-                    return rs.next() ? rs.getInt(1) : 0;
-                }
+        return pool.inTransaction(c -> {
+            try (PreparedStatement ps = Sql.prepare(c, "SELECT count(*) FROM training_locks WHERE expire_ms > ?", now.toEpochMilli()); ResultSet rs = ps.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : 0;
             }
         });
     }
@@ -94,14 +80,6 @@ public final class PostgresTrainingLocks implements TrainingLocks {
         }
         return Optional.of(new Lock(tenant, rs.getString(1), rs.getString(2), Instant.ofEpochMilli(rs.getLong(3)),
                                     Instant.ofEpochMilli(rs.getLong(4))));
-    }
-
-    private <T> T run(Postgres.Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, work);
-        } catch (SQLException e) {
-            throw Postgres.unavailableOr(e, "evaos", "training locks", new IllegalStateException("training locks: " + e.getMessage(), e));
-        }
     }
 
     @Override

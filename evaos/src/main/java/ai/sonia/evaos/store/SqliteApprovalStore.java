@@ -18,6 +18,7 @@ import ai.sonia.evaos.v1.ApprovalState;
 import ai.sonia.evaos.v1.Decision;
 import ai.sonia.evaos.v1.GrantScope;
 import ai.sonia.runtime.store.Migrations;
+import ai.sonia.runtime.store.Sql;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
@@ -40,7 +41,7 @@ public final class SqliteApprovalStore implements ApprovalStore {
             // A decision must not be lost with the machine's power: every commit is synced.
             connection = Sqlite.open(file, "synchronous = FULL");
             Migrations.migrate(connection, MIGRATIONS, "ai.sonia.evaos.store.migrations",
-                               SqliteApprovalStore::legacyVersion);
+                               SqliteApprovalStore::legacyVersion, ApprovalRows.APPEND_ONLY);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open approvals " + file, e);
         }
@@ -100,11 +101,8 @@ public final class SqliteApprovalStore implements ApprovalStore {
     public synchronized Page<Approval> list(@Nullable String tenant, @Nullable String requester,
                                             ApprovalState state, List<String> after, int limit) {
         final ApprovalRows.Where where = ApprovalRows.listing(tenant, requester, state, after, limit, "rowid");
-        try (PreparedStatement ps = connection.prepareStatement("SELECT rowid AS seq, * FROM approvals" + where.sql)) {
-            ApprovalRows.bind(ps, where.params.toArray());
-            try (ResultSet rs = ps.executeQuery()) {
-                return ApprovalRows.approvals(rs, limit);
-            }
+        try (PreparedStatement ps = Sql.prepare(connection, "SELECT rowid AS seq, * FROM approvals" + where.sql, where.params.toArray()); ResultSet rs = ps.executeQuery()) {
+            return ApprovalRows.approvals(rs, limit);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read approvals", e));
         }
@@ -113,12 +111,9 @@ public final class SqliteApprovalStore implements ApprovalStore {
     @Override
     public synchronized Page<Decision> decisions(String tenant, List<String> after, int limit) {
         final long before = after.isEmpty() ? Long.MAX_VALUE : Long.parseLong(after.get(0));
-        try (PreparedStatement ps = connection.prepareStatement(
-                "SELECT rowid AS seq, * FROM decisions WHERE tenant = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?")) {
-            ApprovalRows.bind(ps, tenant, before, limit + 1);
-            try (ResultSet rs = ps.executeQuery()) {
-                return ApprovalRows.decisions(rs, limit);
-            }
+        try (PreparedStatement ps = Sql.prepare(connection,
+                "SELECT rowid AS seq, * FROM decisions WHERE tenant = ? AND rowid < ? ORDER BY rowid DESC LIMIT ?", tenant, before, limit + 1); ResultSet rs = ps.executeQuery()) {
+            return ApprovalRows.decisions(rs, limit);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read decisions", e));
         }
@@ -190,11 +185,8 @@ public final class SqliteApprovalStore implements ApprovalStore {
 
     @Override
     public synchronized Optional<byte[]> response(String tenant, String requester, String requestId, long sinceMs) {
-        try (PreparedStatement ps = connection.prepareStatement(ApprovalRows.RESPONSE)) {
-            ApprovalRows.bind(ps, tenant, requester, requestId, sinceMs);
-            try (ResultSet rs = ps.executeQuery()) {
-                return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
-            }
+        try (PreparedStatement ps = Sql.prepare(connection, ApprovalRows.RESPONSE, tenant, requester, requestId, sinceMs); ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(rs.getBytes(1)) : Optional.empty();
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read requests", e));
         }
@@ -209,20 +201,16 @@ public final class SqliteApprovalStore implements ApprovalStore {
     }
 
     private int update(String sql, Object... params) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ApprovalRows.bind(ps, params);
-            return ps.executeUpdate();
+        try {
+            return Sql.update(connection, sql, params);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot update approvals", e));
         }
     }
 
     private List<Approval> query(String sql, Object... params) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
-            ApprovalRows.bind(ps, params);
-            try (ResultSet rs = ps.executeQuery()) {
-                return ApprovalRows.readAll(rs);
-            }
+        try {
+            return Sql.query(connection, ApprovalRows::read, sql, params);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read approvals", e));
         }

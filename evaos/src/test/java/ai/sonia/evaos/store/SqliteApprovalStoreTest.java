@@ -1,6 +1,7 @@
 package ai.sonia.evaos.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,13 @@ class SqliteApprovalStoreTest extends ApprovalStoreContract {
                 assertThat(a.getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
                 assertThat(store.decisions("acme", List.of(), 10).items()).hasSize(1);
             }
+        }
+        // The decisions are append-only now (AppendOnly), the old file's too.
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("UPDATE decisions SET reason = 'x'"))
+                    .hasMessageContaining("decisions are append-only");
+            assertThatThrownBy(() -> s.execute("DELETE FROM decisions")).hasMessageContaining("decisions are append-only");
         }
     }
 }

@@ -1,6 +1,7 @@
 package ai.sonia.gateway.console;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 import org.reactivestreams.Subscriber;
@@ -10,13 +11,14 @@ import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.Endpoint;
 import com.linecorp.armeria.client.UnprocessedRequestException;
 import com.linecorp.armeria.client.WebClient;
-import com.linecorp.armeria.client.endpoint.EmptyEndpointGroupException;
 import com.linecorp.armeria.client.endpoint.EndpointGroup;
+import com.linecorp.armeria.client.endpoint.EndpointGroupException;
 import com.linecorp.armeria.client.endpoint.healthcheck.HealthCheckedEndpointGroup;
 import com.linecorp.armeria.client.retry.Backoff;
 import com.linecorp.armeria.client.retry.RetryRule;
 import com.linecorp.armeria.client.retry.RetryingClient;
 import com.linecorp.armeria.client.websocket.WebSocketClient;
+import com.linecorp.armeria.common.Flags;
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.HttpHeadersBuilder;
@@ -56,6 +58,9 @@ import io.grpc.Status;
  */
 public final class DownstreamRest implements HttpService, AutoCloseable {
 
+    /** How long the relay waits to reach a replica: a connection's timeout, and the wait for a healthy one. */
+    static final Duration REACH = Duration.ofMillis(Flags.defaultConnectTimeoutMillis());
+
     private final WebClient client;
     private final WebSocketClient sockets;
     private final ClientFactory factory;
@@ -85,12 +90,12 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
         replicas = replicas(config.targets(spec), protocol, factory);
         // A request that never reached a replica (connection refused: one just died, and its health check has
         // not yet said so) goes to the next one, whatever its method: nothing was processed. None healthy at all
-        // is not retried (each try would wait out the endpoint selection again).
+        // (no endpoint, or none selected in time) is not retried (each try would wait out the selection again).
         client = WebClient.builder(protocol, replicas).factory(factory)
                           .decorator(RetryingClient.newDecorator(
                                   RetryRule.builder()
                                            .onException((ctx, e) -> e instanceof UnprocessedRequestException
-                                                                    && !(e.getCause() instanceof EmptyEndpointGroupException))
+                                                                    && !(e.getCause() instanceof EndpointGroupException))
                                            .thenBackoff(Backoff.withoutDelay()), 3))
                           .build();
         // HTTP/1.1 upgrade, as browsers do (the services' sockets take no HTTP/2 extended CONNECT).
@@ -101,7 +106,9 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
 
     /**
      * The service's one address, or its replicas (a target that lists several): requests go round-robin to
-     * those whose {@code /healthz} answers, so one replica down leaves the others serving.
+     * those whose {@code /healthz} answers, so one replica down leaves the others serving. A request waits for a
+     * healthy replica no longer than the relay's own deadline for reaching one ({@link #REACH}), not the
+     * response timeout (10 s): with none reachable the page gets UNAVAILABLE promptly.
      */
     private static EndpointGroup replicas(List<String> targets, SessionProtocol protocol, ClientFactory factory) {
         if (targets.size() == 1) {
@@ -109,7 +116,8 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
         }
         return HealthCheckedEndpointGroup.builder(EndpointGroup.of(targets.stream().map(Endpoint::parse).toList()),
                                                   "/healthz")
-                                         .protocol(protocol).clientFactory(factory).build();
+                                         .protocol(protocol).clientFactory(factory)
+                                         .selectionTimeoutMillis(REACH.toMillis()).build();
     }
 
     /** The service's WebSocket at the same path, for a page of the gateway's origin. */
@@ -191,13 +199,26 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
             }
         }
         out.set(Correlation.HEADER, Correlation.of(ctx)); // one id across the gateway and the service
-        return client.execute(req.withHeaders(out.build())).recover(cause -> {
+        final HttpRequest relayed = req.withHeaders(out.build());
+        // After the replicas' first health check: with none healthy, UNAVAILABLE at once.
+        return HttpResponse.of(replicas.whenReady().handleAsync((unused, e) -> relay(ctx, relayed), ctx.eventLoop()));
+    }
+
+    private HttpResponse relay(ServiceRequestContext ctx, HttpRequest req) {
+        if (replicas.endpoints().isEmpty()) {
+            return unavailable(ctx);
+        }
+        return client.execute(req).recover(cause -> {
             if (Exceptions.peel(cause) instanceof UnprocessedRequestException) { // no replica could be reached
-                return Envelopes.error(ctx, Stack.GATEWAY.name(), Status.Code.UNAVAILABLE, service + " is unavailable",
-                                       null).toHttpResponse();
+                return unavailable(ctx);
             }
             return HttpResponse.ofFailure(cause);
         });
+    }
+
+    private HttpResponse unavailable(ServiceRequestContext ctx) {
+        return Envelopes.error(ctx, Stack.GATEWAY.name(), Status.Code.UNAVAILABLE, service + " is unavailable", null)
+                        .toHttpResponse();
     }
 
     @Override

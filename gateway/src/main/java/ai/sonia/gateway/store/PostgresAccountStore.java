@@ -1,5 +1,6 @@
 package ai.sonia.gateway.store;
 
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
@@ -8,6 +9,8 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.domain.AccountStore;
 import ai.sonia.runtime.auth.Roles;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.PostgresPool;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * The {@link AccountStore} on PostgreSQL, shared by every gateway replica. Each method is one transaction; the
@@ -17,9 +20,9 @@ import ai.sonia.runtime.errors.DomainException;
  */
 public final class PostgresAccountStore implements AccountStore {
 
-    private final PostgresDatabase db;
+    private final PostgresPool db;
 
-    public PostgresAccountStore(PostgresDatabase db) {
+    public PostgresAccountStore(PostgresPool db) {
         this.db = db;
     }
 
@@ -27,15 +30,15 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public long countUsers() {
-        return db.inTransaction(tx -> tx.queryLong("SELECT COUNT(*) FROM users"));
+        return db.inTransaction(c -> Sql.queryLong(c, "SELECT COUNT(*) FROM users"));
     }
 
     @Override
     public void insertUser(UserRow user) {
-        final boolean inserted = db.inTransaction(tx -> {
-            tx.update("INSERT INTO tenants(id, create_ms) VALUES (?, ?) ON CONFLICT DO NOTHING", user.tenant(),
+        final boolean inserted = db.inTransaction(c -> {
+            Sql.update(c, "INSERT INTO tenants(id, create_ms) VALUES (?, ?) ON CONFLICT DO NOTHING", user.tenant(),
                       user.createMs());
-            return tx.update("INSERT INTO " + UserColumns.INSERT + " ON CONFLICT DO NOTHING",
+            return Sql.update(c, "INSERT INTO " + UserColumns.INSERT + " ON CONFLICT DO NOTHING",
                              UserColumns.values(user)) == 1;
         });
         if (!inserted) {
@@ -45,43 +48,43 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public Optional<UserRow> userByName(String username) {
-        return first(db.inTransaction(tx -> users(tx, "SELECT * FROM users WHERE lower(username) = lower(?)", username)));
+        return first(db.inTransaction(c -> users(c, "SELECT * FROM users WHERE lower(username) = lower(?)", username)));
     }
 
     @Override
     public Optional<UserRow> user(String id) {
-        return first(db.inTransaction(tx -> users(tx, "SELECT * FROM users WHERE id = ?", id)));
+        return first(db.inTransaction(c -> users(c, "SELECT * FROM users WHERE id = ?", id)));
     }
 
     @Override
     public Optional<UserRow> user(String tenant, String id) {
-        return first(db.inTransaction(tx -> users(tx, "SELECT * FROM users WHERE tenant = ? AND id = ?", tenant, id)));
+        return first(db.inTransaction(c -> users(c, "SELECT * FROM users WHERE tenant = ? AND id = ?", tenant, id)));
     }
 
     @Override
     public List<UserRow> users(String tenant, String afterUsername, int limit) {
-        return db.inTransaction(tx -> users(tx, "SELECT * FROM users WHERE tenant = ? AND lower(username) > lower(?)"
+        return db.inTransaction(c -> users(c, "SELECT * FROM users WHERE tenant = ? AND lower(username) > lower(?)"
                                             + " ORDER BY lower(username) LIMIT ?", tenant, afterUsername, limit));
     }
 
     @Override
     public void setDisplayName(String id, String displayName) {
-        db.inTransaction(tx -> tx.update("UPDATE users SET display_name = ? WHERE id = ?", displayName, id));
+        db.inTransaction(c -> Sql.update(c, "UPDATE users SET display_name = ? WHERE id = ?", displayName, id));
     }
 
     @Override
     public void setPasswordHash(String id, String hash) {
-        db.inTransaction(tx -> tx.update("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", hash, id));
+        db.inTransaction(c -> Sql.update(c, "UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?", hash, id));
     }
 
     @Override
     public boolean setRoleAndDisabled(UserRow user, Role role, boolean disabled) {
         final boolean staysAdmin = role == Role.ROLE_ADMIN && !disabled;
-        return db.inTransaction(tx -> {
-            if (!staysAdmin && isLastAdmin(tx, user)) {
+        return db.inTransaction(c -> {
+            if (!staysAdmin && isLastAdmin(c, user)) {
                 return false;
             }
-            tx.update("UPDATE users SET role = ?, disabled = ? WHERE id = ?", Roles.name(role), disabled ? 1 : 0,
+            Sql.update(c, "UPDATE users SET role = ?, disabled = ? WHERE id = ?", Roles.name(role), disabled ? 1 : 0,
                       user.id());
             return true;
         });
@@ -89,12 +92,12 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public boolean deleteUser(UserRow user, long nowMs) {
-        return db.inTransaction(tx -> {
-            if (isLastAdmin(tx, user)) {
+        return db.inTransaction(c -> {
+            if (isLastAdmin(c, user)) {
                 return false;
             }
-            tx.update("UPDATE api_keys SET revoked_ms = ? WHERE owner = ? AND revoked_ms = 0", nowMs, user.id());
-            tx.update("DELETE FROM users WHERE id = ?", user.id());
+            Sql.update(c, "UPDATE api_keys SET revoked_ms = ? WHERE owner = ? AND revoked_ms = 0", nowMs, user.id());
+            Sql.update(c, "DELETE FROM users WHERE id = ?", user.id());
             return true;
         });
     }
@@ -103,16 +106,16 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public void insertSession(String sessionId, String userId, String refreshHash, long nowMs, long refreshExpireMs) {
-        db.inTransaction(tx -> {
-            tx.update("INSERT INTO sessions(id, user_id, create_ms) VALUES (?, ?, ?)", sessionId, userId, nowMs);
-            return tx.update("INSERT INTO refresh_tokens(hash, session_id, create_ms, expire_ms) VALUES (?, ?, ?, ?)",
+        db.inTransaction(c -> {
+            Sql.update(c, "INSERT INTO sessions(id, user_id, create_ms) VALUES (?, ?, ?)", sessionId, userId, nowMs);
+            return Sql.update(c, "INSERT INTO refresh_tokens(hash, session_id, create_ms, expire_ms) VALUES (?, ?, ?, ?)",
                              refreshHash, sessionId, nowMs, refreshExpireMs);
         });
     }
 
     @Override
     public Optional<RefreshRow> refreshToken(String hash) {
-        return first(db.inTransaction(tx -> tx.query(
+        return first(db.inTransaction(c -> Sql.query(c,
                 rs -> new RefreshRow(rs.getString(1), rs.getString(2), rs.getString(3), rs.getLong(4), rs.getLong(5),
                                      rs.getLong(6)),
                 "SELECT r.hash, r.session_id, s.user_id, r.expire_ms, r.used_ms, s.revoked_ms"
@@ -121,11 +124,11 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public boolean rotate(String oldHash, String sessionId, String newHash, long nowMs, long expireMs) {
-        return db.inTransaction(tx -> {
-            if (tx.update("UPDATE refresh_tokens SET used_ms = ? WHERE hash = ? AND used_ms = 0", nowMs, oldHash) != 1) {
+        return db.inTransaction(c -> {
+            if (Sql.update(c, "UPDATE refresh_tokens SET used_ms = ? WHERE hash = ? AND used_ms = 0", nowMs, oldHash) != 1) {
                 return false;
             }
-            tx.update("INSERT INTO refresh_tokens(hash, session_id, create_ms, expire_ms) VALUES (?, ?, ?, ?)",
+            Sql.update(c, "INSERT INTO refresh_tokens(hash, session_id, create_ms, expire_ms) VALUES (?, ?, ?, ?)",
                       newHash, sessionId, nowMs, expireMs);
             return true;
         });
@@ -133,13 +136,13 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public boolean revokeSession(String sessionId, long nowMs) {
-        return db.inTransaction(tx -> tx.update("UPDATE sessions SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0",
+        return db.inTransaction(c -> Sql.update(c, "UPDATE sessions SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0",
                                              nowMs, sessionId) == 1);
     }
 
     @Override
     public List<String> revokeSessionsOf(String userId, String keep, long nowMs) {
-        return db.inTransaction(tx -> tx.query(rs -> rs.getString(1),
+        return db.inTransaction(c -> Sql.query(c, rs -> rs.getString(1),
                                             "UPDATE sessions SET revoked_ms = ? WHERE user_id = ? AND revoked_ms = 0"
                                             + " AND id <> ? RETURNING id", nowMs, userId, keep));
     }
@@ -148,37 +151,37 @@ public final class PostgresAccountStore implements AccountStore {
 
     @Override
     public void insertKey(KeyRow key) {
-        db.inTransaction(tx -> tx.update("INSERT INTO api_keys(id, tenant, owner, name, role, secret_hash, create_ms)"
+        db.inTransaction(c -> Sql.update(c, "INSERT INTO api_keys(id, tenant, owner, name, role, secret_hash, create_ms)"
                                       + " VALUES (?, ?, ?, ?, ?, ?, ?)", key.id(), key.tenant(), key.owner(),
                                       key.name(), Roles.name(key.role()), key.secretHash(), key.createMs()));
     }
 
     @Override
     public Optional<KeyRow> key(String id) {
-        return first(db.inTransaction(tx -> keys(tx, "SELECT * FROM api_keys WHERE id = ?", id)));
+        return first(db.inTransaction(c -> keys(c, "SELECT * FROM api_keys WHERE id = ?", id)));
     }
 
     @Override
     public List<KeyRow> keys(String tenant, String owner, long afterCreateMs, String afterId, int limit) {
         final KeysPage page = KeysPage.of(tenant, owner, afterCreateMs, afterId, limit);
-        return db.inTransaction(tx -> keys(tx, page.sql(), page.args()));
+        return db.inTransaction(c -> keys(c, page.sql(), page.args()));
     }
 
     @Override
     public boolean revokeKey(String id, long nowMs) {
-        return db.inTransaction(tx -> tx.update("UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0",
+        return db.inTransaction(c -> Sql.update(c, "UPDATE api_keys SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0",
                                              nowMs, id) == 1);
     }
 
     @Override
     public boolean setKeySecret(String id, String secretHash) {
-        return db.inTransaction(tx -> tx.update("UPDATE api_keys SET secret_hash = ? WHERE id = ? AND revoked_ms = 0",
+        return db.inTransaction(c -> Sql.update(c, "UPDATE api_keys SET secret_hash = ? WHERE id = ? AND revoked_ms = 0",
                                              secretHash, id) == 1);
     }
 
     @Override
     public Optional<String> requestResult(String principal, String method, String requestId, long notBeforeMs) {
-        return first(db.inTransaction(tx -> tx.query(rs -> rs.getString(1),
+        return first(db.inTransaction(c -> Sql.query(c, rs -> rs.getString(1),
                                                   "SELECT result_id FROM request_ids WHERE principal = ? AND method = ?"
                                                   + " AND request_id = ? AND create_ms >= ?",
                                                   principal, method, requestId, notBeforeMs)));
@@ -187,9 +190,9 @@ public final class PostgresAccountStore implements AccountStore {
     @Override
     public void rememberRequest(String principal, String method, String requestId, String resultId, long nowMs,
                                 long forgetBeforeMs) {
-        db.inTransaction(tx -> {
-            tx.update("DELETE FROM request_ids WHERE create_ms < ?", forgetBeforeMs);
-            return tx.update("INSERT INTO request_ids(principal, method, request_id, result_id, create_ms)"
+        db.inTransaction(c -> {
+            Sql.update(c, "DELETE FROM request_ids WHERE create_ms < ?", forgetBeforeMs);
+            return Sql.update(c, "INSERT INTO request_ids(principal, method, request_id, result_id, create_ms)"
                              + " VALUES (?, ?, ?, ?, ?) ON CONFLICT (principal, method, request_id) DO UPDATE"
                              + " SET result_id = EXCLUDED.result_id, create_ms = EXCLUDED.create_ms",
                              principal, method, requestId, resultId, nowMs);
@@ -199,21 +202,21 @@ public final class PostgresAccountStore implements AccountStore {
     // Plumbing
 
     /** Locks the user's tenant (every replica's admin check on it waits), then counts its other admins. */
-    private static boolean isLastAdmin(Tx tx, UserRow user) throws SQLException {
+    private static boolean isLastAdmin(Connection c, UserRow user) throws SQLException {
         if (user.role() != Role.ROLE_ADMIN || user.disabled()) {
             return false;
         }
-        tx.query(rs -> rs.getString(1), "SELECT id FROM tenants WHERE id = ? FOR UPDATE", user.tenant());
-        return tx.queryLong("SELECT COUNT(*) FROM users WHERE tenant = ? AND role = 'admin' AND disabled = 0"
+        Sql.query(c, rs -> rs.getString(1), "SELECT id FROM tenants WHERE id = ? FOR UPDATE", user.tenant());
+        return Sql.queryLong(c, "SELECT COUNT(*) FROM users WHERE tenant = ? AND role = 'admin' AND disabled = 0"
                          + " AND id <> ?", user.tenant(), user.id()) == 0;
     }
 
-    private static List<UserRow> users(Tx tx, String sql, Object... args) throws SQLException {
-        return tx.query(UserColumns::read, sql, args);
+    private static List<UserRow> users(Connection c, String sql, Object... args) throws SQLException {
+        return Sql.query(c, UserColumns::read, sql, args);
     }
 
-    private static List<KeyRow> keys(Tx tx, String sql, Object... args) throws SQLException {
-        return tx.query(rs -> new KeyRow(rs.getString("id"), rs.getString("tenant"), rs.getString("owner"),
+    private static List<KeyRow> keys(Connection c, String sql, Object... args) throws SQLException {
+        return Sql.query(c, rs -> new KeyRow(rs.getString("id"), rs.getString("tenant"), rs.getString("owner"),
                                       rs.getString("name"), Roles.parse(rs.getString("role")),
                                       rs.getString("secret_hash"), rs.getLong("create_ms"),
                                       rs.getLong("revoked_ms")), sql, args);

@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.util.List;
 
 import ai.sonia.runtime.store.Migrations;
+import ai.sonia.runtime.store.Sql;
 import ai.sonia.runtime.store.Sqlite;
 import ai.sonia.runtime.store.StoreHealth;
 
@@ -18,13 +19,14 @@ import ai.sonia.runtime.store.StoreHealth;
  */
 public final class SqliteDatabase implements AutoCloseable {
 
+    /** The store's location: its SQL migrations, and on PostgreSQL those under {@code db/postgresql/}. */
+    static final String MIGRATIONS = "db/gateway/accounts";
+
     private final Connection connection;
-    private final Tx statements;
     private final StoreHealth health;
 
     private SqliteDatabase(Connection connection, StoreHealth health) {
         this.connection = connection;
-        this.statements = new Tx(connection);
         this.health = health;
     }
 
@@ -34,7 +36,7 @@ public final class SqliteDatabase implements AutoCloseable {
             final Connection connection = Sqlite.open(file, "secure_delete = ON");
             try {
                 // Databases of earlier builds kept their schema version in user_version (1: accounts, 2: audit).
-                Migrations.migrate(connection, "db/gateway/accounts", null, Migrations.USER_VERSION);
+                Migrations.migrate(connection, MIGRATIONS, null, Migrations.USER_VERSION, SqliteAuditLog.APPEND_ONLY);
             } catch (SQLException | RuntimeException e) {
                 connection.close();
                 throw e;
@@ -45,9 +47,9 @@ public final class SqliteDatabase implements AutoCloseable {
         }
     }
 
-    synchronized <T> List<T> query(Tx.Row<T> row, String sql, Object... args) {
+    synchronized <T> List<T> query(Sql.Row<T> row, String sql, Object... args) {
         try {
-            return statements.query(row, sql, args);
+            return Sql.query(connection, row, sql, args);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot read accounts: " + e.getMessage(), e));
         }
@@ -61,7 +63,7 @@ public final class SqliteDatabase implements AutoCloseable {
     /** Runs a change; the number of rows changed. */
     synchronized int update(String sql, Object... args) {
         try {
-            return statements.update(sql, args);
+            return Sql.update(connection, sql, args);
         } catch (SQLException e) {
             throw health.unavailableOr(e, new IllegalStateException("cannot write accounts: " + e.getMessage(), e));
         }

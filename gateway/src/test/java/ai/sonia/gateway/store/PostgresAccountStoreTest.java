@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import ai.sonia.gateway.domain.AccountStore;
+import ai.sonia.runtime.store.PostgresPool;
 import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
 
 /** The PostgreSQL accounts against the contract the SQLite ones meet, and UNAVAILABLE when PostgreSQL is lost. */
@@ -28,7 +29,7 @@ class PostgresAccountStoreTest extends AccountStoreContract {
     @Test
     void aDatabaseLostAfterTheStartIsUnavailableNotInternal() {
         try (EmbeddedPostgresExtension.Relay relay = postgres.relay();
-             PostgresDatabase db = PostgresDatabase.open(relay.settings())) {
+             PostgresPool db = PostgresDatabase.open(relay.settings())) {
             final AccountStore accounts = new PostgresAccountStore(db);
             accounts.countUsers();
             relay.cut();

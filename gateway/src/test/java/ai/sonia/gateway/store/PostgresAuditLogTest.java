@@ -39,6 +39,7 @@ class PostgresAuditLogTest extends AuditLogContract {
             assertThatThrownBy(() -> s.executeUpdate("UPDATE audit_events SET detail = 'x'"))
                     .hasMessageContaining("append-only");
             assertThatThrownBy(() -> s.executeUpdate("DELETE FROM audit_events")).hasMessageContaining("append-only");
+            assertThatThrownBy(() -> s.execute("TRUNCATE audit_events")).hasMessageContaining("append-only");
         }
     }
 }

@@ -12,6 +12,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
+import ai.sonia.runtime.store.PostgresPool;
+
 /**
  * Backups of the PostgreSQL ledger as SQLite files of the ledger's own schema (what {@link BackupFiles} writes
  * and checks), so that a backup restores on either engine: an export of one snapshot, and a restore that
@@ -51,13 +53,13 @@ final class PostgresBackupFiles {
      * {@link BackupFiles#problem}), brought up to this build's schema on a copy first; tells every replica's
      * index to reload.
      */
-    static void restore(PostgresMemoryStore store, Path source) {
+    static void restore(PostgresPool pool, Path source) {
         final Path copy = source.resolveSibling(source.getFileName() + ".restoring-" + System.nanoTime());
         try {
             Files.copy(source, copy);
             try (Connection sqlite = DriverManager.getConnection("jdbc:sqlite:" + copy.toAbsolutePath())) {
                 SqliteMemoryStore.migrate(sqlite);
-                store.inTransaction(c -> {
+                pool.inTransaction(c -> {
                     try (Statement statement = c.createStatement()) {
                         // Writers of any replica wait for the restore, and it for the writes under way.
                         statement.execute("LOCK TABLE memories, memory_metadata, memory_vectors, store_requests"

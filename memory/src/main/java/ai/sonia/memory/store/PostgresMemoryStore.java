@@ -11,19 +11,11 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 
-import com.zaxxer.hikari.HikariDataSource;
-
-import ai.sonia.common.v1.Scope;
-import ai.sonia.memory.domain.Actor;
-import ai.sonia.memory.domain.AuditLog;
-import ai.sonia.memory.domain.LedgerView;
-import ai.sonia.memory.domain.MemoryFilter;
-import ai.sonia.memory.domain.MemoryStore;
-import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * The memory ledger on PostgreSQL (with {@code store.engine} postgres), shared by every memory replica: the
@@ -35,10 +27,10 @@ import ai.sonia.runtime.store.Postgres;
  *
  * <p>Every replica keeps an in-process search index; {@code memory_changes} is the feed they follow
  * ({@link #changesSince}). Backups are SQLite files of the ledger's schema ({@link PostgresBackupFiles}), so
- * they restore on either engine. The audit log ({@link PostgresAuditLog}) is append-only by trigger and stays
+ * they restore on either engine. The audit log ({@link LedgerAuditLog}) is append-only by trigger and stays
  * so through a restore. Schema: the Flyway migrations of {@code db/postgresql/memory/ledger}.
  */
-public final class PostgresMemoryStore implements MemoryStore {
+public final class PostgresMemoryStore extends LedgerStore {
 
     /** PostgreSQL's side of the statements: ids as an array, rows locked by the writes that read them. */
     static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
@@ -80,12 +72,11 @@ public final class PostgresMemoryStore implements MemoryStore {
         }
     };
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
     private final Postgres.Settings settings;
-    private final LedgerSql sql = new LedgerSql(DIALECT);
-    private final PostgresAuditLog auditLog = new PostgresAuditLog(this);
 
-    private PostgresMemoryStore(HikariDataSource pool, Postgres.Settings settings) {
+    private PostgresMemoryStore(PostgresPool pool, Postgres.Settings settings) {
+        super(DIALECT);
         this.pool = pool;
         this.settings = settings;
     }
@@ -96,13 +87,8 @@ public final class PostgresMemoryStore implements MemoryStore {
      * @throws IllegalStateException when the database cannot be reached (naming its URL) or migrated
      */
     public static PostgresMemoryStore open(Postgres.Settings settings) {
-        return new PostgresMemoryStore(Postgres.openMigrated(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS),
-                                       settings);
-    }
-
-    /** The audit log in the same database. */
-    public AuditLog auditLog() {
-        return auditLog;
+        return new PostgresMemoryStore(PostgresPool.open(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS, "memory",
+                                                         "ledger", LedgerAuditLog.APPEND_ONLY), settings);
     }
 
     /** The database, as the status page shows it (no credentials). */
@@ -110,159 +96,41 @@ public final class PostgresMemoryStore implements MemoryStore {
         return settings.shownUrl();
     }
 
-    // ---------------------------------------------------------------- transactions
-
-    /** {@link Postgres#inTransaction} (run again after a deadlock or serialization failure), failures mapped. */
-    <T> T inTransaction(Postgres.Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, work);
-        } catch (SQLException e) {
-            throw failure(e);
-        }
-    }
-
-    /** {@link Postgres#inSnapshot}: one read-only REPEATABLE READ snapshot, streaming large results. */
-    <T> T inSnapshot(Postgres.Work<T> read) {
-        try {
-            return Postgres.inSnapshot(pool, read);
-        } catch (SQLException e) {
-            throw failure(e);
-        }
-    }
-
-    /** UNAVAILABLE when PostgreSQL cannot be reached; otherwise the server's error. */
-    private static RuntimeException failure(SQLException e) {
-        return Postgres.unavailableOr(e, "memory", "ledger",
-                                      new IllegalStateException("memory ledger: " + e.getMessage(), e));
-    }
-
-    // ---------------------------------------------------------------- reads
-
-    @Override
-    public Optional<Row> byName(String name, long nowMs) {
-        return inTransaction(c -> sql.byName(c, name, nowMs));
-    }
-
-    @Override
-    public Optional<Row> activeByHash(Scope scope, String hash, long nowMs) {
-        return inTransaction(c -> sql.activeByHash(c, scope, hash, nowMs));
-    }
-
-    @Override
-    public List<Row> list(MemoryFilter filter, long beforeId, int limit) {
-        return inTransaction(c -> sql.list(c, filter, beforeId, limit));
-    }
-
-    @Override
-    public Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids) {
-        return inTransaction(c -> sql.eligible(c, filter, ids));
-    }
-
-    @Override
-    public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
-        return inTransaction(c -> sql.eligibleReferences(c, filter, ids));
-    }
-
-    @Override
-    public void vectors(VectorSink sink) {
-        inSnapshot(c -> {
-            LedgerSql.vectors(c, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public void documents(DocumentSink sink) {
-        inSnapshot(c -> {
-            LedgerSql.documents(c, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public MemoryStats stats(LedgerView view, long nowMs) {
-        return inSnapshot(c -> sql.stats(c, view, nowMs));
-    }
-
-    @Override
-    public List<String> otherVectorModels(String model, int limit) {
-        return inTransaction(c -> LedgerSql.otherVectorModels(c, model, limit));
-    }
-
-    @Override
-    public long count() {
-        return inTransaction(LedgerSql::count);
-    }
-
-    @Override
-    public Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs) {
-        return inTransaction(c -> sql.byRequest(c, principal, requestId, sinceMs, nowMs));
-    }
-
-    // ---------------------------------------------------------------- writes
-
-    @Override
-    public Stored store(NewMemory memory, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.store(c, memory, actor, nowMs));
-    }
-
-    @Override
-    public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.storeAll(c, memories, actor, nowMs));
-    }
-
     @Override
     public int forgetRequestsBefore(long beforeMs) {
-        return inTransaction(c -> {
-            try (PreparedStatement delete = c.prepareStatement("DELETE FROM memory_changes WHERE create_ms < ?")) {
-                delete.setLong(1, beforeMs);
-                delete.executeUpdate();
-            }
+        return pool.inTransaction(c -> {
+            Sql.update(c, "DELETE FROM memory_changes WHERE create_ms < ?", beforeMs);
             return LedgerSql.forgetRequestsBefore(c, beforeMs);
         });
     }
 
     @Override
-    public Row invalidate(String name, String reason, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.invalidate(c, name, reason, actor, nowMs));
+    <T> T read(LedgerFile.Work<T> work) {
+        return pool.inTransaction(work::run);
     }
 
     @Override
-    public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
-        return inTransaction(c -> sql.forget(c, name, reason, actor, nowMs));
+    <T> T snapshot(LedgerFile.Work<T> work) {
+        return pool.inSnapshot(work::run);
     }
 
     @Override
-    public List<Expired> expireDue(Actor actor, long nowMs, int limit) {
-        return inTransaction(c -> sql.expireDue(c, actor, nowMs, limit));
-    }
-
-    @Override
-    public void touch(Map<Long, long[]> accesses) {
-        inTransaction(c -> {
-            LedgerSql.touch(c, accesses);
-            return null;
-        });
+    <T> T write(LedgerFile.Work<T> work) {
+        return pool.inTransaction(work::run);
     }
 
     // ---------------------------------------------------------------- the change feed
 
     /** Appends a change to the feed, in the transaction of the write it follows. */
     static void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
-        try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)")) {
-            insert.setString(1, change);
-            insert.setLong(2, id);
-            insert.setString(3, tenant);
-            insert.setLong(4, nowMs);
-            insert.executeUpdate();
-        }
+        Sql.update(c, "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)", change, id,
+                   tenant, nowMs);
     }
 
     /** The oldest transaction still running: every change not yet visible is written by it or a later one. */
     @Override
     public long changeCursor() {
-        return inSnapshot(PostgresMemoryStore::oldestRunning);
+        return pool.inSnapshot(PostgresMemoryStore::oldestRunning);
     }
 
     private static long oldestRunning(Connection c) throws SQLException {
@@ -281,7 +149,7 @@ public final class PostgresMemoryStore implements MemoryStore {
      */
     @Override
     public Changes changesSince(long cursor, Set<Long> known) {
-        return inSnapshot(c -> {
+        return pool.inSnapshot(c -> {
             final long next = oldestRunning(c); // the first statement: it fixes the snapshot
             final Set<Long> seen = new HashSet<>();
             final List<Change> fresh = new ArrayList<>();
@@ -333,20 +201,15 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     @Override
     public void backup(Path target) {
-        inSnapshot(c -> {
+        pool.inSnapshot(c -> {
             PostgresBackupFiles.export(c, target);
             return null;
         });
     }
 
     @Override
-    public String restoreProblem(Path source) {
-        return BackupFiles.problem(source);
-    }
-
-    @Override
     public void restore(Path source) {
-        PostgresBackupFiles.restore(this, source);
+        PostgresBackupFiles.restore(pool, source);
     }
 
     @Override

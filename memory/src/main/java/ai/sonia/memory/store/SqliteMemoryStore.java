@@ -5,30 +5,20 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Collection;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
-import ai.sonia.common.v1.Scope;
-import ai.sonia.memory.domain.Actor;
-import ai.sonia.memory.domain.AuditLog;
-import ai.sonia.memory.domain.LedgerView;
-import ai.sonia.memory.domain.MemoryFilter;
-import ai.sonia.memory.domain.MemoryStore;
-import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.runtime.store.Migrations;
 
 /**
  * The memory ledger in one SQLite file ({@link LedgerFile}): memories, their metadata and vectors, and the
- * audit log ({@link SqliteAuditLog}), whose records are written in
+ * audit log ({@link LedgerAuditLog}), whose records are written in
  * the same transaction as the change they record. Reads run on pooled readers; every write goes through
  * the one writer's group commit. The statements are {@link LedgerSql}'s, as on PostgreSQL.
  */
-public final class SqliteMemoryStore implements MemoryStore {
+public final class SqliteMemoryStore extends LedgerStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
 
     /** SQLite's side of the statements: one writer, so no row locks, and no other replica to tell. */
     private static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
@@ -70,12 +60,10 @@ public final class SqliteMemoryStore implements MemoryStore {
     };
 
     private final LedgerFile file;
-    private final SqliteAuditLog auditLog;
-    private final LedgerSql sql = new LedgerSql(DIALECT);
 
     private SqliteMemoryStore(LedgerFile file) {
+        super(DIALECT);
         this.file = file;
-        auditLog = new SqliteAuditLog(file);
     }
 
     /** Opens (creating and migrating if needed) the ledger at {@code file}. */
@@ -91,120 +79,27 @@ public final class SqliteMemoryStore implements MemoryStore {
      * Flyway (its schema version in {@code PRAGMA user_version}) is adopted at that version.
      */
     static void migrate(Connection connection) throws SQLException {
-        Migrations.migrate(connection, MIGRATIONS, null, Migrations.USER_VERSION);
+        Migrations.migrate(connection, MIGRATIONS, null, Migrations.USER_VERSION, LedgerAuditLog.APPEND_ONLY);
     }
 
-    /** The audit log in the same file. */
-    public AuditLog auditLog() {
-        return auditLog;
+    @Override
+    <T> T read(LedgerFile.Work<T> work) {
+        return file.read(work);
+    }
+
+    @Override
+    <T> T snapshot(LedgerFile.Work<T> work) {
+        return file.read(work);
+    }
+
+    @Override
+    <T> T write(LedgerFile.Work<T> work) {
+        return file.write(work);
     }
 
     /** The database file. */
     public Path file() {
         return file.file();
-    }
-
-    // ---------------------------------------------------------------- reads
-
-    @Override
-    public Optional<Row> byName(String name, long nowMs) {
-        return file.read(c -> sql.byName(c, name, nowMs));
-    }
-
-    @Override
-    public Optional<Row> activeByHash(Scope scope, String hash, long nowMs) {
-        return file.read(c -> sql.activeByHash(c, scope, hash, nowMs));
-    }
-
-    @Override
-    public List<Row> list(MemoryFilter filter, long beforeId, int limit) {
-        return file.read(c -> sql.list(c, filter, beforeId, limit));
-    }
-
-    @Override
-    public Map<Long, Row> eligible(MemoryFilter filter, Collection<Long> ids) {
-        return file.read(c -> sql.eligible(c, filter, ids));
-    }
-
-    @Override
-    public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
-        return file.read(c -> sql.eligibleReferences(c, filter, ids));
-    }
-
-    @Override
-    public void vectors(VectorSink sink) {
-        file.read(c -> {
-            LedgerSql.vectors(c, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public void documents(DocumentSink sink) {
-        file.read(c -> {
-            LedgerSql.documents(c, sink);
-            return null;
-        });
-    }
-
-    @Override
-    public MemoryStats stats(LedgerView view, long nowMs) {
-        return file.read(c -> sql.stats(c, view, nowMs));
-    }
-
-    @Override
-    public List<String> otherVectorModels(String model, int limit) {
-        return file.read(c -> LedgerSql.otherVectorModels(c, model, limit));
-    }
-
-    @Override
-    public long count() {
-        return file.read(LedgerSql::count);
-    }
-
-    @Override
-    public Optional<Stored> byRequest(String principal, String requestId, long sinceMs, long nowMs) {
-        return file.read(c -> sql.byRequest(c, principal, requestId, sinceMs, nowMs));
-    }
-
-    // ---------------------------------------------------------------- writes
-
-    @Override
-    public Stored store(NewMemory memory, Actor actor, long nowMs) {
-        return file.write(c -> sql.store(c, memory, actor, nowMs));
-    }
-
-    @Override
-    public int forgetRequestsBefore(long beforeMs) {
-        return file.write(c -> LedgerSql.forgetRequestsBefore(c, beforeMs));
-    }
-
-    @Override
-    public List<Stored> storeAll(List<NewMemory> memories, Actor actor, long nowMs) {
-        return file.write(c -> sql.storeAll(c, memories, actor, nowMs));
-    }
-
-    @Override
-    public Row invalidate(String name, String reason, Actor actor, long nowMs) {
-        return file.write(c -> sql.invalidate(c, name, reason, actor, nowMs));
-    }
-
-    @Override
-    public Forgotten forget(String name, String reason, Actor actor, long nowMs) {
-        return file.write(c -> sql.forget(c, name, reason, actor, nowMs));
-    }
-
-    @Override
-    public List<Expired> expireDue(Actor actor, long nowMs, int limit) {
-        return file.write(c -> sql.expireDue(c, actor, nowMs, limit));
-    }
-
-    @Override
-    public void touch(Map<Long, long[]> accesses) {
-        file.write(c -> {
-            LedgerSql.touch(c, accesses);
-            return null;
-        });
     }
 
     // ---------------------------------------------------------------- backups
@@ -215,11 +110,6 @@ public final class SqliteMemoryStore implements MemoryStore {
             BackupFiles.backup(c, target);
             return null;
         });
-    }
-
-    @Override
-    public String restoreProblem(Path source) {
-        return BackupFiles.problem(source);
     }
 
     @Override

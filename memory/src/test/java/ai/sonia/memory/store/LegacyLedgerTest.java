@@ -112,6 +112,8 @@ class LegacyLedgerTest {
             assertThat(rs.getString(2)).isEqualTo("SQL");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("3"); // the FTS5 index dropped
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("4"); // the audit kept append-only (AppendOnly)
             assertThat(rs.next()).isFalse();
         }
     }

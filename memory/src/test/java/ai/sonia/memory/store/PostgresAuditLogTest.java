@@ -49,6 +49,7 @@ class PostgresAuditLogTest extends AuditLogContract {
             assertThatThrownBy(() -> s.executeUpdate("UPDATE audit_records SET detail = 'x'"))
                     .hasMessageContaining("append-only");
             assertThatThrownBy(() -> s.executeUpdate("DELETE FROM audit_records")).hasMessageContaining("append-only");
+            assertThatThrownBy(() -> s.execute("TRUNCATE audit_records")).hasMessageContaining("append-only");
         }
     }
 }

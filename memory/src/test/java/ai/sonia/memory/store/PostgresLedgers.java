@@ -18,8 +18,7 @@ final class PostgresLedgers implements AutoCloseable {
     /** The class's ledger (migrated), with every table emptied. */
     PostgresMemoryStore emptied() {
         final PostgresMemoryStore store = another();
-        // TRUNCATE fires no row trigger: the audit stays append-only for every statement of the stores.
-        postgres.execute("TRUNCATE memories, memory_metadata, memory_vectors, audit_records, store_requests,"
+        postgres.executeWithoutTriggers("TRUNCATE memories, memory_metadata, memory_vectors, audit_records, store_requests,"
                          + " memory_changes");
         return store;
     }

@@ -10,9 +10,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
+import org.flywaydb.core.api.migration.JavaMigration;
+
 import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.openclaw.domain.AuditLog.Entry;
 import ai.sonia.openclaw.domain.AuditLog.Page;
+import ai.sonia.runtime.store.AppendOnly;
 
 /**
  * The audit and request tables as both engines write and read them. Only their names (PostgreSQL's carry the
@@ -34,6 +37,11 @@ final class AuditRows {
         this.audit = audit;
         this.requests = requests;
         this.order = order;
+    }
+
+    /** The audit's migration (V3 on both engines) that keeps its table append-only. */
+    JavaMigration appendOnly() {
+        return AppendOnly.migration("3", audit, "the tool audit is append-only");
     }
 
     /** The record as stored: an id of its own, the detail cut to {@link AuditLog#MAX_DETAIL}. */

@@ -1,14 +1,12 @@
 package ai.sonia.openclaw.store;
 
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import ai.sonia.openclaw.domain.AuditLog;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
 
 /**
  * The audit of every tool call on PostgreSQL (with {@code store.engine} postgres), shared by every openclaw
@@ -20,10 +18,10 @@ public final class PostgresAuditLog implements AuditLog {
 
     private static final String POOL = "openclaw-audit";
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
     private volatile Consumer<Entry> listener = entry -> { };
 
-    private PostgresAuditLog(HikariDataSource pool) {
+    private PostgresAuditLog(PostgresPool pool) {
         this.pool = pool;
     }
 
@@ -33,7 +31,8 @@ public final class PostgresAuditLog implements AuditLog {
      * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
      */
     public static PostgresAuditLog open(Postgres.Settings settings) {
-        return new PostgresAuditLog(Postgres.openMigrated(settings, POOL, SqliteAuditLog.MIGRATIONS));
+        return new PostgresAuditLog(PostgresPool.open(settings, POOL, SqliteAuditLog.MIGRATIONS, "openclaw", POOL,
+                                                      AuditRows.POSTGRES.appendOnly()));
     }
 
     /** Also hands every appended record to {@code listener} (metrics); returns this. */
@@ -45,7 +44,7 @@ public final class PostgresAuditLog implements AuditLog {
     @Override
     public Entry append(Entry entry) {
         final Entry stored = AuditRows.stored(entry);
-        run("cannot append to the audit log", c -> {
+        pool.inTransaction(c -> {
             AuditRows.POSTGRES.insert(c, stored);
             return null;
         });
@@ -55,18 +54,18 @@ public final class PostgresAuditLog implements AuditLog {
 
     @Override
     public Page list(List<String> after, int limit) {
-        return run("cannot read the audit log", c -> AuditRows.POSTGRES.list(c, after, limit));
+        return pool.inTransaction(c -> AuditRows.POSTGRES.list(c, after, limit));
     }
 
     @Override
     public Optional<byte[]> response(String principal, String requestId, long sinceMs) {
-        return run("cannot read requests", c -> AuditRows.POSTGRES.response(c, principal, requestId, sinceMs));
+        return pool.inTransaction(c -> AuditRows.POSTGRES.response(c, principal, requestId, sinceMs));
     }
 
     @Override
     public void rememberResponse(String principal, String requestId, byte[] response, long nowMs,
                                  long forgetBeforeMs) {
-        run("cannot remember a request", c -> {
+        pool.inTransaction(c -> {
             AuditRows.POSTGRES.rememberResponse(c, principal, requestId, response, nowMs, forgetBeforeMs);
             return null;
         });
@@ -75,15 +74,5 @@ public final class PostgresAuditLog implements AuditLog {
     @Override
     public void close() {
         pool.close();
-    }
-
-    // Each step in one transaction (Postgres.inTransaction). A database out of reach is UNAVAILABLE
-    // (retriable); anything else is a bug or corruption: INTERNAL, with the cause in the server log.
-    private <T> T run(String what, Postgres.Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, work);
-        } catch (SQLException e) {
-            throw Postgres.unavailableOr(e, "openclaw", POOL, new IllegalStateException(what + ": " + e.getMessage(), e));
-        }
     }
 }

@@ -29,7 +29,7 @@ public final class SqliteAuditLog implements AuditLog {
         try {
             // Every tool call's record is synced before the call counts as audited.
             connection = Sqlite.open(file, "synchronous = FULL");
-            Migrations.migrate(connection, MIGRATIONS);
+            Migrations.migrate(connection, MIGRATIONS, null, c -> null, AuditRows.SQLITE.appendOnly());
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open audit log " + file, e);
         }

@@ -1,6 +1,7 @@
 package ai.sonia.openclaw.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,13 @@ class SqliteAuditLogTest extends AuditLogContract {
             try (SqliteAuditLog log = new SqliteAuditLog(file)) {
                 assertThat(log.list(List.of(), 10).entries()).extracting(AuditLog.Entry::id).containsExactly("old");
             }
+        }
+        // The audit is append-only now (AppendOnly), the old file's too.
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file);
+             Statement s = c.createStatement()) {
+            assertThatThrownBy(() -> s.execute("UPDATE audit SET detail = 'x'"))
+                    .hasMessageContaining("the tool audit is append-only");
+            assertThatThrownBy(() -> s.execute("DELETE FROM audit")).hasMessageContaining("the tool audit is append-only");
         }
     }
 }

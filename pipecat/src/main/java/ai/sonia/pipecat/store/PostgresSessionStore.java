@@ -15,8 +15,6 @@ import java.util.function.UnaryOperator;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 
-import com.zaxxer.hikari.HikariDataSource;
-
 import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.v1.HistoryEntry;
 import ai.sonia.pipecat.v1.Session;
@@ -24,6 +22,7 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
 
 /**
  * The session store on PostgreSQL (with {@code store.engine} postgres), shared by every pipecat replica: the
@@ -43,9 +42,9 @@ public final class PostgresSessionStore implements SessionStore {
     private static final String POOL = "pipecat-sessions";
     private static final String UPSERT = SessionRows.upsert(SESSIONS);
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
 
-    private PostgresSessionStore(HikariDataSource pool) {
+    private PostgresSessionStore(PostgresPool pool) {
         this.pool = pool;
     }
 
@@ -55,14 +54,13 @@ public final class PostgresSessionStore implements SessionStore {
      * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
      */
     public static PostgresSessionStore open(Postgres.Settings settings) {
-        return new PostgresSessionStore(Postgres.openMigrated(settings, POOL,
-                                                              SqliteSessionStore.MIGRATIONS));
+        return new PostgresSessionStore(PostgresPool.open(settings, POOL, SqliteSessionStore.MIGRATIONS, "pipecat", POOL));
     }
 
     @Override
     public Session create(Session session, String requestId) {
         final String id = session.getSessionId();
-        return inTransaction("cannot create session " + id, c -> {
+        return pool.inTransaction(c -> {
             final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
             if (first.isPresent()) {
                 return first.get();
@@ -78,25 +76,23 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public Optional<Session> findByRequest(String tenant, String userId, String requestId) {
-        return inTransaction("cannot read the session of a request", c -> byRequest(c, tenant, userId, requestId));
+        return pool.inTransaction(c -> byRequest(c, tenant, userId, requestId));
     }
 
     @Override
     public void save(Session session) {
-        inTransaction("cannot save session " + session.getSessionId(),
-             c -> write(c, UPSERT, values(session, "")));
+        pool.inTransaction(c -> write(c, UPSERT, values(session, "")));
     }
 
     @Override
     public Optional<Session> find(String sessionId) {
-        return inTransaction("cannot read session " + sessionId,
-                    c -> first(query(c, SESSION_COLUMNS + " WHERE session_id = ?", PostgresSessionStore::session,
+        return pool.inTransaction(c -> first(query(c, SESSION_COLUMNS + " WHERE session_id = ?", PostgresSessionStore::session,
                                      sessionId)));
     }
 
     @Override
     public Session update(Scope scope, String sessionId, UnaryOperator<Session> change) {
-        return inTransaction("cannot update session " + sessionId, c -> {
+        return pool.inTransaction(c -> {
             final Session current = lockInScope(c, scope, sessionId);
             final Session next = change.apply(current).toBuilder().setSessionId(sessionId)
                                        .setTenant(current.getTenant()).setUserId(current.getUserId()).build();
@@ -107,7 +103,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public void delete(Scope scope, String sessionId) {
-        inTransaction("cannot delete session " + sessionId, c -> {
+        pool.inTransaction(c -> {
             lockInScope(c, scope, sessionId);
             for (String table : List.of("pipecat_history", "pipecat_events", "pipecat_seen_messages", SESSIONS)) {
                 write(c, "DELETE FROM " + table + " WHERE session_id = ?", sessionId);
@@ -118,7 +114,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public void appendHistory(String sessionId, HistoryEntry entry) {
-        inTransaction("cannot append history of " + sessionId, c -> {
+        pool.inTransaction(c -> {
             // The session's row lock orders appends of every replica: positions neither collide nor skip.
             if (query(c, "SELECT 1 FROM pipecat_sessions WHERE session_id = ? FOR NO KEY UPDATE", rs -> 1, sessionId)
                     .isEmpty()) {
@@ -132,15 +128,14 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public List<HistoryEntry> history(String sessionId) {
-        return inTransaction("cannot read history of " + sessionId,
-                    c -> query(c, "SELECT entry FROM pipecat_history WHERE session_id = ? ORDER BY position",
+        return pool.inTransaction(c -> query(c, "SELECT entry FROM pipecat_history WHERE session_id = ? ORDER BY position",
                                rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
     }
 
     @Override
     public SessionEvent appendEvent(Session session, SessionEvent event, int keep) {
         final String id = session.getSessionId();
-        return inTransaction("cannot append an event to " + id, c -> {
+        return pool.inTransaction(c -> {
             // One statement takes the next number and the row lock, held to the commit: the next appender
             // (of any replica) waits here and numbers after this one.
             final long sequence = first(query(
@@ -160,15 +155,13 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public List<SessionEvent> events(String sessionId, long afterSequence) {
-        return inTransaction("cannot read events of " + sessionId,
-                    c -> query(c, "SELECT event FROM pipecat_events WHERE session_id = ? AND seq > ? ORDER BY seq",
+        return pool.inTransaction(c -> query(c, "SELECT event FROM pipecat_events WHERE session_id = ? AND seq > ? ORDER BY seq",
                                rs -> SessionEvent.parseFrom(rs.getBytes(1)), sessionId, afterSequence));
     }
 
     @Override
     public boolean markSeen(String sessionId, String messageId) {
-        return inTransaction("cannot record a message id of " + sessionId,
-                    c -> write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?)"
+        return pool.inTransaction(c -> write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?)"
                                    + " ON CONFLICT DO NOTHING", sessionId, messageId) == 1);
     }
 
@@ -176,20 +169,18 @@ public final class PostgresSessionStore implements SessionStore {
     public List<Session> list(Filter filter, Optional<Key> after, int limit) {
         final List<Object> args = new ArrayList<>();
         final String sql = SessionRows.list(SESSION_COLUMNS, filter, after, limit, args);
-        return inTransaction("cannot list sessions", c -> query(c, sql, PostgresSessionStore::session, args.toArray()));
+        return pool.inTransaction(c -> query(c, sql, PostgresSessionStore::session, args.toArray()));
     }
 
     @Override
     public int countLive() {
-        return inTransaction("cannot count sessions",
-                    c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
+        return pool.inTransaction(c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
                                SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
     }
 
     @Override
     public List<String> idleSince(long beforeMs) {
-        return inTransaction("cannot find idle sessions",
-                    c -> query(c, "SELECT session_id FROM pipecat_sessions WHERE state <> ? AND activity_ms < ?",
+        return pool.inTransaction(c -> query(c, "SELECT session_id FROM pipecat_sessions WHERE state <> ? AND activity_ms < ?",
                                rs -> rs.getString(1), SessionState.SESSION_STATE_CLOSED_VALUE, beforeMs));
     }
 
@@ -199,7 +190,7 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     private static Optional<Session> byRequest(Connection c, String tenant, String userId, String requestId)
-            throws SQLException, InvalidProtocolBufferException {
+            throws SQLException {
         if (requestId.isEmpty()) {
             return Optional.empty();
         }
@@ -210,7 +201,7 @@ public final class PostgresSessionStore implements SessionStore {
     // The session, its row locked to the commit, if the scope includes its owner; NOT_FOUND otherwise, as if it
     // did not exist.
     private static Session lockInScope(Connection c, Scope scope, String sessionId)
-            throws SQLException, InvalidProtocolBufferException {
+            throws SQLException {
         return first(query(c, SESSION_COLUMNS + " WHERE session_id = ? FOR UPDATE", PostgresSessionStore::session,
                            sessionId))
                 .filter(s -> scope.includes(s.getTenant(), s.getUserId()))
@@ -221,27 +212,5 @@ public final class PostgresSessionStore implements SessionStore {
         final Session session = SessionRows.session(rs);
         final long counted = rs.getLong(4);
         return counted > session.getLastSequence() ? session.toBuilder().setLastSequence(counted).build() : session;
-    }
-
-    /** A step on one connection. */
-    private interface Work<T> {
-        T run(Connection c) throws SQLException, InvalidProtocolBufferException;
-    }
-
-    // Runs the step in one transaction (Postgres.inTransaction): all of it is written, or (when it throws)
-    // nothing. A database out of reach is UNAVAILABLE (retriable); anything else is a bug or corruption:
-    // INTERNAL, with the cause in the server log.
-    private <T> T inTransaction(String what, Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, c -> {
-                try {
-                    return work.run(c);
-                } catch (InvalidProtocolBufferException e) {
-                    throw new SQLException("a stored session cannot be read: " + e.getMessage(), e);
-                }
-            });
-        } catch (SQLException e) {
-            throw Postgres.unavailableOr(e, "pipecat", POOL, new IllegalStateException(what + ": " + e.getMessage(), e));
-        }
     }
 }

@@ -1,10 +1,8 @@
 package ai.sonia.pipecat.store;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -14,6 +12,7 @@ import com.google.protobuf.util.Timestamps;
 import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.v1.Session;
 import ai.sonia.pipecat.v1.SessionState;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * The session tables as both engines read and write them: the row of a session (snapshot, then owner), the
@@ -80,37 +79,22 @@ final class SessionRows {
     }
 
     static int write(Connection connection, String sql, Object... args) throws SQLException {
-        try (PreparedStatement ps = prepare(connection, sql, args)) {
-            return ps.executeUpdate();
-        }
+        return Sql.update(connection, sql, args);
     }
 
-    static <T> List<T> query(Connection connection, String sql, Row<T> row, Object... args)
-            throws SQLException, InvalidProtocolBufferException {
-        final List<T> values = new ArrayList<>();
-        try (PreparedStatement ps = prepare(connection, sql, args); ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                values.add(row.read(rs));
+    /** {@link Sql#query}, a stored message that cannot be parsed failing as an {@link SQLException}. */
+    static <T> List<T> query(Connection connection, String sql, Row<T> row, Object... args) throws SQLException {
+        return Sql.query(connection, rs -> {
+            try {
+                return row.read(rs);
+            } catch (InvalidProtocolBufferException e) {
+                throw new SQLException("a stored session cannot be read: " + e.getMessage(), e);
             }
-        }
-        return values;
+        }, sql, args);
     }
 
     static <T> Optional<T> first(List<T> values) {
         return values.stream().findFirst();
-    }
-
-    private static PreparedStatement prepare(Connection connection, String sql, Object... args) throws SQLException {
-        final PreparedStatement ps = connection.prepareStatement(sql);
-        try {
-            for (int i = 0; i < args.length; i++) {
-                ps.setObject(i + 1, args[i]);
-            }
-            return ps;
-        } catch (SQLException e) {
-            ps.close();
-            throw e;
-        }
     }
 
     /** Reads one value from the current row. */

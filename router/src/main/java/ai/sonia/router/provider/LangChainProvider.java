@@ -37,15 +37,15 @@ public final class LangChainProvider implements ChatProvider {
     }
 
     public static LangChainProvider ollama(HttpClientBuilder http) {
-        return new LangChainProvider(new OllamaModelFactory(), http);
+        return new LangChainProvider(ModelFactory.OLLAMA, http);
     }
 
     public static LangChainProvider anthropic(HttpClientBuilder http) {
-        return new LangChainProvider(new AnthropicModelFactory(), http);
+        return new LangChainProvider(ModelFactory.ANTHROPIC, http);
     }
 
     public static LangChainProvider openAi(HttpClientBuilder http) {
-        return new LangChainProvider(new OpenAiModelFactory(), http);
+        return new LangChainProvider(ModelFactory.OPEN_AI, http);
     }
 
     @Override

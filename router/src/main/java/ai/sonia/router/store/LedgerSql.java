@@ -20,6 +20,7 @@ import ai.sonia.router.domain.Ledger;
 import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
 import ai.sonia.router.domain.UsageSums;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * What the ledger's engines share: the {@code usage} table's statements (the same SQL on SQLite and
@@ -181,14 +182,8 @@ final class LedgerSql {
 
     private static void bind(PreparedStatement q, UsageScope scope, String startDay, String endDay)
             throws SQLException {
-        q.setString(1, scope.tenant());
-        q.setString(2, scope.tenant());
-        q.setString(3, scope.principal());
-        q.setString(4, scope.principal());
-        q.setString(5, startDay);
-        q.setString(6, startDay);
-        q.setString(7, endDay);
-        q.setString(8, endDay);
+        Sql.bind(q, scope.tenant(), scope.tenant(), scope.principal(), scope.principal(), startDay, startDay, endDay,
+                 endDay);
     }
 
     private LedgerSql() {}

@@ -2,14 +2,11 @@ package ai.sonia.router.store;
 
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 import javax.annotation.Nullable;
-
-import com.zaxxer.hikari.HikariDataSource;
 
 import ai.sonia.router.domain.BudgetLimits;
 import ai.sonia.router.domain.HourTotal;
@@ -18,6 +15,7 @@ import ai.sonia.router.domain.UsageRecord;
 import ai.sonia.router.domain.UsageScope;
 import ai.sonia.router.domain.UsageSums;
 import ai.sonia.runtime.store.Postgres;
+import ai.sonia.runtime.store.PostgresPool;
 
 /**
  * The token and cost ledger on PostgreSQL, shared by every router replica: the same rows as
@@ -38,10 +36,10 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
 
     private static final String POOL = "router-ledger";
 
-    private final HikariDataSource pool;
+    private final PostgresPool pool;
     private final LedgerSql.GroupCommit groupCommit = new LedgerSql.GroupCommit();
 
-    private PostgresLedger(HikariDataSource pool) {
+    private PostgresLedger(PostgresPool pool) {
         this.pool = pool;
     }
 
@@ -51,7 +49,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
      * @throws IllegalStateException when the database cannot be reached or migrated
      */
     public static PostgresLedger open(Postgres.Settings settings) {
-        return new PostgresLedger(Postgres.openMigrated(settings, POOL, SqliteLedger.MIGRATIONS));
+        return new PostgresLedger(PostgresPool.open(settings, POOL, SqliteLedger.MIGRATIONS, "router", POOL));
     }
 
     /** Writes the row and returns once it is committed; concurrent callers share one commit. */
@@ -74,7 +72,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
             sums[1] += u.costMicros();
         }
         try {
-            return inTransaction(c -> {
+            return pool.inTransaction(c -> {
                 try (PreparedStatement insert = c.prepareStatement(LedgerSql.INSERT);
                      PreparedStatement month = c.prepareStatement(ADD_TO_MONTH)) {
                     for (Map.Entry<List<String>, long[]> e : months.entrySet()) {
@@ -107,7 +105,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
         if (!LedgerSql.fits(limits, 0, 0, u)) {
             return false; // more than a whole month's budget on its own
         }
-        return inTransaction(c -> {
+        return pool.inTransaction(c -> {
             try (PreparedStatement month = c.prepareStatement(
                     ADD_TO_MONTH + " WHERE (? = 0 OR m.tokens + EXCLUDED.tokens <= ?)"
                     + " AND (? = 0 OR m.cost_micros + EXCLUDED.cost_micros <= ?)");
@@ -134,12 +132,12 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
     @Override
     public UsageSums sums(UsageScope scope, String startDay, String endDay, @Nullable UsageSums.Key after,
                           int limit) {
-        return inSnapshot(c -> LedgerSql.sums(c, scope, startDay, endDay, after, limit));
+        return pool.inSnapshot(c -> LedgerSql.sums(c, scope, startDay, endDay, after, limit));
     }
 
     @Override
     public List<HourTotal> hourlyTotals(UsageScope scope, long fromHour) {
-        return inTransaction(c -> LedgerSql.hourlyTotals(c, scope, fromHour));
+        return pool.inTransaction(c -> LedgerSql.hourlyTotals(c, scope, fromHour));
     }
 
     /**
@@ -148,7 +146,7 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
      */
     @Override
     public Charged chargedSince(String tenant, String fromDay) {
-        return inTransaction(c -> {
+        return pool.inTransaction(c -> {
             if (fromDay.length() == 10 && fromDay.endsWith("-01")) {
                 try (PreparedStatement q = c.prepareStatement(
                         "SELECT COALESCE(SUM(tokens), 0), COALESCE(SUM(cost_micros), 0) FROM usage_month"
@@ -163,29 +161,6 @@ public final class PostgresLedger implements Ledger, AutoCloseable {
             }
             return LedgerSql.chargedSince(c, tenant, fromDay);
         });
-    }
-
-    /** {@link Postgres#inTransaction}, its failures mapped by {@link Postgres#unavailableOr}. */
-    private <T> T inTransaction(Postgres.Work<T> work) {
-        try {
-            return Postgres.inTransaction(pool, work);
-        } catch (SQLException e) {
-            throw failure(e);
-        }
-    }
-
-    /** {@link Postgres#inSnapshot}, its failures mapped by {@link Postgres#unavailableOr}. */
-    private <T> T inSnapshot(Postgres.Work<T> read) {
-        try {
-            return Postgres.inSnapshot(pool, read);
-        } catch (SQLException e) {
-            throw failure(e);
-        }
-    }
-
-    /** UNAVAILABLE when PostgreSQL cannot be reached; otherwise the server's error (INTERNAL). */
-    private static RuntimeException failure(SQLException e) {
-        return Postgres.unavailableOr(e, "router", POOL, new IllegalStateException("ledger: " + e.getMessage(), e));
     }
 
     @Override

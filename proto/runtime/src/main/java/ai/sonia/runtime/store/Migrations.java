@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
+import org.flywaydb.core.api.migration.JavaMigration;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.LoggerFactory;
 
@@ -107,16 +108,24 @@ public final class Migrations {
         return migrate(connection, location, historyTable(location), javaMigrationPackage, legacy);
     }
 
+    /** Same, with the migrations {@code more} made by code (e.g. {@link AppendOnly#migration}) in the sequence. */
+    public static MigrateResult migrate(Connection connection, String location, String javaMigrationPackage,
+                                        LegacyVersion legacy, JavaMigration... more) throws SQLException {
+        return migrate(connection, location, historyTable(location), javaMigrationPackage, legacy, more);
+    }
+
     /**
      * The SQL under {@code sqlLocation} with the history table of store {@code storeLocation}: a store's
      * PostgreSQL migrations ({@link Postgres#migrate}) keep the same history table name as its SQLite ones.
      */
-    static MigrateResult migrateAs(Connection connection, String sqlLocation, String storeLocation) throws SQLException {
-        return migrate(connection, sqlLocation, historyTable(storeLocation), null, c -> null);
+    static MigrateResult migrateAs(Connection connection, String sqlLocation, String storeLocation,
+                                   JavaMigration... more) throws SQLException {
+        return migrate(connection, sqlLocation, historyTable(storeLocation), null, c -> null, more);
     }
 
     private static MigrateResult migrate(Connection connection, String location, String table,
-                                         String javaMigrationPackage, LegacyVersion legacy) throws SQLException {
+                                         String javaMigrationPackage, LegacyVersion legacy, JavaMigration... more)
+            throws SQLException {
         requireNonNull(connection, "connection");
         requireNonNull(location, "location");
         requireNonNull(legacy, "legacy");
@@ -132,6 +141,7 @@ public final class Migrations {
                     Flyway.configure(Migrations.class.getClassLoader())
                           .dataSource(new BorrowedConnection(connection))
                           .locations(locations.toArray(String[]::new))
+                          .javaMigrations(more)
                           .table(table)
                           .baselineOnMigrate(true) // applies only to a non-empty database without history
                           .baselineVersion(baseline == null ? "0" : baseline)

@@ -12,6 +12,8 @@ import java.util.Properties;
 
 import javax.sql.DataSource;
 
+import org.flywaydb.core.api.migration.JavaMigration;
+
 import com.linecorp.armeria.common.annotation.Nullable;
 
 import com.zaxxer.hikari.HikariConfig;
@@ -141,10 +143,11 @@ public final class Postgres {
      *
      * @throws IllegalStateException when the database cannot be reached (naming it) or migrated
      */
-    public static HikariDataSource openMigrated(Settings settings, String name, String location) {
+    public static HikariDataSource openMigrated(Settings settings, String name, String location,
+                                                JavaMigration... migrations) {
         final HikariDataSource pool = open(settings, name);
         try {
-            migrate(pool, location);
+            migrate(pool, location, migrations);
             return pool;
         } catch (SQLException | RuntimeException e) {
             pool.close();
@@ -268,9 +271,10 @@ public final class Postgres {
     }
 
     /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
-    public static void migrate(DataSource dataSource, String location) throws SQLException {
+    public static void migrate(DataSource dataSource, String location, JavaMigration... migrations)
+            throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
-            Migrations.migrateAs(connection, sqlLocation(location), location);
+            Migrations.migrateAs(connection, sqlLocation(location), location, migrations);
         }
     }
 

@@ -120,6 +120,14 @@ public final class EmbeddedPostgresExtension implements BeforeAllCallback, After
         }
     }
 
+    /**
+     * Runs {@code sql} (e.g. a {@code TRUNCATE} that empties a store for a test) with the tables' triggers off,
+     * so that append-only tables ({@code AppendOnly}) can be emptied between tests too.
+     */
+    public void executeWithoutTriggers(String sql) {
+        execute("SET session_replication_role = replica; " + sql);
+    }
+
     /** Settings of {@link #UNREACHABLE}, with a password and a URL query that no message may show. */
     public static Postgres.Settings unreachableSettings() {
         return new Postgres.Settings(UNREACHABLE + "?password=s3cret", "sonia", "s3cret", 1);
