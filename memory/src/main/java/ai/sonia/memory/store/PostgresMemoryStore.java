@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import com.zaxxer.hikari.HikariDataSource;
 
@@ -71,7 +72,8 @@ public final class PostgresMemoryStore implements MemoryStore {
         public String databaseBytes() {
             return "SELECT pg_total_relation_size('memories') + pg_total_relation_size('memory_metadata')"
                    + " + pg_total_relation_size('memory_vectors') + pg_total_relation_size('audit_records')"
-                   + " + pg_total_relation_size('store_requests') + pg_total_relation_size('memory_changes')";
+                   + " + pg_total_relation_size('store_requests') + pg_total_relation_size('memory_changes')"
+                   + " + pg_total_relation_size('memory_index_outbox')";
         }
 
         @Override
@@ -82,12 +84,15 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     private final HikariDataSource pool;
     private final Postgres.Settings settings;
-    private final LedgerSql sql = new LedgerSql(DIALECT);
+    private final boolean outbox;
+    private final LedgerSql sql;
     private final PostgresAuditLog auditLog = new PostgresAuditLog(this);
 
-    private PostgresMemoryStore(HikariDataSource pool, Postgres.Settings settings) {
+    private PostgresMemoryStore(HikariDataSource pool, Postgres.Settings settings, boolean outbox) {
         this.pool = pool;
         this.settings = settings;
+        this.outbox = outbox;
+        sql = new LedgerSql(DIALECT, outbox);
     }
 
     /**
@@ -96,8 +101,13 @@ public final class PostgresMemoryStore implements MemoryStore {
      * @throws IllegalStateException when the database cannot be reached (naming its URL) or migrated
      */
     public static PostgresMemoryStore open(Postgres.Settings settings) {
+        return open(settings, false);
+    }
+
+    /** {@link #open(Postgres.Settings)}, keeping the outbox of a shared search index when {@code outbox}. */
+    public static PostgresMemoryStore open(Postgres.Settings settings, boolean outbox) {
         return new PostgresMemoryStore(Postgres.openMigrated(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS),
-                                       settings);
+                                       settings, outbox);
     }
 
     /** The audit log in the same database. */
@@ -257,6 +267,35 @@ public final class PostgresMemoryStore implements MemoryStore {
             insert.setLong(4, nowMs);
             insert.executeUpdate();
         }
+    }
+
+    @Override
+    public boolean keepsIndexOutbox() {
+        return outbox;
+    }
+
+    /**
+     * One replica at a time, by a transaction-scoped advisory lock of this schema's outbox (the others answer
+     * -1 at once): the writes are read, applied and dropped in one transaction, so of two replicas neither
+     * applies a write older than one the other applied. Writes that commit while this runs are read next time.
+     */
+    @Override
+    public int drainIndexOutbox(int limit, Consumer<List<Change>> apply) {
+        return inTransaction(c -> {
+            try (PreparedStatement lock = c.prepareStatement(
+                    "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.memory_index_outbox'))");
+                 ResultSet rs = lock.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    return -1;
+                }
+            }
+            final List<Change> writes = LedgerSql.pendingIndexWrites(c, limit);
+            if (!writes.isEmpty()) {
+                apply.accept(writes);
+                sql.indexWritesApplied(c, writes);
+            }
+            return writes.size();
+        });
     }
 
     /** The oldest transaction still running: every change not yet visible is written by it or a later one. */

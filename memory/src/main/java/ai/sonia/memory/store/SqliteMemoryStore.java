@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.domain.Actor;
@@ -28,7 +29,7 @@ public final class SqliteMemoryStore implements MemoryStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
 
     /** SQLite's side of the statements: one writer, so no row locks, and no other replica to tell. */
     private static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
@@ -71,19 +72,27 @@ public final class SqliteMemoryStore implements MemoryStore {
 
     private final LedgerFile file;
     private final SqliteAuditLog auditLog;
-    private final LedgerSql sql = new LedgerSql(DIALECT);
+    private final boolean outbox;
+    private final LedgerSql sql;
 
-    private SqliteMemoryStore(LedgerFile file) {
+    private SqliteMemoryStore(LedgerFile file, boolean outbox) {
         this.file = file;
+        this.outbox = outbox;
+        sql = new LedgerSql(DIALECT, outbox);
         auditLog = new SqliteAuditLog(file);
     }
 
     /** Opens (creating and migrating if needed) the ledger at {@code file}. */
     public static SqliteMemoryStore open(Path file, int readers, boolean fullSync) {
+        return open(file, readers, fullSync, false);
+    }
+
+    /** {@link #open(Path, int, boolean)}, keeping the outbox of a shared search index when {@code outbox}. */
+    public static SqliteMemoryStore open(Path file, int readers, boolean fullSync, boolean outbox) {
         return new SqliteMemoryStore(new LedgerFile(file, readers, fullSync, c -> {
             migrate(c);
             return null;
-        }));
+        }), outbox);
     }
 
     /**
@@ -215,6 +224,26 @@ public final class SqliteMemoryStore implements MemoryStore {
             BackupFiles.backup(c, target);
             return null;
         });
+    }
+
+    @Override
+    public boolean keepsIndexOutbox() {
+        return outbox;
+    }
+
+    /** One process writes this file: its index serialises the drains, so read, apply, then drop. */
+    @Override
+    public int drainIndexOutbox(int limit, Consumer<List<Change>> apply) {
+        final List<Change> writes = file.read(c -> LedgerSql.pendingIndexWrites(c, limit));
+        if (writes.isEmpty()) {
+            return 0;
+        }
+        apply.accept(writes);
+        file.write(c -> {
+            sql.indexWritesApplied(c, writes);
+            return null;
+        });
+        return writes.size();
     }
 
     @Override

@@ -112,6 +112,8 @@ class LegacyLedgerTest {
             assertThat(rs.getString(2)).isEqualTo("SQL");
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("3"); // the FTS5 index dropped
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("4"); // the outbox of a shared search index
             assertThat(rs.next()).isFalse();
         }
     }
