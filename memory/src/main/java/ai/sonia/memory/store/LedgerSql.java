@@ -92,11 +92,16 @@ final class LedgerSql {
     /** Records a change of the searchable set: for the engine's feed, and in the index's outbox when kept. */
     private void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
         dialect.changed(c, change, id, tenant, nowMs);
-        if (!outbox) {
-            return;
+        if (outbox) {
+            appendChange(c, "memory_index_outbox", change, id, tenant, nowMs);
         }
+    }
+
+    /** Appends a change (ADD, REMOVE, RELOAD) of memory {@code id} to {@code table}: a feed or the outbox. */
+    static void appendChange(Connection c, String table, String change, long id, String tenant, long nowMs)
+            throws SQLException {
         try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO memory_index_outbox (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)")) {
+                "INSERT INTO " + table + " (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)")) {
             insert.setString(1, change);
             insert.setLong(2, id);
             insert.setString(3, tenant);

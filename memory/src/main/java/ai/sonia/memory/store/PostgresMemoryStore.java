@@ -259,14 +259,7 @@ public final class PostgresMemoryStore implements MemoryStore {
 
     /** Appends a change to the feed, in the transaction of the write it follows. */
     static void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
-        try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)")) {
-            insert.setString(1, change);
-            insert.setLong(2, id);
-            insert.setString(3, tenant);
-            insert.setLong(4, nowMs);
-            insert.executeUpdate();
-        }
+        LedgerSql.appendChange(c, "memory_changes", change, id, tenant, nowMs);
     }
 
     @Override

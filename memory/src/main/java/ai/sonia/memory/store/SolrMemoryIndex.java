@@ -147,11 +147,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
     /** Sends the outbox's writes to Solr on the housekeeping thread: what a failure left waiting heals here. */
     @Override
     public void followChanges() {
-        final MemoryStore retry = retryLoad;
-        if (retry != null && System.currentTimeMillis() - lastLoadMs > RETRY_LOAD_MS) {
-            retryLoad = null;
-            load(retry);
-        }
+        retryLoadIfDue();
         if (outbox != null) {
             drain();
         }
@@ -276,11 +272,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
 
     @Override
     public String problem() {
-        final MemoryStore retry = retryLoad;
-        if (retry != null && System.currentTimeMillis() - lastLoadMs > RETRY_LOAD_MS) {
-            retryLoad = null;
-            load(retry);
-        }
+        retryLoadIfDue();
         if (loadProblem != null) {
             return loadProblem;
         }
@@ -292,6 +284,15 @@ public final class SolrMemoryIndex implements MemoryIndex {
             return null;
         } catch (DomainException e) {
             return e.getMessage();
+        }
+    }
+
+    /** Checks against the ledger again, at most every 5 s, after a start-up check failed (Solr down at start). */
+    private void retryLoadIfDue() {
+        final MemoryStore retry = retryLoad;
+        if (retry != null && System.currentTimeMillis() - lastLoadMs > RETRY_LOAD_MS) {
+            retryLoad = null;
+            load(retry);
         }
     }
 
