@@ -34,6 +34,7 @@ import ai.sonia.evaos.v1.EvaOsServiceGrpc;
 import ai.sonia.evaos.v1.EvaOsServiceGrpc.EvaOsServiceBlockingStub;
 import ai.sonia.evaos.v1.GetApprovalRequest;
 import ai.sonia.evaos.v1.GetTrainingStatusRequest;
+import ai.sonia.evaos.v1.Verdict;
 import ai.sonia.evaos.v1.WatchApprovalsResponse;
 import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
@@ -188,6 +189,56 @@ class PostgresEngineTest {
                 }
                 go.countDown();
                 assertThat(askers.get(0).get()).isEqualTo(askers.get(1).get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /**
+     * ClusterIT's flow, many times, by two users at once: asked through one replica, seen and approved once
+     * through the other, seen approved by the requester, previewed (as the gateway does) and run with its id (as
+     * openclaw does) through either. Each run is allowed by that very approval, never answered with a new one.
+     */
+    @Test
+    void anApprovalDecidedThroughOneReplicaIsUsedThroughEitherByItsOwnId() throws Exception {
+        final ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            final List<Future<?>> users = new ArrayList<>();
+            for (String name : List.of("alice", "bob")) {
+                users.add(pool.submit(() -> {
+                    for (int i = 0; i < 8; i++) {
+                        final SoniaServiceExtension asked = i % 2 == 0 ? replicaA : replicaB;
+                        final SoniaServiceExtension other = asked == replicaA ? replicaB : replicaA;
+                        final EvaOsServiceBlockingStub user = asked.stub(
+                                EvaOsServiceGrpc::newBlockingStub, asked.token("acme", name, Role.ROLE_USER));
+                        final AuthorizeActionRequest touch = AuthorizeActionRequest.newBuilder()
+                                .setToolName("shell.run")
+                                .setArguments(ApprovalFlowTest.argv("touch", name + '-' + i + ".txt")).build();
+                        final String id = user.authorizeAction(touch).getApproval().getApprovalId();
+                        assertThat(admin(other).getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build())
+                                               .getState()).isEqualTo(ApprovalState.APPROVAL_STATE_PENDING);
+                        admin(other).decideApproval(ApprovalTenancyTest.approve(id));
+                        assertThat(user.getApproval(GetApprovalRequest.newBuilder().setApprovalId(id).build())
+                                       .getState()).isEqualTo(ApprovalState.APPROVAL_STATE_APPROVED);
+                        final AuthorizeActionRequest withId = touch.toBuilder().setApprovalId(id).build();
+                        final List<SoniaServiceExtension> previewAndRun = List.of(asked, i % 4 < 2 ? other : asked);
+                        for (int step = 0; step < 2; step++) {
+                            final SoniaServiceExtension replica = previewAndRun.get(step);
+                            final EvaOsServiceBlockingStub caller = replica.stub(
+                                    EvaOsServiceGrpc::newBlockingStub, replica.token("acme", name, Role.ROLE_USER));
+                            final boolean execute = step == 1;
+                            final var answer = caller.authorizeAction(withId.toBuilder().setExecute(execute).build());
+                            assertThat(answer.getVerdict()).as(name + " round " + i + ": " + answer.getReason())
+                                                           .isEqualTo(Verdict.VERDICT_ALLOW);
+                            assertThat(answer.getApproval().getApprovalId()).isEqualTo(id);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> user : users) {
+                user.get();
             }
         } finally {
             pool.shutdownNow();

@@ -58,17 +58,21 @@ public final class MemoryModule implements ServiceModule {
         final Path dataDir = config.dataDir(spec().name());
         // store.engine: the SQLite file of this machine, or the PostgreSQL every replica shares (fails closed).
         final Postgres.Settings postgres = Postgres.from(config);
+        final MemoryConfig.Search searchConfig = memoryConfig.search();
+        // A shared index (SolrCloud) is owed each write through the ledger's outbox; the in-process one is not.
+        final boolean outbox = searchConfig.solrCloud();
         final MemoryStore store;
         final AuditLog auditLog;
         final Object database;
         if (postgres == null) {
             final SqliteMemoryStore sqlite = SqliteMemoryStore.open(dataDir.resolve("memory.db"),
-                                                                    memoryConfig.readers(), memoryConfig.fullSync());
+                                                                    memoryConfig.readers(), memoryConfig.fullSync(),
+                                                                    outbox);
             store = sqlite;
             auditLog = sqlite.auditLog();
             database = sqlite.file();
         } else {
-            final PostgresMemoryStore shared = PostgresMemoryStore.open(postgres);
+            final PostgresMemoryStore shared = PostgresMemoryStore.open(postgres, outbox);
             store = shared;
             auditLog = shared.auditLog();
             database = shared.shownUrl();
@@ -78,9 +82,8 @@ public final class MemoryModule implements ServiceModule {
         final Embedder embedder = embedding.embedder(memoryConfig.embedderLoadTimeout(),
                                                     memoryConfig.embeddingThreads(), memoryConfig.embeddingBatch(),
                                                     memoryConfig.embeddingPadded());
-        final MemoryConfig.Search searchConfig = memoryConfig.search();
         final MemoryIndex index = searchConfig.solrCloud()
-                                  ? SolrMemoryIndex.connect(searchConfig.solr(), embedding.dimensions())
+                                  ? SolrMemoryIndex.connect(searchConfig.solr(), embedding.dimensions(), store)
                                   : new VectorIndex(embedding.dimensions(), memoryConfig.approximateAbove());
         final AccessTracker accesses = new AccessTracker();
         final ManagedChannel evaos = memoryConfig.training().enforce()

@@ -8,8 +8,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.List;
 
+import org.assertj.core.api.ThrowingConsumer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -27,16 +30,20 @@ import io.grpc.StatusRuntimeException;
 /**
  * The memory service with its search on SolrCloud ({@code services.memory.search.engine: solr}), over a real
  * in-process SolrCloud: hybrid search finds by meaning and by word, never across tenants, and drops superseded
- * and forgotten memories; an unreachable SolrCloud makes search and store UNAVAILABLE, naming the engine.
+ * and forgotten memories; stores and forgets are acknowledged once the ledger (with its outbox) has them, reach
+ * Solr when it takes writes again, and searches are UNAVAILABLE, naming the engine, while Solr lacks any of them.
  */
 class SolrSearchTest {
 
+    private static SolrTestCloud cloud;
+    private static String collection;
     private static MemoryTestServer server;
 
     @BeforeAll
     static void start() {
-        final SolrTestCloud cloud = SolrTestCloud.get();
-        server = MemoryTestServer.fresh("solr-search", cloud.memorySection(cloud.newCollection("service")));
+        cloud = SolrTestCloud.get();
+        collection = cloud.newCollection("service");
+        server = MemoryTestServer.fresh("solr-search", cloud.memorySection(collection));
         for (String tenant : List.of("alpha", "beta")) {
             server.store(scope(tenant, "u1", ""), "The user's favourite colour is teal.");
             server.store(scope(tenant, "u1", ""), "The user's sister lives in Toronto and works as a nurse.");
@@ -85,19 +92,52 @@ class SolrSearchTest {
     }
 
     @Test
-    void anUnreachableSolrCloudMakesSearchAndStoreUnavailable() {
+    void writesSolrRefusedAreAcknowledgedAndReachItOnceItTakesThemSearchFailingClosedMeanwhile() {
+        final Scope scope = scope("outbox", "ann", "");
+        final Memory bees = server.store(scope, "Ann keeps bees in Oslo.").getMemory();
+        assertThat(names(search(tenant("outbox"), "bees"))).containsExactly(bees.getName());
+
+        cloud.readOnly(collection, true);
+        final Memory dog;
+        try {
+            // The ledger commits and records what Solr is owed: both acknowledged, though Solr refused them.
+            dog = server.store(scope, "Ann's dog is called Rex.").getMemory();
+            server.stub.forgetMemory(ForgetMemoryRequest.newBuilder().setName(bees.getName()).build());
+            // A search would miss the dog: it fails closed, saying why.
+            assertThatThrownBy(() -> search(tenant("outbox"), "dog"))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                        assertThat(e.getStatus().getDescription()).contains("behind the ledger");
+                    });
+        } finally {
+            cloud.readOnly(collection, false);
+        }
+
+        // Solr takes the writes again: the outbox reaches it without a restart, in order.
+        Awaitility.await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                  .until(() -> names(search(tenant("outbox"), "what is Ann's dog called")).equals(
+                          List.of(dog.getName())));
+        assertThat(names(search(tenant("outbox"), "bees"))).doesNotContain(bees.getName());
+        // The forgotten memory left Solr itself, not only the results.
+        assertThat(cloud.count(collection, "outbox")).isEqualTo(1);
+    }
+
+    @Test
+    void anUnreachableSolrCloudMakesSearchUnavailableWhileStoresAreKeptInTheLedger() {
         final String section = "{\"search\":{\"engine\":\"solr\",\"solr\":{\"zkHost\":\"127.0.0.1:" + freePort()
                                + "\",\"collection\":\"nowhere\",\"timeoutMs\":1000}}}";
         try (MemoryTestServer down = MemoryTestServer.fresh("solr-down", section)) {
-            for (Runnable call : List.<Runnable>of(
-                    () -> down.stub.searchMemories(SearchMemoriesRequest.newBuilder().setScope(tenant("alpha"))
-                                                                        .setQuery("colour").build()),
-                    () -> down.store(scope("alpha", "u1", ""), "The user's favourite colour is teal."))) {
-                assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
-                    assertThat(e.getStatus().getDescription()).contains("SolrCloud");
-                });
-            }
+            final Runnable search = () -> down.stub.searchMemories(
+                    SearchMemoriesRequest.newBuilder().setScope(tenant("alpha")).setQuery("colour").build());
+            final ThrowingConsumer<StatusRuntimeException> unavailable = e -> {
+                assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+                assertThat(e.getStatus().getDescription()).contains("SolrCloud");
+            };
+            assertThatThrownBy(search::run).isInstanceOfSatisfying(StatusRuntimeException.class, unavailable);
+            // The ledger has it, and its outbox what Solr is owed: acknowledged, and searches still refuse.
+            assertThat(down.store(scope("alpha", "u1", ""), "The user's favourite colour is teal.").getCreated())
+                    .isTrue();
+            assertThatThrownBy(search::run).isInstanceOfSatisfying(StatusRuntimeException.class, unavailable);
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.Memory;
@@ -88,6 +89,27 @@ public interface MemoryStore extends AutoCloseable {
      */
     default Changes changesSince(long cursor, Set<Long> known) {
         return new Changes(List.of(), cursor, Set.of());
+    }
+
+    /**
+     * Whether this ledger keeps the outbox of a shared search index: each store and forget records, in its own
+     * transaction, the index write it owes, until {@link #drainIndexOutbox} saw it acknowledged. Opened so for
+     * the SolrCloud index only; the in-process index is told by the engine and rebuilt at start.
+     */
+    default boolean keepsIndexOutbox() {
+        return false;
+    }
+
+    /**
+     * Hands the outbox's oldest writes (up to {@code limit}, in order, each as its memory is now: an ADD with text
+     * and vector, or a REMOVE) to {@code apply}, and drops them once it returned; when it throws, nothing is
+     * dropped and they come again next time (applying must be idempotent). One caller at a time among the
+     * replicas of a shared ledger, so an older write is never applied after a newer one of the same memory.
+     *
+     * @return how many writes were applied, or -1 when another replica is applying them now
+     */
+    default int drainIndexOutbox(int limit, Consumer<List<Change>> apply) {
+        return 0;
     }
 
     /** The memory with this name, in any tenant, or empty. */

@@ -24,6 +24,7 @@ import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.domain.Actor;
 import ai.sonia.memory.domain.LedgerView;
 import ai.sonia.memory.domain.MemoryFilter;
+import ai.sonia.memory.domain.MemoryStore.Change;
 import ai.sonia.memory.domain.MemoryStore.DocumentSink;
 import ai.sonia.memory.domain.MemoryStore.Expired;
 import ai.sonia.memory.domain.MemoryStore.Forgotten;
@@ -38,6 +39,7 @@ import ai.sonia.memory.v1.MemoryKind;
 import ai.sonia.memory.v1.MemoryState;
 import ai.sonia.memory.v1.MemoryStats;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.Sql;
 
 /**
  * The memory ledger's statements on one connection, inside the caller's transaction: the same SQL on SQLite
@@ -80,9 +82,61 @@ final class LedgerSql {
     private static final String REFERENCE = "CASE WHEN m.create_ms > m.access_ms THEN m.create_ms ELSE m.access_ms END";
 
     private final Dialect dialect;
+    // Whether each ADD and REMOVE is also owed to a shared search index (memory_index_outbox).
+    private final boolean outbox;
 
-    LedgerSql(Dialect dialect) {
+    LedgerSql(Dialect dialect, boolean outbox) {
         this.dialect = dialect;
+        this.outbox = outbox;
+    }
+
+    /** Records a change of the searchable set: for the engine's feed, and in the index's outbox when kept. */
+    private void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
+        dialect.changed(c, change, id, tenant, nowMs);
+        if (outbox) {
+            appendChange(c, "memory_index_outbox", change, id, tenant, nowMs);
+        }
+    }
+
+    /** Appends a change (ADD, REMOVE, RELOAD) of memory {@code id} to {@code table}: a feed or the outbox. */
+    static void appendChange(Connection c, String table, String change, long id, String tenant, long nowMs)
+            throws SQLException {
+        Sql.update(c, "INSERT INTO " + table + " (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)", change, id,
+                   tenant, nowMs);
+    }
+
+    /**
+     * The oldest {@code limit} writes the index outbox holds, in {@code seq} order, each as its memory is now: an
+     * ADD with its text and vector, or a REMOVE (an ADD whose memory is gone since is one too).
+     */
+    static List<Change> pendingIndexWrites(Connection c, int limit) throws SQLException {
+        final List<Change> writes = new ArrayList<>();
+        try (PreparedStatement query = c.prepareStatement(
+                "SELECT o.seq, o.change, o.memory_id, o.tenant, m.text, v.vector FROM memory_index_outbox o"
+                + " LEFT JOIN memories m ON m.id = o.memory_id LEFT JOIN memory_vectors v ON v.memory_id = o.memory_id"
+                + " ORDER BY o.seq LIMIT ?")) {
+            query.setInt(1, limit);
+            try (ResultSet rs = query.executeQuery()) {
+                while (rs.next()) {
+                    final byte[] vector = rs.getBytes(6);
+                    final boolean add = "ADD".equals(rs.getString(2)) && rs.getString(5) != null && vector != null;
+                    writes.add(add ? new Change(rs.getLong(1), Change.Kind.ADD, rs.getLong(3), rs.getString(4),
+                                                rs.getString(5), toFloats(vector))
+                                   : new Change(rs.getLong(1), Change.Kind.REMOVE, rs.getLong(3), rs.getString(4),
+                                                "", new float[0]));
+                }
+            }
+        }
+        return writes;
+    }
+
+    /** Drops the outbox's entries of {@code writes}, which the index acknowledged. */
+    void indexWritesApplied(Connection c, List<Change> writes) throws SQLException {
+        try (PreparedStatement delete = c.prepareStatement(
+                "DELETE FROM memory_index_outbox WHERE " + dialect.idIn("seq"))) {
+            dialect.bindIds(delete, 1, writes.stream().map(Change::seq).toList());
+            delete.executeUpdate();
+        }
     }
 
     // ---------------------------------------------------------------- reads
@@ -301,7 +355,7 @@ final class LedgerSql {
         }
         appendAudit(c, "STORE", name, memory.getScope().getTenant(), actor, nowMs,
                     "kind=" + memory.getKind().name() + " hash=" + m.contentHash());
-        dialect.changed(c, "ADD", id, memory.getScope().getTenant(), nowMs);
+        changed(c, "ADD", id, memory.getScope().getTenant(), nowMs);
         if (superseded != null) {
             close(c, superseded, name, actor, nowMs);
         }
@@ -457,7 +511,7 @@ final class LedgerSql {
         final String tenant = row.memory().getScope().getTenant();
         final String record = appendAudit(c, "FORGET", name, tenant, actor, nowMs,
                                           "reason=" + reason + " hash=" + row.memory().getContentHash());
-        dialect.changed(c, "REMOVE", row.id(), tenant, nowMs);
+        changed(c, "REMOVE", row.id(), tenant, nowMs);
         return new Forgotten(row.id(), tenant, record);
     }
 

@@ -23,10 +23,18 @@ import ai.sonia.memory.v1.MemoryStats;
 abstract class LedgerStore implements MemoryStore {
 
     final LedgerSql sql;
+    private final boolean outbox;
     private final AuditLog auditLog = new LedgerAuditLog(this);
 
-    LedgerStore(LedgerSql.Dialect dialect) {
-        this.sql = new LedgerSql(dialect);
+    /** With {@code outbox}, each store and forget also records the write a shared search index is owed. */
+    LedgerStore(LedgerSql.Dialect dialect, boolean outbox) {
+        this.sql = new LedgerSql(dialect, outbox);
+        this.outbox = outbox;
+    }
+
+    @Override
+    public boolean keepsIndexOutbox() {
+        return outbox;
     }
 
     /** Runs a read. */

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import ai.sonia.runtime.store.Postgres;
 import ai.sonia.runtime.store.PostgresPool;
@@ -63,7 +64,8 @@ public final class PostgresMemoryStore extends LedgerStore {
         public String databaseBytes() {
             return "SELECT pg_total_relation_size('memories') + pg_total_relation_size('memory_metadata')"
                    + " + pg_total_relation_size('memory_vectors') + pg_total_relation_size('audit_records')"
-                   + " + pg_total_relation_size('store_requests') + pg_total_relation_size('memory_changes')";
+                   + " + pg_total_relation_size('store_requests') + pg_total_relation_size('memory_changes')"
+                   + " + pg_total_relation_size('memory_index_outbox')";
         }
 
         @Override
@@ -75,8 +77,8 @@ public final class PostgresMemoryStore extends LedgerStore {
     private final PostgresPool pool;
     private final Postgres.Settings settings;
 
-    private PostgresMemoryStore(PostgresPool pool, Postgres.Settings settings) {
-        super(DIALECT);
+    private PostgresMemoryStore(PostgresPool pool, Postgres.Settings settings, boolean outbox) {
+        super(DIALECT, outbox);
         this.pool = pool;
         this.settings = settings;
     }
@@ -87,8 +89,13 @@ public final class PostgresMemoryStore extends LedgerStore {
      * @throws IllegalStateException when the database cannot be reached (naming its URL) or migrated
      */
     public static PostgresMemoryStore open(Postgres.Settings settings) {
+        return open(settings, false);
+    }
+
+    /** {@link #open(Postgres.Settings)}, keeping the outbox of a shared search index when {@code outbox}. */
+    public static PostgresMemoryStore open(Postgres.Settings settings, boolean outbox) {
         return new PostgresMemoryStore(PostgresPool.open(settings, "memory-ledger", SqliteMemoryStore.MIGRATIONS, "memory",
-                                                         "ledger", LedgerAuditLog.APPEND_ONLY), settings);
+                                                         "ledger", LedgerAuditLog.APPEND_ONLY), settings, outbox);
     }
 
     /** The database, as the status page shows it (no credentials). */
@@ -123,8 +130,29 @@ public final class PostgresMemoryStore extends LedgerStore {
 
     /** Appends a change to the feed, in the transaction of the write it follows. */
     static void changed(Connection c, String change, long id, String tenant, long nowMs) throws SQLException {
-        Sql.update(c, "INSERT INTO memory_changes (change, memory_id, tenant, create_ms) VALUES (?, ?, ?, ?)", change, id,
-                   tenant, nowMs);
+        LedgerSql.appendChange(c, "memory_changes", change, id, tenant, nowMs);
+    }
+
+    /**
+     * One replica at a time, by a transaction-scoped advisory lock of this schema's outbox (the others answer
+     * -1 at once): the writes are read, applied and dropped in one transaction, so of two replicas neither
+     * applies a write older than one the other applied. Writes that commit while this runs are read next time.
+     */
+    @Override
+    public int drainIndexOutbox(int limit, Consumer<List<Change>> apply) {
+        return pool.inTransaction(c -> {
+            if (!Sql.query(c, rs -> rs.getBoolean(1),
+                           "SELECT pg_try_advisory_xact_lock(hashtext(current_schema() || '.memory_index_outbox'))")
+                    .get(0)) {
+                return -1;
+            }
+            final List<Change> writes = LedgerSql.pendingIndexWrites(c, limit);
+            if (!writes.isEmpty()) {
+                apply.accept(writes);
+                sql.indexWritesApplied(c, writes);
+            }
+            return writes.size();
+        });
     }
 
     /** The oldest transaction still running: every change not yet visible is written by it or a later one. */

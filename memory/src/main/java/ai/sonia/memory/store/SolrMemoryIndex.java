@@ -3,6 +3,7 @@ package ai.sonia.memory.store;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -59,16 +60,33 @@ public final class SolrMemoryIndex implements MemoryIndex {
     private final int dims;
     private static final long RETRY_LOAD_MS = 5_000;
 
-    private volatile String loadProblem = "the Solr index is being checked against the ledger";
+    // Why the index may not hold what the ledger does (its check at start not done, or failed), or null.
+    private volatile String loadProblem;
     // Set once a start-up check failed (Solr down at start): readiness checks try it again, every 5 s at most.
     private volatile MemoryStore retryLoad;
     private volatile long lastLoadMs;
+    // The ledger whose outbox holds the writes this index owes (null: writes go to Solr directly, as in tests of
+    // the index alone; set once, before use), and why the last drain of it failed (the index is behind the ledger), or null.
+    private volatile MemoryStore outbox;
+    private volatile String behind;
 
     SolrMemoryIndex(SolrClient client, String collection, int commitWithinMs, int dims) {
         this.client = client;
         this.collection = collection;
         this.commitWithinMs = commitWithinMs;
         this.dims = dims;
+    }
+
+    /**
+     * The index of {@code ledger}'s memories: when the ledger keeps the index outbox, every write reaches Solr
+     * through it (and heals there); otherwise writes go to Solr directly.
+     */
+    public static SolrMemoryIndex connect(MemoryConfig.Solr solr, int dims, MemoryStore ledger) {
+        final SolrMemoryIndex index = connect(solr, dims);
+        if (ledger.keepsIndexOutbox()) {
+            index.outbox = ledger;
+        }
+        return index;
     }
 
     /** A client of the SolrCloud that {@code solr} names; it connects on first use. */
@@ -90,9 +108,17 @@ public final class SolrMemoryIndex implements MemoryIndex {
         return new SolrMemoryIndex(client, solr.collection(), solr.commitWithinMs(), dims);
     }
 
+    /**
+     * With the ledger's outbox, the write (committed there with the memory) goes to Solr with whatever else is
+     * owed, in order; while Solr fails, the follower sends it once Solr is back, and searches are UNAVAILABLE.
+     */
     @Override
     public void add(String tenant, long id, String text, float[] vector) {
-        update(new UpdateRequest().add(document(tenant, id, text, vector)));
+        if (outbox == null) {
+            update(new UpdateRequest().add(document(tenant, id, text, vector)));
+        } else if (behind == null) {
+            drain();
+        }
     }
 
     private static SolrInputDocument document(String tenant, long id, String text, float[] vector) {
@@ -111,7 +137,66 @@ public final class SolrMemoryIndex implements MemoryIndex {
 
     @Override
     public void remove(String tenant, long id) {
-        update(new UpdateRequest().deleteById(Long.toString(id)));
+        if (outbox == null) {
+            update(new UpdateRequest().deleteById(Long.toString(id)));
+        } else if (behind == null) {
+            drain();
+        }
+    }
+
+    /** Sends the outbox's writes to Solr on the housekeeping thread: what a failure left waiting heals here. */
+    @Override
+    public void followChanges() {
+        retryLoadIfDue();
+        if (outbox != null) {
+            drain();
+        }
+    }
+
+    /**
+     * Applies the ledger's outbox to Solr until it is empty, in batches; a batch Solr did not acknowledge stays
+     * in the outbox (the index is then behind, searches UNAVAILABLE) and is sent again by the next drain. When
+     * another replica is draining, its drain (or the next one here, within 250 ms) takes what is left.
+     */
+    private synchronized void drain() {
+        final MemoryStore store = outbox;
+        try {
+            int applied;
+            do {
+                applied = store.drainIndexOutbox(LOAD_BATCH, this::apply);
+            } while (applied == LOAD_BATCH);
+            if (applied < 0) {
+                return;
+            }
+            if (behind != null) {
+                logger.info("The Solr index caught up with the ledger; searches answer again");
+                behind = null;
+            }
+        } catch (RuntimeException e) {
+            if (behind == null) {
+                logger.warn("Writing to the Solr index failed; the writes wait in the ledger's outbox and searches"
+                            + " are UNAVAILABLE until SolrCloud takes them", e);
+            }
+            behind = "the Solr index is behind the ledger: its writes wait for SolrCloud (" + e.getMessage() + ')';
+        }
+    }
+
+    /** Sends writes of the outbox as one update: the last of each memory's (an ADD, or a REMOVE) counts. */
+    private void apply(List<MemoryStore.Change> writes) {
+        final Map<Long, MemoryStore.Change> last = new LinkedHashMap<>();
+        for (MemoryStore.Change write : writes) {
+            last.remove(write.id());
+            last.put(write.id(), write);
+        }
+        final UpdateRequest request = new UpdateRequest();
+        for (MemoryStore.Change write : last.values()) {
+            if (write.kind() == MemoryStore.Change.Kind.ADD) {
+                request.add(document(write.tenant(), write.id(), write.text(), write.vector()));
+            } else {
+                request.deleteById(Long.toString(write.id()));
+            }
+        }
+        update(request);
     }
 
     /** Sends a change: searchable within commitWithinMs, or at once (a soft commit, waited for) when it is 0. */
@@ -149,6 +234,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
     }
 
     private List<Scored> search(SolrQuery query, String tenant, int k, FloatOp score) {
+        checkComplete();
         query.addFilterQuery("{!term f=" + TENANT + '}' + tenant).setFields(ID, "score").setRows(k);
         // POST: a query vector of 384 numbers is too long for a URL.
         final QueryResponse response = call("search", () -> client.query(collection, query, METHOD.POST));
@@ -162,6 +248,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
 
     @Override
     public int size(String tenant) {
+        checkComplete();
         final SolrQuery query = new SolrQuery("*:*").addFilterQuery("{!term f=" + TENANT + '}' + tenant).setRows(0);
         return (int) call("count", () -> client.query(collection, query)).getResults().getNumFound();
     }
@@ -171,21 +258,41 @@ public final class SolrMemoryIndex implements MemoryIndex {
                 .getNumFound();
     }
 
+    /**
+     * Fails closed: while the index may miss what the ledger holds (its check against the ledger not done, or
+     * writes waiting in the outbox), a search is UNAVAILABLE rather than an answer that silently lacks them.
+     */
+    private void checkComplete() {
+        final String problem = loadProblem != null ? loadProblem : behind;
+        if (problem != null) {
+            throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, problem,
+                                     Map.of("engine", "solr", "collection", collection));
+        }
+    }
+
     @Override
     public String problem() {
-        final MemoryStore retry = retryLoad;
-        if (retry != null && System.currentTimeMillis() - lastLoadMs > RETRY_LOAD_MS) {
-            retryLoad = null;
-            load(retry);
-        }
+        retryLoadIfDue();
         if (loadProblem != null) {
             return loadProblem;
+        }
+        if (behind != null) {
+            return behind;
         }
         try {
             call("ping", () -> client.query(collection, new SolrQuery("*:*").setRows(0)));
             return null;
         } catch (DomainException e) {
             return e.getMessage();
+        }
+    }
+
+    /** Checks against the ledger again, at most every 5 s, after a start-up check failed (Solr down at start). */
+    private void retryLoadIfDue() {
+        final MemoryStore retry = retryLoad;
+        if (retry != null && System.currentTimeMillis() - lastLoadMs > RETRY_LOAD_MS) {
+            retryLoad = null;
+            load(retry);
         }
     }
 
@@ -202,6 +309,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
     @Override
     public void load(MemoryStore store) {
         lastLoadMs = System.currentTimeMillis();
+        loadProblem = "the SolrCloud index is being checked against the ledger";
         final Thread thread = Threads.factory("memory-solr-load").newThread(() -> catchUp(store, false));
         thread.start();
     }
@@ -240,7 +348,7 @@ public final class SolrMemoryIndex implements MemoryIndex {
                   .addKeyValue("load_ms", (System.nanoTime() - start) / 1_000_000).log("Solr index checked");
         } catch (RuntimeException e) {
             loadProblem = "the Solr index could not be checked: " + e.getMessage();
-            logger.error("Checking the Solr index against the ledger failed; searches go on, possibly incomplete", e);
+            logger.error("Checking the Solr index against the ledger failed; searches are UNAVAILABLE until it succeeds", e);
             if (replace) {
                 throw e;
             }

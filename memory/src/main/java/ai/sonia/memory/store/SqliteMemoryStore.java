@@ -5,6 +5,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Collection;
+import java.util.List;
+import java.util.function.Consumer;
 
 import ai.sonia.runtime.store.Migrations;
 
@@ -18,7 +20,7 @@ public final class SqliteMemoryStore extends LedgerStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 4;
+    static final int SCHEMA_VERSION = 5;
 
     /** SQLite's side of the statements: one writer, so no row locks, and no other replica to tell. */
     private static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {
@@ -61,17 +63,22 @@ public final class SqliteMemoryStore extends LedgerStore {
 
     private final LedgerFile file;
 
-    private SqliteMemoryStore(LedgerFile file) {
-        super(DIALECT);
+    private SqliteMemoryStore(LedgerFile file, boolean outbox) {
+        super(DIALECT, outbox);
         this.file = file;
     }
 
     /** Opens (creating and migrating if needed) the ledger at {@code file}. */
     public static SqliteMemoryStore open(Path file, int readers, boolean fullSync) {
+        return open(file, readers, fullSync, false);
+    }
+
+    /** {@link #open(Path, int, boolean)}, keeping the outbox of a shared search index when {@code outbox}. */
+    public static SqliteMemoryStore open(Path file, int readers, boolean fullSync, boolean outbox) {
         return new SqliteMemoryStore(new LedgerFile(file, readers, fullSync, c -> {
             migrate(c);
             return null;
-        }));
+        }), outbox);
     }
 
     /**
@@ -100,6 +107,21 @@ public final class SqliteMemoryStore extends LedgerStore {
     /** The database file. */
     public Path file() {
         return file.file();
+    }
+
+    /** One process writes this file: its index serialises the drains, so read, apply, then drop. */
+    @Override
+    public int drainIndexOutbox(int limit, Consumer<List<Change>> apply) {
+        final List<Change> writes = read(c -> LedgerSql.pendingIndexWrites(c, limit));
+        if (writes.isEmpty()) {
+            return 0;
+        }
+        apply.accept(writes);
+        write(c -> {
+            sql.indexWritesApplied(c, writes);
+            return null;
+        });
+        return writes.size();
     }
 
     // ---------------------------------------------------------------- backups

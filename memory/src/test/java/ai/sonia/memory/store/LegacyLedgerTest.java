@@ -114,6 +114,8 @@ class LegacyLedgerTest {
             assertThat(rs.getString(1)).isEqualTo("3"); // the FTS5 index dropped
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("4"); // the audit kept append-only (AppendOnly)
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("5"); // the outbox of a shared search index
             assertThat(rs.next()).isFalse();
         }
     }

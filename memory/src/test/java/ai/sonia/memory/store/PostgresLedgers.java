@@ -19,13 +19,18 @@ final class PostgresLedgers implements AutoCloseable {
     PostgresMemoryStore emptied() {
         final PostgresMemoryStore store = another();
         postgres.executeWithoutTriggers("TRUNCATE memories, memory_metadata, memory_vectors, audit_records, store_requests,"
-                         + " memory_changes");
+                                        + " memory_changes, memory_index_outbox");
         return store;
     }
 
     /** Another store on the same database: a second replica. */
     PostgresMemoryStore another() {
-        final PostgresMemoryStore store = PostgresMemoryStore.open(postgres.settings(4));
+        return another(false);
+    }
+
+    /** Another store on the same database, keeping the outbox of a shared search index when {@code outbox}. */
+    PostgresMemoryStore another(boolean outbox) {
+        final PostgresMemoryStore store = PostgresMemoryStore.open(postgres.settings(4), outbox);
         open.add(store);
         return store;
     }

@@ -60,6 +60,37 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
     }
 
     @Test
+    void theIndexOutboxIsDrainedByOneReplicaAtATimeInOrderAndKeptWhenTheIndexFails() {
+        final MemoryStore a = ledgers.another(true);
+        final MemoryStore b = ledgers.another(true);
+        final String kept = a.store(memory(scope("outbox", "ann"), "Ann keeps bees."), ACTOR, NOW).row().memory()
+                             .getName();
+        final Stored gone = b.store(memory(scope("outbox", "ann"), "Ann has a cat."), ACTOR, NOW);
+        a.forget(gone.row().memory().getName(), "asked", ACTOR, NOW + 1);
+
+        // The index refuses: nothing is dropped.
+        assertThatThrownBy(() -> b.drainIndexOutbox(10, writes -> {
+            throw new IllegalStateException("the index is down");
+        })).hasMessageContaining("down");
+
+        final List<Change> applied = new ArrayList<>();
+        final int[] other = new int[1];
+        assertThat(a.drainIndexOutbox(10, writes -> {
+            other[0] = b.drainIndexOutbox(10, more -> applied.add(null));
+            applied.addAll(writes);
+        })).isEqualTo(3);
+        assertThat(other[0]).as("the other replica waits its turn").isEqualTo(-1);
+        // The memory forgotten since is owed as a removal in both places: never added back.
+        assertThat(applied).extracting(Change::kind, Change::id, Change::text).containsExactly(
+                tuple(Change.Kind.ADD, a.byName(kept, NOW).orElseThrow().id(), "Ann keeps bees."),
+                tuple(Change.Kind.REMOVE, gone.row().id(), ""),
+                tuple(Change.Kind.REMOVE, gone.row().id(), ""));
+        assertThat(b.drainIndexOutbox(10, writes -> applied.addAll(writes))).isZero();
+        // A ledger opened without the outbox owes nothing.
+        assertThat(ledgers.another().drainIndexOutbox(10, writes -> applied.addAll(writes))).isZero();
+    }
+
+    @Test
     void twoReplicasSupersedingOneMemoryAtOnceCloseItOnce() throws Exception {
         final MemoryStore other = ledgers.another();
         for (int i = 0; i < 5; i++) {
@@ -132,7 +163,7 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
         // A store whose transaction began first (a lower seq) but commits after a later store.
         try (Connection slow = postgres.connection()) {
             slow.setAutoCommit(false);
-            final Stored late = new LedgerSql(PostgresMemoryStore.DIALECT)
+            final Stored late = new LedgerSql(PostgresMemoryStore.DIALECT, false)
                     .store(slow, memory(scope("feed", ""), "Committed late."), ACTOR, NOW);
             store.store(memory(scope("feed", ""), "Committed first."), ACTOR, NOW);
             read = other.changesSince(read.cursor(), read.seen());

@@ -3,8 +3,10 @@ package ai.sonia.memory.store;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.apache.solr.client.solrj.SolrQuery;
 import org.apache.solr.client.solrj.request.CollectionAdminRequest;
 import org.apache.solr.client.solrj.request.LukeRequest;
 import org.apache.solr.client.solrj.response.LukeResponse;
@@ -97,6 +99,30 @@ public final class SolrTestCloud {
             cluster.getSolrClient().optimize(collection, true, true, 1);
         } catch (Exception e) {
             throw new IllegalStateException("cannot optimize " + collection, e);
+        }
+    }
+
+    /**
+     * Makes the collection refuse every write ({@code readOnly}, Solr's Collections API) or take them again: a
+     * SolrCloud that answers searches but not updates, without disturbing the other collections.
+     */
+    public void readOnly(String collection, boolean readOnly) {
+        try {
+            CollectionAdminRequest.modifyCollection(collection, Map.of("readOnly", readOnly ? "true" : ""))
+                                  .process(cluster.getSolrClient());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot change " + collection, e);
+        }
+    }
+
+    /** How many documents of {@code tenant} the collection holds (committed). */
+    public long count(String collection, String tenant) {
+        try {
+            return cluster.getSolrClient().query(collection, new SolrQuery("*:*").addFilterQuery("tenant:" + tenant)
+                                                                                 .setRows(0))
+                          .getResults().getNumFound();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot count in " + collection, e);
         }
     }
 

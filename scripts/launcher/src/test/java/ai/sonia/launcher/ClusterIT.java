@@ -429,11 +429,18 @@ class ClusterIT {
             assertThat(mine.body()).as("the requester sees the decision").contains("APPROVAL_STATE_APPROVED");
             // Not asserted (a gap, issue 16): the approved action, sent again through gateway g with its approval_id,
             // was once refused APPROVAL_REQUIRED with a new approval (both approvals of one run's first round,
-            // before any kill; the next runs ran them), where ApprovalFlowIT's one-JVM stack always runs it. Cause
-            // not found yet; such refusals show in the report's "refusals".
+            // before any kill; the next runs ran them), where ApprovalFlowIT's one-JVM stack always runs it. Two
+            // evaos replicas on one PostgreSQL do not show it (evaos PostgresEngineTest.
+            // anApprovalDecidedThroughOneReplicaIsUsedThroughEitherByItsOwnId); the suspect left is a run retried
+            // here after a 5xx whose first attempt had used the ONCE grant: the report counts such retries apart.
+            final int retriedBefore = retries.get();
             final HttpResponse<String> ran = retrying(g, "POST", "/v1/action", touch + ",\"approval_id\":\"" + id + "\"}");
             if (ran.statusCode() != 200) {
                 refused(ran);
+                if (retries.get() > retriedBefore) {
+                    refusals.merge("approved action retried on the other gateway, then " + ran.statusCode(), 1,
+                                   Integer::sum);
+                }
             }
             approvals.incrementAndGet();
         }
