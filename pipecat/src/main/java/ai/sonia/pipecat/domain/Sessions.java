@@ -210,20 +210,22 @@ public final class Sessions {
     }
 
     // For callers that checked ownership already (an attached conversation) or act for the service (the TTL).
+    // Closing is one conditional step in the store: of replicas stopping one session at once (their TTL sweeps, say),
+    // exactly one closes it and appends its SESSION_STOP; the others take that as they find it.
     Session stop(String sessionId, String reason, String correlationId) {
         final LiveSession session = load(sessionId);
+        final boolean closedHere;
         synchronized (session) {
             if (session.state() == SessionState.SESSION_STATE_CLOSED) {
                 return withHistory(session.snapshot());
             }
-            if (!reason.isEmpty()) {
-                session.putMetadata("stop_reason", reason);
-            }
-            session.transition(SessionState.SESSION_STATE_CLOSED);
-            session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_STOP).setRole("system")
-                                       .setText(reason).setCorrelationId(correlationId));
+            closedHere = session.close(reason, SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_STOP)
+                                                           .setRole("system").setText(reason)
+                                                           .setCorrelationId(correlationId));
         }
-        live.decrementAndGet();
+        if (closedHere) {
+            live.decrementAndGet();
+        }
         unload(sessionId, session);
         turns.remove(sessionId);
         limiter.reset(sessionId);
@@ -344,9 +346,19 @@ public final class Sessions {
     /**
      * The live session to attach to; NOT_FOUND when unknown or not the principal's (checked first, so a
      * closed session of somebody else does not show), INVALID_TRANSITION when closed.
+     *
+     * <p>On a store other replicas share, the session held here is first brought up to what the store holds: its copy
+     * may be behind (a fan-out message lost, a resync not yet run, no fan-out at all), and the store is the log, so an
+     * attach replays everything stored before it, then what comes after.
      */
     public LiveSession open(Principal principal, String sessionId) {
         final LiveSession session = load(owned(principal, sessionId).getSessionId());
+        if (store.shared() && !session.catchUp()) {
+            // Deleted through another replica, and this one has not heard of it yet.
+            session.deleted();
+            unload(sessionId, session);
+            throw SessionStore.notFound(sessionId);
+        }
         if (session.state() == SessionState.SESSION_STATE_CLOSED) {
             unload(sessionId, session);
             throw LiveSession.invalidTransition(sessionId, session.state(), "attach to");

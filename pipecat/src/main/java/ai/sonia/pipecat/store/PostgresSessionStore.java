@@ -147,15 +147,47 @@ public final class PostgresSessionStore implements SessionStore {
                     c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
                     rs -> rs.getLong(1), session.getLastSequence(), id))
                     .orElseThrow(() -> SessionStore.notFound(id));
-            final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
-            write(c, "INSERT INTO pipecat_events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
-                   stored.toByteArray());
-            if (sequence % keep == 0) {
-                write(c, "DELETE FROM pipecat_events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
-            }
-            write(c, UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
-            return stored;
+            return store(c, session, event, keep, sequence);
         });
+    }
+
+    @Override
+    public Optional<SessionEvent> appendClosing(Session closed, SessionEvent event, int keep) {
+        final String id = closed.getSessionId();
+        return inTransaction("cannot close " + id, c -> {
+            // As appendEvent, but only while the session is open: a replica closing it at the same time waits for
+            // this row lock, and PostgreSQL checks the condition again on the row this one committed: no row.
+            final Optional<Long> sequence = first(query(
+                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ?"
+                       + " AND state <> ? RETURNING last_seq",
+                    rs -> rs.getLong(1), closed.getLastSequence(), id, SessionState.SESSION_STATE_CLOSED_VALUE));
+            if (sequence.isEmpty()) {
+                if (query(c, "SELECT 1 FROM pipecat_sessions WHERE session_id = ?", rs -> 1, id).isEmpty()) {
+                    throw SessionStore.notFound(id);
+                }
+                return Optional.<SessionEvent>empty();
+            }
+            return Optional.of(store(c, closed, event, keep, sequence.get()));
+        });
+    }
+
+    // Inserts the event numbered `sequence` (the session's row locked), trims the log and saves the snapshot.
+    private static SessionEvent store(Connection c, Session session, SessionEvent event, int keep, long sequence)
+            throws SQLException {
+        final String id = session.getSessionId();
+        final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
+        write(c, "INSERT INTO pipecat_events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
+              stored.toByteArray());
+        if (sequence % keep == 0) {
+            write(c, "DELETE FROM pipecat_events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
+        }
+        write(c, UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
+        return stored;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
     }
 
     @Override

@@ -232,6 +232,26 @@ public abstract class SessionStoreContract {
     }
 
     @Test
+    void aSessionIsClosedOnceAndStaysClosed() {
+        final Session session = session("s-1", "acme", "ada", 1000);
+        store.save(session);
+        store.appendEvent(session, event("m-1"), 100);
+        final Session closed = session.toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build();
+        assertThat(store.appendClosing(closed, event("stop-1"), 100)).map(SessionEvent::getSequence).contains(2L);
+        // Closed already (by another replica): nothing written.
+        assertThat(store.appendClosing(closed, event("stop-2"), 100)).isEmpty();
+        // A copy that has not heard of the close saves its state: the session stays closed.
+        store.save(session.toBuilder().setState(SessionState.SESSION_STATE_ACTIVE).build());
+        final Session found = store.find("s-1").orElseThrow();
+        assertThat(found.getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
+        assertThat(found.getLastSequence()).isEqualTo(2);
+        assertThat(store.events("s-1", 0)).extracting(SessionEvent::getMessageId).containsExactly("m-1", "stop-1");
+        assertThat(store.countLive()).isZero();
+        assertThatThrownBy(() -> store.appendClosing(closed.toBuilder().setSessionId("nope").build(), event("x"), 100))
+                .isInstanceOfSatisfying(DomainException.class, e -> assertNotFound(e, "nope"));
+    }
+
+    @Test
     void appendingToAnUnknownSessionIsNotFound() {
         assertThatThrownBy(() -> store.appendEvent(session("nope", "acme", "ada", 1000), event("m"), 100))
                 .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
