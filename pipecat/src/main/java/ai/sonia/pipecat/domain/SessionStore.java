@@ -26,6 +26,13 @@ public interface SessionStore extends AutoCloseable {
      */
     Session create(Session session, String requestId);
 
+    /**
+     * As {@link #create}, unless {@code maxLive} sessions are not closed already: then nothing is saved and the result
+     * is empty (a retry of a request that created a session still returns that session). Counted and created in
+     * one step, one start at a time among the replicas sharing the store.
+     */
+    Optional<Session> createWithin(Session session, String requestId, int maxLive);
+
     /** The session its owner started with this (non-empty) request id. */
     Optional<Session> findByRequest(String tenant, String userId, String requestId);
 

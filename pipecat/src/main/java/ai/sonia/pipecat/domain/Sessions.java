@@ -127,10 +127,12 @@ public final class Sessions {
                 return current(first.get());
             }
         }
-        if (live.incrementAndGet() > maxLive) {
+        // One replica counts its own starts and stops; replicas sharing a store count the store's open sessions, in
+        // the step that creates one (the limit is the service's, whichever replica closes a session).
+        final boolean shared = store.shared();
+        if (!shared && live.incrementAndGet() > maxLive) {
             live.decrementAndGet();
-            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "live_sessions limit reached: " + maxLive,
-                                      Map.of("limit", "live_sessions", "max", String.valueOf(maxLive)));
+            throw liveLimit();
         }
         final var now = Timestamps.fromMillis(clock.millis());
         final Session session = Session.newBuilder()
@@ -140,16 +142,24 @@ public final class Sessions {
                                        .setCreateTime(now).setUpdateTime(now).setLastActivityTime(now)
                                        .putAllMetadata(metadata).setVoice(voice)
                                        .build();
-        final Session stored = store.create(session, requestId);
+        final Session stored = shared ? store.createWithin(session, requestId, maxLive).orElseThrow(this::liveLimit)
+                                      : store.create(session, requestId);
         if (!stored.getSessionId().equals(session.getSessionId())) {
             // A retry of the same request that ran beside the first: the first session it is.
-            live.decrementAndGet();
+            if (!shared) {
+                live.decrementAndGet();
+            }
             return current(stored);
         }
         final LiveSession created = load(session.getSessionId());
         created.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_START).setRole("system")
                                    .setCorrelationId(correlationId));
         return created.snapshot();
+    }
+
+    private DomainException liveLimit() {
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "live_sessions limit reached: " + maxLive,
+                                  Map.of("limit", "live_sessions", "max", String.valueOf(maxLive)));
     }
 
     /** A session with its history; NOT_FOUND when unknown or not the principal's. */
@@ -380,9 +390,9 @@ public final class Sessions {
         return idle.size();
     }
 
-    /** How many sessions are not closed. */
+    /** How many sessions are not closed (of the whole service, on a store replicas share). */
     public int liveCount() {
-        return live.get();
+        return store.shared() ? store.countLive() : live.get();
     }
 
     /** Forgets the in-memory state of a session nobody is attached to (it stays in the store). */

@@ -42,6 +42,8 @@ public final class PostgresSessionStore implements SessionStore {
     private static final String SESSIONS = "pipecat_sessions";
     private static final String POOL = "pipecat-sessions";
     private static final String UPSERT = SessionRows.upsert(SESSIONS);
+    // The advisory lock that orders session starts across replicas ("pipecat" in ASCII).
+    private static final long LIVE_LOCK = 0x70697065636174L;
 
     private final HikariDataSource pool;
 
@@ -61,19 +63,38 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public Session create(Session session, String requestId) {
-        final String id = session.getSessionId();
-        return inTransaction("cannot create session " + id, c -> {
+        return inTransaction("cannot create session " + session.getSessionId(), c -> insert(c, session, requestId));
+    }
+
+    @Override
+    public Optional<Session> createWithin(Session session, String requestId, int maxLive) {
+        return inTransaction("cannot create session " + session.getSessionId(), c -> {
+            // Starts through every replica take this lock in turn (to their commit): the count is of committed starts.
+            query(c, "SELECT pg_advisory_xact_lock(?)", rs -> 1, LIVE_LOCK);
             final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
             if (first.isPresent()) {
-                return first.get();
+                return first;
             }
-            if (write(c, SessionRows.insert(SESSIONS) + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
-                // This id exists, or a start of the same request committed meanwhile (through another replica).
-                return byRequest(c, session.getTenant(), session.getUserId(), requestId)
-                        .orElseThrow(() -> DomainException.alreadyExists("session", id));
+            if (countLive(c) >= maxLive) {
+                return Optional.<Session>empty();
             }
-            return session.toBuilder().clearHistory().build();
+            return Optional.of(insert(c, session, requestId));
         });
+    }
+
+    // The first session of the request, or this one inserted.
+    private static Session insert(Connection c, Session session, String requestId)
+            throws SQLException, InvalidProtocolBufferException {
+        final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
+        if (first.isPresent()) {
+            return first.get();
+        }
+        if (write(c, SessionRows.insert(SESSIONS) + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
+            // This id exists, or a start of the same request committed meanwhile (through another replica).
+            return byRequest(c, session.getTenant(), session.getUserId(), requestId)
+                    .orElseThrow(() -> DomainException.alreadyExists("session", session.getSessionId()));
+        }
+        return session.toBuilder().clearHistory().build();
     }
 
     @Override
@@ -213,9 +234,12 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public int countLive() {
-        return inTransaction("cannot count sessions",
-                    c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
-                               SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
+        return inTransaction("cannot count sessions", PostgresSessionStore::countLive);
+    }
+
+    private static int countLive(Connection c) throws SQLException, InvalidProtocolBufferException {
+        return query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
+                     SessionState.SESSION_STATE_CLOSED_VALUE).get(0);
     }
 
     @Override

@@ -76,6 +76,15 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     @Override
+    public synchronized Optional<Session> createWithin(Session session, String requestId, int maxLive) {
+        final Optional<Session> first = findByRequest(session.getTenant(), session.getUserId(), requestId);
+        if (first.isPresent()) {
+            return first;
+        }
+        return countLive() >= maxLive ? Optional.empty() : Optional.of(create(session, requestId));
+    }
+
+    @Override
     public synchronized Optional<Session> findByRequest(String tenant, String userId, String requestId) {
         return sql("cannot read the session of a request", () -> byRequest(tenant, userId, requestId));
     }

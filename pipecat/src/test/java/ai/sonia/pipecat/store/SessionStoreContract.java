@@ -232,6 +232,20 @@ public abstract class SessionStoreContract {
     }
 
     @Test
+    void createsWithinALimitOfSessionsNotClosed() {
+        assertThat(store.createWithin(session("s-1", "acme", "ada", 1000), "r-1", 2)).isPresent();
+        assertThat(store.createWithin(session("s-2", "acme", "bob", 2000), "", 2)).isPresent();
+        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", 2)).isEmpty();
+        assertThat(store.find("s-3")).isEmpty();
+        // A retry of a request that created a session gets it, at the limit too.
+        assertThat(store.createWithin(session("s-4", "acme", "ada", 4000), "r-1", 2)).map(Session::getSessionId)
+                                                                                 .contains("s-1");
+        store.save(session("s-2", "acme", "bob", 2000).toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build());
+        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", 2)).isPresent();
+        assertThat(store.countLive()).isEqualTo(2);
+    }
+
+    @Test
     void aSessionIsClosedOnceAndStaysClosed() {
         final Session session = session("s-1", "acme", "ada", 1000);
         store.save(session);
