@@ -166,7 +166,6 @@ class ClusterIT {
 
         // The checker.
         final List<String> report = new ArrayList<>();
-        final List<String> cutReplays = new ArrayList<>();
         for (Client client : clients) {
             // Every acknowledged memory is found, through both gateways.
             for (String name : client.memories) {
@@ -184,31 +183,19 @@ class ClusterIT {
             final long last = mapper.readTree(call(0, "GET", "/session/" + client.session, client.token, null).body())
                                     .at("/data/last_sequence").asLong();
             assertThat(last).isGreaterThanOrEqualTo(client.seen.size());
-            // Through both gateways (round robin over the pipecat replicas, however far behind a replica's copy of the
-            // session is): exactly what the store holds, 1..last_sequence, with every acknowledged message. A replay
-            // may come short only on a socket the relay closed: the gateway's WebSocket client to pipecat now and then
-            // fails to decode a frame ("invalid data frame length (not using minimal length encoding)", the socket
-            // closed 1011 "Inbound stream was cancelled"; issue 16, the same as the one .ci/bench-tiny retries); such
-            // a replay is counted in the report and made again. A short replay on an open socket fails the test.
-            boolean complete = false;
-            for (int attempt = 0; attempt < 6 && !complete; attempt++) {
+            // Twice through each gateway (round robin over the pipecat replicas, however far behind a replica's copy of
+            // the session is): exactly what the store holds, 1..last_sequence, with every acknowledged message. (The
+            // short replays this test first saw were the gateway's relay failing to decode a pipecat frame, an Armeria
+            // 1.36 bug that pipecat's frame padding avoids: the socket's ending is in the message.)
+            for (int attempt = 0; attempt < 4; attempt++) {
                 final int g = attempt % 2;
                 final Replay replay = replay(g, client, last);
-                final String through = client.name + " replay through gateway " + (g + 1) + " (socket " + replay.ended
-                                       + ")";
-                assertThat(replay.sequences).as(through)
-                                            .isEqualTo(LongStream.rangeClosed(1, replay.sequences.size()).boxed().toList());
-                complete = replay.sequences.size() == last;
-                if (complete) {
-                    assertThat(replay.messageIds).as(client.name + "'s acknowledged messages in the replay")
-                                                 .containsAll(client.acknowledgedMessages);
-                } else {
-                    assertThat(replay.ended).as(through + ": short, " + replay.sequences.size() + " of " + last)
-                                            .isNotEqualTo("open");
-                    cutReplays.add(through + ": " + replay.sequences.size() + " of " + last);
-                }
+                assertThat(replay.sequences).as(client.name + " replay through gateway " + (g + 1) + " (socket "
+                                                + replay.ended + ")")
+                                            .isEqualTo(LongStream.rangeClosed(1, last).boxed().toList());
+                assertThat(replay.messageIds).as(client.name + "'s acknowledged messages in the replay")
+                                             .containsAll(client.acknowledgedMessages);
             }
-            assertThat(complete).as(client.name + ": a complete replay (cut ones: " + cutReplays + ")").isTrue();
             report.add(client.name + ": " + client.rounds.get() + " rounds, " + client.memories.size() + " memories, "
                        + client.acknowledgedMessages.size() + " session messages, " + client.approvals.get()
                        + " approvals across replicas, " + client.retries.get() + " calls retried on the other gateway, "
@@ -264,7 +251,7 @@ class ClusterIT {
                    + " rounds, back (restarted and ready) after " + downMs + " ms; run " + runMs + " ms; whole test "
                    + millisSince(t0) + " ms; zoe's tenant charged " + spent + " of " + SMALL_BUDGET_TOKENS
                    + " tokens (answered chats: " + answered + "); rate limit: " + allowed + " allowed of "
-                   + PER_PRINCIPAL + "; replays cut by the relay: " + cutReplays);
+                   + PER_PRINCIPAL);
         System.out.println("ClusterIT:\n  " + String.join("\n  ", report));
     }
 
