@@ -36,8 +36,14 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
     final String token;
 
     PipecatHarness(Map<String, String> settings) {
+        this("", settings);
+    }
+
+    /** On a home whose {@code config/sonia.json} is {@code stackConfig} (none when empty). */
+    PipecatHarness(String stackConfig, Map<String, String> settings) {
         this.settings = new HashMap<>(settings);
-        pipecat = SoniaServiceExtension.of(new PipecatModule()).factory(this::newServer).start();
+        final SoniaServiceExtension server = SoniaServiceExtension.of(new PipecatModule()).factory(this::newServer);
+        pipecat = (stackConfig.isEmpty() ? server : server.stackConfig(stackConfig)).start();
         config = pipecat.stackConfig();
         token = userToken(TENANT, USER);
     }
@@ -46,9 +52,11 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
         this(Map.of());
     }
 
-    // Another replica of `first`: on its home (its SQLite file), its settings and its gateway.
-    private PipecatHarness(PipecatHarness first) {
+    // Another replica of `first`: on its home (its SQLite file), its settings (with `changed` put over them) and its
+    // gateway.
+    private PipecatHarness(PipecatHarness first, Map<String, String> changed) {
         settings = new HashMap<>(first.settings);
+        settings.putAll(changed);
         gateway = first.gateway;
         ownsGateway = false;
         pipecat = SoniaServiceExtension.of(new PipecatModule()).home(first.pipecat.home()).factory(this::newServer)
@@ -62,7 +70,12 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
      * one SQLite file), settings, keys and test gateway. Close it before this one.
      */
     PipecatHarness replica() {
-        return new PipecatHarness(this);
+        return replica(Map.of());
+    }
+
+    /** {@link #replica()} with {@code changed} settings over this one's (another fan-out, say). */
+    PipecatHarness replica(Map<String, String> changed) {
+        return new PipecatHarness(this, changed);
     }
 
     // The gateway starts with the first server, on the same home, and serves every restart.

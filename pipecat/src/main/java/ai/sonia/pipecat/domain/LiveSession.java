@@ -94,10 +94,43 @@ public final class LiveSession {
         final SessionEvent event = store.appendEvent(next, builder.setSessionId(id()).setTimestamp(now).build(),
                                                      replayCapacity);
         snapshot = next.toBuilder().setLastSequence(event.getSequence()).build();
+        stored(event);
+        return event;
+    }
+
+    /**
+     * Closes the session with {@code stop} (its SESSION_STOP event, appended as {@link #append} does), unless the
+     * store has it closed already (another replica closed it meanwhile): then nothing is written, this copy takes
+     * the stored state and events (that replica's SESSION_STOP among them), and the result is false.
+     */
+    synchronized boolean close(String reason, SessionEvent.Builder stop) {
+        final Timestamp now = now();
+        final Session.Builder closed = snapshot.toBuilder().setState(SessionState.SESSION_STATE_CLOSED)
+                                               .setUpdateTime(now).setLastActivityTime(now);
+        if (!reason.isEmpty()) {
+            closed.putMetadata("stop_reason", reason);
+        }
+        if (stop.getMessageId().isEmpty()) {
+            stop.setMessageId(UUID.randomUUID().toString());
+        }
+        final var event = store.appendClosing(closed.build(), stop.setSessionId(id()).setTimestamp(now).build(),
+                                              replayCapacity);
+        if (event.isEmpty()) {
+            catchUp();
+            snapshot = snapshot.toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build();
+            return false;
+        }
+        snapshot = closed.setLastSequence(event.get().getSequence()).build();
+        stored(event.get());
+        return true;
+    }
+
+    // An event this replica stored: to the sinks (after any predecessors not yet delivered), the publisher and the
+    // other replicas.
+    private void stored(SessionEvent event) {
         advance(event, event.getCorrelationId());
         publisher.publish(event);
         fanout.publish(snapshot, event);
-        return event;
     }
 
     /**
@@ -272,10 +305,5 @@ public final class LiveSession {
 
     private Timestamp now() {
         return Timestamps.fromMillis(clock.millis());
-    }
-
-    synchronized void putMetadata(String key, String value) {
-        snapshot = snapshot.toBuilder().putMetadata(key, value).build();
-        store.save(snapshot);
     }
 }

@@ -26,12 +26,20 @@ public interface SessionStore extends AutoCloseable {
      */
     Session create(Session session, String requestId);
 
+    /**
+     * As {@link #create}, unless {@code maxLive} sessions are not closed already: then nothing is saved and the result
+     * is empty (a retry of a request that created a session still returns that session). Counted and created in
+     * one step, one start at a time among the replicas sharing the store.
+     */
+    Optional<Session> createWithin(Session session, String requestId, int maxLive);
+
     /** The session its owner started with this (non-empty) request id. */
     Optional<Session> findByRequest(String tenant, String userId, String requestId);
 
     /**
      * Inserts or replaces a session (its history is kept apart). Its owner (tenant, user) is written once,
-     * when the session is first saved, and never changes after.
+     * when the session is first saved, and never changes after. CLOSED is final: a closed session stays closed
+     * whatever is saved over it (a replica's copy that has not heard of the close).
      */
     void save(Session session);
 
@@ -64,6 +72,22 @@ public interface SessionStore extends AutoCloseable {
      * Only the newest {@code keep} events (at least) are kept for replay.
      */
     SessionEvent appendEvent(Session session, SessionEvent event, int keep);
+
+    /**
+     * Closes a session: appends {@code event} (its SESSION_STOP) as {@link #appendEvent} does, with {@code closed}
+     * (its state CLOSED) as the snapshot, unless the stored session is closed already (through another replica,
+     * say): then nothing is written and the result is empty. Of replicas closing one session at once, exactly one
+     * closes it. NOT_FOUND for an unknown session.
+     */
+    Optional<SessionEvent> appendClosing(Session closed, SessionEvent event, int keep);
+
+    /**
+     * Whether other replicas write to this store too (PostgreSQL): a session held in memory may then be behind it,
+     * so an attach reads the store before it replays. False for a store of one replica (a SQLite file).
+     */
+    default boolean shared() {
+        return false;
+    }
 
     /** The kept events of a session after {@code afterSequence}, oldest first. */
     List<SessionEvent> events(String sessionId, long afterSequence);

@@ -127,10 +127,12 @@ public final class Sessions {
                 return current(first.get());
             }
         }
-        if (live.incrementAndGet() > maxLive) {
+        // One replica counts its own starts and stops; replicas sharing a store count the store's open sessions, in
+        // the step that creates one (the limit is the service's, whichever replica closes a session).
+        final boolean shared = store.shared();
+        if (!shared && live.incrementAndGet() > maxLive) {
             live.decrementAndGet();
-            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "live_sessions limit reached: " + maxLive,
-                                      Map.of("limit", "live_sessions", "max", String.valueOf(maxLive)));
+            throw liveLimit();
         }
         final var now = Timestamps.fromMillis(clock.millis());
         final Session session = Session.newBuilder()
@@ -140,16 +142,24 @@ public final class Sessions {
                                        .setCreateTime(now).setUpdateTime(now).setLastActivityTime(now)
                                        .putAllMetadata(metadata).setVoice(voice)
                                        .build();
-        final Session stored = store.create(session, requestId);
+        final Session stored = shared ? store.createWithin(session, requestId, maxLive).orElseThrow(this::liveLimit)
+                                      : store.create(session, requestId);
         if (!stored.getSessionId().equals(session.getSessionId())) {
             // A retry of the same request that ran beside the first: the first session it is.
-            live.decrementAndGet();
+            if (!shared) {
+                live.decrementAndGet();
+            }
             return current(stored);
         }
         final LiveSession created = load(session.getSessionId());
         created.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_START).setRole("system")
                                    .setCorrelationId(correlationId));
         return created.snapshot();
+    }
+
+    private DomainException liveLimit() {
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "live_sessions limit reached: " + maxLive,
+                                  Map.of("limit", "live_sessions", "max", String.valueOf(maxLive)));
     }
 
     /** A session with its history; NOT_FOUND when unknown or not the principal's. */
@@ -210,20 +220,22 @@ public final class Sessions {
     }
 
     // For callers that checked ownership already (an attached conversation) or act for the service (the TTL).
+    // Closing is one conditional step in the store: of replicas stopping one session at once (their TTL sweeps, say),
+    // exactly one closes it and appends its SESSION_STOP; the others take that as they find it.
     Session stop(String sessionId, String reason, String correlationId) {
         final LiveSession session = load(sessionId);
+        final boolean closedHere;
         synchronized (session) {
             if (session.state() == SessionState.SESSION_STATE_CLOSED) {
                 return withHistory(session.snapshot());
             }
-            if (!reason.isEmpty()) {
-                session.putMetadata("stop_reason", reason);
-            }
-            session.transition(SessionState.SESSION_STATE_CLOSED);
-            session.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_STOP).setRole("system")
-                                       .setText(reason).setCorrelationId(correlationId));
+            closedHere = session.close(reason, SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_STOP)
+                                                           .setRole("system").setText(reason)
+                                                           .setCorrelationId(correlationId));
         }
-        live.decrementAndGet();
+        if (closedHere) {
+            live.decrementAndGet();
+        }
         unload(sessionId, session);
         turns.remove(sessionId);
         limiter.reset(sessionId);
@@ -344,9 +356,19 @@ public final class Sessions {
     /**
      * The live session to attach to; NOT_FOUND when unknown or not the principal's (checked first, so a
      * closed session of somebody else does not show), INVALID_TRANSITION when closed.
+     *
+     * <p>On a store other replicas share, the session held here is first brought up to what the store holds: its copy
+     * may be behind (a fan-out message lost, a resync not yet run, no fan-out at all), and the store is the log, so an
+     * attach replays everything stored before it, then what comes after.
      */
     public LiveSession open(Principal principal, String sessionId) {
         final LiveSession session = load(owned(principal, sessionId).getSessionId());
+        if (store.shared() && !session.catchUp()) {
+            // Deleted through another replica, and this one has not heard of it yet.
+            session.deleted();
+            unload(sessionId, session);
+            throw SessionStore.notFound(sessionId);
+        }
         if (session.state() == SessionState.SESSION_STATE_CLOSED) {
             unload(sessionId, session);
             throw LiveSession.invalidTransition(sessionId, session.state(), "attach to");
@@ -368,9 +390,9 @@ public final class Sessions {
         return idle.size();
     }
 
-    /** How many sessions are not closed. */
+    /** How many sessions are not closed (of the whole service, on a store replicas share). */
     public int liveCount() {
-        return live.get();
+        return store.shared() ? store.countLive() : live.get();
     }
 
     /** Forgets the in-memory state of a session nobody is attached to (it stays in the store). */

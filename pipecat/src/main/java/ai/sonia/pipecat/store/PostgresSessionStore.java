@@ -41,6 +41,8 @@ public final class PostgresSessionStore implements SessionStore {
     private static final String SESSIONS = "pipecat_sessions";
     private static final String POOL = "pipecat-sessions";
     private static final String UPSERT = SessionRows.upsert(SESSIONS);
+    // The advisory lock that orders session starts across replicas ("pipecat" in ASCII).
+    private static final long LIVE_LOCK = 0x70697065636174L;
 
     private final PostgresPool pool;
 
@@ -59,19 +61,38 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public Session create(Session session, String requestId) {
-        final String id = session.getSessionId();
+        return pool.inTransaction(c -> insert(c, session, requestId));
+    }
+
+    @Override
+    public Optional<Session> createWithin(Session session, String requestId, int maxLive) {
         return pool.inTransaction(c -> {
+            // Starts through every replica take this lock in turn (to their commit): the count is of committed starts.
+            query(c, "SELECT pg_advisory_xact_lock(?)", rs -> 1, LIVE_LOCK);
             final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
             if (first.isPresent()) {
-                return first.get();
+                return first;
             }
-            if (write(c, SessionRows.insert(SESSIONS) + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
-                // This id exists, or a start of the same request committed meanwhile (through another replica).
-                return byRequest(c, session.getTenant(), session.getUserId(), requestId)
-                        .orElseThrow(() -> DomainException.alreadyExists("session", id));
+            if (countLive(c) >= maxLive) {
+                return Optional.<Session>empty();
             }
-            return session.toBuilder().clearHistory().build();
+            return Optional.of(insert(c, session, requestId));
         });
+    }
+
+    // The first session of the request, or this one inserted.
+    private static Session insert(Connection c, Session session, String requestId)
+            throws SQLException {
+        final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
+        if (first.isPresent()) {
+            return first.get();
+        }
+        if (write(c, SessionRows.insert(SESSIONS) + " ON CONFLICT DO NOTHING", values(session, requestId)) == 0) {
+            // This id exists, or a start of the same request committed meanwhile (through another replica).
+            return byRequest(c, session.getTenant(), session.getUserId(), requestId)
+                    .orElseThrow(() -> DomainException.alreadyExists("session", session.getSessionId()));
+        }
+        return session.toBuilder().clearHistory().build();
     }
 
     @Override
@@ -142,15 +163,47 @@ public final class PostgresSessionStore implements SessionStore {
                     c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
                     rs -> rs.getLong(1), session.getLastSequence(), id))
                     .orElseThrow(() -> SessionStore.notFound(id));
-            final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
-            write(c, "INSERT INTO pipecat_events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
-                   stored.toByteArray());
-            if (sequence % keep == 0) {
-                write(c, "DELETE FROM pipecat_events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
-            }
-            write(c, UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
-            return stored;
+            return store(c, session, event, keep, sequence);
         });
+    }
+
+    @Override
+    public Optional<SessionEvent> appendClosing(Session closed, SessionEvent event, int keep) {
+        final String id = closed.getSessionId();
+        return pool.inTransaction(c -> {
+            // As appendEvent, but only while the session is open: a replica closing it at the same time waits for
+            // this row lock, and PostgreSQL checks the condition again on the row this one committed: no row.
+            final Optional<Long> sequence = first(query(
+                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ?"
+                       + " AND state <> ? RETURNING last_seq",
+                    rs -> rs.getLong(1), closed.getLastSequence(), id, SessionState.SESSION_STATE_CLOSED_VALUE));
+            if (sequence.isEmpty()) {
+                if (query(c, "SELECT 1 FROM pipecat_sessions WHERE session_id = ?", rs -> 1, id).isEmpty()) {
+                    throw SessionStore.notFound(id);
+                }
+                return Optional.<SessionEvent>empty();
+            }
+            return Optional.of(store(c, closed, event, keep, sequence.get()));
+        });
+    }
+
+    // Inserts the event numbered `sequence` (the session's row locked), trims the log and saves the snapshot.
+    private static SessionEvent store(Connection c, Session session, SessionEvent event, int keep, long sequence)
+            throws SQLException {
+        final String id = session.getSessionId();
+        final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
+        write(c, "INSERT INTO pipecat_events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
+              stored.toByteArray());
+        if (sequence % keep == 0) {
+            write(c, "DELETE FROM pipecat_events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
+        }
+        write(c, UPSERT, values(session.toBuilder().setLastSequence(sequence).build(), ""));
+        return stored;
+    }
+
+    @Override
+    public boolean shared() {
+        return true;
     }
 
     @Override
@@ -174,8 +227,12 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public int countLive() {
-        return pool.inTransaction(c -> query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
-                               SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
+        return pool.inTransaction(PostgresSessionStore::countLive);
+    }
+
+    private static int countLive(Connection c) throws SQLException {
+        return query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
+                     SessionState.SESSION_STATE_CLOSED_VALUE).get(0);
     }
 
     @Override

@@ -31,11 +31,14 @@ final class SessionRows {
 
     /**
      * Inserts or replaces a session in {@code table}, the parameters from {@link #values}. The owner and the
-     * request id are written with the first row and never change.
+     * request id are written with the first row and never change; a closed session is replaced only by a closed
+     * one (CLOSED is final: a replica whose copy has not heard of the close cannot open it again; its title may
+     * still change).
      */
     static String upsert(String table) {
         return insert(table) + " ON CONFLICT (session_id) DO UPDATE SET state = excluded.state,"
-               + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot";
+               + " activity_ms = excluded.activity_ms, snapshot = excluded.snapshot WHERE " + table + ".state <> "
+               + SessionState.SESSION_STATE_CLOSED_VALUE + " OR excluded.state = " + SessionState.SESSION_STATE_CLOSED_VALUE;
     }
 
     /** The parameters of {@link #insert} and {@link #upsert}. */

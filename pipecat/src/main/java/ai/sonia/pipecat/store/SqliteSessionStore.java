@@ -76,6 +76,15 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     @Override
+    public synchronized Optional<Session> createWithin(Session session, String requestId, int maxLive) {
+        final Optional<Session> first = findByRequest(session.getTenant(), session.getUserId(), requestId);
+        if (first.isPresent()) {
+            return first;
+        }
+        return countLive() >= maxLive ? Optional.empty() : Optional.of(create(session, requestId));
+    }
+
+    @Override
     public synchronized Optional<Session> findByRequest(String tenant, String userId, String requestId) {
         return sql("cannot read the session of a request", () -> byRequest(tenant, userId, requestId));
     }
@@ -136,19 +145,40 @@ public final class SqliteSessionStore implements SessionStore {
         final String id = session.getSessionId();
         return sql("cannot append an event to " + id, () -> inTransaction(() -> {
             requireSession(id);
-            // The kept events say where the log is; the snapshot too, should none be kept.
-            final long sequence = Math.max(session.getLastSequence() + 1, query(
-                    "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?", rs -> rs.getLong(1), id)
-                    .get(0));
-            final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
-            update("INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence,
-                   stored.toByteArray());
-            if (sequence % keep == 0) {
-                update("DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
-            }
-            upsert(session.toBuilder().setLastSequence(sequence).build(), "");
-            return stored;
+            return store(session, event, keep);
         }));
+    }
+
+    @Override
+    public synchronized Optional<SessionEvent> appendClosing(Session closed, SessionEvent event, int keep) {
+        final String id = closed.getSessionId();
+        return sql("cannot close " + id, () -> inTransaction(() -> {
+            final List<Integer> state = query("SELECT state FROM sessions WHERE session_id = ?", rs -> rs.getInt(1), id);
+            if (state.isEmpty()) {
+                throw SessionStore.notFound(id);
+            }
+            if (state.get(0) == SessionState.SESSION_STATE_CLOSED_VALUE) {
+                return Optional.<SessionEvent>empty();
+            }
+            return Optional.of(store(closed, event, keep));
+        }));
+    }
+
+    // Numbers the event after the session's last, inserts it, trims the log and saves the snapshot.
+    private SessionEvent store(Session session, SessionEvent event, int keep)
+            throws SQLException, InvalidProtocolBufferException {
+        final String id = session.getSessionId();
+        // The kept events say where the log is; the snapshot too, should none be kept.
+        final long sequence = Math.max(session.getLastSequence() + 1, query(
+                "SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?", rs -> rs.getLong(1), id)
+                .get(0));
+        final SessionEvent stored = event.toBuilder().setSessionId(id).setSequence(sequence).build();
+        update("INSERT INTO events (session_id, seq, event) VALUES (?, ?, ?)", id, sequence, stored.toByteArray());
+        if (sequence % keep == 0) {
+            update("DELETE FROM events WHERE session_id = ? AND seq <= ?", id, sequence - keep);
+        }
+        upsert(session.toBuilder().setLastSequence(sequence).build(), "");
+        return stored;
     }
 
     @Override

@@ -6,7 +6,12 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -40,6 +45,39 @@ class PostgresSessionStoreTest extends SessionStoreContract {
     void twoReplicasAppendingToOneSessionGetEverySequenceOnceAndInOrder() throws Exception {
         try (SessionStore other = PostgresSessionStore.open(postgres.settings(4))) {
             appendConcurrently(List.of(store, other));
+        }
+    }
+
+    @Test
+    void ofReplicasClosingOneSessionAtOnceExactlyOneClosesIt() throws Exception {
+        final Session session = Session.newBuilder().setSessionId("s").setTenant("acme").setUserId("ada")
+                                       .setState(SessionState.SESSION_STATE_ACTIVE)
+                                       .setCreateTime(Timestamps.fromMillis(1000)).build();
+        store.save(session);
+        final Session closed = session.toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build();
+        try (SessionStore other = PostgresSessionStore.open(postgres.settings(4))) {
+            final ExecutorService pool = Executors.newFixedThreadPool(4);
+            try {
+                final CountDownLatch start = new CountDownLatch(1);
+                final List<Future<Boolean>> closes = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    final SessionStore replica = i % 2 == 0 ? store : other;
+                    final String stop = "stop-" + i;
+                    closes.add(pool.submit(() -> {
+                        start.await();
+                        return replica.appendClosing(closed, event(stop), 100).isPresent();
+                    }));
+                }
+                start.countDown();
+                int closedHere = 0;
+                for (Future<Boolean> close : closes) {
+                    closedHere += close.get() ? 1 : 0;
+                }
+                assertThat(closedHere).isEqualTo(1);
+            } finally {
+                pool.shutdownNow();
+            }
+            assertThat(other.events("s", 0)).hasSize(1).allSatisfy(e -> assertThat(e.getSequence()).isEqualTo(1));
         }
     }
 

@@ -232,6 +232,40 @@ public abstract class SessionStoreContract {
     }
 
     @Test
+    void createsWithinALimitOfSessionsNotClosed() {
+        assertThat(store.createWithin(session("s-1", "acme", "ada", 1000), "r-1", 2)).isPresent();
+        assertThat(store.createWithin(session("s-2", "acme", "bob", 2000), "", 2)).isPresent();
+        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", 2)).isEmpty();
+        assertThat(store.find("s-3")).isEmpty();
+        // A retry of a request that created a session gets it, at the limit too.
+        assertThat(store.createWithin(session("s-4", "acme", "ada", 4000), "r-1", 2)).map(Session::getSessionId)
+                                                                                 .contains("s-1");
+        store.save(session("s-2", "acme", "bob", 2000).toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build());
+        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", 2)).isPresent();
+        assertThat(store.countLive()).isEqualTo(2);
+    }
+
+    @Test
+    void aSessionIsClosedOnceAndStaysClosed() {
+        final Session session = session("s-1", "acme", "ada", 1000);
+        store.save(session);
+        store.appendEvent(session, event("m-1"), 100);
+        final Session closed = session.toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build();
+        assertThat(store.appendClosing(closed, event("stop-1"), 100)).map(SessionEvent::getSequence).contains(2L);
+        // Closed already (by another replica): nothing written.
+        assertThat(store.appendClosing(closed, event("stop-2"), 100)).isEmpty();
+        // A copy that has not heard of the close saves its state: the session stays closed.
+        store.save(session.toBuilder().setState(SessionState.SESSION_STATE_ACTIVE).build());
+        final Session found = store.find("s-1").orElseThrow();
+        assertThat(found.getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
+        assertThat(found.getLastSequence()).isEqualTo(2);
+        assertThat(store.events("s-1", 0)).extracting(SessionEvent::getMessageId).containsExactly("m-1", "stop-1");
+        assertThat(store.countLive()).isZero();
+        assertThatThrownBy(() -> store.appendClosing(closed.toBuilder().setSessionId("nope").build(), event("x"), 100))
+                .isInstanceOfSatisfying(DomainException.class, e -> assertNotFound(e, "nope"));
+    }
+
+    @Test
     void appendingToAnUnknownSessionIsNotFound() {
         assertThatThrownBy(() -> store.appendEvent(session("nope", "acme", "ada", 1000), event("m"), 100))
                 .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);

@@ -166,7 +166,6 @@ class ClusterIT {
 
         // The checker.
         final List<String> report = new ArrayList<>();
-        final List<String> shortReplays = new ArrayList<>();
         for (Client client : clients) {
             // Every acknowledged memory is found, through both gateways.
             for (String name : client.memories) {
@@ -184,27 +183,19 @@ class ClusterIT {
             final long last = mapper.readTree(call(0, "GET", "/session/" + client.session, client.token, null).body())
                                     .at("/data/last_sequence").asLong();
             assertThat(last).isGreaterThanOrEqualTo(client.seen.size());
-            // Gap (issue 16), so completeness is asserted of one replay, not of every one: an attach on a replica
-            // whose in-memory copy of the session (LiveSession) fell behind the store replays only that copy, and
-            // the 5 s resync did not catch it up within 10 s (seen in 2 of 4 runs, each time stuck at 6 events, of 23
-            // and of 25, after replica 2's kill and restart; no warning logged; cause not found: look at how the
-            // surviving replica's LiveSession follows a session after the fan-out's other side died). Every replay is still asserted
-            // gapless and without doubles; the short ones are counted in the report.
-            boolean complete = false;
-            for (int attempt = 0; attempt < 4 && !complete; attempt++) {
-                final Replay replay = replay(attempt % 2, client, last);
-                assertThat(replay.sequences).as(client.name + " replay through gateway " + (attempt % 2 + 1))
-                                            .isEqualTo(LongStream.rangeClosed(1, replay.sequences.size()).boxed().toList());
-                complete = replay.sequences.size() >= last;
-                if (complete) {
-                    assertThat(replay.messageIds).as(client.name + "'s acknowledged messages in the replay")
-                                                 .containsAll(client.acknowledgedMessages);
-                } else {
-                    shortReplays.add(client.name + " through gateway " + (attempt % 2 + 1) + ": "
-                                     + replay.sequences.size() + " of " + last);
-                }
+            // Twice through each gateway (round robin over the pipecat replicas, however far behind a replica's copy of
+            // the session is): exactly what the store holds, 1..last_sequence, with every acknowledged message. (The
+            // short replays this test first saw were the gateway's relay failing to decode a pipecat frame, an Armeria
+            // 1.36 bug that pipecat's frame padding avoids: the socket's ending is in the message.)
+            for (int attempt = 0; attempt < 4; attempt++) {
+                final int g = attempt % 2;
+                final Replay replay = replay(g, client, last);
+                assertThat(replay.sequences).as(client.name + " replay through gateway " + (g + 1) + " (socket "
+                                                + replay.ended + ")")
+                                            .isEqualTo(LongStream.rangeClosed(1, last).boxed().toList());
+                assertThat(replay.messageIds).as(client.name + "'s acknowledged messages in the replay")
+                                             .containsAll(client.acknowledgedMessages);
             }
-            assertThat(complete).as(client.name + ": a complete replay (short ones: " + shortReplays + ")").isTrue();
             report.add(client.name + ": " + client.rounds.get() + " rounds, " + client.memories.size() + " memories, "
                        + client.acknowledgedMessages.size() + " session messages, " + client.approvals.get()
                        + " approvals across replicas, " + client.retries.get() + " calls retried on the other gateway, "
@@ -260,7 +251,7 @@ class ClusterIT {
                    + " rounds, back (restarted and ready) after " + downMs + " ms; run " + runMs + " ms; whole test "
                    + millisSince(t0) + " ms; zoe's tenant charged " + spent + " of " + SMALL_BUDGET_TOKENS
                    + " tokens (answered chats: " + answered + "); rate limit: " + allowed + " allowed of "
-                   + PER_PRINCIPAL + "; short replays (see the gap above): " + shortReplays);
+                   + PER_PRINCIPAL);
         System.out.println("ClusterIT:\n  " + String.join("\n  ", report));
     }
 
@@ -472,6 +463,8 @@ class ClusterIT {
         private final List<String> messageIds = new CopyOnWriteArrayList<>();
         private final Client client;
         private volatile WebSocket socket;
+        /** How the server ended the socket, if it did: for the message of a short replay. */
+        private volatile String ended = "open";
 
         Socket() {
             this(null);
@@ -518,12 +511,14 @@ class ClusterIT {
 
         @Override
         public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            ended = "closed " + statusCode + " " + reason;
             waiting.values().forEach(f -> f.complete(false));
             return null;
         }
 
         @Override
         public void onError(WebSocket webSocket, Throwable error) {
+            ended = "failed " + error;
             waiting.values().forEach(f -> f.complete(false));
         }
 
@@ -546,7 +541,7 @@ class ClusterIT {
         }
     }
 
-    private record Replay(List<Long> sequences, List<String> messageIds) {}
+    private record Replay(List<Long> sequences, List<String> messageIds, String ended) {}
 
     /** The session's events 1..last replayed through gateway {@code g}. */
     private static Replay replay(int g, Client client, long last) throws Exception {
@@ -556,11 +551,12 @@ class ClusterIT {
                                    + "?last_sequence=0"), socket).get(5, TimeUnit.SECONDS);
         try {
             try {
-                await().atMost(Duration.ofSeconds(10)).until(() -> socket.sequences.size() >= last);
+                await().atMost(Duration.ofSeconds(10))
+                       .until(() -> socket.sequences.size() >= last || !socket.ended.equals("open"));
             } catch (org.awaitility.core.ConditionTimeoutException shortReplay) {
                 // checked by the caller
             }
-            return new Replay(List.copyOf(socket.sequences), List.copyOf(socket.messageIds));
+            return new Replay(List.copyOf(socket.sequences), List.copyOf(socket.messageIds), socket.ended);
         } finally {
             socket.abort();
         }
