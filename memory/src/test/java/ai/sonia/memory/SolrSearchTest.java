@@ -5,9 +5,6 @@ import static ai.sonia.memory.MemoryTestServer.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.util.List;
 
 import org.junit.jupiter.api.AfterAll;
@@ -86,7 +83,7 @@ class SolrSearchTest {
 
     @Test
     void anUnreachableSolrCloudMakesSearchAndStoreUnavailable() {
-        final String section = "{\"search\":{\"engine\":\"solr\",\"solr\":{\"zkHost\":\"127.0.0.1:" + freePort()
+        final String section = "{\"search\":{\"engine\":\"solr\",\"solr\":{\"zkHost\":\"127.0.0.1:" + ai.sonia.runtime.testing.FreePorts.pick()
                                + "\",\"collection\":\"nowhere\",\"timeoutMs\":1000}}}";
         try (MemoryTestServer down = MemoryTestServer.fresh("solr-down", section)) {
             for (Runnable call : List.<Runnable>of(
@@ -108,13 +105,5 @@ class SolrSearchTest {
 
     private static List<String> names(List<SearchHit> hits) {
         return hits.stream().map(h -> h.getMemory().getName()).toList();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -43,6 +42,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
+import ai.sonia.runtime.testing.FreePorts;
 import ai.sonia.runtime.testing.RedisServerExtension;
 import ai.sonia.runtime.testing.TestHomes;
 
@@ -100,14 +100,20 @@ class ClusterIT {
                 PosixFilePermissions.fromString("rwx------")));
         Files.createSymbolicLink(second.resolve("config"), Path.of("../../config"));
         Files.createSymbolicLink(second.resolve("secrets"), Path.of("../../secrets"));
-        replicas.add(new Replica(1, home));
-        replicas.add(new Replica(2, second));
-        Files.writeString(home.resolve("config/sonia.json"), config());
-        // Both JVMs start at once (their start is this test's main cost).
-        replicas.forEach(Replica::start);
-        for (Replica replica : replicas) {
-            replica.awaitReady();
-        }
+        // Both JVMs start at once (their start is this test's main cost); both again on fresh ports if one was
+        // taken in between (FreePorts: the ports are picked, as each replica must know the other's).
+        FreePorts.retrying(() -> {
+            stopReplicas();
+            replicas.clear();
+            replicas.add(new Replica(1, home));
+            replicas.add(new Replica(2, second));
+            Files.writeString(home.resolve("config/sonia.json"), config());
+            replicas.forEach(Replica::start);
+            for (Replica replica : replicas) {
+                replica.awaitReady();
+            }
+            return null;
+        });
         final long startedMs = millisSince(t0);
 
         final String admin = login(0, "admin", ADMIN_PASSWORD);
@@ -569,9 +575,9 @@ class ClusterIT {
         Replica(int k, Path home) {
             this.k = k;
             this.home = home;
-            for (var spec : Stack.SERVICES) {
-                ports.put(spec.name(), freePort());
-            }
+            // Picked below the ephemeral range: a killed replica comes back on the same ports, which no outgoing
+            // connection can take meanwhile.
+            ports.putAll(FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
         }
 
         void start() {
@@ -650,13 +656,5 @@ class ClusterIT {
 
     private static long millisSince(long nanos) {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - nanos);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
