@@ -2,6 +2,7 @@ package ai.sonia.runtime.edge;
 
 import java.util.function.Function;
 
+import com.linecorp.armeria.client.DecoratingHttpClientFunction;
 import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
@@ -12,7 +13,8 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import io.netty.buffer.ByteBuf;
 
 /**
- * Works around a bug of Armeria 1.36's WebSocket frame decoder, put in front of every {@code WebSocketService}.
+ * Works around a bug of Armeria 1.36's WebSocket frame decoder, put in front of every {@code WebSocketService}
+ * (and, by {@link #client()}, behind every {@code WebSocketClient}).
  *
  * <p>The decoder reads a frame's 16-bit extended payload length with {@code ByteBufsDecoderInput.readUnsignedShort},
  * which, when the two bytes arrived in different reads from the socket, falls back to
@@ -25,6 +27,14 @@ import io.netty.buffer.ByteBuf;
  * held back and goes in front of the next piece; every other piece passes untouched (no copy).
  */
 public final class WebSocketLengthGuard implements DecoratingHttpServiceFunction {
+
+    /**
+     * The same for a {@code WebSocketClient} (its decoder is the same class): the response's data re-cut before
+     * the client reads the server's frames.
+     */
+    public static DecoratingHttpClientFunction client() {
+        return (delegate, ctx, req) -> delegate.execute(ctx, req).mapData(new Recut());
+    }
 
     @Override
     public HttpResponse serve(HttpService delegate, ServiceRequestContext ctx, HttpRequest req) throws Exception {

@@ -13,12 +13,15 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
+import com.linecorp.armeria.client.ClientRequestContext;
 import com.linecorp.armeria.common.HttpData;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpRequestWriter;
 import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.HttpResponseWriter;
 import com.linecorp.armeria.common.RequestHeaders;
+import com.linecorp.armeria.common.ResponseHeaders;
 import com.linecorp.armeria.common.websocket.WebSocketFrame;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.websocket.WebSocketService;
@@ -37,21 +40,27 @@ class WebSocketLengthGuardTest {
     private static final List<byte[]> PAYLOADS = List.of(
             AUDIO, "{\"type\":\"EVENT_TYPE_MESSAGE\"}".getBytes(StandardCharsets.UTF_8), payload(200, 2),
             new byte[0], payload(130, 3), AUDIO, payload(125, 5), payload(126, 6), AUDIO, payload(65_536, 4));
-    private static final byte[] STREAM = stream();
+    private static final byte[] STREAM = stream(true);
+    // A client's decoder: the same class, with unmasked frames from the server.
+    private static final WebSocketService unmasked = WebSocketService.builder((ctx, in) -> in).allowedOrigins("*")
+                                                                     .allowMaskMismatch(true)
+                                                                     .maxFramePayloadLength(1 << 20).build();
 
     @Test
     void everyFrameComesOutWholeWhereverTheReadsCutTheBytes() {
         for (int cut = 1; cut < STREAM.length - 65_000; cut++) { // up into the last frame's payload
             assertDecodesWhole(List.of(slice(0, cut), slice(cut, STREAM.length)));
         }
-        // Every byte a read of its own, then random cuts into pieces of 1 to 7 bytes.
+        // Every byte a read of its own (up into the last frame's payload), then random cuts into pieces of 1 to 7.
         final List<byte[]> bytes = new ArrayList<>();
-        for (int i = 0; i < STREAM.length; i++) {
+        final int last = STREAM.length - 65_000;
+        for (int i = 0; i < last; i++) {
             bytes.add(slice(i, i + 1));
         }
+        bytes.add(slice(last, STREAM.length));
         assertDecodesWhole(bytes);
         final Random random = new Random(42);
-        for (int run = 0; run < 20; run++) {
+        for (int run = 0; run < 5; run++) {
             final List<byte[]> pieces = new ArrayList<>();
             for (int at = 0; at < STREAM.length;) {
                 final int next = Math.min(STREAM.length, at + 1 + random.nextInt(7));
@@ -72,6 +81,28 @@ class WebSocketLengthGuardTest {
         assertDecodesWhole(pieces);
     }
 
+    @Test
+    void aClientReadsAServersUnmaskedFramesWholeWhereverTheReadsCutThem() throws Exception {
+        final byte[] stream = stream(false);
+        for (int cut = 1; cut < stream.length - 65_000; cut++) {
+            final HttpResponseWriter response = HttpResponse.streaming();
+            final HttpRequest request = HttpRequest.of(HttpMethod.GET, "/ws");
+            final HttpResponse read = WebSocketLengthGuard.client().execute(
+                    (c, r) -> response, ClientRequestContext.of(request), request);
+            final var pieces = read.split().body().collect();
+            response.write(ResponseHeaders.of(200));
+            response.write(HttpData.copyOf(java.util.Arrays.copyOfRange(stream, 0, cut)));
+            response.write(HttpData.copyOf(java.util.Arrays.copyOfRange(stream, cut, stream.length)));
+            response.close();
+            final List<byte[]> recut = new ArrayList<>();
+            pieces.join().forEach(data -> {
+                recut.add(data.array());
+                data.close();
+            });
+            assertThat(decode(recut, unmasked, false)).map(WebSocketFrame::array).containsExactlyElementsOf(PAYLOADS);
+        }
+    }
+
     private static void assertDecodesWhole(List<byte[]> pieces) {
         final List<WebSocketFrame> frames = decode(pieces, true);
         assertThat(frames).hasSize(PAYLOADS.size());
@@ -82,6 +113,11 @@ class WebSocketLengthGuardTest {
     }
 
     private static List<WebSocketFrame> decode(List<byte[]> pieces, boolean guarded) {
+        return decode(pieces, service, guarded);
+    }
+
+    // The pieces as reads of a request to `service`'s decoder, through the guard or not.
+    private static List<WebSocketFrame> decode(List<byte[]> pieces, WebSocketService service, boolean guarded) {
         final HttpRequestWriter request = HttpRequest.streaming(RequestHeaders.of(HttpMethod.GET, "/ws"));
         final ServiceRequestContext ctx = ServiceRequestContext.of(request);
         final AtomicReference<HttpRequest> seen = new AtomicReference<>(request);
@@ -101,28 +137,31 @@ class WebSocketLengthGuardTest {
         return frames.join();
     }
 
-    // Each payload as a client sends it (RFC 6455 §5.2): masked, the shortest length encoding.
-    private static byte[] stream() {
+    // Each payload as a client (masked) or a server (not) sends it (RFC 6455 §5.2), the shortest length encoding.
+    private static byte[] stream(boolean masked) {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final int maskBit = masked ? 0x80 : 0;
         final byte[] mask = { 0x37, (byte) 0xFA, 0x21, (byte) 0x9D };
         for (int i = 0; i < PAYLOADS.size(); i++) {
             final byte[] payload = PAYLOADS.get(i);
             out.write(i == 1 ? 0x81 : 0x82); // FIN + text (the one JSON event) or binary
             if (payload.length < 126) {
-                out.write(0x80 | payload.length);
+                out.write(maskBit | payload.length);
             } else if (payload.length < 65536) {
-                out.write(0x80 | 126);
+                out.write(maskBit | 126);
                 out.write(payload.length >>> 8);
                 out.write(payload.length & 0xFF);
             } else {
-                out.write(0x80 | 127);
+                out.write(maskBit | 127);
                 for (int shift = 56; shift >= 0; shift -= 8) {
                     out.write((int) ((long) payload.length >>> shift) & 0xFF);
                 }
             }
-            out.writeBytes(mask);
+            if (masked) {
+                out.writeBytes(mask);
+            }
             for (int k = 0; k < payload.length; k++) {
-                out.write(payload[k] ^ mask[k & 3]);
+                out.write(masked ? payload[k] ^ mask[k & 3] : payload[k]);
             }
         }
         return out.toByteArray();
