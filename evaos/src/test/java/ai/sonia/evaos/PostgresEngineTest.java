@@ -44,11 +44,16 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * {@code "store": {"engine": "postgres"}}: two evaos replicas on one PostgreSQL. An approval asked for and
- * decided through one replica is seen by a watcher of the other within a second, each change once; of two
+ * decided through one replica is seen by a watcher of the other, each change once; of two
  * admins deciding it through both at once, one wins and the other gets CONFLICT; training mode set through
  * one holds at the other (without Redis); a start without the database fails closed, naming it.
  */
 class PostgresEngineTest {
+
+    // What the code promises is that this happens, within about a second on an idle machine (a poll period, a
+    // NOTIFY): that latency is a figure of the benchmarks. A loaded 2-core CI machine can hold a poll or a
+    // listener back for longer, so the tests give it 10 s: they prove it happens, not how fast.
+    private static final Duration PROMPTLY = Duration.ofSeconds(10);
 
     @RegisterExtension
     static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
@@ -84,16 +89,16 @@ class PostgresEngineTest {
 
             final String id = user(replicaB).authorizeAction(ApprovalTenancyTest.mkdir("d-" + UUID.randomUUID(), "s").build())
                                             .getApproval().getApprovalId();
-            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+            await().atMost(PROMPTLY).pollInterval(Duration.ofMillis(20))
                    .until(() -> changes(atA, id).contains(ApprovalChange.APPROVAL_CHANGE_CREATED));
             admin(replicaB).decideApproval(ApprovalTenancyTest.approve(id));
-            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+            await().atMost(PROMPTLY).pollInterval(Duration.ofMillis(20))
                    .until(() -> changes(atA, id).contains(ApprovalChange.APPROVAL_CHANGE_DECIDED));
 
             // A third change after them, so that a late double of either would have arrived by now.
             final String after = user(replicaB).authorizeAction(ApprovalTenancyTest.mkdir("z-" + UUID.randomUUID(), "s").build())
                                                .getApproval().getApprovalId();
-            await().atMost(Duration.ofSeconds(1)).until(() -> seen(atA, after) && seen(atB, after));
+            await().atMost(PROMPTLY).until(() -> seen(atA, after) && seen(atB, after));
             for (List<WatchApprovalsResponse> watcher : List.of(atA, atB)) {
                 assertThat(changes(watcher, id)).containsExactly(ApprovalChange.APPROVAL_CHANGE_CREATED,
                                                                  ApprovalChange.APPROVAL_CHANGE_DECIDED);

@@ -46,6 +46,7 @@ import ai.sonia.runtime.auth.RevocationList;
 import ai.sonia.runtime.auth.StreamSlots;
 import ai.sonia.runtime.client.Downstream;
 import ai.sonia.runtime.edge.OriginPolicy;
+import ai.sonia.runtime.edge.WebSocketLengthGuard;
 import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.store.Postgres;
@@ -158,11 +159,13 @@ public final class GatewayModule implements ServiceModule {
                                                                   new StreamSlots(gateway.approvalStreamsPerPrincipal()),
                                                                   gateway.approvalPingInterval()))
                                                           .allowedOrigins("*").build()
+                                                          .decorate(new WebSocketLengthGuard())
                                                           .decorate(new OriginPolicy(gateway.allowedOrigins())));
                                // Pipecat's conversation socket (events, replay, audio) under this origin too.
                                sb.service("/ws/{session_id}",
                                           WebSocketService.builder(pipecatRest.socket()).allowedOrigins("*")
                                                           .maxFramePayloadLength(1 << 20).build()
+                                                          .decorate(new WebSocketLengthGuard())
                                                           .decorate(new OriginPolicy(gateway.allowedOrigins())));
                            })
                            .configSummary("circuit.failures_to_open", gateway.downstreamPolicy().failuresToOpen())

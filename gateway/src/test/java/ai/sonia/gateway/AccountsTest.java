@@ -50,6 +50,11 @@ import io.grpc.StatusRuntimeException;
 /** Accounts end to end: a real gateway, its real SQLite accounts store, REST and gRPC clients with real tokens. */
 class AccountsTest {
 
+    // What the code promises is that this happens, within about a second on an idle machine (a poll period, a
+    // NOTIFY): that latency is a figure of the benchmarks. A loaded 2-core CI machine can hold a poll or a
+    // listener back for longer, so the tests give it 10 s: they prove it happens, not how fast.
+    private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
     static final ObjectMapper mapper = new ObjectMapper();
     static final Map<String, String> NOWHERE = new HashMap<>();
     static {
@@ -337,7 +342,7 @@ class AccountsTest {
 
         // Demoted: every token derived from boss stops at once; fresh ones act as a plain user.
         ok(call(HttpMethod.PUT, "/api/users/" + bossId, "{\"role\":\"ROLE_USER\"}", admin));
-        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", boss) == 401
+        await().atMost(PROMPTLY).until(() -> status(HttpMethod.GET, "/api/auth/me", boss) == 401
                                                           && status(HttpMethod.GET, "/api/auth/me", bossKeyToken) == 401);
         final String demoted = access(ok(login("boss", "boss-password-12")));
         assertThat(status(HttpMethod.GET, "/api/users", demoted)).isEqualTo(403);
@@ -353,13 +358,13 @@ class AccountsTest {
         // The key deleted: its exchanged tokens stop.
         final String keyId = ok(call(HttpMethod.GET, "/api/keys", null, demoted)).at("/keys/0/key_id").asText();
         assertThat(status(HttpMethod.DELETE, "/api/keys/" + keyId, demoted)).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", narrowed) == 401);
+        await().atMost(PROMPTLY).until(() -> status(HttpMethod.GET, "/api/auth/me", narrowed) == 401);
 
         // Disabled, then deleted: nothing derived from the user works, whatever its age.
         final String key2 = secret(ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"two\"}", demoted)));
         final String key2Token = access(ok(call(HttpMethod.POST, "/api/auth/token", "{}", key2)));
         ok(call(HttpMethod.PUT, "/api/users/" + bossId, "{\"disabled\":true}", admin));
-        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", demoted) == 401
+        await().atMost(PROMPTLY).until(() -> status(HttpMethod.GET, "/api/auth/me", demoted) == 401
                                                           && status(HttpMethod.GET, "/api/auth/me", key2Token) == 401
                                                           && status(HttpMethod.GET, "/api/auth/me", key2) == 401);
         ok(call(HttpMethod.PUT, "/api/users/" + bossId, "{\"disabled\":false}", admin));
@@ -368,7 +373,7 @@ class AccountsTest {
         assertThat(status(HttpMethod.GET, "/api/auth/me", back)).isEqualTo(200);
         assertThat(status(HttpMethod.GET, "/api/auth/me", key2Token)).isEqualTo(401);
         assertThat(status(HttpMethod.DELETE, "/api/users/" + bossId, admin)).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).until(() -> status(HttpMethod.GET, "/api/auth/me", back) == 401
+        await().atMost(PROMPTLY).until(() -> status(HttpMethod.GET, "/api/auth/me", back) == 401
                                                           && status(HttpMethod.GET, "/api/auth/me", backKeyToken) == 401);
     }
 

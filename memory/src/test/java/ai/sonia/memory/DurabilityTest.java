@@ -4,7 +4,6 @@ import static ai.sonia.memory.MemoryTestServer.scope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -33,26 +32,42 @@ import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.testing.FreePorts;
 
 /** A child JVM serving the ledger is killed with SIGKILL mid-burst; every acknowledged write survives. */
 class DurabilityTest {
 
+    private static final Path CHILD_LOG = Path.of("target", "durability-child.log");
+
     @Test
     void everyAcknowledgedWriteSurvivesSigkillAndTheDatabaseIsIntact() throws Exception {
         final Path home = Path.of("target", "test-home", "durability-" + System.nanoTime()).toAbsolutePath();
-        final int port = freePort();
         // The keys are made here, before the child starts, so that it verifies what this JVM signs.
         final ServiceCredentialInterceptor credentials = new ServiceCredentialInterceptor(
                 ServiceCredentials.of(StackConfig.load(Map.of("SONIA_HOME", home.toString()))), "durability-test");
-        final Process child = startChild(home, port);
+        // The child on a picked port, again on a fresh one if it was taken before the child bound it (FreePorts).
+        final int[] port = new int[1];
+        final Process child = FreePorts.retrying(() -> {
+            port[0] = FreePorts.pick();
+            final Process started = startChild(home, port[0]);
+            final WebClient health = WebClient.of("http://127.0.0.1:" + port[0]);
+            try {
+                Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(
+                        () -> !started.isAlive() || health.get("/healthz").aggregate().join().status().code() == 200);
+            } catch (RuntimeException e) {
+                started.destroyForcibly();
+                throw e;
+            }
+            if (!started.isAlive()) {
+                throw new IllegalStateException("the child exited: " + java.nio.file.Files.readString(CHILD_LOG));
+            }
+            return started;
+        });
         final Map<String, String> acknowledged = new ConcurrentHashMap<>();
         final ExecutorService writers = Executors.newFixedThreadPool(4);
         try {
-            final WebClient health = WebClient.of("http://127.0.0.1:" + port);
-            Awaitility.await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
-                      .until(() -> health.get("/healthz").aggregate().join().status().code() == 200);
             final MemoryServiceBlockingStub stub =
-                    GrpcClients.builder("http://127.0.0.1:" + port).intercept(credentials)
+                    GrpcClients.builder("http://127.0.0.1:" + port[0]).intercept(credentials)
                                .build(MemoryServiceBlockingStub.class);
             final AtomicInteger counter = new AtomicInteger();
             for (int w = 0; w < 4; w++) {
@@ -107,7 +122,7 @@ class DurabilityTest {
         builder.environment().put("SONIA_MEMORY_TRAINING_ENFORCE", "false");
         builder.environment().put("DJL_CACHE_DIR", Path.of("target", "djl").toAbsolutePath().toString());
         builder.redirectErrorStream(true);
-        builder.redirectOutput(Path.of("target", "durability-child.log").toFile());
+        builder.redirectOutput(CHILD_LOG.toFile());
         return builder.start();
     }
 
@@ -117,12 +132,6 @@ class DurabilityTest {
              ResultSet rs = statement.executeQuery("PRAGMA integrity_check")) {
             rs.next();
             return rs.getString(1);
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
         }
     }
 }

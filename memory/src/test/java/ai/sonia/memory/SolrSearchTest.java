@@ -5,9 +5,6 @@ import static ai.sonia.memory.MemoryTestServer.tenant;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 
@@ -24,6 +21,7 @@ import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.SearchHit;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.StoreMemoryRequest;
+import ai.sonia.runtime.testing.FreePorts;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
@@ -124,7 +122,7 @@ class SolrSearchTest {
 
     @Test
     void anUnreachableSolrCloudMakesSearchUnavailableWhileStoresAreKeptInTheLedger() {
-        final String section = "{\"search\":{\"engine\":\"solr\",\"solr\":{\"zkHost\":\"127.0.0.1:" + freePort()
+        final String section = "{\"search\":{\"engine\":\"solr\",\"solr\":{\"zkHost\":\"127.0.0.1:" + FreePorts.pick()
                                + "\",\"collection\":\"nowhere\",\"timeoutMs\":1000}}}";
         try (MemoryTestServer down = MemoryTestServer.fresh("solr-down", section)) {
             final Runnable search = () -> down.stub.searchMemories(
@@ -148,13 +146,5 @@ class SolrSearchTest {
 
     private static List<String> names(List<SearchHit> hits) {
         return hits.stream().map(h -> h.getMemory().getName()).toList();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -39,6 +39,7 @@ import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.cluster.SharedEngine;
 import ai.sonia.runtime.edge.OriginPolicy;
+import ai.sonia.runtime.edge.WebSocketLengthGuard;
 import ai.sonia.runtime.limits.Bucket4jRateLimiter;
 import ai.sonia.runtime.store.Postgres;
 import io.grpc.ManagedChannel;
@@ -139,7 +140,8 @@ public final class PipecatModule implements ServiceModule {
                           .configSummary("voice", voice.describe())
                           .configure(sb -> {
                               sb.service("/ws/{session_id}",
-                                         socket.decorate(new OriginPolicy(pipecat.allowedOrigins())));
+                                         socket.decorate(new WebSocketLengthGuard())
+                                               .decorate(new OriginPolicy(pipecat.allowedOrigins())));
                               sb.serverListener(ServerListener.builder()
                                                               .whenStarting(s -> voiceMetrics.bind(s.meterRegistry()))
                                                               .build());

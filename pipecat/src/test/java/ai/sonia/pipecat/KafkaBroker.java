@@ -1,9 +1,6 @@
 package ai.sonia.pipecat;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,6 +12,7 @@ import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.MetadataVersion;
 
+import ai.sonia.runtime.testing.FreePorts;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 
@@ -32,8 +30,10 @@ final class KafkaBroker implements AutoCloseable {
     KafkaBroker(Path dir) throws Exception {
         Files.createDirectories(dir);
         final Path logs = Files.createTempDirectory(dir, "kafka-");
-        port = freePort();
-        final int controllerPort = freePort();
+        // Picked below the ephemeral range (FreePorts): the service is told the broker's address before the broker
+        // binds it, and the broker comes back on the same ports after a stop.
+        port = FreePorts.pick();
+        final int controllerPort = FreePorts.pick();
         final Properties props = new Properties();
         props.putAll(Map.ofEntries(
                 Map.entry("process.roles", "broker,controller"),
@@ -84,13 +84,5 @@ final class KafkaBroker implements AutoCloseable {
     @Override
     public void close() {
         stop();
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -91,7 +90,7 @@ public final class RouterBenchmark {
         String portkeyUrl = null;
         boolean failed = false;
         if (portkeyScript != null && !portkeyScript.isEmpty()) {
-            final int port = freePort();
+            final int port = ai.sonia.runtime.testing.FreePorts.pick();
             portkey = new ProcessBuilder("node", portkeyScript, "--port=" + port)
                     .redirectErrorStream(true).redirectOutput(Path.of("target/portkey.log").toFile()).start();
             portkeyUrl = "http://127.0.0.1:" + port;
@@ -431,11 +430,5 @@ public final class RouterBenchmark {
     private void line(String format, Object... args) {
         out.append(String.format(format, args)).append('\n');
         System.err.println(String.format(format, args));
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 }

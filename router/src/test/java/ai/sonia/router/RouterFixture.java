@@ -1,8 +1,5 @@
 package ai.sonia.router;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.util.Map;
 
 import com.linecorp.armeria.client.WebClient;
@@ -73,11 +70,7 @@ final class RouterFixture implements AutoCloseable {
 
     /** A loopback URL where nothing listens: connections are refused. */
     static String closedUrl() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return "http://127.0.0.1:" + socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return "http://127.0.0.1:" + ai.sonia.runtime.testing.FreePorts.pick();
     }
 
     @Override

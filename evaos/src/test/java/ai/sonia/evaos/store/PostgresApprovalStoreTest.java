@@ -36,6 +36,11 @@ import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
  */
 class PostgresApprovalStoreTest extends ApprovalStoreContract {
 
+    // What the code promises is that this happens, within about a second on an idle machine (a poll period, a
+    // NOTIFY): that latency is a figure of the benchmarks. A loaded 2-core CI machine can hold a poll or a
+    // listener back for longer, so the tests give it 10 s: they prove it happens, not how fast.
+    private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
     @RegisterExtension
     static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
 
@@ -108,17 +113,17 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
         final Approval created = approval("acme", "ann", "h", NOW).build();
         b.insert(created);
         final String id = created.getApprovalId();
-        await().atMost(Duration.ofSeconds(1)).until(() -> heardByA.size() == 1);
+        await().atMost(PROMPTLY).until(() -> heardByA.size() == 1);
         assertThat(b.decide(id, ApprovalState.APPROVAL_STATE_APPROVED, GrantScope.GRANT_SCOPE_ONCE, "", "acme/boss",
                             NOW, NOW + 1000, "ok", NOW)).isTrue();
         // Each change is read when heard: the approval as it is then (here, before it expires).
-        await().atMost(Duration.ofSeconds(1)).until(() -> heardByA.size() == 2);
+        await().atMost(PROMPTLY).until(() -> heardByA.size() == 2);
         assertThat(a.expireDue(NOW + 1000)).hasSize(1);
         assertThat(b.expireDue(NOW + 1000)).isEmpty(); // already expired by the other replica
         final Approval other = approval("acme", "ann", "h2", NOW).build();
         a.insert(other);
 
-        await().atMost(Duration.ofSeconds(1)).until(() -> heardByB.size() >= 2);
+        await().atMost(PROMPTLY).until(() -> heardByB.size() >= 2);
         assertThat(heardByA).containsExactly("APPROVAL_CHANGE_CREATED " + id + " APPROVAL_STATE_PENDING",
                                              "APPROVAL_CHANGE_DECIDED " + id + " APPROVAL_STATE_APPROVED");
         assertThat(heardByB).containsExactly("APPROVAL_CHANGE_EXPIRED " + id,
@@ -129,7 +134,7 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
         b.countUse(id);
         final Approval last = approval("acme", "ann", "h3", NOW).build();
         b.insert(last);
-        await().atMost(Duration.ofSeconds(1)).until(() -> heardByA.size() == 3);
+        await().atMost(PROMPTLY).until(() -> heardByA.size() == 3);
         assertThat(heardByA.get(2)).startsWith("APPROVAL_CHANGE_CREATED " + last.getApprovalId());
         assertThat(heardByB).hasSize(2);
     }
@@ -151,7 +156,7 @@ class PostgresApprovalStoreTest extends ApprovalStoreContract {
         await().atMost(Duration.ofSeconds(5)).until(() -> listening() == 1);
         final Approval probe = approval("acme", "ann", "probe", NOW).build();
         b.insert(probe);
-        await().atMost(Duration.ofSeconds(1)).until(() -> heard.contains(probe.getApprovalId()));
+        await().atMost(PROMPTLY).until(() -> heard.contains(probe.getApprovalId()));
         assertThat(lost.get()).isEqualTo(1);
         assertThat(heard).containsExactly(probe.getApprovalId());
     }

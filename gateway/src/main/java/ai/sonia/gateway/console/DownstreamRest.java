@@ -43,6 +43,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.ForwardedClient;
 import ai.sonia.runtime.edge.Envelopes;
+import ai.sonia.runtime.edge.WebSocketLengthGuard;
 import ai.sonia.runtime.tls.TlsMaterial;
 import ai.sonia.runtime.tls.TlsSettings;
 import io.grpc.Status;
@@ -101,6 +102,7 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
         // HTTP/1.1 upgrade, as browsers do (the services' sockets take no HTTP/2 extended CONNECT).
         sockets = WebSocketClient.builder(tls.serves(spec) ? SessionProtocol.H1 : SessionProtocol.H1C, replicas)
                                  .factory(factory).autoFillOriginHeader(false) // the gateway checked the page's
+                                 .decorator(WebSocketLengthGuard.client())
                                  .responseTimeoutMillis(0).maxResponseLength(0).build();
     }
 

@@ -1,6 +1,5 @@
 package ai.sonia.pipecat.ws;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.Queue;
@@ -103,7 +102,7 @@ final class SocketLink implements ConversationOutput {
             if (cached != null && cached.event == event) {
                 json = cached.json;
             } else {
-                json = padded(EventJson.print(event));
+                json = EventJson.print(event);
                 lastPrinted.set(new Printed(event, json));
             }
             frames = new Object[] { event.getSequence(), json };
@@ -129,22 +128,6 @@ final class SocketLink implements ConversationOutput {
         } else {
             close(CloseCode.TOO_SLOW, "too slow, resume from last_sequence=" + resumeFrom);
         }
-    }
-
-    /**
-     * {@code json}, with trailing spaces (still the same JSON) when its frame length would make Armeria 1.36's
-     * decoder fail. That decoder (the gateway's WebSocket client, relaying this socket) reads a 16-bit frame length
-     * whose two bytes arrive in different reads as {@code (b1 & 0xFF) << 8 | b2} with {@code b2} sign-extended
-     * ({@code StreamDecoderInput.readUnsignedShort}): a length of 126 to 65535 bytes whose low byte is 0x80 or more
-     * then reads negative, and the connection ends with "invalid data frame length (not using minimal length
-     * encoding)". Padded to the next multiple of 256 bytes, the low byte is 0.
-     */
-    static String padded(String json) {
-        final int length = json.getBytes(StandardCharsets.UTF_8).length;
-        if (length < 126 || length > 0xFFFF || (length & 0x80) == 0) {
-            return json;
-        }
-        return json + " ".repeat(0x100 - (length & 0xFF));
     }
 
     /** The replay of the attach is queued. */

@@ -2,8 +2,6 @@ package ai.sonia.pipecat.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.net.ServerSocket;
-
 import org.junit.jupiter.api.Test;
 
 import ai.sonia.common.v1.DependencyStatus;
@@ -17,10 +15,7 @@ class KafkaEventPublisherTest {
 
     @Test
     void aFullBufferDropsCountsAndShowsDegradedWithoutBlocking() throws Exception {
-        final int nobody;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            nobody = socket.getLocalPort();
-        }
+        final int nobody = ai.sonia.runtime.testing.FreePorts.pick();
         try (KafkaEventPublisher publisher = new KafkaEventPublisher(
                 new PipecatConfig.Kafka("127.0.0.1:" + nobody, "conversation.events", 2, 10), "test")) {
             final SimpleMeterRegistry registry = new SimpleMeterRegistry();

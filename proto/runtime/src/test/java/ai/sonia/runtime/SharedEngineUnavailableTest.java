@@ -3,8 +3,6 @@ package ai.sonia.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
-import java.net.ServerSocket;
-
 import org.junit.jupiter.api.Test;
 
 import io.grpc.Metadata;
@@ -18,10 +16,7 @@ class SharedEngineUnavailableTest {
 
     @Test
     void anUnreachableRedisIsUnavailable() throws Exception {
-        final int closed;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            closed = socket.getLocalPort();
-        }
+        final int closed = ai.sonia.runtime.testing.FreePorts.pick(); // nothing listens there
         final Throwable failure;
         try (UnifiedJedis redis = RedisClient.create("127.0.0.1", closed)) {
             failure = catchThrowable(redis::ping);

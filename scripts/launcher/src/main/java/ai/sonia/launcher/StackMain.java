@@ -103,7 +103,13 @@ public final class StackMain {
             for (ServiceModule module : modules) {
                 starting.add(CompletableFuture.supplyAsync(() -> {
                     try (MDC.MDCCloseable ignored = MDC.putCloseable("service", module.spec().name())) {
-                        return module.newServer(config).start();
+                        final SoniaServer server = module.newServer(config);
+                        try {
+                            return server.start();
+                        } catch (RuntimeException e) {
+                            server.close(); // what it opened (databases, their locks) is released
+                            throw e;
+                        }
                     } catch (Exception e) {
                         throw new IllegalStateException(module.spec().name() + ": " + StartupErrors.describe(e), e);
                     }

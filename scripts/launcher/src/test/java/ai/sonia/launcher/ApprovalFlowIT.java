@@ -36,6 +36,11 @@ import ai.sonia.runtime.testing.TestCredentials;
  */
 class ApprovalFlowIT {
 
+    // What the code promises is that this happens, within about a second on an idle machine (a poll period, a
+    // NOTIFY): that latency is a figure of the benchmarks. A loaded 2-core CI machine can hold a poll or a
+    // listener back for longer, so the tests give it 10 s: they prove it happens, not how fast.
+    private static final Duration PROMPTLY = Duration.ofSeconds(10);
+
     private static final ObjectMapper mapper = new ObjectMapper();
     private static final HttpClient http = HttpClient.newHttpClient();
     // touch changes the workspace: EVA-OS asks a person (ls, read-only, would simply run).
@@ -176,12 +181,12 @@ class ApprovalFlowIT {
         http.newWebSocketBuilder().buildAsync(URI.create("ws://127.0.0.1:" + stack.port("gateway") + "/ws/approvals"
                                                          + "?access_token=" + keyToken), watching).join();
 
-        // Demoted: her tokens, her key's included, stop at all six services within a second.
+        // Demoted: her tokens, her key's included, stop at all six services.
         assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"role\":\"ROLE_USER\"}").statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+        await().atMost(PROMPTLY).pollInterval(Duration.ofMillis(20))
                .until(() -> refusedEverywhere(dora) && refusedEverywhere(keyToken));
         // A socket opened with the key's token is closed too (policy violation), not left streaming.
-        assertThat(watching.closed).succeedsWithin(Duration.ofSeconds(1)).isEqualTo(1008); // policy violation
+        assertThat(watching.closed).succeedsWithin(PROMPTLY).isEqualTo(1008); // policy violation
         // Signed in again she is a plain user: she lists no users and decides no approvals.
         final String demoted = login("dora", "dora-password-12");
         assertThat(get("gateway", "/api/users", demoted).statusCode()).isEqualTo(403);
@@ -197,20 +202,20 @@ class ApprovalFlowIT {
         socket(malloryKeyToken, null, new CopyOnWriteArrayList<>()).join().sendClose(WebSocket.NORMAL_CLOSURE, "ok").join();
         final String malloryKeyId = created.at("/key/key_id").asText();
         assertThat(delete("gateway", "/api/keys/" + malloryKeyId, mallory).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+        await().atMost(PROMPTLY).pollInterval(Duration.ofMillis(20))
                .until(() -> refusedEverywhere(malloryKeyToken));
         assertThat(socket(malloryKeyToken, null, new CopyOnWriteArrayList<>())).failsWithin(Duration.ofSeconds(10))
                 .withThrowableOfType(java.util.concurrent.ExecutionException.class).withStackTraceContaining("401");
 
         // Disabled, then deleted: nothing derived from her works anywhere.
         assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"disabled\":true}").statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20))
+        await().atMost(PROMPTLY).pollInterval(Duration.ofMillis(20))
                .until(() -> refusedEverywhere(demoted) && refusedEverywhere(narrowed));
         assertThat(put("gateway", "/api/users/" + doraId, admin, "{\"disabled\":false}").statusCode()).isEqualTo(200);
         final String again = login("dora", "dora-password-12");
         assertThat(statusAtEveryService(again).values()).containsOnly(200);
         assertThat(delete("gateway", "/api/users/" + doraId, admin).statusCode()).isEqualTo(200);
-        await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> refusedEverywhere(again));
+        await().atMost(PROMPTLY).pollInterval(Duration.ofMillis(20)).until(() -> refusedEverywhere(again));
     }
 
     private static java.util.Map<String, Integer> statusAtEveryService(String token) throws Exception {

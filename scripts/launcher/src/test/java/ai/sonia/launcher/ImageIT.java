@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -26,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.testing.FreePorts;
 import ai.sonia.runtime.testing.Programs;
 import ai.sonia.runtime.testing.TestHomes;
 
@@ -66,42 +66,52 @@ class ImageIT {
         assertThat(root.resolve("opt/java/bin/java")).isExecutable();
 
         assumeTrue(Programs.onPath("bwrap"), "bubblewrap is not installed: the image is checked but not run");
-        final int port;
-        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            port = socket.getLocalPort();
-        }
         final Path home = work.resolve("home");
         Files.createDirectories(home);
         final Map<String, String> env = new TreeMap<>();
         config.get("Env").forEach(e -> env.put(e.asText().split("=", 2)[0], e.asText().split("=", 2)[1]));
         env.put("SONIA_BIND", "127.0.0.1"); // the test's network is the host's: stay on loopback
-        env.put("SONIA_MEMORY_PORT", String.valueOf(port));
-        final List<String> command = new ArrayList<>(List.of(
-                "bwrap", "--bind", root.toString(), "/", "--bind", home.toString(), "/var/lib/sonia",
-                "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--unshare-all", "--share-net",
-                "--uid", "10001", "--gid", "10001", "--die-with-parent", "--clearenv",
-                "--chdir", config.get("WorkingDir").asText()));
-        env.forEach((k, v) -> command.addAll(List.of("--setenv", k, v)));
-        config.get("Entrypoint").forEach(a -> command.add(a.asText()));
-        command.add(Stack.MEMORY.name());
-        final Process container = new ProcessBuilder(command).redirectErrorStream(true)
-                                                             .redirectOutput(work.resolve("container.out").toFile())
-                                                             .start();
+        final int[] port = new int[1];
+        // The container on a picked port; again on a fresh one if the port was taken before it bound (FreePorts).
+        final Process container = FreePorts.retrying(() -> {
+            port[0] = FreePorts.pick();
+            env.put("SONIA_MEMORY_PORT", String.valueOf(port[0]));
+            final List<String> command = new ArrayList<>(List.of(
+                    "bwrap", "--bind", root.toString(), "/", "--bind", home.toString(), "/var/lib/sonia",
+                    "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--unshare-all", "--share-net",
+                    "--uid", "10001", "--gid", "10001", "--die-with-parent", "--clearenv",
+                    "--chdir", config.get("WorkingDir").asText()));
+            env.forEach((k, v) -> command.addAll(List.of("--setenv", k, v)));
+            config.get("Entrypoint").forEach(a -> command.add(a.asText()));
+            command.add(Stack.MEMORY.name());
+            final Process started = new ProcessBuilder(command).redirectErrorStream(true)
+                                                               .redirectOutput(work.resolve("container.out").toFile())
+                                                               .start();
+            final HttpClient probe = HttpClient.newHttpClient();
+            try {
+                await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
+                    if (!started.isAlive()) {
+                        return true;
+                    }
+                    try {
+                        return probe.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port[0] + "/healthz"))
+                                                     .build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                });
+            } catch (RuntimeException e) {
+                started.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw e;
+            }
+            final String out = Files.readString(work.resolve("container.out"));
+            if (!started.isAlive()) {
+                throw new IllegalStateException("the container exited: " + out.substring(Math.max(0, out.length() - 3000)));
+            }
+            return started;
+        });
         try {
             final HttpClient http = HttpClient.newHttpClient();
-            await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(250)).until(() -> {
-                if (!container.isAlive()) {
-                    return true;
-                }
-                try {
-                    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
-                                     HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-                } catch (IOException e) {
-                    return false;
-                }
-            });
-            final String out = Files.readString(work.resolve("container.out"));
-            assertThat(container.isAlive()).as(out.substring(Math.max(0, out.length() - 3000))).isTrue();
             assertThat(home.resolve("data/memory/memory.db")).exists();
             // A store and a search embed text with ONNX Runtime: the image's native libraries are complete.
             final String token = ai.sonia.runtime.testing.TestCredentials.userToken(
@@ -110,7 +120,7 @@ class ImageIT {
                     { "store", "{\"memory\":{\"text\":\"My cat is called Miso.\",\"kind\":\"MEMORY_KIND_FACT\"}}" },
                     { "search", "{\"query\":\"what is my cat called\"}" } }) {
                 final HttpResponse<String> response = http.send(
-                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/memories:" + call[0]))
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port[0] + "/v1/memories:" + call[0]))
                                    .header("authorization", "Bearer " + token)
                                    .header("content-type", "application/json")
                                    .POST(HttpRequest.BodyPublishers.ofString(call[1])).build(),

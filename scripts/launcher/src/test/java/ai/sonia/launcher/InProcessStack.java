@@ -2,17 +2,17 @@ package ai.sonia.launcher;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.runtime.ServiceModule;
 import ai.sonia.runtime.SoniaServer;
-import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.FreePorts;
 import ai.sonia.runtime.testing.TestHomes;
 
 /**
@@ -51,17 +51,28 @@ final class InProcessStack implements AutoCloseable {
             if (configJson != null) {
                 Files.writeString(home.resolve("config/sonia.json"), configJson);
             }
-            for (var spec : Stack.SERVICES) {
-                ports.put(spec.name(), freePort());
-            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         // No Ollama here: the router answers with its extractive provider at once instead of waiting.
-        final Map<String, String> env = new java.util.HashMap<>(ai.sonia.runtime.testing.TestHomes.env(home));
+        final Map<String, String> env = new HashMap<>(TestHomes.env(home));
         env.put("OLLAMA_BASE_URL", "http://127.0.0.1:1");
-        config = StackConfig.load(env).withPorts(ports);
-        StackMain.modules().keySet().forEach(this::start);
+        final StackConfig base = StackConfig.load(env);
+        // Every service must know the others' ports before any of them binds: picked ports, and the whole stack
+        // again on fresh ones if one was taken in between (FreePorts).
+        try {
+            config = FreePorts.retrying(() -> {
+                ports.clear();
+                ports.putAll(FreePorts.pick(StackMain.modules().keySet()));
+                final StackConfig attempt = base.withPorts(ports);
+                for (SoniaServer server : StackMain.start(attempt, List.copyOf(StackMain.modules().values()))) {
+                    servers.put(server.spec().name(), server);
+                }
+                return attempt;
+            });
+        } catch (Exception e) {
+            throw new IllegalStateException("the stack did not start", e);
+        }
         // Like StackMain: the control directory's requests (restart, backup snapshots) reach these servers.
         control = new Thread(new StackControl(home.resolve("run/control"), config, StackMain.modules().keySet(),
                                               StackMain.modules(), servers), "in-process-control");
@@ -84,7 +95,7 @@ final class InProcessStack implements AutoCloseable {
     void start(String service) {
         final ServiceModule module = StackMain.modules().get(service);
         try {
-            servers.put(service, module.newServer(config).start());
+            servers.put(service, FreePorts.startOrClose(module.newServer(config)));
         } catch (Exception e) {
             throw new IllegalStateException(service + " did not start", e);
         }
@@ -98,11 +109,5 @@ final class InProcessStack implements AutoCloseable {
     public void close() {
         control.interrupt();
         servers.values().parallelStream().forEach(SoniaServer::close);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

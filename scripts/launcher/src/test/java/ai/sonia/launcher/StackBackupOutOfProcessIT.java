@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -25,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.testing.FreePorts;
 import ai.sonia.runtime.testing.TestHomes;
 
 /**
@@ -54,17 +54,10 @@ class StackBackupOutOfProcessIT {
         Files.createDirectories(home.resolve("config"));
         Files.writeString(home.resolve("config/sonia.json"), StackBackupIT.CONFIG);
         final Map<String, Integer> ports = new LinkedHashMap<>();
-        for (var spec : Stack.SERVICES) {
-            int port;
-            do { // six different ports (the kernel may hand out a just-closed one again)
-                port = freePort();
-            } while (ports.containsValue(port));
-            ports.put(spec.name(), port);
-        }
+        List<Process> stack = start(home, ports, jvms);
         final StackConfig config = StackConfig.load(Map.of("SONIA_HOME", home.toString())).withPorts(ports);
         final Path archive = home.resolve("running.zip");
         final String password;
-        List<Process> stack = start(home, ports, jvms);
         try {
             password = Files.readString(home.resolve("secrets/admin-password")).trim();
             final String admin = StackBackupIT.login(ports::get, password);
@@ -124,8 +117,20 @@ class StackBackupOutOfProcessIT {
         }
     }
 
-    /** The packaged launcher, one process per entry of {@code jvms} (an empty list: all six services). */
+    /**
+     * The packaged launcher, one process per entry of {@code jvms} (an empty list: all six services), on ports
+     * picked afresh into {@code ports} (again on new ones if a port was taken in between: FreePorts).
+     */
     private static List<Process> start(Path home, Map<String, Integer> ports, List<List<String>> jvms)
+            throws Exception {
+        return FreePorts.retrying(() -> {
+            ports.clear();
+            ports.putAll(FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
+            return launch(home, ports, jvms);
+        });
+    }
+
+    private static List<Process> launch(Path home, Map<String, Integer> ports, List<List<String>> jvms)
             throws IOException, InterruptedException {
         final Path launcher = Path.of(System.getenv().getOrDefault("SONIA_LAUNCHER_DIR", "target"));
         final List<Process> processes = new ArrayList<>();
@@ -146,9 +151,14 @@ class StackBackupOutOfProcessIT {
                     home.resolve("stack-" + i + ".out").toFile()));
             processes.add(pb.start());
         }
-        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(
-                () -> ports.values().stream().allMatch(StackBackupOutOfProcessIT::healthy)
-                      || processes.stream().anyMatch(p -> !p.isAlive()));
+        try {
+            Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(
+                    () -> ports.values().stream().allMatch(StackBackupOutOfProcessIT::healthy)
+                          || processes.stream().anyMatch(p -> !p.isAlive()));
+        } catch (RuntimeException e) {
+            stop(processes);
+            throw e;
+        }
         for (int i = 0; i < processes.size(); i++) {
             if (!processes.get(i).isAlive()) {
                 stop(processes);
@@ -176,12 +186,6 @@ class StackBackupOutOfProcessIT {
                              HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
         } catch (Exception e) {
             return false;
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
         }
     }
 }

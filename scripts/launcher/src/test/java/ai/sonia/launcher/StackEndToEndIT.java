@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import ai.sonia.runtime.Stack;
+import ai.sonia.runtime.testing.FreePorts;
 import ai.sonia.runtime.testing.TestHomes;
 
 /**
@@ -42,8 +43,14 @@ class StackEndToEndIT {
     private static String adminToken;
 
     @BeforeAll
-    static void startStack() throws IOException {
+    static void startStack() throws Exception {
         home = TestHomes.create("e2e");
+        stack = FreePorts.retrying(StackEndToEndIT::launch);
+        adminToken = loginAsFirstStartAdmin();
+    }
+
+    /** The stack JVM on freshly picked ports, once every service answers; fails if it exits (a port taken). */
+    private static Process launch() throws IOException {
         final Path launcher = Path.of(System.getenv().getOrDefault("SONIA_LAUNCHER_DIR", "target"));
         final ProcessBuilder pb = new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -51,17 +58,23 @@ class StackEndToEndIT {
                 "-cp", launcher.resolve("sonia-launcher.jar") + java.io.File.pathSeparator + launcher.resolve("lib") + "/*",
                 "ai.sonia.launcher.StackMain");
         pb.environment().put("SONIA_HOME", home.toString());
-        for (var spec : Stack.SERVICES) {
-            final int port = freePort();
-            ports.put(spec.name(), port);
-            pb.environment().put("SONIA_" + spec.name().toUpperCase() + "_PORT", String.valueOf(port));
-        }
+        ports.clear();
+        ports.putAll(FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
+        ports.forEach((service, port) -> pb.environment().put("SONIA_" + service.toUpperCase() + "_PORT",
+                                                              String.valueOf(port)));
         pb.redirectErrorStream(true).redirectOutput(home.resolve("stack.out").toFile());
-        stack = pb.start();
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(
-                () -> ports.keySet().stream().allMatch(StackEndToEndIT::healthy) || !stack.isAlive());
-        assertThat(stack.isAlive()).as("stack exited: " + Files.readString(home.resolve("stack.out"))).isTrue();
-        adminToken = loginAsFirstStartAdmin();
+        final Process started = pb.start();
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(
+                    () -> ports.keySet().stream().allMatch(StackEndToEndIT::healthy) || !started.isAlive());
+        } catch (RuntimeException e) {
+            started.destroyForcibly();
+            throw e;
+        }
+        if (!started.isAlive()) {
+            throw new IllegalStateException("stack exited: " + Files.readString(home.resolve("stack.out")));
+        }
+        return started;
     }
 
     /** What a new owner does: reads the password the first start wrote (never logged), logs in. */
@@ -261,11 +274,5 @@ class StackEndToEndIT {
 
     private static java.net.URI uri(int port, String path) {
         return java.net.URI.create("http://127.0.0.1:" + port + path);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
     }
 }

@@ -3,7 +3,6 @@ package ai.sonia.runtime.status;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -38,10 +37,8 @@ class EngineReadinessTest {
 
     @Test
     void aPostgresThatCannotBeReachedMakesTheServiceUnreadyUntilItAnswers() throws Exception {
-        final int port;
-        try (ServerSocket socket = new ServerSocket(0)) {
-            port = socket.getLocalPort();
-        }
+        // Nothing listens there until the test starts PostgreSQL on it (picked: FreePorts).
+        final int port = ai.sonia.runtime.testing.FreePorts.pick();
         final Path home = TestHomes.create("engine-postgres");
         Files.writeString(home.resolve("pg-password"), "s3cret\n");
         Files.setPosixFilePermissions(home.resolve("pg-password"), PosixFilePermissions.fromString("rw-------"));

