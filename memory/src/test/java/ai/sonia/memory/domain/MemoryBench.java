@@ -3,6 +3,9 @@ package ai.sonia.memory.domain;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +52,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.MemoryConfig;
+import ai.sonia.memory.MemoryModule;
 import ai.sonia.memory.domain.MemoryIndex.Scored;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
 import ai.sonia.memory.domain.MemoryStore.Stored;
@@ -57,12 +61,17 @@ import ai.sonia.memory.store.SolrTestCloud;
 import ai.sonia.memory.store.SqliteMemoryStore;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryKind;
+import ai.sonia.memory.v1.MemoryServiceGrpc;
+import ai.sonia.memory.v1.MemoryServiceGrpc.MemoryServiceBlockingStub;
 import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.SearchMemoriesResponse;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.memory.v1.StoreMemoryResponse;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
+import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.testing.SoniaServiceExtension;
 
 /**
  * The memory engine's benchmark: retrieval quality (hybrid vs BM25 alone vs vectors alone), store throughput,
@@ -74,8 +83,12 @@ public final class MemoryBench {
 
     private static final int DIMS = 384;
     private static final Access BENCH = Access.of(Principal.service("bench"), "bench");
+    // The model's intra-op threads: the first to load the JVM's one instance chooses, so the bench does, as the
+    // service would with services.memory.embeddingThreads.
     private static final Embedder embedder = Embedder.bundled(
-            Duration.ofMinutes(5), 0, 32, Boolean.getBoolean("bench.padded"));
+            Duration.ofMinutes(5), Integer.getInteger("bench.embeddingThreads", 0), 32, Boolean.getBoolean("bench.padded"));
+    private static final int[] STORE_CLIENTS = Arrays.stream(System.getProperty("bench.storeClients", "1,8").split(","))
+                                                     .mapToInt(c -> Integer.parseInt(c.trim())).toArray();
     private static Path root;
 
     public static void main(String[] args) throws Exception {
@@ -90,6 +103,11 @@ public final class MemoryBench {
         }
         if (sections.contains("store")) {
             store();
+        }
+        if (sections.contains("store-service")) {
+            System.out.println("| path | memories/s | process CPU ms a memory |");
+            System.out.println("|---|---|---|");
+            storeService(storeTexts().subList(0, 400));
         }
         if (sections.contains("scale")) {
             for (String n : System.getProperty("bench.sizes", "10000,100000").split(",")) {
@@ -202,12 +220,17 @@ public final class MemoryBench {
 
     // ---------------------------------------------------------------- store
 
-    private static void store() throws Exception {
+    private static List<String> storeTexts() {
         final Random random = new Random(11);
         final List<String> texts = new ArrayList<>();
         for (int i = 0; i < 1_024; i++) {
             texts.add(distractor(random));
         }
+        return texts;
+    }
+
+    private static void store() throws Exception {
+        final List<String> texts = storeTexts();
         System.out.printf("%n## store throughput (bundled quantized model, full sync, group commit)%n");
         System.out.println("| path | memories/s |");
         System.out.println("|---|---|");
@@ -236,17 +259,16 @@ public final class MemoryBench {
                           texts.size() / seconds(start));
         close(batched);
 
-        for (int clients : new int[] {1, 4, 16}) {
+        final List<String> slice = texts.subList(0, 400);
+        for (int clients : STORE_CLIENTS) {
             final Engine engine = engine("store-rpc-" + clients, 20_000);
-            final List<String> slice = texts.subList(0, 400);
             start = System.nanoTime();
-            parallel(clients, slice.size(), i -> engine.store(StoreMemoryRequest.newBuilder().setMemory(
-                    Memory.newBuilder().setScope(Scope.newBuilder().setTenant("s")).setText(slice.get(i)))
-                                                                                .build(), BENCH));
+            parallel(clients, slice.size(), i -> engine.store(storeRequest(slice.get(i)), BENCH));
             System.out.printf("| StoreMemory one by one, %d concurrent caller(s), in-process | %.0f |%n", clients,
                               slice.size() / seconds(start));
             close(engine);
         }
+        storeService(slice);
 
         System.out.printf("%n## commit latency (one memory per write, vector precomputed, synchronous=FULL)%n");
         System.out.println("| concurrent writers | p50 ms | p99 ms | writes/s |");
@@ -267,6 +289,39 @@ public final class MemoryBench {
             System.out.printf("| %d | %.2f | %.2f | %.0f |%n", writers, pct(latencies, 50), pct(latencies, 99),
                               latencies.length / elapsed);
             close(engine);
+        }
+    }
+
+    /** StoreMemory through the service as deployed: a real memory server, gRPC on loopback. */
+    private static void storeService(List<String> slice) throws Exception {
+        for (int clients : STORE_CLIENTS) {
+            final Path home = root.resolve("store-grpc-" + clients + '-' + System.nanoTime());
+            final SoniaServiceExtension server = SoniaServiceExtension.of(new MemoryModule()).home(home);
+            Files.createDirectories(home.resolve("config"));
+            Files.writeString(home.resolve("config/sonia.json"),
+                              "{\"services\":{\"memory\":{\"training\":{\"enforce\":false}}}}");
+            server.start();
+            final MemoryServiceBlockingStub stub = MemoryServiceGrpc.newBlockingStub(server.channel()).withInterceptors(
+                    new ServiceCredentialInterceptor(ServiceCredentials.of(server.stackConfig()), "bench"));
+            for (int i = 0; i < 64; i++) {
+                stub.storeMemory(storeRequest("warm up the service " + i)); // the first waits for the model
+            }
+            final Map<String, Long> threadsBefore = threadCpu();
+            final long cpu = processCpuNanos();
+            final long start = System.nanoTime();
+            parallel(clients, slice.size(), i -> stub.storeMemory(storeRequest(slice.get(i))));
+            final double cpuMs = (processCpuNanos() - cpu) / 1e6 / slice.size();
+            final StringBuilder threads = new StringBuilder();
+            threadCpu().forEach((name, nanos) -> {
+                final double ms = (nanos - threadsBefore.getOrDefault(name, 0L)) / 1e6 / slice.size();
+                if (ms >= 0.05) {
+                    threads.append(String.format(" %s %.2f;", name, ms));
+                }
+            });
+            System.out.printf("| StoreMemory over gRPC (the real service), %d concurrent client(s) | %.0f | %.1f |%n",
+                              clients, slice.size() / seconds(start), cpuMs);
+            System.out.println("(CPU ms a memory by thread, Java threads only:" + threads + ")");
+            server.close();
         }
     }
 
@@ -601,6 +656,32 @@ public final class MemoryBench {
         engine.housekeeping().close();
         engine.index().close();
         engine.store().close();
+    }
+
+    /** CPU time of this whole process (server and clients), all threads, native ones (the model's) included. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** CPU time of the live Java threads, summed by name with the numbers taken out (a pool's threads together). */
+    private static Map<String, Long> threadCpu() {
+        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        final Map<String, Long> byName = new TreeMap<>();
+        for (long id : threads.getAllThreadIds()) {
+            final ThreadInfo info = threads.getThreadInfo(id);
+            final long nanos = threads.getThreadCpuTime(id);
+            if (info != null && nanos > 0) {
+                byName.merge(info.getThreadName().replaceAll("[0-9]+", "N"), nanos, Long::sum);
+            }
+        }
+        return byName;
+    }
+
+    private static StoreMemoryRequest storeRequest(String text) {
+        return StoreMemoryRequest.newBuilder()
+                                 .setMemory(Memory.newBuilder().setScope(Scope.newBuilder().setTenant("s")).setText(text))
+                                 .build();
     }
 
     private static NewMemory newMemory(String tenant, String text, float[] vector) {

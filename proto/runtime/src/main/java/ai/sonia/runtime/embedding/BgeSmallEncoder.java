@@ -3,6 +3,9 @@ package ai.sonia.runtime.embedding;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,6 +13,8 @@ import java.util.Comparator;
 import java.util.LinkedList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,6 +26,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import ai.sonia.runtime.Shared;
 import ai.sonia.runtime.Threads;
 
@@ -51,8 +57,11 @@ public final class BgeSmallEncoder {
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;
     private final boolean typeIds;
+    private final String output; // the last hidden state
+    private final int hidden;
     private final ExecutorService runs = Executors.newFixedThreadPool(Runtime.getRuntime().availableProcessors(),
                                                                       Threads.factory("embedding-onnx"));
+    private final Queue<Scratch> scratches = new ArrayBlockingQueue<>(2 * Runtime.getRuntime().availableProcessors());
 
     /**
      * The JVM's instance, loaded by the first call (seconds of CPU); {@code threads} is ONNX Runtime's intra-op
@@ -74,6 +83,8 @@ public final class BgeSmallEncoder {
             options.addConfigEntry("session.intra_op.allow_spinning", "0");
             session = environment.createSession(model.readAllBytes(), options);
             typeIds = session.getInputNames().contains("token_type_ids");
+            output = session.getOutputNames().iterator().next();
+            hidden = (int) ((TensorInfo) session.getOutputInfo().get(output).getInfo()).getShape()[2];
             tokenizer = HuggingFaceTokenizer.newInstance(vocabulary, Map.of("padding", "false"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -170,32 +181,72 @@ public final class BgeSmallEncoder {
             length = Math.max(length, window.getIds().length);
         }
         final int batch = windows.size();
-        final long[] ids = new long[batch * length];
-        final long[] mask = new long[batch * length];
-        final long[] types = new long[batch * length];
-        for (int b = 0; b < batch; b++) {
-            final Encoding window = windows.get(b);
-            System.arraycopy(window.getIds(), 0, ids, b * length, window.getIds().length);
-            System.arraycopy(window.getAttentionMask(), 0, mask, b * length, window.getAttentionMask().length);
-            System.arraycopy(window.getTypeIds(), 0, types, b * length, window.getTypeIds().length);
+        final int cells = batch * length;
+        // The inputs and the whole hidden state live in direct buffers that ONNX Runtime reads and writes in
+        // place, reused from run to run: only the CLS rows are copied out.
+        final Scratch kept = cells <= Scratch.KEPT_CELLS ? scratches.poll() : null;
+        final Scratch scratch = kept != null ? kept : new Scratch(Math.max(cells, Scratch.KEPT_CELLS), hidden);
+        try {
+            return run(windows, length, scratch);
+        } finally {
+            if (scratch.ids.capacity() == Scratch.KEPT_CELLS) {
+                scratches.offer(scratch);
+            }
         }
+    }
+
+    private float[][] run(List<Encoding> windows, int length, Scratch scratch) {
+        final int batch = windows.size();
+        final int cells = batch * length;
+        final LongBuffer ids = scratch.ids.clear().limit(cells).slice();
+        final LongBuffer mask = scratch.mask.clear().limit(cells).slice();
+        final LongBuffer types = scratch.types.clear().limit(cells).slice();
+        for (Encoding window : windows) {
+            ids.put(window.getIds());
+            mask.put(window.getAttentionMask());
+            types.put(window.getTypeIds());
+            for (int pad = window.getIds().length; pad < length; pad++) { // pad token, no attention, segment 0
+                ids.put(0);
+                mask.put(0);
+                types.put(0);
+            }
+        }
+        final FloatBuffer states = scratch.states.clear().limit(cells * hidden).slice();
         final long[] shape = {batch, length};
-        try (OnnxTensor idTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(ids), shape);
-             OnnxTensor maskTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(mask), shape);
-             OnnxTensor typeTensor = OnnxTensor.createTensor(environment, LongBuffer.wrap(types), shape)) {
+        try (OnnxTensor idTensor = OnnxTensor.createTensor(environment, ids.rewind(), shape);
+             OnnxTensor maskTensor = OnnxTensor.createTensor(environment, mask.rewind(), shape);
+             OnnxTensor typeTensor = OnnxTensor.createTensor(environment, types.rewind(), shape);
+             OnnxTensor stateTensor = OnnxTensor.createTensor(environment, states, new long[] {batch, length, hidden})) {
             final Map<String, OnnxTensor> inputs = typeIds
                     ? Map.of("input_ids", idTensor, "attention_mask", maskTensor, "token_type_ids", typeTensor)
                     : Map.of("input_ids", idTensor, "attention_mask", maskTensor);
-            try (OrtSession.Result result = session.run(inputs)) {
-                final float[][][] hidden = (float[][][]) result.get(0).getValue();
-                final float[][] cls = new float[batch][];
+            try (OrtSession.Result ignored = session.run(inputs, Map.of(output, stateTensor))) {
+                final float[][] cls = new float[batch][hidden];
                 for (int b = 0; b < batch; b++) {
-                    cls[b] = hidden[b][0];
+                    states.get(b * length * hidden, cls[b]);
                 }
                 return cls;
             }
         } catch (OrtException e) {
             throw new IllegalStateException("the embedding model failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Direct, native-order buffers for a run's inputs and hidden state. Those that fit a window alone (or two in
+     * one padded run) are kept for the next runs, as many as run at once; a bigger padded run has its own.
+     */
+    private record Scratch(LongBuffer ids, LongBuffer mask, LongBuffer types, FloatBuffer states) {
+
+        static final int KEPT_CELLS = 2 * (WINDOW + 2);
+
+        Scratch(int cells, int hidden) {
+            this(longs(cells), longs(cells), longs(cells),
+                 ByteBuffer.allocateDirect(cells * hidden * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer());
+        }
+
+        private static LongBuffer longs(int cells) {
+            return ByteBuffer.allocateDirect(cells * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
         }
     }
 
