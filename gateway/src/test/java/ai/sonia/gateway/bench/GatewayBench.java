@@ -57,14 +57,22 @@ public final class GatewayBench {
             }
             report.append("## REST/JSON vs gRPC, and the orchestration's added latency\n\n")
                   .append("`/v1/chat` (recall -> route -> store) against instant loopback downstreams. ")
-                  .append("Added latency = gateway gRPC Chat minus a direct gRPC call to the provider (router) it wraps.\n\n")
+                  .append("Added latency = gateway gRPC Chat minus a direct gRPC call to the provider (router) it wraps. ")
+                  .append("REST, gRPC and the direct call run interleaved in blocks of max(100, 5 x clients) requests, ")
+                  .append("the order rotated every round, so that the ratio is taken under the same load.\n\n")
                   .append("| clients | REST p50 ms | REST p99 ms | gRPC p50 ms | gRPC p99 ms | REST/gRPC p50 | REST/gRPC p99 | provider p50 ms | added p50 ms | added p99 ms | REST req/s | gRPC req/s |\n")
                   .append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (int clients : new int[] {1, 16, 64}) {
                 final int n = n(Math.max(3000, clients * 150));
-                final H2load.Result r = H2load.run(work, gw + "/v1/chat", rest, "application/json", clients, n, stack.token());
-                final H2load.Result g = H2load.run(work, gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc", clients, n, stack.token());
-                final H2load.Result p = H2load.run(work, router + "/sonia.router.v1.RouterService/Chat", routerGrpc, "application/grpc", clients, n, stack.token());
+                // REST, gRPC and the direct router call interleaved in blocks, so that all three see the same load.
+                final List<H2load.Result> results = H2load.interleaved(work, List.of(
+                        new H2load.Target(gw + "/v1/chat", rest, "application/json"),
+                        new H2load.Target(gw + "/sonia.gateway.v1.GatewayService/Chat", grpc, "application/grpc"),
+                        new H2load.Target(router + "/sonia.router.v1.RouterService/Chat", routerGrpc, "application/grpc")),
+                        clients, n, Math.max(100, clients * 5), stack.token());
+                final H2load.Result r = results.get(0);
+                final H2load.Result g = results.get(1);
+                final H2load.Result p = results.get(2);
                 report.append(String.format(Locale.ROOT, "| %d | %.2f | %.2f | %.2f | %.2f | %.2fx | %.2fx | %.2f | %.2f | %.2f | %.0f | %.0f |\n",
                         clients, r.p50(), r.p99(), g.p50(), g.p99(), r.p50() / g.p50(), r.p99() / g.p99(), p.p50(),
                         g.p50() - p.p50(), g.p99() - p.p99(), r.rps(), g.rps()));

@@ -10,6 +10,9 @@ import java.util.Locale;
 /** Runs Debian's h2load (HTTP/2, REST and gRPC alike) and reads each request's latency from its log. */
 final class H2load {
 
+    /** One h2load target: a URL, its request body and content type. */
+    record Target(String url, Path body, String contentType) {}
+
     record Result(int requests, int failed, double rps, double p50, double p99) {
         @Override
         public String toString() {
@@ -20,6 +23,48 @@ final class H2load {
 
     static Result run(Path work, String url, Path body, String contentType, int clients, int requests, String token)
             throws IOException, InterruptedException {
+        return run(work, new Target(url, body, contentType), clients, requests, token).result();
+    }
+
+    /**
+     * Runs the targets in blocks of {@code block} requests, alternating (and rotating the order every round),
+     * so that each sees the same machine load; latencies are pooled per target over all blocks.
+     */
+    static List<Result> interleaved(Path work, List<Target> targets, int clients, int requests, int block, String token)
+            throws IOException, InterruptedException {
+        final int size = Math.max(clients, Math.min(block, requests));
+        final List<Raw> raws = new java.util.ArrayList<>();
+        targets.forEach(t -> raws.add(new Raw(new double[0], 0, 0)));
+        for (int done = 0, round = 0; done < requests; done += size, round++) {
+            final int n = Math.max(clients, Math.min(size, requests - done));
+            for (int k = 0; k < targets.size(); k++) {
+                final int i = (k + round) % targets.size();
+                raws.set(i, raws.get(i).plus(run(work, targets.get(i), clients, n, token)));
+            }
+        }
+        return raws.stream().map(Raw::result).toList();
+    }
+
+    /** One run's or several pooled runs' latencies (ms), failures and wall time. */
+    private record Raw(double[] latencies, int failed, double seconds) {
+        Raw plus(Raw other) {
+            final double[] all = Arrays.copyOf(latencies, latencies.length + other.latencies.length);
+            System.arraycopy(other.latencies, 0, all, latencies.length, other.latencies.length);
+            return new Raw(all, failed + other.failed, seconds + other.seconds);
+        }
+
+        Result result() {
+            final double[] sorted = latencies.clone();
+            Arrays.sort(sorted);
+            return new Result(sorted.length, failed, sorted.length / seconds, percentile(sorted, 50), percentile(sorted, 99));
+        }
+    }
+
+    private static Raw run(Path work, Target target, int clients, int requests, String token)
+            throws IOException, InterruptedException {
+        final String url = target.url();
+        final Path body = target.body();
+        final String contentType = target.contentType();
         final Path log = work.resolve("h2load.log");
         Files.deleteIfExists(log);
         final List<String> command = new java.util.ArrayList<>(List.of(
@@ -37,11 +82,9 @@ final class H2load {
         }
         // Log lines: <start µs> <status> <latency µs>
         final List<String> lines = Files.readAllLines(log);
-        final double[] latencies = lines.stream().mapToDouble(l -> Long.parseLong(l.split("\t")[2]) / 1000.0).sorted().toArray();
+        final double[] latencies = lines.stream().mapToDouble(l -> Long.parseLong(l.split("\t")[2]) / 1000.0).toArray();
         final int failed = (int) lines.stream().filter(l -> !"200".equals(l.split("\t")[1])).count();
-        final double seconds = parseSeconds(output);
-        return new Result(latencies.length, failed + (requests - latencies.length), latencies.length / seconds,
-                          percentile(latencies, 50), percentile(latencies, 99));
+        return new Raw(latencies, failed + (requests - latencies.length), parseSeconds(output));
     }
 
     static double percentile(double[] sorted, double p) {
