@@ -37,6 +37,9 @@ public record PipecatConfig(
         @ConfigKey(value = "Speech recognizer: library (libpocketsphinx in process, with partial transcripts) or "
                            + "process (a pocketsphinx_continuous process per session).", def = "library")
         String asrEngine,
+        @ConfigKey(value = "Share of the session's own language model (its recent turns and replies) interpolated "
+                           + "with the general one in the library recognizer; 0: the general model alone.",
+                   def = "0.5") double asrContextWeight,
         @ConfigKey("Conversation events to Kafka: every session event, keyed by session id, at least once;"
                    + " off while bootstrapServers is empty.") Kafka kafka) {
 
@@ -90,6 +93,8 @@ public record PipecatConfig(
         asrEngine = asrEngine == null ? "library" : asrEngine.strip();
         check(asrEngine.equals("library") || asrEngine.equals("process"),
               "asrEngine: " + asrEngine + " (expected: library or process)");
+        check(asrContextWeight >= 0 && asrContextWeight < 1,
+              "asrContextWeight: " + asrContextWeight + " (expected: 0 to below 1)");
         allowedOrigins = allowedOrigins == null ? LOCAL_ORIGINS : List.copyOf(allowedOrigins);
         kafka = kafka == null ? new Kafka("", "conversation.events", 10_000, 10) : kafka;
     }

@@ -92,7 +92,7 @@ public final class PipecatModule implements ServiceModule {
         // Chat turns run outside any request: signed as pipecat, acting for the session's owner.
         final ManagedChannel gateway = SoniaChannels.forService(config, spec(), Stack.GATEWAY);
         final VoiceMetrics voiceMetrics = new VoiceMetrics();
-        final LocalVoice voice = LocalVoice.defaults(pipecat.asrEngine(), voiceMetrics, pipecat.ttsRealtime(), new LocalVoice.Endpointing(
+        final LocalVoice voice = LocalVoice.defaults(pipecat.asrEngine(), pipecat.asrContextWeight(), voiceMetrics, pipecat.ttsRealtime(), new LocalVoice.Endpointing(
                 pipecat.vadPhraseHangoverMillis(), pipecat.vadHangoverMillis()));
         if (!voice.available()) {
             logger.warn("Voice engines incomplete, text sessions only: {}", voice.describe());

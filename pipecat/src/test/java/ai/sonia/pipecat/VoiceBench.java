@@ -29,6 +29,9 @@ import ai.sonia.pipecat.voice.RecognitionBench;
  */
 final class VoiceBench {
 
+    // Word errors and words of the TRANSCRIPT events of the one-session run (the first turn left out: no context yet).
+    private static final int[] TRANSCRIBED = new int[2];
+
     public static void main(String[] args) throws Exception {
         final int sentences = args.length > 0 ? Integer.parseInt(args[0]) : LabelledSpeech.SENTENCES.size();
         final int voices = args.length > 1 ? Integer.parseInt(args[1]) : LabelledSpeech.VOICES.size();
@@ -52,14 +55,29 @@ final class VoiceBench {
             spoken.add(clean.get(i % clean.size()));
         }
         // Each recognizer in turn, same speech, same run: one session, then two at once with the CPU they take.
-        for (String engine : List.of("process", "library")) {
-            try (PipecatHarness pipecat = new PipecatHarness(Map.of("SONIA_PIPECAT_ASR_ENGINE", engine))) {
-                pipecat.gateway.replyWith(text -> "Okay, noted (memories/01HZX3K9QW).");
+        // LATENCY_CONFIGS: engines, "library:0.3" for the library with that context weight (default: the config's).
+        for (String config : System.getenv().getOrDefault("LATENCY_CONFIGS", "process,library").split(",")) {
+            final String engine = config.strip().split(":")[0];
+            final Map<String, String> env = new java.util.HashMap<>(Map.of("SONIA_PIPECAT_ASR_ENGINE", engine));
+            if (config.contains(":")) {
+                env.put("SONIA_PIPECAT_ASR_CONTEXT_WEIGHT", config.strip().split(":")[1]);
+            }
+            try (PipecatHarness pipecat = new PipecatHarness(env)) {
+                // MEMORIES=1: each reply cites the user's memories (every sentence of the set) as its sources, as
+                // the assistant's do: what the session's context model is built from. Spoken: "Okay, noted."
+                pipecat.gateway.replyWith(text -> "1".equals(System.getenv("MEMORIES"))
+                        ? "Okay, noted.\n\nSources:\n- " + String.join("\n- ", LabelledSpeech.SENTENCES.subList(0, sentences))
+                        : "Okay, noted (memories/01HZX3K9QW).");
+                TRANSCRIBED[0] = 0;
+                TRANSCRIBED[1] = 0;
                 System.out.printf("== end of speech -> first audio, recognizer %s: one voice session, %d turns in real "
-                                  + "time%n", engine, turns);
+                                  + "time%n", config, turns);
                 report(talk(pipecat, spoken));
+                System.out.printf(Locale.ROOT, "WER end to end (TRANSCRIPT events, every turn after the first): %.2f "
+                                               + "(%d errors in %d words)%n",
+                                  (double) TRANSCRIBED[0] / TRANSCRIBED[1], TRANSCRIBED[0], TRANSCRIBED[1]);
 
-                System.out.printf("== recognizer %s: two concurrent voice sessions, %d turns each%n", engine, turns);
+                System.out.printf("== recognizer %s: two concurrent voice sessions, %d turns each%n", config, turns);
                 final long cpuBefore = cpuTicks();
                 final long wallBefore = System.nanoTime();
                 final ExecutorService two = Executors.newFixedThreadPool(2);
@@ -78,7 +96,7 @@ final class VoiceBench {
                 report(both);
                 System.out.printf(Locale.ROOT, "CPU per voice session (%s): %.1f%% of one core (%.1f CPU s for 2 sessions "
                                                + "over %.1f s; server, recognizers, synthesizers and the bench's clients)%n",
-                                  engine, 100 * cpuSeconds / seconds / 2, cpuSeconds, seconds);
+                                  config, 100 * cpuSeconds / seconds / 2, cpuSeconds, seconds);
             }
         }
     }
@@ -115,6 +133,7 @@ final class VoiceBench {
             double partials = 0;
             double firstPartialMillis = Double.NaN;
             TurnMetrics server = null;
+            final StringBuilder transcript = new StringBuilder();
             for (int i = eventsBefore; i < client.events.size(); i++) {
                 final SessionEvent e = client.events.get(i);
                 if (e.getType() == EventType.EVENT_TYPE_TTS_AUDIO && Double.isNaN(clientMillis)) {
@@ -123,11 +142,20 @@ final class VoiceBench {
                 if (e.getType() == EventType.EVENT_TYPE_METRICS) {
                     server = e.getTurnMetrics();
                 }
+                if (e.getType() == EventType.EVENT_TYPE_TRANSCRIPT) {
+                    transcript.append(' ').append(e.getText());
+                }
                 if (e.getType() == EventType.EVENT_TYPE_PARTIAL_TRANSCRIPT) {
                     partials++;
                     if (Double.isNaN(firstPartialMillis)) {
                         firstPartialMillis = (client.arrivals.get(i) - speechEnded) / 1e6;
                     }
+                }
+            }
+            if (u != spoken.get(0)) {
+                synchronized (TRANSCRIBED) {
+                    TRANSCRIBED[0] += LabelledSpeech.wordErrors(u.text(), transcript.toString().strip());
+                    TRANSCRIBED[1] += LabelledSpeech.words(u.text()).length;
                 }
             }
             if (server != null && !Double.isNaN(clientMillis)) {

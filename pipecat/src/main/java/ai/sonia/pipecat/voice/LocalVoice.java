@@ -1,5 +1,6 @@
 package ai.sonia.pipecat.voice;
 
+import java.util.List;
 import java.util.concurrent.Executor;
 
 import ai.sonia.pipecat.domain.ChatClient;
@@ -43,9 +44,10 @@ public final class LocalVoice implements VoiceSupport {
 
     /**
      * pocketsphinx for recognition, in process ({@code "library"}) or as a process per session
-     * ({@code "process"}), and espeak-ng for synthesis, when installed. A missing engine turns voice off.
+     * ({@code "process"}), and espeak-ng for synthesis, when installed. A missing engine turns voice off. The library
+     * recognizer is biased toward each session's context with {@code contextWeight} (0: not at all).
      */
-    public static LocalVoice defaults(String asrEngine, VoiceMetrics metrics, boolean realtime,
+    public static LocalVoice defaults(String asrEngine, double contextWeight, VoiceMetrics metrics, boolean realtime,
                                       Endpointing endpointing) {
         final boolean library = asrEngine.equals("library");
         final java.util.Optional<String> asrMissing = library
@@ -58,7 +60,10 @@ public final class LocalVoice implements VoiceSupport {
         final String description = "asr=" + (library ? "pocketsphinx-library" : "pocketsphinx-process") + ":"
                                    + asrMissing.map(why -> "missing (" + why + ")").orElse("available")
                                    + " tts=espeak-ng:" + (tts ? "available" : "missing (apt-get install espeak-ng)");
-        final SpeechRecognizer recognizer = library ? new PocketsphinxLibraryRecognizer() : new PocketsphinxRecognizer();
+        final SpeechRecognizer recognizer = library
+                ? new PocketsphinxLibraryRecognizer(List.of(), PocketsphinxLibraryRecognizer.RESULT_TIMEOUT_MILLIS,
+                                                    PocketsphinxLibraryRecognizer.DEFAULT_MAX_IDLE, contextWeight)
+                : new PocketsphinxRecognizer();
         return new LocalVoice(recognizer, new EspeakSynthesizer("en-us"), asrMissing.isEmpty() && tts, description,
                               metrics, realtime, endpointing);
     }

@@ -40,6 +40,13 @@ import ai.sonia.runtime.Threads;
  * acoustic model and the general language model; this version cannot share them between decoders), so one idle
  * decoder is kept for the next session ({@code maxIdle}); the others are freed when their session's connection
  * closes.
+ *
+ * <p>Vocabulary biasing ({@link Listening#context}): a trigram model of the session's context
+ * ({@link ContextLanguageModel}) is interpolated with the general model ({@code ngram_model_set_init} with
+ * weights: {@code contextWeight} for the context, the rest for the general model) and searched from the next
+ * utterance on ({@code ps_set_lm} + {@code ps_set_search}); words the context holds become likelier, and every
+ * other word of the general model can still be heard. The general model is shared with the decoder's own search,
+ * not loaded again.
  */
 public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
 
@@ -48,10 +55,16 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
     /** How often the hypothesis is read while the user speaks (audio time). */
     static final long PARTIAL_MILLIS = 200;
     static final int DEFAULT_MAX_IDLE = 1;
+    /** The context model's share of the interpolated model (docs/benchmarks/voice.md, fourth round). */
+    public static final double DEFAULT_CONTEXT_WEIGHT = 0.5;
+    // The decoder's own search, whose model is the general one (pocketsphinx's PS_DEFAULT_SEARCH).
+    private static final String GENERAL_SEARCH = "_default";
+    private static final String CONTEXT_SEARCH = "context";
+    private static final int NGRAM_ARPA = 1; // ngram_file_type_t
     private static final int PARTIAL_SAMPLES = (int) (EnergyVad.SAMPLE_RATE * PARTIAL_MILLIS / 1000);
     // The decoder keeps up with speech on a machine with a core to spare, so the result is ready at once; on an
     // overloaded one it lags, and the right words a little later beat a truncated partial now.
-    private static final long RESULT_TIMEOUT_MILLIS = 10_000;
+    static final long RESULT_TIMEOUT_MILLIS = 10_000;
     /** Decoders created and not yet freed, across the process: what a leak would make grow. */
     static final AtomicInteger LIVE = new AtomicInteger();
     // Idle decoders by their arguments: a decoder made for one model serves only sessions wanting the same.
@@ -60,6 +73,7 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
     private final List<String> arguments;
     private final long resultTimeoutMillis;
     private final int maxIdle;
+    private final float contextWeight;
 
     /** The general en-us model, a wait of up to 10 s for a result, one idle decoder kept. */
     public PocketsphinxLibraryRecognizer() {
@@ -71,6 +85,19 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
      * model, {@code -dict} the dictionary), a wait for a result, and how many idle decoders to keep (0: each is freed with its session).
      */
     public PocketsphinxLibraryRecognizer(List<String> options, long resultTimeoutMillis, int maxIdle) {
+        this(options, resultTimeoutMillis, maxIdle, DEFAULT_CONTEXT_WEIGHT);
+    }
+
+    /**
+     * As above, with the context model's share of the interpolated model when a session gives a context (0: the
+     * context is ignored; 1 would hear only the context's words).
+     */
+    public PocketsphinxLibraryRecognizer(List<String> options, long resultTimeoutMillis, int maxIdle,
+                                         double contextWeight) {
+        if (!(contextWeight >= 0 && contextWeight < 1)) {
+            throw new IllegalArgumentException("contextWeight must be in [0, 1): " + contextWeight);
+        }
+        this.contextWeight = (float) contextWeight;
         if (options.size() % 2 != 0) {
             throw new IllegalArgumentException("pocketsphinx options come in name-value pairs: " + options);
         }
@@ -209,6 +236,19 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
             return words != null && !words.isEmpty() && Phrases.complete(words);
         }
 
+        // Written here, read on the decoder's thread; the decoder goes back to the general model when released.
+        @Override
+        public synchronized void context(List<String> sentences) {
+            if (closed || contextWeight == 0) {
+                return;
+            }
+            final java.util.Set<String> known = PocketsphinxRecognizer.dictionary();
+            // No known word: no context model (the general one alone).
+            final String arpa = sentences.stream().allMatch(t -> ContextLanguageModel.words(t, known::contains).isEmpty())
+                    ? null : ContextLanguageModel.arpa(sentences, known::contains);
+            decoder.run(sphinx -> decoder.bias(sphinx, arpa, contextWeight));
+        }
+
         @Override
         public synchronized CompletableFuture<String> end() {
             final CompletableFuture<String> result = new CompletableFuture<>();
@@ -225,6 +265,7 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
                 final String words = words(sphinx.ps_get_hyp(decoder.ps, null));
                 hypothesis = words;
                 result.complete(words);
+                decoder.afterUtterance();
             }, result);
             if (!queued) {
                 return result;
@@ -257,6 +298,8 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
         private Pointer config;
         private Pointer ps;
         private boolean inUtterance;
+        // A context that came during an utterance, set when it ends.
+        private Runnable pendingBias;
         private volatile String failure;
 
         Decoder(List<String> arguments) {
@@ -283,9 +326,72 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
             return failure == null;
         }
 
+        void afterUtterance() {
+            if (pendingBias != null) {
+                pendingBias.run();
+            }
+        }
+
         void start(Sphinx sphinx) {
             sphinx.ps_start_utt(ps);
             inUtterance = true;
+        }
+
+        /**
+         * Searches with the general model interpolated with a model of {@code arpa} from the next utterance on,
+         * or with the general model alone when it is null (or the context has no known word). On the decoder's
+         * thread, between utterances or in one (then it takes effect at the next).
+         */
+        void bias(Sphinx sphinx, String arpa, float weight) {
+            if (inUtterance) {
+                pendingBias = () -> bias(sphinx, arpa, weight);
+                return;
+            }
+            pendingBias = null;
+            Pointer set = null;
+            if (arpa != null) {
+                set = interpolated(sphinx, arpa, weight);
+            }
+            if (set == null) {
+                sphinx.ps_set_search(ps, GENERAL_SEARCH);
+                return;
+            }
+            // The search holds its own reference to the set; a search of the same name is replaced and freed.
+            final int added = sphinx.ps_set_lm(ps, CONTEXT_SEARCH, set);
+            sphinx.ngram_model_free(set);
+            sphinx.ps_set_search(ps, added == 0 ? CONTEXT_SEARCH : GENERAL_SEARCH);
+        }
+
+        private Pointer interpolated(Sphinx sphinx, String arpa, float weight) {
+            java.nio.file.Path file = null;
+            try {
+                file = Files.createTempFile("sonia-context-", ".arpa");
+                Files.writeString(file, arpa);
+                final Pointer context = sphinx.ngram_model_read(config, file.toString(), NGRAM_ARPA,
+                                                                sphinx.ps_get_logmath(ps));
+                if (context == null) {
+                    logger.warn("pocketsphinx could not read a context model");
+                    return null;
+                }
+                final Pointer general = sphinx.ps_get_lm(ps, GENERAL_SEARCH);
+                // The set holds its own references to both models.
+                final Pointer set = sphinx.ngram_model_set_init(config, new Pointer[] {general, context},
+                                                                new String[] {"general", "context"},
+                                                                new float[] {1 - weight, weight}, 2);
+                sphinx.ngram_model_free(context);
+                return set;
+            } catch (IOException e) {
+                logger.warn("The context model could not be written", e);
+                return null;
+            } finally {
+                if (file != null) {
+                    try {
+                        Files.deleteIfExists(file);
+                    } catch (IOException e) {
+                        logger.warn("A context model file could not be deleted", e);
+                    }
+                }
+            }
         }
 
         /** Runs a call on the decoder's thread when the decoder exists; false when it could not be queued. */
@@ -327,6 +433,10 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
                 if (ps != null && inUtterance) {
                     inUtterance = false;
                     Binding.SPHINX.ps_end_utt(ps);
+                }
+                if (ps != null) { // the next session starts without this one's context
+                    pendingBias = null;
+                    Binding.SPHINX.ps_set_search(ps, GENERAL_SEARCH);
                 }
                 release.accept(this);
             });
@@ -398,6 +508,27 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
         int ps_end_utt(Pointer ps);
 
         int ps_free(Pointer ps);
+
+        Pointer ps_get_logmath(Pointer ps);
+
+        /** {@code ngram_model_t *ps_get_lm(ps_decoder_t *ps, const char *name)}: owned by the search. */
+        Pointer ps_get_lm(Pointer ps, String name);
+
+        /** {@code int ps_set_lm(ps_decoder_t *ps, const char *name, ngram_model_t *lm)}: the search retains it. */
+        int ps_set_lm(Pointer ps, String name, Pointer lm);
+
+        int ps_set_search(Pointer ps, String name);
+
+        /** {@code ngram_model_t *ngram_model_read(cmd_ln_t *config, const char *file, ngram_file_type_t type, logmath_t *lmath)}. */
+        Pointer ngram_model_read(Pointer config, String file, int type, Pointer logmath);
+
+        /**
+         * {@code ngram_model_t *ngram_model_set_init(cmd_ln_t *config, ngram_model_t **models, char **names,
+         * const float32 *weights, int32 n_models)}: with weights, the models are interpolated; each is retained.
+         */
+        Pointer ngram_model_set_init(Pointer config, Pointer[] models, String[] names, float[] weights, int count);
+
+        int ngram_model_free(Pointer model);
 
         /** {@code void err_set_logfp(FILE *stream)} of libsphinxbase: NULL switches its log off, process-wide. */
         void err_set_logfp(Pointer stream);

@@ -39,6 +39,13 @@ public interface SpeechRecognizer {
             return false;
         }
 
+        /**
+         * What the session has said and been told lately (its recent turns, the replies that carry the user's
+         * memories): a recognizer that can bias its vocabulary toward it does so from the next utterance on, and
+         * one that cannot ignores it. An empty list removes the bias.
+         */
+        default void context(java.util.List<String> sentences) {}
+
         /** The utterance is over: its final transcript, empty when nothing was recognized. Does not block. */
         CompletableFuture<String> end();
 

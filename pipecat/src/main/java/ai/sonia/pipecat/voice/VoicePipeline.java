@@ -1,6 +1,7 @@
 package ai.sonia.pipecat.voice;
 
 import java.io.IOException;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,8 @@ final class VoicePipeline implements VoiceTurns {
 
     private static final Logger logger = LoggerFactory.getLogger(VoicePipeline.class);
     private static final int CHUNK_BYTES = EnergyVad.SAMPLE_RATE / 10 * 2; // 100 ms
+    /** Sentences of the conversation the recognizer is biased toward. */
+    static final int CONTEXT_SENTENCES = 40;
 
     private final LiveSession session;
     private final ChatClient chat;
@@ -45,6 +48,8 @@ final class VoicePipeline implements VoiceTurns {
     private Speech speaking;
     private SpeechRecognizer.Listening listening;
     private volatile boolean ended;
+    // The session's recent sentences, newest last: what the recognizer is biased toward.
+    private final ArrayDeque<String> context = new ArrayDeque<>();
 
     VoicePipeline(LiveSession session, ChatClient chat, SpeechRecognizer recognizer, SpeechSynthesizer synthesizer,
                   Executor executor, VoiceMetrics metrics, String correlationId, boolean realtime, EnergyVad vad) {
@@ -156,6 +161,33 @@ final class VoicePipeline implements VoiceTurns {
         turn.stage("first_token_ms", (System.nanoTime() - start) / 1e6);
         if (!closed()) {
             speak(reply, turn);
+            // After the reply is out, so that rebuilding the recognizer's model does not delay its first audio.
+            remember(userText, reply);
+        }
+    }
+
+    /**
+     * Adds a turn to the session's context, the last {@link #CONTEXT_SENTENCES} sentences of what the user said
+     * and the assistant replied (replies carry the user's memories), and hands it to the recognizer.
+     */
+    private void remember(String userText, String reply) {
+        final List<String> sentences;
+        synchronized (context) {
+            context.addAll(SpokenReply.sentences(userText));
+            for (String line : reply.split("\\R")) {
+                context.addAll(SpokenReply.sentences(SpokenReply.clean(line)));
+            }
+            while (context.size() > CONTEXT_SENTENCES) {
+                context.removeFirst();
+            }
+            sentences = List.copyOf(context);
+        }
+        final SpeechRecognizer.Listening recognizing;
+        synchronized (this) {
+            recognizing = ended ? null : listening;
+        }
+        if (recognizing != null) {
+            recognizing.context(sentences);
         }
     }
 

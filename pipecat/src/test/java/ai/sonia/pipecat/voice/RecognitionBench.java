@@ -53,14 +53,28 @@ public final class RecognitionBench {
             options.addAll(List.of("-lm", lm.toString()));
             configurations.put("context LM (" + part + " conversation)", utterances -> streaming(utterances, options));
             CONTEXT.put("context LM (" + part + " conversation)", sentences);
+            // The library with the session's context interpolated with the general model (what a session does).
+            for (String weight : System.getenv().getOrDefault("CONTEXT_WEIGHTS", "0.5").split(",")) {
+                final String name = "library, context " + weight.strip() + " (" + part + ")";
+                final double w = Double.parseDouble(weight.strip());
+                configurations.put(name, utterances -> streaming(
+                        utterances, withContext(new PocketsphinxLibraryRecognizer(List.of(), 30_000, 0, w), sentences),
+                        EnergyVad.defaults(), null, 5));
+                CONTEXT.put(name, sentences);
+            }
         }
         final String only = System.getenv("WER_CONFIGS"); // a comma-separated subset, by name prefix
         if (only != null && !only.isBlank()) {
             configurations.keySet().removeIf(name -> java.util.Arrays.stream(only.split(","))
                                                                       .noneMatch(p -> name.startsWith(p.strip())));
         }
+        final com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         for (Map.Entry<String, Recognize> configuration : configurations.entrySet()) {
             final Map<String, int[]> errors = new LinkedHashMap<>();
+            // CPU of this JVM (the in-process decoders, the VAD, the feeding) over the configuration's audio.
+            final long cpuBefore = os.getProcessCpuTime();
+            double audioSeconds = 0;
             // One speaker's utterances go to one recognizer in a row, as one session's would.
             for (LabelledSpeech.Voice voice : LabelledSpeech.VOICES) {
                 final List<LabelledSpeech.Utterance> spoken = set.stream().filter(u -> u.voice().equals(voice))
@@ -71,6 +85,7 @@ public final class RecognitionBench {
                 final List<String> heard = configuration.getValue().apply(spoken);
                 for (int i = 0; i < spoken.size(); i++) {
                     final LabelledSpeech.Utterance u = spoken.get(i);
+                    audioSeconds += u.pcm().length / 2.0 / EnergyVad.SAMPLE_RATE;
                     final int wrong = LabelledSpeech.wordErrors(u.text(), heard.get(i));
                     final int words = LabelledSpeech.words(u.text()).length;
                     final List<String> keys = new ArrayList<>(List.of("all", u.noisy() ? "noisy" : "clean",
@@ -93,8 +108,20 @@ public final class RecognitionBench {
             final StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "WER %-36s", configuration.getKey()));
             errors.forEach((key, sum) -> line.append(String.format(Locale.ROOT, " %s=%.2f", key,
                                                                    (double) sum[0] / sum[1])));
+            // Only in-process recognizers count here (a process's CPU is its own).
+            line.append(String.format(Locale.ROOT, " jvm_cpu_per_audio_second=%.2f",
+                                      (os.getProcessCpuTime() - cpuBefore) / 1e9 / audioSeconds));
             System.out.println(line);
         }
+    }
+
+    // Each session's recognizer is told the context before its first utterance.
+    private static SpeechRecognizer withContext(SpeechRecognizer recognizer, List<String> sentences) {
+        return () -> {
+            final SpeechRecognizer.Listening listening = recognizer.listen();
+            listening.context(sentences);
+            return listening;
+        };
     }
 
     interface Recognize {
