@@ -9,8 +9,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -36,48 +34,32 @@ class EventFanoutAcrossReplicasTest {
     @RegisterExtension
     static final RedisServerExtension redis = new RedisServerExtension();
 
-    private static PipecatHarness replicaA;
-    private static PipecatHarness replicaB;
-
-    @BeforeAll
-    static void replicas() {
-        replicaA = new PipecatHarness(redis.env());
-        replicaB = replicaA.replica();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (replicaB != null) {
-            replicaB.close();
-        }
-        if (replicaA != null) {
-            replicaA.close();
-        }
-    }
+    @RegisterExtension
+    static final PipecatHarness.Replicas replicas = new PipecatHarness.Replicas(() -> new PipecatHarness(redis.env()));
 
     @Test
     void aClientOnOneReplicaGetsInSequenceWhatIsSentThroughTheOther() throws Exception {
-        final String id = replicaB.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        final String id = replicas.b.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
         final WsClient onA = attachOnA(id);
         final ConverseStreamTest.Stream grpcOnA = new ConverseStreamTest.Stream();
-        replicaA.async().converse(grpcOnA).onNext(attach(id));
+        replicas.a.async().converse(grpcOnA).onNext(attach(id));
 
-        final WsClient onB = replicaB.ws(id, 0);
+        final WsClient onB = replicas.b.ws(id, 0);
         for (int i = 1; i <= 3; i++) {
             onB.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"w-" + i + "\",\"text\":\"ws " + i + "\"}");
         }
         final ConverseStreamTest.Stream grpcOnB = new ConverseStreamTest.Stream();
-        final StreamObserver<ConverseRequest> requests = replicaB.async().converse(grpcOnB);
+        final StreamObserver<ConverseRequest> requests = replicas.b.async().converse(grpcOnB);
         requests.onNext(attach(id));
         requests.onNext(ConverseRequest.newBuilder().setEvent(SessionEvent.newBuilder().setType(
                 EventType.EVENT_TYPE_MESSAGE).setMessageId("g-1").setText("grpc")).build());
         awaitTurns(onB, 4);
         for (String path : List.of("/session/pause", "/session/resume")) {
-            assertThat(replicaB.rest(replicaB.token).execute(post(path, "{\"session_id\":\"" + id + "\"}"))
+            assertThat(replicas.b.rest(replicas.b.token).execute(post(path, "{\"session_id\":\"" + id + "\"}"))
                                .aggregate().join().status().code()).isEqualTo(200);
         }
 
-        final long last = lastSequence(replicaB, id);
+        final long last = lastSequence(replicas.b, id);
         final List<Long> all = LongStream.rangeClosed(1, last).boxed().toList();
         awaitSequences(onA, last);
         await().atMost(Duration.ofSeconds(10)).until(() -> grpcOnA.sequences().size() >= last);
@@ -92,7 +74,7 @@ class EventFanoutAcrossReplicasTest {
                                         "state=ACTIVE");
 
         // Replays, from a sequence number, on either replica.
-        for (PipecatHarness replica : List.of(replicaA, replicaB)) {
+        for (PipecatHarness replica : List.of(replicas.a, replicas.b)) {
             final WsClient resumed = replica.ws(id, 4);
             awaitSequences(resumed, last);
             assertThat(resumed.sequences()).isEqualTo(LongStream.rangeClosed(5, last).boxed().toList());
@@ -104,9 +86,9 @@ class EventFanoutAcrossReplicasTest {
 
     @Test
     void aUserOfAnotherTenantCannotAttachOnEitherReplica() throws Exception {
-        final String id = replicaA.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
-        final String stranger = replicaA.userToken("globex", PipecatHarness.USER);
-        for (PipecatHarness replica : List.of(replicaA, replicaB)) {
+        final String id = replicas.a.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        final String stranger = replicas.a.userToken("globex", PipecatHarness.USER);
+        for (PipecatHarness replica : List.of(replicas.a, replicas.b)) {
             final WsClient ws = replica.ws(stranger, id, 0);
             assertThat(ws.awaitClose()).isEqualTo(4001);
             assertThat(ws.sequences()).isEmpty();
@@ -131,9 +113,9 @@ class EventFanoutAcrossReplicasTest {
 
     // Messages sent through B right after `fault` reach A's client all the same, in sequence, once each.
     private static void resumesAfter(Runnable fault) throws Exception {
-        final String id = replicaA.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        final String id = replicas.a.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
         final WsClient onA = attachOnA(id);
-        final WsClient onB = replicaB.ws(id, 2);
+        final WsClient onB = replicas.b.ws(id, 2);
         onB.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"before\",\"text\":\"before\"}");
         awaitTurns(onA, 1);
 
@@ -143,13 +125,13 @@ class EventFanoutAcrossReplicasTest {
                      + "\"}");
         }
         awaitTurns(onB, 3);
-        final long last = lastSequence(replicaB, id);
+        final long last = lastSequence(replicas.b, id);
         awaitSequences(onA, last);
         assertThat(onA.sequences()).isEqualTo(LongStream.rangeClosed(1, last).boxed().toList());
         assertThat(onA.events).extracting(SessionEvent::getText).contains("echo: after 1", "echo: after 2");
         // Where operators look: the fan-out is on Redis, and subscribed again.
         await().atMost(Duration.ofSeconds(10)).untilAsserted(
-                () -> assertThat(replicaA.rest(replicaA.token).get("/status").aggregate().join().contentUtf8())
+                () -> assertThat(replicas.a.rest(replicas.a.token).get("/status").aggregate().join().contentUtf8())
                         .contains("\"event_fanout\":\"redis\"", "\"target\":\"event fan-out\"")
                         .doesNotContain("not subscribed"));
         onA.close();
@@ -158,10 +140,10 @@ class EventFanoutAcrossReplicasTest {
 
     // A WebSocket on A, attached (the session ACTIVE) and known to be so at B.
     private static WsClient attachOnA(String id) throws Exception {
-        final WsClient onA = replicaA.ws(id, 0);
+        final WsClient onA = replicas.a.ws(id, 0);
         onA.await(e -> e.getText().equals("state=ACTIVE"));
         await().atMost(Duration.ofSeconds(10)).until(
-                () -> replicaB.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build())
+                () -> replicas.b.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build())
                               .getState() == SessionState.SESSION_STATE_ACTIVE);
         return onA;
     }

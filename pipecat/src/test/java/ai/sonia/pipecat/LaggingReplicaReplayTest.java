@@ -8,8 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -34,46 +32,30 @@ class LaggingReplicaReplayTest {
     @RegisterExtension
     static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
 
-    private static PipecatHarness replicaA;
-    private static PipecatHarness replicaB;
-
-    @BeforeAll
-    static void replicas() {
-        replicaA = new PipecatHarness(postgres.stackConfig(), Map.of());
-        replicaB = replicaA.replica();
-    }
-
-    @AfterAll
-    static void stop() {
-        if (replicaB != null) {
-            replicaB.close();
-        }
-        if (replicaA != null) {
-            replicaA.close();
-        }
-    }
+    @RegisterExtension
+    static final PipecatHarness.Replicas replicas = new PipecatHarness.Replicas(() -> new PipecatHarness(postgres.stackConfig(), Map.of()));
 
     @Test
     void anAttachOnAReplicaWhoseCopyFellBehindReplaysWhatTheStoreHoldsThenLiveEvents() throws Exception {
-        final String id = replicaA.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        final String id = replicas.a.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
         // A holds the session (1 start, 2 state=ACTIVE) with a client attached.
-        final WsClient held = replicaA.ws(id, 0);
+        final WsClient held = replicas.a.ws(id, 0);
         held.await(e -> e.getText().equals("state=ACTIVE"));
 
         // Three chat turns through B, which A does not hear of.
-        final WsClient onB = replicaB.ws(id, 2);
+        final WsClient onB = replicas.b.ws(id, 2);
         for (int i = 1; i <= 3; i++) {
             onB.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"b-" + i + "\",\"text\":\"through B " + i + "\"}");
         }
         awaitTurns(onB, 3);
-        final long stored = lastSequence(replicaB, id);
+        final long stored = lastSequence(replicas.b, id);
         assertThat(stored).isGreaterThan(2 + 3 * 2);
         assertThat(held.sequences()).as("A's copy is behind").containsExactly(1L, 2L);
 
         // On A: exactly what the store holds, by WebSocket and by gRPC.
-        final WsClient replayWs = replicaA.ws(id, 0);
+        final WsClient replayWs = replicas.a.ws(id, 0);
         final ConverseStreamTest.Stream replayGrpc = new ConverseStreamTest.Stream();
-        final var grpcRequests = replicaA.async().converse(replayGrpc);
+        final var grpcRequests = replicas.a.async().converse(replayGrpc);
         grpcRequests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
         final List<Long> all = LongStream.rangeClosed(1, stored).boxed().toList();
         await().atMost(Duration.ofSeconds(10)).until(() -> replayWs.sequences().size() >= stored
@@ -90,7 +72,7 @@ class LaggingReplicaReplayTest {
         // Then live: a turn through A reaches every client on A after the replay, nothing missed or doubled.
         replayWs.send("{\"type\":\"EVENT_TYPE_MESSAGE\",\"message_id\":\"a-1\",\"text\":\"through A\"}");
         replayWs.await(e -> e.getType() == EventType.EVENT_TYPE_TURN && e.getSequence() > stored);
-        final long last = lastSequence(replicaA, id);
+        final long last = lastSequence(replicas.a, id);
         final List<Long> everything = LongStream.rangeClosed(1, last).boxed().toList();
         await().atMost(Duration.ofSeconds(10)).until(() -> replayGrpc.sequences().size() >= last
                                                            && held.sequences().size() >= last);

@@ -2,8 +2,10 @@ package ai.sonia.pipecat;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.function.Supplier;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import com.linecorp.armeria.client.WebClient;
@@ -76,6 +78,37 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
     /** {@link #replica()} with {@code changed} settings over this one's (another fan-out, say). */
     PipecatHarness replica(Map<String, String> changed) {
         return new PipecatHarness(this, changed);
+    }
+
+    /**
+     * Two replicas of a test class, {@link #a} and {@link #b} beside it ({@link #replica()}): made when the class
+     * starts by {@code first} (called then, after the engines' extensions registered before this one started),
+     * closed after it, B first.
+     */
+    static final class Replicas implements BeforeAllCallback, AfterAllCallback {
+        private final Supplier<PipecatHarness> first;
+        PipecatHarness a;
+        PipecatHarness b;
+
+        Replicas(Supplier<PipecatHarness> first) {
+            this.first = first;
+        }
+
+        @Override
+        public void beforeAll(ExtensionContext context) {
+            a = first.get();
+            b = a.replica();
+        }
+
+        @Override
+        public void afterAll(ExtensionContext context) {
+            if (b != null) {
+                b.close();
+            }
+            if (a != null) {
+                a.close();
+            }
+        }
     }
 
     // The gateway starts with the first server, on the same home, and serves every restart.
