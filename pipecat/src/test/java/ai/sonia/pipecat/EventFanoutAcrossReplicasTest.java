@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -32,9 +33,11 @@ import redis.clients.jedis.Protocol;
 class EventFanoutAcrossReplicasTest {
 
     @RegisterExtension
+    @Order(1) // started before the replicas, which are given its address
     static final RedisServerExtension redis = new RedisServerExtension();
 
     @RegisterExtension
+    @Order(2)
     static final PipecatHarness.Replicas replicas = new PipecatHarness.Replicas(() -> new PipecatHarness(redis.env()));
 
     @Test

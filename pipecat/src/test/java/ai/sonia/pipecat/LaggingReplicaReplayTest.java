@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.LongStream;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -30,9 +31,11 @@ import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
 class LaggingReplicaReplayTest {
 
     @RegisterExtension
+    @Order(1) // started before the replicas, which are given its address
     static final EmbeddedPostgresExtension postgres = new EmbeddedPostgresExtension();
 
     @RegisterExtension
+    @Order(2)
     static final PipecatHarness.Replicas replicas = new PipecatHarness.Replicas(() -> new PipecatHarness(postgres.stackConfig(), Map.of()));
 
     @Test

@@ -82,8 +82,8 @@ final class PipecatHarness implements AutoCloseable, AfterAllCallback {
 
     /**
      * Two replicas of a test class, {@link #a} and {@link #b} beside it ({@link #replica()}): made when the class
-     * starts by {@code first} (called then, after the engines' extensions registered before this one started),
-     * closed after it, B first.
+     * starts by {@code first} (called then: register it with a higher {@code @Order} than the engines' extensions
+     * it needs, which JUnit otherwise orders as it likes), closed after it, B first.
      */
     static final class Replicas implements BeforeAllCallback, AfterAllCallback {
         private final Supplier<PipecatHarness> first;
