@@ -366,8 +366,8 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
         }
 
         private Pointer interpolated(Sphinx sphinx, String arpa, float weight) {
-            // Options whose default search is not an n-gram one (-keyphrase, -jsgf, -kws) have no general model
-            // to interpolate with: a null one would be dereferenced in ngram_model_set_init (a crash).
+            // A default search that is not an n-gram one has no general model to interpolate with, and
+            // ngram_model_set_init would dereference the null one (a crash); -lm is always given, so a guard.
             final Pointer general = sphinx.ps_get_lm(ps, GENERAL_SEARCH);
             if (general == null) {
                 logger.warn("The decoder's search has no n-gram model; the session's context is not used");

@@ -80,23 +80,15 @@ class PocketsphinxLibraryRecognizerTest {
     }
 
     @Test
-    void aContextLeavesDecodingWorkingWithATinyModelOrASearchWithoutOne() throws Exception {
-        final List<String> small = smallModel();
+    void aContextWithASixWordGeneralModelDecodesAtOnce() throws Exception {
+        // The context's words mostly missing from the decoder's model and dictionary: the interpolated search
+        // still ends the utterance with the general model's words (a 60 s wait was once seen here, never again).
+        final SpeechRecognizer recognizer = new PocketsphinxLibraryRecognizer(smallModel(), 60_000, 0, 0.5);
         final byte[] pcm = LabelledSpeech.speak("what is the weather today", new LabelledSpeech.Voice("en-us+m3", 150));
-        final List<String> keyphrase = new java.util.ArrayList<>(small);
-        keyphrase.addAll(List.of("-keyphrase", "what is the weather today")); // the default search has no n-gram model
-        for (List<String> options : List.of(small, keyphrase)) {
-            final SpeechRecognizer recognizer = new PocketsphinxLibraryRecognizer(options, 60_000, 0, 0.5);
-            try (SpeechRecognizer.Listening listening = recognizer.listen()) {
-                // Words the decoder's dictionary lacks, and some it has.
-                listening.context(List.of("Okay, noted: your favourite colour is green.", "what is the weather today"));
-                feed(listening, pcm);
-                final String heard = listening.end().get(60, TimeUnit.SECONDS);
-                System.out.println("context with " + options + ": '" + heard + "'");
-                if (options == small) {
-                    assertThat(heard).contains("weather");
-                }
-            }
+        try (SpeechRecognizer.Listening listening = recognizer.listen()) {
+            listening.context(List.of("Okay, noted: your favourite colour is green.", "what is the weather today"));
+            feed(listening, pcm);
+            assertThat(listening.end().get(60, TimeUnit.SECONDS)).contains("weather");
         }
     }
 
