@@ -97,6 +97,10 @@ class PocketsphinxLibraryRecognizerTest {
         final List<String> small = smallModel();
         final byte[] pcm = Arrays.copyOf(LabelledSpeech.speak("what is the weather today",
                                                               new LabelledSpeech.Voice("en-us+m3", 150)), 16_000);
+        // Decoders of sessions before this test (another class's, in this JVM) are freed or idle first, so that
+        // none is freed while this test counts.
+        await().atMost(Duration.ofSeconds(60)).until(() -> PocketsphinxLibraryRecognizer.decoders()
+                                                           == PocketsphinxLibraryRecognizer.idleDecoders());
         final int before = PocketsphinxLibraryRecognizer.LIVE.get();
         final long threadsBefore = decoderThreads();
         final SpeechRecognizer freed = new PocketsphinxLibraryRecognizer(small, 60_000, 0);
