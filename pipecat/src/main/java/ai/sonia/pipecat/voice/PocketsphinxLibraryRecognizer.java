@@ -359,10 +359,20 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
             // The search holds its own reference to the set; a search of the same name is replaced and freed.
             final int added = sphinx.ps_set_lm(ps, CONTEXT_SEARCH, set);
             sphinx.ngram_model_free(set);
+            if (added != 0) {
+                logger.warn("pocketsphinx could not search with the context model; the general model alone is used");
+            }
             sphinx.ps_set_search(ps, added == 0 ? CONTEXT_SEARCH : GENERAL_SEARCH);
         }
 
         private Pointer interpolated(Sphinx sphinx, String arpa, float weight) {
+            // A default search that is not an n-gram one has no general model to interpolate with, and
+            // ngram_model_set_init would dereference the null one (a crash); -lm is always given, so a guard.
+            final Pointer general = sphinx.ps_get_lm(ps, GENERAL_SEARCH);
+            if (general == null) {
+                logger.warn("The decoder's search has no n-gram model; the session's context is not used");
+                return null;
+            }
             java.nio.file.Path file = null;
             try {
                 file = Files.createTempFile("sonia-context-", ".arpa");
@@ -373,12 +383,14 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
                     logger.warn("pocketsphinx could not read a context model");
                     return null;
                 }
-                final Pointer general = sphinx.ps_get_lm(ps, GENERAL_SEARCH);
                 // The set holds its own references to both models.
                 final Pointer set = sphinx.ngram_model_set_init(config, new Pointer[] {general, context},
                                                                 new String[] {"general", "context"},
                                                                 new float[] {1 - weight, weight}, 2);
                 sphinx.ngram_model_free(context);
+                if (set == null) {
+                    logger.warn("pocketsphinx could not interpolate the context model; the general model alone is used");
+                }
                 return set;
             } catch (IOException e) {
                 logger.warn("The context model could not be written", e);
@@ -411,7 +423,9 @@ public final class PocketsphinxLibraryRecognizer implements SpeechRecognizer {
                     }
                     try {
                         call.on(Binding.SPHINX);
-                    } catch (RuntimeException | LinkageError e) {
+                    } catch (RuntimeException | Error e) {
+                        // Whatever a call throws (JNA's Error included), the session's wait ends now, not at
+                        // its timeout, and the thread lives on for the calls after it.
                         logger.warn("pocketsphinx call failed", e);
                         if (result != null) {
                             result.completeExceptionally(new IOException("pocketsphinx failed: " + e, e));
