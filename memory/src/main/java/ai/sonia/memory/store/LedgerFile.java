@@ -22,7 +22,8 @@ import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The ledger's SQLite file in WAL mode, opened with the runtime's settings ({@link Sqlite}): a small pool of
- * reader connections that read concurrently with the one writer, and the writer with group commit — a
+ * reader connections that read concurrently with the one writer, each keeping its prepared statements
+ * ({@link StatementCache}), and the writer with group commit — a
  * single thread takes every queued write, runs each inside its own savepoint of one transaction, and
  * commits them together, so one fsync acknowledges many writes. A write that fails rolls back to its
  * savepoint alone; a caller is answered only after the commit that holds its write. A storage fault is
@@ -63,7 +64,7 @@ final class LedgerFile implements AutoCloseable {
             migrate.run(writer);
             for (int i = 0; i < readerCount; i++) {
                 final Connection reader = open(file, fullSync);
-                readers.add(reader);
+                readers.add(StatementCache.wrap(reader));
                 allReaders.add(reader);
             }
         } catch (SQLException e) {
