@@ -369,6 +369,13 @@ public final class MemoryBench {
         row("BM25, very common terms \"the user\" (top 50)",
             pair(50, q -> engine.bm25("the user", filter, 50, new HashMap<>()),
             q -> lucene.bm25("t", "the user", 50)));
+        // The same two without the ledger check: where the BM25 gap is (the engine's Lucene search, or SQLite).
+        row("BM25, 2-4 rare-ish terms, engine index only, no ledger check (top 50)",
+            pair(queries, q -> engine.index().bm25("t", SearchPipeline.queryWords(texts.get(q)), 50),
+                 q -> lucene.bm25("t", texts.get(q), 50)));
+        row("BM25, \"the user\", engine index only, no ledger check (top 50)",
+            pair(50, q -> engine.index().bm25("t", SearchPipeline.queryWords("the user"), 50),
+                 q -> lucene.bm25("t", "the user", 50)));
         // The BM25 path deleted from the engine, measured on the same texts: SQLite FTS5 (porter unicode61, as
         // the ledger had it), without the ledger's filter join.
         try (Connection fts = DriverManager.getConnection("jdbc:sqlite:" + root.resolve("fts-" + System.nanoTime() + ".db"))) {
