@@ -6,11 +6,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.slf4j.Logger;
@@ -44,7 +45,8 @@ final class LedgerFile implements AutoCloseable {
 
     private final Path file;
     private final Connection writer;
-    private final BlockingQueue<Connection> readers;
+    /** Idle readers, the most recently used first: a lone caller keeps reusing one, whose page cache is warm. */
+    private final BlockingDeque<Connection> readers;
     private final List<Connection> allReaders = new ArrayList<>();
     private final StoreHealth health;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
@@ -54,7 +56,7 @@ final class LedgerFile implements AutoCloseable {
     /** Opens (creating if needed) the file; {@code migrate} brings the writer's schema up to date first. */
     LedgerFile(Path file, int readerCount, boolean fullSync, Work<Void> migrate) {
         this.file = file;
-        readers = new ArrayBlockingQueue<>(readerCount);
+        readers = new LinkedBlockingDeque<>(readerCount);
         try {
             writer = open(file, fullSync);
         } catch (SQLException e) {
@@ -92,7 +94,7 @@ final class LedgerFile implements AutoCloseable {
     <T> T read(Work<T> read) {
         final Connection connection;
         try {
-            connection = readers.take();
+            connection = readers.takeFirst();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a reader", e);
@@ -102,7 +104,7 @@ final class LedgerFile implements AutoCloseable {
         } catch (SQLException e) {
             throw failure(e);
         } finally {
-            readers.add(connection);
+            readers.addFirst(connection);
         }
     }
 
