@@ -6,11 +6,12 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.LinkedBlockingQueue;
 
 import org.slf4j.Logger;
@@ -22,7 +23,8 @@ import ai.sonia.runtime.store.StoreHealth;
 
 /**
  * The ledger's SQLite file in WAL mode, opened with the runtime's settings ({@link Sqlite}): a small pool of
- * reader connections that read concurrently with the one writer, and the writer with group commit — a
+ * reader connections that read concurrently with the one writer, each keeping its prepared statements
+ * ({@link StatementCache}), and the writer with group commit — a
  * single thread takes every queued write, runs each inside its own savepoint of one transaction, and
  * commits them together, so one fsync acknowledges many writes. A write that fails rolls back to its
  * savepoint alone; a caller is answered only after the commit that holds its write. A storage fault is
@@ -43,7 +45,8 @@ final class LedgerFile implements AutoCloseable {
 
     private final Path file;
     private final Connection writer;
-    private final BlockingQueue<Connection> readers;
+    /** Idle readers, the most recently used first: a lone caller keeps reusing one, whose page cache is warm. */
+    private final BlockingDeque<Connection> readers;
     private final List<Connection> allReaders = new ArrayList<>();
     private final StoreHealth health;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
@@ -53,7 +56,7 @@ final class LedgerFile implements AutoCloseable {
     /** Opens (creating if needed) the file; {@code migrate} brings the writer's schema up to date first. */
     LedgerFile(Path file, int readerCount, boolean fullSync, Work<Void> migrate) {
         this.file = file;
-        readers = new ArrayBlockingQueue<>(readerCount);
+        readers = new LinkedBlockingDeque<>(readerCount);
         try {
             writer = open(file, fullSync);
         } catch (SQLException e) {
@@ -63,7 +66,7 @@ final class LedgerFile implements AutoCloseable {
             migrate.run(writer);
             for (int i = 0; i < readerCount; i++) {
                 final Connection reader = open(file, fullSync);
-                readers.add(reader);
+                readers.add(StatementCache.wrap(reader));
                 allReaders.add(reader);
             }
         } catch (SQLException e) {
@@ -91,7 +94,7 @@ final class LedgerFile implements AutoCloseable {
     <T> T read(Work<T> read) {
         final Connection connection;
         try {
-            connection = readers.take();
+            connection = readers.takeFirst();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for a reader", e);
@@ -101,7 +104,7 @@ final class LedgerFile implements AutoCloseable {
         } catch (SQLException e) {
             throw failure(e);
         } finally {
-            readers.add(connection);
+            readers.addFirst(connection);
         }
     }
 

@@ -87,6 +87,9 @@ public final class MemoryBench {
     // service would with services.memory.embeddingThreads.
     private static final Embedder embedder = Embedder.bundled(
             Duration.ofMinutes(5), Integer.getInteger("bench.embeddingThreads", 0), 32, Boolean.getBoolean("bench.padded"));
+    /** Memories each store-service run stores, and the warm-up stores before it (tiny in CI). */
+    private static final int STORE_COUNT = Integer.getInteger("bench.storeCount", 400);
+    private static final int STORE_WARMUP = Integer.getInteger("bench.storeWarmup", 64);
     private static final int[] STORE_CLIENTS = Arrays.stream(System.getProperty("bench.storeClients", "1,8").split(","))
                                                      .mapToInt(c -> Integer.parseInt(c.trim())).toArray();
     private static Path root;
@@ -107,7 +110,7 @@ public final class MemoryBench {
         if (sections.contains("store-service")) {
             System.out.println("| path | memories/s | process CPU ms a memory |");
             System.out.println("|---|---|---|");
-            storeService(storeTexts().subList(0, 400));
+            storeService(storeTexts().subList(0, STORE_COUNT));
         }
         if (sections.contains("scale")) {
             for (String n : System.getProperty("bench.sizes", "10000,100000").split(",")) {
@@ -259,7 +262,7 @@ public final class MemoryBench {
                           texts.size() / seconds(start));
         close(batched);
 
-        final List<String> slice = texts.subList(0, 400);
+        final List<String> slice = texts.subList(0, STORE_COUNT);
         for (int clients : STORE_CLIENTS) {
             final Engine engine = engine("store-rpc-" + clients, 20_000);
             start = System.nanoTime();
@@ -303,7 +306,7 @@ public final class MemoryBench {
             server.start();
             final MemoryServiceBlockingStub stub = MemoryServiceGrpc.newBlockingStub(server.channel()).withInterceptors(
                     new ServiceCredentialInterceptor(ServiceCredentials.of(server.stackConfig()), "bench"));
-            for (int i = 0; i < 64; i++) {
+            for (int i = 0; i < STORE_WARMUP; i++) {
                 stub.storeMemory(storeRequest("warm up the service " + i)); // the first waits for the model
             }
             final Map<String, Long> threadsBefore = threadCpu();
@@ -366,6 +369,13 @@ public final class MemoryBench {
         row("BM25, very common terms \"the user\" (top 50)",
             pair(50, q -> engine.bm25("the user", filter, 50, new HashMap<>()),
             q -> lucene.bm25("t", "the user", 50)));
+        // The same two without the ledger check: where the BM25 gap is (the engine's Lucene search, or SQLite).
+        row("BM25, 2-4 rare-ish terms, engine index only, no ledger check (top 50)",
+            pair(queries, q -> engine.index().bm25("t", SearchPipeline.queryWords(texts.get(q)), 50),
+                 q -> lucene.bm25("t", texts.get(q), 50)));
+        row("BM25, \"the user\", engine index only, no ledger check (top 50)",
+            pair(50, q -> engine.index().bm25("t", SearchPipeline.queryWords("the user"), 50),
+                 q -> lucene.bm25("t", "the user", 50)));
         // The BM25 path deleted from the engine, measured on the same texts: SQLite FTS5 (porter unicode61, as
         // the ledger had it), without the ledger's filter join.
         try (Connection fts = DriverManager.getConnection("jdbc:sqlite:" + root.resolve("fts-" + System.nanoTime() + ".db"))) {
