@@ -40,7 +40,7 @@ import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.cluster.SharedEngine;
 import ai.sonia.runtime.edge.OriginPolicy;
 import ai.sonia.runtime.edge.WebSocketLengthGuard;
-import ai.sonia.runtime.limits.Bucket4jRateLimiter;
+import ai.sonia.runtime.limits.RateLimiter;
 import ai.sonia.runtime.store.Postgres;
 import io.grpc.ManagedChannel;
 
@@ -71,9 +71,10 @@ public final class PipecatModule implements ServiceModule {
         // With shared.engine redis, replicas hear each other's events of the sessions they hold.
         final EventFanout fanout = SharedEngine.redis(config).<EventFanout>map(RedisEventFanout::new)
                                                .orElse(EventFanout.LOCAL);
+        // Each session's event budget: one across the replicas with shared.engine redis (a client may send through any).
         final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE, fanout,
                                                Clock.systemUTC(), pipecat.maxLiveSessions(),
-                                               pipecat.replayEvents(), new Bucket4jRateLimiter(),
+                                               pipecat.replayEvents(), RateLimiter.of(config, spec().name()),
                                                pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
         // Storage, engine processes and replies run on Armeria's bounded blocking pool, never on an event loop.

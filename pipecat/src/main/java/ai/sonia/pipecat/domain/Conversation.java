@@ -104,8 +104,7 @@ public final class Conversation {
             return;
         }
         try {
-            final LiveSession target = sessions.open(principal, sessionId);
-            target.attach(sink, lastSequence, correlationId);
+            final LiveSession target = sessions.attach(principal, sessionId, sink, lastSequence, correlationId);
             out.attached();
             session = target;
             if (target.snapshot().getVoice() && voice.available()) {

@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 
 import com.google.protobuf.Timestamp;
@@ -40,6 +41,8 @@ public final class LiveSession {
     private final ArrayDeque<SessionEvent> replay;
     private final TurnLine turns;
     private final Principal owner;
+    // Attaches in progress: the session is not unloaded while one is (see Sessions#attach).
+    private final AtomicInteger holds = new AtomicInteger();
     private Session snapshot;
     // The newest sequence kept for replay and delivered to the sinks.
     private long delivered;
@@ -243,6 +246,18 @@ public final class LiveSession {
     /** Stops delivering to a sink. */
     public void detach(EventSink sink) {
         sinks.remove(sink);
+    }
+
+    void hold() {
+        holds.incrementAndGet();
+    }
+
+    void unhold() {
+        holds.decrementAndGet();
+    }
+
+    boolean held() {
+        return holds.get() > 0;
     }
 
     /** How many connections are attached. */

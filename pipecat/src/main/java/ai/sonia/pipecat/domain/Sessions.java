@@ -354,24 +354,52 @@ public final class Sessions {
     }
 
     /**
-     * The live session to attach to; NOT_FOUND when unknown or not the principal's (checked first, so a
-     * closed session of somebody else does not show), INVALID_TRANSITION when closed.
+     * Attaches {@code sink} to a live session (see {@link LiveSession#attach}) and returns it; NOT_FOUND when unknown
+     * or not the principal's (checked first, so a closed session of somebody else does not show), INVALID_TRANSITION
+     * when closed.
+     *
+     * <p>The session is looked up and held in one step, so a connection leaving meanwhile cannot unload it between the
+     * lookup and the attach: the sink always ends on the copy this replica holds, the one the fan-out feeds.
      *
      * <p>On a store other replicas share, the session held here is first brought up to what the store holds: its copy
      * may be behind (a fan-out message lost, a resync not yet run, no fan-out at all), and the store is the log, so an
      * attach replays everything stored before it, then what comes after.
      */
-    public LiveSession open(Principal principal, String sessionId) {
-        final LiveSession session = load(owned(principal, sessionId).getSessionId());
-        if (store.shared() && !session.catchUp()) {
-            // Deleted through another replica, and this one has not heard of it yet.
-            session.deleted();
-            unload(sessionId, session);
-            throw SessionStore.notFound(sessionId);
+    public LiveSession attach(Principal principal, String sessionId, EventSink sink, long lastSequence,
+                              String correlationId) {
+        final LiveSession session = open(principal, sessionId, true);
+        try {
+            session.attach(sink, lastSequence, correlationId);
+        } finally {
+            session.unhold();
+            release(session); // unless attached
         }
-        if (session.state() == SessionState.SESSION_STATE_CLOSED) {
-            unload(sessionId, session);
-            throw LiveSession.invalidTransition(sessionId, session.state(), "attach to");
+        return session;
+    }
+
+    /** The live session {@link #attach} would attach to, with its errors, without attaching. */
+    public LiveSession open(Principal principal, String sessionId) {
+        return open(principal, sessionId, false);
+    }
+
+    private LiveSession open(Principal principal, String sessionId, boolean hold) {
+        final LiveSession session = load(owned(principal, sessionId).getSessionId(), hold);
+        try {
+            if (store.shared() && !session.catchUp()) {
+                // Deleted through another replica, and this one has not heard of it yet.
+                session.deleted();
+                unload(sessionId, session);
+                throw SessionStore.notFound(sessionId);
+            }
+            if (session.state() == SessionState.SESSION_STATE_CLOSED) {
+                unload(sessionId, session);
+                throw LiveSession.invalidTransition(sessionId, session.state(), "attach to");
+            }
+        } catch (RuntimeException e) {
+            if (hold) {
+                session.unhold();
+            }
+            throw e;
         }
         return session;
     }
@@ -397,15 +425,19 @@ public final class Sessions {
 
     /** Forgets the in-memory state of a session nobody is attached to (it stays in the store). */
     public void release(LiveSession session) {
-        if (session.attached() == 0) {
-            unload(session.id(), session);
-        }
+        unload(session.id(), session, true);
     }
 
-    // Forgets a session held in memory (unless another took its place) and stops following its events.
     private void unload(String sessionId, LiveSession session) {
+        unload(sessionId, session, false);
+    }
+
+    // Forgets a session held in memory (unless another took its place, or it is in use and {@code onlyIdle}) and stops
+    // following its events. In use is checked in the step that forgets it: held first, as an attach adds its sink
+    // before it lets go.
+    private void unload(String sessionId, LiveSession session, boolean onlyIdle) {
         loaded.computeIfPresent(sessionId, (id, held) -> {
-            if (held != session) {
+            if (held != session || onlyIdle && (session.held() || session.attached() > 0)) {
                 return held;
             }
             fanout.unfollow(id);
@@ -460,22 +492,41 @@ public final class Sessions {
     }
 
     private LiveSession load(String sessionId) {
+        return load(sessionId, false);
+    }
+
+    // The session held here, loaded from the store when it is not; with {@code hold}, held (not unloaded by a release)
+    // from the same step, until LiveSession#unhold.
+    private LiveSession load(String sessionId, boolean hold) {
         requireId(sessionId);
         final LiveSession existing = loaded.get(sessionId);
-        if (existing != null) {
+        if (existing != null && !hold) {
             return existing;
         }
-        final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
-        final boolean[] created = new boolean[1];
-        final LiveSession session = loaded.computeIfAbsent(sessionId, id -> {
-            created[0] = true;
-            return new LiveSession(store, publisher, fanout, clock, stored, replayEvents,
-                                   turns.computeIfAbsent(id, unused -> new TurnLine(maxWaitingTurns)));
+        final Session stored = existing != null ? null
+                                                : store.find(sessionId)
+                                                       .orElseThrow(() -> SessionStore.notFound(sessionId));
+        final LiveSession session = loaded.compute(sessionId, (id, held) -> {
+            LiveSession use = held;
+            if (use == null) {
+                final Session from = stored != null ? stored : store.find(id).orElse(null);
+                if (from == null) {
+                    return null;
+                }
+                use = new LiveSession(store, publisher, fanout, clock, from, replayEvents,
+                                      turns.computeIfAbsent(id, unused -> new TurnLine(maxWaitingTurns)));
+                // What other replicas append from now on comes here; the fan-out resyncs (reads the store) once it
+                // listens, so what they appended since the store was read is not missed either. Followed in this
+                // step, so it is ordered with the unfollow of a copy unloaded before.
+                fanout.follow(id);
+            }
+            if (hold) {
+                use.hold();
+            }
+            return use;
         });
-        if (created[0]) {
-            // What other replicas append from now on comes here; the fan-out resyncs (reads the store) once it
-            // listens, so what they appended since the store was read above is not missed either.
-            fanout.follow(sessionId);
+        if (session == null) {
+            throw SessionStore.notFound(sessionId);
         }
         return session;
     }

@@ -11,7 +11,6 @@ import ai.sonia.runtime.cluster.SharedEngine;
  * {@code limit.period()}; a key's first call fixes its limit. Answers are in whole seconds, as Retry-After
  * wants them. {@link #of} picks the implementation the config's {@code shared.engine} names: in-process
  * ({@link Bucket4jRateLimiter}), or buckets in Redis that every replica shares ({@link RedisRateLimiter}).
- * Pipecat's per-session limits stay in-process: a session lives on one replica.
  */
 public interface RateLimiter {
 
