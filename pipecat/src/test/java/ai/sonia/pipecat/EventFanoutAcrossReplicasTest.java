@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -31,10 +32,13 @@ import redis.clients.jedis.Protocol;
  */
 class EventFanoutAcrossReplicasTest {
 
+    // Redis first: the replicas' config names its port.
     @RegisterExtension
+    @Order(1)
     static final RedisServerExtension redis = new RedisServerExtension();
 
     @RegisterExtension
+    @Order(2)
     static final PipecatHarness.Replicas replicas = new PipecatHarness.Replicas(() -> new PipecatHarness(redis.env()));
 
     @Test
