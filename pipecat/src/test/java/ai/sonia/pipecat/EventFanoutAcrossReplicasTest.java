@@ -32,8 +32,9 @@ import redis.clients.jedis.Protocol;
  */
 class EventFanoutAcrossReplicasTest {
 
+    // Redis first: the replicas' config names its port.
     @RegisterExtension
-    @Order(1) // started before the replicas, which are given its address
+    @Order(1)
     static final RedisServerExtension redis = new RedisServerExtension();
 
     @RegisterExtension

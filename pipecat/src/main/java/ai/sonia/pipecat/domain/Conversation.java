@@ -136,12 +136,12 @@ public final class Conversation {
         if (current == null) {
             return;
         }
-        final long retryMillis = sessions.tryAcquireEvent(current.id());
-        if (retryMillis > 0) {
-            refuse("event rate limit of the session reached", event.getMessageId(), retryMillis);
-            return;
-        }
         try {
+            final long retryMillis = sessions.tryAcquireEvent(current.id());
+            if (retryMillis > 0) {
+                refuse("event rate limit of the session reached", event.getMessageId(), retryMillis);
+                return;
+            }
             switch (event.getType()) {
                 case EVENT_TYPE_STATUS -> {
                     current.touch();
