@@ -248,6 +248,7 @@ final class AdversarialCorpus {
         // out of reach.
         final String host = "/proc/" + ProcessHandle.current().pid();
         sh(c, "processes", Expect.REFUSED, "cat", host + "/cmdline");
+        // /proc/<pid>/root: that process's view of the host's file system (not a path of this machine).
         sh(c, "processes", Expect.REFUSED, "ls", host + "/root/");
         sh(c, "processes", Expect.REFUSED, "pgrep", "java");
         tool(c, "processes", "system.info", "{}", Expect.RAN);

@@ -482,12 +482,7 @@ public final class Sessions {
 
     /** 0 when a client event of the session fits in its per-minute budget; otherwise milliseconds until it would. */
     public long tryAcquireEvent(String sessionId) {
-        try {
-            return limiter.tryTake(sessionId, eventsPerSession) * 1000;
-        } catch (RuntimeException e) {
-            // On Redis, a restart leaves the pool a dead connection that the call finding it drops: once more.
-            return limiter.tryTake(sessionId, eventsPerSession) * 1000;
-        }
+        return limiter.tryTake(sessionId, eventsPerSession) * 1000;
     }
 
     private static void requireId(String sessionId) {

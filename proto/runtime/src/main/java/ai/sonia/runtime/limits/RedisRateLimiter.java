@@ -3,6 +3,7 @@ package ai.sonia.runtime.limits;
 import java.util.List;
 
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
  * The {@link RateLimiter} every replica of a service shares ({@code shared.engine: redis}): each key's bucket
@@ -78,8 +79,18 @@ public final class RedisRateLimiter implements RateLimiter {
         redis.del(prefix + key);
     }
 
-    @SuppressWarnings("unchecked")
+    // Once more on a broken connection: after a Redis restart the pool still holds connections to the old server,
+    // and the call that finds one drops it; the next call gets a fresh one. A server still down fails again.
     private List<Long> run(String key, Limit limit, long tokens, String mode) {
+        try {
+            return eval(key, limit, tokens, mode);
+        } catch (JedisConnectionException e) {
+            return eval(key, limit, tokens, mode);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Long> eval(String key, Limit limit, long tokens, String mode) {
         final long periodMicros = Math.max(1, limit.period().toNanos() / 1_000);
         return (List<Long>) redis.eval(BUCKET, List.of(prefix + key),
                                        List.of(Long.toString(limit.tokens()), Long.toString(periodMicros),

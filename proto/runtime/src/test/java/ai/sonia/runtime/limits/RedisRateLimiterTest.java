@@ -49,4 +49,15 @@ class RedisRateLimiterTest extends RateLimiterContract {
         assertThat(a.secondsUntilToken("login:acme/bob", new RateLimiter.Limit(2, Duration.ofMinutes(1)))).isZero();
         assertThat(a.tryTake("user:acme/carol", limit)).isZero();
     }
+
+    @Test
+    void aRedisRestartCostsNoCallItsDeadPooledConnection() throws Exception {
+        final RateLimiter limiter = newLimiter();
+        final RateLimiter.Limit limit = new RateLimiter.Limit(4, Duration.ofHours(1));
+        assertThat(limiter.tryTake("user:acme/dora", limit)).isZero(); // a pooled connection to this server
+        redis.restart();
+        // The first call after the restart finds that connection dead: answered all the same (an empty Redis).
+        assertThat(limiter.tryTake("user:acme/dora", limit)).isZero();
+        assertThat(limiter.secondsUntilToken("user:acme/dora", limit)).isZero();
+    }
 }
