@@ -400,6 +400,9 @@ public final class MemoryBench {
         row("vectors, engine path (index + filter), top 50",
             pair(queries, q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>()),
             q -> lucene.knn("t", vectors.get(q), 50)));
+        row("vectors, engine index only, no ledger check (top 50)",
+            pair(queries, q -> engine.index().nearest("t", vectors.get(q), 50),
+            q -> lucene.knn("t", vectors.get(q), 50)));
         row("vectors, exact scan (top 10)",
             pair(queries, q -> exact.nearest(vectors.get(q), 10),
             q -> lucene.knn("t", vectors.get(q), 10)));
