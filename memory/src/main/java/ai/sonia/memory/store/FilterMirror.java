@@ -5,12 +5,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 import ai.sonia.memory.domain.MemoryFilter;
@@ -75,7 +72,14 @@ final class FilterMirror {
         + " BEGIN INSERT OR IGNORE INTO mirror_changed VALUES (OLD.memory_id); END",
     };
 
+    /** What {@link #read} gives for an id whose row is gone. */
+    private static final Entry DELETED = new Entry("", "", "", 0, 0, 0, 0, Map.of());
+
     private final Map<Long, Entry> entries = new ConcurrentHashMap<>();
+    // The writer's statements of {@link #changes}, prepared once (only the writer thread runs them).
+    private PreparedStatement changed;
+    private PreparedStatement changedMetadata;
+    private PreparedStatement clearChanged;
 
     /**
      * Installs the triggers on the writer connection {@code writer} and loads every memory; call before any
@@ -88,44 +92,40 @@ final class FilterMirror {
             }
             statement.execute("DELETE FROM mirror_changed");
         }
-        final Map<Long, Entry> all = read(writer, "SELECT " + COLUMNS + " FROM memories m",
-                                          "SELECT memory_id, key, value FROM memory_metadata");
+        final Map<Long, Entry> all;
+        try (PreparedStatement memories = writer.prepareStatement("SELECT " + COLUMNS + " FROM memories m");
+             PreparedStatement metadata = writer.prepareStatement("SELECT memory_id, key, value FROM memory_metadata")) {
+            all = read(memories, metadata);
+        }
         entries.clear();
         entries.putAll(all);
     }
 
     /**
      * On the writer, inside the transaction about to commit: the rows its statements changed, as they are now,
-     * to {@link Runnable#run} once the commit succeeded.
+     * to {@link Runnable#run} once the commit succeeded (an id without a row: deleted).
      */
     Runnable changes(Connection writer) throws SQLException {
-        final List<Long> ids = new ArrayList<>();
-        try (Statement statement = writer.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT id FROM mirror_changed")) {
-            while (rs.next()) {
-                ids.add(rs.getLong(1));
-            }
+        if (changed == null) {
+            changed = writer.prepareStatement("SELECT c.id, m.tenant, m.user_id, m.session_id, m.kind, m.state,"
+                                              + " m.expire_ms, m.create_ms, m.access_ms FROM mirror_changed c"
+                                              + " LEFT JOIN memories m ON m.id = c.id");
+            changedMetadata = writer.prepareStatement("SELECT d.memory_id, d.key, d.value FROM mirror_changed c"
+                                                      + " JOIN memory_metadata d ON d.memory_id = c.id");
+            clearChanged = writer.prepareStatement("DELETE FROM mirror_changed");
         }
-        if (ids.isEmpty()) {
+        final Map<Long, Entry> rows = read(changed, changedMetadata);
+        if (rows.isEmpty()) {
             return () -> { };
         }
-        final Map<Long, Entry> changed = read(
-                writer, "SELECT " + COLUMNS + " FROM mirror_changed c JOIN memories m ON m.id = c.id",
-                "SELECT d.memory_id, d.key, d.value FROM mirror_changed c JOIN memory_metadata d"
-                + " ON d.memory_id = c.id");
-        try (Statement statement = writer.createStatement()) {
-            statement.execute("DELETE FROM mirror_changed");
-        }
-        return () -> {
-            for (Long id : ids) {
-                final Entry entry = changed.get(id);
-                if (entry == null) {
-                    entries.remove(id);
-                } else {
-                    entries.put(id, entry);
-                }
+        clearChanged.executeUpdate();
+        return () -> rows.forEach((id, entry) -> {
+            if (entry == DELETED) {
+                entries.remove(id);
+            } else {
+                entries.put(id, entry);
             }
-        };
+        });
     }
 
     /** {@link LedgerSql#eligibleReferences}, answered from the mirror. */
@@ -145,28 +145,37 @@ final class FilterMirror {
         return entries.size();
     }
 
-    private static Map<Long, Entry> read(Connection c, String memories, String metadata) throws SQLException {
-        final Map<Long, Map<String, String>> pairs = new HashMap<>();
-        try (PreparedStatement query = c.prepareStatement(metadata); ResultSet rs = query.executeQuery()) {
-            while (rs.next()) {
-                pairs.computeIfAbsent(rs.getLong(1), id -> new TreeMap<>()).put(rs.getString(2), rs.getString(3));
-            }
-        }
+    /** The rows of {@code memories} (an id with a null tenant: no row), with their metadata. */
+    private static Map<Long, Entry> read(PreparedStatement memories, PreparedStatement metadata) throws SQLException {
         final Map<Long, Entry> read = new HashMap<>();
-        try (PreparedStatement query = c.prepareStatement(memories); ResultSet rs = query.executeQuery()) {
+        try (ResultSet rs = memories.executeQuery()) {
             while (rs.next()) {
                 final long id = rs.getLong(1);
+                final String tenant = rs.getString(2);
+                if (tenant == null) {
+                    read.put(id, DELETED);
+                    continue;
+                }
                 long expire = rs.getLong(7);
                 if (rs.wasNull()) {
                     expire = Long.MAX_VALUE;
                 }
-                final long create = rs.getLong(8);
-                final long access = rs.getLong(9);
-                read.put(id, new Entry(rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
-                                       rs.getInt(6), expire, Math.max(create, access),
-                                       Map.copyOf(pairs.getOrDefault(id, Map.of()))));
+                read.put(id, new Entry(tenant, rs.getString(3), rs.getString(4), rs.getInt(5), rs.getInt(6), expire,
+                                       Math.max(rs.getLong(8), rs.getLong(9)), Map.of()));
             }
         }
+        if (read.isEmpty()) {
+            return read;
+        }
+        final Map<Long, Map<String, String>> pairs = new HashMap<>();
+        try (ResultSet rs = metadata.executeQuery()) {
+            while (rs.next()) {
+                pairs.computeIfAbsent(rs.getLong(1), id -> new HashMap<>()).put(rs.getString(2), rs.getString(3));
+            }
+        }
+        pairs.forEach((id, map) -> read.computeIfPresent(id, (key, entry) -> entry == DELETED ? entry
+                : new Entry(entry.tenant(), entry.user(), entry.session(), entry.kind(), entry.state(), entry.expireMs(),
+                            entry.referenceMs(), Map.copyOf(map))));
         return read;
     }
 }

@@ -406,6 +406,33 @@ public abstract class MemoryStoreContract {
                 }
             }
         }
+        // Concurrent writers share group commits, some of them rolled back (a supersede of no memory).
+        final ExecutorService writers = Executors.newFixedThreadPool(8);
+        try {
+            final List<Future<Long>> stored = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                final int n = i;
+                final long at = now;
+                stored.add(writers.submit(() -> {
+                    try {
+                        return store.store(memory(scope("a", ""), "concurrent " + n,
+                                                  n % 3 == 0 ? "memories/" + "0".repeat(32) : "", null),
+                                           ACTOR, at).row().id();
+                    } catch (DomainException e) {
+                        return -1L;
+                    }
+                }));
+            }
+            for (Future<Long> id : stored) {
+                ids.add(id.get());
+            }
+        } finally {
+            writers.shutdown();
+        }
+        final MemoryFilter all = new MemoryFilter("a", "", "", List.of(), new TreeMap<>(), false, now);
+        final Map<Long, Long> expected = new java.util.HashMap<>();
+        store.eligible(all, ids).forEach((id, r) -> expected.put(id, r.referenceMs()));
+        assertThat(store.eligibleReferences(all, ids)).isEqualTo(expected);
     }
 
     protected static void assertNotFound(ThrowingCallable call) {
