@@ -160,7 +160,8 @@ final class FilterMirror {
                 if (rs.wasNull()) {
                     expire = Long.MAX_VALUE;
                 }
-                read.put(id, new Entry(tenant, rs.getString(3), rs.getString(4), rs.getInt(5), rs.getInt(6), expire,
+                // Interned: a tenant's, user's or session's name is shared by many memories.
+                read.put(id, new Entry(tenant.intern(), rs.getString(3).intern(), rs.getString(4).intern(), rs.getInt(5), rs.getInt(6), expire,
                                        Math.max(rs.getLong(8), rs.getLong(9)), Map.of()));
             }
         }
