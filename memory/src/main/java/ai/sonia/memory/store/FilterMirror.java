@@ -140,11 +140,6 @@ final class FilterMirror {
         return references;
     }
 
-    /** How many memories the mirror holds. */
-    int size() {
-        return entries.size();
-    }
-
     /** The rows of {@code memories} (an id with a null tenant: no row), with their metadata. */
     private static Map<Long, Entry> read(PreparedStatement memories, PreparedStatement metadata) throws SQLException {
         final Map<Long, Entry> read = new HashMap<>();
