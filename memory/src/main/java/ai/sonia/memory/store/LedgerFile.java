@@ -51,11 +51,17 @@ final class LedgerFile implements AutoCloseable {
     private final StoreHealth health;
     private final BlockingQueue<Task<?>> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
+    private final Work<Runnable> beforeCommit;
     private volatile boolean closed;
 
-    /** Opens (creating if needed) the file; {@code migrate} brings the writer's schema up to date first. */
-    LedgerFile(Path file, int readerCount, boolean fullSync, Work<Void> migrate) {
+    /**
+     * Opens (creating if needed) the file; {@code migrate} brings the writer's schema up to date first.
+     * {@code beforeCommit} runs on the writer inside each group's transaction just before its commit; what it
+     * returns runs once the commit succeeded, before the group's writers are answered.
+     */
+    LedgerFile(Path file, int readerCount, boolean fullSync, Work<Void> migrate, Work<Runnable> beforeCommit) {
         this.file = file;
+        this.beforeCommit = beforeCommit;
         readers = new LinkedBlockingDeque<>(readerCount);
         try {
             writer = open(file, fullSync);
@@ -188,14 +194,15 @@ final class LedgerFile implements AutoCloseable {
         if (batch.isEmpty()) {
             return;
         }
-        final List<Runnable> completions = new ArrayList<>(batch.size());
+        final List<Runnable> completions = new ArrayList<>(batch.size() + 1);
         try (Statement statement = writer.createStatement()) {
             statement.execute("BEGIN IMMEDIATE");
             for (Task<?> task : batch) {
                 completions.add(runInSavepoint(statement, task));
             }
+            completions.add(0, beforeCommit.run(writer));
             statement.execute("COMMIT");
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
             logger.error("Group commit of {} writes failed", batch.size(), e);
             rollbackQuietly();
             batch.forEach(task -> task.result().completeExceptionally(e));

@@ -6,8 +6,10 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
+import ai.sonia.memory.domain.MemoryFilter;
 import ai.sonia.runtime.store.Migrations;
 
 /**
@@ -62,10 +64,12 @@ public final class SqliteMemoryStore extends LedgerStore {
     };
 
     private final LedgerFile file;
+    private final FilterMirror mirror;
 
-    private SqliteMemoryStore(LedgerFile file, boolean outbox) {
+    private SqliteMemoryStore(LedgerFile file, FilterMirror mirror, boolean outbox) {
         super(DIALECT, outbox);
         this.file = file;
+        this.mirror = mirror;
     }
 
     /** Opens (creating and migrating if needed) the ledger at {@code file}. */
@@ -75,10 +79,12 @@ public final class SqliteMemoryStore extends LedgerStore {
 
     /** {@link #open(Path, int, boolean)}, keeping the outbox of a shared search index when {@code outbox}. */
     public static SqliteMemoryStore open(Path file, int readers, boolean fullSync, boolean outbox) {
+        final FilterMirror mirror = new FilterMirror();
         return new SqliteMemoryStore(new LedgerFile(file, readers, fullSync, c -> {
             migrate(c);
+            mirror.load(c);
             return null;
-        }), outbox);
+        }, mirror::changes), mirror, outbox);
     }
 
     /**
@@ -102,6 +108,15 @@ public final class SqliteMemoryStore extends LedgerStore {
     @Override
     <T> T write(LedgerFile.Work<T> work) {
         return file.write(work);
+    }
+
+    /**
+     * Ranking's check of its candidates, from the {@link FilterMirror} of this process (the one that writes
+     * the file) instead of a query; the hits returned are still read from the ledger by {@link #eligible}.
+     */
+    @Override
+    public Map<Long, Long> eligibleReferences(MemoryFilter filter, Collection<Long> ids) {
+        return mirror.eligibleReferences(filter, ids);
     }
 
     /** The database file. */
@@ -137,7 +152,12 @@ public final class SqliteMemoryStore extends LedgerStore {
     @Override
     public void restore(Path source) {
         file.exclusive(c -> {
-            BackupFiles.restore(c, source);
+            try {
+                BackupFiles.restore(c, source);
+            } finally {
+                // Whatever the ledger holds now, even after a failed restore.
+                mirror.load(c);
+            }
             return null;
         });
     }

@@ -376,6 +376,15 @@ public final class MemoryBench {
         row("BM25, \"the user\", engine index only, no ledger check (top 50)",
             pair(50, q -> engine.index().bm25("t", SearchPipeline.queryWords("the user"), 50),
                  q -> lucene.bm25("t", "the user", 50)));
+        // Ranking's check alone (the ledger's filter and reference times of a BM25 ranking's 50 ids), beside the
+        // peer's whole query: what the check adds to the engine's path.
+        final List<List<Long>> ranked = new ArrayList<>();
+        for (String text : texts) {
+            ranked.add(engine.index().bm25("t", SearchPipeline.queryWords(text), 50).stream().map(Scored::id).toList());
+        }
+        row("ranking's check alone, the 50 ids of a BM25 ranking (Lucene: its whole BM25 query)",
+            pair(queries, q -> engine.store().eligibleReferences(filter, ranked.get(q)),
+                 q -> lucene.bm25("t", texts.get(q), 50)));
         // The BM25 path deleted from the engine, measured on the same texts: SQLite FTS5 (porter unicode61, as
         // the ledger had it), without the ledger's filter join.
         try (Connection fts = DriverManager.getConnection("jdbc:sqlite:" + root.resolve("fts-" + System.nanoTime() + ".db"))) {
@@ -399,6 +408,9 @@ public final class MemoryBench {
         }
         row("vectors, engine path (index + filter), top 50",
             pair(queries, q -> engine.vectors(vectors.get(q), filter, 50, new HashMap<>()),
+            q -> lucene.knn("t", vectors.get(q), 50)));
+        row("vectors, engine index only, no ledger check (top 50)",
+            pair(queries, q -> engine.index().nearest("t", vectors.get(q), 50),
             q -> lucene.knn("t", vectors.get(q), 50)));
         row("vectors, exact scan (top 10)",
             pair(queries, q -> exact.nearest(vectors.get(q), 10),

@@ -320,6 +320,121 @@ public abstract class MemoryStoreContract {
         assertThat(touched.memory().getAccessCount()).isEqualTo(3);
     }
 
+    /**
+     * Ranking's check ({@code eligibleReferences}, from a mirror in memory where the engine keeps one) answers
+     * what the ledger's own read ({@code eligible}) answers, for every filter, after every kind of write:
+     * stores in several scopes, kinds and metadata, supersedes, invalidations, forgets, expiry and its sweep,
+     * accesses, writes that fail and roll back, and a restore.
+     */
+    @Test
+    void rankingsCheckAgreesWithTheLedgerAfterEveryKindOfWrite() throws Exception {
+        final java.util.Random random = new java.util.Random(18);
+        final String[] tenants = {"a", "b"};
+        final String[] users = {"", "u1", "u2"};
+        final String[] sessions = {"", "s1"};
+        final MemoryKind[] kinds = {MemoryKind.MEMORY_KIND_NOTE, MemoryKind.MEMORY_KIND_FACT};
+        final List<Row> rows = new ArrayList<>();
+        final List<Long> ids = new ArrayList<>(List.of(999_999L));
+        Path backup = null;
+        long now = NOW;
+        for (int step = 0; step < 120; step++) {
+            now += 1 + random.nextInt(5);
+            final int op = random.nextInt(10);
+            if (op < 5 || rows.isEmpty()) {
+                final Scope scope = Scope.newBuilder().setTenant(tenants[random.nextInt(2)])
+                                         .setUser(users[random.nextInt(3)]).setSession(sessions[random.nextInt(2)])
+                                         .build();
+                final Memory.Builder memory = Memory.newBuilder().setText("m" + step).setScope(scope)
+                                                    .setKind(kinds[random.nextInt(2)]);
+                if (random.nextBoolean()) {
+                    memory.putMetadata("topic", random.nextBoolean() ? "x" : "y");
+                }
+                final Long expire = random.nextInt(3) == 0 ? now + random.nextInt(40) : null;
+                final Row superseded = random.nextInt(4) == 0 ? rows.get(random.nextInt(rows.size())) : null;
+                try {
+                    final Row row = store.store(new NewMemory(memory.build(), "h" + step, new float[] {1, 0, 0, 0},
+                                                              "test-model", expire,
+                                                              superseded == null ? "" : superseded.memory().getName()),
+                                                ACTOR, now).row();
+                    rows.add(row);
+                    ids.add(row.id());
+                } catch (DomainException e) {
+                    // A supersede of a memory no longer active (or of another tenant): rolled back whole.
+                }
+            } else {
+                final Row row = rows.get(random.nextInt(rows.size()));
+                final String name = row.memory().getName();
+                try {
+                    switch (op) {
+                        case 5 -> store.invalidate(name, "", ACTOR, now);
+                        case 6 -> store.forget(name, "", ACTOR, now);
+                        case 7 -> store.touch(Map.of(row.id(), new long[] {now + random.nextInt(100), 1}));
+                        case 8 -> store.expireDue(ACTOR, now, 100);
+                        default -> {
+                            if (backup == null) {
+                                backup = backupFile();
+                                store.backup(backup);
+                            } else {
+                                store.restore(backup);
+                                backup = null;
+                            }
+                        }
+                    }
+                } catch (DomainException e) {
+                    // Forgotten before: NOT_FOUND, nothing written.
+                }
+            }
+            if (step % 8 == 7) {
+                for (String tenant : tenants) {
+                    for (String user : users) {
+                        for (long at : new long[] {now, now + 20}) {
+                            final boolean inactive = random.nextInt(4) == 0;
+                            final List<Integer> kindFilter = random.nextBoolean() ? List.of()
+                                    : List.of(kinds[random.nextInt(2)].getNumber());
+                            final TreeMap<String, String> metadata = new TreeMap<>();
+                            if (random.nextInt(3) == 0) {
+                                metadata.put("topic", "x");
+                            }
+                            final MemoryFilter filter = new MemoryFilter(tenant, user, random.nextBoolean() ? "" : "s1",
+                                                                         kindFilter, metadata, inactive, at);
+                            final Map<Long, Long> expected = new java.util.HashMap<>();
+                            store.eligible(filter, ids).forEach((id, r) -> expected.put(id, r.referenceMs()));
+                            assertThat(store.eligibleReferences(filter, ids)).as("%s at step %d", filter, step)
+                                                                           .isEqualTo(expected);
+                        }
+                    }
+                }
+            }
+        }
+        // Concurrent writers share group commits, some of them rolled back (a supersede of no memory).
+        final ExecutorService writers = Executors.newFixedThreadPool(8);
+        try {
+            final List<Future<Long>> stored = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                final int n = i;
+                final long at = now;
+                stored.add(writers.submit(() -> {
+                    try {
+                        return store.store(memory(scope("a", ""), "concurrent " + n,
+                                                  n % 3 == 0 ? "memories/" + "0".repeat(32) : "", null),
+                                           ACTOR, at).row().id();
+                    } catch (DomainException e) {
+                        return -1L;
+                    }
+                }));
+            }
+            for (Future<Long> id : stored) {
+                ids.add(id.get());
+            }
+        } finally {
+            writers.shutdown();
+        }
+        final MemoryFilter all = new MemoryFilter("a", "", "", List.of(), new TreeMap<>(), false, now);
+        final Map<Long, Long> expected = new java.util.HashMap<>();
+        store.eligible(all, ids).forEach((id, r) -> expected.put(id, r.referenceMs()));
+        assertThat(store.eligibleReferences(all, ids)).isEqualTo(expected);
+    }
+
     protected static void assertNotFound(ThrowingCallable call) {
         assertThatThrownBy(call).isInstanceOfSatisfying(
                 DomainException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_NOT_FOUND));
