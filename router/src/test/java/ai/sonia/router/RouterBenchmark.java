@@ -164,26 +164,31 @@ public final class RouterBenchmark {
         final long[] grpc = new long[rounds];
         final long[] extractive = new long[rounds];
         final long[] direct = new long[rounds];
-        final HttpRequest offline = post(router.uri() + "/v1/chat:complete",
-                                         ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), routerAuth);
+        final Target offline = extractive();
         // These two paths (the gRPC client and the server's HTTP/2 gRPC path; the extractive provider) had no
         // warm-up of their own: their first calls ran in the interpreter and made the gRPC row look slower
         // than the REST one. They get the same warm-up as the targets above.
         for (int i = 0; i < n(3000); i++) {
             grpcChat();
-            unary(new Target("extractive", offline, null));
+            unary(offline);
         }
         for (int i = 0; i < rounds; i++) {
             direct[i] = unary(targets.get(0));
             final long start = System.nanoTime();
             grpcChat();
             grpc[i] = System.nanoTime() - start;
-            extractive[i] = unary(new Target("extractive", offline, null));
+            extractive[i] = unary(offline);
         }
         line("| unary, sequential, router over gRPC (no REST edge) | %s / %s | %s / %s | | |", ms(pct(direct, 50)),
              ms(pct(direct, 99)), ms(pct(grpc, 50) - pct(direct, 50)), ms(pct(grpc, 99) - pct(direct, 99)));
         line("| unary, sequential, router REST with the built-in extractive provider (no provider call), total |"
              + " — | %s / %s | | |", ms(pct(extractive, 50)), ms(pct(extractive, 99)));
+    }
+
+    /** The router's REST chat with its built-in extractive provider: the REST edge and the router, no provider call. */
+    private Target extractive() {
+        return new Target("extractive", post(router.uri() + "/v1/chat:complete",
+                                             ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), routerAuth), null);
     }
 
     private void grpcChat() {
@@ -192,21 +197,20 @@ public final class RouterBenchmark {
     }
 
     /**
-     * Calls one target ({@code direct}, {@code router}, {@code extractive} or {@code grpc}) sequentially, after a
-     * line on stderr that a profiler attached from outside waits for, and reports its p50.
+     * Calls one target ({@code direct}, {@code router}, {@code extractive} or {@code grpc}) sequentially and reports
+     * its p50 and p99; {@code bench.profileStart} and {@code bench.profileStop} (see {@link #profiler}) open an
+     * async-profiler window around exactly these calls.
      */
     private void loop(String name) {
         final int rounds = n(10_000);
         final long[] samples = new long[rounds];
-        final HttpRequest offline = post(router.uri() + "/v1/chat:complete",
-                                         ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), routerAuth);
         final Target target = switch (name) {
             case "direct" -> targets.get(0);
             case "router" -> targets.get(1);
-            case "extractive" -> new Target("extractive", offline, null);
-            default -> null;
+            case "extractive" -> extractive();
+            case "grpc" -> null;
+            default -> throw new IllegalArgumentException("bench.loop: direct, router, extractive or grpc, not " + name);
         };
-        System.err.println("LOOP START " + name);
         profiler("bench.profileStart");
         for (int i = 0; i < rounds; i++) {
             if (target != null) {
@@ -217,13 +221,7 @@ public final class RouterBenchmark {
                 samples[i] = System.nanoTime() - start;
             }
         }
-        System.err.println("LOOP END " + name);
         profiler("bench.profileStop");
-        try {
-            Thread.sleep(Long.getLong("bench.loopPauseMs", 0)); // time for that profiler to stop and dump
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
         line("| %s alone, %d calls | p50 %s ms | p99 %s ms |", name, rounds, ms(pct(samples, 50)), ms(pct(samples, 99)));
     }
 
