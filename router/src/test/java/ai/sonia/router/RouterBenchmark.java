@@ -124,6 +124,11 @@ public final class RouterBenchmark {
             }
         }
         reportedOverheadMicros.clear();
+        final String loop = System.getProperty("bench.loop"); // for a profile of one target alone
+        if (loop != null) {
+            loop(loop);
+            return;
+        }
         line("");
         line("| measure | direct p50 / p99 (ms) | router added p50 / p99 (ms) | portkey added p50 / p99 (ms) | router/portkey added p50 |");
         line("|---|---|---|---|---|");
@@ -159,20 +164,90 @@ public final class RouterBenchmark {
         final long[] grpc = new long[rounds];
         final long[] extractive = new long[rounds];
         final long[] direct = new long[rounds];
-        final HttpRequest offline = post(router.uri() + "/v1/chat:complete",
-                                         ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), routerAuth);
+        final Target offline = extractive();
+        // These two paths (the gRPC client and the server's HTTP/2 gRPC path; the extractive provider) had no
+        // warm-up of their own: their first calls ran in the interpreter and made the gRPC row look slower
+        // than the REST one. They get the same warm-up as the targets above.
+        for (int i = 0; i < n(3000); i++) {
+            grpcChat();
+            unary(offline);
+        }
         for (int i = 0; i < rounds; i++) {
             direct[i] = unary(targets.get(0));
             final long start = System.nanoTime();
-            router.stub.chat(ai.sonia.router.v1.ChatRequest.newBuilder().setModel("gpt")
-                                                            .addMessages(Requests.user("hello there")).build());
+            grpcChat();
             grpc[i] = System.nanoTime() - start;
-            extractive[i] = unary(new Target("extractive", offline, null));
+            extractive[i] = unary(offline);
         }
         line("| unary, sequential, router over gRPC (no REST edge) | %s / %s | %s / %s | | |", ms(pct(direct, 50)),
              ms(pct(direct, 99)), ms(pct(grpc, 50) - pct(direct, 50)), ms(pct(grpc, 99) - pct(direct, 99)));
         line("| unary, sequential, router REST with the built-in extractive provider (no provider call), total |"
              + " — | %s / %s | | |", ms(pct(extractive, 50)), ms(pct(extractive, 99)));
+    }
+
+    /** The router's REST chat with its built-in extractive provider: the REST edge and the router, no provider call. */
+    private Target extractive() {
+        return new Target("extractive", post(router.uri() + "/v1/chat:complete",
+                                             ROUTER_BODY.replace("\"gpt\"", "\"extractive\""), routerAuth), null);
+    }
+
+    private void grpcChat() {
+        router.stub.chat(ai.sonia.router.v1.ChatRequest.newBuilder().setModel("gpt")
+                                                        .addMessages(Requests.user("hello there")).build());
+    }
+
+    /**
+     * Calls one target ({@code direct}, {@code router}, {@code extractive} or {@code grpc}) sequentially and reports
+     * its p50 and p99; {@code bench.profileStart} and {@code bench.profileStop} (see {@link #profiler}) open an
+     * async-profiler window around exactly these calls.
+     */
+    private void loop(String name) {
+        final int rounds = n(10_000);
+        final long[] samples = new long[rounds];
+        final Target target = switch (name) {
+            case "direct" -> targets.get(0);
+            case "router" -> targets.get(1);
+            case "extractive" -> extractive();
+            case "grpc" -> null;
+            default -> throw new IllegalArgumentException("bench.loop: direct, router, extractive or grpc, not " + name);
+        };
+        profiler("bench.profileStart");
+        for (int i = 0; i < rounds; i++) {
+            if (target != null) {
+                samples[i] = unary(target);
+            } else {
+                final long start = System.nanoTime();
+                grpcChat();
+                samples[i] = System.nanoTime() - start;
+            }
+        }
+        profiler("bench.profileStop");
+        line("| %s alone, %d calls | p50 %s ms | p99 %s ms |", name, rounds, ms(pct(samples, 50)), ms(pct(samples, 99)));
+    }
+
+    private static Class<?> profilerApi;
+
+    /**
+     * Runs the async-profiler command in the system property {@code property} (e.g. {@code start,event=cpu}), when
+     * set, through the profiler's Java API in the jar named by {@code bench.profilerJar}.
+     */
+    private static void profiler(String property) {
+        final String command = System.getProperty(property);
+        if (command == null) {
+            return;
+        }
+        try {
+            if (profilerApi == null) {
+                final ClassLoader loader = new java.net.URLClassLoader(
+                        new java.net.URL[] { Path.of(System.getProperty("bench.profilerJar")).toUri().toURL() });
+                profilerApi = loader.loadClass("one.profiler.AsyncProfiler");
+            }
+            final Object instance = profilerApi.getMethod("getInstance", String.class)
+                                               .invoke(null, System.getProperty("bench.profilerLib"));
+            System.err.println(profilerApi.getMethod("execute", String.class).invoke(instance, command));
+        } catch (ReflectiveOperationException | IOException e) {
+            throw new IllegalStateException("profiler: " + e, e);
+        }
     }
 
     private void concurrent(int concurrency, int requests) throws Exception {

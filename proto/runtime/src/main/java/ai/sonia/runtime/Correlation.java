@@ -1,6 +1,7 @@
 package ai.sonia.runtime;
 
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 import org.slf4j.MDC;
@@ -57,9 +58,16 @@ public final class Correlation {
         return received != null && ACCEPTABLE.matcher(received).matches() ? received : generate();
     }
 
-    /** A new random id. */
+    /**
+     * A new random id: a version 4 UUID. An id names a request in logs and traces and is no secret (a client may
+     * choose its own), so it is drawn from {@link ThreadLocalRandom}, not from the locked {@code SecureRandom} of
+     * {@link UUID#randomUUID()} that every request of the process would queue for.
+     */
     public static String generate() {
-        return UUID.randomUUID().toString();
+        final ThreadLocalRandom random = ThreadLocalRandom.current();
+        final long high = (random.nextLong() & ~0xF000L) | 0x4000L; // version 4
+        final long low = (random.nextLong() & ~(0xC000L << 48)) | (0x8000L << 48); // IETF variant
+        return new UUID(high, low).toString();
     }
 
     private Correlation() {}

@@ -23,6 +23,17 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
 
     private static final byte[] EMPTY = new byte[0];
     private static final JsonStringEncoder json = JsonStringEncoder.getInstance();
+    /**
+     * The last event this thread encoded and its line. Every line goes to stdout and to the service's file, two
+     * appenders that encode the same event one after the other on the logging thread: the second one gets the
+     * first one's bytes (the appenders only write them) instead of building the line again.
+     */
+    private static final ThreadLocal<Encoded> last = ThreadLocal.withInitial(Encoded::new);
+
+    private static final class Encoded {
+        ILoggingEvent event;
+        byte[] line;
+    }
 
     @Override
     public byte[] headerBytes() {
@@ -31,6 +42,17 @@ public final class JsonLineEncoder extends EncoderBase<ILoggingEvent> {
 
     @Override
     public byte[] encode(ILoggingEvent event) {
+        final Encoded previous = last.get();
+        if (previous.event == event) {
+            return previous.line;
+        }
+        final byte[] encoded = encodeOnce(event);
+        previous.event = event;
+        previous.line = encoded;
+        return encoded;
+    }
+
+    private static byte[] encodeOnce(ILoggingEvent event) {
         final StringBuilder line = new StringBuilder(256);
         line.append('{');
         field(line, "timestamp", Instant.ofEpochMilli(event.getTimeStamp()).toString());

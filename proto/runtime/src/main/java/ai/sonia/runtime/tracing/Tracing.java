@@ -45,7 +45,10 @@ public final class Tracing {
 
     private Tracing(OpenTelemetrySdk sdk) {
         this.sdk = sdk;
-        grpc = GrpcTelemetry.create(sdk);
+        // No span event per message sent or received: each one measured the message through reflection on
+        // every call, and the span's own duration, status and attributes are what Sonia's traces carry (the
+        // logging exporter never wrote events).
+        grpc = GrpcTelemetry.builder(sdk).setEmitMessageEvents(false).build();
     }
 
     /** The process's tracing, made on first use from the environment. */

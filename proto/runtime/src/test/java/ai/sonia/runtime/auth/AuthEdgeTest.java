@@ -266,6 +266,11 @@ class AuthEdgeTest {
         assertThat(health.headers().get("x-content-type-options")).isEqualTo("nosniff");
         assertThat(health.headers().get("x-frame-options")).isEqualTo("DENY");
         assertThat(health.headers().get("content-security-policy")).contains("default-src 'none'");
+        // /docs keeps its own page rules, and the other headers.
+        final AggregatedHttpResponse docs = WebClient.of(base).get("/docs/").aggregate().join();
+        assertThat(docs.headers().get("x-content-type-options")).isEqualTo("nosniff");
+        assertThat(docs.headers().get("content-security-policy")).isNull();
+        assertThat(docs.headers().get("x-frame-options")).isNull();
 
         final AggregatedHttpResponse allowed = preflight("https://app.example");
         assertThat(allowed.headers().get("access-control-allow-origin")).isEqualTo("https://app.example");

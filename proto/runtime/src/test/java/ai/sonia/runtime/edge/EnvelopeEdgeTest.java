@@ -219,5 +219,8 @@ class EnvelopeEdgeTest {
         final AggregatedHttpResponse response = rest.execute(
                 RequestHeaders.of(HttpMethod.GET, "/v1/memories/ok", "x-correlation-id", "a\"b c{}")).aggregate().join();
         assertThat(response.headers().get("x-correlation-id")).isNotEqualTo("a\"b c{}").hasSize(36);
+        final java.util.UUID generated = java.util.UUID.fromString(response.headers().get("x-correlation-id"));
+        assertThat(generated.version()).isEqualTo(4);
+        assertThat(generated.variant()).isEqualTo(2);
     }
 }
