@@ -35,6 +35,7 @@ public final class StackMain {
     static final String PORTS_FILE = "ports";
     static final String TLS_FILE = "tls";
     static final String NOTICE_FILE = "notice";
+    static final String UP_FILE_PREFIX = "up.";
 
     public static void main(String[] args) {
         MDC.put("service", "sonia");
@@ -167,13 +168,13 @@ public final class StackMain {
 
     /** Every service module on the classpath, by name, in the contract's order. */
     static Map<String, ServiceModule> modules() {
+        final Map<String, ServiceModule> found = new java.util.HashMap<>(); // the first of each name, one scan
+        ServiceLoader.load(ServiceModule.class).forEach(m -> found.putIfAbsent(m.spec().name(), m));
         final Map<String, ServiceModule> byName = new LinkedHashMap<>();
         for (ai.sonia.runtime.ServiceSpec spec : ai.sonia.runtime.Stack.SERVICES) {
-            ServiceLoader.load(ServiceModule.class).stream()
-                         .map(ServiceLoader.Provider::get)
-                         .filter(m -> m.spec().name().equals(spec.name()))
-                         .findFirst()
-                         .ifPresent(m -> byName.put(spec.name(), m));
+            if (found.containsKey(spec.name())) {
+                byName.put(spec.name(), found.get(spec.name()));
+            }
         }
         return byName;
     }
@@ -188,8 +189,12 @@ public final class StackMain {
                     try (MDC.MDCCloseable ignored = MDC.putCloseable("service", module.spec().name())) {
                         final SoniaServer server = module.newServer(config);
                         try {
-                            return server.start();
-                        } catch (RuntimeException e) {
+                            server.start();
+                            // run/up.<service>: it listens (scripts/sonia up then checks its /healthz once).
+                            writeRunFile(config, UP_FILE_PREFIX + module.spec().name(),
+                                         StatusEndpoints.jvmUptimeMillis() + "\n");
+                            return server;
+                        } catch (RuntimeException | java.io.IOException e) {
                             server.close(); // what it opened (databases, their locks) is released
                             throw e;
                         }
