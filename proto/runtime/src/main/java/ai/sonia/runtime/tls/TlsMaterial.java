@@ -50,8 +50,8 @@ public record TlsMaterial(Path certChain, Path key, @Nullable Path trust, X509Ce
     /**
      * The key and certificate chain to serve. A PKCS#8 key ({@code BEGIN PRIVATE KEY}, what {@link LocalCa}
      * writes) is read with the JDK's own key factories; any other key file is read by Netty as before (with
-     * BouncyCastle, when on the classpath). Netty's reader loaded BouncyCastle's provider for every key: (700 classes of a signed jar, outside the
-     * class-data-sharing archive) took a tenth of the stack's start-up CPU (docs/benchmarks/startup.md).
+     * BouncyCastle, when on the classpath). Netty's reader loads BouncyCastle's provider even for a PKCS#8 key:
+     * ~690 classes of a signed jar, which the class-data-sharing archive skips (docs/benchmarks/startup.md).
      */
     public com.linecorp.armeria.common.TlsKeyPair keyPair() {
         final String pem;
