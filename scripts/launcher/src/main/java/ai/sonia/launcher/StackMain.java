@@ -182,6 +182,7 @@ public final class StackMain {
     /** Builds and starts the modules in parallel; on any failure stops what started and rethrows. */
     static List<SoniaServer> start(StackConfig config, List<ServiceModule> modules) throws Exception {
         final ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, modules.size()));
+        ai.sonia.runtime.StartupWork.hold(); // background work (the embedding model) waits for all six
         try {
             final List<CompletableFuture<SoniaServer>> starting = new ArrayList<>();
             for (ServiceModule module : modules) {
@@ -219,6 +220,7 @@ public final class StackMain {
             return started;
         } finally {
             pool.shutdown();
+            ai.sonia.runtime.StartupWork.release();
         }
     }
 
