@@ -29,6 +29,7 @@ import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
 import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
+import ai.sonia.runtime.StartupWork;
 import ai.sonia.runtime.client.SoniaChannels;
 import ai.sonia.runtime.store.Postgres;
 import io.grpc.ManagedChannel;
@@ -106,7 +107,7 @@ public final class MemoryModule implements ServiceModule {
                           .addService(new MemoryServiceImpl(engine, search, backups))
                           .useBlockingTaskExecutor(true)
                           .configure(sb -> sb.serverListener(ServerListener.builder()
-                                  .whenStarted(started -> embedder.startLoading()).build()))
+                                  .whenStarted(started -> StartupWork.afterStart(embedder::startLoading)).build()))
                           .readinessCheck("index", index::problem)
                           .readinessCheck("ledger", index::feedProblem)
                           .readinessCheck("embedder", embedder::problem)

@@ -43,6 +43,8 @@ public final class Embedder implements AutoCloseable {
     private static final String QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: ";
 
     private static final Logger logger = LoggerFactory.getLogger(Embedder.class);
+    /** The longest {@link #close} waits for a model still loading. */
+    static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
 
     /** A model that embeds a batch of texts in one call. */
     @FunctionalInterface
@@ -62,6 +64,7 @@ public final class Embedder implements AutoCloseable {
     private final int maxBatch;
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private volatile Thread worker;
+    private volatile Thread loader;
     private volatile boolean closed;
 
     private Embedder(String name, int dimensions, String queryInstruction, Supplier<BatchModel> factory,
@@ -128,6 +131,7 @@ public final class Embedder implements AutoCloseable {
                 model.completeExceptionally(t);
             }
         });
+        this.loader = loader;
         loader.start();
     }
 
@@ -214,10 +218,22 @@ public final class Embedder implements AutoCloseable {
         }
     }
 
-    /** Stops the model's thread; embeddings still queued fail as UNAVAILABLE. */
+    /**
+     * Stops the model's thread; embeddings still queued fail as UNAVAILABLE. A model still loading is waited for
+     * (up to {@link #CLOSE_WAIT}): a JVM that exits while ONNX Runtime creates its session crashes (SIGSEGV in
+     * libonnxruntime, an hs_err file), which a {@code down} right after {@code up} did.
+     */
     @Override
     public void close() {
         closed = true;
+        final Thread loading = loader;
+        if (loading != null && loading != Thread.currentThread()) {
+            try {
+                loading.join(CLOSE_WAIT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         final Thread thread = worker;
         if (thread != null) {
             thread.interrupt();

@@ -68,6 +68,15 @@ class EmbedderTest {
     }
 
     @Test
+    void closeReturnsWithNoModelLoadUnderWay() {
+        // A JVM that exits while ONNX Runtime creates its session crashes: close waits for the load to end.
+        final Embedder loading = Embedder.bundled(Duration.ofMinutes(2), 0, 4, false);
+        loading.startLoading();
+        loading.close();
+        assertThat(loading.problem()).isNull();
+    }
+
+    @Test
     void theBundledModelIsTheJvmsOneInstanceWhichTheRouterUsesToo() {
         embedder.embed("warm up");
         padded.embed("warm up");

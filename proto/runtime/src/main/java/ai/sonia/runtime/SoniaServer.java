@@ -89,13 +89,16 @@ public final class SoniaServer implements AutoCloseable {
     private final Server server;
     private final List<AutoCloseable> resources;
     private final List<com.google.protobuf.Descriptors.ServiceDescriptor> contract;
+    private final Map<String, String> configSummary;
 
     private SoniaServer(ServiceSpec spec, Server server, List<AutoCloseable> resources,
-                        List<com.google.protobuf.Descriptors.ServiceDescriptor> contract) {
+                        List<com.google.protobuf.Descriptors.ServiceDescriptor> contract,
+                        Map<String, String> configSummary) {
         this.spec = spec;
         this.server = server;
         this.resources = resources;
         this.contract = contract;
+        this.configSummary = configSummary;
     }
 
     /**
@@ -136,6 +139,11 @@ public final class SoniaServer implements AutoCloseable {
     /** The service's contract. */
     public ServiceSpec spec() {
         return spec;
+    }
+
+    /** The configuration summary its {@code /status} shows (bind, tls, the service's own keys). */
+    public Map<String, String> configSummary() {
+        return configSummary;
     }
 
     /** Every HTTP route it serves (gRPC, REST, WebSocket, status), for tests that must cover them all. */
@@ -442,8 +450,9 @@ public final class SoniaServer implements AutoCloseable {
                 probe = new DependencyProbe(config, spec, dependencies);
                 resources.add(probe);
             }
+            final Map<String, String> summary = summary(port, tls);
             final StatusEndpoints status = new StatusEndpoints(
-                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary(port, tls), liveSummary,
+                    spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary, liveSummary,
                     probe, externalDependencies);
             DependencyProbe requiredProbe = null;
             if (!requiredDependencies.isEmpty()) {
@@ -493,7 +502,7 @@ public final class SoniaServer implements AutoCloseable {
             sb.decorator(new CorrelationDecorator(spec.name()));
             self[0] = sb.build();
             resources.add(registry::close);
-            return new SoniaServer(spec, self[0], List.copyOf(resources), contract);
+            return new SoniaServer(spec, self[0], List.copyOf(resources), contract, java.util.Collections.unmodifiableMap(summary));
         }
 
         private Map<String, String> summary(int port, TlsMaterial tls) {

@@ -148,27 +148,40 @@ final class OperatorCommands {
         } else {
             return usage("tls [--port N]");
         }
+        try {
+            tlsLines(config, port).forEach(out::println);
+            return 0;
+        } catch (IllegalStateException e) {
+            err.println("sonia: tls: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    /**
+     * What {@code tls} prints for the gateway at {@code port}: the URL and certificate, its SHA-256 fingerprint
+     * and the line that trusts the CA; {@link IllegalStateException} saying why when there is no certificate.
+     */
+    static List<String> tlsLines(StackConfig config, int port) {
         final TlsSettings settings = TlsSettings.from(config);
         final Path cert = settings.cert() != null ? settings.cert() : settings.directory().resolve("server.pem");
         final Path ca = settings.ca() != null ? settings.ca() : settings.directory().resolve("ca.pem");
         if (!settings.enabled() || !Files.isReadable(cert)) {
-            err.println("sonia: tls: no certificate at " + cert + " (TLS off, or Sonia not started yet)");
-            return 1;
+            throw new IllegalStateException("no certificate at " + cert + " (TLS off, or Sonia not started yet)");
         }
         final String fingerprint;
         try (InputStream in = Files.newInputStream(cert)) {
             fingerprint = TlsMaterial.fingerprint(
                     (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in));
         } catch (IOException | CertificateException e) {
-            err.println("sonia: tls: cannot read the certificate " + cert + ": " + e.getMessage());
-            return 1;
+            throw new IllegalStateException("cannot read the certificate " + cert + ": " + e.getMessage(), e);
         }
-        out.println("TLS: https://localhost:" + port + " (gRPC over TLS on the same port), certificate " + cert);
-        out.println("     SHA-256 " + fingerprint);
+        final List<String> lines = new java.util.ArrayList<>(List.of(
+                "TLS: https://localhost:" + port + " (gRPC over TLS on the same port), certificate " + cert,
+                "     SHA-256 " + fingerprint));
         if (Files.isReadable(ca)) {
-            out.println("     trust: curl --cacert " + ca + " https://localhost:" + port + "/healthz");
+            lines.add("     trust: curl --cacert " + ca + " https://localhost:" + port + "/healthz");
         }
-        return 0;
+        return lines;
     }
 
     private int usage(String message) {

@@ -32,6 +32,10 @@ import ai.sonia.runtime.status.StatusEndpoints;
 public final class StackMain {
 
     private static final Logger logger = LoggerFactory.getLogger(StackMain.class);
+    static final String PORTS_FILE = "ports";
+    static final String TLS_FILE = "tls";
+    static final String NOTICE_FILE = "notice";
+    static final String UP_FILE_PREFIX = "up.";
 
     public static void main(String[] args) {
         MDC.put("service", "sonia");
@@ -51,6 +55,14 @@ public final class StackMain {
         final Map<String, SoniaServer> servers = new ConcurrentHashMap<>();
         try {
             config = StackConfig.load();
+            final List<String> busy = busyPorts(config, names.stream().map(n -> modules.get(n).spec()).toList());
+            if (!busy.isEmpty()) {
+                busy.forEach(System.err::println);
+                System.err.println("sonia: free the ports above (or use --port-offset N) and try again");
+                System.exit(1);
+                return;
+            }
+            writeRunFile(config, PORTS_FILE, ports(config));
             for (SoniaServer server : start(config, names.stream().map(modules::get).toList())) {
                 servers.put(server.spec().name(), server);
             }
@@ -66,6 +78,11 @@ public final class StackMain {
         }
         logger.atInfo().addKeyValue("services", names).addKeyValue("jvm_uptime_ms", StatusEndpoints.jvmUptimeMillis())
               .log("Sonia is up: {}", names);
+        try {
+            writeNotices(config, servers);
+        } catch (java.io.IOException e) {
+            logger.warn("Cannot write the start-up notices under {}: {}", config.home().resolve("run"), e.toString());
+        }
         final Thread control = new Thread(new StackControl(config.home().resolve("run").resolve("control"), config,
                                                            java.util.Set.copyOf(names), modules, servers),
                                           "sonia-control");
@@ -77,6 +94,73 @@ public final class StackMain {
         }, "sonia-shutdown"));
     }
 
+    /**
+     * One line per port of {@code services} that something already listens on, naming the port and the service
+     * ({@code scripts/sonia up} prints them with the owner): nothing is opened when a port is taken.
+     */
+    static List<String> busyPorts(StackConfig config, List<ai.sonia.runtime.ServiceSpec> services) {
+        final List<String> busy = new ArrayList<>();
+        for (ai.sonia.runtime.ServiceSpec spec : services) {
+            final int port = config.port(spec);
+            if (port == 0) {
+                continue;
+            }
+            // The wildcard address, as `ss sport = :port` sees it: a listener on any address makes the port busy.
+            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+                probe.setReuseAddress(true);
+                probe.bind(new java.net.InetSocketAddress(port));
+            } catch (java.io.IOException e) {
+                busy.add("sonia: port " + port + " (" + spec.name() + ") is already in use");
+            }
+        }
+        return busy;
+    }
+
+    /** {@code run/ports}: one {@code <service> <port>} line per service, which {@code scripts/sonia} reads. */
+    static String ports(StackConfig config) {
+        final StringBuilder lines = new StringBuilder();
+        for (ai.sonia.runtime.ServiceSpec spec : ai.sonia.runtime.Stack.SERVICES) {
+            lines.append(spec.name()).append(' ').append(config.port(spec)).append('\n');
+        }
+        return lines.toString();
+    }
+
+    /**
+     * What {@code scripts/sonia up} prints once the stack is up, written by the JVM that runs the service:
+     * {@code run/tls} (the gateway's certificate, as {@code sonia tls} prints it; empty when TLS is off) and
+     * {@code run/notice} (OpenClaw's warning from its {@code /status} configuration summary, or nothing).
+     */
+    static void writeNotices(StackConfig config, Map<String, SoniaServer> servers) throws java.io.IOException {
+        final SoniaServer gateway = servers.get(ai.sonia.runtime.Stack.GATEWAY.name());
+        if (gateway != null) {
+            String lines;
+            try {
+                lines = String.join("\n", OperatorCommands.tlsLines(config, gateway.port())) + '\n';
+            } catch (IllegalStateException e) { // TLS off: nothing to print
+                lines = "";
+            }
+            writeRunFile(config, TLS_FILE, lines);
+        }
+        final SoniaServer openclaw = servers.get(ai.sonia.runtime.Stack.OPENCLAW.name());
+        if (openclaw != null) {
+            final String warning = openclaw.configSummary().getOrDefault("warning", "");
+            writeRunFile(config, NOTICE_FILE, warning.isEmpty() ? "" : "sonia: WARNING (openclaw): " + warning + '\n');
+        }
+    }
+
+    /** Replaces {@code run/<name>} at once (a reader sees the old file or the whole new one). */
+    static void writeRunFile(StackConfig config, String name, String content) throws java.io.IOException {
+        final java.nio.file.Path run = java.nio.file.Files.createDirectories(config.home().resolve("run"));
+        final java.nio.file.Path tmp = java.nio.file.Files.createTempFile(run, name, ".tmp");
+        try {
+            java.nio.file.Files.writeString(tmp, content);
+            java.nio.file.Files.move(tmp, run.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            java.nio.file.Files.deleteIfExists(tmp);
+        }
+    }
+
     private static void printProblems(ConfigException e) {
         System.err.println("sonia: " + e.headline());
         e.problems().forEach(p -> System.err.println("  - " + p));
@@ -84,13 +168,13 @@ public final class StackMain {
 
     /** Every service module on the classpath, by name, in the contract's order. */
     static Map<String, ServiceModule> modules() {
+        final Map<String, ServiceModule> found = new java.util.HashMap<>(); // the first of each name, one scan
+        ServiceLoader.load(ServiceModule.class).forEach(m -> found.putIfAbsent(m.spec().name(), m));
         final Map<String, ServiceModule> byName = new LinkedHashMap<>();
         for (ai.sonia.runtime.ServiceSpec spec : ai.sonia.runtime.Stack.SERVICES) {
-            ServiceLoader.load(ServiceModule.class).stream()
-                         .map(ServiceLoader.Provider::get)
-                         .filter(m -> m.spec().name().equals(spec.name()))
-                         .findFirst()
-                         .ifPresent(m -> byName.put(spec.name(), m));
+            if (found.containsKey(spec.name())) {
+                byName.put(spec.name(), found.get(spec.name()));
+            }
         }
         return byName;
     }
@@ -98,6 +182,7 @@ public final class StackMain {
     /** Builds and starts the modules in parallel; on any failure stops what started and rethrows. */
     static List<SoniaServer> start(StackConfig config, List<ServiceModule> modules) throws Exception {
         final ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, modules.size()));
+        ai.sonia.runtime.StartupWork.hold(); // background work (the embedding model) waits for all six
         try {
             final List<CompletableFuture<SoniaServer>> starting = new ArrayList<>();
             for (ServiceModule module : modules) {
@@ -105,8 +190,12 @@ public final class StackMain {
                     try (MDC.MDCCloseable ignored = MDC.putCloseable("service", module.spec().name())) {
                         final SoniaServer server = module.newServer(config);
                         try {
-                            return server.start();
-                        } catch (RuntimeException e) {
+                            server.start();
+                            // run/up.<service>: it listens (scripts/sonia up then checks its /healthz once).
+                            writeRunFile(config, UP_FILE_PREFIX + module.spec().name(),
+                                         StatusEndpoints.jvmUptimeMillis() + "\n");
+                            return server;
+                        } catch (RuntimeException | java.io.IOException e) {
                             server.close(); // what it opened (databases, their locks) is released
                             throw e;
                         }
@@ -131,6 +220,7 @@ public final class StackMain {
             return started;
         } finally {
             pool.shutdown();
+            ai.sonia.runtime.StartupWork.release();
         }
     }
 

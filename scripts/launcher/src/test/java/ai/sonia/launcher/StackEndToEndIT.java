@@ -117,6 +117,17 @@ class StackEndToEndIT {
     }
 
     @Test
+    void theStackWritesThePortsAndTheLinesUpPrints() throws Exception {
+        // scripts/sonia up starts no JVM but this one: it reads the ports and what it prints from run/.
+        assertThat(Files.readAllLines(home.resolve("run/ports")))
+                .containsExactlyElementsOf(ports.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(home.resolve("run/notice")));
+        assertThat(Files.readString(home.resolve("run/tls")))
+                .contains("TLS: https://localhost:" + ports.get("gateway") + " ").contains("SHA-256 ")
+                .contains("trust: curl --cacert " + home.resolve("secrets/tls/ca.pem"));
+    }
+
+    @Test
     void helpPrintsNoCredential() throws Exception {
         final ProcessBuilder pb = new ProcessBuilder("bash", Path.of("..", "sonia").toString(), "help");
         pb.environment().put("SONIA_HOME", home.toString());

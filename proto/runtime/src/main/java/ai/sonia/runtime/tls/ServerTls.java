@@ -53,7 +53,7 @@ public final class ServerTls {
             return null;
         }
         final TlsMaterial material = settings.material();
-        sb.tls(material.certChain().toFile(), material.key().toFile());
+        sb.tls(material.keyPair());
         final boolean plaintext = settings.plaintextOn(config.bindAddress());
         if (plaintext) {
             sb.port(address, SessionProtocol.HTTP, SessionProtocol.HTTPS); // one port: Armeria tells them apart

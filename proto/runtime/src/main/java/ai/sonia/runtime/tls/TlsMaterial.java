@@ -47,6 +47,37 @@ public record TlsMaterial(Path certChain, Path key, @Nullable Path trust, X509Ce
         }
     }
 
+    /**
+     * The key and certificate chain to serve. A PKCS#8 key ({@code BEGIN PRIVATE KEY}, what {@link LocalCa}
+     * writes) is read with the JDK's own key factories; any other key file is read by Netty as before (with
+     * BouncyCastle, when on the classpath). Netty's reader loads BouncyCastle's provider even for a PKCS#8 key:
+     * ~690 classes of a signed jar, which the class-data-sharing archive skips (docs/benchmarks/startup.md).
+     */
+    public com.linecorp.armeria.common.TlsKeyPair keyPair() {
+        final String pem;
+        try {
+            pem = Files.readString(key, java.nio.charset.StandardCharsets.US_ASCII).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("tls: cannot read " + key, e);
+        }
+        final String begin = "-----BEGIN PRIVATE KEY-----";
+        final String end = "-----END PRIVATE KEY-----";
+        if (pem.startsWith(begin) && pem.endsWith(end) && pem.indexOf(begin, 1) < 0) {
+            final java.security.spec.PKCS8EncodedKeySpec spec = new java.security.spec.PKCS8EncodedKeySpec(
+                    java.util.Base64.getMimeDecoder().decode(pem.substring(begin.length(), pem.length() - end.length())));
+            for (String algorithm : List.of("EC", "RSA", "Ed25519")) {
+                try {
+                    return com.linecorp.armeria.common.TlsKeyPair.of(
+                            java.security.KeyFactory.getInstance(algorithm).generatePrivate(spec),
+                            readCertificates(certChain));
+                } catch (java.security.GeneralSecurityException e) {
+                    // not this algorithm: the next one, else Netty's reader below
+                }
+            }
+        }
+        return com.linecorp.armeria.common.TlsKeyPair.of(key.toFile(), certChain.toFile()); // key first
+    }
+
     /** The certificates of a PEM file, leaf first. */
     static List<X509Certificate> readCertificates(Path file) {
         try (InputStream in = Files.newInputStream(file)) {

@@ -102,6 +102,22 @@ class TlsTest {
     }
 
     @Test
+    void thePkcs8KeyTheLocalCaWritesIsReadByTheJdkAndMatchesTheCertificate() throws Exception {
+        final TlsMaterial issued = TlsSettings.from(config("tls-key-pkcs8", Map.of())).material();
+        assertThat(Files.readString(issued.key())).startsWith("-----BEGIN PRIVATE KEY-----");
+        final com.linecorp.armeria.common.TlsKeyPair pair = issued.keyPair();
+        assertThat(pair.certificateChain().get(0)).isEqualTo(issued.leaf());
+        final java.security.Signature signer = java.security.Signature.getInstance("SHA256withECDSA");
+        signer.initSign(pair.privateKey());
+        signer.update(new byte[] {1, 2, 3});
+        final byte[] signature = signer.sign();
+        final java.security.Signature verifier = java.security.Signature.getInstance("SHA256withECDSA");
+        verifier.initVerify(issued.leaf().getPublicKey());
+        verifier.update(new byte[] {1, 2, 3});
+        assertThat(verifier.verify(signature)).isTrue();
+    }
+
+    @Test
     void aConfiguredCertificateIsServedAndPlaintextCanBeTurnedOff() throws Exception {
         final StackConfig issuer = config("tls-issuer", Map.of());
         final TlsMaterial issued = TlsSettings.from(issuer).material();
