@@ -3,6 +3,7 @@ package ai.sonia.gateway;
 import java.time.Clock;
 import java.util.List;
 
+import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.common.HttpMethod;
 import com.linecorp.armeria.server.Route;
 import com.linecorp.armeria.server.websocket.WebSocketService;
@@ -101,10 +102,11 @@ public final class GatewayModule implements ServiceModule {
         }
         FirstAdmin.ensure(accounts, config);
         final ConsoleAssets console = new ConsoleAssets();
-        final DownstreamRest evaosRest = new DownstreamRest(config, Stack.EVAOS);
-        final DownstreamRest memoryRest = new DownstreamRest(config, Stack.MEMORY);
-        final DownstreamRest routerRest = new DownstreamRest(config, Stack.ROUTER);
-        final DownstreamRest pipecatRest = new DownstreamRest(config, Stack.PIPECAT);
+        final ClientFactory relays = DownstreamRest.clientFactory(config); // one TLS client context for the four
+        final DownstreamRest evaosRest = new DownstreamRest(config, Stack.EVAOS, relays);
+        final DownstreamRest memoryRest = new DownstreamRest(config, Stack.MEMORY, relays);
+        final DownstreamRest routerRest = new DownstreamRest(config, Stack.ROUTER, relays);
+        final DownstreamRest pipecatRest = new DownstreamRest(config, Stack.PIPECAT, relays);
         final SoniaServer.Builder builder =
                 SoniaServer.builder(spec(), config)
                            .useBlockingTaskExecutor(true)
@@ -184,6 +186,7 @@ public final class GatewayModule implements ServiceModule {
                            .closeOnStop(memoryRest)
                            .closeOnStop(routerRest)
                            .closeOnStop(pipecatRest)
+                           .closeOnStop(relays)
                            .closeOnStop(probe)
                            .closeOnStop(downstreams);
         dependencies.forEach(builder::dependency);

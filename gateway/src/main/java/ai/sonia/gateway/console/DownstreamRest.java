@@ -64,29 +64,18 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
 
     private final WebClient client;
     private final WebSocketClient sockets;
-    private final ClientFactory factory;
     private final EndpointGroup replicas;
     private final ForwardedClient forwarded;
     private final String service;
 
-    public DownstreamRest(StackConfig config, ServiceSpec spec) {
+    /**
+     * The relay to {@code spec}'s REST routes, its connections made by {@code factory} (one {@link #clientFactory}
+     * shared by the gateway's relays; closing the relay leaves the factory open).
+     */
+    public DownstreamRest(StackConfig config, ServiceSpec spec, ClientFactory factory) {
         service = spec.name();
         forwarded = ForwardedClient.of(config);
         final TlsSettings tls = TlsSettings.from(config);
-        if (tls.serves(spec)) {
-            final TlsMaterial own = tls.mutual() || tls.ca() == null ? tls.material() : null;
-            final Path trust = tls.ca() != null ? tls.ca() : own.trust();
-            factory = ClientFactory.builder().tlsCustomizer(b -> {
-                if (trust != null) {
-                    b.trustManager(trust.toFile());
-                }
-                if (own != null && tls.mutual()) {
-                    b.keyManager(own.certChain().toFile(), own.key().toFile());
-                }
-            }).build();
-        } else {
-            factory = ClientFactory.builder().build();
-        }
         final SessionProtocol protocol = tls.serves(spec) ? SessionProtocol.HTTPS : SessionProtocol.HTTP;
         replicas = replicas(config.targets(spec), protocol, factory);
         // A request that never reached a replica (connection refused: one just died, and its health check has
@@ -104,6 +93,27 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
                                  .factory(factory).autoFillOriginHeader(false) // the gateway checked the page's
                                  .decorator(WebSocketLengthGuard.client())
                                  .responseTimeoutMillis(0).maxResponseLength(0).build();
+    }
+
+    /**
+     * The one client factory of the gateway's relays, so one TLS client context for all of them (each factory
+     * makes its own when it is built): it trusts the stack's CA (or the configured one) and, with mutual TLS,
+     * shows this stack's certificate. Only a service that serves TLS is reached over it; the others take plain
+     * HTTP through the same factory.
+     */
+    public static ClientFactory clientFactory(StackConfig config) {
+        final TlsSettings tls = TlsSettings.from(config);
+        if (!tls.enabled() || !tls.mutual()) {
+            return ClientFactory.builder().build(); // no downstream service serves TLS (TlsSettings.serves)
+        }
+        final TlsMaterial own = tls.material();
+        final Path trust = tls.ca() != null ? tls.ca() : own.trust();
+        return ClientFactory.builder().tlsCustomizer(b -> {
+            if (trust != null) {
+                b.trustManager(trust.toFile());
+            }
+            b.keyManager(own.certChain().toFile(), own.key().toFile());
+        }).build();
     }
 
     /**
@@ -226,6 +236,5 @@ public final class DownstreamRest implements HttpService, AutoCloseable {
     @Override
     public void close() {
         replicas.close();
-        factory.close();
     }
 }

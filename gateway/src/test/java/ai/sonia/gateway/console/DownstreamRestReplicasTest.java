@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.Test;
 
+import com.linecorp.armeria.client.ClientFactory;
 import com.linecorp.armeria.client.WebClient;
 import com.linecorp.armeria.common.AggregatedHttpResponse;
 import com.linecorp.armeria.common.HttpResponse;
@@ -37,7 +38,8 @@ class DownstreamRestReplicasTest {
         final Map<String, String> env = new HashMap<>(TestHomes.env(TestHomes.create("downstream-rest")));
         env.put("SONIA_EVAOS_TARGET", "127.0.0.1:" + live.activeLocalPort() + ",127.0.0.1:" + dying.activeLocalPort());
         final List<Server> stopAtEnd = new ArrayList<>(List.of(live));
-        try (DownstreamRest relay = new DownstreamRest(StackConfig.load(env), Stack.EVAOS)) {
+        try (ClientFactory factory = DownstreamRest.clientFactory(StackConfig.load(env));
+             DownstreamRest relay = new DownstreamRest(StackConfig.load(env), Stack.EVAOS, factory)) {
             final WebClient client = WebClient.of("http://127.0.0.1:" + serve(relay, stopAtEnd).activeLocalPort());
             // Both healthy: requests go round robin over the two.
             for (int i = 0; i < 4; i++) {
@@ -50,7 +52,8 @@ class DownstreamRestReplicasTest {
                 assertThat(answer.status().code()).as(answer.contentUtf8()).isEqualTo(200);
             }
             // No replica reachable at all: UNAVAILABLE at once, not after the response timeout.
-            try (DownstreamRest none = new DownstreamRest(StackConfig.load(noneReachable(env, closed)), Stack.EVAOS)) {
+            try (DownstreamRest none = new DownstreamRest(StackConfig.load(noneReachable(env, closed)), Stack.EVAOS,
+                                                          factory)) {
                 final AggregatedHttpResponse unavailable =
                         WebClient.of("http://127.0.0.1:" + serve(none, stopAtEnd).activeLocalPort())
                                  .get("/v1/approvals").aggregate().join();

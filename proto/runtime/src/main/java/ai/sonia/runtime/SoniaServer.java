@@ -35,7 +35,6 @@ import com.linecorp.armeria.server.ServerBuilder;
 import com.linecorp.armeria.server.ServiceOptions;
 import com.linecorp.armeria.server.ServiceRequestContext;
 import com.linecorp.armeria.server.SimpleDecoratingHttpService;
-import com.linecorp.armeria.server.docs.DocService;
 import com.linecorp.armeria.server.grpc.GrpcService;
 import com.linecorp.armeria.server.grpc.GrpcServiceBuilder;
 import com.linecorp.armeria.server.grpc.HttpJsonTranscodingOptions;
@@ -471,7 +470,7 @@ public final class SoniaServer implements AutoCloseable {
             sb.service("/", status.root());
             sb.service("/status", status.status());
             sb.service("/metrics", PrometheusExpositionService.of(registry.getPrometheusRegistry()));
-            sb.serviceUnder("/docs", DocService.builder().build());
+            sb.serviceUnder("/docs", new LazyDocService());
 
             customizers.forEach(c -> c.accept(sb));
 

@@ -7,6 +7,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -63,6 +64,15 @@ class MutualTlsStackIT {
                     HttpResponse.BodyHandlers.ofString());
             assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
             assertThat(mapper.readTree(chat.body()).at("/data/provenance/degraded").size()).as(chat.body()).isZero();
+
+            // The gateway's REST relays (one client factory, one TLS context for the four) show its certificate.
+            for (String path : List.of("/v1/approvals", "/v1/memories")) {
+                final HttpResponse<String> relayed = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + stack.port("gateway") + path))
+                                   .header("authorization", "Bearer " + token).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(relayed.statusCode()).as(path + " " + relayed.body()).isEqualTo(200);
+            }
 
             // Over TLS, a caller with the CA but no certificate is refused by memory, but for its probes.
             final var ca = stack.config().home().resolve("secrets/tls/ca.pem").toFile();
