@@ -1,5 +1,6 @@
 package ai.sonia.openclaw;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -246,10 +247,10 @@ final class AdversarialCorpus {
                        "coded:same-tenant-sleep", "{}", Expect.RAN));
         // A host process outside the jail (this test's own JVM, found at run time): its /proc entry must stay
         // out of reach.
-        final String host = "/proc/" + ProcessHandle.current().pid();
-        sh(c, "processes", Expect.REFUSED, "cat", host + "/cmdline");
-        // /proc/<pid>/root: that process's view of the host's file system (not a path of this machine).
-        sh(c, "processes", Expect.REFUSED, "ls", host + "/root/");
+        final Path host = Path.of("/proc", Long.toString(ProcessHandle.current().pid()));
+        sh(c, "processes", Expect.REFUSED, "cat", host.resolve("cmdline").toString());
+        // That process's view of the host's file system: its root directory entry under /proc.
+        sh(c, "processes", Expect.REFUSED, "ls", host.resolve("root") + "/");
         sh(c, "processes", Expect.REFUSED, "pgrep", "java");
         tool(c, "processes", "system.info", "{}", Expect.RAN);
 

@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -57,6 +58,21 @@ public final class OwnerOnlyFiles {
             throw new UncheckedIOException("cannot create " + file, e);
         }
         return file;
+    }
+
+    /**
+     * Replaces {@code file} with {@code content} (UTF-8) at once and owner-only: a reader sees the old file or the
+     * whole new one, never half of it (a key, a certificate, a run file).
+     */
+    public static void writeAtomically(Path file, String content) throws IOException {
+        final Path temp = Files.createTempFile(file.toAbsolutePath().getParent(), file.getFileName() + ".", ".tmp",
+                                               FILE_MODE);
+        try {
+            Files.writeString(temp, content);
+            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(temp);
+        }
     }
 
     /**

@@ -1,6 +1,10 @@
 package ai.sonia.launcher;
 
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,10 +19,14 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 
 import ai.sonia.runtime.ConfigException;
+import ai.sonia.runtime.OwnerOnlyFiles;
 import ai.sonia.runtime.ServiceModule;
+import ai.sonia.runtime.ServiceSpec;
 import ai.sonia.runtime.SoniaServer;
+import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.StartupErrors;
+import ai.sonia.runtime.StartupWork;
 import ai.sonia.runtime.status.StatusEndpoints;
 
 /**
@@ -80,7 +88,7 @@ public final class StackMain {
               .log("Sonia is up: {}", names);
         try {
             writeNotices(config, servers);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             logger.warn("Cannot write the start-up notices under {}: {}", config.home().resolve("run"), e.toString());
         }
         final Thread control = new Thread(new StackControl(config.home().resolve("run").resolve("control"), config,
@@ -98,18 +106,18 @@ public final class StackMain {
      * One line per port of {@code services} that something already listens on, naming the port and the service
      * ({@code scripts/sonia up} prints them with the owner): nothing is opened when a port is taken.
      */
-    static List<String> busyPorts(StackConfig config, List<ai.sonia.runtime.ServiceSpec> services) {
+    static List<String> busyPorts(StackConfig config, List<ServiceSpec> services) {
         final List<String> busy = new ArrayList<>();
-        for (ai.sonia.runtime.ServiceSpec spec : services) {
+        for (ServiceSpec spec : services) {
             final int port = config.port(spec);
             if (port == 0) {
                 continue;
             }
             // The wildcard address, as `ss sport = :port` sees it: a listener on any address makes the port busy.
-            try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            try (ServerSocket probe = new ServerSocket()) {
                 probe.setReuseAddress(true);
-                probe.bind(new java.net.InetSocketAddress(port));
-            } catch (java.io.IOException e) {
+                probe.bind(new InetSocketAddress(port));
+            } catch (IOException e) {
                 busy.add("sonia: port " + port + " (" + spec.name() + ") is already in use");
             }
         }
@@ -119,7 +127,7 @@ public final class StackMain {
     /** {@code run/ports}: one {@code <service> <port>} line per service, which {@code scripts/sonia} reads. */
     static String ports(StackConfig config) {
         final StringBuilder lines = new StringBuilder();
-        for (ai.sonia.runtime.ServiceSpec spec : ai.sonia.runtime.Stack.SERVICES) {
+        for (ServiceSpec spec : Stack.SERVICES) {
             lines.append(spec.name()).append(' ').append(config.port(spec)).append('\n');
         }
         return lines.toString();
@@ -130,8 +138,8 @@ public final class StackMain {
      * {@code run/tls} (the gateway's certificate, as {@code sonia tls} prints it; empty when TLS is off) and
      * {@code run/notice} (OpenClaw's warning from its {@code /status} configuration summary, or nothing).
      */
-    static void writeNotices(StackConfig config, Map<String, SoniaServer> servers) throws java.io.IOException {
-        final SoniaServer gateway = servers.get(ai.sonia.runtime.Stack.GATEWAY.name());
+    static void writeNotices(StackConfig config, Map<String, SoniaServer> servers) throws IOException {
+        final SoniaServer gateway = servers.get(Stack.GATEWAY.name());
         if (gateway != null) {
             String lines;
             try {
@@ -141,24 +149,16 @@ public final class StackMain {
             }
             writeRunFile(config, TLS_FILE, lines);
         }
-        final SoniaServer openclaw = servers.get(ai.sonia.runtime.Stack.OPENCLAW.name());
+        final SoniaServer openclaw = servers.get(Stack.OPENCLAW.name());
         if (openclaw != null) {
             final String warning = openclaw.configSummary().getOrDefault("warning", "");
             writeRunFile(config, NOTICE_FILE, warning.isEmpty() ? "" : "sonia: WARNING (openclaw): " + warning + '\n');
         }
     }
 
-    /** Replaces {@code run/<name>} at once (a reader sees the old file or the whole new one). */
-    static void writeRunFile(StackConfig config, String name, String content) throws java.io.IOException {
-        final java.nio.file.Path run = java.nio.file.Files.createDirectories(config.home().resolve("run"));
-        final java.nio.file.Path tmp = java.nio.file.Files.createTempFile(run, name, ".tmp");
-        try {
-            java.nio.file.Files.writeString(tmp, content);
-            java.nio.file.Files.move(tmp, run.resolve(name), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            java.nio.file.Files.deleteIfExists(tmp);
-        }
+    /** Replaces {@code run/<name>} at once (a reader sees the old file or the whole new one), owner-only. */
+    static void writeRunFile(StackConfig config, String name, String content) throws IOException {
+        OwnerOnlyFiles.writeAtomically(OwnerOnlyFiles.directory(config.home().resolve("run")).resolve(name), content);
     }
 
     private static void printProblems(ConfigException e) {
@@ -168,10 +168,10 @@ public final class StackMain {
 
     /** Every service module on the classpath, by name, in the contract's order. */
     static Map<String, ServiceModule> modules() {
-        final Map<String, ServiceModule> found = new java.util.HashMap<>(); // the first of each name, one scan
+        final Map<String, ServiceModule> found = new HashMap<>(); // the first of each name, one scan
         ServiceLoader.load(ServiceModule.class).forEach(m -> found.putIfAbsent(m.spec().name(), m));
         final Map<String, ServiceModule> byName = new LinkedHashMap<>();
-        for (ai.sonia.runtime.ServiceSpec spec : ai.sonia.runtime.Stack.SERVICES) {
+        for (ServiceSpec spec : Stack.SERVICES) {
             if (found.containsKey(spec.name())) {
                 byName.put(spec.name(), found.get(spec.name()));
             }
@@ -182,7 +182,7 @@ public final class StackMain {
     /** Builds and starts the modules in parallel; on any failure stops what started and rethrows. */
     static List<SoniaServer> start(StackConfig config, List<ServiceModule> modules) throws Exception {
         final ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, modules.size()));
-        ai.sonia.runtime.StartupWork.hold(); // background work (the embedding model) waits for all six
+        StartupWork.hold(); // background work (the embedding model) waits for all six
         try {
             final List<CompletableFuture<SoniaServer>> starting = new ArrayList<>();
             for (ServiceModule module : modules) {
@@ -195,7 +195,7 @@ public final class StackMain {
                             writeRunFile(config, UP_FILE_PREFIX + module.spec().name(),
                                          StatusEndpoints.jvmUptimeMillis() + "\n");
                             return server;
-                        } catch (RuntimeException | java.io.IOException e) {
+                        } catch (RuntimeException | IOException e) {
                             server.close(); // what it opened (databases, their locks) is released
                             throw e;
                         }
@@ -220,7 +220,7 @@ public final class StackMain {
             return started;
         } finally {
             pool.shutdown();
-            ai.sonia.runtime.StartupWork.release();
+            StartupWork.release();
         }
     }
 

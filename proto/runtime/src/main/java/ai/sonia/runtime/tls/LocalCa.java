@@ -9,9 +9,7 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -105,8 +103,8 @@ public final class LocalCa {
                     .addExtension(Extension.subjectKeyIdentifier, false,
                                   new JcaX509ExtensionUtils().createSubjectKeyIdentifier(pair.getPublic())),
                     pair.getPrivate());
-            write(caKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
-            write(caCert, pem("CERTIFICATE", ca.getEncoded()));
+            OwnerOnlyFiles.writeAtomically(caKey, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+            OwnerOnlyFiles.writeAtomically(caCert, pem("CERTIFICATE", ca.getEncoded()));
             Files.deleteIfExists(cert); // a new CA invalidates the old leaf
             logger.info("TLS: created a local CA in {} (SHA-256 {})", caCert, TlsMaterial.fingerprint(ca));
         }
@@ -137,9 +135,9 @@ public final class LocalCa {
                               new GeneralNames(sans.toArray(GeneralName[]::new)))
                 .addExtension(Extension.authorityKeyIdentifier, false, utils.createAuthorityKeyIdentifier(ca)),
                 caPrivate);
-        write(key, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
+        OwnerOnlyFiles.writeAtomically(key, pem("PRIVATE KEY", pair.getPrivate().getEncoded()));
         // The chain a server sends: the leaf, then its CA.
-        write(cert, pem("CERTIFICATE", leaf.getEncoded()) + pem("CERTIFICATE", ca.getEncoded()));
+        OwnerOnlyFiles.writeAtomically(cert, pem("CERTIFICATE", leaf.getEncoded()) + pem("CERTIFICATE", ca.getEncoded()));
         logger.info("TLS: issued a certificate for {} in {} (SHA-256 {})", names, cert, TlsMaterial.fingerprint(leaf));
         return new TlsMaterial(cert, key, caCert, leaf, true);
     }
@@ -196,21 +194,9 @@ public final class LocalCa {
                + "\n-----END " + type + "-----\n";
     }
 
-    private static byte[] unpem(String pem) {
+    /** The DER bytes of a one-object PEM text. */
+    static byte[] unpem(String pem) {
         return Base64.getMimeDecoder().decode(pem.replaceAll("-----[A-Z ]+-----", ""));
-    }
-
-    /** Writes owner-only, atomically: a reader never sees half a key. */
-    private static void write(Path file, String content) throws IOException {
-        final Path temp = Files.createTempFile(file.getParent(), file.getFileName() + ".", ".tmp",
-                                               PosixFilePermissions.asFileAttribute(
-                                                       PosixFilePermissions.fromString("rw-------")));
-        try {
-            Files.writeString(temp, content, StandardCharsets.US_ASCII);
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(temp);
-        }
     }
 
     private LocalCa() {}

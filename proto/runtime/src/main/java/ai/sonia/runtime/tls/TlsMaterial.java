@@ -63,8 +63,7 @@ public record TlsMaterial(Path certChain, Path key, @Nullable Path trust, X509Ce
         final String begin = "-----BEGIN PRIVATE KEY-----";
         final String end = "-----END PRIVATE KEY-----";
         if (pem.startsWith(begin) && pem.endsWith(end) && pem.indexOf(begin, 1) < 0) {
-            final java.security.spec.PKCS8EncodedKeySpec spec = new java.security.spec.PKCS8EncodedKeySpec(
-                    java.util.Base64.getMimeDecoder().decode(pem.substring(begin.length(), pem.length() - end.length())));
+            final java.security.spec.PKCS8EncodedKeySpec spec = new java.security.spec.PKCS8EncodedKeySpec(LocalCa.unpem(pem));
             for (String algorithm : List.of("EC", "RSA", "Ed25519")) {
                 try {
                     return com.linecorp.armeria.common.TlsKeyPair.of(
