@@ -119,6 +119,12 @@ class ApprovalFlowIT {
                 .isNotEqualTo(approvalId);
 
         final HttpResponse<String> ran = post("gateway", "/v1/action", alice, approved);
+        if (ToolsSandbox.missing()) {
+            assertThat(mallorysView).noneMatch(e -> e.toString().contains(approvalId));
+            aliceSocket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+            mallorySocket.sendClose(WebSocket.NORMAL_CLOSURE, "done").join();
+            ToolsSandbox.ifMissingExpectRefusal(ran.statusCode(), ran.body());
+        }
         assertThat(ran.statusCode()).as(ran.body()).isEqualTo(200);
         final JsonNode outcome = mapper.readTree(ran.body()).at("/data/outcome");
         assertThat(outcome.get("status").asText()).isEqualTo("ACTION_STATUS_EXECUTED");

@@ -355,6 +355,7 @@ class ConsoleBrowserIT {
         new WebDriverWait(other, Duration.ofSeconds(15)).until(ExpectedConditions.invisibilityOfElementLocated(item));
         final Map<?, ?> ran = fetch(other, "POST", "/v1/action",
                 "{\"tool_name\":\"shell.run\",\"arguments\":{\"argv\":[\"touch\",\"b.txt\"]}}", true);
+        ToolsSandbox.ifMissingExpectRefusal((Long) ran.get("status"), String.valueOf(ran.get("body")));
         assertThat(ran.get("status")).as(String.valueOf(ran.get("body"))).isEqualTo(200L);
     }
 
@@ -416,6 +417,7 @@ class ConsoleBrowserIT {
 
         final String approved = touch.replace("}}", "},\"approval_id\":\"" + approvalId + "\"}");
         final Map<?, ?> ran = fetch(other, "POST", "/v1/action", approved, true);
+        ToolsSandbox.ifMissingExpectRefusal((Long) ran.get("status"), String.valueOf(ran.get("body")));
         assertThat(ran.get("status")).as(String.valueOf(ran.get("body"))).isEqualTo(200L);
         assertThat(String.valueOf(ran.get("body"))).contains("EXECUTED");
         // Once: the same approval does not run it again.
