@@ -25,7 +25,7 @@ public record MemoryConfig(
         @ConfigKey(value = "TTL sweep interval.", def = "5000") long sweepIntervalMs,
         @ConfigKey(value = "Access-time flush interval.", def = "1000") long accessFlushIntervalMs,
         @ConfigKey(value = "Wait for the embedding model.", def = "120000") long embedderLoadTimeoutMs,
-        @ConfigKey(value = "ONNX Runtime threads of the bundled model; 0: one per core.", def = "0") int embeddingThreads,
+        @ConfigKey(value = "ONNX Runtime threads inside one run of the bundled model (texts already run in parallel, one per core); 0: one per core.", def = "1") int embeddingThreads,
         @ConfigKey(value = "Most texts taken from the embedding queue at once.", def = "32") int embeddingBatch,
         @ConfigKey(value = "Embed those texts in one padded run: faster, but vectors shift slightly.", def = "false")
         boolean embeddingPadded,

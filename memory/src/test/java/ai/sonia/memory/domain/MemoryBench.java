@@ -71,6 +71,7 @@ import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.auth.ServiceCredentialInterceptor;
 import ai.sonia.runtime.auth.ServiceCredentials;
+import ai.sonia.runtime.embedding.BgeSmallEncoder;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
 
 /**
@@ -86,10 +87,10 @@ public final class MemoryBench {
     // The model's intra-op threads: the first to load the JVM's one instance chooses, so the bench does, as the
     // service would with services.memory.embeddingThreads.
     private static final Embedder embedder = Embedder.bundled(
-            Duration.ofMinutes(5), Integer.getInteger("bench.embeddingThreads", 0), 32, Boolean.getBoolean("bench.padded"));
+            Duration.ofMinutes(5), Integer.getInteger("bench.embeddingThreads", BgeSmallEncoder.DEFAULT_THREADS), 32, Boolean.getBoolean("bench.padded"));
     /** Memories each store-service run stores, and the warm-up stores before it (tiny in CI). */
     private static final int STORE_COUNT = Integer.getInteger("bench.storeCount", 400);
-    private static final int STORE_WARMUP = Integer.getInteger("bench.storeWarmup", 64);
+    private static final int STORE_WARMUP = Integer.getInteger("bench.storeWarmup", 400);
     private static final int[] STORE_CLIENTS = Arrays.stream(System.getProperty("bench.storeClients", "1,8").split(","))
                                                      .mapToInt(c -> Integer.parseInt(c.trim())).toArray();
     private static Path root;

@@ -50,7 +50,7 @@ public final class Embedder {
         try {
             if (ollama == null) {
                 // Each text alone, as LangChain4j's in-process model ran it before: the same vectors.
-                return new Result(name, BgeSmallEncoder.shared(0).embed(inputs, false).stream()
+                return new Result(name, BgeSmallEncoder.shared(BgeSmallEncoder.DEFAULT_THREADS).embed(inputs, false).stream()
                                                        .map(Embedder::unit).toList());
             }
             return new Result(name, ollama.embedAll(inputs.stream().map(TextSegment::from).toList()).content()

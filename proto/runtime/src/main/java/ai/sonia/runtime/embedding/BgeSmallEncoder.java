@@ -64,9 +64,17 @@ public final class BgeSmallEncoder {
     private final Queue<Scratch> scratches = new ArrayBlockingQueue<>(2 * Runtime.getRuntime().availableProcessors());
 
     /**
+     * ONNX Runtime's intra-op threads a run, unless configured: one. Texts already run in parallel, one per core
+     * ({@code runs}); a second thread inside each run of a sentence bought no latency and cost ~1 ms of CPU a text
+     * in synchronisation (memory's store at 8 clients: 174 against 162 memories/s, 10.5 against 11.7 ms of CPU a
+     * memory, docs/benchmarks/memory.md).
+     */
+    public static final int DEFAULT_THREADS = 1;
+
+    /**
      * The JVM's instance, loaded by the first call (seconds of CPU); {@code threads} is ONNX Runtime's intra-op
-     * thread count per run (0: its default), the first caller's: later callers get that instance, whatever they
-     * ask (the vectors do not depend on it).
+     * thread count per run (0: its default, one per core), the first caller's: later callers get that instance,
+     * whatever they ask (the vectors do not depend on it).
      */
     public static BgeSmallEncoder shared(int threads) {
         return Shared.get(KEY, () -> new BgeSmallEncoder(threads));
