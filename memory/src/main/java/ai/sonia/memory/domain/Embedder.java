@@ -127,12 +127,29 @@ public final class Embedder implements AutoCloseable {
                 worker = Threads.factory("memory-embedder").newThread(this::loop);
                 worker.start();
             } catch (Throwable t) {
-                logger.error("Embedding model {} failed to load", name, t);
+                if (closed || stopping()) {
+                    // ONNX Runtime's own shutdown hook releases its environment under a load still running.
+                    logger.info("Embedding model {} not loaded: the service is stopping", name);
+                } else {
+                    logger.error("Embedding model {} failed to load", name, t);
+                }
                 model.completeExceptionally(t);
             }
         });
         this.loader = loader;
         loader.start();
+    }
+
+    /** Whether the JVM is exiting: a shutdown hook can no longer be added then. */
+    private static boolean stopping() {
+        try {
+            final Thread probe = new Thread(() -> {});
+            Runtime.getRuntime().addShutdownHook(probe);
+            Runtime.getRuntime().removeShutdownHook(probe);
+            return false;
+        } catch (IllegalStateException e) {
+            return true;
+        }
     }
 
     /** Why embeddings cannot be made now (for {@code /readyz}), or null when they can. */

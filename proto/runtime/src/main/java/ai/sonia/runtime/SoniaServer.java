@@ -182,8 +182,10 @@ public final class SoniaServer implements AutoCloseable {
     }
 
     /**
-     * A server that stops at once also closes its accepting thread at once: Armeria's own boss groups stop
-     * through Netty's {@code shutdownGracefully()}, which waits a fixed 2 s quiet period first.
+     * The accepting thread closes at once: Armeria's own boss groups stop through Netty's
+     * {@code shutdownGracefully()}, which waits a fixed 2 s quiet period first. It protects nothing: the boss
+     * group is shut down after the server has stopped accepting and its in-flight requests had their own quiet
+     * period ({@link Shutdown}).
      */
     private static void quickBossGroups(ServerBuilder sb) {
         final IoHandlerFactory io;
@@ -402,9 +404,7 @@ public final class SoniaServer implements AutoCloseable {
             if (shutdown.drainMs() != null) {
                 sb.connectionDrainDuration(Duration.ofMillis(shutdown.drainMs()));
             }
-            if (shutdown.quietPeriodMs() == 0) {
-                quickBossGroups(sb);
-            }
+            quickBossGroups(sb);
             sb.requestTimeout(Duration.ofSeconds(60));
             sb.errorHandler(new EnvelopeServerErrorHandler(spec.name()));
 

@@ -27,6 +27,7 @@ import ai.sonia.runtime.Stack;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.StartupErrors;
 import ai.sonia.runtime.StartupWork;
+import ai.sonia.runtime.Threads;
 import ai.sonia.runtime.status.StatusEndpoints;
 
 /**
@@ -224,8 +225,20 @@ public final class StackMain {
         }
     }
 
+    /**
+     * Stops the servers all at once: each waits its own quiet period for in-flight requests, so one after the
+     * other (or two at a time, as a parallel stream on two cores did) multiplied that wait by the servers' count.
+     */
     static void stopAll(List<SoniaServer> servers) {
-        servers.parallelStream().forEach(SoniaServer::close);
+        final ExecutorService stopping = Executors.newFixedThreadPool(Math.max(1, servers.size()),
+                                                                      Threads.factory("sonia-stop"));
+        try {
+            CompletableFuture.allOf(servers.stream().map(server -> CompletableFuture.runAsync(server::close, stopping))
+                                           .toArray(CompletableFuture[]::new))
+                             .join();
+        } finally {
+            stopping.shutdown();
+        }
     }
 
     private StackMain() {}
