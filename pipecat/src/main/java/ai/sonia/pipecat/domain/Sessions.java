@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.slf4j.Logger;
@@ -43,6 +44,9 @@ public final class Sessions {
     private static final int MAX_REQUEST_ID = 128;
     private static final int MAX_TITLE = 200;
     private static final Set<String> UPDATABLE = Set.of("title", "metadata", "state");
+    private static final String LIMITER_UNAVAILABLE =
+            "the shared rate limiter (Redis) is unavailable: the session's event budget cannot be checked, so the event"
+            + " was not accepted; send it again later";
 
     private final SessionStore store;
     private final EventPublisher publisher;
@@ -59,6 +63,8 @@ public final class Sessions {
     // in the limiter, its event budget).
     private final Map<String, TurnLine> turns = new ConcurrentHashMap<>();
     private final AtomicInteger live;
+    // Whether the last budget check failed (the shared limiter unreachable): an outage is logged once, not per event.
+    private final AtomicBoolean limiterDown = new AtomicBoolean();
 
     /**
      * {@code publisher} gets every event this replica stores, in order per session; {@code fanout} carries them to
@@ -238,7 +244,7 @@ public final class Sessions {
         }
         unload(sessionId, session);
         turns.remove(sessionId);
-        limiter.reset(sessionId);
+        forgetBudget(sessionId);
         return withHistory(session.snapshot());
     }
 
@@ -341,7 +347,7 @@ public final class Sessions {
         }
         unload(sessionId, session);
         turns.remove(sessionId);
-        limiter.reset(sessionId);
+        forgetBudget(sessionId);
         logger.atInfo().addKeyValue("session_id", sessionId).addKeyValue("by", principal.subject())
               .addKeyValue("correlation_id", correlationId).log("Session deleted");
     }
@@ -480,9 +486,37 @@ public final class Sessions {
         return inMemory != null ? inMemory.snapshot() : stored;
     }
 
-    /** 0 when a client event of the session fits in its per-minute budget; otherwise milliseconds until it would. */
+    /**
+     * 0 when a client event of the session fits in its per-minute budget; otherwise milliseconds until it would.
+     * UNAVAILABLE (ErrorInfo metadata {@code engine} {@code redis}) when the budget cannot be checked, the shared
+     * limiter being unreachable: the event is not accepted then (fail closed), and the next one is checked again.
+     */
     public long tryAcquireEvent(String sessionId) {
-        return limiter.tryTake(sessionId, eventsPerSession) * 1000;
+        final long seconds;
+        try {
+            seconds = limiter.tryTake(sessionId, eventsPerSession);
+        } catch (RuntimeException e) {
+            if (limiterDown.compareAndSet(false, true)) {
+                logger.atWarn().addKeyValue("engine", "redis").setCause(e)
+                      .log("Event budgets cannot be checked: client events are refused until the limiter answers");
+            }
+            throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, LIMITER_UNAVAILABLE, Map.of("engine", "redis"));
+        }
+        if (limiterDown.compareAndSet(true, false)) {
+            logger.atInfo().addKeyValue("engine", "redis").log("Event budgets can be checked again");
+        }
+        return seconds * 1000;
+    }
+
+    // The budget of a session that takes no more events (closed, deleted): forgotten, or, when the shared limiter
+    // cannot be reached, left to expire by itself; either way the stop or delete, stored already, stands.
+    private void forgetBudget(String sessionId) {
+        try {
+            limiter.reset(sessionId);
+        } catch (RuntimeException e) {
+            logger.atWarn().addKeyValue("session_id", sessionId).addKeyValue("engine", "redis")
+                  .log("Cannot reset the event budget of a closed session (it expires by itself): {}", e.toString());
+        }
     }
 
     private static void requireId(String sessionId) {
