@@ -106,19 +106,28 @@ class RedisOutageTest {
     }
 
     @Test
-    void stoppingAndDeletingASessionNeedNoRedis() throws Exception {
+    void attachingPausingStoppingAndDeletingNeedNoRedis() throws Exception {
         final String overRest = pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance())
                                        .getSessionId();
         final String overGrpc = pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance())
                                        .getSessionId();
         redis.stop();
         try {
+            // Events stored meanwhile (state=ACTIVE, state=PAUSED) reach this replica's clients; the fan-out keeps
+            // them for the other replicas until Redis is back.
+            final WsClient ws = pipecat.ws(overGrpc, 0);
+            ws.await(e -> e.getText().equals("state=ACTIVE"));
+            final AggregatedHttpResponse paused = pipecat.rest(pipecat.token).execute(
+                    post("/session/pause", "{\"session_id\":\"" + overGrpc + "\"}")).aggregate().join();
+            assertThat(paused.status().code()).as(paused.contentUtf8()).isEqualTo(200);
+            ws.await(e -> e.getText().equals("state=PAUSED"));
             final AggregatedHttpResponse stopped = pipecat.rest(pipecat.token).execute(
                     post("/session/stop", "{\"session_id\":\"" + overRest + "\"}")).aggregate().join();
             assertThat(stopped.status().code()).as(stopped.contentUtf8()).isEqualTo(200);
             assertThat(stopped.contentUtf8()).contains("SESSION_STATE_CLOSED");
             assertThat(pipecat.blocking().stopSession(StopSessionRequest.newBuilder().setSessionId(overGrpc).build())
                               .getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
+            assertThat(ws.awaitClose()).isEqualTo(1000);
             final AggregatedHttpResponse deleted = pipecat.rest(pipecat.token).delete("/session/" + overRest)
                                                           .aggregate().join();
             assertThat(deleted.status().code()).as(deleted.contentUtf8()).isEqualTo(200);
