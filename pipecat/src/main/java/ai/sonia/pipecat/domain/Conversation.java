@@ -13,6 +13,7 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.StoreUnavailableException;
 
 /**
  * One client connection to one session, whatever the transport: attach with replay, client events
@@ -330,6 +331,15 @@ public final class Conversation {
     }
 
     private void failed(RuntimeException e) {
+        if (e instanceof StoreUnavailableException store) {
+            // The store, not the request: the client comes back later, and its last_sequence replays what was stored.
+            logger.atWarn().addKeyValue("correlation_id", correlationId)
+                  .log("Conversation ended, the session store is unavailable: {}", store.getMessage());
+            notice(EventType.EVENT_TYPE_ERROR, "the session store is unavailable (" + store.getMessage()
+                                               + "): reconnect later with last_sequence", "UNAVAILABLE", "");
+            end(CloseCode.UNAVAILABLE, "session store unavailable, try again later");
+            return;
+        }
         logger.atWarn().addKeyValue("correlation_id", correlationId).setCause(e).log("Conversation failed");
         notice(EventType.EVENT_TYPE_ERROR, "internal error", "INTERNAL_ERROR", "");
         end(CloseCode.INTERNAL, "internal error");

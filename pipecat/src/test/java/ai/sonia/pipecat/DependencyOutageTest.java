@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 import org.junit.jupiter.api.AfterAll;
@@ -36,17 +37,21 @@ import ai.sonia.pipecat.v1.StopSessionRequest;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.DomainException;
 import ai.sonia.runtime.limits.RateLimiter;
+import ai.sonia.runtime.testing.DiskFaults;
 import ai.sonia.runtime.testing.RedisServerExtension;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * A Redis that stays down under pipecat with {@code shared.engine: redis}, where each session's event budget lives: a
- * client event is refused with an ERROR {@code UNAVAILABLE} naming the shared limiter, over the WebSocket and the gRPC
- * stream alike; the connection stays open and nothing is stored (fail closed). Once Redis is back on its port the
- * next event is accepted, without restarting pipecat. Stopping and deleting a session need no Redis.
+ * A dependency of pipecat that stays down. Redis, with {@code shared.engine: redis}, where each session's event budget
+ * lives: a client event is refused with an ERROR {@code UNAVAILABLE} naming the shared limiter, over the WebSocket and
+ * the gRPC stream alike; the connection stays open and nothing is stored (fail closed). Once Redis is back on its port
+ * the next event is accepted, without restarting pipecat. Stopping and deleting a session need no Redis. The session
+ * store's disk refusing writes: the connection ends with an ERROR {@code UNAVAILABLE} naming the store, close code 1013
+ * (try again later) or gRPC UNAVAILABLE, and a client that reconnects once the disk is back carries on.
  */
-class RedisOutageTest {
+class DependencyOutageTest {
 
     @RegisterExtension
     static final RedisServerExtension redis = new RedisServerExtension();
@@ -68,41 +73,35 @@ class RedisOutageTest {
 
     @Test
     void whileRedisIsDownAnEventIsRefusedUnavailableAndOnceItIsBackTheNextIsAccepted() throws Exception {
-        final String id = pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
-        final WsClient ws = pipecat.ws(id, 0);
-        ws.await(e -> e.getText().equals("state=ACTIVE"));
-        final ConverseStreamTest.Stream grpc = new ConverseStreamTest.Stream();
-        final StreamObserver<ConverseRequest> requests = pipecat.async().converse(grpc);
-        requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
-        awaitGrpc(grpc, e -> e.getText().equals("state=ACTIVE"));
-        final long before = lastSequence(id);
+        final Clients c = attachedSession();
+        final long before = lastSequence(c.id());
 
         redis.stop();
         try {
-            ws.sendEvent(message("w-1", "over the socket"));
-            final SessionEvent refused = ws.await(e -> e.getType() == EventType.EVENT_TYPE_ERROR);
+            c.ws().sendEvent(message("w-1", "over the socket"));
+            final SessionEvent refused = c.ws().await(e -> e.getType() == EventType.EVENT_TYPE_ERROR);
             assertThat(refused.getMessageId()).isEqualTo("w-1");
             assertRefusedUnavailable(refused);
-            requests.onNext(ConverseRequest.newBuilder().setEvent(message("g-1", "over grpc")).build());
-            final SessionEvent refusedOnGrpc = awaitGrpc(grpc, e -> e.getType() == EventType.EVENT_TYPE_ERROR);
+            c.requests().onNext(ConverseRequest.newBuilder().setEvent(message("g-1", "over grpc")).build());
+            final SessionEvent refusedOnGrpc = awaitGrpc(c.grpc(), e -> e.getType() == EventType.EVENT_TYPE_ERROR);
             assertThat(refusedOnGrpc.getMessageId()).isEqualTo("g-1");
             assertRefusedUnavailable(refusedOnGrpc);
             // Refused, not stored: the session's stream did not move.
-            assertThat(lastSequence(id)).isEqualTo(before);
+            assertThat(lastSequence(c.id())).isEqualTo(before);
         } finally {
             redis.restart();
         }
 
         // The same events again (their message ids were not remembered): accepted, answered, on the same connections.
-        ws.sendEvent(message("w-1", "over the socket"));
-        ws.await(e -> e.getText().equals("echo: over the socket"));
-        requests.onNext(ConverseRequest.newBuilder().setEvent(message("g-1", "over grpc")).build());
-        awaitGrpc(grpc, e -> e.getText().equals("echo: over grpc"));
-        assertThat(ws.closeCode).isNotDone();
-        assertThat(grpc.done).isNotDone();
-        assertThat(ws.events).filteredOn(e -> e.getType() == EventType.EVENT_TYPE_ERROR).hasSize(1);
-        requests.onCompleted();
-        ws.close();
+        c.ws().sendEvent(message("w-1", "over the socket"));
+        c.ws().await(e -> e.getText().equals("echo: over the socket"));
+        c.requests().onNext(ConverseRequest.newBuilder().setEvent(message("g-1", "over grpc")).build());
+        awaitGrpc(c.grpc(), e -> e.getText().equals("echo: over grpc"));
+        assertThat(c.ws().closeCode).isNotDone();
+        assertThat(c.grpc().done).isNotDone();
+        assertThat(c.ws().events).filteredOn(e -> e.getType() == EventType.EVENT_TYPE_ERROR).hasSize(1);
+        c.requests().onCompleted();
+        c.ws().close();
     }
 
     @Test
@@ -134,6 +133,33 @@ class RedisOutageTest {
         } finally {
             redis.restart();
         }
+    }
+
+    @Test
+    void aStoreThatCannotWriteEndsTheConnectionUnavailableAndAReconnectCarriesOn() throws Exception {
+        final Clients c = attachedSession();
+        final long before = lastSequence(c.id());
+
+        try (DiskFaults ignored = DiskFaults.readOnly(pipecat.config.dataDir("pipecat"))) {
+            c.ws().sendEvent(message("d-1", "on a read-only disk"));
+            final SessionEvent error = c.ws().await(e -> e.getType() == EventType.EVENT_TYPE_ERROR);
+            assertThat(error.getErrorCode()).isEqualTo("UNAVAILABLE");
+            assertThat(error.getText()).contains("session store is unavailable", "pipecat.db", "last_sequence");
+            assertThat(c.ws().awaitClose()).isEqualTo(1013);
+
+            c.requests().onNext(ConverseRequest.newBuilder().setEvent(message("d-2", "on a read-only disk")).build());
+            assertThat(c.grpc().done.get(10, TimeUnit.SECONDS)).isEqualTo(Status.Code.UNAVAILABLE);
+            assertThat(Status.fromThrowable(c.grpc().error).getDescription()).contains("session store unavailable");
+            assertThat(c.grpc().events).anySatisfy(e -> assertThat(e.getErrorCode()).isEqualTo("UNAVAILABLE"));
+        }
+
+        // The disk takes writes again: a client that reconnects from where it was gets the rest, and its message goes
+        // through (it was not taken, nor its message id remembered).
+        final WsClient again = pipecat.ws(c.id(), before);
+        again.sendEvent(message("d-1", "on a read-only disk"));
+        again.await(e -> e.getText().equals("echo: on a read-only disk"));
+        assertThat(again.sequences().get(0)).isEqualTo(before + 1);
+        again.close();
     }
 
     @Test
@@ -172,6 +198,21 @@ class RedisOutageTest {
                     });
             assertThat(sessions.stop(ada, id, "done", "c").getState()).isEqualTo(SessionState.SESSION_STATE_CLOSED);
         }
+    }
+
+    /** A WebSocket and a gRPC stream ({@code requests} its client side) attached to one new session. */
+    private record Clients(String id, WsClient ws, ConverseStreamTest.Stream grpc,
+                           StreamObserver<ConverseRequest> requests) {}
+
+    private static Clients attachedSession() throws Exception {
+        final String id = pipecat.blocking().startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+        final WsClient ws = pipecat.ws(id, 0);
+        ws.await(e -> e.getText().equals("state=ACTIVE"));
+        final ConverseStreamTest.Stream grpc = new ConverseStreamTest.Stream();
+        final StreamObserver<ConverseRequest> requests = pipecat.async().converse(grpc);
+        requests.onNext(ConverseRequest.newBuilder().setAttach(Attach.newBuilder().setSessionId(id)).build());
+        awaitGrpc(grpc, e -> e.getText().equals("state=ACTIVE"));
+        return new Clients(id, ws, grpc, requests);
     }
 
     private static void assertRefusedUnavailable(SessionEvent refused) {
