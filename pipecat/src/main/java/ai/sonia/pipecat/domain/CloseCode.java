@@ -16,6 +16,12 @@ public enum CloseCode {
     /** Something failed inside the server; an ERROR event precedes it. */
     INTERNAL(1011),
     /**
+     * A dependency of the session cannot serve it now (its store cannot be written): try again later, reconnecting
+     * with {@code last_sequence}, which replays what was stored (gRPC UNAVAILABLE). An ERROR {@code UNAVAILABLE}
+     * naming it precedes it.
+     */
+    UNAVAILABLE(1013),
+    /**
      * The client reads more slowly than its events come: its send queue is full. The reason says where to
      * resume ({@code too slow, resume from last_sequence=N}); reconnecting with that replays the rest.
      */

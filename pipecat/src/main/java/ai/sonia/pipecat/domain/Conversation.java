@@ -13,6 +13,7 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.errors.DomainException;
+import ai.sonia.runtime.store.StoreUnavailableException;
 
 /**
  * One client connection to one session, whatever the transport: attach with replay, client events
@@ -29,6 +30,8 @@ import ai.sonia.runtime.errors.DomainException;
 public final class Conversation {
 
     private static final Logger logger = LoggerFactory.getLogger(Conversation.class);
+    // When to send an event again that was refused because its budget could not be checked.
+    private static final long UNAVAILABLE_RETRY_MILLIS = 1000;
 
     private final Sessions sessions;
     private final ChatClient chat;
@@ -137,9 +140,17 @@ public final class Conversation {
             return;
         }
         try {
-            final long retryMillis = sessions.tryAcquireEvent(current.id());
+            final long retryMillis;
+            try {
+                retryMillis = sessions.tryAcquireEvent(current.id());
+            } catch (DomainException e) {
+                // The budget cannot be checked (the shared limiter is unreachable): this event is refused, not the
+                // connection, so the client sends it again once the limiter is back.
+                refuse(e.getMessage(), "UNAVAILABLE", event.getMessageId(), UNAVAILABLE_RETRY_MILLIS);
+                return;
+            }
             if (retryMillis > 0) {
-                refuse("event rate limit of the session reached", event.getMessageId(), retryMillis);
+                refuse("event rate limit of the session reached", "RATE_LIMITED", event.getMessageId(), retryMillis);
                 return;
             }
             switch (event.getType()) {
@@ -230,7 +241,8 @@ public final class Conversation {
         }
         final TurnLine turns = current.turns();
         if (!turns.tryReserve()) {
-            refuse("too many chat turns waiting in this session", event.getMessageId(), turns.retryAfterMillis());
+            refuse("too many chat turns waiting in this session", "RATE_LIMITED", event.getMessageId(),
+                   turns.retryAfterMillis());
             return;
         }
         try {
@@ -275,9 +287,10 @@ public final class Conversation {
         }, executor);
     }
 
-    // An event beyond the session's limits: refused (not stored, not sequenced) with the time to retry.
-    private void refuse(String why, String messageId, long retryMillis) {
-        final SessionEvent.Builder event = noticeBuilder(EventType.EVENT_TYPE_ERROR, why, "RATE_LIMITED", messageId)
+    // An event beyond the session's limits (RATE_LIMITED), or whose limits cannot be checked now (UNAVAILABLE):
+    // refused (not stored, not sequenced) with the time to retry.
+    private void refuse(String why, String errorCode, String messageId, long retryMillis) {
+        final SessionEvent.Builder event = noticeBuilder(EventType.EVENT_TYPE_ERROR, why, errorCode, messageId)
                 .setRetryAfter(com.google.protobuf.Duration.newBuilder().setSeconds(retryMillis / 1000)
                                                           .setNanos((int) (retryMillis % 1000) * 1_000_000));
         out.deliver(event.build());
@@ -318,6 +331,15 @@ public final class Conversation {
     }
 
     private void failed(RuntimeException e) {
+        if (e instanceof StoreUnavailableException store) {
+            // The store, not the request: the client comes back later, and its last_sequence replays what was stored.
+            logger.atWarn().addKeyValue("correlation_id", correlationId)
+                  .log("Conversation ended, the session store is unavailable: {}", store.getMessage());
+            notice(EventType.EVENT_TYPE_ERROR, "the session store is unavailable (" + store.getMessage()
+                                               + "): reconnect later with last_sequence", "UNAVAILABLE", "");
+            end(CloseCode.UNAVAILABLE, "session store unavailable, try again later");
+            return;
+        }
         logger.atWarn().addKeyValue("correlation_id", correlationId).setCause(e).log("Conversation failed");
         notice(EventType.EVENT_TYPE_ERROR, "internal error", "INTERNAL_ERROR", "");
         end(CloseCode.INTERNAL, "internal error");

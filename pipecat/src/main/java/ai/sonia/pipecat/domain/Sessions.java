@@ -9,7 +9,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +44,11 @@ public final class Sessions {
     private static final int MAX_PAGE_SIZE = 1000;
     private static final int MAX_REQUEST_ID = 128;
     private static final int MAX_TITLE = 200;
+    private static final int UNLOAD_STRIPES = 64;
     private static final Set<String> UPDATABLE = Set.of("title", "metadata", "state");
+    private static final String LIMITER_UNAVAILABLE =
+            "the shared rate limiter (Redis) is unavailable: the session's event budget cannot be checked, so the event"
+            + " was not accepted; send it again later";
 
     private final SessionStore store;
     private final EventPublisher publisher;
@@ -55,10 +61,15 @@ public final class Sessions {
     private final int maxWaitingTurns;
     private final Duration ttl;
     private final Map<String, LiveSession> loaded = new ConcurrentHashMap<>();
+    // Copies unloaded so far, counted by stripes of session ids: a load that read a session from the store before a
+    // copy of it was unloaded reads it again (see #load).
+    private final AtomicLongArray unloads = new AtomicLongArray(UNLOAD_STRIPES);
     // Kept apart from LiveSession so that a session unloaded between connections keeps its turns in line (and,
     // in the limiter, its event budget).
     private final Map<String, TurnLine> turns = new ConcurrentHashMap<>();
     private final AtomicInteger live;
+    // Whether the last budget check failed (the shared limiter unreachable): an outage is logged once, not per event.
+    private final AtomicBoolean limiterDown = new AtomicBoolean();
 
     /**
      * {@code publisher} gets every event this replica stores, in order per session; {@code fanout} carries them to
@@ -238,7 +249,7 @@ public final class Sessions {
         }
         unload(sessionId, session);
         turns.remove(sessionId);
-        limiter.reset(sessionId);
+        forgetBudget(sessionId);
         return withHistory(session.snapshot());
     }
 
@@ -341,7 +352,7 @@ public final class Sessions {
         }
         unload(sessionId, session);
         turns.remove(sessionId);
-        limiter.reset(sessionId);
+        forgetBudget(sessionId);
         logger.atInfo().addKeyValue("session_id", sessionId).addKeyValue("by", principal.subject())
               .addKeyValue("correlation_id", correlationId).log("Session deleted");
     }
@@ -441,6 +452,7 @@ public final class Sessions {
                 return held;
             }
             fanout.unfollow(id);
+            unloads.incrementAndGet(unloadStripe(id));
             return null;
         });
     }
@@ -480,9 +492,37 @@ public final class Sessions {
         return inMemory != null ? inMemory.snapshot() : stored;
     }
 
-    /** 0 when a client event of the session fits in its per-minute budget; otherwise milliseconds until it would. */
+    /**
+     * 0 when a client event of the session fits in its per-minute budget; otherwise milliseconds until it would.
+     * UNAVAILABLE (ErrorInfo metadata {@code engine} {@code redis}) when the budget cannot be checked, the shared
+     * limiter being unreachable: the event is not accepted then (fail closed), and the next one is checked again.
+     */
     public long tryAcquireEvent(String sessionId) {
-        return limiter.tryTake(sessionId, eventsPerSession) * 1000;
+        final long seconds;
+        try {
+            seconds = limiter.tryTake(sessionId, eventsPerSession);
+        } catch (RuntimeException e) {
+            if (limiterDown.compareAndSet(false, true)) {
+                logger.atWarn().addKeyValue("engine", "redis").setCause(e)
+                      .log("Event budgets cannot be checked: client events are refused until the limiter answers");
+            }
+            throw DomainException.of(ErrorCode.ERROR_CODE_UNAVAILABLE, LIMITER_UNAVAILABLE, Map.of("engine", "redis"));
+        }
+        if (limiterDown.compareAndSet(true, false)) {
+            logger.atInfo().addKeyValue("engine", "redis").log("Event budgets can be checked again");
+        }
+        return seconds * 1000;
+    }
+
+    // The budget of a session that takes no more events (closed, deleted): forgotten, or, when the shared limiter
+    // cannot be reached, left to expire by itself; either way the stop or delete, stored already, stands.
+    private void forgetBudget(String sessionId) {
+        try {
+            limiter.reset(sessionId);
+        } catch (RuntimeException e) {
+            logger.atWarn().addKeyValue("session_id", sessionId).addKeyValue("engine", "redis")
+                  .log("Cannot reset the event budget of a closed session (it expires by itself): {}", e.toString());
+        }
     }
 
     private static void requireId(String sessionId) {
@@ -497,37 +537,52 @@ public final class Sessions {
 
     // The session held here, loaded from the store when it is not; with {@code hold}, held (not unloaded by a release)
     // from the same step, until LiveSession#unhold.
+    //
+    // The store is read before the step that puts the copy in the map, never inside it: a read there would block every
+    // other session of its bin in the map for as long as it takes. A copy read while another copy of the session was
+    // unloaded (which wrote what it changed first) may be stale; it is dropped and the store read again, as when the
+    // copy looked up vanished before that step.
     private LiveSession load(String sessionId, boolean hold) {
         requireId(sessionId);
-        final LiveSession existing = loaded.get(sessionId);
-        if (existing != null && !hold) {
-            return existing;
-        }
-        final Session stored = existing != null ? null
-                                                : store.find(sessionId)
-                                                       .orElseThrow(() -> SessionStore.notFound(sessionId));
-        final LiveSession session = loaded.compute(sessionId, (id, held) -> {
-            LiveSession use = held;
-            if (use == null) {
-                final Session from = stored != null ? stored : store.find(id).orElse(null);
-                if (from == null) {
-                    return null;
+        while (true) {
+            final LiveSession existing = loaded.get(sessionId);
+            if (existing != null && !hold) {
+                return existing;
+            }
+            final int stripe = unloadStripe(sessionId);
+            final long unloadsBefore = unloads.get(stripe);
+            final LiveSession read = existing != null ? null : read(sessionId);
+            final LiveSession session = loaded.compute(sessionId, (id, held) -> {
+                LiveSession use = held;
+                if (use == null) {
+                    if (read == null || unloads.get(stripe) != unloadsBefore) {
+                        return null; // read again
+                    }
+                    use = read;
+                    // What other replicas append from now on comes here; the fan-out resyncs (reads the store) once it
+                    // listens, so what they appended since the store was read is not missed either. Followed in this
+                    // step, so it is ordered with the unfollow of a copy unloaded before.
+                    fanout.follow(id);
                 }
-                use = new LiveSession(store, publisher, fanout, clock, from, replayEvents,
-                                      turns.computeIfAbsent(id, unused -> new TurnLine(maxWaitingTurns)));
-                // What other replicas append from now on comes here; the fan-out resyncs (reads the store) once it
-                // listens, so what they appended since the store was read is not missed either. Followed in this
-                // step, so it is ordered with the unfollow of a copy unloaded before.
-                fanout.follow(id);
+                if (hold) {
+                    use.hold();
+                }
+                return use;
+            });
+            if (session != null) {
+                return session;
             }
-            if (hold) {
-                use.hold();
-            }
-            return use;
-        });
-        if (session == null) {
-            throw SessionStore.notFound(sessionId);
         }
-        return session;
+    }
+
+    // A copy of the session as the store has it (NOT_FOUND when it has none), not yet in the map.
+    private LiveSession read(String sessionId) {
+        final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
+        return new LiveSession(store, publisher, fanout, clock, stored, replayEvents,
+                               turns.computeIfAbsent(sessionId, unused -> new TurnLine(maxWaitingTurns)));
+    }
+
+    private static int unloadStripe(String sessionId) {
+        return sessionId.hashCode() & (UNLOAD_STRIPES - 1);
     }
 }

@@ -20,7 +20,7 @@ import io.grpc.stub.StreamObserver;
 /**
  * The {@code Converse} stream: client messages go to a {@link Conversation}; its events come back as
  * responses, and its close codes end the stream with the matching status (4001 and 4004 NOT_FOUND, a closed session FAILED_PRECONDITION, 4029 and 4008
- * RESOURCE_EXHAUSTED, 1002/1003 INVALID_ARGUMENT, 1011 INTERNAL, 1000 OK).
+ * RESOURCE_EXHAUSTED, 1002/1003 INVALID_ARGUMENT, 1011 INTERNAL, 1013 UNAVAILABLE, 1000 OK).
  *
  * <p>Responses the client has not yet taken are bounded: past {@code maxUnconsumed} the stream ends with
  * RESOURCE_EXHAUSTED, {@code close_code} 4008 and {@code resume_from} (the last sequence sent) in its
@@ -136,6 +136,7 @@ final class GrpcConversation implements StreamObserver<ConverseRequest>, Convers
             case LIMIT, TOO_SLOW -> ErrorCode.ERROR_CODE_RATE_LIMITED;
             case MALFORMED, UNSUPPORTED -> ErrorCode.ERROR_CODE_INVALID_ARGUMENT;
             case REVOKED -> ErrorCode.ERROR_CODE_UNAUTHENTICATED;
+            case UNAVAILABLE -> ErrorCode.ERROR_CODE_UNAVAILABLE;
             case NORMAL, INTERNAL -> ErrorCode.ERROR_CODE_INTERNAL_ERROR;
         };
     }
