@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -159,6 +162,32 @@ class DependencyOutageTest {
         again.sendEvent(message("d-1", "on a read-only disk"));
         again.await(e -> e.getText().equals("echo: on a read-only disk"));
         assertThat(again.sequences().get(0)).isEqualTo(before + 1);
+        again.close();
+    }
+
+    @Test
+    void aStoreFailingPartWayThroughAMessageKeepsNoneOfItSoTheResendIsTaken() throws Exception {
+        final Clients c = attachedSession();
+        final long before = lastSequence(c.id());
+        // A real SQLite failure after the message id is written: the event's insert aborts.
+        try (Connection db = DriverManager.getConnection(
+                "jdbc:sqlite:" + pipecat.config.dataDir("pipecat").resolve("pipecat.db"));
+             Statement sql = db.createStatement()) {
+            sql.execute("CREATE TRIGGER injected_fault BEFORE INSERT ON events"
+                        + " BEGIN SELECT RAISE(ABORT, 'injected fault'); END");
+            try {
+                c.ws().sendEvent(message("f-1", "through a failing store"));
+                assertThat(c.ws().await(e -> e.getType() == EventType.EVENT_TYPE_ERROR).getMessageId())
+                        .isIn("f-1", "");
+            } finally {
+                sql.execute("DROP TRIGGER injected_fault");
+            }
+        }
+
+        // The client resends its message: taken, not ignored as a duplicate of the one that failed.
+        final WsClient again = pipecat.ws(c.id(), before);
+        again.sendEvent(message("f-1", "through a failing store"));
+        again.await(e -> e.getText().equals("echo: through a failing store"));
         again.close();
     }
 

@@ -246,14 +246,16 @@ public final class Conversation {
             return;
         }
         try {
-            if (!firstTime(current, event)) {
+            // The message id, the event and the history entry are stored together: a store failing part-way
+            // keeps none of them, so the client's resend is taken, not ignored as a duplicate.
+            if (current.appendMessage(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE)
+                                                  .setMessageId(event.getMessageId()).setRole("user")
+                                                  .setText(event.getText()).setCorrelationId(correlationId))
+                       .isEmpty()) {
                 turns.cancel();
+                duplicate(event);
                 return;
             }
-            final SessionEvent stored = current.append(
-                    SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_MESSAGE).setMessageId(event.getMessageId())
-                                .setRole("user").setText(event.getText()).setCorrelationId(correlationId));
-            current.remember("user", event.getText(), stored.getMessageId(), false);
         } catch (RuntimeException e) {
             // Not taken (the store failed): the place in line is free again.
             turns.cancel();
@@ -301,8 +303,12 @@ public final class Conversation {
         if (event.getMessageId().isEmpty() || current.markSeen(event.getMessageId())) {
             return true;
         }
-        notice(EventType.EVENT_TYPE_STATUS, "duplicate message_id ignored", "", event.getMessageId());
+        duplicate(event);
         return false;
+    }
+
+    private void duplicate(SessionEvent event) {
+        notice(EventType.EVENT_TYPE_STATUS, "duplicate message_id ignored", "", event.getMessageId());
     }
 
     private synchronized LiveSession attachedOrClose() {

@@ -3,6 +3,7 @@ package ai.sonia.pipecat.domain;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -276,9 +277,30 @@ public final class LiveSession {
         store.save(snapshot);
     }
 
-    /** Records a client message id; false when it was seen before. */
+    /** Records a client message id (of a SESSION_STOP); false when it was seen before. */
     public boolean markSeen(String messageId) {
         return store.markSeen(id(), messageId);
+    }
+
+    /**
+     * A client's message: appended as {@link #append} does, with its history entry, in one transaction of the
+     * store; empty, and nothing written, when the session has seen its message id before.
+     */
+    public synchronized Optional<SessionEvent> appendMessage(SessionEvent.Builder builder) {
+        final Timestamp now = now();
+        if (builder.getMessageId().isEmpty()) {
+            builder.setMessageId(UUID.randomUUID().toString());
+        }
+        final Session next = snapshot.toBuilder().setLastActivityTime(now).build();
+        final SessionEvent event = builder.setSessionId(id()).setTimestamp(now).build();
+        final HistoryEntry entry = HistoryEntry.newBuilder().setRole(event.getRole()).setText(event.getText())
+                                               .setMessageId(event.getMessageId()).setCreateTime(now).build();
+        final Optional<SessionEvent> stored = store.appendMessage(next, event, entry, replayCapacity);
+        stored.ifPresent(appended -> {
+            snapshot = next.toBuilder().setLastSequence(appended.getSequence()).build();
+            stored(appended);
+        });
+        return stored;
     }
 
     /** Appends to the history. */

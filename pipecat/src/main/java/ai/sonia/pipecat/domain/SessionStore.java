@@ -92,8 +92,15 @@ public interface SessionStore extends AutoCloseable {
     /** The kept events of a session after {@code afterSequence}, oldest first. */
     List<SessionEvent> events(String sessionId, long afterSequence);
 
-    /** Records a client message id; false when the session had already seen it. */
+    /** Records a client message id (of a SESSION_STOP); false when the session had already seen it. */
     boolean markSeen(String sessionId, String messageId);
+
+    /**
+     * A client's message: records its message id, appends {@code event} as {@link #appendEvent} does and its
+     * {@code entry} to the history, all in one transaction; empty, and nothing written, when the session has seen
+     * that message id before. A store that fails part-way keeps none of it, so the client's resend is taken.
+     */
+    Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry, int keep);
 
     /** Sessions matching {@code filter}, newest first (then by id, descending), after {@code after}. */
     List<Session> list(Filter filter, Optional<Key> after, int limit);

@@ -141,10 +141,14 @@ public final class PostgresSessionStore implements SessionStore {
                     .isEmpty()) {
                 throw SessionStore.notFound(sessionId);
             }
-            return write(c, "INSERT INTO pipecat_history (session_id, position, entry) VALUES (?,"
-                             + " (SELECT COALESCE(MAX(position), 0) + 1 FROM pipecat_history WHERE session_id = ?), ?)",
-                          sessionId, sessionId, entry.toByteArray());
+            return insertHistory(c, sessionId, entry);
         });
+    }
+
+    private static int insertHistory(Connection c, String sessionId, HistoryEntry entry) throws SQLException {
+        return write(c, "INSERT INTO pipecat_history (session_id, position, entry) VALUES (?,"
+                        + " (SELECT COALESCE(MAX(position), 0) + 1 FROM pipecat_history WHERE session_id = ?), ?)",
+                     sessionId, sessionId, entry.toByteArray());
     }
 
     @Override
@@ -214,8 +218,30 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public boolean markSeen(String sessionId, String messageId) {
-        return pool.inTransaction(c -> write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?)"
-                                   + " ON CONFLICT DO NOTHING", sessionId, messageId) == 1);
+        return pool.inTransaction(c -> markSeenRow(c, sessionId, messageId));
+    }
+
+    private static boolean markSeenRow(Connection c, String sessionId, String messageId) throws SQLException {
+        return write(c, "INSERT INTO pipecat_seen_messages (session_id, message_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                     sessionId, messageId) == 1;
+    }
+
+    @Override
+    public Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry, int keep) {
+        final String id = session.getSessionId();
+        return pool.inTransaction(c -> {
+            // A replica taking the same message id at once waits on this row until this transaction ends.
+            if (!markSeenRow(c, id, event.getMessageId())) {
+                return Optional.<SessionEvent>empty();
+            }
+            final long sequence = first(query(
+                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
+                    rs -> rs.getLong(1), session.getLastSequence(), id))
+                    .orElseThrow(() -> SessionStore.notFound(id));
+            final SessionEvent stored = store(c, session, event, keep, sequence);
+            insertHistory(c, id, entry);
+            return Optional.of(stored);
+        });
     }
 
     @Override

@@ -127,10 +127,14 @@ public final class SqliteSessionStore implements SessionStore {
     public synchronized void appendHistory(String sessionId, HistoryEntry entry) {
         sql("cannot append history of " + sessionId, () -> {
             requireSession(sessionId);
-            return update("INSERT INTO history (session_id, position, entry) VALUES (?,"
-                          + " (SELECT COALESCE(MAX(position), 0) + 1 FROM history WHERE session_id = ?), ?)",
-                          sessionId, sessionId, entry.toByteArray());
+            return insertHistory(sessionId, entry);
         });
+    }
+
+    private int insertHistory(String sessionId, HistoryEntry entry) throws SQLException {
+        return update("INSERT INTO history (session_id, position, entry) VALUES (?,"
+                      + " (SELECT COALESCE(MAX(position), 0) + 1 FROM history WHERE session_id = ?), ?)",
+                      sessionId, sessionId, entry.toByteArray());
     }
 
     @Override
@@ -190,9 +194,27 @@ public final class SqliteSessionStore implements SessionStore {
 
     @Override
     public synchronized boolean markSeen(String sessionId, String messageId) {
-        return sql("cannot record a message id of " + sessionId,
-                   () -> update("INSERT OR IGNORE INTO seen_messages (session_id, message_id) VALUES (?, ?)",
-                                sessionId, messageId) == 1);
+        return sql("cannot record a message id of " + sessionId, () -> markSeenRow(sessionId, messageId));
+    }
+
+    private boolean markSeenRow(String sessionId, String messageId) throws SQLException {
+        return update("INSERT OR IGNORE INTO seen_messages (session_id, message_id) VALUES (?, ?)", sessionId,
+                      messageId) == 1;
+    }
+
+    @Override
+    public synchronized Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry,
+                                                             int keep) {
+        final String id = session.getSessionId();
+        return sql("cannot append a message to " + id, () -> inTransaction(() -> {
+            requireSession(id);
+            if (!markSeenRow(id, event.getMessageId())) {
+                return Optional.<SessionEvent>empty();
+            }
+            final SessionEvent stored = store(session, event, keep);
+            insertHistory(id, entry);
+            return Optional.of(stored);
+        }));
     }
 
     @Override
@@ -278,16 +300,24 @@ public final class SqliteSessionStore implements SessionStore {
     // Runs the step in one transaction: all of it is written, or (when it throws) nothing.
     private <T> T inTransaction(Step<T> step) throws SQLException, InvalidProtocolBufferException {
         connection.setAutoCommit(false);
+        final T result;
         try {
-            final T result = step.run();
+            result = step.run();
             connection.commit();
-            return result;
         } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
             rollback();
+            // Back to autocommit, which sqlite-jdbc does by a COMMIT: when SQLite has already rolled the
+            // transaction back itself (a write the disk refused), that COMMIT fails with "no transaction is active",
+            // and thrown here it would hide the disk's own error, which says the store is unavailable.
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException restore) {
+                e.addSuppressed(restore);
+            }
             throw e;
-        } finally {
-            connection.setAutoCommit(true);
         }
+        connection.setAutoCommit(true);
+        return result;
     }
 
     private void rollback() {

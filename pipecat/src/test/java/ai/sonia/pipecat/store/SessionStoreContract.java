@@ -293,6 +293,28 @@ public abstract class SessionStoreContract {
         assertThat(store.markSeen("s-1", "m")).isTrue();
         assertThat(store.markSeen("s-1", "m")).isFalse();
         assertThat(store.markSeen("s-2", "m")).isTrue();
+        assertThat(appendMessage("s-1", "m", "hello")).isEmpty(); // one set of ids per session
+    }
+
+    @Test
+    void aMessageIdIsTakenOncePerSessionWithItsEventAndHistoryEntry() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        store.save(session("s-2", "acme", "ada", 1000));
+        assertThat(appendMessage("s-1", "m", "hello")).isPresent();
+        assertThat(appendMessage("s-1", "m", "hello again")).isEmpty(); // nothing written
+        assertThat(appendMessage("s-2", "m", "hello")).isPresent();
+        assertThat(store.events("s-1", 0)).extracting(SessionEvent::getText).containsExactly("hello");
+        assertThat(store.history("s-1")).extracting(HistoryEntry::getText).containsExactly("hello");
+        assertThat(store.find("s-1").orElseThrow().getLastSequence()).isEqualTo(1);
+        assertThatThrownBy(() -> appendMessage("nope", "m", "hi"))
+                .isInstanceOfSatisfying(DomainException.class, SessionStoreContract::assertNotFound);
+    }
+
+    private Optional<SessionEvent> appendMessage(String sessionId, String messageId, String text) {
+        final Session session = store.find(sessionId).orElse(session(sessionId, "acme", "ada", 1000));
+        return store.appendMessage(session, event(messageId).toBuilder().setText(text).build(),
+                                   HistoryEntry.newBuilder().setRole("user").setText(text).setMessageId(messageId)
+                                               .build(), 100);
     }
 
     @Test
@@ -346,9 +368,7 @@ public abstract class SessionStoreContract {
         final Session first = store.create(session("s-1", "acme", "ada", 1000), "req-1");
         store.save(session("s-2", "acme", "ada", 2000));
         for (String id : List.of("s-1", "s-2")) {
-            store.appendHistory(id, HistoryEntry.newBuilder().setRole("user").setText("hi " + id).build());
-            store.appendEvent(store.find(id).orElseThrow(), event("m"), 100);
-            store.markSeen(id, "m");
+            appendMessage(id, "m", "hi " + id);
         }
         store.delete(scope("acme", "ada"), first.getSessionId());
         assertThat(store.find("s-1")).isEmpty();
@@ -361,7 +381,7 @@ public abstract class SessionStoreContract {
         // The other session keeps everything.
         assertThat(store.history("s-2")).hasSize(1);
         assertThat(store.events("s-2", 0)).hasSize(1);
-        assertThat(store.markSeen("s-2", "m")).isFalse();
+        assertThat(appendMessage("s-2", "m", "again")).isEmpty();
     }
 
     private static SessionStore.Scope scope(String tenant, String user) {
