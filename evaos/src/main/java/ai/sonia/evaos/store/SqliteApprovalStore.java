@@ -127,31 +127,16 @@ public final class SqliteApprovalStore implements ApprovalStore {
     public synchronized boolean decide(String id, ApprovalState state, GrantScope scope, String pattern,
                                        String decidedBy, long decideMs, long expireMs, String reason, long nowMs) {
         try {
-            connection.setAutoCommit(false);
-            final boolean won = update(ApprovalRows.DECIDE, state.getNumber(), scope.getNumber(), pattern,
-                                       decidedBy, decideMs, expireMs, reason, id, nowMs) == 1;
-            if (won) {
-                update(ApprovalRows.RECORD_DECISION, id);
-            }
-            connection.commit();
-            return won;
-        } catch (SQLException | RuntimeException e) {
-            rollback();
-            throw e instanceof RuntimeException r ? r : new IllegalStateException("cannot decide approval", e);
-        } finally {
-            try {
-                connection.setAutoCommit(true);
-            } catch (SQLException e) {
-                throw new IllegalStateException("cannot decide approval", e);
-            }
-        }
-    }
-
-    private void rollback() {
-        try {
-            connection.rollback();
+            return Sqlite.inTransaction(connection, () -> {
+                final boolean won = update(ApprovalRows.DECIDE, state.getNumber(), scope.getNumber(), pattern,
+                                           decidedBy, decideMs, expireMs, reason, id, nowMs) == 1;
+                if (won) {
+                    update(ApprovalRows.RECORD_DECISION, id);
+                }
+                return won;
+            });
         } catch (SQLException e) {
-            throw new IllegalStateException("cannot roll back a decision", e);
+            throw health.unavailableOr(e, new IllegalStateException("cannot decide approval", e));
         }
     }
 

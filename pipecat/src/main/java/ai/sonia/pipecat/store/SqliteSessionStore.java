@@ -299,32 +299,6 @@ public final class SqliteSessionStore implements SessionStore {
 
     // Runs the step in one transaction: all of it is written, or (when it throws) nothing.
     private <T> T inTransaction(Step<T> step) throws SQLException, InvalidProtocolBufferException {
-        connection.setAutoCommit(false);
-        final T result;
-        try {
-            result = step.run();
-            connection.commit();
-        } catch (SQLException | InvalidProtocolBufferException | RuntimeException e) {
-            rollback();
-            // Back to autocommit, which sqlite-jdbc does by a COMMIT: when SQLite has already rolled the
-            // transaction back itself (a write the disk refused), that COMMIT fails with "no transaction is active",
-            // and thrown here it would hide the disk's own error, which says the store is unavailable.
-            try {
-                connection.setAutoCommit(true);
-            } catch (SQLException restore) {
-                e.addSuppressed(restore);
-            }
-            throw e;
-        }
-        connection.setAutoCommit(true);
-        return result;
-    }
-
-    private void rollback() {
-        try {
-            connection.rollback();
-        } catch (SQLException ignored) {
-            // The original failure is what matters; it is thrown by the caller.
-        }
+        return Sqlite.inTransaction(connection, step::run);
     }
 }

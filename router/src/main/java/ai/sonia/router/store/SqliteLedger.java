@@ -87,20 +87,17 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
                 insert.executeUpdate();
                 return null;
             }
-            writer.setAutoCommit(false);
             try {
-                for (UsageRecord u : batch) {
-                    LedgerSql.bindRow(insert, u);
-                    insert.addBatch();
-                }
-                insert.executeBatch();
-                writer.commit();
+                Sqlite.inTransaction(writer, () -> {
+                    for (UsageRecord u : batch) {
+                        LedgerSql.bindRow(insert, u);
+                        insert.addBatch();
+                    }
+                    return insert.executeBatch();
+                });
             } catch (SQLException e) {
                 insert.clearBatch();
-                writer.rollback();
                 throw e;
-            } finally {
-                writer.setAutoCommit(true);
             }
             return null;
         } catch (SQLException e) {
@@ -120,30 +117,25 @@ public final class SqliteLedger implements Ledger, AutoCloseable {
             if (insert == null) {
                 insert = writer.prepareStatement(LedgerSql.INSERT);
             }
-            writer.setAutoCommit(false);
-            try (PreparedStatement q = writer.prepareStatement(
-                    "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
-                    + " FROM usage WHERE tenant = ? AND day >= ? AND day < ?")) {
-                q.setString(1, u.tenant());
-                q.setString(2, month + "-01");
-                q.setString(3, month + "-32");
-                final boolean fits;
-                try (ResultSet rs = q.executeQuery()) {
-                    rs.next();
-                    fits = LedgerSql.fits(limits, rs.getLong(1), rs.getLong(2), u);
+            return Sqlite.inTransaction(writer, () -> {
+                try (PreparedStatement q = writer.prepareStatement(
+                        "SELECT COALESCE(SUM(prompt_tokens + completion_tokens), 0), COALESCE(SUM(cost_micros), 0)"
+                        + " FROM usage WHERE tenant = ? AND day >= ? AND day < ?")) {
+                    q.setString(1, u.tenant());
+                    q.setString(2, month + "-01");
+                    q.setString(3, month + "-32");
+                    final boolean fits;
+                    try (ResultSet rs = q.executeQuery()) {
+                        rs.next();
+                        fits = LedgerSql.fits(limits, rs.getLong(1), rs.getLong(2), u);
+                    }
+                    if (fits) {
+                        LedgerSql.bindRow(insert, u);
+                        insert.executeUpdate();
+                    }
+                    return fits;
                 }
-                if (fits) {
-                    LedgerSql.bindRow(insert, u);
-                    insert.executeUpdate();
-                }
-                writer.commit();
-                return fits;
-            } catch (SQLException e) {
-                writer.rollback();
-                throw e;
-            } finally {
-                writer.setAutoCommit(true);
-            }
+            });
         } catch (SQLException e) {
             throw writeFailure(e);
         }

@@ -62,6 +62,43 @@ public final class Sqlite {
         return "jdbc:sqlite:file:" + absolute.toUri().getRawPath() + "?vfs=unix-excl";
     }
 
+    /** The statements of one transaction ({@link #inTransaction}). */
+    @FunctionalInterface
+    public interface Work<T, E extends Exception> {
+        T run() throws SQLException, E;
+    }
+
+    /**
+     * Runs {@code work} in one transaction of {@code connection}, which is in autocommit mode before and after: all
+     * of it is written, or nothing. What is thrown is the first failure: once SQLite has rolled a transaction back
+     * itself (a write the disk refused at COMMIT), the ROLLBACK and the return to autocommit (a COMMIT, in
+     * sqlite-jdbc) fail too, with "no transaction is active", and thrown instead they would hide the disk's error,
+     * which is what makes the store unavailable rather than broken ({@link #isStorageFault}).
+     */
+    public static <T, E extends Exception> T inTransaction(Connection connection, Work<T, E> work)
+            throws SQLException, E {
+        connection.setAutoCommit(false);
+        final T result;
+        try {
+            result = work.run();
+            connection.commit();
+        } catch (Exception e) {
+            try {
+                connection.rollback();
+            } catch (SQLException after) {
+                e.addSuppressed(after);
+            }
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException after) {
+                e.addSuppressed(after);
+            }
+            throw e;
+        }
+        connection.setAutoCommit(true);
+        return result;
+    }
+
     /**
      * Whether an error says the storage is unwell (I/O error, disk full, read-only, cannot open, locked
      * past the busy timeout) rather than that the statement was wrong: such errors are UNAVAILABLE and go

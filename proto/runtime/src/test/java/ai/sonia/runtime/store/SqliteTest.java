@@ -75,6 +75,27 @@ class SqliteTest {
     }
 
     @Test
+    void aTransactionTheDiskRefusesFailsWithTheDisksErrorAndLeavesTheConnectionUsable() throws Exception {
+        final Path dir = TestHomes.create("sqlite-transaction").resolve("data/demo");
+        final Path file = dir.resolve("demo.db");
+        try (Connection c = Sqlite.open(file); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE t (x)");
+            try (DiskFaults ignored = DiskFaults.readOnly(dir)) {
+                final SQLException failure = catchSql(() -> Sqlite.inTransaction(c, () -> {
+                    s.execute("INSERT INTO t VALUES (1)");
+                    return s.execute("INSERT INTO t VALUES (2)");
+                }));
+                // Not "cannot commit - no transaction is active" from putting autocommit back.
+                assertThat(Sqlite.isStorageFault(failure)).as(failure.toString()).isTrue();
+            }
+            assertThat(c.getAutoCommit()).isTrue();
+            assertThat(scalar(s, "SELECT count(*) FROM t")).isEqualTo("0");
+            assertThat(Sqlite.inTransaction(c, () -> s.executeUpdate("INSERT INTO t VALUES (3)"))).isEqualTo(1);
+            assertThat(scalar(s, "SELECT count(*) FROM t")).isEqualTo("1");
+        }
+    }
+
+    @Test
     void statementErrorsAreNotStorageFaults() throws Exception {
         final Path file = TestHomes.create("sqlite-errors").resolve("data/demo/demo.db");
         try (Connection c = Sqlite.open(file); Statement s = c.createStatement();
