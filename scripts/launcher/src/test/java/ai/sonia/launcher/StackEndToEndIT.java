@@ -34,6 +34,7 @@ import ai.sonia.runtime.testing.TestHomes;
  * The packaged stack, started as a user starts it ({@code scripts/sonia up}: one detached JVM), on free ports:
  * every service healthy, a correlation id followed across services into their log files, each log line written
  * once, envelopes for bad requests, and {@code scripts/sonia down} stopping it gracefully and freeing every port.
+ * Beside it, an {@code up} refused for a taken port leaves nothing behind.
  */
 @TestMethodOrder(MethodOrderer.MethodName.class) // zzzGracefulStopFreesEveryPort last
 class StackEndToEndIT {
@@ -209,6 +210,28 @@ class StackEndToEndIT {
         assertThat(up.output()).contains("sonia: sonia exited during start-up; its last lines:")
                                .contains("sonia: failed to start: gateway: ").contains("[SQLITE_NOTADB]");
         assertThat(broken.resolve("run/ports")).doesNotExist();
+    }
+
+    @Test
+    void anUpRefusedForATakenPortLeavesNoStackBehind() throws Exception {
+        final Path other = TestHomes.create("e2e-taken");
+        final Map<String, Integer> picked = new LinkedHashMap<>(
+                FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
+        try (ServerSocket taken = new ServerSocket(picked.get("router"), 50, java.net.InetAddress.getLoopbackAddress())) {
+            // One process per service: the others start (and write run/ports) while the router's refuses.
+            final Sonia up = sonia(other, picked, "up", "--separate");
+            assertThat(up.status()).as(up.output()).isNotZero();
+            assertThat(up.output()).contains("sonia: port " + taken.getLocalPort() + " (router) is already in use by")
+                                   .contains("free the ports above (or use --port-offset N) and try again");
+            try (var run = Files.list(other.resolve("run"))) {
+                assertThat(run.map(p -> p.getFileName().toString()))
+                        .as("run/ports, pid files: nothing says a stack runs").noneMatch(
+                                name -> name.equals("ports") || name.endsWith(".pid") || name.equals("replicas"));
+            }
+            final Sonia down = sonia(other, picked, "down");
+            assertThat(down.output()).contains("Sonia was not running.");
+            assertThat(down.status()).as(down.output()).isZero();
+        }
     }
 
     @Test
