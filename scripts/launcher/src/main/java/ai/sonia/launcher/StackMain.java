@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -81,7 +82,11 @@ public final class StackMain {
             System.exit(1);
             return;
         } catch (Exception e) {
-            logger.error("Sonia failed to start: {}", StartupErrors.describe(e), e);
+            final String why = e instanceof CannotStart ? e.getMessage() : StartupErrors.describe(e);
+            logger.error("Sonia failed to start: {}", why, e);
+            // Also on stderr, as for a refused config: a detached JVM's log is not its output (scripts/sonia up
+            // shows the output's last lines when the stack does not come up).
+            System.err.println("sonia: failed to start: " + why);
             System.exit(1);
             return;
         }
@@ -201,7 +206,7 @@ public final class StackMain {
                             throw e;
                         }
                     } catch (Exception e) {
-                        throw new IllegalStateException(module.spec().name() + ": " + StartupErrors.describe(e), e);
+                        throw new CannotStart(module.spec().name(), e);
                     }
                 }, pool));
             }
@@ -210,8 +215,8 @@ public final class StackMain {
             for (CompletableFuture<SoniaServer> future : starting) {
                 try {
                     started.add(future.join());
-                } catch (Exception e) {
-                    failure = failure == null ? e : failure;
+                } catch (CompletionException e) { // the service's own failure, as its task threw it
+                    failure = failure == null ? (e.getCause() instanceof Exception cause ? cause : e) : failure;
                 }
             }
             if (failure != null) {
@@ -222,6 +227,15 @@ public final class StackMain {
         } finally {
             pool.shutdown();
             StartupWork.release();
+        }
+    }
+
+    /** A service that could not start: the message names it and says why. */
+    static final class CannotStart extends IllegalStateException {
+        private static final long serialVersionUID = 1L;
+
+        CannotStart(String service, Exception cause) {
+            super(service + ": " + StartupErrors.describe(cause), cause);
         }
     }
 

@@ -19,7 +19,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -29,52 +31,77 @@ import ai.sonia.runtime.testing.FreePorts;
 import ai.sonia.runtime.testing.TestHomes;
 
 /**
- * The packaged stack, started as a user starts it (one JVM, {@code StackMain}), on free ports: every
- * service healthy, a correlation id followed across services into their log files, envelopes for bad
- * requests, and a graceful stop that frees every port.
+ * The packaged stack, started as a user starts it ({@code scripts/sonia up}: one detached JVM), on free ports:
+ * every service healthy, a correlation id followed across services into their log files, each log line written
+ * once, envelopes for bad requests, and {@code scripts/sonia down} stopping it gracefully and freeing every port.
+ * Beside it, an {@code up} refused for a taken port leaves nothing behind.
  */
+@TestMethodOrder(MethodOrderer.MethodName.class) // zzzGracefulStopFreesEveryPort last
 class StackEndToEndIT {
 
     private static final ObjectMapper mapper = new ObjectMapper();
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final Map<String, Integer> ports = new LinkedHashMap<>();
     private static Path home;
-    private static Process stack;
     private static String adminToken;
 
     @BeforeAll
     static void startStack() throws Exception {
+        // The jar under test is this build's (packaged before the ITs): up must run it, not build it again
+        // (it rebuilds when a source is newer than the jar, which a jar left unchanged by the build may be).
+        final Path jar = Path.of(System.getenv().getOrDefault("SONIA_LAUNCHER_DIR", "target"), "sonia-launcher.jar");
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis()));
         home = TestHomes.create("e2e");
-        stack = FreePorts.retrying(StackEndToEndIT::launch);
+        FreePorts.retrying(() -> up(home, ports));
         adminToken = loginAsFirstStartAdmin();
     }
 
-    /** The stack JVM on freshly picked ports, once every service answers; fails if it exits (a port taken). */
-    private static Process launch() throws IOException {
-        final Path launcher = Path.of(System.getenv().getOrDefault("SONIA_LAUNCHER_DIR", "target"));
-        final ProcessBuilder pb = new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Djava.io.tmpdir=" + home,
-                "-cp", launcher.resolve("sonia-launcher.jar") + java.io.File.pathSeparator + launcher.resolve("lib") + "/*",
-                "ai.sonia.launcher.StackMain");
-        pb.environment().put("SONIA_HOME", home.toString());
-        ports.clear();
-        ports.putAll(FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
-        ports.forEach((service, port) -> pb.environment().put("SONIA_" + service.toUpperCase() + "_PORT",
-                                                              String.valueOf(port)));
-        pb.redirectErrorStream(true).redirectOutput(home.resolve("stack.out").toFile());
-        final Process started = pb.start();
-        try {
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).until(
-                    () -> ports.keySet().stream().allMatch(StackEndToEndIT::healthy) || !started.isAlive());
-        } catch (RuntimeException e) {
-            started.destroyForcibly();
-            throw e;
+    /**
+     * {@code scripts/sonia up} on {@code home} and freshly picked ports (put in {@code picked}); returns what it
+     * printed once every service is healthy, and throws it if {@code up} fails (saying so if a port was taken).
+     */
+    private static String up(Path home, Map<String, Integer> picked) throws Exception {
+        picked.clear();
+        picked.putAll(FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
+        final Sonia up = sonia(home, picked, "up");
+        if (up.status() != 0) {
+            throw new IllegalStateException((up.output().contains(" is already in use") ? "port already in use: " : "")
+                                            + "scripts/sonia up failed (" + up.status() + "): " + up.output());
         }
-        if (!started.isAlive()) {
-            throw new IllegalStateException("stack exited: " + Files.readString(home.resolve("stack.out")));
+        assertThat(up.output()).contains("Sonia is up (one JVM)");
+        return up.output();
+    }
+
+    /** What a {@code scripts/sonia} command printed (stdout and stderr) and its exit status. */
+    private record Sonia(int status, String output) {}
+
+    /**
+     * Runs {@code scripts/sonia <args>} as a user would, on {@code home} and {@code ports} (one variable per
+     * service): the test's JDK first on the PATH, nothing installed, no class-data-sharing archive (which a JVM
+     * would write in the background after {@code down}), C1 only (quicker to start).
+     */
+    private static Sonia sonia(Path home, Map<String, Integer> ports, String... args) throws Exception {
+        final List<String> command = new java.util.ArrayList<>(List.of("bash", Path.of("..", "sonia").toString()));
+        command.addAll(List.of(args));
+        final ProcessBuilder pb = new ProcessBuilder(command);
+        final Map<String, String> env = pb.environment();
+        List.of("SONIA_LOG_DIR", "SONIA_CONFIG", "SONIA_PORT_OFFSET", "SONIA_LOG_STDOUT").forEach(env::remove);
+        env.put("SONIA_HOME", home.toString());
+        env.put("SONIA_INSTALL", "never");
+        env.put("SONIA_CDS", "0");
+        env.put("SONIA_JAVA_OPTS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k -Xmx1g -Djava.io.tmpdir=" + home);
+        env.put("PATH", Path.of(System.getProperty("java.home"), "bin") + java.io.File.pathSeparator + env.get("PATH"));
+        ports.forEach((service, port) -> env.put("SONIA_" + service.toUpperCase() + "_PORT", String.valueOf(port)));
+        final Path output = Files.createTempFile(home, "sonia-" + args[0], ".out");
+        pb.redirectErrorStream(true).redirectOutput(output.toFile()).redirectInput(ProcessBuilder.Redirect.from(
+                new java.io.File("/dev/null")));
+        final Process process = pb.start();
+        if (!process.waitFor(120, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+            throw new IllegalStateException("scripts/sonia " + String.join(" ", args) + " did not end in 120 s: "
+                                            + Files.readString(output));
         }
-        return started;
+        return new Sonia(process.exitValue(), Files.readString(output));
     }
 
     /** What a new owner does: reads the password the first start wrote (never logged), logs in. */
@@ -92,7 +119,7 @@ class StackEndToEndIT {
                                        "{\"username\":\"admin\",\"password\":\"" + password + "\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(login.statusCode()).as(login.body()).isEqualTo(200);
-            assertThat(Files.readString(home.resolve("stack.out"))).doesNotContain(password);
+            assertThat(Files.readString(home.resolve("logs/sonia.out"))).doesNotContain(password);
             return mapper.readTree(login.body()).at("/data/access_token").asText();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -140,8 +167,70 @@ class StackEndToEndIT {
 
     @AfterAll
     static void stopStack() throws Exception {
-        if (stack != null && stack.isAlive()) {
-            stack.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        if (home != null && Files.exists(home.resolve("run/sonia.pid"))) { // zzzGracefulStopFreesEveryPort did not
+            sonia(home, ports, "down");
+        }
+    }
+
+    @Test
+    void eachLogLineIsWrittenOnceInLogsAndNotInTheJvmsOwnOutput() throws Exception {
+        final String path = "/no/such/route/once-" + System.nanoTime();
+        assertThat(get(ports.get("gateway"), path, Map.of()).statusCode()).isEqualTo(404);
+        final Path logs = home.resolve("logs");
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(logs.resolve("gateway.log")).contains(path));
+        final Map<String, Long> seen = new java.util.TreeMap<>();
+        try (var files = Files.list(logs)) {
+            for (Path file : files.toList()) {
+                final long lines = Files.readAllLines(file).stream().filter(l -> l.contains(path)).count();
+                if (lines > 0) {
+                    seen.put(file.getFileName().toString(), lines);
+                }
+            }
+        }
+        assertThat(seen).as("the access line of " + path).containsExactly(Map.entry("gateway.log", 1L));
+        final JsonNode line = mapper.readTree(Files.readAllLines(logs.resolve("gateway.log")).stream()
+                                                   .filter(l -> l.contains(path)).findFirst().orElseThrow());
+        assertThat(line.get("logger").asText()).isEqualTo("ai.sonia.access");
+        // The JVM's own output (logs/sonia.out: a crash, why it could not start) holds no log line at all.
+        assertThat(Files.readAllLines(logs.resolve("sonia.out"))).noneMatch(l -> l.startsWith("{\"timestamp\""));
+        final Sonia shown = sonia(home, ports, "logs", "gateway", "-n", "1000");
+        assertThat(shown.status()).isZero();
+        assertThat(shown.output()).contains(path);
+    }
+
+    @Test
+    void anUpWhoseStackCannotStartShowsWhyThoughItsLogIsNotItsOutput() throws Exception {
+        final Path broken = TestHomes.create("e2e-broken");
+        Files.createDirectories(broken.resolve("data/gateway"));
+        Files.writeString(broken.resolve("data/gateway/accounts.db"), "not a database, but sixteen bytes or more");
+        final Map<String, Integer> picked = new LinkedHashMap<>(
+                FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
+        final Sonia up = sonia(broken, picked, "up");
+        assertThat(up.status()).as(up.output()).isNotZero();
+        assertThat(up.output()).contains("sonia: sonia exited during start-up; its last lines:")
+                               .contains("sonia: failed to start: gateway: ").contains("[SQLITE_NOTADB]");
+        assertThat(broken.resolve("run/ports")).doesNotExist();
+    }
+
+    @Test
+    void anUpRefusedForATakenPortLeavesNoStackBehind() throws Exception {
+        final Path other = TestHomes.create("e2e-taken");
+        final Map<String, Integer> picked = new LinkedHashMap<>(
+                FreePorts.pick(Stack.SERVICES.stream().map(ai.sonia.runtime.ServiceSpec::name).toList()));
+        try (ServerSocket taken = new ServerSocket(picked.get("router"), 50, java.net.InetAddress.getLoopbackAddress())) {
+            // One process per service: the others start (and write run/ports) while the router's refuses.
+            final Sonia up = sonia(other, picked, "up", "--separate");
+            assertThat(up.status()).as(up.output()).isNotZero();
+            assertThat(up.output()).contains("sonia: port " + taken.getLocalPort() + " (router) is already in use by")
+                                   .contains("free the ports above (or use --port-offset N) and try again");
+            try (var run = Files.list(other.resolve("run"))) {
+                assertThat(run.map(p -> p.getFileName().toString()))
+                        .as("run/ports, pid files: nothing says a stack runs").noneMatch(
+                                name -> name.equals("ports") || name.endsWith(".pid") || name.equals("replicas"));
+            }
+            final Sonia down = sonia(other, picked, "down");
+            assertThat(down.output()).contains("Sonia was not running.");
+            assertThat(down.status()).as(down.output()).isZero();
         }
     }
 
@@ -256,22 +345,15 @@ class StackEndToEndIT {
 
     @Test
     void zzzGracefulStopFreesEveryPort() throws Exception {
-        stack.destroy(); // SIGTERM
-        assertThat(stack.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        final Sonia down = sonia(home, ports, "down"); // SIGTERM, SIGKILL only after 10 s
+        assertThat(down.status()).as(down.output()).isZero();
+        assertThat(down.output()).contains("Sonia stopped; ports free.").doesNotContain("killing");
         for (int port : ports.values()) {
             try (ServerSocket ignored = new ServerSocket(port, 50, java.net.InetAddress.getLoopbackAddress())) {
                 // bound: the port is free
             }
         }
         assertThat(Files.readString(home.resolve("logs").resolve("gateway.log"))).contains("gateway stopped");
-    }
-
-    private static boolean healthy(String service) {
-        try {
-            return get(ports.get(service), "/healthz", Map.of()).statusCode() == 200;
-        } catch (Exception e) {
-            return false;
-        }
     }
 
     private static HttpResponse<String> get(int port, String path, Map<String, String> headers) throws Exception {

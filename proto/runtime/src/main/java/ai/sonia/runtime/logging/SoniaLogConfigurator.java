@@ -20,6 +20,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
  * a third of a second of every service's start-up.
  *
  * <p>{@code SONIA_LOG_DIR} (default {@code $SONIA_HOME/logs}) and {@code SONIA_LOG_LEVEL} (default INFO).
+ * {@code SONIA_LOG_STDOUT=off}: the files only ({@code scripts/sonia up} runs the JVMs detached, their stdout
+ * going to a file of its own that then holds only what the JVM itself prints, not every line a second time).
  */
 public final class SoniaLogConfigurator extends ContextAwareBase implements Configurator {
 
@@ -40,12 +42,6 @@ public final class SoniaLogConfigurator extends ContextAwareBase implements Conf
 
     @Override
     public ExecutionStatus configure(LoggerContext context) {
-        final ConsoleAppender<ILoggingEvent> stdout = new ConsoleAppender<>();
-        stdout.setContext(context);
-        stdout.setName("STDOUT");
-        stdout.setEncoder(encoder(context));
-        stdout.start();
-
         final String directory = logDirectory();
         final SiftingAppender files = new SiftingAppender();
         files.setContext(context);
@@ -72,7 +68,14 @@ public final class SoniaLogConfigurator extends ContextAwareBase implements Conf
 
         final Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(System.getenv("SONIA_LOG_LEVEL"), Level.INFO));
-        root.addAppender(stdout);
+        if (!"off".equals(System.getenv("SONIA_LOG_STDOUT"))) {
+            final ConsoleAppender<ILoggingEvent> stdout = new ConsoleAppender<>();
+            stdout.setContext(context);
+            stdout.setName("STDOUT");
+            stdout.setEncoder(encoder(context));
+            stdout.start();
+            root.addAppender(stdout);
+        }
         root.addAppender(files);
         QUIET.forEach((name, level) -> context.getLogger(name).setLevel(level));
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
