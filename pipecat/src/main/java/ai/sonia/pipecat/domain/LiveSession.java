@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.UnaryOperator;
 
 import com.google.protobuf.Timestamp;
@@ -90,16 +91,25 @@ public final class LiveSession {
      * and to the other replicas.
      */
     public synchronized SessionEvent append(SessionEvent.Builder builder) {
+        return append(builder, (next, event) -> Optional.of(store.appendEvent(next, event, replayCapacity)))
+                .orElseThrow();
+    }
+
+    // The steps of every append: the event stamped, written by `write` with the session's next snapshot (empty:
+    // nothing written), then this copy's snapshot moved on and the event handed out.
+    private Optional<SessionEvent> append(SessionEvent.Builder builder,
+                                          BiFunction<Session, SessionEvent, Optional<SessionEvent>> write) {
         final Timestamp now = now();
         if (builder.getMessageId().isEmpty()) {
             builder.setMessageId(UUID.randomUUID().toString());
         }
         final Session next = snapshot.toBuilder().setLastActivityTime(now).build();
-        final SessionEvent event = store.appendEvent(next, builder.setSessionId(id()).setTimestamp(now).build(),
-                                                     replayCapacity);
-        snapshot = next.toBuilder().setLastSequence(event.getSequence()).build();
-        stored(event);
-        return event;
+        final Optional<SessionEvent> stored = write.apply(next, builder.setSessionId(id()).setTimestamp(now).build());
+        stored.ifPresent(event -> {
+            snapshot = next.toBuilder().setLastSequence(event.getSequence()).build();
+            stored(event);
+        });
+        return stored;
     }
 
     /**
@@ -287,20 +297,10 @@ public final class LiveSession {
      * store; empty, and nothing written, when the session has seen its message id before.
      */
     public synchronized Optional<SessionEvent> appendMessage(SessionEvent.Builder builder) {
-        final Timestamp now = now();
-        if (builder.getMessageId().isEmpty()) {
-            builder.setMessageId(UUID.randomUUID().toString());
-        }
-        final Session next = snapshot.toBuilder().setLastActivityTime(now).build();
-        final SessionEvent event = builder.setSessionId(id()).setTimestamp(now).build();
-        final HistoryEntry entry = HistoryEntry.newBuilder().setRole(event.getRole()).setText(event.getText())
-                                               .setMessageId(event.getMessageId()).setCreateTime(now).build();
-        final Optional<SessionEvent> stored = store.appendMessage(next, event, entry, replayCapacity);
-        stored.ifPresent(appended -> {
-            snapshot = next.toBuilder().setLastSequence(appended.getSequence()).build();
-            stored(appended);
-        });
-        return stored;
+        return append(builder, (next, event) -> store.appendMessage(
+                next, event, HistoryEntry.newBuilder().setRole(event.getRole()).setText(event.getText())
+                                         .setMessageId(event.getMessageId()).setCreateTime(event.getTimestamp())
+                                         .build(), replayCapacity));
     }
 
     /** Appends to the history. */

@@ -159,16 +159,7 @@ public final class PostgresSessionStore implements SessionStore {
 
     @Override
     public SessionEvent appendEvent(Session session, SessionEvent event, int keep) {
-        final String id = session.getSessionId();
-        return pool.inTransaction(c -> {
-            // One statement takes the next number and the row lock, held to the commit: the next appender
-            // (of any replica) waits here and numbers after this one.
-            final long sequence = first(query(
-                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
-                    rs -> rs.getLong(1), session.getLastSequence(), id))
-                    .orElseThrow(() -> SessionStore.notFound(id));
-            return store(c, session, event, keep, sequence);
-        });
+        return pool.inTransaction(c -> store(c, session, event, keep, nextSequence(c, session)));
     }
 
     @Override
@@ -189,6 +180,16 @@ public final class PostgresSessionStore implements SessionStore {
             }
             return Optional.of(store(c, closed, event, keep, sequence.get()));
         });
+    }
+
+    // One statement takes the session's next number and its row lock, held to the commit: the next appender (of any
+    // replica) waits here and numbers after this one. NOT_FOUND for an unknown session.
+    private static long nextSequence(Connection c, Session session) throws SQLException {
+        final String id = session.getSessionId();
+        return first(query(
+                c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
+                rs -> rs.getLong(1), session.getLastSequence(), id))
+                .orElseThrow(() -> SessionStore.notFound(id));
     }
 
     // Inserts the event numbered `sequence` (the session's row locked), trims the log and saves the snapshot.
@@ -234,11 +235,7 @@ public final class PostgresSessionStore implements SessionStore {
             if (!markSeenRow(c, id, event.getMessageId())) {
                 return Optional.<SessionEvent>empty();
             }
-            final long sequence = first(query(
-                    c, "UPDATE pipecat_sessions SET last_seq = GREATEST(last_seq, ?) + 1 WHERE session_id = ? RETURNING last_seq",
-                    rs -> rs.getLong(1), session.getLastSequence(), id))
-                    .orElseThrow(() -> SessionStore.notFound(id));
-            final SessionEvent stored = store(c, session, event, keep, sequence);
+            final SessionEvent stored = store(c, session, event, keep, nextSequence(c, session));
             insertHistory(c, id, entry);
             return Optional.of(stored);
         });
