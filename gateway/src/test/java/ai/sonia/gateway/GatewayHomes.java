@@ -55,7 +55,13 @@ final class GatewayHomes {
      * need none).
      */
     static SoniaServiceExtension alone(String gatewaySection) {
-        final StringBuilder json = new StringBuilder("{\"services\":{\"gateway\":").append(lowBcrypt(gatewaySection));
+        return alone(gatewaySection, "");
+    }
+
+    /** The same with other top-level sections, e.g. {@code "shared":{...},} (with its trailing comma). */
+    static SoniaServiceExtension alone(String gatewaySection, String topLevel) {
+        final StringBuilder json = new StringBuilder("{").append(topLevel).append("\"services\":{\"gateway\":")
+                                                         .append(lowBcrypt(gatewaySection));
         for (String service : List.of("router", "memory", "pipecat", "openclaw", "evaos")) {
             json.append(",\"").append(service).append("\":{\"target\":\"127.0.0.1:1\"}");
         }

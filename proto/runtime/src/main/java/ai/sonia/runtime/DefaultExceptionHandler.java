@@ -1,6 +1,5 @@
 package ai.sonia.runtime;
 
-import java.util.Map;
 import java.util.Set;
 
 import org.slf4j.Logger;
@@ -16,22 +15,19 @@ import com.linecorp.armeria.common.stream.ClosedStreamException;
 import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.server.RequestTimeoutException;
 
-import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.edge.Envelopes;
 import ai.sonia.runtime.errors.DomainException;
-import ai.sonia.runtime.store.StoreUnavailableException;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
-import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
  * The one mapping of exceptions to gRPC statuses, installed by {@link SoniaServer} for every service:
  * a {@link DomainException} becomes its status with ErrorInfo in the domain {@code <service>.sonia.ai}
  * (and BadRequest for an invalid argument); statuses raised by the services pass as they are;
- * a passed request deadline is DEADLINE_EXCEEDED; a store that cannot write is UNAVAILABLE with ErrorInfo
- * naming it, and so is an unreachable Redis ({@code shared.engine}); {@link IllegalArgumentException} is INVALID_ARGUMENT;
+ * a passed request deadline is DEADLINE_EXCEEDED; a store that cannot write, or a shared engine (Redis) that cannot
+ * serve now, is UNAVAILABLE ({@link Errors#dependencyUnavailable}); {@link IllegalArgumentException} is INVALID_ARGUMENT;
  * anything else is INTERNAL with a generic
  * message (the cause stays in the server log, never in the response).
  */
@@ -93,19 +89,11 @@ final class DefaultExceptionHandler implements GrpcExceptionHandlerFunction {
             // The call's deadline (the caller's, or the contract's) passed on this side first.
             return Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded").withCause(cause);
         }
-        if (cause instanceof StoreUnavailableException e) {
-            // The disk, not the request: UNAVAILABLE, retriable, with the store and SQLite's reason.
-            final StatusRuntimeException error = Errors.storeUnavailable(e);
-            metadata.merge(error.getTrailers());
-            return error.getStatus();
-        }
-        if (cause instanceof JedisConnectionException) {
-            // The shared engine (shared.engine: redis), not the request: UNAVAILABLE, retriable.
-            final StatusRuntimeException error = Errors.of(domain, ErrorCode.ERROR_CODE_UNAVAILABLE,
-                                                           "the shared engine (Redis) cannot be reached now",
-                                                           Map.of("engine", "redis"));
-            metadata.merge(error.getTrailers());
-            return error.getStatus().withCause(cause);
+        final StatusRuntimeException unavailable = Errors.dependencyUnavailable(domain, cause);
+        if (unavailable != null) {
+            // The disk or the shared engine, not the request: UNAVAILABLE, retriable.
+            metadata.merge(unavailable.getTrailers());
+            return unavailable.getStatus();
         }
         if (cause instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(Envelopes.clientMessage(cause.getMessage())).withCause(cause);

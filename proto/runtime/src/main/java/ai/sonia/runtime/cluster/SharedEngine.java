@@ -3,6 +3,7 @@ package ai.sonia.runtime.cluster;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 import ai.sonia.runtime.ConfigKey;
@@ -12,6 +13,9 @@ import ai.sonia.runtime.StackConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisBusyException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * What replicas of a service share within a second (training locks, rate-limit buckets, the revocation list,
@@ -25,6 +29,10 @@ import redis.clients.jedis.UnifiedJedis;
  * }</pre>
  */
 public final class SharedEngine {
+
+    // Redis error replies that pass by themselves (the first word of the reply).
+    private static final List<String> TRANSIENT_REPLIES = List.of("LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
+                                                                  "READONLY", "BUSY");
 
     /** The keys of the top-level {@code shared} section. */
     @ConfigKey("What replicas share within a second: training locks, rate limits, the revocation list, pipecat's"
@@ -60,6 +68,22 @@ public final class SharedEngine {
                               ? null : config.home().resolve(passwordFile.trim());
         return Optional.of(Shared.get("redis/" + uri + (password == null ? "" : " " + password),
                                       () -> connect(uri, password)));
+    }
+
+    /**
+     * Whether {@code failure} says the shared engine cannot serve now rather than that the request was wrong: Redis
+     * unreachable, or up and answering an error reply that passes by itself (a script running too long, a data set
+     * still loading, a replica cut off from its primary or read-only after a fail-over, a cluster reconfiguring).
+     */
+    public static boolean cannotServeNow(Throwable failure) {
+        if (failure instanceof JedisConnectionException || failure instanceof JedisBusyException) {
+            return true;
+        }
+        if (failure instanceof JedisDataException error && error.getMessage() != null) {
+            final String reply = error.getMessage();
+            return TRANSIENT_REPLIES.stream().anyMatch(reply::startsWith);
+        }
+        return false;
     }
 
     /** The Redis URL of {@code config} (which never holds a credential), for messages and logs. */

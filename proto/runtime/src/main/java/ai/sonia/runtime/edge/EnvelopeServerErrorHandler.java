@@ -45,6 +45,15 @@ public final class EnvelopeServerErrorHandler implements ServerErrorHandler {
     @Override
     @Nullable
     public HttpResponse onServiceException(ServiceRequestContext ctx, Throwable cause) {
+        final StatusRuntimeException unavailable = Errors.dependencyUnavailable(service + ".sonia.ai",
+                                                                                Exceptions.peel(cause));
+        if (unavailable != null) {
+            // A store or the shared engine failing in a decorator (the gateway's shared rate limits): UNAVAILABLE.
+            return EdgeReplies.isGrpc(ctx.request().headers())
+                   ? EdgeReplies.refuse(ctx, ctx.request(), service, unavailable, HttpHeaders.of())
+                   : Envelopes.error(ctx, service, Status.Code.UNAVAILABLE, unavailable.getStatus().getDescription(),
+                                     StatusProto.fromThrowable(unavailable)).toHttpResponse();
+        }
         if (EdgeReplies.isGrpc(ctx.request().headers())) {
             final Status status = grpcStatusOf(cause);
             return status == null ? null : EdgeReplies.refuse(ctx, ctx.request(), service, status.asRuntimeException(),
