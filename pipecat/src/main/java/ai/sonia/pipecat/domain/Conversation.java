@@ -262,7 +262,21 @@ public final class Conversation {
             throw e;
         }
         final VoiceTurns voiceNow = voiceTurns;
-        turns.submit(() -> voiceNow != null ? voiceNow.answer(event.getText()) : textTurn(current, event.getText()));
+        // The turn keeps this copy of the session in memory until its reply is stored: a client that leaves and comes
+        // back meanwhile attaches to the copy the reply goes to, instead of a fresh copy that would never hear of it.
+        current.hold();
+        turns.submit(() -> {
+            CompletableFuture<?> turn;
+            try {
+                turn = voiceNow != null ? voiceNow.answer(event.getText()) : textTurn(current, event.getText());
+            } catch (RuntimeException e) {
+                turn = CompletableFuture.failedFuture(e);
+            }
+            return turn.whenComplete((unused, error) -> {
+                current.unhold();
+                sessions.release(current);
+            });
+        });
     }
 
     // Asks the assistant and appends its reply; the future ends when the reply is stored and sent.

@@ -43,7 +43,8 @@ public final class LiveSession {
     private final ArrayDeque<SessionEvent> replay;
     private final TurnLine turns;
     private final Principal owner;
-    // Attaches in progress: the session is not unloaded while one is (see Sessions#attach).
+    // Attaches in progress and chat turns waiting for their reply: the session is not unloaded while one is (see
+    // Sessions#attach, Conversation#message).
     private final AtomicInteger holds = new AtomicInteger();
     private Session snapshot;
     // The newest sequence kept for replay and delivered to the sinks.
