@@ -44,6 +44,16 @@ class DeploySystemdTest {
     }
 
     @Test
+    void theServersRunWithTheFlagsSoniaUpGivesThem() throws IOException {
+        final Matcher flags = Pattern.compile("(?m)^JAVA_OPTS=\"\\$\\{SONIA_JAVA_OPTS:-(.+)}\"$")
+                                     .matcher(Files.readString(Path.of("..", "sonia")));
+        assertThat(flags.find()).as("JAVA_OPTS in scripts/sonia").isTrue();
+        final String execStart = section("Service").get("ExecStart").get(0);
+        assertThat(execStart).startsWith("/usr/bin/java " + flags.group(1) + " -cp ")
+                             .doesNotContain("TieredStopAtLevel");
+    }
+
+    @Test
     void systemdAnalyzeVerifiesTheUnitAndRatesItsExposure() throws Exception {
         assumeTrue(Programs.onPath("systemd-analyze"), "systemd-analyze is not installed (apt-get install systemd)");
         final String java = section("Service").get("ExecStart").get(0).split(" ")[0];
