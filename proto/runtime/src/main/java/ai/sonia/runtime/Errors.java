@@ -10,6 +10,7 @@ import com.google.rpc.ErrorInfo;
 import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.common.v1.ErrorCode;
+import ai.sonia.runtime.auth.RevocationListUnavailableException;
 import ai.sonia.runtime.cluster.SharedEngine;
 import ai.sonia.runtime.edge.ErrorMapping;
 import ai.sonia.runtime.errors.DomainException;
@@ -81,31 +82,33 @@ public final class Errors {
         return StatusProto.toStatusRuntimeException(status.build());
     }
 
-    // UNAVAILABLE for a store that cannot be written now, naming the database and SQLite's reason.
-    private static StatusRuntimeException storeUnavailable(StoreUnavailableException e) {
-        final StatusRuntimeException error = of(e.service() + ".sonia.ai", ErrorCode.ERROR_CODE_UNAVAILABLE,
-                                                e.getMessage(), Map.of("store", e.store(), "reason", e.reason()));
-        return new StatusRuntimeException(error.getStatus().withCause(e), error.getTrailers());
-    }
-
     /**
      * UNAVAILABLE (retriable) for a failure of what the service depends on rather than of the request: a store that
-     * cannot be written now (naming it and SQLite's reason), or a shared engine that cannot serve now (ErrorInfo
-     * metadata {@code engine: redis}); null for any other failure. The one mapping of both, for gRPC calls and the
-     * HTTP edge alike.
+     * cannot be written now (naming it and SQLite's reason), a shared engine that cannot serve now (ErrorInfo
+     * metadata {@code engine: redis}), or a revocation list that cannot be read; null for any other failure. The one
+     * mapping of them all, for gRPC calls and the HTTP edge alike.
      */
     @Nullable
     public static StatusRuntimeException dependencyUnavailable(String domain, Throwable failure) {
         if (failure instanceof StoreUnavailableException e) {
-            return storeUnavailable(e);
+            return unavailable(e.service() + ".sonia.ai", e.getMessage(),
+                               Map.of("store", e.store(), "reason", e.reason()), e);
+        }
+        if (failure instanceof RevocationListUnavailableException e) {
+            return unavailable(domain, e.getMessage(), e.shared() ? Map.of("engine", "redis")
+                                                                  : Map.of("store", "revoked-sessions"), e);
         }
         if (SharedEngine.cannotServeNow(failure)) {
-            final StatusRuntimeException error = of(domain, ErrorCode.ERROR_CODE_UNAVAILABLE,
-                                                    "the shared engine (Redis) cannot serve now; try again later",
-                                                    Map.of("engine", "redis"));
-            return new StatusRuntimeException(error.getStatus().withCause(failure), error.getTrailers());
+            return unavailable(domain, "the shared engine (Redis) cannot serve now; try again later",
+                               Map.of("engine", "redis"), failure);
         }
         return null;
+    }
+
+    private static StatusRuntimeException unavailable(String domain, String message, Map<String, String> metadata,
+                                                      Throwable cause) {
+        final StatusRuntimeException error = of(domain, ErrorCode.ERROR_CODE_UNAVAILABLE, message, metadata);
+        return new StatusRuntimeException(error.getStatus().withCause(cause), error.getTrailers());
     }
 
     /** NOT_FOUND for a named resource. */

@@ -70,6 +70,10 @@ public final class Authenticator {
                 return revocations.admit(verified.get()).role() == principal.role();
             } catch (AuthenticationException e) {
                 return verified.get() == null; // expired before the first check: not a revocation
+            } catch (RevocationListUnavailableException e) {
+                // Cannot be told now (new requests are refused meanwhile): the open stream is checked again at the
+                // next period, and ends then if its credential was revoked.
+                return true;
             }
         };
     }

@@ -15,7 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import com.linecorp.armeria.common.annotation.Nullable;
 
@@ -23,7 +29,6 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.runtime.StackConfig;
 import ai.sonia.runtime.cluster.SharedEngine;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * The access tokens that must be refused before they expire, shared by every service of a machine through
@@ -45,7 +50,13 @@ import redis.clients.jedis.exceptions.JedisException;
  * shares ({@code sonia:revoked}: one field per id, its line's other fields as the value, newest wins, a plain
  * id's latest {@code until} kept) and a version counter that each write bumps. Each JVM checks the counter at
  * most every 200 ms and re-reads the hash when it moved, so a logout through one replica is refused by every
- * other within a fraction of a second. While Redis cannot be read, the last list read stays in force.
+ * other within a fraction of a second.
+ *
+ * <p>The list is read by a background thread (one for every list of the JVM), never on a request's thread: a Redis
+ * that hangs must not stall the event loops that check tokens. When it cannot be read (Redis unreachable or hanging,
+ * the file unreadable), the last list read stays in force for {@value #STALE_AFTER_MS} ms; after that, tokens checked
+ * against it are refused UNAVAILABLE ({@link RevocationListUnavailableException}) until it is read again: a service
+ * that cannot know whether a token was revoked does not accept it (fail closed).
  */
 public final class RevocationList implements Predicate<String> {
 
@@ -57,7 +68,16 @@ public final class RevocationList implements Predicate<String> {
     /** What changed for a user: tokens issued at or before {@code notBeforeMs} are refused; others act as {@code role}. */
     private record UserChange(long untilMs, long notBeforeMs, @Nullable Role role) {}
 
-    private static final long CHECK_EVERY_NANOS = 200_000_000L;
+    private static final Logger logger = LoggerFactory.getLogger(RevocationList.class);
+    private static final long CHECK_EVERY_MS = 200;
+    /** How long the last list read stays in force while the list cannot be read. */
+    static final long STALE_AFTER_MS = 3_000;
+    // One daemon thread reads every list of the JVM (in production there is one); never a request's thread.
+    private static final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        final Thread thread = new Thread(runnable, "revocation-list");
+        thread.setDaemon(true);
+        return thread;
+    });
     private static final int COMPACT_ABOVE_LINES = 10_000;
     private static final Map<Object, RevocationList> lists = new ConcurrentHashMap<>();
     private static final String REDIS_HASH = "sonia:revoked";
@@ -79,11 +99,16 @@ public final class RevocationList implements Predicate<String> {
     private volatile Map<String, Long> revoked = Map.of();
     private volatile Map<String, UserChange> users = Map.of();
     private volatile FileTime loadedVersion;
-    private volatile long checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS;
+    // When the list was last read (or found up to date) from its file or Redis.
+    private volatile long readNanos;
+    private volatile boolean unreadable;
 
     private RevocationList(@Nullable Path file, @Nullable UnifiedJedis redis) {
         this.file = file;
         this.redis = redis;
+        readNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(STALE_AFTER_MS) - 1; // refused until read
+        refresh(); // the first read before the first token is checked
+        refresher.scheduleWithFixedDelay(this::refresh, CHECK_EVERY_MS, CHECK_EVERY_MS, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -140,7 +165,6 @@ public final class RevocationList implements Predicate<String> {
                 redis.hdel(REDIS_HASH, expired.toArray(String[]::new));
             }
         }
-        checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS; // the next test re-reads
     }
 
     /**
@@ -197,7 +221,6 @@ public final class RevocationList implements Predicate<String> {
             if (revoked.size() + users.size() > COMPACT_ABOVE_LINES || Files.size(file) > COMPACT_ABOVE_LINES * 64L) {
                 compact();
             }
-            checkedNanos = System.nanoTime() - CHECK_EVERY_NANOS; // the next test re-reads
         } catch (IOException e) {
             throw new UncheckedIOException("cannot record a revocation in " + file, e);
         }
@@ -206,7 +229,7 @@ public final class RevocationList implements Predicate<String> {
     /** Whether tokens of login session {@code sid} are refused. */
     @Override
     public boolean test(String sid) {
-        refreshIfStale();
+        requireReadable();
         final Map<String, Long> current = revoked;
         if (current.isEmpty()) {
             return false;
@@ -224,32 +247,48 @@ public final class RevocationList implements Predicate<String> {
         return false;
     }
 
-    private void refreshIfStale() {
-        final long now = System.nanoTime();
-        if (now - checkedNanos < CHECK_EVERY_NANOS) {
-            return;
+    private String source() {
+        return redis != null ? "Redis" : file.toString();
+    }
+
+    // Refuses (UNAVAILABLE) while the list has not been read for longer than STALE_AFTER_MS.
+    private void requireReadable() {
+        if (System.nanoTime() - readNanos > TimeUnit.MILLISECONDS.toNanos(STALE_AFTER_MS)) {
+            throw new RevocationListUnavailableException(redis != null);
         }
-        checkedNanos = now;
-        if (redis != null) {
-            try {
+    }
+
+    // On the refresher's thread: reads the list again when it changed.
+    private void refresh() {
+        try {
+            if (redis != null) {
                 if (!Objects.equals(redis.get(REDIS_VERSION), loadedRedisVersion)) {
                     loadRedis();
                 }
-            } catch (JedisException e) {
-                // Unreachable now: keep the last known list rather than forget revocations.
+            } else {
+                try {
+                    if (!Files.getLastModifiedTime(file).equals(loadedVersion)) {
+                        load();
+                    }
+                } catch (NoSuchFileException e) {
+                    revoked = Map.of();
+                    users = Map.of();
+                    loadedVersion = null;
+                }
             }
-            return;
-        }
-        try {
-            final FileTime version = Files.getLastModifiedTime(file);
-            if (!version.equals(loadedVersion)) {
-                load();
+            readNanos = System.nanoTime();
+            if (unreadable) {
+                unreadable = false;
+                logger.info("The revocation list is read again from {}", source());
             }
-        } catch (NoSuchFileException e) {
-            revoked = Map.of();
-            users = Map.of();
-        } catch (IOException e) {
-            // Unreadable now: keep the last known list rather than forget revocations.
+        } catch (IOException | RuntimeException e) {
+            // Not read now: the last list read stays in force until it is stale (requireReadable).
+            if (!unreadable) {
+                unreadable = true;
+                logger.atWarn().addKeyValue("engine", redis != null ? "redis" : "file")
+                      .log("The revocation list cannot be read from {} ({}): tokens are refused if it stays so for {} ms",
+                           source(), e.toString(), STALE_AFTER_MS);
+            }
         }
     }
 
