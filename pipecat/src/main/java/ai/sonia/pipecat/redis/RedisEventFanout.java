@@ -294,7 +294,7 @@ public final class RedisEventFanout implements EventFanout {
             } catch (JedisException e) {
                 failed("subscribe", e);
             } catch (RuntimeException e) {
-                // A listener that failed must not end the fan-out: log it and subscribe again (a resync).
+                // Anything else that ends the subscribe call must not end the fan-out: log it and subscribe again.
                 logger.warn("Event fan-out subscription failed", e);
             }
             current.ready = false;
@@ -347,7 +347,21 @@ public final class RedisEventFanout implements EventFanout {
                 return;
             }
             // Listening to this session now: whatever was published before is in the store.
-            listener.resync(sessionId(channel));
+            final String sessionId = sessionId(channel);
+            safely(sessionId, () -> listener.resync(sessionId));
+        }
+
+        // A listener's failure (the store unreadable for a moment, say) stays in the callback: out of it, it would end
+        // the subscription, and making it again resyncs every session this replica follows, for one message. That
+        // session catches up at the periodic resync instead.
+        private void safely(String sessionId, Runnable call) {
+            try {
+                call.run();
+            } catch (RuntimeException e) {
+                logger.atWarn().addKeyValue("session_id", sessionId)
+                      .log("A fan-out message could not be applied now; the session catches up at its next resync: {}",
+                           e.toString());
+            }
         }
 
         @Override
@@ -363,15 +377,15 @@ public final class RedisEventFanout implements EventFanout {
                     final Session snapshot = Session.parseFrom(in.readBytes());
                     final SessionEvent event = SessionEvent.parseFrom(in.readBytes());
                     if (event.getSessionId().equals(sessionId)) {
-                        listener.received(snapshot, event);
+                        safely(sessionId, () -> listener.received(snapshot, event));
                     }
                 } else if (kind == DELETED) {
-                    listener.deleted(sessionId);
+                    safely(sessionId, () -> listener.deleted(sessionId));
                 }
             } catch (IOException e) {
                 // Not one of ours: the store has the truth, read it.
                 logger.atWarn().addKeyValue("session_id", sessionId).log("Unreadable fan-out message, resyncing");
-                listener.resync(sessionId);
+                safely(sessionId, () -> listener.resync(sessionId));
             }
         }
 

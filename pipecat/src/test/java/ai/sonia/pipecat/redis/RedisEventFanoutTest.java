@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -26,6 +27,7 @@ import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.limits.Bucket4jRateLimiter;
 import ai.sonia.runtime.testing.RedisServerExtension;
+import redis.clients.jedis.UnifiedJedis;
 
 /** The Redis fan-out itself, on a real {@code redis-server}. */
 class RedisEventFanoutTest {
@@ -76,6 +78,54 @@ class RedisEventFanoutTest {
             await().atMost(Duration.ofSeconds(5)).until(() -> onA.stream().anyMatch(
                     e -> e.getText().equals("last words")));
             assertThat(onA).extracting(SessionEvent::getSequence).containsExactly(1L, 2L, 3L);
+        }
+    }
+
+    @Test
+    void aListenerThatFailsLeavesTheSharedClientHealthyAndTheFanoutListening() {
+        final UnifiedJedis shared = redis.client(); // the JVM's one client: rate limits and revocations use it too
+        final AtomicInteger failures = new AtomicInteger();
+        final Heard heard = new Heard();
+        final EventFanout.Listener failingOnce = new EventFanout.Listener() {
+            @Override
+            public void received(Session snapshot, SessionEvent event) {
+                if (failures.getAndIncrement() == 0) {
+                    throw new IllegalStateException("the store cannot be read now");
+                }
+                heard.received(snapshot, event);
+            }
+
+            @Override
+            public void deleted(String sessionId) {
+                heard.deleted(sessionId);
+            }
+
+            @Override
+            public void resync(String sessionId) {
+                heard.resync(sessionId);
+            }
+        };
+        try (RedisEventFanout a = new RedisEventFanout(shared);
+             RedisEventFanout b = new RedisEventFanout(redis.client())) {
+            a.start(failingOnce);
+            b.start(new Heard());
+            a.follow("s-f");
+            await().atMost(Duration.ofSeconds(5)).until(() -> heard.resynced.contains("s-f"));
+            b.publish(Session.newBuilder().setSessionId("s-f").build(),
+                      SessionEvent.newBuilder().setSessionId("s-f").setSequence(1).setText("lost").build());
+            await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1)).until(() -> failures.get() == 1);
+            // At once (the fan-out subscribes again within ~20 ms): every pooled connection answers its own command,
+            // none is left subscribed.
+            for (int i = 0; i < 20; i++) {
+                shared.set("fanout-test-" + i, "v" + i);
+                assertThat(shared.get("fanout-test-" + i)).isEqualTo("v" + i);
+            }
+            b.publish(Session.newBuilder().setSessionId("s-f").build(),
+                      SessionEvent.newBuilder().setSessionId("s-f").setSequence(2).setText("heard").build());
+            await().atMost(Duration.ofSeconds(5)).until(() -> heard.received.contains("s-f:2:heard"));
+            assertThat(a.status().getOk()).isTrue();
+            // The failure did not end the subscription: it was not made again (which resyncs every followed session).
+            assertThat(heard.resynced).containsExactly("s-f");
         }
     }
 
