@@ -8,6 +8,10 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Locale;
 
+import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteConnection;
+import org.sqlite.SQLiteConnectionConfig;
+
 import ai.sonia.runtime.OwnerOnlyFiles;
 
 /**
@@ -77,7 +81,18 @@ public final class Sqlite {
      */
     public static <T, E extends Exception> T inTransaction(Connection connection, Work<T, E> work)
             throws SQLException, E {
-        connection.setAutoCommit(false);
+        // BEGIN IMMEDIATE: the write lock is taken first, waiting out another writer (the busy timeout). A deferred
+        // transaction that reads and then writes fails at once with "database is locked" (SQLITE_BUSY, no wait) when
+        // another connection to the file wrote after its read: seen with two replicas of pipecat on one file.
+        // Only this BEGIN: sqlite-jdbc begins again right after COMMIT (before autocommit is back), and that one must
+        // not wait for the write lock of a transaction that is already written.
+        final SQLiteConnectionConfig sqlite = connection.unwrap(SQLiteConnection.class).getConnectionConfig();
+        sqlite.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
+        try {
+            connection.setAutoCommit(false);
+        } finally {
+            sqlite.setTransactionMode(SQLiteConfig.TransactionMode.DEFERRED);
+        }
         final T result;
         try {
             result = work.run();

@@ -96,6 +96,36 @@ class SqliteTest {
     }
 
     @Test
+    void aTransactionThatReadsThenWritesWaitsForAnotherWriterInsteadOfFailing() throws Exception {
+        final Path file = TestHomes.create("sqlite-immediate").resolve("data/demo/demo.db");
+        try (Connection a = Sqlite.open(file); Connection b = Sqlite.open(file); Statement sa = a.createStatement()) {
+            sa.execute("CREATE TABLE t (x)");
+            final java.util.concurrent.CountDownLatch bWrites = new java.util.concurrent.CountDownLatch(1);
+            final java.util.concurrent.CompletableFuture<Integer> other = new java.util.concurrent.CompletableFuture<>();
+            final int next = Sqlite.inTransaction(a, () -> {
+                final int count = Integer.parseInt(scalar(sa, "SELECT count(*) FROM t"));
+                // Another connection writes after this read and before this write.
+                new Thread(() -> {
+                    bWrites.countDown();
+                    try (Statement sb = b.createStatement()) {
+                        other.complete(sb.executeUpdate("INSERT INTO t VALUES (100)"));
+                    } catch (SQLException e) {
+                        other.completeExceptionally(e);
+                    }
+                }).start();
+                bWrites.await();
+                Thread.sleep(200);
+                sa.execute("INSERT INTO t VALUES (" + (count + 1) + ")");
+                return count + 1;
+            });
+            // Before: SQLITE_BUSY ("database is locked") here, at once, as the snapshot read was no longer the newest.
+            assertThat(next).isEqualTo(1);
+            assertThat(other.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
+            assertThat(scalar(sa, "SELECT group_concat(x) FROM (SELECT x FROM t ORDER BY x)")).isEqualTo("1,100");
+        }
+    }
+
+    @Test
     void statementErrorsAreNotStorageFaults() throws Exception {
         final Path file = TestHomes.create("sqlite-errors").resolve("data/demo/demo.db");
         try (Connection c = Sqlite.open(file); Statement s = c.createStatement();
