@@ -1,6 +1,7 @@
 package ai.sonia.runtime.auth;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 import com.google.protobuf.Descriptors.ServiceDescriptor;
@@ -11,6 +12,7 @@ import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.common.annotation.Nullable;
+import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
@@ -62,14 +64,41 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
         if (metricsToken != null && "/metrics".equals(ctx.path()) && Secrets.isMetricsToken(metricsToken, bearer)) {
             return delegate.serve(ctx, req);
         }
+        if (bearer.startsWith(Authenticator.API_KEY_PREFIX)) {
+            // An API key is looked up in the gateway's account store (a database, PostgreSQL with replicas): on a
+            // blocking thread, never on the event loop, which must not wait on it.
+            return HttpResponse.of(CompletableFuture.supplyAsync(() -> authenticator.authenticate(bearer),
+                                                                 ctx.blockingTaskExecutor())
+                                                    .handleAsync((principal, failure) -> failure == null
+                                                            ? serveAs(principal, bearer, delegate, ctx, req)
+                                                            : refuseOrFail(Exceptions.peel(failure), ctx, req),
+                                                                 ctx.eventLoop()));
+        }
+        final Principal principal;
         try {
-            final Principal principal = authenticator.authenticate(bearer);
-            ctx.setAttr(Principal.ATTR, principal);
-            ctx.setAttr(STILL_VALID, authenticator.notRevoked(bearer, principal));
+            principal = authenticator.authenticate(bearer);
         } catch (AuthenticationException e) {
             return refuse(ctx, req, e.getMessage());
         }
-        return delegate.serve(ctx, req);
+        return serveAs(principal, bearer, delegate, ctx, req);
+    }
+
+    private HttpResponse serveAs(Principal principal, String bearer, HttpService delegate, ServiceRequestContext ctx,
+                                 HttpRequest req) {
+        ctx.setAttr(Principal.ATTR, principal);
+        ctx.setAttr(STILL_VALID, authenticator.notRevoked(bearer, principal));
+        try {
+            return delegate.serve(ctx, req);
+        } catch (Exception e) {
+            return Exceptions.throwUnsafely(e);
+        }
+    }
+
+    private HttpResponse refuseOrFail(Throwable failure, ServiceRequestContext ctx, HttpRequest req) {
+        if (failure instanceof AuthenticationException e) {
+            return refuse(ctx, req, e.getMessage());
+        }
+        return Exceptions.throwUnsafely(failure); // the edge's error handler answers (a store unavailable: 503)
     }
 
     /**

@@ -2,10 +2,12 @@ package ai.sonia.runtime.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
+import com.linecorp.armeria.common.CommonPools;
 import com.linecorp.armeria.common.annotation.Nullable;
 
 import ai.sonia.runtime.StackConfig;
@@ -50,12 +52,25 @@ public final class Authenticator {
      */
     public BooleanSupplier notRevoked(String bearer, Principal principal) {
         if (bearer.startsWith(API_KEY_PREFIX)) {
+            // The key is looked up in the account store: on a blocking thread, never on the event loop that asks (an
+            // open stream's watch); the answer is the last check's, one check behind at most.
+            final AtomicBoolean valid = new AtomicBoolean(true);
+            final AtomicBoolean checking = new AtomicBoolean();
             return () -> {
-                try {
-                    return apiKeys != null && apiKeys.apply(bearer).role() == principal.role();
-                } catch (AuthenticationException e) {
-                    return false;
+                if (checking.compareAndSet(false, true)) {
+                    CommonPools.blockingTaskExecutor().execute(() -> {
+                        try {
+                            valid.set(apiKeys != null && apiKeys.apply(bearer).role() == principal.role());
+                        } catch (AuthenticationException e) {
+                            valid.set(false);
+                        } catch (RuntimeException e) {
+                            // The store cannot answer now: no verdict; checked again next time.
+                        } finally {
+                            checking.set(false);
+                        }
+                    });
                 }
+                return valid.get();
             };
         }
         if (principal.isService()) {
