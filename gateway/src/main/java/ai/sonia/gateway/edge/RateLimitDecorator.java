@@ -4,6 +4,7 @@ import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpHeaders;
 import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
+import com.linecorp.armeria.common.annotation.Nullable;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
@@ -11,6 +12,7 @@ import com.linecorp.armeria.server.ServiceRequestContext;
 import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
+import ai.sonia.runtime.edge.BlockingCheck;
 import ai.sonia.runtime.edge.EdgeReplies;
 import ai.sonia.runtime.limits.RateLimiter;
 
@@ -42,6 +44,17 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
         if (PROBES.contains(ctx.path())) {
             return delegate.serve(ctx, req);
         }
+        if (limiter.blocking()) {
+            // Buckets in Redis (replicas): checked off the event loop.
+            return BlockingCheck.thenServe(ctx, req, delegate, () -> check(ctx, req));
+        }
+        final HttpResponse refusal = check(ctx, req);
+        return refusal != null ? refusal : delegate.serve(ctx, req);
+    }
+
+    // Null when the request is within its limits, else its refusal.
+    @Nullable
+    private HttpResponse check(ServiceRequestContext ctx, HttpRequest req) {
         final Principal principal = Principal.currentOrNull();
         if (principal == null || principal.via().isEmpty()) {
             final long wait = limiter.tryTake("requests-ip:" + ctx.clientAddress().getHostAddress(), perAddress);
@@ -56,7 +69,7 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
                 return refuse(ctx, req, wait, "too many requests for this credential");
             }
         }
-        return delegate.serve(ctx, req);
+        return null;
     }
 
     private static HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, long wait, String why) {

@@ -1,7 +1,6 @@
 package ai.sonia.runtime.auth;
 
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.BooleanSupplier;
 
 import com.google.protobuf.Descriptors.ServiceDescriptor;
@@ -12,11 +11,11 @@ import com.linecorp.armeria.common.HttpRequest;
 import com.linecorp.armeria.common.HttpResponse;
 import com.linecorp.armeria.common.QueryParams;
 import com.linecorp.armeria.common.annotation.Nullable;
-import com.linecorp.armeria.common.util.Exceptions;
 import com.linecorp.armeria.server.DecoratingHttpServiceFunction;
 import com.linecorp.armeria.server.HttpService;
 import com.linecorp.armeria.server.ServiceRequestContext;
 
+import ai.sonia.runtime.edge.BlockingCheck;
 import ai.sonia.runtime.edge.EdgeReplies;
 import io.netty.util.AttributeKey;
 
@@ -65,40 +64,25 @@ public final class AuthDecorator implements DecoratingHttpServiceFunction {
             return delegate.serve(ctx, req);
         }
         if (bearer.startsWith(Authenticator.API_KEY_PREFIX)) {
-            // An API key is looked up in the gateway's account store (a database, PostgreSQL with replicas): on a
-            // blocking thread, never on the event loop, which must not wait on it.
-            return HttpResponse.of(CompletableFuture.supplyAsync(() -> authenticator.authenticate(bearer),
-                                                                 ctx.blockingTaskExecutor())
-                                                    .handleAsync((principal, failure) -> failure == null
-                                                            ? serveAs(principal, bearer, delegate, ctx, req)
-                                                            : refuseOrFail(Exceptions.peel(failure), ctx, req),
-                                                                 ctx.eventLoop()));
+            // An API key is looked up in the gateway's account store (a database, PostgreSQL with replicas).
+            return BlockingCheck.thenServe(ctx, req, delegate, () -> authenticate(bearer, ctx, req));
         }
+        final HttpResponse refusal = authenticate(bearer, ctx, req);
+        return refusal != null ? refusal : delegate.serve(ctx, req);
+    }
+
+    // Puts the principal the bearer proves on the context and returns null; a refusal when it proves none.
+    @Nullable
+    private HttpResponse authenticate(String bearer, ServiceRequestContext ctx, HttpRequest req) {
         final Principal principal;
         try {
             principal = authenticator.authenticate(bearer);
         } catch (AuthenticationException e) {
             return refuse(ctx, req, e.getMessage());
         }
-        return serveAs(principal, bearer, delegate, ctx, req);
-    }
-
-    private HttpResponse serveAs(Principal principal, String bearer, HttpService delegate, ServiceRequestContext ctx,
-                                 HttpRequest req) {
         ctx.setAttr(Principal.ATTR, principal);
         ctx.setAttr(STILL_VALID, authenticator.notRevoked(bearer, principal));
-        try {
-            return delegate.serve(ctx, req);
-        } catch (Exception e) {
-            return Exceptions.throwUnsafely(e);
-        }
-    }
-
-    private HttpResponse refuseOrFail(Throwable failure, ServiceRequestContext ctx, HttpRequest req) {
-        if (failure instanceof AuthenticationException e) {
-            return refuse(ctx, req, e.getMessage());
-        }
-        return Exceptions.throwUnsafely(failure); // the edge's error handler answers (a store unavailable: 503)
+        return null;
     }
 
     /**

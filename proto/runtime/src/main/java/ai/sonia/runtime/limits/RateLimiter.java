@@ -30,6 +30,11 @@ public interface RateLimiter {
         }
     }
 
+    /** Whether a call waits on another process (Redis): then an event loop must not make it. */
+    default boolean blocking() {
+        return false;
+    }
+
     /** Takes one token of {@code key}'s bucket: 0 when taken, else the seconds (at least 1) until one is there. */
     long tryTake(String key, Limit limit);
 

@@ -59,6 +59,11 @@ public final class RedisRateLimiter implements RateLimiter {
     }
 
     @Override
+    public boolean blocking() {
+        return true;
+    }
+
+    @Override
     public long tryTake(String key, Limit limit) {
         final List<Long> answer = run(key, limit, 0, "take");
         return answer.get(2) == 1 ? 0 : seconds(answer.get(1));
