@@ -15,6 +15,9 @@ import ai.sonia.runtime.edge.OriginPolicy;
 public record PipecatConfig(
         @ConfigKey(value = "Inactivity before a session closes.", def = "1800") long sessionTtlSeconds,
         @ConfigKey(value = "Sessions open at once.", def = "1000") int maxLiveSessions,
+        @ConfigKey(value = "Sessions one user may have open at once; more are RATE_LIMITED (live_sessions_per_user), so"
+                           + " one user cannot take the service's sessions from the others.", def = "50")
+        int maxLiveSessionsPerUser,
         @ConfigKey(value = "WebSockets per address.", def = "5") int maxConnectionsPerIp,
         @ConfigKey(value = "Events per session and minute.", def = "1000") int eventsPerMinute,
         @ConfigKey(value = "Events kept per session for replay.", def = "100") int replayEvents,
@@ -80,6 +83,7 @@ public record PipecatConfig(
     public PipecatConfig {
         check(sessionTtlSeconds > 0, "sessionTtlSeconds: " + sessionTtlSeconds + " (expected: > 0)");
         check(maxLiveSessions > 0, "maxLiveSessions: " + maxLiveSessions + " (expected: > 0)");
+        check(maxLiveSessionsPerUser > 0, "maxLiveSessionsPerUser: " + maxLiveSessionsPerUser + " (expected: > 0)");
         check(maxConnectionsPerIp > 0, "maxConnectionsPerIp: " + maxConnectionsPerIp + " (expected: > 0)");
         check(eventsPerMinute > 0, "eventsPerMinute: " + eventsPerMinute + " (expected: > 0)");
         check(replayEvents > 0, "replayEvents: " + replayEvents + " (expected: > 0)");

@@ -73,7 +73,9 @@ public final class PipecatModule implements ServiceModule {
                                                .orElse(EventFanout.LOCAL);
         // Each session's event budget: one across the replicas with shared.engine redis (a client may send through any).
         final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE, fanout,
-                                               Clock.systemUTC(), pipecat.maxLiveSessions(),
+                                               Clock.systemUTC(),
+                                               new SessionStore.LiveLimits(pipecat.maxLiveSessions(),
+                                                                           pipecat.maxLiveSessionsPerUser()),
                                                pipecat.replayEvents(), RateLimiter.of(config, spec().name()),
                                                pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
@@ -132,6 +134,7 @@ public final class PipecatModule implements ServiceModule {
                           .configSummary("store", postgres == null ? "sqlite" : postgres.toString())
                           .configSummary("session_ttl_seconds", pipecat.sessionTtl().toSeconds())
                           .configSummary("max_live_sessions", pipecat.maxLiveSessions())
+                          .configSummary("max_live_sessions_per_user", pipecat.maxLiveSessionsPerUser())
                           .configSummary("max_connections_per_ip", pipecat.maxConnectionsPerIp())
                           .configSummary("events_per_minute", pipecat.eventsPerMinute())
                           .configSummary("max_waiting_turns", pipecat.maxWaitingTurns())

@@ -27,6 +27,7 @@ import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Role;
 import ai.sonia.pipecat.domain.EventFanout;
 import ai.sonia.pipecat.domain.EventPublisher;
+import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.v1.Attach;
@@ -217,7 +218,7 @@ class DependencyOutageTest {
         };
         try (SqliteSessionStore store = SqliteSessionStore.open(Path.of("target", "limiter-" + UUID.randomUUID()))) {
             final Sessions sessions = new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, Clock.systemUTC(),
-                                                   10, 10, loading, 100, 4, Duration.ofHours(1));
+                                                   new SessionStore.LiveLimits(10, 10), 10, loading, 100, 4, Duration.ofHours(1));
             final Principal ada = Principal.user("acme", "ada", Role.ROLE_USER);
             final String id = sessions.start(ada, "", Map.of(), false, "", "c").getSessionId();
             assertThatThrownBy(() -> sessions.tryAcquireEvent(id)).isInstanceOfSatisfying(

@@ -235,6 +235,33 @@ class SessionLifecycleTest {
     }
 
     @Test
+    void oneUserCannotTakeTheServicesSessionsFromTheOthers() throws Exception {
+        try (PipecatHarness small = new PipecatHarness(Map.of("SONIA_PIPECAT_MAX_LIVE_SESSIONS_PER_USER", "2"))) {
+            final var mallory = small.blocking(small.userToken(PipecatHarness.TENANT, "mallory"));
+            final String first = mallory.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
+            mallory.startSession(StartSessionRequest.getDefaultInstance());
+            assertThatThrownBy(() -> mallory.startSession(StartSessionRequest.getDefaultInstance()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                        assertThat(errorInfo(e).getReason()).isEqualTo("RATE_LIMITED");
+                        assertThat(errorInfo(e).getMetadataMap()).containsEntry("limit", "live_sessions_per_user");
+                    });
+            // Over REST too: 429 with the envelope.
+            final AggregatedHttpResponse refused = small.rest(small.userToken(PipecatHarness.TENANT, "mallory"))
+                                                        .execute(post("/session/start", "{}")).aggregate().join();
+            assertThat(refused.status().code()).isEqualTo(429);
+            assertThat(refused.contentUtf8()).contains("live_sessions_per_user");
+            // Everybody else still starts sessions.
+            assertThat(small.blocking(small.userToken(PipecatHarness.TENANT, "alice"))
+                            .startSession(StartSessionRequest.getDefaultInstance()).getState())
+                    .isEqualTo(SessionState.SESSION_STATE_CREATED);
+            mallory.stopSession(StopSessionRequest.newBuilder().setSessionId(first).build());
+            assertThat(mallory.startSession(StartSessionRequest.getDefaultInstance()).getState())
+                    .isEqualTo(SessionState.SESSION_STATE_CREATED);
+        }
+    }
+
+    @Test
     void closesIdleSessionsButPingsKeepThemAlive() throws Exception {
         try (PipecatHarness ttl = new PipecatHarness(Map.of("SONIA_PIPECAT_SESSION_TTL_SECONDS", "2"))) {
             final var stub = ttl.blocking();

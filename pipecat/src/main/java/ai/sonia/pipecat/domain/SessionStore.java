@@ -27,11 +27,38 @@ public interface SessionStore extends AutoCloseable {
     Session create(Session session, String requestId);
 
     /**
-     * As {@link #create}, unless {@code maxLive} sessions are not closed already: then nothing is saved and the result
-     * is empty (a retry of a request that created a session still returns that session). Counted and created in
-     * one step, one start at a time among the replicas sharing the store.
+     * As {@link #create}, unless its owner has {@code limits.perUser()} sessions not closed already, or (unless
+     * {@link LiveLimits#UNCOUNTED}) all users {@code limits.total()}: then nothing is saved, RATE_LIMITED
+     * ({@link #liveLimit}). A retry of a request that created a session still returns that session. Counted and
+     * created in one step, one start at a time among the replicas sharing the store.
      */
-    Optional<Session> createWithin(Session session, String requestId, int maxLive);
+    Session createWithin(Session session, String requestId, LiveLimits limits);
+
+    /** How many sessions may be open (not closed) at once: in all, and of one user. */
+    record LiveLimits(int total, int perUser) {
+
+        /** A total the store does not count (one replica counts its own starts in memory). */
+        public static final int UNCOUNTED = Integer.MAX_VALUE;
+
+        /** The same per user, the total not counted. */
+        public LiveLimits perUserOnly() {
+            return new LiveLimits(UNCOUNTED, perUser);
+        }
+    }
+
+    /** RATE_LIMITED: {@code limit} ({@code live_sessions} or {@code live_sessions_per_user}) reached. */
+    static DomainException liveLimit(String limit, int max) {
+        final String what = limit.equals(PER_USER) ? "you have " + max + " sessions open; stop one (StopSession) first"
+                                                   : max + " sessions are open";
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, limit + " limit reached: " + what,
+                                  Map.of("limit", limit, "max", String.valueOf(max)));
+    }
+
+    /** The name of the per-user limit in a RATE_LIMITED refusal. */
+    String PER_USER = "live_sessions_per_user";
+
+    /** The name of the service's limit in a RATE_LIMITED refusal. */
+    String TOTAL = "live_sessions";
 
     /** The session its owner started with this (non-empty) request id. */
     Optional<Session> findByRequest(String tenant, String userId, String requestId);
@@ -107,6 +134,9 @@ public interface SessionStore extends AutoCloseable {
 
     /** How many sessions are not closed. */
     int countLive();
+
+    /** How many sessions of one user are not closed. */
+    int countLive(String tenant, String userId);
 
     /** Ids of sessions not closed whose last activity is before {@code beforeMs}. */
     List<String> idleSince(long beforeMs);

@@ -54,7 +54,7 @@ public final class Sessions {
     private final EventPublisher publisher;
     private final EventFanout fanout;
     private final Clock clock;
-    private final int maxLive;
+    private final SessionStore.LiveLimits limits;
     private final int replayEvents;
     private final RateLimiter limiter;
     private final RateLimiter.Limit eventsPerSession;
@@ -75,13 +75,14 @@ public final class Sessions {
      * {@code publisher} gets every event this replica stores, in order per session; {@code fanout} carries them to
      * the other replicas and theirs here ({@link EventFanout#LOCAL} for one replica).
      */
-    public Sessions(SessionStore store, EventPublisher publisher, EventFanout fanout, Clock clock, int maxLive,
-                    int replayEvents, RateLimiter limiter, int eventsPerMinute, int maxWaitingTurns, Duration ttl) {
+    public Sessions(SessionStore store, EventPublisher publisher, EventFanout fanout, Clock clock,
+                    SessionStore.LiveLimits limits, int replayEvents, RateLimiter limiter, int eventsPerMinute,
+                    int maxWaitingTurns, Duration ttl) {
         this.store = store;
         this.publisher = publisher;
         this.fanout = fanout;
         this.clock = clock;
-        this.maxLive = maxLive;
+        this.limits = limits;
         this.replayEvents = replayEvents;
         this.limiter = limiter;
         eventsPerSession = new RateLimiter.Limit(eventsPerMinute, Duration.ofMinutes(1));
@@ -117,7 +118,8 @@ public final class Sessions {
     }
 
     /**
-     * Starts a session of {@code owner} in state CREATED; LIMIT when {@code maxLive} sessions are not closed.
+     * Starts a session of {@code owner} in state CREATED; RATE_LIMITED when its owner has {@code limits.perUser()}
+     * sessions not closed, or all users {@code limits.total()}.
      * A requested user other than the owner is PERMISSION_DENIED, and so is a service acting for itself:
      * a session belongs to a user.
      */
@@ -141,9 +143,9 @@ public final class Sessions {
         // One replica counts its own starts and stops; replicas sharing a store count the store's open sessions, in
         // the step that creates one (the limit is the service's, whichever replica closes a session).
         final boolean shared = store.shared();
-        if (!shared && live.incrementAndGet() > maxLive) {
+        if (!shared && live.incrementAndGet() > limits.total()) {
             live.decrementAndGet();
-            throw liveLimit();
+            throw SessionStore.liveLimit(SessionStore.TOTAL, limits.total());
         }
         final var now = Timestamps.fromMillis(clock.millis());
         final Session session = Session.newBuilder()
@@ -153,8 +155,16 @@ public final class Sessions {
                                        .setCreateTime(now).setUpdateTime(now).setLastActivityTime(now)
                                        .putAllMetadata(metadata).setVoice(voice)
                                        .build();
-        final Session stored = shared ? store.createWithin(session, requestId, maxLive).orElseThrow(this::liveLimit)
-                                      : store.create(session, requestId);
+        final Session stored;
+        try {
+            // The owner's own limit is counted in the store, in the step that creates the session.
+            stored = store.createWithin(session, requestId, shared ? limits : limits.perUserOnly());
+        } catch (RuntimeException e) {
+            if (!shared) {
+                live.decrementAndGet();
+            }
+            throw e;
+        }
         if (!stored.getSessionId().equals(session.getSessionId())) {
             // A retry of the same request that ran beside the first: the first session it is.
             if (!shared) {
@@ -166,11 +176,6 @@ public final class Sessions {
         created.append(SessionEvent.newBuilder().setType(EventType.EVENT_TYPE_SESSION_START).setRole("system")
                                    .setCorrelationId(correlationId));
         return created.snapshot();
-    }
-
-    private DomainException liveLimit() {
-        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "live_sessions limit reached: " + maxLive,
-                                  Map.of("limit", "live_sessions", "max", String.valueOf(maxLive)));
     }
 
     /** A session with its history; NOT_FOUND when unknown or not the principal's. */

@@ -65,18 +65,21 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public Optional<Session> createWithin(Session session, String requestId, int maxLive) {
+    public Session createWithin(Session session, String requestId, LiveLimits limits) {
         return pool.inTransaction(c -> {
             // Starts through every replica take this lock in turn (to their commit): the count is of committed starts.
             query(c, "SELECT pg_advisory_xact_lock(?)", rs -> 1, LIVE_LOCK);
             final Optional<Session> first = byRequest(c, session.getTenant(), session.getUserId(), requestId);
             if (first.isPresent()) {
-                return first;
+                return first.get();
             }
-            if (countLive(c) >= maxLive) {
-                return Optional.<Session>empty();
+            if (countLive(c, session.getTenant(), session.getUserId()) >= limits.perUser()) {
+                throw SessionStore.liveLimit(SessionStore.PER_USER, limits.perUser());
             }
-            return Optional.of(insert(c, session, requestId));
+            if (limits.total() != LiveLimits.UNCOUNTED && countLive(c) >= limits.total()) {
+                throw SessionStore.liveLimit(SessionStore.TOTAL, limits.total());
+            }
+            return insert(c, session, requestId);
         });
     }
 
@@ -256,6 +259,16 @@ public final class PostgresSessionStore implements SessionStore {
     private static int countLive(Connection c) throws SQLException {
         return query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE state <> ?", rs -> rs.getInt(1),
                      SessionState.SESSION_STATE_CLOSED_VALUE).get(0);
+    }
+
+    @Override
+    public int countLive(String tenant, String userId) {
+        return pool.inTransaction(c -> countLive(c, tenant, userId));
+    }
+
+    private static int countLive(Connection c, String tenant, String userId) throws SQLException {
+        return query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE tenant = ? AND user_id = ? AND state <> ?",
+                     rs -> rs.getInt(1), tenant, userId, SessionState.SESSION_STATE_CLOSED_VALUE).get(0);
     }
 
     @Override

@@ -76,12 +76,18 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     @Override
-    public synchronized Optional<Session> createWithin(Session session, String requestId, int maxLive) {
+    public synchronized Session createWithin(Session session, String requestId, LiveLimits limits) {
         final Optional<Session> first = findByRequest(session.getTenant(), session.getUserId(), requestId);
         if (first.isPresent()) {
-            return first;
+            return first.get();
         }
-        return countLive() >= maxLive ? Optional.empty() : Optional.of(create(session, requestId));
+        if (countLive(session.getTenant(), session.getUserId()) >= limits.perUser()) {
+            throw SessionStore.liveLimit(SessionStore.PER_USER, limits.perUser());
+        }
+        if (limits.total() != LiveLimits.UNCOUNTED && countLive() >= limits.total()) {
+            throw SessionStore.liveLimit(SessionStore.TOTAL, limits.total());
+        }
+        return create(session, requestId);
     }
 
     @Override
@@ -229,6 +235,13 @@ public final class SqliteSessionStore implements SessionStore {
         return sql("cannot count sessions",
                    () -> query("SELECT COUNT(*) FROM sessions WHERE state <> ?", rs -> rs.getInt(1),
                                SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
+    }
+
+    @Override
+    public synchronized int countLive(String tenant, String userId) {
+        return sql("cannot count sessions",
+                   () -> query("SELECT COUNT(*) FROM sessions WHERE tenant = ? AND user_id = ? AND state <> ?",
+                               rs -> rs.getInt(1), tenant, userId, SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
     }
 
     @Override

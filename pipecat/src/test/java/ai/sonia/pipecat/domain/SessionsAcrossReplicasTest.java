@@ -101,7 +101,8 @@ class SessionsAcrossReplicasTest {
     }
 
     private Sessions sessions(SessionStore store) {
-        return new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, clock, MAX_LIVE, 100, new Bucket4jRateLimiter(),
+        return new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, clock, new SessionStore.LiveLimits(MAX_LIVE, MAX_LIVE), 100,
+                            new Bucket4jRateLimiter(),
                             1000, 4, TTL);
     }
 }

@@ -19,6 +19,7 @@ import ai.sonia.common.v1.Role;
 import ai.sonia.pipecat.domain.EventFanout;
 import ai.sonia.pipecat.domain.EventPublisher;
 import ai.sonia.pipecat.domain.LiveSession;
+import ai.sonia.pipecat.domain.SessionStore;
 import ai.sonia.pipecat.domain.Sessions;
 import ai.sonia.pipecat.store.SqliteSessionStore;
 import ai.sonia.pipecat.v1.EventType;
@@ -119,7 +120,8 @@ class RedisEventFanoutTest {
     }
 
     private static Sessions sessions(SqliteSessionStore store, EventFanout fanout) {
-        return new Sessions(store, EventPublisher.NONE, fanout, Clock.systemUTC(), 100, 100, new Bucket4jRateLimiter(),
+        return new Sessions(store, EventPublisher.NONE, fanout, Clock.systemUTC(), new SessionStore.LiveLimits(100, 100), 100,
+                            new Bucket4jRateLimiter(),
                             1000, 4, Duration.ofHours(1));
     }
 

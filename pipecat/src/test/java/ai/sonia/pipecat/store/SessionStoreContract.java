@@ -233,16 +233,45 @@ public abstract class SessionStoreContract {
 
     @Test
     void createsWithinALimitOfSessionsNotClosed() {
-        assertThat(store.createWithin(session("s-1", "acme", "ada", 1000), "r-1", 2)).isPresent();
-        assertThat(store.createWithin(session("s-2", "acme", "bob", 2000), "", 2)).isPresent();
-        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", 2)).isEmpty();
+        final SessionStore.LiveLimits two = new SessionStore.LiveLimits(2, 10);
+        assertThat(store.createWithin(session("s-1", "acme", "ada", 1000), "r-1", two).getSessionId()).isEqualTo("s-1");
+        assertThat(store.createWithin(session("s-2", "acme", "bob", 2000), "", two).getSessionId()).isEqualTo("s-2");
+        assertLimit(() -> store.createWithin(session("s-3", "acme", "cy", 3000), "", two), "live_sessions");
         assertThat(store.find("s-3")).isEmpty();
         // A retry of a request that created a session gets it, at the limit too.
-        assertThat(store.createWithin(session("s-4", "acme", "ada", 4000), "r-1", 2)).map(Session::getSessionId)
-                                                                                 .contains("s-1");
+        assertThat(store.createWithin(session("s-4", "acme", "ada", 4000), "r-1", two).getSessionId()).isEqualTo("s-1");
         store.save(session("s-2", "acme", "bob", 2000).toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build());
-        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", 2)).isPresent();
+        assertThat(store.createWithin(session("s-3", "acme", "cy", 3000), "", two).getSessionId()).isEqualTo("s-3");
         assertThat(store.countLive()).isEqualTo(2);
+    }
+
+    @Test
+    void oneUserReachesOnlyItsOwnLimit() {
+        final SessionStore.LiveLimits perUserTwo = new SessionStore.LiveLimits(SessionStore.LiveLimits.UNCOUNTED, 2);
+        store.createWithin(session("s-1", "acme", "ada", 1000), "", perUserTwo);
+        store.createWithin(session("s-2", "acme", "ada", 2000), "r-2", perUserTwo);
+        assertLimit(() -> store.createWithin(session("s-3", "acme", "ada", 3000), "", perUserTwo),
+                    "live_sessions_per_user");
+        assertThat(store.find("s-3")).isEmpty();
+        // Another user, and the same user name in another tenant, are not held back; a retry still gets its session.
+        assertThat(store.createWithin(session("s-4", "acme", "bob", 4000), "", perUserTwo).getSessionId())
+                .isEqualTo("s-4");
+        assertThat(store.createWithin(session("s-5", "other", "ada", 5000), "", perUserTwo).getSessionId())
+                .isEqualTo("s-5");
+        assertThat(store.createWithin(session("s-6", "acme", "ada", 6000), "r-2", perUserTwo).getSessionId())
+                .isEqualTo("s-2");
+        assertThat(store.countLive("acme", "ada")).isEqualTo(2);
+        // A closed session frees its place.
+        store.save(session("s-1", "acme", "ada", 1000).toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build());
+        assertThat(store.createWithin(session("s-3", "acme", "ada", 3000), "", perUserTwo).getSessionId())
+                .isEqualTo("s-3");
+    }
+
+    private static void assertLimit(org.assertj.core.api.ThrowableAssert.ThrowingCallable start, String limit) {
+        assertThatThrownBy(start).isInstanceOfSatisfying(DomainException.class, e -> {
+            assertThat(e.code()).isEqualTo(ErrorCode.ERROR_CODE_RATE_LIMITED);
+            assertThat(e.getMessage()).startsWith(limit + " limit reached");
+        });
     }
 
     @Test
