@@ -251,10 +251,9 @@ class StackEndToEndIT {
                 "pipecat", List.of("sonia_pipecat_sessions_live "),
                 "gateway", List.of("sonia_downstream_circuit_state"));
         for (var entry : series.entrySet()) {
-            final HttpResponse<String> metrics = http.send(
+            final HttpResponse<String> metrics = idempotent(
                     HttpRequest.newBuilder(uri(ports.get(entry.getKey()), "/metrics"))
-                               .header("authorization", "Bearer " + token).build(),
-                    HttpResponse.BodyHandlers.ofString());
+                               .header("authorization", "Bearer " + token).build());
             assertThat(metrics.statusCode()).as(entry.getKey()).isEqualTo(200);
             for (String name : entry.getValue()) {
                 assertThat(metrics.body()).as(entry.getKey() + " /metrics").contains(name);
@@ -362,7 +361,17 @@ class StackEndToEndIT {
             request.header("authorization", "Bearer " + adminToken);
         }
         headers.forEach(request::header);
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return idempotent(request.build());
+    }
+
+    // A GET, sent once more if the connection it went out on was closed under it: the client reuses a pooled HTTP/2
+    // connection that the server was closing for idleness at that moment ("EOF reached while reading", seen in CI).
+    private static HttpResponse<String> idempotent(HttpRequest get) throws Exception {
+        try {
+            return http.send(get, HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException closedUnderIt) {
+            return http.send(get, HttpResponse.BodyHandlers.ofString());
+        }
     }
 
     private static java.net.URI uri(int port, String path) {
