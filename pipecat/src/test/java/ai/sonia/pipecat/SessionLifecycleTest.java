@@ -30,6 +30,7 @@ import ai.sonia.pipecat.v1.GetSessionRequest;
 import ai.sonia.pipecat.v1.ListSessionsRequest;
 import ai.sonia.pipecat.v1.ListSessionsResponse;
 import ai.sonia.pipecat.v1.PauseSessionRequest;
+import ai.sonia.pipecat.v1.PipecatServiceGrpc;
 import ai.sonia.pipecat.v1.PipecatServiceGrpc.PipecatServiceBlockingStub;
 import ai.sonia.pipecat.v1.ResumeSessionRequest;
 import ai.sonia.pipecat.v1.Session;
@@ -223,11 +224,7 @@ class SessionLifecycleTest {
             final var stub = small.blocking();
             final String first = stub.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             stub.startSession(StartSessionRequest.getDefaultInstance());
-            assertThatThrownBy(() -> stub.startSession(StartSessionRequest.getDefaultInstance()))
-                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-                        assertThat(errorInfo(e).getReason()).isEqualTo("RATE_LIMITED");
-                    });
+            assertLiveLimit(stub, "live_sessions");
             stub.stopSession(StopSessionRequest.newBuilder().setSessionId(first).build());
             assertThat(stub.startSession(StartSessionRequest.getDefaultInstance()).getState())
                     .isEqualTo(SessionState.SESSION_STATE_CREATED);
@@ -240,12 +237,7 @@ class SessionLifecycleTest {
             final var mallory = small.blocking(small.userToken(PipecatHarness.TENANT, "mallory"));
             final String first = mallory.startSession(StartSessionRequest.getDefaultInstance()).getSessionId();
             mallory.startSession(StartSessionRequest.getDefaultInstance());
-            assertThatThrownBy(() -> mallory.startSession(StartSessionRequest.getDefaultInstance()))
-                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
-                        assertThat(errorInfo(e).getReason()).isEqualTo("RATE_LIMITED");
-                        assertThat(errorInfo(e).getMetadataMap()).containsEntry("limit", "live_sessions_per_user");
-                    });
+            assertLiveLimit(mallory, "live_sessions_per_user");
             // Over REST too: 429 with the envelope.
             final AggregatedHttpResponse refused = small.rest(small.userToken(PipecatHarness.TENANT, "mallory"))
                                                         .execute(post("/session/start", "{}")).aggregate().join();
@@ -259,6 +251,16 @@ class SessionLifecycleTest {
             assertThat(mallory.startSession(StartSessionRequest.getDefaultInstance()).getState())
                     .isEqualTo(SessionState.SESSION_STATE_CREATED);
         }
+    }
+
+    // The next start is refused RESOURCE_EXHAUSTED / RATE_LIMITED, naming the limit it met.
+    private static void assertLiveLimit(PipecatServiceGrpc.PipecatServiceBlockingStub stub, String limit) {
+        assertThatThrownBy(() -> stub.startSession(StartSessionRequest.getDefaultInstance()))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                    assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+                    assertThat(errorInfo(e).getReason()).isEqualTo("RATE_LIMITED");
+                    assertThat(errorInfo(e).getMetadataMap()).containsEntry("limit", limit);
+                });
     }
 
     @Test

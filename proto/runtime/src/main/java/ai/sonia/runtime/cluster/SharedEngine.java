@@ -30,9 +30,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
  */
 public final class SharedEngine {
 
-    // Redis error replies that pass by themselves (the first word of the reply).
+    // Redis error replies that pass by themselves (the first word of the reply); BUSY has its own exception.
     private static final List<String> TRANSIENT_REPLIES = List.of("LOADING", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
-                                                                  "READONLY", "BUSY");
+                                                                  "READONLY");
 
     /** The keys of the top-level {@code shared} section. */
     @ConfigKey("What replicas share within a second: training locks, rate limits, the revocation list, pipecat's"
