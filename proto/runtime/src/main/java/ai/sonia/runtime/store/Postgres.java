@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.util.Locale;
@@ -270,11 +271,33 @@ public final class Postgres {
         return properties;
     }
 
-    /** Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied. */
+    /**
+     * Applies the PostgreSQL migrations of store {@code location} ({@code db/<svc>/<store>}) not yet applied,
+     * one migration of the schema at a time across every process that shares it.
+     *
+     * <p>Why a lock of our own: Flyway locks only once a store's history table exists. Replicas starting together
+     * on a fresh schema would both find no history; the first makes its table, and the second, now seeing a
+     * schema that is not empty, takes it for a database made before Flyway and fails to baseline it. A session
+     * advisory lock keyed by the schema, held around the whole migration, makes the second wait and then find
+     * the history the first wrote.
+     */
     public static void migrate(DataSource dataSource, String location, JavaMigration... migrations)
             throws SQLException {
         try (Connection connection = dataSource.getConnection()) {
-            Migrations.migrateAs(connection, sqlLocation(location), location, migrations);
+            schemaLock(connection, "pg_advisory_lock");
+            try {
+                Migrations.migrateAs(connection, sqlLocation(location), location, migrations);
+            } finally {
+                schemaLock(connection, "pg_advisory_unlock");
+            }
+        }
+    }
+
+    /** Takes or gives back ({@code function}) the migration lock of the connection's current schema. */
+    private static void schemaLock(Connection connection, String function) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT " + function + "(hashtext('sonia.migrate'), hashtext(coalesce(current_schema(), '')))")) {
+            statement.execute();
         }
     }
 

@@ -6,12 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -112,6 +118,64 @@ class PostgresTest {
                 throw new SQLException("syntax", "42601");
             })).hasMessage("syntax");
             assertThat(runs).hasValue(1);
+        }
+    }
+
+    private static final int REPLICAS = 6;
+
+    /**
+     * Replicas of a service starting together each migrate the same store on one fresh schema: every one starts,
+     * and each migration runs once. Without a lock of our own around Flyway, a replica that found the schema
+     * no longer empty (the other's history table just made) took it for a database made before Flyway, tried
+     * to baseline it and failed ("unable to baseline schema history table ... as it already exists, and is
+     * empty"): a cluster's first start failed now and then.
+     */
+    @Test
+    void replicasMigratingOneSchemaAtOnceEachStartAndEachMigrationRunsOnce() throws Exception {
+        for (int round = 0; round < 10; round++) {
+            final String schema = "replicas_" + round;
+            postgres.execute("CREATE SCHEMA " + schema);
+            try {
+                migrateAtOnce(new Postgres.Settings(postgres.url().replaceAll("currentSchema=.*", "currentSchema=" + schema),
+                                                    "postgres", "unused", 2));
+                assertThat(count(schema + ".replica_notes")).as("round %d", round).isEqualTo(1);
+            } finally {
+                postgres.execute("DROP SCHEMA " + schema + " CASCADE");
+            }
+        }
+    }
+
+    /** {@value #REPLICAS} pools of {@code settings}, each migrating store db/test/replicas at the same moment. */
+    private static void migrateAtOnce(Postgres.Settings settings) throws Exception {
+        final List<HikariDataSource> pools = new ArrayList<>();
+        final ExecutorService replicas = Executors.newFixedThreadPool(REPLICAS);
+        try {
+            for (int i = 0; i < REPLICAS; i++) {
+                pools.add(Postgres.open(settings, "replica-" + i));
+            }
+            final CyclicBarrier together = new CyclicBarrier(REPLICAS);
+            final List<Future<?>> migrating = new ArrayList<>();
+            for (HikariDataSource pool : pools) {
+                migrating.add(replicas.submit(() -> {
+                    together.await();
+                    Postgres.migrate(pool, "db/test/replicas");
+                    return null;
+                }));
+            }
+            for (Future<?> migration : migrating) {
+                migration.get();
+            }
+        } finally {
+            replicas.shutdownNow();
+            pools.forEach(HikariDataSource::close);
+        }
+    }
+
+    private static int count(String table) throws SQLException {
+        try (Connection c = postgres.connection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            rs.next();
+            return rs.getInt(1);
         }
     }
 

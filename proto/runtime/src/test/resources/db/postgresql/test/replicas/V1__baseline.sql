@@ -1,0 +1,3 @@
+CREATE TABLE replica_notes (
+  id BIGSERIAL PRIMARY KEY,
+  text TEXT NOT NULL);

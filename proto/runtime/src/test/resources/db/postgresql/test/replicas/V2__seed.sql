@@ -1,0 +1,1 @@
+INSERT INTO replica_notes (text) VALUES ('migrated once');
