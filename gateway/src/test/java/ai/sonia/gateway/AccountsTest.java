@@ -329,6 +329,29 @@ class AccountsTest {
     }
 
     @Test
+    void oneUserHoldsAtMostItsLimitOfLiveApiKeysAndRevokingMakesRoom() throws Exception {
+        start("{\"auth\":{\"maxApiKeysPerUser\":2}}", Map.of());
+        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
+        secretsSeen.add(adminPassword);
+        final String admin = access(ok(login("admin", adminPassword)));
+        ok(register(admin, "bob", "bob-password-12"));
+        final String bob = access(ok(login("bob", "bob-password-12")));
+        final List<String> ids = new ArrayList<>();
+        for (String name : List.of("one", "two")) {
+            final JsonNode created = ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"" + name + "\"}", bob));
+            secretsSeen.add(created.at("/secret").asText());
+            ids.add(created.at("/key/key_id").asText());
+        }
+        final AggregatedHttpResponse refused = call(HttpMethod.POST, "/api/keys", "{\"name\":\"three\"}", bob);
+        assertThat(refused.status().code()).isEqualTo(429);
+        assertThat(refused.contentUtf8()).contains("RATE_LIMITED").contains("api_keys_per_user");
+        // Another user of the tenant is not held back; a revoked key frees its place.
+        secretsSeen.add(ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"admin's\"}", admin)).at("/secret").asText());
+        assertThat(status(HttpMethod.DELETE, "/api/keys/" + ids.get(0), bob)).isEqualTo(200);
+        secretsSeen.add(ok(call(HttpMethod.POST, "/api/keys", "{\"name\":\"three\"}", bob)).at("/secret").asText());
+    }
+
+    @Test
     void tokensDerivedFromAUserOrKeyStopWhenTheOwnerIsDemotedDisabledOrDeletedOrTheKeyIsDeleted() throws Exception {
         start();
         final String admin = access(ok(login("admin", adminPassword)));

@@ -12,6 +12,11 @@ import ai.sonia.runtime.ConfigKey;
 @ConfigKey("The memory engine.")
 public record MemoryConfig(
         @ConfigKey(value = "Longest text a memory may hold.", def = "16384") int maxTextChars,
+        @ConfigKey(value = "Memories one user may keep (any state but forgotten); a store past it is RATE_LIMITED "
+                           + "(memories_per_user), so one user cannot fill the disk the others' memories live on.",
+                   def = "50000") long maxMemoriesPerUser,
+        @ConfigKey(value = "Characters of text one user's memories may hold together; a store past it is "
+                           + "RATE_LIMITED (text_chars_per_user).", def = "33554432") long maxTextCharsPerUser,
         @ConfigKey(value = "Decay half-life of an untouched memory.", def = "720") double halfLifeHours,
         @ConfigKey(value = "The decay factor of a very old memory, 0..1.", def = "0.3") double decayFloor,
         @ConfigKey(value = "Hits when a search asks for 0.", def = "10") int defaultTopK,
@@ -102,6 +107,8 @@ public record MemoryConfig(
 
     public MemoryConfig {
         check(maxTextChars > 0, "maxTextChars", maxTextChars, "> 0");
+        check(maxMemoriesPerUser > 0, "maxMemoriesPerUser", maxMemoriesPerUser, "> 0");
+        check(maxTextCharsPerUser >= maxTextChars, "maxTextCharsPerUser", maxTextCharsPerUser, ">= maxTextChars");
         check((long) (halfLifeHours * 60) > 0, "halfLifeHours", halfLifeHours, "> 0");
         check(decayFloor >= 0 && decayFloor <= 1, "decayFloor", decayFloor, "0..1");
         check(maxTopK > 0, "maxTopK", maxTopK, "> 0");

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +29,8 @@ import ai.sonia.memory.v1.SearchMemoriesRequest;
 import ai.sonia.memory.v1.StoreMemoryRequest;
 import ai.sonia.runtime.testing.EmbeddedPostgresExtension;
 import ai.sonia.runtime.testing.SoniaServiceExtension;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 
 /**
  * {@code "store": {"engine": "postgres"}}: two memory replicas on one ledger, each with its own in-process
@@ -88,6 +94,42 @@ class PostgresEngineTest {
                                                                .contains(kept.getName()));
     }
 
+    private static final int QUOTA = 5;
+
+    /**
+     * One user storing through both replicas at once cannot go past the quota: the count lives in the ledger,
+     * and each store checks it in its own transaction.
+     */
+    @Test
+    void storesOfOneUserThroughBothReplicasAtOnceStopAtTheQuota() throws Exception {
+        final ExecutorService callers = Executors.newFixedThreadPool(8);
+        try {
+            final List<Future<Status.Code>> stores = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                final SoniaServiceExtension replica = i % 2 == 0 ? a : b;
+                final String text = "Quinn's note number " + i + '.';
+                stores.add(callers.submit(() -> {
+                    try {
+                        quinn(replica).storeMemory(StoreMemoryRequest.newBuilder()
+                                                                     .setMemory(Memory.newBuilder().setText(text)).build());
+                        return Status.Code.OK;
+                    } catch (StatusRuntimeException e) {
+                        return e.getStatus().getCode();
+                    }
+                }));
+            }
+            final List<Status.Code> codes = new ArrayList<>();
+            for (Future<Status.Code> store : stores) {
+                codes.add(store.get());
+            }
+            assertThat(codes).filteredOn(Status.Code.OK::equals).hasSize(QUOTA);
+            assertThat(codes).filteredOn(Status.Code.RESOURCE_EXHAUSTED::equals).hasSize(16 - QUOTA);
+        } finally {
+            callers.shutdownNow();
+        }
+        assertThat(quinn(b).listMemories(ListMemoriesRequest.getDefaultInstance()).getMemoriesCount()).isEqualTo(QUOTA);
+    }
+
     @Test
     void anUnreachablePostgresFailsTheStartNamingItAndNotThePassword() {
         final SoniaServiceExtension memory = SoniaServiceExtension.of(new MemoryModule())
@@ -105,8 +147,13 @@ class PostgresEngineTest {
         return replica.stub(MemoryServiceGrpc::newBlockingStub, replica.token("acme", "ann", Role.ROLE_USER));
     }
 
+    private static MemoryServiceBlockingStub quinn(SoniaServiceExtension replica) {
+        return replica.stub(MemoryServiceGrpc::newBlockingStub, replica.token("acme", "quinn", Role.ROLE_USER));
+    }
+
     /** A stack config on the PostgreSQL at {@code url} (the test kit's); memory alone. */
     private static String stackConfig(String url) {
-        return EmbeddedPostgresExtension.stackConfig(url, "\"services\":{\"memory\":{\"training\":{\"enforce\":false}}}");
+        return EmbeddedPostgresExtension.stackConfig(url, "\"services\":{\"memory\":{\"training\":{\"enforce\":false},"
+                                                      + "\"maxMemoriesPerUser\":" + QUOTA + "}}");
     }
 }

@@ -18,6 +18,12 @@ public record PipecatConfig(
         @ConfigKey(value = "Sessions one user may have open at once; more are RATE_LIMITED (live_sessions_per_user), so"
                            + " one user cannot take the service's sessions from the others.", def = "50")
         int maxLiveSessionsPerUser,
+        @ConfigKey(value = "Sessions one user keeps in any state (closed ones stay until deleted); more starts are "
+                           + "RATE_LIMITED (sessions_per_user), so one user cannot fill the disk the others' "
+                           + "sessions live on.", def = "1000") int maxSessionsPerUser,
+        @ConfigKey(value = "Messages one session's history holds; more are refused with RATE_LIMITED "
+                           + "(history_per_session), and the client starts a new session.", def = "5000")
+        int maxHistoryPerSession,
         @ConfigKey(value = "WebSockets per address.", def = "5") int maxConnectionsPerIp,
         @ConfigKey(value = "Events per session and minute.", def = "1000") int eventsPerMinute,
         @ConfigKey(value = "Events kept per session for replay.", def = "100") int replayEvents,
@@ -84,6 +90,8 @@ public record PipecatConfig(
         check(sessionTtlSeconds > 0, "sessionTtlSeconds: " + sessionTtlSeconds + " (expected: > 0)");
         check(maxLiveSessions > 0, "maxLiveSessions: " + maxLiveSessions + " (expected: > 0)");
         check(maxLiveSessionsPerUser > 0, "maxLiveSessionsPerUser: " + maxLiveSessionsPerUser + " (expected: > 0)");
+        check(maxSessionsPerUser > 0, "maxSessionsPerUser: " + maxSessionsPerUser + " (expected: > 0)");
+        check(maxHistoryPerSession > 0, "maxHistoryPerSession: " + maxHistoryPerSession + " (expected: > 0)");
         check(maxConnectionsPerIp > 0, "maxConnectionsPerIp: " + maxConnectionsPerIp + " (expected: > 0)");
         check(eventsPerMinute > 0, "eventsPerMinute: " + eventsPerMinute + " (expected: > 0)");
         check(replayEvents > 0, "replayEvents: " + replayEvents + " (expected: > 0)");

@@ -74,8 +74,10 @@ public final class PipecatModule implements ServiceModule {
         // Each session's event budget: one across the replicas with shared.engine redis (a client may send through any).
         final Sessions sessions = new Sessions(store, kafka != null ? kafka : EventPublisher.NONE, fanout,
                                                Clock.systemUTC(),
-                                               new SessionStore.LiveLimits(pipecat.maxLiveSessions(),
-                                                                           pipecat.maxLiveSessionsPerUser()),
+                                               new SessionStore.Limits(pipecat.maxLiveSessions(),
+                                                                       pipecat.maxLiveSessionsPerUser(),
+                                                                       pipecat.maxSessionsPerUser(),
+                                                                       pipecat.maxHistoryPerSession()),
                                                pipecat.replayEvents(), RateLimiter.of(config, spec().name()),
                                                pipecat.eventsPerMinute(),
                                                pipecat.maxWaitingTurns(), pipecat.sessionTtl());
@@ -135,6 +137,8 @@ public final class PipecatModule implements ServiceModule {
                           .configSummary("session_ttl_seconds", pipecat.sessionTtl().toSeconds())
                           .configSummary("max_live_sessions", pipecat.maxLiveSessions())
                           .configSummary("max_live_sessions_per_user", pipecat.maxLiveSessionsPerUser())
+                          .configSummary("max_sessions_per_user", pipecat.maxSessionsPerUser())
+                          .configSummary("max_history_per_session", pipecat.maxHistoryPerSession())
                           .configSummary("max_connections_per_ip", pipecat.maxConnectionsPerIp())
                           .configSummary("events_per_minute", pipecat.eventsPerMinute())
                           .configSummary("max_waiting_turns", pipecat.maxWaitingTurns())

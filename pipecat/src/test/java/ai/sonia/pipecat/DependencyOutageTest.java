@@ -218,7 +218,7 @@ class DependencyOutageTest {
         };
         try (SqliteSessionStore store = SqliteSessionStore.open(Path.of("target", "limiter-" + UUID.randomUUID()))) {
             final Sessions sessions = new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, Clock.systemUTC(),
-                                                   new SessionStore.LiveLimits(10, 10), 10, loading, 100, 4, Duration.ofHours(1));
+                                                   new SessionStore.Limits(10, 10), 10, loading, 100, 4, Duration.ofHours(1));
             final Principal ada = Principal.user("acme", "ada", Role.ROLE_USER);
             final String id = sessions.start(ada, "", Map.of(), false, "", "c").getSessionId();
             assertThatThrownBy(() -> sessions.tryAcquireEvent(id)).isInstanceOfSatisfying(

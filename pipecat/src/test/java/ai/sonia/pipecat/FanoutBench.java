@@ -54,7 +54,9 @@ final class FanoutBench {
         final Map<String, String> settings = Map.of("SONIA_GATEWAY_TARGET", gateway.target(),
                                                     "SONIA_PIPECAT_MAX_CONNECTIONS_PER_IP", "100000",
                                                     "SONIA_PIPECAT_EVENTS_PER_MINUTE", "1000000",
-                                                    "SONIA_PIPECAT_MAX_LIVE_SESSIONS_PER_USER", "100000");
+                                                    "SONIA_PIPECAT_MAX_LIVE_SESSIONS_PER_USER", "100000",
+                                                    "SONIA_PIPECAT_MAX_SESSIONS_PER_USER", "100000",
+                                                    "SONIA_PIPECAT_MAX_HISTORY_PER_SESSION", "1000000");
         final SoniaServer replicaA = replica(config, settings);
         final SoniaServer replicaB = replica(config, settings);
         final int portA = replicaA.port();

@@ -1,7 +1,9 @@
 package ai.sonia.gateway.domain;
 
 import java.util.List;
+import java.util.Map;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Role;
 import ai.sonia.gateway.v1.AuditEventKind;
 import ai.sonia.gateway.v1.CreateApiKeyResponse;
@@ -48,6 +50,13 @@ public final class ApiKeys {
                                   caller.subject(), "", "key " + earlier.id() + ": new secret for a retried create");
             return CreateApiKeyResponse.newBuilder().setKey(AccountProtos.key(earlier))
                                        .setSecret(Authenticator.API_KEY_PREFIX + earlier.id() + '_' + secret).build();
+        }
+        final int max = accounts.settings.maxApiKeysPerUser();
+        if (accounts.store.keys(caller.tenant(), caller.subject(), 0, "", max).size() >= max) {
+            // Each key is a row and a credential to check: one user does not get to make them without end.
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "api_keys_per_user limit reached: you hold "
+                                     + max + " live API keys; revoke one you no longer use first",
+                                     Map.of("limit", "api_keys_per_user", "max", String.valueOf(max)));
         }
         final String id = Tokens.id("");
         final String secret = Tokens.random(32);

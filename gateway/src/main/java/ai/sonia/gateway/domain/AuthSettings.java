@@ -10,7 +10,8 @@ import ai.sonia.runtime.ConfigKey;
  * {@code "registration": "open"} lets anyone register, into a tenant of their own.
  */
 public record AuthSettings(boolean openRegistration, int bcryptCost, Duration accessTtl, Duration refreshTtl,
-                           int maxLoginFailures, Duration failureWindow, Duration lock, Duration maxLock) {
+                           int maxLoginFailures, Duration failureWindow, Duration lock, Duration maxLock,
+                           int maxApiKeysPerUser) {
 
     /** The keys of {@code services.gateway.auth}, each declared once. */
     public record Keys(
@@ -18,7 +19,9 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
             @ConfigKey(value = "The bcrypt cost of password hashes.", def = "12") int bcryptCost,
             @ConfigKey(value = "Access token lifetime.", def = "900") long accessTokenSeconds,
             @ConfigKey(value = "Refresh token lifetime.", def = "14") long refreshTokenDays,
-            @ConfigKey("Failed logins per user name and address.") LoginThrottle loginThrottle) {}
+            @ConfigKey("Failed logins per user name and address.") LoginThrottle loginThrottle,
+            @ConfigKey(value = "Live API keys one user may hold; more are RATE_LIMITED (api_keys_per_user) until one is "
+                               + "revoked.", def = "100") int maxApiKeysPerUser) {}
 
     public record LoginThrottle(@ConfigKey(value = "Failures before a lock.", def = "5") int maxFailures,
                                 @ConfigKey(value = "Window the failures count in.", def = "900") double windowSeconds,
@@ -35,9 +38,10 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
         final AuthSettings settings = new AuthSettings(
                 registration.equals("open"), auth.bcryptCost(), Duration.ofSeconds(auth.accessTokenSeconds()),
                 Duration.ofDays(auth.refreshTokenDays()), throttle.maxFailures(), seconds(throttle.windowSeconds()),
-                seconds(throttle.lockSeconds()), seconds(throttle.maxLockSeconds()));
+                seconds(throttle.lockSeconds()), seconds(throttle.maxLockSeconds()), auth.maxApiKeysPerUser());
         if (settings.accessTtl.isNegative() || settings.accessTtl.isZero() || settings.maxLoginFailures < 1
-            || settings.lock.isNegative() || settings.maxLock.compareTo(settings.lock) < 0) {
+            || settings.lock.isNegative() || settings.maxLock.compareTo(settings.lock) < 0
+            || settings.maxApiKeysPerUser < 1) {
             throw new IllegalArgumentException("services.gateway.auth: invalid " + settings);
         }
         return settings;

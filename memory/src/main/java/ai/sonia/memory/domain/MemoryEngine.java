@@ -41,6 +41,7 @@ public final class MemoryEngine {
     private static final int MAX_PAGE = 500;
 
     private final MemoryConfig config;
+    private final MemoryStore.Quota quota;
     private final MemoryStore store;
     private final AuditLog auditLog;
     private final Embedder embedder;
@@ -53,6 +54,7 @@ public final class MemoryEngine {
                         MemoryIndex index, AccessTracker accesses, TrainingGate training, Clock clock) {
         this.training = training;
         this.config = config;
+        this.quota = new MemoryStore.Quota(config.maxMemoriesPerUser(), config.maxTextCharsPerUser());
         this.store = store;
         this.auditLog = auditLog;
         this.embedder = embedder;
@@ -108,7 +110,7 @@ public final class MemoryEngine {
         }
         final float[] vector = embedder.embed(memory.getText());
         final NewMemory fresh = new NewMemory(memory, hash, vector, embedder.model(), expireMs,
-                                              supersedes, request.getRequestId());
+                                              supersedes, request.getRequestId(), quota);
         final Stored stored = store.store(fresh, access.actor(), nowMs);
         if (stored.created()) {
             index.add(memory.getScope().getTenant(), stored.row().id(), memory.getText(), vector);

@@ -8,9 +8,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
+import ai.sonia.common.v1.ErrorCode;
 import ai.sonia.common.v1.Scope;
 import ai.sonia.memory.v1.Memory;
 import ai.sonia.memory.v1.MemoryStats;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * The memory ledger's storage: memories with their metadata and vectors, and every write's
@@ -27,12 +29,68 @@ public interface MemoryStore extends AutoCloseable {
      * {@code requestId} is remembered for {@link #byRequest}.
      */
     record NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
-                     String supersedes, String requestId) {
+                     String supersedes, String requestId, Quota quota) {
 
-        /** Without a request id. */
+        /** Without a quota. */
+        public NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
+                         String supersedes, String requestId) {
+            this(memory, contentHash, vector, model, expireMs, supersedes, requestId, Quota.NONE);
+        }
+
+        /** Without a request id or a quota. */
         public NewMemory(Memory memory, String contentHash, float[] vector, String model, Long expireMs,
                          String supersedes) {
             this(memory, contentHash, vector, model, expireMs, supersedes, "");
+        }
+    }
+
+    /**
+     * What one owner (a tenant's user, or the tenant for its tenant-wide memories) may hold in the ledger: memories
+     * in any state but forgotten, and the characters of their text. A store that would take its owner past either
+     * is refused RATE_LIMITED in its own transaction, so replicas storing for one owner at once cannot overshoot;
+     * forgetting frees room. One user's stores cannot fill the disk every other user's memories live on.
+     */
+    record Quota(long memories, long textChars) {
+
+        /** No limit (the store's own tests and tools). */
+        public static final Quota NONE = new Quota(Long.MAX_VALUE, Long.MAX_VALUE);
+
+        /** The name of the count limit in a refusal's {@code limit}. */
+        public static final String MEMORIES = "memories_per_user";
+
+        /** The name of the text limit in a refusal's {@code limit}. */
+        public static final String TEXT_CHARS = "text_chars_per_user";
+
+        public Quota {
+            if (memories < 1 || textChars < 1) {
+                throw new IllegalArgumentException("a quota of " + memories + " memories and " + textChars
+                                                   + " characters (expected: both > 0)");
+            }
+        }
+
+        /**
+         * Refuses a store that left its owner holding {@code memories} memories of {@code textChars} characters,
+         * counting itself, when that is past the quota.
+         *
+         * @throws DomainException RATE_LIMITED, naming the limit, the quota and what the owner holds
+         */
+        public void check(long heldMemories, long heldTextChars) {
+            if (heldMemories > memories) {
+                throw refused(MEMORIES, "you hold " + (heldMemories - 1) + " memories, the most one user may keep",
+                              memories, heldMemories - 1);
+            }
+            if (heldTextChars > textChars) {
+                throw refused(TEXT_CHARS, "this memory would take your memories' text to " + heldTextChars
+                                          + " characters, past the " + textChars + " one user may keep",
+                              textChars, heldTextChars);
+            }
+        }
+
+        private static DomainException refused(String limit, String what, long max, long used) {
+            return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED,
+                                      limit + " limit reached: " + what + "; forget memories you no longer need"
+                                      + " (ForgetMemory) or ask the operator to raise it",
+                                      Map.of("limit", limit, "max", String.valueOf(max), "used", String.valueOf(used)));
         }
     }
 

@@ -29,6 +29,7 @@ import ai.sonia.memory.domain.MemoryStore.DocumentSink;
 import ai.sonia.memory.domain.MemoryStore.Expired;
 import ai.sonia.memory.domain.MemoryStore.Forgotten;
 import ai.sonia.memory.domain.MemoryStore.NewMemory;
+import ai.sonia.memory.domain.MemoryStore.Quota;
 import ai.sonia.memory.domain.MemoryStore.Row;
 import ai.sonia.memory.domain.MemoryStore.Stored;
 import ai.sonia.memory.domain.MemoryStore.VectorSink;
@@ -335,6 +336,7 @@ final class LedgerSql {
                     () -> new IllegalStateException("an active memory of hash " + m.contentHash() + " vanished"));
             return storedAlready(c, m, winner, superseded, actor, nowMs);
         }
+        checkQuota(c, m);
         try (PreparedStatement insert = c.prepareStatement(
                 "INSERT INTO memory_metadata (memory_id, key, value) VALUES (?, ?, ?)")) {
             for (Map.Entry<String, String> pair : memory.getMetadataMap().entrySet()) {
@@ -369,6 +371,27 @@ final class LedgerSql {
             stored.add(store(c, memory, actor, nowMs));
         }
         return stored;
+    }
+
+    /**
+     * Refuses the memory just inserted when its owner now holds more than its quota allows (the insert's trigger
+     * counted it in {@code memory_usage}, whose row the insert keeps locked until the transaction ends).
+     */
+    private static void checkQuota(Connection c, NewMemory m) throws SQLException {
+        if (m.quota().equals(Quota.NONE)) {
+            return;
+        }
+        try (PreparedStatement select = c.prepareStatement(
+                "SELECT memories, text_chars FROM memory_usage WHERE tenant = ? AND user_id = ?")) {
+            select.setString(1, m.memory().getScope().getTenant());
+            select.setString(2, m.memory().getScope().getUser());
+            try (ResultSet rs = select.executeQuery()) {
+                if (!rs.next()) {
+                    throw new IllegalStateException("memory_usage has no row for a memory just stored");
+                }
+                m.quota().check(rs.getLong(1), rs.getLong(2));
+            }
+        }
     }
 
     /** The row's id, or null when an active memory of the same scope and hash is there already. */

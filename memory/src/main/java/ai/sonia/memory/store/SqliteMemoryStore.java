@@ -22,7 +22,7 @@ public final class SqliteMemoryStore extends LedgerStore {
 
     /** Where the ledger's migrations live, and the latest of them (the V number of the newest file there). */
     static final String MIGRATIONS = "db/memory/ledger";
-    static final int SCHEMA_VERSION = 5;
+    static final int SCHEMA_VERSION = 6;
 
     /** SQLite's side of the statements: one writer, so no row locks, and no other replica to tell. */
     private static final LedgerSql.Dialect DIALECT = new LedgerSql.Dialect() {

@@ -116,7 +116,18 @@ class LegacyLedgerTest {
             assertThat(rs.getString(1)).isEqualTo("4"); // the audit kept append-only (AppendOnly)
             assertThat(rs.next()).isTrue();
             assertThat(rs.getString(1)).isEqualTo("5"); // the outbox of a shared search index
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("6"); // what each owner holds, for the quota
             assertThat(rs.next()).isFalse();
+        }
+        // The old memory was counted when the usage table was made, the new one by the trigger.
+        try (Connection connection = Sqlite.open(file);
+             Statement statement = connection.createStatement();
+             ResultSet rs = statement.executeQuery(
+                     "SELECT memories, text_chars FROM memory_usage WHERE tenant = 'old' AND user_id = ''")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getLong(1)).isEqualTo(2);
+            assertThat(rs.getLong(2)).isEqualTo("Made by the old code.".length() + "Made by the new code.".length());
         }
     }
 

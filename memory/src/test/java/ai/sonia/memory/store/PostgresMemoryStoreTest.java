@@ -160,11 +160,12 @@ class PostgresMemoryStoreTest extends MemoryStoreContract {
             assertThat(change.vector()).hasSize(4);
         });
 
-        // A store whose transaction began first (a lower seq) but commits after a later store.
+        // A store whose transaction began first (a lower seq) but commits after a later store (of another user:
+        // one user's stores wait for each other, on the row that counts what the user holds).
         try (Connection slow = postgres.connection()) {
             slow.setAutoCommit(false);
             final Stored late = new LedgerSql(PostgresMemoryStore.DIALECT, false)
-                    .store(slow, memory(scope("feed", ""), "Committed late."), ACTOR, NOW);
+                    .store(slow, memory(scope("feed", "slow"), "Committed late."), ACTOR, NOW);
             store.store(memory(scope("feed", ""), "Committed first."), ACTOR, NOW);
             read = other.changesSince(read.cursor(), read.seen());
             assertThat(read.changes()).extracting(Change::text).containsExactly("Committed first.");

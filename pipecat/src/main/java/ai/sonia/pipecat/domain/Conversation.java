@@ -256,6 +256,14 @@ public final class Conversation {
                 duplicate(event);
                 return;
             }
+        } catch (DomainException e) {
+            turns.cancel();
+            if (e.code() != ErrorCode.ERROR_CODE_RATE_LIMITED) {
+                throw e;
+            }
+            // The session's history is full: this message is refused, not the connection; the session stays readable.
+            notice(EventType.EVENT_TYPE_ERROR, e.getMessage(), "RATE_LIMITED", event.getMessageId());
+            return;
         } catch (RuntimeException e) {
             // Not taken (the store failed): the place in line is free again.
             turns.cancel();

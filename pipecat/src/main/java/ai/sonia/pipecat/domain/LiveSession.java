@@ -39,6 +39,7 @@ public final class LiveSession {
     private final EventFanout fanout;
     private final Clock clock;
     private final int replayCapacity;
+    private final int historyCapacity;
     private final List<EventSink> sinks = new CopyOnWriteArrayList<>();
     private final ArrayDeque<SessionEvent> replay;
     private final TurnLine turns;
@@ -51,13 +52,14 @@ public final class LiveSession {
     private long delivered;
 
     LiveSession(SessionStore store, EventPublisher publisher, EventFanout fanout, Clock clock, Session snapshot,
-                int replayCapacity, TurnLine turns) {
+                int replayCapacity, int historyCapacity, TurnLine turns) {
         this.store = store;
         this.publisher = publisher;
         this.fanout = fanout;
         this.clock = clock;
         this.snapshot = snapshot;
         this.replayCapacity = replayCapacity;
+        this.historyCapacity = historyCapacity;
         // Sequences are gapless: the newest events are those after last_sequence - capacity.
         replay = new ArrayDeque<>(store.events(snapshot.getSessionId(),
                                                snapshot.getLastSequence() - replayCapacity));
@@ -295,13 +297,14 @@ public final class LiveSession {
 
     /**
      * A client's message: appended as {@link #append} does, with its history entry, in one transaction of the
-     * store; empty, and nothing written, when the session has seen its message id before.
+     * store; empty, and nothing written, when the session has seen its message id before. RATE_LIMITED, and
+     * nothing written, when its history is full ({@link SessionStore#historyLimit}).
      */
     public synchronized Optional<SessionEvent> appendMessage(SessionEvent.Builder builder) {
         return append(builder, (next, event) -> store.appendMessage(
                 next, event, HistoryEntry.newBuilder().setRole(event.getRole()).setText(event.getText())
                                          .setMessageId(event.getMessageId()).setCreateTime(event.getTimestamp())
-                                         .build(), replayCapacity));
+                                         .build(), replayCapacity, historyCapacity));
     }
 
     /** Appends to the history. */

@@ -28,21 +28,31 @@ public interface SessionStore extends AutoCloseable {
 
     /**
      * As {@link #create}, unless its owner has {@code limits.perUser()} sessions not closed already, or (unless
-     * {@link LiveLimits#UNCOUNTED}) all users {@code limits.total()}: then nothing is saved, RATE_LIMITED
-     * ({@link #liveLimit}). A retry of a request that created a session still returns that session. Counted and
-     * created in one step, one start at a time among the replicas sharing the store.
+     * {@link Limits#UNCOUNTED}) all users {@code limits.total()}, or its owner keeps {@code limits.keptPerUser()}
+     * sessions in any state: then nothing is saved, RATE_LIMITED ({@link #liveLimit}, {@link #keptLimit}). A retry
+     * of a request that created a session still returns that session. Counted and created in one step, one start
+     * at a time among the replicas sharing the store.
      */
-    Session createWithin(Session session, String requestId, LiveLimits limits);
+    Session createWithin(Session session, String requestId, Limits limits);
 
-    /** How many sessions may be open (not closed) at once: in all, and of one user. */
-    record LiveLimits(int total, int perUser) {
+    /**
+     * What one user, and all of them, may hold: sessions open at once (in all, and of one user), sessions one user
+     * keeps in any state (closed ones stay until deleted), and history entries of one session. The last two bound
+     * what one self-registered user can write to the disk every other user's sessions live on.
+     */
+    record Limits(int total, int perUser, int keptPerUser, int historyPerSession) {
 
-        /** A total the store does not count (one replica counts its own starts in memory). */
+        /** A limit the store does not count (one replica counts its own starts in memory; the stores' own tests). */
         public static final int UNCOUNTED = Integer.MAX_VALUE;
 
-        /** The same per user, the total not counted. */
-        public LiveLimits perUserOnly() {
-            return new LiveLimits(UNCOUNTED, perUser);
+        /** Only the open sessions counted. */
+        public Limits(int total, int perUser) {
+            this(total, perUser, UNCOUNTED, UNCOUNTED);
+        }
+
+        /** The same but the total, which is not counted. */
+        public Limits perUserOnly() {
+            return new Limits(UNCOUNTED, perUser, keptPerUser, historyPerSession);
         }
     }
 
@@ -54,11 +64,31 @@ public interface SessionStore extends AutoCloseable {
                                   Map.of("limit", limit, "max", String.valueOf(max)));
     }
 
+    /** RATE_LIMITED: the owner keeps {@code max} sessions. */
+    static DomainException keptLimit(int max) {
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, KEPT_PER_USER + " limit reached: you keep " + max
+                                  + " sessions; delete ones you no longer need (DeleteSession) first",
+                                  Map.of("limit", KEPT_PER_USER, "max", String.valueOf(max)));
+    }
+
+    /** RATE_LIMITED: the session's history holds {@code max} entries. */
+    static DomainException historyLimit(int max) {
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, HISTORY + " limit reached: this session holds "
+                                  + max + " messages; start a new session",
+                                  Map.of("limit", HISTORY, "max", String.valueOf(max)));
+    }
+
     /** The name of the per-user limit in a RATE_LIMITED refusal. */
     String PER_USER = "live_sessions_per_user";
 
     /** The name of the service's limit in a RATE_LIMITED refusal. */
     String TOTAL = "live_sessions";
+
+    /** The name of the limit on the sessions one user keeps. */
+    String KEPT_PER_USER = "sessions_per_user";
+
+    /** The name of the limit on one session's history. */
+    String HISTORY = "history_per_session";
 
     /** The session its owner started with this (non-empty) request id. */
     Optional<Session> findByRequest(String tenant, String userId, String requestId);
@@ -126,8 +156,11 @@ public interface SessionStore extends AutoCloseable {
      * A client's message: records its message id, appends {@code event} as {@link #appendEvent} does and its
      * {@code entry} to the history, all in one transaction; empty, and nothing written, when the session has seen
      * that message id before. A store that fails part-way keeps none of it, so the client's resend is taken.
+     * RATE_LIMITED ({@link #historyLimit}), and nothing written, when the history holds {@code maxHistory}
+     * entries already.
      */
-    Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry, int keep);
+    Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry, int keep,
+                                         int maxHistory);
 
     /** Sessions matching {@code filter}, newest first (then by id, descending), after {@code after}. */
     List<Session> list(Filter filter, Optional<Key> after, int limit);

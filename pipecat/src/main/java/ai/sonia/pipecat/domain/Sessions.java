@@ -54,7 +54,7 @@ public final class Sessions {
     private final EventPublisher publisher;
     private final EventFanout fanout;
     private final Clock clock;
-    private final SessionStore.LiveLimits limits;
+    private final SessionStore.Limits limits;
     private final int replayEvents;
     private final RateLimiter limiter;
     private final RateLimiter.Limit eventsPerSession;
@@ -76,7 +76,7 @@ public final class Sessions {
      * the other replicas and theirs here ({@link EventFanout#LOCAL} for one replica).
      */
     public Sessions(SessionStore store, EventPublisher publisher, EventFanout fanout, Clock clock,
-                    SessionStore.LiveLimits limits, int replayEvents, RateLimiter limiter, int eventsPerMinute,
+                    SessionStore.Limits limits, int replayEvents, RateLimiter limiter, int eventsPerMinute,
                     int maxWaitingTurns, Duration ttl) {
         this.store = store;
         this.publisher = publisher;
@@ -583,7 +583,7 @@ public final class Sessions {
     // A copy of the session as the store has it (NOT_FOUND when it has none), not yet in the map.
     private LiveSession read(String sessionId) {
         final Session stored = store.find(sessionId).orElseThrow(() -> SessionStore.notFound(sessionId));
-        return new LiveSession(store, publisher, fanout, clock, stored, replayEvents,
+        return new LiveSession(store, publisher, fanout, clock, stored, replayEvents, limits.historyPerSession(),
                                turns.computeIfAbsent(sessionId, unused -> new TurnLine(maxWaitingTurns)));
     }
 

@@ -65,7 +65,7 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public Session createWithin(Session session, String requestId, LiveLimits limits) {
+    public Session createWithin(Session session, String requestId, Limits limits) {
         return pool.inTransaction(c -> {
             // Starts through every replica take this lock in turn (to their commit): the count is of committed starts.
             query(c, "SELECT pg_advisory_xact_lock(?)", rs -> 1, LIVE_LOCK);
@@ -76,8 +76,13 @@ public final class PostgresSessionStore implements SessionStore {
             if (countLive(c, session.getTenant(), session.getUserId()) >= limits.perUser()) {
                 throw SessionStore.liveLimit(SessionStore.PER_USER, limits.perUser());
             }
-            if (limits.total() != LiveLimits.UNCOUNTED && countLive(c) >= limits.total()) {
+            if (limits.total() != Limits.UNCOUNTED && countLive(c) >= limits.total()) {
                 throw SessionStore.liveLimit(SessionStore.TOTAL, limits.total());
+            }
+            if (limits.keptPerUser() != Limits.UNCOUNTED
+                && query(c, "SELECT COUNT(*) FROM pipecat_sessions WHERE tenant = ? AND user_id = ?", rs -> rs.getInt(1),
+                         session.getTenant(), session.getUserId()).get(0) >= limits.keptPerUser()) {
+                throw SessionStore.keptLimit(limits.keptPerUser());
             }
             return insert(c, session, requestId);
         });
@@ -231,14 +236,21 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
-    public Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry, int keep) {
+    public Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry, int keep,
+                                                int maxHistory) {
         final String id = session.getSessionId();
         return pool.inTransaction(c -> {
             // A replica taking the same message id at once waits on this row until this transaction ends.
             if (!markSeenRow(c, id, event.getMessageId())) {
                 return Optional.<SessionEvent>empty();
             }
-            final SessionEvent stored = store(c, session, event, keep, nextSequence(c, session));
+            final long sequence = nextSequence(c, session); // locks the session's row: one message at a time
+            // Positions run 1, 2, 3... and entries are never deleted one by one: the last is the count.
+            if (query(c, "SELECT COALESCE(MAX(position), 0) FROM pipecat_history WHERE session_id = ?",
+                      rs -> rs.getInt(1), id).get(0) >= maxHistory) {
+                throw SessionStore.historyLimit(maxHistory);
+            }
+            final SessionEvent stored = store(c, session, event, keep, sequence);
             insertHistory(c, id, entry);
             return Optional.of(stored);
         });

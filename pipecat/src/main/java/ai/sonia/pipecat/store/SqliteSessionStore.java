@@ -76,7 +76,7 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     @Override
-    public synchronized Session createWithin(Session session, String requestId, LiveLimits limits) {
+    public synchronized Session createWithin(Session session, String requestId, Limits limits) {
         final Optional<Session> first = findByRequest(session.getTenant(), session.getUserId(), requestId);
         if (first.isPresent()) {
             return first.get();
@@ -84,8 +84,12 @@ public final class SqliteSessionStore implements SessionStore {
         if (countLive(session.getTenant(), session.getUserId()) >= limits.perUser()) {
             throw SessionStore.liveLimit(SessionStore.PER_USER, limits.perUser());
         }
-        if (limits.total() != LiveLimits.UNCOUNTED && countLive() >= limits.total()) {
+        if (limits.total() != Limits.UNCOUNTED && countLive() >= limits.total()) {
             throw SessionStore.liveLimit(SessionStore.TOTAL, limits.total());
+        }
+        if (limits.keptPerUser() != Limits.UNCOUNTED
+            && countKept(session.getTenant(), session.getUserId()) >= limits.keptPerUser()) {
+            throw SessionStore.keptLimit(limits.keptPerUser());
         }
         return create(session, requestId);
     }
@@ -210,12 +214,17 @@ public final class SqliteSessionStore implements SessionStore {
 
     @Override
     public synchronized Optional<SessionEvent> appendMessage(Session session, SessionEvent event, HistoryEntry entry,
-                                                             int keep) {
+                                                             int keep, int maxHistory) {
         final String id = session.getSessionId();
         return sql("cannot append a message to " + id, () -> inTransaction(() -> {
             requireSession(id);
             if (!markSeenRow(id, event.getMessageId())) {
                 return Optional.<SessionEvent>empty();
+            }
+            // Positions run 1, 2, 3... and entries are never deleted one by one: the last is the count.
+            if (query("SELECT COALESCE(MAX(position), 0) FROM history WHERE session_id = ?", rs -> rs.getInt(1), id)
+                        .get(0) >= maxHistory) {
+                throw SessionStore.historyLimit(maxHistory);
             }
             final SessionEvent stored = store(session, event, keep);
             insertHistory(id, entry);
@@ -235,6 +244,12 @@ public final class SqliteSessionStore implements SessionStore {
         return sql("cannot count sessions",
                    () -> query("SELECT COUNT(*) FROM sessions WHERE state <> ?", rs -> rs.getInt(1),
                                SessionState.SESSION_STATE_CLOSED_VALUE).get(0));
+    }
+
+    private int countKept(String tenant, String userId) {
+        return sql("cannot count sessions",
+                   () -> query("SELECT COUNT(*) FROM sessions WHERE tenant = ? AND user_id = ?", rs -> rs.getInt(1),
+                               tenant, userId).get(0));
     }
 
     @Override

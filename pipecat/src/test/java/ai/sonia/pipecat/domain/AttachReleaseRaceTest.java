@@ -33,7 +33,7 @@ class AttachReleaseRaceTest {
     private final SqliteSessionStore store =
             SqliteSessionStore.open(Path.of("target", "attach-race-" + UUID.randomUUID()));
     private final Sessions sessions = new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, Clock.systemUTC(),
-                                                   new SessionStore.LiveLimits(100, 100), 100, new Bucket4jRateLimiter(), 1000, 4, Duration.ofMinutes(30));
+                                                   new SessionStore.Limits(100, 100), 100, new Bucket4jRateLimiter(), 1000, 4, Duration.ofMinutes(30));
 
     @AfterEach
     void close() {

@@ -119,7 +119,7 @@ class ReplicaEventOrderTest {
             public void deleted(String sessionId) {
                 out.messages.add(new Message(null, null, sessionId));
             }
-        }, Clock.systemUTC(), new SessionStore.LiveLimits(100, 100), 100, new Bucket4jRateLimiter(), 1000, 4,
+        }, Clock.systemUTC(), new SessionStore.Limits(100, 100), 100, new Bucket4jRateLimiter(), 1000, 4,
            Duration.ofHours(1));
         return sessions;
     }

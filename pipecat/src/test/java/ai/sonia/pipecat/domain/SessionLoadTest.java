@@ -59,7 +59,7 @@ class SessionLoadTest {
                 }
             });
     private final Sessions sessions = new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, Clock.systemUTC(),
-                                                   new SessionStore.LiveLimits(100, 100), 100, new Bucket4jRateLimiter(), 1000, 4,
+                                                   new SessionStore.Limits(100, 100), 100, new Bucket4jRateLimiter(), 1000, 4,
                                                    Duration.ofMinutes(30));
 
     @AfterEach

@@ -101,7 +101,7 @@ class SessionsAcrossReplicasTest {
     }
 
     private Sessions sessions(SessionStore store) {
-        return new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, clock, new SessionStore.LiveLimits(MAX_LIVE, MAX_LIVE), 100,
+        return new Sessions(store, EventPublisher.NONE, EventFanout.LOCAL, clock, new SessionStore.Limits(MAX_LIVE, MAX_LIVE), 100,
                             new Bucket4jRateLimiter(),
                             1000, 4, TTL);
     }

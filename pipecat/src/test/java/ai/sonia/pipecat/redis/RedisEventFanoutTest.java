@@ -120,7 +120,7 @@ class RedisEventFanoutTest {
     }
 
     private static Sessions sessions(SqliteSessionStore store, EventFanout fanout) {
-        return new Sessions(store, EventPublisher.NONE, fanout, Clock.systemUTC(), new SessionStore.LiveLimits(100, 100), 100,
+        return new Sessions(store, EventPublisher.NONE, fanout, Clock.systemUTC(), new SessionStore.Limits(100, 100), 100,
                             new Bucket4jRateLimiter(),
                             1000, 4, Duration.ofHours(1));
     }

@@ -233,7 +233,7 @@ public abstract class SessionStoreContract {
 
     @Test
     void createsWithinALimitOfSessionsNotClosed() {
-        final SessionStore.LiveLimits two = new SessionStore.LiveLimits(2, 10);
+        final SessionStore.Limits two = new SessionStore.Limits(2, 10);
         assertThat(store.createWithin(session("s-1", "acme", "ada", 1000), "r-1", two).getSessionId()).isEqualTo("s-1");
         assertThat(store.createWithin(session("s-2", "acme", "bob", 2000), "", two).getSessionId()).isEqualTo("s-2");
         assertLimit(() -> store.createWithin(session("s-3", "acme", "cy", 3000), "", two), "live_sessions");
@@ -247,7 +247,7 @@ public abstract class SessionStoreContract {
 
     @Test
     void oneUserReachesOnlyItsOwnLimit() {
-        final SessionStore.LiveLimits perUserTwo = new SessionStore.LiveLimits(SessionStore.LiveLimits.UNCOUNTED, 2);
+        final SessionStore.Limits perUserTwo = new SessionStore.Limits(SessionStore.Limits.UNCOUNTED, 2);
         store.createWithin(session("s-1", "acme", "ada", 1000), "", perUserTwo);
         store.createWithin(session("s-2", "acme", "ada", 2000), "r-2", perUserTwo);
         assertLimit(() -> store.createWithin(session("s-3", "acme", "ada", 3000), "", perUserTwo),
@@ -265,6 +265,25 @@ public abstract class SessionStoreContract {
         store.save(session("s-1", "acme", "ada", 1000).toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build());
         assertThat(store.createWithin(session("s-3", "acme", "ada", 3000), "", perUserTwo).getSessionId())
                 .isEqualTo("s-3");
+    }
+
+    @Test
+    void oneUserKeepsAtMostItsLimitOfSessionsInAnyState() {
+        final SessionStore.Limits keepTwo = new SessionStore.Limits(SessionStore.Limits.UNCOUNTED, 10, 2,
+                                                                    SessionStore.Limits.UNCOUNTED);
+        store.createWithin(session("s-1", "acme", "ada", 1000), "", keepTwo);
+        store.createWithin(session("s-2", "acme", "ada", 2000), "r-2", keepTwo);
+        // A closed session is kept (its history stays readable) and still counts.
+        store.save(session("s-1", "acme", "ada", 1000).toBuilder().setState(SessionState.SESSION_STATE_CLOSED).build());
+        assertLimit(() -> store.createWithin(session("s-3", "acme", "ada", 3000), "", keepTwo), "sessions_per_user");
+        assertThat(store.find("s-3")).isEmpty();
+        // Others are not held back; a retry still gets its session.
+        assertThat(store.createWithin(session("s-4", "acme", "bob", 4000), "", keepTwo).getSessionId()).isEqualTo("s-4");
+        assertThat(store.createWithin(session("s-6", "acme", "ada", 6000), "r-2", keepTwo).getSessionId())
+                .isEqualTo("s-2");
+        // A deleted session frees its place.
+        store.delete(scope("acme", "ada"), "s-1");
+        assertThat(store.createWithin(session("s-3", "acme", "ada", 3000), "", keepTwo).getSessionId()).isEqualTo("s-3");
     }
 
     private static void assertLimit(org.assertj.core.api.ThrowableAssert.ThrowingCallable start, String limit) {
@@ -340,10 +359,30 @@ public abstract class SessionStoreContract {
     }
 
     private Optional<SessionEvent> appendMessage(String sessionId, String messageId, String text) {
+        return appendMessage(sessionId, messageId, text, SessionStore.Limits.UNCOUNTED);
+    }
+
+    private Optional<SessionEvent> appendMessage(String sessionId, String messageId, String text, int maxHistory) {
         final Session session = store.find(sessionId).orElse(session(sessionId, "acme", "ada", 1000));
         return store.appendMessage(session, event(messageId).toBuilder().setText(text).build(),
                                    HistoryEntry.newBuilder().setRole("user").setText(text).setMessageId(messageId)
-                                               .build(), 100);
+                                               .build(), 100, maxHistory);
+    }
+
+    @Test
+    void aFullHistoryTakesNoMoreMessagesAndKeepsNothingOfTheRefusedOne() {
+        store.save(session("s-1", "acme", "ada", 1000));
+        assertThat(appendMessage("s-1", "m-1", "one", 3)).isPresent();
+        store.appendHistory("s-1", HistoryEntry.newBuilder().setRole("assistant").setText("reply").build());
+        assertThat(appendMessage("s-1", "m-2", "two", 3)).isPresent();
+        assertLimit(() -> appendMessage("s-1", "m-3", "three", 3), "history_per_session");
+        assertThat(store.history("s-1")).extracting(HistoryEntry::getText).containsExactly("one", "reply", "two");
+        assertThat(store.events("s-1", 0)).extracting(SessionEvent::getText).containsExactly("one", "two");
+        // The refused message's id was not kept either: the same message is refused again, not taken as a duplicate.
+        assertLimit(() -> appendMessage("s-1", "m-3", "three", 3), "history_per_session");
+        // Another session of the same user is not full.
+        store.save(session("s-2", "acme", "ada", 2000));
+        assertThat(appendMessage("s-2", "m-1", "one", 3)).isPresent();
     }
 
     @Test
