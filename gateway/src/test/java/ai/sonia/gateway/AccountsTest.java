@@ -329,6 +329,24 @@ class AccountsTest {
     }
 
     @Test
+    void loginsFromOneAddressAreLimitedEvenWhenTheySucceed() throws Exception {
+        start("{\"auth\":{\"loginThrottle\":{\"loginsPerMinute\":3}}}", Map.of());
+        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
+        secretsSeen.add(adminPassword);
+        String admin = null;
+        for (int i = 0; i < 3; i++) {
+            admin = access(ok(login("admin", adminPassword)));
+        }
+        // Each login is a password check (CPU spent by design): a valid account cannot spend them without end.
+        final AggregatedHttpResponse refused = login("admin", adminPassword);
+        assertThat(refused.status().code()).isEqualTo(429);
+        assertThat(refused.contentUtf8()).contains("logins_per_address");
+        assertThat(Long.parseLong(refused.headers().get("retry-after"))).isBetween(1L, 60L);
+        // What the sessions already logged in do is not limited by it.
+        assertThat(status(HttpMethod.GET, "/api/auth/me", admin)).isEqualTo(200);
+    }
+
+    @Test
     void oneUserHoldsAtMostItsLimitOfLiveApiKeysAndRevokingMakesRoom() throws Exception {
         start("{\"auth\":{\"maxApiKeysPerUser\":2}}", Map.of());
         adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();

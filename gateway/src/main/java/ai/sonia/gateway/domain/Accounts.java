@@ -56,7 +56,7 @@ public final class Accounts {
         this.accessTokens = accessTokens;
         this.clock = clock;
         this.request = request;
-        passwords = new Passwords(settings.bcryptCost());
+        passwords = new Passwords(settings.bcryptCost(), request);
         revocations = new Revocations(shared, settings, clock);
         throttle = new LoginThrottle(settings, limiter);
         apiKeys = new ApiKeys(this);
@@ -184,6 +184,14 @@ public final class Accounts {
                          user == null ? "" : user.id(), username, "throttled: retry in " + wait + " s");
             throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "too many failed logins; try again in " + wait + " s",
                                      Map.of("retry_after_seconds", String.valueOf(wait)));
+        }
+        final long busy = throttle.attempt(addressKey);
+        if (busy > 0) {
+            // A valid account logging in without end would still spend a password check each time.
+            request.retryAfter(busy);
+            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "too many logins from this address; try again in "
+                                     + busy + " s", Map.of("limit", "logins_per_address",
+                                                           "retry_after_seconds", String.valueOf(busy)));
         }
         final AccountStore.UserRow user = store.userByName(username).orElse(null);
         final boolean verified;

@@ -11,7 +11,7 @@ import ai.sonia.runtime.ConfigKey;
  */
 public record AuthSettings(boolean openRegistration, int bcryptCost, Duration accessTtl, Duration refreshTtl,
                            int maxLoginFailures, Duration failureWindow, Duration lock, Duration maxLock,
-                           int maxApiKeysPerUser) {
+                           int maxApiKeysPerUser, int loginsPerMinute) {
 
     /** The keys of {@code services.gateway.auth}, each declared once. */
     public record Keys(
@@ -26,7 +26,10 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
     public record LoginThrottle(@ConfigKey(value = "Failures before a lock.", def = "5") int maxFailures,
                                 @ConfigKey(value = "Window the failures count in.", def = "900") double windowSeconds,
                                 @ConfigKey(value = "The first lock.", def = "30") double lockSeconds,
-                                @ConfigKey(value = "The longest lock.", def = "900") double maxLockSeconds) {}
+                                @ConfigKey(value = "The longest lock.", def = "900") double maxLockSeconds,
+                                @ConfigKey(value = "Logins per address and minute, successful or not (each costs a password"
+                                                   + " check); more are RATE_LIMITED with Retry-After.", def = "30")
+                                int loginsPerMinute) {}
 
     public static AuthSettings from(Keys auth) {
         final String registration = auth.registration().toLowerCase(Locale.ROOT);
@@ -38,10 +41,11 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
         final AuthSettings settings = new AuthSettings(
                 registration.equals("open"), auth.bcryptCost(), Duration.ofSeconds(auth.accessTokenSeconds()),
                 Duration.ofDays(auth.refreshTokenDays()), throttle.maxFailures(), seconds(throttle.windowSeconds()),
-                seconds(throttle.lockSeconds()), seconds(throttle.maxLockSeconds()), auth.maxApiKeysPerUser());
+                seconds(throttle.lockSeconds()), seconds(throttle.maxLockSeconds()), auth.maxApiKeysPerUser(),
+                throttle.loginsPerMinute());
         if (settings.accessTtl.isNegative() || settings.accessTtl.isZero() || settings.maxLoginFailures < 1
             || settings.lock.isNegative() || settings.maxLock.compareTo(settings.lock) < 0
-            || settings.maxApiKeysPerUser < 1) {
+            || settings.maxApiKeysPerUser < 1 || settings.loginsPerMinute < 1) {
             throw new IllegalArgumentException("services.gateway.auth: invalid " + settings);
         }
         return settings;

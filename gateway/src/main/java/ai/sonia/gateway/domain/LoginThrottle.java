@@ -40,6 +40,15 @@ final class LoginThrottle {
         return wait;
     }
 
+    /**
+     * Takes one of the address's logins of this minute (successful or not: each costs a password check); 0 when
+     * taken, else the seconds until one is there.
+     */
+    long attempt(String addressKey) {
+        return limiter.tryTake("login-attempts:" + addressKey,
+                               new RateLimiter.Limit(settings.loginsPerMinute(), Duration.ofMinutes(1)));
+    }
+
     /** Counts a failure against each key, locking those past the limit. */
     void failed(String... keys) {
         for (String key : keys) {

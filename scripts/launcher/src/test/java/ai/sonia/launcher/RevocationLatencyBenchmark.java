@@ -49,7 +49,8 @@ public final class RevocationLatencyBenchmark {
         final int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 40;
         final Path out = Path.of(args.length > 1 ? args[1] : "target/bench-revocation.md");
         stack = new InProcessStack("bench-revocation",
-                                   "{\"services\":{\"gateway\":{\"auth\":{\"bcryptCost\":4}}}}");
+                                   "{\"services\":{\"gateway\":{\"auth\":{\"bcryptCost\":4,"
+                                   + "\"loginThrottle\":{\"loginsPerMinute\":100000}}}}}");
         final ExecutorService pollers = Executors.newFixedThreadPool(SERVICES.size());
         try {
             final String password = Files.readString(stack.config().home().resolve("secrets/admin-password")).trim();
