@@ -202,6 +202,22 @@ class AccountsTest {
     }
 
     @Test
+    void openSignUpsFromOneAddressAreLimitedButAnAdminsRegistrationsAreNot() throws Exception {
+        start("{\"auth\":{\"registration\":\"open\",\"bcryptCost\":4,\"registrationsPerHour\":2}}", Map.of());
+        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
+        secretsSeen.add(adminPassword);
+        ok(register(null, "erin", "erin-password-1"));
+        ok(register(null, "frank", "frank-password-1"));
+        // Each sign-up is a tenant of its own: one address does not make them without end.
+        final AggregatedHttpResponse refused = register(null, "grace", "grace-password-1");
+        assertThat(refused.status().code()).isEqualTo(429);
+        assertThat(refused.contentUtf8()).contains("registrations_per_address");
+        assertThat(Long.parseLong(refused.headers().get("retry-after"))).isBetween(1L, 3600L);
+        final String admin = access(ok(login("admin", adminPassword)));
+        ok(register(admin, "grace", "grace-password-1"));
+    }
+
+    @Test
     void adminEndpointsRefuseAUserAndHideOtherTenantsUsers() throws Exception {
         start();
         final String admin = access(ok(login("admin", adminPassword)));

@@ -113,6 +113,12 @@ public final class Accounts {
         if (earlier != null) {
             return earlier;
         }
+        if (!byAdmin) {
+            final long wait = throttle.signUp("ip:" + this.request.clientAddress());
+            if (wait > 0) {
+                throw retryLater("too many sign-ups from this address", "registrations_per_address", wait);
+            }
+        }
         // An open registration gets a tenant of its own, so strangers never share data.
         final String tenant = byAdmin ? caller.tenant() : Tokens.id("t_");
         final Role role = request.getRole() == Role.ROLE_UNSPECIFIED ? Role.ROLE_USER : request.getRole();
@@ -178,20 +184,15 @@ public final class Accounts {
         final String addressKey = "ip:" + clientAddress;
         final long wait = throttle.retryAfterSeconds(userKey, addressKey);
         if (wait > 0) {
-            request.retryAfter(wait);
             final AccountStore.UserRow user = store.userByName(username).orElse(null);
             audit.record(AuditEventKind.AUDIT_EVENT_KIND_LOGIN, false, user == null ? "" : user.tenant(),
                          user == null ? "" : user.id(), username, "throttled: retry in " + wait + " s");
-            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "too many failed logins; try again in " + wait + " s",
-                                     Map.of("retry_after_seconds", String.valueOf(wait)));
+            throw retryLater("too many failed logins", "failed_logins", wait);
         }
         final long busy = throttle.attempt(addressKey);
         if (busy > 0) {
             // A valid account logging in without end would still spend a password check each time.
-            request.retryAfter(busy);
-            throw DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, "too many logins from this address; try again in "
-                                     + busy + " s", Map.of("limit", "logins_per_address",
-                                                           "retry_after_seconds", String.valueOf(busy)));
+            throw retryLater("too many logins from this address", "logins_per_address", busy);
         }
         final AccountStore.UserRow user = store.userByName(username).orElse(null);
         final boolean verified;
@@ -215,6 +216,13 @@ public final class Accounts {
         final long now = clock.millis();
         store.insertSession(sessionId, user.id(), Tokens.sha256(refresh), now, now + settings.refreshTtl().toMillis());
         return tokens(user, sessionId, refresh);
+    }
+
+    /** RATE_LIMITED for {@code limit}, with a Retry-After of {@code seconds} on the reply. */
+    private DomainException retryLater(String what, String limit, long seconds) {
+        request.retryAfter(seconds);
+        return DomainException.of(ErrorCode.ERROR_CODE_RATE_LIMITED, what + "; try again in " + seconds + " s",
+                                  Map.of("limit", limit, "retry_after_seconds", String.valueOf(seconds)));
     }
 
     /** Rotates a refresh token. */

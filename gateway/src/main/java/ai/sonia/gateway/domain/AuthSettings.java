@@ -11,7 +11,7 @@ import ai.sonia.runtime.ConfigKey;
  */
 public record AuthSettings(boolean openRegistration, int bcryptCost, Duration accessTtl, Duration refreshTtl,
                            int maxLoginFailures, Duration failureWindow, Duration lock, Duration maxLock,
-                           int maxApiKeysPerUser, int loginsPerMinute) {
+                           int maxApiKeysPerUser, int loginsPerMinute, int registrationsPerHour) {
 
     /** The keys of {@code services.gateway.auth}, each declared once. */
     public record Keys(
@@ -20,6 +20,9 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
             @ConfigKey(value = "Access token lifetime.", def = "900") long accessTokenSeconds,
             @ConfigKey(value = "Refresh token lifetime.", def = "14") long refreshTokenDays,
             @ConfigKey("Failed logins per user name and address.") LoginThrottle loginThrottle,
+            @ConfigKey(value = "Sign-ups per address and hour with open registration (each makes a tenant and costs a "
+                               + "password hash); more are RATE_LIMITED with Retry-After. An admin's registrations "
+                               + "are not counted.", def = "10") int registrationsPerHour,
             @ConfigKey(value = "Live API keys one user may hold; more are RATE_LIMITED (api_keys_per_user) until one is "
                                + "revoked.", def = "100") int maxApiKeysPerUser) {}
 
@@ -42,10 +45,11 @@ public record AuthSettings(boolean openRegistration, int bcryptCost, Duration ac
                 registration.equals("open"), auth.bcryptCost(), Duration.ofSeconds(auth.accessTokenSeconds()),
                 Duration.ofDays(auth.refreshTokenDays()), throttle.maxFailures(), seconds(throttle.windowSeconds()),
                 seconds(throttle.lockSeconds()), seconds(throttle.maxLockSeconds()), auth.maxApiKeysPerUser(),
-                throttle.loginsPerMinute());
+                throttle.loginsPerMinute(), auth.registrationsPerHour());
         if (settings.accessTtl.isNegative() || settings.accessTtl.isZero() || settings.maxLoginFailures < 1
             || settings.lock.isNegative() || settings.maxLock.compareTo(settings.lock) < 0
-            || settings.maxApiKeysPerUser < 1 || settings.loginsPerMinute < 1) {
+            || settings.maxApiKeysPerUser < 1 || settings.loginsPerMinute < 1
+            || settings.registrationsPerHour < 1) {
             throw new IllegalArgumentException("services.gateway.auth: invalid " + settings);
         }
         return settings;

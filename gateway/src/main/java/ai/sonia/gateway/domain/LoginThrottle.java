@@ -13,6 +13,9 @@ import ai.sonia.runtime.limits.RateLimiter;
  * clears its (username, address) record (not the address's, so one valid account does not unlock guessing
  * others from the same address).
  *
+ * <p>It also bounds what one address may spend or make however right its passwords: logins per minute
+ * ({@link #attempt}, each a password check) and open sign-ups per hour ({@link #signUp}, each a tenant).
+ *
  * <p>Both parts are buckets of the {@link RateLimiter}: failures drain a bucket of {@code maxFailures} per
  * window (going into debt past it, which counts the further failures), and a lock is a debt of milliseconds
  * in a bucket that regains one token per millisecond, so it lasts exactly the lock's time.
@@ -47,6 +50,15 @@ final class LoginThrottle {
     long attempt(String addressKey) {
         return limiter.tryTake("login-attempts:" + addressKey,
                                new RateLimiter.Limit(settings.loginsPerMinute(), Duration.ofMinutes(1)));
+    }
+
+    /**
+     * Takes one of the address's open sign-ups of this hour (each makes a tenant); 0 when taken, else the seconds
+     * until one is there.
+     */
+    long signUp(String addressKey) {
+        return limiter.tryTake("sign-ups:" + addressKey,
+                               new RateLimiter.Limit(settings.registrationsPerHour(), Duration.ofHours(1)));
     }
 
     /** Counts a failure against each key, locking those past the limit. */
