@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -264,6 +265,41 @@ class VoiceRoundTripTest {
             assertThat(cut.getText()).isEqualTo(interrupted.getText());
         });
         client.close();
+    }
+
+    /** A spoken turn is bounded by the session's history as a typed one is: refused, the connection kept. */
+    @Test
+    void anUtteranceToAFullHistoryIsRefusedAndNothingOfItIsStored() throws Exception {
+        try (PipecatHarness small = new PipecatHarness(Map.of("SONIA_PIPECAT_TTS_REALTIME", "false",
+                                                              "SONIA_PIPECAT_MAX_HISTORY_PER_SESSION", "2"))) {
+            final AtomicInteger asked = new AtomicInteger();
+            small.gateway.replyWith(text -> {
+                asked.incrementAndGet();
+                return "It is sunny.";
+            });
+            final String id = small.blocking().startSession(StartSessionRequest.newBuilder().setVoice(true).build())
+                                   .getSessionId();
+            final WsClient client = small.ws(id, 0);
+            client.await(e -> e.getType() == EventType.EVENT_TYPE_SESSION_START);
+            sendSpeech(client, speech(SAID));
+            client.await(e -> e.getType() == EventType.EVENT_TYPE_TRANSCRIPT);
+            client.await(e -> e.getType() == EventType.EVENT_TYPE_TTS_STOP);
+            await().atMost(Duration.ofSeconds(10)).until(() -> history(small, id) == 2); // the utterance, the reply
+
+            sendSpeech(client, speech(SAID));
+            final SessionEvent refused = client.await(e -> e.getType() == EventType.EVENT_TYPE_ERROR);
+            assertThat(refused.getErrorCode()).isEqualTo("RATE_LIMITED");
+            assertThat(refused.getText()).contains("history_per_session");
+            client.send("{\"type\":\"EVENT_TYPE_STATUS\",\"message_id\":\"s-1\"}");
+            assertThat(client.await(e -> "s-1".equals(e.getMessageId())).getType()).isEqualTo(EventType.EVENT_TYPE_STATUS);
+            assertThat(history(small, id)).isEqualTo(2);
+            assertThat(asked).hasValue(1); // the refused utterance was not sent to the assistant
+            client.close();
+        }
+    }
+
+    private static int history(PipecatHarness harness, String id) {
+        return harness.blocking().getSession(GetSessionRequest.newBuilder().setSessionId(id).build()).getHistoryCount();
     }
 
     private static void sendSpeech(WsClient client, byte[] pcm) {

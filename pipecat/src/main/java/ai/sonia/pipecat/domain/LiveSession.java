@@ -307,6 +307,16 @@ public final class LiveSession {
                                          .build(), replayCapacity, historyCapacity));
     }
 
+    /**
+     * RATE_LIMITED ({@link SessionStore#historyLimit}) when the history is full: for a user's turn that is not a
+     * client message (a recognized utterance), checked before anything of it is stored.
+     */
+    public void checkHistoryRoom() {
+        if (store.historySize(id()) >= historyCapacity) {
+            throw SessionStore.historyLimit(historyCapacity);
+        }
+    }
+
     /** Appends to the history. */
     public synchronized void remember(String role, String text, String messageId, boolean interrupted) {
         store.appendHistory(id(), HistoryEntry.newBuilder().setRole(role).setText(text).setMessageId(messageId)

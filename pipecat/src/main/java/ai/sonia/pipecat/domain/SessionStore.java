@@ -122,6 +122,9 @@ public interface SessionStore extends AutoCloseable {
     /** A session's history, oldest first. */
     List<HistoryEntry> history(String sessionId);
 
+    /** How many entries a session's history holds (0 for an unknown session). */
+    int historySize(String sessionId);
+
     /**
      * Appends an event to the session's log and returns it as stored: its sequence is one more than the
      * last one of the session (from 1), whoever else appends at the same time. The session's snapshot

@@ -160,6 +160,17 @@ public final class PostgresSessionStore implements SessionStore {
     }
 
     @Override
+    public int historySize(String sessionId) {
+        return pool.inTransaction(c -> countHistory(c, sessionId));
+    }
+
+    // Positions run 1, 2, 3... and entries are never deleted one by one: the last is the count.
+    private static int countHistory(Connection c, String sessionId) throws SQLException {
+        return query(c, "SELECT COALESCE(MAX(position), 0) FROM pipecat_history WHERE session_id = ?",
+                     rs -> rs.getInt(1), sessionId).get(0);
+    }
+
+    @Override
     public List<HistoryEntry> history(String sessionId) {
         return pool.inTransaction(c -> query(c, "SELECT entry FROM pipecat_history WHERE session_id = ? ORDER BY position",
                                rs -> HistoryEntry.parseFrom(rs.getBytes(1)), sessionId));
@@ -245,9 +256,7 @@ public final class PostgresSessionStore implements SessionStore {
                 return Optional.<SessionEvent>empty();
             }
             final long sequence = nextSequence(c, session); // locks the session's row: one message at a time
-            // Positions run 1, 2, 3... and entries are never deleted one by one: the last is the count.
-            if (query(c, "SELECT COALESCE(MAX(position), 0) FROM pipecat_history WHERE session_id = ?",
-                      rs -> rs.getInt(1), id).get(0) >= maxHistory) {
+            if (countHistory(c, id) >= maxHistory) {
                 throw SessionStore.historyLimit(maxHistory);
             }
             final SessionEvent stored = store(c, session, event, keep, sequence);

@@ -148,6 +148,17 @@ public final class SqliteSessionStore implements SessionStore {
     }
 
     @Override
+    public synchronized int historySize(String sessionId) {
+        return sql("cannot count the history of " + sessionId, () -> countHistory(sessionId));
+    }
+
+    // Positions run 1, 2, 3... and entries are never deleted one by one: the last is the count.
+    private int countHistory(String sessionId) throws SQLException, InvalidProtocolBufferException {
+        return query("SELECT COALESCE(MAX(position), 0) FROM history WHERE session_id = ?", rs -> rs.getInt(1),
+                     sessionId).get(0);
+    }
+
+    @Override
     public synchronized List<HistoryEntry> history(String sessionId) {
         return sql("cannot read history of " + sessionId,
                    () -> query("SELECT entry FROM history WHERE session_id = ? ORDER BY position",
@@ -221,9 +232,7 @@ public final class SqliteSessionStore implements SessionStore {
             if (!markSeenRow(id, event.getMessageId())) {
                 return Optional.<SessionEvent>empty();
             }
-            // Positions run 1, 2, 3... and entries are never deleted one by one: the last is the count.
-            if (query("SELECT COALESCE(MAX(position), 0) FROM history WHERE session_id = ?", rs -> rs.getInt(1), id)
-                        .get(0) >= maxHistory) {
+            if (countHistory(id) >= maxHistory) {
                 throw SessionStore.historyLimit(maxHistory);
             }
             final SessionEvent stored = store(session, event, keep);

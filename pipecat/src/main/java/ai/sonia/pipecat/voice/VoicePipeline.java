@@ -21,6 +21,7 @@ import ai.sonia.pipecat.v1.EventType;
 import ai.sonia.pipecat.v1.SessionEvent;
 import ai.sonia.pipecat.v1.SessionState;
 import ai.sonia.pipecat.v1.TurnMetrics;
+import ai.sonia.runtime.errors.DomainException;
 
 /**
  * One connection's voice turns: audio → VAD → recognition (PARTIAL_TRANSCRIPT events while the user speaks,
@@ -141,6 +142,13 @@ final class VoicePipeline implements VoiceTurns {
         }
         turn.stage("asr_ms", (System.nanoTime() - turn.startNanos) / 1e6);
         if (text.isEmpty() || closed()) {
+            return;
+        }
+        try {
+            session.checkHistoryRoom();
+        } catch (DomainException e) {
+            // As for a typed message: this utterance is refused, the session and its connection go on.
+            emitError("RATE_LIMITED", e.getMessage());
             return;
         }
         final SessionEvent transcript = session.append(base(EventType.EVENT_TYPE_TRANSCRIPT).setRole("user")

@@ -377,6 +377,8 @@ public abstract class SessionStoreContract {
         assertThat(appendMessage("s-1", "m-2", "two", 3)).isPresent();
         assertLimit(() -> appendMessage("s-1", "m-3", "three", 3), "history_per_session");
         assertThat(store.history("s-1")).extracting(HistoryEntry::getText).containsExactly("one", "reply", "two");
+        assertThat(store.historySize("s-1")).isEqualTo(3);
+        assertThat(store.historySize("nope")).isZero();
         assertThat(store.events("s-1", 0)).extracting(SessionEvent::getText).containsExactly("one", "two");
         // The refused message's id was not kept either: the same message is refused again, not taken as a duplicate.
         assertLimit(() -> appendMessage("s-1", "m-3", "three", 3), "history_per_session");
