@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.util.List;
 
 import ai.sonia.gateway.domain.AuthSettings;
-import ai.sonia.gateway.edge.RateLimits;
 import ai.sonia.runtime.ConfigKey;
 import ai.sonia.runtime.client.DownstreamPolicy;
 import ai.sonia.runtime.edge.OriginPolicy;
@@ -45,8 +44,7 @@ record GatewayConfig(DownstreamPolicy downstreamPolicy, List<String> allowedOrig
             @ConfigKey(value = "Calls in flight per downstream for one tenant.", shown = "a quarter of all")
             Integer maxConcurrentCallsPerTenant,
             @ConfigKey("The approvals WebSocket.") Approvals approvals,
-            @ConfigKey("Accounts and tokens.") AuthSettings.Keys auth,
-            @ConfigKey("Requests per credential and per address.") RateLimits.Keys rateLimits) {}
+            @ConfigKey("Accounts and tokens.") AuthSettings.Keys auth) {}
 
     record Circuit(@ConfigKey(value = "Consecutive failures that open it.", def = "5") int failuresToOpen,
                    @ConfigKey(value = "How long it stays open.", def = "5") double openSeconds) {}

@@ -20,8 +20,6 @@ import ai.sonia.gateway.domain.Accounts;
 import ai.sonia.gateway.domain.AuthSettings;
 import ai.sonia.gateway.domain.FirstAdmin;
 import ai.sonia.gateway.edge.InputLimitsDecorator;
-import ai.sonia.gateway.edge.RateLimitDecorator;
-import ai.sonia.gateway.edge.RateLimits;
 import ai.sonia.gateway.grpc.ApiKeyServiceImpl;
 import ai.sonia.gateway.grpc.ArmeriaRequest;
 import ai.sonia.gateway.grpc.AuditServiceImpl;
@@ -81,7 +79,6 @@ public final class GatewayModule implements ServiceModule {
         final ChatStreamer streamer = new ChatStreamer(downstreams);
         final GatewayConfig.Keys keys = config.service(spec().name(), GatewayConfig.Keys.class);
         final AuthSettings auth = AuthSettings.from(keys.auth());
-        final RateLimits limits = RateLimits.from(keys.rateLimits());
         final RateLimiter limiter = RateLimiter.of(config, spec().name());
         // store.engine: the accounts and audit in SQLite here, or on the PostgreSQL every replica shares (fails closed).
         final Postgres.Settings postgres = Postgres.from(config);
@@ -121,7 +118,6 @@ public final class GatewayModule implements ServiceModule {
                            .credentialDecorator(new ConsoleSessions(spec().name(), console))
                            .configure(sb -> {
                                // Added here, it runs inside the runtime's authentication: it knows the principal.
-                               sb.decorator(new RateLimitDecorator(limits, limiter));
                                sb.decorator(new InputLimitsDecorator());
                                sb.serviceUnder(ConsoleAssets.PREFIX, console); // reached without a credential
                                // The other services' REST under this origin, for pages (the console): EVA-OS's
@@ -179,7 +175,6 @@ public final class GatewayModule implements ServiceModule {
                            .configSummary("approvals.max_streams_per_principal", gateway.approvalStreamsPerPrincipal())
                            .configSummary("auth.registration", auth.openRegistration() ? "open" : "admin")
                            .configSummary("auth.access_token_ttl", auth.accessTtl())
-                           .configSummary("rate_limits", limits)
                            .closeOnStop(accountsDb)
                            .configSummary("store", postgres == null ? "sqlite" : postgres.toString())
                            .closeOnStop(evaosRest)

@@ -56,7 +56,9 @@ final class FanoutBench {
                                                     "SONIA_PIPECAT_EVENTS_PER_MINUTE", "1000000",
                                                     "SONIA_PIPECAT_MAX_LIVE_SESSIONS_PER_USER", "100000",
                                                     "SONIA_PIPECAT_MAX_SESSIONS_PER_USER", "100000",
-                                                    "SONIA_PIPECAT_MAX_HISTORY_PER_SESSION", "1000000");
+                                                    "SONIA_PIPECAT_MAX_HISTORY_PER_SESSION", "1000000",
+                                                    "SONIA_PIPECAT_RATE_LIMITS_PER_PRINCIPAL_REQUESTS", "100000000",
+                                                    "SONIA_PIPECAT_RATE_LIMITS_PER_IP_REQUESTS", "100000000");
         final SoniaServer replicaA = replica(config, settings);
         final SoniaServer replicaB = replica(config, settings);
         final int portA = replicaA.port();

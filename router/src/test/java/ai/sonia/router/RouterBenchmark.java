@@ -85,7 +85,8 @@ public final class RouterBenchmark {
                 "{\"deployments\":[{\"name\":\"gpt\",\"provider\":\"openai\",\"model\":\"gpt-test\",\"baseUrl\":\""
                 + provider.baseUrl() + "\",\"inputPriceMicrosPerMtok\":150000,\"outputPriceMicrosPerMtok\":600000},"
                 + "{\"name\":\"extractive\",\"provider\":\"extractive\"}],"
-                + "\"aliases\":{\"default\":[\"gpt\"]}}");
+                + "\"aliases\":{\"default\":[\"gpt\"]},"
+                + "\"rateLimits\":{\"perPrincipal\":{\"requests\":100000000},\"perIp\":{\"requests\":100000000}}}");
         Process portkey = null;
         String portkeyUrl = null;
         boolean failed = false;

@@ -48,6 +48,10 @@ import ai.sonia.runtime.edge.HttpPolicy;
 import ai.sonia.runtime.edge.RestEnvelopeDecorator;
 import ai.sonia.runtime.edge.SecurityHeaders;
 import ai.sonia.runtime.edge.TranscodingErrorHandler;
+import ai.sonia.runtime.limits.Bucket4jRateLimiter;
+import ai.sonia.runtime.limits.RateLimitDecorator;
+import ai.sonia.runtime.limits.RateLimiter;
+import ai.sonia.runtime.limits.RateLimits;
 import ai.sonia.runtime.status.DependencyProbe;
 import ai.sonia.runtime.status.EngineCheck;
 import ai.sonia.runtime.status.Readiness;
@@ -449,7 +453,9 @@ public final class SoniaServer implements AutoCloseable {
                 probe = new DependencyProbe(config, spec, dependencies);
                 resources.add(probe);
             }
+            final RateLimits rateLimits = RateLimits.from(config.serviceKeys(spec).rateLimits());
             final Map<String, String> summary = summary(port, tls);
+            summary.put("rate_limits", rateLimits.toString());
             final StatusEndpoints status = new StatusEndpoints(
                     spec, () -> self[0] == null ? port : self[0].activeLocalPort(), grpcNames, summary, liveSummary,
                     probe, externalDependencies);
@@ -473,6 +479,14 @@ public final class SoniaServer implements AutoCloseable {
             sb.serviceUnder("/docs", new LazyDocService());
 
             customizers.forEach(c -> c.accept(sb));
+            // Inside authentication (added after it), so that the principal is known. The front door's buckets are
+            // the cluster's (in Redis with shared.engine redis: a client may come in through any replica); behind
+            // it a limit guards one process's CPU from callers that reach it directly, so its buckets are that
+            // process's own, and a Redis outage does not stop what needs no Redis there (pipecat's sessions).
+            final boolean frontDoor = spec.equals(Stack.GATEWAY);
+            sb.decorator(new RateLimitDecorator(spec.name(), frontDoor, rateLimits,
+                                                frontDoor ? RateLimiter.of(config, spec.name())
+                                                          : new Bucket4jRateLimiter()));
 
             // Decorators added later wrap the earlier ones: correlation is outermost, then CORS (a preflight
             // carries no credential), metrics and headers, and authentication right around the services.

@@ -76,7 +76,11 @@ public final class StackConfig {
             Integer port,
             @ConfigKey(value = "Where the others reach it, host:port; for replicas a list, host:port,host:port (calls "
                                + "spread round-robin over those that are up).", shown = "127.0.0.1:<port>") String target,
-            @ConfigKey("Fault injection for fault runs (also SONIA_<NAME>_FAULTS=rate:CODE).") FaultInjector.Keys faults) {}
+            @ConfigKey("Fault injection for fault runs (also SONIA_<NAME>_FAULTS=rate:CODE).") FaultInjector.Keys faults,
+            @ConfigKey("Requests per credential and per address that it serves: the gateway's across its replicas "
+                       + "(in Redis with shared.engine redis), the others' per process; a Sonia service's own calls, "
+                       + "and what the gateway forwards for a user, are not counted behind the gateway.")
+            ai.sonia.runtime.limits.RateLimits.Keys rateLimits) {}
 
     /** The keys of {@link ServiceKeys}, which a service's own record does not hold. */
     private static final List<String> COMMON_KEYS =

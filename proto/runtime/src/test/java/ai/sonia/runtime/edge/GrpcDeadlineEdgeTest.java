@@ -38,7 +38,10 @@ class GrpcDeadlineEdgeTest {
 
     @BeforeAll
     static void start() {
-        final StackConfig config = TestHomes.config("deadline-edge", "memory");
+        // Hundreds of calls of one credential in a few seconds: this test is about deadlines, not request limits.
+        final StackConfig config = TestHomes.config("deadline-edge", "memory").withEnv(
+                Map.of("SONIA_MEMORY_RATE_LIMITS_PER_PRINCIPAL_REQUESTS", "100000000",
+                       "SONIA_MEMORY_RATE_LIMITS_PER_IP_REQUESTS", "100000000"));
         server = SoniaServer.builder(Stack.MEMORY, config)
                             .useBlockingTaskExecutor(true) // the hop to another thread widens the race
                             .addService(new ScriptedMemoryService())

@@ -1,16 +1,18 @@
-package ai.sonia.gateway.edge;
+package ai.sonia.runtime.limits;
 
 import java.time.Duration;
 
 import ai.sonia.runtime.ConfigKey;
-import ai.sonia.runtime.limits.RateLimiter;
 
-/** The gateway's request limits, from {@code services.gateway.rateLimits} of the config file ({@link Keys}). */
+/**
+ * A service's request limits, from {@code services.<name>.rateLimits} of the config file ({@link Keys}), a key every
+ * service's section has.
+ */
 public record RateLimits(int principalRequests, double principalSeconds, int ipRequests, double ipSeconds) {
 
     public static final RateLimits DEFAULT = new RateLimits(600, 60, 1200, 60);
 
-    /** The keys of {@code services.gateway.rateLimits}, each declared once. */
+    /** The keys of {@code services.<name>.rateLimits}, each declared once. */
     public record Keys(@ConfigKey("A token bucket.") Window perPrincipal,
                        @ConfigKey("A token bucket.") Window perIp) {}
 

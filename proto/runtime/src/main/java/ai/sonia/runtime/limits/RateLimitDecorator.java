@@ -1,4 +1,4 @@
-package ai.sonia.gateway.edge;
+package ai.sonia.runtime.limits;
 
 import com.linecorp.armeria.common.HttpHeaderNames;
 import com.linecorp.armeria.common.HttpHeaders;
@@ -14,14 +14,20 @@ import ai.sonia.runtime.Errors;
 import ai.sonia.runtime.auth.Principal;
 import ai.sonia.runtime.edge.BlockingCheck;
 import ai.sonia.runtime.edge.EdgeReplies;
-import ai.sonia.runtime.limits.RateLimiter;
 
 /**
- * Limits requests per principal (user, API key) and per client address, with the gateway's {@link RateLimiter}. Installed
- * inside the runtime's authentication (decorators added by a module run after it), so the principal is
- * known; a refusal is 429 with the RATE_LIMITED envelope and {@code Retry-After}, or gRPC RESOURCE_EXHAUSTED.
- * {@code /healthz} is never limited. A request a Sonia service forwards for a user (pipecat's voice turns)
- * counts against that user, not against the service's address, which all such requests share.
+ * Limits requests per principal (user, API key) and per client address, with the service's {@link RateLimiter},
+ * on every service (installed by {@code SoniaServer} inside its authentication, so the principal is known); a refusal
+ * is 429 with the RATE_LIMITED envelope and {@code Retry-After}, or gRPC RESOURCE_EXHAUSTED. {@code /healthz} and
+ * the other probes are never limited. The limiter is the caller's choice: the front door's holds the cluster's buckets,
+ * a service behind it its process's own.
+ *
+ * <p>Who counts where: a client's own request counts against its credential and its address wherever it comes in.
+ * A request a Sonia service makes for itself is never limited (the service's own callers were). A request a Sonia
+ * service forwards for a user was counted where the user's request came in, so a service behind the front door
+ * does not count it again; the front door (the gateway) does count it against the user, for the forwarded requests
+ * whose origin has no request of its own to count (pipecat's voice turns), not against the forwarding service's
+ * address, which all such requests share.
  */
 public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
 
@@ -29,11 +35,16 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
     private static final java.util.Set<String> PROBES = java.util.Set.of("/healthz", "/livez", "/readyz", "/health",
                                                                          "/ready");
 
+    private final String service;
+    private final boolean frontDoor;
     private final RateLimiter limiter;
     private final RateLimiter.Limit perPrincipal;
     private final RateLimiter.Limit perAddress;
 
-    public RateLimitDecorator(RateLimits limits, RateLimiter limiter) {
+    /** For {@code service}; {@code frontDoor}: it counts the requests other services forward for users. */
+    public RateLimitDecorator(String service, boolean frontDoor, RateLimits limits, RateLimiter limiter) {
+        this.service = service;
+        this.frontDoor = frontDoor;
         this.limiter = limiter;
         perPrincipal = limits.perPrincipal();
         perAddress = limits.perAddress();
@@ -56,7 +67,11 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
     @Nullable
     private HttpResponse check(ServiceRequestContext ctx, HttpRequest req) {
         final Principal principal = Principal.currentOrNull();
-        if (principal == null || principal.via().isEmpty()) {
+        final boolean forwarded = principal != null && !principal.via().isEmpty();
+        if (principal != null && (principal.isService() && !forwarded || forwarded && !frontDoor)) {
+            return null;
+        }
+        if (!forwarded) {
             final long wait = limiter.tryTake("requests-ip:" + ctx.clientAddress().getHostAddress(), perAddress);
             if (wait > 0) {
                 return refuse(ctx, req, wait, "too many requests from this address");
@@ -72,9 +87,9 @@ public final class RateLimitDecorator implements DecoratingHttpServiceFunction {
         return null;
     }
 
-    private static HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, long wait, String why) {
-        return EdgeReplies.refuse(ctx, req, "gateway",
-                                  Errors.of("gateway.sonia.ai", ErrorCode.ERROR_CODE_RATE_LIMITED,
+    private HttpResponse refuse(ServiceRequestContext ctx, HttpRequest req, long wait, String why) {
+        return EdgeReplies.refuse(ctx, req, service,
+                                  Errors.of(service + ".sonia.ai", ErrorCode.ERROR_CODE_RATE_LIMITED,
                                             why + "; retry in " + wait + " s",
                                             java.util.Map.of("retry_after_seconds", String.valueOf(wait))),
                                   HttpHeaders.of(HttpHeaderNames.RETRY_AFTER, String.valueOf(wait)));
