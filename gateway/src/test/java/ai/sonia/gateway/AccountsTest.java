@@ -86,7 +86,12 @@ class AccountsTest {
     }
 
     private void start() throws IOException {
-        start("{}", Map.of());
+        start("{}");
+    }
+
+    /** Starts with this {@code services.gateway} section and reads the first-start admin's password. */
+    private void start(String section) throws IOException {
+        start(section, Map.of());
         adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
         secretsSeen.add(adminPassword);
     }
@@ -203,9 +208,7 @@ class AccountsTest {
 
     @Test
     void openSignUpsFromOneAddressAreLimitedButAnAdminsRegistrationsAreNot() throws Exception {
-        start("{\"auth\":{\"registration\":\"open\",\"bcryptCost\":4,\"registrationsPerHour\":2}}", Map.of());
-        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
-        secretsSeen.add(adminPassword);
+        start("{\"auth\":{\"registration\":\"open\",\"bcryptCost\":4,\"registrationsPerHour\":2}}");
         ok(register(null, "erin", "erin-password-1"));
         ok(register(null, "frank", "frank-password-1"));
         // Each sign-up is a tenant of its own: one address does not make them without end.
@@ -346,9 +349,7 @@ class AccountsTest {
 
     @Test
     void loginsFromOneAddressAreLimitedEvenWhenTheySucceed() throws Exception {
-        start("{\"auth\":{\"loginThrottle\":{\"loginsPerMinute\":3}}}", Map.of());
-        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
-        secretsSeen.add(adminPassword);
+        start("{\"auth\":{\"loginThrottle\":{\"loginsPerMinute\":3}}}");
         String admin = null;
         for (int i = 0; i < 3; i++) {
             admin = access(ok(login("admin", adminPassword)));
@@ -364,9 +365,7 @@ class AccountsTest {
 
     @Test
     void oneUserHoldsAtMostItsLimitOfLiveApiKeysAndRevokingMakesRoom() throws Exception {
-        start("{\"auth\":{\"maxApiKeysPerUser\":2}}", Map.of());
-        adminPassword = Files.readString(config.home().resolve("secrets/admin-password")).strip();
-        secretsSeen.add(adminPassword);
+        start("{\"auth\":{\"maxApiKeysPerUser\":2}}");
         final String admin = access(ok(login("admin", adminPassword)));
         ok(register(admin, "bob", "bob-password-12"));
         final String bob = access(ok(login("bob", "bob-password-12")));

@@ -64,10 +64,4 @@ class PasswordsTest {
         assertThat(passwords.verify("correct horse battery staple", hash)).isTrue();
         assertThat(passwords.verify("wrong horse battery staple", hash)).isFalse();
     }
-
-    @Test
-    void halfTheCoresCheckPasswordsAtOnceAndNeverNone() {
-        assertThat(Passwords.DEFAULT_AT_ONCE)
-                .isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2)).isPositive();
-    }
 }
