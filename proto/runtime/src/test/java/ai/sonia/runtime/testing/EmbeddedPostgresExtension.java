@@ -54,6 +54,10 @@ public final class EmbeddedPostgresExtension implements BeforeAllCallback, After
 
     @Override
     public void afterAll(ExtensionContext context) throws SQLException {
+        if (schema == null) {
+            // Another extension's beforeAll aborted the class first (redis-server missing): nothing was made here.
+            return;
+        }
         try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
             s.execute("DROP SCHEMA " + schema + " CASCADE");
         }
